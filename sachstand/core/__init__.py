@@ -1,0 +1,49 @@
+"""The register: domain types, schema, repository, figures and findings. Imports neither io nor tui."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .access import Actor, resolve_actor
+from .db import Database
+from .errors import SachstandError
+from .repository import Repository
+from .sample import load, sample_source
+
+DEFAULT_DB = "~/.local/share/sachstand/register.duckdb"
+
+
+def default_db_path(explicit: str | None = None) -> Path:
+    """``--db``, else ``$SACHSTAND_DB``, else ``~/.local/share/sachstand/register.duckdb``."""
+    return Path(explicit or os.environ.get("SACHSTAND_DB") or DEFAULT_DB).expanduser()
+
+
+def open_register(path: str | os.PathLike[str], source: str = "cli", config: str | None = None,
+                  actor: Actor | None = None) -> Repository:
+    db = Database(path)
+    return Repository(db, actor or resolve_actor(db.path, config, source))
+
+
+def init_register(path: str | os.PathLike[str], sample: bool = True, config: str | None = None,
+                  source: str = "cli") -> Repository:
+    """Create a new register (empty, or with the 2020 sample). Refuses an existing file."""
+    db = Database(path)
+    if db.path.exists():
+        raise SachstandError(
+            f"Unter {db.path} gibt es schon eine Datei; sie wird nicht überschrieben. "
+            "Bitte einen anderen Pfad mit --db wählen oder die Datei selbst entfernen."
+        )
+    db.create()
+    repo = Repository(db, resolve_actor(db.path, config, source))
+    if sample:
+        try:
+            load(repo, sample_source())
+        except BaseException:
+            for suffix in ("", ".wal"):
+                Path(str(db.path) + suffix).unlink(missing_ok=True)
+            raise
+    return repo
+
+
+__all__ = ["Actor", "Database", "Repository", "SachstandError", "default_db_path", "init_register", "open_register"]

@@ -1,0 +1,193 @@
+"""Opening the register file: one short connection per unit of work, with retries on a lock.
+
+Rules:
+- DuckDB lets one process at a time hold a file read-write, and a read-only opener fails while a
+  writer holds it. So no connection is long-lived: each read or write opens, works and closes.
+- While another process holds the file, opening is retried with growing pauses for
+  ``lock_timeout`` seconds (env ``SACHSTAND_LOCK_TIMEOUT``, default 15), then ``RegisterLocked``.
+- A write is one transaction, followed by a CHECKPOINT so the WAL stays short.
+- Inside one process, connections are serialised by a lock, because DuckDB refuses a second
+  connection to the same file with other settings.
+- External file access from SQL is switched off on every connection.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from .errors import NotARegister, RegisterDamaged, RegisterLocked, RegisterMissing, SchemaTooNew
+from .schema import APP_MARKER, LATEST, MIGRATIONS
+
+_process_locks: dict[str, threading.RLock] = {}
+_process_locks_guard = threading.Lock()
+
+
+def _lock_for(path: str) -> threading.RLock:
+    with _process_locks_guard:
+        return _process_locks.setdefault(path, threading.RLock())
+
+
+def default_lock_timeout() -> float:
+    try:
+        return float(os.environ.get("SACHSTAND_LOCK_TIMEOUT", "15"))
+    except ValueError:
+        return 15.0
+
+
+def backup_dir_for(path: Path) -> Path:
+    return path.parent / f"{path.name}.backups"
+
+
+class Database:
+    """The register file and how to open it; cheap to create, holds no connection."""
+
+    def __init__(self, path: str | os.PathLike[str], lock_timeout: float | None = None) -> None:
+        self.path = Path(path).expanduser().absolute()
+        self.lock_timeout = default_lock_timeout() if lock_timeout is None else lock_timeout
+        self._checked = False
+        self._local = threading.local()
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection; reuses the thread's open connection when nested."""
+        current = getattr(self._local, "conn", None)
+        if current is not None:
+            yield current
+            return
+        with self._open(write=False) as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection inside one transaction: committed on success, else rolled back."""
+        if getattr(self._local, "conn", None) is not None:
+            raise RuntimeError("nested write connection")
+        with self._open(write=True) as conn:
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            conn.execute("CHECKPOINT")
+
+    @contextmanager
+    def _open(self, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        with _lock_for(str(self.path)):
+            if not self.path.exists():
+                raise RegisterMissing(str(self.path))
+            if not self._checked:
+                self._check_schema(write)
+            conn = self._connect(read_only=not write)
+            self._local.conn = conn
+            try:
+                yield conn
+            finally:
+                self._local.conn = None
+                conn.close()
+
+    def _connect(self, read_only: bool, create: bool = False) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.lock_timeout
+        pause = 0.01
+        while True:
+            try:
+                return duckdb.connect(
+                    str(self.path), read_only=read_only, config={"enable_external_access": False}
+                )
+            except duckdb.IOException as exc:
+                text = str(exc)
+                if "Could not set lock" in text or "Conflicting lock" in text:
+                    if time.monotonic() >= deadline:
+                        raise RegisterLocked(str(self.path), self.lock_timeout) from None
+                    time.sleep(pause * (0.5 + random.random()))
+                    pause = min(pause * 1.6, 0.25)
+                    continue
+                if "not a valid DuckDB database" in text:
+                    raise NotARegister(str(self.path), "keine DuckDB-Datei") from None
+                if "database does not exist" in text and not create:
+                    raise RegisterMissing(str(self.path)) from None
+                raise RegisterDamaged(str(self.path), _first_line(text), str(backup_dir_for(self.path))) from None
+            except duckdb.Error as exc:
+                raise RegisterDamaged(str(self.path), _first_line(str(exc)), str(backup_dir_for(self.path))) from None
+
+    def _check_schema(self, write: bool) -> None:
+        """Refuse foreign or newer files; upgrade an older register (that needs a write)."""
+        conn = self._connect(read_only=not write)
+        try:
+            version = schema_version(conn)
+            if version is None:
+                raise NotARegister(str(self.path), "die Datenbank enthält kein sachstand-Register")
+            if version > LATEST:
+                raise SchemaTooNew(str(self.path), version, LATEST)
+            if version < LATEST:
+                if not write:
+                    conn.close()
+                    conn = self._connect(read_only=False)
+                migrate(conn)
+                conn.execute("CHECKPOINT")
+        finally:
+            conn.close()
+        self._checked = True
+
+    def create(self) -> None:
+        """Create a new, empty register at the latest schema. The file must not exist."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with _lock_for(str(self.path)):
+            conn = self._connect(read_only=False, create=True)
+            try:
+                migrate(conn)
+                conn.execute("CHECKPOINT")
+            finally:
+                conn.close()
+        self._checked = True
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "unbekannter Fehler"
+
+
+def schema_version(conn: duckdb.DuckDBPyConnection) -> int | None:
+    """The register's schema version, or None for a database that is not a register."""
+    has_meta = conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
+    ).fetchone()
+    if not has_meta or has_meta[0] == 0:
+        return None
+    rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    if rows.get("app") != APP_MARKER:
+        return None
+    try:
+        return int(rows.get("schema_version", "0"))
+    except ValueError:
+        return None
+
+
+def migrate(conn: duckdb.DuckDBPyConnection) -> int:
+    """Apply the missing migrations, each in its own transaction; returns the new version."""
+    current = schema_version(conn) or 0
+    for number in range(current + 1, LATEST + 1):
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            conn.execute(MIGRATIONS[number - 1])
+            if number == 1:
+                conn.execute("INSERT INTO meta VALUES ('app', ?)", [APP_MARKER])
+                conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+            else:
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(number)])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return LATEST

@@ -1,0 +1,101 @@
+"""Errors the register raises, each with a German message meant for the user.
+
+Every error here is an expected situation (bad input, a lock, a stale write), so the CLI and the
+TUI show ``message`` and never a traceback. ``exit_code`` follows the CLI's rule: 2 for input
+that cannot be used, 1 for a refused or conflicting change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class SachstandError(Exception):
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class RegisterMissing(SachstandError):
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"Kein Register unter {path}. Mit „sachstand --db {path} init“ legen Sie eines an."
+        )
+
+
+class NotARegister(SachstandError):
+    def __init__(self, path: str, detail: str = "") -> None:
+        extra = f" ({detail})" if detail else ""
+        super().__init__(f"{path} ist kein sachstand-Register{extra}.")
+
+
+class RegisterDamaged(SachstandError):
+    def __init__(self, path: str, detail: str, backup_dir: str) -> None:
+        super().__init__(
+            f"Das Register {path} ist beschädigt und wird nicht geöffnet ({detail}). "
+            f"Nichts wurde gelöscht. Sicherungen liegen in {backup_dir}; "
+            f"wiederherstellen mit „sachstand --db {path} restore SICHERUNG“."
+        )
+
+
+class SchemaTooNew(SachstandError):
+    def __init__(self, path: str, found: int, supported: int) -> None:
+        super().__init__(
+            f"Das Register {path} hat Schema-Version {found}, dieses Programm kennt nur bis "
+            f"Version {supported}. Bitte sachstand aktualisieren."
+        )
+
+
+class RegisterLocked(SachstandError):
+    exit_code = 1
+
+    def __init__(self, path: str, seconds: float) -> None:
+        super().__init__(
+            f"Das Register wird gerade von einem anderen Prozess geschrieben ({path}); "
+            f"nach {seconds:.0f} s Warten aufgegeben. Bitte gleich noch einmal versuchen."
+        )
+
+
+class NotFound(SachstandError):
+    pass
+
+
+class InvalidValue(SachstandError):
+    """A value that breaks a rule; ``field`` names the field in the user's words."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class PermissionDenied(SachstandError):
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class FieldConflict:
+    field: str
+    label: str
+    mine: str
+    theirs: str
+
+
+class ConflictError(SachstandError):
+    """A write based on a stale row version. Nothing was written."""
+
+    exit_code = 1
+
+    def __init__(self, project_id: str, conflicts: list[FieldConflict], version: int) -> None:
+        self.project_id = project_id
+        self.conflicts = conflicts
+        self.current_version = version
+        if conflicts:
+            detail = "; ".join(f"{c.label}: Ihr Wert „{c.mine}“, inzwischen „{c.theirs}“" for c in conflicts)
+        else:
+            detail = "der Datensatz wurde inzwischen geändert"
+        super().__init__(
+            f"Konflikt bei {project_id}: jemand anderes hat das Projekt inzwischen geändert "
+            f"({detail}). Nichts wurde gespeichert; bitte neu laden."
+        )

@@ -1,0 +1,239 @@
+"""The report figures for a reporting year Y, each defined once, in SQL.
+
+Every count, flag and sum the CLI, the TUI and the Excel report show comes from here. Archived
+projects are left out of everything. With p(Y) the progress recorded for year Y:
+
+- ``projects`` (im Bericht): projects with a value p(Y).
+- ``completed`` (abgeschlossen in Y): p(Y) = 100, and p(Y-1) below 100 or missing.
+- ``at_least_90`` (mindestens 90 %): 90 <= p(Y) < 100.
+- ``started`` (begonnen in Y): p(Y) > 0, and p(Y-1) = 0 — or no p(Y-1) and a start within Y.
+- ``stalled`` (stagniert): p(Y-1) = p(Y) < 100.
+- ``overdue`` (überfällig): the planned end's period is over on the reference date (its last day
+  lies before it) and the latest value up to Y is below 100. The reference date is the end of Y,
+  or today if that comes first. Counted over the projects *open in Y* (below).
+- A project is *open in Y* when it has a value p(Y) or was not completed before Y (no earlier
+  value of 100). The projects table, the templates and the overdue list use this set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from .db import Database
+from .errors import SachstandError
+from .models import FundedProject, ProjectRow
+from .repository import Repository, _period
+
+
+@dataclass(frozen=True)
+class FigureDef:
+    key: str
+    label: str
+    rule: str
+
+
+FIGURES: tuple[FigureDef, ...] = (
+    FigureDef("projects", "Projekte im Bericht", "Projekte mit einem Umsetzungsstand für das Berichtsjahr"),
+    FigureDef("completed", "Abgeschlossen", "100 % im Berichtsjahr, im Vorjahr unter 100 % oder ohne Wert"),
+    FigureDef("at_least_90", "Mindestens 90 %", "90 % bis 99 % im Berichtsjahr"),
+    FigureDef("started", "Begonnen", "über 0 % im Berichtsjahr, im Vorjahr 0 % (ohne Vorjahreswert: Beginn im Berichtsjahr)"),
+    FigureDef("stalled", "Stagniert", "gleicher Wert unter 100 % im Vorjahr und im Berichtsjahr"),
+    FigureDef("overdue", "Überfällig", "geplantes Ende vor dem Stichtag überschritten, Stand unter 100 %"),
+)
+FIGURE_KEYS = tuple(f.key for f in FIGURES)
+
+_STATUS_SQL = """
+WITH before AS (
+    SELECT project_id, max(percent) AS best, arg_max(percent, year) AS last
+    FROM progress WHERE year < $year GROUP BY project_id
+),
+s AS (
+    SELECT p.id, p.department, p.name, p.description, p.planned_cost, p.version,
+           p.start_first, p.start_precision, p.start_text, p.start_last,
+           p.end_first, p.end_precision, p.end_text, p.end_last,
+           cur.percent AS cur, prev.percent AS prev, b.best, b.last,
+           coalesce(cur.percent, b.last) AS latest
+    FROM projects p
+    LEFT JOIN progress cur ON cur.project_id = p.id AND cur.year = $year
+    LEFT JOIN progress prev ON prev.project_id = p.id AND prev.year = $year - 1
+    LEFT JOIN before b ON b.project_id = p.id
+    WHERE NOT p.archived AND ($dept IS NULL OR p.department = $dept)
+),
+flags AS (
+    SELECT *,
+        cur IS NOT NULL AS in_report,
+        (cur IS NOT NULL OR coalesce(best, 0) < 100) AS open_in_year,
+        coalesce(cur = 100 AND coalesce(prev, -1) < 100, false) AS completed,
+        coalesce(cur >= 90 AND cur < 100, false) AS at_least_90,
+        coalesce(cur > 0 AND (prev = 0 OR (prev IS NULL AND year(start_first) <= $year
+                 AND year(start_last) >= $year)), false) AS started,
+        coalesce(prev = cur AND cur < 100, false) AS stalled,
+        coalesce(latest = 100, false) AS done
+    FROM s
+),
+status AS (
+    SELECT *, coalesce(open_in_year AND end_last < $as_of AND coalesce(latest, 0) < 100, false) AS overdue
+    FROM flags
+)
+"""
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    label: str
+    rule: str
+    value: int
+    previous: int | None
+    total: int
+
+    @property
+    def change(self) -> int | None:
+        return None if self.previous is None else self.value - self.previous
+
+
+@dataclass(frozen=True)
+class DepartmentFigures:
+    code: str
+    name: str | None
+    projects: int
+    planned_cost: Decimal
+    mean_progress: Decimal | None
+    completed: int
+
+
+@dataclass(frozen=True)
+class FundingSummary:
+    projects: tuple[FundedProject, ...]
+    total_cost: Decimal
+    funding_total: Decimal
+    funding_city: Decimal
+
+
+@dataclass(frozen=True)
+class Report:
+    year: int
+    department: str | None
+    as_of: date
+    figures: tuple[Figure, ...]
+    by_department: tuple[DepartmentFigures, ...]
+    funding: FundingSummary
+    rows: tuple[ProjectRow, ...]
+
+    def figure(self, key: str) -> Figure:
+        return next(f for f in self.figures if f.key == key)
+
+    @property
+    def overdue(self) -> list[ProjectRow]:
+        return [r for r in self.rows if r.overdue]
+
+    @property
+    def stalled(self) -> list[ProjectRow]:
+        return [r for r in self.rows if r.stalled]
+
+    @property
+    def in_report(self) -> list[ProjectRow]:
+        return [r for r in self.rows if r.current is not None]
+
+
+def default_as_of(year: int, today: date | None = None) -> date:
+    """The end of Y, or today if that comes first."""
+    today = today or date.today()
+    return min(date(year, 12, 31), today)
+
+
+def _params(year: int, department: str | None, as_of: date | None) -> dict:
+    return {"year": year, "dept": department, "as_of": as_of or default_as_of(year)}
+
+
+def counts(db: Database, year: int, department: str | None = None, as_of: date | None = None) -> dict[str, int]:
+    """The six counts for one year, in one query."""
+    with db.read() as conn:
+        row = conn.execute(
+            _STATUS_SQL + """
+            SELECT count(*) FILTER (WHERE in_report),
+                   count(*) FILTER (WHERE completed), count(*) FILTER (WHERE at_least_90),
+                   count(*) FILTER (WHERE started), count(*) FILTER (WHERE stalled),
+                   count(*) FILTER (WHERE overdue)
+            FROM status""",
+            _params(year, department, as_of),
+        ).fetchone()
+    return dict(zip(FIGURE_KEYS, (int(v) for v in row)))
+
+
+def project_rows(db: Database, year: int, department: str | None = None, as_of: date | None = None,
+                 open_only: bool = True) -> list[ProjectRow]:
+    """Projects open in Y (or all, with ``open_only=False``), with their flags; by department, name."""
+    with db.read() as conn:
+        rows = conn.execute(
+            _STATUS_SQL + """
+            SELECT id, department, name, description, prev, cur, end_first, end_precision, end_text,
+                   overdue, stalled, done, at_least_90, version
+            FROM status WHERE open_in_year OR NOT $open_only
+            ORDER BY department, lower(name), id""",
+            {**_params(year, department, as_of), "open_only": open_only},
+        ).fetchall()
+    return [
+        ProjectRow(id=r[0], department=r[1], name=r[2], description=r[3], previous=r[4], current=r[5],
+                   end=_period(r[6], r[7]), end_text=r[8], overdue=r[9], stalled=r[10], completed=r[11],
+                   at_least_90=r[12], version=r[13])
+        for r in rows
+    ]
+
+
+def by_department(db: Database, year: int, department: str | None = None) -> list[DepartmentFigures]:
+    """Per department, over the projects in the report: count, planned-cost sum, mean progress."""
+    with db.read() as conn:
+        rows = conn.execute(
+            _STATUS_SQL + """
+            SELECT s.department, d.name, count(*), coalesce(sum(planned_cost), 0)::DECIMAL(16,2),
+                   round(avg(cur), 1)::DECIMAL(5,1), count(*) FILTER (WHERE completed)
+            FROM status s LEFT JOIN departments d ON d.code = s.department
+            WHERE in_report GROUP BY s.department, d.name ORDER BY s.department""",
+            _params(year, department, None),
+        ).fetchall()
+    return [DepartmentFigures(*r) for r in rows]
+
+
+def funding(repo: Repository) -> FundingSummary:
+    """Funded projects with their sums, exact to the cent (missing amounts count as zero)."""
+    funded = repo.funded_projects()
+    zero = Decimal("0.00")
+    return FundingSummary(
+        tuple(funded),
+        sum((f.total_cost or zero for f in funded), zero),
+        sum((f.funding_total or zero for f in funded), zero),
+        sum((f.funding_city or zero for f in funded), zero),
+    )
+
+
+def check_year(repo: Repository, year: int, department: str | None = None) -> None:
+    """Refuse a year without data and an unknown department, with a German message."""
+    if department is not None and department not in {d.code for d in repo.departments()}:
+        known = ", ".join(d.code for d in repo.departments())
+        raise SachstandError(f"Den Bereich „{department}“ gibt es nicht. Bekannt: {known}.")
+    years = repo.years()
+    if year not in years:
+        have = ", ".join(map(str, years)) or "keine"
+        raise SachstandError(f"Für {year} gibt es keine Umsetzungsstände. Jahre mit Daten: {have}.")
+
+
+def report(repo: Repository, year: int, department: str | None = None, as_of: date | None = None) -> Report:
+    """All figures of the status report for year Y (checked with ``check_year`` first)."""
+    check_year(repo, year, department)
+    as_of = as_of or default_as_of(year)
+    now = counts(repo.db, year, department, as_of)
+    has_previous = (year - 1) in repo.years()
+    before = counts(repo.db, year - 1, department, default_as_of(year - 1)) if has_previous else None
+    figures = tuple(
+        Figure(d.key, d.label, d.rule, now[d.key], before[d.key] if before else None, now["projects"])
+        for d in FIGURES
+    )
+    return Report(
+        year=year, department=department, as_of=as_of, figures=figures,
+        by_department=tuple(by_department(repo.db, year, department)),
+        funding=funding(repo),
+        rows=tuple(project_rows(repo.db, year, department, as_of)),
+    )

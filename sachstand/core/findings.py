@@ -1,0 +1,81 @@
+"""Data-quality findings: what in the register is odd, stated plainly instead of fixed quietly.
+
+Kinds:
+- ``date``: a start or planned end kept as text because it is not a date ("11.05.217").
+- ``cost``: a planned cost that is no amount ("Finanzierung über FB 30") or is a funding sum
+  rather than a planned cost ("4.000.000 € (Fördersumme)").
+- ``progress``: a value for Y but none for Y-1 although the project started before Y.
+- ``funding``: a city share above the total funding; a funded project without amounts.
+- ``report``: a figure the published report states that differs from what its own table gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import figures
+from .repository import Repository
+from .types import format_money, parse_period
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    subject: str
+    message: str
+
+
+def findings(repo: Repository, year: int | None = None) -> list[Finding]:
+    """All findings; the progress and report checks use ``year`` (default: the latest year)."""
+    out: list[Finding] = []
+    projects = repo.projects()
+    for p in projects:
+        subject = f"{p.id} {p.name}"
+        for label, text in (("Beginn", p.start_text), ("Geplantes Ende", p.end_text)):
+            if text:
+                try:
+                    parse_period(text)
+                    reason = "nicht gelesen"
+                except ValueError as exc:
+                    reason = str(exc)
+                out.append(Finding("date", subject, f"{label}: {reason}; der Originaltext bleibt erhalten"))
+        if p.planned_cost is None and p.cost_note:
+            out.append(Finding("cost", subject, f"Geplante Kosten ohne Betrag: „{p.cost_note}“"))
+        elif p.cost_note and "förder" in p.cost_note.casefold():
+            out.append(Finding(
+                "cost", subject,
+                f"Geplante Kosten {format_money(p.planned_cost)} sind laut Bericht eine {p.cost_note}, "
+                "keine geplanten Kosten",
+            ))
+    years = repo.years()
+    if year is None and years:
+        year = years[-1]
+    if year is not None:
+        for p in projects:
+            if year in p.progress and (year - 1) not in p.progress and p.start and p.start.first_day.year < year:
+                out.append(Finding(
+                    "progress", f"{p.id} {p.name}",
+                    f"Wert für {year} ({p.progress[year]} %), aber keiner für {year - 1}, obwohl das Projekt "
+                    f"{p.start.format()} begann",
+                ))
+    for f in repo.funded_projects():
+        if f.funding_city is not None and f.funding_total is not None and f.funding_city > f.funding_total:
+            out.append(Finding(
+                "funding", f.title_in_table,
+                f"Förderanteil der Stadt {format_money(f.funding_city)} liegt über der Förderung insgesamt "
+                f"{format_money(f.funding_total)} (Differenz {format_money(f.funding_city - f.funding_total)})",
+            ))
+        if f.total_cost is None or f.funding_total is None:
+            out.append(Finding("funding", f.title_in_table, "Gesamtkosten oder Förderung insgesamt fehlen im Bericht"))
+    if year is not None:
+        stated = repo.reported_figures(year)
+        if stated:
+            computed = figures.counts(repo.db, year)
+            labels = {d.key: d.label for d in figures.FIGURES}
+            for key, value in stated.items():
+                if key in computed and computed[key] != value:
+                    out.append(Finding(
+                        "report", f"Bericht {year}",
+                        f"„{labels[key]}“: der Bericht nennt {value}, die Tabelle ergibt {computed[key]}",
+                    ))
+    return out

@@ -1,0 +1,186 @@
+"""Records of the register as the rest of the program sees them.
+
+A project's editable fields are listed in ``EDITABLE_FIELDS`` with their German labels; the TUI,
+the Excel import and the audit log all use these names, so a field is named the same everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from .types import Money, Period, format_money
+
+EDITABLE_FIELDS: dict[str, str] = {
+    "department": "Bereich",
+    "name": "Name des Projektes",
+    "description": "Kurzbeschreibung / Projektziel",
+    "planned_cost": "Geplante Kosten",
+    "cost_note": "Kostenhinweis",
+    "start": "Beginn",
+    "end": "Geplantes Ende",
+}
+
+
+def progress_label(year: int) -> str:
+    return f"Umsetzungsstand {year} (in %)"
+
+
+def field_label(name: str) -> str:
+    if name.startswith("progress:"):
+        return progress_label(int(name.split(":", 1)[1]))
+    return EDITABLE_FIELDS.get(name, name)
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class NewProject:
+    """A project to create. ``start_text``/``end_text`` keep source text that was not a date."""
+
+    department: str
+    name: str
+    description: str = ""
+    planned_cost: Money | None = None
+    cost_note: str = ""
+    start: Period | None = None
+    end: Period | None = None
+    start_text: str = ""
+    end_text: str = ""
+    progress: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Project:
+    id: str
+    department: str
+    name: str
+    description: str
+    planned_cost: Money | None
+    cost_note: str
+    start: Period | None
+    end: Period | None
+    start_text: str
+    end_text: str
+    progress: dict[int, int]
+    archived: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    def value(self, name: str) -> object:
+        """A field's value by its canonical name, including ``progress:YEAR``."""
+        if name.startswith("progress:"):
+            return self.progress.get(int(name.split(":", 1)[1]))
+        return getattr(self, name)
+
+    @property
+    def start_display(self) -> str:
+        return self.start.format() if self.start else self.start_text
+
+    @property
+    def end_display(self) -> str:
+        return self.end.format() if self.end else self.end_text
+
+    @property
+    def cost_display(self) -> str:
+        parts = []
+        if self.planned_cost is not None:
+            parts.append(format_money(self.planned_cost))
+        if self.cost_note:
+            parts.append(f"({self.cost_note})" if parts else self.cost_note)
+        return " ".join(parts) if parts else "–"
+
+
+def display_value(value: object) -> str:
+    """The audit and conflict text of a field value."""
+    if value is None:
+        return ""
+    if isinstance(value, Period):
+        return value.format()
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    if hasattr(value, "quantize"):
+        return format_money(value)  # type: ignore[arg-type]
+    return str(value)
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    """One line of the projects table for a reporting year, with the flags of ``figures``."""
+
+    id: str
+    department: str
+    name: str
+    description: str
+    previous: int | None
+    current: int | None
+    end: Period | None
+    end_text: str
+    overdue: bool
+    stalled: bool
+    completed: bool
+    at_least_90: bool
+    version: int
+
+    @property
+    def end_display(self) -> str:
+        return self.end.format() if self.end else self.end_text
+
+
+@dataclass(frozen=True)
+class Partner:
+    partner: str
+    role: str
+
+
+@dataclass(frozen=True)
+class FundedProject:
+    id: int
+    programme: str
+    title: str
+    title_in_table: str
+    recipients: str
+    start: date | None
+    duration_months: int | None
+    total_cost: Money | None
+    funding_total: Money | None
+    funding_city: Money | None
+    goals: str
+    partners: tuple[Partner, ...]
+    linked_projects: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NewFundedProject:
+    programme: str
+    title: str
+    title_in_table: str
+    recipients: str
+    start: date | None
+    duration_months: int | None
+    total_cost: Money | None
+    funding_total: Money | None
+    funding_city: Money | None
+    goals: str
+    partners: tuple[Partner, ...] = ()
+    linked_projects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    os_user: str
+    source: str
+    source_file: str
+    entity: str
+    entity_id: str
+    field: str
+    old_value: str | None
+    new_value: str | None

@@ -1,0 +1,588 @@
+"""The register's read and write API. All SQL on projects, departments and the audit log is here.
+
+Rules:
+- Every write is one transaction (``Database.write``) and writes an audit row per changed field:
+  when, OS user, source (cli, tui, import plus file and SHA-256), entity, field, old and new value.
+- Every update carries the row version it read. A stale version refuses the whole write with a
+  ``ConflictError`` naming each field with both values: an update is never lost.
+- Every change of a project (fields, progress, archive flag) bumps its version by one.
+- Values equal to the stored ones are no change: they write nothing and bump nothing.
+- Bulk writes pass column lists to ``unnest`` (one statement per table), never ``executemany``.
+- Project IDs are department prefix plus a number (``FB11-004``); counters only grow, so an ID is
+  never reused, not even after archiving.
+- Access is checked here, through ``Actor``, before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+import duckdb
+
+from .access import Actor
+from .db import Database
+from .errors import ConflictError, FieldConflict, InvalidValue, NotFound, SachstandError
+from .models import (
+    EDITABLE_FIELDS,
+    AuditEntry,
+    Department,
+    FundedProject,
+    NewFundedProject,
+    NewProject,
+    Partner,
+    Project,
+    display_value,
+    field_label,
+)
+from .types import Period, Precision, clean_text
+
+PROJECT_COLUMNS = (
+    "id, department, name, description, planned_cost, cost_note, start_first, start_precision, "
+    "start_text, end_first, end_precision, end_text, archived, version, created_at, updated_at"
+)
+
+
+@dataclass(frozen=True)
+class ProjectUpdate:
+    """Changes to one project, keyed by field name (``EDITABLE_FIELDS`` or ``progress:YEAR``)."""
+
+    project_id: str
+    expected_version: int
+    changes: dict[str, object]
+
+
+@dataclass
+class ChangeSet:
+    """Everything one unit of work writes: applied all together, or not at all."""
+
+    new_departments: list[Department] = field(default_factory=list)
+    new_projects: list[NewProject] = field(default_factory=list)
+    updates: list[ProjectUpdate] = field(default_factory=list)
+    archive: list[tuple[str, int, bool]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.new_departments or self.new_projects or self.updates or self.archive)
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    created: list[str]
+    changed_fields: int
+
+
+def id_prefix(department: str) -> str:
+    prefix = re.sub(r"[^A-Za-z0-9]", "", department).upper()
+    return prefix or "PRJ"
+
+
+def _period_row(p: Period | None) -> tuple[str | None, str | None, str | None]:
+    if p is None:
+        return None, None, None
+    return p.first_day.isoformat(), p.last_day.isoformat(), p.precision.value
+
+
+def _period(first: date | None, precision: str | None) -> Period | None:
+    if first is None or precision is None:
+        return None
+    return Period(first, Precision(precision))
+
+
+def _project_from_row(row: tuple, progress: dict[int, int]) -> Project:
+    (pid, dept, name, desc, cost, note, s_first, s_prec, s_text, e_first, e_prec, e_text,
+     archived, version, created, updated) = row
+    return Project(
+        id=pid, department=dept, name=name, description=desc, planned_cost=cost, cost_note=note,
+        start=_period(s_first, s_prec), end=_period(e_first, e_prec), start_text=s_text,
+        end_text=e_text, progress=progress, archived=archived, version=version,
+        created_at=created, updated_at=updated,
+    )
+
+
+def _normalise(name: str, value: object) -> object:
+    """Check one field value and bring it to its stored form; raises ``InvalidValue``."""
+    label = field_label(name)
+    if name.startswith("progress:"):
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+            raise InvalidValue(label, f"„{value}“ ist keine ganze Zahl von 0 bis 100")
+        return value
+    if name in ("name", "department"):
+        text = clean_text(str(value or ""))
+        if not text:
+            raise InvalidValue(label, "darf nicht leer sein")
+        return text
+    if name in ("description", "cost_note"):
+        return clean_text(str(value or ""))
+    if name == "planned_cost":
+        if value is None:
+            return None
+        if isinstance(value, float) or not isinstance(value, (Decimal, int)):
+            raise InvalidValue(label, "muss ein genauer Eurobetrag sein")
+        amount = Decimal(value).quantize(Decimal("0.01"))
+        if amount < 0:
+            raise InvalidValue(label, "darf nicht negativ sein")
+        if amount > Decimal("999999999999.99"):
+            raise InvalidValue(label, "ist zu groß")
+        return amount
+    if name in ("start", "end"):
+        if value is not None and not isinstance(value, Period):
+            raise InvalidValue(label, "muss ein Datum oder Quartal sein")
+        return value
+    raise InvalidValue(label, "ist kein änderbares Feld")
+
+
+def _check_dates(start: Period | None, end: Period | None) -> None:
+    if start and end and end.last_day < start.first_day:
+        raise InvalidValue("Geplantes Ende", f"{end.format()} liegt vor dem Beginn {start.format()}")
+
+
+class Repository:
+    """Reads and writes of the register for one actor; opens a connection per call."""
+
+    def __init__(self, db: Database, actor: Actor) -> None:
+        self.db = db
+        self.actor = actor
+
+    # ---- reads -------------------------------------------------------------------------------
+
+    def departments(self) -> list[Department]:
+        with self.db.read() as conn:
+            rows = conn.execute("SELECT code, name FROM departments ORDER BY code").fetchall()
+        return [Department(c, n) for c, n in rows]
+
+    def years(self) -> list[int]:
+        """Reporting years that have at least one progress value, ascending."""
+        with self.db.read() as conn:
+            return [y for (y,) in conn.execute("SELECT DISTINCT year FROM progress ORDER BY year").fetchall()]
+
+    def get(self, project_id: str) -> Project:
+        found = self.get_many([project_id])
+        if project_id not in found:
+            raise NotFound(f"Projekt {project_id} gibt es nicht.")
+        return found[project_id]
+
+    def get_many(self, ids: Sequence[str]) -> dict[str, Project]:
+        if not ids:
+            return {}
+        with self.db.read() as conn:
+            return self._load(conn, "WHERE id IN (SELECT unnest($ids))", {"ids": list(ids)})
+
+    def projects(self, include_archived: bool = False, department: str | None = None) -> list[Project]:
+        """All projects, ordered by department and name."""
+        where, params = [], {}
+        if not include_archived:
+            where.append("NOT archived")
+        if department is not None:
+            where.append("department = $dept")
+            params["dept"] = department
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        with self.db.read() as conn:
+            found = self._load(conn, clause, params)
+        return sorted(found.values(), key=lambda p: (p.department, p.name.casefold(), p.id))
+
+    def _load(self, conn: duckdb.DuckDBPyConnection, clause: str, params: dict) -> dict[str, Project]:
+        rows = conn.execute(f"SELECT {PROJECT_COLUMNS} FROM projects {clause}", params).fetchall()
+        prog = conn.execute(
+            f"SELECT project_id, year, percent FROM progress WHERE project_id IN "
+            f"(SELECT id FROM projects {clause}) ORDER BY year",
+            params,
+        ).fetchall()
+        by_id: dict[str, dict[int, int]] = {}
+        for pid, year, percent in prog:
+            by_id.setdefault(pid, {})[year] = percent
+        return {r[0]: _project_from_row(r, by_id.get(r[0], {})) for r in rows}
+
+    def audit_for(self, project_id: str, limit: int = 200) -> list[AuditEntry]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT changed_at, os_user, source, source_file, entity, entity_id, field, old_value, new_value "
+                "FROM audit WHERE entity = 'project' AND entity_id = ? ORDER BY id DESC LIMIT ?",
+                [project_id, limit],
+            ).fetchall()
+        return [AuditEntry(*r) for r in rows]
+
+    def audit_count(self) -> int:
+        with self.db.read() as conn:
+            return conn.execute("SELECT count(*) FROM audit").fetchone()[0]
+
+    def funded_projects(self, project_id: str | None = None) -> list[FundedProject]:
+        """Funded projects in table order; with ``project_id`` only those linked to it."""
+        with self.db.read() as conn:
+            where = "WHERE id IN (SELECT funded_id FROM funded_links WHERE project_id = $pid)" if project_id else ""
+            params = {"pid": project_id} if project_id else {}
+            rows = conn.execute(
+                "SELECT id, programme, title, title_in_table, recipients, start_date, duration_months, "
+                f"total_cost, funding_total, funding_city, goals FROM funded_projects {where} ORDER BY id",
+                params,
+            ).fetchall()
+            partners = conn.execute(
+                "SELECT funded_id, partner, role FROM funded_partners ORDER BY funded_id, position"
+            ).fetchall()
+            links = conn.execute("SELECT funded_id, project_id FROM funded_links ORDER BY project_id").fetchall()
+        p_by: dict[int, list[Partner]] = {}
+        for fid, partner, role in partners:
+            p_by.setdefault(fid, []).append(Partner(partner, role))
+        l_by: dict[int, list[str]] = {}
+        for fid, pid in links:
+            l_by.setdefault(fid, []).append(pid)
+        return [
+            FundedProject(*r, partners=tuple(p_by.get(r[0], [])), linked_projects=tuple(l_by.get(r[0], [])))
+            for r in rows
+        ]
+
+    def reported_figures(self, year: int) -> dict[str, int]:
+        with self.db.read() as conn:
+            return dict(conn.execute("SELECT figure, value FROM reported_figures WHERE year = ?", [year]).fetchall())
+
+    # ---- writes ------------------------------------------------------------------------------
+
+    def create(self, new: NewProject) -> Project:
+        result = self.apply(ChangeSet(new_projects=[new]))
+        return self.get(result.created[0])
+
+    def update(self, project_id: str, expected_version: int, changes: dict[str, object]) -> Project:
+        self.apply(ChangeSet(updates=[ProjectUpdate(project_id, expected_version, changes)]))
+        return self.get(project_id)
+
+    def record_progress(self, project_id: str, year: int, percent: int | None, expected_version: int) -> Project:
+        return self.update(project_id, expected_version, {f"progress:{year}": percent})
+
+    def archive(self, project_id: str, expected_version: int, archived: bool = True) -> Project:
+        self.apply(ChangeSet(archive=[(project_id, expected_version, archived)]))
+        return self.get(project_id)
+
+    def add_department(self, code: str, name: str | None = None) -> None:
+        self.apply(ChangeSet(new_departments=[Department(clean_text(code), name)]))
+
+    def apply(self, changes: ChangeSet) -> ApplyResult:
+        """Write a whole change set in one transaction, or nothing.
+
+        Checks, in this order, before writing: permissions, values, departments, versions.
+        """
+        with self.db.write() as conn:
+            return _Apply(conn, self.actor).run(changes)
+
+    def add_funded_projects(self, funded: Sequence[NewFundedProject]) -> None:
+        self.actor.require_admin("Förderprojekte erfassen")
+        with self.db.write() as conn:
+            start = conn.execute("SELECT coalesce(max(id), 0) FROM funded_projects").fetchone()[0]
+            name_to_id = dict(conn.execute("SELECT name, id FROM projects WHERE NOT archived").fetchall())
+            ids = list(range(start + 1, start + 1 + len(funded)))
+            conn.execute(
+                "INSERT INTO funded_projects SELECT unnest($id), unnest($prog), unnest($title), unnest($tt), "
+                "unnest($rec), unnest($start::VARCHAR[])::DATE, unnest($dur), unnest($cost::VARCHAR[])::DECIMAL(14,2), "
+                "unnest($ft::VARCHAR[])::DECIMAL(14,2), unnest($fc::VARCHAR[])::DECIMAL(14,2), unnest($goals)",
+                {
+                    "id": ids, "prog": [f.programme for f in funded], "title": [f.title for f in funded],
+                    "tt": [f.title_in_table for f in funded], "rec": [f.recipients for f in funded],
+                    "start": [f.start.isoformat() if f.start else None for f in funded],
+                    "dur": [f.duration_months for f in funded],
+                    "cost": [_dec(f.total_cost) for f in funded], "ft": [_dec(f.funding_total) for f in funded],
+                    "fc": [_dec(f.funding_city) for f in funded], "goals": [f.goals for f in funded],
+                },
+            )
+            partner_rows = [(fid, i, p.partner, p.role) for fid, f in zip(ids, funded) for i, p in enumerate(f.partners)]
+            if partner_rows:
+                conn.execute(
+                    "INSERT INTO funded_partners SELECT unnest($a), unnest($b), unnest($c), unnest($d)",
+                    dict(zip("abcd", map(list, zip(*partner_rows)))),
+                )
+            link_rows = []
+            for fid, f in zip(ids, funded):
+                for name in f.linked_projects:
+                    if name not in name_to_id:
+                        raise InvalidValue("Förderprojekt", f"„{f.title}“ verweist auf unbekanntes Projekt „{name}“")
+                    link_rows.append((fid, name_to_id[name]))
+            if link_rows:
+                conn.execute(
+                    "INSERT INTO funded_links SELECT unnest($a), unnest($b)",
+                    {"a": [r[0] for r in link_rows], "b": [r[1] for r in link_rows]},
+                )
+            _audit(conn, self.actor, [("funded", str(i), "*", None, f.title) for i, f in zip(ids, funded)])
+
+    def set_reported_figures(self, year: int, figures: dict[str, int]) -> None:
+        """The figures a published report stated, kept to compare against (see ``findings``)."""
+        self.actor.require_admin("berichtete Kennzahlen erfassen")
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM reported_figures WHERE year = ?", [year])
+            if figures:
+                conn.execute(
+                    "INSERT INTO reported_figures SELECT ?, unnest($f), unnest($v)".replace("?", str(int(year))),
+                    {"f": list(figures), "v": list(figures.values())},
+                )
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _audit(
+    conn: duckdb.DuckDBPyConnection,
+    actor: Actor,
+    rows: Iterable[tuple[str, str, str, str | None, str | None]],
+) -> None:
+    rows = list(rows)
+    if not rows:
+        return
+    entity, entity_id, fld, old, new = (list(c) for c in zip(*rows))
+    conn.execute(
+        "INSERT INTO audit (changed_at, os_user, source, source_file, source_sha256, entity, entity_id, field, old_value, new_value) "
+        "SELECT now()::TIMESTAMP, $user, $source, $file, $sha, unnest($entity), unnest($eid), unnest($field), "
+        "unnest($old::VARCHAR[]), unnest($new::VARCHAR[])",
+        {
+            "user": actor.user, "source": actor.source, "file": actor.source_file, "sha": actor.source_sha256,
+            "entity": entity, "eid": entity_id, "field": fld, "old": old, "new": new,
+        },
+    )
+
+
+class _Apply:
+    """One ``Repository.apply`` run inside an open write transaction."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, actor: Actor) -> None:
+        self.conn = conn
+        self.actor = actor
+
+    def run(self, cs: ChangeSet) -> ApplyResult:
+        known = {c for (c,) in self.conn.execute("SELECT code FROM departments").fetchall()}
+        new_depts = [d for d in cs.new_departments if d.code not in known]
+        for d in new_depts:
+            self.actor.require_write(d.code, "Bereich anlegen")
+            if not d.code:
+                raise InvalidValue("Bereich", "darf nicht leer sein")
+        departments = known | {d.code for d in new_depts}
+
+        ids = [u.project_id for u in cs.updates] + [a[0] for a in cs.archive]
+        if len(set(ids)) != len(ids):
+            raise SachstandError("Ein Projekt kommt in einer Änderung mehrfach vor.")
+        current = self._current(ids)
+        for pid in ids:
+            if pid not in current:
+                raise NotFound(f"Projekt {pid} gibt es nicht.")
+
+        news = [self._check_new(n, departments) for n in cs.new_projects]
+        updates = [self._check_update(u, current[u.project_id], departments) for u in cs.updates]
+        for pid, _version, _flag in cs.archive:
+            self.actor.require_write(current[pid].department, "Projekte archivieren")
+        self._check_versions(cs, current, updates)
+
+        if new_depts:
+            self.conn.execute(
+                "INSERT INTO departments SELECT unnest($c), unnest($n::VARCHAR[])",
+                {"c": [d.code for d in new_depts], "n": [d.name for d in new_depts]},
+            )
+            _audit(self.conn, self.actor, [("department", d.code, "*", None, d.name or d.code) for d in new_depts])
+        created = self._insert(news)
+        changed = self._update(updates, current)
+        changed += self._archive(cs.archive, current)
+        return ApplyResult(created, changed)
+
+    def _current(self, ids: list[str]) -> dict[str, Project]:
+        if not ids:
+            return {}
+        rows = self.conn.execute(
+            f"SELECT {PROJECT_COLUMNS} FROM projects WHERE id IN (SELECT unnest($ids))", {"ids": ids}
+        ).fetchall()
+        prog = self.conn.execute(
+            "SELECT project_id, year, percent FROM progress WHERE project_id IN (SELECT unnest($ids))", {"ids": ids}
+        ).fetchall()
+        by_id: dict[str, dict[int, int]] = {}
+        for pid, year, percent in prog:
+            by_id.setdefault(pid, {})[year] = percent
+        return {r[0]: _project_from_row(r, by_id.get(r[0], {})) for r in rows}
+
+    def _check_new(self, n: NewProject, departments: set[str]) -> NewProject:
+        dept = _normalise("department", n.department)
+        self.actor.require_write(str(dept), "Projekte anlegen")
+        if dept not in departments:
+            raise InvalidValue("Bereich", f"„{dept}“ gibt es nicht im Register")
+        for year, percent in n.progress.items():
+            _normalise(f"progress:{year}", percent)
+        _check_dates(n.start, n.end)
+        return NewProject(
+            department=str(dept), name=str(_normalise("name", n.name)),
+            description=str(_normalise("description", n.description)),
+            planned_cost=_normalise("planned_cost", n.planned_cost),  # type: ignore[arg-type]
+            cost_note=str(_normalise("cost_note", n.cost_note)), start=n.start, end=n.end,
+            start_text="" if n.start else clean_text(n.start_text),
+            end_text="" if n.end else clean_text(n.end_text), progress=dict(n.progress),
+        )
+
+    def _check_update(self, u: ProjectUpdate, cur: Project, departments: set[str]) -> ProjectUpdate:
+        self.actor.require_write(cur.department)
+        changes: dict[str, object] = {}
+        for name, value in u.changes.items():
+            if not (name in EDITABLE_FIELDS or re.fullmatch(r"progress:\d{4}", name)):
+                raise InvalidValue(name, "ist kein änderbares Feld")
+            value = _normalise(name, value)
+            if value != cur.value(name):
+                changes[name] = value
+        if "department" in changes:
+            target = str(changes["department"])
+            if target not in departments:
+                raise InvalidValue("Bereich", f"„{target}“ gibt es nicht im Register")
+            self.actor.require_write(target, "Projekte in diesen Bereich verschieben")
+        start = changes.get("start", cur.start) if "start" in changes else cur.start
+        end = changes.get("end", cur.end) if "end" in changes else cur.end
+        if "start" in changes or "end" in changes:
+            _check_dates(start, end)  # type: ignore[arg-type]
+        return ProjectUpdate(u.project_id, u.expected_version, changes)
+
+    def _check_versions(self, cs: ChangeSet, current: dict[str, Project], updates: list[ProjectUpdate]) -> None:
+        for u, checked in zip(cs.updates, updates):
+            cur = current[u.project_id]
+            if cur.version != u.expected_version and checked.changes:
+                raise ConflictError(
+                    u.project_id,
+                    [FieldConflict(n, field_label(n), display_value(v), display_value(cur.value(n)))
+                     for n, v in checked.changes.items()],
+                    cur.version,
+                )
+        for pid, version, flag in cs.archive:
+            cur = current[pid]
+            if cur.version != version and cur.archived != flag:
+                raise ConflictError(
+                    pid, [FieldConflict("archived", "Archiviert", display_value(flag), display_value(cur.archived))],
+                    cur.version,
+                )
+
+    def _insert(self, news: list[NewProject]) -> list[str]:
+        if not news:
+            return []
+        ids = self._allocate_ids([n.department for n in news])
+        cols: dict[str, list] = {k: [] for k in (
+            "id", "dept", "name", "desc", "cost", "note", "sf", "sl", "sp", "st", "ef", "el", "ep", "et")}
+        for pid, n in zip(ids, news):
+            sf, sl, sp = _period_row(n.start)
+            ef, el, ep = _period_row(n.end)
+            for key, value in zip(cols, (pid, n.department, n.name, n.description, _dec(n.planned_cost),
+                                         n.cost_note, sf, sl, sp, n.start_text, ef, el, ep, n.end_text)):
+                cols[key].append(value)
+        self.conn.execute(
+            "INSERT INTO projects (id, department, name, description, planned_cost, cost_note, start_first, "
+            "start_last, start_precision, start_text, end_first, end_last, end_precision, end_text, archived, "
+            "version, created_at, updated_at) "
+            "SELECT unnest($id), unnest($dept), unnest($name), unnest($desc), "
+            "unnest($cost::VARCHAR[])::DECIMAL(14,2), unnest($note), unnest($sf::VARCHAR[])::DATE, "
+            "unnest($sl::VARCHAR[])::DATE, unnest($sp::VARCHAR[]), unnest($st), unnest($ef::VARCHAR[])::DATE, "
+            "unnest($el::VARCHAR[])::DATE, unnest($ep::VARCHAR[]), unnest($et), false, 1, "
+            "now()::TIMESTAMP, now()::TIMESTAMP",
+            cols,
+        )
+        prog = [(pid, y, p) for pid, n in zip(ids, news) for y, p in sorted(n.progress.items())]
+        if prog:
+            self.conn.execute(
+                "INSERT INTO progress SELECT unnest($a), unnest($b), unnest($c)",
+                {"a": [r[0] for r in prog], "b": [r[1] for r in prog], "c": [r[2] for r in prog]},
+            )
+        _audit(self.conn, self.actor, [("project", pid, "*", None, n.name) for pid, n in zip(ids, news)])
+        return ids
+
+    def _allocate_ids(self, departments: list[str]) -> list[str]:
+        prefixes = [id_prefix(d) for d in departments]
+        wanted = sorted(set(prefixes))
+        last = dict(self.conn.execute(
+            "SELECT prefix, last_number FROM id_counters WHERE prefix IN (SELECT unnest($p))", {"p": wanted}
+        ).fetchall())
+        ids = []
+        for prefix in prefixes:
+            last[prefix] = last.get(prefix, 0) + 1
+            ids.append(f"{prefix}-{last[prefix]:03d}")
+        self.conn.execute(
+            "INSERT INTO id_counters SELECT unnest($p), unnest($n) "
+            "ON CONFLICT (prefix) DO UPDATE SET last_number = excluded.last_number",
+            {"p": list(last), "n": list(last.values())},
+        )
+        return ids
+
+    def _update(self, updates: list[ProjectUpdate], current: dict[str, Project]) -> int:
+        by_field: dict[str, list[tuple[str, object]]] = {}
+        audit_rows = []
+        touched = []
+        for u in updates:
+            if not u.changes:
+                continue
+            touched.append(u.project_id)
+            cur = current[u.project_id]
+            for name, value in u.changes.items():
+                by_field.setdefault(name, []).append((u.project_id, value))
+                audit_rows.append(("project", u.project_id, name, _audit_text(cur.value(name)), _audit_text(value)))
+        for name, pairs in by_field.items():
+            ids = [p for p, _ in pairs]
+            values = [v for _, v in pairs]
+            if name.startswith("progress:"):
+                self._write_progress(int(name.split(":")[1]), ids, values)
+            elif name in ("start", "end"):
+                rows = [_period_row(v) for v in values]  # type: ignore[arg-type]
+                self.conn.execute(
+                    f"UPDATE projects SET {name}_first = u.f::DATE, {name}_last = u.l::DATE, "
+                    f"{name}_precision = u.p, {name}_text = '' FROM (SELECT unnest($ids) AS id, "
+                    "unnest($f::VARCHAR[]) AS f, unnest($l::VARCHAR[]) AS l, unnest($p::VARCHAR[]) AS p) u "
+                    "WHERE projects.id = u.id",
+                    {"ids": ids, "f": [r[0] for r in rows], "l": [r[1] for r in rows], "p": [r[2] for r in rows]},
+                )
+            else:
+                cast = "::DECIMAL(14,2)" if name == "planned_cost" else ""
+                vals = [_dec(v) for v in values] if name == "planned_cost" else values  # type: ignore[arg-type]
+                self.conn.execute(
+                    f"UPDATE projects SET {name} = u.v{cast} FROM (SELECT unnest($ids) AS id, "
+                    f"unnest($v::VARCHAR[]) AS v) u WHERE projects.id = u.id",
+                    {"ids": ids, "v": vals},
+                )
+        self._bump(touched)
+        _audit(self.conn, self.actor, audit_rows)
+        return len(audit_rows)
+
+    def _write_progress(self, year: int, ids: list[str], values: list[object]) -> None:
+        set_ids = [i for i, v in zip(ids, values) if v is not None]
+        set_vals = [v for v in values if v is not None]
+        cleared = [i for i, v in zip(ids, values) if v is None]
+        if set_ids:
+            self.conn.execute(
+                "INSERT INTO progress SELECT unnest($ids), $year, unnest($v) "
+                "ON CONFLICT (project_id, year) DO UPDATE SET percent = excluded.percent",
+                {"ids": set_ids, "year": year, "v": set_vals},
+            )
+        if cleared:
+            self.conn.execute(
+                "DELETE FROM progress WHERE year = $year AND project_id IN (SELECT unnest($ids))",
+                {"ids": cleared, "year": year},
+            )
+
+    def _bump(self, ids: list[str]) -> None:
+        if ids:
+            self.conn.execute(
+                "UPDATE projects SET version = version + 1, updated_at = now()::TIMESTAMP "
+                "WHERE id IN (SELECT unnest($ids))",
+                {"ids": ids},
+            )
+
+    def _archive(self, items: list[tuple[str, int, bool]], current: dict[str, Project]) -> int:
+        todo = [(pid, flag) for pid, _v, flag in items if current[pid].archived != flag]
+        if not todo:
+            return 0
+        self.conn.execute(
+            "UPDATE projects SET archived = u.f FROM (SELECT unnest($ids) AS id, unnest($f) AS f) u "
+            "WHERE projects.id = u.id",
+            {"ids": [t[0] for t in todo], "f": [t[1] for t in todo]},
+        )
+        self._bump([t[0] for t in todo])
+        _audit(self.conn, self.actor, [
+            ("project", pid, "archived", _audit_text(not flag), _audit_text(flag)) for pid, flag in todo
+        ])
+        return len(todo)
+
+
+def _audit_text(value: object) -> str | None:
+    """Canonical text of a value in the audit log (decimal point, ISO-free German periods)."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return str(value)
+    return display_value(value)

@@ -1,0 +1,100 @@
+"""The register's schema as numbered migrations; the version lives in the file's ``meta`` table.
+
+Rules:
+- Migration N moves a register from version N-1 to N inside one transaction.
+- A register whose version is above ``LATEST`` was written by a newer sachstand and is refused.
+- Money columns are DECIMAL(14,2); periods are stored as first day, last day, precision and,
+  when the source text could not be read, that original text (``*_text``).
+- There are no foreign keys: DuckDB rewrites updated rows as delete plus insert, which trips
+  foreign-key checks; the repository keeps references valid instead.
+"""
+
+from __future__ import annotations
+
+APP_MARKER = "sachstand-register"
+
+MIGRATIONS: list[str] = [
+    # 1: the register, funded projects, departments, audit log
+    """
+    CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+    CREATE TABLE departments (
+        code VARCHAR PRIMARY KEY,
+        name VARCHAR
+    );
+    CREATE TABLE id_counters (prefix VARCHAR PRIMARY KEY, last_number INTEGER NOT NULL);
+    CREATE TABLE projects (
+        id VARCHAR PRIMARY KEY,
+        department VARCHAR NOT NULL,
+        name VARCHAR NOT NULL,
+        description VARCHAR NOT NULL DEFAULT '',
+        planned_cost DECIMAL(14,2),
+        cost_note VARCHAR NOT NULL DEFAULT '',
+        start_first DATE,
+        start_last DATE,
+        start_precision VARCHAR,
+        start_text VARCHAR NOT NULL DEFAULT '',
+        end_first DATE,
+        end_last DATE,
+        end_precision VARCHAR,
+        end_text VARCHAR NOT NULL DEFAULT '',
+        archived BOOLEAN NOT NULL DEFAULT false,
+        version INTEGER NOT NULL DEFAULT 1,
+        created_at TIMESTAMP NOT NULL,
+        updated_at TIMESTAMP NOT NULL,
+        CHECK (planned_cost IS NULL OR planned_cost >= 0)
+    );
+    CREATE TABLE progress (
+        project_id VARCHAR NOT NULL,
+        year INTEGER NOT NULL,
+        percent INTEGER NOT NULL CHECK (percent BETWEEN 0 AND 100),
+        PRIMARY KEY (project_id, year)
+    );
+    CREATE TABLE funded_projects (
+        id INTEGER PRIMARY KEY,
+        programme VARCHAR NOT NULL,
+        title VARCHAR NOT NULL,
+        title_in_table VARCHAR NOT NULL,
+        recipients VARCHAR NOT NULL,
+        start_date DATE,
+        duration_months INTEGER,
+        total_cost DECIMAL(14,2),
+        funding_total DECIMAL(14,2),
+        funding_city DECIMAL(14,2),
+        goals VARCHAR NOT NULL DEFAULT ''
+    );
+    CREATE TABLE funded_partners (
+        funded_id INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        partner VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        PRIMARY KEY (funded_id, position)
+    );
+    CREATE TABLE funded_links (
+        funded_id INTEGER NOT NULL,
+        project_id VARCHAR NOT NULL,
+        PRIMARY KEY (funded_id, project_id)
+    );
+    CREATE TABLE reported_figures (
+        year INTEGER NOT NULL,
+        figure VARCHAR NOT NULL,
+        value INTEGER NOT NULL,
+        PRIMARY KEY (year, figure)
+    );
+    CREATE SEQUENCE audit_seq;
+    CREATE TABLE audit (
+        id BIGINT PRIMARY KEY DEFAULT nextval('audit_seq'),
+        changed_at TIMESTAMP NOT NULL,
+        os_user VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        source_file VARCHAR NOT NULL DEFAULT '',
+        source_sha256 VARCHAR NOT NULL DEFAULT '',
+        entity VARCHAR NOT NULL,
+        entity_id VARCHAR NOT NULL,
+        field VARCHAR NOT NULL,
+        old_value VARCHAR,
+        new_value VARCHAR
+    );
+    """,
+]
+
+LATEST = len(MIGRATIONS)

@@ -1,0 +1,161 @@
+"""The ``rich`` printout of a report: what management reads in the terminal (80 columns).
+
+All numbers come from ``core.figures``; this module only lays them out. User text (names,
+descriptions) goes through ``safe_display`` and ``Text`` so markup and control codes in it are
+shown literally and never interpreted.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from .core.figures import Report
+from .core.findings import Finding
+from .core.models import ProjectRow
+from .core.types import format_date, format_money, format_number, format_percent, safe_display
+
+BAR_WIDTH = 20
+
+
+def t(value: str, style: str = "") -> Text:
+    return Text(safe_display(value), style=style)
+
+
+def progress_bar(percent: int | None, width: int = BAR_WIDTH) -> Text:
+    """A bar of block characters: filled share in green, rest dim."""
+    if percent is None:
+        return Text("·" * width, style="dim")
+    filled = round(width * percent / 100)
+    bar = Text("█" * filled, style="green" if percent == 100 else "cyan")
+    bar.append("░" * (width - filled), style="dim")
+    return bar
+
+
+def _signed(n: int | None) -> str:
+    if n is None:
+        return "–"
+    return f"+{n}" if n > 0 else ("±0" if n == 0 else str(n))
+
+
+def figures_table(report: Report) -> Table:
+    table = Table(title=f"Kennzahlen {report.year}", box=box.SIMPLE_HEAD, expand=True, title_justify="left")
+    table.add_column("Kennzahl", no_wrap=True, style="bold")
+    table.add_column("Wert", justify="right", no_wrap=True)
+    table.add_column(f"{report.year - 1}", justify="right", no_wrap=True)
+    table.add_column("±", justify="right", no_wrap=True)
+    table.add_column("Regel", style="dim", ratio=1)
+    for f in report.figures:
+        value = f"{f.value}" if f.key == "projects" else f"{f.value} von {f.total}"
+        prev = "–" if f.previous is None else str(f.previous)
+        table.add_row(f.label, value, prev, _signed(f.change), f.rule)
+    return table
+
+
+def department_table(report: Report) -> Table:
+    table = Table(title="Nach Bereich", box=box.SIMPLE_HEAD, expand=True, title_justify="left")
+    table.add_column("Bereich", no_wrap=True)
+    table.add_column("Projekte", justify="right")
+    table.add_column("Geplante Kosten", justify="right", no_wrap=True)
+    table.add_column("Ø Stand", justify="right", no_wrap=True)
+    table.add_column("abgeschl.", justify="right")
+    total_cost = Decimal("0.00")
+    for d in report.by_department:
+        table.add_row(t(d.code), str(d.projects), format_money(d.planned_cost),
+                      format_percent(d.mean_progress, digits=1), str(d.completed))
+        total_cost += d.planned_cost
+    table.add_section()
+    table.add_row(Text("Summe", style="bold"), str(sum(d.projects for d in report.by_department)),
+                  format_money(total_cost), "", str(sum(d.completed for d in report.by_department)))
+    return table
+
+
+def funding_table(report: Report) -> Table:
+    f = report.funding
+    table = Table(title="Geförderte Projekte (Digitale Modellregion)", box=box.SIMPLE_HEAD, expand=True,
+                  title_justify="left")
+    table.add_column("Projekt", ratio=1)
+    table.add_column("Gesamtkosten", justify="right", no_wrap=True)
+    table.add_column("Förderung", justify="right", no_wrap=True)
+    table.add_column("Anteil Stadt", justify="right", no_wrap=True)
+    for p in f.projects:
+        table.add_row(t(p.title_in_table), format_money(p.total_cost), format_money(p.funding_total),
+                      format_money(p.funding_city))
+    table.add_section()
+    table.add_row(Text("Summe", style="bold"), format_money(f.total_cost), format_money(f.funding_total),
+                  format_money(f.funding_city), style="bold")
+    return table
+
+
+def _span(start: str, end: str) -> str:
+    return f"{start or '?'} – {end or '?'}"
+
+
+def timeline_table(report: Report, starts: dict[str, str]) -> Table:
+    """Like figure 1 of the report: each project's progress as a bar, with start and planned end."""
+    table = Table(title=f"Projektfortschritte {report.year}", box=box.SIMPLE_HEAD, expand=True,
+                  title_justify="left")
+    table.add_column("Projekt", ratio=1, no_wrap=True, overflow="ellipsis")
+    table.add_column("Stand", no_wrap=True)
+    table.add_column("%", justify="right", no_wrap=True)
+    table.add_column("Beginn – geplantes Ende", no_wrap=True)
+    for r in report.in_report:
+        table.add_row(t(r.name), progress_bar(r.current, 16), str(r.current), _span(starts.get(r.id, ""), r.end_display))
+    return table
+
+
+def _project_list(title: str, rows: list[ProjectRow], empty: str) -> RenderableType:
+    if not rows:
+        return Text(f"{title}: {empty}", style="dim")
+    table = Table(title=title, box=box.SIMPLE_HEAD, expand=True, title_justify="left")
+    table.add_column("ID", no_wrap=True)
+    table.add_column("Bereich", no_wrap=True)
+    table.add_column("Projekt", ratio=1, overflow="ellipsis", no_wrap=True)
+    table.add_column("Vorjahr", justify="right", no_wrap=True)
+    table.add_column("Stand", justify="right", no_wrap=True)
+    table.add_column("Ende", no_wrap=True)
+    for r in rows:
+        table.add_row(r.id, t(r.department), t(r.name), format_percent(r.previous), format_percent(r.current),
+                      r.end_display or "–")
+    return table
+
+
+def summary(report: Report, starts: dict[str, str]) -> Group:
+    """The whole printout of ``sachstand summary``."""
+    scope = f" – Bereich {safe_display(report.department)}" if report.department else ""
+    head = Text(f"Sachstandsbericht {report.year} über die eGovernment-Projekte{scope}", style="bold")
+    sub = Text(f"Stichtag {format_date(report.as_of)} · {format_number(report.figure('projects').value)} "
+               "Projekte im Bericht", style="dim")
+    return Group(
+        head, sub, Rule(style="dim"),
+        figures_table(report),
+        department_table(report),
+        funding_table(report),
+        timeline_table(report, starts),
+        _project_list(f"Überfällig am {format_date(report.as_of)}", report.overdue, "keine"),
+        _project_list("Stagniert", report.stalled, "keine"),
+    )
+
+
+def findings_table(items: list[Finding]) -> RenderableType:
+    if not items:
+        return Text("Keine Auffälligkeiten gefunden.", style="green")
+    kinds = {"date": "Datum", "cost": "Kosten", "progress": "Umsetzungsstand", "funding": "Förderung",
+             "report": "Bericht"}
+    table = Table(title=f"Datenqualität: {len(items)} Befunde", box=box.SIMPLE_HEAD, expand=True,
+                  title_justify="left")
+    table.add_column("Art", no_wrap=True)
+    table.add_column("Betrifft", ratio=1)
+    table.add_column("Befund", ratio=2)
+    for f in items:
+        table.add_row(kinds.get(f.kind, f.kind), t(f.subject), t(f.message))
+    return table
+
+
+def make_console(record: bool = False, width: int | None = None) -> Console:
+    return Console(record=record, width=width, highlight=False, emoji=False, markup=False)
