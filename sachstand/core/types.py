@@ -177,7 +177,7 @@ def parse_money(text: str) -> Money:
         raise ValueError(f"„{original}“: Kosten dürfen nicht negativ sein")
     if re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d{1,2})?", s) or re.fullmatch(r"\d+(,\d{1,2})?", s):
         s = s.replace(".", "").replace(",", ".")
-    elif re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d{1,2})?", s):
+    elif re.fullmatch(r"\d{1,3}(,\d{3})+\.\d{1,2}", s):
         s = s.replace(",", "")
     elif not re.fullmatch(r"\d+(\.\d{1,2})?", s):
         raise ValueError(

@@ -1,0 +1,143 @@
+"""`sachstand init`, `summary` and `check` through the real command line, including bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from sachstand.core import open_register
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_init_sample_and_empty(cli, tmp_path: Path) -> None:  # noqa: ANN001
+    r = cli("--db", str(tmp_path / "a.duckdb"), "init")
+    assert r.code == 0 and "58 Projekte" in r.out
+    assert len(open_register(tmp_path / "a.duckdb").projects()) == 58
+    r = cli("--db", str(tmp_path / "b.duckdb"), "init", "--empty")
+    assert r.code == 0 and "leeres Register" in r.out
+    assert open_register(tmp_path / "b.duckdb").projects() == []
+
+
+def test_init_refuses_an_existing_file(cli, sample_path: Path) -> None:  # noqa: ANN001
+    before = _digest(sample_path)
+    r = cli("--db", str(sample_path), "init", "--empty")
+    assert r.code == 2 and "wird nicht überschrieben" in r.err and "Traceback" not in r.err
+    assert _digest(sample_path) == before
+
+
+def test_summary_fits_80_columns_and_shows_every_part(cli, sample_path: Path) -> None:  # noqa: ANN001
+    r = cli("--db", str(sample_path), "summary", "--year", "2020")
+    assert r.code == 0
+    lines = r.out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for part in ("Kennzahlen 2020", "Abgeschlossen", "15 von 57", "Nach Bereich", "6.961.704,07 €",
+                 "5.534.957,45 €", "3.787.688,99 €", "Projektfortschritte 2020", "█", "Überfällig am 31.12.2020",
+                 "Stagniert", "Software für die Koordini", "Bürgerterminal"):
+        assert part in r.out, part
+
+
+def test_summary_json(cli, sample_path: Path) -> None:  # noqa: ANN001
+    r = cli("--db", str(sample_path), "summary", "--json")
+    data = json.loads(r.out)
+    assert {k: data[k] for k in ("year", "projects", "completed", "at_least_90", "started", "stalled", "overdue")} == {
+        "year": 2020, "projects": 57, "completed": 15, "at_least_90": 7, "started": 7, "stalled": 11, "overdue": 1,
+    }
+    assert data["funding"] == {**data["funding"], "total_cost": "6961704.07", "funding_total": "5534957.45",
+                               "funding_city": "3787688.99"}
+    fb11 = next(d for d in data["by_department"] if d["code"] == "FB 11")
+    assert fb11 == {**fb11, "projects": 10, "planned_cost": "1474300.00", "mean_progress": "49.0"}
+
+
+def test_summary_department_and_exports(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    svg, html = tmp_path / "s.svg", tmp_path / "s.html"
+    r = cli("--db", str(sample_path), "summary", "--department", "FB 11", "--svg", str(svg), "--html", str(html))
+    assert r.code == 0 and "Bereich FB 11" in r.out
+    assert svg.read_text(encoding="utf-8").startswith("<svg") and "Personalratsmanagement" in svg.read_text(encoding="utf-8")
+    assert "Personalratsmanagement" in html.read_text(encoding="utf-8")
+
+
+def test_check_lists_the_findings(cli, sample_path: Path) -> None:  # noqa: ANN001
+    r = cli("--db", str(sample_path), "check", "--json")
+    kinds = [f["kind"] for f in json.loads(r.out)]
+    assert r.code == 0 and set(kinds) == {"date", "cost", "progress", "funding", "report"}
+    r = cli("--db", str(sample_path), "check")
+    assert "11.05.217" in r.out and "341.672,42 €" in r.out
+
+
+def _newer_schema(path: Path) -> None:
+    conn = duckdb.connect(str(path))
+    conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    conn.close()
+
+
+def _foreign_duckdb(path: Path) -> None:
+    path.unlink()
+    conn = duckdb.connect(str(path))
+    conn.execute("CREATE TABLE t (a INTEGER)")
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "prepare", "message"),
+    [
+        (["summary", "--department", "FB 99"], None, "Den Bereich „FB 99“ gibt es nicht"),
+        (["summary", "--year", "2017"], None, "Für 2017 gibt es keine Umsetzungsstände"),
+        (["summary", "--year", "zwanzig"], None, "„zwanzig“ ist kein Jahr"),
+        (["summary"], _newer_schema, "Schema-Version 99"),
+        (["summary"], _foreign_duckdb, "ist kein sachstand-Register"),
+        (["summary"], lambda p: p.write_bytes(b"%PDF-1.4 not a database" * 100), "keine DuckDB-Datei"),
+        (["check"], lambda p: p.write_bytes(b""), "keine DuckDB-Datei"),
+    ],
+)
+def test_bad_input_gives_one_german_line_and_exit_2(cli, sample_path: Path, args, prepare, message) -> None:  # noqa: ANN001
+    if prepare:
+        prepare(sample_path)
+    before = _digest(sample_path)
+    r = cli("--db", str(sample_path), *args)
+    assert r.code == 2
+    assert message in r.err
+    assert r.err.startswith("Fehler: ") and "Traceback" not in r.err
+    assert _digest(sample_path) == before
+
+
+def test_missing_register_is_not_created(cli, tmp_path: Path) -> None:  # noqa: ANN001
+    path = tmp_path / "nope.duckdb"
+    r = cli("--db", str(path), "summary")
+    assert r.code == 2 and "Kein Register unter" in r.err and "init" in r.err
+    assert not path.exists()
+
+
+def test_default_path_creates_the_sample_and_says_so(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "sachstand", "summary", "--json"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["completed"] == 15
+    assert "wurde eines mit dem Sachstandsbericht 2020" in done.stderr and "init --empty" in done.stderr
+    assert (tmp_path / ".local/share/sachstand/register.duckdb").exists()
+
+
+def test_env_variable_chooses_the_register(cli, sample_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("SACHSTAND_DB", str(sample_path))
+    from sachstand.cli import main
+
+    assert main(["summary", "--json"]) == 0
+
+
+def test_summary_imports_neither_textual_nor_openpyxl(sample_path: Path) -> None:
+    code = (
+        "import sys; from sachstand.cli import main; "
+        f"main(['--db', {str(sample_path)!r}, 'summary', '--json']); "
+        "print(sorted(m for m in ('textual', 'openpyxl', 'pandas', 'python_calamine') if m in sys.modules), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stderr.strip().endswith("[]"), done.stderr
