@@ -45,16 +45,26 @@ def _signed(n: int | None) -> str:
 
 def figures_table(report: Report) -> Table:
     table = Table(title=f"Kennzahlen {report.year}", box=box.SIMPLE_HEAD, expand=True, title_justify="left")
-    table.add_column("Kennzahl", no_wrap=True, style="bold")
+    table.add_column("Kennzahl", no_wrap=True, style="bold", ratio=1)
     table.add_column("Wert", justify="right", no_wrap=True)
-    table.add_column(f"{report.year - 1}", justify="right", no_wrap=True)
-    table.add_column("±", justify="right", no_wrap=True)
-    table.add_column("Regel", style="dim", ratio=1)
+    table.add_column("von", justify="right", no_wrap=True)
+    table.add_column(f"Vorjahr {report.year - 1}", justify="right", no_wrap=True)
+    table.add_column("Änderung", justify="right", no_wrap=True)
     for f in report.figures:
-        value = f"{f.value}" if f.key == "projects" else f"{f.value} von {f.total}"
+        total = "" if f.key == "projects" else str(f.total)
         prev = "–" if f.previous is None else str(f.previous)
-        table.add_row(f.label, value, prev, _signed(f.change), f.rule)
+        table.add_row(f.label, str(f.value), total, prev, _signed(f.change))
     return table
+
+
+def rules_text(report: Report) -> Text:
+    """The rule behind each figure, one line each."""
+    text = Text(style="dim")
+    for f in report.figures:
+        text.append(f"  {f.label}: ", style="bold dim")
+        text.append(f"{f.rule}\n")
+    text.rstrip()
+    return text
 
 
 def department_table(report: Report) -> Table:
@@ -134,6 +144,8 @@ def summary(report: Report, starts: dict[str, str]) -> Group:
     return Group(
         head, sub, Rule(style="dim"),
         figures_table(report),
+        rules_text(report),
+        Text(""),
         department_table(report),
         funding_table(report),
         timeline_table(report, starts),

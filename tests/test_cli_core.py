@@ -39,7 +39,10 @@ def test_summary_fits_80_columns_and_shows_every_part(cli, sample_path: Path) ->
     assert r.code == 0
     lines = r.out.splitlines()
     assert max(len(line) for line in lines) <= 80
-    for part in ("Kennzahlen 2020", "Abgeschlossen", "15 von 57", "Nach Bereich", "6.961.704,07 €",
+    completed_row = next(line for line in lines if line.strip().startswith("Abgeschlossen ")).split()
+    assert completed_row[1:5] == ["15", "57", "1", "+14"]
+    assert "Abgeschlossen: 100 % im Berichtsjahr, Vorjahr unter 100 % oder ohne Wert" in r.out
+    for part in ("Kennzahlen 2020", "Nach Bereich", "6.961.704,07 €",
                  "5.534.957,45 €", "3.787.688,99 €", "Projektfortschritte 2020", "█", "Überfällig am 31.12.2020",
                  "Stagniert", "Software für die Koordini", "Bürgerterminal"):
         assert part in r.out, part

@@ -35,10 +35,10 @@ class FigureDef:
 
 
 FIGURES: tuple[FigureDef, ...] = (
-    FigureDef("projects", "Projekte im Bericht", "Projekte mit einem Umsetzungsstand für das Berichtsjahr"),
-    FigureDef("completed", "Abgeschlossen", "100 % im Berichtsjahr, im Vorjahr unter 100 % oder ohne Wert"),
+    FigureDef("projects", "Projekte im Bericht", "mit einem Umsetzungsstand im Berichtsjahr"),
+    FigureDef("completed", "Abgeschlossen", "100 % im Berichtsjahr, Vorjahr unter 100 % oder ohne Wert"),
     FigureDef("at_least_90", "Mindestens 90 %", "90 % bis 99 % im Berichtsjahr"),
-    FigureDef("started", "Begonnen", "über 0 % im Berichtsjahr, im Vorjahr 0 % (ohne Vorjahreswert: Beginn im Berichtsjahr)"),
+    FigureDef("started", "Begonnen", "über 0 %, Vorjahr 0 % (ohne Vorjahreswert: Beginn im Berichtsjahr)"),
     FigureDef("stalled", "Stagniert", "gleicher Wert unter 100 % im Vorjahr und im Berichtsjahr"),
     FigureDef("overdue", "Überfällig", "geplantes Ende vor dem Stichtag überschritten, Stand unter 100 %"),
 )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 import duckdb
@@ -313,8 +313,8 @@ class Repository:
             conn.execute("DELETE FROM reported_figures WHERE year = ?", [year])
             if figures:
                 conn.execute(
-                    "INSERT INTO reported_figures SELECT ?, unnest($f), unnest($v)".replace("?", str(int(year))),
-                    {"f": list(figures), "v": list(figures.values())},
+                    "INSERT INTO reported_figures SELECT $year, unnest($f), unnest($v)",
+                    {"year": year, "f": list(figures), "v": list(figures.values())},
                 )
 
 
