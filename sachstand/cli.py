@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="sachstand", description="Register und Sachstandsbericht der eGovernment-Projekte.")
     p.add_argument("--db", metavar="PFAD", help="Registerdatei (sonst $SACHSTAND_DB oder die Standarddatei)")
     p.add_argument("--config", metavar="DATEI", help="Rollen-Konfiguration (sonst $SACHSTAND_CONFIG oder sachstand.toml neben dem Register)")
-    p.add_argument("--version", action="version", version=f"sachstand {__version__}")
+    p.add_argument("--version", action="version", version=f"sachstand {__version__}",
+                   help="Versionsnummer zeigen und beenden")
     sub = p.add_subparsers(dest="command", metavar="BEFEHL", parser_class=_Parser)
 
     s = sub.add_parser("init", help="neues Register anlegen")
@@ -62,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_init)
 
     s = sub.add_parser("summary", help="Kennzahlen als Übersicht im Terminal")
-    s.add_argument("--year", type=_year, help="Berichtsjahr (Standard: das letzte Jahr mit Daten)")
+    s.add_argument("--year", type=_year, metavar="JAHR", help="Berichtsjahr (Standard: das letzte Jahr mit Daten)")
     s.add_argument("--department", metavar="CODE", help="nur dieser Bereich, z. B. „FB 11“")
     s.add_argument("--json", action="store_true", help="Kennzahlen als JSON für Skripte")
     s.add_argument("--svg", metavar="DATEI", help="Ausgabe zusätzlich als SVG speichern")
@@ -70,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_summary)
 
     s = sub.add_parser("check", help="Datenqualität prüfen")
-    s.add_argument("--year", type=_year)
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--year", type=_year, metavar="JAHR", help="Berichtsjahr der Prüfungen (Standard: das letzte)")
+    s.add_argument("--json", action="store_true", help="Befunde als JSON für Skripte")
     s.set_defaults(func=cmd_check)
 
     s = sub.add_parser("tui", help="die Terminal-Oberfläche öffnen (Standard ohne Befehl)")

@@ -87,8 +87,9 @@ def department_table(report: Report) -> Table:
 
 def funding_table(report: Report) -> Table:
     f = report.funding
-    table = Table(title="Geförderte Projekte (Digitale Modellregion)", box=box.SIMPLE_HEAD, expand=True,
-                  title_justify="left")
+    programmes = ", ".join(sorted({safe_display(p.programme) for p in f.projects if p.programme}))
+    title = f"Geförderte Projekte ({programmes})" if programmes else "Geförderte Projekte"
+    table = Table(title=title, box=box.SIMPLE_HEAD, expand=True, title_justify="left")
     table.add_column("Projekt", ratio=1)
     table.add_column("Gesamtkosten", justify="right", no_wrap=True)
     table.add_column("Förderung", justify="right", no_wrap=True)
