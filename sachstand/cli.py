@@ -154,9 +154,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         return 0
     from . import printout
 
-    starts = {p.id: p.start_display for p in repo.projects(department=args.department)}
     console = printout.make_console(record=bool(args.svg or args.html), width=80)
-    console.print(printout.summary(report, starts))
+    console.print(printout.summary(report))
     if args.svg:
         console.save_svg(args.svg, title=f"Sachstandsbericht {year}", clear=False)
     if args.html:

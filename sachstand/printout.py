@@ -107,7 +107,7 @@ def _span(start: str, end: str) -> str:
     return f"{start or '?'} – {end or '?'}"
 
 
-def timeline_table(report: Report, starts: dict[str, str]) -> Table:
+def timeline_table(report: Report) -> Table:
     """Like figure 1 of the report: each project's progress as a bar, with start and planned end."""
     table = Table(title=f"Projektfortschritte {report.year}", box=box.SIMPLE_HEAD, expand=True,
                   title_justify="left")
@@ -116,7 +116,7 @@ def timeline_table(report: Report, starts: dict[str, str]) -> Table:
     table.add_column("%", justify="right", no_wrap=True)
     table.add_column("Beginn – geplantes Ende", no_wrap=True)
     for r in report.in_report:
-        table.add_row(t(r.name), progress_bar(r.current, 16), str(r.current), _span(starts.get(r.id, ""), r.end_display))
+        table.add_row(t(r.name), progress_bar(r.current, 16), str(r.current), _span(r.start_display, r.end_display))
     return table
 
 
@@ -136,7 +136,7 @@ def _project_list(title: str, rows: list[ProjectRow], empty: str) -> RenderableT
     return table
 
 
-def summary(report: Report, starts: dict[str, str]) -> Group:
+def summary(report: Report) -> Group:
     """The whole printout of ``sachstand summary``."""
     scope = f" – Bereich {safe_display(report.department)}" if report.department else ""
     head = Text(f"Sachstandsbericht {report.year} über die eGovernment-Projekte{scope}", style="bold")
@@ -149,7 +149,7 @@ def summary(report: Report, starts: dict[str, str]) -> Group:
         Text(""),
         department_table(report),
         funding_table(report),
-        timeline_table(report, starts),
+        timeline_table(report),
         _project_list(f"Überfällig am {format_date(report.as_of)}", report.overdue, "keine"),
         _project_list("Stagniert", report.stalled, "keine"),
     )

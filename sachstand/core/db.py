@@ -88,11 +88,11 @@ class Database:
         with _lock_for(str(self.path)):
             if not self.path.exists():
                 raise RegisterMissing(str(self.path))
-            if not self._checked:
-                self._check_schema(write)
             conn = self._connect(read_only=not write)
-            self._local.conn = conn
             try:
+                if not self._checked:
+                    conn = self._check_schema(conn, write)
+                self._local.conn = conn
                 yield conn
             finally:
                 self._local.conn = None
@@ -122,24 +122,37 @@ class Database:
             except duckdb.Error as exc:
                 raise RegisterDamaged(str(self.path), _first_line(str(exc)), str(backup_dir_for(self.path))) from None
 
-    def _check_schema(self, write: bool) -> None:
-        """Refuse foreign or newer files; upgrade an older register (that needs a write)."""
-        conn = self._connect(read_only=not write)
+    def _check_schema(self, conn: duckdb.DuckDBPyConnection, write: bool) -> duckdb.DuckDBPyConnection:
+        """Refuse foreign or newer files; upgrade an older register (that needs a write).
+
+        Returns the connection to go on with: the same one, or a fresh read-only one after an
+        upgrade done through a read-write connection.
+        """
         try:
             version = schema_version(conn)
-            if version is None:
-                raise NotARegister(str(self.path), "die Datenbank enthält kein sachstand-Register")
-            if version > LATEST:
-                raise SchemaTooNew(str(self.path), version, LATEST)
-            if version < LATEST:
-                if not write:
-                    conn.close()
-                    conn = self._connect(read_only=False)
-                migrate(conn)
-                conn.execute("CHECKPOINT")
-        finally:
+        except duckdb.Error as exc:
             conn.close()
+            raise RegisterDamaged(str(self.path), _first_line(str(exc)), str(backup_dir_for(self.path))) from None
+        if version is None:
+            conn.close()
+            raise NotARegister(str(self.path), "die Datenbank enthält kein sachstand-Register")
+        if version > LATEST:
+            conn.close()
+            raise SchemaTooNew(str(self.path), version, LATEST)
+        if version < LATEST:
+            if write:
+                migrate(conn)
+            else:
+                conn.close()
+                upgrade = self._connect(read_only=False)
+                try:
+                    migrate(upgrade)
+                    upgrade.execute("CHECKPOINT")
+                finally:
+                    upgrade.close()
+                conn = self._connect(read_only=True)
         self._checked = True
+        return conn
 
     def create(self) -> None:
         """Create a new, empty register at the latest schema. The file must not exist."""

@@ -169,16 +169,16 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
     with db.read() as conn:
         rows = conn.execute(
             _STATUS_SQL + """
-            SELECT id, department, name, description, prev, cur, end_first, end_precision, end_text,
-                   overdue, stalled, done, at_least_90, version
+            SELECT id, department, name, description, prev, cur, start_first, start_precision, start_text,
+                   end_first, end_precision, end_text, overdue, stalled, done, at_least_90, version
             FROM status WHERE open_in_year OR NOT $open_only
             ORDER BY department, lower(name), id""",
             {**_params(year, department, as_of), "open_only": open_only},
         ).fetchall()
     return [
         ProjectRow(id=r[0], department=r[1], name=r[2], description=r[3], previous=r[4], current=r[5],
-                   end=_period(r[6], r[7]), end_text=r[8], overdue=r[9], stalled=r[10], completed=r[11],
-                   at_least_90=r[12], version=r[13])
+                   start=_period(r[6], r[7]), start_text=r[8], end=_period(r[9], r[10]), end_text=r[11],
+                   overdue=r[12], stalled=r[13], completed=r[14], at_least_90=r[15], version=r[16])
         for r in rows
     ]
 
@@ -222,18 +222,19 @@ def check_year(repo: Repository, year: int, department: str | None = None) -> No
 
 def report(repo: Repository, year: int, department: str | None = None, as_of: date | None = None) -> Report:
     """All figures of the status report for year Y (checked with ``check_year`` first)."""
-    check_year(repo, year, department)
-    as_of = as_of or default_as_of(year)
-    now = counts(repo.db, year, department, as_of)
-    has_previous = (year - 1) in repo.years()
-    before = counts(repo.db, year - 1, department, default_as_of(year - 1)) if has_previous else None
-    figures = tuple(
-        Figure(d.key, d.label, d.rule, now[d.key], before[d.key] if before else None, now["projects"])
-        for d in FIGURES
-    )
-    return Report(
-        year=year, department=department, as_of=as_of, figures=figures,
-        by_department=tuple(by_department(repo.db, year, department)),
-        funding=funding(repo),
-        rows=tuple(project_rows(repo.db, year, department, as_of)),
-    )
+    with repo.db.read():  # one connection for all the queries below
+        check_year(repo, year, department)
+        as_of = as_of or default_as_of(year)
+        now = counts(repo.db, year, department, as_of)
+        has_previous = (year - 1) in repo.years()
+        before = counts(repo.db, year - 1, department, default_as_of(year - 1)) if has_previous else None
+        figures = tuple(
+            Figure(d.key, d.label, d.rule, now[d.key], before[d.key] if before else None, now["projects"])
+            for d in FIGURES
+        )
+        return Report(
+            year=year, department=department, as_of=as_of, figures=figures,
+            by_department=tuple(by_department(repo.db, year, department)),
+            funding=funding(repo),
+            rows=tuple(project_rows(repo.db, year, department, as_of)),
+        )

@@ -121,6 +121,8 @@ class ProjectRow:
     description: str
     previous: int | None
     current: int | None
+    start: Period | None
+    start_text: str
     end: Period | None
     end_text: str
     overdue: bool
@@ -128,6 +130,10 @@ class ProjectRow:
     completed: bool
     at_least_90: bool
     version: int
+
+    @property
+    def start_display(self) -> str:
+        return self.start.format() if self.start else self.start_text
 
     @property
     def end_display(self) -> str:
