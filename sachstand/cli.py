@@ -148,7 +148,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
     repo = open_repo(args)
     year = _default_year(repo, args.year)
-    report = figures.report(repo, year, args.department)
+    report = figures.report(repo, year, args.department, rows=not args.json)
     if args.json:
         print(json.dumps(report_json(report), ensure_ascii=False, indent=2))
         return 0

@@ -120,18 +120,13 @@ class Report:
     figures: tuple[Figure, ...]
     by_department: tuple[DepartmentFigures, ...]
     funding: FundingSummary
+    overdue: tuple[ProjectRow, ...]
+    stalled: tuple[ProjectRow, ...]
     rows: tuple[ProjectRow, ...]
+    """The projects open in Y; empty when the report was made with ``rows=False``."""
 
     def figure(self, key: str) -> Figure:
         return next(f for f in self.figures if f.key == key)
-
-    @property
-    def overdue(self) -> list[ProjectRow]:
-        return [r for r in self.rows if r.overdue]
-
-    @property
-    def stalled(self) -> list[ProjectRow]:
-        return [r for r in self.rows if r.stalled]
 
     @property
     def in_report(self) -> list[ProjectRow]:
@@ -164,16 +159,19 @@ def counts(db: Database, year: int, department: str | None = None, as_of: date |
 
 
 def project_rows(db: Database, year: int, department: str | None = None, as_of: date | None = None,
-                 open_only: bool = True) -> list[ProjectRow]:
-    """Projects open in Y (or all, with ``open_only=False``), with their flags; by department, name."""
+                 open_only: bool = True, flagged_only: bool = False) -> list[ProjectRow]:
+    """Projects open in Y (or all, with ``open_only=False``), with their flags; by department, name.
+
+    ``flagged_only`` keeps just the overdue and the stalled ones.
+    """
     with db.read() as conn:
         rows = conn.execute(
             _STATUS_SQL + """
             SELECT id, department, name, description, prev, cur, start_first, start_precision, start_text,
                    end_first, end_precision, end_text, overdue, stalled, done, at_least_90, version
-            FROM status WHERE open_in_year OR NOT $open_only
+            FROM status WHERE (open_in_year OR NOT $open_only) AND (overdue OR stalled OR NOT $flagged_only)
             ORDER BY department, lower(name), id""",
-            {**_params(year, department, as_of), "open_only": open_only},
+            {**_params(year, department, as_of), "open_only": open_only, "flagged_only": flagged_only},
         ).fetchall()
     return [
         ProjectRow(id=r[0], department=r[1], name=r[2], description=r[3], previous=r[4], current=r[5],
@@ -220,8 +218,13 @@ def check_year(repo: Repository, year: int, department: str | None = None) -> No
         raise SachstandError(f"Für {year} gibt es keine Umsetzungsstände. Jahre mit Daten: {have}.")
 
 
-def report(repo: Repository, year: int, department: str | None = None, as_of: date | None = None) -> Report:
-    """All figures of the status report for year Y (checked with ``check_year`` first)."""
+def report(repo: Repository, year: int, department: str | None = None, as_of: date | None = None,
+           rows: bool = True) -> Report:
+    """All figures of the status report for year Y (checked with ``check_year`` first).
+
+    ``rows=False`` skips the per-project rows (the overdue and stalled lists stay), for callers
+    that only need the figures, such as ``summary --json`` on a large register.
+    """
     with repo.db.read():  # one connection for all the queries below
         check_year(repo, year, department)
         as_of = as_of or default_as_of(year)
@@ -232,9 +235,12 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
             Figure(d.key, d.label, d.rule, now[d.key], before[d.key] if before else None, now["projects"])
             for d in FIGURES
         )
+        flagged = project_rows(repo.db, year, department, as_of, flagged_only=True)
         return Report(
             year=year, department=department, as_of=as_of, figures=figures,
             by_department=tuple(by_department(repo.db, year, department)),
             funding=funding(repo),
-            rows=tuple(project_rows(repo.db, year, department, as_of)),
+            overdue=tuple(r for r in flagged if r.overdue),
+            stalled=tuple(r for r in flagged if r.stalled),
+            rows=tuple(project_rows(repo.db, year, department, as_of)) if rows else (),
         )
