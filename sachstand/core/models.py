@@ -147,24 +147,10 @@ class Partner:
 
 
 @dataclass(frozen=True)
-class FundedProject:
-    id: int
-    programme: str
-    title: str
-    title_in_table: str
-    recipients: str
-    start: date | None
-    duration_months: int | None
-    total_cost: Money | None
-    funding_total: Money | None
-    funding_city: Money | None
-    goals: str
-    partners: tuple[Partner, ...]
-    linked_projects: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class NewFundedProject:
+    """A project of a funding programme; ``linked_projects`` holds register project IDs once stored
+    (names when loading a source file)."""
+
     programme: str
     title: str
     title_in_table: str
@@ -177,6 +163,11 @@ class NewFundedProject:
     goals: str
     partners: tuple[Partner, ...] = ()
     linked_projects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class FundedProject(NewFundedProject):
+    id: int
 
 
 @dataclass(frozen=True)

@@ -232,7 +232,8 @@ class Repository:
         for fid, pid in links:
             l_by.setdefault(fid, []).append(pid)
         return [
-            FundedProject(*r, partners=tuple(p_by.get(r[0], [])), linked_projects=tuple(l_by.get(r[0], [])))
+            FundedProject(*r[1:], id=r[0], partners=tuple(p_by.get(r[0], [])),
+                          linked_projects=tuple(l_by.get(r[0], [])))
             for r in rows
         ]
 
