@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--read-only", action="store_true", help="nur ansehen, nichts ändern")
     s.set_defaults(func=cmd_tui)
 
+    from .cli_backup import add_parsers as add_backup_parsers
+
+    add_backup_parsers(sub)
+
     return p
 
 

@@ -88,6 +88,10 @@ class Database:
         with _lock_for(str(self.path)):
             if not self.path.exists():
                 raise RegisterMissing(str(self.path))
+            if os.path.exists(f"{self.path}.wal"):
+                from .backup import preserve_leftover_wal  # a crash's WAL is kept before DuckDB replays it
+
+                preserve_leftover_wal(self, strict=write)
             conn = self._connect(read_only=not write)
             try:
                 if not self._checked:
@@ -115,6 +119,8 @@ class Database:
                     pause = min(pause * 1.6, 0.25)
                     continue
                 if "not a valid DuckDB database" in text:
+                    if backup_dir_for(self.path).is_dir() or os.path.exists(f"{self.path}.wal"):
+                        raise RegisterDamaged(str(self.path), "Dateikopf unlesbar", str(backup_dir_for(self.path))) from None
                     raise NotARegister(str(self.path), "keine DuckDB-Datei") from None
                 if "database does not exist" in text and not create:
                     raise RegisterMissing(str(self.path)) from None

@@ -1,0 +1,331 @@
+"""Backups of the register file: consistent copies, rotation, restore, and keeping a crash's WAL.
+
+Rules:
+- A backup is a byte copy of the checkpointed register taken while holding the same POSIX lock
+  DuckDB takes (shared): no writer can be mid-write while it is copied. A WAL left by a crashed
+  writer is copied too and folded into the copy, so a backup is always one self-contained file.
+- Every backup is checked (it must open as a register and all its tables must read) before it is
+  kept; it is written under a temporary name first, so a half-written copy never looks like one.
+- Backups live in ``<register>.backups/`` unless another folder is named, as
+  ``<stem>-<UTC time>-<kind>.duckdb``. Rotation removes the oldest backups of one kind only, so
+  the automatic backups before an import never push out a manual one.
+- Restore checks the backup first, keeps a copy of the current file (and moves its WAL beside
+  that copy, never deleting it), and swaps the file in with one atomic rename.
+- A WAL found on opening that no process is writing (a crash left it) is copied into the backups
+  folder before DuckDB replays it: DuckDB drops a torn WAL tail and later overwrites the WAL, and
+  those bytes must never be lost quietly.
+
+POSIX locks belong to the process and are released when *any* descriptor of the file is closed,
+so while a lock is held the file is read only through the locked descriptor, and the in-process
+lock of ``db`` keeps this process's own DuckDB connections away meanwhile.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import random
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from .db import Database, _lock_for, backup_dir_for, schema_version
+from .errors import RegisterDamaged, RegisterLocked, RegisterMissing, SachstandError
+from .schema import LATEST
+
+DEFAULT_KEEP = 10
+AUTO_IMPORT = "auto-import"
+MANUAL = "manual"
+BEFORE_RESTORE = "before-restore"
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """What a checked backup holds, for the restore prompt and the command's report."""
+
+    path: Path
+    schema_version: int
+    projects: int
+    audit_rows: int
+    last_change: datetime | None
+
+    def describe(self) -> str:
+        when = self.last_change.strftime("%d.%m.%Y %H:%M") if self.last_change else "keine Änderungen"
+        return f"{self.projects} Projekte, {self.audit_rows} Protokolleinträge, letzte Änderung {when}"
+
+
+def _stem(register: Path) -> str:
+    return register.name[: -len(".duckdb")] if register.name.endswith(".duckdb") else register.name
+
+
+def backup_name(register: Path, kind: str, now: datetime | None = None) -> str:
+    now = now or datetime.now(timezone.utc)
+    return f"{_stem(register)}-{now.strftime('%Y%m%d-%H%M%S-%f')}-{kind}.duckdb"
+
+
+def list_backups(register: Path, directory: Path | None = None, kind: str | None = None) -> list[Path]:
+    """Backups of ``register`` in ``directory`` (default its backups folder), oldest first."""
+    directory = directory or backup_dir_for(register)
+    kinds = re.escape(kind) if kind else r"[a-z-]+"
+    pattern = re.compile(rf"{re.escape(_stem(register))}-\d{{8}}-\d{{6}}-\d{{6}}-{kinds}\.duckdb")
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir() if pattern.fullmatch(p.name))
+
+
+def rotate(register: Path, keep: int, directory: Path | None = None, kind: str = AUTO_IMPORT) -> list[Path]:
+    """Remove the oldest backups of ``kind`` so that ``keep`` remain; returns the removed ones."""
+    if keep < 1:
+        raise SachstandError("Es muss mindestens eine Sicherung behalten werden (--keep 1 oder mehr).")
+    old = list_backups(register, directory, kind)[:-keep]
+    for path in old:
+        path.unlink(missing_ok=True)
+    return old
+
+
+@contextmanager
+def file_lock(db: Database, exclusive: bool) -> Iterator[int | None]:
+    """Hold DuckDB's own lock on the register (shared or exclusive), retrying like ``Database``.
+
+    Yields the locked descriptor, or None when the file does not exist.
+    """
+    path = db.path
+    with _lock_for(str(path)):
+        try:
+            fd = os.open(path, os.O_RDWR if exclusive else os.O_RDONLY)
+        except FileNotFoundError:
+            yield None
+            return
+        try:
+            deadline = time.monotonic() + db.lock_timeout
+            pause = 0.01
+            while True:
+                try:
+                    fcntl.lockf(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+                    break
+                except OSError:
+                    if time.monotonic() >= deadline:
+                        raise RegisterLocked(str(path), db.lock_timeout) from None
+                    time.sleep(pause * (0.5 + random.random()))
+                    pause = min(pause * 1.6, 0.25)
+            yield fd
+        finally:
+            os.close(fd)
+
+
+def _copy_fd(fd: int, target: Path) -> None:
+    """Copy the whole file behind ``fd`` to ``target`` and flush it to disk."""
+    with open(target, "wb") as out:
+        offset = 0
+        while chunk := os.pread(fd, _CHUNK, offset):
+            out.write(chunk)
+            offset += len(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _copy_path(source: Path, target: Path) -> None:
+    fd = os.open(source, os.O_RDONLY)
+    try:
+        _copy_fd(fd, target)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _wal(path: Path) -> Path:
+    return Path(f"{path}.wal")
+
+
+def verify(path: Path) -> BackupInfo:
+    """Check that ``path`` is a readable register this program can use; raises ``SachstandError``.
+
+    Reads every table in full, so DuckDB checks the checksum of each block on the way.
+    """
+    path = Path(path).expanduser().absolute()
+    if not path.is_file():
+        raise SachstandError(f"Die Sicherung {path} gibt es nicht.")
+    try:
+        conn = duckdb.connect(str(path), read_only=True, config={"enable_external_access": False})
+    except duckdb.Error as exc:
+        raise SachstandError(f"{path} ist keine brauchbare Sicherung: {_first_line(exc)}") from None
+    try:
+        version = schema_version(conn)
+        if version is None:
+            raise SachstandError(f"{path} ist keine Sicherung eines sachstand-Registers.")
+        if version > LATEST:
+            raise SachstandError(
+                f"Die Sicherung {path} hat Schema-Version {version}; dieses Programm kennt nur bis {LATEST}."
+            )
+        tables = [t for (t,) in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()]
+        for table in tables:
+            conn.execute(f'SELECT * FROM "{table}"').fetchall()
+        projects = conn.execute("SELECT count(*) FROM projects").fetchone()[0]
+        audit_rows, last = conn.execute("SELECT count(*), max(changed_at) FROM audit").fetchone()
+    except duckdb.Error as exc:
+        raise SachstandError(f"{path} ist keine brauchbare Sicherung: {_first_line(exc)}") from None
+    finally:
+        conn.close()
+    return BackupInfo(path, version, projects, audit_rows, last)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def backup(db: Database, directory: Path | None = None, kind: str = MANUAL) -> BackupInfo:
+    """Copy the register into ``directory`` (default ``<register>.backups/``); returns the checked copy."""
+    if not db.path.exists():
+        raise RegisterMissing(str(db.path))
+    directory = Path(directory or backup_dir_for(db.path)).expanduser().absolute()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SachstandError(f"Der Ordner {directory} für Sicherungen lässt sich nicht anlegen: {exc.strerror}.") from None
+    target = directory / backup_name(db.path, kind)
+    tmp = directory / f".{target.name}.tmp"
+    try:
+        with file_lock(db, exclusive=False) as fd:
+            if fd is None:
+                raise RegisterMissing(str(db.path))
+            _copy_fd(fd, tmp)
+            if _wal(db.path).exists():
+                _copy_path(_wal(db.path), _wal(tmp))
+        if _wal(tmp).exists():
+            _fold_wal(tmp)
+        try:
+            info = verify(tmp)
+        except SachstandError as exc:
+            raise RegisterDamaged(str(db.path), exc.message, str(backup_dir_for(db.path))) from None
+        os.replace(tmp, target)
+        _fsync_dir(directory)
+    except OSError as exc:
+        raise SachstandError(f"Die Sicherung nach {directory} ist fehlgeschlagen: {exc.strerror}.") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+        _wal(tmp).unlink(missing_ok=True)
+    return BackupInfo(target, info.schema_version, info.projects, info.audit_rows, info.last_change)
+
+
+def _fold_wal(path: Path) -> None:
+    """Replay a copied WAL into the copied file, so the backup is a single file."""
+    try:
+        conn = duckdb.connect(str(path), config={"enable_external_access": False})
+        conn.execute("CHECKPOINT")
+        conn.close()
+    except duckdb.Error as exc:
+        raise RegisterDamaged(str(path), _first_line(exc), str(path.parent)) from None
+
+
+def backup_before_import(target: object, keep: int = DEFAULT_KEEP) -> BackupInfo:
+    """The automatic backup before ``import --apply``, then rotation to the last ``keep`` of them.
+
+    ``target`` is a ``Repository`` or a ``Database``.
+    """
+    db = target if isinstance(target, Database) else target.db  # type: ignore[attr-defined]
+    info = backup(db, kind=AUTO_IMPORT)
+    rotate(db.path, keep, kind=AUTO_IMPORT)
+    return info
+
+
+def restore(db: Database, source: Path) -> tuple[BackupInfo, Path | None]:
+    """Replace the register by the backup ``source``; returns the backup's info and the kept copy.
+
+    The current file (if any) is copied to the backups folder first and its WAL moved beside
+    that copy, because a WAL left next to the restored file would be replayed onto it.
+    """
+    source = Path(source).expanduser().absolute()
+    if source == db.path:
+        raise SachstandError("Die Sicherung ist die Registerdatei selbst.")
+    info = verify(source)
+    directory = backup_dir_for(db.path)
+    directory.mkdir(parents=True, exist_ok=True)
+    incoming = db.path.parent / f".{db.path.name}.restore.tmp"
+    kept: Path | None = None
+    try:
+        _copy_path(source, incoming)
+        with file_lock(db, exclusive=True) as fd:
+            if fd is not None:
+                kept = directory / backup_name(db.path, BEFORE_RESTORE)
+                _copy_fd(fd, kept)
+                if _wal(db.path).exists():
+                    os.replace(_wal(db.path), _wal(kept))
+            os.replace(incoming, db.path)
+            _fsync_dir(db.path.parent)
+    except OSError as exc:
+        raise SachstandError(f"Wiederherstellen fehlgeschlagen: {exc.strerror} ({exc.filename}).") from None
+    finally:
+        incoming.unlink(missing_ok=True)
+    db._checked = False
+    return info, kept
+
+
+def preserve_leftover_wal(db: Database, strict: bool = True) -> Path | None:
+    """Copy a WAL that no process is writing (a crash left it) into the backups folder.
+
+    Called by ``Database`` before it connects, with its in-process lock held. The copy is named
+    by the WAL's hash, so a WAL seen again (read-only opens don't replay it) is copied once.
+    Returns the copy, or None when there was nothing to keep or a writer holds the file.
+    When the copy cannot be written, ``strict`` (a write is coming, which would replay and
+    replace the WAL) refuses; otherwise the read goes on, as a read-only open leaves the WAL alone.
+    """
+    try:
+        return _preserve(db)
+    except OSError as exc:
+        if not strict:
+            return None
+        raise SachstandError(
+            f"Neben dem Register {db.path} liegt eine WAL-Datei von einem abgebrochenen Schreibvorgang; "
+            f"sie lässt sich nicht nach {backup_dir_for(db.path)} sichern ({exc.strerror}), darum wird "
+            "nicht geschrieben. Bitte den Administrator fragen."
+        ) from None
+
+
+def _preserve(db: Database) -> Path | None:
+    wal = _wal(db.path)
+    if not wal.exists():
+        return None
+    try:
+        fd = os.open(db.path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return None
+        try:
+            data = wal.read_bytes()
+        except FileNotFoundError:
+            return None
+        digest = hashlib.sha256(data).hexdigest()[:16]
+        directory = backup_dir_for(db.path)
+        directory.mkdir(parents=True, exist_ok=True)
+        kept = directory / f"{_stem(db.path)}-wal-{digest}.duckdb"
+        if not kept.exists():
+            tmp = directory / f".{kept.name}.tmp"
+            _copy_fd(fd, tmp)
+            _wal(kept).write_bytes(data)
+            os.replace(tmp, kept)
+            _fsync_dir(directory)
+        return kept
+    finally:
+        os.close(fd)
