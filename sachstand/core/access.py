@@ -94,8 +94,14 @@ def current_user() -> str:
 
 
 def _user_groups(user: str) -> set[str]:
+    """The groups of ``user``: the process's own groups only when ``user`` is this process's user."""
     names: set[str] = set()
-    for gid in os.getgroups() + [os.getgid()]:
+    gids = os.getgroups() + [os.getgid()] if user == current_user() else []
+    try:
+        gids.append(pwd.getpwnam(user).pw_gid)
+    except KeyError:
+        pass
+    for gid in gids:
         try:
             names.add(grp.getgrgid(gid).gr_name)
         except KeyError:
@@ -164,16 +170,38 @@ def _file_owner(path: Path) -> str | None:
         return str(uid)
 
 
+_RULE_KEYS = {"users", "groups", "role", "departments"}
+
+
 def _load_config(path: Path) -> tuple[list[dict[str, list[str] | str]], str]:
+    """Read and check the config. A file others may write is refused: anyone could make
+    themselves admin with it. Unknown keys are refused too, since a typo ("user") would
+    otherwise quietly drop a rule."""
+    if path.stat().st_mode & 0o002:
+        raise SachstandError(
+            f"Die Rollen-Konfiguration {path} darf jeder ändern und wird darum nicht benutzt; "
+            f"bitte „chmod o-w {path}“."
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SachstandError(f"Die Rollen-Konfiguration {path} ist kein gültiges TOML: {exc}") from None
+    unknown_top = sorted(set(data) - {"default_role", "rule"})
+    if unknown_top:
+        raise SachstandError(f"{path}: unbekannte Angaben {', '.join(unknown_top)} (erlaubt: default_role, [[rule]]).")
     default_role = data.get("default_role", "viewer")
     if default_role not in ROLES:
         raise SachstandError(f"{path}: default_role „{default_role}“ ist keine Rolle ({', '.join(ROLES)}).")
+    if not isinstance(data.get("rule", []), list):
+        raise SachstandError(f"{path}: Regeln werden als [[rule]] geschrieben (mit doppelten Klammern).")
     rules = []
     for i, raw in enumerate(data.get("rule", []), start=1):
+        unknown = sorted(set(raw) - _RULE_KEYS)
+        if unknown:
+            raise SachstandError(
+                f"{path}: Regel {i} enthält unbekannte Angaben ({', '.join(unknown)}); "
+                f"erlaubt sind {', '.join(sorted(_RULE_KEYS))}."
+            )
         role = raw.get("role")
         if role not in ROLES:
             raise SachstandError(f"{path}: Regel {i} hat keine gültige Rolle ({', '.join(ROLES)}).")
