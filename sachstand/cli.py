@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="Befunde als JSON für Skripte")
     s.set_defaults(func=cmd_check)
 
+    _add_excel_parsers(sub)
+
     s = sub.add_parser("tui", help="die Terminal-Oberfläche öffnen (Standard ohne Befehl)")
     s.add_argument("--read-only", action="store_true", help="nur ansehen, nichts ändern")
     s.set_defaults(func=cmd_tui)
@@ -210,6 +212,66 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     printout.make_console(width=80).print(printout.findings_table(items))
     return 0
+
+
+def _add_excel_parsers(sub) -> None:  # noqa: ANN001
+    """``export register|templates|report`` and ``import`` (see ``sachstand.io``)."""
+    s = sub.add_parser("export", help="Excel-Arbeitsmappen schreiben")
+    ex = s.add_subparsers(dest="export_command", metavar="ART", parser_class=_Parser, required=True)
+    e = ex.add_parser("register", help="das ganze Register in der gewohnten Übersicht")
+    e.add_argument("-o", "--output", required=True, metavar="DATEI", help="Zieldatei (.xlsx)")
+    e.add_argument("--year", type=_year, metavar="JAHR", help="Berichtsjahr (Standard: das letzte mit Daten)")
+    e.set_defaults(func=cmd_export_register)
+    e = ex.add_parser("templates", help="eine Vorlage je Bereich zum Ausfüllen")
+    e.add_argument("--year", type=_year, required=True, metavar="JAHR", help="Jahr, dessen Stand erfragt wird")
+    e.add_argument("-o", "--output", required=True, metavar="ORDNER", help="Zielordner")
+    e.add_argument("--department", metavar="CODE", help="nur dieser Bereich, z. B. „FB 11“")
+    e.set_defaults(func=cmd_export_templates)
+    e = ex.add_parser("report", help="der Sachstandsbericht als Arbeitsmappe mit Diagramm")
+    e.add_argument("--year", type=_year, metavar="JAHR", help="Berichtsjahr (Standard: das letzte mit Daten)")
+    e.add_argument("-o", "--output", required=True, metavar="DATEI", help="Zieldatei (.xlsx)")
+    e.set_defaults(func=cmd_export_report)
+
+    s = sub.add_parser("import", help="Excel-Dateien einlesen (Probelauf; speichern mit --apply)")
+    s.add_argument("files", nargs="+", metavar="DATEI", help="Übersicht oder ausgefüllte Vorlage (.xlsx)")
+    s.add_argument("--apply", action="store_true", help="Änderungen speichern (alle Dateien oder keine)")
+    s.add_argument("--json", action="store_true", help="Ergebnis als JSON für Skripte")
+    s.add_argument("--year", type=_year, metavar="JAHR", help="Jahr, für das Vorlagen gelten müssen")
+    s.add_argument("--markup", metavar="DATEI", help="Kopie mit markierten Fehlerzellen schreiben (eine Datei)")
+    s.set_defaults(func=cmd_import)
+
+
+def cmd_export_register(args: argparse.Namespace) -> int:
+    from .io.export import export_register
+
+    repo = open_repo(args)
+    count = export_register(repo, args.output, _default_year(repo, args.year))
+    print(f"{count} Projekte geschrieben: {args.output}")
+    return 0
+
+
+def cmd_export_templates(args: argparse.Namespace) -> int:
+    from .io.templates import export_templates
+
+    paths = export_templates(open_repo(args), args.output, args.year, args.department)
+    print(f"{len(paths)} Vorlagen geschrieben in {args.output}: " + ", ".join(p.name for p in paths))
+    return 0
+
+
+def cmd_export_report(args: argparse.Namespace) -> int:
+    from .io.report import export_report
+
+    repo = open_repo(args)
+    export_report(repo, args.output, _default_year(repo, args.year))
+    print(f"Bericht geschrieben: {args.output}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .io.importing import run_import
+
+    return run_import(open_repo(args, source="import"), args.files, apply=args.apply, as_json=args.json,
+                      year=args.year, markup=args.markup)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:

@@ -1,0 +1,338 @@
+"""The dry run of an import: one typed result per row, shared by the preview and ``--apply``.
+
+Rules:
+- The register is loaded once (all projects, archived ones included) and every row is compared
+  in Python; there is never a query per row.
+- Each row ends as exactly one of: ``new``, ``update``, ``unchanged``, ``conflict``, ``error``.
+- An empty cell changes nothing. Values equal to the stored ones are no change.
+- Rows with an ID are matched by it; rows without one by Bereich plus name (ignoring case);
+  unknown rows become new projects, and unknown departments are added (overview layout only).
+- A template changes only projects of its own department; other IDs are problems.
+- A template row whose register version moved on since the export is a conflict when its
+  values differ from the register's: both values are reported and nothing of it is applied.
+- The ``ChangeSet`` holds every change of every file; it is applied only when there is no
+  problem and no conflict at all (all or nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ..core.errors import PermissionDenied, SachstandError
+from ..core.models import Department, NewProject, Project, display_value, field_label
+from ..core.repository import ApplyResult, ChangeSet, ProjectUpdate, Repository
+from ..core.types import Period, clean_text
+from . import cells
+from .limits import WorkbookRefused
+from .reader import Cell, Problem, Row, WorkbookData
+
+KINDS = ("new", "update", "unchanged", "conflict", "error")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    label: str
+    old: str
+    new: str
+    cell: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    file: str
+    cell: str
+    project_id: str
+    field: str
+    label: str
+    file_value: str
+    register_value: str
+
+
+@dataclass
+class RowResult:
+    file: str
+    row: int
+    kind: str
+    project_id: str | None
+    department: str
+    name: str
+    changes: list[FieldChange] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    new_project: NewProject | None = None
+
+
+@dataclass
+class ImportPlan:
+    files: list[WorkbookData]
+    rows: list[RowResult]
+    problems: list[Problem]
+    changeset: ChangeSet
+
+    @property
+    def conflicts(self) -> list[Conflict]:
+        return [c for r in self.rows for c in r.conflicts]
+
+    def of_kind(self, kind: str) -> list[RowResult]:
+        return [r for r in self.rows if r.kind == kind]
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems and not self.conflicts
+
+
+def accepted_years(repo_years: Sequence[int]) -> set[int]:
+    """Years a template may be for: the latest reporting year and the one after it."""
+    if not repo_years:
+        return set()
+    return {max(repo_years), max(repo_years) + 1}
+
+
+def check_template_year(data: WorkbookData, repo_years: Sequence[int], year: int | None) -> None:
+    if not data.is_template or data.meta is None:
+        return
+    allowed = {year} if year is not None else accepted_years(repo_years)
+    if allowed and data.meta.year not in allowed:
+        wanted = " oder ".join(str(y) for y in sorted(allowed))
+        raise WorkbookRefused(
+            data.name, f"die Vorlage gilt für {data.meta.year}, erwartet wird eine Vorlage für {wanted}"
+        )
+
+
+def plan_import(repo: Repository, files: Sequence[WorkbookData], year: int | None = None) -> ImportPlan:
+    repo_years = repo.years()
+    for data in files:
+        check_template_year(data, repo_years, year)
+    projects = {p.id: p for p in repo.projects(include_archived=True)}
+    return _Planner(repo, projects, {d.code for d in repo.departments()}).run(files)
+
+
+class _Planner:
+    def __init__(self, repo: Repository, projects: dict[str, Project], departments: set[str]) -> None:
+        self.actor = repo.actor
+        self.projects = projects
+        self.departments = departments
+        self.by_name = {
+            (p.department.casefold(), p.name.casefold()): p for p in projects.values() if not p.archived
+        }
+        self.seen_ids: dict[str, str] = {}
+        self.seen_new: dict[tuple[str, str], str] = {}
+        self.new_departments: dict[str, Department] = {}
+        self.rows: list[RowResult] = []
+        self.updates: list[ProjectUpdate] = []
+        self.news: list[NewProject] = []
+
+    def run(self, files: Sequence[WorkbookData]) -> ImportPlan:
+        problems: list[Problem] = []
+        for data in files:
+            problems.extend(data.problems)
+            for row in data.rows:
+                result = self._row(data, row)
+                problems.extend(result.problems)
+                self.rows.append(result)
+        cs = ChangeSet(new_departments=list(self.new_departments.values()), new_projects=self.news,
+                       updates=self.updates)
+        return ImportPlan(list(files), self.rows, problems, cs)
+
+    def _row(self, data: WorkbookData, row: Row) -> RowResult:
+        c = row.cells
+        problem = _Collector(data.name)
+        pid = problem.parse(c.get("id"), cells.ident)
+        department = data.meta.department if data.is_template and data.meta else problem.parse(c.get("department"), cells.text)
+        name = problem.parse(c.get("name"), cells.text) or ""
+        result = RowResult(data.name, row.number, "error", pid, department or "", name)
+        if problem.items:
+            result.problems = problem.items
+            return result
+        where = f"{data.name}, Zeile {row.number}"
+        project: Project | None = None
+        if pid is not None:
+            project = self.projects.get(pid)
+            id_ref = c["id"].ref
+            if project is None:
+                problem.add(id_ref, pid, f"die Projekt-ID „{pid}“ gibt es nicht im Register")
+            elif pid in self.seen_ids:
+                problem.add(id_ref, pid, f"die Projekt-ID „{pid}“ kommt mehrfach vor (auch {self.seen_ids[pid]})")
+            elif project.archived:
+                problem.add(id_ref, pid, f"das Projekt {pid} ist archiviert und wird nicht geändert")
+            elif data.is_template and data.meta and project.department != data.meta.department:
+                problem.add(id_ref, pid, f"das Projekt {pid} gehört zum Bereich {project.department}; "
+                                         f"diese Vorlage ist für {data.meta.department}")
+            self.seen_ids.setdefault(pid, where)
+        elif department is not None and name:
+            project = self.by_name.get((department.casefold(), name.casefold()))
+            if project is not None:
+                if project.id in self.seen_ids:
+                    problem.add(c["name"].ref, name, f"das Projekt „{name}“ kommt mehrfach vor (auch {self.seen_ids[project.id]})")
+                self.seen_ids.setdefault(project.id, where)
+        if problem.items:
+            result.problems = problem.items
+            return result
+        if project is None:
+            return self._new(data, row, result, problem, department)
+        result.project_id, result.department = project.id, project.department
+        result.name = project.name
+        return self._update(data, row, result, problem, project)
+
+    def _values(self, data: WorkbookData, row: Row, problem: _Collector,
+                project: Project | None) -> dict[str, tuple[object, Cell]]:
+        """Parsed non-empty values by field name, each with its cell."""
+        out: dict[str, tuple[object, Cell]] = {}
+        for key, cell in row.cells.items():
+            if key in ("id", "remarks") or (key == "department" and data.is_template):
+                continue
+            if key in ("name", "description", "department", "cost_note"):
+                value = problem.parse(cell, cells.text)
+            elif key == "planned_cost":
+                cost = problem.parse(cell, cells.money)
+                if cost is None:
+                    continue
+                if cost.amount is not None:
+                    out["planned_cost"] = (cost.amount, cell)
+                if cost.note and "cost_note" not in row.cells:
+                    out["cost_note"] = (cost.note, cell)
+                continue
+            elif key in ("start", "end"):
+                value = self._period(cell, problem, project, key)
+            else:
+                value = problem.parse(cell, lambda v, share=cell.share: cells.percent(v, share))
+            if value is not None:
+                out[key] = (value, cell)
+        return out
+
+    @staticmethod
+    def _period(cell: Cell, problem: _Collector, project: Project | None, key: str) -> Period | None:
+        try:
+            return cells.period(cell.value)
+        except ValueError as exc:
+            stored_text = getattr(project, f"{key}_text", "") if project else ""
+            if stored_text and isinstance(cell.value, str) and clean_text(cell.value) == stored_text:
+                return None
+            problem.add(cell.ref, cells.shown(cell.value), str(exc))
+            return None
+
+    def _new(self, data: WorkbookData, row: Row, result: RowResult, problem: _Collector,
+             department: str | None) -> RowResult:
+        values = self._values(data, row, problem, None)
+        anchor = next(iter(row.cells.values())).ref
+        if not result.name:
+            ref = row.cells["name"].ref if "name" in row.cells else anchor
+            problem.add(ref, "", "der Name des Projektes fehlt")
+        if not department:
+            problem.add(anchor, "", "der Bereich fehlt")
+        elif not self.actor.can_write(department):
+            problem.add(anchor, department, _denied(self.actor, department, "Projekte anlegen"))
+        key = ((department or "").casefold(), result.name.casefold())
+        if result.name and department:
+            if key in self.seen_new:
+                problem.add(row.cells["name"].ref, result.name,
+                            f"das neue Projekt „{result.name}“ kommt mehrfach vor (auch {self.seen_new[key]})")
+            self.seen_new.setdefault(key, f"{data.name}, Zeile {row.number}")
+        start = values.get("start", (None,))[0]
+        end = values.get("end", (None,))[0]
+        if isinstance(start, Period) and isinstance(end, Period) and end.last_day < start.first_day:
+            problem.add(values["end"][1].ref, end.format(), f"{end.format()} liegt vor dem Beginn {start.format()}")
+        if problem.items:
+            result.problems = problem.items
+            return result
+        assert department is not None
+        progress = {int(k.split(":")[1]): v for k, (v, _c) in values.items() if k.startswith("progress:")}
+        new = NewProject(
+            department=department, name=result.name,
+            description=str(values.get("description", ("",))[0]),
+            planned_cost=values.get("planned_cost", (None,))[0],  # type: ignore[arg-type]
+            cost_note=str(values.get("cost_note", ("",))[0]),
+            start=start, end=end, progress=progress,  # type: ignore[arg-type]
+        )
+        if department not in self.departments and department not in self.new_departments:
+            self.new_departments[department] = Department(department, None)
+        self.news.append(new)
+        result.kind, result.department, result.new_project = "new", department, new
+        return result
+
+    def _update(self, data: WorkbookData, row: Row, result: RowResult, problem: _Collector,
+                project: Project) -> RowResult:
+        values = self._values(data, row, problem, project)
+        if "department" in values and values["department"][0] != project.department:
+            target = str(values["department"][0])
+            if target not in self.departments and target not in self.new_departments:
+                self.new_departments[target] = Department(target, None)
+        if problem.items:
+            result.problems = problem.items
+            return result
+        changes: dict[str, object] = {}
+        for key, (value, cell) in values.items():
+            old = project.value(key)
+            if value != old:
+                changes[key] = value
+                result.changes.append(FieldChange(key, field_label(key), display_value(old), display_value(value), cell.ref))
+        start = changes.get("start", project.start)
+        end = changes.get("end", project.end)
+        if ("start" in changes or "end" in changes) and isinstance(start, Period) and isinstance(end, Period) \
+                and end.last_day < start.first_day:
+            ref = values["end"][1].ref if "end" in values else values["start"][1].ref
+            problem.add(ref, end.format(), f"{end.format()} liegt vor dem Beginn {start.format()}")
+        if changes and not self.actor.can_write(project.department):
+            problem.add(row.cells.get("id", next(iter(row.cells.values()))).ref, project.id,
+                        _denied(self.actor, project.department, "Projekte ändern"))
+        if problem.items:
+            result.problems, result.changes = problem.items, []
+            return result
+        if not changes:
+            result.kind = "unchanged"
+            return result
+        file_version = data.meta.versions.get(project.id) if data.meta else None
+        if file_version is not None and file_version != project.version:
+            result.kind = "conflict"
+            result.conflicts = [
+                Conflict(data.name, ch.cell, project.id, ch.field, ch.label, ch.new, ch.old) for ch in result.changes
+            ]
+            result.changes = []
+            return result
+        self.updates.append(ProjectUpdate(project.id, file_version or project.version, changes))
+        result.kind = "update"
+        return result
+
+
+def _denied(actor: object, department: str, action: str) -> str:
+    try:
+        actor.require_write(department, action)  # type: ignore[attr-defined]
+    except PermissionDenied as exc:
+        return exc.message.removeprefix("Nicht erlaubt: ")
+    return ""
+
+
+class _Collector:
+    """Problems of one row; ``parse`` turns a parser's ``ValueError`` into a problem at its cell."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.items: list[Problem] = []
+
+    def add(self, ref: str, value: str, message: str) -> None:
+        self.items.append(Problem(self.file, ref, value, message))
+
+    def parse(self, cell: Cell | None, parser: Callable[[object], object]):  # noqa: ANN201
+        if cell is None:
+            return None
+        try:
+            return parser(cell.value)
+        except ValueError as exc:
+            self.add(cell.ref, cells.shown(cell.value), str(exc))
+            return None
+
+
+def apply_plan(repo: Repository, plan: ImportPlan) -> ApplyResult:
+    """Write the plan's change set in one transaction, audited with each file's name and SHA-256.
+
+    Only a clean plan is applied; several files share one transaction, so their names and hashes
+    are joined in the audit entry.
+    """
+    if not plan.clean:
+        raise SachstandError("Die Dateien haben Probleme oder Konflikte; es wurde nichts gespeichert.")
+    actor = repo.actor.with_source(
+        "import", ", ".join(f.name for f in plan.files), ", ".join(f.sha256 for f in plan.files)
+    )
+    return Repository(repo.db, actor).apply(plan.changeset)

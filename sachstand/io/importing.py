@@ -1,0 +1,47 @@
+"""``sachstand import``: read every file, plan, show the preview, apply all or nothing, mark up.
+
+Exit codes: 0 clean, 1 problems or conflicts, 2 a file that cannot be read (raised as
+``WorkbookRefused`` before anything is compared or written).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..core.errors import SachstandError
+from ..core.repository import Repository
+from .diff import apply_plan, plan_import
+from .reader import read_workbook
+
+
+def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_json: bool = False,
+               year: int | None = None, markup: str | None = None) -> int:
+    if markup and len(files) != 1:
+        raise SachstandError("--markup geht nur mit genau einer Datei.")
+    if markup and Path(markup).resolve() == Path(files[0]).resolve():
+        raise SachstandError("--markup braucht eine neue Datei; die eingelesene wird nie überschrieben.")
+    data = [read_workbook(f) for f in files]
+    plan = plan_import(repo, data, year)
+    applied = False
+    if apply and plan.clean and not plan.changeset.empty:
+        apply_plan(repo, plan)
+        applied = True
+    if markup:
+        from .markup import write_markup
+
+        write_markup(data[0].path, markup, plan)
+    if as_json:
+        from .preview import as_json as to_json
+
+        print(json.dumps(to_json(plan, applied), ensure_ascii=False, indent=2))
+    else:
+        from ..printout import make_console
+        from .preview import render
+
+        make_console(width=100).print(render(plan, applied))
+        if markup:
+            print(f"Markierte Kopie: {markup}", file=sys.stderr)
+    return 0 if plan.clean else 1

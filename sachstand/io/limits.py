@@ -1,0 +1,164 @@
+"""Checks on a workbook file before any parser sees it: format, encryption, size and zip bombs.
+
+Rules:
+- A workbook is read only when it is a real xlsx: a zip with ``[Content_Types].xml`` and
+  ``xl/workbook.xml``. Anything else (xls, csv, ods, docx, pdf, an encrypted OLE container, a
+  truncated or empty file) is refused by its content, never by its name.
+- Zip bombs are caught from the zip directory alone: the file size, the number of members, the
+  total uncompressed size and each large member's compression ratio are checked before
+  decompressing a byte. Members are read later through ``read_member``, which stops at the
+  declared size, so a forged directory cannot smuggle more data in.
+- The row limit is checked by the reader once the sheet is known.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.errors import SachstandError
+from ..core.types import format_number
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_UNCOMPRESSED = 64 * 1024 * 1024
+MAX_MEMBERS = 2000
+MAX_RATIO = 100
+RATIO_FROM_BYTES = 1024 * 1024
+MAX_ROWS = 100_000
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
+
+
+class WorkbookRefused(SachstandError):
+    """A file that is not read at all; the message names the file and the reason (exit 2)."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    path: Path
+    name: str
+    sha256: str
+    members: dict[str, int]
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.0f} MB".replace(".", ",")
+
+
+def check_workbook(path: str | Path) -> CheckedFile:
+    """Refuse what must not be parsed; returns the file's SHA-256 and its zip members' sizes."""
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise WorkbookRefused(name, "Datei nicht gefunden")
+    size = path.stat().st_size
+    if size == 0:
+        raise WorkbookRefused(name, "die Datei ist leer (0 Byte)")
+    if size > MAX_FILE_BYTES:
+        raise WorkbookRefused(name, f"die Datei ist größer als {_mb(MAX_FILE_BYTES)} und wird nicht gelesen")
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    if data.startswith(_OLE_MAGIC):
+        if _ENCRYPTED_MARK in data:
+            raise WorkbookRefused(
+                name, "die Arbeitsmappe ist mit einem Kennwort geschützt; bitte ohne Kennwort speichern"
+            )
+        raise WorkbookRefused(name, "das ist eine alte Excel-Datei (.xls); bitte als .xlsx speichern")
+    if data.startswith(b"%PDF"):
+        raise WorkbookRefused(name, "das ist eine PDF-Datei, keine Excel-Arbeitsmappe (.xlsx)")
+    if not data.startswith(b"PK"):
+        kind = "eine Textdatei (z. B. CSV)" if _looks_like_text(data) else "keine Excel-Arbeitsmappe"
+        raise WorkbookRefused(name, f"das ist {kind}; erwartet wird eine Excel-Arbeitsmappe (.xlsx)")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise WorkbookRefused(name, "die Datei ist beschädigt oder unvollständig (kein lesbares ZIP)") from None
+    members = {i.filename: i.file_size for i in infos}
+    if "mimetype" in members and "content.xml" in members:
+        raise WorkbookRefused(name, "das ist eine OpenDocument-Datei (.ods); bitte als .xlsx speichern")
+    if "word/document.xml" in members:
+        raise WorkbookRefused(name, "das ist ein Word-Dokument, keine Excel-Arbeitsmappe (.xlsx)")
+    if "[Content_Types].xml" not in members or "xl/workbook.xml" not in members:
+        raise WorkbookRefused(name, "das ist keine Excel-Arbeitsmappe (.xlsx)")
+    if len(infos) > MAX_MEMBERS:
+        raise WorkbookRefused(name, f"die Arbeitsmappe hat zu viele Bestandteile ({format_number(len(infos))})")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED:
+        raise WorkbookRefused(
+            name,
+            f"entpackt wäre die Arbeitsmappe {_mb(total)} groß (erlaubt: {_mb(MAX_UNCOMPRESSED)}); "
+            "sie wird nicht gelesen",
+        )
+    for i in infos:
+        if i.file_size > RATIO_FROM_BYTES and i.file_size > MAX_RATIO * max(i.compress_size, 1):
+            raise WorkbookRefused(
+                name,
+                f"verdächtig stark komprimiert ({i.filename}: {format_number(i.file_size // max(i.compress_size, 1))}:1); "
+                "die Arbeitsmappe wird nicht gelesen",
+            )
+    _check_xml(path, name, infos)
+    return CheckedFile(path, name, sha, members)
+
+
+def _check_xml(path: Path, name: str, infos: list[zipfile.ZipInfo]) -> None:
+    """Decompress each member in chunks: no more bytes than declared, and no DTD anywhere.
+
+    A DTD is what billion-laughs and XXE attacks need; no spreadsheet program writes one into an
+    xlsx. Refusing it here protects every parser behind (calamine as well as openpyxl).
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in infos:
+                if info.is_dir():
+                    continue
+                seen, tail = 0, b""
+                with zf.open(info) as fh:
+                    while chunk := fh.read(1 << 20):
+                        seen += len(chunk)
+                        if seen > info.file_size:
+                            raise WorkbookRefused(name, "die Arbeitsmappe ist beschädigt (Größenangaben stimmen nicht)")
+                        window = (tail + chunk).upper()
+                        if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+                            raise WorkbookRefused(
+                                name,
+                                "die Arbeitsmappe enthält eine XML-Dokumenttypdefinition (DTD); "
+                                "solche Dateien werden aus Sicherheitsgründen nicht gelesen",
+                            )
+                        tail = chunk[-16:]
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
+        raise WorkbookRefused(name, "die Datei ist beschädigt oder unvollständig (kein lesbares ZIP)") from None
+
+
+def read_member(checked: CheckedFile, member: str) -> bytes:
+    """A zip member's bytes, never more than its declared (already checked) size."""
+    limit = checked.members[member]
+    try:
+        with zipfile.ZipFile(checked.path) as zf, zf.open(member) as fh:
+            data = fh.read(limit + 1)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise WorkbookRefused(checked.name, "die Datei ist beschädigt oder unvollständig") from None
+    if len(data) > limit:
+        raise WorkbookRefused(checked.name, "die Arbeitsmappe ist beschädigt (Größenangaben stimmen nicht)")
+    return data
+
+
+def _looks_like_text(data: bytes) -> bool:
+    head = data[:4096]
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            head.decode("cp1252")
+        except UnicodeDecodeError:
+            return False
+    return True

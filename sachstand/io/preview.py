@@ -1,0 +1,110 @@
+"""The import preview: a ``rich`` printout for people and one JSON object for scripts.
+
+Both render the same ``ImportPlan``. User text goes through ``safe_display`` inside ``Text``, so
+markup and control codes from a workbook are shown literally and never reach the terminal.
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ..core.types import format_number, safe_display
+from .diff import ImportPlan
+
+
+def _t(value: str, style: str = "") -> Text:
+    return Text(safe_display(value), style=style)
+
+
+def as_json(plan: ImportPlan, applied: bool) -> dict:
+    return {
+        "files": [{"file": f.name, "sha256": f.sha256, "sheet": f.sheet,
+                   "kind": "template" if f.is_template else "overview"} for f in plan.files],
+        "changed": [
+            {"file": r.file, "row": r.row, "project": r.project_id, "name": r.name, "field": c.field,
+             "label": c.label, "cell": c.cell, "old": c.old, "new": c.new}
+            for r in plan.of_kind("update") for c in r.changes
+        ],
+        "new": [
+            {"file": r.file, "row": r.row, "department": r.department, "name": r.name,
+             "new_department": r.department in {d.code for d in plan.changeset.new_departments}}
+            for r in plan.of_kind("new")
+        ],
+        "unchanged": len(plan.of_kind("unchanged")),
+        "problems": [{"file": p.file, "cell": p.cell, "value": p.value, "message": p.message} for p in plan.problems],
+        "conflicts": [
+            {"file": c.file, "cell": c.cell, "project": c.project_id, "field": c.field, "label": c.label,
+             "file_value": c.file_value, "register_value": c.register_value}
+            for c in plan.conflicts
+        ],
+        "applied": applied,
+    }
+
+
+def render(plan: ImportPlan, applied: bool) -> RenderableType:
+    parts: list[RenderableType] = []
+    for f in plan.files:
+        kind = f"Vorlage {f.meta.department} {f.meta.year}" if f.is_template and f.meta else "Übersicht"
+        parts.append(Text.assemble(("Datei ", "bold"), _t(f.name), f"  ({kind}, Blatt „", _t(f.sheet), "“)"))
+    updates = plan.of_kind("update")
+    if updates:
+        table = Table(title="Änderungen", box=box.SIMPLE_HEAD, title_justify="left", expand=True)
+        table.add_column("Projekt", no_wrap=True)
+        table.add_column("Feld", no_wrap=True)
+        table.add_column("bisher", ratio=1)
+        table.add_column("neu", ratio=1)
+        for r in updates:
+            for i, c in enumerate(r.changes):
+                label = Text.assemble(_t(r.project_id or ""), " ", _t(r.name, "dim")) if i == 0 else Text("")
+                table.add_row(label, _t(c.label), _t(c.old, "red"), _t(c.new, "green"))
+        parts.append(table)
+    news = plan.of_kind("new")
+    if news:
+        new_depts = {d.code for d in plan.changeset.new_departments}
+        table = Table(title="Neue Projekte", box=box.SIMPLE_HEAD, title_justify="left", expand=True)
+        table.add_column("Bereich", no_wrap=True)
+        table.add_column("Name", ratio=1)
+        table.add_column("Zeile", justify="right", no_wrap=True)
+        for r in news:
+            dept = _t(r.department)
+            if r.department in new_depts:
+                dept.append(" (neuer Bereich)", style="yellow")
+            table.add_row(dept, _t(r.name), f"{r.file}:{r.row}")
+        parts.append(table)
+    if plan.conflicts:
+        table = Table(title="Konflikte (werden nicht übernommen)", box=box.SIMPLE_HEAD, title_justify="left",
+                      expand=True, title_style="bold yellow")
+        table.add_column("Zelle", no_wrap=True)
+        table.add_column("Feld", no_wrap=True)
+        table.add_column("in der Datei", ratio=1)
+        table.add_column("inzwischen im Register", ratio=1)
+        for c in plan.conflicts:
+            table.add_row(_t(c.cell), _t(f"{c.project_id} {c.label}"), _t(c.file_value), _t(c.register_value))
+        parts.append(table)
+    if plan.problems:
+        parts.append(Text(f"Probleme ({format_number(len(plan.problems))}):", style="bold red"))
+        for p in plan.problems:
+            parts.append(Text.assemble("  ", (safe_display(p.file), "dim"), " ", _t(p.line())))
+    parts.append(summary_line(plan, applied))
+    return Group(*parts)
+
+
+def summary_line(plan: ImportPlan, applied: bool) -> Text:
+    changed = len(plan.of_kind("update"))
+    fields = sum(len(r.changes) for r in plan.of_kind("update"))
+    new = len(plan.of_kind("new"))
+    unchanged = len(plan.of_kind("unchanged"))
+    counts = (f"{format_number(changed)} Projekte geändert ({format_number(fields)} Felder), "
+              f"{format_number(new)} neu, {format_number(unchanged)} unverändert")
+    if plan.problems or plan.conflicts:
+        return Text(f"{counts}; {len(plan.problems)} Probleme, {len(plan.conflicts)} Konflikte: "
+                    "nichts wurde gespeichert.", style="bold red")
+    if not changed and not new:
+        return Text(f"Keine Änderungen: {format_number(unchanged)} Zeilen stimmen mit dem Register überein.",
+                    style="bold green")
+    if applied:
+        return Text(f"Gespeichert: {counts}.", style="bold green")
+    return Text(f"Probelauf: {counts}. Zum Speichern mit --apply aufrufen.", style="bold")

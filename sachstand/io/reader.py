@@ -1,0 +1,303 @@
+"""Reading a workbook's values: the overview layout and returned department templates.
+
+Rules:
+- ``limits.check_workbook`` runs first; nothing else opens a file it refused.
+- Values come from python-calamine (fast); formulas, error cells and percent formats from
+  ``sheetxml`` (only where the sheet has any).
+- The header row is found anywhere in the first 30 rows of the first visible sheet that has one;
+  columns may be in any order, with blank rows and columns and unknown columns between them.
+  Any number of "Umsetzungsstand YYYY (in %)" columns are read.
+- A template is recognised by its hidden sheet ``_sachstand`` (department, year, export time,
+  each row's version). Of its progress columns only the template's year is read; the previous
+  year is shown for reference only.
+- Cell-level trouble found while reading (formulas without a cached value, DDE or HYPERLINK
+  formulas, error values, merged cells over the data) becomes a ``Problem`` naming the cell.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import python_calamine
+
+from ..core.types import clean_text
+from . import sheetxml
+from .limits import MAX_ROWS, CheckedFile, WorkbookRefused, check_workbook
+
+META_SHEET = "_sachstand"
+META_FORMAT = "sachstand 1"
+HEADER_SEARCH_ROWS = 30
+
+HEADERS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "projekt-id", "projekt id", "projektid"),
+    "department": ("bereich", "fachbereich"),
+    "name": ("name des projektes", "name des projekts", "projektname", "projekt", "name"),
+    "description": ("kurzbeschreibung / projektziel", "kurzbeschreibung", "projektziel", "beschreibung"),
+    "planned_cost": ("geplante kosten", "kosten"),
+    "cost_note": ("kostenhinweis",),
+    "start": ("beginn", "start"),
+    "end": ("geplantes ende", "ende"),
+    "remarks": ("bemerkungen", "bemerkung", "anmerkungen"),
+}
+_HEADER_LOOKUP = {text: key for key, texts in HEADERS.items() for text in texts}
+_PROGRESS_HEADER = re.compile(r"^umsetzungsstand (\d{4})(?: ?\(in ?%\)| in ?%| ?\(%\))?$")
+_UNSAFE_FORMULA = re.compile(r"\||\b(HYPERLINK|WEBSERVICE|CALL|REGISTER|EXEC|FILTERXML|RTD|DDE)\s*\(", re.I)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    cell: str
+    value: str
+    message: str
+
+    def line(self) -> str:
+        return f"{self.cell}: {self.message}" if self.cell else self.message
+
+
+@dataclass(frozen=True)
+class Cell:
+    ref: str
+    value: object
+    share: bool = False
+
+
+@dataclass
+class Row:
+    number: int
+    cells: dict[str, Cell]
+
+
+@dataclass
+class TemplateMeta:
+    department: str
+    year: int
+    exported_at: str
+    versions: dict[str, int]
+    kind: str
+
+
+@dataclass
+class WorkbookData:
+    path: Path
+    name: str
+    sha256: str
+    sheet: str
+    header_row: int
+    columns: dict[str, int]
+    rows: list[Row]
+    meta: TemplateMeta | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def is_template(self) -> bool:
+        return self.meta is not None and self.meta.kind == "Vorlage"
+
+
+def column_letter(index: int) -> str:
+    """0-based column index → "A", "B", …, "AA"."""
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def normalise_header(value: object) -> str:
+    text = clean_text(str(value)) if isinstance(value, str) else ""
+    text = re.sub(r"\s+", " ", text).casefold().rstrip("*: ").strip()
+    return re.sub(r"\s*/\s*", " / ", text)
+
+
+def header_key(value: object) -> str | None:
+    text = normalise_header(value)
+    if text in _HEADER_LOOKUP:
+        return _HEADER_LOOKUP[text]
+    if m := _PROGRESS_HEADER.match(text):
+        return f"progress:{m.group(1)}"
+    return None
+
+
+def read_workbook(path: str | Path) -> WorkbookData:
+    """Check and read one workbook; raises ``WorkbookRefused`` when it cannot be used at all."""
+    checked = check_workbook(path)
+    name = checked.name
+    try:
+        wb = python_calamine.CalamineWorkbook.from_path(str(checked.path))
+    except python_calamine.PasswordError:
+        raise WorkbookRefused(name, "die Arbeitsmappe ist mit einem Kennwort geschützt; bitte ohne Kennwort speichern") from None
+    except Exception:  # calamine raises several unrelated types for broken files
+        raise WorkbookRefused(name, "die Arbeitsmappe ist beschädigt und kann nicht gelesen werden") from None
+    try:
+        return _read(checked, wb)
+    finally:
+        wb.close()
+
+
+def _grid(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str) -> list[list[object]]:
+    try:
+        ws = wb.get_sheet_by_name(sheet)
+    except Exception:
+        raise WorkbookRefused(checked.name, f"das Blatt „{sheet}“ ist beschädigt und kann nicht gelesen werden") from None
+    if ws.total_height > MAX_ROWS + HEADER_SEARCH_ROWS:
+        raise _too_many_rows(checked.name, sheet, ws.total_height)
+    try:
+        grid = ws.to_python(skip_empty_area=False)
+    except Exception:
+        raise WorkbookRefused(checked.name, f"das Blatt „{sheet}“ ist beschädigt und kann nicht gelesen werden") from None
+    while grid and all(v == "" for v in grid[-1]):
+        grid.pop()
+    if len(grid) > MAX_ROWS + HEADER_SEARCH_ROWS:
+        raise _too_many_rows(checked.name, sheet, len(grid))
+    return grid
+
+
+def _too_many_rows(name: str, sheet: str, rows: int) -> WorkbookRefused:
+    return WorkbookRefused(
+        name, f"das Blatt „{sheet}“ hat {rows:,} Zeilen; erlaubt sind höchstens {MAX_ROWS:,}".replace(",", ".")
+    )
+
+
+def _find_header(grid: list[list[object]]) -> tuple[int, dict[str, int], list[str]] | None:
+    for r, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
+        keys = [header_key(v) for v in row]
+        found = [k for k in keys if k]
+        if "name" in found and len(found) >= 3:
+            columns: dict[str, int] = {}
+            duplicates = []
+            for c, key in enumerate(keys):
+                if key is None:
+                    continue
+                if key in columns:
+                    duplicates.append(f"„{clean_text(str(row[c]))}“ ({column_letter(columns[key])}{r + 1} und {column_letter(c)}{r + 1})")
+                else:
+                    columns[key] = c
+            return r, columns, duplicates
+    return None
+
+
+def _read(checked: CheckedFile, wb: python_calamine.CalamineWorkbook) -> WorkbookData:
+    name = checked.name
+    visible = [m.name for m in wb.sheets_metadata
+               if m.visible == python_calamine.SheetVisibleEnum.Visible
+               and m.typ == python_calamine.SheetTypeEnum.WorkSheet]
+    meta_sheet = META_SHEET if META_SHEET in wb.sheet_names else None
+    meta = _read_meta(checked, wb) if meta_sheet else None
+    candidates = ([s for s in visible if s == "Projekte"] or visible) if meta else visible
+    any_data = False
+    for sheet in candidates:
+        grid = _grid(checked, wb, sheet)
+        if any(v != "" for row in grid for v in row):
+            any_data = True
+        found = _find_header(grid)
+        if found is None:
+            continue
+        header_row, columns, duplicates = found
+        if duplicates:
+            raise WorkbookRefused(name, f"Blatt „{sheet}“: Spalte {', '.join(duplicates)} kommt doppelt vor")
+        return _rows(checked, wb, sheet, grid, header_row, columns, meta)
+    if not any_data:
+        raise WorkbookRefused(name, "die Arbeitsmappe ist leer")
+    raise WorkbookRefused(
+        name,
+        "keine Kopfzeile erkannt (erwartet z. B. „Name des Projektes“, „Bereich“ und "
+        "„Umsetzungsstand 2020 (in %)“ in einer der ersten 30 Zeilen)",
+    )
+
+
+def _read_meta(checked: CheckedFile, wb: python_calamine.CalamineWorkbook) -> TemplateMeta:
+    grid = _grid(checked, wb, META_SHEET)
+    values: dict[str, object] = {}
+    versions: dict[str, int] = {}
+    in_versions = False
+    for row in grid:
+        if len(row) < 2:
+            continue
+        key, value = row[0], row[1]
+        if in_versions and isinstance(key, str) and key:
+            if isinstance(value, float) and value == int(value):
+                versions[clean_text(key)] = int(value)
+        elif key == "ID" and value == "Version":
+            in_versions = True
+        elif isinstance(key, str):
+            values[key] = value
+    bad = WorkbookRefused(checked.name, "die versteckten Angaben der Vorlage (Blatt _sachstand) sind beschädigt")
+    if values.get("Format") != META_FORMAT:
+        raise bad
+    kind = str(values.get("Art", ""))
+    year = values.get("Jahr")
+    if kind not in ("Vorlage", "Register") or not isinstance(year, float) or year != int(year):
+        raise bad
+    department = clean_text(str(values.get("Bereich", "")))
+    if kind == "Vorlage" and not department:
+        raise bad
+    return TemplateMeta(department, int(year), str(values.get("Exportiert", "")), versions, kind)
+
+
+def _rows(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str, grid: list[list[object]],
+          header_row: int, columns: dict[str, int], meta: TemplateMeta | None) -> WorkbookData:
+    if meta is not None and meta.kind == "Vorlage":
+        keep = f"progress:{meta.year}"
+        columns = {k: c for k, c in columns.items() if not k.startswith("progress:") or k == keep}
+    data = WorkbookData(checked.path, checked.name, checked.sha256, sheet, header_row, columns, [], meta)
+    facts = sheetxml.SheetFacts()
+    members = sheetxml.sheet_members(checked)
+    if sheet in members:
+        facts = sheetxml.scan(checked, members[sheet], sheetxml.percent_styles(checked))
+    col_items = sorted(columns.items(), key=lambda kv: kv[1])
+    quoted = sheet if re.fullmatch(r"\w+", sheet) else "'" + sheet.replace("'", "''") + "'"
+    merged = _merged(wb, sheet, header_row, set(columns.values()))
+    for r in range(header_row + 1, len(grid)):
+        row = grid[r]
+        cells: dict[str, Cell] = {}
+        for key, c in col_items:
+            value = row[c] if c < len(row) else ""
+            pos = (r, c)
+            ref = f"{quoted}!{column_letter(c)}{r + 1}"
+            if pos in facts.formulas:
+                formula, has_value = facts.formulas[pos]
+                shown_formula = "=" + formula if formula else "Formel"
+                if _UNSAFE_FORMULA.search(formula):
+                    data.problems.append(Problem(checked.name, ref, shown_formula,
+                                                 f"die Formel „{_short(shown_formula)}“ wird aus Sicherheitsgründen "
+                                                 "nicht übernommen; bitte den Wert selbst eintragen"))
+                    continue
+                if not has_value:
+                    data.problems.append(Problem(checked.name, ref, shown_formula,
+                                                 f"die Formel „{_short(shown_formula)}“ hat keinen gespeicherten Wert; "
+                                                 "bitte den Wert eintragen oder die Datei in Excel neu berechnen und speichern"))
+                    continue
+            if pos in facts.errors:
+                data.problems.append(Problem(checked.name, ref, facts.errors[pos],
+                                             f"„{facts.errors[pos]}“ ist ein Fehlerwert; bitte einen gültigen Wert eintragen"))
+                continue
+            if value == "" or value is None:
+                continue
+            cells[key] = Cell(ref, value, pos in facts.percent)
+        if cells:
+            data.rows.append(Row(r + 1, cells))
+    for (r0, c0), (r1, c1) in merged:
+        data.problems.append(Problem(
+            checked.name, f"{quoted}!{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}", "",
+            "verbundene Zellen über den Daten; bitte die Verbindung aufheben und jeden Wert in seine Zelle schreiben",
+        ))
+    return data
+
+
+def _merged(wb: python_calamine.CalamineWorkbook, sheet: str, header_row: int,
+            used: set[int]) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    try:
+        ranges = wb.get_sheet_by_name(sheet).merged_cell_ranges or []
+    except Exception:
+        return []
+    return [
+        (start, end) for start, end in ranges
+        if end[0] > header_row and any(start[1] <= c <= end[1] for c in used)
+    ]
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "…"

@@ -1,0 +1,82 @@
+"""Writing cells so that user text is always text: no formula injection in exported workbooks.
+
+Rules:
+- Every text cell is written with ``write_string`` (never ``write``, which turns "=…" into a
+  formula), and the workbook is created with string-to-formula/number/URL conversion off.
+- Text starting with =, +, -, @, tab, CR or LF also gets the ``quotePrefix`` style, so Excel and
+  LibreOffice keep it as text even when someone edits the cell.
+- Formats are cached by their properties; xlsxwriter wants one object per distinct look.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+MONEY = '#,##0.00 "€"'
+PERCENT = '0" %"'
+DATE = "DD.MM.YYYY"
+
+
+def needs_quote(text: str) -> bool:
+    return text.startswith(FORMULA_START)
+
+
+def new_workbook(path: str | Path) -> xlsxwriter.Workbook:
+    return xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
+         "default_date_format": DATE},
+    )
+
+
+class Formats:
+    """xlsxwriter formats by property set, with a quote-prefixed twin for risky text."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook) -> None:
+        self.workbook = workbook
+        self._cache: dict[tuple, Format] = {}
+
+    def get(self, **props: Any) -> Format:
+        key = tuple(sorted(props.items()))
+        if key not in self._cache:
+            self._cache[key] = self.workbook.add_format(props)
+        return self._cache[key]
+
+    def text(self, ws: Worksheet, row: int, col: int, value: str | None, **props: Any) -> None:
+        """Write ``value`` as a text cell (quote-prefixed when it looks like a formula)."""
+        if value is None or value == "":
+            if props:
+                ws.write_blank(row, col, None, self.get(**props))
+            return
+        if needs_quote(value):
+            props = {**props, "quote_prefix": True}
+        ws.write_string(row, col, value, self.get(**props) if props else None)
+
+    def money(self, ws: Worksheet, row: int, col: int, amount: Decimal | None, **props: Any) -> None:
+        if amount is None:
+            ws.write_blank(row, col, None, self.get(num_format=MONEY, **props))
+        else:
+            ws.write_number(row, col, float(amount), self.get(num_format=MONEY, **props))
+
+    def percent(self, ws: Worksheet, row: int, col: int, value: int | None, **props: Any) -> None:
+        if value is None:
+            ws.write_blank(row, col, None, self.get(num_format=PERCENT, **props))
+        else:
+            ws.write_number(row, col, value, self.get(num_format=PERCENT, **props))
+
+    def day(self, ws: Worksheet, row: int, col: int, value: date, **props: Any) -> None:
+        ws.write_datetime(row, col, value, self.get(num_format=DATE, **props))
+
+
+def fit_widths(ws: Worksheet, widths: list[float], maximum: float = 60) -> None:
+    """Set column widths from the longest text seen per column, within sensible bounds."""
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, min(max(width + 2, 8), maximum))

@@ -1,0 +1,127 @@
+"""Department templates (``sachstand export templates``): one workbook per department.
+
+Rules:
+- File name: the department code without spaces (and without characters a file name cannot
+  hold) plus the year, e.g. ``FB11_2021.xlsx``.
+- Rows: the department's projects open in Y (``figures.project_rows(..., open_only=True)``),
+  then ``EMPTY_ROWS`` empty rows for new projects.
+- The ID and the progress of Y−1 are locked; name, description, cost, dates, Y's progress and
+  remarks are input cells. Y's progress has data validation (whole number 0..100) with a German
+  message; the import re-checks every cell anyway, because pasted values bypass validation.
+- The sheet is protected without a password: it guides, it does not secure.
+- The hidden ``_sachstand`` sheet holds department, year, export time and each row's version,
+  which the import uses to detect conflicts.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..core import figures
+from ..core.errors import SachstandError
+from ..core.repository import Repository
+from .export import HEADER, project_columns, write_cell, write_meta
+from .safe import Formats, fit_widths, new_workbook
+
+EMPTY_ROWS = 20
+HEADER_ROW = 3
+INPUT = {"locked": False, "bg_color": "#FFF2CC", "border": 1, "border_color": "#BFBFBF"}
+LOCKED = {"locked": True, "bg_color": "#EDEDED", "border": 1, "border_color": "#BFBFBF"}
+
+INSTRUCTIONS = (
+    "So füllen Sie diese Vorlage aus",
+    "",
+    "1. Tragen Sie im Blatt „Projekte“ für jedes Projekt den Umsetzungsstand {year} ein: eine ganze Zahl "
+    "von 0 bis 100 (ohne Nachkommastellen).",
+    "2. Name, Kurzbeschreibung, geplante Kosten, Beginn und geplantes Ende können Sie korrigieren. "
+    "Kosten als Betrag (z. B. 1.234,56), Daten als Datum (31.12.2021) oder als Quartal (Q 4 2021).",
+    "3. Neue Projekte tragen Sie in die leeren Zeilen unten ein; die ID bleibt leer, sie wird vergeben.",
+    "4. Eine leere Zelle ändert nichts: gespeicherte Werte werden dadurch nicht gelöscht.",
+    "5. Die grauen Spalten (ID und Umsetzungsstand {previous}) sind gesperrt und dienen nur zur Orientierung.",
+    "6. Hinweise für die IT schreiben Sie in die Spalte „Bemerkungen“.",
+    "7. Bitte keine Zeilen oder Spalten löschen, keine Zellen verbinden und keine Formeln verwenden.",
+    "",
+    "Die Vorlage gilt nur für den Bereich {department} und das Jahr {year}. Wurde ein Projekt "
+    "inzwischen im Register geändert, meldet der Import einen Konflikt, statt etwas zu überschreiben.",
+)
+
+
+def template_filename(department: str, year: int) -> str:
+    code = re.sub(r"[\s/\\:*?\"<>|]+", "", department) or "Bereich"
+    return f"{code}_{year}.xlsx"
+
+
+def export_templates(repo: Repository, out_dir: str | Path, year: int,
+                     department: str | None = None) -> list[Path]:
+    """Write one template per department (or only ``department``); returns the files written."""
+    years = repo.years()
+    if year not in years and (year - 1) not in years:
+        have = ", ".join(map(str, years)) or "keine"
+        raise SachstandError(f"Für {year} und {year - 1} gibt es keine Umsetzungsstände. Jahre mit Daten: {have}.")
+    codes = [d.code for d in repo.departments()]
+    if department is not None and department not in codes:
+        raise SachstandError(f"Den Bereich „{department}“ gibt es nicht. Bekannt: {', '.join(codes)}.")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    projects = {p.id: p for p in repo.projects()}
+    rows = figures.project_rows(repo.db, year, department, open_only=True)
+    by_dept: dict[str, list[str]] = {}
+    for r in rows:
+        by_dept.setdefault(r.department, []).append(r.id)
+    written = []
+    for code in [department] if department else codes:
+        ids = by_dept.get(code, [])
+        path = out / template_filename(code, year)
+        _write_template(path, code, year, [projects[i] for i in ids if i in projects])
+        written.append(path)
+    return written
+
+
+def _write_template(path: Path, department: str, year: int, projects: list) -> None:  # noqa: ANN001
+    wb = new_workbook(path)
+    fmt = Formats(wb)
+    ws = wb.add_worksheet("Projekte")
+    cols = project_columns(year, with_department=False) + [("remarks", "Bemerkungen")]
+    locked_keys = {"id", f"progress:{year - 1}"}
+    fmt.text(ws, 0, 0, f"Sachstandsbericht {year}: Projekte des Bereichs {department}", bold=True, font_size=14)
+    fmt.text(ws, 1, 0, "Bitte die gelben Felder ausfüllen; Hinweise im Blatt „Anleitung“.", italic=True)
+    widths = [float(len(h)) * 0.7 for _k, h in cols]
+    for c, (_k, h) in enumerate(cols):
+        fmt.text(ws, HEADER_ROW, c, h, **HEADER)
+    first = HEADER_ROW + 1
+    total = len(projects) + EMPTY_ROWS
+    for i in range(total):
+        p = projects[i] if i < len(projects) else None
+        r = first + i
+        for c, (key, _h) in enumerate(cols):
+            props = dict(LOCKED if key in locked_keys else INPUT, valign="top")
+            if key in ("name", "description", "remarks"):
+                props["text_wrap"] = True
+            if key == "remarks":
+                fmt.text(ws, r, c, None, **props)
+                continue
+            w = write_cell(fmt, ws, r, c, key, p, **props)
+            widths[c] = max(widths[c], w)
+    col_of = {k: c for c, (k, _h) in enumerate(cols)}
+    pc = col_of[f"progress:{year}"]
+    ws.data_validation(first, pc, first + total - 1, pc, {
+        "validate": "integer", "criteria": "between", "minimum": 0, "maximum": 100,
+        "input_title": "Umsetzungsstand", "input_message": f"Ganze Zahl von 0 bis 100 (Stand {year})",
+        "error_title": "Ungültiger Umsetzungsstand",
+        "error_message": "Bitte eine ganze Zahl von 0 bis 100 eintragen, ohne Nachkommastellen.",
+    })
+    ws.freeze_panes(first, 2)
+    fit_widths(ws, widths)
+    ws.set_column(col_of["remarks"], col_of["remarks"], 40)
+    ws.protect("", {"format_columns": True, "format_rows": True, "autofilter": True, "sort": False})
+    guide = wb.add_worksheet("Anleitung")
+    for r, line in enumerate(INSTRUCTIONS):
+        text = line.format(year=year, previous=year - 1, department=department)
+        fmt.text(guide, r, 0, text, text_wrap=True, bold=(r == 0), font_size=14 if r == 0 else 11)
+    guide.set_column(0, 0, 110)
+    write_meta(wb, fmt, "Vorlage", year, projects, department)
+    ws.activate()
+    wb.close()
+
+
