@@ -1,0 +1,163 @@
+"""The Textual app: a thin shell that opens the projects screen and runs register calls in threads.
+
+Rules:
+- No SQL here: every read and write goes through ``Repository`` and ``core.figures``.
+- No connection is kept: the repository opens one per call, so other processes (other users'
+  apps, imports, ``summary``) are never locked out for longer than one call.
+- Register calls run in thread workers (``call_db``), so the screen never waits on the file.
+- Expected errors (``SachstandError``) become a message, never a traceback; at start-up a register
+  that is missing, locked, damaged or too new gets its own message screen.
+- ``--read-only`` and the viewer role both give a viewer actor: the repository refuses its writes
+  and the screens hide write actions.
+- SIGHUP (the SSH connection dropped) ends the app; a timer makes sure the process goes even if
+  the terminal is already gone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import threading
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+from textual.app import App
+from textual.binding import Binding
+from textual.dom import DOMNode
+
+from ..core import Actor, Repository, open_register
+from ..core.errors import SachstandError
+from .commands import ScreenActions
+
+T = TypeVar("T")
+
+HANGUP_EXIT_CODE = 129
+HANGUP_GRACE_SECONDS = 5.0
+
+
+def viewer_of(repo: Repository) -> Repository:
+    """The same register for the same person, but as a viewer (``--read-only``)."""
+    actor = repo.actor
+    return Repository(repo.db, Actor(actor.user, "viewer", frozenset(), actor.source, notice=actor.notice))
+
+
+class SachstandApp(App[int]):
+    """The app. ``year`` and ``today`` fix the reporting year and the date (tests, snapshots).
+
+    ``rows_shown`` is set once the projects table first shows its rows (benchmarks wait on it).
+    """
+
+    TITLE = "Sachstand"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {ScreenActions}
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "Hilfe"),
+        Binding("ctrl+p", "command_palette", "Befehle"),
+        Binding("ctrl+q", "quit", "Beenden", show=False, priority=True),
+    ]
+
+    def __init__(self, repo: Repository | None, *, read_only: bool = False, year: int | None = None,
+                 today: date | None = None, startup_error: SachstandError | None = None) -> None:
+        super().__init__()
+        if repo is not None and read_only:
+            repo = viewer_of(repo)
+        self.repo = repo
+        self.read_only = read_only
+        self.year = year
+        self.today = today or date.today()
+        self.startup_error = startup_error
+        self.rows_shown = asyncio.Event()
+        self.hung_up = False
+
+    @classmethod
+    def for_path(cls, path: str | os.PathLike[str], **kwargs: Any) -> SachstandApp:
+        """The app on the register at ``path`` (as ``sachstand --db PATH tui``)."""
+        try:
+            return cls(open_register(Path(path), source="tui"), **kwargs)
+        except SachstandError as exc:
+            return cls(None, startup_error=exc, **kwargs)
+
+    @property
+    def can_write(self) -> bool:
+        """Whether this user may change anything at all (not read-only, not a viewer)."""
+        return self.repo is not None and not self.read_only and self.repo.actor.can_write_any
+
+    def can_write_department(self, department: str) -> bool:
+        return self.can_write and self.repo is not None and self.repo.actor.can_write(department)
+
+    def on_mount(self) -> None:
+        from .message import MessageScreen
+        from .projects import ProjectsScreen
+
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hang_up)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+        if self.startup_error is not None or self.repo is None:
+            self.push_screen(MessageScreen(self.startup_error))
+            return
+        self.push_screen(ProjectsScreen())
+        if self.repo.actor.notice:
+            self.notify(self.repo.actor.notice, timeout=8, markup=False)
+
+    def hang_up(self) -> None:
+        """The terminal is gone: leave now, and for sure within a few seconds."""
+        self.hung_up = True
+        timer = threading.Timer(HANGUP_GRACE_SECONDS, os._exit, args=(HANGUP_EXIT_CODE,))
+        timer.daemon = True
+        timer.start()
+        self.exit(HANGUP_EXIT_CODE)
+
+    def action_help(self) -> None:
+        from .help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def show_error(self, exc: SachstandError) -> None:
+        self.notify(exc.message, title="Fehler", severity="error", timeout=12, markup=False)
+
+    def show_fatal(self, exc: SachstandError) -> None:
+        """A register that cannot be read at all: the message screen replaces everything."""
+        from .message import MessageScreen
+
+        self.push_screen(MessageScreen(exc))
+
+    def call_db(self, work: Callable[[], T], done: Callable[[T], None],
+                failed: Callable[[SachstandError], None] | None = None, *, node: DOMNode | None = None,
+                group: str = "db") -> None:
+        """Run ``work`` (a register call) in a thread; ``done``/``failed`` run back on the UI."""
+        on_error = failed or self.show_error
+
+        def run() -> None:
+            try:
+                result = work()
+            except SachstandError as exc:
+                self._back(on_error, exc)
+                return
+            self._back(done, result)
+
+        (node or self).run_worker(run, thread=True, group=group, exit_on_error=True)
+
+    def _back(self, callback: Callable[[Any], None], value: Any) -> None:
+        try:
+            self.call_from_thread(callback, value)
+        except RuntimeError:
+            pass
+
+
+def run_app(args: argparse.Namespace, open_repo: Callable[[argparse.Namespace, str], Repository]) -> int:
+    """``sachstand`` / ``sachstand tui [--read-only]``: run the app until the user leaves."""
+    error: SachstandError | None = None
+    repo: Repository | None = None
+    try:
+        repo = open_repo(args, "tui")
+    except SachstandError as exc:
+        error = exc
+    app = SachstandApp(repo, read_only=bool(getattr(args, "read_only", False)), startup_error=error)
+    code = app.run()
+    return int(code or 0) if app.return_code is None else int(app.return_code)

@@ -1,0 +1,93 @@
+"""Small dialogs: enter a progress value, and confirm a question.
+
+Values are checked as they are typed with the parsers of ``core.types``; Enter on a wrong value
+shows the German message and closes nothing.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from ..core.types import parse_percent
+
+from .text import key_footer
+
+
+class ProgressDialog(ModalScreen[int | None]):
+    """Asks for one progress value 0..100; dismisses with the number, or None on Esc."""
+
+    BINDINGS = [Binding("escape", "cancel", "Abbrechen")]
+
+    def __init__(self, title: Text, current: int | None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog"):
+            yield Static(self.title_text, id="dialog-title")
+            yield Input(value="" if self.current is None else str(self.current), id="percent",
+                        placeholder="0 bis 100", compact=True)
+            yield Static("Ganze Zahl von 0 bis 100, dann Enter.", id="dialog-error", classes="hint")
+        yield key_footer()
+
+    def on_mount(self) -> None:
+        field = self.query_one("#percent", Input)
+        field.focus()
+        field.select_all()
+
+    def _check(self, text: str) -> int | str:
+        try:
+            return parse_percent(text)
+        except ValueError as exc:
+            return str(exc)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        result = self._check(event.value)
+        error = self.query_one("#dialog-error", Static)
+        if isinstance(result, int):
+            error.update("Enter speichert, Esc bricht ab.")
+            error.set_class(False, "error")
+        else:
+            error.update(Text(result))
+            error.set_class(True, "error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        result = self._check(event.value)
+        if isinstance(result, int):
+            self.dismiss(result)
+        else:
+            self.query_one("#dialog-error", Static).update(Text(result))
+            self.query_one("#dialog-error", Static).set_class(True, "error")
+            self.app.bell()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """A yes/no question: j (or Enter) confirms, n or Esc declines."""
+
+    BINDINGS = [
+        Binding("j,enter", "answer(True)", "Ja"),
+        Binding("n,escape", "answer(False)", "Nein"),
+    ]
+
+    def __init__(self, question: Text) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog"):
+            yield Static(self.question, id="dialog-title")
+            yield Static("j = ja, n = nein", classes="hint")
+        yield key_footer()
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

@@ -1,0 +1,52 @@
+"""The message screen for a register that cannot be used: missing, locked, damaged or too new.
+
+The message is the German text of the ``SachstandError``; no traceback is ever shown.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Static
+
+from ..core.errors import RegisterLocked, SachstandError
+from ..core.types import safe_display
+
+from .text import key_footer
+
+
+class MessageScreen(Screen[None]):
+    """Shows why the register cannot be opened; r tries again, q ends the app."""
+
+    BINDINGS = [
+        Binding("r", "retry", "Erneut versuchen"),
+        Binding("q", "app.quit", "Beenden"),
+    ]
+
+    def __init__(self, error: SachstandError | None) -> None:
+        super().__init__()
+        self.error = error
+
+    def compose(self) -> ComposeResult:
+        message = self.error.message if self.error else "Kein Register angegeben."
+        hint = ("Ein anderer Prozess schreibt gerade; gleich noch einmal versuchen (r)."
+                if isinstance(self.error, RegisterLocked) else
+                "Nichts wurde geändert. Mit q beenden.")
+        with Vertical(id="message-box"):
+            yield Static(Text("Das Register kann nicht geöffnet werden", style="bold"), id="message-title")
+            yield Static(Text(safe_display(message, one_line=False)), id="message-text")
+            yield Static(Text(hint, style="dim"), id="message-hint")
+        yield key_footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "retry":
+            return self.app.repo is not None  # type: ignore[attr-defined]
+        return True
+
+    def action_retry(self) -> None:
+        from .projects import ProjectsScreen
+
+        self.app.switch_screen(ProjectsScreen())

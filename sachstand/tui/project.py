@@ -1,0 +1,503 @@
+"""The project screen: all fields of one project, edited in place, with history, funding and audit.
+
+Rules:
+- Every field is checked as it is typed, with the parsers of ``core.types`` (money "1.234,56 €",
+  dates "31.12.2020" or "Q 4 2020", progress 0..100). A save with a wrong field writes nothing.
+- Only fields whose text was changed are sent, with the row version read; the repository refuses
+  a stale version with a ``ConflictError``, which opens the conflict screen.
+- A field whose stored text is not a date (e.g. "11.05.217" from the seed) stays as it is unless
+  the user changes it.
+- Leaving with unsaved changes asks first. The screen dismisses with True if anything was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Input, Label, Select, Static
+
+from ..core.errors import ConflictError, SachstandError
+from ..core.models import EDITABLE_FIELDS, AuditEntry, FundedProject, NewProject, Project, field_label
+from ..core.types import clean_text, format_date, format_money, parse_money, parse_percent, parse_period
+from .conflict import KEEP, RELOAD, ConflictScreen
+from .dialogs import ConfirmDialog
+from .text import bar, user, key_footer
+
+
+@dataclass(frozen=True)
+class Loaded:
+    project: Project | None
+    audit: list[AuditEntry]
+    funded: list[FundedProject]
+    departments: list[str]
+
+
+def _optional(parse: Callable[[str], object]) -> Callable[[str], object]:
+    def run(text: str) -> object:
+        return None if not clean_text(text) else parse(text)
+    return run
+
+
+def _required(label: str) -> Callable[[str], object]:
+    def run(text: str) -> object:
+        value = clean_text(text)
+        if not value:
+            raise ValueError(f"{label} darf nicht leer sein")
+        return value
+    return run
+
+
+PARSERS: dict[str, Callable[[str], object]] = {
+    "name": _required("Der Name"),
+    "description": clean_text,
+    "planned_cost": _optional(parse_money),
+    "cost_note": clean_text,
+    "start": _optional(parse_period),
+    "end": _optional(parse_period),
+}
+
+LABELS = {
+    "department": "Bereich",
+    "name": "Name",
+    "description": "Beschreibung/Ziel",
+    "planned_cost": "Geplante Kosten",
+    "cost_note": "Kostenhinweis",
+    "start": "Beginn",
+    "end": "Geplantes Ende",
+}
+
+PLACEHOLDERS = {
+    "planned_cost": "z. B. 1.234,56 €",
+    "start": "z. B. 01.02.2020 oder Q 1 2020",
+    "end": "z. B. 31.12.2020 oder Q 4 2020",
+    "description": "Kurzbeschreibung",
+}
+
+
+def field_text(project: Project | None, name: str) -> str:
+    """The text a field starts with in the form."""
+    if project is None:
+        return ""
+    if name == "planned_cost":
+        return format_money(project.planned_cost, empty="")
+    if name == "start":
+        return project.start_display
+    if name == "end":
+        return project.end_display
+    if name.startswith("progress:"):
+        value = project.progress.get(int(name.split(":")[1]))
+        return "" if value is None else str(value)
+    return str(project.value(name) or "")
+
+
+def parse_field(name: str, text: str) -> object:
+    if name.startswith("progress:"):
+        return None if not clean_text(text) else parse_percent(text)
+    return PARSERS[name](text)
+
+
+class ProjectScreen(Screen[bool]):
+    """One project (``project_id``), or a new one when ``project_id`` is None."""
+
+    BINDINGS = [
+        Binding("ctrl+s,f2", "save", "Speichern"),
+        Binding("escape", "leave", "Zurück"),
+        Binding("ctrl+r", "reload", "Neu laden"),
+        Binding("f8", "archive", "Archivieren"),
+    ]
+
+    def __init__(self, project_id: str | None, year: int) -> None:
+        super().__init__()
+        self.project_id = project_id
+        self.year = year
+        self.project: Project | None = None
+        self.initial: dict[str, str] = {}
+        self.errors: dict[str, str] = {}
+        self.saved_any = False
+        self.ready = False
+        self.busy = False
+        self.departments: list[str] = []
+
+    # ---- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title", classes="title")
+        with VerticalScroll(id="form"):
+            yield Static(id="info")
+            with Horizontal(classes="field-row"):
+                yield Label(LABELS["department"], classes="field-label")
+                yield Select([], allow_blank=True, prompt="Bereich wählen", id="f-department", compact=True)
+            for name in ("name", "description", "planned_cost", "cost_note", "start", "end"):
+                yield from self._field(name, LABELS[name])
+            yield Vertical(id="progress-fields")
+            yield Static(id="history", classes="section")
+            yield Static(id="funded", classes="section")
+            yield Static(id="audit", classes="section")
+        yield Static(id="form-status", classes="status-line")
+        yield key_footer()
+
+    def _field(self, name: str, label: str) -> ComposeResult:
+        with Horizontal(classes="field-row"):
+            yield Label(label, classes="field-label")
+            with Vertical(classes="field-box"):
+                yield Input(id=f"f-{name.replace(':', '-')}", placeholder=PLACEHOLDERS.get(name, ""), compact=True,
+                            name=name)
+                yield Static("", id=f"e-{name.replace(':', '-')}", classes="field-error")
+
+    def on_mount(self) -> None:
+        self._set_title()
+        self.load()
+
+    def _set_title(self) -> None:
+        title = Text("Sachstand – ", style="bold")
+        if self.project is None:
+            title.append("neues Projekt" if self.project_id is None else f"Projekt {self.project_id}", style="bold")
+        else:
+            title.append(f"Projekt {self.project.id}  ", style="bold")
+            title.append_text(user(self.project.name))
+        self.query_one("#title", Static).update(title)
+
+    @property
+    def editable(self) -> bool:
+        app = self.app
+        if self.project is None:
+            return app.can_write  # type: ignore[attr-defined]
+        return not self.project.archived and app.can_write_department(self.project.department)  # type: ignore[attr-defined]
+
+    # ---- loading --------------------------------------------------------------------------------
+
+    def load(self, keep_mine: bool = False) -> None:
+        repo = self.app.repo  # type: ignore[attr-defined]
+        pid = self.project_id
+        mine = self.edited_texts() if keep_mine else {}
+
+        def work() -> Loaded:
+            project = repo.get(pid) if pid else None
+            audit = repo.audit_for(pid) if pid else []
+            funded = repo.funded_projects(pid) if pid else []
+            return Loaded(project, audit, funded, [d.code for d in repo.departments()])
+
+        async def done(loaded: Loaded) -> None:
+            await self._fill(loaded)
+            for name, text in mine.items():
+                self._input(name).value = text
+            self._revalidate()
+
+        self.app.call_db(work, done, node=self, group="load")  # type: ignore[attr-defined]
+
+    def _input(self, name: str) -> Input:
+        return self.query_one(f"#f-{name.replace(':', '-')}", Input)
+
+    async def _fill(self, loaded: Loaded) -> None:
+        self.project = loaded.project
+        self.departments = loaded.departments
+        p = loaded.project
+        dept = self.query_one("#f-department", Select)
+        dept.set_options([(user(d), d) for d in loaded.departments])
+        if p is not None:
+            dept.value = p.department
+        else:
+            writable = [d for d in loaded.departments if self.app.can_write_department(d)]  # type: ignore[attr-defined]
+            if writable:
+                dept.value = writable[0]
+        self.initial = {"department": str(dept.value) if not dept.is_blank() else ""}
+        for name in ("name", "description", "planned_cost", "cost_note", "start", "end"):
+            text = field_text(p, name)
+            self._input(name).value = text
+            self.initial[name] = text
+        await self._fill_progress(p)
+        self.errors.clear()
+        for name in self.initial:
+            if name != "department":
+                self._show_error(name, "")
+        editable = self.editable
+        for widget in self.query("#form Input, #form Select"):
+            widget.disabled = not editable
+        self._fill_info(p)
+        self._fill_history(p)
+        self._fill_funded(loaded.funded)
+        self._fill_audit(loaded.audit)
+        self._set_title()
+        self.ready = True
+        self._update_status()
+        self.refresh_bindings()
+        if editable:
+            self._input("name").focus()
+        else:
+            self.query_one("#form", VerticalScroll).focus()
+
+    async def _fill_progress(self, p: Project | None) -> None:
+        box = self.query_one("#progress-fields", Vertical)
+        years = sorted(set(p.progress if p else {}) | {self.year})
+        await box.remove_children()
+        rows = []
+        for y in years:
+            name = f"progress:{y}"
+            row = Horizontal(
+                Label(f"Stand {y} in %", classes="field-label"),
+                Vertical(
+                    Input(value=field_text(p, name), id=f"f-progress-{y}", placeholder="0 bis 100", compact=True,
+                          name=name),
+                    Static("", id=f"e-progress-{y}", classes="field-error"),
+                    classes="field-box",
+                ),
+                classes="field-row",
+            )
+            rows.append(row)
+            self.initial[name] = field_text(p, name)
+        await box.mount_all(rows)
+
+    def _fill_info(self, p: Project | None) -> None:
+        info = Text()
+        if p is None:
+            info.append("Neues Projekt: die ID vergibt das Register beim Speichern.", style="dim")
+        else:
+            info.append(f"{p.id}", style="bold")
+            info.append(f"  ·  Version {p.version}  ·  angelegt {format_date(p.created_at.date())}"
+                        f"  ·  geändert {format_date(p.updated_at.date())}", style="dim")
+            if p.archived:
+                info.append("  ·  ARCHIVIERT", style="bold yellow")
+        if not self.editable:
+            info.append("\nNur lesen: Sie können dieses Projekt nicht ändern.", style="yellow")
+        self.query_one("#info", Static).update(info)
+
+    def _fill_history(self, p: Project | None) -> None:
+        lines = [Text("Verlauf des Umsetzungsstands", style="bold")]
+        if p is None or not p.progress:
+            lines.append(Text("noch keine Werte", style="dim"))
+        for y, value in sorted((p.progress if p else {}).items()):
+            line = Text(f"{y}  ")
+            line.append_text(bar(value, 30))
+            line.append(f" {value:>3} %")
+            lines.append(line)
+        self.query_one("#history", Static).update(Group(*lines))
+
+    def _fill_funded(self, funded: list[FundedProject]) -> None:
+        widget = self.query_one("#funded", Static)
+        widget.display = bool(funded)
+        parts: list[Text | Table] = [Text("Förderprojekt", style="bold")]
+        for f in funded:
+            head = user(f.title, style="bold")
+            head.append("  ")
+            head.append_text(user(f.programme, style="dim"))
+            parts.append(head)
+            parts.append(Text(f"Gesamtkosten {format_money(f.total_cost)} · Förderung {format_money(f.funding_total)}"
+                              f" · Anteil Stadt {format_money(f.funding_city)}", style="dim"))
+            if f.partners:
+                table = Table(box=None, show_header=True, expand=True, pad_edge=False)
+                table.add_column("Partner", ratio=1)
+                table.add_column("Rolle", ratio=2)
+                for partner in f.partners:
+                    table.add_row(user(partner.partner), user(partner.role))
+                parts.append(table)
+            if f.goals:
+                parts.append(Text("Ziele: ", style="bold") + user(f.goals, one_line=False))
+        widget.update(Group(*parts))
+
+    def _fill_audit(self, audit: list[AuditEntry]) -> None:
+        lines: list[Text | Table] = [Text("Änderungen", style="bold")]
+        if not audit:
+            lines.append(Text("keine", style="dim"))
+        else:
+            table = Table(box=None, expand=True, pad_edge=False)
+            table.add_column("Zeit", no_wrap=True)
+            table.add_column("Wer", no_wrap=True)
+            table.add_column("Feld", ratio=1)
+            table.add_column("alt → neu", ratio=2)
+            for a in audit:
+                change = user(a.old_value if a.old_value is not None else "–")
+                change.append(" → ")
+                change.append_text(user(a.new_value if a.new_value is not None else "–"))
+                who = user(a.os_user)
+                who.append(f" ({a.source})", style="dim")
+                what = "angelegt" if a.field == "*" else ("Archiviert" if a.field == "archived" else field_label(a.field))
+                table.add_row(a.at.strftime("%d.%m.%Y %H:%M"), who, Text(what), change)
+            lines.append(table)
+        self.query_one("#audit", Static).update(Group(*lines))
+
+    # ---- editing --------------------------------------------------------------------------------
+
+    def edited_texts(self) -> dict[str, str]:
+        """Fields whose text differs from what was loaded."""
+        out = {}
+        for name, first in self.initial.items():
+            if name == "department":
+                dept = self.query_one("#f-department", Select)
+                value = "" if dept.is_blank() else str(dept.value)
+                if value != first:
+                    out[name] = value
+                continue
+            text = self._input(name).value
+            if text != first:
+                out[name] = text
+        return out
+
+    @property
+    def dirty(self) -> bool:
+        return self.ready and bool(self.edited_texts())
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        if event.input.name and self.ready:
+            self._validate(event.input.name, event.value)
+            self._update_status()
+
+    @on(Select.Changed, "#f-department")
+    def _dept_changed(self) -> None:
+        if self.ready:
+            self._update_status()
+
+    def _validate(self, name: str, text: str) -> None:
+        """Unchanged text is what the register holds, so it is never an error (e.g. "11.05.217")."""
+        try:
+            if text != self.initial.get(name):
+                parse_field(name, text)
+        except ValueError as exc:
+            self.errors[name] = str(exc)
+        else:
+            self.errors.pop(name, None)
+        self._show_error(name, self.errors.get(name, ""))
+
+    def _revalidate(self) -> None:
+        for name in self.initial:
+            if name != "department":
+                self._validate(name, self._input(name).value)
+        self._update_status()
+
+    def _show_error(self, name: str, message: str) -> None:
+        box = self.query_one(f"#e-{name.replace(':', '-')}", Static)
+        box.update(Text(message))
+        box.display = bool(message)
+        self._input(name).set_class(bool(message), "invalid")
+
+    def _update_status(self) -> None:
+        status = self.query_one("#form-status", Static)
+        edited = self.edited_texts() if self.ready else {}
+        if self.errors:
+            text = Text(f"{len(self.errors)} Feld(er) fehlerhaft – so wird nichts gespeichert", style="bold red")
+        elif edited:
+            text = Text(f"{len(edited)} ungespeicherte Änderung(en) – ctrl+s oder F2 speichert", style="bold yellow")
+        elif self.ready:
+            text = Text("Keine ungespeicherten Änderungen", style="dim")
+        else:
+            text = Text("Lädt …", style="dim")
+        status.update(text)
+
+    # ---- actions --------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "save":
+            return self.editable
+        if action == "archive":
+            return self.editable and self.project is not None
+        return True
+
+    def action_save(self) -> None:
+        if not self.ready or self.busy:
+            return
+        if self.errors:
+            self.app.bell()
+            first = next(iter(self.errors))
+            self.app.notify(f"Nicht gespeichert: {field_label(first)}: {self.errors[first]}", severity="error",
+                            markup=False)
+            self._input(first).focus()
+            return
+        edited = self.edited_texts()
+        if not edited:
+            self.app.notify("Keine Änderungen zu speichern.", timeout=3)
+            return
+        values = {name: (text if name == "department" else parse_field(name, text)) for name, text in edited.items()}
+        if self.project is None:
+            self._create(values)
+        else:
+            self._update(self.project, values)
+
+    def _create(self, values: dict[str, object]) -> None:
+        repo = self.app.repo  # type: ignore[attr-defined]
+        dept = self.query_one("#f-department", Select)
+        progress = {int(k.split(":")[1]): v for k, v in values.items() if k.startswith("progress:") and v is not None}
+        new = NewProject(
+            department="" if dept.is_blank() else str(dept.value),
+            name=str(values.get("name") or ""), description=str(values.get("description") or ""),
+            planned_cost=values.get("planned_cost"),  # type: ignore[arg-type]
+            cost_note=str(values.get("cost_note") or ""),
+            start=values.get("start"), end=values.get("end"), progress=progress,  # type: ignore[arg-type]
+        )
+
+        def done(project: Project) -> None:
+            self.busy = False
+            self.saved_any = True
+            self.project_id = project.id
+            self.app.notify(f"Projekt {project.id} angelegt.", timeout=4)
+            self.load()
+
+        self._write(lambda: repo.create(new), done)
+
+    def _update(self, project: Project, values: dict[str, object]) -> None:
+        repo = self.app.repo  # type: ignore[attr-defined]
+
+        def done(saved: Project) -> None:
+            self.busy = False
+            self.saved_any = True
+            self.app.notify(f"{saved.id} gespeichert (Version {saved.version}).", timeout=4)
+            self.load()
+
+        self._write(lambda: repo.update(project.id, project.version, values), done)
+
+    def _write(self, work: Callable[[], Project], done: Callable[[Project], None]) -> None:
+        self.busy = True
+
+        def failed(exc: SachstandError) -> None:
+            self.busy = False
+            if isinstance(exc, ConflictError):
+                self.app.push_screen(ConflictScreen(exc), self._after_conflict)
+            else:
+                self.app.show_error(exc)  # type: ignore[attr-defined]
+
+        self.app.call_db(work, done, failed, node=self, group="write")  # type: ignore[attr-defined]
+
+    def _after_conflict(self, choice: str | None) -> None:
+        if choice == KEEP:
+            self.load(keep_mine=True)
+        elif choice == RELOAD:
+            self.load()
+
+    def action_reload(self) -> None:
+        if self.dirty:
+            self._ask(Text("Ungespeicherte Änderungen verwerfen und neu laden?"), lambda: self.load())
+        else:
+            self.load()
+
+    def action_leave(self) -> None:
+        if self.dirty:
+            self._ask(Text("Ungespeicherte Änderungen verwerfen?"), lambda: self.dismiss(self.saved_any))
+        else:
+            self.dismiss(self.saved_any)
+
+    def action_archive(self) -> None:
+        p = self.project
+        if p is None:
+            return
+        question = Text(f"Projekt {p.id} archivieren?\n", style="bold")
+        question.append_text(user(p.name))
+        question.append("\nEs verschwindet aus Liste und Bericht; die Daten bleiben erhalten.", style="dim")
+        repo = self.app.repo  # type: ignore[attr-defined]
+
+        def archived(saved: Project) -> None:
+            self.busy = False
+            self.app.notify(f"{saved.id} archiviert.", timeout=4)
+            self.dismiss(True)
+
+        self._ask(question, lambda: self._write(lambda: repo.archive(p.id, p.version), archived))
+
+    def _ask(self, question: Text, then: Callable[[], object]) -> None:
+        self.app.push_screen(ConfirmDialog(question), lambda yes: then() if yes else None)

@@ -1,0 +1,372 @@
+"""The projects screen: the register's projects for a reporting year, searched, filtered, sorted.
+
+Rules:
+- Rows and their flags (overdue, stalled, completed, at least 90 %) come from
+  ``core.figures.project_rows``: the projects *open in* the year, as in the report. Nothing here
+  recomputes a rule; filters only pick rows by those flags.
+- Search, department and status filters and sorting run in Python over the loaded list, so a
+  keystroke costs the same at 58 and at 25,000 projects. Only a year switch or a save reloads.
+- Progress of the reporting year is recorded straight from the table: p, a number, Enter.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Input, Select, Static
+
+from ..core import figures
+from ..core.errors import ConflictError, SachstandError
+from ..core.models import ProjectRow
+from ..core.types import format_number, safe_display
+from .conflict import KEEP, ConflictScreen
+from .dialogs import ProgressDialog
+from .text import percent_cell, user, key_footer
+from .virtual_table import Cell, Column, VirtualTable
+
+ALL = "__all__"
+
+STATUSES: dict[str, str] = {
+    "alle": "alle",
+    "offen": "offen",
+    "abgeschlossen": "abgeschlossen",
+    "ab90": "≥ 90 %",
+    "ueberfaellig": "überfällig",
+    "stagniert": "stagniert",
+}
+
+STATUS_TEST = {
+    "alle": lambda r: True,
+    "offen": lambda r: not r.completed,
+    "abgeschlossen": lambda r: r.completed,
+    "ab90": lambda r: r.at_least_90,
+    "ueberfaellig": lambda r: r.overdue,
+    "stagniert": lambda r: r.stalled,
+}
+
+SORT_KEYS = {
+    "id": lambda r: r.id,
+    "department": lambda r: (r.department.casefold(), r.name.casefold()),
+    "name": lambda r: (r.name.casefold(), r.id),
+    "previous": lambda r: (-1 if r.previous is None else r.previous, r.name.casefold()),
+    "current": lambda r: (-1 if r.current is None else r.current, r.name.casefold()),
+    "end": lambda r: (r.end.last_day if r.end else date.max, r.name.casefold()),
+    "flags": lambda r: (2 * r.overdue + r.stalled, r.name.casefold()),
+}
+
+
+def flags_cell(row: ProjectRow) -> Text:
+    out = Text()
+    out.append("Ü" if row.overdue else " ", style="bold red")
+    out.append("S" if row.stalled else " ", style="bold yellow")
+    return out
+
+
+def render_row(row: ProjectRow) -> list[Cell]:
+    return [
+        row.id,
+        user(row.department),
+        user(row.name),
+        percent_cell(row.previous),
+        percent_cell(row.current),
+        safe_display(row.end_display) or "–",
+        flags_cell(row),
+    ]
+
+
+class ProjectsScreen(Screen[None]):
+    """The start screen. ``self.all_rows`` holds the year's rows, ``self.shown`` the filtered ones."""
+
+    BINDINGS = [
+        Binding("slash", "search", "Suche", key_display="/"),
+        Binding("enter", "open", "Öffnen", key_display="⏎"),
+        Binding("p", "progress", "Stand"),
+        Binding("b", "cycle('dept')", "Bereich", show=False),
+        Binding("s", "cycle('status')", "Status", show=False),
+        Binding("j", "cycle('year')", "Jahr", show=False),
+        Binding("o", "sort", "Sort"),
+        Binding("O", "reverse", "umkehren", show=False),
+        Binding("d", "dashboard", "Übersicht"),
+        Binding("n", "new", "Neu"),
+        Binding("r", "reload", "Laden", show=False),
+        Binding("q", "app.quit", "Ende"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.year: int | None = None
+        self.years: list[int] = []
+        self.all_rows: list[ProjectRow] = []
+        self.shown: list[ProjectRow] = []
+        self.haystack: dict[str, str] = {}
+        self.sort_key = "department"
+        self.sort_reverse = False
+        self.loaded = False
+        self._load_generation = 0
+        self._filling = False
+
+    # ---- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title", classes="title")
+        with Horizontal(id="toolbar"):
+            yield Static(Text("/", style="bold"), classes="key-hint")
+            yield Input(placeholder="Name, Beschreibung …", id="search", compact=True)
+            yield Static(Text("b", style="bold"), classes="key-hint")
+            yield Select([("alle Bereiche", ALL)], value=ALL, allow_blank=False, id="dept", compact=True)
+            yield Static(Text("s", style="bold"), classes="key-hint")
+            yield Select([(label, key) for key, label in STATUSES.items()], value="alle", allow_blank=False,
+                         id="status", compact=True)
+            yield Static(Text("j", style="bold"), classes="key-hint")
+            yield Select([("–", 0)], value=0, allow_blank=False, id="year", compact=True)
+        yield VirtualTable(self._columns(8, 9, 2019, 2020), render_row, empty_text="Lädt …", id="table")
+        yield Static(id="count", classes="status-line")
+        yield key_footer()
+
+    def _columns(self, id_width: int, dept_width: int, previous: int, current: int) -> list[Column]:
+        return [
+            Column("id", "ID", id_width),
+            Column("department", "Bereich", dept_width),
+            Column("name", "Name", None),
+            Column("previous", str(previous), 10),
+            Column("current", str(current), 10),
+            Column("end", "Ende", 10),
+            Column("flags", "ÜS", 2),
+        ]
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one("#table", VirtualTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self.year = self.app.year  # type: ignore[attr-defined]
+        self._update_title()
+        self.load()
+
+    def _update_title(self) -> None:
+        app = self.app
+        repo = app.repo  # type: ignore[attr-defined]
+        title = Text("Sachstand – Projekte", style="bold")
+        if self.year:
+            title.append(f" {self.year}", style="bold")
+        if repo is not None:
+            title.append("   ")
+            title.append_text(user(repo.actor.describe, style="dim"))
+            if not app.can_write:  # type: ignore[attr-defined]
+                title.append("  nur lesen", style="bold yellow")
+        self.query_one("#title", Static).update(title)
+
+    # ---- loading --------------------------------------------------------------------------------
+
+    def load(self, keep_id: str | None = None) -> None:
+        """Load the rows of ``self.year`` (or the latest year with data) in a thread."""
+        app = self.app
+        repo = app.repo  # type: ignore[attr-defined]
+        wanted = self.year
+        today = app.today  # type: ignore[attr-defined]
+        self._load_generation += 1
+        generation = self._load_generation
+
+        def work() -> tuple[int, list[int], list[str], list[ProjectRow]]:
+            years = repo.years()
+            year = wanted or (years[-1] if years else today.year)
+            departments = [d.code for d in repo.departments()]
+            rows = figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today))
+            return year, years, departments, rows
+
+        def done(result: tuple[int, list[int], list[str], list[ProjectRow]]) -> None:
+            if generation == self._load_generation:
+                self._show_loaded(*result, keep_id=keep_id)
+
+        app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
+
+    def _load_failed(self, exc: SachstandError) -> None:
+        if self.loaded:
+            self.app.show_error(exc)  # type: ignore[attr-defined]
+        else:
+            self.app.show_fatal(exc)  # type: ignore[attr-defined]
+
+    def _show_loaded(self, year: int, years: list[int], departments: list[str], rows: list[ProjectRow],
+                     keep_id: str | None = None) -> None:
+        self.year, self.years = year, years
+        self.all_rows = rows
+        self.haystack = {r.id: f"{r.name} {r.description}".casefold() for r in rows}
+        id_width = max((len(r.id) for r in rows), default=8)
+        dept_width = min(max((len(r.department) for r in rows), default=9), 10)
+        self.table.columns = self._columns(max(id_width, 4), max(dept_width, 9), year - 1, year)
+        self.table.empty_text = "Keine Projekte für diese Auswahl"
+        self._filling = True
+        with self.prevent(Select.Changed):
+            dept = self.query_one("#dept", Select)
+            old = dept.value
+            dept.set_options([("alle Bereiche", ALL)] + [(user(d), d) for d in departments])
+            dept.value = old if old in departments else ALL
+            year_select = self.query_one("#year", Select)
+            choices = sorted(set(years) | {year})
+            year_select.set_options([(str(y), y) for y in choices])
+            year_select.value = year
+        self._filling = False
+        self._sort_all()
+        self.apply_filter(keep_id=keep_id)
+        self._update_title()
+        if not self.loaded:
+            self.loaded = True
+            self.call_after_refresh(self.app.rows_shown.set)  # type: ignore[attr-defined]
+
+    # ---- filter and sort ------------------------------------------------------------------------
+
+    def _sort_all(self) -> None:
+        self.all_rows.sort(key=SORT_KEYS[self.sort_key], reverse=self.sort_reverse)
+        self.table.header_marks = {self.sort_key: " ↓" if self.sort_reverse else " ↑"}
+
+    def apply_filter(self, keep_id: str | None = None) -> None:
+        """Pick the rows matching search, department and status; the list keeps the sort order."""
+        query = self.query_one("#search", Input).value.strip().casefold()
+        dept = self.query_one("#dept", Select).value
+        status_test = STATUS_TEST[str(self.query_one("#status", Select).value)]
+        hay = self.haystack
+        self.shown = [
+            r for r in self.all_rows
+            if (not query or query in hay[r.id]) and (dept == ALL or r.department == dept) and status_test(r)
+        ]
+        current = keep_id or (self.table.current.id if self.table.current is not None else None)
+        self.table.set_rows(self.shown, keep=(lambda r: r.id == current) if current else None)
+        self._update_count()
+
+    def _update_count(self) -> None:
+        word = "Projekt" if len(self.all_rows) == 1 else "Projekten"
+        text = Text(f"{format_number(len(self.shown))} von {format_number(len(self.all_rows))} {word}", style="bold")
+        text.append(f"  ·  Berichtsjahr {self.year}" if self.year else "")
+        text.append("  ·  Ü überfällig, S stagniert", style="dim")
+        self.query_one("#count", Static).update(text)
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self) -> None:
+        if self.loaded:
+            self.apply_filter()
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self) -> None:
+        self.table.focus()
+
+    @on(Select.Changed, "#dept")
+    @on(Select.Changed, "#status")
+    def _filter_changed(self) -> None:
+        if self.loaded and not self._filling:
+            self.apply_filter()
+
+    @on(Select.Changed, "#year")
+    def _year_changed(self, event: Select.Changed) -> None:
+        if self.loaded and not self._filling and isinstance(event.value, int) and event.value != self.year:
+            self.year = event.value
+            self.load()
+
+    def on_key(self, event: object) -> None:
+        key = getattr(event, "key", "")
+        if key in ("down", "escape") and self.focused is self.query_one("#search", Input):
+            self.table.focus()
+            getattr(event, "stop")()
+
+    # ---- actions --------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("progress", "new"):
+            return self.app.can_write  # type: ignore[attr-defined]
+        return True
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_cycle(self, which: str) -> None:
+        select = self.query_one(f"#{which}", Select)
+        options = [value for _label, value in select._options]  # noqa: SLF001
+        if not options:
+            return
+        index = options.index(select.value) if select.value in options else -1
+        select.value = options[(index + 1) % len(options)]
+
+    def action_sort(self) -> None:
+        keys = list(SORT_KEYS)
+        self.sort_key = keys[(keys.index(self.sort_key) + 1) % len(keys)]
+        self.sort_reverse = False
+        self._resort()
+
+    def action_reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self._resort()
+
+    def _resort(self) -> None:
+        self._sort_all()
+        self.apply_filter()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_dashboard(self) -> None:
+        from .dashboard import DashboardScreen
+
+        if self.year is not None:
+            self.app.push_screen(DashboardScreen(self.year))
+
+    def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
+        self._open(event.row)
+
+    def action_open(self) -> None:
+        if self.table.current is not None:
+            self._open(self.table.current)
+
+    def _open(self, row: ProjectRow) -> None:
+        from .project import ProjectScreen
+
+        self.app.push_screen(ProjectScreen(row.id, self.year or self.app.today.year),  # type: ignore[attr-defined]
+                             lambda changed: self.load(keep_id=row.id) if changed else None)
+
+    def action_new(self) -> None:
+        from .project import ProjectScreen
+
+        self.app.push_screen(ProjectScreen(None, self.year or self.app.today.year),  # type: ignore[attr-defined]
+                             lambda changed: self.load() if changed else None)
+
+    def action_progress(self) -> None:
+        row = self.table.current
+        if row is None or self.year is None:
+            return
+        if not self.app.can_write_department(row.department):  # type: ignore[attr-defined]
+            self.app.show_error(SachstandError(  # type: ignore[attr-defined]
+                f"Nicht erlaubt: Sie sind {self.app.repo.actor.describe}; Projekte im Bereich "  # type: ignore[attr-defined]
+                f"{safe_display(row.department)} können Sie nicht ändern."))
+            return
+        title = Text(f"Umsetzungsstand {self.year} für {row.id}\n", style="bold")
+        title.append_text(user(row.name))
+        year = self.year
+        self.app.push_screen(ProgressDialog(title, row.current),
+                             lambda value: self._record(row, year, value, row.version) if value is not None else None)
+
+    def _record(self, row: ProjectRow, year: int, percent: int, version: int) -> None:
+        repo = self.app.repo  # type: ignore[attr-defined]
+
+        def done(_: object) -> None:
+            self.app.notify(f"{row.id}: Umsetzungsstand {year} = {percent} % gespeichert", timeout=4)
+            self.load(keep_id=row.id)
+
+        def failed(exc: SachstandError) -> None:
+            if isinstance(exc, ConflictError):
+                def decide(choice: str | None) -> None:
+                    if choice == KEEP:
+                        self._record(row, year, percent, exc.current_version)
+                    else:
+                        self.load(keep_id=row.id)
+                self.app.push_screen(ConflictScreen(exc), decide)
+            else:
+                self.app.show_error(exc)  # type: ignore[attr-defined]
+                self.load(keep_id=row.id)
+
+        self.app.call_db(lambda: repo.record_progress(row.id, year, percent, version), done, failed,  # type: ignore[attr-defined]
+                         node=self, group="write")

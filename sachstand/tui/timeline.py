@@ -1,0 +1,85 @@
+"""A timeline like figure 1 of the report: one bar per project from start to planned end.
+
+The filled share of the bar is the project's progress; a vertical mark shows the reference day
+("today", fixed by the app for tests). Projects without both dates are listed without a bar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from rich.text import Text
+from textual.widget import Widget
+
+from ..core.types import Period
+from .text import user
+
+NAME_WIDTH = 24
+MAX_ROWS = 300
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    name: str
+    start: Period | None
+    end: Period | None
+    percent: int | None
+
+
+class Timeline(Widget):
+    """Draws ``rows`` across the widget's width; at most ``MAX_ROWS`` lines (the rest is counted)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.rows: list[TimelineRow] = []
+        self.today = date.today()
+
+    def set_rows(self, rows: list[TimelineRow], today: date) -> None:
+        self.rows, self.today = rows, today
+        self.styles.height = min(len(rows), MAX_ROWS) + 2 + (1 if len(rows) > MAX_ROWS else 0)
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        width = max(self.size.width - NAME_WIDTH - 6, 10)
+        spans = [(r.start.first_day, r.end.last_day) for r in self.rows if r.start and r.end]
+        if not spans:
+            return Text("Keine Projekte mit Beginn und geplantem Ende.", style="dim")
+        first = min(min(s for s, _ in spans), self.today)
+        last = max(max(e for _, e in spans), self.today)
+        days = max((last - first).days, 1)
+
+        def col(d: date) -> int:
+            return min(width - 1, max(0, round((d - first).days * (width - 1) / days)))
+
+        mark = col(self.today)
+        out = Text()
+        axis = [" "] * width
+        for label, pos in ((str(first.year), 0), (str(last.year), width - 4), (self.today.strftime("%d.%m.%Y"), mark - 5)):
+            pos = max(0, min(pos, width - len(label)))
+            axis[pos:pos + len(label)] = list(label)
+        out.append(" " * (NAME_WIDTH + 1) + "".join(axis) + "\n", style="dim")
+        for r in self.rows[:MAX_ROWS]:
+            name = user(r.name)
+            name.truncate(NAME_WIDTH, overflow="ellipsis", pad=True)
+            line = Text()
+            line.append_text(name)
+            line.append(" ")
+            cells = [Text(" ")] * width
+            if r.start and r.end:
+                a, b = col(r.start.first_day), col(r.end.last_day)
+                length = b - a + 1
+                filled = round(length * (r.percent or 0) / 100)
+                for i in range(a, b + 1):
+                    done = i - a < filled
+                    cells[i] = Text("█" if done else "░", style=("green" if r.percent == 100 else "cyan") if done else "dim")
+            cells[mark] = Text("│", style="bold red")
+            for cell in cells:
+                line.append_text(cell)
+            line.append(" " if r.percent is None else f" {r.percent:>3} %")
+            out.append_text(line)
+            out.append("\n")
+        if len(self.rows) > MAX_ROWS:
+            out.append(f"… und {len(self.rows) - MAX_ROWS} weitere Projekte\n", style="dim")
+        out.append(" " * (NAME_WIDTH + 1) + "█ erreicht  ░ offen  │ Stichtag", style="dim")
+        return out
