@@ -1,0 +1,215 @@
+"""The measured steps and their baselines, each one function that does one run in a child process.
+
+A *measure* is a function ``(Workspace) -> Run``. A *comparison* names a metric of a step, the
+metric of its baseline (or none) and its goal. The TUI session is one measure that yields three
+metrics (first paint, keystroke, record), so one app start serves all three.
+
+Rules:
+- CLI steps run ``python -m sachstand.cli`` as a real process: imports count.
+- A step whose command is not in this checkout (``import``, ``export``, the TUI) is skipped and
+  shown as such, so the suite runs on any commit.
+- Steps that write get a fresh copy of their register for every run; the copy is not timed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import baselines, generate
+from .measure import Run, run_process, run_python, run_reported
+
+REPORT_YEAR = generate.YEARS[-1]
+FILTER_QUERY = "digital"
+GB = 1024**3
+
+
+@dataclass
+class Workspace:
+    """The files of one tier: a register, an empty register, and an overview workbook."""
+
+    tier: int
+    root: Path
+    register: Path
+    empty: Path
+    overview: Path
+    runs: int = 0
+
+    def scratch(self, name: str) -> Path:
+        self.runs += 1
+        path = self.root / "scratch" / f"{self.runs:04d}-{name}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def copy_of(self, source: Path) -> Path:
+        target = self.scratch(source.name)
+        shutil.copy(source, target)
+        return target
+
+
+def prepare(tier: int, root: Path, seed: int = 2020) -> Workspace:
+    """Generate the tier's files (once per run of the suite)."""
+    root.mkdir(parents=True, exist_ok=True)
+    register, empty, overview = root / "register.duckdb", root / "empty.duckdb", root / "overview.xlsx"
+    for path in (register, empty):
+        path.unlink(missing_ok=True)
+    items = generate.projects(tier, seed)
+    generate.make_register(register, tier, seed)
+    from sachstand.core import init_register
+
+    init_register(empty, sample=False)
+    generate.write_overview(overview, items)
+    return Workspace(tier, root, register, empty, overview)
+
+
+def _cli(*args: str | Path) -> list[str]:
+    return ["-m", "sachstand.cli", *map(str, args)]
+
+
+def available_commands() -> set[str]:
+    from sachstand.cli import build_parser
+
+    parser = build_parser()
+    for action in parser._subparsers._group_actions:  # type: ignore[union-attr]  # noqa: SLF001
+        if getattr(action, "choices", None):
+            return set(action.choices)
+    return set()
+
+
+def tui_available() -> bool:
+    try:
+        from sachstand.tui.app import SachstandApp
+    except ImportError:
+        return False
+    return hasattr(SachstandApp, "for_path")
+
+
+# ---- steps ---------------------------------------------------------------------------------------
+
+def summary_json(ws: Workspace) -> Run:
+    return run_python(_cli("--db", ws.register, "summary", "--json"))
+
+
+def import_preview(ws: Workspace) -> Run:
+    return run_python(_cli("--db", ws.copy_of(ws.empty), "import", ws.overview, "--json"))
+
+
+def import_apply(ws: Workspace) -> Run:
+    return run_python(_cli("--db", ws.copy_of(ws.empty), "import", ws.overview, "--apply", "--json"))
+
+
+def export_register(ws: Workspace) -> Run:
+    out = ws.scratch("export.xlsx")
+    run = run_python(_cli("--db", ws.register, "export", "register", "-o", out))
+    if not out.exists():
+        from .measure import StepFailed
+
+        raise StepFailed("export wrote no file")
+    out.unlink()
+    return run
+
+
+def tui_session(ws: Workspace) -> Run:
+    return run_reported(["-m", "benchmarks.tui_probe", "tui", str(ws.copy_of(ws.register)),
+                         str(REPORT_YEAR), FILTER_QUERY])
+
+
+# ---- baselines -----------------------------------------------------------------------------------
+
+def bare_imports(ws: Workspace) -> Run:
+    return run_process([sys.executable, "-c", baselines.BARE_IMPORTS])
+
+
+def openpyxl_read(ws: Workspace) -> Run:
+    return run_python(["-m", "benchmarks.baselines", "openpyxl-read", str(ws.overview)])
+
+
+def calamine_read(ws: Workspace) -> Run:
+    return run_python(["-m", "benchmarks.baselines", "calamine-read", str(ws.overview)])
+
+
+def openpyxl_write(ws: Workspace) -> Run:
+    out = ws.scratch("baseline.xlsx")
+    run = run_python(["-m", "benchmarks.baselines", "openpyxl-write", str(ws.register), str(out),
+                      str(REPORT_YEAR)])
+    out.unlink()
+    return run
+
+
+def bare_session(ws: Workspace) -> Run:
+    return run_reported(["-m", "benchmarks.tui_probe", "bare", str(ws.register), str(REPORT_YEAR), FILTER_QUERY])
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    run: Callable[[Workspace], Run]
+    heavy: bool = False
+    needs: str = ""
+
+    def ready(self, commands: set[str], tui: bool) -> bool:
+        if self.needs == "tui":
+            return tui
+        return not self.needs or self.needs in commands
+
+
+MEASURES: dict[str, Measure] = {m.key: m for m in (
+    Measure("summary", summary_json),
+    Measure("import_preview", import_preview, heavy=True, needs="import"),
+    Measure("import_apply", import_apply, heavy=True, needs="import"),
+    Measure("export", export_register, heavy=True, needs="export"),
+    Measure("tui", tui_session, heavy=True, needs="tui"),
+    Measure("bare_imports", bare_imports),
+    Measure("openpyxl_read", openpyxl_read, heavy=True),
+    Measure("calamine_read", calamine_read, heavy=True),
+    Measure("openpyxl_write", openpyxl_write, heavy=True),
+    Measure("bare", bare_session),
+)}
+
+
+@dataclass(frozen=True)
+class Goal:
+    """``ratio``: step ≤ ratio × baseline; ``seconds``: step ≤ seconds; checked at ``tier`` only."""
+
+    tier: int
+    ratio: float | None = None
+    seconds: float | None = None
+
+    @property
+    def text(self) -> str:
+        if self.ratio is not None:
+            return f"≤ {self.ratio:g}× at {self.tier:,}".replace(",", ".")
+        return f"≤ {self.seconds * 1000:g} ms at {self.tier:,}".replace(",", ".")  # type: ignore[operator]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    step: str
+    metric: str
+    baseline: str | None = None
+    baseline_metric: str | None = None
+    goals: tuple[Goal, ...] = ()
+    rss_limit_tier: int | None = None
+    baseline_tiers: tuple[int, ...] | None = None
+
+
+COMPARISONS: tuple[Comparison, ...] = (
+    Comparison("import preview", "import_preview", "openpyxl read-only", "openpyxl_read",
+               (Goal(25_000, ratio=0.5),), rss_limit_tier=100_000, baseline_tiers=(1_000, 25_000)),
+    Comparison("import preview", "import_preview", "calamine read", "calamine_read", (Goal(25_000, ratio=3.0),)),
+    Comparison("import --apply", "import_apply", "openpyxl read-only", "openpyxl_read",
+               rss_limit_tier=100_000, baseline_tiers=(1_000, 25_000)),
+    Comparison("import --apply", "import_apply", "calamine read", "calamine_read"),
+    Comparison("export register", "export", "openpyxl write-only", "openpyxl_write",
+               (Goal(25_000, ratio=1.0),), rss_limit_tier=100_000, baseline_tiers=(1_000, 25_000)),
+    Comparison("summary --json", "summary", "import duckdb, rich", "bare_imports", (Goal(100_000, ratio=1.3),)),
+    Comparison("TUI first paint", "tui.first_paint", "bare app first paint", "bare.first_paint",
+               (Goal(25_000, ratio=2.0),), rss_limit_tier=100_000),
+    Comparison("TUI filter keystroke", "tui.keystrokes", "bare app keystroke", "bare.keystrokes",
+               (Goal(25_000, seconds=0.050),)),
+    Comparison("TUI record progress + save", "tui.record"),
+)
+RSS_LIMIT = GB

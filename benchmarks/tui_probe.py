@@ -1,0 +1,162 @@
+"""One TUI session, run in its own process: first paint, filter keystrokes, and (for the real app)
+recording progress and saving. Prints one JSON object with the times.
+
+    python -m benchmarks.tui_probe tui|bare REGISTER YEAR QUERY
+
+Rules:
+- The app runs headless under ``App.run_test`` (Pilot's harness). Keys are sent the way Pilot
+  sends them, but the probe does not use ``Pilot.press``: that waits for the process to be idle in
+  steps of 20 ms, which would add 40 ms to every keystroke and measure Pilot, not the app.
+- "First paint": from constructing the app until its ``rows_shown`` event is set and the screen
+  has been painted (the compositor renders every visible line, as for a real terminal).
+- "Keystroke": from sending one character to the search input until the table holds the new
+  rows and the screen has been painted. Each character of QUERY is one keystroke.
+- "Record": from pressing ``p`` on the current row until the value typed is saved in the file and
+  the reloaded table shows it. Only the real app has it.
+- After the timed parts, the probe checks (untimed) that project IDs are on the screen and that
+  the saved value is in the register, so a blank screen is never measured as fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from textual import events
+from textual.app import App
+
+TIMEOUT = 120.0
+SIZE = (120, 40)
+_ID_RE = re.compile(r"\b[A-Z0-9]+-\d{3,}\b")
+_CHARS = {"enter": "\r", "escape": "\x1b", "slash": "/"}
+
+
+def _send(app: App, key: str) -> None:
+    char = _CHARS.get(key, key if len(key) == 1 else None)
+    event = events.Key(key, char)
+    event.set_sender(app)
+    app._driver.send_message(event)  # noqa: SLF001  (what Pilot does, without its idle waits)
+
+
+async def _until(test: Any, what: str) -> None:
+    deadline = time.perf_counter() + TIMEOUT
+    while not test():
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(0)
+
+
+async def _paint(app: App) -> None:
+    """Let pending messages run, then paint the screen now (what the update timer would do)."""
+    for _ in range(3):
+        await asyncio.sleep(0)
+    app.screen._on_timer_update()  # noqa: SLF001
+
+
+def screen_text(app: App) -> str:
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True, color_system=None,
+                      force_terminal=True, legacy_windows=False)
+    console.print(app.screen._compositor.render_update(full=True))  # noqa: SLF001
+    return console.export_text()
+
+
+def _table(app: App) -> Any:
+    for widget in app.screen.query("*"):
+        if isinstance(getattr(widget, "rows", None), list) and hasattr(widget, "set_rows"):
+            return widget
+    raise LookupError("no table with rows on the screen")
+
+
+def _make_app(kind: str, path: Path, year: int) -> App:
+    if kind == "bare":
+        from .bare_app import BareApp
+
+        return BareApp(path, year)
+    from sachstand.tui.app import SachstandApp
+
+    return SachstandApp.for_path(path, year=year)
+
+
+async def session(kind: str, path: Path, year: int, query: str) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    start = time.perf_counter()
+    app = _make_app(kind, path, year)
+    async with app.run_test(size=SIZE):
+        await _until(app.rows_shown.is_set, "rows")  # type: ignore[attr-defined]
+        await _paint(app)
+        result["first_paint"] = time.perf_counter() - start
+        ids = set(_ID_RE.findall(screen_text(app)))
+        if len(ids) < 5:
+            raise AssertionError(f"first paint shows {len(ids)} project IDs")
+        table = _table(app)
+        result["rows"] = len(table.rows)
+
+        if kind == "tui":
+            _send(app, "slash")
+            await _until(lambda: type(app.focused).__name__ == "Input", "search focus")
+        else:
+            app.query_one("Input").focus()
+            await _paint(app)
+        keystrokes = []
+        for char in query:
+            before = table.rows
+            t0 = time.perf_counter()
+            _send(app, char)
+            await _until(lambda: table.rows is not before, f"filter after {char!r}")
+            await _paint(app)
+            keystrokes.append(time.perf_counter() - t0)
+        result["keystrokes"] = keystrokes
+        result["shown_after_query"] = len(table.rows)
+
+        if kind == "tui":
+            result["record"] = await _record(app, table)
+    result["seconds"] = result["first_paint"]
+    return result
+
+
+async def _record(app: App, table: Any) -> float:
+    _send(app, "escape")
+    await _until(lambda: app.focused is table, "table focus")
+    row = table.current
+    value = 55 if row.current != 55 else 56
+    base_screen = app.screen
+    t0 = time.perf_counter()
+    _send(app, "p")
+    await _until(lambda: app.screen is not base_screen, "progress dialog")
+    await _paint(app)
+    for key in (*str(value), "enter"):
+        _send(app, key)
+        await asyncio.sleep(0)
+
+    def saved() -> bool:
+        return any(r.id == row.id and r.current == value for r in table.rows) and app.screen is base_screen
+
+    await _until(saved, "saved value in the table")
+    await _paint(app)
+    seconds = time.perf_counter() - t0
+
+    from sachstand.core import open_register
+
+    stored = open_register(app.repo.db.path).get(row.id).progress.get(app.screen.year)  # type: ignore[attr-defined]
+    if stored != value:
+        raise AssertionError(f"register holds {stored}, expected {value}")
+    return seconds
+
+
+def main(argv: list[str]) -> int:
+    kind, path, year, query = argv[0], Path(argv[1]), int(argv[2]), argv[3]
+    result = asyncio.run(session(kind, path, year, query))
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
