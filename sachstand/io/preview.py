@@ -92,19 +92,26 @@ def render(plan: ImportPlan, applied: bool) -> RenderableType:
     return Group(*parts)
 
 
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{format_number(n)} {one if n == 1 else many}"
+
+
 def summary_line(plan: ImportPlan, applied: bool) -> Text:
     changed = len(plan.of_kind("update"))
     fields = sum(len(r.changes) for r in plan.of_kind("update"))
     new = len(plan.of_kind("new"))
     unchanged = len(plan.of_kind("unchanged"))
-    counts = (f"{format_number(changed)} Projekte geändert ({format_number(fields)} Felder), "
+    counts = (f"{_plural(changed, 'Projekt', 'Projekte')} geändert ({_plural(fields, 'Feld', 'Felder')}), "
               f"{format_number(new)} neu, {format_number(unchanged)} unverändert")
     if plan.problems or plan.conflicts:
-        return Text(f"{counts}; {len(plan.problems)} Probleme, {len(plan.conflicts)} Konflikte: "
-                    "nichts wurde gespeichert.", style="bold red")
+        return Text.assemble(
+            f"{counts}.\n",
+            (f"Nichts wurde gespeichert: {_plural(len(plan.problems), 'Problem', 'Probleme')}, "
+             f"{_plural(len(plan.conflicts), 'Konflikt', 'Konflikte')}.", "bold red"),
+        )
     if not changed and not new:
         return Text(f"Keine Änderungen: {format_number(unchanged)} Zeilen stimmen mit dem Register überein.",
                     style="bold green")
     if applied:
         return Text(f"Gespeichert: {counts}.", style="bold green")
-    return Text(f"Probelauf: {counts}. Zum Speichern mit --apply aufrufen.", style="bold")
+    return Text(f"Probelauf: {counts}.\nZum Speichern mit --apply aufrufen.", style="bold")
