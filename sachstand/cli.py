@@ -270,8 +270,12 @@ def cmd_export_report(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from .io.importing import run_import
 
-    return run_import(open_repo(args, source="import"), args.files, apply=args.apply, as_json=args.json,
-                      year=args.year, markup=args.markup)
+    repo = open_repo(args, source="import")
+    if args.apply:
+        from .core.backup import backup_before_import
+
+        backup_before_import(repo)
+    return run_import(repo, args.files, apply=args.apply, as_json=args.json, year=args.year, markup=args.markup)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:

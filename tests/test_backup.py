@@ -235,3 +235,25 @@ def test_restore_moves_a_leftover_wal_beside_the_kept_copy(cli, sample_path: Pat
     assert Path(f"{kept}.wal").read_bytes() == wal_bytes
     assert names(sample_path)[pid] != "Nur im WAL"
     assert names(kept)[pid] == "Nur im WAL"  # the kept copy with its WAL is the state before
+
+
+def test_import_apply_backs_up_first_and_rotates(cli, sample_path: Path, tmp_path: Path,  # noqa: ANN001
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_roles import filled_template
+
+    monkeypatch.setenv("SACHSTAND_BACKUP_KEEP", "2")
+    before = names(sample_path)
+    for i, percent in enumerate((10, 20, 30)):
+        template = filled_template(cli, sample_path, "FB 11", tmp_path / f"v{i}", percent)
+        had = bk.list_backups(sample_path, kind=bk.AUTO_IMPORT)
+        r = cli("--db", str(sample_path), "import", str(template))
+        assert r.code == 0, r.out + r.err
+        assert bk.list_backups(sample_path, kind=bk.AUTO_IMPORT) == had  # a dry run backs up nothing
+        r = cli("--db", str(sample_path), "import", str(template), "--apply")
+        assert r.code == 0, r.out + r.err
+    autos = bk.list_backups(sample_path, kind=bk.AUTO_IMPORT)
+    assert len(autos) == 2
+    # the newest automatic backup holds the state just before the last import: 20 %, not 30 %
+    fb11 = [p for p in open_register(autos[-1]).projects(department="FB 11") if 2021 in p.progress]
+    assert fb11 and {p.progress[2021] for p in fb11} == {20}
+    assert names(autos[-1]) == before

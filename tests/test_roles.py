@@ -224,3 +224,40 @@ def _re(text: str) -> str:
     import re
 
     return re.escape(text)
+
+
+def filled_template(cli, db: Path, department: str, folder: Path, percent: int) -> Path:  # noqa: ANN001
+    """Export the department's 2021 template and fill in every project's 2021 progress."""
+    import openpyxl
+
+    r = cli("--db", str(db), "export", "templates", "--year", "2021", "-o", str(folder), "--department", department)
+    assert r.code == 0, r.err
+    [path] = folder.glob("*.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Projekte"]
+    for row in range(5, ws.max_row + 1):
+        if ws.cell(row, 1).value:
+            ws.cell(row, 9).value = percent
+    filled = folder / f"ausgefuellt_{path.name}"
+    wb.save(filled)
+    return filled
+
+
+def test_import_by_editor_of_another_department_writes_nothing(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    template = filled_template(cli, sample_path, "FB 11", tmp_path / "vorlagen", 55)
+    cfg = write_config(tmp_path / "roles.toml", my_role="editor")
+    own_cfg = tmp_path / "fb36.toml"
+    own_cfg.write_text(f'[[rule]]\nusers = ["{current_user()}"]\nrole = "editor"\ndepartments = ["FB 36"]\n')
+    own_cfg.chmod(0o644)
+    repo = open_register(sample_path)
+    before, audit = {p.id: p for p in repo.projects()}, repo.audit_count()
+    r = cli("--db", str(sample_path), "--config", str(own_cfg), "import", str(template), "--apply")
+    assert r.code != 0
+    assert f"Sie sind {current_user()} (Bearbeiter für FB 36)" in r.out + r.err
+    assert {p.id: p for p in repo.projects()} == before and repo.audit_count() == audit
+
+    r = cli("--db", str(sample_path), "--config", str(cfg), "import", str(template), "--apply")
+    assert r.code == 0, r.out + r.err  # an editor for FB 11 may import the FB 11 template
+    changed = [p for p in open_register(sample_path).projects(department="FB 11") if p.progress.get(2021) == 55]
+    assert changed and all(e.os_user == current_user() and e.source == "import"
+                           for p in changed for e in open_register(sample_path).audit_for(p.id)[:1])

@@ -235,11 +235,18 @@ def _fold_wal(path: Path) -> None:
         raise RegisterDamaged(str(path), _first_line(exc), str(path.parent)) from None
 
 
-def backup_before_import(target: object, keep: int = DEFAULT_KEEP) -> BackupInfo:
+def default_keep() -> int:
+    """How many automatic backups to keep: ``$SACHSTAND_BACKUP_KEEP``, else 10."""
+    text = os.environ.get("SACHSTAND_BACKUP_KEEP", "")
+    return int(text) if text.isdigit() and int(text) >= 1 else DEFAULT_KEEP
+
+
+def backup_before_import(target: object, keep: int | None = None) -> BackupInfo:
     """The automatic backup before ``import --apply``, then rotation to the last ``keep`` of them.
 
-    ``target`` is a ``Repository`` or a ``Database``.
+    ``target`` is a ``Repository`` or a ``Database``; ``keep`` defaults to ``default_keep()``.
     """
+    keep = default_keep() if keep is None else keep
     db = target if isinstance(target, Database) else target.db  # type: ignore[attr-defined]
     info = backup(db, kind=AUTO_IMPORT)
     rotate(db.path, keep, kind=AUTO_IMPORT)
