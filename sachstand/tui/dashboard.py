@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich import box
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,9 +20,39 @@ from textual.widgets import Static
 from ..core import figures
 from ..core.figures import Report
 from ..core.models import Project
-from ..core.types import format_date, format_number
-from ..printout import department_table, figures_table
+from ..core.types import format_date, format_money, format_number, format_percent
+from .text import key_footer, signed, user
 from .timeline import Timeline, TimelineRow
+
+
+def figures_table(report: Report) -> Table:
+    """Each figure with its value, the previous year's, the change, and its rule below it."""
+    table = Table(title=f"Kennzahlen {report.year}", box=box.SIMPLE_HEAD, expand=True, title_justify="left",
+                  title_style="bold", pad_edge=False)
+    table.add_column("Kennzahl", ratio=1)
+    table.add_column("Wert", justify="right", no_wrap=True)
+    table.add_column(f"Vorjahr {report.year - 1}", justify="right", no_wrap=True)
+    table.add_column("Änderung", justify="right", no_wrap=True)
+    for f in report.figures:
+        label = Text(f.label, style="bold")
+        label.append(f"\n{f.rule}", style="dim")
+        value = str(f.value) if f.key == "projects" else f"{f.value} von {f.total}"
+        table.add_row(label, value, "–" if f.previous is None else str(f.previous), signed(f.change))
+    return table
+
+
+def department_table(report: Report) -> Table:
+    table = Table(title="Nach Bereich", box=box.SIMPLE_HEAD, expand=True, title_justify="left",
+                  title_style="bold", pad_edge=False)
+    table.add_column("Bereich", ratio=1)
+    table.add_column("Projekte", justify="right", no_wrap=True)
+    table.add_column("Geplante Kosten", justify="right", no_wrap=True)
+    table.add_column("Ø Stand", justify="right", no_wrap=True)
+    table.add_column("abgeschl.", justify="right", no_wrap=True)
+    for d in report.by_department:
+        table.add_row(user(d.code), str(d.projects), format_money(d.planned_cost),
+                      format_percent(d.mean_progress, digits=1), str(d.completed))
+    return table
 
 
 @dataclass(frozen=True)
@@ -28,8 +60,6 @@ class DashboardData:
     report: Report
     years: list[int]
     projects: dict[str, Project]
-
-from .text import key_footer
 
 
 class DashboardScreen(Screen[None]):

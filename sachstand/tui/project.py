@@ -26,7 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Label, Select, Static
 
 from ..core.errors import ConflictError, SachstandError
-from ..core.models import EDITABLE_FIELDS, AuditEntry, FundedProject, NewProject, Project, field_label
+from ..core.models import AuditEntry, FundedProject, NewProject, Project, field_label
 from ..core.types import clean_text, format_date, format_money, parse_money, parse_percent, parse_period
 from .conflict import KEEP, RELOAD, ConflictScreen
 from .dialogs import ConfirmDialog

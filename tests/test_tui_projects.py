@@ -1,0 +1,229 @@
+"""The projects screen driven with real key presses through Pilot, on a real register file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sachstand.core import figures, open_register
+from sachstand.core.figures import default_as_of
+from sachstand.tui.dashboard import DashboardScreen
+from sachstand.tui.dialogs import ProgressDialog
+from sachstand.tui.projects import ProjectsScreen
+from sachstand.tui.virtual_table import VirtualTable
+from tui_helpers import TODAY, YEAR, make_app, settle, started, sync, type_text
+
+
+def expected_rows(path: Path) -> list:
+    repo = open_register(path)
+    return figures.project_rows(repo.db, YEAR, as_of=default_as_of(YEAR, TODAY))
+
+
+def count_text(app) -> str:  # noqa: ANN001
+    return str(app.screen.query_one("#count").render())
+
+
+@sync
+async def test_search_as_you_type_changes_the_count(sample_path: Path) -> None:
+    app = make_app(sample_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        assert "57 von 57 Projekten" in count_text(app)
+        await pilot.press("slash")
+        await type_text(pilot, "post")
+        await settle(pilot)
+        rows = expected_rows(sample_path)
+        wanted = [r.id for r in rows if "post" in f"{r.name} {r.description}".casefold()]
+        assert 0 < len(wanted) < 57
+        assert f"{len(wanted)} von 57 Projekten" in count_text(app)
+        table = app.screen.query_one(VirtualTable)
+        assert sorted(r.id for r in table.rows) == sorted(wanted)
+        await pilot.press("backspace", "backspace", "backspace", "backspace")
+        assert "57 von 57 Projekten" in count_text(app)
+        await type_text(pilot, "keinprojektheisstso")
+        assert "0 von 57 Projekten" in count_text(app)
+
+
+@sync
+async def test_status_and_department_filters_use_the_flags_of_figures(sample_path: Path) -> None:
+    rows = expected_rows(sample_path)
+    app = make_app(sample_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        screen = app.screen
+        assert isinstance(screen, ProjectsScreen)
+        expected = {
+            "offen": sum(not r.completed for r in rows),
+            "abgeschlossen": sum(r.completed for r in rows),
+            "ab90": sum(r.at_least_90 for r in rows),
+            "ueberfaellig": sum(r.overdue for r in rows),
+            "stagniert": sum(r.stalled for r in rows),
+        }
+        assert expected["stagniert"] == 11 and expected["ab90"] == 7
+        for status in ("offen", "abgeschlossen", "ab90", "ueberfaellig", "stagniert"):
+            await pilot.press("s")
+            assert screen.query_one("#status").value == status
+            assert f"{expected[status]} von 57 Projekten" in count_text(app), status
+        await pilot.press("s")
+        assert "57 von 57 Projekten" in count_text(app)
+        await pilot.press("b")
+        dept = screen.query_one("#dept").value
+        n = sum(r.department == dept for r in rows)
+        assert f"{n} von 57 Projekten" in count_text(app)
+        assert {r.department for r in screen.shown} == {dept}
+
+
+@sync
+async def test_sort_by_columns_and_reverse(sample_path: Path) -> None:
+    app = make_app(sample_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        table = app.screen.query_one(VirtualTable)
+        assert app.screen.sort_key == "department"
+        await pilot.press("o")
+        assert app.screen.sort_key == "name"
+        names = [r.name.casefold() for r in table.rows]
+        assert names == sorted(names)
+        await pilot.press("o", "o")
+        assert app.screen.sort_key == "current"
+        values = [-1 if r.current is None else r.current for r in table.rows]
+        assert values == sorted(values)
+        await pilot.press("O")
+        values = [-1 if r.current is None else r.current for r in table.rows]
+        assert values == sorted(values, reverse=True) and values[0] == 100
+        assert "↓" in table.header_marks["current"]
+
+
+@sync
+async def test_record_progress_from_the_table(sample_path: Path) -> None:
+    app = make_app(sample_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "briefbutler")
+        await pilot.press("enter")
+        table = app.screen.query_one(VirtualTable)
+        row = table.current
+        assert row is not None and row.name == "Briefbutler" and row.current == 60
+        await pilot.press("p")
+        assert isinstance(app.screen, ProgressDialog)
+        await type_text(pilot, "75")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ProjectsScreen)
+        assert table.current.id == row.id and table.current.current == 75
+    stored = open_register(sample_path).get(row.id)
+    assert stored.progress[YEAR] == 75 and stored.version == row.version + 1
+    audit = open_register(sample_path).audit_for(row.id)
+    assert audit[0].field == f"progress:{YEAR}" and audit[0].new_value == "75"
+    assert audit[0].source == "tui" and audit[0].os_user == "pruefer"
+
+
+@sync
+async def test_invalid_progress_is_refused_and_nothing_written(sample_path: Path) -> None:
+    before = open_register(sample_path).audit_count()
+    app = make_app(sample_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        first = app.screen.query_one(VirtualTable).current
+        for bad in ("101", "45,5", "ca. 50"):
+            await pilot.press("p")
+            await pilot.press("ctrl+u")
+            await type_text(pilot, bad)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, ProgressDialog), bad
+            message = str(app.screen.query_one("#dialog-error").render())
+            assert "ganze Zahl von 0 bis 100" in message, message
+            await pilot.press("escape")
+    repo = open_register(sample_path)
+    assert repo.audit_count() == before
+    assert repo.get(first.id).progress.get(YEAR) == first.current
+
+
+@sync
+async def test_switch_reporting_year(sample_path: Path) -> None:
+    app = make_app(sample_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        screen = app.screen
+        await pilot.press("j")
+        await settle(pilot)
+        assert screen.year == 2019
+        assert [c.label for c in screen.table.columns][3:5] == ["2018", "2019"]
+        assert "Berichtsjahr 2019" in count_text(app)
+        await pilot.press("j")
+        await settle(pilot)
+        assert screen.year == 2020
+
+
+@sync
+async def test_dashboard_shows_the_figures_and_follows_a_recorded_progress(sample_path: Path) -> None:
+    app = make_app(sample_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        report = app.screen.report
+        assert report.figure("completed").value == 15 and report.figure("stalled").value == 11
+        figures_text = app.screen.query_one("#figures").render()
+        assert figures_text is not None
+        await pilot.press("escape")
+        await pilot.press("slash")
+        await type_text(pilot, "briefbutler")
+        await pilot.press("enter", "p")
+        await pilot.press("ctrl+u")
+        await type_text(pilot, "100")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert app.screen.report.figure("completed").value == 16
+
+
+@sync
+async def test_command_palette_offers_the_screen_actions(sample_path: Path) -> None:
+    app = make_app(sample_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await type_text(pilot, "Übersicht")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+
+
+@sync
+async def test_read_only_hides_and_refuses_writing(sample_path: Path) -> None:
+    before = open_register(sample_path).audit_count()
+    app = make_app(sample_path, read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        assert app.repo.actor.role == "viewer"
+        footer_keys = {b.binding.action for b in app.screen.active_bindings.values()}
+        assert "progress" not in footer_keys and "new" not in footer_keys
+        await pilot.press("p", "n")
+        await settle(pilot)
+        assert isinstance(app.screen, ProjectsScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        name = app.screen.query_one("#f-name")
+        assert name.disabled
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    assert open_register(sample_path).audit_count() == before
+
+
+@sync
+async def test_viewer_role_behaves_like_read_only(sample_path: Path) -> None:
+    from tui_helpers import tui_repo
+
+    app = make_app(sample_path, repo=tui_repo(sample_path, role="viewer"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        assert not app.can_write
+        assert "nur lesen" in str(app.screen.query_one("#title").render())
+        await pilot.press("p")
+        assert isinstance(app.screen, ProjectsScreen)
