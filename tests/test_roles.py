@@ -162,13 +162,19 @@ def test_editor_role_through_the_cli_is_refused_admin_commands(cli, sample_path:
     assert "„Register wiederherstellen“ braucht die Rolle Administrator" in r.err
 
 
-def test_without_config_owner_is_admin_and_is_told_once(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_without_config_owner_is_admin_and_is_told_once(cli, sample_path: Path,  # noqa: ANN001
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import sachstand.cli
+
+    monkeypatch.setattr(sachstand.cli, "_notice_shown", False)  # a fresh process
     actor = resolve_actor(sample_path)
     assert actor.role == "admin"
     assert "keine Rollen-Konfiguration" in actor.notice and "Administrator" in actor.notice
     r = cli("--db", str(sample_path), "backup")
     assert r.code == 0
     assert r.err.count("keine Rollen-Konfiguration") == 1
+    r = cli("--db", str(sample_path), "backup")  # the same process does not say it again
+    assert r.code == 0 and "keine Rollen-Konfiguration" not in r.err
 
 
 def test_without_config_others_only_read(sample_path: Path) -> None:
