@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import io
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 
+from rich.console import Console
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -68,3 +70,10 @@ def inside_screen(widget: Widget, size: tuple[int, int] = (80, 24)) -> bool:
     """The widget is shown and lies wholly inside the terminal."""
     region = widget.region
     return bool(region.area) and Region(0, 0, *size).contains_region(region)
+
+
+def static_text(widget: Widget, width: int = 80) -> str:
+    """What a ``Static`` shows, rendered to plain text with control codes kept (to check none are there)."""
+    console = Console(width=width, file=io.StringIO(), record=True, markup=False, color_system=None)
+    console.print(widget.content)  # type: ignore[attr-defined]
+    return console.export_text(styles=False)

@@ -27,7 +27,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from ..core.errors import ConflictError, SachstandError
 from ..core.models import AuditEntry, FundedProject, NewProject, Project, field_label
-from ..core.types import clean_text, format_date, format_money, parse_money, parse_percent, parse_period
+from ..core.types import safe_display, clean_text, format_date, format_money, parse_money, parse_percent, parse_period
 from .conflict import KEEP, RELOAD, ConflictScreen
 from .dialogs import ConfirmDialog
 from .text import bar, user, key_footer
@@ -84,19 +84,23 @@ PLACEHOLDERS = {
 
 
 def field_text(project: Project | None, name: str) -> str:
-    """The text a field starts with in the form."""
+    """The text a field starts with in the form: stored text made safe for the terminal.
+
+    Control codes and bidi overrides are left out (``safe_display``); if the user edits such a
+    field, the cleaned text is saved, otherwise the stored value stays untouched.
+    """
     if project is None:
         return ""
     if name == "planned_cost":
         return format_money(project.planned_cost, empty="")
     if name == "start":
-        return project.start_display
+        return safe_display(project.start_display)
     if name == "end":
-        return project.end_display
+        return safe_display(project.end_display)
     if name.startswith("progress:"):
         value = project.progress.get(int(name.split(":")[1]))
         return "" if value is None else str(value)
-    return str(project.value(name) or "")
+    return safe_display(str(project.value(name) or ""))
 
 
 def parse_field(name: str, text: str) -> object:
