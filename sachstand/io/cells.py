@@ -25,7 +25,6 @@ from ..core.types import CENT, CostField, Period, clean_text, parse_cost_field, 
 
 EXCEL_TEXT_LIMIT = 32_767
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 def is_empty(value: object) -> bool:
@@ -123,7 +122,3 @@ def period(value: object) -> Period | None:
         raise ValueError(f"„{shown(value)}“ ist kein Datum (erwartet z. B. „31.12.2020“, „Q 4 2020“ oder „2020“)")
     return parse_period(str(value))
 
-
-def unescape(value: str) -> str:
-    """Undo the ``_xHHHH_`` escapes of OOXML text, which some readers leave in place."""
-    return _EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)

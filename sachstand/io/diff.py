@@ -49,6 +49,10 @@ class Conflict:
     file_value: str
     register_value: str
 
+    def line(self) -> str:
+        return (f"{self.cell}: Konflikt bei {self.project_id}, {self.label}: in der Datei „{self.file_value}“, "
+                f"inzwischen im Register „{self.register_value}“")
+
 
 @dataclass
 class RowResult:

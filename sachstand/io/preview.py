@@ -75,15 +75,10 @@ def render(plan: ImportPlan, applied: bool) -> RenderableType:
             table.add_row(dept, _t(r.name), f"{r.file}:{r.row}")
         parts.append(table)
     if plan.conflicts:
-        table = Table(title="Konflikte (werden nicht übernommen)", box=box.SIMPLE_HEAD, title_justify="left",
-                      expand=True, title_style="bold yellow")
-        table.add_column("Zelle", no_wrap=True)
-        table.add_column("Feld", no_wrap=True)
-        table.add_column("in der Datei", ratio=1)
-        table.add_column("inzwischen im Register", ratio=1)
+        parts.append(Text(f"Konflikte ({format_number(len(plan.conflicts))}), werden nicht übernommen:",
+                          style="bold yellow"))
         for c in plan.conflicts:
-            table.add_row(_t(c.cell), _t(f"{c.project_id} {c.label}"), _t(c.file_value), _t(c.register_value))
-        parts.append(table)
+            parts.append(Text.assemble("  ", (safe_display(c.file), "dim"), " ", _t(c.line())))
     if plan.problems:
         parts.append(Text(f"Probleme ({format_number(len(plan.problems))}):", style="bold red"))
         for p in plan.problems:

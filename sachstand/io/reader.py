@@ -142,8 +142,6 @@ def _grid(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str
         ws = wb.get_sheet_by_name(sheet)
     except Exception:
         raise WorkbookRefused(checked.name, f"das Blatt „{sheet}“ ist beschädigt und kann nicht gelesen werden") from None
-    if ws.total_height > MAX_ROWS + HEADER_SEARCH_ROWS:
-        raise _too_many_rows(checked.name, sheet, ws.total_height)
     try:
         grid = ws.to_python(skip_empty_area=False)
     except Exception:

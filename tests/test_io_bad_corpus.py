@@ -1,0 +1,132 @@
+"""The hostile and broken workbooks of tests/data/bad/, each with the exact message it must give.
+
+Every file is imported with ``--apply``: it must be refused (exit 2, one line on stderr) or read
+with its problems named by cell (exit 1), never with a traceback, and the register must stay
+exactly as it was. The files are made by tests/data/make_bad_corpus.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sachstand.core import open_register
+
+BAD = Path(__file__).parent / "data" / "bad"
+FORMULA_HINT = "bitte den Wert selbst eintragen"
+NOT_INT = "ist keine ganze Zahl von 0 bis 100"
+NO_DATE = "ist kein Datum (erwartet z. B. „31.12.2020“, „Q 4 2020“ oder „2020“)"
+DTD = "die Arbeitsmappe enthält eine XML-Dokumenttypdefinition (DTD); solche Dateien werden aus Sicherheitsgründen nicht gelesen"
+
+REFUSED: dict[str, str] = {
+    "billion_laughs.xlsx": DTD,
+    "xxe.xlsx": DTD,
+    "zip_bomb.xlsx": "entpackt wäre die Arbeitsmappe 80 MB groß (erlaubt: 64 MB); sie wird nicht gelesen",
+    "ratio_bomb.xlsx": "verdächtig stark komprimiert (xl/media/padding.bin: 1.028:1); die Arbeitsmappe wird nicht gelesen",
+    "encrypted.xlsx": "die Arbeitsmappe ist mit einem Kennwort geschützt; bitte ohne Kennwort speichern",
+    "truncated.xlsx": "die Datei ist beschädigt oder unvollständig (kein lesbares ZIP)",
+    "empty.xlsx": "die Datei ist leer (0 Byte)",
+    "docx_renamed.xlsx": "das ist ein Word-Dokument, keine Excel-Arbeitsmappe (.xlsx)",
+    "xls_renamed.xlsx": "das ist eine alte Excel-Datei (.xls); bitte als .xlsx speichern",
+    "csv_renamed.xlsx": "das ist eine Textdatei (z. B. CSV); erwartet wird eine Excel-Arbeitsmappe (.xlsx)",
+    "ods_renamed.xlsx": "das ist eine OpenDocument-Datei (.ods); bitte als .xlsx speichern",
+    "pdf_renamed.xlsx": "das ist eine PDF-Datei, keine Excel-Arbeitsmappe (.xlsx)",
+    "plain_zip.xlsx": "das ist keine Excel-Arbeitsmappe (.xlsx)",
+    "empty_workbook.xlsx": "die Arbeitsmappe ist leer",
+    "no_header.xlsx": "keine Kopfzeile erkannt (erwartet z. B. „Name des Projektes“, „Bereich“ und "
+                      "„Umsetzungsstand 2020 (in %)“ in einer der ersten 30 Zeilen)",
+    "duplicate_column.xlsx": "Blatt „Projekte“: Spalte „Name des Projektes“ (B1 und F1) kommt doppelt vor",
+    "too_many_rows.xlsx": "das Blatt „Projekte“ hat 100.100 Zeilen; erlaubt sind höchstens 100.000",
+    "template_other_year.xlsx": "die Vorlage gilt für 2018, erwartet wird eine Vorlage für 2020 oder 2021",
+    "template_damaged_metadata.xlsx": "die versteckten Angaben der Vorlage (Blatt _sachstand) sind beschädigt",
+}
+
+PROBLEMS: dict[str, list[str]] = {
+    "forged_dimension.xlsx": [f"Projekte!C4: „101“ {NOT_INT}"],
+    "merged_cells.xlsx": ["Projekte!D2:E2: verbundene Zellen über den Daten; bitte die Verbindung aufheben und "
+                          "jeden Wert in seine Zelle schreiben"],
+    "hyperlink_formula.xlsx": ["Projekte!E2: die Formel „=HYPERLINK(\"http://evil.example\",\"klick\")“ wird aus "
+                               f"Sicherheitsgründen nicht übernommen; {FORMULA_HINT}"],
+    "dde_formula.xlsx": [f"Projekte!C2: die Formel „=cmd|' /C calc'!A0“ wird aus Sicherheitsgründen nicht übernommen; {FORMULA_HINT}"],
+    "formula_without_value.xlsx": ["Projekte!C2: die Formel „=40+5“ hat keinen gespeicherten Wert; bitte den Wert "
+                                   "eintragen oder die Datei in Excel neu berechnen und speichern"],
+    "error_value.xlsx": ["Projekte!C2: „#N/A“ ist ein Fehlerwert; bitte einen gültigen Wert eintragen"],
+    "control_characters.xlsx": ["Projekte!E2: Text enthält das Steuerzeichen U+0001; bitte entfernen"],
+    "overlong_text.xlsx": ["Projekte!E2: Text mit 40.000 Zeichen ist länger als die erlaubten 32.767 Zeichen"],
+    "duplicate_ids.xlsx": ["Projekte!A3: die Projekt-ID „AC-002“ kommt mehrfach vor (auch duplicate_ids.xlsx, Zeile 2)"],
+    "unknown_id.xlsx": ["Projekte!A2: die Projekt-ID „XY-999“ gibt es nicht im Register"],
+    "template_other_department.xlsx": ["Projekte!A5: das Projekt FB12-001 gehört zum Bereich FB 12; diese Vorlage ist für FB 11"],
+    "progress_minus_5.xlsx": [f"Projekte!C2: „-5“ {NOT_INT}"],
+    "progress_101.xlsx": [f"Projekte!C2: „101“ {NOT_INT}"],
+    "progress_45_5.xlsx": [f"Projekte!C2: „45,5“ {NOT_INT}"],
+    "progress_ca_50.xlsx": [f"Projekte!C2: „ca. 50“ {NOT_INT}"],
+    "progress_n_a.xlsx": [f"Projekte!C2: „n/a“ {NOT_INT}"],
+    "date_31_02_2021.xlsx": ["Projekte!D2: „31.02.2021“ ist kein gültiges Datum (diesen Tag gibt es nicht)"],
+    "date_q5_2020.xlsx": ["Projekte!D2: „Q5 2020“: Quartal 5 gibt es nicht (erlaubt: Q 1 bis Q 4)"],
+    "date_11_05_217.xlsx": [f"Projekte!D2: „11.05.217“ {NO_DATE}"],
+}
+
+CONFLICTS: dict[str, list[str]] = {
+    "template_stale.xlsx": [
+        "Projekte!C6: Konflikt bei FB11-004, Kurzbeschreibung / Projektziel: in der Datei „Geändert, aber auf "
+        "altem Stand“, inzwischen im Register „Einführung eines Dokumentenmanagementsystems im Fachbereich "
+        "Personal und Organisation zur digitalen Aktenführung“"],
+}
+
+
+def _state(path: Path) -> tuple:
+    repo = open_register(path)
+    return repo.audit_count(), repr(repo.projects(include_archived=True)), repr(repo.departments())
+
+
+def test_corpus_is_complete() -> None:
+    files = {p.name for p in BAD.glob("*.xlsx")}
+    assert len(files) >= 30
+    assert files == set(REFUSED) | set(PROBLEMS) | set(CONFLICTS)
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_refused_with_one_line_and_nothing_written(name: str, cli, sample_path: Path) -> None:  # noqa: ANN001
+    before = _state(sample_path)
+    r = cli("--db", str(sample_path), "import", str(BAD / name), "--apply", "--json")
+    assert (r.code, r.out, r.err) == (2, "", f"Fehler: {name}: {REFUSED[name]}\n")
+    assert _state(sample_path) == before
+
+
+@pytest.mark.parametrize("name", sorted(PROBLEMS) + sorted(CONFLICTS))
+def test_read_with_cell_problems_and_nothing_written(name: str, cli, sample_path: Path) -> None:  # noqa: ANN001
+    before = _state(sample_path)
+    r = cli("--db", str(sample_path), "import", str(BAD / name), "--apply", "--json")
+    assert r.code == 1 and "Traceback" not in r.err
+    data = json.loads(r.out)
+    assert [f"{p['cell']}: {p['message']}" for p in data["problems"]] == PROBLEMS.get(name, [])
+    conflicts = [f"{c['cell']}: Konflikt bei {c['project']}, {c['label']}: in der Datei „{c['file_value']}“, "
+                 f"inzwischen im Register „{c['register_value']}“" for c in data["conflicts"]]
+    assert conflicts == CONFLICTS.get(name, [])
+    assert data["applied"] is False
+    assert _state(sample_path) == before
+    text = cli("--db", str(sample_path), "import", str(BAD / name))
+    assert text.code == 1 and "Nichts wurde gespeichert" in text.out
+
+
+def test_whole_corpus_stays_under_200_mb(sample_path: Path) -> None:
+    """One process imports every file; its peak resident memory must stay below 200 MB."""
+    script = (
+        "import resource, sys, contextlib, io\n"
+        "from sachstand.cli import main\n"
+        "for f in sys.argv[2:]:\n"
+        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        "        code = main(['--db', sys.argv[1], 'import', f, '--apply'])\n"
+        "    assert code in (1, 2), (f, code)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    files = [str(p) for p in sorted(BAD.glob("*.xlsx"))]
+    done = subprocess.run([sys.executable, "-c", script, str(sample_path), *files],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    peak_mb = int(done.stdout.strip()) / 1024
+    assert peak_mb < 200, f"peak {peak_mb:.0f} MB"
