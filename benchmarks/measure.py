@@ -6,7 +6,10 @@ Rules:
 - The time is the wall time from start to exit of the child, unless the child reports a time of
   its own on stdout (a JSON object with "seconds"), as the TUI probes do for "start until rows
   show".
-- Peak RSS is the child's own ``ru_maxrss`` from ``os.wait4``: exactly that process, no sibling.
+- Peak RSS is the child's ``VmHWM`` (high-water mark of its resident set), read from
+  ``/proc/PID/status`` every 2 ms while it runs. Not ``ru_maxrss``: on Linux a child's
+  ``ru_maxrss`` starts at the parent's peak (it is carried over fork and exec), so every step would
+  show the runner's memory. A rise in the last 2 ms before exit can be missed.
 - A run that exits with an unexpected code is an error, shown in the table instead of a time.
 """
 
@@ -21,6 +24,9 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class StepFailed(Exception):
@@ -41,16 +47,18 @@ def run_process(argv: Sequence[str], ok_codes: Sequence[int] = (0,), env: dict[s
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(list(argv), stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                env=env if env is not None else child_env())
+                                env=env if env is not None else child_env(), cwd=ROOT)
         deadline = start + timeout
+        peak = 0
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
+            peak = max(peak, _high_water_mark(proc.pid))
             if time.perf_counter() > deadline:
                 proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
+                os.wait4(proc.pid, 0)
+                raise StepFailed(f"no result within {timeout:.0f} s")
             time.sleep(0.002)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -61,7 +69,19 @@ def run_process(argv: Sequence[str], ok_codes: Sequence[int] = (0,), env: dict[s
     if proc.returncode not in ok_codes:
         tail = (stderr.strip() or stdout.strip()).splitlines()[-3:]
         raise StepFailed(f"exit {proc.returncode}: {' | '.join(tail)[:300]}")
-    return Run(seconds, usage.ru_maxrss * 1024, stdout)
+    return Run(seconds, peak, stdout)
+
+
+def _high_water_mark(pid: int) -> int:
+    """The process's peak resident set so far (``VmHWM``), in bytes; 0 once it has gone."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def run_python(args: Sequence[str], **kwargs: object) -> Run:

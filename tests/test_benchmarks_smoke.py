@@ -1,0 +1,86 @@
+"""The benchmark suite's 1,000-project tier, run for real as a smoke test (not for its times).
+
+Timed goals are checked by ``python -m benchmarks``, never here: the CI machine is noisy. This
+test checks that every step and baseline runs, that the table and its JSON are complete, and
+that the generator's data is what the benchmarks claim. It also checks that ``summary`` stays
+free of the heavy libraries it does not use.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from benchmarks import generate
+from benchmarks.__main__ import main
+from benchmarks.steps import COMPARISONS
+from sachstand.core import open_register
+from sachstand.core.types import Precision
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_generated_register_has_the_tier_size_ten_years_and_exact_money(tmp_path: Path) -> None:
+    items = generate.projects(300)
+    assert items == generate.projects(300)
+    assert len({(p.department, p.name) for p in items}) == 300
+    path = generate.make_register(tmp_path / "r.duckdb", 300)
+    repo = open_register(path)
+    projects = repo.projects()
+    assert len(projects) == 300
+    assert repo.years() == list(generate.YEARS)
+    assert {d.code for d in repo.departments()} == set(generate.DEPARTMENT_NAMES)
+    costs = [p.planned_cost for p in projects if p.planned_cost is not None]
+    assert costs and all(isinstance(c, Decimal) for c in costs)
+    assert all(p.end is not None and p.end.precision is Precision.QUARTER for p in projects)
+    for p in projects:
+        values = [p.progress[y] for y in generate.YEARS]
+        assert values == sorted(values) and all(0 <= v <= 100 for v in values)
+    assert any(ch in "äöüß" for p in projects for ch in p.name + p.description)
+
+
+def test_overview_workbook_has_the_familiar_headers(tmp_path: Path) -> None:
+    from python_calamine import CalamineWorkbook
+
+    items = generate.projects(50)
+    path = generate.write_overview(tmp_path / "o.xlsx", items)
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Projekte").to_python()
+    assert rows[0][:6] == ["Bereich", "Name des Projektes", "Kurzbeschreibung / Projektziel",
+                           "Geplante Kosten", "Beginn", "Geplantes Ende"]
+    assert rows[0][-1] == f"Umsetzungsstand {generate.YEARS[-1]} (in %)"
+    assert len(rows) == 51
+    assert rows[1][1] == items[0].name
+
+
+def test_suite_runs_the_smallest_tier(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    code = main(["--tiers", "1000", "--repeat", "1", "--json", str(out), "--workdir", str(tmp_path / "work")])
+    assert code == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    rows = data["rows"]
+    assert len(rows) == len(COMPARISONS)
+    for row in rows:
+        assert row["error"] == "", row
+        assert row["median"] is not None and row["median"] > 0, row
+        assert row["peak_rss"] and row["peak_rss"] > 10 * 2**20, row
+        if row["baseline"]:
+            assert row["ratio"] is not None, row
+    assert data["machine"]["cpus"] >= 1
+
+
+@pytest.mark.parametrize("module", ["textual", "openpyxl", "pandas"])
+def test_summary_does_not_import(module: str, sample_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from sachstand.cli import main\n"
+        f"rc = main(['--db', {str(sample_path)!r}, 'summary', '--json'])\n"
+        "assert rc == 0, rc\n"
+        f"print({module!r} in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "False"
