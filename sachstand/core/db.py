@@ -119,7 +119,7 @@ class Database:
                     pause = min(pause * 1.6, 0.25)
                     continue
                 if "not a valid DuckDB database" in text:
-                    if backup_dir_for(self.path).is_dir() or os.path.exists(f"{self.path}.wal"):
+                    if _damaged_duckdb_file(self.path):
                         raise RegisterDamaged(str(self.path), "Dateikopf unlesbar", str(backup_dir_for(self.path))) from None
                     raise NotARegister(str(self.path), "keine DuckDB-Datei") from None
                 if "database does not exist" in text and not create:
@@ -171,6 +171,14 @@ class Database:
             finally:
                 conn.close()
         self._checked = True
+
+
+def _damaged_duckdb_file(path: Path) -> bool:
+    """A file DuckDB cannot read that still looks like one of its files (three 4 KiB headers,
+    then whole blocks), or that has a WAL or backups beside it: damaged rather than foreign."""
+    size = path.stat().st_size
+    looks_like = size >= 3 * 4096 and size % 4096 == 0
+    return looks_like or backup_dir_for(path).is_dir() or os.path.exists(f"{path}.wal")
 
 
 def _first_line(text: str) -> str:
