@@ -85,7 +85,6 @@ class ProjectsScreen(Screen[None]):
 
     BINDINGS = [
         Binding("slash", "search", "Suche", key_display="/"),
-        Binding("enter", "open", "Öffnen", key_display="⏎"),
         Binding("p", "progress", "Stand"),
         Binding("b", "cycle('dept')", "Bereich", show=False),
         Binding("s", "cycle('status')", "Status", show=False),
@@ -317,10 +316,6 @@ class ProjectsScreen(Screen[None]):
 
     def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
         self._open(event.row)
-
-    def action_open(self) -> None:
-        if self.table.current is not None:
-            self._open(self.table.current)
 
     def _open(self, row: ProjectRow) -> None:
         from .project import ProjectScreen

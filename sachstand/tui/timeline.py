@@ -41,7 +41,7 @@ class Timeline(Widget):
         self.refresh(layout=True)
 
     def render(self) -> Text:
-        width = max(self.size.width - NAME_WIDTH - 6, 10)
+        width = max(self.size.width - NAME_WIDTH - 8, 10)
         spans = [(r.start.first_day, r.end.last_day) for r in self.rows if r.start and r.end]
         if not spans:
             return Text("Keine Projekte mit Beginn und geplantem Ende.", style="dim")
@@ -53,7 +53,7 @@ class Timeline(Widget):
             return min(width - 1, max(0, round((d - first).days * (width - 1) / days)))
 
         mark = col(self.today)
-        out = Text()
+        out = Text(no_wrap=True, overflow="crop")
         axis = [" "] * width
         for label, pos in ((str(first.year), 0), (str(last.year), width - 4), (self.today.strftime("%d.%m.%Y"), mark - 5)):
             pos = max(0, min(pos, width - len(label)))

@@ -52,7 +52,7 @@ class VirtualTable(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Seite runter", show=False),
         Binding("home", "jump(0)", "Anfang", show=False),
         Binding("end", "jump(-1)", "Ende", show=False),
-        Binding("enter", "select", "Öffnen", show=False),
+        Binding("enter", "select", "Öffnen", key_display="⏎"),
     ]
 
     class Selected(Message):

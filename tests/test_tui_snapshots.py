@@ -1,0 +1,79 @@
+"""Snapshots of the main screens at 80x24 and 120x40 (pytest-textual-snapshot).
+
+Deterministic: a copy of the 2020 sample register, user "pruefer", reporting year 2020 and
+"today" fixed at 01.03.2021 (the timeline's mark). Update with ``--snapshot-update`` and look
+at the SVGs before committing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from textual.pilot import Pilot
+
+from tui_helpers import make_app, settle, started
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.fixture
+def sample_path(sample_path: Path) -> Path:
+    """The sample register with fixed timestamps and user, so the project screen is stable."""
+    conn = duckdb.connect(str(sample_path))
+    conn.execute("UPDATE projects SET created_at = TIMESTAMP '2021-01-15 09:30:00', "
+                 "updated_at = TIMESTAMP '2021-01-15 09:30:00'")
+    conn.execute("UPDATE audit SET changed_at = TIMESTAMP '2021-01-15 09:30:00', os_user = 'pruefer'")
+    conn.close()
+    return sample_path
+
+
+async def _ready(pilot: Pilot) -> None:
+    await started(pilot)
+
+
+def _then(*keys: str):  # noqa: ANN202
+    async def run(pilot: Pilot) -> None:
+        await started(pilot)
+        await pilot.press(*keys)
+        await settle(pilot)
+        await pilot.pause(0.2)
+        await settle(pilot)
+    return run
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_projects_screen(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
+    assert snap_compare(make_app(sample_path), terminal_size=size, run_before=_ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_projects_filtered(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
+    assert snap_compare(make_app(sample_path), terminal_size=size, run_before=_then("s", "s", "s", "s", "s"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_project_screen(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
+    assert snap_compare(make_app(sample_path), terminal_size=size,
+                        run_before=_then("slash", *"briefbutler", "enter", "enter"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_dashboard_screen(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
+    assert snap_compare(make_app(sample_path), terminal_size=size, run_before=_then("d"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_dashboard_timeline(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
+    assert snap_compare(make_app(sample_path), terminal_size=size, run_before=_then("d", "end"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_help_screen(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
+    assert snap_compare(make_app(sample_path), terminal_size=size, run_before=_then("f1"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_progress_dialog(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
+    assert snap_compare(make_app(sample_path), terminal_size=size, run_before=_then("p", "ctrl+u", "1", "0", "1"))
