@@ -14,6 +14,7 @@ Rules:
 from __future__ import annotations
 
 import hashlib
+import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,11 @@ class CheckedFile:
     name: str
     sha256: str
     members: dict[str, int]
+    data: bytes
+
+    def zip(self) -> zipfile.ZipFile:
+        """The workbook as a zip, from the very bytes that were checked and hashed."""
+        return zipfile.ZipFile(io.BytesIO(self.data))
 
 
 def _mb(n: int) -> str:
@@ -77,7 +83,7 @@ def check_workbook(path: str | Path) -> CheckedFile:
         kind = "eine Textdatei (z. B. CSV)" if _looks_like_text(data) else "keine Excel-Arbeitsmappe"
         raise WorkbookRefused(name, f"das ist {kind}; erwartet wird eine Excel-Arbeitsmappe (.xlsx)")
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise WorkbookRefused(name, "die Datei ist beschädigt oder unvollständig (kein lesbares ZIP)") from None
@@ -104,18 +110,18 @@ def check_workbook(path: str | Path) -> CheckedFile:
                 f"verdächtig stark komprimiert ({i.filename}: {format_number(i.file_size // max(i.compress_size, 1))}:1); "
                 "die Arbeitsmappe wird nicht gelesen",
             )
-    _check_xml(path, name, infos)
-    return CheckedFile(path, name, sha, members)
+    _check_xml(data, name, infos)
+    return CheckedFile(path, name, sha, members, data)
 
 
-def _check_xml(path: Path, name: str, infos: list[zipfile.ZipInfo]) -> None:
+def _check_xml(data: bytes, name: str, infos: list[zipfile.ZipInfo]) -> None:
     """Decompress each member in chunks: no more bytes than declared, and no DTD anywhere.
 
     A DTD is what billion-laughs and XXE attacks need; no spreadsheet program writes one into an
     xlsx. Refusing it here protects every parser behind (calamine as well as openpyxl).
     """
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
             for info in infos:
                 if info.is_dir():
                     continue
@@ -141,7 +147,7 @@ def read_member(checked: CheckedFile, member: str) -> bytes:
     """A zip member's bytes, never more than its declared (already checked) size."""
     limit = checked.members[member]
     try:
-        with zipfile.ZipFile(checked.path) as zf, zf.open(member) as fh:
+        with checked.zip() as zf, zf.open(member) as fh:
             data = fh.read(limit + 1)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise WorkbookRefused(checked.name, "die Datei ist beschädigt oder unvollständig") from None

@@ -16,6 +16,7 @@ Rules:
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,7 +127,7 @@ def read_workbook(path: str | Path) -> WorkbookData:
     checked = check_workbook(path)
     name = checked.name
     try:
-        wb = python_calamine.CalamineWorkbook.from_path(str(checked.path))
+        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(checked.data))
     except python_calamine.PasswordError:
         raise WorkbookRefused(name, "die Arbeitsmappe ist mit einem Kennwort geschützt; bitte ohne Kennwort speichern") from None
     except Exception:  # calamine raises several unrelated types for broken files
