@@ -209,12 +209,13 @@ def backup(db: Database, directory: Path | None = None, kind: str = MANUAL) -> B
             _copy_fd(fd, tmp)
             if _wal(db.path).exists():
                 _copy_path(_wal(db.path), _wal(tmp))
-        if _wal(tmp).exists():
-            _fold_wal(tmp)
         try:
+            if _wal(tmp).exists():
+                _fold_wal(tmp)
             info = verify(tmp)
         except SachstandError as exc:
-            raise RegisterDamaged(str(db.path), exc.message, str(backup_dir_for(db.path))) from None
+            detail = exc.message.split(": ", 1)[-1]
+            raise RegisterDamaged(str(db.path), detail, str(backup_dir_for(db.path))) from None
         os.replace(tmp, target)
         _fsync_dir(directory)
     except OSError as exc:
@@ -232,7 +233,7 @@ def _fold_wal(path: Path) -> None:
         conn.execute("CHECKPOINT")
         conn.close()
     except duckdb.Error as exc:
-        raise RegisterDamaged(str(path), _first_line(exc), str(path.parent)) from None
+        raise SachstandError(f"WAL: {_first_line(exc)}") from None
 
 
 def default_keep() -> int:
