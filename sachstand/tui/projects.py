@@ -50,6 +50,7 @@ STATUS_TEST = {
     "stagniert": lambda r: r.stalled,
 }
 
+DEFAULT_SORT = "department"  # the order of ``figures.project_rows``: department, name, id
 SORT_KEYS = {
     "id": lambda r: r.id,
     "department": lambda r: (r.department.casefold(), r.name.casefold()),
@@ -104,7 +105,7 @@ class ProjectsScreen(Screen[None]):
         self.all_rows: list[ProjectRow] = []
         self.shown: list[ProjectRow] = []
         self.haystack: dict[str, str] = {}
-        self.sort_key = "department"
+        self.sort_key = DEFAULT_SORT
         self.sort_reverse = False
         self.loaded = False
         self._load_generation = 0
@@ -174,10 +175,11 @@ class ProjectsScreen(Screen[None]):
         generation = self._load_generation
 
         def work() -> tuple[int, list[int], list[str], list[ProjectRow]]:
-            years = repo.years()
-            year = wanted or (years[-1] if years else today.year)
-            departments = [d.code for d in repo.departments()]
-            rows = figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today))
+            with repo.db.read():  # one short connection for the three reads, closed at the end
+                years = repo.years()
+                year = wanted or (years[-1] if years else today.year)
+                departments = [d.code for d in repo.departments()]
+                rows = figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today))
             return year, years, departments, rows
 
         def done(result: tuple[int, list[int], list[str], list[ProjectRow]]) -> None:
@@ -212,7 +214,7 @@ class ProjectsScreen(Screen[None]):
             year_select.set_options([(str(y), y) for y in choices])
             year_select.value = year
         self._filling = False
-        self._sort_all()
+        self._sort_all(loaded=True)
         self.apply_filter(keep_id=keep_id)
         self._update_title()
         if not self.loaded:
@@ -221,8 +223,10 @@ class ProjectsScreen(Screen[None]):
 
     # ---- filter and sort ------------------------------------------------------------------------
 
-    def _sort_all(self) -> None:
-        self.all_rows.sort(key=SORT_KEYS[self.sort_key], reverse=self.sort_reverse)
+    def _sort_all(self, loaded: bool = False) -> None:
+        """Sort the year's rows; rows just loaded already come in the default order."""
+        if not (loaded and self.sort_key == DEFAULT_SORT and not self.sort_reverse):
+            self.all_rows.sort(key=SORT_KEYS[self.sort_key], reverse=self.sort_reverse)
         self.table.header_marks = {self.sort_key: " ↓" if self.sort_reverse else " ↑"}
 
     def apply_filter(self, keep_id: str | None = None) -> None:
