@@ -49,7 +49,7 @@ def _read_back(path: Path) -> dict[str, dict[str, object]]:
     data = read_workbook(path)
     out = {}
     for row in data.rows:
-        c = {k: v.value for k, v in row.cells.items()}
+        c = dict(row.values)
         start_raw = c.get("start")
         try:
             start = cells.period(start_raw)

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from ..core.errors import PermissionDenied, SachstandError
 from ..core.models import Department, NewProject, Project, display_value, field_label
 from ..core.repository import ApplyResult, ChangeSet, ProjectUpdate, Repository
-from ..core.types import Period, clean_text
+from ..core.types import Period, Precision, clean_text
 from . import cells
 from .limits import WorkbookRefused
 from .reader import Cell, Problem, Row, WorkbookData
@@ -118,15 +119,36 @@ class _Planner:
         self.actor = repo.actor
         self.projects = projects
         self.departments = departments
-        self.by_name = {
-            (p.department.casefold(), p.name.casefold()): p for p in projects.values() if not p.archived
-        }
-        self.seen_ids: dict[str, str] = {}
-        self.seen_new: dict[tuple[str, str], str] = {}
+        self._by_name: dict[tuple[str, str], Project] | None = None
+        self._same_for: dict[int, dict[str, object]] = {}
+        self.seen_ids: dict[str, tuple[str, int]] = {}
+        self.seen_new: dict[tuple[str, str], tuple[str, int]] = {}
         self.new_departments: dict[str, Department] = {}
         self.rows: list[RowResult] = []
         self.updates: list[ProjectUpdate] = []
         self.news: list[NewProject] = []
+
+    @property
+    def by_name(self) -> dict[tuple[str, str], Project]:
+        """Projects by (department, name), ignoring case; built only when a row has no ID."""
+        if self._by_name is None:
+            self._by_name = {
+                (p.department.casefold(), p.name.casefold()): p for p in self.projects.values() if not p.archived
+            }
+        return self._by_name
+
+    def _checks(self, data: WorkbookData) -> dict[str, object]:
+        """Per column of a file: ``SKIP``, or the fast "same as stored" check of ``_SAME``."""
+        key = id(data)
+        if key not in self._same_for:
+            out: dict[str, object] = {}
+            for k in data.columns:
+                if k in ("id", "remarks") or (k == "department" and data.is_template):
+                    out[k] = SKIP
+                else:
+                    out[k] = _SAME.get(k) or (_same_progress if k.startswith("progress:") else None)
+            self._same_for[key] = out
+        return self._same_for[key]
 
     def run(self, files: Sequence[WorkbookData]) -> ImportPlan:
         problems: list[Problem] = []
@@ -141,24 +163,28 @@ class _Planner:
         return ImportPlan(list(files), self.rows, problems, cs)
 
     def _row(self, data: WorkbookData, row: Row) -> RowResult:
-        c = row.cells
         problem = _Collector(data.name)
-        pid = problem.parse(c.get("id"), cells.ident)
-        department = data.meta.department if data.is_template and data.meta else problem.parse(c.get("department"), cells.text)
-        name = problem.parse(c.get("name"), cells.text) or ""
+        raw_id = row.values.get("id")
+        pid = raw_id if type(raw_id) is str and raw_id in self.projects else problem.parse(row.cell("id"), cells.ident)
+        if data.is_template and data.meta:
+            department: str | None = data.meta.department
+        else:
+            department = None if pid else problem.parse(row.cell("department"), cells.text)
+        name = "" if pid else (problem.parse(row.cell("name"), cells.text) or "")
         result = RowResult(data.name, row.number, "error", pid, department or "", name)
         if problem.items:
             result.problems = problem.items
             return result
-        where = f"{data.name}, Zeile {row.number}"
+        where = (data.name, row.number)
         project: Project | None = None
         if pid is not None:
             project = self.projects.get(pid)
-            id_ref = c["id"].ref
+            id_ref = (row.cell("id") or row.first).ref if (
+                project is None or pid in self.seen_ids or project.archived or data.is_template) else ""
             if project is None:
                 problem.add(id_ref, pid, f"die Projekt-ID „{pid}“ gibt es nicht im Register")
             elif pid in self.seen_ids:
-                problem.add(id_ref, pid, f"die Projekt-ID „{pid}“ kommt mehrfach vor (auch {self.seen_ids[pid]})")
+                problem.add(id_ref, pid, f"die Projekt-ID „{pid}“ kommt mehrfach vor (auch {_at(self.seen_ids[pid])})")
             elif project.archived:
                 problem.add(id_ref, pid, f"das Projekt {pid} ist archiviert und wird nicht geändert")
             elif data.is_template and data.meta and project.department != data.meta.department:
@@ -169,7 +195,7 @@ class _Planner:
             project = self.by_name.get((department.casefold(), name.casefold()))
             if project is not None:
                 if project.id in self.seen_ids:
-                    problem.add(c["name"].ref, name, f"das Projekt „{name}“ kommt mehrfach vor (auch {self.seen_ids[project.id]})")
+                    problem.add(row.cell("name").ref, name, f"das Projekt „{name}“ kommt mehrfach vor (auch {_at(self.seen_ids[project.id])})")
                 self.seen_ids.setdefault(project.id, where)
         if problem.items:
             result.problems = problem.items
@@ -184,9 +210,15 @@ class _Planner:
                 project: Project | None) -> dict[str, tuple[object, Cell]]:
         """Parsed non-empty values by field name, each with its cell."""
         out: dict[str, tuple[object, Cell]] = {}
-        for key, cell in row.cells.items():
-            if key in ("id", "remarks") or (key == "department" and data.is_template):
+        checks = self._checks(data)
+        for key, raw in row.values.items():
+            same = checks.get(key)
+            if same is SKIP:
                 continue
+            if project is not None and same is not None and same(key, raw, row.shares, project):  # type: ignore[operator]
+                continue
+            cell = row.cell(key)
+            assert cell is not None
             if key in ("name", "description", "department", "cost_note"):
                 value = problem.parse(cell, cells.text)
             elif key == "planned_cost":
@@ -195,7 +227,7 @@ class _Planner:
                     continue
                 if cost.amount is not None:
                     out["planned_cost"] = (cost.amount, cell)
-                if cost.note and "cost_note" not in row.cells:
+                if cost.note and "cost_note" not in row.values:
                     out["cost_note"] = (cost.note, cell)
                 continue
             elif key in ("start", "end"):
@@ -220,9 +252,9 @@ class _Planner:
     def _new(self, data: WorkbookData, row: Row, result: RowResult, problem: _Collector,
              department: str | None) -> RowResult:
         values = self._values(data, row, problem, None)
-        anchor = next(iter(row.cells.values())).ref
+        anchor = row.first.ref
         if not result.name:
-            ref = row.cells["name"].ref if "name" in row.cells else anchor
+            ref = row.cell("name").ref if "name" in row.values else anchor  # type: ignore[union-attr]
             problem.add(ref, "", "der Name des Projektes fehlt")
         if not department:
             problem.add(anchor, "", "der Bereich fehlt")
@@ -231,9 +263,9 @@ class _Planner:
         key = ((department or "").casefold(), result.name.casefold())
         if result.name and department:
             if key in self.seen_new:
-                problem.add(row.cells["name"].ref, result.name,
-                            f"das neue Projekt „{result.name}“ kommt mehrfach vor (auch {self.seen_new[key]})")
-            self.seen_new.setdefault(key, f"{data.name}, Zeile {row.number}")
+                problem.add(row.cell("name").ref, result.name,  # type: ignore[union-attr]
+                            f"das neue Projekt „{result.name}“ kommt mehrfach vor (auch {_at(self.seen_new[key])})")
+            self.seen_new.setdefault(key, (data.name, row.number))
         start = values.get("start", (None,))[0]
         end = values.get("end", (None,))[0]
         if isinstance(start, Period) and isinstance(end, Period) and end.last_day < start.first_day:
@@ -279,7 +311,7 @@ class _Planner:
             ref = values["end"][1].ref if "end" in values else values["start"][1].ref
             problem.add(ref, end.format(), f"{end.format()} liegt vor dem Beginn {start.format()}")
         if changes and not self.actor.can_write(project.department):
-            problem.add(row.cells.get("id", next(iter(row.cells.values()))).ref, project.id,
+            problem.add((row.cell("id") or row.first).ref, project.id,
                         _denied(self.actor, project.department, "Projekte ändern"))
         if problem.items:
             result.problems, result.changes = problem.items, []
@@ -298,6 +330,40 @@ class _Planner:
         self.updates.append(ProjectUpdate(project.id, file_version or project.version, changes))
         result.kind = "update"
         return result
+
+
+SKIP = object()
+
+
+def _at(where: tuple[str, int]) -> str:
+    return f"{where[0]}, Zeile {where[1]}"
+
+
+def _same_progress(key: str, value: object, shares: frozenset[str], project: Project) -> bool:
+    return key not in shares and type(value) is float and value == project.progress.get(int(key[9:]), -1)
+
+
+def _same_period(key: str, value: object, shares: frozenset[str], project: Project) -> bool:
+    period = project.start if key == "start" else project.end
+    if period is None:
+        return type(value) is str and value == (project.start_text if key == "start" else project.end_text)
+    if type(value) is str:
+        return value == period.format()
+    return period.precision is Precision.DAY and type(value) is date and value == period.first_day
+
+
+def _same_cost(key: str, value: object, shares: frozenset[str], project: Project) -> bool:
+    return type(value) is float and project.planned_cost is not None and value == float(project.planned_cost)
+
+
+def _same_text(key: str, value: object, shares: frozenset[str], project: Project) -> bool:
+    return type(value) is str and value == getattr(project, key)
+
+
+# Each says whether a cell shows exactly the stored value, so it needs no parsing (the fast path);
+# anything else goes through the full parser and its checks.
+_SAME = {"start": _same_period, "end": _same_period, "planned_cost": _same_cost, "name": _same_text,
+         "description": _same_text, "department": _same_text, "cost_note": _same_text}
 
 
 def _denied(actor: object, department: str, action: str) -> str:

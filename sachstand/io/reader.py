@@ -58,17 +58,37 @@ class Problem:
         return f"{self.cell}: {self.message}" if self.cell else self.message
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cell:
-    ref: str
+    """A non-empty cell: where it is ("Projekte!H12"), its value, and whether it shows a percentage."""
+
+    where: str
+    row: int
     value: object
     share: bool = False
 
+    @property
+    def ref(self) -> str:
+        return f"{self.where}{self.row}"
 
-@dataclass
+
+@dataclass(slots=True)
 class Row:
+    """A data row's non-empty values by field key; cells are made on demand (most never are)."""
+
     number: int
-    cells: dict[str, Cell]
+    values: dict[str, object]
+    where: dict[str, str]
+    shares: frozenset[str] = frozenset()
+
+    def cell(self, key: str) -> Cell | None:
+        if key not in self.values:
+            return None
+        return Cell(self.where[key], self.number, self.values[key], key in self.shares)
+
+    @property
+    def first(self) -> Cell:
+        return self.cell(next(iter(self.values)))  # type: ignore[return-value]
 
 
 @dataclass
@@ -139,6 +159,12 @@ def read_workbook(path: str | Path) -> WorkbookData:
 
 
 def _grid(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str) -> list[list[object]]:
+    return _sheet(checked, wb, sheet)[0]
+
+
+def _sheet(checked: CheckedFile, wb: python_calamine.CalamineWorkbook,
+           sheet: str) -> tuple[list[list[object]], list[tuple[tuple[int, int], tuple[int, int]]]]:
+    """The sheet's values from A1 on, and its merged ranges (0-based, inclusive)."""
     try:
         ws = wb.get_sheet_by_name(sheet)
     except Exception:
@@ -151,7 +177,11 @@ def _grid(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str
         grid.pop()
     if len(grid) > MAX_ROWS + HEADER_SEARCH_ROWS:
         raise _too_many_rows(checked.name, sheet, len(grid))
-    return grid
+    try:
+        merged = list(ws.merged_cell_ranges or [])
+    except Exception:
+        merged = []
+    return grid, merged
 
 
 def _too_many_rows(name: str, sheet: str, rows: int) -> WorkbookRefused:
@@ -188,7 +218,7 @@ def _read(checked: CheckedFile, wb: python_calamine.CalamineWorkbook) -> Workboo
     candidates = ([s for s in visible if s == "Projekte"] or visible) if meta else visible
     any_data = False
     for sheet in candidates:
-        grid = _grid(checked, wb, sheet)
+        grid, merged = _sheet(checked, wb, sheet)
         if any(v != "" for row in grid for v in row):
             any_data = True
         found = _find_header(grid)
@@ -197,7 +227,7 @@ def _read(checked: CheckedFile, wb: python_calamine.CalamineWorkbook) -> Workboo
         header_row, columns, duplicates = found
         if duplicates:
             raise WorkbookRefused(name, f"Blatt „{sheet}“: Spalte {', '.join(duplicates)} kommt doppelt vor")
-        return _rows(checked, wb, sheet, grid, header_row, columns, meta)
+        return _rows(checked, sheet, grid, merged, header_row, columns, meta)
     if not any_data:
         raise WorkbookRefused(name, "die Arbeitsmappe ist leer")
     raise WorkbookRefused(
@@ -236,8 +266,9 @@ def _read_meta(checked: CheckedFile, wb: python_calamine.CalamineWorkbook) -> Te
     return TemplateMeta(department, int(year), str(values.get("Exportiert", "")), versions, kind)
 
 
-def _rows(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str, grid: list[list[object]],
-          header_row: int, columns: dict[str, int], meta: TemplateMeta | None) -> WorkbookData:
+def _rows(checked: CheckedFile, sheet: str, grid: list[list[object]],
+          merged_ranges: list[tuple[tuple[int, int], tuple[int, int]]], header_row: int, columns: dict[str, int],
+          meta: TemplateMeta | None) -> WorkbookData:
     if meta is not None and meta.kind == "Vorlage":
         keep = f"progress:{meta.year}"
         columns = {k: c for k, c in columns.items() if not k.startswith("progress:") or k == keep}
@@ -248,14 +279,27 @@ def _rows(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str
         facts = sheetxml.scan(checked, members[sheet], sheetxml.percent_styles(checked))
     col_items = sorted(columns.items(), key=lambda kv: kv[1])
     quoted = sheet if re.fullmatch(r"\w+", sheet) else "'" + sheet.replace("'", "''") + "'"
-    merged = _merged(wb, sheet, header_row, set(columns.values()))
+    used = set(columns.values())
+    merged = [(a, b) for a, b in merged_ranges if b[0] > header_row and any(a[1] <= c <= b[1] for c in used)]
+    prefix = {c: f"{quoted}!{column_letter(c)}" for _k, c in col_items}
+    where = {k: prefix[c] for k, c in col_items}
+    checks = bool(facts.formulas or facts.errors or facts.percent)
+    width = max(columns.values(), default=0) + 1
     for r in range(header_row + 1, len(grid)):
         row = grid[r]
-        cells: dict[str, Cell] = {}
+        if not checks:
+            if len(row) < width:
+                row = row + [""] * (width - len(row))
+            values = {key: v for key, c in col_items if (v := row[c]) != ""}
+            if values:
+                data.rows.append(Row(r + 1, values, where))
+            continue
+        values = {}
+        shares = set()
         for key, c in col_items:
             value = row[c] if c < len(row) else ""
             pos = (r, c)
-            ref = f"{quoted}!{column_letter(c)}{r + 1}"
+            ref = f"{prefix[c]}{r + 1}"
             if pos in facts.formulas:
                 formula, has_value = facts.formulas[pos]
                 shown_formula = "=" + formula if formula else "Formel"
@@ -275,27 +319,17 @@ def _rows(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str
                 continue
             if value == "" or value is None:
                 continue
-            cells[key] = Cell(ref, value, pos in facts.percent)
-        if cells:
-            data.rows.append(Row(r + 1, cells))
+            values[key] = value
+            if pos in facts.percent:
+                shares.add(key)
+        if values:
+            data.rows.append(Row(r + 1, values, where, frozenset(shares)))
     for (r0, c0), (r1, c1) in merged:
         data.problems.append(Problem(
             checked.name, f"{quoted}!{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}", "",
             "verbundene Zellen über den Daten; bitte die Verbindung aufheben und jeden Wert in seine Zelle schreiben",
         ))
     return data
-
-
-def _merged(wb: python_calamine.CalamineWorkbook, sheet: str, header_row: int,
-            used: set[int]) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    try:
-        ranges = wb.get_sheet_by_name(sheet).merged_cell_ranges or []
-    except Exception:
-        return []
-    return [
-        (start, end) for start, end in ranges
-        if end[0] > header_row and any(start[1] <= c <= end[1] for c in used)
-    ]
 
 
 def _short(text: str) -> str:
