@@ -72,8 +72,3 @@ def test_dashboard_timeline(snap_compare, sample_path: Path, size: tuple[int, in
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_help_screen(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
     assert snap_compare(make_app(sample_path), terminal_size=size, run_before=_then("f1"))
-
-
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_progress_dialog(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
-    assert snap_compare(make_app(sample_path), terminal_size=size, run_before=_then("p", "ctrl+u", "1", "0", "1"))
