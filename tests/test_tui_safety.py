@@ -208,6 +208,7 @@ def test_sighup_ends_the_app_and_releases_the_file(sample_path: Path) -> None:
             if done:
                 break
         assert status is not None and done, "the app did not exit after SIGHUP"
+        assert os.waitstatus_to_exitcode(status) == 129  # left through the app's own hang-up path
     finally:
         try:
             os.kill(pid, signal.SIGKILL)

@@ -110,7 +110,7 @@ class SachstandApp(App[int]):
         timer = threading.Timer(HANGUP_GRACE_SECONDS, os._exit, args=(HANGUP_EXIT_CODE,))
         timer.daemon = True
         timer.start()
-        self.exit(HANGUP_EXIT_CODE)
+        self.exit(HANGUP_EXIT_CODE, return_code=HANGUP_EXIT_CODE)
 
     def action_help(self) -> None:
         from .help import HelpScreen
@@ -159,5 +159,5 @@ def run_app(args: argparse.Namespace, open_repo: Callable[[argparse.Namespace, s
     except SachstandError as exc:
         error = exc
     app = SachstandApp(repo, read_only=bool(getattr(args, "read_only", False)), startup_error=error)
-    code = app.run()
-    return int(code or 0) if app.return_code is None else int(app.return_code)
+    app.run()
+    return int(app.return_code or 0)
