@@ -25,7 +25,6 @@ from .db import Database
 from .errors import SachstandError
 from .models import FundedProject, ProjectRow
 from .repository import Repository, _period
-from .types import Period
 
 
 @dataclass(frozen=True)
@@ -174,18 +173,9 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
             ORDER BY department, lower(name), id""",
             {**_params(year, department, as_of), "open_only": open_only, "flagged_only": flagged_only},
         ).fetchall()
-    periods: dict[tuple[date | None, str | None], Period | None] = {}
-
-    def period(first: date | None, precision: str | None) -> Period | None:
-        # Periods are immutable and repeat a lot (quarter ends), so each is built once per call.
-        key = (first, precision)
-        if key not in periods:
-            periods[key] = _period(first, precision)
-        return periods[key]
-
     return [
         ProjectRow(id=r[0], department=r[1], name=r[2], description=r[3], previous=r[4], current=r[5],
-                   start=period(r[6], r[7]), start_text=r[8], end=period(r[9], r[10]), end_text=r[11],
+                   start=_period(r[6], r[7]), start_text=r[8], end=_period(r[9], r[10]), end_text=r[11],
                    overdue=r[12], stalled=r[13], completed=r[14], at_least_90=r[15], version=r[16])
         for r in rows
     ]

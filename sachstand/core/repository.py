@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 import duckdb
 
@@ -86,7 +87,9 @@ def _period_row(p: Period | None) -> tuple[str | None, str | None, str | None]:
     return p.first_day.isoformat(), p.last_day.isoformat(), p.precision.value
 
 
+@lru_cache(maxsize=16384)
 def _period(first: date | None, precision: str | None) -> Period | None:
+    """A stored period; cached, since periods are immutable and repeat across rows (quarter ends)."""
     if first is None or precision is None:
         return None
     return Period(first, Precision(precision))
