@@ -17,7 +17,7 @@ charts, data validation and protection natively.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from xlsxwriter.worksheet import Worksheet
@@ -27,7 +27,10 @@ from ..core.models import EDITABLE_FIELDS, Project, progress_label
 from ..core.repository import Repository
 from ..core.types import Period, Precision
 from .reader import META_FORMAT, META_SHEET
-from .safe import Formats, fit_widths, new_workbook
+from .safe import DATE, MONEY, PERCENT, Formats, fit_widths, needs_quote, new_workbook
+
+_EPOCH = date(1899, 12, 30)
+_SERIAL_FROM = date(1900, 3, 1)
 
 HEADER = {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
 
@@ -166,10 +169,49 @@ def export_register(repo: Repository, path: str | Path, year: int) -> int:
 
 def write_rows(fmt: Formats, ws: Worksheet, first: int, cols: Sequence[tuple[str, str]],
                projects: Sequence[Project], widths: list[float], **props: object) -> None:
+    """The project table's data rows; formats are looked up once per column (25,000 rows in ~1 s)."""
     wrap = {"description", "name"}
+    plain, quoted = [], []
+    for key, _h in cols:
+        extra: dict[str, object] = {"valign": "top", **props}
+        if key in wrap:
+            extra["text_wrap"] = True
+        if key == "planned_cost":
+            extra["num_format"] = MONEY
+        elif key.startswith("progress:"):
+            extra["num_format"] = PERCENT
+        plain.append(fmt.get(**extra))
+        quoted.append(fmt.get(**extra, quote_prefix=True))
+    day = fmt.get(valign="top", num_format=DATE, **props)
+    for c, (key, _h) in enumerate(cols):
+        least = 16 if key == "planned_cost" else 10 if key in ("start", "end") else 6
+        widths[c] = max(widths[c], least)
+    write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
     for r, p in enumerate(projects, start=first):
         for c, (key, _h) in enumerate(cols):
-            extra = {"text_wrap": True} if key in wrap else {}
-            w = write_cell(fmt, ws, r, c, key, p, valign="top", **extra, **props)
-            if w > widths[c]:
-                widths[c] = w
+            if key.startswith("progress:"):
+                value = p.progress.get(int(key[9:]))
+                if value is None:
+                    write_blank(r, c, None, plain[c])
+                else:
+                    write_number(r, c, value, plain[c])
+                continue
+            value = getattr(p, key)
+            if key == "planned_cost":
+                if value is None:
+                    write_blank(r, c, None, plain[c])
+                else:
+                    write_number(r, c, float(value), plain[c])
+                continue
+            if key in ("start", "end"):
+                if isinstance(value, Period) and value.precision is Precision.DAY and value.first_day >= _SERIAL_FROM:
+                    write_number(r, c, (value.first_day - _EPOCH).days, day)
+                    continue
+                value = value.format() if isinstance(value, Period) else getattr(p, f"{key}_text")
+            if not value:
+                write_blank(r, c, None, plain[c])
+                continue
+            write_string(r, c, value, quoted[c] if needs_quote(value) else plain[c])
+            width = max(map(len, value.splitlines())) if "\n" in value else len(value)
+            if width > widths[c]:
+                widths[c] = width
