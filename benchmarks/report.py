@@ -102,7 +102,7 @@ def table(rows: list[Row], title: str) -> Table:
         t.add_column(name, justify=justify)  # type: ignore[arg-type]
     styles = {"PASS": "green", "MISS": "bold red", "skip": "yellow"}
     for r in rows:
-        status = r.status if not r.error else f"{r.status}: {r.error}"
+        status = r.status if not r.error else f"{r.status}: {r.error[:90]}"
         t.add_row(
             r.step, _tier(r.tier), _seconds(r.median), str(r.runs), r.baseline or "–",
             _seconds(r.baseline_median), "–" if r.ratio is None else f"{r.ratio:.2f}×", r.goal or "–",

@@ -13,6 +13,7 @@ Rules:
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import baselines, generate
-from .measure import Run, run_process, run_python, run_reported
+from .measure import Run, StepFailed, run_process, run_python, run_reported
 
 REPORT_YEAR = generate.YEARS[-1]
 FILTER_QUERY = "digital"
@@ -97,6 +98,16 @@ def import_preview(ws: Workspace) -> Run:
     return run_python(_cli("--db", ws.copy_of(ws.empty), "import", ws.overview, "--json"))
 
 
+def import_reimport(ws: Workspace) -> Run:
+    """The preview of the same workbook against the register that already holds its projects."""
+    run = run_python(_cli("--db", ws.copy_of(ws.register), "import", ws.overview, "--json"))
+    found = json.loads(run.output)
+    if found["unchanged"] != ws.tier or found["changed"] or found["new"]:
+        raise StepFailed(f"re-import should find {ws.tier} unchanged rows: {found['unchanged']} unchanged, "
+                         f"{len(found['changed'])} changed, {len(found['new'])} new")
+    return run
+
+
 def import_apply(ws: Workspace) -> Run:
     return run_python(_cli("--db", ws.copy_of(ws.empty), "import", ws.overview, "--apply", "--json"))
 
@@ -105,8 +116,6 @@ def export_register(ws: Workspace) -> Run:
     out = ws.scratch("export.xlsx")
     run = run_python(_cli("--db", ws.register, "export", "register", "-o", out))
     if not out.exists():
-        from .measure import StepFailed
-
         raise StepFailed("export wrote no file")
     out.unlink()
     return run
@@ -159,6 +168,7 @@ class Measure:
 MEASURES: dict[str, Measure] = {m.key: m for m in (
     Measure("summary", summary_json),
     Measure("import_preview", import_preview, heavy=True, needs="import"),
+    Measure("import_reimport", import_reimport, heavy=True, needs="import"),
     Measure("import_apply", import_apply, heavy=True, needs="import"),
     Measure("export", export_register, heavy=True, needs="export"),
     Measure("tui", tui_session, heavy=True, needs="tui"),
@@ -200,6 +210,7 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("import preview", "import_preview", "openpyxl read-only", "openpyxl_read",
                (Goal(25_000, ratio=0.5),), rss_limit_tier=100_000, baseline_tiers=(1_000, 25_000)),
     Comparison("import preview", "import_preview", "calamine read", "calamine_read", (Goal(25_000, ratio=3.0),)),
+    Comparison("import preview, re-import", "import_reimport", "calamine read", "calamine_read"),
     Comparison("import --apply", "import_apply", "openpyxl read-only", "openpyxl_read",
                rss_limit_tier=100_000, baseline_tiers=(1_000, 25_000)),
     Comparison("import --apply", "import_apply", "calamine read", "calamine_read"),
