@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
+
+import duckdb
 
 import openpyxl
 import pytest
@@ -122,6 +125,9 @@ def test_filled_template_preview_fix_apply_and_reimport(cli, sample_path: Path, 
     assert str(new_project.planned_cost) == "12500.00" and new_project.start.format() == "Q 2 2021"
     entries = repo.audit_for("FB11-004")
     assert entries[0].source == "import" and entries[0].source_file == fixed.name
+    with duckdb.connect(str(sample_path), read_only=True) as conn:
+        hashes = conn.execute("SELECT DISTINCT source_file, source_sha256 FROM audit WHERE source = 'import'").fetchall()
+    assert hashes == [(fixed.name, hashlib.sha256(fixed.read_bytes()).hexdigest())]
 
     summary = _json(cli("--db", db, "summary", "--year", "2021", "--json"))
     assert summary["projects"] == 4 and summary["completed"] == 1

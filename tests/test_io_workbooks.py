@@ -160,3 +160,55 @@ def test_refusal_judges_content_not_name(tmp_path: Path, sample_path: Path, cli)
     assert read_workbook(renamed).rows
     with pytest.raises(WorkbookRefused, match="Datei nicht gefunden"):
         check_workbook(tmp_path / "missing.xlsx")
+
+
+def test_formula_cached_value_is_used_never_evaluated(tmp_path: Path, sample_path: Path, cli) -> None:  # noqa: ANN001
+    import xlsxwriter
+
+    path = tmp_path / "cached.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Projekte")
+    for c, h in enumerate(["ID", "Name des Projektes", "Umsetzungsstand 2020 (in %)"]):
+        ws.write_string(0, c, h)
+    ws.write_string(1, 0, "AC-002")
+    ws.write_formula(1, 2, "=40+5+1", None, 46)  # cached 46, as Excel would have stored it
+    wb.close()
+    data = json.loads(cli("--db", str(sample_path), "import", str(path), "--json").out)
+    assert [(c["project"], c["old"], c["new"]) for c in data["changed"]] == [("AC-002", "45", "46")]
+
+
+def test_preview_shows_markup_and_bidi_text_literally(tmp_path: Path, sample_path: Path, cli) -> None:  # noqa: ANN001
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Bereich", "Name des Projektes", "Umsetzungsstand 2020 (in %)"])
+    ws.append(["AC", "[/] [link=http://evil.example]Klick[/link] \u202eabc", 10])
+    path = tmp_path / "markup.xlsx"
+    wb.save(path)
+    r = cli("--db", str(sample_path), "import", str(path))
+    assert r.code == 0, r.err
+    assert "[/] [link=http://evil.example]Klick[/link] abc" in r.out
+    assert "\u202e" not in r.out and "\x1b" not in r.out
+
+
+def test_several_files_apply_all_or_nothing_and_audit_names_them(tmp_path: Path, sample_path: Path, cli) -> None:  # noqa: ANN001
+    def sheet(name: str, rows: list[list[object]]) -> Path:
+        wb = openpyxl.Workbook()
+        wb.active.append(["ID", "Name des Projektes", "Umsetzungsstand 2020 (in %)"])
+        for row in rows:
+            wb.active.append(row)
+        wb.save(tmp_path / name)
+        return tmp_path / name
+
+    good = sheet("gut.xlsx", [["AC-002", None, 50]])
+    bad = sheet("schlecht.xlsx", [["AC-008", None, "n/a"]])
+    db = str(sample_path)
+    audit = open_register(sample_path).audit_count()
+    r = cli("--db", db, "import", str(good), str(bad), "--apply")
+    assert r.code == 1 and open_register(sample_path).audit_count() == audit
+    fixed = sheet("schlecht.xlsx", [["AC-008", None, 85]])
+    r = cli("--db", db, "import", str(good), str(fixed), "--apply", "--json")
+    assert r.code == 0 and json.loads(r.out)["applied"] is True
+    repo = open_register(sample_path)
+    assert repo.get("AC-002").progress[2020] == 50 and repo.get("AC-008").progress[2020] == 85
+    entry = repo.audit_for("AC-008")[0]
+    assert entry.source_file == "gut.xlsx, schlecht.xlsx"
