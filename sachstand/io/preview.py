@@ -53,13 +53,13 @@ def render(plan: ImportPlan, applied: bool) -> RenderableType:
     if updates:
         table = Table(title="Änderungen", box=box.SIMPLE_HEAD, title_justify="left", expand=True)
         table.add_column("Projekt", no_wrap=True)
-        table.add_column("Feld", no_wrap=True)
+        table.add_column("Feld", no_wrap=True, max_width=34, overflow="ellipsis")
         table.add_column("bisher", ratio=1)
         table.add_column("neu", ratio=1)
         for r in updates:
-            for i, c in enumerate(r.changes):
-                label = Text.assemble(_t(r.project_id or ""), " ", _t(r.name, "dim")) if i == 0 else Text("")
-                table.add_row(label, _t(c.label), _t(c.old, "red"), _t(c.new, "green"))
+            table.add_row(_t(r.project_id or "", "bold"), _t(r.name, "dim"), "", "")
+            for c in r.changes:
+                table.add_row("", _t(c.label), _t(c.old or "–", "red"), _t(c.new or "–", "green"))
         parts.append(table)
     news = plan.of_kind("new")
     if news:
