@@ -98,15 +98,14 @@ def build(tmp: Path) -> None:
           b'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><worksheet')
 
     # --- zip bombs: refused from the zip directory alone ------------------------------------
-    base = io.BytesIO()
-    overview(Path(tmp / "base.xlsx"), one())
+    overview(tmp / "base.xlsx", one())
     with zipfile.ZipFile(tmp / "base.xlsx") as zf:
         members = {i.filename: zf.read(i.filename) for i in zf.infolist()}
     row = b'<row><c t="inlineStr"><is><t>' + b"A" * 1000 + b"</t></is></c></row>"
     big = members["xl/worksheets/sheet1.xml"].replace(b"</sheetData>", row * 80_000 + b"</sheetData>")
     raw_zip(p("zip_bomb.xlsx"), {**members, "xl/worksheets/sheet1.xml": big})
     raw_zip(p("ratio_bomb.xlsx"), {**members, "xl/media/padding.bin": b"\0" * (30 * 1024 * 1024)})
-    del base, big
+    del big
 
     # --- not an xlsx ----------------------------------------------------------------------
     p("empty.xlsx").write_bytes(b"")
