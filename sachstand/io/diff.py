@@ -107,11 +107,13 @@ def check_template_year(data: WorkbookData, repo_years: Sequence[int], year: int
 
 
 def plan_import(repo: Repository, files: Sequence[WorkbookData], year: int | None = None) -> ImportPlan:
-    repo_years = repo.years()
-    for data in files:
-        check_template_year(data, repo_years, year)
-    projects = {p.id: p for p in repo.projects(include_archived=True)}
-    return _Planner(repo, projects, {d.code for d in repo.departments()}).run(files)
+    with repo.db.read():  # one connection: one consistent state of the register for the whole plan
+        repo_years = repo.years()
+        for data in files:
+            check_template_year(data, repo_years, year)
+        projects = {p.id: p for p in repo.projects(include_archived=True)}
+        departments = {d.code for d in repo.departments()}
+    return _Planner(repo, projects, departments).run(files)
 
 
 class _Planner:
