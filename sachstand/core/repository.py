@@ -41,6 +41,10 @@ from .models import (
 )
 from .types import Period, Precision, clean_text
 
+# Rows per bulk INSERT: DuckDB turns each list parameter into values at once, so one statement
+# for 100,000 projects held about 400 MB; batches inside the same transaction keep that flat.
+INSERT_BATCH = 10_000
+
 PROJECT_COLUMNS = (
     "id, department, name, description, planned_cost, cost_note, start_first, start_precision, "
     "start_text, end_first, end_precision, end_text, archived, version, created_at, updated_at"
@@ -462,6 +466,12 @@ class _Apply:
         if not news:
             return []
         ids = self._allocate_ids([n.department for n in news])
+        for start in range(0, len(news), INSERT_BATCH):
+            self._insert_batch(ids[start:start + INSERT_BATCH], news[start:start + INSERT_BATCH])
+        _audit(self.conn, self.actor, [("project", pid, "*", None, n.name) for pid, n in zip(ids, news)])
+        return ids
+
+    def _insert_batch(self, ids: list[str], news: list[NewProject]) -> None:
         cols: dict[str, list] = {k: [] for k in (
             "id", "dept", "name", "desc", "cost", "note", "sf", "sl", "sp", "st", "ef", "el", "ep", "et")}
         for pid, n in zip(ids, news):
@@ -490,8 +500,6 @@ class _Apply:
                 {"a": [r[0] for r in prog], "b": [[y for y, _ in r[1]] for r in prog],
                  "c": [[p for _, p in r[1]] for r in prog]},
             )
-        _audit(self.conn, self.actor, [("project", pid, "*", None, n.name) for pid, n in zip(ids, news)])
-        return ids
 
     def _allocate_ids(self, departments: list[str]) -> list[str]:
         prefixes = [id_prefix(d) for d in departments]
