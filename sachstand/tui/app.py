@@ -21,6 +21,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -72,6 +73,29 @@ class SachstandApp(App[int]):
         self.startup_error = startup_error
         self.rows_shown = asyncio.Event()
         self.hung_up = False
+        self._prefetch: Future[Any] | None = None
+        if repo is not None and startup_error is None:
+            self._prefetch = self._start_prefetch(repo)
+
+    def _start_prefetch(self, repo: Repository) -> Future[Any]:
+        """Read the first year's rows while Textual starts up (one short read, in a thread)."""
+        from .projects import load_year
+
+        future: Future[Any] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(load_year(repo, self.year, self.today))
+            except BaseException as exc:  # handed to whoever takes the result
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="sachstand-prefetch", daemon=True).start()
+        return future
+
+    def take_prefetch(self) -> Future[Any] | None:
+        """The start-up read, once; later loads read afresh."""
+        future, self._prefetch = self._prefetch, None
+        return future
 
     @classmethod
     def for_path(cls, path: str | os.PathLike[str], **kwargs: Any) -> SachstandApp:

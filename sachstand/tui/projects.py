@@ -21,7 +21,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
-from ..core import figures
+from ..core import Repository, figures
 from ..core.errors import ConflictError, SachstandError
 from ..core.models import ProjectRow
 from ..core.types import format_number, safe_display
@@ -60,6 +60,19 @@ SORT_KEYS = {
     "end": lambda r: (r.end.last_day if r.end else date.max, r.name.casefold()),
     "flags": lambda r: (2 * r.overdue + r.stalled, r.name.casefold()),
 }
+
+
+YearRows = tuple[int, list[int], list[str], list[ProjectRow]]
+
+
+def load_year(repo: Repository, year: int | None, today: date) -> YearRows:
+    """The reporting year (given, else the latest with data), all years, departments and rows."""
+    with repo.db.read():  # one short connection for the three reads, closed at the end
+        years = repo.years()
+        year = year or (years[-1] if years else today.year)
+        departments = [d.code for d in repo.departments()]
+        rows = figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today))
+    return year, years, departments, rows
 
 
 def flags_cell(row: ProjectRow) -> Text:
@@ -174,15 +187,14 @@ class ProjectsScreen(Screen[None]):
         self._load_generation += 1
         generation = self._load_generation
 
-        def work() -> tuple[int, list[int], list[str], list[ProjectRow]]:
-            with repo.db.read():  # one short connection for the three reads, closed at the end
-                years = repo.years()
-                year = wanted or (years[-1] if years else today.year)
-                departments = [d.code for d in repo.departments()]
-                rows = figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today))
-            return year, years, departments, rows
+        prefetched = app.take_prefetch() if not self.loaded else None  # type: ignore[attr-defined]
 
-        def done(result: tuple[int, list[int], list[str], list[ProjectRow]]) -> None:
+        def work() -> YearRows:
+            if prefetched is not None:
+                return prefetched.result()
+            return load_year(repo, wanted, today)
+
+        def done(result: YearRows) -> None:
             if generation == self._load_generation:
                 self._show_loaded(*result, keep_id=keep_id)
 
