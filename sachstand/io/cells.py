@@ -76,6 +76,8 @@ def ident(value: object) -> str | None:
 
 def percent(value: object, share: bool = False) -> int | None:
     """Progress 0..100; ``share`` when the cell is formatted as a percentage (0.45 → 45)."""
+    if type(value) is float and not share and value.is_integer() and 0 <= value <= 100:
+        return int(value)
     if is_empty(value):
         return None
     if isinstance(value, (date, datetime)):

@@ -197,7 +197,7 @@ class _Planner:
             project = self.by_name.get((department.casefold(), name.casefold()))
             if project is not None:
                 if project.id in self.seen_ids:
-                    problem.add(row.cell("name").ref, name, f"das Projekt „{name}“ kommt mehrfach vor (auch {_at(self.seen_ids[project.id])})")
+                    problem.add(row.ref("name"), name, f"das Projekt „{name}“ kommt mehrfach vor (auch {_at(self.seen_ids[project.id])})")
                 self.seen_ids.setdefault(project.id, where)
         if problem.items:
             result.problems = problem.items
@@ -209,9 +209,9 @@ class _Planner:
         return self._update(data, row, result, problem, project)
 
     def _values(self, data: WorkbookData, row: Row, problem: _Collector,
-                project: Project | None) -> dict[str, tuple[object, Cell]]:
-        """Parsed non-empty values by field name, each with its cell."""
-        out: dict[str, tuple[object, Cell]] = {}
+                project: Project | None) -> dict[str, tuple[object, str]]:
+        """Parsed non-empty values by field name, each with the key of the column it came from."""
+        out: dict[str, tuple[object, str]] = {}
         checks = self._checks(data)
         for key, raw in row.values.items():
             same = checks.get(key)
@@ -219,64 +219,65 @@ class _Planner:
                 continue
             if project is not None and same is not None and same(key, raw, row.shares, project):  # type: ignore[operator]
                 continue
-            cell = row.cell(key)
-            assert cell is not None
-            if key in ("name", "description", "department", "cost_note"):
-                value = problem.parse(cell, cells.text)
-            elif key == "planned_cost":
-                cost = problem.parse(cell, cells.money)
-                if cost is None:
+            try:
+                if key in _TEXT_KEYS:
+                    value: object = cells.text(raw)
+                elif key == "planned_cost":
+                    cost = cells.money(raw)
+                    if cost is None:
+                        continue
+                    if cost.amount is not None:
+                        out["planned_cost"] = (cost.amount, key)
+                    if cost.note and "cost_note" not in row.values:
+                        out["cost_note"] = (cost.note, key)
                     continue
-                if cost.amount is not None:
-                    out["planned_cost"] = (cost.amount, cell)
-                if cost.note and "cost_note" not in row.values:
-                    out["cost_note"] = (cost.note, cell)
+                elif key in ("start", "end"):
+                    value = self._period(raw, project, key)
+                else:
+                    value = cells.percent(raw, key in row.shares)
+            except ValueError as exc:
+                problem.add(row.ref(key), cells.shown(raw), str(exc))
                 continue
-            elif key in ("start", "end"):
-                value = self._period(cell, problem, project, key)
-            else:
-                value = problem.parse(cell, lambda v, share=cell.share: cells.percent(v, share))
             if value is not None:
-                out[key] = (value, cell)
+                out[key] = (value, key)
         return out
 
     @staticmethod
-    def _period(cell: Cell, problem: _Collector, project: Project | None, key: str) -> Period | None:
+    def _period(raw: object, project: Project | None, key: str) -> Period | None:
+        """A date cell; text equal to the stored non-date text (e.g. "11.05.217") is no change."""
         try:
-            return cells.period(cell.value)
-        except ValueError as exc:
+            return cells.period(raw)
+        except ValueError:
             stored_text = getattr(project, f"{key}_text", "") if project else ""
-            if stored_text and isinstance(cell.value, str) and clean_text(cell.value) == stored_text:
+            if stored_text and isinstance(raw, str) and clean_text(raw) == stored_text:
                 return None
-            problem.add(cell.ref, cells.shown(cell.value), str(exc))
-            return None
+            raise
 
     def _new(self, data: WorkbookData, row: Row, result: RowResult, problem: _Collector,
              department: str | None) -> RowResult:
         values = self._values(data, row, problem, None)
-        anchor = row.first.ref
+        anchor = next(iter(row.values))
         if not result.name:
-            ref = row.cell("name").ref if "name" in row.values else anchor  # type: ignore[union-attr]
-            problem.add(ref, "", "der Name des Projektes fehlt")
+            problem.add(row.ref("name" if "name" in row.values else anchor), "", "der Name des Projektes fehlt")
         if not department:
-            problem.add(anchor, "", "der Bereich fehlt")
+            problem.add(row.ref(anchor), "", "der Bereich fehlt")
         elif not self.actor.can_write(department):
-            problem.add(anchor, department, _denied(self.actor, department, "Projekte anlegen"))
+            problem.add(row.ref(anchor), department, _denied(self.actor, department, "Projekte anlegen"))
         key = ((department or "").casefold(), result.name.casefold())
         if result.name and department:
             if key in self.seen_new:
-                problem.add(row.cell("name").ref, result.name,  # type: ignore[union-attr]
+                problem.add(row.ref("name"), result.name,
                             f"das neue Projekt „{result.name}“ kommt mehrfach vor (auch {_at(self.seen_new[key])})")
             self.seen_new.setdefault(key, (data.name, row.number))
         start = values.get("start", (None,))[0]
         end = values.get("end", (None,))[0]
         if isinstance(start, Period) and isinstance(end, Period) and end.last_day < start.first_day:
-            problem.add(values["end"][1].ref, end.format(), f"{end.format()} liegt vor dem Beginn {start.format()}")
+            problem.add(row.ref(values["end"][1]), end.format(), f"{end.format()} liegt vor dem Beginn {start.format()}")
         if problem.items:
             result.problems = problem.items
             return result
         assert department is not None
-        progress = {int(k.split(":")[1]): v for k, (v, _c) in values.items() if k.startswith("progress:")}
+        progress = {int(k[9:]): v for k, (v, _c) in values.items() if k.startswith("progress:")}
         new = NewProject(
             department=department, name=result.name,
             description=str(values.get("description", ("",))[0]),
@@ -301,16 +302,17 @@ class _Planner:
             result.problems = problem.items
             return result
         changes: dict[str, object] = {}
-        for key, (value, cell) in values.items():
+        for key, (value, source) in values.items():
             old = project.value(key)
             if value != old:
                 changes[key] = value
-                result.changes.append(FieldChange(key, field_label(key), display_value(old), display_value(value), cell.ref))
+                result.changes.append(FieldChange(key, field_label(key), display_value(old), display_value(value),
+                                                  row.ref(source)))
         start = changes.get("start", project.start)
         end = changes.get("end", project.end)
         if ("start" in changes or "end" in changes) and isinstance(start, Period) and isinstance(end, Period) \
                 and end.last_day < start.first_day:
-            ref = values["end"][1].ref if "end" in values else values["start"][1].ref
+            ref = row.ref(values["end"][1] if "end" in values else values["start"][1])
             problem.add(ref, end.format(), f"{end.format()} liegt vor dem Beginn {start.format()}")
         if changes and not self.actor.can_write(project.department):
             problem.add((row.cell("id") or row.first).ref, project.id,
@@ -335,6 +337,7 @@ class _Planner:
 
 
 SKIP = object()
+_TEXT_KEYS = frozenset(("name", "description", "department", "cost_note"))
 
 
 def _at(where: tuple[str, int]) -> str:

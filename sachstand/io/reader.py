@@ -81,6 +81,9 @@ class Row:
     where: dict[str, str]
     shares: frozenset[str] = frozenset()
 
+    def ref(self, key: str) -> str:
+        return f"{self.where[key]}{self.number}"
+
     def cell(self, key: str) -> Cell | None:
         if key not in self.values:
             return None
