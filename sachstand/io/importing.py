@@ -36,7 +36,10 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
     if as_json:
         from .preview import as_json as to_json
 
-        print(json.dumps(to_json(plan, applied), ensure_ascii=False, indent=2))
+        data = to_json(plan, applied)
+        big = len(data["changed"]) + len(data["new"]) + len(data["problems"]) > 2000
+        # Indented JSON goes through the pure-Python encoder; large results are printed compactly.
+        print(json.dumps(data, ensure_ascii=False, indent=None if big else 2))
     else:
         from ..printout import make_console
         from .preview import render
