@@ -101,9 +101,11 @@ def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:  # noqa:
     for c, h in enumerate(heads):
         fmt.text(ws, 0, c, h, **HEADER)
     values: dict[str, tuple[int | None, int | None]] = {}
-    if year in repo.years():
-        for f in figures.report(repo, year).figures:
-            values[f.key] = (f.value, f.previous)
+    years = repo.years()
+    if year in years:
+        now = figures.counts(repo.db, year)
+        before = figures.counts(repo.db, year - 1, as_of=figures.default_as_of(year - 1)) if year - 1 in years else {}
+        values = {k: (now[k], before.get(k)) for k in now}
     for r, d in enumerate(figures.FIGURES, start=1):
         fmt.text(ws, r, 0, d.label)
         now, before = values.get(d.key, (None, None))
@@ -149,7 +151,7 @@ def write_funded(wb, fmt: Formats, repo: Repository) -> None:  # noqa: ANN001
 def export_register(repo: Repository, path: str | Path, year: int) -> int:
     """Write the overview workbook for reporting year ``year``; returns the number of projects."""
     projects = repo.projects()
-    wb = new_workbook(path)
+    wb = new_workbook(path, constant_memory=True)
     fmt = Formats(wb)
     ws = wb.add_worksheet("Projekte")
     cols = project_columns(year)
@@ -186,21 +188,17 @@ def write_rows(fmt: Formats, ws: Worksheet, first: int, cols: Sequence[tuple[str
     for c, (key, _h) in enumerate(cols):
         least = 16 if key == "planned_cost" else 10 if key in ("start", "end") else 6
         widths[c] = max(widths[c], least)
-    write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
+    write_string, write_number = ws.write_string, ws.write_number
     for r, p in enumerate(projects, start=first):
         for c, (key, _h) in enumerate(cols):
             if key.startswith("progress:"):
                 value = p.progress.get(int(key[9:]))
-                if value is None:
-                    write_blank(r, c, None, plain[c])
-                else:
+                if value is not None:
                     write_number(r, c, value, plain[c])
                 continue
             value = getattr(p, key)
             if key == "planned_cost":
-                if value is None:
-                    write_blank(r, c, None, plain[c])
-                else:
+                if value is not None:
                     write_number(r, c, float(value), plain[c])
                 continue
             if key in ("start", "end"):
@@ -209,7 +207,6 @@ def write_rows(fmt: Formats, ws: Worksheet, first: int, cols: Sequence[tuple[str
                     continue
                 value = value.format() if isinstance(value, Period) else getattr(p, f"{key}_text")
             if not value:
-                write_blank(r, c, None, plain[c])
                 continue
             write_string(r, c, value, quoted[c] if needs_quote(value) else plain[c])
             width = max(map(len, value.splitlines())) if "\n" in value else len(value)

@@ -29,11 +29,15 @@ def needs_quote(text: str) -> bool:
     return text.startswith(FORMULA_START)
 
 
-def new_workbook(path: str | Path) -> xlsxwriter.Workbook:
+def new_workbook(path: str | Path, constant_memory: bool = False) -> xlsxwriter.Workbook:
+    """A fresh workbook that never turns text into formulas, numbers or links.
+
+    ``constant_memory`` streams rows to disk (rows must then be written top to bottom).
+    """
     return xlsxwriter.Workbook(
         str(path),
         {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
-         "default_date_format": DATE},
+         "default_date_format": DATE, "constant_memory": constant_memory},
     )
 
 
