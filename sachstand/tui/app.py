@@ -126,7 +126,7 @@ class SachstandApp(App[int]):
             return
         self.push_screen(ProjectsScreen())
         if self.repo.actor.notice:
-            self.notify(self.repo.actor.notice, timeout=8, markup=False)
+            self.notify(self.repo.actor.notice, timeout=6, markup=False)
 
     def hang_up(self) -> None:
         """The terminal is gone: leave now, and for sure within a few seconds."""

@@ -31,6 +31,7 @@ from .text import percent_cell, user, key_footer
 from .virtual_table import Cell, Column, VirtualTable
 
 ALL = "__all__"
+LETTER_ACTIONS = {"search", "progress", "cycle", "sort", "reverse", "dashboard", "new", "reload", "app.quit"}
 
 STATUSES: dict[str, str] = {
     "alle": "alle",
@@ -109,6 +110,7 @@ class ProjectsScreen(Screen[None]):
         Binding("n", "new", "Neu"),
         Binding("r", "reload", "Laden", show=False),
         Binding("q", "app.quit", "Ende"),
+        Binding("escape", "to_table", "zur Tabelle"),
     ]
 
     def __init__(self) -> None:
@@ -285,16 +287,25 @@ class ProjectsScreen(Screen[None]):
 
     def on_key(self, event: object) -> None:
         key = getattr(event, "key", "")
-        if key in ("down", "escape") and self.focused is self.query_one("#search", Input):
+        if key == "down" and self.focused is self.query_one("#search", Input):
             self.table.focus()
             getattr(event, "stop")()
 
     # ---- actions --------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("progress", "new"):
-            return self.app.can_write  # type: ignore[attr-defined]
+        """Write actions only for writers; letter keys are dimmed while typing in the search."""
+        if action in ("progress", "new") and not self.app.can_write:  # type: ignore[attr-defined]
+            return False
+        typing = isinstance(self.focused, Input)
+        if action == "to_table":
+            return typing
+        if action in LETTER_ACTIONS and typing:
+            return None
         return True
+
+    def action_to_table(self) -> None:
+        self.table.focus()
 
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
