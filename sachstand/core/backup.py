@@ -98,7 +98,7 @@ def file_lock(db: Database, exclusive: bool) -> Iterator[int | None]:
     Yields the locked descriptor, or None when the file does not exist.
     """
     path = db.path
-    with _lock_for(str(path)):
+    with _lock_for(str(path)), db._turnstile(hold=exclusive):
         try:
             fd = os.open(path, os.O_RDWR if exclusive else os.O_RDONLY)
         except FileNotFoundError:

@@ -13,6 +13,7 @@ Rules:
 
 from __future__ import annotations
 
+import fcntl
 import os
 import random
 import threading
@@ -92,15 +93,48 @@ class Database:
                 from .backup import preserve_leftover_wal  # a crash's WAL is kept before DuckDB replays it
 
                 preserve_leftover_wal(self, strict=write)
-            conn = self._connect(read_only=not write)
-            try:
-                if not self._checked:
-                    conn = self._check_schema(conn, write)
-                self._local.conn = conn
-                yield conn
-            finally:
-                self._local.conn = None
-                conn.close()
+            with self._turnstile(hold=write):
+                conn = self._connect(read_only=not write)
+                try:
+                    if not self._checked:
+                        conn = self._check_schema(conn, write)
+                    self._local.conn = conn
+                    yield conn
+                finally:
+                    self._local.conn = None
+                    conn.close()
+
+    @contextmanager
+    def _turnstile(self, hold: bool) -> Iterator[None]:
+        """Queue writers ahead of new readers, so a stream of readers cannot starve a write.
+
+        DuckDB's file lock favours nobody: with a few readers always holding the file, a writer
+        rarely finds a gap. So every opener first takes an exclusive ``flock`` on a small lock
+        file beside the register: a reader lets go at once, a writer keeps it until its write is
+        done; readers arriving meanwhile wait for it. Without the rights to open that file, the
+        turnstile is skipped.
+        """
+        fd = _open_lock_file(self.path.parent / f".{self.path.name}.lock")
+        if fd is None:
+            yield
+            return
+        try:
+            deadline = time.monotonic() + self.lock_timeout
+            pause = 0.005
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise RegisterLocked(str(self.path), self.lock_timeout) from None
+                    time.sleep(pause * (0.5 + random.random()))
+                    pause = min(pause * 1.6, 0.1)
+            if not hold:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            yield
+        finally:
+            os.close(fd)
 
     def _connect(self, read_only: bool, create: bool = False) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + self.lock_timeout
@@ -171,6 +205,15 @@ class Database:
             finally:
                 conn.close()
         self._checked = True
+
+
+def _open_lock_file(path: Path) -> int | None:
+    for flags in (os.O_RDWR | os.O_CREAT, os.O_RDONLY):
+        try:
+            return os.open(path, flags, 0o666)
+        except OSError:
+            continue
+    return None
 
 
 def _damaged_duckdb_file(path: Path) -> bool:
