@@ -47,20 +47,23 @@ def shown(value: object) -> str:
 
 def text(value: object) -> str | None:
     """A text field; numbers are taken as the digits the cell shows."""
-    if is_empty(value):
+    if type(value) is str:
+        if len(value) > EXCEL_TEXT_LIMIT:
+            raise ValueError(
+                f"Text mit {len(value):,} Zeichen ist länger als die erlaubten 32.767 Zeichen".replace(",", ".")
+            )
+        if m := _CONTROL.search(value):
+            raise ValueError(f"Text enthält das Steuerzeichen U+{ord(m.group()):04X}; bitte entfernen")
+        if "\r" in value:
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        return clean_text(value) or None
+    if value is None:
         return None
     if isinstance(value, bool):
         raise ValueError(f"„{shown(value)}“ ist kein Text")
     if isinstance(value, (int, float, date)):
         return shown(value)
-    s = str(value)
-    if len(s) > EXCEL_TEXT_LIMIT:
-        raise ValueError(
-            f"Text mit {len(s):,} Zeichen ist länger als die erlaubten 32.767 Zeichen".replace(",", ".")
-        )
-    if m := _CONTROL.search(s):
-        raise ValueError(f"Text enthält das Steuerzeichen U+{ord(m.group()):04X}; bitte entfernen")
-    return clean_text(s.replace("\r\n", "\n").replace("\r", "\n"))
+    return text(str(value))
 
 
 def ident(value: object) -> str | None:

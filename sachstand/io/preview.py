@@ -20,6 +20,7 @@ def _t(value: str, style: str = "") -> Text:
 
 
 def as_json(plan: ImportPlan, applied: bool) -> dict:
+    new_departments = {d.code for d in plan.changeset.new_departments}
     return {
         "files": [{"file": f.name, "sha256": f.sha256, "sheet": f.sheet,
                    "kind": "template" if f.is_template else "overview"} for f in plan.files],
@@ -30,7 +31,7 @@ def as_json(plan: ImportPlan, applied: bool) -> dict:
         ],
         "new": [
             {"file": r.file, "row": r.row, "department": r.department, "name": r.name,
-             "new_department": r.department in {d.code for d in plan.changeset.new_departments}}
+             "new_department": r.department in new_departments}
             for r in plan.of_kind("new")
         ],
         "unchanged": len(plan.of_kind("unchanged")),
