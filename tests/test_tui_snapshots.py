@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tui_helpers import make_app, settle, started
 
@@ -29,17 +30,27 @@ def sample_path(sample_path: Path) -> Path:
     return sample_path
 
 
+def _steady_cursor(pilot: Pilot) -> None:
+    """A blinking input cursor would make the picture depend on timing: keep it shown."""
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+
+
 async def _ready(pilot: Pilot) -> None:
     await started(pilot)
+    _steady_cursor(pilot)
 
 
 def _then(*keys: str):  # noqa: ANN202
     async def run(pilot: Pilot) -> None:
         await started(pilot)
-        await pilot.press(*keys)
-        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
         await pilot.pause(0.2)
         await settle(pilot)
+        _steady_cursor(pilot)
+        await pilot.pause()
     return run
 
 
@@ -72,3 +83,8 @@ def test_dashboard_timeline(snap_compare, sample_path: Path, size: tuple[int, in
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_help_screen(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
     assert snap_compare(make_app(sample_path), terminal_size=size, run_before=_then("f1"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_progress_dialog(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
+    assert snap_compare(make_app(sample_path), terminal_size=size, run_before=_then("p", "ctrl+u", "1", "0", "1"))
