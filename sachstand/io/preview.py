@@ -6,16 +6,19 @@ markup and control codes from a workbook are shown literally and never reach the
 
 from __future__ import annotations
 
-from rich import box
-from rich.console import Group, RenderableType
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from ..core.types import format_number, safe_display
 from .diff import ImportPlan
 
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from rich.text import Text
+
 
 def _t(value: str, style: str = "") -> Text:
+    from rich.text import Text
+
     return Text(safe_display(value), style=style)
 
 
@@ -46,6 +49,12 @@ def as_json(plan: ImportPlan, applied: bool) -> dict:
 
 
 def render(plan: ImportPlan, applied: bool) -> RenderableType:
+    """The preview for people; rich is imported here, so ``--json`` never loads it."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     parts: list[RenderableType] = []
     for f in plan.files:
         kind = f"Vorlage {f.meta.department} {f.meta.year}" if f.is_template and f.meta else "Übersicht"
@@ -93,6 +102,8 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 def summary_line(plan: ImportPlan, applied: bool) -> Text:
+    from rich.text import Text
+
     changed = len(plan.of_kind("update"))
     fields = sum(len(r.changes) for r in plan.of_kind("update"))
     new = len(plan.of_kind("new"))
