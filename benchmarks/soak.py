@@ -3,13 +3,18 @@
     python -m benchmarks.soak --seconds 60 --workers 8
 
 Worker kinds, each a function run in its own process (``multiprocessing`` spawn):
-- ``writer``: ``Repository`` read-modify-write with the version it read, on a small hot set of
-  projects: sets the planned cost, or records a progress value; on ``ConflictError`` it reloads.
-- ``tui``: the real Textual app driven by Pilot: opens one hot project, types a new cost in the
-  form, saves with Ctrl+S; on the conflict screen it takes the stored values ("t") and goes on.
+- ``writer``: ``Repository`` read-modify-write with the version it read, on a hot set of twelve
+  projects, with a short pause between writes: sets the planned cost, or records a progress
+  value; on ``ConflictError`` it reloads.
+- ``tui``: the real Textual app driven by Pilot: opens one hot project (each TUI worker its own,
+  in turn), types a new cost in the form, saves with Ctrl+S; on the conflict screen it takes the
+  stored values ("t") and goes on.
 - ``import``: exports the hot department's template, puts new costs into it with openpyxl, and
   runs ``sachstand import --apply`` (a stale template is refused as a whole).
 - ``reader``: ``sachstand summary --json``.
+
+Each worker works for the given seconds from the moment it is ready (the TUI after its app has
+started and opened its project), so a slow start does not shorten its share.
 
 Every cost written is unique to its worker and attempt (the cents are the worker's number), so
 no write can coincide with another one's value. Each worker reports what it attempted, what
@@ -44,8 +49,10 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-HOT_DEPARTMENT = "FB 12"
-TUI_SEARCH = "Melderegister"
+HOT_DEPARTMENT = "FB 36"
+TUI_SEARCH = ("Reitabgaben", "Netzwerkkomponenten")  # one hot project per TUI worker, in turn
+HOT_OTHERS = 10
+THINK = (0.05, 0.3)
 YEAR = 2021
 KINDS = ("writer", "tui", "reader", "import")
 
@@ -74,10 +81,13 @@ def mix(workers: int) -> list[str]:
 
 
 def _hot_ids(repo) -> list[str]:  # noqa: ANN001
-    return [p.id for p in repo.projects(department=HOT_DEPARTMENT) if p.planned_cost is not None]
+    """The imported department's projects and ten more: what the writers pick from."""
+    costed = [p for p in repo.projects() if p.planned_cost is not None]
+    own = [p.id for p in costed if p.department == HOT_DEPARTMENT]
+    return own + [p.id for p in costed if p.department != HOT_DEPARTMENT][:HOT_OTHERS]
 
 
-def writer(tally: Tally, db: str, deadline: float) -> None:
+def writer(tally: Tally, db: str, seconds: float, slot: int) -> None:
     from sachstand.core import open_register
     from sachstand.core.errors import ConflictError, SachstandError
     from sachstand.core.repository import ChangeSet, ProjectUpdate
@@ -86,7 +96,9 @@ def writer(tally: Tally, db: str, deadline: float) -> None:
     rng = random.Random(tally.worker)
     hot = _hot_ids(repo)
     seq = 0
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        time.sleep(rng.uniform(*THINK))
         p = repo.get(rng.choice(hot))
         seq += 1
         if rng.random() < 0.7:
@@ -118,9 +130,10 @@ def unique_cost(kind: int, seq: int, worker: int) -> Decimal:
     return Decimal(f"{kind * 1_000_000 + seq}.{worker:02d}")
 
 
-def reader(tally: Tally, db: str, deadline: float) -> None:
+def reader(tally: Tally, db: str, seconds: float, slot: int) -> None:
     from sachstand.cli import main
 
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         out, err = io.StringIO(), io.StringIO()
         with redirect_stdout(out), redirect_stderr(err):
@@ -131,13 +144,14 @@ def reader(tally: Tally, db: str, deadline: float) -> None:
             tally.errors.append(err.getvalue().strip() or f"summary exit {code}")
 
 
-def importer(tally: Tally, db: str, deadline: float) -> None:
+def importer(tally: Tally, db: str, seconds: float, slot: int) -> None:
     import openpyxl
 
     from sachstand.cli import main
 
     work = Path(tempfile.mkdtemp(prefix=f"soak-import-{tally.worker}-"))
     round_ = 0
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         round_ += 1
         folder = work / str(round_)
@@ -176,8 +190,8 @@ def importer(tally: Tally, db: str, deadline: float) -> None:
             tally.errors.append(f"import exit {code}: nothing applied, no conflict")
 
 
-def tui(tally: Tally, db: str, deadline: float) -> None:
-    asyncio.run(_tui(tally, db, deadline))
+def tui(tally: Tally, db: str, seconds: float, slot: int) -> None:
+    asyncio.run(_tui(tally, db, seconds, TUI_SEARCH[slot % len(TUI_SEARCH)]))
 
 
 async def _settle(pilot) -> None:  # noqa: ANN001
@@ -190,7 +204,7 @@ async def _settle(pilot) -> None:  # noqa: ANN001
         await pilot.app.workers.wait_for_complete()
 
 
-async def _tui(tally: Tally, db: str, deadline: float) -> None:
+async def _tui(tally: Tally, db: str, seconds: float, search: str) -> None:
     from sachstand.core import open_register
     from sachstand.tui.app import SachstandApp
     from sachstand.tui.conflict import ConflictScreen
@@ -200,19 +214,22 @@ async def _tui(tally: Tally, db: str, deadline: float) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await asyncio.wait_for(app.rows_shown.wait(), 60)
         await _settle(pilot)
-        await pilot.press("slash", *TUI_SEARCH, "enter", "enter")
+        await pilot.press("slash", *search, "enter", "enter")
         await _settle(pilot)
         screen = app.screen
         if not isinstance(screen, ProjectScreen):
             tally.errors.append(f"TUI: project screen not opened ({type(screen).__name__})")
             return
         seq = 0
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             p = screen.project
             seq += 1
             new = unique_cost(2, seq, tally.worker)
-            screen.query_one("#f-planned_cost").focus()
-            await pilot.press("end", "ctrl+u", *f"{new:.2f}".replace(".", ","))
+            field = screen.query_one("#f-planned_cost")
+            field.focus()
+            field.value = f"{new:.2f}".replace(".", ",")  # as pasted: one event, not 13 key presses
+            await pilot.pause()
             tally.attempted += 1
             await pilot.press("ctrl+s")
             await _settle(pilot)
@@ -229,19 +246,15 @@ async def _tui(tally: Tally, db: str, deadline: float) -> None:
                 await _settle(pilot)
                 if app.screen is not screen:
                     return
-            # reload what is stored now, so the next write starts from the current version
-            if app.screen is screen:
-                await pilot.press("ctrl+r")
-                await _settle(pilot)
 
 
 WORKERS = {"writer": writer, "reader": reader, "import": importer, "tui": tui}
 
 
-def _run_worker(kind: str, number: int, db: str, seconds: float, out: str) -> None:
+def _run_worker(kind: str, number: int, slot: int, db: str, seconds: float, out: str) -> None:
     tally = Tally(kind, number)
     try:
-        WORKERS[kind](tally, db, time.monotonic() + seconds)
+        WORKERS[kind](tally, db, seconds, slot)
     except BaseException as exc:  # the report must say why a worker stopped
         tally.errors.append(f"{type(exc).__name__}: {exc}")
     Path(out).write_text(json.dumps(asdict(tally)), encoding="utf-8")
@@ -267,6 +280,15 @@ def recount(projects, year: int, as_of: date) -> dict[str, int]:  # noqa: ANN001
         open_in_year = cur is not None or best < 100
         c["overdue"] += bool(open_in_year and p.end is not None and p.end.last_day < as_of and (latest or 0) < 100)
     return {k: c[k] for k in ("projects", "completed", "at_least_90", "started", "stalled", "overdue")}
+
+
+def _as_audited(value: object) -> str | None:
+    """A stored value as the audit log writes it (see ``repository._audit_text``)."""
+    from sachstand.core.models import display_value
+
+    if value is None:
+        return None
+    return str(value) if isinstance(value, Decimal) else display_value(value)
 
 
 def check(db: str, start_audit_id: int, tallies: list[Tally]) -> dict:
@@ -300,9 +322,7 @@ def check(db: str, start_audit_id: int, tallies: list[Tally]) -> dict:
     stored = {p.id: p for p in repo.projects(include_archived=True)}
     final_mismatch = 0
     for (pid, name), new in last.items():
-        p = stored[pid]
-        value = p.planned_cost if name == "planned_cost" else p.progress.get(int(name.split(":")[1]))
-        final_mismatch += (None if value is None else str(value)) != new
+        final_mismatch += _as_audited(stored[pid].value(name)) != new
 
     projects = repo.projects()
     figures_ok = all(
@@ -337,7 +357,7 @@ def run(seconds: float, workers: int, db: str | None = None, kinds: list[str] | 
     started = time.monotonic()
     for i, kind in enumerate(kinds):
         out = work / f"worker-{i}.json"
-        proc = ctx.Process(target=_run_worker, args=(kind, i, db, seconds, str(out)))
+        proc = ctx.Process(target=_run_worker, args=(kind, i, kinds[:i].count(kind), db, seconds, str(out)))
         proc.start()
         procs.append((proc, out, kind, i))
     tallies = []
