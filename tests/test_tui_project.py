@@ -199,3 +199,25 @@ async def test_progress_conflict_from_the_table(sample_path: Path) -> None:
         assert isinstance(app.screen, ProjectsScreen)
     stored = open_register(sample_path).get(row.id)
     assert stored.name == "Umbenannt von nebenan" and stored.progress[YEAR] == 55
+
+
+@sync
+async def test_project_screen_shows_history_funding_and_audit(sample_path: Path) -> None:
+    from tui_helpers import static_text
+
+    app = make_app(sample_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        screen = await open_project(pilot, "elektronischer posteingang")
+        assert screen.project.id == "AC-003"
+        funded = screen.query_one("#funded")
+        assert funded.display
+        text = static_text(funded, width=120)
+        assert "egov multidigital" in text and "Koordinator und Projektleiter" in text
+        history = static_text(screen.query_one("#history"))
+        assert "2019" in history and "30 %" in history and "100 %" in history
+        assert "angelegt" in static_text(screen.query_one("#audit"), width=120)
+        await pilot.press("escape")
+        await settle(pilot)
+        screen = await open_project(pilot, "briefbutler")
+        assert not screen.query_one("#funded").display
