@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -96,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(stderr=True)
     out = Console(width=max(Console().width, 160))
     root = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="sachstand-bench-"))
+    load_before = round(os.getloadavg()[0], 2)
     started = time.perf_counter()
     rows: list[Row] = []
     try:
@@ -107,9 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     info = machine()
     info["elapsed_seconds"] = round(elapsed, 1)
+    info["load_average_1m_before"] = load_before
     info["command"] = "python -m benchmarks " + " ".join(sys.argv[1:] if argv is None else argv)
     title = (f"sachstand benchmarks · {info['cpus']} CPUs {info['cpu']} · Python {info['python']} · "
-             f"{elapsed:.0f} s")
+             f"{elapsed:.0f} s · load average {load_before} before, {info['load_average_1m']} after")
     out.print(table(rows, title))
     if args.json:
         Path(args.json).write_text(json.dumps(as_json(rows, info), indent=2, ensure_ascii=False), encoding="utf-8")

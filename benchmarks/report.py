@@ -146,7 +146,8 @@ def machine() -> dict[str, object]:
         except metadata.PackageNotFoundError:
             versions[dist] = None
     return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "platform": platform.platform(), "commit": commit, "versions": versions}
+            "platform": platform.platform(), "commit": commit, "versions": versions,
+            "load_average_1m": round(os.getloadavg()[0], 2)}
 
 
 def as_json(rows: list[Row], info: dict[str, object]) -> dict[str, object]:
