@@ -84,3 +84,28 @@ def test_summary_imports_no_heavy_library(args: list[str], sample_path: Path) ->
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip().splitlines()[-1] == "LOADED []"
+
+
+def test_goals_are_judged_on_the_medians_at_their_tier() -> None:
+    from benchmarks.measure import Run
+    from benchmarks.report import build_row
+    from benchmarks.steps import Comparison, Goal
+
+    export = Comparison("export register", "export", "openpyxl write-only", "openpyxl_write",
+                        (Goal(25_000, ratio=1.0),), rss_limit_tier=100_000)
+    runs = {"export": [Run(s, 300 * 2**20, "") for s in (2.0, 9.0, 3.0)],
+            "openpyxl_write": [Run(s, 100 * 2**20, "") for s in (2.5, 2.5, 30.0)]}
+    row = build_row(export, 25_000, runs, {})
+    assert (row.median, row.baseline_median, row.status) == (3.0, 2.5, "MISS")
+    assert round(row.ratio, 2) == 1.2
+    runs["export"] = [Run(2.4, 300 * 2**20, "")]
+    assert build_row(export, 25_000, runs, {}).status == "PASS"
+    assert build_row(export, 1_000, runs, {}).status == "–"
+    runs["export"] = [Run(2.4, 2**30 + 1, "")]
+    assert build_row(export, 100_000, runs, {}).status == "MISS"
+
+    keystroke = Comparison("TUI filter keystroke", "tui.keystrokes", goals=(Goal(25_000, seconds=0.05),))
+    runs = {"tui": [Run(1.0, 1, "", {"keystrokes": [0.01, 0.2, 0.03]}), Run(1.0, 1, "", {"keystrokes": [0.04]})]}
+    row = build_row(keystroke, 25_000, runs, {})
+    assert (row.runs, row.median, row.status) == (4, 0.035, "PASS")
+    assert build_row(keystroke, 25_000, {}, {"tui": "exit 1: boom"}).error == "exit 1: boom"
