@@ -1,0 +1,1 @@
+"""Speed and memory of sachstand, measured against same-run baselines: ``python -m benchmarks``."""
