@@ -257,3 +257,16 @@ def test_import_apply_backs_up_first_and_rotates(cli, sample_path: Path, tmp_pat
     fb11 = [p for p in open_register(autos[-1]).projects(department="FB 11") if 2021 in p.progress]
     assert fb11 and {p.progress[2021] for p in fb11} == {20}
     assert names(autos[-1]) == before
+
+
+def test_a_killed_backups_leftover_is_removed_later(sample_path: Path) -> None:
+    folder = sample_path.parent / "register.duckdb.backups"
+    folder.mkdir()
+    old = folder / ".register-20200101-000000-000000-auto-import.duckdb.tmp"
+    fresh = folder / ".register-20200101-000001-000000-auto-import.duckdb.tmp"
+    old.write_bytes(b"halb")
+    fresh.write_bytes(b"halb")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    info = bk.backup(Database(sample_path))
+    assert not old.exists() and fresh.exists()  # a fresh one may belong to a backup running now
+    assert bk.list_backups(sample_path) == [info.path]

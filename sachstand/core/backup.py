@@ -155,7 +155,8 @@ def _wal(path: Path) -> Path:
 def verify(path: Path) -> BackupInfo:
     """Check that ``path`` is a readable register this program can use; raises ``SachstandError``.
 
-    Reads every table in full, so DuckDB checks the checksum of each block on the way.
+    Reads every row of every table, so DuckDB checks the checksum of each block on the way
+    (hashed in SQL rather than fetched: 0.05 s instead of 0.9 s at 100,000 projects).
     """
     path = Path(path).expanduser().absolute()
     if not path.is_file():
@@ -175,8 +176,8 @@ def verify(path: Path) -> BackupInfo:
         tables = [t for (t,) in conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
         ).fetchall()]
-        for table in tables:
-            conn.execute(f'SELECT * FROM "{table}"').fetchall()
+        for table in tables:  # hashing whole rows reads every block, so DuckDB checks each checksum
+            conn.execute(f'SELECT sum(hash(t)) FROM "{table}" t').fetchone()
         projects = conn.execute("SELECT count(*) FROM projects").fetchone()[0]
         audit_rows, last = conn.execute("SELECT count(*), max(changed_at) FROM audit").fetchone()
     except duckdb.Error as exc:
@@ -200,6 +201,7 @@ def backup(db: Database, directory: Path | None = None, kind: str = MANUAL) -> B
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SachstandError(f"Der Ordner {directory} für Sicherungen lässt sich nicht anlegen: {exc.strerror}.") from None
+    _remove_stale_tmp(directory, db.path)
     target = directory / backup_name(db.path, kind)
     tmp = directory / f".{target.name}.tmp"
     try:
@@ -224,6 +226,18 @@ def backup(db: Database, directory: Path | None = None, kind: str = MANUAL) -> B
         tmp.unlink(missing_ok=True)
         _wal(tmp).unlink(missing_ok=True)
     return BackupInfo(target, info.schema_version, info.projects, info.audit_rows, info.last_change)
+
+
+def _remove_stale_tmp(directory: Path, register: Path, age: float = 3600) -> None:
+    """Remove half-written copies a killed backup left (older than ``age`` seconds, so a backup
+    running in another process right now keeps its file)."""
+    now = time.time()
+    for path in directory.glob(f".{_stem(register)}-*.tmp*"):
+        try:
+            if now - path.stat().st_mtime > age:
+                path.unlink()
+        except FileNotFoundError:
+            continue
 
 
 def _fold_wal(path: Path) -> None:
