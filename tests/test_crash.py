@@ -300,3 +300,10 @@ def test_foreign_file_is_not_called_damaged(cli, tmp_path: Path) -> None:  # noq
     other.write_text("Einkaufsliste")
     r = cli("--db", str(other), "summary")
     assert r.code == 2 and "ist kein sachstand-Register (keine DuckDB-Datei)" in r.err
+
+
+def test_every_write_is_checkpointed_so_no_wal_stays(sample_path: Path) -> None:
+    repo = open_register(sample_path)
+    p = repo.projects()[0]
+    repo.update(p.id, p.version, {"name": "Sofort in der Datei"})
+    assert not Path(f"{sample_path}.wal").exists()
