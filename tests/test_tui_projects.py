@@ -227,3 +227,38 @@ async def test_viewer_role_behaves_like_read_only(sample_path: Path) -> None:
         assert "nur lesen" in str(app.screen.query_one("#title").render())
         await pilot.press("p")
         assert isinstance(app.screen, ProjectsScreen)
+
+
+@sync
+async def test_search_combined_with_filters_matches_a_full_scan(sample_path: Path) -> None:
+    """Typing on narrows the previous result; every step must equal a scan of all rows."""
+    rows = expected_rows(sample_path)
+    tests = {"alle": lambda r: True, "offen": lambda r: not r.completed, "abgeschlossen": lambda r: r.completed}
+    app = make_app(sample_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        screen = app.screen
+
+        def check() -> None:
+            query = screen.query_one("#search").value.casefold()
+            dept = screen.query_one("#dept").value
+            status = screen.query_one("#status").value
+            want = [r.id for r in rows if query in f"{r.name} {r.description}".casefold()
+                    and (dept == "__all__" or r.department == dept) and tests[status](r)]
+            assert sorted(r.id for r in screen.shown) == sorted(want), (query, dept, status)
+
+        await pilot.press("slash")
+        for ch in "an":
+            await pilot.press(ch)
+            check()
+        await pilot.press("escape", "s")
+        check()
+        await pilot.press("slash", "g")
+        check()
+        await pilot.press("escape", "b", "s")
+        check()
+        await pilot.press("slash", "backspace", "backspace")
+        check()
+        await pilot.press("escape", "o")
+        await pilot.press("slash", "e")
+        check()

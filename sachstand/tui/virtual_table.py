@@ -164,7 +164,9 @@ class VirtualTable(ScrollView, can_focus=True):
         used = sum(widths) + len(widths) - 1
         if used < width:
             segments.append(Segment(" " * (width - used), style))
-        return Strip(segments).crop(0, width)
+        elif used > width:
+            return Strip(segments).crop(0, width)
+        return Strip(segments, width)
 
     def region_of_cursor(self) -> Region:
         """Where the cursor row is on screen (tests check it lies inside the screen)."""
@@ -174,10 +176,16 @@ class VirtualTable(ScrollView, can_focus=True):
 
 def _fit(cell: Cell, width: int, justify: str, style: Style, header: bool) -> list[Segment]:
     """A cell cut or padded to ``width`` cells, with an ellipsis when cut."""
-    if isinstance(cell, Text):
-        text = cell.copy()
-    else:
-        text = Text(cell)
+    if not isinstance(cell, Text):
+        size = cell_len(cell)
+        if size > width:
+            cell = set_cell_size(cell, max(width - 1, 0)) + "…" if width else ""
+        elif justify == "right":
+            cell = " " * (width - size) + cell
+        else:
+            cell = cell + " " * (width - size)
+        return [Segment(cell, style)]
+    text = cell.copy()
     if cell_len(text.plain) > width:
         text.truncate(width, overflow="ellipsis")
     pad = width - cell_len(text.plain)
