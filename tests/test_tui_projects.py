@@ -262,3 +262,31 @@ async def test_search_combined_with_filters_matches_a_full_scan(sample_path: Pat
         await pilot.press("escape", "o")
         await pilot.press("slash", "e")
         check()
+
+
+@sync
+async def test_editor_records_only_in_own_department(sample_path: Path) -> None:
+    from tui_helpers import tui_repo
+
+    before = open_register(sample_path).audit_count()
+    app = make_app(sample_path, repo=tui_repo(sample_path, user="schmitz", role="editor",
+                                              departments=frozenset({"FB 11"})))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        table = app.screen.query_one(VirtualTable)
+        assert table.current.department == "AC"
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, ProjectsScreen)  # refused before any dialog
+        assert open_register(sample_path).audit_count() == before
+        while app.screen.query_one("#dept").value != "FB 11":
+            await pilot.press("b")
+        row = table.current
+        assert row.department == "FB 11"
+        await pilot.press("p", "ctrl+u")
+        await type_text(pilot, "66")
+        await pilot.press("enter")
+        await settle(pilot)
+    stored = open_register(sample_path).get(row.id)
+    assert stored.progress[YEAR] == 66
+    assert open_register(sample_path).audit_for(row.id)[0].os_user == "schmitz"
