@@ -39,7 +39,11 @@ async def run_message_case(path: Path) -> str:
         await settle(pilot)
         text = message_of(app)
         assert inside_screen(app.screen.query_one("#message-text"))
+        await pilot.press("r")
+        await settle(pilot)
+        assert message_of(app) == text and len(app.screen_stack) == 2
         await pilot.press("q")
+    assert app.return_code in (1, 2)
     return text
 
 

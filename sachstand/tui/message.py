@@ -1,6 +1,7 @@
 """The message screen for a register that cannot be used: missing, locked, damaged or too new.
 
-The message is the German text of the ``SachstandError``; no traceback is ever shown.
+The message is the German text of the ``SachstandError``; no traceback is ever shown. Leaving
+ends the app with the error's exit code; retrying replaces this screen by the projects screen.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class MessageScreen(Screen[None]):
 
     BINDINGS = [
         Binding("r", "retry", "Erneut versuchen"),
-        Binding("q", "app.quit", "Beenden"),
+        Binding("q", "leave", "Beenden"),
     ]
 
     def __init__(self, error: SachstandError | None) -> None:
@@ -45,6 +46,10 @@ class MessageScreen(Screen[None]):
         if action == "retry":
             return self.app.repo is not None  # type: ignore[attr-defined]
         return True
+
+    def action_leave(self) -> None:
+        """End the app with the error's exit code, as the CLI would (2 unusable, 1 locked)."""
+        self.app.exit(return_code=self.error.exit_code if self.error else 2)
 
     def action_retry(self) -> None:
         from .projects import ProjectsScreen

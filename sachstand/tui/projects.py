@@ -204,8 +204,12 @@ class ProjectsScreen(Screen[None]):
         app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
 
     def _load_failed(self, exc: SachstandError) -> None:
+        from .message import MessageScreen
+
         if self.loaded:
             self.app.show_error(exc)  # type: ignore[attr-defined]
+        elif self.app.screen is self:
+            self.app.switch_screen(MessageScreen(exc))
         else:
             self.app.show_fatal(exc)  # type: ignore[attr-defined]
 
@@ -235,6 +239,7 @@ class ProjectsScreen(Screen[None]):
         if not self.loaded:
             self.loaded = True
             self.call_after_refresh(self.app.rows_shown.set)  # type: ignore[attr-defined]
+            self.app.show_notice()  # type: ignore[attr-defined]
 
     # ---- filter and sort ------------------------------------------------------------------------
 
