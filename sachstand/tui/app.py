@@ -73,7 +73,6 @@ class SachstandApp(App[int]):
         self.startup_error = startup_error
         self.rows_shown = asyncio.Event()
         self.hung_up = False
-        self._notice_shown = False
         self._prefetch: Future[Any] | None = None
         if repo is not None and startup_error is None:
             self._prefetch = self._start_prefetch(repo)
@@ -126,12 +125,6 @@ class SachstandApp(App[int]):
             self.push_screen(MessageScreen(self.startup_error))
             return
         self.push_screen(ProjectsScreen())
-
-    def show_notice(self) -> None:
-        """Say once that no role config was found (``core.access``), after the register opened."""
-        if self.repo is not None and self.repo.actor.notice and not self._notice_shown:
-            self._notice_shown = True
-            self.notify(self.repo.actor.notice, timeout=6, markup=False)
 
     def hang_up(self) -> None:
         """The terminal is gone: leave now, and for sure within a few seconds."""

@@ -21,7 +21,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("ctrl+q", "beenden"),
     )),
     ("Projektliste", (
-        ("/", "suchen in Name und Beschreibung (Enter oder ↓ zurück zur Tabelle)"),
+        ("/", "suchen in Name und Beschreibung (Enter, ↓ oder Esc: zurück zur Tabelle)"),
         ("↑ ↓ Bild↑ Bild↓ Pos1 Ende", "in der Tabelle bewegen"),
         ("Enter", "Projekt öffnen"),
         ("p", "Umsetzungsstand des Berichtsjahres erfassen: p, Zahl, Enter"),
@@ -40,6 +40,10 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Übersicht", (
         ("j", "Berichtsjahr weiterschalten"),
         ("Esc", "zurück zur Projektliste"),
+    )),
+    ("Rollen", (
+        ("ohne Konfiguration", "ohne sachstand.toml darf nur der Eigentümer der Registerdatei ändern"),
+        ("nur lesen", "mit --read-only oder der Rolle Leser: Ändern ist ausgeblendet"),
     )),
     ("Kennzeichen", (
         ("Ü", "überfällig: geplantes Ende überschritten, Stand unter 100 %"),

@@ -177,6 +177,8 @@ class ProjectsScreen(Screen[None]):
             title.append_text(user(repo.actor.describe, style="dim"))
             if not app.can_write:  # type: ignore[attr-defined]
                 title.append("  nur lesen", style="bold yellow")
+            if repo.actor.notice:  # no role config: the register's owner is admin (core.access)
+                title.append("  ohne Rollen-Konfiguration", style="dim")
         self.query_one("#title", Static).update(title)
 
     # ---- loading --------------------------------------------------------------------------------
@@ -239,7 +241,6 @@ class ProjectsScreen(Screen[None]):
         if not self.loaded:
             self.loaded = True
             self.call_after_refresh(self.app.rows_shown.set)  # type: ignore[attr-defined]
-            self.app.show_notice()  # type: ignore[attr-defined]
 
     # ---- filter and sort ------------------------------------------------------------------------
 
