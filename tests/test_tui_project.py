@@ -221,3 +221,11 @@ async def test_project_screen_shows_history_funding_and_audit(sample_path: Path)
         await settle(pilot)
         screen = await open_project(pilot, "briefbutler")
         assert not screen.query_one("#funded").display
+
+
+def test_audit_values_read_like_the_form() -> None:
+    from sachstand.tui.project import audit_value
+
+    assert audit_value("planned_cost", "150000.00") == "150.000,00 €"
+    assert audit_value("planned_cost", None) == "–"
+    assert audit_value("name", "[/] Name") == "[/] Name"

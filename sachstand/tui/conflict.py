@@ -27,7 +27,7 @@ class ConflictScreen(ModalScreen[str | None]):
 
     BINDINGS = [
         Binding("m", "choose('keep')", "Meine Werte behalten"),
-        Binding("t", "choose('reload')", "Ihre übernehmen"),
+        Binding("t", "choose('reload')", "Gespeicherte übernehmen"),
         Binding("escape", "choose('')", "Zurück"),
     ]
 

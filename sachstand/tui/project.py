@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from rich.console import Group
 from rich.table import Table
@@ -101,6 +102,18 @@ def field_text(project: Project | None, name: str) -> str:
         value = project.progress.get(int(name.split(":")[1]))
         return "" if value is None else str(value)
     return safe_display(str(project.value(name) or ""))
+
+
+def audit_value(field: str, value: str | None) -> str:
+    """An audit value as people read it: amounts are stored as "12345.00", shown "12.345,00 €"."""
+    if value is None:
+        return "–"
+    if field == "planned_cost":
+        try:
+            return format_money(Decimal(value))
+        except InvalidOperation:
+            return value
+    return value
 
 
 def parse_field(name: str, text: str) -> object:
@@ -318,9 +331,9 @@ class ProjectScreen(Screen[bool]):
             table.add_column("Feld", ratio=1)
             table.add_column("alt → neu", ratio=2)
             for a in audit:
-                change = user(a.old_value if a.old_value is not None else "–")
+                change = user(audit_value(a.field, a.old_value))
                 change.append(" → ")
-                change.append_text(user(a.new_value if a.new_value is not None else "–"))
+                change.append_text(user(audit_value(a.field, a.new_value)))
                 who = user(a.os_user)
                 who.append(f" ({a.source})", style="dim")
                 what = "angelegt" if a.field == "*" else ("Archiviert" if a.field == "archived" else field_label(a.field))
@@ -413,7 +426,9 @@ class ProjectScreen(Screen[bool]):
             first = next(iter(self.errors))
             self.app.notify(f"Nicht gespeichert: {field_label(first)}: {self.errors[first]}", severity="error",
                             markup=False)
-            self._input(first).focus()
+            field = self._input(first)
+            field.focus()
+            self.call_after_refresh(field.scroll_visible, animate=False)
             return
         edited = self.edited_texts()
         if not edited:
