@@ -290,3 +290,19 @@ async def test_editor_records_only_in_own_department(sample_path: Path) -> None:
     stored = open_register(sample_path).get(row.id)
     assert stored.progress[YEAR] == 66
     assert open_register(sample_path).audit_for(row.id)[0].os_user == "schmitz"
+
+
+@sync
+async def test_search_field_returns_to_the_table(sample_path: Path) -> None:
+    app = make_app(sample_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        table = app.screen.query_one(VirtualTable)
+        for back in ("escape", "down", "enter"):
+            await pilot.press("slash")
+            assert app.focused is app.screen.query_one("#search")
+            assert "to_table" in {b.binding.action for b in app.screen.active_bindings.values() if b.enabled}
+            await pilot.press(back)
+            assert app.focused is table, back
+        await pilot.press("down")
+        assert table.cursor == 1

@@ -110,7 +110,7 @@ class ProjectsScreen(Screen[None]):
         Binding("n", "new", "Neu"),
         Binding("r", "reload", "Laden", show=False),
         Binding("q", "app.quit", "Ende"),
-        Binding("escape", "to_table", "zur Tabelle"),
+        Binding("escape,down", "to_table", "zur Tabelle"),
     ]
 
     def __init__(self) -> None:
@@ -302,12 +302,6 @@ class ProjectsScreen(Screen[None]):
         if self.loaded and not self._filling and isinstance(event.value, int) and event.value != self.year:
             self.year = event.value
             self.load()
-
-    def on_key(self, event: object) -> None:
-        key = getattr(event, "key", "")
-        if key == "down" and self.focused is self.query_one("#search", Input):
-            self.table.focus()
-            getattr(event, "stop")()
 
     # ---- actions --------------------------------------------------------------------------------
 
