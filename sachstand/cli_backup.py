@@ -74,7 +74,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         if answer not in ("ja", "j"):
             print("Abgebrochen; nichts wurde geändert.")
             return 1
-    info, kept = backup.restore(db, info.path)
+    info, kept = backup.restore(db, info.path, actor)
     print(f"Wiederhergestellt aus {info.path} ({info.describe()}).")
     if kept:
         print(f"Die vorige Datei liegt in {kept}.")

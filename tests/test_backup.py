@@ -8,6 +8,7 @@ import select
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -15,6 +16,8 @@ import pytest
 
 from sachstand.core import open_register
 from sachstand.core import backup as bk
+from sachstand.core.access import current_user
+from sachstand.core.errors import ConflictError
 from sachstand.core.db import Database
 
 NAME = r"register-\d{8}-\d{6}-\d{6}-manual\.duckdb"
@@ -120,10 +123,28 @@ def test_restore_with_yes_keeps_the_current_file(cli, sample_path: Path) -> None
     assert len(kept) == 1 and f"Die vorige Datei liegt in {kept[0]}" in r.out
     assert names(kept[0])[p.id] == "Geändert nach der Sicherung"
     assert open_register(kept[0]).audit_count() == changed_audit
-    assert open_register(sample_path).audit_count() < changed_audit
+    restored = open_register(sample_path)
+    assert restored.audit_count() == open_register(saved).audit_count() + 1
+    with restored.db.read() as conn:
+        row = conn.execute("SELECT os_user, source, entity, field, new_value FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    assert row == (current_user(), "restore", "register", "restore", saved.name)
     # the restored register is writable again at once
-    q = open_register(sample_path).get(p.id)
-    assert open_register(sample_path).update(q.id, q.version, {"name": "Weiter"}).name == "Weiter"
+    q = restored.get(p.id)
+    assert restored.update(q.id, q.version, {"name": "Weiter"}).name == "Weiter"
+
+
+def test_a_window_open_before_the_restore_meets_a_conflict(cli, sample_path: Path) -> None:  # noqa: ANN001
+    """Versions are raised above the replaced file's, so a save based on the old state is stale."""
+    saved = bk.backup(Database(sample_path)).path
+    repo = open_register(sample_path)
+    p = repo.projects()[0]
+    once = repo.update(p.id, p.version, {"name": "Nach der Sicherung"})  # version p.version + 1
+    assert cli("--db", str(sample_path), "restore", str(saved), "--yes").code == 0
+    restored = open_register(sample_path).get(p.id)
+    assert restored.name == p.name and restored.version > once.version
+    with pytest.raises(ConflictError):  # the window still shows version once.version
+        open_register(sample_path).update(p.id, once.version, {"planned_cost": Decimal("1.00")})
+    assert open_register(sample_path).get(p.id).planned_cost == p.planned_cost
 
 
 def test_restore_without_terminal_and_without_yes_is_refused(cli, sample_path: Path) -> None:  # noqa: ANN001

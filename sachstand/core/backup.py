@@ -36,6 +36,7 @@ from pathlib import Path
 
 import duckdb
 
+from .access import Actor, current_user
 from .db import Database, _lock_for, backup_dir_for, schema_version
 from .errors import RegisterDamaged, RegisterLocked, RegisterMissing, SachstandError
 from .schema import LATEST
@@ -268,11 +269,14 @@ def backup_before_import(target: object, keep: int | None = None) -> BackupInfo:
     return info
 
 
-def restore(db: Database, source: Path) -> tuple[BackupInfo, Path | None]:
+def restore(db: Database, source: Path, actor: Actor | None = None) -> tuple[BackupInfo, Path | None]:
     """Replace the register by the backup ``source``; returns the backup's info and the kept copy.
 
     The current file (if any) is copied to the backups folder first and its WAL moved beside
     that copy, because a WAL left next to the restored file would be replayed onto it.
+    Before the swap, every restored project gets a version above the one it had in the current
+    file, so a window still open on the old state cannot save over the restored one unnoticed
+    (its version meets a conflict), and the audit log records the restore.
     """
     source = Path(source).expanduser().absolute()
     if source == db.path:
@@ -290,6 +294,7 @@ def restore(db: Database, source: Path) -> tuple[BackupInfo, Path | None]:
                 _copy_fd(fd, kept)
                 if _wal(db.path).exists():
                     os.replace(_wal(db.path), _wal(kept))
+            _fence_versions(incoming, kept, actor, source.name)
             os.replace(incoming, db.path)
             _fsync_dir(db.path.parent)
     except OSError as exc:
@@ -298,6 +303,43 @@ def restore(db: Database, source: Path) -> tuple[BackupInfo, Path | None]:
         incoming.unlink(missing_ok=True)
     db._checked = False
     return info, kept
+
+
+def _fence_versions(incoming: Path, kept: Path | None, actor: Actor | None, source_name: str) -> None:
+    """Raise each restored project's version above its version in the replaced file (``kept``),
+    and write one audit row for the restore. A replaced file that cannot be read adds 1."""
+    before: dict[str, int] = {}
+    if kept is not None:
+        try:
+            conn = duckdb.connect(str(kept), read_only=True, config={"enable_external_access": False})
+            try:
+                before = dict(conn.execute("SELECT id, version FROM projects").fetchall())
+            finally:
+                conn.close()
+        except duckdb.Error:
+            before = {}
+    try:
+        conn = duckdb.connect(str(incoming), config={"enable_external_access": False})
+    except duckdb.Error as exc:
+        raise SachstandError(f"Die Sicherung lässt sich nicht übernehmen: {_first_line(exc)}") from None
+    try:
+        conn.execute("BEGIN TRANSACTION")
+        conn.execute(
+            "UPDATE projects SET version = greatest(projects.version, coalesce(b.v, 0)) + 1 "
+            "FROM (SELECT p.id, b.v FROM projects p LEFT JOIN "
+            "(SELECT unnest($ids) AS id, unnest($vs) AS v) b ON b.id = p.id) b WHERE projects.id = b.id",
+            {"ids": list(before), "vs": list(before.values())},
+        )
+        conn.execute(
+            "INSERT INTO audit (changed_at, os_user, source, source_file, source_sha256, entity, entity_id, "
+            "field, old_value, new_value) VALUES (now()::TIMESTAMP, ?, 'restore', ?, '', 'register', '*', "
+            "'restore', NULL, ?)",
+            [actor.user if actor else current_user(), source_name, source_name],
+        )
+        conn.execute("COMMIT")
+        conn.execute("CHECKPOINT")
+    finally:
+        conn.close()
 
 
 def preserve_leftover_wal(db: Database, strict: bool = True) -> Path | None:
