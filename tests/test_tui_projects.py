@@ -148,12 +148,28 @@ async def test_switch_reporting_year(sample_path: Path) -> None:
         screen = app.screen
         await pilot.press("j")
         await settle(pilot)
+        assert screen.year == 2021  # the next year, to record its values
+        assert [c.label for c in screen.table.columns][3:5] == ["2020", "2021"]
+        assert all(r.current is None for r in screen.all_rows)
+        assert "42 von 42 Projekten" in count_text(app)  # the 15 completed in 2020 are not open any more
+        await pilot.press("p", "ctrl+u")
+        await type_text(pilot, "5")
+        await pilot.press("enter")
+        await settle(pilot)
+        row = screen.table.current
+        assert row.current == 5
+        await pilot.press("j")
+        await settle(pilot)
+        assert screen.year == 2022  # 2021 has data now, so the year after it is offered
+        await pilot.press("j")
+        await settle(pilot)
         assert screen.year == 2019
         assert [c.label for c in screen.table.columns][3:5] == ["2018", "2019"]
         assert "Berichtsjahr 2019" in count_text(app)
         await pilot.press("j")
         await settle(pilot)
         assert screen.year == 2020
+    assert open_register(sample_path).get(row.id).progress[2021] == 5
 
 
 @sync
@@ -306,3 +322,20 @@ async def test_search_field_returns_to_the_table(sample_path: Path) -> None:
             assert app.focused is table, back
         await pilot.press("down")
         assert table.cursor == 1
+
+
+@sync
+async def test_dashboard_of_a_year_without_values_says_so(sample_path: Path) -> None:
+    app = make_app(sample_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        assert app.screen.year == 2021
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        assert "Für 2021 gibt es keine Umsetzungsstände" in str(app.screen.query_one("#head").render())
+        await pilot.press("j")
+        await settle(pilot)
+        assert app.screen.report.year == 2019

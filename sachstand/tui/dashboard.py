@@ -20,7 +20,8 @@ from textual.widgets import Static
 from ..core import figures
 from ..core.figures import Report
 from ..core.models import Project
-from ..core.types import format_date, format_money, format_number, format_percent
+from ..core.errors import SachstandError
+from ..core.types import safe_display, format_date, format_money, format_number, format_percent
 from .text import key_footer, signed, user
 from .timeline import Timeline, TimelineRow
 
@@ -98,7 +99,21 @@ class DashboardScreen(Screen[None]):
             report = figures.report(repo, year, as_of=figures.default_as_of(year, today))
             return DashboardData(report, repo.years(), {p.id: p for p in repo.projects()})
 
-        app.call_db(work, self._show, node=self, group="load")  # type: ignore[attr-defined]
+        app.call_db(work, self._show, self._failed, node=self, group="load")  # type: ignore[attr-defined]
+
+    def _failed(self, exc: SachstandError) -> None:
+        """A year without values (e.g. the next one, just started) has no figures yet: say so."""
+        self.query_one("#title", Static).update(Text(f"Sachstand – Übersicht {self.year}", style="bold"))
+        self.query_one("#head", Static).update(Text(safe_display(exc.message, one_line=False), style="bold red"))
+        for name in ("#figures", "#departments", "#timeline-title"):
+            self.query_one(name, Static).update("")
+        self.query_one("#timeline", Timeline).set_rows([], self.app.today)  # type: ignore[attr-defined]
+        repo = self.app.repo  # type: ignore[attr-defined]
+
+        def years_known(years: list[int]) -> None:
+            self.years = years or [self.year]
+
+        self.app.call_db(repo.years, years_known, node=self, group="load")  # type: ignore[attr-defined]
 
     def _show(self, data: DashboardData) -> None:
         report = data.report

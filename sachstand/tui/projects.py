@@ -231,7 +231,8 @@ class ProjectsScreen(Screen[None]):
             dept.set_options([("alle Bereiche", ALL)] + [(user(d), d) for d in departments])
             dept.value = old if old in departments else ALL
             year_select = self.query_one("#year", Select)
-            choices = sorted(set(years) | {year})
+            # the year after the last one with data is offered too: that is where next year's values go
+            choices = sorted(set(years) | {year, (max(years) + 1) if years else year})
             year_select.set_options([(str(y), y) for y in choices])
             year_select.value = year
         self._filling = False

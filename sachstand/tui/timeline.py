@@ -44,7 +44,7 @@ class Timeline(Widget):
         width = max(self.size.width - NAME_WIDTH - 8, 10)
         spans = [(r.start.first_day, r.end.last_day) for r in self.rows if r.start and r.end]
         if not spans:
-            return Text("Keine Projekte mit Beginn und geplantem Ende.", style="dim")
+            return Text("Keine Projekte mit Beginn und geplantem Ende." if self.rows else "", style="dim")
         first = min(min(s for s, _ in spans), self.today)
         last = max(max(e for _, e in spans), self.today)
         days = max((last - first).days, 1)
