@@ -223,3 +223,22 @@ def test_sighup_ends_the_app_and_releases_the_file(sample_path: Path) -> None:
     conn = duckdb.connect(str(sample_path))  # read-write: fails if anybody still holds the file
     assert conn.execute("SELECT count(*) FROM projects").fetchone()[0] == 58
     conn.close()
+
+
+@sync
+async def test_an_open_app_locks_nobody_out(sample_path: Path) -> None:
+    """While the app shows its table (and after a save), another process can write the file."""
+    app = make_app(sample_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await pilot.press("p", "ctrl+u")
+        await type_text(pilot, "42")
+        await pilot.press("enter")
+        await settle(pilot)
+        writer = subprocess.run(
+            [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+             "c.execute(\"UPDATE meta SET value = value WHERE key = 'app'\"); c.close(); print('ok')",
+             str(sample_path)],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert writer.returncode == 0 and writer.stdout.strip() == "ok", writer.stderr
