@@ -242,3 +242,30 @@ async def test_an_open_app_locks_nobody_out(sample_path: Path) -> None:
             capture_output=True, text=True, timeout=60,
         )
         assert writer.returncode == 0 and writer.stdout.strip() == "ok", writer.stderr
+
+
+def test_sachstand_tui_read_only_in_a_terminal(sample_path: Path) -> None:
+    """``sachstand --db X tui --read-only`` on a real pty: a viewer, and q ends it with 0."""
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - child
+        os.environ["TERM"] = "xterm-256color"
+        os.execvp(sys.executable, [sys.executable, "-m", "sachstand.cli", "--db", str(sample_path), "tui",
+                                   "--read-only"])
+    try:
+        shown = _read_until(fd, "nur lesen".encode(), 30)
+        assert b"nur lesen" in shown
+        _read_until(fd, "von 57 Projekten".encode(), 30)
+        os.write(fd, b"q")
+        deadline = time.monotonic() + 10
+        done, status = 0, 0
+        while time.monotonic() < deadline and not done:
+            _read_until(fd, b"\x00never", 0.2)
+            done, status = os.waitpid(pid, os.WNOHANG)
+        assert done and os.waitstatus_to_exitcode(status) == 0
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(fd)
