@@ -229,3 +229,25 @@ def test_audit_values_read_like_the_form() -> None:
     assert audit_value("planned_cost", "150000.00") == "150.000,00 €"
     assert audit_value("planned_cost", None) == "–"
     assert audit_value("name", "[/] Name") == "[/] Name"
+
+
+@sync
+async def test_conflict_keeps_my_department_too(sample_path: Path) -> None:
+    app = make_app(sample_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        screen = await open_project(pilot, "briefbutler")
+        pid, version = screen.project.id, screen.project.version
+        open_register(sample_path).update(pid, version, {"description": "von nebenan"})
+        screen.query_one("#f-department").value = "FB 11"
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConflictScreen)
+        await pilot.press("m")
+        await settle(pilot)
+        assert app.screen is screen and screen.query_one("#f-department").value == "FB 11"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    stored = open_register(sample_path).get(pid)
+    assert stored.department == "FB 11" and stored.description == "von nebenan"

@@ -198,15 +198,21 @@ class ProjectScreen(Screen[bool]):
         mine = self.edited_texts() if keep_mine else {}
 
         def work() -> Loaded:
-            project = repo.get(pid) if pid else None
-            audit = repo.audit_for(pid) if pid else []
-            funded = repo.funded_projects(pid) if pid else []
-            return Loaded(project, audit, funded, [d.code for d in repo.departments()])
+            with repo.db.read():  # one short connection for the four reads
+                project = repo.get(pid) if pid else None
+                audit = repo.audit_for(pid) if pid else []
+                funded = repo.funded_projects(pid) if pid else []
+                return Loaded(project, audit, funded, [d.code for d in repo.departments()])
 
         async def done(loaded: Loaded) -> None:
             await self._fill(loaded)
             for name, text in mine.items():
-                self._input(name).value = text
+                if name == "department":
+                    dept = self.query_one("#f-department", Select)
+                    if text in self.departments:
+                        dept.value = text
+                else:
+                    self._input(name).value = text
             self._revalidate()
 
         self.app.call_db(work, done, node=self, group="load")  # type: ignore[attr-defined]
