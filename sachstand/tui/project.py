@@ -225,11 +225,12 @@ class ProjectScreen(Screen[bool]):
         self.departments = loaded.departments
         p = loaded.project
         dept = self.query_one("#f-department", Select)
-        dept.set_options([(user(d), d) for d in loaded.departments])
+        writable = [d for d in loaded.departments if self.app.can_write_department(d)]  # type: ignore[attr-defined]
         if p is not None:
+            dept.set_options([(user(d), d) for d in loaded.departments])
             dept.value = p.department
-        else:
-            writable = [d for d in loaded.departments if self.app.can_write_department(d)]  # type: ignore[attr-defined]
+        else:  # a new project can only go where this user may write
+            dept.set_options([(user(d), d) for d in writable])
             if writable:
                 dept.value = writable[0]
         self.initial = {"department": str(dept.value) if not dept.is_blank() else ""}
