@@ -17,6 +17,7 @@ projects are left out of everything. With p(Y) the progress recorded for year Y:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -159,10 +160,12 @@ def counts(db: Database, year: int, department: str | None = None, as_of: date |
 
 
 def project_rows(db: Database, year: int, department: str | None = None, as_of: date | None = None,
-                 open_only: bool = True, flagged_only: bool = False) -> list[ProjectRow]:
+                 open_only: bool = True, flagged_only: bool = False,
+                 ids: Sequence[str] | None = None) -> list[ProjectRow]:
     """Projects open in Y (or all, with ``open_only=False``), with their flags; by department, name.
 
-    ``flagged_only`` keeps just the overdue and the stalled ones.
+    ``flagged_only`` keeps just the overdue and the stalled ones; ``ids`` just those projects
+    (a screen refreshing the row it saved, instead of reloading every row).
     """
     with db.read() as conn:
         rows = conn.execute(
@@ -170,8 +173,10 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
             SELECT id, department, name, description, prev, cur, start_first, start_precision, start_text,
                    end_first, end_precision, end_text, overdue, stalled, done, at_least_90, version
             FROM status WHERE (open_in_year OR NOT $open_only) AND (overdue OR stalled OR NOT $flagged_only)
+                AND ($ids IS NULL OR list_contains($ids::VARCHAR[], id))
             ORDER BY department, lower(name), id""",
-            {**_params(year, department, as_of), "open_only": open_only, "flagged_only": flagged_only},
+            {**_params(year, department, as_of), "open_only": open_only, "flagged_only": flagged_only,
+             "ids": None if ids is None else list(ids)},
         ).fetchall()
     return [
         ProjectRow(id=r[0], department=r[1], name=r[2], description=r[3], previous=r[4], current=r[5],

@@ -205,6 +205,29 @@ class ProjectsScreen(Screen[None]):
 
         app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
 
+    def refresh_row(self, row_id: str) -> None:
+        """Reload one saved row with its flags, instead of all rows (one row's save changes no
+        other row's flags)."""
+        app = self.app
+        repo, year, today = app.repo, self.year, app.today  # type: ignore[attr-defined]
+
+        def work() -> list[ProjectRow]:
+            return figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), ids=[row_id])
+
+        def done(found: list[ProjectRow]) -> None:
+            if year != self.year:
+                return
+            index = next((i for i, r in enumerate(self.all_rows) if r.id == row_id), None)
+            if index is None or not found:
+                self.load(keep_id=row_id)
+                return
+            self.all_rows[index] = found[0]
+            self.haystack[row_id] = f"{found[0].name} {found[0].description}".casefold()
+            self._sort_all()
+            self.apply_filter(keep_id=row_id)
+
+        app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
+
     def _load_failed(self, exc: SachstandError) -> None:
         from .message import MessageScreen
 
@@ -389,7 +412,10 @@ class ProjectsScreen(Screen[None]):
 
         def done(_: object) -> None:
             self.app.notify(f"{row.id}: Umsetzungsstand {year} = {percent} % gespeichert", timeout=4)
-            self.load(keep_id=row.id)
+            if year in self.years:
+                self.refresh_row(row.id)
+            else:
+                self.load(keep_id=row.id)  # the first value of a new year: the year list changes too
 
         def failed(exc: SachstandError) -> None:
             if isinstance(exc, ConflictError):
