@@ -37,6 +37,7 @@ from textual import events
 from textual.app import App
 
 TIMEOUT = 120.0
+POLL = 0.0005
 SIZE = (120, 40)
 _ID_RE = re.compile(r"\b[A-Z0-9]+-\d{3,}\b")
 _CHARS = {"enter": "\r", "escape": "\x1b", "slash": "/"}
@@ -50,11 +51,13 @@ def _send(app: App, key: str) -> None:
 
 
 async def _until(test: Any, what: str) -> None:
+    """Poll ``test`` every 0.5 ms. Not ``sleep(0)``: a busy loop would hold the GIL and starve
+    the app's worker threads (loading rows, saving), which a real, idle event loop does not."""
     deadline = time.perf_counter() + TIMEOUT
     while not test():
         if time.perf_counter() > deadline:
             raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(0)
+        await asyncio.sleep(POLL)
 
 
 async def _paint(app: App) -> None:
