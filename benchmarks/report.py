@@ -87,11 +87,11 @@ def _seconds(value: float | None) -> str:
 
 
 def _tier(value: int) -> str:
-    return f"{value:,}".replace(",", ".")
+    return f"{value:,}"
 
 
 def _mib(value: int | None) -> str:
-    return "–" if value is None else f"{value / 2**20:,.0f} MiB".replace(",", ".")
+    return "–" if value is None else f"{value / 2**20:,.0f} MiB"
 
 
 def table(rows: list[Row], title: str) -> Table:

@@ -191,8 +191,8 @@ class Goal:
     @property
     def text(self) -> str:
         if self.ratio is not None:
-            return f"≤ {self.ratio:g}× at {self.tier:,}".replace(",", ".")
-        return f"≤ {self.seconds * 1000:g} ms at {self.tier:,}".replace(",", ".")  # type: ignore[operator]
+            return f"≤ {self.ratio:g}× at {self.tier:,}"
+        return f"≤ {self.seconds * 1000:g} ms at {self.tier:,}"  # type: ignore[operator]
 
 
 @dataclass(frozen=True)
