@@ -271,10 +271,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     from .io.importing import run_import
 
     repo = open_repo(args, source="import")
-    if args.apply:
-        from .core.backup import backup_before_import
-
-        backup_before_import(repo)
     return run_import(repo, args.files, apply=args.apply, as_json=args.json, year=args.year, markup=args.markup)
 
 

@@ -274,6 +274,8 @@ def test_import_apply_backs_up_first_and_rotates(cli, sample_path: Path, tmp_pat
         assert r.code == 0, r.out + r.err
     autos = bk.list_backups(sample_path, kind=bk.AUTO_IMPORT)
     assert len(autos) == 2
+    unchanged = cli("--db", str(sample_path), "import", str(template), "--apply")
+    assert unchanged.code == 0 and bk.list_backups(sample_path, kind=bk.AUTO_IMPORT) == autos  # nothing to write
     # the newest automatic backup holds the state just before the last import: 20 %, not 30 %
     fb11 = [p for p in open_register(autos[-1]).projects(department="FB 11") if 2021 in p.progress]
     assert fb11 and {p.progress[2021] for p in fb11} == {20}

@@ -1,5 +1,8 @@
 """``sachstand import``: read every file, plan, show the preview, apply all or nothing, mark up.
 
+An import that applies is preceded by an automatic backup (``core.backup``, rotated); a dry run
+or a refused import writes no backup.
+
 Exit codes: 0 clean, 1 problems or conflicts, 2 a file that cannot be read (raised as
 ``WorkbookRefused`` before anything is compared or written).
 """
@@ -11,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..core.backup import backup_before_import
 from ..core.errors import SachstandError
 from ..core.repository import Repository
 from .diff import apply_plan, plan_import
@@ -27,6 +31,7 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
     plan = plan_import(repo, data, year)
     applied = False
     if apply and plan.clean and not plan.changeset.empty:
+        backup_before_import(repo)  # only an import that will write is backed up first
         apply_plan(repo, plan)
         applied = True
     if markup:
