@@ -83,7 +83,8 @@ def test_filled_template_preview_fix_apply_and_reimport(cli, sample_path: Path, 
     assert template.exists()
     filled = tmp_path / "FB11_2021_filled.xlsx"
     edits = {("FB11-004", P21): 100, ("FB11-001", P21): "75 %", ("FB11-007", P21): "neunzig",
-             ("FB11-001", DESC): "Elektronische Personalakte für alle Beschäftigten"}
+             ("FB11-001", DESC): "Elektronische Personalakte für alle Beschäftigten",
+             ("FB11-004", "Bemerkungen"): "Abnahme im März 2021"}
     new = [{"Name des Projektes": "Digitale Zeiterfassung", DESC: "Zeiterfassung im Portal",
             "Geplante Kosten": "12.500,00 €", "Beginn": "Q 2 2021", P21: 10}]
     fill_template(template, filled, edits, new)
@@ -105,11 +106,15 @@ def test_filled_template_preview_fix_apply_and_reimport(cli, sample_path: Path, 
     }
     assert [(n["department"], n["name"]) for n in data["new"]] == [("FB 11", "Digitale Zeiterfassung")]
     assert data["applied"] is False
+    # The department's note for IT is shown, not stored.
+    assert [(m["project"], m["text"], m["cell"].startswith("Projekte!J")) for m in data["remarks"]] == [
+        ("FB11-004", "Abnahme im März 2021", True)]
 
     r = cli("--db", db, "import", str(filled), "--apply")
     assert r.code == 1
     assert "Projekte!I5: „neunzig“ ist keine ganze Zahl von 0 bis 100" in r.out
     assert "Nichts wurde gespeichert: 1 Problem, 0 Konflikte." in r.out
+    assert "Bemerkungen der Bereiche" in r.out and "Abnahme im März 2021" in r.out
     assert open_register(sample_path).audit_count() == before_audit
 
     fixed = tmp_path / "FB11_2021_fixed.xlsx"

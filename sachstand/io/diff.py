@@ -69,12 +69,23 @@ class RowResult:
     new_project: NewProject | None = None
 
 
+@dataclass(frozen=True)
+class Remark:
+    """A department's note for IT ("Bemerkungen"): shown in the preview, not stored."""
+
+    file: str
+    cell: str
+    project: str
+    text: str
+
+
 @dataclass
 class ImportPlan:
     files: list[WorkbookData]
     rows: list[RowResult]
     problems: list[Problem]
     changeset: ChangeSet
+    remarks: list[Remark] = field(default_factory=list)
 
     @property
     def conflicts(self) -> list[Conflict]:
@@ -154,15 +165,19 @@ class _Planner:
 
     def run(self, files: Sequence[WorkbookData]) -> ImportPlan:
         problems: list[Problem] = []
+        remarks: list[Remark] = []
         for data in files:
             problems.extend(data.problems)
             for row in data.rows:
                 result = self._row(data, row)
                 problems.extend(result.problems)
                 self.rows.append(result)
+                note = row.values.get("remarks")
+                if note not in (None, "") and (text := clean_text(str(note))):
+                    remarks.append(Remark(data.name, row.ref("remarks"), result.project_id or result.name, text))
         cs = ChangeSet(new_departments=list(self.new_departments.values()), new_projects=self.news,
                        updates=self.updates)
-        return ImportPlan(list(files), self.rows, problems, cs)
+        return ImportPlan(list(files), self.rows, problems, cs, remarks)
 
     def _row(self, data: WorkbookData, row: Row) -> RowResult:
         problem = _Collector(data.name)

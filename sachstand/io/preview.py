@@ -44,6 +44,7 @@ def as_json(plan: ImportPlan, applied: bool) -> dict:
              "file_value": c.file_value, "register_value": c.register_value}
             for c in plan.conflicts
         ],
+        "remarks": [{"file": m.file, "cell": m.cell, "project": m.project, "text": m.text} for m in plan.remarks],
         "applied": applied,
     }
 
@@ -83,6 +84,15 @@ def render(plan: ImportPlan, applied: bool) -> RenderableType:
             if r.department in new_depts:
                 dept.append(" (neuer Bereich)", style="yellow")
             table.add_row(dept, _t(r.name), f"{r.file}:{r.row}")
+        parts.append(table)
+    if plan.remarks:
+        table = Table(title="Bemerkungen der Bereiche (werden nicht gespeichert)", box=box.SIMPLE_HEAD,
+                      title_justify="left", expand=True)
+        table.add_column("Projekt", no_wrap=True)
+        table.add_column("Zelle", no_wrap=True)
+        table.add_column("Bemerkung", ratio=1)
+        for m in plan.remarks:
+            table.add_row(_t(m.project), _t(f"{m.file} {m.cell}", "dim"), _t(m.text))
         parts.append(table)
     if plan.conflicts:
         parts.append(Text(f"Konflikte ({format_number(len(plan.conflicts))}), werden nicht übernommen:",
