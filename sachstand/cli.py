@@ -191,8 +191,8 @@ def report_json(report) -> dict:  # noqa: ANN001
             for p in fund.projects
         ],
     }
-    out["overdue_projects"] = [r.id for r in report.overdue]
-    out["stalled_projects"] = [r.id for r in report.stalled]
+    out["overdue_projects"] = list(report.overdue_ids)
+    out["stalled_projects"] = list(report.stalled_ids)
     return out
 
 

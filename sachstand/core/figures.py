@@ -45,10 +45,14 @@ FIGURES: tuple[FigureDef, ...] = (
 )
 FIGURE_KEYS = tuple(f.key for f in FIGURES)
 
+# ``before`` (the best and the last value before Y) matters only for projects without a value for
+# Y, so only their earlier rows are aggregated: most projects have one, and this is the costly part.
 _STATUS_SQL = """
 WITH before AS (
     SELECT project_id, max(percent) AS best, arg_max(percent, year) AS last
-    FROM progress WHERE year < $year GROUP BY project_id
+    FROM progress
+    WHERE year < $year AND project_id NOT IN (SELECT project_id FROM progress WHERE year = $year)
+    GROUP BY project_id
 ),
 s AS (
     SELECT p.id, p.department, p.name, p.description, p.planned_cost, p.version,
@@ -121,13 +125,21 @@ class Report:
     figures: tuple[Figure, ...]
     by_department: tuple[DepartmentFigures, ...]
     funding: FundingSummary
-    overdue: tuple[ProjectRow, ...]
-    stalled: tuple[ProjectRow, ...]
+    overdue_ids: tuple[str, ...]
+    stalled_ids: tuple[str, ...]
     rows: tuple[ProjectRow, ...]
     """The projects open in Y; empty when the report was made with ``rows=False``."""
 
     def figure(self, key: str) -> Figure:
         return next(f for f in self.figures if f.key == key)
+
+    @property
+    def overdue(self) -> list[ProjectRow]:
+        return [r for r in self.rows if r.overdue]
+
+    @property
+    def stalled(self) -> list[ProjectRow]:
+        return [r for r in self.rows if r.stalled]
 
     @property
     def in_report(self) -> list[ProjectRow]:
@@ -146,17 +158,25 @@ def _params(year: int, department: str | None, as_of: date | None) -> dict:
 
 def counts(db: Database, year: int, department: str | None = None, as_of: date | None = None) -> dict[str, int]:
     """The six counts for one year, in one query."""
+    return _counts(db, year, department, as_of)[0]
+
+
+def _counts(db: Database, year: int, department: str | None, as_of: date | None
+            ) -> tuple[dict[str, int], tuple[str, ...], tuple[str, ...]]:
+    """The counts, and the IDs of the overdue and of the stalled projects (by department, name)."""
     with db.read() as conn:
         row = conn.execute(
             _STATUS_SQL + """
             SELECT count(*) FILTER (WHERE in_report),
                    count(*) FILTER (WHERE completed), count(*) FILTER (WHERE at_least_90),
                    count(*) FILTER (WHERE started), count(*) FILTER (WHERE stalled),
-                   count(*) FILTER (WHERE overdue)
+                   count(*) FILTER (WHERE overdue),
+                   coalesce(list(id ORDER BY department, lower(name), id) FILTER (WHERE overdue), []),
+                   coalesce(list(id ORDER BY department, lower(name), id) FILTER (WHERE stalled), [])
             FROM status""",
             _params(year, department, as_of),
         ).fetchone()
-    return dict(zip(FIGURE_KEYS, (int(v) for v in row)))
+    return dict(zip(FIGURE_KEYS, (int(v) for v in row[:6]))), tuple(row[6]), tuple(row[7])
 
 
 def project_rows(db: Database, year: int, department: str | None = None, as_of: date | None = None,
@@ -212,12 +232,14 @@ def funding(repo: Repository) -> FundingSummary:
     )
 
 
-def check_year(repo: Repository, year: int, department: str | None = None) -> None:
+def check_year(repo: Repository, year: int, department: str | None = None,
+               years: list[int] | None = None) -> None:
     """Refuse a year without data and an unknown department, with a German message."""
-    if department is not None and department not in {d.code for d in repo.departments()}:
-        known = ", ".join(d.code for d in repo.departments())
-        raise SachstandError(f"Den Bereich „{department}“ gibt es nicht. Bekannt: {known}.")
-    years = repo.years()
+    if department is not None:
+        known = [d.code for d in repo.departments()]
+        if department not in known:
+            raise SachstandError(f"Den Bereich „{department}“ gibt es nicht. Bekannt: {', '.join(known)}.")
+    years = repo.years() if years is None else years
     if year not in years:
         have = ", ".join(map(str, years)) or "keine"
         raise SachstandError(f"Für {year} gibt es keine Umsetzungsstände. Jahre mit Daten: {have}.")
@@ -227,25 +249,24 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
            rows: bool = True) -> Report:
     """All figures of the status report for year Y (checked with ``check_year`` first).
 
-    ``rows=False`` skips the per-project rows (the overdue and stalled lists stay), for callers
-    that only need the figures, such as ``summary --json`` on a large register.
+    ``rows=False`` skips the per-project rows (the IDs of the overdue and stalled projects stay),
+    for callers that only need the figures, such as ``summary --json`` on a large register.
     """
     with repo.db.read():  # one connection for all the queries below
-        check_year(repo, year, department)
+        years = repo.years()
+        check_year(repo, year, department, years)
         as_of = as_of or default_as_of(year)
-        now = counts(repo.db, year, department, as_of)
-        has_previous = (year - 1) in repo.years()
-        before = counts(repo.db, year - 1, department, default_as_of(year - 1)) if has_previous else None
+        now, overdue_ids, stalled_ids = _counts(repo.db, year, department, as_of)
+        before = counts(repo.db, year - 1, department, default_as_of(year - 1)) if (year - 1) in years else None
         figures = tuple(
             Figure(d.key, d.label, d.rule, now[d.key], before[d.key] if before else None, now["projects"])
             for d in FIGURES
         )
-        flagged = project_rows(repo.db, year, department, as_of, flagged_only=True)
         return Report(
             year=year, department=department, as_of=as_of, figures=figures,
             by_department=tuple(by_department(repo.db, year, department)),
             funding=funding(repo),
-            overdue=tuple(r for r in flagged if r.overdue),
-            stalled=tuple(r for r in flagged if r.stalled),
+            overdue_ids=overdue_ids,
+            stalled_ids=stalled_ids,
             rows=tuple(project_rows(repo.db, year, department, as_of)) if rows else (),
         )
