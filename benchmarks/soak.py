@@ -37,7 +37,6 @@ import asyncio
 import io
 import json
 import multiprocessing
-import os
 import random
 import sys
 import tempfile

@@ -38,6 +38,23 @@ class Department:
     name: str | None
 
 
+class _Dates:
+    """Display of a start and a planned end: the period, else the kept source text."""
+
+    start: Period | None
+    end: Period | None
+    start_text: str
+    end_text: str
+
+    @property
+    def start_display(self) -> str:
+        return self.start.format() if self.start else self.start_text
+
+    @property
+    def end_display(self) -> str:
+        return self.end.format() if self.end else self.end_text
+
+
 @dataclass(frozen=True)
 class NewProject:
     """A project to create. ``start_text``/``end_text`` keep source text that was not a date."""
@@ -55,7 +72,7 @@ class NewProject:
 
 
 @dataclass(frozen=True)
-class Project:
+class Project(_Dates):
     id: str
     department: str
     name: str
@@ -78,13 +95,6 @@ class Project:
             return self.progress.get(int(name.split(":", 1)[1]))
         return getattr(self, name)
 
-    @property
-    def start_display(self) -> str:
-        return self.start.format() if self.start else self.start_text
-
-    @property
-    def end_display(self) -> str:
-        return self.end.format() if self.end else self.end_text
 
     @property
     def cost_display(self) -> str:
@@ -112,7 +122,7 @@ def display_value(value: object) -> str:
 
 
 @dataclass(frozen=True)
-class ProjectRow:
+class ProjectRow(_Dates):
     """One line of the projects table for a reporting year, with the flags of ``figures``."""
 
     id: str
@@ -131,13 +141,6 @@ class ProjectRow:
     at_least_90: bool
     version: int
 
-    @property
-    def start_display(self) -> str:
-        return self.start.format() if self.start else self.start_text
-
-    @property
-    def end_display(self) -> str:
-        return self.end.format() if self.end else self.end_text
 
 
 @dataclass(frozen=True)

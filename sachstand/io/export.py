@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
+from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from ..core import figures
@@ -148,13 +149,10 @@ def write_funded(wb, fmt: Formats, repo: Repository) -> None:  # noqa: ANN001
     ws.freeze_panes(1, 0)
 
 
-def export_register(repo: Repository, path: str | Path, year: int) -> int:
-    """Write the overview workbook for reporting year ``year``; returns the number of projects."""
-    projects = repo.projects()
-    wb = new_workbook(path, constant_memory=True)
-    fmt = Formats(wb)
-    ws = wb.add_worksheet("Projekte")
-    cols = project_columns(year)
+def write_overview(wb: Workbook, fmt: Formats, title: str, cols: list[tuple[str, str]],
+                   projects: Sequence[Project]) -> None:
+    """The familiar overview sheet: header row, one row per project, frozen header, autofilter."""
+    ws = wb.add_worksheet(title)
     widths = [float(len(h)) * 0.8 for _k, h in cols]
     for c, (_k, h) in enumerate(cols):
         fmt.text(ws, 0, c, h, **HEADER)
@@ -162,6 +160,14 @@ def export_register(repo: Repository, path: str | Path, year: int) -> int:
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(projects), 1), len(cols) - 1)
     fit_widths(ws, widths)
+
+
+def export_register(repo: Repository, path: str | Path, year: int) -> int:
+    """Write the overview workbook for reporting year ``year``; returns the number of projects."""
+    projects = repo.projects()
+    wb = new_workbook(path, constant_memory=True)
+    fmt = Formats(wb)
+    write_overview(wb, fmt, "Projekte", project_columns(year), projects)
     write_funded(wb, fmt, repo)
     write_rules(wb, fmt, repo, year)
     write_meta(wb, fmt, "Register", year, projects)

@@ -13,8 +13,8 @@ from pathlib import Path
 from ..core import figures
 from ..core.models import progress_label
 from ..core.repository import Repository
-from .export import HEADER, project_columns, write_funded, write_rows
-from .safe import Formats, fit_widths, new_workbook
+from .export import HEADER, project_columns, write_funded, write_overview
+from .safe import Formats, new_workbook
 
 
 def export_report(repo: Repository, path: str | Path, year: int) -> None:
@@ -42,15 +42,8 @@ def export_report(repo: Repository, path: str | Path, year: int) -> None:
 
     projects = {p.id: p for p in repo.projects()}
     shown = [projects[r.id] for r in report.rows if r.id in projects]
-    ov = wb.add_worksheet("Übersicht")
     cols = [c for c in project_columns(year) if c[0] not in ("id", "cost_note")]
-    widths = [float(len(h)) * 0.8 for _k, h in cols]
-    for c, (_k, h) in enumerate(cols):
-        fmt.text(ov, 0, c, h, **HEADER)
-    write_rows(fmt, ov, 1, cols, shown, widths)
-    ov.freeze_panes(1, 0)
-    ov.autofilter(0, 0, max(len(shown), 1), len(cols) - 1)
-    fit_widths(ov, widths)
+    write_overview(wb, fmt, "Übersicht", cols, shown)
 
     write_funded(wb, fmt, repo)
 
