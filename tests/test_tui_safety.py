@@ -193,6 +193,26 @@ def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
     return seen
 
 
+def _wait_exit(pid: int, fd: int, timeout: float = 10) -> int | None:
+    """The child's exit code once it has ended (reading its output meanwhile), else None."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _read_until(fd, b"\x00never", 0.2)
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+    return None
+
+
+def _reap(pid: int, fd: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+    os.close(fd)
+
+
 def test_sighup_ends_the_app_and_releases_the_file(sample_path: Path) -> None:
     """A real process on a real pseudo-terminal; closing the terminal side sends SIGHUP."""
     pid, fd = pty.fork()
@@ -204,22 +224,11 @@ def test_sighup_ends_the_app_and_releases_the_file(sample_path: Path) -> None:
         shown = _read_until(fd, "von 57 Projekten".encode(), 30)
         assert b"von 57 Projekten" in shown
         os.kill(pid, signal.SIGHUP)
-        deadline = time.monotonic() + 10
-        status = None
-        while time.monotonic() < deadline:
-            _read_until(fd, b"\x00never", 0.2)
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-        assert status is not None and done, "the app did not exit after SIGHUP"
-        assert os.waitstatus_to_exitcode(status) == 129  # left through the app's own hang-up path
+        code = _wait_exit(pid, fd)
+        assert code is not None, "the app did not exit after SIGHUP"
+        assert code == 129  # left through the app's own hang-up path
     finally:
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
-        os.close(fd)
+        _reap(pid, fd)
     conn = duckdb.connect(str(sample_path))  # read-write: fails if anybody still holds the file
     assert conn.execute("SELECT count(*) FROM projects").fetchone()[0] == 58
     conn.close()
@@ -256,16 +265,6 @@ def test_sachstand_tui_read_only_in_a_terminal(sample_path: Path) -> None:
         assert b"nur lesen" in shown
         _read_until(fd, "von 57 Projekten".encode(), 30)
         os.write(fd, b"q")
-        deadline = time.monotonic() + 10
-        done, status = 0, 0
-        while time.monotonic() < deadline and not done:
-            _read_until(fd, b"\x00never", 0.2)
-            done, status = os.waitpid(pid, os.WNOHANG)
-        assert done and os.waitstatus_to_exitcode(status) == 0
+        assert _wait_exit(pid, fd) == 0
     finally:
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
-        os.close(fd)
+        _reap(pid, fd)
