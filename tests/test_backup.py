@@ -17,8 +17,9 @@ import pytest
 from sachstand.core import open_register
 from sachstand.core import backup as bk
 from sachstand.core.access import current_user
-from sachstand.core.errors import ConflictError
 from sachstand.core.db import Database
+from sachstand.core.errors import ConflictError
+from sachstand.core.models import NewProject
 
 NAME = r"register-\d{8}-\d{6}-\d{6}-manual\.duckdb"
 
@@ -145,6 +146,14 @@ def test_a_window_open_before_the_restore_meets_a_conflict(cli, sample_path: Pat
     with pytest.raises(ConflictError):  # the window still shows version once.version
         open_register(sample_path).update(p.id, once.version, {"planned_cost": Decimal("1.00")})
     assert open_register(sample_path).get(p.id).planned_cost == p.planned_cost
+
+
+def test_an_id_handed_out_after_the_backup_is_not_handed_out_again(cli, sample_path: Path) -> None:  # noqa: ANN001
+    saved = bk.backup(Database(sample_path)).path
+    created = open_register(sample_path).create(NewProject(department="AC", name="Nach der Sicherung"))
+    assert cli("--db", str(sample_path), "restore", str(saved), "--yes").code == 0
+    again = open_register(sample_path).create(NewProject(department="AC", name="Nach der Wiederherstellung"))
+    assert created.id == "AC-021" and again.id == "AC-022"
 
 
 def test_restore_without_terminal_and_without_yes_is_refused(cli, sample_path: Path) -> None:  # noqa: ANN001

@@ -307,17 +307,21 @@ def restore(db: Database, source: Path, actor: Actor | None = None) -> tuple[Bac
 
 def _fence_versions(incoming: Path, kept: Path | None, actor: Actor | None, source_name: str) -> None:
     """Raise each restored project's version above its version in the replaced file (``kept``),
-    and write one audit row for the restore. A replaced file that cannot be read adds 1."""
+    raise the ID counters to the replaced file's (an ID handed out after the backup is never
+    handed out again), and write one audit row for the restore. A replaced file that cannot be
+    read adds 1 to each version."""
     before: dict[str, int] = {}
+    counters: dict[str, int] = {}
     if kept is not None:
         try:
             conn = duckdb.connect(str(kept), read_only=True, config={"enable_external_access": False})
             try:
                 before = dict(conn.execute("SELECT id, version FROM projects").fetchall())
+                counters = dict(conn.execute("SELECT prefix, last_number FROM id_counters").fetchall())
             finally:
                 conn.close()
         except duckdb.Error:
-            before = {}
+            before, counters = {}, {}
     try:
         conn = duckdb.connect(str(incoming), config={"enable_external_access": False})
     except duckdb.Error as exc:
@@ -330,6 +334,12 @@ def _fence_versions(incoming: Path, kept: Path | None, actor: Actor | None, sour
             "(SELECT unnest($ids) AS id, unnest($vs) AS v) b ON b.id = p.id) b WHERE projects.id = b.id",
             {"ids": list(before), "vs": list(before.values())},
         )
+        if counters:
+            conn.execute(
+                "INSERT INTO id_counters SELECT unnest($p), unnest($n) ON CONFLICT (prefix) "
+                "DO UPDATE SET last_number = greatest(id_counters.last_number, excluded.last_number)",
+                {"p": list(counters), "n": list(counters.values())},
+            )
         conn.execute(
             "INSERT INTO audit (changed_at, os_user, source, source_file, source_sha256, entity, entity_id, "
             "field, old_value, new_value) VALUES (now()::TIMESTAMP, ?, 'restore', ?, '', 'register', '*', "
