@@ -17,14 +17,30 @@ All errors are ``ValueError`` with a German message that names the value and the
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..core.types import CENT, CostField, Period, clean_text, parse_cost_field, parse_percent, parse_period
+from ..core.types import (
+    CENT,
+    MONEY_MAX,
+    CostField,
+    Period,
+    clean_text,
+    parse_cost_field,
+    parse_percent,
+    parse_period,
+)
 
 EXCEL_TEXT_LIMIT = 32_767
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _finite(value: object) -> None:
+    """Refuse infinite, NaN and absurdly large numbers before any conversion sees them."""
+    if isinstance(value, float) and (not math.isfinite(value) or abs(value) > 1e15):
+        raise ValueError(f"„{shown(value)}“ ist keine gültige Zahl")
 
 
 def is_empty(value: object) -> bool:
@@ -36,6 +52,8 @@ def shown(value: object) -> str:
     if isinstance(value, bool):
         return "WAHR" if value else "FALSCH"
     if isinstance(value, float):
+        if not math.isfinite(value):
+            return "unendlich" if math.isinf(value) else "keine Zahl"
         return format(Decimal(repr(value)).normalize(), "f").replace(".", ",")
     if isinstance(value, datetime):
         return value.strftime("%d.%m.%Y %H:%M") if (value.hour or value.minute) else value.strftime("%d.%m.%Y")
@@ -86,6 +104,7 @@ def percent(value: object, share: bool = False) -> int | None:
     if isinstance(value, (date, datetime)):
         raise ValueError(f"„{shown(value)}“ ist keine ganze Zahl von 0 bis 100")
     if isinstance(value, float):
+        _finite(value)
         number = Decimal(repr(value))
         if share:
             number = number * 100
@@ -100,13 +119,16 @@ def money(value: object) -> CostField | None:
     if isinstance(value, bool) or isinstance(value, (date, datetime)):
         raise ValueError(f"„{shown(value)}“ ist kein Eurobetrag")
     if isinstance(value, (int, float)):
+        _finite(value)
+        if isinstance(value, int) and abs(value) > MONEY_MAX:
+            raise ValueError(f"„{shown(value)}“ ist zu groß")
         amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         cents = amount.quantize(CENT, rounding=ROUND_HALF_UP)
         if abs(amount - cents) > Decimal("0.000001"):
             raise ValueError(f"„{shown(value)}“ hat mehr als zwei Nachkommastellen")
         if cents < 0:
             raise ValueError(f"„{shown(value)}“: Kosten dürfen nicht negativ sein")
-        if cents > Decimal("999999999999.99"):
+        if cents > MONEY_MAX:
             raise ValueError(f"„{shown(value)}“ ist zu groß")
         return CostField(cents, "")
     return parse_cost_field(text(value) or "")
@@ -122,6 +144,7 @@ def period(value: object) -> Period | None:
     if isinstance(value, bool):
         raise ValueError(f"„{shown(value)}“ ist kein Datum")
     if isinstance(value, (int, float)):
+        _finite(value)
         if value == int(value) and 1900 <= int(value) <= 2200:
             return Period.year(int(value))
         raise ValueError(f"„{shown(value)}“ ist kein Datum (erwartet z. B. „31.12.2020“, „Q 4 2020“ oder „2020“)")

@@ -277,9 +277,13 @@ def _rows(checked: CheckedFile, sheet: str, grid: list[list[object]],
         columns = {k: c for k, c in columns.items() if not k.startswith("progress:") or k == keep}
     data = WorkbookData(checked.path, checked.name, checked.sha256, sheet, header_row, columns, [], meta)
     facts = sheetxml.SheetFacts()
-    members = sheetxml.sheet_members(checked)
-    if sheet in members:
-        facts = sheetxml.scan(checked, members[sheet], sheetxml.percent_styles(checked))
+    try:
+        members = sheetxml.sheet_members(checked)
+        if sheet in members:
+            facts = sheetxml.scan(checked, members[sheet], sheetxml.percent_styles(checked))
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        # a styles or sheet part that does not follow the format (a crafted or broken file)
+        raise WorkbookRefused(checked.name, f"die Arbeitsmappe ist fehlerhaft aufgebaut ({type(exc).__name__})") from None
     col_items = sorted(columns.items(), key=lambda kv: kv[1])
     quoted = sheet if re.fullmatch(r"\w+", sheet) else "'" + sheet.replace("'", "''") + "'"
     used = set(columns.values())

@@ -1,0 +1,50 @@
+"""Odd numbers and broken parts in returned workbooks: one German line, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+
+from sachstand.core import open_register
+
+HEADERS = ["Bereich", "Name des Projektes", "Kurzbeschreibung / Projektziel", "Geplante Kosten", "Beginn",
+           "Geplantes Ende", "Umsetzungsstand 2020 (in %)"]
+
+
+def _overview(path: Path, row: list[object]) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Projekte"
+    ws.append(HEADERS)
+    ws.append(row)
+    wb.save(path)
+    return path
+
+
+def test_huge_and_non_finite_numbers_are_cell_problems(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    path = _overview(tmp_path / "big.xlsx", ["FB 11", "Neu", "x", 1e30, 1e30, "Q 4 2021", 1e30])
+    r = cli("--db", str(sample_path), "import", str(path), "--json")
+    assert r.code == 1 and "Traceback" not in r.err
+    problems = {p["cell"]: p["message"] for p in json.loads(r.out)["problems"]}
+    assert problems["Projekte!D2"].endswith("ist keine gültige Zahl")
+    assert problems["Projekte!E2"].endswith("ist keine gültige Zahl")
+    assert problems["Projekte!G2"].endswith("ist keine gültige Zahl")
+
+
+def test_a_broken_styles_part_refuses_the_file(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    source = _overview(tmp_path / "ok.xlsx", ["FB 11", "Neu", "x", 10, "01.01.2021", "Q 4 2021", 10])
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(broken, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/styles.xml":
+                data = re.sub(rb'numFmtId="\d+"', b'numFmtId="x"', data)
+            zout.writestr(info, data)
+    before = open_register(sample_path).audit_count()
+    r = cli("--db", str(sample_path), "import", str(broken), "--apply")
+    assert r.code == 2 and r.err.startswith("Fehler: broken.xlsx: die Arbeitsmappe ist fehlerhaft aufgebaut")
+    assert open_register(sample_path).audit_count() == before
