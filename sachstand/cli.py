@@ -226,6 +226,7 @@ def _add_excel_parsers(sub) -> None:  # noqa: ANN001
     e.add_argument("--year", type=_year, required=True, metavar="JAHR", help="Jahr, dessen Stand erfragt wird")
     e.add_argument("-o", "--output", required=True, metavar="ORDNER", help="Zielordner")
     e.add_argument("--department", metavar="CODE", help="nur dieser Bereich, z. B. „FB 11“")
+    e.add_argument("--force", action="store_true", help="vorhandene Vorlagen im Zielordner überschreiben")
     e.set_defaults(func=cmd_export_templates)
     e = ex.add_parser("report", help="der Sachstandsbericht als Arbeitsmappe mit Diagramm")
     e.add_argument("--year", type=_year, metavar="JAHR", help="Berichtsjahr (Standard: das letzte mit Daten)")
@@ -241,10 +242,20 @@ def _add_excel_parsers(sub) -> None:  # noqa: ANN001
     s.set_defaults(func=cmd_import)
 
 
+def _check_output(repo, output: str) -> None:  # noqa: ANN001
+    """An export never writes over the register file (or its WAL)."""
+    from .core.errors import SachstandError
+
+    target = Path(output).expanduser().absolute()
+    if target in (repo.db.path, Path(f"{repo.db.path}.wal")):
+        raise SachstandError(f"{output} ist die Registerdatei selbst; bitte eine andere Zieldatei wählen.")
+
+
 def cmd_export_register(args: argparse.Namespace) -> int:
     from .io.export import export_register
 
     repo = open_repo(args)
+    _check_output(repo, args.output)
     count = export_register(repo, args.output, _default_year(repo, args.year))
     print(f"{count} Projekte geschrieben: {args.output}")
     return 0
@@ -253,7 +264,7 @@ def cmd_export_register(args: argparse.Namespace) -> int:
 def cmd_export_templates(args: argparse.Namespace) -> int:
     from .io.templates import export_templates
 
-    paths = export_templates(open_repo(args), args.output, args.year, args.department)
+    paths = export_templates(open_repo(args), args.output, args.year, args.department, force=args.force)
     print(f"{len(paths)} Vorlagen geschrieben in {args.output}: " + ", ".join(p.name for p in paths))
     return 0
 
@@ -262,6 +273,7 @@ def cmd_export_report(args: argparse.Namespace) -> int:
     from .io.report import export_report
 
     repo = open_repo(args)
+    _check_output(repo, args.output)
     export_report(repo, args.output, _default_year(repo, args.year))
     print(f"Bericht geschrieben: {args.output}")
     return 0
@@ -294,6 +306,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc.message, exc.exit_code)
     except KeyboardInterrupt:
         return _fail("abgebrochen", 130)
+    except OSError as exc:  # an output path that cannot be written, a folder given as a file, …
+        from .core.errors import os_reason
+
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(f"{where}{os_reason(exc)}", 2)
     except BrokenPipeError:
         return 0
 

@@ -48,3 +48,36 @@ def test_a_broken_styles_part_refuses_the_file(cli, sample_path: Path, tmp_path:
     r = cli("--db", str(sample_path), "import", str(broken), "--apply")
     assert r.code == 2 and r.err.startswith("Fehler: broken.xlsx: die Arbeitsmappe ist fehlerhaft aufgebaut")
     assert open_register(sample_path).audit_count() == before
+
+
+def test_unwritable_outputs_are_one_german_line(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    db = str(sample_path)
+    cases = [
+        (["export", "register", "-o", str(tmp_path / "nope" / "x.xlsx")], "lässt sich nicht schreiben"),
+        (["export", "report", "-o", str(tmp_path)], "das ist ein Ordner"),
+        (["export", "register", "-o", db], "ist die Registerdatei selbst"),
+        (["summary", "--svg", str(tmp_path / "nope" / "x.svg")], "Datei oder Ordner gibt es nicht"),
+    ]
+    for args, message in cases:
+        r = cli("--db", db, *args)
+        assert (r.code, "Traceback" in r.err) == (2, False) and message in r.err, (args, r.err)
+    assert open_register(sample_path).projects()  # the register is still a register
+
+
+def test_templates_do_not_overwrite_returned_files(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    out = tmp_path / "vorlagen"
+    assert cli("--db", str(sample_path), "export", "templates", "--year", "2021", "-o", str(out)).code == 0
+    returned = out / "FB11_2021.xlsx"
+    returned.write_bytes(b"returned by the department")
+    r = cli("--db", str(sample_path), "export", "templates", "--year", "2021", "-o", str(out))
+    assert r.code == 2 and "nichts wurde überschrieben" in r.err
+    assert returned.read_bytes() == b"returned by the department"
+    assert cli("--db", str(sample_path), "export", "templates", "--year", "2021", "-o", str(out), "--force").code == 0
+
+
+def test_a_markup_path_that_cannot_be_written_stops_before_applying(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    path = _overview(tmp_path / "one.xlsx", ["FB 11", "Ganz neu", "x", 10, "01.01.2020", "Q 4 2021", 10])
+    before = open_register(sample_path).audit_count()
+    r = cli("--db", str(sample_path), "import", str(path), "--apply", "--markup", str(tmp_path / "nope" / "m.xlsx"))
+    assert r.code == 2 and "Traceback" not in r.err
+    assert open_register(sample_path).audit_count() == before

@@ -7,7 +7,25 @@ that cannot be used, 1 for a refused or conflicting change.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
+
+_OS_REASONS = {
+    errno.ENOENT: "Datei oder Ordner gibt es nicht",
+    errno.EISDIR: "das ist ein Ordner",
+    errno.ENOTDIR: "ein Teil des Pfads ist kein Ordner",
+    errno.EACCES: "keine Berechtigung",
+    errno.EPERM: "keine Berechtigung",
+    errno.EEXIST: "gibt es schon",
+    errno.ENOSPC: "kein Platz mehr auf dem Datenträger",
+    errno.EROFS: "nur lesbares Dateisystem",
+}
+
+
+def os_reason(exc: BaseException) -> str:
+    """A German reason for a failed file operation."""
+    code = getattr(exc, "errno", None)
+    return _OS_REASONS.get(code, getattr(exc, "strerror", None) or str(exc))  # type: ignore[arg-type]
 
 
 class SachstandError(Exception):

@@ -28,7 +28,7 @@ from ..core.models import EDITABLE_FIELDS, Project, progress_label
 from ..core.repository import Repository
 from ..core.types import Period, Precision
 from .reader import META_FORMAT, META_SHEET
-from .safe import DATE, MONEY, PERCENT, Formats, fit_widths, needs_quote, new_workbook
+from .safe import DATE, MONEY, PERCENT, Formats, close_workbook, fit_widths, needs_quote, new_workbook
 
 _EPOCH = date(1899, 12, 30)
 _SERIAL_FROM = date(1900, 3, 1)
@@ -171,7 +171,7 @@ def export_register(repo: Repository, path: str | Path, year: int) -> int:
     write_funded(wb, fmt, repo)
     write_rules(wb, fmt, repo, year)
     write_meta(wb, fmt, "Register", year, projects)
-    wb.close()
+    close_workbook(wb)
     return len(projects)
 
 

@@ -29,15 +29,15 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
         raise SachstandError("--markup braucht eine neue Datei; die eingelesene wird nie überschrieben.")
     data = [read_workbook(f) for f in files]
     plan = plan_import(repo, data, year)
+    if markup:  # before anything is applied: a markup path that cannot be written stops here
+        from .markup import write_markup
+
+        write_markup(data[0].path, markup, plan)
     applied = False
     if apply and plan.clean and not plan.changeset.empty:
         backup_before_import(repo)  # only an import that will write is backed up first
         apply_plan(repo, plan)
         applied = True
-    if markup:
-        from .markup import write_markup
-
-        write_markup(data[0].path, markup, plan)
     if as_json:
         from .preview import as_json as to_json
 

@@ -14,7 +14,7 @@ from ..core import figures
 from ..core.models import progress_label
 from ..core.repository import Repository
 from .export import HEADER, project_columns, write_funded, write_overview
-from .safe import Formats, new_workbook
+from .safe import Formats, close_workbook, new_workbook
 
 
 def export_report(repo: Repository, path: str | Path, year: int) -> None:
@@ -72,4 +72,4 @@ def export_report(repo: Repository, path: str | Path, year: int) -> None:
     chart.set_legend({"position": "top"})
     chart.set_size({"width": 900, "height": max(400, 18 * n + 120)})
     ds.insert_chart(0, 4, chart)
-    wb.close()
+    close_workbook(wb)

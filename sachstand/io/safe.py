@@ -19,6 +19,8 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from ..core.errors import SachstandError, os_reason
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 MONEY = '#,##0.00 "€"'
 PERCENT = '0" %"'
@@ -39,6 +41,17 @@ def new_workbook(path: str | Path, constant_memory: bool = False) -> xlsxwriter.
         {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
          "default_date_format": DATE, "constant_memory": constant_memory},
     )
+
+
+def close_workbook(wb: xlsxwriter.Workbook) -> None:
+    """Write the workbook to disk; a path that cannot be written is a German one-line error."""
+    from xlsxwriter.exceptions import FileCreateError
+
+    try:
+        wb.close()
+    except FileCreateError as exc:
+        inner = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else exc
+        raise SachstandError(f"{wb.filename} lässt sich nicht schreiben ({os_reason(inner)}).") from None
 
 
 class Formats:

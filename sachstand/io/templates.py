@@ -19,10 +19,10 @@ import re
 from pathlib import Path
 
 from ..core import figures
-from ..core.errors import SachstandError
+from ..core.errors import SachstandError, os_reason
 from ..core.repository import Repository
 from .export import HEADER, project_columns, write_cell, write_meta
-from .safe import Formats, fit_widths, new_workbook
+from .safe import Formats, close_workbook, fit_widths, new_workbook
 
 EMPTY_ROWS = 20
 HEADER_ROW = 3
@@ -53,8 +53,12 @@ def template_filename(department: str, year: int) -> str:
 
 
 def export_templates(repo: Repository, out_dir: str | Path, year: int,
-                     department: str | None = None) -> list[Path]:
-    """Write one template per department (or only ``department``); returns the files written."""
+                     department: str | None = None, force: bool = False) -> list[Path]:
+    """Write one template per department (or only ``department``); returns the files written.
+
+    Existing files are not overwritten without ``force`` (returned templates carry the same
+    names), and two departments whose codes give the same file name are refused.
+    """
     years = repo.years()
     if year not in years and (year - 1) not in years:
         have = ", ".join(map(str, years)) or "keine"
@@ -62,15 +66,31 @@ def export_templates(repo: Repository, out_dir: str | Path, year: int,
     codes = [d.code for d in repo.departments()]
     if department is not None and department not in codes:
         raise SachstandError(f"Den Bereich „{department}“ gibt es nicht. Bekannt: {', '.join(codes)}.")
+    wanted = [department] if department else codes
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    names: dict[str, str] = {}
+    for code in wanted:
+        name = template_filename(code, year)
+        if name in names:
+            raise SachstandError(f"Die Bereiche „{names[name]}“ und „{code}“ ergäben beide die Datei {name}.")
+        names[name] = code
+    existing = [n for n in names if (out / n).exists()]
+    if existing and not force:
+        raise SachstandError(
+            f"In {out} gibt es schon {', '.join(sorted(existing)[:3])}{' …' if len(existing) > 3 else ''}; "
+            "nichts wurde überschrieben. Einen anderen Ordner wählen oder --force angeben."
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SachstandError(f"Der Ordner {out} lässt sich nicht anlegen ({os_reason(exc)}).") from None
     projects = {p.id: p for p in repo.projects()}
     rows = figures.project_rows(repo.db, year, department, open_only=True)
     by_dept: dict[str, list[str]] = {}
     for r in rows:
         by_dept.setdefault(r.department, []).append(r.id)
     written = []
-    for code in [department] if department else codes:
+    for code in wanted:
         ids = by_dept.get(code, [])
         path = out / template_filename(code, year)
         _write_template(path, code, year, [projects[i] for i in ids if i in projects])
@@ -122,6 +142,6 @@ def _write_template(path: Path, department: str, year: int, projects: list) -> N
     guide.set_column(0, 0, 110)
     write_meta(wb, fmt, "Vorlage", year, projects, department)
     ws.activate()
-    wb.close()
+    close_workbook(wb)
 
 
