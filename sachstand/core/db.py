@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from .errors import NotARegister, RegisterDamaged, RegisterLocked, RegisterMissing, SchemaTooNew
+from .errors import NotARegister, RegisterDamaged, RegisterLocked, RegisterMissing, SachstandError, SchemaTooNew
 from .schema import APP_MARKER, LATEST, MIGRATIONS
 
 _process_locks: dict[str, threading.RLock] = {}
@@ -158,6 +158,9 @@ class Database:
                     raise NotARegister(str(self.path), "keine DuckDB-Datei") from None
                 if "database does not exist" in text and not create:
                     raise RegisterMissing(str(self.path)) from None
+                for marker, reason in _OPEN_FAILURES:
+                    if marker in text:  # the file system said no: nothing about the file's content
+                        raise SachstandError(f"Das Register {self.path} lässt sich nicht öffnen ({reason}).") from None
                 raise RegisterDamaged(str(self.path), _first_line(text), str(backup_dir_for(self.path))) from None
             except duckdb.Error as exc:
                 raise RegisterDamaged(str(self.path), _first_line(str(exc)), str(backup_dir_for(self.path))) from None
@@ -214,6 +217,14 @@ def _open_lock_file(path: Path) -> int | None:
         except OSError:
             continue
     return None
+
+
+_OPEN_FAILURES = (
+    ("Is a directory", "das ist ein Ordner"),
+    ("Permission denied", "keine Berechtigung"),
+    ("No such file or directory", "der Ordner fehlt"),
+    ("Read-only file system", "nur lesbares Dateisystem"),
+)
 
 
 def _damaged_duckdb_file(path: Path) -> bool:
