@@ -152,6 +152,10 @@ def _default_year(repo, requested: int | None) -> int:  # noqa: ANN001
 def cmd_summary(args: argparse.Namespace) -> int:
     from .core import figures
 
+    if args.json and (args.svg or args.html):
+        from .core.errors import SachstandError
+
+        raise SachstandError("--svg und --html speichern die Übersicht, nicht das JSON; bitte ohne --json aufrufen.")
     repo = open_repo(args)
     year = _default_year(repo, args.year)
     report = figures.report(repo, year, args.department, rows=not args.json)
@@ -204,6 +208,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .core.findings import findings
 
     repo = open_repo(args)
+    if args.year is not None:
+        from .core.figures import check_year
+
+        check_year(repo, args.year)
     items = findings(repo, args.year)
     if args.json:
         print(json.dumps([f.__dict__ for f in items], ensure_ascii=False, indent=2))

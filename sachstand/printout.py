@@ -148,7 +148,7 @@ def summary(report: Report) -> Group:
         rules_text(report),
         Text(""),
         department_table(report),
-        funding_table(report),
+        funding_table(report) if report.funding.projects else Text("Geförderte Projekte: keine", style="dim"),
         timeline_table(report),
         _project_list(f"Überfällig am {format_date(report.as_of)}", report.overdue, "keine"),
         _project_list("Stagniert", report.stalled, "keine"),

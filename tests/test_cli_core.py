@@ -64,6 +64,8 @@ def test_summary_department_and_exports(cli, sample_path: Path, tmp_path: Path) 
     svg, html = tmp_path / "s.svg", tmp_path / "s.html"
     r = cli("--db", str(sample_path), "summary", "--department", "FB 11", "--svg", str(svg), "--html", str(html))
     assert r.code == 0 and "Bereich FB 11" in r.out
+    assert "egov multidigital" in r.out and "govchain" not in r.out  # only funding linked to FB 11
+    assert "1.873.662,20 €" in r.out and "6.961.704,07 €" not in r.out
     assert svg.read_text(encoding="utf-8").startswith("<svg") and "Personalratsmanagement" in svg.read_text(encoding="utf-8")
     assert "Personalratsmanagement" in html.read_text(encoding="utf-8")
 
@@ -95,6 +97,8 @@ def _foreign_duckdb(path: Path) -> None:
         (["summary", "--department", "FB 99"], None, "Den Bereich „FB 99“ gibt es nicht"),
         (["summary", "--year", "2017"], None, "Für 2017 gibt es keine Umsetzungsstände"),
         (["summary", "--year", "zwanzig"], None, "„zwanzig“ ist kein Jahr"),
+        (["check", "--year", "1999"], None, "Für 1999 gibt es keine Umsetzungsstände"),
+        (["summary", "--json", "--svg", "x.svg"], None, "bitte ohne --json aufrufen"),
         (["summary"], _newer_schema, "Schema-Version 99"),
         (["summary"], _foreign_duckdb, "ist kein sachstand-Register"),
         (["summary"], lambda p: p.write_bytes(b"%PDF-1.4 not a database" * 100), "keine DuckDB-Datei"),

@@ -220,9 +220,15 @@ def by_department(db: Database, year: int, department: str | None = None) -> lis
     return [DepartmentFigures(*r) for r in rows]
 
 
-def funding(repo: Repository) -> FundingSummary:
-    """Funded projects with their sums, exact to the cent (missing amounts count as zero)."""
+def funding(repo: Repository, department: str | None = None) -> FundingSummary:
+    """Funded projects with their sums, exact to the cent (missing amounts count as zero).
+
+    With ``department``, only the funded projects linked to one of its register projects.
+    """
     funded = repo.funded_projects()
+    if department is not None:
+        own = {p.id for p in repo.projects(department=department)}
+        funded = [f for f in funded if own.intersection(f.linked_projects)]
     zero = Decimal("0.00")
     return FundingSummary(
         tuple(funded),
@@ -265,7 +271,7 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
         return Report(
             year=year, department=department, as_of=as_of, figures=figures,
             by_department=tuple(by_department(repo.db, year, department)),
-            funding=funding(repo),
+            funding=funding(repo, department),
             overdue_ids=overdue_ids,
             stalled_ids=stalled_ids,
             rows=tuple(project_rows(repo.db, year, department, as_of)) if rows else (),
