@@ -81,3 +81,19 @@ def test_a_markup_path_that_cannot_be_written_stops_before_applying(cli, sample_
     r = cli("--db", str(sample_path), "import", str(path), "--apply", "--markup", str(tmp_path / "nope" / "m.xlsx"))
     assert r.code == 2 and "Traceback" not in r.err
     assert open_register(sample_path).audit_count() == before
+
+
+def test_a_file_without_versions_is_flagged_in_the_preview(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    exported = tmp_path / "register.xlsx"
+    assert cli("--db", str(sample_path), "export", "register", "-o", str(exported)).code == 0
+    wb = openpyxl.load_workbook(exported)
+    ws = wb["Projekte"]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=2, column=header.index("Kurzbeschreibung / Projektziel") + 1, value="geändert")
+    wb.save(tmp_path / "with.xlsx")
+    del wb["_sachstand"]
+    wb.save(tmp_path / "without.xlsx")
+    with_versions = json.loads(cli("--db", str(sample_path), "import", str(tmp_path / "with.xlsx"), "--json").out)
+    without = cli("--db", str(sample_path), "import", str(tmp_path / "without.xlsx"))
+    assert with_versions["warnings"] == [] and len(with_versions["changed"]) == 1
+    assert "Achtung: without.xlsx: ohne Versionsangaben" in " ".join(without.out.split())

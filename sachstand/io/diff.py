@@ -26,7 +26,7 @@ from ..core.repository import ApplyResult, ChangeSet, ProjectUpdate, Repository
 from ..core.types import Period, Precision, clean_text
 from . import cells
 from .limits import WorkbookRefused
-from .reader import Cell, Problem, Row, WorkbookData
+from .reader import META_SHEET, Cell, Problem, Row, WorkbookData
 
 KINDS = ("new", "update", "unchanged", "conflict", "error")
 
@@ -86,6 +86,7 @@ class ImportPlan:
     problems: list[Problem]
     changeset: ChangeSet
     remarks: list[Remark] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def conflicts(self) -> list[Conflict]:
@@ -97,6 +98,19 @@ class ImportPlan:
     @property
     def clean(self) -> bool:
         return not self.problems and not self.conflicts
+
+
+def _version_warnings(files: Sequence[WorkbookData], rows: Sequence[RowResult]) -> list[str]:
+    """Files that change existing projects but carry no row versions (no hidden sheet): a change
+    made in the register since the file was made cannot be told from an old value there."""
+    updating = {r.file for r in rows if r.kind == "update"}
+    return [
+        f"{data.name}: ohne Versionsangaben (kein verstecktes Blatt „{META_SHEET}“); Änderungen, die seit "
+        "dem Erstellen der Datei im Register gemacht wurden, werden nicht als Konflikt erkannt. "
+        "Bitte die Änderungen oben prüfen."
+        for data in files
+        if data.name in updating and (data.meta is None or not data.meta.versions)
+    ]
 
 
 def accepted_years(repo_years: Sequence[int]) -> set[int]:
@@ -177,7 +191,7 @@ class _Planner:
                     remarks.append(Remark(data.name, row.ref("remarks"), result.project_id or result.name, text))
         cs = ChangeSet(new_departments=list(self.new_departments.values()), new_projects=self.news,
                        updates=self.updates)
-        return ImportPlan(list(files), self.rows, problems, cs, remarks)
+        return ImportPlan(list(files), self.rows, problems, cs, remarks, _version_warnings(files, self.rows))
 
     def _row(self, data: WorkbookData, row: Row) -> RowResult:
         problem = _Collector(data.name)

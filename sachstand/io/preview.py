@@ -45,6 +45,7 @@ def as_json(plan: ImportPlan, applied: bool) -> dict:
             for c in plan.conflicts
         ],
         "remarks": [{"file": m.file, "cell": m.cell, "project": m.project, "text": m.text} for m in plan.remarks],
+        "warnings": list(plan.warnings),
         "applied": applied,
     }
 
@@ -94,6 +95,8 @@ def render(plan: ImportPlan, applied: bool) -> RenderableType:
         for m in plan.remarks:
             table.add_row(_t(m.project), _t(f"{m.file} {m.cell}", "dim"), _t(m.text))
         parts.append(table)
+    for warning in plan.warnings:
+        parts.append(Text.assemble(("Achtung: ", "bold yellow"), _t(warning)))
     if plan.conflicts:
         parts.append(Text(f"Konflikte ({format_number(len(plan.conflicts))}), werden nicht übernommen:",
                           style="bold yellow"))
