@@ -96,16 +96,6 @@ class Project(_Dates):
         return getattr(self, name)
 
 
-    @property
-    def cost_display(self) -> str:
-        parts = []
-        if self.planned_cost is not None:
-            parts.append(format_money(self.planned_cost))
-        if self.cost_note:
-            parts.append(f"({self.cost_note})" if parts else self.cost_note)
-        return " ".join(parts) if parts else "–"
-
-
 def display_value(value: object) -> str:
     """The audit and conflict text of a field value."""
     if value is None:

@@ -39,7 +39,7 @@ from .models import (
     display_value,
     field_label,
 )
-from .types import Period, Precision, clean_text
+from .types import MONEY_MAX, Period, Precision, clean_text
 
 # Rows per bulk INSERT: DuckDB turns each list parameter into values at once, so one statement
 # for 100,000 projects held about 400 MB; batches inside the same transaction keep that flat.
@@ -110,6 +110,20 @@ def _project_from_row(row: tuple, progress: dict[int, int]) -> Project:
     )
 
 
+def _load_projects(conn: duckdb.DuckDBPyConnection, clause: str, params: dict) -> dict[str, Project]:
+    """Projects matching ``clause`` (a WHERE on ``projects``) with their progress, by ID."""
+    rows = conn.execute(f"SELECT {PROJECT_COLUMNS} FROM projects {clause}", params).fetchall()
+    prog = conn.execute(
+        f"SELECT project_id, year, percent FROM progress WHERE project_id IN "
+        f"(SELECT id FROM projects {clause}) ORDER BY year",
+        params,
+    ).fetchall()
+    by_id: dict[str, dict[int, int]] = {}
+    for pid, year, percent in prog:
+        by_id.setdefault(pid, {})[year] = percent
+    return {r[0]: _project_from_row(r, by_id.get(r[0], {})) for r in rows}
+
+
 def _normalise(name: str, value: object) -> object:
     """Check one field value and bring it to its stored form; raises ``InvalidValue``.
 
@@ -136,7 +150,7 @@ def _normalise(name: str, value: object) -> object:
         amount = Decimal(value).quantize(Decimal("0.01"))
         if amount < 0:
             raise InvalidValue(field_label(name), "darf nicht negativ sein")
-        if amount > Decimal("999999999999.99"):
+        if amount > MONEY_MAX:
             raise InvalidValue(field_label(name), "ist zu groß")
         return amount
     if name in ("start", "end"):
@@ -180,7 +194,7 @@ class Repository:
         if not ids:
             return {}
         with self.db.read() as conn:
-            return self._load(conn, "WHERE id IN (SELECT unnest($ids))", {"ids": list(ids)})
+            return _load_projects(conn, "WHERE id IN (SELECT unnest($ids))", {"ids": list(ids)})
 
     def projects(self, include_archived: bool = False, department: str | None = None) -> list[Project]:
         """All projects, ordered by department and name."""
@@ -192,20 +206,8 @@ class Repository:
             params["dept"] = department
         clause = ("WHERE " + " AND ".join(where)) if where else ""
         with self.db.read() as conn:
-            found = self._load(conn, clause, params)
+            found = _load_projects(conn, clause, params)
         return sorted(found.values(), key=lambda p: (p.department, p.name.casefold(), p.id))
-
-    def _load(self, conn: duckdb.DuckDBPyConnection, clause: str, params: dict) -> dict[str, Project]:
-        rows = conn.execute(f"SELECT {PROJECT_COLUMNS} FROM projects {clause}", params).fetchall()
-        prog = conn.execute(
-            f"SELECT project_id, year, percent FROM progress WHERE project_id IN "
-            f"(SELECT id FROM projects {clause}) ORDER BY year",
-            params,
-        ).fetchall()
-        by_id: dict[str, dict[int, int]] = {}
-        for pid, year, percent in prog:
-            by_id.setdefault(pid, {})[year] = percent
-        return {r[0]: _project_from_row(r, by_id.get(r[0], {})) for r in rows}
 
     def audit_for(self, project_id: str, limit: int = 200) -> list[AuditEntry]:
         with self.db.read() as conn:
@@ -396,16 +398,7 @@ class _Apply:
     def _current(self, ids: list[str]) -> dict[str, Project]:
         if not ids:
             return {}
-        rows = self.conn.execute(
-            f"SELECT {PROJECT_COLUMNS} FROM projects WHERE id IN (SELECT unnest($ids))", {"ids": ids}
-        ).fetchall()
-        prog = self.conn.execute(
-            "SELECT project_id, year, percent FROM progress WHERE project_id IN (SELECT unnest($ids))", {"ids": ids}
-        ).fetchall()
-        by_id: dict[str, dict[int, int]] = {}
-        for pid, year, percent in prog:
-            by_id.setdefault(pid, {})[year] = percent
-        return {r[0]: _project_from_row(r, by_id.get(r[0], {})) for r in rows}
+        return _load_projects(self.conn, "WHERE id IN (SELECT unnest($ids))", {"ids": ids})
 
     def _check_new(self, n: NewProject, departments: set[str]) -> NewProject:
         dept = _normalise("department", n.department)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from datetime import date
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from .models import Department, NewFundedProject, NewProject, Partner
@@ -24,10 +23,6 @@ SAMPLE_NAME = "aachen_2020.json"
 def sample_source() -> dict[str, Any]:
     text = resources.files("sachstand.sample_data").joinpath(SAMPLE_NAME).read_text(encoding="utf-8")
     return json.loads(text)
-
-
-def read_source(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _period_or_text(text: str | None) -> tuple[Period | None, str]:

@@ -83,8 +83,6 @@ class Period:
     def __str__(self) -> str:
         return self.format()
 
-    def contains_year(self, year: int) -> bool:
-        return self.first_day.year <= year <= self.last_day.year
 
 
 _DAY_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
@@ -146,21 +144,8 @@ def _make_date(y: int, mo: int, d: int, s: str) -> date:
         raise ValueError(f"„{s}“ ist kein gültiges Datum (diesen Tag gibt es nicht)") from None
 
 
-def period_from_date(d: date) -> Period:
-    return Period.day(d)
-
 
 _MONEY_STRIP = re.compile(r"(€|EUR|Euro)", re.IGNORECASE)
-
-
-def to_money(value: Decimal | int | str) -> Money:
-    """Exact conversion to two decimal places; floats are refused (they are never exact)."""
-    if isinstance(value, float):
-        raise TypeError("Geldbeträge dürfen keine Gleitkommazahlen sein")
-    d = Decimal(value)
-    if d != d.quantize(CENT):
-        raise ValueError(f"{d} hat mehr als zwei Nachkommastellen")
-    return d.quantize(CENT)
 
 
 def parse_money(text: str) -> Money:
