@@ -197,6 +197,24 @@ def test_stale_template_row_is_a_conflict_with_both_values(cli, sample_path: Pat
     assert open_register(sample_path).get("FB11-001").progress.get(2021) is None
 
 
+def test_a_field_changed_only_in_the_register_is_kept_and_the_departments_change_applies(
+        cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    """Three-way: IT changed the description after the export, the department entered progress."""
+    db = str(sample_path)
+    cli("--db", db, "export", "templates", "--year", "2021", "-o", str(tmp_path), "--department", "FB 11")
+    repo = open_register(sample_path)
+    p = repo.get("FB11-007")
+    repo.update("FB11-007", p.version, {"description": "Von der IT geändert"})
+    filled = tmp_path / "filled.xlsx"
+    fill_template(tmp_path / "FB11_2021.xlsx", filled, {("FB11-007", P21): 55})
+    data = _json(cli("--db", db, "import", str(filled), "--json"))
+    assert data["conflicts"] == []
+    assert [(c["project"], c["field"], c["new"]) for c in data["changed"]] == [("FB11-007", "progress:2021", "55")]
+    assert cli("--db", db, "import", str(filled), "--apply").code == 0
+    stored = open_register(sample_path).get("FB11-007")
+    assert (stored.description, stored.progress[2021]) == ("Von der IT geändert", 55)
+
+
 def test_overview_rows_without_id_match_by_department_and_name(cli, sample_path: Path, tmp_path: Path) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active

@@ -143,3 +143,28 @@ def test_money_columns_are_decimal_in_the_file(sample_path: Path) -> None:
         conn.close()
     assert types["planned_cost"] == "DECIMAL(14,2)"
     assert types["funding_city"] == "DECIMAL(14,2)"
+
+
+def test_an_old_register_is_upgraded_and_its_history_stays_conservative(tmp_path: Path) -> None:
+    """A schema-1 register (no versions in its audit) is migrated on open; changed_since then
+    cannot account for the old changes, so it reports nothing for that project."""
+    from sachstand.core.schema import MIGRATIONS
+
+    path = tmp_path / "old.duckdb"
+    conn = duckdb.connect(str(path))
+    conn.execute(MIGRATIONS[0])
+    conn.execute("INSERT INTO meta VALUES ('app', 'sachstand-register'), ('schema_version', '1')")
+    conn.execute("INSERT INTO departments VALUES ('FB 11', NULL)")
+    conn.execute("INSERT INTO projects (id, department, name, version, created_at, updated_at) "
+                 "VALUES ('FB11-001', 'FB 11', 'Alt', 2, now()::TIMESTAMP, now()::TIMESTAMP)")
+    conn.execute("INSERT INTO audit (changed_at, os_user, source, entity, entity_id, field, old_value, new_value) "
+                 "VALUES (now()::TIMESTAMP, 'x', 'cli', 'project', 'FB11-001', 'name', 'Uralt', 'Alt')")
+    conn.close()
+    repo = open_register(path)
+    assert repo.get("FB11-001").name == "Alt"
+    conn = duckdb.connect(str(path), read_only=True)
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+    conn.close()
+    assert repo.changed_since({"FB11-001": 1}) == {}
+    repo.update("FB11-001", 2, {"name": "Neu"})
+    assert repo.changed_since({"FB11-001": 2}) == {"FB11-001": {"name": "Alt"}}

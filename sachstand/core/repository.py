@@ -222,6 +222,40 @@ class Repository:
         with self.db.read() as conn:
             return conn.execute("SELECT count(*) FROM audit").fetchone()[0]
 
+    def changed_since(self, versions: dict[str, int]) -> dict[str, dict[str, str | None]]:
+        """For each project, the fields changed after the given version, each with the value it
+        had at that version (the audit's old value of the first later change, as ``audit_text``).
+
+        A project is left out when the audit cannot account for every version since (changes
+        made before the audit recorded versions, or a restore): callers must then assume
+        everything may have changed.
+        """
+        if not versions:
+            return {}
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "WITH v AS (SELECT unnest($ids) AS id, unnest($vs) AS since), "
+                "later AS (SELECT a.entity_id AS id, a.field, a.old_value, a.id AS seq, a.project_version "
+                "FROM audit a JOIN v ON a.entity = 'project' AND a.entity_id = v.id "
+                "AND a.project_version > v.since) "
+                "SELECT l.id, l.field, arg_min(l.old_value, l.seq), "
+                "(SELECT count(DISTINCT project_version) FROM later x WHERE x.id = l.id) "
+                "FROM later l GROUP BY l.id, l.field",
+                {"ids": list(versions), "vs": list(versions.values())},
+            ).fetchall()
+            current = dict(conn.execute(
+                "SELECT id, version FROM projects WHERE id IN (SELECT unnest($ids))", {"ids": list(versions)}
+            ).fetchall())
+        out: dict[str, dict[str, str | None]] = {}
+        explained: dict[str, int] = {}
+        for pid, fld, base, distinct in rows:
+            out.setdefault(pid, {})[fld] = base
+            explained[pid] = distinct
+        return {
+            pid: fields for pid, fields in out.items()
+            if explained[pid] == current.get(pid, 0) - versions[pid]
+        } | {pid: {} for pid, v in versions.items() if current.get(pid) == v}
+
     def funded_projects(self, project_id: str | None = None) -> list[FundedProject]:
         """Funded projects in table order; with ``project_id`` only those linked to it."""
         with self.db.read() as conn:
@@ -338,18 +372,23 @@ def _audit(
     conn: duckdb.DuckDBPyConnection,
     actor: Actor,
     rows: Iterable[tuple[str, str, str, str | None, str | None]],
+    versions: dict[str, int] | None = None,
 ) -> None:
+    """Audit rows; ``versions`` gives each project the version the change left it at."""
     rows = list(rows)
     if not rows:
         return
     entity, entity_id, fld, old, new = (list(c) for c in zip(*rows))
+    versions = versions or {}
     conn.execute(
-        "INSERT INTO audit (changed_at, os_user, source, source_file, source_sha256, entity, entity_id, field, old_value, new_value) "
+        "INSERT INTO audit (changed_at, os_user, source, source_file, source_sha256, entity, entity_id, field, "
+        "old_value, new_value, project_version) "
         "SELECT now()::TIMESTAMP, $user, $source, $file, $sha, unnest($entity), unnest($eid), unnest($field), "
-        "unnest($old::VARCHAR[]), unnest($new::VARCHAR[])",
+        "unnest($old::VARCHAR[]), unnest($new::VARCHAR[]), unnest($ver::INTEGER[])",
         {
             "user": actor.user, "source": actor.source, "file": actor.source_file, "sha": actor.source_sha256,
             "entity": entity, "eid": entity_id, "field": fld, "old": old, "new": new,
+            "ver": [versions.get(i) if e == "project" else None for e, i in zip(entity, entity_id)],
         },
     )
 
@@ -461,7 +500,8 @@ class _Apply:
         ids = self._allocate_ids([n.department for n in news])
         for start in range(0, len(news), INSERT_BATCH):
             self._insert_batch(ids[start:start + INSERT_BATCH], news[start:start + INSERT_BATCH])
-        _audit(self.conn, self.actor, [("project", pid, "*", None, n.name) for pid, n in zip(ids, news)])
+        _audit(self.conn, self.actor, [("project", pid, "*", None, n.name) for pid, n in zip(ids, news)],
+               dict.fromkeys(ids, 1))
         return ids
 
     def _insert_batch(self, ids: list[str], news: list[NewProject]) -> None:
@@ -522,7 +562,7 @@ class _Apply:
             cur = current[u.project_id]
             for name, value in u.changes.items():
                 by_field.setdefault(name, []).append((u.project_id, value))
-                audit_rows.append(("project", u.project_id, name, _audit_text(cur.value(name)), _audit_text(value)))
+                audit_rows.append(("project", u.project_id, name, audit_text(cur.value(name)), audit_text(value)))
         for name, pairs in by_field.items():
             ids = [p for p, _ in pairs]
             values = [v for _, v in pairs]
@@ -546,7 +586,7 @@ class _Apply:
                     {"ids": ids, "v": vals},
                 )
         self._bump(touched)
-        _audit(self.conn, self.actor, audit_rows)
+        _audit(self.conn, self.actor, audit_rows, {pid: current[pid].version + 1 for pid in touched})
         return len(audit_rows)
 
     def _write_progress(self, year: int, ids: list[str], values: list[object]) -> None:
@@ -584,12 +624,12 @@ class _Apply:
         )
         self._bump([t[0] for t in todo])
         _audit(self.conn, self.actor, [
-            ("project", pid, "archived", _audit_text(not flag), _audit_text(flag)) for pid, flag in todo
-        ])
+            ("project", pid, "archived", audit_text(not flag), audit_text(flag)) for pid, flag in todo
+        ], {pid: current[pid].version + 1 for pid, _flag in todo})
         return len(todo)
 
 
-def _audit_text(value: object) -> str | None:
+def audit_text(value: object) -> str | None:
     """Canonical text of a value in the audit log (decimal point, ISO-free German periods)."""
     if value is None:
         return None

@@ -95,6 +95,11 @@ MIGRATIONS: list[str] = [
         new_value VARCHAR
     );
     """,
+    # 2: each project audit row records the version the change gave the project, so a returned
+    # template can tell which fields the register changed after the version it was made from
+    """
+    ALTER TABLE audit ADD COLUMN project_version INTEGER;
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

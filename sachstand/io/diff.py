@@ -8,8 +8,9 @@ Rules:
 - Rows with an ID are matched by it; rows without one by Bereich plus name (ignoring case);
   unknown rows become new projects, and unknown departments are added (overview layout only).
 - A template changes only projects of its own department; other IDs are problems.
-- A template row whose register version moved on since the export is a conflict when its
-  values differ from the register's: both values are reported and nothing of it is applied.
+- A template row whose register version moved on since the export is compared three ways per
+  field (file, register, the value at the file's version from the audit log): only a field both
+  sides changed differently is a conflict; both values are reported and nothing of it is applied.
 - The ``ChangeSet`` holds every change of every file; it is applied only when there is no
   problem and no conflict at all (all or nothing).
 """
@@ -22,7 +23,7 @@ from datetime import date
 
 from ..core.errors import PermissionDenied, SachstandError
 from ..core.models import Department, NewProject, Project, display_value, field_label
-from ..core.repository import ApplyResult, ChangeSet, ProjectUpdate, Repository
+from ..core.repository import ApplyResult, ChangeSet, ProjectUpdate, Repository, audit_text
 from ..core.types import Period, Precision, clean_text
 from . import cells
 from .limits import WorkbookRefused
@@ -138,14 +139,19 @@ def plan_import(repo: Repository, files: Sequence[WorkbookData], year: int | Non
             check_template_year(data, repo_years, year)
         projects = {p.id: p for p in repo.projects(include_archived=True)}
         departments = {d.code for d in repo.departments()}
-    return _Planner(repo, projects, departments).run(files)
+        stale = {pid: v for data in files if data.meta for pid, v in data.meta.versions.items()
+                 if pid in projects and projects[pid].version != v}
+        since = repo.changed_since(stale)
+    return _Planner(repo, projects, departments, since).run(files)
 
 
 class _Planner:
-    def __init__(self, repo: Repository, projects: dict[str, Project], departments: set[str]) -> None:
+    def __init__(self, repo: Repository, projects: dict[str, Project], departments: set[str],
+                 since: dict[str, dict[str, str | None]] | None = None) -> None:
         self.actor = repo.actor
         self.projects = projects
         self.departments = departments
+        self.since = since or {}
         self._by_name: dict[tuple[str, str], Project] | None = None
         self._same_for: dict[int, dict[str, object]] = {}
         self.seen_ids: dict[str, tuple[str, int]] = {}
@@ -354,13 +360,40 @@ class _Planner:
             return result
         file_version = data.meta.versions.get(project.id) if data.meta else None
         if file_version is not None and file_version != project.version:
+            return self._stale(data, result, project, changes)
+        self.updates.append(ProjectUpdate(project.id, file_version or project.version, changes))
+        result.kind = "update"
+        return result
+
+    def _stale(self, data: WorkbookData, result: RowResult, project: Project,
+               changes: dict[str, object]) -> RowResult:
+        """A row of a file made from an older version: a three-way comparison per field.
+
+        A field the register has not changed since is the file's change. A field the register
+        changed, whose cell still holds the value of the file's version, was not touched in the
+        file: the register's value stays. A field both changed differently is a conflict. When
+        the audit cannot account for the versions in between, every change is a conflict.
+        """
+        base = self.since.get(project.id)
+        if base is None or "*" in base:
+            clashing = list(result.changes)
+        else:
+            clashing = [ch for ch in result.changes
+                        if ch.field in base and audit_text(changes[ch.field]) != base[ch.field]]
+            untouched = {ch.field for ch in result.changes if ch.field in base} - {ch.field for ch in clashing}
+            result.changes = [ch for ch in result.changes if ch.field not in untouched]
+            changes = {k: v for k, v in changes.items() if k not in untouched}
+        if clashing:
             result.kind = "conflict"
             result.conflicts = [
-                Conflict(data.name, ch.cell, project.id, ch.field, ch.label, ch.new, ch.old) for ch in result.changes
+                Conflict(data.name, ch.cell, project.id, ch.field, ch.label, ch.new, ch.old) for ch in clashing
             ]
             result.changes = []
             return result
-        self.updates.append(ProjectUpdate(project.id, file_version or project.version, changes))
+        if not changes:
+            result.kind = "unchanged"
+            return result
+        self.updates.append(ProjectUpdate(project.id, project.version, changes))
         result.kind = "update"
         return result
 
