@@ -30,6 +30,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("n", "neues Projekt"),
         ("d", "Übersicht mit Kennzahlen und Zeitleiste"),
         ("r", "neu laden"),
+        ("F8", "markiertes Projekt archivieren (mit Rückfrage)"),
     )),
     ("Projekt", (
         ("ctrl+s oder F2", "speichern"),

@@ -26,12 +26,12 @@ from ..core.errors import ConflictError, SachstandError
 from ..core.models import ProjectRow
 from ..core.types import format_number, safe_display
 from .conflict import KEEP, ConflictScreen
-from .dialogs import ProgressDialog
+from .dialogs import ConfirmDialog, ProgressDialog
 from .text import percent_cell, user, key_footer
 from .virtual_table import Cell, Column, VirtualTable
 
 ALL = "__all__"
-LETTER_ACTIONS = {"search", "progress", "cycle", "sort", "reverse", "dashboard", "new", "reload", "app.quit"}
+LETTER_ACTIONS = {"archive", "search", "progress", "cycle", "sort", "reverse", "dashboard", "new", "reload", "app.quit"}
 
 STATUSES: dict[str, str] = {
     "alle": "alle",
@@ -109,6 +109,7 @@ class ProjectsScreen(Screen[None]):
         Binding("d", "dashboard", "Übersicht"),
         Binding("n", "new", "Neu"),
         Binding("r", "reload", "Laden", show=False),
+        Binding("f8", "archive", "Archivieren", show=False),
         Binding("q", "app.quit", "Ende"),
         Binding("escape,down", "to_table", "zur Tabelle"),
     ]
@@ -141,7 +142,9 @@ class ProjectsScreen(Screen[None]):
                          id="status", compact=True)
             yield Static(Text("j", style="bold"), classes="key-hint")
             yield Select([("–", 0)], value=0, allow_blank=False, id="year", compact=True)
-        yield VirtualTable(self._columns(8, 9, 2019, 2020), render_row, empty_text="Lädt …", id="table")
+        yield VirtualTable(self._columns(8, 9, 2019, 2020), render_row, empty_text="Lädt …",
+                           nothing_selected="Kein Projekt ausgewählt: die Liste ist leer.",
+                           row_key=lambda r: r.id, id="table")
         yield Static(id="count", classes="status-line")
         yield key_footer()
 
@@ -295,8 +298,7 @@ class ProjectsScreen(Screen[None]):
             rows = [r for r in rows if status_test(r)]
         self.shown = rows if rows is not self.all_rows else list(rows)
         self._last_filter = (query, dept, status, self.shown)
-        current = keep_id or (self.table.current.id if self.table.current is not None else None)
-        self.table.set_rows(self.shown, keep=(lambda r: r.id == current) if current else None)
+        self.table.set_rows(self.shown, keep=keep_id)
         self._update_count()
 
     def _update_count(self) -> None:
@@ -331,7 +333,7 @@ class ProjectsScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Write actions only for writers; letter keys are dimmed while typing in the search."""
-        if action in ("progress", "new") and not self.app.can_write:  # type: ignore[attr-defined]
+        if action in ("progress", "new", "archive") and not self.app.can_write:  # type: ignore[attr-defined]
             return False
         typing = isinstance(self.focused, Input)
         if action == "to_table":
@@ -393,7 +395,7 @@ class ProjectsScreen(Screen[None]):
                              lambda changed: self.load() if changed else None)
 
     def action_progress(self) -> None:
-        row = self.table.current
+        row = self.table.selected()
         if row is None or self.year is None:
             return
         if not self.app.can_write_department(row.department):  # type: ignore[attr-defined]
@@ -406,6 +408,35 @@ class ProjectsScreen(Screen[None]):
         year = self.year
         self.app.push_screen(ProgressDialog(title, row.current),
                              lambda value: self._record(row, year, value, row.version) if value is not None else None)
+
+    def action_archive(self) -> None:
+        """F8: archive the highlighted project, after asking."""
+        row = self.table.selected()
+        if row is None:
+            return
+        if not self.app.can_write_department(row.department):  # type: ignore[attr-defined]
+            self.app.show_error(SachstandError(  # type: ignore[attr-defined]
+                f"Nicht erlaubt: Projekte im Bereich {safe_display(row.department)} können Sie nicht ändern."))
+            return
+        question = Text(f"Projekt {row.id} archivieren?\n", style="bold")
+        question.append_text(user(row.name))
+        question.append("\nEs verschwindet aus Liste und Bericht; die Daten bleiben erhalten.", style="dim")
+        repo = self.app.repo  # type: ignore[attr-defined]
+
+        def done(_: object) -> None:
+            self.app.notify(f"{row.id} archiviert.", timeout=4)
+            self.load()
+
+        def failed(exc: SachstandError) -> None:
+            self.app.show_error(exc)  # type: ignore[attr-defined]
+            self.load(keep_id=row.id)
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.app.call_db(lambda: repo.archive(row.id, row.version), done, failed,  # type: ignore[attr-defined]
+                                 node=self, group="write")
+
+        self.app.push_screen(ConfirmDialog(question), answer)
 
     def _record(self, row: ProjectRow, year: int, percent: int, version: int) -> None:
         repo = self.app.repo  # type: ignore[attr-defined]
