@@ -9,8 +9,11 @@ Rules:
   that is missing, locked, damaged or too new gets its own message screen.
 - ``--read-only`` and the viewer role both give a viewer actor: the repository refuses its writes
   and the screens hide write actions.
-- SIGHUP (the SSH connection dropped) ends the app; a timer makes sure the process goes even if
-  the terminal is already gone.
+- Quitting never loses an edit: ctrl+q, the palette's quit and SIGTERM ask "Ungespeicherte
+  Änderungen verwerfen?" when a project has unsaved edits, as Esc does.
+- SIGHUP (the SSH connection dropped) ends the app at once; a timer makes sure the process goes
+  even if the terminal is already gone. An unsaved edit is kept as a draft (``state``), which the
+  next start offers to restore.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
+from rich.text import Text
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -33,11 +37,13 @@ from textual.dom import DOMNode
 from ..core import Actor, Repository, open_register
 from ..core.errors import SachstandError
 from .commands import ScreenActions
+from .state import Draft, drop_draft, save_draft
 
 T = TypeVar("T")
 
 HANGUP_EXIT_CODE = 129
 HANGUP_GRACE_SECONDS = 5.0
+QUIT_QUESTION = "Ungespeicherte Änderungen verwerfen und beenden?"
 
 
 def viewer_of(repo: Repository) -> Repository:
@@ -118,7 +124,9 @@ class SachstandApp(App[int]):
         from .projects import ProjectsScreen
 
         try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hang_up)
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGHUP, self.hang_up)
+            loop.add_signal_handler(signal.SIGTERM, self.terminate)
         except (NotImplementedError, RuntimeError, ValueError):
             pass
         if self.startup_error is not None or self.repo is None:
@@ -126,9 +134,56 @@ class SachstandApp(App[int]):
             return
         self.push_screen(ProjectsScreen())
 
+    # ---- quitting -------------------------------------------------------------------------------
+
+    def unsaved_edit(self) -> Draft | None:
+        """The unsaved edit of the topmost project screen, as a draft; None if there is none."""
+        from .project import ProjectScreen
+
+        if self.repo is None:
+            return None
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ProjectScreen) and screen.dirty:
+                return Draft(str(self.repo.db.path.resolve()), screen.project_id, screen.year,
+                             screen.project.version if screen.project is not None else None,
+                             screen.edited_texts())
+        return None
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        """ctrl+q and the palette's quit: leave, but ask first if an edit would be lost."""
+        from .dialogs import ConfirmDialog
+
+        if self.unsaved_edit() is None:
+            self.exit(0)
+            return
+        if any(isinstance(s, ConfirmDialog) and s.question.plain == QUIT_QUESTION for s in self.screen_stack):
+            return  # already asking
+
+        def answer(yes: bool | None) -> None:
+            if self.repo is not None:
+                drop_draft(self.repo.db.path)
+            if yes:
+                self.exit(0)
+
+        self.push_screen(ConfirmDialog(Text(QUIT_QUESTION, style="bold")), answer)
+
+    def terminate(self) -> None:
+        """SIGTERM: like ctrl+q. The edit is also kept as a draft in case the process is killed."""
+        draft = self.unsaved_edit()
+        if draft is not None and self.repo is not None:
+            save_draft(self.repo.db.path, draft)
+        self.action_quit()
+
     def hang_up(self) -> None:
-        """The terminal is gone: leave now, and for sure within a few seconds."""
+        """The terminal is gone: keep an unsaved edit as a draft, leave now, and for sure within a
+        few seconds."""
         self.hung_up = True
+        try:
+            draft = self.unsaved_edit()
+            if draft is not None and self.repo is not None:
+                save_draft(self.repo.db.path, draft)
+        except Exception:  # noqa: BLE001 - leaving must not fail; the draft is a convenience
+            pass
         timer = threading.Timer(HANGUP_GRACE_SECONDS, os._exit, args=(HANGUP_EXIT_CODE,))
         timer.daemon = True
         timer.start()

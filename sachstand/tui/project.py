@@ -8,12 +8,15 @@ Rules:
 - A field whose stored text is not a date (e.g. "11.05.217" from the seed) stays as it is unless
   the user changes it.
 - Leaving with unsaved changes asks first. The screen dismisses with True if anything was written.
+- A restored draft (kept at a hang-up) is put into the fields on top of the stored project, and
+  the save is checked against the version the draft was typed on: if someone changed the project
+  since, the conflict screen shows it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
 from rich.console import Group
@@ -31,6 +34,7 @@ from ..core.models import AuditEntry, FundedProject, NewProject, Project, field_
 from ..core.types import safe_display, clean_text, format_date, format_money, parse_money, parse_percent, parse_period
 from .conflict import KEEP, RELOAD, ConflictScreen
 from .dialogs import ConfirmDialog
+from .state import Draft, drop_draft
 from .text import bar, user, key_footer
 
 
@@ -132,8 +136,9 @@ class ProjectScreen(Screen[bool]):
         Binding("f8", "archive", "Archivieren"),
     ]
 
-    def __init__(self, project_id: str | None, year: int) -> None:
+    def __init__(self, project_id: str | None, year: int, draft: Draft | None = None) -> None:
         super().__init__()
+        self.draft = draft
         self.project_id = project_id
         self.year = year
         self.project: Project | None = None
@@ -196,6 +201,9 @@ class ProjectScreen(Screen[bool]):
         repo = self.app.repo  # type: ignore[attr-defined]
         pid = self.project_id
         mine = self.edited_texts() if keep_mine else {}
+        draft, self.draft = self.draft, None
+        if draft is not None:
+            mine = dict(draft.texts)
 
         def work() -> Loaded:
             with repo.db.read():  # one short connection for the four reads
@@ -205,15 +213,25 @@ class ProjectScreen(Screen[bool]):
                 return Loaded(project, audit, funded, [d.code for d in repo.departments()])
 
         async def done(loaded: Loaded) -> None:
+            stale = False
+            if draft is not None and draft.version is not None and loaded.project is not None:
+                stale = loaded.project.version != draft.version
+                loaded = replace(loaded, project=replace(loaded.project, version=draft.version))
             await self._fill(loaded)
             for name, text in mine.items():
                 if name == "department":
                     dept = self.query_one("#f-department", Select)
                     if text in self.departments:
                         dept.value = text
-                else:
+                elif name in self.initial:
                     self._input(name).value = text
             self._revalidate()
+            if draft is not None:
+                drop_draft(repo.db.path)
+                note = f"Entwurf vom {draft.saved_display} wiederhergestellt – ctrl+s speichert."
+                if stale:
+                    note += " Das Projekt wurde seitdem geändert: beim Speichern sehen Sie die Unterschiede."
+                self.app.notify(note, timeout=10, markup=False)
 
         self.app.call_db(work, done, node=self, group="load")  # type: ignore[attr-defined]
 

@@ -27,6 +27,7 @@ from ..core.models import ProjectRow
 from ..core.types import format_number, safe_display
 from .conflict import KEEP, ConflictScreen
 from .dialogs import ConfirmDialog, ProgressDialog
+from .state import drop_draft, load_draft
 from .text import percent_cell, user, key_footer
 from .virtual_table import Cell, Column, VirtualTable
 
@@ -268,6 +269,31 @@ class ProjectsScreen(Screen[None]):
         if not self.loaded:
             self.loaded = True
             self.call_after_refresh(self.app.rows_shown.set)  # type: ignore[attr-defined]
+            self.call_after_refresh(self._offer_draft)
+
+    def _offer_draft(self) -> None:
+        """An edit kept at a hang-up: offer to restore it (n drops it)."""
+        app = self.app
+        repo = app.repo  # type: ignore[attr-defined]
+        draft = load_draft(repo.db.path) if repo is not None and app.can_write else None  # type: ignore[attr-defined]
+        if draft is None:
+            return
+        question = Text("Ungespeicherter Entwurf gefunden\n", style="bold")
+        what = f"Projekt {draft.project_id}" if draft.project_id else "neues Projekt"
+        question.append(f"{what}, Stand {draft.saved_display}: {len(draft.texts)} geänderte(s) Feld(er).\n")
+        question.append("j stellt ihn wieder her, n verwirft ihn.", style="dim")
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                drop_draft(repo.db.path)
+                return
+            from .project import ProjectScreen
+
+            keep = draft.project_id
+            app.push_screen(ProjectScreen(draft.project_id, draft.year, draft=draft),
+                            lambda changed: self.load(keep_id=keep) if changed else None)
+
+        app.push_screen(ConfirmDialog(question), answer)
 
     # ---- filter and sort ------------------------------------------------------------------------
 
