@@ -23,20 +23,22 @@ import asyncio
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
 from rich.text import Text
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.screen import Screen
 
 from ..core import Actor, Repository, open_register
 from ..core.errors import SachstandError
 from .commands import ScreenActions
+from .german import QUIT_HINT, GermanCommandPalette, system_commands
 from .state import Draft, drop_draft, save_draft
 
 T = TypeVar("T")
@@ -62,9 +64,10 @@ class SachstandApp(App[int]):
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {ScreenActions}
     BINDINGS = [
-        Binding("f1,question_mark", "help", "Hilfe"),
-        Binding("ctrl+p", "command_palette", "Befehle"),
-        Binding("ctrl+q", "quit", "Beenden", show=False, priority=True),
+        Binding("f1,question_mark", "help", "Hilfe", tooltip="diese Hilfe"),
+        Binding("ctrl+p", "command_palette", "Befehle", tooltip="Befehle suchen und ausführen"),
+        Binding("ctrl+q", "quit", "Beenden", show=False, priority=True,
+                tooltip="beenden (fragt bei ungespeicherten Änderungen)"),
     ]
 
     def __init__(self, repo: Repository | None, *, read_only: bool = False, year: int | None = None,
@@ -188,6 +191,19 @@ class SachstandApp(App[int]):
         timer.daemon = True
         timer.start()
         self.exit(HANGUP_EXIT_CODE, return_code=HANGUP_EXIT_CODE)
+
+    # ---- German in place of Textual's English (german.py) ------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        return system_commands(self, screen)
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not GermanCommandPalette.is_open(self):
+            self.push_screen(GermanCommandPalette(id="--command-palette"))
+
+    def action_help_quit(self) -> None:
+        """ctrl+c copies in a field; elsewhere say how to quit."""
+        self.notify(QUIT_HINT, title="Beenden?", markup=False)
 
     def action_help(self) -> None:
         from .help import HelpScreen

@@ -65,9 +65,9 @@ class DashboardData:
 
 class DashboardScreen(Screen[None]):
     BINDINGS = [
-        Binding("j", "next_year", "Jahr"),
-        Binding("r", "reload", "Laden"),
-        Binding("escape,q", "back", "Zurück"),
+        Binding("j", "next_year", "Jahr", tooltip="Berichtsjahr weiterschalten"),
+        Binding("r", "reload", "Laden", tooltip="neu laden"),
+        Binding("escape,q", "back", "Zurück", tooltip="zurück zur Projektliste"),
     ]
 
     def __init__(self, year: int) -> None:

@@ -35,6 +35,7 @@ from ..core.types import safe_display, clean_text, format_date, format_money, pa
 from .conflict import KEEP, RELOAD, ConflictScreen
 from .dialogs import ConfirmDialog
 from .state import Draft, drop_draft
+from .german import GermanSelect
 from .text import bar, user, key_footer
 
 
@@ -131,9 +132,9 @@ class ProjectScreen(Screen[bool]):
 
     BINDINGS = [
         Binding("ctrl+s,f2", "save", "Speichern"),
-        Binding("escape", "leave", "Zurück"),
+        Binding("escape", "leave", "Zurück", tooltip="zurück (fragt bei ungespeicherten Änderungen)"),
         Binding("ctrl+r", "reload", "Neu laden"),
-        Binding("f8", "archive", "Archivieren"),
+        Binding("f8", "archive", "Archivieren", tooltip="archivieren (mit Rückfrage)"),
     ]
 
     def __init__(self, project_id: str | None, year: int, draft: Draft | None = None) -> None:
@@ -157,7 +158,7 @@ class ProjectScreen(Screen[bool]):
             yield Static(id="info")
             with Horizontal(classes="field-row"):
                 yield Label(LABELS["department"], classes="field-label")
-                yield Select([], allow_blank=True, prompt="Bereich wählen", id="f-department", compact=True)
+                yield GermanSelect([], allow_blank=True, prompt="Bereich wählen", id="f-department", compact=True)
             for name in ("name", "description", "planned_cost", "cost_note", "start", "end"):
                 yield from self._field(name, LABELS[name])
             yield Vertical(id="progress-fields")

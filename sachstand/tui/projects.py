@@ -28,6 +28,7 @@ from ..core.types import format_number, safe_display
 from .conflict import KEEP, ConflictScreen
 from .dialogs import ConfirmDialog, ProgressDialog
 from .state import drop_draft, load_draft
+from .german import GermanSelect
 from .text import percent_cell, user, key_footer
 from .virtual_table import Cell, Column, VirtualTable
 
@@ -100,19 +101,20 @@ class ProjectsScreen(Screen[None]):
     """The start screen. ``self.all_rows`` holds the year's rows, ``self.shown`` the filtered ones."""
 
     BINDINGS = [
-        Binding("slash", "search", "Suche", key_display="/"),
-        Binding("p", "progress", "Stand"),
-        Binding("b", "cycle('dept')", "Bereich", show=False),
-        Binding("s", "cycle('status')", "Status", show=False),
-        Binding("j", "cycle('year')", "Jahr", show=False),
-        Binding("o", "sort", "Sort"),
-        Binding("O", "reverse", "umkehren", show=False),
-        Binding("d", "dashboard", "Übersicht"),
-        Binding("n", "new", "Neu"),
-        Binding("r", "reload", "Laden", show=False),
-        Binding("f8", "archive", "Archivieren", show=False),
-        Binding("q", "app.quit", "Ende"),
-        Binding("escape,down", "to_table", "zur Tabelle"),
+        Binding("slash", "search", "Suche", key_display="/",
+                tooltip="suchen in ID, Name und Beschreibung (Enter, ↓ oder Esc: zurück zur Tabelle)"),
+        Binding("p", "progress", "Stand", tooltip="Umsetzungsstand des Berichtsjahres erfassen: p, Zahl, Enter"),
+        Binding("b", "cycle('dept')", "Bereich", show=False, tooltip="Bereich weiterschalten"),
+        Binding("s", "cycle('status')", "Status", show=False, tooltip="Status weiterschalten"),
+        Binding("j", "cycle('year')", "Jahr", show=False, tooltip="Berichtsjahr weiterschalten"),
+        Binding("o", "sort", "Sort", tooltip="nach der nächsten Spalte sortieren"),
+        Binding("O", "reverse", "umkehren", show=False, tooltip="Sortierrichtung umkehren"),
+        Binding("d", "dashboard", "Übersicht", tooltip="Übersicht mit Kennzahlen und Zeitleiste"),
+        Binding("n", "new", "Neu", tooltip="neues Projekt"),
+        Binding("r", "reload", "Laden", show=False, tooltip="neu laden"),
+        Binding("f8", "archive", "Archivieren", show=False, tooltip="markiertes Projekt archivieren (mit Rückfrage)"),
+        Binding("q", "app.quit", "Beenden", tooltip="beenden (fragt bei ungespeicherten Änderungen)"),
+        Binding("escape,down", "to_table", "zur Tabelle", tooltip="aus der Suche zurück zur Tabelle"),
     ]
 
     def __init__(self) -> None:
@@ -137,12 +139,12 @@ class ProjectsScreen(Screen[None]):
             yield Static(Text("/", style="bold"), classes="key-hint")
             yield Input(placeholder="Name, Beschreibung …", id="search", compact=True)
             yield Static(Text("b", style="bold"), classes="key-hint")
-            yield Select([("alle Bereiche", ALL)], value=ALL, allow_blank=False, id="dept", compact=True)
+            yield GermanSelect([("alle Bereiche", ALL)], value=ALL, allow_blank=False, id="dept", compact=True)
             yield Static(Text("s", style="bold"), classes="key-hint")
-            yield Select([(label, key) for key, label in STATUSES.items()], value="alle", allow_blank=False,
+            yield GermanSelect([(label, key) for key, label in STATUSES.items()], value="alle", allow_blank=False,
                          id="status", compact=True)
             yield Static(Text("j", style="bold"), classes="key-hint")
-            yield Select([("–", 0)], value=0, allow_blank=False, id="year", compact=True)
+            yield GermanSelect([("–", 0)], value=0, allow_blank=False, id="year", compact=True)
         yield VirtualTable(self._columns(8, 9, 2019, 2020), render_row, empty_text="Lädt …",
                            nothing_selected="Kein Projekt ausgewählt: die Liste ist leer.",
                            row_key=lambda r: r.id, id="table")

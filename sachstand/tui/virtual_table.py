@@ -54,9 +54,9 @@ class VirtualTable(ScrollView, can_focus=True):
         Binding("down", "cursor(1)", "runter", show=False),
         Binding("pageup", "page(-1)", "Seite hoch", show=False),
         Binding("pagedown", "page(1)", "Seite runter", show=False),
-        Binding("home", "jump(0)", "Anfang", show=False),
-        Binding("end", "jump(-1)", "Ende", show=False),
-        Binding("enter", "select", "Öffnen", key_display="⏎"),
+        Binding("home", "jump(0)", "zum Anfang", show=False),
+        Binding("end", "jump(-1)", "zum Ende", show=False),
+        Binding("enter", "select", "Öffnen", key_display="⏎", tooltip="Projekt öffnen"),
     ]
 
     class Selected(Message):
