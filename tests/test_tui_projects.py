@@ -64,6 +64,10 @@ async def test_status_and_department_filters_use_the_flags_of_figures(sample_pat
             assert screen.query_one("#status").value == status
             assert f"{expected[status]} von 57 Projekten" in count_text(app), status
         await pilot.press("s")
+        assert screen.query_one("#status").value == "archiviert"
+        await settle(pilot)
+        assert "0 von 0 archivierten Projekten" in count_text(app)
+        await pilot.press("s")
         assert "57 von 57 Projekten" in count_text(app)
         await pilot.press("b")
         dept = screen.query_one("#dept").value
@@ -259,7 +263,7 @@ async def test_search_combined_with_filters_matches_a_full_scan(sample_path: Pat
             query = screen.query_one("#search").value.casefold()
             dept = screen.query_one("#dept").value
             status = screen.query_one("#status").value
-            want = [r.id for r in rows if query in f"{r.name} {r.description}".casefold()
+            want = [r.id for r in rows if query in f"{r.id} {r.name} {r.description}".casefold()
                     and (dept == "__all__" or r.department == dept) and tests[status](r)]
             assert sorted(r.id for r in screen.shown) == sorted(want), (query, dept, status)
 

@@ -64,7 +64,7 @@ s AS (
     LEFT JOIN progress cur ON cur.project_id = p.id AND cur.year = $year
     LEFT JOIN progress prev ON prev.project_id = p.id AND prev.year = $year - 1
     LEFT JOIN before b ON b.project_id = p.id
-    WHERE NOT p.archived AND ($dept IS NULL OR p.department = $dept)
+    WHERE p.archived = $archived AND ($dept IS NULL OR p.department = $dept)
 ),
 flags AS (
     SELECT *,
@@ -152,8 +152,9 @@ def default_as_of(year: int, today: date | None = None) -> date:
     return min(date(year, 12, 31), today)
 
 
-def _params(year: int, department: str | None, as_of: date | None) -> dict:
-    return {"year": year, "dept": department, "as_of": as_of or default_as_of(year)}
+def _params(year: int, department: str | None, as_of: date | None, archived: bool = False) -> dict:
+    """Figures count the projects in the register (not archived); ``archived`` picks the others."""
+    return {"year": year, "dept": department, "as_of": as_of or default_as_of(year), "archived": archived}
 
 
 def counts(db: Database, year: int, department: str | None = None, as_of: date | None = None) -> dict[str, int]:
@@ -181,12 +182,15 @@ def _counts(db: Database, year: int, department: str | None, as_of: date | None
 
 def project_rows(db: Database, year: int, department: str | None = None, as_of: date | None = None,
                  open_only: bool = True, flagged_only: bool = False,
-                 ids: Sequence[str] | None = None) -> list[ProjectRow]:
+                 ids: Sequence[str] | None = None, archived: bool = False) -> list[ProjectRow]:
     """Projects open in Y (or all, with ``open_only=False``), with their flags; by department, name.
 
     ``flagged_only`` keeps just the overdue and the stalled ones; ``ids`` just those projects
-    (a screen refreshing the row it saved, instead of reloading every row).
+    (a screen refreshing the row it saved, instead of reloading every row). ``archived`` gives
+    the archived projects instead (all of them, open in Y or not), with their values for Y.
     """
+    if archived:
+        open_only = False
     with db.read() as conn:
         rows = conn.execute(
             _STATUS_SQL + """
@@ -195,13 +199,14 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
             FROM status WHERE (open_in_year OR NOT $open_only) AND (overdue OR stalled OR NOT $flagged_only)
                 AND ($ids IS NULL OR list_contains($ids::VARCHAR[], id))
             ORDER BY department, lower(name), id""",
-            {**_params(year, department, as_of), "open_only": open_only, "flagged_only": flagged_only,
+            {**_params(year, department, as_of, archived), "open_only": open_only, "flagged_only": flagged_only,
              "ids": None if ids is None else list(ids)},
         ).fetchall()
     return [
         ProjectRow(id=r[0], department=r[1], name=r[2], description=r[3], previous=r[4], current=r[5],
                    start=_period(r[6], r[7]), start_text=r[8], end=_period(r[9], r[10]), end_text=r[11],
-                   overdue=r[12], stalled=r[13], completed=r[14], at_least_90=r[15], version=r[16])
+                   overdue=r[12], stalled=r[13], completed=r[14], at_least_90=r[15], version=r[16],
+                   archived=archived)
         for r in rows
     ]
 

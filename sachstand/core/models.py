@@ -130,6 +130,7 @@ class ProjectRow(_Dates):
     completed: bool
     at_least_90: bool
     version: int
+    archived: bool = False
 
 
 

@@ -134,7 +134,8 @@ class ProjectScreen(Screen[bool]):
         Binding("ctrl+s,f2", "save", "Speichern"),
         Binding("escape", "leave", "Zurück", tooltip="zurück (fragt bei ungespeicherten Änderungen)"),
         Binding("ctrl+r", "reload", "Neu laden"),
-        Binding("f8", "archive", "Archivieren", tooltip="archivieren (mit Rückfrage)"),
+        Binding("f8", "archive", "Archivieren",
+                tooltip="archivieren, ein archiviertes Projekt wiederherstellen (mit Rückfrage)"),
     ]
 
     def __init__(self, project_id: str | None, year: int, draft: Draft | None = None) -> None:
@@ -308,7 +309,7 @@ class ProjectScreen(Screen[bool]):
             info.append(f"  ·  Version {p.version}  ·  angelegt {format_date(p.created_at.date())}"
                         f"  ·  geändert {format_date(p.updated_at.date())}", style="dim")
             if p.archived:
-                info.append("  ·  ARCHIVIERT", style="bold yellow")
+                info.append("  ·  ARCHIVIERT (F8 stellt es wieder her)", style="bold yellow")
         if not self.editable:
             info.append("\nNur lesen: Sie können dieses Projekt nicht ändern.", style="yellow")
         self.query_one("#info", Static).update(info)
@@ -440,8 +441,9 @@ class ProjectScreen(Screen[bool]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "save":
             return self.editable
-        if action == "archive":
-            return self.editable and self.project is not None
+        if action == "archive":  # archive, or restore an archived project
+            p = self.project
+            return p is not None and self.app.can_write_department(p.department)  # type: ignore[attr-defined]
         return True
 
     def action_save(self) -> None:
@@ -532,10 +534,23 @@ class ProjectScreen(Screen[bool]):
         p = self.project
         if p is None:
             return
+        repo = self.app.repo  # type: ignore[attr-defined]
+        if p.archived:
+            question = Text(f"Projekt {p.id} wiederherstellen?\n", style="bold")
+            question.append_text(user(p.name))
+            question.append("\nEs erscheint wieder in Liste und Bericht.", style="dim")
+
+            def restored(saved: Project) -> None:
+                self.busy = False
+                self.saved_any = True
+                self.app.notify(f"{saved.id} wiederhergestellt.", timeout=4)
+                self.load()
+
+            self._ask(question, lambda: self._write(lambda: repo.archive(p.id, p.version, archived=False), restored))
+            return
         question = Text(f"Projekt {p.id} archivieren?\n", style="bold")
         question.append_text(user(p.name))
         question.append("\nEs verschwindet aus Liste und Bericht; die Daten bleiben erhalten.", style="dim")
-        repo = self.app.repo  # type: ignore[attr-defined]
 
         def archived(saved: Project) -> None:
             self.busy = False

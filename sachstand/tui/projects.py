@@ -42,7 +42,9 @@ STATUSES: dict[str, str] = {
     "ab90": "≥ 90 %",
     "ueberfaellig": "überfällig",
     "stagniert": "stagniert",
+    "archiviert": "archiviert",
 }
+ARCHIVED = "archiviert"  # the one status whose rows are not the year's rows but the archived ones
 
 STATUS_TEST = {
     "alle": lambda r: True,
@@ -51,6 +53,7 @@ STATUS_TEST = {
     "ab90": lambda r: r.at_least_90,
     "ueberfaellig": lambda r: r.overdue,
     "stagniert": lambda r: r.stalled,
+    "archiviert": lambda r: r.archived,
 }
 
 DEFAULT_SORT = "department"  # the order of ``figures.project_rows``: department, name, id
@@ -112,7 +115,7 @@ class ProjectsScreen(Screen[None]):
         Binding("d", "dashboard", "Übersicht", tooltip="Übersicht mit Kennzahlen und Zeitleiste"),
         Binding("n", "new", "Neu", tooltip="neues Projekt"),
         Binding("r", "reload", "Laden", show=False, tooltip="neu laden"),
-        Binding("f8", "archive", "Archivieren", show=False, tooltip="markiertes Projekt archivieren (mit Rückfrage)"),
+        Binding("f8", "archive", "Archivieren", show=False, tooltip="markiertes Projekt archivieren, ein archiviertes wiederherstellen (mit Rückfrage)"),
         Binding("q", "app.quit", "Beenden", tooltip="beenden (fragt bei ungespeicherten Änderungen)"),
         Binding("escape,down", "to_table", "zur Tabelle", tooltip="aus der Suche zurück zur Tabelle"),
     ]
@@ -130,6 +133,7 @@ class ProjectsScreen(Screen[None]):
         self._load_generation = 0
         self._filling = False
         self._last_filter: tuple[str, object, object, list[ProjectRow]] | None = None
+        self.archived_rows: list[ProjectRow] | None = None  # read when the filter "archiviert" is chosen
 
     # ---- layout ---------------------------------------------------------------------------------
 
@@ -228,7 +232,7 @@ class ProjectsScreen(Screen[None]):
                 self.load(keep_id=row_id)
                 return
             self.all_rows[index] = found[0]
-            self.haystack[row_id] = f"{found[0].name} {found[0].description}".casefold()
+            self.haystack[row_id] = f"{row_id} {found[0].name} {found[0].description}".casefold()
             self._sort_all()
             self.apply_filter(keep_id=row_id)
 
@@ -248,7 +252,8 @@ class ProjectsScreen(Screen[None]):
                      keep_id: str | None = None) -> None:
         self.year, self.years = year, years
         self.all_rows = rows
-        self.haystack = {r.id: f"{r.name} {r.description}".casefold() for r in rows}
+        self.archived_rows = None
+        self.haystack = {r.id: f"{r.id} {r.name} {r.description}".casefold() for r in rows}
         id_width = max((len(r.id) for r in rows), default=8)
         dept_width = min(max((len(r.department) for r in rows), default=9), 10)
         self.table.columns = self._columns(max(id_width, 4), max(dept_width, 9), year - 1, year)
@@ -304,7 +309,34 @@ class ProjectsScreen(Screen[None]):
         self._last_filter = None
         if not (loaded and self.sort_key == DEFAULT_SORT and not self.sort_reverse):
             self.all_rows.sort(key=SORT_KEYS[self.sort_key], reverse=self.sort_reverse)
+        if self.archived_rows:
+            self.archived_rows.sort(key=SORT_KEYS[self.sort_key], reverse=self.sort_reverse)
         self.table.header_marks = {self.sort_key: " ↓" if self.sort_reverse else " ↑"}
+
+    def _load_archived(self) -> None:
+        """The archived projects with their values for the year (only when asked for: few rows)."""
+        app = self.app
+        repo, year, today = app.repo, self.year, app.today  # type: ignore[attr-defined]
+
+        def work() -> list[ProjectRow]:
+            return figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), archived=True)
+
+        def done(rows: list[ProjectRow]) -> None:
+            if year == self.year:
+                self.archived_rows = rows
+                for r in rows:
+                    self.haystack[r.id] = f"{r.id} {r.name} {r.description}".casefold()
+                self._sort_all()
+                self.apply_filter()
+
+        app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
+
+    @property
+    def year_rows(self) -> list[ProjectRow]:
+        """The rows the filters pick from: the year's, or the archived ones."""
+        if self.query_one("#status", Select).value == ARCHIVED:
+            return self.archived_rows or []
+        return self.all_rows
 
     def apply_filter(self, keep_id: str | None = None) -> None:
         """Pick the rows matching search, department and status; the list keeps the sort order."""
@@ -312,7 +344,10 @@ class ProjectsScreen(Screen[None]):
         dept = self.query_one("#dept", Select).value
         status_test = STATUS_TEST[str(self.query_one("#status", Select).value)]
         status = self.query_one("#status", Select).value
-        base = self.all_rows
+        if status == ARCHIVED and self.archived_rows is None:
+            self._load_archived()
+        all_rows = self.year_rows
+        base = all_rows
         last = self._last_filter
         if last is not None and last[1:3] == (dept, status) and query.startswith(last[0]):
             base = last[3]  # typing on narrows the previous result: no need to scan every row
@@ -320,18 +355,22 @@ class ProjectsScreen(Screen[None]):
         if query:
             hay = self.haystack
             rows = [r for r in rows if query in hay[r.id]]
-        if dept != ALL and base is self.all_rows:
+        if dept != ALL and base is all_rows:
             rows = [r for r in rows if r.department == dept]
-        if status != "alle" and base is self.all_rows:
+        if status != "alle" and base is all_rows:
             rows = [r for r in rows if status_test(r)]
-        self.shown = rows if rows is not self.all_rows else list(rows)
+        self.shown = rows if rows is not all_rows else list(rows)
         self._last_filter = (query, dept, status, self.shown)
         self.table.set_rows(self.shown, keep=keep_id)
         self._update_count()
 
     def _update_count(self) -> None:
-        word = "Projekt" if len(self.all_rows) == 1 else "Projekten"
-        text = Text(f"{format_number(len(self.shown))} von {format_number(len(self.all_rows))} {word}", style="bold")
+        total = len(self.year_rows)
+        if self.query_one("#status", Select).value == ARCHIVED:
+            word = "archivierten Projekt" if total == 1 else "archivierten Projekten"
+        else:
+            word = "Projekt" if total == 1 else "Projekten"
+        text = Text(f"{format_number(len(self.shown))} von {format_number(total)} {word}", style="bold")
         text.append(f"  ·  Berichtsjahr {self.year}" if self.year else "")
         text.append("  ·  Ü überfällig, S stagniert", style="dim")
         self.query_one("#count", Static).update(text)
@@ -438,7 +477,7 @@ class ProjectsScreen(Screen[None]):
                              lambda value: self._record(row, year, value, row.version) if value is not None else None)
 
     def action_archive(self) -> None:
-        """F8: archive the highlighted project, after asking."""
+        """F8: archive the highlighted project, or restore it if it is archived; after asking."""
         row = self.table.selected()
         if row is None:
             return
@@ -446,13 +485,15 @@ class ProjectsScreen(Screen[None]):
             self.app.show_error(SachstandError(  # type: ignore[attr-defined]
                 f"Nicht erlaubt: Projekte im Bereich {safe_display(row.department)} können Sie nicht ändern."))
             return
-        question = Text(f"Projekt {row.id} archivieren?\n", style="bold")
+        restore = row.archived
+        question = Text(f"Projekt {row.id} {'wiederherstellen' if restore else 'archivieren'}?\n", style="bold")
         question.append_text(user(row.name))
-        question.append("\nEs verschwindet aus Liste und Bericht; die Daten bleiben erhalten.", style="dim")
+        question.append("\nEs erscheint wieder in Liste und Bericht." if restore else
+                        "\nEs verschwindet aus Liste und Bericht; die Daten bleiben erhalten.", style="dim")
         repo = self.app.repo  # type: ignore[attr-defined]
 
         def done(_: object) -> None:
-            self.app.notify(f"{row.id} archiviert.", timeout=4)
+            self.app.notify(f"{row.id} {'wiederhergestellt' if restore else 'archiviert'}.", timeout=4)
             self.load()
 
         def failed(exc: SachstandError) -> None:
@@ -461,8 +502,8 @@ class ProjectsScreen(Screen[None]):
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self.app.call_db(lambda: repo.archive(row.id, row.version), done, failed,  # type: ignore[attr-defined]
-                                 node=self, group="write")
+                self.app.call_db(lambda: repo.archive(row.id, row.version, archived=not restore),  # type: ignore[attr-defined]
+                                 done, failed, node=self, group="write")
 
         self.app.push_screen(ConfirmDialog(question), answer)
 
