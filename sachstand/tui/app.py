@@ -33,6 +33,7 @@ from textual.dom import DOMNode
 from ..core import Actor, Repository, open_register
 from ..core.errors import SachstandError
 from .commands import ScreenActions
+from .data import load_year
 
 T = TypeVar("T")
 
@@ -79,8 +80,6 @@ class SachstandApp(App[int]):
 
     def _start_prefetch(self, repo: Repository) -> Future[Any]:
         """Read the first year's rows while Textual starts up (one short read, in a thread)."""
-        from .projects import load_year
-
         future: Future[Any] = Future()
 
         def run() -> None:
