@@ -217,14 +217,10 @@ class ProjectsScreen(Screen[None]):
         app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
 
     def _load_failed(self, exc: SachstandError) -> None:
-        from .message import MessageScreen
-
         if self.loaded:
             self.app.show_error(exc)  # type: ignore[attr-defined]
-        elif self.app.screen is self:
-            self.app.switch_screen(MessageScreen(exc))
-        else:
-            self.app.show_fatal(exc)  # type: ignore[attr-defined]
+        else:  # nothing to show: the app's message screen takes over (in place of this screen)
+            self.app.show_fatal(exc, replace=self.app.screen is self)  # type: ignore[attr-defined]
 
     def _show_loaded(self, year: int, years: list[int], departments: list[str], rows: list[ProjectRow],
                      keep_id: str | None = None) -> None:
