@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from .db import Database
 from .errors import SachstandError
-from .models import FundedProject, ProjectRow
+from .models import City, FundedProject, ProjectRow
 from .repository import Repository, period_from_row
 
 
@@ -129,6 +129,8 @@ class Report:
     stalled_ids: tuple[str, ...]
     rows: tuple[ProjectRow, ...]
     """The projects open in Y; empty when the report was made with ``rows=False``."""
+    city: City | None = None
+    """The register's city (``Repository.city``), shown in every printout's header."""
 
     def figure(self, key: str) -> Figure:
         return next(f for f in self.figures if f.key == key)
@@ -275,4 +277,5 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
             overdue_ids=overdue_ids,
             stalled_ids=stalled_ids,
             rows=tuple(project_rows(repo.db, year, department, as_of)) if rows else (),
+            city=repo.city(),
         )

@@ -11,6 +11,8 @@ Rules:
 - Project IDs are department prefix plus a number (``FB11-004``); counters only grow, so an ID is
   never reused, not even after archiving.
 - Access is checked here, through ``Actor``, before anything is written.
+- The city's name and AGS live in the ``meta`` table (keys ``city_name``, ``city_ags``); setting
+  them needs the role Administrator and is audited like any other change (entity ``register``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .errors import ConflictError, FieldConflict, InvalidValue, NotFound, Sachst
 from .models import (
     EDITABLE_FIELDS,
     AuditEntry,
+    City,
     Department,
     FundedProject,
     NewFundedProject,
@@ -282,6 +285,13 @@ class Repository:
             for r in rows
         ]
 
+    def city(self) -> City | None:
+        """The register's city, or None while none has been set."""
+        with self.db.read() as conn:
+            meta = dict(conn.execute(
+                "SELECT key, value FROM meta WHERE key IN ('city_name', 'city_ags')").fetchall())
+        return city_from_meta(meta)
+
     def reported_figures(self, year: int) -> dict[str, int]:
         with self.db.read() as conn:
             return dict(conn.execute("SELECT figure, value FROM reported_figures WHERE year = ?", [year]).fetchall())
@@ -352,6 +362,24 @@ class Repository:
                 )
             _audit(conn, self.actor, [("funded", str(i), "*", None, f.title) for i, f in zip(ids, funded)])
 
+    def set_city(self, city: City) -> None:
+        """Record the city's name and AGS (None removes the AGS); Administrator only, audited."""
+        self.actor.require_admin("Stadt und Gemeindeschlüssel festlegen")
+        with self.db.write() as conn:
+            old = dict(conn.execute(
+                "SELECT key, value FROM meta WHERE key IN ('city_name', 'city_ags')").fetchall())
+            new = {"city_name": city.name, "city_ags": city.ags}
+            changed = [(k, old.get(k), v) for k, v in new.items() if old.get(k) != v]
+            for key, _old, value in changed:
+                if value is None:
+                    conn.execute("DELETE FROM meta WHERE key = ?", [key])
+                else:
+                    conn.execute(
+                        "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        [key, value],
+                    )
+            _audit(conn, self.actor, [("register", "meta", k, o, v) for k, o, v in changed])
+
     def set_reported_figures(self, year: int, figures: dict[str, int]) -> None:
         """The figures a published report stated, kept to compare against (see ``findings``)."""
         self.actor.require_admin("berichtete Kennzahlen erfassen")
@@ -362,6 +390,13 @@ class Repository:
                     "INSERT INTO reported_figures SELECT $year, unnest($f), unnest($v)",
                     {"year": year, "f": list(figures), "v": list(figures.values())},
                 )
+
+
+def city_from_meta(meta: dict[str, str]) -> City | None:
+    """The city from the ``meta`` keys ``city_name`` and ``city_ags``; None without a name."""
+    if not meta.get("city_name"):
+        return None
+    return City(meta["city_name"], meta.get("city_ags"))
 
 
 def _dec(value: Decimal | None) -> str | None:
