@@ -9,7 +9,7 @@ from sachstand.core import open_register
 from sachstand.tui.dialogs import ConfirmDialog
 from sachstand.tui.project import ProjectScreen
 from sachstand.tui.projects import ProjectsScreen
-from tui_helpers import make_app, settle, started, sync, type_text
+from tui_helpers import make_app, next_choice, settle, started, sync, type_text
 
 
 def count_text(app) -> str:  # noqa: ANN001
@@ -20,8 +20,7 @@ async def choose_status(pilot, status: str) -> None:  # noqa: ANN001
     for _ in range(10):
         if pilot.app.screen.query_one("#status").value == status:
             break
-        await pilot.press("s")
-        await settle(pilot)
+        await next_choice(pilot, "s")
     assert pilot.app.screen.query_one("#status").value == status
 
 

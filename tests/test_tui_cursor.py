@@ -14,7 +14,7 @@ from sachstand.core import open_register
 from sachstand.tui.dialogs import ConfirmDialog, ProgressDialog
 from sachstand.tui.projects import ProjectsScreen
 from sachstand.tui.virtual_table import VirtualTable
-from tui_helpers import make_app, settle, started, sync, type_text
+from tui_helpers import make_app, next_choice, settle, started, sync, type_text
 
 
 def drawn_lines(table: VirtualTable) -> list[str]:
@@ -81,12 +81,11 @@ async def test_cycling_departments_and_statuses_keeps_the_cursor_in_view(sample_
         screen = app.screen
         options = len(screen.query_one("#dept")._options)  # noqa: SLF001
         for _ in range(options):  # every department, then back to "alle Bereiche"
-            await pilot.press("b")
+            await next_choice(pilot, "b")
             await press_p_and_check(pilot)
         assert screen.query_one("#dept").value == "__all__"
         for _ in range(7):  # every status, back to "alle"; "archiviert" is empty here
-            await pilot.press("s")
-            await settle(pilot)
+            await next_choice(pilot, "s")
             if screen.table.rows:
                 await press_p_and_check(pilot)
             else:
@@ -117,8 +116,7 @@ async def test_year_switch_and_reload_keep_the_cursor_in_view(sample_path: Path)
         table = app.screen.query_one(VirtualTable)
         kept = table.current.id
         for _ in range(3):
-            await pilot.press("j")
-            await settle(pilot)
+            await next_choice(pilot, "j")
             await press_p_and_check(pilot)
         await pilot.press("r")
         await settle(pilot)

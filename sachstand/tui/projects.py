@@ -29,12 +29,14 @@ from .conflict import KEEP, ConflictScreen
 from .data import YearRows, load_year
 from .dialogs import ConfirmDialog, ProgressDialog
 from .german import GermanSelect
+from .picker import JumpDialog, Picker
 from .state import drop_draft, load_draft
 from .text import percent_cell, user, key_footer
 from .virtual_table import Cell, Column, VirtualTable
 
 ALL = "__all__"
-LETTER_ACTIONS = {"archive", "search", "progress", "cycle", "sort", "reverse", "dashboard", "new", "reload", "app.quit"}
+PICKER_TITLES = {"dept": "Bereich wählen", "status": "Status wählen", "year": "Berichtsjahr wählen"}
+LETTER_ACTIONS = {"archive", "search", "progress", "pick", "jump", "sort", "reverse", "dashboard", "new", "reload", "app.quit"}
 
 STATUSES: dict[str, str] = {
     "alle": "alle",
@@ -95,9 +97,11 @@ class ProjectsScreen(Screen[None]):
         Binding("slash", "search", "Suche", key_display="/",
                 tooltip="suchen in ID, Name und Beschreibung (Enter, ↓ oder Esc: zurück zur Tabelle)"),
         Binding("p", "progress", "Stand", tooltip="Umsetzungsstand des Berichtsjahres erfassen: p, Zahl, Enter"),
-        Binding("b", "cycle('dept')", "Bereich", show=False, tooltip="Bereich weiterschalten"),
-        Binding("s", "cycle('status')", "Status", show=False, tooltip="Status weiterschalten"),
-        Binding("j", "cycle('year')", "Jahr", show=False, tooltip="Berichtsjahr weiterschalten"),
+        Binding("g,ctrl+g", "jump", "Gehe zu", show=False, tooltip="zu einer ID springen, beim Tippen"),
+        Binding("b", "pick('dept')", "Bereich", show=False, tooltip="Bereich wählen (tippen grenzt ein, Enter wählt)"),
+        Binding("s", "pick('status')", "Status", show=False, tooltip="Status wählen (tippen grenzt ein, Enter wählt)"),
+        Binding("j", "pick('year')", "Jahr", show=False,
+                tooltip="Berichtsjahr wählen (tippen grenzt ein, Enter wählt)"),
         Binding("o", "sort", "Sort", tooltip="nach der nächsten Spalte sortieren"),
         Binding("O", "reverse", "umkehren", show=False, tooltip="Sortierrichtung umkehren"),
         Binding("d", "dashboard", "Übersicht", tooltip="Übersicht mit Kennzahlen und Zeitleiste"),
@@ -105,7 +109,8 @@ class ProjectsScreen(Screen[None]):
         Binding("r", "reload", "Laden", show=False, tooltip="neu laden"),
         Binding("f8", "archive", "Archivieren", show=False, tooltip="markiertes Projekt archivieren, ein archiviertes wiederherstellen (mit Rückfrage)"),
         Binding("q", "app.quit", "Beenden", tooltip="beenden (fragt bei ungespeicherten Änderungen)"),
-        Binding("escape,down", "to_table", "zur Tabelle", tooltip="aus der Suche zurück zur Tabelle"),
+        Binding("escape,down", "to_table", "zur Tabelle",
+                tooltip="aus der Suche oder einer Auswahlliste zurück zur Tabelle"),
     ]
 
     def __init__(self) -> None:
@@ -129,7 +134,7 @@ class ProjectsScreen(Screen[None]):
         yield Static(id="title", classes="title")
         with Horizontal(id="toolbar"):
             yield Static(Text("/", style="bold"), classes="key-hint")
-            yield Input(placeholder="Name, Beschreibung …", id="search", compact=True)
+            yield Input(placeholder="ID, Name, Beschreibung …", id="search", compact=True)
             yield Static(Text("b", style="bold"), classes="key-hint")
             yield GermanSelect([("alle Bereiche", ALL)], value=ALL, allow_blank=False, id="dept", compact=True)
             yield Static(Text("s", style="bold"), classes="key-hint")
@@ -388,7 +393,7 @@ class ProjectsScreen(Screen[None]):
             return False
         typing = isinstance(self.focused, Input)
         if action == "to_table":
-            return typing
+            return typing or isinstance(self.focused, Select)
         if action in LETTER_ACTIONS and typing:
             return None
         return True
@@ -399,13 +404,35 @@ class ProjectsScreen(Screen[None]):
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
 
-    def action_cycle(self, which: str) -> None:
+    def action_pick(self, which: str) -> None:
+        """b, s, j: a picker over the dropdown's choices; typing narrows, Enter chooses."""
         select = self.query_one(f"#{which}", Select)
-        options = [value for _label, value in select._options]  # noqa: SLF001
-        if not options:
+        choices = [(label, value) for label, value in select._options]  # noqa: SLF001
+        if not choices:
             return
-        index = options.index(select.value) if select.value in options else -1
-        select.value = options[(index + 1) % len(options)]
+        title = PICKER_TITLES[which]
+
+        def chosen(value: object) -> None:
+            if value is not None and value != select.value:
+                select.value = value
+            self.table.focus()
+
+        self.app.push_screen(Picker(title, choices, select.value), chosen)
+
+    def action_jump(self) -> None:
+        self.app.push_screen(JumpDialog(self.jump_to), lambda _: self.table.focus())
+
+    def jump_to(self, text: str) -> str | None:
+        """Move the cursor to the first shown row whose ID starts with ``text`` (else contains it)."""
+        wanted = text.strip().casefold()
+        rows = self.table.rows
+        index = next((i for i, r in enumerate(rows) if r.id.casefold().startswith(wanted)), None)
+        if index is None:
+            index = next((i for i, r in enumerate(rows) if wanted in r.id.casefold()), None)
+        if index is None:
+            return None
+        self.table.move_to(index)
+        return rows[index].id
 
     def action_sort(self) -> None:
         keys = list(SORT_KEYS)

@@ -135,6 +135,10 @@ class VirtualTable(ScrollView, can_focus=True):
         if row is not None:
             self.post_message(self.Selected(self, row))
 
+    def move_to(self, index: int) -> None:
+        """Put the cursor on row ``index`` (clamped) and scroll it into view."""
+        self._move(index)
+
     def _move(self, index: int) -> None:
         if not self.rows:
             return
