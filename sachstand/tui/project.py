@@ -30,7 +30,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Label, Select, Static
 
 from ..core.errors import ConflictError, SachstandError
-from ..core.models import AuditEntry, FundedProject, NewProject, Project, field_label
+from ..core.models import AuditEntry, FundedProject, NewProject, Project, display_value, field_label
 from ..core.types import safe_display, clean_text, format_date, format_money, parse_money, parse_percent, parse_period
 from .conflict import KEEP, RELOAD, ConflictScreen
 from .dialogs import ConfirmDialog
@@ -141,6 +141,7 @@ class ProjectScreen(Screen[bool]):
     def __init__(self, project_id: str | None, year: int, draft: Draft | None = None) -> None:
         super().__init__()
         self.draft = draft
+        self.stale_draft = False
         self.project_id = project_id
         self.year = year
         self.project: Project | None = None
@@ -218,6 +219,7 @@ class ProjectScreen(Screen[bool]):
             stale = False
             if draft is not None and draft.version is not None and loaded.project is not None:
                 stale = loaded.project.version != draft.version
+                self.stale_draft = stale
                 loaded = replace(loaded, project=replace(loaded.project, version=draft.version))
             await self._fill(loaded)
             for name, text in mine.items():
@@ -506,16 +508,26 @@ class ProjectScreen(Screen[bool]):
         def failed(exc: SachstandError) -> None:
             self.busy = False
             if isinstance(exc, ConflictError):
-                self.app.push_screen(ConflictScreen(exc), self._after_conflict)
+                self.app.push_screen(ConflictScreen(exc, self._base_values()), self._after_conflict)
             else:
                 self.app.show_error(exc)  # type: ignore[attr-defined]
 
         self.app.call_db(work, done, failed, node=self, group="write")  # type: ignore[attr-defined]
 
+    def _base_values(self) -> dict[str, str]:
+        """The stored values this edit started from, shown as the conflict shows the stored ones."""
+        p = self.project
+        if p is None or self.stale_draft:  # a stale draft's base values are not known
+            return {}
+        return {name: display_value(p.value(name)) for name in self.initial if name != "department"} | {
+            "department": p.department}
+
     def _after_conflict(self, choice: str | None) -> None:
+        self.stale_draft = False
         if choice == KEEP:
             self.load(keep_mine=True)
         elif choice == RELOAD:
+            self.saved_any = True  # the list shows the stored values too when this screen closes
             self.load()
 
     def action_reload(self) -> None:

@@ -11,6 +11,7 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from rich.text import Text
@@ -23,10 +24,10 @@ from textual.widgets import Input, Select, Static
 
 from ..core import Repository, figures
 from ..core.errors import ConflictError, SachstandError
-from ..core.models import ProjectRow
+from ..core.models import ProjectRow, display_value
 from ..core.types import format_number, safe_display
 from .conflict import KEEP, ConflictScreen
-from .data import YearRows, load_year
+from .data import ChangeStamp, YearRows, change_stamp, load_year
 from .dialogs import ConfirmDialog, ProgressDialog
 from .german import GermanSelect
 from .picker import JumpDialog, Picker
@@ -35,6 +36,8 @@ from .text import percent_cell, user, key_footer
 from .virtual_table import Cell, Column, VirtualTable
 
 ALL = "__all__"
+POLL_SECONDS = 3.0
+"""How often the list looks for another process's change (a ``stat``, nothing read)."""
 PICKER_TITLES = {"dept": "Bereich wählen", "status": "Status wählen", "year": "Berichtsjahr wählen"}
 LETTER_ACTIONS = {"archive", "search", "progress", "pick", "jump", "sort", "reverse", "dashboard", "new", "reload", "app.quit"}
 
@@ -127,6 +130,7 @@ class ProjectsScreen(Screen[None]):
         self._filling = False
         self._last_filter: tuple[str, object, object, list[ProjectRow]] | None = None
         self.archived_rows: list[ProjectRow] | None = None  # read when the filter "archiviert" is chosen
+        self._stamp: ChangeStamp | None = None  # the register's change stamp when the rows were read
 
     # ---- layout ---------------------------------------------------------------------------------
 
@@ -168,6 +172,22 @@ class ProjectsScreen(Screen[None]):
         self.year = self.app.year  # type: ignore[attr-defined]
         self._update_title()
         self.load()
+        self.set_interval(POLL_SECONDS, self._poll)
+
+    def _current_stamp(self) -> ChangeStamp | None:
+        repo = self.app.repo  # type: ignore[attr-defined]
+        return change_stamp(repo.db.path) if repo is not None else None
+
+    def _poll(self) -> None:
+        """Another process changed the register: reload the rows in place, the cursor kept on its
+        project (``VirtualTable.set_rows``). Only while this screen is shown and idle."""
+        stamp = self._current_stamp()
+        if stamp == self._stamp:
+            return
+        if self.app.screen is not self or not self.loaded or any(  # type: ignore[attr-defined]
+                not w.is_finished for w in self.workers):
+            return  # looked at again at the next tick
+        self.load()
 
     def _update_title(self) -> None:
         app = self.app
@@ -194,6 +214,7 @@ class ProjectsScreen(Screen[None]):
         today = app.today  # type: ignore[attr-defined]
         self._load_generation += 1
         generation = self._load_generation
+        self._stamp = self._current_stamp()  # taken before the read: a later change is seen next tick
 
         prefetched = app.take_prefetch() if not self.loaded else None  # type: ignore[attr-defined]
 
@@ -208,9 +229,9 @@ class ProjectsScreen(Screen[None]):
 
         app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
 
-    def refresh_row(self, row_id: str) -> None:
+    def refresh_row(self, row_id: str, then: Callable[[ProjectRow], None] | None = None) -> None:
         """Reload one saved row with its flags, instead of all rows (one row's save changes no
-        other row's flags)."""
+        other row's flags); ``then`` gets the fresh row."""
         app = self.app
         repo, year, today = app.repo, self.year, app.today  # type: ignore[attr-defined]
 
@@ -228,6 +249,8 @@ class ProjectsScreen(Screen[None]):
             self.haystack[row_id] = f"{row_id} {found[0].name} {found[0].description}".casefold()
             self._sort_all()
             self.apply_filter(keep_id=row_id)
+            if then is not None:
+                then(found[0])
 
         app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
 
@@ -481,10 +504,13 @@ class ProjectsScreen(Screen[None]):
                 f"Nicht erlaubt: Sie sind {self.app.repo.actor.describe}; Projekte im Bereich "  # type: ignore[attr-defined]
                 f"{safe_display(row.department)} können Sie nicht ändern."))
             return
-        title = Text(f"Umsetzungsstand {self.year} für {row.id}\n", style="bold")
+        self._ask_progress(row, self.year, row.current)
+
+    def _ask_progress(self, row: ProjectRow, year: int, value: int | None) -> None:
+        """The quick-entry dialog for ``row``, starting with ``value``; Enter saves on the row's version."""
+        title = Text(f"Umsetzungsstand {year} für {row.id}\n", style="bold")
         title.append_text(user(row.name))
-        year = self.year
-        self.app.push_screen(ProgressDialog(title, row.current),
+        self.app.push_screen(ProgressDialog(title, value),
                              lambda value: self._record(row, year, value, row.version) if value is not None else None)
 
     def action_archive(self) -> None:
@@ -531,11 +557,12 @@ class ProjectsScreen(Screen[None]):
         def failed(exc: SachstandError) -> None:
             if isinstance(exc, ConflictError):
                 def decide(choice: str | None) -> None:
-                    if choice == KEEP:
-                        self._record(row, year, percent, exc.current_version)
+                    if choice == KEEP:  # as the screen says: reload, my value stays, save again
+                        self.refresh_row(row.id, then=lambda fresh: self._ask_progress(fresh, year, percent))
                     else:
                         self.load(keep_id=row.id)
-                self.app.push_screen(ConflictScreen(exc), decide)
+                base = {f"progress:{year}": display_value(row.current)}
+                self.app.push_screen(ConflictScreen(exc, base), decide)
             else:
                 self.app.show_error(exc)  # type: ignore[attr-defined]
                 self.load(keep_id=row.id)
