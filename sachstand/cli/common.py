@@ -2,7 +2,7 @@
 
 Rules:
 - The register is ``--db PATH``, else ``$SACHSTAND_DB``, else
-  ``~/.local/share/sachstand/register.duckdb``. Only at that default path is a missing register
+  ``$XDG_DATA_HOME/sachstand/register.duckdb`` (platformdirs; ``~/.local/share`` by default). Only at that default path is a missing register
   created (from the 2020 sample), and the command says so.
 - Expected errors print one German line on stderr (``fail``), with no traceback: exit 2 for input
   that cannot be used, 1 for refusals, conflicts and locks.

@@ -12,12 +12,17 @@ from .models import City
 from .repository import Repository
 from .sample import load, sample_source
 
-DEFAULT_DB = "~/.local/share/sachstand/register.duckdb"
+def default_register() -> Path:
+    """The per-user default register: ``$XDG_DATA_HOME/sachstand/register.duckdb`` (platformdirs;
+    ``~/.local/share/…`` when XDG_DATA_HOME is unset)."""
+    import platformdirs
+
+    return platformdirs.user_data_path("sachstand") / "register.duckdb"
 
 
 def default_db_path(explicit: str | None = None) -> Path:
-    """``--db``, else ``$SACHSTAND_DB``, else ``~/.local/share/sachstand/register.duckdb``."""
-    return Path(explicit or os.environ.get("SACHSTAND_DB") or DEFAULT_DB).expanduser()
+    """``--db``, else ``$SACHSTAND_DB``, else the per-user default (``default_register``)."""
+    return Path(explicit or os.environ.get("SACHSTAND_DB") or default_register()).expanduser()
 
 
 def open_register(path: str | os.PathLike[str], source: str = "cli", config: str | None = None,

@@ -40,7 +40,7 @@ from ..core.errors import SachstandError
 from .commands import ScreenActions
 from .data import load_year
 from .german import QUIT_HINT, GermanCommandPalette, system_commands
-from .state import Draft, drop_draft, save_draft
+from .state import Draft, drop_draft, load_view, save_draft
 
 T = TypeVar("T")
 
@@ -78,7 +78,9 @@ class SachstandApp(App[int]):
             repo = viewer_of(repo)
         self.repo = repo
         self.read_only = read_only
-        self.year = year
+        # the remembered view of this register (state.py); a year given explicitly wins
+        self.view: dict[str, Any] = load_view(repo.db.path) if repo is not None else {}
+        self.year = year or self.view.get("year")
         self.today = today or date.today()
         self.startup_error = startup_error
         self.rows_shown = asyncio.Event()
@@ -151,10 +153,19 @@ class SachstandApp(App[int]):
                              screen.edited_texts())
         return None
 
+    def remember_view(self) -> None:
+        """Keep the projects list's view (year, filters, sort, project) for the next start."""
+        from .projects import ProjectsScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, ProjectsScreen):
+                screen.remember()
+
     def action_quit(self) -> None:  # type: ignore[override]
         """ctrl+q and the palette's quit: leave, but ask first if an edit would be lost."""
         from .dialogs import ConfirmDialog
 
+        self.remember_view()
         if self.unsaved_edit() is None:
             self.exit(0)
             return
@@ -181,6 +192,7 @@ class SachstandApp(App[int]):
         few seconds."""
         self.hung_up = True
         try:
+            self.remember_view()
             draft = self.unsaved_edit()
             if draft is not None and self.repo is not None:
                 save_draft(self.repo.db.path, draft)

@@ -31,13 +31,15 @@ from .data import ChangeStamp, YearRows, change_stamp, load_year
 from .dialogs import ConfirmDialog, ProgressDialog
 from .german import GermanSelect
 from .picker import JumpDialog, Picker
-from .state import drop_draft, load_draft
+from .state import drop_draft, load_draft, save_view
 from .text import percent_cell, user, key_footer
 from .virtual_table import Cell, Column, VirtualTable
 
 ALL = "__all__"
 POLL_SECONDS = 3.0
 """How often the list looks for another process's change (a ``stat``, nothing read)."""
+REMEMBER_SECONDS = 2.0
+"""How often the list's view (year, filters, sort, project) is written if it changed."""
 PICKER_TITLES = {"dept": "Bereich wählen", "status": "Status wählen", "year": "Berichtsjahr wählen"}
 LETTER_ACTIONS = {"archive", "search", "progress", "pick", "jump", "sort", "reverse", "dashboard", "new", "reload", "app.quit"}
 
@@ -173,6 +175,7 @@ class ProjectsScreen(Screen[None]):
         self._update_title()
         self.load()
         self.set_interval(POLL_SECONDS, self._poll)
+        self.set_interval(REMEMBER_SECONDS, self.remember)
 
     def _current_stamp(self) -> ChangeStamp | None:
         repo = self.app.repo  # type: ignore[attr-defined]
@@ -282,6 +285,8 @@ class ProjectsScreen(Screen[None]):
             year_select.set_options([(str(y), y) for y in choices])
             year_select.value = year
         self._filling = False
+        if not self.loaded:
+            keep_id = keep_id or self._restore_view()
         self._sort_all(loaded=True)
         self.apply_filter(keep_id=keep_id)
         self._update_title()
@@ -289,6 +294,41 @@ class ProjectsScreen(Screen[None]):
             self.loaded = True
             self.call_after_refresh(self.app.rows_shown.set)  # type: ignore[attr-defined]
             self.call_after_refresh(self._offer_draft)
+
+    def _restore_view(self) -> str | None:
+        """Filters and sort as last left (only values the register still offers); returns the last
+        project's ID, which ``set_rows`` takes only if that project is still shown."""
+        view = self.app.view  # type: ignore[attr-defined]
+        with self.prevent(Select.Changed):
+            for which in ("dept", "status"):
+                select = self.query_one(f"#{which}", Select)
+                if view.get(which) in {value for _label, value in select._options}:  # noqa: SLF001
+                    select.value = view[which]
+        if view.get("sort_key") in SORT_KEYS:
+            self.sort_key = view["sort_key"]
+            self.sort_reverse = bool(view.get("sort_reverse"))
+        return view.get("project")
+
+    def current_view(self) -> dict[str, object]:
+        view: dict[str, object] = {
+            "dept": self.query_one("#dept", Select).value, "status": self.query_one("#status", Select).value,
+            "sort_key": self.sort_key, "sort_reverse": self.sort_reverse,
+        }
+        if self.year is not None:
+            view["year"] = self.year
+        if self.table.current is not None:
+            view["project"] = self.table.current.id
+        return view
+
+    def remember(self) -> None:
+        """Keep the view for the next start (written only when it changed)."""
+        app = self.app
+        if not self.loaded or app.repo is None:  # type: ignore[attr-defined]
+            return
+        view = self.current_view()
+        if view != app.view:  # type: ignore[attr-defined]
+            app.view = view  # type: ignore[attr-defined]
+            save_view(app.repo.db.path, view)  # type: ignore[attr-defined]
 
     def _offer_draft(self) -> None:
         """An edit kept at a hang-up: offer to restore it (n drops it)."""

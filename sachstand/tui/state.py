@@ -1,4 +1,5 @@
-"""What the app keeps between runs, per user, in the XDG state directory (platformdirs).
+"""What the app keeps between runs, per user, in the XDG state directory (platformdirs): drafts
+of unsaved edits, and the projects list's view (year, filters, sort, last project).
 
 Rules:
 - Nothing here is register data: the register file stays the only record. A file here is a
@@ -105,3 +106,28 @@ def drop_draft(register: Path) -> None:
         draft_path(register).unlink()
     except OSError:
         pass
+
+
+# ---- the remembered view of the projects list ---------------------------------------------------
+
+VIEW_KEYS = {"year": int, "dept": str, "status": str, "sort_key": str, "sort_reverse": bool, "project": str}
+
+
+def view_path(register: Path) -> Path:
+    return state_dir() / "views" / f"{_key(register)}.json"
+
+
+def load_view(register: Path) -> dict[str, Any]:
+    """Year, filters, sort and last project as last left for ``register``; unknown or mistyped
+    entries are dropped (the screen checks the values against what the register holds)."""
+    data = _read_json(view_path(register)) or {}
+    if data.get("register") != str(register.resolve()):
+        return {}
+    out = {k: v for k, v in data.items() if k in VIEW_KEYS and type(v) is VIEW_KEYS[k]}
+    if "year" in out and not 1900 <= out["year"] <= 2200:
+        del out["year"]
+    return out
+
+
+def save_view(register: Path, view: dict[str, Any]) -> bool:
+    return _write_json(view_path(register), {"register": str(register.resolve()), **view})
