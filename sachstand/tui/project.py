@@ -7,6 +7,8 @@ Rules:
   a stale version with a ``ConflictError``, which opens the conflict screen.
 - A field whose stored text is not a date (e.g. "11.05.217" from the seed) stays as it is unless
   the user changes it.
+- Long text (the description) is a multi-line ``TextArea`` that keeps line breaks and wraps; in
+  read-only it stays focusable and scrollable (``read_only``, not disabled), so all of it can be read.
 - Leaving with unsaved changes asks first. The screen dismisses with True if anything was written.
 - A restored draft (kept at a hang-up) is put into the fields on top of the stored project, and
   the save is checked against the version the draft was typed on: if someone changed the project
@@ -27,7 +29,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static, TextArea
 
 from ..core.errors import ConflictError, SachstandError
 from ..core.models import AuditEntry, FundedProject, NewProject, Project, display_value, field_label
@@ -71,6 +73,8 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "end": _optional(parse_period),
 }
 
+MULTI_LINE = frozenset({"description"})
+
 LABELS = {
     "department": "Bereich",
     "name": "Name",
@@ -106,7 +110,7 @@ def field_text(project: Project | None, name: str) -> str:
     if name.startswith("progress:"):
         value = project.progress.get(int(name.split(":")[1]))
         return "" if value is None else str(value)
-    return safe_display(str(project.value(name) or ""))
+    return safe_display(str(project.value(name) or ""), one_line=name not in MULTI_LINE)
 
 
 def audit_value(field: str, value: str | None) -> str:
@@ -174,8 +178,12 @@ class ProjectScreen(Screen[bool]):
         with Horizontal(classes="field-row"):
             yield Label(label, classes="field-label")
             with Vertical(classes="field-box"):
-                yield Input(id=f"f-{name.replace(':', '-')}", placeholder=PLACEHOLDERS.get(name, ""), compact=True,
-                            name=name)
+                if name in MULTI_LINE:
+                    yield TextArea(id=f"f-{name}", soft_wrap=True, compact=True, tab_behavior="focus",
+                                   placeholder=PLACEHOLDERS.get(name, ""), classes="long-text", name=name)
+                else:
+                    yield Input(id=f"f-{name.replace(':', '-')}", placeholder=PLACEHOLDERS.get(name, ""),
+                                compact=True, name=name)
                 yield Static("", id=f"e-{name.replace(':', '-')}", classes="field-error")
 
     def on_mount(self) -> None:
@@ -228,7 +236,7 @@ class ProjectScreen(Screen[bool]):
                     if text in self.departments:
                         dept.value = text
                 elif name in self.initial:
-                    self._input(name).value = text
+                    self._set_text(name, text)
             self._revalidate()
             if draft is not None:
                 drop_draft(repo.db.path)
@@ -239,8 +247,19 @@ class ProjectScreen(Screen[bool]):
 
         self.app.call_db(work, done, node=self, group="load")  # type: ignore[attr-defined]
 
-    def _input(self, name: str) -> Input:
-        return self.query_one(f"#f-{name.replace(':', '-')}", Input)
+    def _input(self, name: str) -> Input | TextArea:
+        return self.query_one(f"#f-{name.replace(':', '-')}", TextArea if name in MULTI_LINE else Input)
+
+    def _text(self, name: str) -> str:
+        widget = self._input(name)
+        return widget.text if isinstance(widget, TextArea) else widget.value
+
+    def _set_text(self, name: str, text: str) -> None:
+        widget = self._input(name)
+        if isinstance(widget, TextArea):
+            widget.load_text(text)
+        else:
+            widget.value = text
 
     async def _fill(self, loaded: Loaded) -> None:
         self.project = loaded.project
@@ -258,7 +277,7 @@ class ProjectScreen(Screen[bool]):
         self.initial = {"department": str(dept.value) if not dept.is_blank() else ""}
         for name in ("name", "description", "planned_cost", "cost_note", "start", "end"):
             text = field_text(p, name)
-            self._input(name).value = text
+            self._set_text(name, text)
             self.initial[name] = text
         await self._fill_progress(p)
         self.errors.clear()
@@ -268,6 +287,8 @@ class ProjectScreen(Screen[bool]):
         editable = self.editable
         for widget in self.query("#form Input, #form Select"):
             widget.disabled = not editable
+        for area in self.query("#form TextArea").results(TextArea):
+            area.read_only = not editable
         self._fill_info(p)
         self._fill_history(p)
         self._fill_funded(loaded.funded)
@@ -382,7 +403,7 @@ class ProjectScreen(Screen[bool]):
                 if value != first:
                     out[name] = value
                 continue
-            text = self._input(name).value
+            text = self._text(name)
             if text != first:
                 out[name] = text
         return out
@@ -395,6 +416,13 @@ class ProjectScreen(Screen[bool]):
     def _changed(self, event: Input.Changed) -> None:
         if event.input.name and self.ready:
             self._validate(event.input.name, event.value)
+            self._update_status()
+
+    @on(TextArea.Changed)
+    def _area_changed(self, event: TextArea.Changed) -> None:
+        name = event.text_area.name
+        if name and self.ready:
+            self._validate(name, event.text_area.text)
             self._update_status()
 
     @on(Select.Changed, "#f-department")
@@ -416,7 +444,7 @@ class ProjectScreen(Screen[bool]):
     def _revalidate(self) -> None:
         for name in self.initial:
             if name != "department":
-                self._validate(name, self._input(name).value)
+                self._validate(name, self._text(name))
         self._update_status()
 
     def _show_error(self, name: str, message: str) -> None:
