@@ -40,7 +40,8 @@ REFUSED: dict[str, str] = {
     "no_header.xlsx": "keine Kopfzeile erkannt (erwartet z. B. „Name des Projektes“, „Bereich“ und "
                       "„Umsetzungsstand 2020 (in %)“ in einer der ersten 30 Zeilen)",
     "duplicate_column.xlsx": "Blatt „Projekte“: Spalte „Name des Projektes“ (B1 und F1) kommt doppelt vor",
-    "too_many_rows.xlsx": "das Blatt „Projekte“ hat 100.100 Zeilen; erlaubt sind höchstens 100.000",
+    "too_many_rows.xlsx": "das Blatt „Projekte“ hat mehr als 100.000 Zeilen (Zelle A100031 ist belegt); "
+                          "erlaubt sind höchstens 100.000",
     "template_other_year.xlsx": "die Vorlage gilt für 2018, erwartet wird eine Vorlage für 2020 oder 2021",
     "template_damaged_metadata.xlsx": "die versteckten Angaben der Vorlage (Blatt _sachstand) sind beschädigt",
 }

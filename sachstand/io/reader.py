@@ -1,7 +1,9 @@
 """Reading a workbook's values: the overview layout and returned department templates.
 
 Rules:
-- ``limits.check_workbook`` runs first; nothing else opens a file it refused.
+- ``limits.check_workbook`` runs first, then ``budget.check_budget`` (every XML part streamed:
+  used range, shared strings, element and nesting budget); nothing else opens a file they refused,
+  so no parser ever allocates a grid beyond the limits.
 - Values come from python-calamine (fast); formulas, error cells and percent formats from
   ``sheetxml`` (only where the sheet has any).
 - The header row is found anywhere in the first 30 rows of the first visible sheet that has one;
@@ -25,11 +27,11 @@ import python_calamine
 
 from ..core.types import clean_text
 from . import sheetxml
+from .budget import HEADER_SEARCH_ROWS, check_budget
 from .limits import MAX_ROWS, CheckedFile, WorkbookRefused, check_workbook
 
 META_SHEET = "_sachstand"
 META_FORMAT = "sachstand 1"
-HEADER_SEARCH_ROWS = 30
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "id": ("id", "projekt-id", "projekt id", "projektid"),
@@ -148,6 +150,7 @@ def header_key(value: object) -> str | None:
 def read_workbook(path: str | Path) -> WorkbookData:
     """Check and read one workbook; raises ``WorkbookRefused`` when it cannot be used at all."""
     checked = check_workbook(path)
+    check_budget(checked)
     name = checked.name
     try:
         wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(checked.data))
@@ -277,10 +280,11 @@ def _rows(checked: CheckedFile, sheet: str, grid: list[list[object]],
         columns = {k: c for k, c in columns.items() if not k.startswith("progress:") or k == keep}
     data = WorkbookData(checked.path, checked.name, checked.sha256, sheet, header_row, columns, [], meta)
     facts = sheetxml.SheetFacts()
+    members = sheetxml.sheet_members(checked)
+    if sheet not in members:  # calamine found a sheet the package structure does not name
+        raise WorkbookRefused(checked.name, f"das Blatt „{sheet}“ ist in der Arbeitsmappe nicht richtig verzeichnet")
     try:
-        members = sheetxml.sheet_members(checked)
-        if sheet in members:
-            facts = sheetxml.scan(checked, members[sheet], sheetxml.percent_styles(checked))
+        facts = sheetxml.scan(checked, members[sheet], sheetxml.percent_styles(checked))
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         # a styles or sheet part that does not follow the format (a crafted or broken file)
         raise WorkbookRefused(checked.name, f"die Arbeitsmappe ist fehlerhaft aufgebaut ({type(exc).__name__})") from None
