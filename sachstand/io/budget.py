@@ -30,10 +30,11 @@ import re
 import xml.parsers.expat
 from array import array
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from ..core.types import format_number
 from . import ooxml
-from .limits import MAX_ROWS, CheckedFile, WorkbookRefused
+from .limits import MAX_ROWS, CheckedFile, WorkbookRefused, read_member
 
 HEADER_SEARCH_ROWS = 30
 MAX_GRID_ROWS = MAX_ROWS + HEADER_SEARCH_ROWS
@@ -290,6 +291,84 @@ class _Sheet(_Part):
 _RANGE_KIND = {"dimension": "angegebener Bereich", "mergeCell": "verbundener Bereich", "f": "Formelbereich"}
 
 
+_FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"')
+_PREFIXED_C = re.compile(rb":c[\s/>]")
+_FAST_SHARED = re.compile(rb'<c r="[A-Z]{1,3}[1-9][0-9]{0,6}"(?: s="[0-9]{1,9}")? t="s"(?: [a-zA-Z]{1,12}="[^"<>&]*")*>'
+                          rb"<v>([0-9]{1,10})</v>")
+_ANY_SHARED = re.compile(rb"""t\s*=\s*["']s["']""")
+
+
+def _plain_sheet(checked: CheckedFile, member: str, budget: Budget, strings: array) -> tuple[int, int] | None:
+    """The grid of a sheet written the way spreadsheet programs write it, found by byte searches.
+
+    Taken only when it is certain: the part is well-formed XML (expat, no DTD); every ``<c`` tag
+    (counted with every delimiter; no prefixed ``:c`` anywhere) starts with a plain ``r="B7"``;
+    every ``t="s"`` in the part belongs to a plain shared-string cell. Everything within the
+    limits is then known from the references themselves. Otherwise (or when a limit is reached,
+    for the exact message) the part is streamed cell by cell by ``_Sheet``. Returns the grid or None.
+    """
+    data = _well_formed(checked, member)
+    elements = data.count(b"<") - data.count(b"</")
+    if budget.elements + elements > MAX_ELEMENTS or _PREFIXED_C.search(data):
+        return None
+    refs = _FAST_CELL.findall(data)
+    tags = sum(data.count(b"<c" + end) for end in (b" ", b">", b"/", b"\t", b"\n", b"\r"))
+    if len(refs) != tags:
+        return None
+    if not refs:
+        rows = cols = 0
+    else:
+        rows = max(map(int, map(itemgetter(1), refs)))
+        cols = max(ooxml.cell_ref(f"{letters.decode()}1")[1] for letters in set(map(itemgetter(0), refs))) + 1  # type: ignore[index]
+    if rows > MAX_GRID_ROWS or cols > MAX_COLUMNS or rows * cols > MAX_GRID_CELLS:
+        return None
+    shared = _FAST_SHARED.findall(data)
+    if len(shared) != len(_ANY_SHARED.findall(data)):
+        return None
+    try:
+        text = sum(map(strings.__getitem__, map(int, shared)))
+    except IndexError:
+        return None
+    if budget.shared_text + text > MAX_SHARED_TEXT or _range_attributes(data):
+        return None
+    budget.elements += elements
+    budget.shared_text += text
+    return rows, cols
+
+
+_RANGE_ATTRIBUTE = re.compile(rb"""\sref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _range_attributes(data: bytes) -> bool:
+    """True when any ``ref`` attribute (a ``dimension``, merged or formula range among them) may be
+    beyond the limits or is not plain."""
+    if data.count(b"ref") > 10_000:
+        return True
+    for double, single in _RANGE_ATTRIBUTE.findall(data):
+        corners = [ooxml.cell_ref(p) for p in (double or single).decode("ascii", "replace").split(":")]
+        if not 1 <= len(corners) <= 2 or any(c is None for c in corners):
+            return True
+        row = max(c[0] for c in corners if c) + 1
+        col = max(c[1] for c in corners if c) + 1
+        if row > MAX_GRID_ROWS or col > MAX_COLUMNS or row * col > MAX_GRID_CELLS:
+            return True
+    return False
+
+
+def _well_formed(checked: CheckedFile, member: str) -> bytes:
+    """The part's bytes once expat (no handlers but the DTD guard) has found it well-formed."""
+    data = read_member(checked, member)
+    part = _Part(checked, member, Budget())
+    part.parser.StartElementHandler = part.parser.EndElementHandler = None
+    try:
+        part.parser.Parse(data, True)
+    except _Refused as exc:
+        raise WorkbookRefused(checked.name, str(exc)) from None
+    except ooxml.XML_ERRORS as exc:
+        raise ooxml.part_refused(checked, member, _position(exc, part.parser)) from None
+    return data
+
+
 def check_budget(checked: CheckedFile) -> Budget:
     """Stream every XML part; refuse the file (``WorkbookRefused``) when it is beyond the budget."""
     budget = Budget()
@@ -313,16 +392,19 @@ def check_budget(checked: CheckedFile) -> Budget:
         if part.root == "sst":
             _check_counts(checked, member, part, sheet_bytes)
         if part.lengths:
-            if len(part.lengths) > len(strings):
-                strings.extend(part.lengths[len(strings):])
-            for i in range(min(len(strings), len(part.lengths))):
-                strings[i] = max(strings[i], part.lengths[i])
+            if not strings:
+                strings = part.lengths
+            else:  # more than one part with strings: the longest at each index counts
+                longer = part.lengths if len(part.lengths) > len(strings) else strings
+                strings = array("I", map(max, zip(strings, part.lengths))) + longer[min(len(strings), len(part.lengths)):]
     total = 0
     try:
         for sheet in sheets:
-            scan = _Sheet(checked, sheet.member, budget, sheet.name, strings)
-            scan.run()
-            grid = (scan.max_row + 1, scan.max_col + 1)
+            grid = _plain_sheet(checked, sheet.member, budget, strings)
+            if grid is None:
+                scan = _Sheet(checked, sheet.member, budget, sheet.name, strings)
+                scan.run()
+                grid = (scan.max_row + 1, scan.max_col + 1)
             budget.grids[sheet.member] = grid
             total += grid[0] * grid[1]
             if total > MAX_WORKBOOK_CELLS:
