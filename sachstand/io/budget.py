@@ -12,8 +12,9 @@ chunks; nothing is built), and the file is refused with one German line when it 
   ``MAX_COLUMNS`` columns, or a grid (from A1 to the last cell, as the reader sees it) of more than
   ``MAX_GRID_CELLS`` cells; the same for the sheet's ``<dimension>``; all sheets together more
   than ``MAX_WORKBOOK_CELLS`` grid cells;
-- shared-string text that the sheets would copy (calamine copies a shared string into every cell
-  that uses it) of more than ``MAX_SHARED_TEXT`` characters;
+- cell text of more than ``MAX_TEXT`` characters in all sheets together: inline text, formula
+  text results, and each use of a shared string (calamine copies a shared string into every cell
+  that uses it, so a short sheet can ask for gigabytes);
 - a sharedStrings ``uniqueCount`` above the number of strings the part holds, or a ``count``
   above what all worksheet parts' bytes could reference.
 
@@ -45,7 +46,7 @@ MAX_SHEETS = 100
 MAX_ELEMENTS = 6_000_000
 MAX_TREE_ELEMENTS = 200_000
 MAX_DEPTH = 100
-MAX_SHARED_TEXT = 32_000_000
+MAX_TEXT = 32_000_000
 EXCEL_ROWS = ooxml.EXCEL_ROWS
 _CHUNK = 1 << 20
 cell_ref = ooxml.cell_ref
@@ -64,7 +65,7 @@ class Budget:
 
     grids: dict[str, tuple[int, int]] = field(default_factory=dict)
     elements: int = 0
-    shared_text: int = 0
+    text_chars: int = 0
 
 
 def _letters(col: int) -> str:
@@ -189,7 +190,7 @@ class _Sheet(_Part):
         self.shared = False
         self.in_value = False
         self.value: list[str] = []
-        self.shared_text = 0
+        self.text_chars = 0
         self.dimension: str | None = None
 
     def _bad(self, what: str, value: str) -> _Refused:
@@ -217,6 +218,7 @@ class _Sheet(_Part):
             self.col_index = pos[1] + 1
             self.pending = pos
             self.shared = attrs.get("t") == "s"
+            self.parser.CharacterDataHandler = self._count
         elif local == "row":
             r = attrs.get("r")
             if r is not None:
@@ -240,20 +242,29 @@ class _Sheet(_Part):
             self.col_index = 0
         elif local == "v" and self.in_value:
             self.in_value = False
-            self.parser.CharacterDataHandler = None
-            self._shared_text("".join(self.value).strip())
+            self.parser.CharacterDataHandler = self._count
+            self._text_chars("".join(self.value).strip())
         elif local == "c":
             self.pending = None
             self.shared = False
+            self.parser.CharacterDataHandler = None
+            if self.budget.text_chars + self.text_chars > MAX_TEXT:
+                raise self._too_much_text()
 
-    def _shared_text(self, text: str) -> None:
+    def _count(self, data: str) -> None:
+        self.text_chars += len(data)
+
+    def _too_much_text(self) -> _Refused:
+        return _Refused(f"die Zellen der Arbeitsmappe enthalten zusammen mehr als {_n(MAX_TEXT)} Zeichen Text; "
+                        "sie wird nicht gelesen")
+
+    def _text_chars(self, text: str) -> None:
         if not text.isdigit() or int(text) >= len(self.strings):
             raise _Refused(f"der Teil „{self.member}“ (Blatt „{self.sheet}“) verweist auf den gemeinsamen Text "
                            f"Nr. „{text[:20]}“, den es nicht gibt; die Arbeitsmappe wird nicht gelesen")
-        self.shared_text += self.strings[int(text)]
-        if self.budget.shared_text + self.shared_text > MAX_SHARED_TEXT:
-            raise _Refused(f"die Zellen der Arbeitsmappe verwenden zusammen mehr als {_n(MAX_SHARED_TEXT)} "
-                           "Zeichen Text; sie wird nicht gelesen")
+        self.text_chars += self.strings[int(text)]
+        if self.budget.text_chars + self.text_chars > MAX_TEXT:
+            raise self._too_much_text()
 
     def _range(self, ref: str, local: str) -> None:
         """A ``<dimension>``, merged range or shared formula's range must lie within the limits too
@@ -285,14 +296,15 @@ class _Sheet(_Part):
         super().run()
         if self.dimension is not None:  # after the cells: a cell beyond the limits is the better message
             self._range(self.dimension, "dimension")
-        self.budget.shared_text += self.shared_text
+        self.budget.text_chars += self.text_chars
 
 
 _RANGE_KIND = {"dimension": "angegebener Bereich", "mergeCell": "verbundener Bereich", "f": "Formelbereich"}
 
 
 _FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"')
-_PREFIXED_C = re.compile(rb":c[\s/>]")
+_PREFIXED = re.compile(rb":(?:c|v|is|row)[\s/>]")
+_ODD_VALUE = re.compile(rb"<v>[0-9.Ee+-]*[^0-9.Ee+<-]")
 _FAST_SHARED = re.compile(rb'<c r="[A-Z]{1,3}[1-9][0-9]{0,6}"(?: s="[0-9]{1,9}")? t="s"(?: [a-zA-Z]{1,12}="[^"<>&]*")*>'
                           rb"<v>([0-9]{1,10})</v>")
 _ANY_SHARED = re.compile(rb"""t\s*=\s*["']s["']""")
@@ -301,16 +313,27 @@ _ANY_SHARED = re.compile(rb"""t\s*=\s*["']s["']""")
 def _plain_sheet(checked: CheckedFile, member: str, budget: Budget, strings: array) -> tuple[int, int] | None:
     """The grid of a sheet written the way spreadsheet programs write it, found by byte searches.
 
-    Taken only when it is certain: the part is well-formed XML (expat, no DTD); every ``<c`` tag
-    (counted with every delimiter; no prefixed ``:c`` anywhere) starts with a plain ``r="B7"``;
-    every ``t="s"`` in the part belongs to a plain shared-string cell. Everything within the
+    Taken only when it is certain: the part is well-formed XML (expat, no DTD); no cell, row or
+    value element has a prefix; every ``<c`` tag (counted with every delimiter) starts with a plain
+    ``r="B7"``; every ``t="s"`` in the part belongs to a plain shared-string cell; inline text is
+    in plain ``<is>`` elements (its bytes are counted, at least its characters); every ``<v>`` holds
+    a number. Everything within the
     limits is then known from the references themselves. Otherwise (or when a limit is reached,
     for the exact message) the part is streamed cell by cell by ``_Sheet``. Returns the grid or None.
     """
     data = _well_formed(checked, member)
     elements = data.count(b"<") - data.count(b"</")
-    if budget.elements + elements > MAX_ELEMENTS or _PREFIXED_C.search(data):
+    if budget.elements + elements > MAX_ELEMENTS or _PREFIXED.search(data):
         return None
+    if b"<v " in data or b'"str"' in data or b"'str'" in data or _ODD_VALUE.search(data):
+        return None  # values that are text (formula text results, error values): counted one by one
+    text = 0
+    if b"<is" in data:
+        tags = data.count(b"<is>")
+        spans = re.findall(rb"<is>(.*?)</is>", data, re.S)
+        if data.count(b"<is") != tags or len(spans) != tags:
+            return None
+        text = sum(map(len, spans))
     refs = _FAST_CELL.findall(data)
     tags = sum(data.count(b"<c" + end) for end in (b" ", b">", b"/", b"\t", b"\n", b"\r"))
     if len(refs) != tags:
@@ -326,13 +349,13 @@ def _plain_sheet(checked: CheckedFile, member: str, budget: Budget, strings: arr
     if len(shared) != len(_ANY_SHARED.findall(data)):
         return None
     try:
-        text = sum(map(strings.__getitem__, map(int, shared)))
+        text += sum(map(strings.__getitem__, map(int, shared)))
     except IndexError:
         return None
-    if budget.shared_text + text > MAX_SHARED_TEXT or _range_attributes(data):
+    if budget.text_chars + text > MAX_TEXT or _range_attributes(data):
         return None
     budget.elements += elements
-    budget.shared_text += text
+    budget.text_chars += text
     return rows, cols
 
 
