@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 import xml.parsers.expat
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -48,6 +49,7 @@ MAX_TREE_ELEMENTS = 200_000
 MAX_DEPTH = 100
 MAX_TEXT = 32_000_000
 EXCEL_ROWS = ooxml.EXCEL_ROWS
+EXCEL_COLUMNS = ooxml.EXCEL_COLUMNS
 _CHUNK = 1 << 20
 cell_ref = ooxml.cell_ref
 _ROW = re.compile(r"[1-9][0-9]{0,6}")
@@ -327,36 +329,59 @@ def _plain_sheet(checked: CheckedFile, member: str, budget: Budget, strings: arr
         return None
     if b"<v " in data or b'"str"' in data or b"'str'" in data or _ODD_VALUE.search(data):
         return None  # values that are text (formula text results, error values): counted one by one
-    text = 0
-    if b"<is" in data:
-        tags = data.count(b"<is>")
-        spans = re.findall(rb"<is>(.*?)</is>", data, re.S)
-        if data.count(b"<is") != tags or len(spans) != tags:
-            return None
-        text = sum(map(len, spans))
-    refs = _FAST_CELL.findall(data)
-    tags = sum(data.count(b"<c" + end) for end in (b" ", b">", b"/", b"\t", b"\n", b"\r"))
-    if len(refs) != tags:
+    if data.count(b"<is") != data.count(b"<is>") or _range_attributes(data):
         return None
-    if not refs:
-        rows = cols = 0
-    else:
-        rows = max(map(int, map(itemgetter(1), refs)))
-        cols = max(ooxml.cell_ref(f"{letters.decode()}1")[1] for letters in set(map(itemgetter(0), refs))) + 1  # type: ignore[index]
+    cell_tags = sum(data.count(b"<c" + end) for end in (b" ", b">", b"/", b"\t", b"\n", b"\r"))
+    inline_tags = data.count(b"<is>")
+    shared_tags = sum(1 for _ in _ANY_SHARED.finditer(data))
+    refs = inline = shared = text = rows = 0
+    letters: set[bytes] = set()
+    try:
+        for chunk in _chunks(data):  # bounded lists, whatever the part's size
+            found = _FAST_CELL.findall(chunk)
+            refs += len(found)
+            if found:
+                rows = max(rows, max(map(int, map(itemgetter(1), found))))
+                letters.update(map(itemgetter(0), found))
+            if inline_tags:
+                spans = _INLINE.findall(chunk)
+                inline += len(spans)
+                text += sum(map(len, spans))
+            values = _FAST_SHARED.findall(chunk)
+            shared += len(values)
+            text += sum(map(strings.__getitem__, map(int, values)))
+    except IndexError:  # a shared string that does not exist
+        return None
+    if (refs, inline, shared) != (cell_tags, inline_tags, shared_tags):
+        return None
+    cols = max((_column(x) for x in letters), default=-1) + 1
     if rows > MAX_GRID_ROWS or cols > MAX_COLUMNS or rows * cols > MAX_GRID_CELLS:
         return None
-    shared = _FAST_SHARED.findall(data)
-    if len(shared) != len(_ANY_SHARED.findall(data)):
-        return None
-    try:
-        text += sum(map(strings.__getitem__, map(int, shared)))
-    except IndexError:
-        return None
-    if budget.text_chars + text > MAX_TEXT or _range_attributes(data):
+    if budget.text_chars + text > MAX_TEXT:
         return None
     budget.elements += elements
     budget.text_chars += text
     return rows, cols
+
+
+_INLINE = re.compile(rb"<is>(.*?)</is>", re.S)
+_CHUNK_BYTES = 1 << 20
+
+
+def _column(letters: bytes) -> int:
+    found = ooxml.cell_ref(letters.decode("ascii") + "1")
+    return found[1] if found else EXCEL_COLUMNS
+
+
+def _chunks(data: bytes) -> Iterator[bytes]:
+    """About 1 MB at a time, cut before a ``<row`` so that no cell is split (a cut elsewhere only
+    makes the counts disagree, and the part is then streamed)."""
+    start = 0
+    while start < len(data):
+        cut = data.find(b"<row", start + _CHUNK_BYTES)
+        end = len(data) if cut < 0 else cut
+        yield data[start:end]
+        start = end
 
 
 _RANGE_ATTRIBUTE = re.compile(rb"""\sref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
