@@ -364,7 +364,7 @@ def _plain_sheet(checked: CheckedFile, member: str, budget: Budget, strings: arr
     return rows, cols
 
 
-_INLINE = re.compile(rb"<is>(.*?)</is>", re.S)
+_INLINE = re.compile(rb"<is>(.*?)</is>", re.DOTALL)
 _CHUNK_BYTES = 1 << 20
 
 

@@ -98,7 +98,7 @@ def resolve_target(checked: CheckedFile, target: str, base: str = "xl") -> str |
     if not target or "\\" in target or "://" in target or target.startswith("//"):
         return None
     path = posixpath.normpath(target.lstrip("/") if target.startswith("/") else posixpath.join(base, target))
-    if path.startswith("../") or path == ".." or path.startswith("/"):
+    if path == ".." or path.startswith(("../", "/")):
         return None
     return path
 
