@@ -13,7 +13,8 @@ Rules:
   each row's version). Of its progress columns only the template's year is read; the previous
   year is shown for reference only.
 - Cell-level trouble found while reading (formulas without a cached value, DDE or HYPERLINK
-  formulas, error values, merged cells over the data) becomes a ``Problem`` naming the cell.
+  formulas, error values, merged cells over the data) becomes a ``Problem`` naming the cell;
+  after ``MAX_PROBLEMS`` of them the rest of the sheet is not read (the import stops there).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .limits import MAX_ROWS, CheckedFile, WorkbookRefused, check_workbook
 
 META_SHEET = "_sachstand"
 META_FORMAT = "sachstand 1"
+MAX_PROBLEMS = 1000
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "id": ("id", "projekt-id", "projekt id", "projektid"),
@@ -176,7 +178,7 @@ def _sheet(checked: CheckedFile, wb: python_calamine.CalamineWorkbook,
     except Exception:
         raise WorkbookRefused(checked.name, f"das Blatt „{sheet}“ ist beschädigt und kann nicht gelesen werden") from None
     try:
-        grid = ws.to_python(skip_empty_area=False)
+        grid = _rows_from_a1(ws)
     except Exception:
         raise WorkbookRefused(checked.name, f"das Blatt „{sheet}“ ist beschädigt und kann nicht gelesen werden") from None
     while grid and all(v == "" for v in grid[-1]):
@@ -188,6 +190,26 @@ def _sheet(checked: CheckedFile, wb: python_calamine.CalamineWorkbook,
     except Exception:
         merged = []
     return grid, merged
+
+
+def _rows_from_a1(ws: python_calamine.CalamineSheet) -> list[list[object]]:
+    """The sheet's values from A1 on, row by row; equal texts share one ``str``.
+
+    calamine makes a new Python string for every cell, so a shared string used by a million
+    cells would become a million copies; here each distinct text is kept once, and only one row of
+    fresh objects exists at a time.
+    """
+    start, end = ws.start, ws.end
+    if start is None or end is None:
+        return []
+    pad = [""] * start[1]
+    texts: dict[str, str] = {}
+    keep = texts.setdefault
+    grid: list[list[object]] = []
+    for row in ws.iter_rows():
+        grid.append(pad + [keep(v, v) if type(v) is str and v else v for v in row])
+    missing = end[0] + 1 - len(grid)
+    return [[] for _ in range(missing)] + grid if missing > 0 else grid
 
 
 def _too_many_rows(name: str, sheet: str, rows: int) -> WorkbookRefused:
@@ -297,6 +319,9 @@ def _rows(checked: CheckedFile, sheet: str, grid: list[list[object]],
     checks = bool(facts.formulas or facts.errors or facts.percent)
     width = max(columns.values(), default=0) + 1
     for r in range(header_row + 1, len(grid)):
+        if len(data.problems) >= MAX_PROBLEMS:
+            data.problems.append(too_many_problems(checked.name))
+            break
         row = grid[r]
         if not checks:
             if len(row) < width:
@@ -335,12 +360,17 @@ def _rows(checked: CheckedFile, sheet: str, grid: list[list[object]],
                 shares.add(key)
         if values:
             data.rows.append(Row(r + 1, values, where, frozenset(shares)))
-    for (r0, c0), (r1, c1) in merged:
+    for (r0, c0), (r1, c1) in merged[:MAX_PROBLEMS]:
         data.problems.append(Problem(
             checked.name, f"{quoted}!{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}", "",
             "verbundene Zellen über den Daten; bitte die Verbindung aufheben und jeden Wert in seine Zelle schreiben",
         ))
     return data
+
+
+def too_many_problems(file: str) -> Problem:
+    return Problem(file, "", "", f"mehr als {MAX_PROBLEMS:,} Probleme; die übrigen Zeilen werden nicht geprüft"
+                   .replace(",", "."))
 
 
 def _short(text: str) -> str:
