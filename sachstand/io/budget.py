@@ -54,7 +54,7 @@ _CHUNK = 1 << 20
 cell_ref = ooxml.cell_ref
 _ROW = re.compile(r"[1-9][0-9]{0,6}")
 _TREE_PARTS = (ooxml.WORKBOOK, ooxml.WORKBOOK_RELS, ooxml.STYLES)
-_SKIPPED_SUFFIXES = (".xml", ".rels")
+_XML_SUFFIXES = (".xml", ".rels")
 
 
 class _Refused(Exception):
@@ -68,15 +68,6 @@ class Budget:
     grids: dict[str, tuple[int, int]] = field(default_factory=dict)
     elements: int = 0
     text_chars: int = 0
-
-
-def _letters(col: int) -> str:
-    out = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def _n(value: int) -> str:
@@ -206,7 +197,7 @@ class _Sheet(_Part):
             self.pending = None
             if row > self.max_row or col > self.max_col:
                 self.max_row, self.max_col = max(row, self.max_row), max(col, self.max_col)
-                self._check(self.max_row, self.max_col, f"{_letters(col)}{row + 1}")
+                self._check(self.max_row, self.max_col, f"{ooxml.column_letter(col)}{row + 1}")
         local = name.rpartition(":")[2]
         if local == "c":
             r = attrs.get("r")
@@ -433,7 +424,7 @@ def check_budget(checked: CheckedFile) -> Budget:
     for member in sorted(checked.members):
         if member in sheet_parts or member in (ooxml.WORKBOOK, ooxml.WORKBOOK_RELS):
             continue
-        if not member.lower().endswith(_SKIPPED_SUFFIXES):
+        if not member.lower().endswith(_XML_SUFFIXES):
             continue
         part = _SharedStrings(checked, member, budget, tree=member in _TREE_PARTS)
         part.run()

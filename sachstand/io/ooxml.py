@@ -61,6 +61,16 @@ def cell_ref(text: str) -> tuple[int, int] | None:
     return row - 1, col - 1
 
 
+def column_letter(index: int) -> str:
+    """0-based column index → "A", "B", …, "AA"."""
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
 def local(tag: str) -> str:
     """``{namespace}name`` or ``prefix:name`` → ``name``."""
     return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1]

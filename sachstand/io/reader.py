@@ -30,6 +30,7 @@ from ..core.types import clean_text
 from . import sheetxml
 from .budget import HEADER_SEARCH_ROWS, check_budget
 from .limits import MAX_ROWS, CheckedFile, WorkbookRefused, check_workbook
+from .ooxml import column_letter
 
 META_SHEET = "_sachstand"
 META_FORMAT = "sachstand 1"
@@ -122,16 +123,6 @@ class WorkbookData:
     @property
     def is_template(self) -> bool:
         return self.meta is not None and self.meta.kind == "Vorlage"
-
-
-def column_letter(index: int) -> str:
-    """0-based column index → "A", "B", …, "AA"."""
-    out = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def normalise_header(value: object) -> str:
