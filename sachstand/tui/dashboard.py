@@ -37,8 +37,9 @@ def figures_table(report: Report) -> Table:
     for f in report.figures:
         label = Text(f.label, style="bold")
         label.append(f"\n{f.rule}", style="dim")
-        value = str(f.value) if f.key == "projects" else f"{f.value} von {f.total}"
-        table.add_row(label, value, "–" if f.previous is None else str(f.previous), signed(f.change))
+        value = format_number(f.value) if f.key == "projects" else \
+            f"{format_number(f.value)} von {format_number(f.total)}"
+        table.add_row(label, value, "–" if f.previous is None else format_number(f.previous), signed(f.change))
     return table
 
 
@@ -51,8 +52,8 @@ def department_table(report: Report) -> Table:
     table.add_column("Ø Stand", justify="right", no_wrap=True)
     table.add_column("abgeschl.", justify="right", no_wrap=True)
     for d in report.by_department:
-        table.add_row(user(d.code), str(d.projects), format_money(d.planned_cost),
-                      format_percent(d.mean_progress, digits=1), str(d.completed))
+        table.add_row(user(d.code), format_number(d.projects), format_money(d.planned_cost),
+                      format_percent(d.mean_progress, digits=1), format_number(d.completed))
     return table
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Footer
 
-from ..core.types import safe_display
+from ..core.types import format_number, safe_display
 
 BAR_CELLS = " ▏▎▍▌▋▊▉█"
 
@@ -45,9 +45,10 @@ def percent_cell(percent: int | None, bar_width: int = 4) -> Text:
 
 
 def signed(n: int | None) -> str:
+    """A change with its sign, in German number format ("+1.234", "±0", "-5")."""
     if n is None:
         return "–"
-    return f"+{n}" if n > 0 else ("±0" if n == 0 else str(n))
+    return f"+{format_number(n)}" if n > 0 else ("±0" if n == 0 else f"-{format_number(-n)}")
 
 
 def key_footer() -> Footer:

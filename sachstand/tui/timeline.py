@@ -12,7 +12,7 @@ from datetime import date
 from rich.text import Text
 from textual.widget import Widget
 
-from ..core.types import Period
+from ..core.types import Period, format_number
 from .text import user
 
 NAME_WIDTH = 24
@@ -80,6 +80,6 @@ class Timeline(Widget):
             out.append_text(line)
             out.append("\n")
         if len(self.rows) > MAX_ROWS:
-            out.append(f"… und {len(self.rows) - MAX_ROWS} weitere Projekte\n", style="dim")
+            out.append(f"… und {format_number(len(self.rows) - MAX_ROWS)} weitere Projekte\n", style="dim")
         out.append(" " * (NAME_WIDTH + 1) + "█ erreicht  ░ offen  │ Stichtag", style="dim")
         return out
