@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..core.backup import backup_before_import
 from ..core.errors import SachstandError
+from ..core.text import json_text, safe_text
 from ..core.repository import Repository
 from .diff import apply_plan, plan_import
 from .reader import read_workbook
@@ -44,12 +45,12 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
         data = to_json(plan, applied)
         big = len(data["changed"]) + len(data["new"]) + len(data["problems"]) > 2000
         # Indented JSON goes through the pure-Python encoder; large results are printed compactly.
-        print(json.dumps(data, ensure_ascii=False, indent=None if big else 2))
+        print(json_text(data, indent=None if big else 2))
     else:
         from ..printout import make_console
         from .preview import render
 
         make_console(width=100).print(render(plan, applied))
         if markup:
-            print(f"Markierte Kopie: {markup}", file=sys.stderr)
+            print(f"Markierte Kopie: {safe_text(markup)}", file=sys.stderr)
     return 0 if plan.clean else 1
