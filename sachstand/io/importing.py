@@ -9,15 +9,14 @@ Exit codes: 0 clean, 1 problems or conflicts, 2 a file that cannot be read (rais
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..core.backup import backup_before_import
 from ..core.errors import SachstandError
-from ..core.text import json_text, safe_text
 from ..core.repository import Repository
+from ..core.text import json_text, safe_text
 from .diff import apply_plan, plan_import
 from .reader import read_workbook
 
