@@ -44,7 +44,8 @@ def hostile_path(sample_path: Path) -> Path:
     """The sample plus one hostile project per name: stalled at 50 % (so it is listed twice in
     ``summary``), with a cost note and start text that ``check`` reports with the name."""
     repo = open_register(sample_path)
-    repo.add_department("FB [/]\x1b[31m")
+    with repo.db.write() as conn:  # a code from before codes were checked on entry
+        conn.execute("INSERT INTO departments VALUES ('FB [/]\x1b[31m', NULL)")
     repo.create(NewProject(department="FB [/]\x1b[31m", name="Bereichsprojekt", progress={2019: 10, 2020: 20}))
     for name in HOSTILE.values():
         repo.create(NewProject(department="FB 11", name=name, progress={2019: 50, 2020: 50},
