@@ -134,13 +134,16 @@ CODE_MAX = 20
 _CODE_PUNCTUATION = frozenset(" .-_&()+,")
 
 
+def too_long(length: int) -> str:
+    """The reason a text of ``length`` characters is refused (shared with the import's cells)."""
+    return (f"ist {format_number(length)} Zeichen lang; erlaubt sind höchstens {format_number(TEXT_MAX)} "
+            "(so viel fasst eine Excel-Zelle)")
+
+
 def check_text(label: str, text: str) -> str:
     """Refuse a text longer than ``TEXT_MAX``; returns it unchanged."""
     if len(text) > TEXT_MAX:
-        raise InvalidValue(
-            label, f"ist {format_number(len(text))} Zeichen lang; erlaubt sind höchstens "
-            f"{format_number(TEXT_MAX)} (so viel fasst eine Excel-Zelle)",
-        )
+        raise InvalidValue(label, too_long(len(text)))
     return text
 
 
