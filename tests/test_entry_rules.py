@@ -38,7 +38,7 @@ def test_ordinary_department_codes_enter(sample_path: Path, code: str) -> None:
     assert code in _departments(sample_path)
 
 
-def _overview_with(cli, sample_path: Path, tmp_path: Path, row: dict[str, object]) -> Path:  # noqa: ANN001
+def _overview_with(cli, sample_path: Path, tmp_path: Path, row: dict[str, object]) -> Path:
     """The register's own overview with one row changed or added, as a person would in Excel."""
     out = tmp_path / "overview.xlsx"
     assert cli("--db", str(sample_path), "export", "register", "-o", str(out)).code == 0
@@ -62,7 +62,7 @@ def _replace_in_zip(path: Path, old: bytes, new: bytes) -> None:
             zf.writestr(name, data.replace(old, new))
 
 
-def test_import_refuses_a_bad_new_department_code_at_its_cell(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_import_refuses_a_bad_new_department_code_at_its_cell(cli, sample_path: Path, tmp_path: Path) -> None:
     path = _overview_with(cli, sample_path, tmp_path, {"Bereich": "FB \u202e99", "Name des Projektes": "Neu"})
     before = sample_path.read_bytes()
     r = cli("--db", str(sample_path), "import", str(path), "--apply", "--json")
@@ -74,7 +74,7 @@ def test_import_refuses_a_bad_new_department_code_at_its_cell(cli, sample_path: 
     assert sample_path.read_bytes() == before
 
 
-def test_text_longer_than_a_cell_is_refused_by_repository_and_import(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_text_longer_than_a_cell_is_refused_by_repository_and_import(cli, sample_path: Path, tmp_path: Path) -> None:
     repo = open_register(sample_path)
     with pytest.raises(InvalidValue) as refused:
         repo.create(NewProject(department="FB 11", name="x" * (TEXT_MAX + 1)))
@@ -92,7 +92,7 @@ def test_text_longer_than_a_cell_is_refused_by_repository_and_import(cli, sample
     assert problem["message"] == "ist 40.000 Zeichen lang; erlaubt sind höchstens 32.767 (so viel fasst eine Excel-Zelle)"
 
 
-def test_a_text_at_the_limit_is_exported_whole_and_reimports_unchanged(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_text_at_the_limit_is_exported_whole_and_reimports_unchanged(cli, sample_path: Path, tmp_path: Path) -> None:
     repo = open_register(sample_path)
     name = "N" + "ä" * (TEXT_MAX - 2) + "E"
     created = repo.create(NewProject(department="FB 11", name=name, description="d" * TEXT_MAX))
@@ -106,7 +106,7 @@ def test_a_text_at_the_limit_is_exported_whole_and_reimports_unchanged(cli, samp
     assert r.code == 0 and data["changed"] == [] and data["problems"] == []
 
 
-def test_template_file_names_hold_only_safe_characters(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_template_file_names_hold_only_safe_characters(cli, sample_path: Path, tmp_path: Path) -> None:
     """Codes stored before the check (written here with SQL) still give safe file names."""
     repo = open_register(sample_path)
     hostile = ["../\x1b]8;;x\x07E\u202egpj.exe", "FB\x9b7"]
