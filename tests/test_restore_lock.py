@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sachstand.core import open_register
 from sachstand.core import backup as bk
+from sachstand.core import open_register
 from sachstand.core.db import Database
 
 ROUNDS = 6
@@ -59,7 +59,7 @@ def test_concurrent_restores_run_one_after_the_other_and_the_audit_names_the_dat
     assert not list(sample_path.parent.glob(".*restore*"))
 
 
-def test_a_symlinked_register_is_restored_at_its_target(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_symlinked_register_is_restored_at_its_target(cli, sample_path: Path, tmp_path: Path) -> None:
     saved = _backup_named(sample_path, "Gesichert")
     repo = open_register(sample_path)
     p = repo.get("AC-002")
@@ -102,7 +102,7 @@ def _foreign_files(tmp_path: Path, sample_path: Path) -> dict[str, tuple[Path, s
     }
 
 
-def test_restore_names_what_a_backup_is(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_restore_names_what_a_backup_is(cli, sample_path: Path, tmp_path: Path) -> None:
     before = sample_path.read_bytes()
     for key, (path, message) in _foreign_files(tmp_path, sample_path).items():
         r = cli("--db", str(sample_path), "restore", str(path), "--yes")
@@ -114,7 +114,7 @@ def test_restore_names_what_a_backup_is(cli, sample_path: Path, tmp_path: Path) 
 
 
 @pytest.mark.parametrize("key", ["text", "foreign", "newer", "device"])
-def test_backup_and_restore_check_the_register_before_creating_anything(cli, sample_path: Path, tmp_path: Path,  # noqa: ANN001
+def test_backup_and_restore_check_the_register_before_creating_anything(cli, sample_path: Path, tmp_path: Path,
                                                                         key: str) -> None:
     saved = bk.backup(Database(sample_path)).path
     path, message = _foreign_files(tmp_path, sample_path)[key]
