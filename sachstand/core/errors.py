@@ -107,8 +107,8 @@ class RegisterDamaged(SachstandError):
 class SchemaTooNew(SachstandError):
     def __init__(self, path: str, found: int, supported: int) -> None:
         super().__init__(
-            f"Das Register {path} hat Schema-Version {found}, dieses Programm kennt nur bis "
-            f"Version {supported}. Bitte sachstand aktualisieren."
+            f"Das Register {path} ist neuer als dieses Programm (Schema-Version {found}, dieses Programm "
+            f"kennt nur bis Version {supported}). Bitte sachstand aktualisieren."
         )
 
 
