@@ -1,0 +1,119 @@
+"""``init``, ``summary`` and ``check``: create a register, print its figures, check its data.
+
+Rules:
+- ``summary`` loads neither textual nor openpyxl; rich is loaded only for printed output.
+- ``summary --json`` gives money as strings, so no figure passes through a float.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from .common import Subparsers, db_path, default_year, open_repo, show_notice, year
+
+
+def add_parsers(sub: Subparsers) -> None:
+    s = sub.add_parser("init", help="neues Register anlegen")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--sample", action="store_true", help="mit dem Sachstandsbericht 2020 der Stadt Aachen (Standard)")
+    g.add_argument("--empty", action="store_true", help="leer")
+    s.set_defaults(func=cmd_init)
+
+    s = sub.add_parser("summary", help="Kennzahlen als Übersicht im Terminal")
+    s.add_argument("--year", type=year, metavar="JAHR", help="Berichtsjahr (Standard: das letzte Jahr mit Daten)")
+    s.add_argument("--department", metavar="CODE", help="nur dieser Bereich, z. B. „FB 11“")
+    s.add_argument("--json", action="store_true", help="Kennzahlen als JSON für Skripte")
+    s.add_argument("--svg", metavar="DATEI", help="Ausgabe zusätzlich als SVG speichern")
+    s.add_argument("--html", metavar="DATEI", help="Ausgabe zusätzlich als HTML speichern")
+    s.set_defaults(func=cmd_summary)
+
+    s = sub.add_parser("check", help="Datenqualität prüfen")
+    s.add_argument("--year", type=year, metavar="JAHR", help="Berichtsjahr der Prüfungen (Standard: das letzte)")
+    s.add_argument("--json", action="store_true", help="Befunde als JSON für Skripte")
+    s.set_defaults(func=cmd_check)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from ..core import init_register
+
+    path = db_path(args)
+    repo = init_register(path, sample=not args.empty, config=args.config)
+    show_notice(repo)
+    what = "leeres Register" if args.empty else "Register mit dem Sachstandsbericht 2020 (58 Projekte)"
+    print(f"{what} angelegt: {path}")
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from ..core import figures
+
+    if args.json and (args.svg or args.html):
+        from ..core.errors import SachstandError
+
+        raise SachstandError("--svg und --html speichern die Übersicht, nicht das JSON; bitte ohne --json aufrufen.")
+    repo = open_repo(args)
+    chosen = default_year(repo, args.year)
+    report = figures.report(repo, chosen, args.department, rows=not args.json)
+    if args.json:
+        print(json.dumps(report_json(report), ensure_ascii=False, indent=2))
+        return 0
+    from .. import printout
+
+    console = printout.make_console(record=bool(args.svg or args.html), width=80)
+    console.print(printout.summary(report))
+    if args.svg:
+        console.save_svg(args.svg, title=f"Sachstandsbericht {chosen}", clear=False)
+    if args.html:
+        console.save_html(args.html, clear=False)
+    return 0
+
+
+def report_json(report: Any) -> dict[str, Any]:
+    """The figures of ``summary --json``: counts, per department, funding; money as strings."""
+    out: dict[str, Any] = {"year": report.year, "department": report.department, "as_of": report.as_of.isoformat()}
+    for f in report.figures:
+        out[f.key] = f.value
+    out["previous"] = {f.key: f.previous for f in report.figures}
+    out["rules"] = {f.key: f.rule for f in report.figures}
+    out["by_department"] = [
+        {"code": d.code, "name": d.name, "projects": d.projects, "planned_cost": str(d.planned_cost),
+         "mean_progress": None if d.mean_progress is None else str(d.mean_progress), "completed": d.completed}
+        for d in report.by_department
+    ]
+    fund = report.funding
+    out["funding"] = {
+        "total_cost": str(fund.total_cost), "funding_total": str(fund.funding_total),
+        "funding_city": str(fund.funding_city),
+        "projects": [
+            {"title": p.title_in_table, "total_cost": _s(p.total_cost), "funding_total": _s(p.funding_total),
+             "funding_city": _s(p.funding_city)}
+            for p in fund.projects
+        ],
+    }
+    out["overdue_projects"] = list(report.overdue_ids)
+    out["stalled_projects"] = list(report.stalled_ids)
+    return out
+
+
+def _s(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from ..core.findings import findings
+
+    repo = open_repo(args)
+    if args.year is not None:
+        from ..core.figures import check_year
+
+        check_year(repo, args.year)
+    items = findings(repo, args.year)
+    if args.json:
+        print(json.dumps([f.__dict__ for f in items], ensure_ascii=False, indent=2))
+        return 0
+    from .. import printout
+
+    printout.make_console(width=80).print(printout.findings_table(items))
+    return 0
