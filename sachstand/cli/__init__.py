@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="sachstand", description="Register und Sachstandsbericht der eGovernment-Projekte.")
     p.add_argument("--db", metavar="PFAD", help="Registerdatei (sonst $SACHSTAND_DB oder die Standarddatei)")
     p.add_argument("--config", metavar="DATEI", help="Rollen-Konfiguration (sonst $SACHSTAND_CONFIG oder sachstand.toml neben dem Register)")
+    p.add_argument("--verbose", action="store_true",
+                   help="bei Fehlern zusätzlich den Originaltext von Betriebssystem oder DuckDB zeigen")
     p.add_argument("--version", action="version", version=f"sachstand {__version__}",
                    help="Versionsnummer zeigen und beenden")
     sub = p.add_subparsers(dest="command", metavar="BEFEHL", parser_class=Parser)
@@ -50,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except SachstandError as exc:
-        return fail(exc.message, exc.exit_code)
+        return fail(exc.message, exc.exit_code, exc.detail if args.verbose else "")
     except KeyboardInterrupt:
         return fail("abgebrochen", 130)
     except BrokenPipeError:  # the reader went away (``| head``): stop quietly, exit 1 as rich does
@@ -60,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ..core.errors import os_reason
 
         where = f"{exc.filename}: " if exc.filename else ""
-        return fail(f"{where}{os_reason(exc)}", 2)
+        return fail(f"{where}{os_reason(exc)}.", 2, f"{type(exc).__name__}: {exc}" if args.verbose else "")
 
 
 def _silence_stdout() -> None:

@@ -83,7 +83,9 @@ class Parser(argparse.ArgumentParser):
                 action.help = "diese Hilfe zeigen und beenden"
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"Fehler: {german(message)}\nHilfe: {self.prog} --help\n")
+        from ..core.text import safe_text
+
+        self.exit(2, f"Fehler: {safe_text(german(message))}\nHilfe: {self.prog} --help\n")
 
 
 Subparsers = argparse._SubParsersAction  # the type of ``sub`` handed to each group's add_parsers
@@ -96,9 +98,17 @@ def year(text: str) -> int:
     return int(text)
 
 
-def fail(message: str, code: int = 2) -> int:
-    """Print one German error line on stderr; returns the exit code."""
-    print(f"Fehler: {message}", file=sys.stderr)
+FORCE_HELP = "eine vorhandene Datei derselben Art überschreiben"
+
+
+def fail(message: str, code: int = 2, detail: str = "") -> int:
+    """Print one German error line on stderr, control characters escaped (``safe_text``), with
+    the original text of a library or the OS after it when ``--verbose`` asked for it (``detail``);
+    returns the exit code."""
+    from ..core.text import safe_text
+
+    extra = f" [{detail}]" if detail else ""
+    print(f"Fehler: {safe_text(message)}{safe_text(extra)}", file=sys.stderr)
     return code
 
 

@@ -9,6 +9,7 @@ number comes from ``core.figures``; nothing is recomputed here.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 from ..core import figures
 from ..core.models import progress_label
@@ -17,7 +18,7 @@ from .export import HEADER, project_columns, write_funded, write_overview
 from .safe import Formats, close_workbook, new_workbook
 
 
-def export_report(repo: Repository, path: str | Path, year: int) -> None:
+def export_report(repo: Repository, path: str | Path | BinaryIO, year: int) -> None:
     report = figures.report(repo, year)
     wb = new_workbook(path)
     fmt = Formats(wb)
