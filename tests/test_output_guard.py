@@ -138,3 +138,70 @@ def test_read_only_file_system_is_one_german_line(tmp_path: Path) -> None:
         with pytest.raises(WriteFailed, match="wurde nicht geschrieben: nur lesbares Dateisystem."):
             write_output(where / "out.xlsx", b"x")
         assert listing(where) == []
+
+
+def _viewer_config(tmp_path: Path) -> Path:
+    cfg = tmp_path / "roles.toml"
+    cfg.write_text('default_role = "viewer"\n', encoding="utf-8")
+    cfg.chmod(0o644)
+    return cfg
+
+
+def test_no_command_writes_over_the_register_or_its_files(cli, register: Path, tmp_path: Path) -> None:
+    db = str(register)
+    book = tmp_path / "book.xlsx"
+    assert cli("--db", db, "export", "register", "-o", str(book)).code == 0
+    files = {p: p.read_bytes() for p in (register, Path(f"{register}.wal"), tmp_path / f".{register.name}.lock")}
+    viewer = ["--config", str(_viewer_config(tmp_path))]
+    for target in files:
+        for args in (
+            ["import", str(book), "--markup", str(target), "--force"],
+            [*viewer, "import", str(book), "--markup", str(target), "--force"],  # a viewer cannot either
+            ["export", "register", "-o", str(target), "--force"],
+            ["export", "report", "-o", str(target), "--force"],
+            ["summary", "--svg", str(target), "--force"],
+            ["summary", "--html", str(target), "--force"],
+            ["backup", "-o", str(target)],
+        ):
+            r = cli("--db", db, *args)
+            assert r.code == 2, (args, r.err)
+            assert "des Registers" in r.err or "Registerdatei selbst" in r.err, (args, r.err)
+    r = cli("--db", db, "export", "templates", "--year", "2021", "-o", str(tmp_path / f"{register.name}.backups"))
+    assert r.code == 2 and "liegt im Sicherungsordner des Registers" in r.err
+    assert {p: p.read_bytes() for p in files} == files
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_existing_outputs_need_force_and_other_files_are_kept(cli, sample_path: Path, tmp_path: Path) -> None:
+    db = str(sample_path)
+    book = tmp_path / "book.xlsx"
+    assert cli("--db", db, "export", "register", "-o", str(book)).code == 0
+    notes = tmp_path / "notizen.xlsx"
+    notes.write_text("wichtige Notizen", encoding="utf-8")
+    svg = tmp_path / "s.svg"
+    assert cli("--db", db, "summary", "--svg", str(svg)).code == 0
+    for args in (["export", "register", "-o", str(book)], ["export", "report", "-o", str(book)],
+                 ["import", str(book), "--markup", str(tmp_path / "m.xlsx")], ["summary", "--svg", str(svg)]):
+        first = cli("--db", db, *args)
+        if first.code == 0:  # the markup's first run creates it
+            first = cli("--db", db, *args)
+        assert first.code == 2 and "Überschreiben mit --force" in first.err, (args, first.err)
+        assert cli("--db", db, *args, "--force").code in (0, 1), args
+    for args in (["export", "register", "-o", str(notes), "--force"],
+                 ["import", str(book), "--markup", str(notes), "--force"],
+                 ["summary", "--html", str(notes), "--force"]):
+        r = cli("--db", db, *args)
+        assert r.code == 2 and "ist keine" in r.err and "nicht überschrieben" in r.err, (args, r.err)
+    assert notes.read_text(encoding="utf-8") == "wichtige Notizen"
+    r = cli("--db", db, "export", "register", "-o", "/dev/full", "--force")
+    assert r.code == 2 and "keine gewöhnliche Datei" in r.err
+
+
+def test_verbose_adds_the_original_text(cli, sample_path: Path, tmp_path: Path) -> None:
+    with tmpfs(tmp_path, "1m") as where:
+        fill(where, leave_kib=4)
+        r = cli("--db", str(sample_path), "export", "register", "-o", str(where / "r.xlsx"))
+        assert r.code == 2 and "kein Platz mehr auf dem Datenträger." in r.err and "No space" not in r.err
+        r = cli("--verbose", "--db", str(sample_path), "export", "register", "-o", str(where / "r.xlsx"))
+        assert r.code == 2 and "kein Platz mehr auf dem Datenträger." in r.err and "No space left on device" in r.err
+        assert r.err.count("\n") == 1
