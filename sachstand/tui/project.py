@@ -439,7 +439,7 @@ class ProjectScreen(Screen[bool]):
         if self.errors:
             self.app.bell()
             first = next(iter(self.errors))
-            self.app.notify(f"Nicht gespeichert: {field_label(first)}: {self.errors[first]}", severity="error",
+            self.app.notify(safe_text(f"Nicht gespeichert: {field_label(first)}: {self.errors[first]}"), severity="error",
                             markup=False)
             field = self._input(first)
             field.focus()
