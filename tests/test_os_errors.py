@@ -100,3 +100,12 @@ def test_read_only_file_system(sample_path: Path, tmp_path: Path) -> None:
         _one_german_line(r.stderr, "nur lesbares Dateisystem")
         p = _run("--db", str(register), "import", str(tmp_path / "fehlt.xlsx"))
         assert p.returncode == 2 and "Traceback" not in p.stderr
+
+
+def test_init_on_a_full_disk_leaves_no_half_register(tmp_path: Path) -> None:
+    with tmpfs(tmp_path, "4m") as where:
+        r = _run("--db", str(where / "r.duckdb"), "init")
+        assert r.returncode == 2
+        _one_german_line(r.stderr, FULL)
+        assert "wurde nicht angelegt" in r.stderr
+        assert not (where / "r.duckdb").exists() and not (where / "r.duckdb.wal").exists()

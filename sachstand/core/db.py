@@ -188,12 +188,20 @@ class Database:
 
     def create(self) -> None:
         """Create a new, empty register at the latest schema. The file must not exist."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WriteFailed(f"Der Ordner {self.path.parent} lässt sich nicht anlegen", exc) from None
         with lock_for(self.path):
             conn = self._connect(read_only=False, create=True)
             try:
                 migrate(conn)
                 conn.execute("CHECKPOINT")
+            except duckdb.Error as exc:  # a full disk: no half register is left behind
+                conn.close()
+                for leftover in (self.path, Path(f"{self.path}.wal")):
+                    leftover.unlink(missing_ok=True)
+                raise WriteFailed("Das Register wurde nicht angelegt", exc) from None
             finally:
                 conn.close()
         self._checked = True

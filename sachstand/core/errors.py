@@ -78,7 +78,8 @@ class WriteFailed(SachstandError):
     """A write the OS or DuckDB refused (disk full, no permission, read-only file system)."""
 
     def __init__(self, what: str, exc: BaseException) -> None:
-        super().__init__(f"{what}: {os_reason(exc)}.")
+        self.reason = os_reason(exc)
+        super().__init__(f"{what}: {self.reason}.")
         self.detail = f"{type(exc).__name__}: {exc}"
 
 
