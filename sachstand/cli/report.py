@@ -27,7 +27,14 @@ def add_parsers(sub: Subparsers) -> None:
     g = s.add_mutually_exclusive_group()
     g.add_argument("--sample", action="store_true", help="mit dem Sachstandsbericht 2020 der Stadt Aachen (Standard)")
     g.add_argument("--empty", action="store_true", help="leer")
+    s.add_argument("--city", metavar="NAME", help="Name der Stadt, z. B. „Stadt Aachen“ (Beispiel: Stadt Aachen)")
+    s.add_argument("--ags", metavar="AGS", help="Amtlicher Gemeindeschlüssel, 8 Ziffern (braucht --city)")
     s.set_defaults(func=cmd_init)
+
+    s = sub.add_parser("settings", help="Stadt und Gemeindeschlüssel zeigen oder festlegen (Administrator)")
+    s.add_argument("--city", metavar="NAME", help="Name der Stadt")
+    s.add_argument("--ags", metavar="AGS", help="Amtlicher Gemeindeschlüssel, 8 Ziffern (\"\" entfernt ihn)")
+    s.set_defaults(func=cmd_settings)
 
     s = sub.add_parser("summary", help="Kennzahlen als Übersicht im Terminal")
     s.add_argument("--year", type=year, metavar="JAHR", help="Berichtsjahr (Standard: das letzte Jahr mit Daten)")
@@ -45,13 +52,39 @@ def add_parsers(sub: Subparsers) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from ..core import init_register
+    from ..core import City, init_register
+    from ..core.errors import SachstandError
 
+    if args.ags is not None and args.city is None:
+        raise SachstandError("--ags braucht auch --city (den Namen der Stadt).")
+    city = City(args.city, args.ags) if args.city is not None else None
     path = db_path(args)
-    repo = init_register(path, sample=not args.empty, config=args.config)
+    repo = init_register(path, sample=not args.empty, config=args.config, city=city)
     show_notice(repo)
     what = "leeres Register" if args.empty else "Register mit dem Sachstandsbericht 2020 (58 Projekte)"
-    print(f"{what} angelegt: {safe_text(str(path))}")
+    city = repo.city()
+    print(f"{what} angelegt: {safe_text(str(path))}" + (f" – {safe_text(city.display)}" if city else ""))
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    """Without flags, show the city; with ``--city``/``--ags``, set them (kept where not given)."""
+    from ..core import City
+    from ..core.errors import SachstandError
+
+    repo = open_repo(args)
+    city = repo.city()
+    if args.city is not None or args.ags is not None:
+        if args.city is None and city is None:
+            raise SachstandError("Es ist noch keine Stadt festgelegt; bitte zuerst --city angeben.")
+        name = args.city if args.city is not None else city.name  # type: ignore[union-attr]
+        ags = args.ags if args.ags is not None else (city.ags if city else None)
+        show_notice(repo)
+        repo.set_city(City(name, ags or None))
+        city = repo.city()
+        print("Gespeichert.")
+    print(f"Stadt: {safe_text(city.name) if city else '(nicht festgelegt; „sachstand settings --city NAME“)'}")
+    print(f"Amtlicher Gemeindeschlüssel: {safe_text(city.ags) if city and city.ags else '–'}")
     return 0
 
 
@@ -85,7 +118,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def report_json(report: Any) -> dict[str, Any]:
     """The figures of ``summary --json``: counts, per department, funding; money as strings."""
-    out: dict[str, Any] = {"year": report.year, "department": report.department, "as_of": report.as_of.isoformat()}
+    out: dict[str, Any] = {"city": report.city.name if report.city else None,
+                           "ags": report.city.ags if report.city else None,
+                           "year": report.year, "department": report.department, "as_of": report.as_of.isoformat()}
     for f in report.figures:
         out[f.key] = f.value
     out["previous"] = {f.key: f.previous for f in report.figures}
