@@ -412,6 +412,7 @@ class Repository:
     def set_city(self, city: City) -> None:
         """Record the city's name and AGS (None removes the AGS); Administrator only, audited."""
         self.actor.require_admin("Stadt und Gemeindeschlüssel festlegen")
+        check_text("Stadt", city.name)
         with self.db.write() as conn:
             old = dict(conn.execute(
                 "SELECT key, value FROM meta WHERE key IN ('city_name', 'city_ags')").fetchall())
