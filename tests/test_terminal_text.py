@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+import openpyxl
 import pytest
 
 from sachstand.core import open_register
@@ -102,3 +104,24 @@ def test_an_output_path_that_is_not_utf8_works(sample_path: Path, tmp_path: Path
     assert r.returncode == 0, r.stderr
     assert os.path.exists(out)
     assert "bericht-\\udcff.xlsx" in _clean(r.stdout)
+
+
+def test_undecodable_text_arguments_and_workbook_names(sample_path: Path, tmp_path: Path) -> None:
+    r = _run("--db", str(sample_path), "summary", "--department", b"FB \xff")
+    assert r.returncode == 2
+    err = _clean(r.stderr)
+    assert err == "Fehler: Die Angabe --department „FB \\udcff“ ist kein gültiges UTF-8.\n"
+    book = os.fsencode(tmp_path) + b"/r\xfcckmeldung.xlsx"  # Latin-1 "ü": not UTF-8
+    assert _run("--db", str(sample_path), "export", "register", "-o", book).returncode == 0
+    wb = openpyxl.load_workbook(os.fsdecode(book))
+    ws = wb["Projekte"]
+    col = {c.value: c.column for c in ws[1]}["Kurzbeschreibung / Projektziel"]
+    ws.cell(2, col, "neu beschrieben")
+    wb.save(os.fsdecode(book))
+    r = _run("--db", str(sample_path), "import", book, "--apply")
+    assert r.returncode == 0, r.stderr
+    assert "r\\udcfcckmeldung.xlsx" in _clean(r.stdout)
+    conn = duckdb.connect(str(sample_path), read_only=True)
+    files = {f for (f,) in conn.execute("SELECT DISTINCT source_file FROM audit WHERE source = 'import'").fetchall()}
+    conn.close()
+    assert files == {"r\\xfcckmeldung.xlsx"}  # the audit keeps the bytes, written visibly

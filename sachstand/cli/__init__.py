@@ -50,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "read_only"):
         args.read_only = False
     try:
+        _refuse_undecodable(args)
         return func(args)
     except SachstandError as exc:
         return fail(exc.message, exc.exit_code, exc.detail if args.verbose else "")
@@ -63,6 +64,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         where = f"{exc.filename}: " if exc.filename else ""
         return fail(f"{where}{os_reason(exc)}.", 2, f"{type(exc).__name__}: {exc}" if args.verbose else "")
+
+
+# Arguments that name files: bytes that are not UTF-8 are allowed there (an output simply works,
+# a register path is refused by core with its own line). Every other argument is text that may
+# reach the register or a query, where such bytes cannot go.
+_PATH_ARGUMENTS = frozenset({"db", "config", "output", "markup", "svg", "html", "files", "backup"})
+
+
+def _refuse_undecodable(args: argparse.Namespace) -> None:
+    from ..core.errors import SachstandError
+    from ..core.text import safe_text
+
+    for name, value in vars(args).items():
+        if name in _PATH_ARGUMENTS:
+            continue
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and not text.isascii():
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise SachstandError(
+                        f"Die Angabe --{name.replace('_', '-')} „{safe_text(text)}“ ist kein gültiges UTF-8."
+                    ) from None
 
 
 def _silence_stdout() -> None:

@@ -57,6 +57,9 @@ class Actor:
     notice: str = ""
 
     def with_source(self, source: str, source_file: str = "", source_sha256: str = "") -> Actor:
+        """The same person acting through ``source``; a file name whose bytes are not UTF-8 is
+        kept in the audit with those bytes written as ``\\xff`` (the register holds only UTF-8)."""
+        source_file = source_file.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
         return Actor(self.user, self.role, self.departments, source, source_file, source_sha256, self.notice)
 
     @property
