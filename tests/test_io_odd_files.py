@@ -72,6 +72,10 @@ def test_templates_do_not_overwrite_returned_files(cli, sample_path: Path, tmp_p
     r = cli("--db", str(sample_path), "export", "templates", "--year", "2021", "-o", str(out))
     assert r.code == 2 and "nichts wurde überschrieben" in r.err
     assert returned.read_bytes() == b"returned by the department"
+    r = cli("--db", str(sample_path), "export", "templates", "--year", "2021", "-o", str(out), "--force")
+    assert r.code == 2 and "ist keine Excel-Arbeitsmappe" in r.err  # not a workbook: kept even with --force
+    assert returned.read_bytes() == b"returned by the department"
+    openpyxl.Workbook().save(returned)
     assert cli("--db", str(sample_path), "export", "templates", "--year", "2021", "-o", str(out), "--force").code == 0
 
 
