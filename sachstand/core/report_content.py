@@ -86,10 +86,16 @@ def texts(repo: Repository, year: int) -> tuple[TextSection, ...]:
 
 def save_text(repo: Repository, year: int, section: TextSection) -> TextSection:
     """Store one section based on the version it was read at (a stale one is a conflict)."""
-    if section.key not in TEXT_KEYS:
-        raise InvalidValue("Abschnitt", f"„{section.key}“ gibt es nicht (möglich: {', '.join(TEXT_KEYS)})")
-    saved = repo.save_report_text(year, section.key, section.title, section.markdown, section.version)
-    return TextSection(saved.key, saved.title, saved.markdown, saved.version)
+    save_texts(repo, year, [section])
+    return texts(repo, year)[TEXT_KEYS.index(section.key)]
+
+
+def save_texts(repo: Repository, year: int, sections: Sequence[TextSection]) -> int:
+    """Store sections all together or none (conflicts, a published year); returns how many changed."""
+    for section in sections:
+        if section.key not in TEXT_KEYS:
+            raise InvalidValue("Abschnitt", f"„{section.key}“ gibt es nicht (möglich: {', '.join(TEXT_KEYS)})")
+    return repo.save_report_texts(year, [(s.key, s.title, s.markdown, s.version) for s in sections])
 
 
 def planned_projects(repo: Repository) -> tuple[Project, ...]:
@@ -121,11 +127,11 @@ def examples(repo: Repository, year: int, report: figures.Report) -> dict[str, t
 def set_examples(repo: Repository, year: int, figure: str, project_ids: Sequence[str]) -> None:
     """Pick a figure's examples; each must be one of the projects the figure counts in Y.
 
-    An empty list returns to the default. Refused for a published year: its report is fixed.
+    An empty list returns to the default. Refused for a published year: its report is fixed
+    (``Repository.set_figure_examples``).
     """
     if figure not in figures.FIGURE_KEYS:
         raise InvalidValue("Kennzahl", f"„{figure}“ gibt es nicht (möglich: {', '.join(figures.FIGURE_KEYS)})")
-    _refuse_published(repo, year, "Beispielprojekte")
     figures.check_year(repo, year)
     members = set(figures.figure_members(repo.db, year)[figure])
     label = next(f.label for f in figures.FIGURES if f.key == figure)
@@ -136,12 +142,12 @@ def set_examples(repo: Repository, year: int, figure: str, project_ids: Sequence
     repo.set_figure_examples(year, figure, list(project_ids))
 
 
-def _refuse_published(repo: Repository, year: int, what: str) -> None:
-    pub = repo.publication(year)
-    if pub is not None:
-        raise SachstandError(
-            f"Der Bericht {year} ist am {pub.at:%d.%m.%Y} veröffentlicht; seine {what} bleiben, wie sie sind."
-        )
+def report_projects(repo: Repository, year: int) -> dict[str, Project]:
+    """The project records behind a year's report rows: as published for a published year, else
+    the register's current ones (all projects, by ID)."""
+    if repo.publication(year) is not None:
+        return {p.id: p for p in report_content(repo, year).projects}
+    return {p.id: p for p in repo.projects()}
 
 
 def live_content(repo: Repository, year: int) -> ReportContent:
