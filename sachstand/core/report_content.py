@@ -95,7 +95,11 @@ def save_texts(repo: Repository, year: int, sections: Sequence[TextSection]) -> 
     for section in sections:
         if section.key not in TEXT_KEYS:
             raise InvalidValue("Abschnitt", f"„{section.key}“ gibt es nicht (möglich: {', '.join(TEXT_KEYS)})")
-    return repo.save_report_texts(year, [(s.key, s.title, s.markdown, s.version) for s in sections])
+    stored = repo.report_texts(year)
+    defaults = dict(TEXT_SECTIONS)
+    todo = [s for s in sections  # a section never stored and left as it came is no change
+            if s.key in stored or s.markdown.strip() or s.title.strip() != defaults[s.key]]
+    return repo.save_report_texts(year, [(s.key, s.title, s.markdown, s.version) for s in todo])
 
 
 def planned_projects(repo: Repository) -> tuple[Project, ...]:
