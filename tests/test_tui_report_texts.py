@@ -85,7 +85,7 @@ async def test_edit_save_and_a_conflict_like_a_project(sample_path: Path) -> Non
         assert (stored.markdown, stored.version) == ("Erster Absatz.\n\n- Punkt und mehr", 3)
 
         # another tab: the free section's heading
-        await pilot.press("f6")
+        await pilot.press("f4")
         await settle(pilot)
         assert screen.query_one(TabbedContent).active == "tab-sonderthema"
         title = screen.query_one("#title-sonderthema", Input)

@@ -40,7 +40,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("F8", "archivieren (mit Rückfrage)"),
     )),
     ("Bericht (Texte)", (
-        ("F6", "nächster Abschnitt (Einleitung, Sonderthema, Ausblick)"),
+        ("F4", "nächster Abschnitt (Einleitung, Sonderthema, Ausblick)"),
         ("Tab / shift+Tab", "zwischen Reitern, Überschrift und Text"),
         ("ctrl+s oder F2", "alle geänderten Abschnitte speichern"),
         ("Esc", "zurück (fragt bei ungespeicherten Änderungen)"),

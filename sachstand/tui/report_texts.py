@@ -44,7 +44,7 @@ class ReportTextsScreen(Screen[None]):
         Binding("ctrl+s,f2", "save", "Speichern"),
         Binding("escape", "leave", "Zurück"),
         Binding("ctrl+r", "reload", "Neu laden"),
-        Binding("f6", "next_section", "Abschnitt"),
+        Binding("f4", "next_section", "Abschnitt"),
     ]
 
     def __init__(self, year: int) -> None:
