@@ -72,6 +72,7 @@ def test_the_sample_2020_report_is_published(repo: Repository) -> None:
     content = report_content(repo, 2020)
     assert content.published is not None
     assert content.published.at == datetime(2020, 11, 24)
+    assert content.city == "Stadt Aachen" and content.report.city is not None
     assert [f.value for f in content.report.figures][:5] == [57, 15, 7, 7, 11]
     assert content.report.funding.funding_city == Decimal("3787688.99")
     assert len(content.projects) == len(content.report.rows) == 57

@@ -10,7 +10,7 @@ from sachstand.tui.dashboard import DashboardScreen
 from sachstand.tui.dialogs import ProgressDialog
 from sachstand.tui.projects import ProjectsScreen
 from sachstand.tui.virtual_table import VirtualTable
-from tui_helpers import TODAY, YEAR, make_app, settle, started, sync, type_text
+from tui_helpers import TODAY, YEAR, make_app, settle, started, static_text, sync, type_text
 
 
 def expected_rows(path: Path) -> list:
@@ -182,15 +182,19 @@ async def test_dashboard_shows_the_figures_and_follows_a_recorded_progress(sampl
         assert isinstance(app.screen, DashboardScreen)
         report = app.screen.report
         assert report.figure("completed").value == 15 and report.figure("stalled").value == 11
+        shown = static_text(app.screen.query_one("#figures"), width=160)
+        completed = report.figure("completed")
+        assert f"Kennzahlen {YEAR}" in shown
+        assert completed.label in shown and f"{completed.value} von {completed.total}" in shown
+        assert f"{report.figure('stalled').value} von {report.figure('stalled').total}" in shown
     # 2020 is published and stays as it was; an unpublished year follows what is recorded
     app = make_app(sample_path, year=2019)
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot)
         await pilot.press("d")
         await settle(pilot)
-        assert app.screen.report.figure("completed").value == 1
-        figures_text = app.screen.query_one("#figures").render()
-        assert figures_text is not None
+        completed = app.screen.report.figure("completed")
+        assert completed.value == 1
         await pilot.press("escape")
         await pilot.press("slash")
         await type_text(pilot, "briefbutler")
@@ -202,6 +206,7 @@ async def test_dashboard_shows_the_figures_and_follows_a_recorded_progress(sampl
         await pilot.press("d")
         await settle(pilot)
         assert app.screen.report.figure("completed").value == 2
+        assert f"2 von {completed.total}" in static_text(app.screen.query_one("#figures"), width=160)
 
 
 @sync
