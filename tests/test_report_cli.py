@@ -196,3 +196,21 @@ def _dashboard(path: Path) -> list[str]:
 
     run()
     return out
+
+
+def test_planned_command(cli, sample_path: Path) -> None:  # noqa: ANN001
+    db = str(sample_path)
+    repo = open_register(sample_path)
+    from sachstand.core.models import NewProject
+
+    new = repo.create(NewProject(department="FB 56", name="Informationsplattform Sozialhilfe"))
+    assert cli("--db", db, "planned").out.strip() == "Keine geplanten Projekte."
+    r = cli("--db", db, "planned", new.id, "--priority", "2")
+    assert r.code == 0 and "geplant mit Priorität 2" in r.out
+    assert cli("--db", db, "planned").out.split() == ["2", new.id, "Informationsplattform", "Sozialhilfe", "(FB", "56)"]
+    r = cli("--db", db, "planned", new.id, "--started")
+    assert r.code == 0 and not open_register(sample_path).get(new.id).planned
+    audit = [e for e in open_register(sample_path).audit_for(new.id) if e.field == "priority"]
+    assert [(e.old_value, e.new_value) for e in audit] == [("2", None), (None, "2")]
+    r = cli("--db", db, "planned", "XX-001", "--priority", "1")
+    assert r.code == 2 and "XX-001 gibt es nicht" in r.err
