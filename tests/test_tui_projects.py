@@ -63,6 +63,8 @@ async def test_status_and_department_filters_use_the_flags_of_figures(sample_pat
             await pilot.press("s")
             assert screen.query_one("#status").value == status
             assert f"{expected[status]} von 57 Projekten" in count_text(app), status
+        await pilot.press("s")  # the sample has no planned project
+        assert screen.query_one("#status").value == "geplant" and "0 von 57 Projekten" in count_text(app)
         await pilot.press("s")
         assert "57 von 57 Projekten" in count_text(app)
         await pilot.press("b")
