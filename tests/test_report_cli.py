@@ -165,6 +165,14 @@ def test_2021_round_leaves_the_published_2020_report_unchanged(cli, sample_path:
                      if d["code"] == "FB 11")
     assert live_fb11["projects"] == 3
 
+    # membership: the 2021 project is in no template of 2020, and in those of 2021
+    for y in (2020, 2021):
+        assert cli("--db", db, "export", "templates", "--year", str(y), "--department", "FB 11",
+                   "-o", str(tmp_path / f"t{y}")).code == 0
+        names = {v for row in _cells(tmp_path / f"t{y}" / f"FB11_{y}.xlsx")["Projekte"] for v in row}
+        assert ("Digitale Zeiterfassung" in names) == (y == 2021), y
+        assert "Elektronische Personalakte" in names
+
     r = cli("--db", db, "check", "--json")
     found = [f for f in json.loads(r.out) if f["kind"] == "published"]
     messages = [f["message"] for f in found]
