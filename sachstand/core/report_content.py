@@ -104,8 +104,7 @@ def save_texts(repo: Repository, year: int, sections: Sequence[TextSection]) -> 
 
 def planned_projects(repo: Repository) -> tuple[Project, ...]:
     """The planned projects (not archived), by priority, then department and name."""
-    return tuple(sorted((p for p in repo.projects() if p.planned),
-                        key=lambda p: (p.priority, p.department, p.name.casefold(), p.id)))
+    return tuple(repo.planned())
 
 
 def _largest(projects: Sequence[Project], n: int = EXAMPLES_DEFAULT) -> tuple[Project, ...]:
