@@ -148,7 +148,8 @@ def cmd_examples(args: argparse.Namespace) -> int:
     for f in figures.FIGURES:
         if args.figure and f.key != args.figure:
             continue
-        how = "festgelegt" if picked.get(f.key) or content.published else "Standard: die größten nach Kosten"
+        how = ("wie veröffentlicht" if content.published else
+               "festgelegt" if picked.get(f.key) else "Standard: die größten nach Kosten")
         print(f"{f.label} ({f.key}), {year}: {how}")
         for p in content.examples.get(f.key, ()):
             print(f"  {p.id}  {p.name} ({p.department})")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import codec, figures
-from .errors import InvalidValue, SachstandError
+from .errors import InvalidValue
 from .models import Project
 from .repository import Repository
 
