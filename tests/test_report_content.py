@@ -210,5 +210,5 @@ def test_publish_is_audited_once_and_the_snapshot_is_stored(repo: Repository, sa
         conn.close()
     assert [a[0] for a in audit] == ["2020", "2019"]
     assert audit[1][1].endswith(f"von {repo.actor.user}")
-    assert {"content", "report", "report:FB 11"} <= parts
+    assert {"content", "report", "report:FB 11", "figures", "figures:FB 11"} <= parts
     assert report_content(repo, 2019).published == info

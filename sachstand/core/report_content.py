@@ -183,14 +183,17 @@ def report_content(repo: Repository, year: int, live: bool = False) -> ReportCon
 
 def publish(repo: Repository, year: int, at: datetime | None = None, by: str | None = None) -> PublishedInfo:
     """Record year Y as published (admin only, audited) with a snapshot of its report content and
-    of each department's report, taken in the same transaction as the record."""
+    of each department's report (with and without rows), taken in the same transaction."""
     figures.check_year(repo, year)
 
     def snapshot() -> dict[str, str]:
         content = live_content(repo, year)
-        parts = {"content": codec.dumps(content), figures.report_part(None): codec.dumps(content.report)}
-        for dept in repo.departments():
-            parts[figures.report_part(dept.code)] = codec.dumps(figures.report(repo, year, dept.code, live=True))
+        parts = {"content": codec.dumps(content)}
+        reports = [(None, content.report)] + [(d.code, figures.report(repo, year, d.code, live=True))
+                                               for d in repo.departments()]
+        for dept, report in reports:
+            parts[figures.report_part(dept)] = codec.dumps(report)
+            parts[figures.report_part(dept, rows=False)] = codec.dumps(dataclasses.replace(report, rows=()))
         return parts
 
     pub = repo.publish(year, snapshot, at=at, by=by)
