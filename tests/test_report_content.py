@@ -212,3 +212,17 @@ def test_publish_is_audited_once_and_the_snapshot_is_stored(repo: Repository, sa
     assert audit[1][1].endswith(f"von {repo.actor.user}")
     assert {"content", "report", "report:FB 11", "figures", "figures:FB 11"} <= parts
     assert report_content(repo, 2019).published == info
+
+
+def test_a_damaged_snapshot_is_one_german_line(repo: Repository, sample_path) -> None:  # noqa: ANN001
+    from sachstand.core import codec
+
+    with pytest.raises(SachstandError, match=r"gespeicherter Stand \(Report\) lässt sich nicht lesen"):
+        codec.loads(figures.Report, '{"year": "zwanzig"}')
+    conn = duckdb.connect(str(sample_path))
+    try:
+        conn.execute("UPDATE published_parts SET body = '{}' WHERE year = 2020 AND part = 'report'")
+    finally:
+        conn.close()
+    with pytest.raises(SachstandError, match="lässt sich nicht lesen"):
+        figures.report(repo, 2020)
