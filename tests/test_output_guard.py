@@ -161,6 +161,7 @@ def test_no_command_writes_over_the_register_or_its_files(cli, register: Path, t
             ["export", "report", "-o", str(target), "--force"],
             ["summary", "--svg", str(target), "--force"],
             ["summary", "--html", str(target), "--force"],
+            ["texts", "export", "--year", "2020", "-o", str(target), "--force"],
             ["backup", "-o", str(target)],
         ):
             r = cli("--db", db, *args)
@@ -187,6 +188,11 @@ def test_existing_outputs_need_force_and_other_files_are_kept(cli, sample_path: 
             first = cli("--db", db, *args)
         assert first.code == 2 and "Überschreiben mit --force" in first.err, (args, first.err)
         assert cli("--db", db, *args, "--force").code in (0, 1), args
+    readme = tmp_path / "README.md"
+    readme.write_text("# Unser Projekt\n", encoding="utf-8")
+    r = cli("--db", db, "texts", "export", "--year", "2020", "-o", str(readme), "--force")
+    assert r.code == 2 and "ist keine Datei mit Berichtstexten" in r.err
+    assert readme.read_text(encoding="utf-8") == "# Unser Projekt\n"
     for args in (["export", "register", "-o", str(notes), "--force"],
                  ["import", str(book), "--markup", str(notes), "--force"],
                  ["summary", "--html", str(notes), "--force"]):

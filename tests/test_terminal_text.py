@@ -42,7 +42,7 @@ def legacy_path(sample_path: Path) -> Path:
         for code in ("FB \x9b1", "FB \u202e2", "FB \x1b[2J3"):
             conn.execute("INSERT INTO departments VALUES (?, NULL)", [code])
     for code in ("FB \x9b1", "FB \u202e2", "FB \x1b[2J3"):
-        repo.create(NewProject(department=code, name=f"Projekt\u200b {code}", progress={2019: 5, 2020: 5},
+        repo.create(NewProject(department=code, name=f"Projekt\u200b {code}", progress={2020: 5, 2021: 5},
                                start_text="irgendwann"))
     return sample_path
 

@@ -102,13 +102,21 @@ def cmd_summary(args: argparse.Namespace) -> int:
     html = check_output(args.html, HTML, repo.db.path, args.force) if args.html else None
     chosen = default_year(repo, args.year)
     report = figures.report(repo, chosen, args.department, rows=not args.json)
+    published = repo.publication(chosen)  # a published year is shown as published (core.figures)
     if args.json:
-        print(json_text(report_json(report)))
+        out = report_json(report)
+        out["published"] = {"at": published.at.isoformat(), "by": published.by} if published else None
+        print(json_text(out))
         return 0
+    from rich.text import Text
+
     from .. import printout
 
     console = printout.make_console(record=bool(svg or html), width=80)
     console.print(printout.summary(report))
+    if published:
+        console.print(Text(f"Veröffentlicht am {published.at:%d.%m.%Y} von {safe_text(published.by)}: "
+                           "so, wie veröffentlicht (spätere Änderungen: sachstand check).", style="dim"))
     if svg:
         write_output(svg, console.export_svg(title=f"Sachstandsbericht {chosen}", clear=False).encode("utf-8"))
     if html:

@@ -1,7 +1,7 @@
 """Where a command may write a file, and how: the one output-path guard and the atomic writer.
 
 Every command that writes a file (``import --markup``, every ``export``, ``summary --svg`` and
-``--html``, ``backup -o``) goes through here, whatever the role of the user.
+``--html``, ``texts export``, ``backup -o``) goes through here, whatever the role of the user.
 
 Rules of the guard (``check_output`` for a file, ``check_folder`` for a folder):
 - The path is made absolute and its symlinks are resolved; the checks apply to the link and to
@@ -10,7 +10,8 @@ Rules of the guard (``check_output`` for a file, ``check_folder`` for a folder):
   (``.<register>.lock``), anything in its backups folder (``<register>.backups/``), the files
   being read (``others``), a folder, a device or pipe, and an existing file that is not of the
   kind being written, judged by its content (an xlsx must be a zip with
-  ``[Content_Types].xml`` and ``xl/workbook.xml``; SVG and HTML text with their root element).
+  ``[Content_Types].xml`` and ``xl/workbook.xml``; SVG and HTML text with their root element;
+  report texts with the ``<!-- sachstand-texte`` marker).
 - An existing file of the right kind is overwritten only with ``force``.
 
 Rules of the writer (``write_output``):
@@ -33,8 +34,9 @@ from pathlib import Path
 
 from .errors import SachstandError, WriteFailed
 
-XLSX, SVG, HTML = "xlsx", "svg", "html"
-KIND_NAMES = {XLSX: "Excel-Arbeitsmappe", SVG: "SVG-Datei", HTML: "HTML-Datei"}
+XLSX, SVG, HTML, TEXTS = "xlsx", "svg", "html", "texts"
+KIND_NAMES = {XLSX: "Excel-Arbeitsmappe", SVG: "SVG-Datei", HTML: "HTML-Datei",
+              TEXTS: "Datei mit Berichtstexten (aus „sachstand texts export“)"}
 _HEAD = 8192
 
 
@@ -105,6 +107,8 @@ def is_kind(path: Path, kind: str) -> bool:
         return b"<svg" in low
     if kind == HTML:
         return b"<html" in low or b"<!doctype html" in low
+    if kind == TEXTS:
+        return b"<!-- sachstand-texte" in low
     raise ValueError(kind)
 
 
