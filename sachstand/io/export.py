@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -28,7 +29,16 @@ from ..core.models import EDITABLE_FIELDS, Project, progress_label
 from ..core.repository import Repository
 from ..core.types import Period, Precision
 from .reader import META_FORMAT, META_SHEET
-from .safe import DATE, MONEY, PERCENT, Formats, close_workbook, fit_widths, needs_quote, new_workbook
+from .safe import (
+    DATE,
+    MONEY,
+    PERCENT,
+    Formats,
+    close_workbook,
+    fit_widths,
+    needs_quote,
+    new_workbook,
+)
 
 _EPOCH = date(1899, 12, 30)
 _SERIAL_FROM = date(1900, 3, 1)
@@ -120,9 +130,9 @@ def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:  # noqa:
     ws.freeze_panes(1, 0)
 
 
-def write_funded(wb, fmt: Formats, repo: Repository) -> None:  # noqa: ANN001
+def write_funded(wb, fmt: Formats, summary: figures.FundingSummary) -> None:  # noqa: ANN001
+    """The funded projects with their sums (``figures.funding``, or a published report's)."""
     ws = wb.add_worksheet("Förderprojekte")
-    summary = figures.funding(repo)
     heads = ["Förderprogramm", "Titel", "Zuwendungsempfänger", "Beginn", "Laufzeit (Monate)",
              "Gesamtkosten", "Fördersumme gesamt", "Anteil der Stadt"]
     for c, h in enumerate(heads):
@@ -162,13 +172,13 @@ def write_overview(wb: Workbook, fmt: Formats, title: str, cols: list[tuple[str,
     fit_widths(ws, widths)
 
 
-def export_register(repo: Repository, path: str | Path, year: int) -> int:
+def export_register(repo: Repository, path: str | Path | BinaryIO, year: int) -> int:
     """Write the overview workbook for reporting year ``year``; returns the number of projects."""
     projects = repo.projects()
     wb = new_workbook(path, constant_memory=True)
     fmt = Formats(wb)
     write_overview(wb, fmt, "Projekte", project_columns(year), projects)
-    write_funded(wb, fmt, repo)
+    write_funded(wb, fmt, figures.funding(repo))
     write_rules(wb, fmt, repo, year)
     write_meta(wb, fmt, "Register", year, projects)
     close_workbook(wb)

@@ -37,6 +37,7 @@ from textual.screen import Screen
 
 from ..core import Actor, Repository, open_register
 from ..core.errors import SachstandError
+from ..core.text import safe_text
 from .commands import ScreenActions
 from .data import load_year
 from .german import QUIT_HINT, GermanCommandPalette, system_commands
@@ -223,7 +224,7 @@ class SachstandApp(App[int]):
             self.push_screen(HelpScreen())
 
     def show_error(self, exc: SachstandError) -> None:
-        self.notify(exc.message, title="Fehler", severity="error", timeout=12, markup=False)
+        self.notify(safe_text(exc.message), title="Fehler", severity="error", timeout=12, markup=False)
 
     def show_fatal(self, exc: SachstandError, replace: bool = False) -> None:
         """A register that cannot be read at all: the message screen goes on top, or takes the

@@ -19,7 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ..core.errors import ConflictError
-from .text import user, key_footer
+from ..core.text import safe_text
+from .text import key_footer
 
 KEEP = "keep"
 RELOAD = "reload"
@@ -47,7 +48,7 @@ class ConflictScreen(ModalScreen[str | None]):
         table.add_column("Inzwischen gespeichert", ratio=1)
         table.add_column("Meine Eingabe", ratio=1)
         for c in self.both:
-            table.add_row(Text(c.label), user(c.theirs or "–"), user(c.mine or "–", style="bold"))
+            table.add_row(Text(c.label), Text(safe_text(c.theirs or "–")), Text(safe_text(c.mine or "–"), style="bold"))
         with VerticalScroll(id="conflict-box", classes="dialog"):
             yield Static(Text(f"Konflikt bei {self.error.project_id}", style="bold red"))
             yield Static(Text("Jemand anderes hat das Projekt inzwischen geändert. Nichts wurde "
@@ -59,7 +60,7 @@ class ConflictScreen(ModalScreen[str | None]):
                                   "andere Felder."), id="conflict-table")
             if self.mine_only:
                 kept = Text("Wird übernommen (nur Sie haben es geändert): ", style="bold")
-                kept.append_text(Text(", ").join(Text(c.label) + Text(" = ") + user(c.mine or "–")
+                kept.append_text(Text(", ").join(Text(c.label) + Text(" = ") + Text(safe_text(c.mine or "–"))
                                                  for c in self.mine_only))
                 yield Static(kept, id="conflict-mine-only")
             yield Static(Text("m: neu laden und meine Werte behalten (danach erneut speichern)\n"

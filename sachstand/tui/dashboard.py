@@ -18,11 +18,13 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ..core import figures
+from ..core.errors import SachstandError
 from ..core.figures import Report
 from ..core.models import Project
-from ..core.errors import SachstandError
-from ..core.types import safe_display, format_date, format_money, format_number, format_percent
-from .text import key_footer, signed, user
+from ..core.report_content import report_projects
+from ..core.text import safe_text
+from ..core.types import format_date, format_money, format_number, format_percent
+from .text import key_footer, signed
 from .timeline import Timeline, TimelineRow
 
 
@@ -52,7 +54,7 @@ def department_table(report: Report) -> Table:
     table.add_column("Ø Stand", justify="right", no_wrap=True)
     table.add_column("abgeschl.", justify="right", no_wrap=True)
     for d in report.by_department:
-        table.add_row(user(d.code), format_number(d.projects), format_money(d.planned_cost),
+        table.add_row(Text(safe_text(d.code)), format_number(d.projects), format_money(d.planned_cost),
                       format_percent(d.mean_progress, digits=1), format_number(d.completed))
     return table
 
@@ -98,14 +100,14 @@ class DashboardScreen(Screen[None]):
 
         def work() -> DashboardData:
             report = figures.report(repo, year, as_of=figures.default_as_of(year, today))
-            return DashboardData(report, repo.years(), {p.id: p for p in repo.projects()})
+            return DashboardData(report, repo.years(), report_projects(repo, year))
 
         app.call_db(work, self._show, self._failed, node=self, group="load")  # type: ignore[attr-defined]
 
     def _failed(self, exc: SachstandError) -> None:
         """A year without values (e.g. the next one, just started) has no figures yet: say so."""
         self.query_one("#title", Static).update(Text(f"Sachstand – Übersicht {self.year}", style="bold"))
-        self.query_one("#head", Static).update(Text(safe_display(exc.message, one_line=False), style="bold red"))
+        self.query_one("#head", Static).update(Text(safe_text(exc.message, one_line=False), style="bold red"))
         for name in ("#figures", "#departments", "#timeline-title"):
             self.query_one(name, Static).update("")
         self.query_one("#timeline", Timeline).set_rows([], self.app.today)  # type: ignore[attr-defined]

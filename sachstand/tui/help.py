@@ -21,6 +21,7 @@ from textual.widgets import Static
 from .dashboard import DashboardScreen
 from .project import ProjectScreen
 from .projects import ProjectsScreen
+from .report_texts import ReportTextsScreen
 from .text import key_footer
 from .virtual_table import VirtualTable
 
@@ -33,6 +34,10 @@ NOTES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Rollen", (
         ("ohne Konfiguration", "ohne sachstand.toml darf nur der Eigentümer der Registerdatei ändern"),
         ("nur lesen", "mit --read-only oder der Rolle Leser: Ändern ist ausgeblendet"),
+    )),
+    ("Status", (
+        ("s … geplant", "geplante, noch nicht begonnene Projekte, nach Priorität"),
+        ("s … archiviert", "archivierte Projekte; F8 stellt eines wieder her"),
     )),
     ("Kennzeichen", (
         ("Ü", "überfällig: geplantes Ende überschritten, Stand unter 100 %"),
@@ -72,6 +77,7 @@ def sections(app: App[object]) -> list[tuple[str, list[tuple[str, str]]]]:
         ("Überall", key_lines(app, app.BINDINGS) + list(EXTRA_EVERYWHERE)),
         ("Projektliste", key_lines(app, ProjectsScreen.BINDINGS) + key_lines(app, VirtualTable.BINDINGS)),
         ("Projekt", key_lines(app, ProjectScreen.BINDINGS)),
+        ("Bericht (Texte)", key_lines(app, ReportTextsScreen.BINDINGS)),
         ("Übersicht", key_lines(app, DashboardScreen.BINDINGS)),
     ] + [(title, list(rows)) for title, rows in NOTES]
 

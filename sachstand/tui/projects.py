@@ -7,6 +7,8 @@ Rules:
 - Search, department and status filters and sorting run in Python over the loaded list, so a
   keystroke costs the same at 58 and at 25,000 projects. Only a year switch or a save reloads.
 - Progress of the reporting year is recorded straight from the table: p, a number, Enter.
+- Planned projects (not started, with a priority) belong to no year: they are listed only with
+  the status filter "geplant", by priority.
 """
 
 from __future__ import annotations
@@ -25,14 +27,15 @@ from textual.widgets import Input, Select, Static
 from ..core import Repository, figures
 from ..core.errors import ConflictError, SachstandError
 from ..core.models import ProjectRow, display_value
-from ..core.types import format_number, safe_display
+from ..core.text import safe_text
+from ..core.types import format_number
 from .conflict import KEEP, ConflictScreen
 from .data import ChangeStamp, YearRows, change_stamp, load_year
 from .dialogs import ConfirmDialog, ProgressDialog
 from .german import GermanSelect
 from .picker import JumpDialog, Picker
 from .state import drop_draft, load_draft, save_view
-from .text import percent_cell, user, key_footer
+from .text import key_footer, percent_cell
 from .virtual_table import Cell, Column, VirtualTable
 
 ALL = "__all__"
@@ -41,7 +44,8 @@ POLL_SECONDS = 3.0
 REMEMBER_SECONDS = 2.0
 """How often the list's view (year, filters, sort, project) is written if it changed."""
 PICKER_TITLES = {"dept": "Bereich wählen", "status": "Status wählen", "year": "Berichtsjahr wählen"}
-LETTER_ACTIONS = {"archive", "search", "progress", "pick", "jump", "sort", "reverse", "dashboard", "new", "reload", "app.quit"}
+LETTER_ACTIONS = {"archive", "search", "progress", "pick", "jump", "sort", "reverse", "dashboard", "new", "reload",
+                  "app.quit", "report_texts"}
 
 STATUSES: dict[str, str] = {
     "alle": "alle",
@@ -50,6 +54,7 @@ STATUSES: dict[str, str] = {
     "ab90": "≥ 90 %",
     "ueberfaellig": "überfällig",
     "stagniert": "stagniert",
+    "geplant": "geplant",
     "archiviert": "archiviert",
 }
 ARCHIVED = "archiviert"  # the one status whose rows are not the year's rows but the archived ones
@@ -61,6 +66,7 @@ STATUS_TEST = {
     "ab90": lambda r: r.at_least_90,
     "ueberfaellig": lambda r: r.overdue,
     "stagniert": lambda r: r.stalled,
+    "geplant": lambda r: r.planned,
     "archiviert": lambda r: r.archived,
 }
 
@@ -77,6 +83,8 @@ SORT_KEYS = {
 
 
 def flags_cell(row: ProjectRow) -> Text:
+    if row.planned:
+        return Text(str(row.priority)[:2], style="bold cyan")
     out = Text()
     out.append("Ü" if row.overdue else " ", style="bold red")
     out.append("S" if row.stalled else " ", style="bold yellow")
@@ -86,11 +94,11 @@ def flags_cell(row: ProjectRow) -> Text:
 def render_row(row: ProjectRow) -> list[Cell]:
     return [
         row.id,
-        user(row.department),
-        user(row.name),
+        Text(safe_text(row.department)),
+        Text(safe_text(row.name)),
         percent_cell(row.previous),
         percent_cell(row.current),
-        safe_display(row.end_display) or "–",
+        safe_text(row.end_display) or "–",
         flags_cell(row),
     ]
 
@@ -110,6 +118,8 @@ class ProjectsScreen(Screen[None]):
         Binding("o", "sort", "Sort", tooltip="nach der nächsten Spalte sortieren"),
         Binding("O", "reverse", "umkehren", show=False, tooltip="Sortierrichtung umkehren"),
         Binding("d", "dashboard", "Übersicht", tooltip="Übersicht mit Kennzahlen und Zeitleiste"),
+        Binding("t", "report_texts", "Bericht", show=False,
+                tooltip="Bericht: die Texte des Berichtsjahres (Einleitung, Sonderthema, Ausblick)"),
         Binding("n", "new", "Neu", tooltip="neues Projekt"),
         Binding("r", "reload", "Laden", show=False, tooltip="neu laden"),
         Binding("f8", "archive", "Archivieren", show=False, tooltip="markiertes Projekt archivieren, ein archiviertes wiederherstellen (mit Rückfrage)"),
@@ -123,6 +133,7 @@ class ProjectsScreen(Screen[None]):
         self.year: int | None = None
         self.years: list[int] = []
         self.all_rows: list[ProjectRow] = []
+        self.planned_rows: list[ProjectRow] = []
         self.shown: list[ProjectRow] = []
         self.haystack: dict[str, str] = {}
         self.sort_key = DEFAULT_SORT
@@ -200,7 +211,7 @@ class ProjectsScreen(Screen[None]):
             title.append(f" {self.year}", style="bold")
         if repo is not None:
             title.append("   ")
-            title.append_text(user(repo.actor.describe, style="dim"))
+            title.append_text(Text(safe_text(repo.actor.describe), style="dim"))
             if not app.can_write:  # type: ignore[attr-defined]
                 title.append("  nur lesen", style="bold yellow")
             if repo.actor.notice:  # no role config: the register's owner is admin (core.access)
@@ -266,7 +277,8 @@ class ProjectsScreen(Screen[None]):
     def _show_loaded(self, year: int, years: list[int], departments: list[str], rows: list[ProjectRow],
                      keep_id: str | None = None) -> None:
         self.year, self.years = year, years
-        self.all_rows = rows
+        self.all_rows = [r for r in rows if not r.planned]
+        self.planned_rows = sorted((r for r in rows if r.planned), key=lambda r: (r.priority, r.name.casefold()))
         self.archived_rows = None
         self.haystack = {r.id: f"{r.id} {r.name} {r.description}".casefold() for r in rows}
         id_width = max((len(r.id) for r in rows), default=8)
@@ -277,7 +289,7 @@ class ProjectsScreen(Screen[None]):
         with self.prevent(Select.Changed):
             dept = self.query_one("#dept", Select)
             old = dept.value
-            dept.set_options([("alle Bereiche", ALL)] + [(user(d), d) for d in departments])
+            dept.set_options([("alle Bereiche", ALL)] + [(Text(safe_text(d)), d) for d in departments])
             dept.value = old if old in departments else ALL
             year_select = self.query_one("#year", Select)
             # the year after the last one with data is offered too: that is where next year's values go
@@ -386,8 +398,11 @@ class ProjectsScreen(Screen[None]):
     @property
     def year_rows(self) -> list[ProjectRow]:
         """The rows the filters pick from: the year's, or the archived ones."""
-        if self.query_one("#status", Select).value == ARCHIVED:
+        status = self.query_one("#status", Select).value
+        if status == ARCHIVED:
             return self.archived_rows or []
+        if status == "geplant":
+            return self.planned_rows
         return self.all_rows
 
     def apply_filter(self, keep_id: str | None = None) -> None:
@@ -398,8 +413,8 @@ class ProjectsScreen(Screen[None]):
         status = self.query_one("#status", Select).value
         if status == ARCHIVED and self.archived_rows is None:
             self._load_archived()
-        all_rows = self.year_rows
-        base = all_rows
+        source = self.year_rows
+        base = source
         last = self._last_filter
         if last is not None and last[1:3] == (dept, status) and query.startswith(last[0]):
             base = last[3]  # typing on narrows the previous result: no need to scan every row
@@ -407,18 +422,19 @@ class ProjectsScreen(Screen[None]):
         if query:
             hay = self.haystack
             rows = [r for r in rows if query in hay[r.id]]
-        if dept != ALL and base is all_rows:
+        if dept != ALL and base is source:
             rows = [r for r in rows if r.department == dept]
-        if status != "alle" and base is all_rows:
+        if status not in ("alle", "geplant") and base is source:
             rows = [r for r in rows if status_test(r)]
-        self.shown = rows if rows is not all_rows else list(rows)
+        self.shown = rows if rows is not source else list(rows)
         self._last_filter = (query, dept, status, self.shown)
         self.table.set_rows(self.shown, keep=keep_id)
         self._update_count()
 
     def _update_count(self) -> None:
-        total = len(self.year_rows)
-        if self.query_one("#status", Select).value == ARCHIVED:
+        archived = self.query_one("#status", Select).value == ARCHIVED
+        total = len(self.archived_rows or []) if archived else len(self.all_rows)
+        if archived:
             word = "archivierten Projekt" if total == 1 else "archivierten Projekten"
         else:
             word = "Projekt" if total == 1 else "Projekten"
@@ -520,6 +536,11 @@ class ProjectsScreen(Screen[None]):
         if self.year is not None:
             self.app.push_screen(DashboardScreen(self.year))
 
+    def action_report_texts(self) -> None:
+        from .report_texts import ReportTextsScreen
+
+        self.app.push_screen(ReportTextsScreen(self.year or self.app.today.year))  # type: ignore[attr-defined]
+
     def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
         self._open(event.row)
 
@@ -542,14 +563,14 @@ class ProjectsScreen(Screen[None]):
         if not self.app.can_write_department(row.department):  # type: ignore[attr-defined]
             self.app.show_error(SachstandError(  # type: ignore[attr-defined]
                 f"Nicht erlaubt: Sie sind {self.app.repo.actor.describe}; Projekte im Bereich "  # type: ignore[attr-defined]
-                f"{safe_display(row.department)} können Sie nicht ändern."))
+                f"{safe_text(row.department)} können Sie nicht ändern."))
             return
         self._ask_progress(row, self.year, row.current)
 
     def _ask_progress(self, row: ProjectRow, year: int, value: int | None) -> None:
         """The quick-entry dialog for ``row``, starting with ``value``; Enter saves on the row's version."""
         title = Text(f"Umsetzungsstand {year} für {row.id}\n", style="bold")
-        title.append_text(user(row.name))
+        title.append_text(Text(safe_text(row.name)))
         self.app.push_screen(ProgressDialog(title, value),
                              lambda value: self._record(row, year, value, row.version) if value is not None else None)
 
@@ -560,11 +581,11 @@ class ProjectsScreen(Screen[None]):
             return
         if not self.app.can_write_department(row.department):  # type: ignore[attr-defined]
             self.app.show_error(SachstandError(  # type: ignore[attr-defined]
-                f"Nicht erlaubt: Projekte im Bereich {safe_display(row.department)} können Sie nicht ändern."))
+                f"Nicht erlaubt: Projekte im Bereich {safe_text(row.department)} können Sie nicht ändern."))
             return
         restore = row.archived
         question = Text(f"Projekt {row.id} {'wiederherstellen' if restore else 'archivieren'}?\n", style="bold")
-        question.append_text(user(row.name))
+        question.append_text(Text(safe_text(row.name)))
         question.append("\nEs erscheint wieder in Liste und Bericht." if restore else
                         "\nEs verschwindet aus Liste und Bericht; die Daten bleiben erhalten.", style="dim")
         repo = self.app.repo  # type: ignore[attr-defined]
