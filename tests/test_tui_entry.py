@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Input
+from textual.widgets import TextArea, Input
 from tui_helpers import YEAR, make_app, settle, started, sync, type_text
 
 from sachstand.core import open_register
@@ -28,8 +28,8 @@ async def test_a_pasted_text_longer_than_a_cell_is_refused_with_the_repository_m
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ProjectScreen)
-        field = screen.query_one("#f-description", Input)
-        field.value = "x" * (TEXT_MAX + 1)  # as pasted
+        field = screen.query_one("#f-description", TextArea)
+        field.load_text("x" * (TEXT_MAX + 1))  # as pasted
         await settle(pilot)
         await pilot.press("ctrl+s")
         await settle(pilot)

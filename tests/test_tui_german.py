@@ -29,7 +29,7 @@ ALLOWED = {
     "name", "status", "ende", "enter", "esc", "tab", "shift", "ctrl", "end", "home", "pos", "alle",
     "id", "svg", "bild", "plan", "sort", "top", "mit", "von", "zu", "der", "den", "des", "du", "ja",
     "nein", "da", "was", "wer", "stand", "fest", "hier", "hin", "ist", "rest", "art", "neu", "kann",
-    "fb", "it", "uhr", "gut", "tag", "null", "total", "list", "bereich", "bund", "land", "mark", "version",
+    "fb", "it", "uhr", "gut", "tag", "null", "total", "list", "her", "bereich", "bund", "land", "mark", "version",
 }
 
 
