@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import TextArea, Input
+from textual.widgets import TextArea
 from tui_helpers import YEAR, make_app, settle, started, sync, type_text
 
 from sachstand.core import open_register
