@@ -87,8 +87,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
         raise SachstandError("--svg und --html speichern die Übersicht, nicht das JSON; bitte ohne --json aufrufen.")
     repo = open_repo(args)
-    chosen = default_year(repo, args.year)
-    report = figures.report(repo, chosen, args.department, rows=not args.json)
+    with repo.db.read():  # one connection for the year and the report
+        years = repo.years()
+        chosen = default_year(repo, args.year, years)
+        report = figures.report(repo, chosen, args.department, rows=not args.json, years=years)
     if args.json:
         print(json.dumps(report_json(report), ensure_ascii=False, indent=2))
         return 0

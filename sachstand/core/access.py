@@ -29,10 +29,8 @@ Example::
 
 from __future__ import annotations
 
-import grp
 import os
 import pwd
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,6 +93,8 @@ def current_user() -> str:
 
 def _user_groups(user: str) -> set[str]:
     """The groups of ``user``: the process's own groups only when ``user`` is this process's user."""
+    import grp  # only with a role config: a read without one should not pay for it
+
     names: set[str] = set()
     gids = os.getgroups() + [os.getgid()] if user == current_user() else []
     try:
@@ -182,6 +182,8 @@ def _load_config(path: Path) -> tuple[list[dict[str, list[str] | str]], str]:
             f"Die Rollen-Konfiguration {path} darf jeder ändern und wird darum nicht benutzt; "
             f"bitte „chmod o-w {path}“."
         )
+    import tomllib
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
