@@ -70,18 +70,30 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection inside one transaction: committed on success, else rolled back."""
-        if getattr(self._local, "conn", None) is not None:
-            raise RuntimeError("nested write connection")
+        """A read-write connection inside one transaction: committed on success, else rolled back.
+
+        Nested in another ``write`` of this thread, it joins that transaction (one unit of work:
+        a save and the read of what it saved on one connection); nested in a ``read``, it is an error.
+        """
+        current = getattr(self._local, "conn", None)
+        if current is not None:
+            if not getattr(self._local, "writing", False):
+                raise RuntimeError("write nested in a read connection")
+            yield current
+            return
         with self._open(write=True) as conn:
-            conn.execute("BEGIN TRANSACTION")
+            self._local.writing = True
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            conn.execute("CHECKPOINT")
+                conn.execute("BEGIN TRANSACTION")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+                conn.execute("CHECKPOINT")
+            finally:
+                self._local.writing = False
 
     @contextmanager
     def _open(self, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -62,7 +62,8 @@ WITH g AS (
            max(percent) FILTER (WHERE year = $year - 1) AS prev,
            max(percent) FILTER (WHERE year < $year) AS best,
            max(year * 1000 + percent) FILTER (WHERE year < $year) % 1000 AS last
-    FROM progress WHERE year <= $year GROUP BY project_id
+    FROM progress WHERE year <= $year AND ($ids IS NULL OR list_contains($ids::VARCHAR[], project_id))
+    GROUP BY project_id
 ),
 s AS (
     SELECT p.id, p.department, p.name, p.description, p.planned_cost, p.version, p.priority,
@@ -71,6 +72,7 @@ s AS (
            g.cur, g.prev, g.best, g.last, coalesce(g.cur, g.last) AS latest
     FROM projects p LEFT JOIN g ON g.project_id = p.id
     WHERE NOT p.archived AND ($dept IS NULL OR p.department = $dept)
+        AND ($ids IS NULL OR list_contains($ids::VARCHAR[], p.id))
         AND (p.start_first IS NULL OR p.start_first <= make_date($year, 12, 31))
         AND (p.priority IS NULL OR $with_planned)
 ),
@@ -163,8 +165,12 @@ def default_as_of(year: int, today: date | None = None) -> date:
     return min(date(year, 12, 31), today)
 
 
-def _params(year: int, department: str | None, as_of: date | None, with_planned: bool = False) -> dict:
-    return {"year": year, "dept": department, "as_of": as_of or default_as_of(year), "with_planned": with_planned}
+def _params(year: int, department: str | None, as_of: date | None, with_planned: bool = False,
+            ids: Sequence[str] | None = None) -> dict:
+    """The status query's parameters; ``ids`` limits it to those projects (a project's flags
+    depend on its own rows only, so the limit changes nothing else)."""
+    return {"year": year, "dept": department, "as_of": as_of or default_as_of(year), "with_planned": with_planned,
+            "ids": None if ids is None else list(ids)}
 
 
 def counts(db: Database, year: int, department: str | None = None, as_of: date | None = None) -> dict[str, int]:
@@ -244,10 +250,8 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
                    end_first, end_precision, end_text, overdue, stalled, done AND NOT planned,
                    at_least_90, version, priority
             FROM status WHERE (open_in_year OR planned OR NOT $open_only) AND (overdue OR stalled OR NOT $flagged_only)
-                AND ($ids IS NULL OR list_contains($ids::VARCHAR[], id))
             ORDER BY department, lower(name), id""",
-            {**_params(year, department, as_of, planned), "open_only": open_only, "flagged_only": flagged_only,
-             "ids": None if ids is None else list(ids)},
+            {**_params(year, department, as_of, planned, ids), "open_only": open_only, "flagged_only": flagged_only},
         ).fetchall()
     return [
         ProjectRow(id=r[0], department=r[1], name=r[2], description=r[3], previous=r[4], current=r[5],

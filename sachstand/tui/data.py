@@ -23,3 +23,12 @@ def load_year(repo: Repository, year: int | None, today: date) -> YearRows:
         departments = [d.code for d in repo.departments()]
         rows = figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today))
     return year, years, departments, rows
+
+
+def record_progress(repo: Repository, row_id: str, year: int, percent: int, version: int,
+                    today: date) -> list[ProjectRow]:
+    """Save one progress value and read the saved row back with its flags: one connection and
+    one transaction for both (the read sees the write; a failed read saves nothing)."""
+    with repo.db.write():
+        repo.record_progress(row_id, year, percent, version)
+        return figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), ids=[row_id])

@@ -26,7 +26,7 @@ from ..core.errors import ConflictError, SachstandError
 from ..core.models import ProjectRow
 from ..core.types import format_number, safe_display
 from .conflict import KEEP, ConflictScreen
-from .data import YearRows, load_year
+from .data import YearRows, load_year, record_progress
 from .dialogs import ProgressDialog
 from .text import percent_cell, user, key_footer
 from .virtual_table import Cell, Column, VirtualTable
@@ -203,19 +203,22 @@ class ProjectsScreen(Screen[None]):
             return figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), ids=[row_id])
 
         def done(found: list[ProjectRow]) -> None:
-            if year != self.year:
-                return
-            index = next((i for i, r in enumerate(self.all_rows) if r.id == row_id), None)
-            if index is None or not found:
-                self.load(keep_id=row_id)
-                return
-            self.all_rows[index] = found[0]
-            self.haystack[row_id] = f"{found[0].name} {found[0].description}".casefold()
-            self._sort_all()
-            self.apply_filter(keep_id=row_id)
+            if year == self.year:
+                self._replace_row(row_id, found)
 
         app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
 
+
+    def _replace_row(self, row_id: str, found: list[ProjectRow]) -> None:
+        """Show the reloaded ``found`` row in place of ``row_id`` (all rows reload if it is gone)."""
+        index = next((i for i, r in enumerate(self.all_rows) if r.id == row_id), None)
+        if index is None or not found:
+            self.load(keep_id=row_id)
+            return
+        self.all_rows[index] = found[0]
+        self.haystack[row_id] = f"{found[0].name} {found[0].description}".casefold()
+        self._sort_all()
+        self.apply_filter(keep_id=row_id)
     def _load_failed(self, exc: SachstandError) -> None:
         if self.loaded:
             self.app.show_error(exc)  # type: ignore[attr-defined]
@@ -394,12 +397,12 @@ class ProjectsScreen(Screen[None]):
     def _record(self, row: ProjectRow, year: int, percent: int, version: int) -> None:
         repo = self.app.repo  # type: ignore[attr-defined]
 
-        def done(_: object) -> None:
+        def done(found: list[ProjectRow]) -> None:
             self.app.notify(f"{row.id}: Umsetzungsstand {year} = {percent} % gespeichert", timeout=4)
-            if year in self.years:
-                self.refresh_row(row.id)
-            else:
+            if year not in self.years:
                 self.load(keep_id=row.id)  # the first value of a new year: the year list changes too
+            elif year == self.year:
+                self._replace_row(row.id, found)
 
         def failed(exc: SachstandError) -> None:
             if isinstance(exc, ConflictError):
@@ -413,5 +416,6 @@ class ProjectsScreen(Screen[None]):
                 self.app.show_error(exc)  # type: ignore[attr-defined]
                 self.load(keep_id=row.id)
 
-        self.app.call_db(lambda: repo.record_progress(row.id, year, percent, version), done, failed,  # type: ignore[attr-defined]
+        today = self.app.today  # type: ignore[attr-defined]
+        self.app.call_db(lambda: record_progress(repo, row.id, year, percent, version, today), done, failed,  # type: ignore[attr-defined]
                          node=self, group="write")
