@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from ..core.errors import PermissionDenied, SachstandError
 from ..core.models import Department, NewProject, Project, display_value, field_label
@@ -248,11 +249,23 @@ class _Planner:
         """Parsed non-empty values by field name, each with the key of the column it came from."""
         out: dict[str, tuple[object, str]] = {}
         checks = self._checks(data)
+        shares = row.shares
         for key, raw in row.values.items():
             same = checks.get(key)
             if same is SKIP:
                 continue
-            if project is not None and same is not None and same(key, raw, row.shares, project):  # type: ignore[operator]
+            if project is not None and same is not None and same(key, raw, shares, project):  # type: ignore[operator]
+                continue
+            # The common cells, inline: a whole number 0..100 in a progress column, plain text in
+            # a text column. Everything else (and every refusal) goes through ``cells``.
+            kind = type(raw)
+            if kind is float and same is _same_progress and key not in shares and 0.0 <= raw <= 100.0 \
+                    and raw.is_integer():  # type: ignore[operator, union-attr]
+                out[key] = (int(raw), key)  # type: ignore[call-overload]
+                continue
+            if kind is str and key in _TEXT_KEYS and raw.isprintable() and len(raw) <= cells.EXCEL_TEXT_LIMIT:  # type: ignore[union-attr]
+                if text := clean_text(raw):  # type: ignore[arg-type]
+                    out[key] = (text, key)
                 continue
             try:
                 if key in _TEXT_KEYS:
@@ -281,7 +294,7 @@ class _Planner:
     def _period(raw: object, project: Project | None, key: str) -> Period | None:
         """A date cell; text equal to the stored non-date text (e.g. "11.05.217") is no change."""
         try:
-            return cells.period(raw)
+            return _period_text(raw) if type(raw) is str else cells.period(raw)
         except ValueError:
             stored_text = getattr(project, f"{key}_text", "") if project else ""
             if stored_text and isinstance(raw, str) and clean_text(raw) == stored_text:
@@ -399,6 +412,9 @@ class _Planner:
 
 
 SKIP = object()
+# Dates written as text repeat ("Q 4 2020"); a Period is immutable, so each text is parsed once.
+# A refused text raises again on each call (exceptions are not cached).
+_period_text = lru_cache(maxsize=4096)(cells.period)
 _TEXT_KEYS = frozenset(("name", "description", "department", "cost_note"))
 
 

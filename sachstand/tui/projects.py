@@ -215,9 +215,12 @@ class ProjectsScreen(Screen[None]):
         if index is None or not found:
             self.load(keep_id=row_id)
             return
-        self.all_rows[index] = found[0]
+        old, self.all_rows[index] = self.all_rows[index], found[0]
         self.haystack[row_id] = f"{found[0].name} {found[0].description}".casefold()
-        self._sort_all()
+        key = SORT_KEYS[self.sort_key]
+        if key(old) != key(found[0]):
+            self._sort_all()
+        self._last_filter = None  # the kept result holds the old row
         self.apply_filter(keep_id=row_id)
     def _load_failed(self, exc: SachstandError) -> None:
         if self.loaded:
