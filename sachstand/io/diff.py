@@ -334,7 +334,7 @@ class _Planner:
             result.problems = problem.items
             return result
         assert department is not None
-        progress = {int(k[9:]): v for k, (v, _c) in values.items() if k.startswith("progress:")}
+        progress = {year: values[k][0] for k, year in _progress_years(data.columns) if k in values}
         new = NewProject(
             department=department, name=result.name,
             description=str(values.get("description", ("",))[0]),
@@ -418,6 +418,16 @@ class _Planner:
         self.updates.append(ProjectUpdate(project.id, project.version, changes))
         result.kind = "update"
         return result
+
+
+@lru_cache(maxsize=64)
+def _progress_keys(columns: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    return tuple((k, int(k[9:])) for k in columns if k.startswith("progress:"))
+
+
+def _progress_years(columns: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    """The progress columns of a file with their years, worked out once per file."""
+    return _progress_keys(tuple(columns))
 
 
 SKIP = object()
