@@ -98,3 +98,14 @@ def test_findings_name_the_seed_quirks(repo: Repository) -> None:
     assert "341.672,42 €" in text and "341.672,41 €" in text
     assert "der Bericht nennt 8, die Tabelle ergibt 7" in text
     assert {f.kind for f in found} == {"date", "cost", "progress", "funding", "report"}
+
+
+def test_project_rows_of_some_ids_equal_those_rows_of_all(repo: Repository) -> None:
+    """The status query limited to a few IDs (the TUI's saved row) flags them exactly as the
+    query over every project does, for every year and both project sets."""
+    for year in repo.years():
+        for open_only in (True, False):
+            every = figures.project_rows(repo.db, year, open_only=open_only, planned=True)
+            some = [r.id for r in every[::7]]
+            assert figures.project_rows(repo.db, year, open_only=open_only, planned=True, ids=some) == \
+                [r for r in every if r.id in some]

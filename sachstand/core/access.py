@@ -29,7 +29,6 @@ Example::
 
 from __future__ import annotations
 
-import grp
 import os
 import pwd
 import re
@@ -99,6 +98,8 @@ def current_user() -> str:
 
 def _user_groups(user: str) -> set[str]:
     """The groups of ``user``: the process's own groups only when ``user`` is this process's user."""
+    import grp  # only with a role config: a read without one should not pay for it
+
     names: set[str] = set()
     gids = os.getgroups() + [os.getgid()] if user == current_user() else []
     try:

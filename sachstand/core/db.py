@@ -80,30 +80,42 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection inside one transaction: committed on success, else rolled back."""
-        if getattr(self._local, "conn", None) is not None:
-            raise RuntimeError("nested write connection")
+        """A read-write connection inside one transaction: committed on success, else rolled back.
+
+        Nested in another ``write`` of this thread, it joins that transaction (one unit of work:
+        a save and the read of what it saved on one connection); nested in a ``read``, it is an error.
+        """
+        current = getattr(self._local, "conn", None)
+        if current is not None:
+            if not getattr(self._local, "writing", False):
+                raise RuntimeError("write nested in a read connection")
+            yield current
+            return
         with self._open(write=True) as conn:
-            conn.execute("BEGIN TRANSACTION")
+            self._local.writing = True
             try:
-                yield conn
-            except BaseException as exc:
-                _rollback(conn)
-                if isinstance(exc, duckdb.Error) and _refused_by_os(exc):
+                conn.execute("BEGIN TRANSACTION")
+                try:
+                    yield conn
+                except BaseException as exc:
+                    _rollback(conn)
+                    if isinstance(exc, duckdb.Error) and _refused_by_os(exc):
+                        raise WriteFailed("Das Register wurde nicht geändert", exc) from None
+                    raise
+                try:
+                    conn.execute("COMMIT")
+                except duckdb.Error as exc:
+                    _rollback(conn)
                     raise WriteFailed("Das Register wurde nicht geändert", exc) from None
-                raise
-            try:
-                conn.execute("COMMIT")
-            except duckdb.Error as exc:
-                _rollback(conn)
-                raise WriteFailed("Das Register wurde nicht geändert", exc) from None
-            try:
-                conn.execute("CHECKPOINT")
-            except duckdb.Error as exc:  # committed in the WAL; the next open folds it in
-                raise WriteFailed(
-                    "Die Änderung ist gespeichert (im WAL), aber nicht in die Registerdatei übernommen; "
-                    "das geschieht beim nächsten Öffnen", exc,
-                ) from None
+                try:
+                    conn.execute("CHECKPOINT")
+                except duckdb.Error as exc:  # committed in the WAL; the next open folds it in
+                    raise WriteFailed(
+                        "Die Änderung ist gespeichert (im WAL), aber nicht in die Registerdatei übernommen; "
+                        "das geschieht beim nächsten Öffnen", exc,
+                    ) from None
+            finally:
+                self._local.writing = False
 
     @contextmanager
     def _open(self, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from ..core.errors import InvalidValue, PermissionDenied, SachstandError
 from ..core.models import Department, NewProject, Project, display_value, field_label
@@ -265,11 +266,23 @@ class _Planner:
         """Parsed non-empty values by field name, each with the key of the column it came from."""
         out: dict[str, tuple[object, str]] = {}
         checks = self._checks(data)
+        shares = row.shares
         for key, raw in row.values.items():
             same = checks.get(key)
             if same is SKIP:
                 continue
-            if project is not None and same is not None and same(key, raw, row.shares, project):  # type: ignore[operator]
+            if project is not None and same is not None and same(key, raw, shares, project):  # type: ignore[operator]
+                continue
+            # The common cells, inline: a whole number 0..100 in a progress column, plain text in
+            # a text column. Everything else (and every refusal) goes through ``cells``.
+            kind = type(raw)
+            if kind is float and same is _same_progress and key not in shares and 0.0 <= raw <= 100.0 \
+                    and raw.is_integer():  # type: ignore[operator, union-attr]
+                out[key] = (int(raw), key)  # type: ignore[call-overload]
+                continue
+            if kind is str and key in _TEXT_KEYS and raw.isprintable() and len(raw) <= cells.TEXT_MAX:  # type: ignore[union-attr]
+                if text := clean_text(raw):  # type: ignore[arg-type]
+                    out[key] = (text, key)
                 continue
             try:
                 if key in _TEXT_KEYS:
@@ -303,7 +316,7 @@ class _Planner:
     def _period(raw: object, project: Project | None, key: str) -> Period | None:
         """A date cell; text equal to the stored non-date text (e.g. "11.05.217") is no change."""
         try:
-            return cells.period(raw)
+            return _period_text(raw) if type(raw) is str else cells.period(raw)
         except ValueError:
             stored_text = getattr(project, f"{key}_text", "") if project else ""
             if stored_text and isinstance(raw, str) and clean_text(raw) == stored_text:
@@ -336,7 +349,7 @@ class _Planner:
             result.problems = problem.items
             return result
         assert department is not None
-        progress = {int(k[9:]): v for k, (v, _c) in values.items() if k.startswith("progress:")}
+        progress = {year: values[k][0] for k, year in _progress_years(data.columns) if k in values}
         new = NewProject(
             department=department, name=result.name,
             description=str(values.get("description", ("",))[0]),
@@ -424,7 +437,20 @@ class _Planner:
         return result
 
 
+@lru_cache(maxsize=64)
+def _progress_keys(columns: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    return tuple((k, int(k[9:])) for k in columns if k.startswith("progress:"))
+
+
+def _progress_years(columns: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    """The progress columns of a file with their years, worked out once per file."""
+    return _progress_keys(tuple(columns))
+
+
 SKIP = object()
+# Dates written as text repeat ("Q 4 2020"); a Period is immutable, so each text is parsed once.
+# A refused text raises again on each call (exceptions are not cached).
+_period_text = lru_cache(maxsize=4096)(cells.period)
 _TEXT_KEYS = frozenset(("name", "description", "department", "cost_note"))
 
 
