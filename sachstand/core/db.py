@@ -8,7 +8,10 @@ Rules:
 - A write is one transaction, followed by a CHECKPOINT so the WAL stays short.
 - Inside one process, connections are serialised by a lock, because DuckDB refuses a second
   connection to the same file with other settings.
-- External file access from SQL is switched off on every connection.
+- External file access from SQL is switched off on every connection. A connection that must
+  read or write other files (open data, a roll-up over many registers) is an in-memory one from
+  ``file_connection``, allowed exactly the files and folders it names; registers are attached to
+  it read-only (``Database.attach_read_only``), never opened for writing.
 """
 
 from __future__ import annotations
@@ -18,14 +21,17 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
 from .errors import NotARegister, RegisterDamaged, RegisterLocked, RegisterMissing, SachstandError, SchemaTooNew
 from .schema import APP_MARKER, LATEST, MIGRATIONS
+
+_T = TypeVar("_T")
 
 _process_locks: dict[str, threading.RLock] = {}
 _process_locks_guard = threading.Lock()
@@ -137,13 +143,16 @@ class Database:
             os.close(fd)
 
     def _connect(self, read_only: bool, create: bool = False) -> duckdb.DuckDBPyConnection:
+        return self._retry(lambda: duckdb.connect(
+            str(self.path), read_only=read_only, config={"enable_external_access": False}), create)
+
+    def _retry(self, opener: Callable[[], _T], create: bool = False) -> _T:
+        """Run ``opener`` (a connect or an ATTACH), retrying on a lock; German errors otherwise."""
         deadline = time.monotonic() + self.lock_timeout
         pause = 0.01
         while True:
             try:
-                return duckdb.connect(
-                    str(self.path), read_only=read_only, config={"enable_external_access": False}
-                )
+                return opener()
             except duckdb.IOException as exc:
                 text = str(exc)
                 if "Could not set lock" in text or "Conflicting lock" in text:
@@ -164,6 +173,29 @@ class Database:
                 raise RegisterDamaged(str(self.path), _first_line(text), str(backup_dir_for(self.path))) from None
             except duckdb.Error as exc:
                 raise RegisterDamaged(str(self.path), _first_line(str(exc)), str(backup_dir_for(self.path))) from None
+
+    def attach_read_only(self, conn: duckdb.DuckDBPyConnection, alias: str) -> int:
+        """Attach the register to ``conn`` (from ``file_connection``, allowed this file and its
+        WAL) as ``alias``, read-only, after the writers' turnstile; retried on a lock like a read.
+
+        Nothing is migrated: a register of an older schema is read as it is. Returns its schema
+        version; a file that is not a register, or one of a newer schema, is refused.
+        """
+        if not self.path.is_file():
+            if self.path.exists():
+                raise SachstandError(f"Das Register {self.path} lässt sich nicht öffnen (das ist ein Ordner).")
+            raise RegisterMissing(str(self.path))
+        with _lock_for(str(self.path)), self._turnstile(hold=False):
+            self._retry(lambda: conn.execute(f"ATTACH {sql_string(str(self.path))} AS {alias} (READ_ONLY)"))
+        try:
+            version = schema_version(conn, alias)
+        except duckdb.Error as exc:
+            raise RegisterDamaged(str(self.path), _first_line(str(exc)), str(backup_dir_for(self.path))) from None
+        if version is None:
+            raise NotARegister(str(self.path), "die Datenbank enthält kein sachstand-Register")
+        if version > LATEST:
+            raise SchemaTooNew(str(self.path), version, LATEST)
+        return version
 
     def _check_schema(self, conn: duckdb.DuckDBPyConnection, write: bool) -> duckdb.DuckDBPyConnection:
         """Refuse foreign or newer files; upgrade an older register (that needs a write).
@@ -210,6 +242,27 @@ class Database:
         self._checked = True
 
 
+def sql_string(text: str) -> str:
+    """``text`` as an SQL string literal (for the file names ATTACH and COPY cannot take as parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def file_connection(paths: list[Path] | tuple[Path, ...] = (), directories: list[Path] | tuple[Path, ...] = ()
+                    ) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection that may read and write only ``paths`` (each with its WAL) and
+    the files under ``directories``; every other file stays out of reach of its SQL."""
+    conn = duckdb.connect(":memory:")
+    try:
+        allowed = [str(p) for p in paths] + [f"{p}.wal" for p in paths]
+        conn.execute("SET allowed_paths = $p", {"p": allowed})
+        conn.execute("SET allowed_directories = $d", {"d": [str(d).rstrip("/") + "/" for d in directories]})
+        conn.execute("SET enable_external_access = false")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 def _open_lock_file(path: Path) -> int | None:
     for flags in (os.O_RDWR | os.O_CREAT, os.O_RDONLY):
         try:
@@ -239,14 +292,16 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "unbekannter Fehler"
 
 
-def schema_version(conn: duckdb.DuckDBPyConnection) -> int | None:
-    """The register's schema version, or None for a database that is not a register."""
+def schema_version(conn: duckdb.DuckDBPyConnection, catalog: str | None = None) -> int | None:
+    """The register's schema version (of the attached ``catalog``, else the connection's own
+    database), or None for a database that is not a register."""
     has_meta = conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main' "
+        "AND ($cat IS NULL OR table_catalog = $cat)", {"cat": catalog}
     ).fetchone()
     if not has_meta or has_meta[0] == 0:
         return None
-    rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    rows = dict(conn.execute(f"SELECT key, value FROM {catalog + '.' if catalog else ''}meta").fetchall())
     if rows.get("app") != APP_MARKER:
         return None
     try:

@@ -45,26 +45,37 @@ FIGURES: tuple[FigureDef, ...] = (
 )
 FIGURE_KEYS = tuple(f.key for f in FIGURES)
 
-# ``before`` (the best and the last value before Y) matters only for projects without a value for
-# Y, so only their earlier rows are aggregated: most projects have one, and this is the costly part.
-_STATUS_SQL = """
+LIVE_PROJECTS = "(SELECT * FROM projects WHERE NOT archived)"
+"""The register's projects the figures count: all but the archived ones."""
+
+
+def status_sql(projects: str = LIVE_PROJECTS, progress: str = "progress") -> str:
+    """The CTEs ending in ``status``: one row per project with the flags of every figure.
+
+    ``projects`` and ``progress`` are relations (tables, views or parenthesised queries), so the
+    same definition runs over the register and over open-data files (see ``core.rollup``).
+    ``projects`` needs ``id``, ``department``, ``start_first``, ``start_last`` and ``end_last``
+    (more columns are passed through); ``progress`` needs ``project_id`` (matching ``id``),
+    ``year`` and ``percent``. Parameters: ``$year``, ``$dept`` (or NULL) and ``$as_of``.
+    """
+    # ``before`` (the best and the last value before Y) matters only for projects without a value
+    # for Y, so only their earlier rows are aggregated: most projects have one, and this is the
+    # costly part.
+    return f"""
 WITH before AS (
     SELECT project_id, max(percent) AS best, arg_max(percent, year) AS last
-    FROM progress
-    WHERE year < $year AND project_id NOT IN (SELECT project_id FROM progress WHERE year = $year)
+    FROM {progress}
+    WHERE year < $year AND project_id NOT IN (SELECT project_id FROM {progress} WHERE year = $year)
     GROUP BY project_id
 ),
 s AS (
-    SELECT p.id, p.department, p.name, p.description, p.planned_cost, p.version,
-           p.start_first, p.start_precision, p.start_text, p.start_last,
-           p.end_first, p.end_precision, p.end_text, p.end_last,
-           cur.percent AS cur, prev.percent AS prev, b.best, b.last,
+    SELECT p.*, cur.percent AS cur, prev.percent AS prev, b.best, b.last,
            coalesce(cur.percent, b.last) AS latest
-    FROM projects p
-    LEFT JOIN progress cur ON cur.project_id = p.id AND cur.year = $year
-    LEFT JOIN progress prev ON prev.project_id = p.id AND prev.year = $year - 1
+    FROM {projects} p
+    LEFT JOIN {progress} cur ON cur.project_id = p.id AND cur.year = $year
+    LEFT JOIN {progress} prev ON prev.project_id = p.id AND prev.year = $year - 1
     LEFT JOIN before b ON b.project_id = p.id
-    WHERE NOT p.archived AND ($dept IS NULL OR p.department = $dept)
+    WHERE $dept IS NULL OR p.department = $dept
 ),
 flags AS (
     SELECT *,
@@ -83,6 +94,14 @@ status AS (
     FROM flags
 )
 """
+
+
+_STATUS_SQL = status_sql()
+
+COUNT_COLUMNS = """count(*) FILTER (WHERE in_report), count(*) FILTER (WHERE completed),
+    count(*) FILTER (WHERE at_least_90), count(*) FILTER (WHERE started),
+    count(*) FILTER (WHERE stalled), count(*) FILTER (WHERE overdue)"""
+"""The six counts over ``status``, in the order of ``FIGURE_KEYS`` (for a SELECT list)."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +173,8 @@ def default_as_of(year: int, today: date | None = None) -> date:
     return min(date(year, 12, 31), today)
 
 
-def _params(year: int, department: str | None, as_of: date | None) -> dict:
+def status_params(year: int, department: str | None = None, as_of: date | None = None) -> dict:
+    """The parameters of ``status_sql``."""
     return {"year": year, "dept": department, "as_of": as_of or default_as_of(year)}
 
 
@@ -168,15 +188,12 @@ def _counts(db: Database, year: int, department: str | None, as_of: date | None
     """The counts, and the IDs of the overdue and of the stalled projects (by department, name)."""
     with db.read() as conn:
         row = conn.execute(
-            _STATUS_SQL + """
-            SELECT count(*) FILTER (WHERE in_report),
-                   count(*) FILTER (WHERE completed), count(*) FILTER (WHERE at_least_90),
-                   count(*) FILTER (WHERE started), count(*) FILTER (WHERE stalled),
-                   count(*) FILTER (WHERE overdue),
+            _STATUS_SQL + f"""
+            SELECT {COUNT_COLUMNS},
                    coalesce(list(id ORDER BY department, lower(name), id) FILTER (WHERE overdue), []),
                    coalesce(list(id ORDER BY department, lower(name), id) FILTER (WHERE stalled), [])
             FROM status""",
-            _params(year, department, as_of),
+            status_params(year, department, as_of),
         ).fetchone()
     return dict(zip(FIGURE_KEYS, (int(v) for v in row[:6]))), tuple(row[6]), tuple(row[7])
 
@@ -197,7 +214,7 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
             FROM status WHERE (open_in_year OR NOT $open_only) AND (overdue OR stalled OR NOT $flagged_only)
                 AND ($ids IS NULL OR list_contains($ids::VARCHAR[], id))
             ORDER BY department, lower(name), id""",
-            {**_params(year, department, as_of), "open_only": open_only, "flagged_only": flagged_only,
+            {**status_params(year, department, as_of), "open_only": open_only, "flagged_only": flagged_only,
              "ids": None if ids is None else list(ids)},
         ).fetchall()
     return [
@@ -217,7 +234,7 @@ def by_department(db: Database, year: int, department: str | None = None) -> lis
                    round(avg(cur), 1)::DECIMAL(5,1), count(*) FILTER (WHERE completed)
             FROM status s LEFT JOIN departments d ON d.code = s.department
             WHERE in_report GROUP BY s.department, d.name ORDER BY s.department""",
-            _params(year, department, None),
+            status_params(year, department, None),
         ).fetchall()
     return [DepartmentFigures(*r) for r in rows]
 
