@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_backup import add_parsers as add_backup_parsers
 
     add_backup_parsers(sub)
+    from .cli_opendata import add_parsers as add_opendata_parsers
+
+    add_opendata_parsers(sub, _year)
 
     return p
 
@@ -274,6 +277,9 @@ def _add_excel_parsers(sub) -> None:  # noqa: ANN001
     e.add_argument("--year", type=_year, metavar="JAHR", help="Berichtsjahr (Standard: das letzte mit Daten)")
     e.add_argument("-o", "--output", required=True, metavar="DATEI", help="Zieldatei (.xlsx)")
     e.set_defaults(func=cmd_export_report)
+    from .cli_opendata import add_export_parser
+
+    add_export_parser(ex, _year)
 
     s = sub.add_parser("import", help="Excel-Dateien einlesen (Probelauf; speichern mit --apply)")
     s.add_argument("files", nargs="+", metavar="DATEI", help="Übersicht oder ausgefüllte Vorlage (.xlsx)")

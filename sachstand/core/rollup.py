@@ -271,7 +271,7 @@ def _figures(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, as
         names = {c.key: c.city.name for c in cities}
         trows = conn.execute(
             sql + f"SELECT grouping(city_key), topic, city_key, {COUNT_COLUMNS} FROM status "
-            "WHERE in_report GROUP BY GROUPING SETS ((topic, city_key), (topic)) ORDER BY topic, city_key",
+            "GROUP BY GROUPING SETS ((topic, city_key), (topic)) ORDER BY topic, city_key",
             params).fetchall()
         grouped: dict[str, TopicFigures] = {}
         per_city: dict[str, list[tuple[str, dict[str, int]]]] = {}
