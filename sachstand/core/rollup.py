@@ -32,8 +32,8 @@ from pathlib import Path
 
 import duckdb
 
-from .db import Database, file_connection
-from .errors import SachstandError
+from .db import Database, backup_dir_for, file_connection
+from .errors import RegisterDamaged, SachstandError
 from .figures import COUNT_COLUMNS, FIGURE_KEYS, status_params, status_sql
 from .models import City
 from .opendata import METADATA_NAME, partition_key
@@ -137,9 +137,13 @@ def _attach_register(conn: duckdb.DuckDBPyConnection, db: Database, alias: str) 
         meta = dict(conn.execute(f"SELECT key, value FROM {alias}.meta").fetchall())
         years = {y for (y,) in conn.execute(f"SELECT DISTINCT year FROM {alias}.progress").fetchall()}
     except duckdb.Error as exc:
-        raise SachstandError(f"Das Register {db.path} lässt sich nicht lesen ({_first_line(exc)}).") from None
+        raise _damaged(db.path, exc) from None
     city = city_from_meta(meta) or City(db.path.stem)
     return _City(partition_key(city), city, str(db.path), years, register=alias)
+
+
+def _damaged(path: str | Path, exc: BaseException) -> RegisterDamaged:
+    return RegisterDamaged(str(path), _first_line(exc), str(backup_dir_for(Path(path))))
 
 
 def _open_data_cities(folder: Path) -> list[_City]:
@@ -206,13 +210,16 @@ def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int) -> No
         if c.register is None:
             continue
         alias = c.register
-        conn.execute(
-            f"INSERT INTO rp SELECT $base + row_number() OVER (ORDER BY id), $key, id, department, "
-            f"start_first, start_last, end_last FROM {alias}.projects WHERE NOT archived",
-            {"base": base, "key": c.key})
-        conn.execute(
-            f"INSERT INTO rg SELECT rp.id, g.year, g.percent FROM {alias}.progress g "
-            "JOIN rp ON rp.city_key = $key AND rp.local_id = g.project_id", {"key": c.key})
+        try:
+            conn.execute(
+                f"INSERT INTO rp SELECT $base + row_number() OVER (ORDER BY id), $key, id, department, "
+                f"start_first, start_last, end_last FROM {alias}.projects WHERE NOT archived",
+                {"base": base, "key": c.key})
+            conn.execute(
+                f"INSERT INTO rg SELECT rp.id, g.year, g.percent FROM {alias}.progress g "
+                "JOIN rp ON rp.city_key = $key AND rp.local_id = g.project_id", {"key": c.key})
+        except duckdb.Error as exc:
+            raise _damaged(c.source, exc) from None
         base = conn.execute("SELECT coalesce(max(id), 0) FROM rp").fetchone()[0]
     files = [str(c.files[year]) for c in cities if c.files is not None]
     if not files:
