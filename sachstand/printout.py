@@ -19,7 +19,13 @@ from rich.text import Text
 from .core.figures import FIGURES, Report
 from .core.findings import Finding
 from .core.models import ProjectRow
-from .core.types import format_date, format_money, format_number, format_percent, safe_display
+from .core.types import (
+    format_date,
+    format_money,
+    format_number,
+    format_percent,
+    safe_display,
+)
 
 if TYPE_CHECKING:
     from .core.rollup import Rollup

@@ -117,7 +117,7 @@ def export_opendata(repo: Repository, year: int, output: str | os.PathLike[str],
         staging.chmod(0o755)  # published data; mkdtemp makes it private
         count = _write_tables(repo, report, years, staging)
         issued = _previous_issued(final / METADATA_NAME) or today
-        meta = metadata(city, year, years, report, lic, issued, today, staging)
+        meta = metadata(city, year, years, report.figure("projects").value, lic, issued, today, staging)
         _write_json(staging / METADATA_NAME, meta)
         _swap_in(staging, final)
     except BaseException:
@@ -171,12 +171,12 @@ def _write_tables(repo: Repository, report: figures.Report, years: Sequence[int]
         conn.close()
 
 
-def metadata(city: City, year: int, years: Sequence[int], report: figures.Report, lic: tuple[str, str],
+def metadata(city: City, year: int, years: Sequence[int], projects: int, lic: tuple[str, str],
              issued: date, modified: date, folder: Path) -> dict:
     """The DCAT-AP.de description of one export as JSON-LD: a ``dcat:Dataset`` with a
-    ``dcat:Distribution`` per file (format, media type, size)."""
+    ``dcat:Distribution`` per data file present in ``folder`` (format, media type, size).
+    ``projects`` is the number of projects in the report of Y."""
     first = min(years) if years else year
-    projects = report.figure("projects").value
     dataset: dict = {
         "@context": {
             "dcat": "http://www.w3.org/ns/dcat#",
@@ -215,6 +215,8 @@ def metadata(city: City, year: int, years: Sequence[int], report: figures.Report
     for table in TABLES:
         for ext, (format_uri, media_type) in FORMATS.items():
             name = f"{table}.{ext}"
+            if not (folder / name).is_file():
+                continue
             dataset["dcat:distribution"].append({
                 "@type": "dcat:Distribution",
                 "dct:title": {"@language": "de", "@value": f"{TABLE_TITLES[table]} ({ext.upper()})"},

@@ -24,6 +24,7 @@ import csv
 import io
 import json
 import os
+import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -124,7 +125,7 @@ def rollup(sources: Sequence[str | os.PathLike[str]], year: int | None = None,
         if missing:
             more = f" und {len(missing) - 5} weitere" if len(missing) > 5 else ""
             raise SachstandError(f"Für {year} fehlen Daten von: {', '.join(missing[:5])}{more}.")
-        _load(conn, cities, year)
+        _load(conn, cities, year, departments=department_map is not None)
         _load_topics(conn, cities, department_map)
         return _figures(conn, cities, year, as_of, department_map is not None)
     finally:
@@ -200,44 +201,57 @@ def _refuse_duplicates(cities: list[_City]) -> None:
                     "bitte jede Stadt nur einmal angeben.")
 
 
-def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int) -> None:
-    """Projects (``rp``) and progress (``rg``) of every city, with keys unique across cities."""
-    conn.execute("CREATE TEMP TABLE rp (id BIGINT, city_key VARCHAR, local_id VARCHAR, department VARCHAR, "
+def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, departments: bool) -> None:
+    """Projects (``rp``) and progress (``rg``) of every city, with keys unique across cities.
+
+    ``rp.city`` is the city's index in ``cities``. Department codes are read only when
+    ``departments`` (a department map) needs them: text columns are the costly part of a scan.
+    """
+    conn.execute("CREATE TEMP TABLE rp (id BIGINT, city INTEGER, department VARCHAR, "
                  "start_first DATE, start_last DATE, end_last DATE)")
     conn.execute("CREATE TEMP TABLE rg (project_id BIGINT, year INTEGER, percent INTEGER)")
     base = 0
-    for c in cities:
+    for index, c in enumerate(cities):
         if c.register is None:
             continue
         alias = c.register
         try:
             conn.execute(
-                f"INSERT INTO rp SELECT $base + row_number() OVER (ORDER BY id), $key, id, department, "
-                f"start_first, start_last, end_last FROM {alias}.projects WHERE NOT archived",
-                {"base": base, "key": c.key})
+                f"CREATE TEMP TABLE ids AS SELECT id AS local_id, $base + row_number() OVER (ORDER BY id) AS id "
+                f"FROM {alias}.projects WHERE NOT archived", {"base": base})
             conn.execute(
-                f"INSERT INTO rg SELECT rp.id, g.year, g.percent FROM {alias}.progress g "
-                "JOIN rp ON rp.city_key = $key AND rp.local_id = g.project_id", {"key": c.key})
+                f"INSERT INTO rp SELECT i.id, $city, p.department, p.start_first, p.start_last, p.end_last "
+                f"FROM {alias}.projects p JOIN ids i ON i.local_id = p.id", {"city": index})
+            conn.execute(f"INSERT INTO rg SELECT i.id, g.year, g.percent FROM {alias}.progress g "
+                         "JOIN ids i ON i.local_id = g.project_id")
+            conn.execute("DROP TABLE ids")
         except duckdb.Error as exc:
             raise _damaged(c.source, exc) from None
         base = conn.execute("SELECT coalesce(max(id), 0) FROM rp").fetchone()[0]
-    files = [str(c.files[year]) for c in cities if c.files is not None]
-    if not files:
+    parts = [(i, str(c.files[year])) for i, c in enumerate(cities) if c.files is not None]
+    if not parts:
         return
+    files = [f for _i, f in parts]
+    source = ("read_parquet($files, hive_partitioning = true, union_by_name = true, "
+              "hive_types = {'city': VARCHAR, 'year': INTEGER})")
     try:
+        columns = [r[0] for r in conn.execute(f"DESCRIBE SELECT * FROM {source}", {"files": files}).fetchall()]
+        years = sorted(int(c[9:]) for c in columns if re.fullmatch(r"progress_\d{4}", c) and int(c[9:]) <= year)
+        if not years:
+            raise SachstandError("Den Open-Data-Dateien fehlen die Spalten progress_<Jahr>.")
+        conn.execute("CREATE TEMP TABLE city_index AS SELECT unnest($keys) AS key, unnest($idx) AS idx",
+                     {"keys": [cities[i].key for i, _f in parts], "idx": [i for i, _f in parts]})
+        dept = "department::VARCHAR" if departments else "NULL::VARCHAR"
         conn.execute(
-            "CREATE TEMP TABLE od AS SELECT $base + row_number() OVER () AS gid, city AS city_key, "
-            "id::VARCHAR AS local_id, department::VARCHAR AS department, start_first::DATE AS start_first, "
-            "start_last::DATE AS start_last, end_last::DATE AS end_last, COLUMNS('^progress_[0-9]{4}$') "
-            "FROM read_parquet($files, hive_partitioning = true, union_by_name = true, "
-            "hive_types = {'city': VARCHAR, 'year': INTEGER})",
-            {"base": base, "files": files})
-        conn.execute("INSERT INTO rp SELECT gid, city_key, local_id, department, start_first, start_last, end_last "
-                     "FROM od")
+            f"CREATE TEMP TABLE od AS SELECT $base + row_number() OVER () AS gid, k.idx AS city, {dept} AS department, "
+            "start_first::DATE AS start_first, start_last::DATE AS start_last, end_last::DATE AS end_last, "
+            f"[{', '.join(f'progress_{y}' for y in years)}]::INTEGER[] AS prog "
+            f"FROM {source} s JOIN city_index k ON k.key = s.city", {"base": base, "files": files})
+        conn.execute("INSERT INTO rp SELECT gid, city, department, start_first, start_last, end_last FROM od")
         conn.execute(
-            f"INSERT INTO rg SELECT gid, substr(col, 10)::INTEGER, percent::INTEGER FROM (UNPIVOT "
-            f"(SELECT gid, COLUMNS('^progress_[0-9]{{4}}$') FROM od) ON COLUMNS('^progress_[0-9]{{4}}$') "
-            f"INTO NAME col VALUE percent) WHERE substr(col, 10)::INTEGER <= {int(year)}")
+            "INSERT INTO rg SELECT * FROM (SELECT gid, unnest($years::INTEGER[]) AS year, unnest(prog) AS percent "
+            "FROM od) WHERE percent IS NOT NULL", {"years": years})
+        conn.execute("DROP TABLE od")
         bad = conn.execute("SELECT count(*) FROM rg WHERE percent NOT BETWEEN 0 AND 100").fetchone()[0]
     except duckdb.Error as exc:
         where = files[0] if len(files) == 1 else f"{len(files)} Parquet-Dateien"
@@ -248,12 +262,11 @@ def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int) -> No
 
 
 def _load_topics(conn: duckdb.DuckDBPyConnection, cities: list[_City], mapping: DepartmentMap | None) -> None:
-    conn.execute("CREATE TEMP TABLE topic_map (city_key VARCHAR, department VARCHAR, topic VARCHAR)")
+    conn.execute("CREATE TEMP TABLE topic_map (city INTEGER, department VARCHAR, topic VARCHAR)")
     if mapping is None:
         return
-    by_key = {c.key: c.city for c in cities}
-    pairs = conn.execute("SELECT DISTINCT city_key, department FROM rp").fetchall()
-    rows = [(k, d, mapping.topic(by_key[k], d)) for k, d in pairs]
+    pairs = conn.execute("SELECT DISTINCT city, department FROM rp").fetchall()
+    rows = [(k, d, mapping.topic(cities[k].city, d)) for k, d in pairs]
     if rows:
         conn.execute("INSERT INTO topic_map SELECT unnest($k), unnest($d), unnest($t)",
                      {"k": [r[0] for r in rows], "d": [r[1] for r in rows], "t": [r[2] for r in rows]})
@@ -262,23 +275,24 @@ def _load_topics(conn: duckdb.DuckDBPyConnection, cities: list[_City], mapping: 
 def _figures(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, as_of: date | None,
              topics: bool) -> Rollup:
     params = status_params(year, None, as_of)
-    relation = ("(SELECT rp.*, coalesce(m.topic, '') AS topic FROM rp LEFT JOIN topic_map m "
-                "ON m.city_key = rp.city_key AND m.department = rp.department)")
+    relation = ("(SELECT rp.*, m.topic FROM rp LEFT JOIN topic_map m "
+                "ON m.city = rp.city AND m.department = rp.department)") if topics else "rp"
     sql = status_sql(relation, "rg")
     rows = conn.execute(
-        sql + f"SELECT grouping(city_key), city_key, {COUNT_COLUMNS} FROM status "
-        "GROUP BY GROUPING SETS ((city_key), ())", params).fetchall()
+        sql + f"SELECT grouping(city), city, {COUNT_COLUMNS} FROM status "
+        "GROUP BY GROUPING SETS ((city), ())", params).fetchall()
     counts = {(r[1] if r[0] == 0 else None): dict(zip(FIGURE_KEYS, map(int, r[2:]))) for r in rows}
     zero = dict.fromkeys(FIGURE_KEYS, 0)
-    ordered = sorted(cities, key=lambda c: (c.city.name.casefold(), c.key))
+    order = sorted(range(len(cities)), key=lambda i: (cities[i].city.name.casefold(), cities[i].key))
     result_cities = tuple(
-        CityFigures(c.key, c.city.name, c.city.ags, c.source, counts.get(c.key, zero)) for c in ordered)
+        CityFigures(cities[i].key, cities[i].city.name, cities[i].city.ags, cities[i].source, counts.get(i, zero))
+        for i in order)
     by_topic = None
     if topics:
-        names = {c.key: c.city.name for c in cities}
+        names = {i: c.city.name for i, c in enumerate(cities)}
         trows = conn.execute(
-            sql + f"SELECT grouping(city_key), topic, city_key, {COUNT_COLUMNS} FROM status "
-            "GROUP BY GROUPING SETS ((topic, city_key), (topic)) ORDER BY topic, city_key",
+            sql + f"SELECT grouping(city), topic, city, {COUNT_COLUMNS} FROM status "
+            "GROUP BY GROUPING SETS ((topic, city), (topic)) ORDER BY topic, city",
             params).fetchall()
         grouped: dict[str, TopicFigures] = {}
         per_city: dict[str, list[tuple[str, dict[str, int]]]] = {}
