@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import baselines, generate
+from . import baselines, cities, generate
 from .measure import Run, StepFailed, run_process, run_python, run_reported
 
 REPORT_YEAR = generate.YEARS[-1]
@@ -30,13 +30,15 @@ GB = 1024**3
 
 @dataclass
 class Workspace:
-    """The files of one tier: a register, an empty register, and an overview workbook."""
+    """The files of one tier: a register, an empty register, an overview workbook, and the
+    open-data exports of ``cities.cities_for_tier(tier)`` cities (1,000 projects each)."""
 
     tier: int
     root: Path
     register: Path
     empty: Path
     overview: Path
+    cities: Path | None = None
     runs: int = 0
 
     def scratch(self, name: str) -> Path:
@@ -63,7 +65,10 @@ def prepare(tier: int, root: Path, seed: int = 2020) -> Workspace:
 
     init_register(empty, sample=False)
     generate.write_overview(overview, items)
-    return Workspace(tier, root, register, empty, overview)
+    city_root = root / "cities"
+    shutil.rmtree(city_root, ignore_errors=True)
+    cities.write_cities(city_root, cities.cities_for_tier(tier), seed=seed)
+    return Workspace(tier, root, register, empty, overview, city_root)
 
 
 def _cli(*args: str | Path) -> list[str]:
@@ -121,6 +126,17 @@ def export_register(ws: Workspace) -> Run:
     return run
 
 
+def rollup(ws: Workspace) -> Run:
+    """``rollup DIR --json`` over the tier's folder of many cities' open-data exports."""
+    run = run_python(_cli("rollup", ws.cities, "--json"))
+    found = json.loads(run.output)
+    expected = cities.cities_for_tier(ws.tier)
+    if len(found["cities"]) != expected or found["total"]["projects"] != expected * cities.PROJECTS_PER_CITY:
+        raise StepFailed(f"rollup should count {expected} cities of {cities.PROJECTS_PER_CITY} projects: "
+                         f"{len(found['cities'])} cities, {found['total']['projects']} projects")
+    return run
+
+
 def tui_session(ws: Workspace) -> Run:
     return run_reported(["-m", "benchmarks.tui_probe", "tui", str(ws.copy_of(ws.register)),
                          str(REPORT_YEAR), FILTER_QUERY])
@@ -172,6 +188,7 @@ MEASURES: dict[str, Measure] = {m.key: m for m in (
     Measure("import_apply", import_apply, heavy=True, needs="import"),
     Measure("export", export_register, heavy=True, needs="export"),
     Measure("tui", tui_session, heavy=True, needs="tui"),
+    Measure("rollup", rollup, needs="rollup"),
     Measure("bare_imports", bare_imports),
     Measure("openpyxl_read", openpyxl_read, heavy=True),
     Measure("calamine_read", calamine_read, heavy=True),
@@ -223,5 +240,7 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("TUI filter keystroke", "tui.keystrokes", "bare app keystroke", "bare.keystrokes",
                (Goal(25_000, seconds=0.050),)),
     Comparison("TUI record progress + save", "tui.record"),
+    Comparison("rollup --json, tier/250 cities' open data", "rollup", "import duckdb, rich", "bare_imports",
+               (Goal(100_000, seconds=2.0),), rss_limit_tier=100_000),
 )
 RSS_LIMIT = GB
