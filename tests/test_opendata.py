@@ -302,3 +302,10 @@ def test_rollup_reads_a_register_another_process_only_reads(cli, cities: list[Pa
     with duckdb.connect(str(cities[0]), read_only=True):
         data = _rollup(cli, str(cities[0]))
     assert {k: data["total"][k] for k in SAMPLE_2020} == SAMPLE_2020
+
+
+def test_rollup_refuses_a_register_without_a_city(cli, cities: list[Path]) -> None:  # noqa: ANN001
+    with duckdb.connect(str(cities[1])) as conn:
+        conn.execute("DELETE FROM meta WHERE key LIKE 'city_%'")
+    r = cli("rollup", str(cities[0]), str(cities[1]))
+    assert r.code == 2 and "keinen Stadtnamen" in r.err and "settings --city" in r.err

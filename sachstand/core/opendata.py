@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
 from . import figures
 from .db import file_connection, sql_string
 from .errors import SachstandError
@@ -115,7 +117,11 @@ def export_opendata(repo: Repository, year: int, output: str | os.PathLike[str],
     staging = Path(tempfile.mkdtemp(prefix=f".year={year}.", suffix=".tmp", dir=city_dir))
     try:
         staging.chmod(0o755)  # published data; mkdtemp makes it private
-        count = _write_tables(repo, report, years, staging)
+        try:
+            count = _write_tables(repo, report, years, staging)
+        except duckdb.Error as exc:
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SachstandError(f"Die offenen Daten lassen sich nicht nach {final} schreiben ({detail}).") from None
         issued = _previous_issued(final / METADATA_NAME) or today
         meta = metadata(city, year, years, report.figure("projects").value, lic, issued, today, staging)
         _write_json(staging / METADATA_NAME, meta)

@@ -139,7 +139,10 @@ def _attach_register(conn: duckdb.DuckDBPyConnection, db: Database, alias: str) 
         years = {y for (y,) in conn.execute(f"SELECT DISTINCT year FROM {alias}.progress").fetchall()}
     except duckdb.Error as exc:
         raise _damaged(db.path, exc) from None
-    city = city_from_meta(meta) or City(db.path.stem)
+    city = city_from_meta(meta)
+    if city is None:
+        raise SachstandError(f"Das Register {db.path} hat noch keinen Stadtnamen; bitte mit "
+                             f"„sachstand --db {db.path} settings --city NAME“ festlegen.")
     return _City(partition_key(city), city, str(db.path), years, register=alias)
 
 
