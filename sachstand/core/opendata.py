@@ -20,6 +20,7 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -113,6 +114,7 @@ def export_opendata(repo: Repository, year: int, output: str | os.PathLike[str],
         raise SachstandError(f"{output} ist kein Ordner; bitte einen Zielordner angeben.")
     city_dir = root / f"city={partition_key(city)}"
     final = city_dir / f"year={year}"
+    made = [d for d in (root, city_dir) if not d.exists()]
     city_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".year={year}.", suffix=".tmp", dir=city_dir))
     try:
@@ -128,6 +130,9 @@ def export_opendata(repo: Repository, year: int, output: str | os.PathLike[str],
         _swap_in(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        for folder in reversed(made):  # folders this export created, if still empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise
     files = tuple(sorted(final.iterdir()))
     return ExportResult(final, files, count)
