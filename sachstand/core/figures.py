@@ -25,7 +25,7 @@ from decimal import Decimal
 from .db import Database
 from .errors import SachstandError
 from .models import City, FundedProject, ProjectRow
-from .repository import Repository, _period
+from .repository import Repository, period_from_row
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
         ).fetchall()
     return [
         ProjectRow(id=r[0], department=r[1], name=r[2], description=r[3], previous=r[4], current=r[5],
-                   start=_period(r[6], r[7]), start_text=r[8], end=_period(r[9], r[10]), end_text=r[11],
+                   start=period_from_row(r[6], r[7]), start_text=r[8], end=period_from_row(r[9], r[10]), end_text=r[11],
                    overdue=r[12], stalled=r[13], completed=r[14], at_least_90=r[15], version=r[16])
         for r in rows
     ]

@@ -95,7 +95,7 @@ def _period_row(p: Period | None) -> tuple[str | None, str | None, str | None]:
 
 
 @lru_cache(maxsize=16384)
-def _period(first: date | None, precision: str | None) -> Period | None:
+def period_from_row(first: date | None, precision: str | None) -> Period | None:
     """A stored period; cached, since periods are immutable and repeat across rows (quarter ends)."""
     if first is None or precision is None:
         return None
@@ -107,7 +107,7 @@ def _project_from_row(row: tuple, progress: dict[int, int]) -> Project:
      archived, version, created, updated) = row
     return Project(
         id=pid, department=dept, name=name, description=desc, planned_cost=cost, cost_note=note,
-        start=_period(s_first, s_prec), end=_period(e_first, e_prec), start_text=s_text,
+        start=period_from_row(s_first, s_prec), end=period_from_row(e_first, e_prec), start_text=s_text,
         end_text=e_text, progress=progress, archived=archived, version=version,
         created_at=created, updated_at=updated,
     )

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
-from .core.figures import FIGURE_KEYS
+from ..core.figures import FIGURE_KEYS
+from .common import Subparsers, open_repo, year
 
 
-def add_export_parser(ex: argparse._SubParsersAction, year_type) -> None:  # type: ignore[type-arg]  # noqa: ANN001
-    from .core.opendata import DEFAULT_LICENSE, LICENSES
+def add_export_parser(ex: Subparsers) -> None:
+    """``export opendata``, added to the ``export`` command of ``cli.excel``."""
+    from ..core.opendata import DEFAULT_LICENSE, LICENSES
 
     e = ex.add_parser("opendata", help="das Register als offene Daten (Parquet, CSV, DCAT-AP.de-Metadaten)")
-    e.add_argument("--year", type=year_type, required=True, metavar="JAHR", help="Berichtsjahr")
+    e.add_argument("--year", type=year, required=True, metavar="JAHR", help="Berichtsjahr")
     e.add_argument("-o", "--output", required=True, metavar="ORDNER",
                    help="Zielordner; geschrieben wird in city=<AGS oder Name>/year=<JAHR>/")
     e.add_argument("--license", default=DEFAULT_LICENSE, metavar="LIZENZ",
@@ -27,11 +30,11 @@ def add_export_parser(ex: argparse._SubParsersAction, year_type) -> None:  # typ
     e.set_defaults(func=cmd_export_opendata)
 
 
-def add_parsers(sub: argparse._SubParsersAction, year_type) -> None:  # type: ignore[type-arg]  # noqa: ANN001
+def add_parsers(sub: Subparsers) -> None:
     s = sub.add_parser("rollup", help="Kennzahlen mehrerer Städte (Register oder Open-Data-Ordner) zusammen")
     s.add_argument("sources", nargs="+", metavar="QUELLE",
                    help="Registerdatei oder Open-Data-Ordner (auch ein Ordner mit vielen Städten)")
-    s.add_argument("--year", type=year_type, metavar="JAHR", help="Berichtsjahr (Standard: das letzte mit Daten)")
+    s.add_argument("--year", type=year, metavar="JAHR", help="Berichtsjahr (Standard: das letzte mit Daten)")
     s.add_argument("--json", action="store_true", help="Kennzahlen als JSON für Skripte")
     s.add_argument("--html", metavar="DATEI", help="Ausgabe zusätzlich als HTML speichern")
     s.add_argument("--department-map", metavar="DATEI",
@@ -40,8 +43,7 @@ def add_parsers(sub: argparse._SubParsersAction, year_type) -> None:  # type: ig
 
 
 def cmd_export_opendata(args: argparse.Namespace) -> int:
-    from .cli import open_repo
-    from .core.opendata import export_opendata
+    from ..core.opendata import export_opendata
 
     repo = open_repo(args)
     result = export_opendata(repo, args.year, args.output, args.license)
@@ -52,8 +54,8 @@ def cmd_export_opendata(args: argparse.Namespace) -> int:
 
 
 def cmd_rollup(args: argparse.Namespace) -> int:
-    from .core.errors import SachstandError
-    from .core.rollup import load_department_map, rollup
+    from ..core.errors import SachstandError
+    from ..core.rollup import load_department_map, rollup
 
     if args.json and args.html:
         raise SachstandError("--html speichert die Übersicht, nicht das JSON; bitte ohne --json aufrufen.")
@@ -62,7 +64,7 @@ def cmd_rollup(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rollup_json(result), ensure_ascii=False, indent=2))
         return 0
-    from . import printout
+    from .. import printout
 
     console = printout.make_console(record=bool(args.html), width=80)
     console.print(printout.rollup(result))
@@ -71,9 +73,9 @@ def cmd_rollup(args: argparse.Namespace) -> int:
     return 0
 
 
-def rollup_json(result) -> dict:  # noqa: ANN001
+def rollup_json(result: Any) -> dict[str, Any]:
     """``year``, ``total`` (the count keys of ``summary --json``) and ``cities``; ``topics`` with a map."""
-    out: dict = {
+    out: dict[str, Any] = {
         "year": result.year,
         "as_of": result.as_of.isoformat(),
         "total": {k: result.total[k] for k in FIGURE_KEYS},
