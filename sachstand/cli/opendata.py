@@ -13,7 +13,6 @@ import argparse
 import json
 from typing import Any
 
-from ..core.figures import FIGURE_KEYS
 from .common import Subparsers, open_repo, year
 
 
@@ -75,6 +74,8 @@ def cmd_rollup(args: argparse.Namespace) -> int:
 
 def rollup_json(result: Any) -> dict[str, Any]:
     """``year``, ``total`` (the count keys of ``summary --json``) and ``cities``; ``topics`` with a map."""
+    from ..core.figures import FIGURE_KEYS
+
     out: dict[str, Any] = {
         "year": result.year,
         "as_of": result.as_of.isoformat(),

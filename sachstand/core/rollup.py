@@ -251,9 +251,13 @@ def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, depar
             f"[{', '.join(f'progress_{y}' for y in years)}]::INTEGER[] AS prog "
             f"FROM {source} s JOIN city_index k ON k.key = s.city", {"base": base, "files": files})
         conn.execute("INSERT INTO rp SELECT gid, city, department, start_first, start_last, end_last FROM od")
+        # Only the values ``status_sql`` reads: p(Y) and p(Y-1), and the earlier ones of projects
+        # without p(Y) (see ``figures``); the rest of ten years of history is left in the files.
         conn.execute(
-            "INSERT INTO rg SELECT * FROM (SELECT gid, unnest($years::INTEGER[]) AS year, unnest(prog) AS percent "
-            "FROM od) WHERE percent IS NOT NULL", {"years": years})
+            "INSERT INTO rg SELECT gid, year, percent FROM (SELECT gid, unnest($years::INTEGER[]) AS year, "
+            "unnest(prog) AS percent, prog[$last] IS NOT NULL AS has_year FROM od) "
+            "WHERE percent IS NOT NULL AND (NOT has_year OR year >= $year - 1)",
+            {"years": years, "last": years.index(year) + 1 if year in years else None, "year": year})
         conn.execute("DROP TABLE od")
         bad = conn.execute("SELECT count(*) FROM rg WHERE percent NOT BETWEEN 0 AND 100").fetchone()[0]
     except duckdb.Error as exc:
