@@ -28,14 +28,17 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _variant(sample_path: Path, target: Path, name: str, ags: str | None, bump: int) -> Path:
-    """A copy of the sample for another city, with ``bump`` projects moved to 100 % in 2020."""
+def _variant(sample_path: Path, target: Path, name: str, ags: str | None, bump: int, clear: int = 0) -> Path:
+    """A copy of the sample for another city, with ``bump`` projects moved to 100 % in 2020 and
+    ``clear`` others left without a 2020 value (open, counted through their earlier values)."""
     shutil.copy(sample_path, target)
     repo = open_register(target)
     repo.set_city(City(name, ags))
-    todo = [p for p in repo.projects() if p.progress.get(2020) is not None and p.progress[2020] < 100][:bump]
-    for p in todo:
+    todo = [p for p in repo.projects() if p.progress.get(2020) is not None and p.progress[2020] < 100]
+    for p in todo[:bump]:
         repo.update(p.id, p.version, {"progress:2020": 100})
+    for p in todo[bump:bump + clear]:
+        repo.update(p.id, p.version, {"progress:2020": None})
     return target
 
 
@@ -183,7 +186,7 @@ def cities(sample_path: Path, tmp_path: Path) -> list[Path]:
     return [
         sample_path,
         _variant(sample_path, tmp_path / "koeln.duckdb", "Stadt Köln", "05315000", 3),
-        _variant(sample_path, tmp_path / "dueren.duckdb", "Stadt Düren", None, 5),
+        _variant(sample_path, tmp_path / "dueren.duckdb", "Stadt Düren", None, 5, clear=4),
     ]
 
 
