@@ -95,6 +95,7 @@ def write_cities(root: Path, count: int, projects: int = PROJECTS_PER_CITY, seed
                      'day' AS start_precision,
                      make_date(sy + dur, (eq - 1) * 3 + 1, 1) AS end_first,
                      last_day(make_date(sy + dur, eq * 3, 1)) AS end_last, 'quarter' AS end_precision,
+                     NULL::INTEGER AS priority,
                      {progress}
               FROM q JOIN depts d ON d.k = q.dk
             ) TO '{root}' (FORMAT parquet, PARTITION_BY (city, year), FILENAME_PATTERN 'projects',

@@ -19,7 +19,7 @@ from sachstand.core.opendata import TABLES, partition_key
 
 SAMPLE_2020 = {"projects": 57, "completed": 15, "at_least_90": 7, "started": 7, "stalled": 11}
 PROJECT_COLUMNS = ["id", "department", "department_name", "name", "description", "planned_cost", "start_first",
-                   "start_last", "start_precision", "end_first", "end_last", "end_precision"]
+                   "start_last", "start_precision", "end_first", "end_last", "end_precision", "priority"]
 INTERNAL = {"version", "archived", "created_at", "updated_at", "cost_note", "start_text", "end_text", "os_user",
             "source_file", "source_sha256", "old_value", "new_value", "role", "project_version"}
 
@@ -112,7 +112,7 @@ def test_csv_format_is_the_documented_one(cli, sample_path: Path, tmp_path: Path
     lines = text.splitlines()
     assert lines[0] == ",".join(PROJECT_COLUMNS + ["progress_2019", "progress_2020"])
     first = next(line for line in lines if line.startswith("AC-002,"))
-    assert ",150000.00,2017-09-04,2017-09-04,day,2021-01-01,2021-03-31,quarter,30,45" in first
+    assert ",150000.00,2017-09-04,2017-09-04,day,2021-01-01,2021-03-31,quarter,,30,45" in first
     assert "Gesamtstädtisch" in text
     with open(folder / "funded_projects.csv", encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))

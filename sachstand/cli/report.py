@@ -106,8 +106,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def report_json(report: Any) -> dict[str, Any]:
     """The figures of ``summary --json``: counts, per department, funding; money as strings."""
-    city = report.city
-    out: dict[str, Any] = {"city": city.name if city else None, "ags": city.ags if city else None,
+    out: dict[str, Any] = {"city": report.city.name if report.city else None,
+                           "ags": report.city.ags if report.city else None,
                            "year": report.year, "department": report.department, "as_of": report.as_of.isoformat()}
     for f in report.figures:
         out[f.key] = f.value

@@ -5,8 +5,10 @@ Rules:
   safe for paths (``partition_key``). Many cities' exports in one folder are one hive-partitioned
   dataset; readers must take ``city`` as text (``05334002`` is not a number).
 - Files (each as ``.parquet`` and ``.csv``, the same columns): ``projects`` (one row per project
-  that is not archived, with ``progress_<year>`` for every year with data up to Y), ``figures``
-  (the report's figures for Y with their rules, from ``core.figures``), ``funded_projects``
+  that is not archived, planned ones with their ``priority``, with ``progress_<year>`` for every
+  year with data up to Y), ``figures`` (the figures for Y with their rules, from ``core.figures``,
+  computed from the register's current data like the projects file, also for a published year),
+  ``funded_projects``
   and ``funded_partners``; and ``metadata.jsonld``.
 - CSV: UTF-8 without BOM, a header row, comma as separator, double quotes around text that
   needs them, ISO dates (``2020-12-31``), a decimal point, empty fields for missing values.
@@ -107,7 +109,7 @@ def export_opendata(repo: Repository, year: int, output: str | os.PathLike[str],
     if city is None:
         raise SachstandError("Das Register hat noch keinen Stadtnamen; bitte zuerst "
                              "„sachstand settings --city NAME [--ags AGS]“ aufrufen.")
-    report = figures.report(repo, year, rows=False)  # also refuses a year without data
+    report = figures.report(repo, year, rows=False, live=True)  # also refuses a year without data
     years = [y for y in repo.years() if y <= year]
     root = Path(output).expanduser().absolute()
     if root.exists() and not root.is_dir():
@@ -147,7 +149,7 @@ def _write_tables(repo: Repository, report: figures.Report, years: Sequence[int]
             CREATE TEMP TABLE projects AS
             SELECT p.id, p.department, d.name AS department_name, p.name, p.description,
                    p.planned_cost, p.start_first, p.start_last, p.start_precision,
-                   p.end_first, p.end_last, p.end_precision, g.* EXCLUDE (project_id)
+                   p.end_first, p.end_last, p.end_precision, p.priority, g.* EXCLUDE (project_id)
             FROM reg.projects p
             LEFT JOIN reg.departments d ON d.code = p.department
             LEFT JOIN (SELECT project_id, {pivot} FROM reg.progress WHERE year <= $year GROUP BY project_id) g

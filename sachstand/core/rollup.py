@@ -8,7 +8,8 @@ Rules:
   sources.
 - The figures are ``core.figures``' own: its ``status_sql`` runs over the projects and progress
   of all cities at once (project keys made unique across cities), grouped by city, with the
-  total computed by the same query (``GROUPING SETS``).
+  total computed by the same query (``GROUPING SETS``). They are computed from the data, also
+  for a year a register has published (``summary`` shows that year's snapshot).
 - The year is ``year``, else the latest year of any source; every city needs data for it (for an
   open-data city, an export ``year=Y``), or the roll-up is refused naming the cities without.
 - A city is the same as another when their AGS match or their names do (ignoring case). Two
@@ -210,7 +211,7 @@ def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, depar
     ``rp.city`` is the city's index in ``cities``. Department codes are read only when
     ``departments`` (a department map) needs them: text columns are the costly part of a scan.
     """
-    conn.execute("CREATE TEMP TABLE rp (id BIGINT, city INTEGER, department VARCHAR, "
+    conn.execute("CREATE TEMP TABLE rp (id BIGINT, city INTEGER, department VARCHAR, priority INTEGER, "
                  "start_first DATE, start_last DATE, end_last DATE)")
     conn.execute("CREATE TEMP TABLE rg (project_id BIGINT, year INTEGER, percent INTEGER)")
     base = 0
@@ -218,12 +219,17 @@ def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, depar
         if c.register is None:
             continue
         alias = c.register
+        # registers before schema 3 have no planned projects (read as they are, never migrated)
+        has_priority = conn.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_catalog = $a "
+            "AND table_name = 'projects' AND column_name = 'priority'", {"a": alias}).fetchone()[0]
+        priority = "p.priority" if has_priority else "NULL::INTEGER"
         try:
             conn.execute(
                 f"CREATE TEMP TABLE ids AS SELECT id AS local_id, $base + row_number() OVER (ORDER BY id) AS id "
                 f"FROM {alias}.projects WHERE NOT archived", {"base": base})
             conn.execute(
-                f"INSERT INTO rp SELECT i.id, $city, p.department, p.start_first, p.start_last, p.end_last "
+                f"INSERT INTO rp SELECT i.id, $city, p.department, {priority}, p.start_first, p.start_last, p.end_last "
                 f"FROM {alias}.projects p JOIN ids i ON i.local_id = p.id", {"city": index})
             conn.execute(f"INSERT INTO rg SELECT i.id, g.year, g.percent FROM {alias}.progress g "
                          "JOIN ids i ON i.local_id = g.project_id")
@@ -247,10 +253,12 @@ def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, depar
         dept = "department::VARCHAR" if departments else "NULL::VARCHAR"
         conn.execute(
             f"CREATE TEMP TABLE od AS SELECT $base + row_number() OVER () AS gid, k.idx AS city, {dept} AS department, "
-            "start_first::DATE AS start_first, start_last::DATE AS start_last, end_last::DATE AS end_last, "
+            "priority::INTEGER AS priority, start_first::DATE AS start_first, start_last::DATE AS start_last, "
+            "end_last::DATE AS end_last, "
             f"[{', '.join(f'progress_{y}' for y in years)}]::INTEGER[] AS prog "
             f"FROM {source} s JOIN city_index k ON k.key = s.city", {"base": base, "files": files})
-        conn.execute("INSERT INTO rp SELECT gid, city, department, start_first, start_last, end_last FROM od")
+        conn.execute("INSERT INTO rp SELECT gid, city, department, priority, start_first, start_last, end_last "
+                     "FROM od")
         # Only the values ``status_sql`` reads: p(Y) and p(Y-1), and the earlier ones of projects
         # without p(Y) (see ``figures``); the rest of ten years of history is left in the files.
         conn.execute(
