@@ -312,3 +312,20 @@ def test_rollup_refuses_a_register_without_a_city(cli, cities: list[Path]) -> No
         conn.execute("DELETE FROM meta WHERE key LIKE 'city_%'")
     r = cli("rollup", str(cities[0]), str(cities[1]))
     assert r.code == 2 and "keinen Stadtnamen" in r.err and "settings --city" in r.err
+
+
+def test_planned_projects_count_nowhere_in_register_or_open_data(cli, cities: list[Path], tmp_path: Path) -> None:  # noqa: ANN001
+    repo = open_register(cities[1])
+    planned = [p for p in repo.projects() if p.progress.get(2020) is not None][:3]
+    for p in planned:
+        repo.update(p.id, p.version, {"priority": 1})
+    out = tmp_path / "od"
+    assert cli("--db", str(cities[1]), "export", "opendata", "--year", "2020", "-o", str(out)).code == 0
+    expected = _summary_counts(cli, cities[1])
+    assert expected["projects"] == 57 - 3
+    from_data = _rollup(cli, str(out))
+    from_register = _rollup(cli, str(cities[1]))
+    assert from_data["total"] == from_register["total"] == expected
+    got = duckdb.connect().execute(
+        f"SELECT count(*) FROM read_csv('{out}/city=05315000/year=2020/projects.csv') WHERE priority = 1").fetchone()
+    assert got == (3,)
