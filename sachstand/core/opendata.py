@@ -179,7 +179,8 @@ def _write_tables(repo: Repository, report: figures.Report, years: Sequence[int]
         for table in TABLES:
             conn.execute(f"COPY {table} TO {sql_string(str(folder / f'{table}.parquet'))} (FORMAT parquet)")
             conn.execute(f"COPY {table} TO {sql_string(str(folder / f'{table}.csv'))} ({CSV_OPTIONS})")
-        return int(conn.execute("SELECT count(*) FROM projects").fetchone()[0])
+        row = conn.execute("SELECT count(*) FROM projects").fetchone()
+        return int(row[0]) if row else 0
     finally:
         conn.close()
 

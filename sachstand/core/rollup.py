@@ -220,9 +220,8 @@ def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, depar
             continue
         alias = c.register
         # registers before schema 3 have no planned projects (read as they are, never migrated)
-        has_priority = conn.execute(
-            "SELECT count(*) FROM information_schema.columns WHERE table_catalog = $a "
-            "AND table_name = 'projects' AND column_name = 'priority'", {"a": alias}).fetchone()[0]
+        has_priority = _scalar(conn, "SELECT count(*) FROM information_schema.columns WHERE table_catalog = $a "
+                               "AND table_name = 'projects' AND column_name = 'priority'", {"a": alias})
         priority = "p.priority" if has_priority else "NULL::INTEGER"
         try:
             conn.execute(
@@ -236,7 +235,7 @@ def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, depar
             conn.execute("DROP TABLE ids")
         except duckdb.Error as exc:
             raise _damaged(c.source, exc) from None
-        base = conn.execute("SELECT coalesce(max(id), 0) FROM rp").fetchone()[0]
+        base = _scalar(conn, "SELECT coalesce(max(id), 0) FROM rp")
     parts = [(i, str(c.files[year])) for i, c in enumerate(cities) if c.files is not None]
     if not parts:
         return
@@ -267,7 +266,7 @@ def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, depar
             "WHERE percent IS NOT NULL AND (NOT has_year OR year >= $year - 1)",
             {"years": years, "last": years.index(year) + 1 if year in years else None, "year": year})
         conn.execute("DROP TABLE od")
-        bad = conn.execute("SELECT count(*) FROM rg WHERE percent NOT BETWEEN 0 AND 100").fetchone()[0]
+        bad = _scalar(conn, "SELECT count(*) FROM rg WHERE percent NOT BETWEEN 0 AND 100")
     except duckdb.Error as exc:
         where = files[0] if len(files) == 1 else f"{len(files)} Parquet-Dateien"
         raise SachstandError(f"Die Open-Data-Dateien ({where}) sind unlesbar oder unvollständig "
@@ -390,6 +389,12 @@ def _map_from_csv(text: str, path: str) -> DepartmentMap:
         target = everywhere if city in ("", "*") else by_city.setdefault(city.casefold(), {})
         target[dept] = topic
     return DepartmentMap(everywhere, by_city)
+
+
+def _scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> int:
+    """The single value of an aggregate query (which always returns one row)."""
+    row = conn.execute(sql, params).fetchone()
+    return int(row[0]) if row is not None else 0
 
 
 def _first_line(exc: BaseException) -> str:
