@@ -181,16 +181,16 @@ def rollup(result: Rollup) -> Group:
                "Projekte im Bericht", style="dim")
     table = _counts_table(f"Kennzahlen {result.year} nach Stadt", "Stadt")
     for c in result.cities:
-        table.add_row(t(c.city), *_count_cells(c.counts))
+        table.add_row(Text(safe_text(c.city)), *_count_cells(c.counts))
     table.add_section()
     table.add_row(Text("Summe", style="bold"), *_count_cells(result.total), style="bold")
     parts: list[RenderableType] = [head, sub, Rule(style="dim"), table]
     if result.topics is not None:
         topics = _counts_table(f"Kennzahlen {result.year} nach Thema", "Thema / Stadt")
         for topic in result.topics:
-            topics.add_row(t(topic.topic, "bold"), *_count_cells(topic.total), style="bold")
+            topics.add_row(Text(safe_text(topic.topic), style="bold"), *_count_cells(topic.total), style="bold")
             for name, counts in topic.cities:
-                topics.add_row(t(f"  {name}"), *_count_cells(counts))
+                topics.add_row(Text("  " + safe_text(name)), *_count_cells(counts))
         parts.append(topics)
     rules = Text(style="dim")
     for f in FIGURES:

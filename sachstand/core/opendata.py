@@ -40,6 +40,7 @@ from . import figures
 from .db import file_connection, sql_string
 from .errors import SachstandError
 from .models import City
+from .output import check_folder
 from .repository import Repository
 
 DEFAULT_LICENSE = "dl-de/by-2-0"
@@ -111,9 +112,7 @@ def export_opendata(repo: Repository, year: int, output: str | os.PathLike[str],
                              "„sachstand settings --city NAME [--ags AGS]“ aufrufen.")
     report = figures.report(repo, year, rows=False, live=True)  # also refuses a year without data
     years = [y for y in repo.years() if y <= year]
-    root = Path(output).expanduser().absolute()
-    if root.exists() and not root.is_dir():
-        raise SachstandError(f"{output} ist kein Ordner; bitte einen Zielordner angeben.")
+    root = check_folder(Path(output).expanduser(), repo.db.path)  # never the register or its backups
     city_dir = root / f"city={partition_key(city)}"
     final = city_dir / f"year={year}"
     made = [d for d in (root, city_dir) if not d.exists()]
