@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import baselines, generate
+from . import baselines, cities, generate
 from .measure import Run, StepFailed, run_process, run_python, run_reported
 
 REPORT_YEAR = generate.YEARS[-1]
@@ -30,13 +30,15 @@ GB = 1024**3
 
 @dataclass
 class Workspace:
-    """The files of one tier: a register, an empty register, and an overview workbook."""
+    """The files of one tier: a register, an empty register, an overview workbook, and the
+    open-data exports of ``cities.cities_for_tier(tier)`` cities (1,000 projects each)."""
 
     tier: int
     root: Path
     register: Path
     empty: Path
     overview: Path
+    cities: Path | None = None
     runs: int = 0
 
     def scratch(self, name: str) -> Path:
@@ -58,7 +60,7 @@ def prepare(tier: int, root: Path, seed: int = 2020, reuse: bool = False) -> Wor
     register, empty, overview = root / "register.duckdb", root / "empty.duckdb", root / "overview.xlsx"
     stamp = root / "generated.txt"
     if reuse and stamp.exists() and stamp.read_text() == f"{tier} {seed}":
-        return Workspace(tier, root, register, empty, overview)
+        return Workspace(tier, root, register, empty, overview, root / "cities")
     stamp.unlink(missing_ok=True)
     for path in (register, empty):
         path.unlink(missing_ok=True)
@@ -68,8 +70,11 @@ def prepare(tier: int, root: Path, seed: int = 2020, reuse: bool = False) -> Wor
 
     init_register(empty, sample=False)
     generate.write_overview(overview, items)
+    city_root = root / "cities"
+    shutil.rmtree(city_root, ignore_errors=True)
+    cities.write_cities(city_root, cities.cities_for_tier(tier), seed=seed)
     stamp.write_text(f"{tier} {seed}")
-    return Workspace(tier, root, register, empty, overview)
+    return Workspace(tier, root, register, empty, overview, city_root)
 
 
 def _cli(*args: str | Path) -> list[str]:
@@ -127,6 +132,17 @@ def export_register(ws: Workspace) -> Run:
     return run
 
 
+def rollup(ws: Workspace) -> Run:
+    """``rollup DIR --json`` over the tier's folder of many cities' open-data exports."""
+    run = run_python(_cli("rollup", ws.cities, "--json"))
+    found = json.loads(run.output)
+    expected = cities.cities_for_tier(ws.tier)
+    if len(found["cities"]) != expected or found["total"]["projects"] != expected * cities.PROJECTS_PER_CITY:
+        raise StepFailed(f"rollup should count {expected} cities of {cities.PROJECTS_PER_CITY} projects: "
+                         f"{len(found['cities'])} cities, {found['total']['projects']} projects")
+    return run
+
+
 def tui_session(ws: Workspace) -> Run:
     return run_reported(["-m", "benchmarks.tui_probe", "tui", str(ws.copy_of(ws.register)),
                          str(REPORT_YEAR), FILTER_QUERY])
@@ -178,6 +194,7 @@ MEASURES: dict[str, Measure] = {m.key: m for m in (
     Measure("import_apply", import_apply, heavy=True, needs="import"),
     Measure("export", export_register, heavy=True, needs="export"),
     Measure("tui", tui_session, heavy=True, needs="tui"),
+    Measure("rollup", rollup, needs="rollup"),
     Measure("bare_imports", bare_imports),
     Measure("openpyxl_read", openpyxl_read, heavy=True),
     Measure("calamine_read", calamine_read, heavy=True),
@@ -233,5 +250,7 @@ COMPARISONS: tuple[Comparison, ...] = (
                (Goal(25_000, seconds=0.050),)),
     Comparison("TUI record progress + save", "tui.record",
                goals=(Goal(25_000, seconds=0.150), Goal(100_000, seconds=0.250))),
+    Comparison("rollup --json, tier/250 cities' open data", "rollup", "import duckdb, rich", "bare_imports",
+               (Goal(100_000, seconds=2.0),), rss_limit_tier=100_000),
 )
 RSS_LIMIT = GB

@@ -1,4 +1,5 @@
 """``export register|templates|report`` and ``import``: the Excel round trip (see ``sachstand.io``).
+``export opendata`` joins the same ``export`` command from ``cli.opendata``.
 
 Rules:
 - Every file written passes the output guard (``core.output``): never the register, its WAL,
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def add_parsers(sub: Subparsers) -> None:
-    s = sub.add_parser("export", help="Excel-Arbeitsmappen schreiben")
+    s = sub.add_parser("export", help="Excel-Arbeitsmappen oder offene Daten schreiben")
     ex = s.add_subparsers(dest="export_command", metavar="ART", parser_class=Parser, required=True)
     e = ex.add_parser("register", help="das ganze Register in der gewohnten Übersicht")
     e.add_argument("-o", "--output", required=True, metavar="DATEI", help="Zieldatei (.xlsx)")
@@ -40,6 +41,9 @@ def add_parsers(sub: Subparsers) -> None:
     e.add_argument("-o", "--output", required=True, metavar="DATEI", help="Zieldatei (.xlsx)")
     e.add_argument("--force", action="store_true", help=FORCE_HELP)
     e.set_defaults(func=cmd_export_report)
+    from .opendata import add_export_parser
+
+    add_export_parser(ex)
 
     s = sub.add_parser("import", help="Excel-Dateien einlesen (Probelauf; speichern mit --apply)")
     s.add_argument("files", nargs="+", metavar="DATEI", help="Übersicht oder ausgefüllte Vorlage (.xlsx)")

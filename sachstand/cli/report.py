@@ -1,4 +1,5 @@
-"""``init``, ``summary`` and ``check``: create a register, print its figures, check its data.
+"""``init``, ``settings``, ``summary`` and ``check``: create a register, name its city, print its
+figures, check its data.
 
 Rules:
 - ``summary`` loads neither textual nor openpyxl; rich is loaded only for printed output.

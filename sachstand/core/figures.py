@@ -51,26 +51,43 @@ FIGURES: tuple[FigureDef, ...] = (
 )
 FIGURE_KEYS = tuple(f.key for f in FIGURES)
 
-# Each project's values up to Y come from one pass over ``progress`` grouped by project: p(Y),
-# p(Y-1), the best value before Y and the last one before Y (the value of the latest earlier
-# year: ``year * 1000 + percent`` orders by year first, since a percent is below 1000). One
-# grouped pass and one join cost about a third of joining ``progress`` three times on the text ID.
-_STATUS_TEMPLATE = """
+REGISTER_PROJECTS = "(SELECT * FROM projects WHERE archived = $archived)"
+"""The register's projects the figures count from: all but the archived ones (``$archived`` false),
+or the archived ones alone (true), which the terminal UI lists under "archiviert"."""
+
+
+def status_sql(projects: str = REGISTER_PROJECTS, progress: str = "progress", ids: bool = False) -> str:
+    """The CTEs ending in ``status``: one row per project of year Y with the flags of every figure.
+
+    ``projects`` and ``progress`` are relations (tables, views or parenthesised queries), so the
+    same definition runs over the register and over open-data files (see ``core.rollup``).
+    ``projects`` needs ``id``, ``department``, ``priority``, ``start_first``, ``start_last`` and
+    ``end_last`` (more columns are passed through); ``progress`` needs ``project_id`` (matching
+    ``id``), ``year`` and ``percent``. Parameters: ``$year``, ``$dept`` (or NULL), ``$as_of``,
+    ``$with_planned`` and ``$archived``, and with ``ids`` the list ``$ids`` of the only projects
+    to read (``status_params``).
+
+    Each project's values up to Y come from one pass over ``progress`` grouped by project: p(Y),
+    p(Y-1), the best value before Y and the last one before Y (``year * 1000 + percent`` orders
+    by year first, since a percent is below 1000). One grouped pass and one join cost about a
+    third of joining ``progress`` three times on the text ID. The ``ids`` limit is a separate
+    text, since ``$ids IS NULL OR …`` is not folded away and costs a third of the full query.
+    """
+    progress_ids = " AND list_contains($ids::VARCHAR[], project_id)" if ids else ""
+    project_ids = " AND list_contains($ids::VARCHAR[], p.id)" if ids else ""
+    return f"""
 WITH g AS (
     SELECT project_id,
            max(percent) FILTER (WHERE year = $year) AS cur,
            max(percent) FILTER (WHERE year = $year - 1) AS prev,
            max(percent) FILTER (WHERE year < $year) AS best,
            max(year * 1000 + percent) FILTER (WHERE year < $year) % 1000 AS last
-    FROM progress WHERE year <= $year{progress_ids} GROUP BY project_id
+    FROM {progress} WHERE year <= $year{progress_ids} GROUP BY project_id
 ),
 s AS (
-    SELECT p.id, p.department, p.name, p.description, p.planned_cost, p.version, p.priority,
-           p.start_first, p.start_precision, p.start_text, p.start_last,
-           p.end_first, p.end_precision, p.end_text, p.end_last,
-           g.cur, g.prev, g.best, g.last, coalesce(g.cur, g.last) AS latest
-    FROM projects p LEFT JOIN g ON g.project_id = p.id
-    WHERE p.archived = $archived{project_ids} AND ($dept IS NULL OR p.department = $dept)
+    SELECT p.*, g.cur, g.prev, g.best, g.last, coalesce(g.cur, g.last) AS latest
+    FROM {projects} p LEFT JOIN g ON g.project_id = p.id
+    WHERE ($dept IS NULL OR p.department = $dept){project_ids}
         AND ($archived OR p.start_first IS NULL OR p.start_first <= make_date($year, 12, 31))
         AND (p.priority IS NULL OR $with_planned OR $archived)
 ),
@@ -92,11 +109,13 @@ status AS (
     FROM flags
 )
 """
-_STATUS_SQL = _STATUS_TEMPLATE.format(progress_ids="", project_ids="")
-# The same limited to the projects in ``$ids``: a separate text, since ``$ids IS NULL OR …`` is
-# not folded away and costs a third of the query over every project.
-_STATUS_SQL_IDS = _STATUS_TEMPLATE.format(progress_ids=" AND list_contains($ids::VARCHAR[], project_id)",
-                                          project_ids=" AND list_contains($ids::VARCHAR[], p.id)")
+_STATUS_SQL = status_sql()
+_STATUS_SQL_IDS = status_sql(ids=True)
+
+COUNT_COLUMNS = """count(*) FILTER (WHERE in_report), count(*) FILTER (WHERE completed),
+    count(*) FILTER (WHERE at_least_90), count(*) FILTER (WHERE started),
+    count(*) FILTER (WHERE stalled), count(*) FILTER (WHERE overdue)"""
+"""The six counts over ``status``, in the order of ``FIGURE_KEYS`` (for a SELECT list)."""
 
 
 @dataclass(frozen=True)
@@ -168,11 +187,10 @@ def default_as_of(year: int, today: date | None = None) -> date:
     return min(date(year, 12, 31), today)
 
 
-def _params(year: int, department: str | None, as_of: date | None, with_planned: bool = False,
-            archived: bool = False, ids: Sequence[str] | None = None) -> dict:
-    """The status query's parameters. Figures count the projects in the register (not archived);
-    ``archived`` picks the others. ``ids`` limits it to those projects (a project's flags depend
-    on its own rows only, so the limit changes nothing else)."""
+def status_params(year: int, department: str | None = None, as_of: date | None = None,
+                  with_planned: bool = False, archived: bool = False, ids: Sequence[str] | None = None) -> dict:
+    """The parameters of ``status_sql``. ``ids`` limits it to those projects (a project's flags
+    depend on its own rows only, so the limit changes nothing else)."""
     params = {"year": year, "dept": department, "as_of": as_of or default_as_of(year), "with_planned": with_planned,
               "archived": archived}
     if ids is not None:
@@ -184,13 +202,8 @@ def counts(db: Database, year: int, department: str | None = None, as_of: date |
     """The six counts for one year, in one query."""
     with db.read() as conn:
         row = conn.execute(
-            _STATUS_SQL + """
-            SELECT count(*) FILTER (WHERE in_report),
-                   count(*) FILTER (WHERE completed), count(*) FILTER (WHERE at_least_90),
-                   count(*) FILTER (WHERE started), count(*) FILTER (WHERE stalled),
-                   count(*) FILTER (WHERE overdue)
-            FROM status""",
-            _params(year, department, as_of),
+            _STATUS_SQL + f"SELECT {COUNT_COLUMNS} FROM status",
+            status_params(year, department, as_of),
         ).fetchone()
     return dict(zip(FIGURE_KEYS, (int(v) for v in row)))
 
@@ -206,11 +219,7 @@ def _year_figures(db: Database, year: int, department: str | None, as_of: date |
     with db.read() as conn:
         rows = conn.execute(
             _STATUS_SQL + f"""
-            SELECT s.department, d.name,
-                   count(*) FILTER (WHERE in_report),
-                   count(*) FILTER (WHERE completed), count(*) FILTER (WHERE at_least_90),
-                   count(*) FILTER (WHERE started), count(*) FILTER (WHERE stalled),
-                   count(*) FILTER (WHERE overdue),
+            SELECT s.department, d.name, {COUNT_COLUMNS},
                    coalesce(list(s.id ORDER BY {_NAME_KEY}, s.id) FILTER (WHERE overdue), []),
                    coalesce(list(s.id ORDER BY {_NAME_KEY}, s.id) FILTER (WHERE stalled), []),
                    coalesce(sum(planned_cost) FILTER (WHERE in_report), 0)::DECIMAL(16,2),
@@ -218,7 +227,7 @@ def _year_figures(db: Database, year: int, department: str | None, as_of: date |
                    count(*) FILTER (WHERE in_report AND completed)
             FROM status s LEFT JOIN departments d ON d.code = s.department
             GROUP BY s.department, d.name ORDER BY s.department""",
-            _params(year, department, as_of),
+            status_params(year, department, as_of),
         ).fetchall()
     totals = [sum(int(r[i]) for r in rows) for i in range(2, 8)]
     overdue = tuple(pid for r in rows for pid in r[8])
@@ -236,7 +245,7 @@ def figure_members(db: Database, year: int, as_of: date | None = None) -> dict[s
                 f"coalesce(list(id {order}) FILTER (WHERE {flag}), [])"
                 for flag in ("in_report", "completed", "at_least_90", "started", "stalled", "overdue")
             ) + " FROM status",
-            _params(year, None, as_of),
+            status_params(year, None, as_of),
         ).fetchone()
     return {key: tuple(ids) for key, ids in zip(FIGURE_KEYS, row)}
 
@@ -262,7 +271,7 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
                    at_least_90, version, priority
             FROM status WHERE (open_in_year OR planned OR NOT $open_only) AND (overdue OR stalled OR NOT $flagged_only)
             ORDER BY department, lower(name), id""",
-            {**_params(year, department, as_of, planned, archived, ids), "open_only": open_only,
+            {**status_params(year, department, as_of, planned, archived, ids), "open_only": open_only,
              "flagged_only": flagged_only},
         ).fetchall()
     return [
