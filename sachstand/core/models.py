@@ -57,7 +57,11 @@ class _Dates:
 
 @dataclass(frozen=True)
 class NewProject:
-    """A project to create. ``start_text``/``end_text`` keep source text that was not a date."""
+    """A project to create. ``start_text``/``end_text`` keep source text that was not a date.
+
+    ``id`` is given only when a register is recreated from its own workbook (see
+    ``Repository.apply``); otherwise the ID is allocated from the department's counter.
+    """
 
     department: str
     name: str
@@ -69,6 +73,8 @@ class NewProject:
     start_text: str = ""
     end_text: str = ""
     progress: dict[int, int] = field(default_factory=dict)
+    id: str | None = None
+    archived: bool = False
 
 
 @dataclass(frozen=True)
