@@ -28,6 +28,7 @@ from ..core.types import Period, Precision, clean_text
 from . import cells
 from .limits import WorkbookRefused
 from .reader import META_SHEET, Cell, Problem, Row, WorkbookData
+from .register_book import RegisterExtras
 
 KINDS = ("new", "update", "unchanged", "conflict", "error")
 
@@ -142,7 +143,9 @@ def plan_import(repo: Repository, files: Sequence[WorkbookData], year: int | Non
         stale = {pid: v for data in files if data.meta for pid, v in data.meta.versions.items()
                  if pid in projects and projects[pid].version != v}
         since = repo.changed_since(stale)
-    return _Planner(repo, projects, departments, since).run(files)
+    planner = _Planner(repo, projects, departments, since)
+    planner.restore = not projects  # an empty register takes a register workbook's IDs and extra sheets
+    return planner.run(files)
 
 
 class _Planner:
@@ -160,6 +163,7 @@ class _Planner:
         self.rows: list[RowResult] = []
         self.updates: list[ProjectUpdate] = []
         self.news: list[NewProject] = []
+        self.restore = False
 
     @property
     def by_name(self) -> dict[tuple[str, str], Project]:
@@ -183,26 +187,45 @@ class _Planner:
             self._same_for[key] = out
         return self._same_for[key]
 
+    def restoring(self, data: WorkbookData) -> bool:
+        """A register workbook going into an empty register: IDs, archive and extra sheets are kept."""
+        return self.restore and data.extras is not None
+
     def run(self, files: Sequence[WorkbookData]) -> ImportPlan:
         problems: list[Problem] = []
         remarks: list[Remark] = []
+        funded: list = []
+        reported: dict[int, dict[str, int]] = {}
         for data in files:
             problems.extend(data.problems)
-            for row in data.rows:
-                result = self._row(data, row)
+            rows = [(data, row) for row in data.rows]
+            if self.restoring(data):
+                extras: RegisterExtras = data.extras
+                for code, name in extras.departments.items():
+                    if code not in self.departments:
+                        self.new_departments.setdefault(code, Department(code, name))
+                if extras.archive is not None:
+                    rows += [(extras.archive, row) for row in extras.archive.rows]
+                    extras.archive.extras = extras
+                funded += extras.funded
+                reported.update(extras.reported)
+            for source, row in rows:
+                result = self._row(source, row)
                 problems.extend(result.problems)
                 self.rows.append(result)
                 note = row.values.get("remarks")
                 if note not in (None, "") and (text := clean_text(str(note))):
-                    remarks.append(Remark(data.name, row.ref("remarks"), result.project_id or result.name, text))
+                    remarks.append(Remark(source.name, row.ref("remarks"), result.project_id or result.name, text))
         cs = ChangeSet(new_departments=list(self.new_departments.values()), new_projects=self.news,
-                       updates=self.updates)
+                       updates=self.updates, funded_projects=funded, reported_figures=reported)
         return ImportPlan(list(files), self.rows, problems, cs, remarks, _version_warnings(files, self.rows))
 
     def _row(self, data: WorkbookData, row: Row) -> RowResult:
         problem = _Collector(data.name)
         raw_id = row.values.get("id")
         pid = raw_id if type(raw_id) is str and raw_id in self.projects else problem.parse(row.cell("id"), cells.ident)
+        if pid is not None and pid not in self.projects and self.restoring(data):
+            return self._restored(data, row, pid, problem)
         if data.is_template and data.meta:
             department: str | None = data.meta.department
         else:
@@ -243,8 +266,18 @@ class _Planner:
         result.name = project.name
         return self._update(data, row, result, problem, project)
 
+    def _restored(self, data: WorkbookData, row: Row, pid: str, problem: _Collector) -> RowResult:
+        """A row of a register workbook going into an empty register: a new project with its ID."""
+        department = problem.parse(row.cell("department"), cells.text)
+        name = problem.parse(row.cell("name"), cells.text) or ""
+        result = RowResult(data.name, row.number, "error", pid, department or "", name)
+        if pid in self.seen_ids:
+            problem.add(row.ref("id"), pid, f"die Projekt-ID „{pid}“ kommt mehrfach vor (auch {_at(self.seen_ids[pid])})")
+        self.seen_ids.setdefault(pid, (data.name, row.number))
+        return self._new(data, row, result, problem, department, given_id=pid)
+
     def _values(self, data: WorkbookData, row: Row, problem: _Collector,
-                project: Project | None) -> dict[str, tuple[object, str]]:
+                project: Project | None, keep_text: bool = False) -> dict[str, tuple[object, str]]:
         """Parsed non-empty values by field name, each with the key of the column it came from."""
         out: dict[str, tuple[object, str]] = {}
         checks = self._checks(data)
@@ -267,7 +300,13 @@ class _Planner:
                         out["cost_note"] = (cost.note, key)
                     continue
                 elif key in ("start", "end"):
-                    value = self._period(raw, project, key)
+                    try:
+                        value = self._period(raw, project, key)
+                    except ValueError:
+                        if not (keep_text and type(raw) is str):
+                            raise
+                        out[f"{key}_text"] = (cells.text(raw), key)  # the register's own kept text
+                        continue
                 else:
                     value = cells.percent(raw, key in row.shares)
             except ValueError as exc:
@@ -289,8 +328,8 @@ class _Planner:
             raise
 
     def _new(self, data: WorkbookData, row: Row, result: RowResult, problem: _Collector,
-             department: str | None) -> RowResult:
-        values = self._values(data, row, problem, None)
+             department: str | None, given_id: str | None = None) -> RowResult:
+        values = self._values(data, row, problem, None, keep_text=given_id is not None)
         anchor = next(iter(row.values))
         if not result.name:
             problem.add(row.ref("name" if "name" in row.values else anchor), "", "der Name des Projektes fehlt")
@@ -313,15 +352,21 @@ class _Planner:
             return result
         assert department is not None
         progress = {int(k[9:]): v for k, (v, _c) in values.items() if k.startswith("progress:")}
+        extras: RegisterExtras | None = data.extras
+        if given_id is not None and extras is not None:
+            progress = {**extras.progress.get(given_id, {}), **progress}
         new = NewProject(
             department=department, name=result.name,
             description=str(values.get("description", ("",))[0]),
             planned_cost=values.get("planned_cost", (None,))[0],  # type: ignore[arg-type]
             cost_note=str(values.get("cost_note", ("",))[0]),
             start=start, end=end, progress=progress,  # type: ignore[arg-type]
+            start_text=str(values.get("start_text", ("",))[0]), end_text=str(values.get("end_text", ("",))[0]),
+            id=given_id, archived=given_id is not None and extras is not None and data is extras.archive,
         )
         if department not in self.departments and department not in self.new_departments:
-            self.new_departments[department] = Department(department, None)
+            name = extras.departments.get(department) if extras is not None else None
+            self.new_departments[department] = Department(department, name)
         self.news.append(new)
         result.kind, result.department, result.new_project = "new", department, new
         return result

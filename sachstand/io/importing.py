@@ -19,6 +19,7 @@ from ..core.errors import SachstandError
 from ..core.repository import Repository
 from .diff import apply_plan, plan_import
 from .reader import read_workbook
+from .register_book import read_extras
 
 
 def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_json: bool = False,
@@ -27,7 +28,7 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
         raise SachstandError("--markup geht nur mit genau einer Datei.")
     if markup and Path(markup).resolve() == Path(files[0]).resolve():
         raise SachstandError("--markup braucht eine neue Datei; die eingelesene wird nie überschrieben.")
-    data = [read_workbook(f) for f in files]
+    data = [read_workbook(f, read_extras) for f in files]
     plan = plan_import(repo, data, year)
     if markup:  # before anything is applied: a markup path that cannot be written stops here
         from .markup import write_markup

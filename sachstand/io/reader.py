@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import python_calamine
 
@@ -114,6 +116,8 @@ class WorkbookData:
     rows: list[Row]
     meta: TemplateMeta | None
     problems: list[Problem] = field(default_factory=list)
+    #: what a register workbook's extra sheets hold (``register_book.RegisterExtras``)
+    extras: Any = None
 
     @property
     def is_template(self) -> bool:
@@ -145,8 +149,14 @@ def header_key(value: object) -> str | None:
     return None
 
 
-def read_workbook(path: str | Path) -> WorkbookData:
-    """Check and read one workbook; raises ``WorkbookRefused`` when it cannot be used at all."""
+ExtraReader = Callable[[CheckedFile, "python_calamine.CalamineWorkbook", "WorkbookData"], None]
+
+
+def read_workbook(path: str | Path, extra: ExtraReader | None = None) -> WorkbookData:
+    """Check and read one workbook; raises ``WorkbookRefused`` when it cannot be used at all.
+
+    ``extra`` reads further sheets while the workbook is open (``register_book.read_extras``).
+    """
     checked = check_workbook(path)
     name = checked.name
     try:
@@ -156,7 +166,10 @@ def read_workbook(path: str | Path) -> WorkbookData:
     except Exception:  # calamine raises several unrelated types for broken files
         raise WorkbookRefused(name, "die Arbeitsmappe ist beschädigt und kann nicht gelesen werden") from None
     try:
-        return _read(checked, wb)
+        data = _read(checked, wb)
+        if extra is not None:
+            extra(checked, wb, data)
+        return data
     finally:
         wb.close()
 

@@ -1,0 +1,255 @@
+"""The register workbook's extra sheets: what it takes to recreate a register from its export.
+
+Sheets after the familiar "Projekte" (written by ``export.export_register``, read here):
+- "Förderprojekte": the funded projects with their sums (the report's table) and, after the
+  report's columns, their number, full title and goals;
+- "Förderpartner" (Nr | Partner | Rolle) and "Förderverknüpfungen" (Nr | Projekt-ID | Name);
+- "Umsetzungsstände": every project's progress for every reporting year;
+- "Archiv": archived projects in the layout of "Projekte";
+- "Bereiche": department codes and names;
+- "Berichtete Kennzahlen": the figures a published report stated (``check`` compares them).
+
+Rules:
+- These sheets are read only from a workbook whose hidden sheet says "Register"; they are used
+  in full only when the target register is empty (a restore: the given IDs are kept). Into a
+  register that has projects, only "Projekte" is compared, as for any overview.
+- Every value is parsed with the import's own cell parsers; a bad cell is a ``Problem`` naming
+  it, and nothing is applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from xlsxwriter.workbook import Workbook
+
+from ..core import figures
+from ..core.models import NewFundedProject, Partner, Project, progress_label
+from ..core.repository import Repository
+from ..core.types import Money
+from . import cells
+from .reader import Problem, WorkbookData, _find_header, _grid, _rows, column_letter
+from .safe import Formats
+
+FUNDED = "Förderprojekte"
+PARTNERS = "Förderpartner"
+LINKS = "Förderverknüpfungen"
+PROGRESS = "Umsetzungsstände"
+ARCHIVE = "Archiv"
+DEPARTMENTS = "Bereiche"
+REPORTED = "Berichtete Kennzahlen"
+
+HEADER = {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
+
+
+@dataclass
+class RegisterExtras:
+    """What the extra sheets hold; ``archive`` is the "Archiv" sheet read like "Projekte"."""
+
+    departments: dict[str, str | None] = field(default_factory=dict)
+    progress: dict[str, dict[int, int]] = field(default_factory=dict)
+    funded: list[NewFundedProject] = field(default_factory=list)
+    reported: dict[int, dict[str, int]] = field(default_factory=dict)
+    archive: WorkbookData | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+# ---- writing ---------------------------------------------------------------------------------
+
+def _heads(fmt: Formats, ws, heads: tuple[str, ...] | list[str]) -> None:  # noqa: ANN001
+    for c, h in enumerate(heads):
+        fmt.text(ws, 0, c, h, **HEADER)
+    ws.freeze_panes(1, 0)
+
+
+def write_funded_details(wb: Workbook, fmt: Formats, repo: Repository) -> None:
+    """The funded projects' partners and links (the projects themselves: ``export.write_funded``)."""
+    summary = figures.funding(repo)
+    names = {p.id: p.name for p in repo.projects(include_archived=True)}
+    ws = wb.add_worksheet(PARTNERS)
+    _heads(fmt, ws, ("Nr", "Partner", "Rolle"))
+    r = 1
+    for f in summary.projects:
+        for p in f.partners:
+            ws.write_number(r, 0, f.id)
+            fmt.text(ws, r, 1, p.partner)
+            fmt.text(ws, r, 2, p.role)
+            r += 1
+    ws.set_column(0, 0, 6)
+    ws.set_column(1, 2, 50)
+    ws = wb.add_worksheet(LINKS)
+    _heads(fmt, ws, ("Nr", "Projekt-ID", "Name des Projektes"))
+    r = 1
+    for f in summary.projects:
+        for pid in f.linked_projects:
+            ws.write_number(r, 0, f.id)
+            fmt.text(ws, r, 1, pid)
+            fmt.text(ws, r, 2, names.get(pid, ""))
+            r += 1
+    ws.set_column(0, 0, 6)
+    ws.set_column(1, 1, 12)
+    ws.set_column(2, 2, 50)
+
+
+def write_progress(wb: Workbook, fmt: Formats, projects: list[Project], years: list[int]) -> None:
+    ws = wb.add_worksheet(PROGRESS)
+    _heads(fmt, ws, ["ID", "Name des Projektes"] + [progress_label(y) for y in years])
+    pct = fmt.get(num_format='0" %"')
+    for r, p in enumerate(projects, start=1):
+        fmt.text(ws, r, 0, p.id)
+        fmt.text(ws, r, 1, p.name)
+        for c, y in enumerate(years, start=2):
+            if (v := p.progress.get(y)) is not None:
+                ws.write_number(r, c, v, pct)
+    ws.set_column(0, 0, 12)
+    ws.set_column(1, 1, 50)
+    ws.set_column(2, 1 + max(len(years), 1), 14)
+
+
+def write_departments(wb: Workbook, fmt: Formats, repo: Repository) -> None:
+    ws = wb.add_worksheet(DEPARTMENTS)
+    _heads(fmt, ws, ("Code", "Name"))
+    for r, d in enumerate(repo.departments(), start=1):
+        fmt.text(ws, r, 0, d.code)
+        fmt.text(ws, r, 1, d.name or "")
+    ws.set_column(0, 0, 14)
+    ws.set_column(1, 1, 50)
+
+
+def write_reported(wb: Workbook, fmt: Formats, repo: Repository, years: list[int]) -> None:
+    ws = wb.add_worksheet(REPORTED)
+    _heads(fmt, ws, ("Jahr", "Kennzahl", "Bezeichnung", "Wert"))
+    labels = {d.key: d.label for d in figures.FIGURES}
+    r = 1
+    for year in years:
+        for key, value in repo.reported_figures(year).items():
+            ws.write_number(r, 0, year)
+            fmt.text(ws, r, 1, key)
+            fmt.text(ws, r, 2, labels.get(key, key))
+            ws.write_number(r, 3, value)
+            r += 1
+    ws.set_column(0, 0, 8)
+    ws.set_column(1, 2, 30)
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+class _Sheet:
+    """One extra sheet as rows of (cell reference prefix, values); absent sheets are empty."""
+
+    def __init__(self, checked, wb, name: str, extras: RegisterExtras) -> None:  # noqa: ANN001
+        self.name = name
+        self.extras = extras
+        self.file = checked.name
+        self.rows: list[tuple[int, list[object]]] = []
+        if name in wb.sheet_names:
+            grid = _grid(checked, wb, name)
+            self.rows = [(r + 1, row) for r, row in enumerate(grid[1:], start=1) if any(v != "" for v in row)]
+        self.quoted = "'" + name.replace("'", "''") + "'"
+
+    def get(self, number: int, row: list[object], col: int, parser, **kw):  # noqa: ANN001, ANN201
+        value = row[col] if col < len(row) else ""
+        if cells.is_empty(value):
+            return None
+        try:
+            return parser(value, **kw) if kw else parser(value)
+        except ValueError as exc:
+            ref = f"{self.quoted}!{column_letter(col)}{number}"
+            self.extras.problems.append(Problem(self.file, ref, cells.shown(value), str(exc)))
+            return None
+
+
+def _whole(value: object) -> int:
+    if type(value) is float and value.is_integer():
+        return int(value)
+    if type(value) is int:
+        return value
+    raise ValueError(f"„{cells.shown(value)}“ ist keine ganze Zahl")
+
+
+def _amount(value: object) -> Money | None:
+    cost = cells.money(value)
+    if cost is None:
+        return None
+    if cost.note:
+        raise ValueError(f"„{cells.shown(value)}“ ist kein Eurobetrag")
+    return cost.amount
+
+
+def _day(value: object) -> date | None:
+    period = cells.period(value)
+    return None if period is None else period.first_day
+
+
+def read_extras(checked, wb, data: WorkbookData) -> None:  # noqa: ANN001
+    """Attach the extra sheets of a register workbook to ``data.extras`` (a reader hook)."""
+    if data.meta is None or data.meta.kind != "Register":
+        return
+    extras = RegisterExtras()
+    sheet = _Sheet(checked, wb, DEPARTMENTS, extras)
+    for n, row in sheet.rows:
+        code = sheet.get(n, row, 0, cells.text)
+        if code:
+            extras.departments[code] = sheet.get(n, row, 1, cells.text)
+
+    sheet = _Sheet(checked, wb, PROGRESS, extras)
+    if sheet.name in wb.sheet_names:
+        heads = _grid(checked, wb, PROGRESS)[0]
+        years = {c: int(h[16:20]) for c, h in enumerate(heads)
+                 if isinstance(h, str) and h.startswith("Umsetzungsstand ") and h[16:20].isdigit()}
+        for n, row in sheet.rows:
+            pid = sheet.get(n, row, 0, cells.ident)
+            if not pid:
+                continue
+            values = {y: v for c, y in years.items() if (v := sheet.get(n, row, c, cells.percent)) is not None}
+            extras.progress[pid] = values
+
+    sheet = _Sheet(checked, wb, FUNDED, extras)
+    funded: dict[int, dict] = {}
+    for n, row in sheet.rows:
+        if row and row[0] == "Summe":
+            continue
+        nr = sheet.get(n, row, 8, _whole)
+        if nr is None:
+            continue
+        title_in_table = sheet.get(n, row, 1, cells.text) or ""
+        funded[nr] = dict(
+            programme=sheet.get(n, row, 0, cells.text) or "", title_in_table=title_in_table,
+            title=sheet.get(n, row, 9, cells.text) or title_in_table,
+            recipients=sheet.get(n, row, 2, cells.text) or "", start=sheet.get(n, row, 3, _day),
+            duration_months=sheet.get(n, row, 4, _whole), total_cost=sheet.get(n, row, 5, _amount),
+            funding_total=sheet.get(n, row, 6, _amount), funding_city=sheet.get(n, row, 7, _amount),
+            goals=sheet.get(n, row, 10, cells.text) or "", partners=[], linked_projects=[],
+        )
+    for name, key, parse in ((PARTNERS, "partners", None), (LINKS, "linked_projects", cells.ident)):
+        sheet = _Sheet(checked, wb, name, extras)
+        for n, row in sheet.rows:
+            nr = sheet.get(n, row, 0, _whole)
+            if nr not in funded:
+                continue
+            if parse is None:
+                funded[nr]["partners"].append(Partner(sheet.get(n, row, 1, cells.text) or "",
+                                                      sheet.get(n, row, 2, cells.text) or ""))
+            elif pid := sheet.get(n, row, 1, parse):
+                funded[nr]["linked_projects"].append(pid)
+    extras.funded = [
+        NewFundedProject(**{**f, "partners": tuple(f["partners"]), "linked_projects": tuple(f["linked_projects"])})
+        for _nr, f in sorted(funded.items())
+    ]
+
+    sheet = _Sheet(checked, wb, REPORTED, extras)
+    keys = {d.key for d in figures.FIGURES}
+    for n, row in sheet.rows:
+        year, key, value = sheet.get(n, row, 0, _whole), sheet.get(n, row, 1, cells.text), sheet.get(n, row, 3, _whole)
+        if year is not None and key in keys and value is not None:
+            extras.reported.setdefault(year, {})[key] = value
+
+    if ARCHIVE in wb.sheet_names:
+        grid = _grid(checked, wb, ARCHIVE)
+        found = _find_header(grid)
+        if found is not None:
+            extras.archive = _rows(checked, ARCHIVE, grid, [], found[0], found[1], data.meta)
+            extras.problems.extend(extras.archive.problems)
+    data.extras = extras
+    data.problems.extend(extras.problems)
