@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from sachstand.core import open_register
 from sachstand.core.models import NewProject
@@ -26,12 +27,14 @@ def _state(path: Path) -> dict:
     }
 
 
-def test_register_workbook_recreates_the_register(cli, sample_path: Path, empty_path: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("year", ["2020", "2019"])
+def test_register_workbook_recreates_the_register(cli, sample_path: Path, empty_path: Path, tmp_path: Path,
+                                                  year: str) -> None:
     repo = open_register(sample_path)
     gone = repo.get("FB11-002")
     repo.archive(gone.id, gone.version)  # the archived flag travels too
     out = tmp_path / "register.xlsx"
-    assert cli("--db", str(sample_path), "export", "register", "-o", str(out), "--year", "2020").code == 0
+    assert cli("--db", str(sample_path), "export", "register", "-o", str(out), "--year", year).code == 0
     wb = openpyxl.load_workbook(out, read_only=True)
     assert wb.sheetnames[0] == "Projekte"
     assert {"Förderpartner", "Förderverknüpfungen", "Umsetzungsstände", "Archiv", "Bereiche",

@@ -4,7 +4,8 @@ Sheets after the familiar "Projekte" (written by ``export.export_register``, rea
 - "Förderprojekte": the funded projects with their sums (the report's table) and, after the
   report's columns, their number, full title and goals;
 - "Förderpartner" (Nr | Partner | Rolle) and "Förderverknüpfungen" (Nr | Projekt-ID | Name);
-- "Umsetzungsstände": every project's progress for every reporting year;
+- "Umsetzungsstände": progress of the reporting years that "Projekte" does not show (it shows
+  the export's year and the one before);
 - "Archiv": archived projects in the layout of "Projekte";
 - "Bereiche": department codes and names;
 - "Berichtete Kennzahlen": the figures a published report stated (``check`` compares them).
@@ -63,10 +64,10 @@ def _heads(fmt: Formats, ws, heads: tuple[str, ...] | list[str]) -> None:  # noq
     ws.freeze_panes(1, 0)
 
 
-def write_funded_details(wb: Workbook, fmt: Formats, repo: Repository) -> None:
+def write_funded_details(wb: Workbook, fmt: Formats, repo: Repository, projects: list[Project]) -> None:
     """The funded projects' partners and links (the projects themselves: ``export.write_funded``)."""
     summary = figures.funding(repo)
-    names = {p.id: p.name for p in repo.projects(include_archived=True)}
+    names = {p.id: p.name for p in projects}
     ws = wb.add_worksheet(PARTNERS)
     _heads(fmt, ws, ("Nr", "Partner", "Rolle"))
     r = 1
@@ -93,18 +94,22 @@ def write_funded_details(wb: Workbook, fmt: Formats, repo: Repository) -> None:
 
 
 def write_progress(wb: Workbook, fmt: Formats, projects: list[Project], years: list[int]) -> None:
+    """Progress of the ``years`` that "Projekte" does not show, for the projects that have any."""
     ws = wb.add_worksheet(PROGRESS)
-    _heads(fmt, ws, ["ID", "Name des Projektes"] + [progress_label(y) for y in years])
+    _heads(fmt, ws, ["ID"] + [progress_label(y) for y in years])
     pct = fmt.get(num_format='0" %"')
-    for r, p in enumerate(projects, start=1):
-        fmt.text(ws, r, 0, p.id)
-        fmt.text(ws, r, 1, p.name)
-        for c, y in enumerate(years, start=2):
-            if (v := p.progress.get(y)) is not None:
-                ws.write_number(r, c, v, pct)
+    write_string, write_number = ws.write_string, ws.write_number
+    r = 1
+    for p in projects:
+        values = [(c, v) for c, y in enumerate(years, start=1) if (v := p.progress.get(y)) is not None]
+        if not values:
+            continue
+        write_string(r, 0, p.id)
+        for c, v in values:
+            write_number(r, c, v, pct)
+        r += 1
     ws.set_column(0, 0, 12)
-    ws.set_column(1, 1, 50)
-    ws.set_column(2, 1 + max(len(years), 1), 14)
+    ws.set_column(1, max(len(years), 1), 14)
 
 
 def write_departments(wb: Workbook, fmt: Formats, repo: Repository) -> None:
