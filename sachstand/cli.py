@@ -247,6 +247,8 @@ def _add_excel_parsers(sub) -> None:  # noqa: ANN001
     s.add_argument("--json", action="store_true", help="Ergebnis als JSON für Skripte")
     s.add_argument("--year", type=_year, metavar="JAHR", help="Jahr, für das Vorlagen gelten müssen")
     s.add_argument("--markup", metavar="DATEI", help="Kopie mit markierten Fehlerzellen schreiben (eine Datei)")
+    s.add_argument("--column", action="append", default=[], metavar="SPALTE=FELD",
+                   help="Spalte der Datei einem Feld zuordnen, z. B. „Kosten (EUR)=Geplante Kosten“ (mehrfach)")
     s.set_defaults(func=cmd_import)
 
 
@@ -290,8 +292,20 @@ def cmd_export_report(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from .io.importing import run_import
 
+    from .core.access import import_columns
+    from .core.errors import SachstandError
+    from .io.headers import parse_column_option
+
     repo = open_repo(args, source="import")
-    return run_import(repo, args.files, apply=args.apply, as_json=args.json, year=args.year, markup=args.markup)
+    columns = import_columns(repo.db.path, args.config)
+    for text in args.column:
+        try:
+            source, target = parse_column_option(text)
+        except ValueError as exc:
+            raise SachstandError(f"--column: {exc}") from None
+        columns[source] = target
+    return run_import(repo, args.files, apply=args.apply, as_json=args.json, year=args.year, markup=args.markup,
+                      columns=columns)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:

@@ -11,24 +11,31 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..core.backup import backup_before_import
 from ..core.errors import SachstandError
 from ..core.repository import Repository
 from .diff import apply_plan, plan_import
+from .headers import column_mapping
 from .reader import read_workbook
 from .register_book import read_extras
 
 
 def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_json: bool = False,
-               year: int | None = None, markup: str | None = None) -> int:
+               year: int | None = None, markup: str | None = None,
+               columns: Mapping[str, str] | None = None) -> int:
+    """``columns``: explicit "header in the file" → field pairs (``--column`` over ``[import.columns]``)."""
+    try:
+        mapping = column_mapping(columns or {})
+    except ValueError as exc:
+        raise SachstandError(f"--column: {exc}") from None
     if markup and len(files) != 1:
         raise SachstandError("--markup geht nur mit genau einer Datei.")
     if markup and Path(markup).resolve() == Path(files[0]).resolve():
         raise SachstandError("--markup braucht eine neue Datei; die eingelesene wird nie überschrieben.")
-    data = [read_workbook(f, read_extras) for f in files]
+    data = [read_workbook(f, read_extras, mapping) for f in files]
     plan = plan_import(repo, data, year)
     if markup:  # before anything is applied: a markup path that cannot be written stops here
         from .markup import write_markup

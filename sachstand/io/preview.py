@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..core.types import format_number, safe_display
-from .diff import ImportPlan
+from .diff import ImportPlan, RowResult
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -26,17 +26,14 @@ def as_json(plan: ImportPlan, applied: bool) -> dict:
     new_departments = {d.code for d in plan.changeset.new_departments}
     return {
         "files": [{"file": f.name, "sha256": f.sha256, "sheet": f.sheet,
-                   "kind": "template" if f.is_template else "overview"} for f in plan.files],
+                   "kind": "template" if f.is_template else "register" if f.extras is not None else "overview",
+                   "ignored_columns": list(f.ignored), "notes": list(f.notes)} for f in plan.files],
         "changed": [
             {"file": r.file, "row": r.row, "project": r.project_id, "name": r.name, "field": c.field,
              "label": c.label, "cell": c.cell, "old": c.old, "new": c.new}
             for r in plan.of_kind("update") for c in r.changes
         ],
-        "new": [
-            {"file": r.file, "row": r.row, "department": r.department, "name": r.name,
-             "new_department": r.department in new_departments}
-            for r in plan.of_kind("new")
-        ],
+        "new": [new_json(r, new_departments) for r in plan.of_kind("new")],
         "unchanged": len(plan.of_kind("unchanged")),
         "problems": [{"file": p.file, "cell": p.cell, "value": p.value, "message": p.message} for p in plan.problems],
         "conflicts": [
@@ -50,6 +47,24 @@ def as_json(plan: ImportPlan, applied: bool) -> dict:
     }
 
 
+def new_json(r: RowResult, new_departments: set[str]) -> dict:
+    """A new project with every field it brings; money as a string, dates as shown."""
+    n = r.new_project
+    out: dict = {"file": r.file, "row": r.row, "department": r.department, "name": r.name,
+                 "new_department": r.department in new_departments}
+    if n is not None:
+        out.update({
+            "project": n.id, "description": n.description,
+            "planned_cost": None if n.planned_cost is None else str(n.planned_cost), "cost_note": n.cost_note,
+            "start": n.start.format() if n.start else n.start_text or None,
+            "end": n.end.format() if n.end else n.end_text or None,
+            "progress": {str(y): v for y, v in sorted(n.progress.items())},
+        })
+        if n.archived:
+            out["archived"] = True
+    return out
+
+
 def render(plan: ImportPlan, applied: bool) -> RenderableType:
     """The preview for people; rich is imported here, so ``--json`` never loads it."""
     from rich import box
@@ -61,6 +76,10 @@ def render(plan: ImportPlan, applied: bool) -> RenderableType:
     for f in plan.files:
         kind = f"Vorlage {f.meta.department} {f.meta.year}" if f.is_template and f.meta else "Übersicht"
         parts.append(Text.assemble(("Datei ", "bold"), _t(f.name), f"  ({kind}, Blatt „", _t(f.sheet), "“)"))
+        if f.ignored:
+            parts.append(Text.assemble("  nicht gelesen: ", _t(", ".join(f.ignored), "yellow")))
+        for note in f.notes:
+            parts.append(Text.assemble("  Hinweis: ", _t(note)))
     updates = plan.of_kind("update")
     if updates:
         table = Table(title="Änderungen", box=box.SIMPLE_HEAD, title_justify="left", expand=True)
