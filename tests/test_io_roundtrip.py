@@ -235,7 +235,9 @@ def test_overview_rows_without_id_match_by_department_and_name(cli, sample_path:
     assert [(c["project"], c["label"], c["old"], c["new"]) for c in data["changed"]] == [
         ("AC-015", "Umsetzungsstand 2020 (in %)", "60", "50")]
     assert data["new"] == [{"file": "hand.xlsx", "row": 8, "department": "FB 99", "name": "Neues Portal",
-                            "new_department": True}]
+                            "new_department": True, "project": None, "description": "",
+                            "planned_cost": "1234.50", "cost_note": "", "start": "01.06.2017", "end": None,
+                            "progress": {"2020": 45}}]
     r = cli("--db", str(sample_path), "import", str(path), "--apply")
     assert r.code == 0, r.out + r.err
     repo = open_register(sample_path)
