@@ -249,6 +249,9 @@ def _add_excel_parsers(sub) -> None:  # noqa: ANN001
     s.add_argument("--markup", metavar="DATEI", help="Kopie mit markierten Fehlerzellen schreiben (eine Datei)")
     s.add_argument("--column", action="append", default=[], metavar="SPALTE=FELD",
                    help="Spalte der Datei einem Feld zuordnen, z. B. „Kosten (EUR)=Geplante Kosten“ (mehrfach)")
+    s.add_argument("--on-conflict", choices=("file", "register"), metavar="file|register",
+                   help="alle Konflikte für die Datei oder für das Register entscheiden (mit --apply speichern)")
+    s.add_argument("--all", action="store_true", help="in großen Vorschauen jede Zeile zeigen")
     s.set_defaults(func=cmd_import)
 
 
@@ -305,7 +308,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             raise SachstandError(f"--column: {exc}") from None
         columns[source] = target
     return run_import(repo, args.files, apply=args.apply, as_json=args.json, year=args.year, markup=args.markup,
-                      columns=columns)
+                      columns=columns, on_conflict=args.on_conflict, show_all=args.all)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:

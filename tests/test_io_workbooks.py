@@ -177,7 +177,9 @@ def test_formula_cached_value_is_used_never_evaluated(tmp_path: Path, sample_pat
     assert [(c["project"], c["old"], c["new"]) for c in data["changed"]] == [("AC-002", "45", "46")]
 
 
-def test_preview_shows_markup_and_bidi_text_literally(tmp_path: Path, sample_path: Path, cli) -> None:  # noqa: ANN001
+def test_preview_shows_markup_and_bidi_text_literally(tmp_path: Path, sample_path: Path, cli,  # noqa: ANN001
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # a wide terminal: the name is shown on one line
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["Bereich", "Name des Projektes", "Umsetzungsstand 2020 (in %)"])

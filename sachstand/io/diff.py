@@ -10,7 +10,12 @@ Rules:
 - A template changes only projects of its own department; other IDs are problems.
 - A template row whose register version moved on since the export is compared three ways per
   field (file, register, the value at the file's version from the audit log): only a field both
-  sides changed differently is a conflict; both values are reported and nothing of it is applied.
+  sides changed differently is a conflict; both values are reported, with the row's other changes.
+- ``on_conflict`` settles every conflict one way: "file" takes the file's values, "register"
+  keeps the register's; the row's other changes apply either way, and the audit names the choice.
+  Unsettled, a conflict stops the whole import (nothing is applied).
+- A returned template's projects that have no row in it any more are listed as missing
+  ("nicht zurückgemeldet"); nothing is changed for them.
 - The ``ChangeSet`` holds every change of every file; it is applied only when there is no
   problem and no conflict at all (all or nothing).
 """
@@ -69,6 +74,8 @@ class RowResult:
     problems: list[Problem] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     new_project: NewProject | None = None
+    #: "file" or "register" when the row's conflicts were settled by ``--on-conflict``
+    settled: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,16 @@ class Remark:
     text: str
 
 
+@dataclass(frozen=True)
+class Missing:
+    """A project of a returned template whose row is gone from it ("nicht zurückgemeldet")."""
+
+    file: str
+    project_id: str
+    department: str
+    name: str
+
+
 @dataclass
 class ImportPlan:
     files: list[WorkbookData]
@@ -89,10 +106,17 @@ class ImportPlan:
     changeset: ChangeSet
     remarks: list[Remark] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    missing: list[Missing] = field(default_factory=list)
+    on_conflict: str | None = None
 
     @property
     def conflicts(self) -> list[Conflict]:
-        return [c for r in self.rows for c in r.conflicts]
+        """Conflicts not settled by ``--on-conflict``: each stops the import."""
+        return [c for r in self.rows if r.settled is None for c in r.conflicts]
+
+    @property
+    def settled(self) -> list[RowResult]:
+        return [r for r in self.rows if r.settled is not None]
 
     def of_kind(self, kind: str) -> list[RowResult]:
         return [r for r in self.rows if r.kind == kind]
@@ -133,7 +157,8 @@ def check_template_year(data: WorkbookData, repo_years: Sequence[int], year: int
         )
 
 
-def plan_import(repo: Repository, files: Sequence[WorkbookData], year: int | None = None) -> ImportPlan:
+def plan_import(repo: Repository, files: Sequence[WorkbookData], year: int | None = None,
+                on_conflict: str | None = None) -> ImportPlan:
     with repo.db.read():  # one connection: one consistent state of the register for the whole plan
         repo_years = repo.years()
         for data in files:
@@ -145,7 +170,24 @@ def plan_import(repo: Repository, files: Sequence[WorkbookData], year: int | Non
         since = repo.changed_since(stale)
     planner = _Planner(repo, projects, departments, since)
     planner.restore = not projects  # an empty register takes a register workbook's IDs and extra sheets
-    return planner.run(files)
+    planner.on_conflict = on_conflict
+    plan = planner.run(files)
+    plan.on_conflict = on_conflict
+    plan.missing = _missing(files, plan.rows, projects)
+    return plan
+
+
+def _missing(files: Sequence[WorkbookData], rows: Sequence[RowResult], projects: dict[str, Project]) -> list[Missing]:
+    """Projects a template was sent with whose rows are no longer in the returned file."""
+    out = []
+    for data in files:
+        if not data.is_template or data.meta is None:
+            continue
+        seen = {r.project_id for r in rows if r.file == data.name and r.project_id}
+        for pid in data.meta.versions:
+            if pid not in seen and (p := projects.get(pid)) is not None and not p.archived:
+                out.append(Missing(data.name, pid, p.department, p.name))
+    return out
 
 
 class _Planner:
@@ -164,6 +206,7 @@ class _Planner:
         self.updates: list[ProjectUpdate] = []
         self.news: list[NewProject] = []
         self.restore = False
+        self.on_conflict: str | None = None
 
     @property
     def by_name(self) -> dict[tuple[str, str], Project]:
@@ -433,7 +476,17 @@ class _Planner:
             result.conflicts = [
                 Conflict(data.name, ch.cell, project.id, ch.field, ch.label, ch.new, ch.old) for ch in clashing
             ]
-            result.changes = []
+            clash = {ch.field for ch in clashing}
+            if self.on_conflict is None:
+                result.changes = [ch for ch in result.changes if ch.field not in clash]  # the row's other changes
+                return result
+            result.settled = self.on_conflict
+            if self.on_conflict == "register":
+                result.changes = [ch for ch in result.changes if ch.field not in clash]
+                changes = {k: v for k, v in changes.items() if k not in clash}
+            if not changes:
+                return result
+            self.updates.append(ProjectUpdate(project.id, project.version, changes))
             return result
         if not changes:
             result.kind = "unchanged"
@@ -514,7 +567,8 @@ def apply_plan(repo: Repository, plan: ImportPlan) -> ApplyResult:
     """
     if not plan.clean:
         raise SachstandError("Die Dateien haben Probleme oder Konflikte; es wurde nichts gespeichert.")
+    source = f"import --on-conflict {plan.on_conflict}" if plan.settled else "import"
     actor = repo.actor.with_source(
-        "import", ", ".join(f.name for f in plan.files), ", ".join(f.sha256 for f in plan.files)
+        source, ", ".join(f.name for f in plan.files), ", ".join(f.sha256 for f in plan.files)
     )
     return Repository(repo.db, actor).apply(plan.changeset)
