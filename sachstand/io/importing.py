@@ -63,7 +63,7 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
     if markup and data:
         from .markup import write_markup
 
-        write_markup(data[0].path, markup, plan)  # before anything is applied: a bad path stops here
+        write_markup(data[0], markup, plan)  # before anything is applied: a bad path stops here
     applied = False
     if apply and plan.clean and not refused and not plan.changeset.empty:
         backup_before_import(repo)  # only an import that will write is backed up first
