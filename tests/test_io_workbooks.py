@@ -117,7 +117,7 @@ def test_markup_copy_highlights_and_comments_bad_cells(cli, sample_path: Path, t
     wb = openpyxl.load_workbook(marked)
     assert wb.sheetnames[0] == "Korrekturen" and wb.active.title == "Korrekturen"
     ws = wb["Projekte"]
-    assert ws["I5"].fill.start_color.rgb.endswith("FF8B8B")
+    assert ws["I5"].fill.start_color.rgb.endswith("FF5B5B")
     assert ws["I5"].comment.text == "„neunzig“ ist keine ganze Zahl von 0 bis 100"
     assert "Quartal 5 gibt es nicht" in ws["F6"].comment.text
     assert ws["I6"].comment is None

@@ -29,11 +29,11 @@ from ..core.repository import Repository
 from ..core.types import Period, Precision
 from .reader import META_FORMAT, META_SHEET
 from .safe import DATE, MONEY, PERCENT, Formats, close_workbook, fit_widths, needs_quote, new_workbook
+from .styles import HEADER
 
 _EPOCH = date(1899, 12, 30)
 _SERIAL_FROM = date(1900, 3, 1)
 
-HEADER = {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
 
 
 def project_columns(year: int, with_department: bool = True) -> list[tuple[str, str]]:

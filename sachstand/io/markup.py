@@ -27,7 +27,7 @@ from .diff import ImportPlan
 from .limits import WorkbookRefused, check_workbook
 from .reader import META_SHEET, WorkbookData, _grid, column_letter
 from .safe import DATE, MONEY, PERCENT, Formats, close_workbook, needs_quote, new_workbook
-from .styles import CONFLICT, HEADER, INPUT, LOCKED, PROBLEM, YEAR_HEADER, YEAR_INPUT, paper, row_height
+from .styles import CONFLICT, HEADER, HEADER_HEIGHT, INPUT, LOCKED, PROBLEM, YEAR_HEADER, YEAR_INPUT, paper, row_height
 
 SHEET = "Korrekturen"
 _REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]+)\$?(\d+)(?::\$?[A-Z]+\$?\d+)?$")
@@ -219,6 +219,7 @@ def _data_sheet(wb, fmt: Formats, data: WorkbookData, grid: list[list[object]], 
                 value = row[c] if c < len(row) else ""
                 props = YEAR_HEADER if key_of.get(c) == year_key and year_key else HEADER
                 fmt.text(ws, r, c, "" if value == "" else str(value), **props)
+            ws.set_row(r, HEADER_HEIGHT)
             continue
         for c in range(max(len(row), width if (template or r < len(grid)) else 0)):
             value = row[c] if c < len(row) else ""

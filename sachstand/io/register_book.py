@@ -32,6 +32,7 @@ from ..core.types import Money
 from . import cells
 from .reader import Problem, WorkbookData, _find_header, _grid, _rows, column_letter
 from .safe import Formats
+from .styles import HEADER
 
 FUNDED = "Förderprojekte"
 PARTNERS = "Förderpartner"
@@ -41,7 +42,6 @@ ARCHIVE = "Archiv"
 DEPARTMENTS = "Bereiche"
 REPORTED = "Berichtete Kennzahlen"
 
-HEADER = {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
 
 
 @dataclass

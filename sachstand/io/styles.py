@@ -18,9 +18,10 @@ INPUT = {"locked": False, "bg_color": "#FFF2CC", "border": 1, "border_color": "#
 YEAR_INPUT = {"locked": False, "bg_color": "#F8CBAD", "border": 2, "border_color": "#C55A11", "bold": True}
 YEAR_HEADER = {**HEADER, "bg_color": "#F4B183", "border": 2, "border_color": "#C55A11"}
 LOCKED = {"locked": True, "bg_color": "#EDEDED", "border": 1, "border_color": "#BFBFBF"}
-PROBLEM = {"bg_color": "#FF8B8B", "border": 5, "border_color": "#C00000", "font_color": "#000000"}
-CONFLICT = {"bg_color": "#B4A7D6", "border": 5, "border_color": "#5B2C91", "font_color": "#000000"}
+PROBLEM = {"bg_color": "#FF5B5B", "border": 5, "border_color": "#C00000", "font_color": "#000000"}
+CONFLICT = {"bg_color": "#A08CD2", "border": 5, "border_color": "#5B2C91", "font_color": "#000000"}
 LINE_HEIGHT = 15.0
+HEADER_HEIGHT = 45.0  # three lines: "Umsetzungsstand 2021 (in %)" wraps in a narrow column
 
 
 def paper(ws: Worksheet, header_row: int, last_col: int, title: str = "") -> None:
@@ -48,7 +49,7 @@ def row_height(texts: list[tuple[str, float]]) -> float | None:
     for text, width in texts:
         if not text:
             continue
-        per_line = max(int(width * 1.1), 1)
+        per_line = max(int(width * 0.9), 1)
         count = sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
         lines = max(lines, count)
     return None if lines == 1 else min(lines * LINE_HEIGHT, 409.0)
