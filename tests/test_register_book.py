@@ -17,7 +17,9 @@ def _state(path: Path) -> dict:
     projects = repo.projects(include_archived=True)
     return {
         "projects": {p.id: (p.department, p.name, p.description, p.planned_cost, p.cost_note,
-                            p.start, p.end, p.start_text, p.end_text, p.progress, p.archived) for p in projects},
+                            p.start, p.end, p.start_text, p.end_text, p.progress, p.archived, p.priority)
+                     for p in projects},
+        "city": repo.city(),
         "departments": repo.departments(),
         "funded": [(f.programme, f.title, f.title_in_table, f.recipients, f.start, f.duration_months, f.total_cost,
                     f.funding_total, f.funding_city, f.goals, f.partners, sorted(f.linked_projects))
@@ -33,6 +35,7 @@ def test_register_workbook_recreates_the_register(cli, sample_path: Path, empty_
     repo = open_register(sample_path)
     gone = repo.get("FB11-002")
     repo.archive(gone.id, gone.version)  # the archived flag travels too
+    planned = repo.create(NewProject(department="FB 36", name="Geplant", priority=2))  # and a planning priority
     out = tmp_path / "register.xlsx"
     assert cli("--db", str(sample_path), "export", "register", "-o", str(out), "--year", year).code == 0
     wb = openpyxl.load_workbook(out, read_only=True)
@@ -56,7 +59,7 @@ def test_register_workbook_recreates_the_register(cli, sample_path: Path, empty_
     assert any("11.05.217" in str(f) or "217" in f["message"] for f in check_b if f["kind"] == "date")
 
     restored = open_register(empty_path)
-    assert restored.get("FB11-002").archived
+    assert restored.get("FB11-002").archived and restored.get(planned.id).priority == 2
     created = restored.create(NewProject(department="FB 11", name="Nach der Wiederherstellung"))
     numbers = [int(p.id.split("-")[1]) for p in restored.projects(include_archived=True, department="FB 11")
                if p.id != created.id]

@@ -11,14 +11,16 @@ Rules:
 - Project IDs are department prefix plus a number (``FB11-004``); counters only grow, so an ID is
   never reused, not even after archiving.
 - Access is checked here, through ``Actor``, before anything is written.
+- The city's name and AGS live in the ``meta`` table (keys ``city_name``, ``city_ags``); setting
+  them needs the role Administrator and is audited like any other change (entity ``register``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
@@ -30,12 +32,15 @@ from .errors import ConflictError, FieldConflict, InvalidValue, NotFound, Sachst
 from .models import (
     EDITABLE_FIELDS,
     AuditEntry,
+    City,
     Department,
     FundedProject,
     NewFundedProject,
     NewProject,
     Partner,
     Project,
+    Publication,
+    ReportText,
     display_value,
     field_label,
 )
@@ -48,7 +53,7 @@ _ID = re.compile(r"(.+)-(\d+)")
 
 PROJECT_COLUMNS = (
     "id, department, name, description, planned_cost, cost_note, start_first, start_precision, "
-    "start_text, end_first, end_precision, end_text, archived, version, created_at, updated_at"
+    "start_text, end_first, end_precision, end_text, archived, version, created_at, updated_at, priority"
 )
 
 
@@ -73,11 +78,13 @@ class ChangeSet:
     funded_projects: list[NewFundedProject] = field(default_factory=list)
     #: figures a published report stated, by year (admin only; replaces the year's figures)
     reported_figures: dict[int, dict[str, int]] = field(default_factory=dict)
+    #: the register's city (admin only)
+    city: City | None = None
 
     @property
     def empty(self) -> bool:
         return not (self.new_departments or self.new_projects or self.updates or self.archive
-                    or self.funded_projects or self.reported_figures)
+                    or self.funded_projects or self.reported_figures or self.city)
 
 
 @dataclass(frozen=True)
@@ -98,7 +105,7 @@ def _period_row(p: Period | None) -> tuple[str | None, str | None, str | None]:
 
 
 @lru_cache(maxsize=16384)
-def _period(first: date | None, precision: str | None) -> Period | None:
+def period_from_row(first: date | None, precision: str | None) -> Period | None:
     """A stored period; cached, since periods are immutable and repeat across rows (quarter ends)."""
     if first is None or precision is None:
         return None
@@ -107,12 +114,12 @@ def _period(first: date | None, precision: str | None) -> Period | None:
 
 def _project_from_row(row: tuple, progress: dict[int, int]) -> Project:
     (pid, dept, name, desc, cost, note, s_first, s_prec, s_text, e_first, e_prec, e_text,
-     archived, version, created, updated) = row
+     archived, version, created, updated, priority) = row
     return Project(
         id=pid, department=dept, name=name, description=desc, planned_cost=cost, cost_note=note,
-        start=_period(s_first, s_prec), end=_period(e_first, e_prec), start_text=s_text,
+        start=period_from_row(s_first, s_prec), end=period_from_row(e_first, e_prec), start_text=s_text,
         end_text=e_text, progress=progress, archived=archived, version=version,
-        created_at=created, updated_at=updated,
+        created_at=created, updated_at=updated, priority=priority,
     )
 
 
@@ -159,6 +166,12 @@ def _normalise(name: str, value: object) -> object:
         if amount > MONEY_MAX:
             raise InvalidValue(field_label(name), "ist zu groß")
         return amount
+    if name == "priority":
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9999:
+            raise InvalidValue(field_label(name), f"„{value}“ ist keine ganze Zahl ab 1")
+        return value
     if name in ("start", "end"):
         if value is not None and not isinstance(value, Period):
             raise InvalidValue(field_label(name), "muss ein Datum oder Quartal sein")
@@ -288,6 +301,13 @@ class Repository:
             for r in rows
         ]
 
+    def city(self) -> City | None:
+        """The register's city, or None while none has been set."""
+        with self.db.read() as conn:
+            meta = dict(conn.execute(
+                "SELECT key, value FROM meta WHERE key IN ('city_name', 'city_ags')").fetchall())
+        return city_from_meta(meta)
+
     def reported_figures(self, year: int) -> dict[str, int]:
         with self.db.read() as conn:
             return dict(conn.execute("SELECT figure, value FROM reported_figures WHERE year = ?", [year]).fetchall())
@@ -333,61 +353,172 @@ class Repository:
                 by_id.append(replace(f, linked_projects=tuple(name_to_id[n] for n in f.linked_projects)))
             _insert_funded(conn, self.actor, by_id)
 
+    def set_city(self, city: City) -> None:
+        """Record the city's name and AGS (None removes the AGS); Administrator only, audited."""
+        self.actor.require_admin("Stadt und Gemeindeschlüssel festlegen")
+        with self.db.write() as conn:
+            _set_city(conn, self.actor, city)
+
     def set_reported_figures(self, year: int, figures: dict[str, int]) -> None:
         """The figures a published report stated, kept to compare against (see ``findings``)."""
         self.actor.require_admin("berichtete Kennzahlen erfassen")
         with self.db.write() as conn:
             _set_reported(conn, year, figures)
 
+    # ---- the yearly report: texts, examples per figure, publication ------------------------
 
-def _set_reported(conn: duckdb.DuckDBPyConnection, year: int, figures: dict[str, int]) -> None:
-    conn.execute("DELETE FROM reported_figures WHERE year = ?", [year])
-    if figures:
-        conn.execute(
-            "INSERT INTO reported_figures SELECT $year, unnest($f), unnest($v)",
-            {"year": year, "f": list(figures), "v": list(figures.values())},
-        )
+    def report_texts(self, year: int) -> dict[str, ReportText]:
+        """The stored narrative sections of a year's report, by key."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT year, key, title, markdown, version, updated_at FROM report_texts WHERE year = ?", [year]
+            ).fetchall()
+        return {r[1]: ReportText(*r) for r in rows}
+
+    def save_report_text(self, year: int, key: str, title: str, markdown: str, expected_version: int) -> ReportText:
+        """Store one section, based on the version read (0: not stored yet); audited per field.
+
+        A stale version refuses the save (``ConflictError``); values equal to the stored ones
+        write nothing and keep the version.
+        """
+        self.actor.require_admin("Berichtstexte ändern")
+        title = clean_text(title)
+        if not title:
+            raise InvalidValue("Überschrift", "darf nicht leer sein")
+        markdown = _clean_markdown(markdown)
+        with self.db.write() as conn:
+            row = conn.execute(
+                "SELECT title, markdown, version FROM report_texts WHERE year = ? AND key = ?", [year, key]
+            ).fetchone()
+            old_title, old_text, version = row if row else (None, None, 0)
+            changes = [(f, old, new) for f, old, new in (("title", old_title, title), ("markdown", old_text, markdown))
+                       if old != new]
+            if version != expected_version and changes:
+                labels = {"title": "Überschrift", "markdown": "Text"}
+                raise ConflictError(
+                    f"Bericht {year} „{old_title or title}“",
+                    [FieldConflict(f, labels[f], _short(new), _short(old)) for f, old, new in changes], version,
+                    what="den Text",
+                )
+            if changes:
+                conn.execute(
+                    "INSERT INTO report_texts VALUES ($y, $k, $t, $m, $v, now()::TIMESTAMP) ON CONFLICT (year, key) "
+                    "DO UPDATE SET title = excluded.title, markdown = excluded.markdown, version = excluded.version, "
+                    "updated_at = excluded.updated_at",
+                    {"y": year, "k": key, "t": title, "m": markdown, "v": version + 1},
+                )
+                _audit(conn, self.actor, [("report_text", f"{year}:{key}", f, old, new) for f, old, new in changes])
+        return self.report_texts(year)[key]
+
+    def figure_examples(self, year: int) -> dict[str, list[str]]:
+        """The projects IT picked per figure ("Unter anderem folgende Projekte"), in order."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT figure, project_id FROM figure_examples WHERE year = ? ORDER BY figure, position", [year]
+            ).fetchall()
+        out: dict[str, list[str]] = {}
+        for fig, pid in rows:
+            out.setdefault(fig, []).append(pid)
+        return out
+
+    def set_figure_examples(self, year: int, figure: str, project_ids: Sequence[str]) -> None:
+        """Pick the examples of one figure (an empty list returns to the default); audited."""
+        self.actor.require_admin("Beispielprojekte festlegen")
+        ids = list(dict.fromkeys(project_ids))
+        with self.db.write() as conn:
+            known = {p for (p,) in conn.execute(
+                "SELECT id FROM projects WHERE id IN (SELECT unnest($ids))", {"ids": ids or [""]}).fetchall()}
+            missing = [i for i in ids if i not in known]
+            if missing:
+                raise NotFound(f"Projekt {missing[0]} gibt es nicht.")
+            old = [p for (p,) in conn.execute(
+                "SELECT project_id FROM figure_examples WHERE year = ? AND figure = ? ORDER BY position",
+                [year, figure]).fetchall()]
+            if old == ids:
+                return
+            conn.execute("DELETE FROM figure_examples WHERE year = ? AND figure = ?", [year, figure])
+            if ids:
+                conn.execute(
+                    "INSERT INTO figure_examples SELECT $y, $f, unnest($pos), unnest($ids)",
+                    {"y": year, "f": figure, "pos": list(range(1, len(ids) + 1)), "ids": ids},
+                )
+            _audit(conn, self.actor, [("figure_examples", f"{year}:{figure}", "projects",
+                                       ", ".join(old) or None, ", ".join(ids) or None)])
+
+    def publication(self, year: int) -> Publication | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT year, published_at, published_by FROM published_years WHERE year = ?", [year]
+            ).fetchone()
+        return Publication(*row) if row else None
+
+    def published_years(self) -> list[int]:
+        with self.db.read() as conn:
+            return [y for (y,) in conn.execute("SELECT year FROM published_years ORDER BY year").fetchall()]
+
+    def published_part(self, year: int, part: str) -> str | None:
+        """One stored part (JSON text) of a published year's snapshot, or None."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT body FROM published_parts WHERE year = ? AND part = ?", [year, part]
+            ).fetchone()
+        return row[0] if row else None
+
+    def publish(self, year: int, snapshot: Callable[[], dict[str, str]], at: datetime | None = None,
+                by: str | None = None) -> Publication:
+        """Record a year as published, with the snapshot parts ``snapshot()`` makes inside the same
+        transaction (so they show exactly the state that was published). Admin only; audited.
+
+        ``at`` and ``by`` default to now and the OS user (the sample passes the council paper's).
+        A year is published once; it is refused when it already is.
+        """
+        self.actor.require_admin("einen Bericht veröffentlichen")
+        with self.db.write() as conn:
+            done = conn.execute("SELECT published_at FROM published_years WHERE year = ?", [year]).fetchone()
+            if done:
+                raise SachstandError(
+                    f"Der Bericht {year} ist schon am {done[0]:%d.%m.%Y} veröffentlicht; er bleibt, wie er ist."
+                )
+            parts = snapshot()
+            at = at or datetime.now().replace(microsecond=0)
+            by = by or self.actor.user
+            conn.execute("INSERT INTO published_years VALUES (?, ?, ?)", [year, at, by])
+            conn.execute(
+                "INSERT INTO published_parts SELECT $y, unnest($p), unnest($b)",
+                {"y": year, "p": list(parts), "b": list(parts.values())},
+            )
+            _audit(conn, self.actor, [("report", str(year), "published", None,
+                                       f"{at:%d.%m.%Y %H:%M} von {by}")])
+        return Publication(year, at, by)
+
+    def changes_since(self, when: datetime) -> list[AuditEntry]:
+        """Audit entries written after ``when``, oldest first."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT changed_at, os_user, source, source_file, entity, entity_id, field, old_value, new_value "
+                "FROM audit WHERE changed_at > ? ORDER BY id", [when],
+            ).fetchall()
+        return [AuditEntry(*r) for r in rows]
 
 
-def _insert_funded(conn: duckdb.DuckDBPyConnection, actor: Actor, funded: Sequence[NewFundedProject]) -> None:
-    """Funded projects with partners and links; ``linked_projects`` must be existing project IDs."""
-    if not funded:
-        return
-    start = conn.execute("SELECT coalesce(max(id), 0) FROM funded_projects").fetchone()[0]
-    ids = list(range(start + 1, start + 1 + len(funded)))
-    wanted = sorted({pid for f in funded for pid in f.linked_projects})
-    known = {r[0] for r in conn.execute(
-        "SELECT id FROM projects WHERE id IN (SELECT unnest($ids))", {"ids": wanted}).fetchall()} if wanted else set()
-    for f in funded:
-        for pid in f.linked_projects:
-            if pid not in known:
-                raise InvalidValue("Förderprojekt", f"„{f.title}“ verweist auf unbekanntes Projekt „{pid}“")
-    conn.execute(
-        "INSERT INTO funded_projects SELECT unnest($id), unnest($prog), unnest($title), unnest($tt), "
-        "unnest($rec), unnest($start::VARCHAR[])::DATE, unnest($dur), unnest($cost::VARCHAR[])::DECIMAL(14,2), "
-        "unnest($ft::VARCHAR[])::DECIMAL(14,2), unnest($fc::VARCHAR[])::DECIMAL(14,2), unnest($goals)",
-        {
-            "id": ids, "prog": [f.programme for f in funded], "title": [f.title for f in funded],
-            "tt": [f.title_in_table for f in funded], "rec": [f.recipients for f in funded],
-            "start": [f.start.isoformat() if f.start else None for f in funded],
-            "dur": [f.duration_months for f in funded],
-            "cost": [_dec(f.total_cost) for f in funded], "ft": [_dec(f.funding_total) for f in funded],
-            "fc": [_dec(f.funding_city) for f in funded], "goals": [f.goals for f in funded],
-        },
-    )
-    partner_rows = [(fid, i, p.partner, p.role) for fid, f in zip(ids, funded) for i, p in enumerate(f.partners)]
-    if partner_rows:
-        conn.execute(
-            "INSERT INTO funded_partners SELECT unnest($a), unnest($b), unnest($c), unnest($d)",
-            dict(zip("abcd", map(list, zip(*partner_rows)))),
-        )
-    link_rows = [(fid, pid) for fid, f in zip(ids, funded) for pid in dict.fromkeys(f.linked_projects)]
-    if link_rows:
-        conn.execute(
-            "INSERT INTO funded_links SELECT unnest($a), unnest($b)",
-            {"a": [r[0] for r in link_rows], "b": [r[1] for r in link_rows]},
-        )
-    _audit(conn, actor, [("funded", str(i), "*", None, f.title) for i, f in zip(ids, funded)])
+def _clean_markdown(text: str) -> str:
+    """A section's Markdown as stored: Unix line ends, no control characters but newline and tab,
+    no trailing spaces at line ends, no blank lines at either end."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+
+
+def _short(text: str | None, limit: int = 60) -> str:
+    text = (text or "").replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def city_from_meta(meta: dict[str, str]) -> City | None:
+    """The city from the ``meta`` keys ``city_name`` and ``city_ags``; None without a name."""
+    if not meta.get("city_name"):
+        return None
+    return City(meta["city_name"], meta.get("city_ags"))
 
 
 def _dec(value: Decimal | None) -> str | None:
@@ -451,6 +582,8 @@ class _Apply:
             self.actor.require_admin("Förderprojekte erfassen")
         if cs.reported_figures:
             self.actor.require_admin("berichtete Kennzahlen erfassen")
+        if cs.city:
+            self.actor.require_admin("Stadt und Gemeindeschlüssel festlegen")
         self._check_versions(cs, current, updates)
 
         if new_depts:
@@ -465,6 +598,8 @@ class _Apply:
         _insert_funded(self.conn, self.actor, cs.funded_projects)
         for year, stated in cs.reported_figures.items():
             _set_reported(self.conn, year, stated)
+        if cs.city:
+            _set_city(self.conn, self.actor, cs.city)
         return ApplyResult(created, changed)
 
     def _current(self, ids: list[str]) -> dict[str, Project]:
@@ -487,6 +622,7 @@ class _Apply:
             cost_note=str(_normalise("cost_note", n.cost_note)), start=n.start, end=n.end,
             start_text="" if n.start else clean_text(n.start_text),
             end_text="" if n.end else clean_text(n.end_text), progress=dict(n.progress),
+            priority=_normalise("priority", n.priority),  # type: ignore[arg-type]
             id=n.id, archived=n.archived,
         )
 
@@ -543,23 +679,23 @@ class _Apply:
 
     def _insert_batch(self, ids: list[str], news: list[NewProject]) -> None:
         cols: dict[str, list] = {k: [] for k in (
-            "id", "dept", "name", "desc", "cost", "note", "sf", "sl", "sp", "st", "ef", "el", "ep", "et", "arch")}
+            "id", "dept", "name", "desc", "cost", "note", "sf", "sl", "sp", "st", "ef", "el", "ep", "et", "prio", "arch")}
         for pid, n in zip(ids, news):
             sf, sl, sp = _period_row(n.start)
             ef, el, ep = _period_row(n.end)
             for key, value in zip(cols, (pid, n.department, n.name, n.description, _dec(n.planned_cost),
                                          n.cost_note, sf, sl, sp, n.start_text, ef, el, ep, n.end_text,
-                                         n.archived)):
+                                         n.priority, n.archived)):
                 cols[key].append(value)
         self.conn.execute(
             "INSERT INTO projects (id, department, name, description, planned_cost, cost_note, start_first, "
             "start_last, start_precision, start_text, end_first, end_last, end_precision, end_text, archived, "
-            "version, created_at, updated_at) "
+            "version, created_at, updated_at, priority) "
             "SELECT unnest($id), unnest($dept), unnest($name), unnest($desc), "
             "unnest($cost::VARCHAR[])::DECIMAL(14,2), unnest($note), unnest($sf::VARCHAR[])::DATE, "
             "unnest($sl::VARCHAR[])::DATE, unnest($sp::VARCHAR[]), unnest($st), unnest($ef::VARCHAR[])::DATE, "
             "unnest($el::VARCHAR[])::DATE, unnest($ep::VARCHAR[]), unnest($et), unnest($arch), 1, "
-            "now()::TIMESTAMP, now()::TIMESTAMP",
+            "now()::TIMESTAMP, now()::TIMESTAMP, unnest($prio::INTEGER[])",
             cols,
         )
         prog = [(pid, sorted(n.progress.items())) for pid, n in zip(ids, news) if n.progress]
@@ -639,8 +775,9 @@ class _Apply:
                     {"ids": ids, "f": [r[0] for r in rows], "l": [r[1] for r in rows], "p": [r[2] for r in rows]},
                 )
             else:
-                cast = "::DECIMAL(14,2)" if name == "planned_cost" else ""
-                vals = [_dec(v) for v in values] if name == "planned_cost" else values  # type: ignore[arg-type]
+                cast = {"planned_cost": "::DECIMAL(14,2)", "priority": "::INTEGER"}.get(name, "")
+                vals = [_dec(v) if name == "planned_cost" else (None if v is None else str(v))  # type: ignore[arg-type]
+                        for v in values]
                 self.conn.execute(
                     f"UPDATE projects SET {name} = u.v{cast} FROM (SELECT unnest($ids) AS id, "
                     f"unnest($v::VARCHAR[]) AS v) u WHERE projects.id = u.id",
@@ -697,3 +834,69 @@ def audit_text(value: object) -> str | None:
     if isinstance(value, Decimal):
         return str(value)
     return display_value(value)
+
+
+def _set_reported(conn: duckdb.DuckDBPyConnection, year: int, figures: dict[str, int]) -> None:
+    conn.execute("DELETE FROM reported_figures WHERE year = ?", [year])
+    if figures:
+        conn.execute(
+            "INSERT INTO reported_figures SELECT $year, unnest($f), unnest($v)",
+            {"year": year, "f": list(figures), "v": list(figures.values())},
+        )
+
+
+def _insert_funded(conn: duckdb.DuckDBPyConnection, actor: Actor, funded: Sequence[NewFundedProject]) -> None:
+    """Funded projects with partners and links; ``linked_projects`` must be existing project IDs."""
+    if not funded:
+        return
+    start = conn.execute("SELECT coalesce(max(id), 0) FROM funded_projects").fetchone()[0]
+    ids = list(range(start + 1, start + 1 + len(funded)))
+    wanted = sorted({pid for f in funded for pid in f.linked_projects})
+    known = {r[0] for r in conn.execute(
+        "SELECT id FROM projects WHERE id IN (SELECT unnest($ids))", {"ids": wanted}).fetchall()} if wanted else set()
+    for f in funded:
+        for pid in f.linked_projects:
+            if pid not in known:
+                raise InvalidValue("Förderprojekt", f"„{f.title}“ verweist auf unbekanntes Projekt „{pid}“")
+    conn.execute(
+        "INSERT INTO funded_projects SELECT unnest($id), unnest($prog), unnest($title), unnest($tt), "
+        "unnest($rec), unnest($start::VARCHAR[])::DATE, unnest($dur), unnest($cost::VARCHAR[])::DECIMAL(14,2), "
+        "unnest($ft::VARCHAR[])::DECIMAL(14,2), unnest($fc::VARCHAR[])::DECIMAL(14,2), unnest($goals)",
+        {
+            "id": ids, "prog": [f.programme for f in funded], "title": [f.title for f in funded],
+            "tt": [f.title_in_table for f in funded], "rec": [f.recipients for f in funded],
+            "start": [f.start.isoformat() if f.start else None for f in funded],
+            "dur": [f.duration_months for f in funded],
+            "cost": [_dec(f.total_cost) for f in funded], "ft": [_dec(f.funding_total) for f in funded],
+            "fc": [_dec(f.funding_city) for f in funded], "goals": [f.goals for f in funded],
+        },
+    )
+    partner_rows = [(fid, i, p.partner, p.role) for fid, f in zip(ids, funded) for i, p in enumerate(f.partners)]
+    if partner_rows:
+        conn.execute(
+            "INSERT INTO funded_partners SELECT unnest($a), unnest($b), unnest($c), unnest($d)",
+            dict(zip("abcd", map(list, zip(*partner_rows)))),
+        )
+    link_rows = [(fid, pid) for fid, f in zip(ids, funded) for pid in dict.fromkeys(f.linked_projects)]
+    if link_rows:
+        conn.execute(
+            "INSERT INTO funded_links SELECT unnest($a), unnest($b)",
+            {"a": [r[0] for r in link_rows], "b": [r[1] for r in link_rows]},
+        )
+    _audit(conn, actor, [("funded", str(i), "*", None, f.title) for i, f in zip(ids, funded)])
+
+
+def _set_city(conn: duckdb.DuckDBPyConnection, actor: Actor, city: City) -> None:
+    old = dict(conn.execute(
+        "SELECT key, value FROM meta WHERE key IN ('city_name', 'city_ags')").fetchall())
+    new = {"city_name": city.name, "city_ags": city.ags}
+    changed = [(k, old.get(k), v) for k, v in new.items() if old.get(k) != v]
+    for key, _old, value in changed:
+        if value is None:
+            conn.execute("DELETE FROM meta WHERE key = ?", [key])
+        else:
+            conn.execute(
+                "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+    _audit(conn, actor, [("register", "meta", k, o, v) for k, o, v in changed])

@@ -11,6 +11,8 @@ Rules:
 
 from __future__ import annotations
 
+import duckdb
+
 APP_MARKER = "sachstand-register"
 
 MIGRATIONS: list[str] = [
@@ -100,6 +102,73 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE audit ADD COLUMN project_version INTEGER;
     """,
+    # 3: the yearly report as published: planned projects (a priority while not started), the
+    # year's texts, the examples named per figure, and published years with their snapshot
+    """
+    ALTER TABLE projects ADD COLUMN priority INTEGER;
+    CREATE TABLE report_texts (
+        year INTEGER NOT NULL,
+        key VARCHAR NOT NULL,
+        title VARCHAR NOT NULL,
+        markdown VARCHAR NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (year, key)
+    );
+    CREATE TABLE figure_examples (
+        year INTEGER NOT NULL,
+        figure VARCHAR NOT NULL,
+        position INTEGER NOT NULL,
+        project_id VARCHAR NOT NULL,
+        PRIMARY KEY (year, figure, position)
+    );
+    CREATE TABLE published_years (
+        year INTEGER PRIMARY KEY,
+        published_at TIMESTAMP NOT NULL,
+        published_by VARCHAR NOT NULL
+    );
+    CREATE TABLE published_parts (
+        year INTEGER NOT NULL,
+        part VARCHAR NOT NULL,
+        body VARCHAR NOT NULL,
+        PRIMARY KEY (year, part)
+    );
+    """,
 ]
 
 LATEST = len(MIGRATIONS)
+
+
+def schema_version(conn: duckdb.DuckDBPyConnection) -> int | None:
+    """The register's schema version, or None for a database that is not a register."""
+    has_meta = conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
+    ).fetchone()
+    if not has_meta or has_meta[0] == 0:
+        return None
+    rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    if rows.get("app") != APP_MARKER:
+        return None
+    try:
+        return int(rows.get("schema_version", "0"))
+    except ValueError:
+        return None
+
+
+def migrate(conn: duckdb.DuckDBPyConnection) -> int:
+    """Apply the missing migrations, each in its own transaction; returns the new version."""
+    current = schema_version(conn) or 0
+    for number in range(current + 1, LATEST + 1):
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            conn.execute(MIGRATIONS[number - 1])
+            if number == 1:
+                conn.execute("INSERT INTO meta VALUES ('app', ?)", [APP_MARKER])
+                conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+            else:
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(number)])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return LATEST

@@ -239,6 +239,7 @@ class _Planner:
         remarks: list[Remark] = []
         funded: list = []
         reported: dict[int, dict[str, int]] = {}
+        city = None
         for data in files:
             problems.extend(data.problems)
             rows = [(data, row) for row in data.rows]
@@ -252,6 +253,7 @@ class _Planner:
                     extras.archive.extras = extras
                 funded += extras.funded
                 reported.update(extras.reported)
+                city = extras.city or city
             for source, row in rows:
                 result = self._row(source, row)
                 problems.extend(result.problems)
@@ -260,7 +262,7 @@ class _Planner:
                 if note not in (None, "") and (text := clean_text(str(note))):
                     remarks.append(Remark(source.name, row.ref("remarks"), result.project_id or result.name, text))
         cs = ChangeSet(new_departments=list(self.new_departments.values()), new_projects=self.news,
-                       updates=self.updates, funded_projects=funded, reported_figures=reported)
+                       updates=self.updates, funded_projects=funded, reported_figures=reported, city=city)
         return ImportPlan(list(files), self.rows, problems, cs, remarks, _version_warnings(files, self.rows))
 
     def _row(self, data: WorkbookData, row: Row) -> RowResult:
@@ -406,6 +408,7 @@ class _Planner:
             start=start, end=end, progress=progress,  # type: ignore[arg-type]
             start_text=str(values.get("start_text", ("",))[0]), end_text=str(values.get("end_text", ("",))[0]),
             id=given_id, archived=given_id is not None and extras is not None and data is extras.archive,
+            priority=extras.priority.get(given_id) if given_id is not None and extras is not None else None,
         )
         if department not in self.departments and department not in self.new_departments:
             name = extras.departments.get(department) if extras is not None else None

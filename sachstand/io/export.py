@@ -192,6 +192,7 @@ def export_register(repo: Repository, path: str | Path, year: int) -> int:
     write_overview(wb, fmt, book.ARCHIVE, cols, archived)
     book.write_departments(wb, fmt, repo)
     book.write_reported(wb, fmt, repo, years)
+    book.write_register(wb, fmt, repo, everything)
     write_rules(wb, fmt, repo, year)
     write_meta(wb, fmt, "Register", year, everything)
     close_workbook(wb)

@@ -8,7 +8,8 @@ Sheets after the familiar "Projekte" (written by ``export.export_register``, rea
   the export's year and the one before);
 - "Archiv": archived projects in the layout of "Projekte";
 - "Bereiche": department codes and names;
-- "Berichtete Kennzahlen": the figures a published report stated (``check`` compares them).
+- "Berichtete Kennzahlen": the figures a published report stated (``check`` compares them);
+- "Register": the city's name and AGS, and the planning priority of projects not yet started.
 
 Rules:
 - These sheets are read only from a workbook whose hidden sheet says "Register"; they are used
@@ -26,7 +27,8 @@ from datetime import date
 from xlsxwriter.workbook import Workbook
 
 from ..core import figures
-from ..core.models import NewFundedProject, Partner, Project, progress_label
+from ..core.errors import SachstandError
+from ..core.models import City, NewFundedProject, Partner, Project, progress_label
 from ..core.repository import Repository
 from ..core.types import Money
 from . import cells
@@ -41,6 +43,7 @@ PROGRESS = "Umsetzungsstände"
 ARCHIVE = "Archiv"
 DEPARTMENTS = "Bereiche"
 REPORTED = "Berichtete Kennzahlen"
+REGISTER = "Register"
 
 
 
@@ -53,6 +56,8 @@ class RegisterExtras:
     funded: list[NewFundedProject] = field(default_factory=list)
     reported: dict[int, dict[str, int]] = field(default_factory=dict)
     archive: WorkbookData | None = None
+    city: City | None = None
+    priority: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -136,6 +141,26 @@ def write_reported(wb: Workbook, fmt: Formats, repo: Repository, years: list[int
             r += 1
     ws.set_column(0, 0, 8)
     ws.set_column(1, 2, 30)
+
+
+def write_register(wb: Workbook, fmt: Formats, repo: Repository, projects: list[Project]) -> None:
+    """The city, then each planned project's priority (Projekt-ID | Priorität)."""
+    ws = wb.add_worksheet(REGISTER)
+    city = repo.city()
+    _heads(fmt, ws, ("Angabe", "Wert"))
+    fmt.text(ws, 1, 0, "Stadt")
+    fmt.text(ws, 1, 1, city.name if city else "")
+    fmt.text(ws, 2, 0, "Gemeindeschlüssel")
+    fmt.text(ws, 2, 1, (city.ags or "") if city else "")
+    fmt.text(ws, 4, 0, "Projekt-ID", bold=True)
+    fmt.text(ws, 4, 1, "Priorität (geplant)", bold=True)
+    r = 5
+    for p in projects:
+        if p.priority is not None:
+            fmt.text(ws, r, 0, p.id)
+            ws.write_number(r, 1, p.priority)
+            r += 1
+    ws.set_column(0, 1, 22)
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -249,6 +274,20 @@ def read_extras(checked, wb, data: WorkbookData) -> None:  # noqa: ANN001
         year, key, value = sheet.get(n, row, 0, _whole), sheet.get(n, row, 1, cells.text), sheet.get(n, row, 3, _whole)
         if year is not None and key in keys and value is not None:
             extras.reported.setdefault(year, {})[key] = value
+
+    sheet = _Sheet(checked, wb, REGISTER, extras)
+    for n, row in sheet.rows:
+        label = row[0] if row else ""
+        if label == "Stadt" and (name := sheet.get(n, row, 1, cells.text)):
+            ags = next((sheet.get(m, r2, 1, cells.text) for m, r2 in sheet.rows if r2 and r2[0] == "Gemeindeschlüssel"),
+                       None)
+            try:
+                extras.city = City(name, ags)
+            except SachstandError as exc:
+                extras.problems.append(Problem(checked.name, f"{REGISTER}!B{n}", name, exc.message))
+        elif n > 5 and (pid := sheet.get(n, row, 0, cells.ident)):
+            if (priority := sheet.get(n, row, 1, _whole)) is not None:
+                extras.priority[pid] = priority
 
     if ARCHIVE in wb.sheet_names:
         grid = _grid(checked, wb, ARCHIVE)
