@@ -121,7 +121,7 @@ def test_large_preview_shows_counts_and_first_rows(cli, empty_path: Path, tmp_pa
     path = _many_new(tmp_path / "viele.xlsx", 250)
     text = cli("--db", str(empty_path), "import", str(path)).out
     out = flat(text)
-    assert "250 neue Projekte, je Bereich: FB 10 84, FB 11 83, FB 12 83" in out
+    assert "250 neue Projekte, je Bereich: FB 10: 84, FB 11: 83, FB 12: 83" in out
     assert "Projekt Nummer 19 " in out and "Projekt Nummer 20 " not in out
     assert "… und 230 weitere (alle mit --all, vollständig mit --json)" in out
     assert max(map(len, text.splitlines())) <= 80

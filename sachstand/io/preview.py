@@ -105,7 +105,7 @@ def _new_fields(r: RowResult) -> str:
     end = n.end.format() if n.end else n.end_text
     if start or end:
         bits.append(f"{start or '?'} – {end or '?'}")
-    bits += [f"{y}: {v} %" for y, v in sorted(n.progress.items())]
+    bits += [f"{y}: {v}%" for y, v in sorted(n.progress.items())]
     if n.archived:
         bits.append("archiviert")
     return "; ".join(bits)
@@ -116,7 +116,7 @@ def _by_department(rows: Sequence[RowResult], what: str) -> Text:
 
     counts = Counter(r.department or "–" for r in rows)
     text = Text(f"{format_number(len(rows))} {what}, je Bereich: ", style="bold")
-    text.append(", ".join(f"{safe_display(d)} {format_number(n)}" for d, n in sorted(counts.items())))
+    text.append(", ".join(f"{safe_display(d)}: {format_number(n)}" for d, n in sorted(counts.items())))
     return text
 
 
@@ -159,17 +159,15 @@ def render(plan: ImportPlan, applied: bool, show_all: bool = False,
     if updates:
         big = limit is not None and len(updates) > limit
         shown = updates[:FIRST] if big else updates
-        table = _table("Änderungen")
-        table.add_column("Projekt / Feld", ratio=2)
-        table.add_column("bisher", ratio=2)
-        table.add_column("neu", ratio=2)
+        changes: list[RenderableType] = [Text("Änderungen", style="bold underline")]
         for r in shown:
-            table.add_row(Text.assemble(_t(r.project_id or "", "bold"), " ", _t(r.name, "dim")), "", "")
+            changes.append(Text.assemble(_t(r.project_id or "", "bold"), " ", _t(r.name)))
             for c in r.changes:
-                table.add_row(_t("  " + c.label), _t(c.old or "–", "red"), _t(c.new or "–", "green"))
+                changes.append(Text.assemble("  ", _t(c.label), ": ", _t(c.old or "–", "red"), " → ",
+                                             _t(c.new or "–", "green"), ("  " + safe_display(c.cell), "dim")))
         if big:
             parts.append(_by_department(updates, "Projekte geändert"))
-        parts.append(table)
+        parts += changes
         if big:
             parts.append(_more(len(updates), len(shown)))
 

@@ -24,7 +24,7 @@ LINE_HEIGHT = 15.0
 HEADER_HEIGHT = 45.0  # three lines: "Umsetzungsstand 2021 (in %)" wraps in a narrow column
 
 
-def paper(ws: Worksheet, header_row: int, last_col: int, title: str = "") -> None:
+def paper(ws: Worksheet, header_row: int, last_col: int, title: str = "") -> None:  # noqa: ARG001
     """Landscape, one page wide, header row repeated, gridlines and page numbers printed."""
     ws.set_landscape()
     ws.set_paper(9)  # A4
@@ -32,7 +32,6 @@ def paper(ws: Worksheet, header_row: int, last_col: int, title: str = "") -> Non
     ws.repeat_rows(header_row)
     ws.hide_gridlines(0)
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.print_area(0, 0, 1_048_575, last_col)
     if title:
         ws.set_header(f"&L&\"Calibri,Bold\"{title.replace('&', '&&')}&RSeite &P von &N")
     else:
