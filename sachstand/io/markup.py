@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import python_calamine
 from .diff import ImportPlan
 from .limits import WorkbookRefused, check_workbook
 from .reader import META_SHEET, WorkbookData, _grid, column_letter
-from .safe import DATE, MONEY, PERCENT, Formats, close_workbook, needs_quote, new_workbook
+from .safe import DATE, FORMULA_START, MONEY, PERCENT, Formats, close_workbook, needs_quote, new_workbook
 from .styles import CONFLICT, HEADER, HEADER_HEIGHT, INPUT, LOCKED, PROBLEM, YEAR_HEADER, YEAR_INPUT, paper, row_height
 
 SHEET = "Korrekturen"
@@ -88,18 +89,21 @@ def write_markup(data: WorkbookData, target: str | Path, plan: ImportPlan) -> in
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(checked.data))
     except Exception:  # the file was read a moment ago; a change in between is refused plainly
         raise WorkbookRefused(checked.name, "die Arbeitsmappe ist beschädigt und kann nicht gelesen werden") from None
-    try:
-        grid = _grid(checked, book, data.sheet)
-        meta = _grid(checked, book, META_SHEET) if META_SHEET in book.sheet_names else None
-        others = [(s, _grid(checked, book, s)) for s in book.sheet_names
-                  if s not in (data.sheet, META_SHEET, SHEET)][:10]
-    finally:
-        book.close()
     marks = _Marks(data, plan)
     wb = new_workbook(target, constant_memory=True)
     fmt = Formats(wb)
-    _corrections(wb, fmt, data, marks)
-    _data_sheet(wb, fmt, data, grid, marks)
+    try:
+        meta = _grid(checked, book, META_SHEET) if META_SHEET in book.sheet_names else None
+        others = [(s, _grid(checked, book, s)) for s in book.sheet_names
+                  if s not in (data.sheet, META_SHEET, SHEET)][:10]
+        _corrections(wb, fmt, data, marks)
+        try:
+            sheet = book.get_sheet_by_name(data.sheet)
+        except Exception:
+            raise WorkbookRefused(checked.name, f"das Blatt „{data.sheet}“ kann nicht gelesen werden") from None
+        _data_sheet(wb, fmt, data, sheet, marks)
+    finally:
+        book.close()
     for name, values in others:
         ws = wb.add_worksheet(name[:31])
         for r, row in enumerate(values[:5000]):
@@ -173,12 +177,23 @@ def _write(fmt: Formats, ws, r: int, c: int, value: object, cell_format) -> None
         ws.write_string(r, c, str(value), cell_format)
 
 
-def _data_sheet(wb, fmt: Formats, data: WorkbookData, grid: list[list[object]], marks: _Marks) -> None:  # noqa: ANN001
+def _rows(sheet) -> Iterator[tuple[int, list[object]]]:  # noqa: ANN001
+    """The sheet's rows one at a time, as 0-based row number and values from column A on
+    (calamine keeps the cells; Python objects exist for one row at a time)."""
+    start_row, start_col = sheet.start or (0, 0)
+    pad = [""] * start_col
+    for i, row in enumerate(sheet.iter_rows()):
+        yield start_row + i, pad + row if start_col else row
+
+
+def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks) -> None:  # noqa: ANN001
+    """The department's sheet, streamed row by row with the looks of ``styles``."""
     ws = wb.add_worksheet(data.sheet[:31])
     template = data.is_template and data.meta is not None
     year_key = f"progress:{data.meta.year}" if template and data.meta else ""
     key_of = {c: k for k, c in data.columns.items()}
-    width = max([len(row) for row in grid[: data.header_row + 1]] + [max(data.columns.values(), default=0) + 1])
+    start_col = (sheet.start or (0, 0))[1]
+    width = max(start_col + (sheet.width or 0), max(data.columns.values(), default=0) + 1)
     widths = [10.0] * width
     base: list[dict] = []
     for c in range(width):
@@ -195,6 +210,7 @@ def _data_sheet(wb, fmt: Formats, data: WorkbookData, grid: list[list[object]], 
             props["num_format"] = _COL[key]
         elif key.startswith("progress:"):
             props["num_format"] = PERCENT
+            widths[c] = 12
         base.append(props)
         if key in ("description", "remarks"):
             widths[c] = 45
@@ -204,12 +220,16 @@ def _data_sheet(wb, fmt: Formats, data: WorkbookData, grid: list[list[object]], 
             widths[c] = 16
     plain = [fmt.get(**p) for p in base]
     share = [fmt.get(**{**p, "num_format": "0%"}) for p in base]
+    quoted = [fmt.get(**p, quote_prefix=True) for p in base]
     shares = {(row.number - 1, data.columns[k]) for row in data.rows if row.shares for k in row.shares}
+    share_rows = {r for r, _c in shares}
+    marked_rows = {r for r, _c in marks.cells}
     header = data.header_row
-    last = len(grid) + (EXTRA_TEMPLATE_ROWS if template else 0)
     wrapped = [c for c in range(width) if base[c].get("text_wrap")]
-    for r in range(last):
-        row = grid[r] if r < len(grid) else []
+    write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
+    last = header
+    for r, row in _rows(sheet):
+        last = r
         if r < header:
             for c, value in enumerate(row):
                 _write(fmt, ws, r, c, value, fmt.get(bold=True) if r == 0 else None)
@@ -221,31 +241,57 @@ def _data_sheet(wb, fmt: Formats, data: WorkbookData, grid: list[list[object]], 
                 fmt.text(ws, r, c, "" if value == "" else str(value), **props)
             ws.set_row(r, HEADER_HEIGHT)
             continue
-        for c in range(max(len(row), width if (template or r < len(grid)) else 0)):
-            value = row[c] if c < len(row) else ""
-            mark = marks.cells.get((r, c))
-            if mark is not None:
+        if template and len(row) < width:
+            row = row + [""] * (width - len(row))
+        special = r in marked_rows or r in share_rows
+        for c, value in enumerate(row):
+            if special and (mark := marks.cells.get((r, c))) is not None:
                 props = {**(base[c] if c < width else {}), **(PROBLEM if mark[0] == "Problem" else CONFLICT)}
                 if (r, c) in shares:
                     props["num_format"] = "0%"
                 _write(fmt, ws, r, c, value, fmt.get(**props))
                 ws.write_comment(r, c, "\n".join(mark[1])[:30000], {"author": "sachstand", "x_scale": 3,
                                                                      "y_scale": 2})
-            elif value == "" and not template:
-                continue  # an overview's empty cell needs no look of its own
-            elif c < width:
-                _write(fmt, ws, r, c, value, share[c] if (r, c) in shares else plain[c])
+                continue
+            kind = type(value)
+            if kind is str:
+                if not value:
+                    if template and c < width:
+                        write_blank(r, c, None, plain[c])
+                    continue
+                if c >= width:
+                    _write(fmt, ws, r, c, value, None)
+                else:
+                    write_string(r, c, value, quoted[c] if value[0] in FORMULA_START else plain[c])
+            elif kind is float or kind is int:
+                if c >= width:
+                    write_number(r, c, value)
+                else:
+                    write_number(r, c, value, share[c] if special and (r, c) in shares else plain[c])
             else:
-                _write(fmt, ws, r, c, value, None)
-        if wrapped and r < len(grid):
-            height = row_height([(row[c], widths[c]) for c in wrapped if c < len(row) and isinstance(row[c], str)])
-            if height:
+                _write(fmt, ws, r, c, value, plain[c] if c < width else None)
+        if wrapped:
+            texts = [(row[c], widths[c]) for c in wrapped if c < len(row) and type(row[c]) is str
+                     and (len(row[c]) > widths[c] * 0.9 or "\n" in row[c])]
+            if texts and (height := row_height(texts)):
                 ws.set_row(r, height)
+    # marks on cells past the sheet's last row (a problem naming an empty cell below the data)
+    for (r, c), mark in sorted(marks.cells.items()):
+        if r > last:
+            props = {**(base[c] if c < width else {}), **(PROBLEM if mark[0] == "Problem" else CONFLICT)}
+            ws.write_blank(r, c, None, fmt.get(**props))
+            ws.write_comment(r, c, "\n".join(mark[1])[:30000], {"author": "sachstand"})
+            last = r
+    if template:
+        for r in range(last + 1, last + 1 + EXTRA_TEMPLATE_ROWS):
+            for c in range(width):
+                write_blank(r, c, None, plain[c])
+        last += EXTRA_TEMPLATE_ROWS
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
     if template and data.meta is not None and year_key in data.columns:
         pc = data.columns[year_key]
-        ws.data_validation(header + 1, pc, max(last - 1, header + 1), pc, {
+        ws.data_validation(header + 1, pc, max(last, header + 1), pc, {
             "validate": "integer", "criteria": "between", "minimum": 0, "maximum": 100,
             "error_title": "Ungültiger Umsetzungsstand",
             "error_message": "Bitte eine ganze Zahl von 0 bis 100 eintragen, ohne Nachkommastellen.",
