@@ -26,7 +26,7 @@ import python_calamine
 
 from .diff import ImportPlan
 from .limits import WorkbookRefused, check_workbook
-from .reader import META_SHEET, WorkbookData, _grid, column_letter
+from .reader import META_SHEET, WorkbookData, _grid, column_letter, header_key
 from .safe import DATE, FORMULA_START, MONEY, PERCENT, Formats, close_workbook, needs_quote, new_workbook
 from .styles import CONFLICT, HEADER, HEADER_HEIGHT, INPUT, LOCKED, PROBLEM, YEAR_HEADER, YEAR_INPUT, paper, row_height
 
@@ -192,6 +192,8 @@ def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks) -> N
     template = data.is_template and data.meta is not None
     year_key = f"progress:{data.meta.year}" if template and data.meta else ""
     key_of = {c: k for k, c in data.columns.items()}
+    for c, text in enumerate(data.header_cells):  # columns read for reference only (last year's progress)
+        key_of.setdefault(c, header_key(text) or "")
     start_col = (sheet.start or (0, 0))[1]
     width = max(start_col + (sheet.width or 0), max(data.columns.values(), default=0) + 1)
     widths = [10.0] * width

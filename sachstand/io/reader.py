@@ -106,6 +106,8 @@ class WorkbookData:
     problems: list[Problem] = field(default_factory=list)
     #: header cells of columns that were not read ("Beschreibung (C)")
     ignored: list[str] = field(default_factory=list)
+    #: the header row's cells as read
+    header_cells: list[object] = field(default_factory=list)
     #: what the reader did without asking: skipped totals rows, no progress column
     notes: list[str] = field(default_factory=list)
     #: what a register workbook's extra sheets hold (``register_book.RegisterExtras``)
@@ -238,6 +240,7 @@ def _read(checked: CheckedFile, wb: python_calamine.CalamineWorkbook,
 
 def _describe_columns(data: WorkbookData, header: list[object], columns: dict[str, int]) -> None:
     """Name the header cells that were not read, and say when no progress column was found."""
+    data.header_cells = list(header)
     used = set(columns.values())
     if data.meta is not None and data.meta.kind == "Vorlage":
         used |= {c for c, v in enumerate(header) if (k := header_key(v)) and k.startswith("progress:")}

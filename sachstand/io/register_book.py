@@ -252,7 +252,7 @@ def read_extras(checked, wb, data: WorkbookData) -> None:  # noqa: ANN001
             funding_total=sheet.get(n, row, 6, _amount), funding_city=sheet.get(n, row, 7, _amount),
             goals=sheet.get(n, row, 10, cells.text) or "", partners=[], linked_projects=[],
         )
-    for name, key, parse in ((PARTNERS, "partners", None), (LINKS, "linked_projects", cells.ident)):
+    for name, parse in ((PARTNERS, None), (LINKS, cells.ident)):
         sheet = _Sheet(checked, wb, name, extras)
         for n, row in sheet.rows:
             nr = sheet.get(n, row, 0, _whole)
