@@ -18,6 +18,9 @@ Rules:
   ("nicht zurückgemeldet"); nothing is changed for them.
 - The ``ChangeSet`` holds every change of every file; it is applied only when there is no
   problem and no conflict at all (all or nothing).
+- After ``MAX_PROBLEMS`` problems the remaining rows are not checked (one more problem says so):
+  the import cannot be applied anyway, and a hostile file within the size limits could otherwise
+  make millions of them (3.4 GB for 1.7 million).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from ..core.repository import ApplyResult, ChangeSet, ProjectUpdate, Repository,
 from ..core.types import Period, Precision, clean_text
 from . import cells
 from .limits import WorkbookRefused
-from .reader import META_SHEET, Cell, Problem, Row, WorkbookData
+from .reader import MAX_PROBLEMS, META_SHEET, Cell, Problem, Row, WorkbookData, too_many_problems
 from .register_book import RegisterExtras
 
 KINDS = ("new", "update", "unchanged", "conflict", "error")
@@ -255,12 +258,18 @@ class _Planner:
                 reported.update(extras.reported)
                 city = extras.city or city
             for source, row in rows:
+                if len(problems) >= MAX_PROBLEMS:  # bounded memory: the import cannot be applied anyway
+                    problems.append(too_many_problems(data.name))
+                    break
                 result = self._row(source, row)
                 problems.extend(result.problems)
                 self.rows.append(result)
                 note = row.values.get("remarks")
                 if note not in (None, "") and (text := clean_text(str(note))):
                     remarks.append(Remark(source.name, row.ref("remarks"), result.project_id or result.name, text))
+            else:
+                continue
+            break
         cs = ChangeSet(new_departments=list(self.new_departments.values()), new_projects=self.news,
                        updates=self.updates, funded_projects=funded, reported_figures=reported, city=city)
         return ImportPlan(list(files), self.rows, problems, cs, remarks, _version_warnings(files, self.rows))

@@ -85,6 +85,8 @@ class _Marks:
 def write_markup(data: WorkbookData, target: str | Path, plan: ImportPlan) -> int:
     """Write the marked reply for ``data``; returns the number of cells marked."""
     checked = check_workbook(data.path)
+    if checked.sha256 != data.sha256:  # only the very file the budget and the reader passed
+        raise WorkbookRefused(checked.name, "die Datei wurde während des Imports geändert; bitte erneut aufrufen")
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(checked.data))
     except Exception:  # the file was read a moment ago; a change in between is refused plainly
