@@ -60,10 +60,17 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
             print(f"Fehler: {name}: {reason}", file=sys.stderr)
         return 2
     plan = plan_import(repo, data, year, on_conflict)
+    shares = None
+    if markup and data:
+        from .markup import share_cells
+
+        shares = share_cells(data[0])
+    for book in data:
+        book.rows = []  # the plan holds all the preview and the apply need: the read rows can go
     if markup and data:
         from .markup import write_markup
 
-        write_markup(data[0], markup, plan)  # before anything is applied: a bad path stops here
+        write_markup(data[0], markup, plan, shares)  # before anything is applied: a bad path stops here
     applied = False
     if apply and plan.clean and not refused and not plan.changeset.empty:
         backup_before_import(repo)  # only an import that will write is backed up first

@@ -82,8 +82,18 @@ class _Marks:
         self.items.append((kind, ref, project, value, message, pos))
 
 
-def write_markup(data: WorkbookData, target: str | Path, plan: ImportPlan) -> int:
-    """Write the marked reply for ``data``; returns the number of cells marked."""
+def share_cells(data: WorkbookData) -> set[tuple[int, int]]:
+    """The (row, column) of read cells formatted as a percentage (0-based)."""
+    return {(row.number - 1, data.columns[k]) for row in data.rows if row.shares for k in row.shares}
+
+
+def write_markup(data: WorkbookData, target: str | Path, plan: ImportPlan,
+                 shares: set[tuple[int, int]] | None = None) -> int:
+    """Write the marked reply for ``data``; returns the number of cells marked.
+
+    ``shares`` (``share_cells``) may be taken before ``data.rows`` is released to save memory.
+    """
+    shares = share_cells(data) if shares is None else shares
     checked = check_workbook(data.path)
     if checked.sha256 != data.sha256:  # only the very file the budget and the reader passed
         raise WorkbookRefused(checked.name, "die Datei wurde während des Imports geändert; bitte erneut aufrufen")
@@ -103,7 +113,7 @@ def write_markup(data: WorkbookData, target: str | Path, plan: ImportPlan) -> in
             sheet = book.get_sheet_by_name(data.sheet)
         except Exception:
             raise WorkbookRefused(checked.name, f"das Blatt „{data.sheet}“ kann nicht gelesen werden") from None
-        _data_sheet(wb, fmt, data, sheet, marks)
+        _data_sheet(wb, fmt, data, sheet, marks, shares)
     finally:
         book.close()
     for name, values in others:
@@ -188,7 +198,8 @@ def _rows(sheet) -> Iterator[tuple[int, list[object]]]:  # noqa: ANN001
         yield start_row + i, pad + row if start_col else row
 
 
-def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks) -> None:  # noqa: ANN001
+def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks,  # noqa: ANN001
+                shares: set[tuple[int, int]]) -> None:
     """The department's sheet, streamed row by row with the looks of ``styles``."""
     ws = wb.add_worksheet(data.sheet[:31])
     template = data.is_template and data.meta is not None
@@ -225,7 +236,6 @@ def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks) -> N
     plain = [fmt.get(**p) for p in base]
     share = [fmt.get(**{**p, "num_format": "0%"}) for p in base]
     quoted = [fmt.get(**p, quote_prefix=True) for p in base]
-    shares = {(row.number - 1, data.columns[k]) for row in data.rows if row.shares for k in row.shares}
     share_rows = {r for r, _c in shares}
     marked_rows = {r for r, _c in marks.cells}
     header = data.header_row
