@@ -121,11 +121,11 @@ def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:  # noqa:
     ws.freeze_panes(1, 0)
 
 
-def write_funded(wb, fmt: Formats, repo: Repository, full: bool = False) -> None:  # noqa: ANN001
-    """The report's funding table with its "Summe" row; ``full`` adds number, full title and goals
-    after the report's columns (the register workbook, see ``register_book``)."""
+def write_funded(wb, fmt: Formats, summary: figures.FundingSummary, full: bool = False) -> None:  # noqa: ANN001
+    """The funded projects with their sums (``figures.funding``, or a published report's) and the
+    "Summe" row; ``full`` adds number, full title and goals after the report's columns (the
+    register workbook, see ``register_book``)."""
     ws = wb.add_worksheet("Förderprojekte")
-    summary = figures.funding(repo)
     heads = ["Förderprogramm", "Titel", "Zuwendungsempfänger", "Beginn", "Laufzeit (Monate)",
              "Gesamtkosten", "Fördersumme gesamt", "Anteil der Stadt"]
     if full:
@@ -187,7 +187,7 @@ def export_register(repo: Repository, path: str | Path, year: int) -> int:
     fmt = Formats(wb)
     cols = project_columns(year)
     write_overview(wb, fmt, "Projekte", cols, projects)
-    write_funded(wb, fmt, repo, full=True)
+    write_funded(wb, fmt, figures.funding(repo), full=True)
     book.write_funded_details(wb, fmt, repo, everything)
     book.write_progress(wb, fmt, everything, [y for y in years if y not in (year - 1, year)])
     write_overview(wb, fmt, book.ARCHIVE, cols, archived)
