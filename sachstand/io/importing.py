@@ -11,14 +11,16 @@ Exit codes: 0 clean, 1 problems or conflicts, 2 a file that cannot be read.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping, Sequence
+from io import BytesIO
 from pathlib import Path
 
 from ..core.backup import backup_before_import
 from ..core.errors import SachstandError
+from ..core.output import XLSX, check_output, write_output
 from ..core.repository import Repository
+from ..core.text import json_text, safe_text
 from .diff import apply_plan, check_template_year, plan_import
 from .headers import column_mapping
 from .limits import WorkbookRefused
@@ -31,8 +33,12 @@ ON_CONFLICT = ("file", "register")
 def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_json: bool = False,
                year: int | None = None, markup: str | None = None,
                columns: Mapping[str, str] | None = None, on_conflict: str | None = None,
-               show_all: bool = False) -> int:
-    """``columns``: explicit "header in the file" → field pairs (``--column`` over ``[import.columns]``);
+               show_all: bool = False, force: bool = False) -> int:
+    """The marked-up copy passes the output guard before any file is read (never the register,
+    its files, an input, or a file that is not a workbook; an existing workbook only with
+    ``force``), and is written atomically before anything is applied.
+
+    ``columns``: explicit "header in the file" → field pairs (``--column`` over ``[import.columns]``);
     ``on_conflict``: settle every conflict for the "file" or the "register"."""
     try:
         mapping = column_mapping(columns or {})
@@ -42,8 +48,7 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
         raise SachstandError(f"--on-conflict: „{on_conflict}“; möglich sind file und register.")
     if markup and len(files) != 1:
         raise SachstandError("--markup geht nur mit genau einer Datei.")
-    if markup and Path(markup).resolve() == Path(files[0]).resolve():
-        raise SachstandError("--markup braucht eine neue Datei; die eingelesene wird nie überschrieben.")
+    target = check_output(markup, XLSX, repo.db.path, force, others=files) if markup else None
     data: list[WorkbookData] = []
     refused: list[tuple[str, str]] = []
     repo_years = repo.years()
@@ -67,10 +72,12 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
         shares = share_cells(data[0])
     for book in data:
         book.rows = []  # the plan holds all the preview and the apply need: the read rows can go
-    if markup and data:
+    if target is not None and data:
         from .markup import write_markup
 
-        write_markup(data[0], markup, plan, shares)  # before anything is applied: a bad path stops here
+        buffer = BytesIO()  # before anything is applied: a markup that cannot be written stops here
+        write_markup(data[0], buffer, plan, shares)
+        write_output(target, buffer.getvalue())
     applied = False
     if apply and plan.clean and not refused and not plan.changeset.empty:
         backup_before_import(repo)  # only an import that will write is backed up first
@@ -82,16 +89,16 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
         out = to_json(plan, applied, refused)
         big = len(out["changed"]) + len(out["new"]) + len(out["problems"]) > 2000
         # Indented JSON goes through the pure-Python encoder; large results are printed compactly.
-        print(json.dumps(out, ensure_ascii=False, indent=None if big else 2))
+        print(json_text(out, indent=None if big else 2))
     else:
         from ..printout import make_console
         from .preview import render
 
         make_console().print(render(plan, applied, show_all, refused))
         if markup:
-            print(f"Markierte Kopie: {markup}", file=sys.stderr)
+            print(f"Markierte Kopie: {safe_text(markup)}", file=sys.stderr)
     for name, reason in refused:
-        print(f"Fehler: {name}: {reason}", file=sys.stderr)
+        print(f"Fehler: {safe_text(name)}: {safe_text(reason)}", file=sys.stderr)
     if refused:
         return 2
     return 0 if plan.clean else 1

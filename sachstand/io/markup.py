@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import python_calamine
 
@@ -87,7 +88,7 @@ def share_cells(data: WorkbookData) -> set[tuple[int, int]]:
     return {(row.number - 1, data.columns[k]) for row in data.rows if row.shares for k in row.shares}
 
 
-def write_markup(data: WorkbookData, target: str | Path, plan: ImportPlan,
+def write_markup(data: WorkbookData, target: str | Path | BinaryIO, plan: ImportPlan,
                  shares: set[tuple[int, int]] | None = None) -> int:
     """Write the marked reply for ``data``; returns the number of cells marked.
 

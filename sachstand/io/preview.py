@@ -1,6 +1,6 @@
 """The import preview: a ``rich`` printout for people and one JSON object for scripts.
 
-Both render the same ``ImportPlan``. User text goes through ``safe_display`` inside ``Text``, so
+Both render the same ``ImportPlan``. User text goes through ``core.text.safe_text`` inside ``Text``, so
 markup and control codes from a workbook are shown literally and never reach the terminal.
 
 Rules of the printout:
@@ -19,7 +19,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..core.types import format_number, safe_display
+from ..core.text import safe_text as safe_display
+from ..core.types import format_number
 from .diff import ImportPlan, RowResult
 
 if TYPE_CHECKING:
@@ -210,7 +211,7 @@ def render(plan: ImportPlan, applied: bool, show_all: bool = False,
         table.add_column("Zelle", ratio=1)
         table.add_column("Bemerkung", ratio=3)
         for m in plan.remarks:
-            table.add_row(_t(m.project), _t(f"{m.file} {m.cell}", "dim"), _t(m.text))
+            table.add_row(Text(safe_text(m.project)), Text(safe_text(f"{m.file} {m.cell}"), style="dim"), Text(safe_text(m.text)))
         parts.append(table)
     for warning in plan.warnings:
         parts.append(Text.assemble(("Achtung: ", "bold yellow"), _t(warning)))
