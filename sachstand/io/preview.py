@@ -211,7 +211,7 @@ def render(plan: ImportPlan, applied: bool, show_all: bool = False,
         table.add_column("Zelle", ratio=1)
         table.add_column("Bemerkung", ratio=3)
         for m in plan.remarks:
-            table.add_row(Text(safe_text(m.project)), Text(safe_text(f"{m.file} {m.cell}"), style="dim"), Text(safe_text(m.text)))
+            table.add_row(_t(m.project), _t(f"{m.file} {m.cell}", "dim"), _t(m.text))
         parts.append(table)
     for warning in plan.warnings:
         parts.append(Text.assemble(("Achtung: ", "bold yellow"), _t(warning)))
