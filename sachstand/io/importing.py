@@ -62,7 +62,7 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
         data.append(book)
     if refused and not data:
         for name, reason in refused:
-            print(f"Fehler: {name}: {reason}", file=sys.stderr)
+            print(f"Fehler: {safe_text(name)}: {safe_text(reason)}", file=sys.stderr)
         return 2
     plan = plan_import(repo, data, year, on_conflict)
     shares = None
