@@ -51,6 +51,11 @@ def add_parsers(sub: Subparsers) -> None:
     s.add_argument("--json", action="store_true", help="Ergebnis als JSON für Skripte")
     s.add_argument("--year", type=year, metavar="JAHR", help="Jahr, für das Vorlagen gelten müssen")
     s.add_argument("--markup", metavar="DATEI", help="Kopie mit markierten Fehlerzellen schreiben (eine Datei)")
+    s.add_argument("--column", action="append", default=[], metavar="SPALTE=FELD",
+                   help="Spalte der Datei einem Feld zuordnen, z. B. „Kosten (EUR)=Geplante Kosten“ (mehrfach)")
+    s.add_argument("--on-conflict", choices=("file", "register"), metavar="file|register",
+                   help="alle Konflikte für die Datei oder für das Register entscheiden (mit --apply speichern)")
+    s.add_argument("--all", action="store_true", help="in großen Vorschauen jede Zeile zeigen")
     s.add_argument("--force", action="store_true", help="eine vorhandene Arbeitsmappe bei --markup überschreiben")
     s.set_defaults(func=cmd_import)
 
@@ -98,6 +103,17 @@ def cmd_export_report(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from ..io.importing import run_import
 
+    from ..core.access import import_columns
+    from ..core.errors import SachstandError
+    from ..io.headers import parse_column_option
+
     repo = open_repo(args, source="import")
+    columns = import_columns(repo.db.path, args.config)  # [import.columns] of sachstand.toml, then --column
+    for text in args.column:
+        try:
+            source, target = parse_column_option(text)
+        except ValueError as exc:
+            raise SachstandError(f"--column: {exc}") from None
+        columns[source] = target
     return run_import(repo, args.files, apply=args.apply, as_json=args.json, year=args.year, markup=args.markup,
-                      force=args.force)
+                      columns=columns, on_conflict=args.on_conflict, show_all=args.all, force=args.force)
