@@ -148,7 +148,7 @@ def test_money_columns_are_decimal_in_the_file(sample_path: Path) -> None:
 def test_an_old_register_is_upgraded_and_its_history_stays_conservative(tmp_path: Path) -> None:
     """A schema-1 register (no versions in its audit) is migrated on open; changed_since then
     cannot account for the old changes, so it reports nothing for that project."""
-    from sachstand.core.schema import MIGRATIONS
+    from sachstand.core.schema import LATEST, MIGRATIONS
 
     path = tmp_path / "old.duckdb"
     conn = duckdb.connect(str(path))
@@ -163,7 +163,7 @@ def test_an_old_register_is_upgraded_and_its_history_stays_conservative(tmp_path
     repo = open_register(path)
     assert repo.get("FB11-001").name == "Alt"
     conn = duckdb.connect(str(path), read_only=True)
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(LATEST)
     conn.close()
     assert repo.changed_since({"FB11-001": 1}) == {}
     repo.update("FB11-001", 2, {"name": "Neu"})

@@ -105,7 +105,8 @@ class ConflictError(SachstandError):
 
     exit_code = 1
 
-    def __init__(self, project_id: str, conflicts: list[FieldConflict], version: int) -> None:
+    def __init__(self, project_id: str, conflicts: list[FieldConflict], version: int,
+                 what: str = "das Projekt") -> None:
         self.project_id = project_id
         self.conflicts = conflicts
         self.current_version = version
@@ -114,6 +115,6 @@ class ConflictError(SachstandError):
         else:
             detail = "der Datensatz wurde inzwischen geändert"
         super().__init__(
-            f"Konflikt bei {project_id}: jemand anderes hat das Projekt inzwischen geändert "
+            f"Konflikt bei {project_id}: jemand anderes hat {what} inzwischen geändert "
             f"({detail}). Nichts wurde gespeichert; bitte neu laden."
         )

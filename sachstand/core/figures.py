@@ -13,6 +13,12 @@ projects are left out of everything. With p(Y) the progress recorded for year Y:
   or today if that comes first. Counted over the projects *open in Y* (below).
 - A project is *open in Y* when it has a value p(Y) or was not completed before Y (no earlier
   value of 100). The projects table, the templates and the overdue list use this set.
+- *A project of year Y* at all (the one rule, applied before every figure, list and table above):
+  it is not archived, not planned (no priority, see ``models.EDITABLE_FIELDS``) and does not
+  start after the end of Y. A project starting in 2021 is in no list of 2020 or 2019.
+- A published year (``sachstand publish``) is reported as published: ``report`` returns the
+  stored snapshot unless asked for the ``live`` state, and the previous-year column of Y+1 uses
+  the published figures of Y.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from . import codec
 from .db import Database
 from .errors import SachstandError
 from .models import FundedProject, ProjectRow
@@ -55,7 +62,7 @@ WITH before AS (
     GROUP BY project_id
 ),
 s AS (
-    SELECT p.id, p.department, p.name, p.description, p.planned_cost, p.version,
+    SELECT p.id, p.department, p.name, p.description, p.planned_cost, p.version, p.priority,
            p.start_first, p.start_precision, p.start_text, p.start_last,
            p.end_first, p.end_precision, p.end_text, p.end_last,
            cur.percent AS cur, prev.percent AS prev, b.best, b.last,
@@ -65,11 +72,14 @@ s AS (
     LEFT JOIN progress prev ON prev.project_id = p.id AND prev.year = $year - 1
     LEFT JOIN before b ON b.project_id = p.id
     WHERE NOT p.archived AND ($dept IS NULL OR p.department = $dept)
+        AND (p.start_first IS NULL OR p.start_first <= make_date($year, 12, 31))
+        AND (p.priority IS NULL OR $with_planned)
 ),
 flags AS (
     SELECT *,
-        cur IS NOT NULL AS in_report,
-        (cur IS NOT NULL OR coalesce(best, 0) < 100) AS open_in_year,
+        priority IS NOT NULL AS planned,
+        cur IS NOT NULL AND priority IS NULL AS in_report,
+        priority IS NULL AND (cur IS NOT NULL OR coalesce(best, 0) < 100) AS open_in_year,
         coalesce(cur = 100 AND coalesce(prev, -1) < 100, false) AS completed,
         coalesce(cur >= 90 AND cur < 100, false) AS at_least_90,
         coalesce(cur > 0 AND (prev = 0 OR (prev IS NULL AND year(start_first) <= $year
@@ -152,8 +162,8 @@ def default_as_of(year: int, today: date | None = None) -> date:
     return min(date(year, 12, 31), today)
 
 
-def _params(year: int, department: str | None, as_of: date | None) -> dict:
-    return {"year": year, "dept": department, "as_of": as_of or default_as_of(year)}
+def _params(year: int, department: str | None, as_of: date | None, with_planned: bool = False) -> dict:
+    return {"year": year, "dept": department, "as_of": as_of or default_as_of(year), "with_planned": with_planned}
 
 
 def counts(db: Database, year: int, department: str | None = None, as_of: date | None = None) -> dict[str, int]:
@@ -179,29 +189,46 @@ def _counts(db: Database, year: int, department: str | None, as_of: date | None
     return dict(zip(FIGURE_KEYS, (int(v) for v in row[:6]))), tuple(row[6]), tuple(row[7])
 
 
+def figure_members(db: Database, year: int, as_of: date | None = None) -> dict[str, tuple[str, ...]]:
+    """For each figure, the IDs of the projects it counts (by department, name)."""
+    order = "ORDER BY department, lower(name), id"
+    with db.read() as conn:
+        row = conn.execute(
+            _STATUS_SQL + "SELECT " + ", ".join(
+                f"coalesce(list(id {order}) FILTER (WHERE {flag}), [])"
+                for flag in ("in_report", "completed", "at_least_90", "started", "stalled", "overdue")
+            ) + " FROM status",
+            _params(year, None, as_of),
+        ).fetchone()
+    return {key: tuple(ids) for key, ids in zip(FIGURE_KEYS, row)}
+
+
 def project_rows(db: Database, year: int, department: str | None = None, as_of: date | None = None,
                  open_only: bool = True, flagged_only: bool = False,
-                 ids: Sequence[str] | None = None) -> list[ProjectRow]:
+                 ids: Sequence[str] | None = None, planned: bool = False) -> list[ProjectRow]:
     """Projects open in Y (or all, with ``open_only=False``), with their flags; by department, name.
 
     ``flagged_only`` keeps just the overdue and the stalled ones; ``ids`` just those projects
-    (a screen refreshing the row it saved, instead of reloading every row).
+    (a screen refreshing the row it saved, instead of reloading every row); ``planned`` adds the
+    planned projects (without any flag), as the projects screen lists them.
     """
     with db.read() as conn:
         rows = conn.execute(
             _STATUS_SQL + """
             SELECT id, department, name, description, prev, cur, start_first, start_precision, start_text,
-                   end_first, end_precision, end_text, overdue, stalled, done, at_least_90, version
-            FROM status WHERE (open_in_year OR NOT $open_only) AND (overdue OR stalled OR NOT $flagged_only)
+                   end_first, end_precision, end_text, overdue, stalled, done AND NOT planned,
+                   at_least_90, version, priority
+            FROM status WHERE (open_in_year OR planned OR NOT $open_only) AND (overdue OR stalled OR NOT $flagged_only)
                 AND ($ids IS NULL OR list_contains($ids::VARCHAR[], id))
             ORDER BY department, lower(name), id""",
-            {**_params(year, department, as_of), "open_only": open_only, "flagged_only": flagged_only,
+            {**_params(year, department, as_of, planned), "open_only": open_only, "flagged_only": flagged_only,
              "ids": None if ids is None else list(ids)},
         ).fetchall()
     return [
         ProjectRow(id=r[0], department=r[1], name=r[2], description=r[3], previous=r[4], current=r[5],
                    start=_period(r[6], r[7]), start_text=r[8], end=_period(r[9], r[10]), end_text=r[11],
-                   overdue=r[12], stalled=r[13], completed=r[14], at_least_90=r[15], version=r[16])
+                   overdue=r[12], stalled=r[13], completed=r[14], at_least_90=r[15], version=r[16],
+                   priority=r[17])
         for r in rows
     ]
 
@@ -251,19 +278,41 @@ def check_year(repo: Repository, year: int, department: str | None = None,
         raise SachstandError(f"Für {year} gibt es keine Umsetzungsstände. Jahre mit Daten: {have}.")
 
 
+def report_part(department: str | None) -> str:
+    """The name of a report's part in a published year's snapshot."""
+    return "report" if department is None else f"report:{department}"
+
+
+def published_report(repo: Repository, year: int, department: str | None = None) -> Report | None:
+    """The report of a published year exactly as published, or None."""
+    text = repo.published_part(year, report_part(department))
+    return None if text is None else codec.loads(Report, text)
+
+
 def report(repo: Repository, year: int, department: str | None = None, as_of: date | None = None,
-           rows: bool = True) -> Report:
+           rows: bool = True, live: bool = False) -> Report:
     """All figures of the status report for year Y (checked with ``check_year`` first).
 
-    ``rows=False`` skips the per-project rows (the IDs of the overdue and stalled projects stay),
-    for callers that only need the figures, such as ``summary --json`` on a large register.
+    A published year gives its stored snapshot (whatever ``as_of`` and ``rows`` say) unless
+    ``live`` asks for the register's current state. ``rows=False`` skips the per-project rows
+    (the IDs of the overdue and stalled projects stay), for callers that only need the figures,
+    such as ``summary --json`` on a large register.
     """
     with repo.db.read():  # one connection for all the queries below
+        if not live:
+            published = published_report(repo, year, department)
+            if published is not None:
+                return published
         years = repo.years()
         check_year(repo, year, department, years)
         as_of = as_of or default_as_of(year)
         now, overdue_ids, stalled_ids = _counts(repo.db, year, department, as_of)
-        before = counts(repo.db, year - 1, department, default_as_of(year - 1)) if (year - 1) in years else None
+        before: dict[str, int] | None = None
+        earlier = published_report(repo, year - 1, department)
+        if earlier is not None:
+            before = {f.key: f.value for f in earlier.figures}
+        elif (year - 1) in years:
+            before = counts(repo.db, year - 1, department, default_as_of(year - 1))
         figures = tuple(
             Figure(d.key, d.label, d.rule, now[d.key], before[d.key] if before else None, now["projects"])
             for d in FIGURES

@@ -19,7 +19,10 @@ EDITABLE_FIELDS: dict[str, str] = {
     "cost_note": "Kostenhinweis",
     "start": "Beginn",
     "end": "Geplantes Ende",
+    "priority": "Priorität (geplant)",
 }
+"""``priority`` is set while a project is planned (not started): 1 is started first. A planned
+project counts in no figure and belongs to no year's table until its priority is cleared."""
 
 
 def progress_label(year: int) -> str:
@@ -69,6 +72,7 @@ class NewProject:
     start_text: str = ""
     end_text: str = ""
     progress: dict[int, int] = field(default_factory=dict)
+    priority: int | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,12 @@ class Project(_Dates):
     version: int
     created_at: datetime
     updated_at: datetime
+    priority: int | None = None
+
+    @property
+    def planned(self) -> bool:
+        """Planned, not started: it has a priority (see ``EDITABLE_FIELDS``)."""
+        return self.priority is not None
 
     def value(self, name: str) -> object:
         """A field's value by its canonical name, including ``progress:YEAR``."""
@@ -130,7 +140,11 @@ class ProjectRow(_Dates):
     completed: bool
     at_least_90: bool
     version: int
+    priority: int | None = None
 
+    @property
+    def planned(self) -> bool:
+        return self.priority is not None
 
 
 @dataclass(frozen=True)
@@ -174,3 +188,24 @@ class AuditEntry:
     field: str
     old_value: str | None
     new_value: str | None
+
+
+@dataclass(frozen=True)
+class ReportText:
+    """One stored narrative section of a year's report; ``version`` counts its saves (0: unsaved)."""
+
+    year: int
+    key: str
+    title: str
+    markdown: str
+    version: int
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A year whose report was published: when, by whom, and the stored snapshot parts (JSON)."""
+
+    year: int
+    at: datetime
+    by: str

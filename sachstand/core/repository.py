@@ -16,9 +16,9 @@ Rules:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
@@ -36,6 +36,8 @@ from .models import (
     NewProject,
     Partner,
     Project,
+    Publication,
+    ReportText,
     display_value,
     field_label,
 )
@@ -47,7 +49,7 @@ INSERT_BATCH = 10_000
 
 PROJECT_COLUMNS = (
     "id, department, name, description, planned_cost, cost_note, start_first, start_precision, "
-    "start_text, end_first, end_precision, end_text, archived, version, created_at, updated_at"
+    "start_text, end_first, end_precision, end_text, archived, version, created_at, updated_at, priority"
 )
 
 
@@ -101,12 +103,12 @@ def _period(first: date | None, precision: str | None) -> Period | None:
 
 def _project_from_row(row: tuple, progress: dict[int, int]) -> Project:
     (pid, dept, name, desc, cost, note, s_first, s_prec, s_text, e_first, e_prec, e_text,
-     archived, version, created, updated) = row
+     archived, version, created, updated, priority) = row
     return Project(
         id=pid, department=dept, name=name, description=desc, planned_cost=cost, cost_note=note,
         start=_period(s_first, s_prec), end=_period(e_first, e_prec), start_text=s_text,
         end_text=e_text, progress=progress, archived=archived, version=version,
-        created_at=created, updated_at=updated,
+        created_at=created, updated_at=updated, priority=priority,
     )
 
 
@@ -153,6 +155,12 @@ def _normalise(name: str, value: object) -> object:
         if amount > MONEY_MAX:
             raise InvalidValue(field_label(name), "ist zu groß")
         return amount
+    if name == "priority":
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9999:
+            raise InvalidValue(field_label(name), f"„{value}“ ist keine ganze Zahl ab 1")
+        return value
     if name in ("start", "end"):
         if value is not None and not isinstance(value, Period):
             raise InvalidValue(field_label(name), "muss ein Datum oder Quartal sein")
@@ -363,6 +371,154 @@ class Repository:
                     {"year": year, "f": list(figures), "v": list(figures.values())},
                 )
 
+    # ---- the yearly report: texts, examples per figure, publication ------------------------
+
+    def report_texts(self, year: int) -> dict[str, ReportText]:
+        """The stored narrative sections of a year's report, by key."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT year, key, title, markdown, version, updated_at FROM report_texts WHERE year = ?", [year]
+            ).fetchall()
+        return {r[1]: ReportText(*r) for r in rows}
+
+    def save_report_text(self, year: int, key: str, title: str, markdown: str, expected_version: int) -> ReportText:
+        """Store one section, based on the version read (0: not stored yet); audited per field.
+
+        A stale version refuses the save (``ConflictError``); values equal to the stored ones
+        write nothing and keep the version.
+        """
+        self.actor.require_admin("Berichtstexte ändern")
+        title = clean_text(title)
+        if not title:
+            raise InvalidValue("Überschrift", "darf nicht leer sein")
+        markdown = _clean_markdown(markdown)
+        with self.db.write() as conn:
+            row = conn.execute(
+                "SELECT title, markdown, version FROM report_texts WHERE year = ? AND key = ?", [year, key]
+            ).fetchone()
+            old_title, old_text, version = row if row else (None, None, 0)
+            changes = [(f, old, new) for f, old, new in (("title", old_title, title), ("markdown", old_text, markdown))
+                       if old != new]
+            if version != expected_version and changes:
+                labels = {"title": "Überschrift", "markdown": "Text"}
+                raise ConflictError(
+                    f"Bericht {year} „{old_title or title}“",
+                    [FieldConflict(f, labels[f], _short(new), _short(old)) for f, old, new in changes], version,
+                    what="den Text",
+                )
+            if changes:
+                conn.execute(
+                    "INSERT INTO report_texts VALUES ($y, $k, $t, $m, $v, now()::TIMESTAMP) ON CONFLICT (year, key) "
+                    "DO UPDATE SET title = excluded.title, markdown = excluded.markdown, version = excluded.version, "
+                    "updated_at = excluded.updated_at",
+                    {"y": year, "k": key, "t": title, "m": markdown, "v": version + 1},
+                )
+                _audit(conn, self.actor, [("report_text", f"{year}:{key}", f, old, new) for f, old, new in changes])
+        return self.report_texts(year)[key]
+
+    def figure_examples(self, year: int) -> dict[str, list[str]]:
+        """The projects IT picked per figure ("Unter anderem folgende Projekte"), in order."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT figure, project_id FROM figure_examples WHERE year = ? ORDER BY figure, position", [year]
+            ).fetchall()
+        out: dict[str, list[str]] = {}
+        for fig, pid in rows:
+            out.setdefault(fig, []).append(pid)
+        return out
+
+    def set_figure_examples(self, year: int, figure: str, project_ids: Sequence[str]) -> None:
+        """Pick the examples of one figure (an empty list returns to the default); audited."""
+        self.actor.require_admin("Beispielprojekte festlegen")
+        ids = list(dict.fromkeys(project_ids))
+        with self.db.write() as conn:
+            known = {p for (p,) in conn.execute(
+                "SELECT id FROM projects WHERE id IN (SELECT unnest($ids))", {"ids": ids or [""]}).fetchall()}
+            missing = [i for i in ids if i not in known]
+            if missing:
+                raise NotFound(f"Projekt {missing[0]} gibt es nicht.")
+            old = [p for (p,) in conn.execute(
+                "SELECT project_id FROM figure_examples WHERE year = ? AND figure = ? ORDER BY position",
+                [year, figure]).fetchall()]
+            if old == ids:
+                return
+            conn.execute("DELETE FROM figure_examples WHERE year = ? AND figure = ?", [year, figure])
+            if ids:
+                conn.execute(
+                    "INSERT INTO figure_examples SELECT $y, $f, unnest($pos), unnest($ids)",
+                    {"y": year, "f": figure, "pos": list(range(1, len(ids) + 1)), "ids": ids},
+                )
+            _audit(conn, self.actor, [("figure_examples", f"{year}:{figure}", "projects",
+                                       ", ".join(old) or None, ", ".join(ids) or None)])
+
+    def publication(self, year: int) -> Publication | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT year, published_at, published_by FROM published_years WHERE year = ?", [year]
+            ).fetchone()
+        return Publication(*row) if row else None
+
+    def published_years(self) -> list[int]:
+        with self.db.read() as conn:
+            return [y for (y,) in conn.execute("SELECT year FROM published_years ORDER BY year").fetchall()]
+
+    def published_part(self, year: int, part: str) -> str | None:
+        """One stored part (JSON text) of a published year's snapshot, or None."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT body FROM published_parts WHERE year = ? AND part = ?", [year, part]
+            ).fetchone()
+        return row[0] if row else None
+
+    def publish(self, year: int, snapshot: Callable[[], dict[str, str]], at: datetime | None = None,
+                by: str | None = None) -> Publication:
+        """Record a year as published, with the snapshot parts ``snapshot()`` makes inside the same
+        transaction (so they show exactly the state that was published). Admin only; audited.
+
+        ``at`` and ``by`` default to now and the OS user (the sample passes the council paper's).
+        A year is published once; it is refused when it already is.
+        """
+        self.actor.require_admin("einen Bericht veröffentlichen")
+        with self.db.write() as conn:
+            done = conn.execute("SELECT published_at FROM published_years WHERE year = ?", [year]).fetchone()
+            if done:
+                raise SachstandError(
+                    f"Der Bericht {year} ist schon am {done[0]:%d.%m.%Y} veröffentlicht; er bleibt, wie er ist."
+                )
+            parts = snapshot()
+            at = at or datetime.now().replace(microsecond=0)
+            by = by or self.actor.user
+            conn.execute("INSERT INTO published_years VALUES (?, ?, ?)", [year, at, by])
+            conn.execute(
+                "INSERT INTO published_parts SELECT $y, unnest($p), unnest($b)",
+                {"y": year, "p": list(parts), "b": list(parts.values())},
+            )
+            _audit(conn, self.actor, [("report", str(year), "published", None,
+                                       f"{at:%d.%m.%Y %H:%M} von {by}")])
+        return Publication(year, at, by)
+
+    def changes_since(self, when: datetime) -> list[AuditEntry]:
+        """Audit entries written after ``when``, oldest first."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT changed_at, os_user, source, source_file, entity, entity_id, field, old_value, new_value "
+                "FROM audit WHERE changed_at > ? ORDER BY id", [when],
+            ).fetchall()
+        return [AuditEntry(*r) for r in rows]
+
+
+def _clean_markdown(text: str) -> str:
+    """A section's Markdown as stored: Unix line ends, no control characters but newline and tab,
+    no trailing spaces at line ends, no blank lines at either end."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+
+
+def _short(text: str | None, limit: int = 60) -> str:
+    text = (text or "").replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 def _dec(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
@@ -454,6 +610,7 @@ class _Apply:
             cost_note=str(_normalise("cost_note", n.cost_note)), start=n.start, end=n.end,
             start_text="" if n.start else clean_text(n.start_text),
             end_text="" if n.end else clean_text(n.end_text), progress=dict(n.progress),
+            priority=_normalise("priority", n.priority),  # type: ignore[arg-type]
         )
 
     def _check_update(self, u: ProjectUpdate, cur: Project, departments: set[str]) -> ProjectUpdate:
@@ -506,22 +663,23 @@ class _Apply:
 
     def _insert_batch(self, ids: list[str], news: list[NewProject]) -> None:
         cols: dict[str, list] = {k: [] for k in (
-            "id", "dept", "name", "desc", "cost", "note", "sf", "sl", "sp", "st", "ef", "el", "ep", "et")}
+            "id", "dept", "name", "desc", "cost", "note", "sf", "sl", "sp", "st", "ef", "el", "ep", "et", "prio")}
         for pid, n in zip(ids, news):
             sf, sl, sp = _period_row(n.start)
             ef, el, ep = _period_row(n.end)
             for key, value in zip(cols, (pid, n.department, n.name, n.description, _dec(n.planned_cost),
-                                         n.cost_note, sf, sl, sp, n.start_text, ef, el, ep, n.end_text)):
+                                         n.cost_note, sf, sl, sp, n.start_text, ef, el, ep, n.end_text,
+                                         n.priority)):
                 cols[key].append(value)
         self.conn.execute(
             "INSERT INTO projects (id, department, name, description, planned_cost, cost_note, start_first, "
             "start_last, start_precision, start_text, end_first, end_last, end_precision, end_text, archived, "
-            "version, created_at, updated_at) "
+            "version, created_at, updated_at, priority) "
             "SELECT unnest($id), unnest($dept), unnest($name), unnest($desc), "
             "unnest($cost::VARCHAR[])::DECIMAL(14,2), unnest($note), unnest($sf::VARCHAR[])::DATE, "
             "unnest($sl::VARCHAR[])::DATE, unnest($sp::VARCHAR[]), unnest($st), unnest($ef::VARCHAR[])::DATE, "
             "unnest($el::VARCHAR[])::DATE, unnest($ep::VARCHAR[]), unnest($et), false, 1, "
-            "now()::TIMESTAMP, now()::TIMESTAMP",
+            "now()::TIMESTAMP, now()::TIMESTAMP, unnest($prio::INTEGER[])",
             cols,
         )
         prog = [(pid, sorted(n.progress.items())) for pid, n in zip(ids, news) if n.progress]
@@ -578,8 +736,9 @@ class _Apply:
                     {"ids": ids, "f": [r[0] for r in rows], "l": [r[1] for r in rows], "p": [r[2] for r in rows]},
                 )
             else:
-                cast = "::DECIMAL(14,2)" if name == "planned_cost" else ""
-                vals = [_dec(v) for v in values] if name == "planned_cost" else values  # type: ignore[arg-type]
+                cast = {"planned_cost": "::DECIMAL(14,2)", "priority": "::INTEGER"}.get(name, "")
+                vals = [_dec(v) if name == "planned_cost" else (None if v is None else str(v))  # type: ignore[arg-type]
+                        for v in values]
                 self.conn.execute(
                     f"UPDATE projects SET {name} = u.v{cast} FROM (SELECT unnest($ids) AS id, "
                     f"unnest($v::VARCHAR[]) AS v) u WHERE projects.id = u.id",

@@ -100,6 +100,38 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE audit ADD COLUMN project_version INTEGER;
     """,
+    # 3: the yearly report as published: planned projects (a priority while not started), the
+    # year's texts, the examples named per figure, and published years with their snapshot
+    """
+    ALTER TABLE projects ADD COLUMN priority INTEGER;
+    CREATE TABLE report_texts (
+        year INTEGER NOT NULL,
+        key VARCHAR NOT NULL,
+        title VARCHAR NOT NULL,
+        markdown VARCHAR NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (year, key)
+    );
+    CREATE TABLE figure_examples (
+        year INTEGER NOT NULL,
+        figure VARCHAR NOT NULL,
+        position INTEGER NOT NULL,
+        project_id VARCHAR NOT NULL,
+        PRIMARY KEY (year, figure, position)
+    );
+    CREATE TABLE published_years (
+        year INTEGER PRIMARY KEY,
+        published_at TIMESTAMP NOT NULL,
+        published_by VARCHAR NOT NULL
+    );
+    CREATE TABLE published_parts (
+        year INTEGER NOT NULL,
+        part VARCHAR NOT NULL,
+        body VARCHAR NOT NULL,
+        PRIMARY KEY (year, part)
+    );
+    """,
 ]
 
 LATEST = len(MIGRATIONS)
