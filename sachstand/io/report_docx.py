@@ -196,10 +196,17 @@ def _fixed_widths(table, widths_cm: Sequence[float]) -> None:  # noqa: ANN001
         m.set(qn("w:w"), "57")
         m.set(qn("w:type"), "dxa")
         margins.append(m)
-    pr.append(margins)
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    pr.append(layout)
+    _insert_pr(pr, margins, ("w:tblLook", "w:tblCaption", "w:tblDescription"))
+
+
+def _insert_pr(pr, element, before: Sequence[str]) -> None:  # noqa: ANN001
+    """Insert into a properties element in schema order (Word refuses files that break it)."""
+    for tag in before:
+        found = pr.find(qn(tag))
+        if found is not None:
+            found.addprevious(element)
+            return
+    pr.append(element)
 
 
 def _repeat_header(row) -> None:  # noqa: ANN001
@@ -215,7 +222,8 @@ def _borders(table) -> None:  # noqa: ANN001
         for k, v in (("val", "single"), ("sz", "4"), ("space", "0"), ("color", "808080")):
             b.set(qn(f"w:{k}"), v)
         borders.append(b)
-    table._tbl.tblPr.append(borders)
+    _insert_pr(table._tbl.tblPr, borders, ("w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook",
+                                           "w:tblCaption", "w:tblDescription"))
 
 
 def _pageref(paragraph, bookmark: str) -> None:  # noqa: ANN001

@@ -124,7 +124,8 @@ def build_pptx(path: Path = PPTX) -> None:
     master = prs.slide_master
     for owner in [master, *master.slide_layouts]:
         for shape in owner.placeholders:
-            shape.left, shape.width = Emu(int(shape.left * factor)), Emu(int(shape.width * factor))
+            if shape._element.spPr.find(qn("a:xfrm")) is not None:  # own position, not inherited
+                shape.left, shape.width = Emu(int(shape.left * factor)), Emu(int(shape.width * factor))
     # A band along the top of every slide: drawn on a scratch slide, moved to the master, behind.
     scratch = prs.slides.add_slide(master.slide_layouts[6])
     band = scratch.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, prs.slide_width, Emu(int(prs.slide_height * 0.035)))
