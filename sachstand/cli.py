@@ -236,9 +236,12 @@ def _add_excel_parsers(sub) -> None:  # noqa: ANN001
     e.add_argument("--department", metavar="CODE", help="nur dieser Bereich, z. B. „FB 11“")
     e.add_argument("--force", action="store_true", help="vorhandene Vorlagen im Zielordner überschreiben")
     e.set_defaults(func=cmd_export_templates)
-    e = ex.add_parser("report", help="der Sachstandsbericht als Arbeitsmappe mit Diagramm")
+    e = ex.add_parser("report", help="der Sachstandsbericht: Arbeitsmappe, Word, PowerPoint oder PDF")
     e.add_argument("--year", type=_year, metavar="JAHR", help="Berichtsjahr (Standard: das letzte mit Daten)")
-    e.add_argument("-o", "--output", required=True, metavar="DATEI", help="Zieldatei (.xlsx)")
+    e.add_argument("-o", "--output", required=True, metavar="DATEI",
+                   help="Zieldatei; das Format folgt der Endung: .xlsx, .docx, .pptx oder .pdf")
+    e.add_argument("--template", metavar="DATEI",
+                   help="eigene Vorlage im Corporate Design (.docx für .docx/.pdf, .pptx für .pptx)")
     e.set_defaults(func=cmd_export_report)
 
     s = sub.add_parser("import", help="Excel-Dateien einlesen (Probelauf; speichern mit --apply)")
@@ -278,11 +281,12 @@ def cmd_export_templates(args: argparse.Namespace) -> int:
 
 
 def cmd_export_report(args: argparse.Namespace) -> int:
-    from .io.report import export_report
+    from .io.report_documents import export_document, report_format
 
+    report_format(args.output)  # an unknown suffix is refused before the register is opened
     repo = open_repo(args)
     _check_output(repo, args.output)
-    export_report(repo, args.output, _default_year(repo, args.year))
+    export_document(repo, args.output, _default_year(repo, args.year), args.template)
     print(f"Bericht geschrieben: {args.output}")
     return 0
 

@@ -12,8 +12,8 @@ Rules:
   reporting date is a dashed line.
 - The rows are split into pages of at most ``PER_PAGE`` so that each page of the figure is
   readable on A4 portrait (about 0.75 cm a row).
-- matplotlib is imported inside ``render`` with the Agg backend: only the document export pays
-  for it.
+- matplotlib is imported inside ``render`` with the Agg backend and without pyplot: only the
+  document export pays for it.
 """
 
 from __future__ import annotations
@@ -89,17 +89,21 @@ def render(chart: ProgressChart, dpi: int = 220) -> list[bytes]:
     """The chart's pages as PNG pictures, 16.5 cm wide (A4 text width)."""
     import matplotlib
 
-    matplotlib.use("Agg")
+    matplotlib.use("Agg")  # no display; pyplot (0.3 s more to import) is not needed
     from matplotlib import dates as mdates
-    from matplotlib import pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
     pictures: list[bytes] = []
     left, right = mdates.date2num(chart.axis_start), mdates.date2num(chart.axis_end)
     for page in chart.pages:
         n = len(page)
         height = 0.27 * max(n, 8) + 1.0
-        fig, (ax_bar, ax_time) = plt.subplots(
-            1, 2, sharey=True, figsize=(6.5, height),
+        fig = Figure(figsize=(6.5, height))
+        FigureCanvasAgg(fig)
+        ax_bar, ax_time = fig.subplots(
+            1, 2, sharey=True,
             gridspec_kw={"width_ratios": [1, 1.6], "wspace": 0.06, "left": 0.37, "right": 0.985,
                          "top": 1 - 0.3 / height, "bottom": 0.45 / height},
         )
@@ -138,8 +142,6 @@ def render(chart: ProgressChart, dpi: int = 220) -> list[bytes]:
             ax.set_axisbelow(True)
             for side in ("top", "right"):
                 ax.spines[side].set_visible(False)
-        from matplotlib.lines import Line2D
-
         keys = [Line2D([], [], color="#C00000", lw=0.8, ls="--", label=f"Stichtag {chart.as_of.strftime('%d.%m.%Y')}")]
         if any(c.arrow.overdue for c in page):
             keys.append(Line2D([], [], color=LATE, lw=1.1, label="überfällig"))
@@ -147,6 +149,5 @@ def render(chart: ProgressChart, dpi: int = 220) -> list[bytes]:
                        ncol=len(keys), fontsize=6, frameon=False)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})
-        plt.close(fig)
         pictures.append(buf.getvalue())
     return pictures

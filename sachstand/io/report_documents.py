@@ -1,0 +1,144 @@
+"""``sachstand export report --year Y -o F``: the format is taken from F's suffix.
+
+- ``.xlsx``: the report workbook (``io.report``).
+- ``.docx``: the printed report (``io.report_docx``, with Abbildung 1 from ``io.report_chart``).
+- ``.pptx``: the presentation (``io.report_pptx``).
+- ``.pdf``: the ``.docx`` converted by LibreOffice headless (``soffice``) with a private profile
+  and a time limit; without LibreOffice, one German line says what to install (exit 2).
+
+Rules: the documents are built from ``core.report_content.report_content`` only (a published year
+gives its published state). ``template`` must match the format (.docx for .docx/.pdf, .pptx for
+.pptx). A file is written under a temporary name beside the target and renamed into place, so a
+failed export leaves neither a half-written file nor a changed old one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from ..core.errors import SachstandError
+from ..core.repository import Repository
+
+FORMATS = (".xlsx", ".docx", ".pptx", ".pdf")
+SOFFICE_TIMEOUT = 180
+SOFFICE_HINT = (
+    "Für PDF wird LibreOffice gebraucht, es ist hier nicht installiert: bitte das Paket "
+    "„libreoffice-writer-nogui“ installieren (Debian/Ubuntu: apt-get install libreoffice-writer-nogui) "
+    "oder den Bericht als .docx exportieren."
+)
+
+
+def report_format(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise SachstandError(
+            f"{path}: das Format „{suffix or 'ohne Endung'}“ kennt export report nicht "
+            f"(möglich: {', '.join(FORMATS)})."
+        )
+    return suffix
+
+
+def _check_template(fmt: str, template: str | Path | None) -> Path | None:
+    if template is None:
+        return None
+    path = Path(template).expanduser()
+    wanted = {".docx": ".docx", ".pdf": ".docx", ".pptx": ".pptx"}.get(fmt)
+    if wanted is None:
+        raise SachstandError("--template gilt nur für .docx, .pdf und .pptx, nicht für die Arbeitsmappe.")
+    if path.suffix.lower() != wanted:
+        raise SachstandError(f"Für {fmt} braucht es eine {wanted}-Vorlage, nicht {path.name}.")
+    if not path.is_file():
+        raise SachstandError(f"Die Vorlage {path} gibt es nicht.")
+    return path
+
+
+def write_atomic(target: Path, write: Callable[[Path], None]) -> None:
+    """Write via a temporary file in the target's folder, then rename it over the target."""
+    target = Path(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent or ".")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's 0600
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def export_document(repo: Repository, path: str | Path, year: int, template: str | Path | None = None) -> Path:
+    """Write the year's report in the format of ``path``'s suffix; returns the path."""
+    target = Path(path).expanduser()
+    fmt = report_format(target)
+    tpl = _check_template(fmt, template)
+    if fmt == ".pdf" and soffice() is None:
+        raise SachstandError(SOFFICE_HINT)
+    if fmt == ".xlsx":
+        from .report import export_report
+
+        export_report(repo, target, year)
+        return target
+
+    from ..core.report_content import report_content
+
+    content = report_content(repo, year)
+    if fmt == ".pptx":
+        from . import report_pptx
+
+        prs = report_pptx.build(content, tpl)
+        write_atomic(target, lambda tmp: prs.save(str(tmp)))
+        return target
+
+    doc = build_docx(content, tpl)
+    if fmt == ".docx":
+        write_atomic(target, lambda tmp: doc.save(str(tmp)))
+    else:
+        write_atomic(target, lambda tmp: _pdf(doc, tmp))
+    return target
+
+
+def build_docx(content, template: Path | None):  # noqa: ANN001, ANN201
+    from . import report_chart, report_docx
+
+    chart = report_chart.progress_chart(content.report.rows, content.year, content.report.as_of)
+    return report_docx.build(content, chart, report_chart.render(chart), template)
+
+
+def _pdf(doc, target: Path) -> None:  # noqa: ANN001
+    """``doc`` (a rendered docx) as PDF at ``target``, converted by LibreOffice headless."""
+    office = soffice()
+    if office is None:
+        raise SachstandError(SOFFICE_HINT)
+    with tempfile.TemporaryDirectory(prefix="sachstand_pdf_") as work:
+        source = Path(work) / "bericht.docx"
+        doc.save(str(source))
+        profile = Path(work) / "profile"
+        cmd = [office, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+               "--convert-to", "pdf", "--outdir", work, str(source)]
+        try:
+            run = subprocess.run(cmd, capture_output=True, text=True, timeout=SOFFICE_TIMEOUT,
+                                 stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise SachstandError(
+                f"LibreOffice hat den Bericht nach {SOFFICE_TIMEOUT} s nicht in PDF umgewandelt; "
+                "bitte erneut versuchen oder als .docx exportieren."
+            ) from None
+        produced = Path(work) / "bericht.pdf"
+        if run.returncode != 0 or not produced.is_file():
+            detail = (run.stderr or run.stdout).strip().splitlines()
+            raise SachstandError(
+                "LibreOffice konnte den Bericht nicht in PDF umwandeln"
+                + (f": {detail[-1]}" if detail else f" (Rückgabewert {run.returncode}).")
+            )
+        shutil.copyfile(produced, target)

@@ -1,0 +1,303 @@
+"""The 2020 report regenerated from the sample as .docx and .pptx and read back (issue 11).
+
+The expected values are the seed's (Vorlage FB 11/0011/WP18): 57 projects, 15 completed, 7 at
+least 90 %, 7 started, 11 stalled; the funding sums to the cent; the table's columns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import docx
+import pptx
+import pytest
+
+from sachstand.core import open_register
+from sachstand.core.report_content import TextSection, report_content, save_text
+from sachstand.io import report_chart, report_markdown
+from sachstand.io.report_templates import DOCX_TEMPLATE, PPTX_TEMPLATE, build
+
+SAMPLE = Path(__file__).parent.parent / "sample_data" / "aachen_2020.json"
+SEED_COLUMNS = ["Bereich", "Name des Projektes", "Kurzbeschreibung / Projektziel", "Geplante Kosten", "Beginn",
+                "Geplantes Ende", "Umsetzungsstand 2019 (in %)", "Umsetzungsstand 2020 (in %)"]
+SEED_FIGURES = {"projects": 57, "completed": 15, "at_least_90": 7, "started": 7, "stalled": 11}
+SUMS = ("6.961.704,07 €", "5.534.957,45 €", "3.787.688,99 €")
+MD = ("**Ein fetter Einstieg.** Und weiter.\n\nZweiter Absatz über\nzwei Zeilen.\n\n"
+      "### Einführung des DMS\n\n- Abschluss Pilotprojekte in Q2 / 2021\n- Stadtweiter Rollout bis 2024\n"
+      "  - 5 Einführungsprojekte in 2021\n  - Insgesamt 29 Einführungsprojekte\n")
+
+
+def cells(table) -> list[list[str]]:  # noqa: ANN001
+    return [[c.text.replace("\u00ad", "") for c in row.cells] for row in table.rows]
+
+
+def find_table(doc, first_header: str):  # noqa: ANN001, ANN201
+    return next(t for t in doc.tables if t.rows[0].cells[0].text == first_header)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The sample register with an Ausblick text, exported once as .docx and .pptx by the CLI."""
+    from sachstand.cli import main
+    from sachstand.core import init_register
+
+    tmp = tmp_path_factory.mktemp("report")
+    db = tmp / "register.duckdb"
+    repo = init_register(db, sample=True)
+    current = {t.key: t for t in report_content(repo, 2020).texts}["ausblick"]
+    save_text(repo, 2020, TextSection("ausblick", current.title, MD, current.version))
+    out = {"db": db}
+    for suffix in ("docx", "pptx"):
+        out[suffix] = tmp / f"bericht.{suffix}"
+        assert main(["--db", str(db), "export", "report", "--year", "2020", "-o", str(out[suffix])]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def content(exported: dict[str, Path]):  # noqa: ANN201
+    return report_content(open_register(exported["db"]), 2020)
+
+
+def test_docx_figures_and_examples(exported: dict[str, Path], content) -> None:  # noqa: ANN001
+    table = cells(find_table(docx.Document(exported["docx"]), "Kennzahl"))
+    assert table[0] == ["Kennzahl", "2020", "2019", "Unter anderem folgende Projekte"]
+    by_label = {row[0]: row for row in table[1:]}
+    for f in content.report.figures:
+        assert by_label[f.label][1] == str(f.value)
+        names = [f"{p.name} ({p.department})" for p in content.examples[f.key]]
+        assert by_label[f.label][3] == "; ".join(names)
+    shown = {f.key: int(by_label[f.label][1]) for f in content.report.figures}
+    assert {k: shown[k] for k in SEED_FIGURES} == SEED_FIGURES
+
+
+def test_docx_funding_table_and_partners(exported: dict[str, Path]) -> None:
+    doc = docx.Document(exported["docx"])
+    table = cells(find_table(doc, "Projekttitel"))
+    assert table[-1][0] == "Summe" and tuple(table[-1][4:]) == SUMS
+    seed = json.loads(SAMPLE.read_text(encoding="utf-8"))["funded_projects"]
+    assert [r[0] for r in table[1:-1]] == [f["title_in_table"] for f in seed]
+    assert table[1][2:5] == ["13.12.2019", "36", "1.873.662,20 €"]
+    smartphone = next(r for r in table if r[0] == "SmartPhone BürgerID")
+    assert smartphone[4:] == ["", "", "74.120,00 €"]
+
+    body = list(doc.element.body.iterchildren())
+    headings = [p for p in doc.paragraphs if p.style.name == "Heading 2"]
+    assert [h.text for h in headings] == [f["title"] for f in seed]
+    partner_tables = [t for t in doc.tables if t.rows[0].cells[0].text == "Partner"]
+    assert len(partner_tables) == len(seed)
+    for f, t in zip(seed, partner_tables):
+        assert cells(t)[1:] == [[p["partner"], p["role"]] for p in f["partners"]]
+    # each partner table follows its project's heading
+    for h, t in zip(headings, partner_tables):
+        assert body.index(h._p) < body.index(t._tbl)
+    texts = [p.text for p in doc.paragraphs]
+    assert texts.count("Motivation und Ziele") == len(seed)
+    govchain = next(f for f in seed if f["title"] == "govchain")
+    bullets = [p.text for p in doc.paragraphs if p.style.name == "List Bullet"]
+    assert govchain["goals"].split("\n- ")[1].split("\n")[0] in bullets
+
+
+def test_docx_projects_table_in_the_seed_columns(exported: dict[str, Path]) -> None:
+    doc = docx.Document(exported["docx"])
+    table = cells(find_table(doc, "Bereich"))
+    assert table[0] == SEED_COLUMNS
+    rows = {r[1]: r for r in table[1:]}
+    assert len(table) - 1 == len(rows) == 57
+    assert "Ausbau Migewa" not in rows  # 100 % in 2019, no 2020 value
+    assert rows["Gute Schule 2020"] == ["FB 45", "Gute Schule 2020", rows["Gute Schule 2020"][2],
+                                        "4.000.000,00 € (Fördersumme)", "01.01.2017", "Q 4 2024", "10", "80"]
+    assert rows["Korruptionsprävention"][3] == "Finanzierung über FB 30"
+    assert rows["Briefbutler"][4] == "11.05.217"
+    assert rows["GroupWise-Update"][4:] == ["Q 3 2019", "Q 4 2020", "", "100"]
+    assert rows["Umstellung auf ThinClients"][3] == "225.000,00 €"
+
+
+def test_docx_texts_are_word_paragraphs_lists_and_headings(exported: dict[str, Path]) -> None:
+    doc = docx.Document(exported["docx"])
+    paras = [(p.style.name, p.text) for p in doc.paragraphs]
+    start = next(i for i, (style, text) in enumerate(paras)
+                 if style == "Heading 1" and text.endswith(" Geplante Projekte und Ausblick"))
+    section = paras[start + 1:start + 8]
+    assert section == [
+        ("Normal", "Ein fetter Einstieg. Und weiter."),
+        ("Normal", "Zweiter Absatz über zwei Zeilen."),
+        ("Heading 3", "Einführung des DMS"),
+        ("List Bullet", "Abschluss Pilotprojekte in Q2 / 2021"),
+        ("List Bullet", "Stadtweiter Rollout bis 2024"),
+        ("List Bullet 2", "5 Einführungsprojekte in 2021"),
+        ("List Bullet 2", "Insgesamt 29 Einführungsprojekte"),
+    ]
+    lead = doc.paragraphs[start + 1]
+    assert all(r.bold for r in lead.runs)
+    toc = [p.text for p in doc.paragraphs if "\t" in p.text]
+    assert [t.split("\t")[0] for t in toc] == [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    xml = zipfile.ZipFile(exported["docx"]).read("word/document.xml").decode()
+    assert xml.count("PAGEREF _Toc_sachstand_") == len(toc)
+    assert "{{" not in xml and "{%" not in xml
+
+
+def test_docx_texts_of_the_sample_year(exported: dict[str, Path], content) -> None:  # noqa: ANN001
+    """Every stored 2020 text shows up block by block, in the section its title names."""
+    doc = docx.Document(exported["docx"])
+    texts = [p.text for p in doc.paragraphs]
+    heads = [t for t in texts if t[:2].isdigit()]
+    for section in content.texts:
+        if not section.markdown.strip():
+            continue
+        assert any(h.endswith(" " + section.title) for h in heads), section.title
+        for block in report_markdown.parse(section.markdown):
+            assert report_markdown.plain(block.text) in texts
+
+
+def test_abbildung_1_one_bar_and_one_arrow_per_project(exported: dict[str, Path], content) -> None:  # noqa: ANN001
+    report = content.report
+    chart = report_chart.progress_chart(report.rows, 2020, report.as_of)
+    in_report = [r for r in report.rows if r.current is not None]
+    assert len(chart.rows) == len(in_report) == 57
+    assert [c.project_id for c in chart.rows] == [r.id for r in in_report]
+    assert sum(len(p) for p in chart.pages) == 57 and all(len(p) <= report_chart.PER_PAGE for p in chart.pages)
+    for c, r in zip(chart.rows, in_report):
+        assert c.bar.percent == r.current
+        assert c.arrow.end == (r.end.last_day if r.end else None)
+        assert c.arrow.start == (r.start.first_day if r.start else None)
+    gute = next(c for c in chart.rows if c.label.startswith("Gute Schule 2020"))
+    assert (gute.bar.percent, str(gute.arrow.start), str(gute.arrow.end)) == (80, "2017-01-01", "2024-12-31")
+    brief = next(c for c in chart.rows if c.label.startswith("Briefbutler"))
+    assert brief.arrow.start is None and str(brief.arrow.end) == "2020-12-31"  # "11.05.217" is no date
+    assert chart.axis_start.year == 2015 and chart.axis_end.year == 2025
+
+    doc = docx.Document(exported["docx"])
+    captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
+    assert captions == [f"Abbildung 1 (Teil {i} von {len(chart.pages)}): {report_chart.CAPTION}"
+                        for i in range(1, len(chart.pages) + 1)]
+    assert len(doc.inline_shapes) == len(chart.pages) == 2
+    for shape in doc.inline_shapes:
+        assert shape.width.cm == pytest.approx(16.5, abs=0.05)  # A4 text width
+
+
+def test_pptx_slides(exported: dict[str, Path], content) -> None:  # noqa: ANN001
+    prs = pptx.Presentation(str(exported["pptx"]))
+    slides = [[p.text for sh in s.shapes if sh.has_text_frame for p in sh.text_frame.paragraphs] for s in prs.slides]
+    assert slides[0][0].startswith("Digitalisierung")
+    assert "Sachstandsbericht 2020 über die eGovernment-Projekte" in slides[0]
+    figure_slides = {s[1]: s for s in slides if "eGovernment IT-Projekte" in s[:1]}
+    expected = {
+        "IT-Projekte im Sachstandsbericht 2020": 57,
+        "Davon in 2020 abgeschlossene IT-Projekte (Umsetzungsstand 100 %)": 15,
+        "Davon IT-Projekte mit Status ≥ 90 %": 7,
+        "Davon in 2020 gestartete IT-Projekte": 7,
+        "Davon IT-Projekte ohne Fortschritt seit 2019": 11,
+    }
+    keys = ["projects", "completed", "at_least_90", "started", "stalled"]
+    for (head, value), key in zip(expected.items(), keys):
+        s = figure_slides[head]
+        assert s[2] == f"Gesamt: {value}"
+        lead = s.index("Unter anderem folgende Projekte:")
+        assert s[lead + 1:] == [f"{p.name} ({p.department})" for p in content.examples[key]]
+        assert len(s[lead + 1:]) == 3
+    funding = next(s for s in slides if any("Gesamtkosten (alle Antragsteller)" in t for t in s))
+    assert [t.split(": ")[-1] for t in funding[2:5]] == list(SUMS)
+    outlook = next(s for s in slides if s[0] == "Ausblick")
+    assert outlook[1:] == ["Einführung des DMS", "Abschluss Pilotprojekte in Q2 / 2021", "Stadtweiter Rollout bis 2024",
+                           "5 Einführungsprojekte in 2021", "Insgesamt 29 Einführungsprojekte"]
+
+
+def test_picked_examples_reach_the_slides(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    from sachstand.core.report_content import set_examples
+
+    repo = open_register(sample_path)
+    ids = {p.name: p.id for p in repo.projects()}
+    picks = ["ELearning bei der Stadtverwaltung", "Bewerbermanagement / SAP-Anpassungen", "Ferienspiele Online"]
+    set_examples(repo, 2020, "completed", [ids[n] for n in picks])
+    out = tmp_path / "b.pptx"
+    assert cli("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(out)).code == 0
+    texts = [p.text for s in pptx.Presentation(str(out)).slides for sh in s.shapes if sh.has_text_frame
+             for p in sh.text_frame.paragraphs]
+    at = texts.index("Gesamt: 15")
+    lead = texts.index("Unter anderem folgende Projekte:", at)
+    assert texts[lead + 1:lead + 4] == ["ELearning bei der Stadtverwaltung (AC)",
+                                        "Bewerbermanagement / SAP-Anpassungen (FB 11)", "Ferienspiele Online (FB 45)"]
+
+
+def test_city_templates(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    """A city's own Word and PowerPoint templates: their text and layouts are used, their sample
+    slides dropped; a Word template without ``{{p body }}`` is refused with nothing written."""
+    word = docx.Document()
+    word.add_paragraph("Musterstadt – Corporate Design – {{ title }}")
+    word.add_paragraph("{{p body }}")
+    word.sections[0].footer.paragraphs[0].text = "Fußzeile {{ year }}"
+    tpl = tmp_path / "cd.docx"
+    word.save(tpl)
+    out = tmp_path / "cd_bericht.docx"
+    assert cli("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(out),
+               "--template", str(tpl)).code == 0
+    doc = docx.Document(out)
+    assert doc.paragraphs[0].text == "Musterstadt – Corporate Design – Sachstandsbericht 2020"
+    assert doc.sections[0].footer.paragraphs[0].text == "Fußzeile 2020"
+    assert len(cells(find_table(doc, "Bereich"))) == 58
+
+    bad = docx.Document()
+    bad.add_paragraph("{{ city }} ohne Berichtstext")
+    bad.save(tmp_path / "bad.docx")
+    res = cli("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(tmp_path / "x.docx"),
+              "--template", str(tmp_path / "bad.docx"))
+    assert res.code == 2 and "{{p body }}" in res.err and "Traceback" not in res.err
+    assert not (tmp_path / "x.docx").exists()
+    res = cli("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(tmp_path / "x.pptx"),
+              "--template", str(tpl))
+    assert res.code == 2 and ".pptx-Vorlage" in res.err and not (tmp_path / "x.pptx").exists()
+
+    deck = pptx.Presentation()  # PowerPoint's 4:3 default, with a sample slide of its own
+    deck.slides.add_slide(deck.slide_layouts[0]).shapes.title.text = "Beispielfolie der Stadt"
+    deck.save(tmp_path / "cd.pptx")
+    out = tmp_path / "cd_folien.pptx"
+    assert cli("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(out),
+               "--template", str(tmp_path / "cd.pptx")).code == 0
+    prs = pptx.Presentation(str(out))
+    titles = [s.shapes.title.text for s in prs.slides]
+    assert "Beispielfolie der Stadt" not in titles and titles.count("eGovernment IT-Projekte") == 6
+    assert prs.slide_width == deck.slide_width
+
+
+def test_refusals(cli, sample_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    res = cli("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(tmp_path / "b.odt"))
+    assert res.code == 2 and "„.odt“" in res.err
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    res = cli("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(tmp_path / "b.pdf"))
+    assert res.code == 2 and "libreoffice-writer-nogui" in res.err and res.err.count("\n") == 1
+    assert not (tmp_path / "b.pdf").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_default_templates_are_what_build_py_makes(tmp_path: Path) -> None:
+    build.build_docx(tmp_path / "b.docx")
+    build.build_pptx(tmp_path / "p.pptx")
+    for shipped, fresh in ((DOCX_TEMPLATE, tmp_path / "b.docx"), (PPTX_TEMPLATE, tmp_path / "p.pptx")):
+        a, b = zipfile.ZipFile(shipped), zipfile.ZipFile(fresh)
+        assert sorted(a.namelist()) == sorted(b.namelist())
+        for name in a.namelist():
+            assert a.read(name) == b.read(name), name
+
+
+def test_markdown_blocks() -> None:
+    blocks = report_markdown.parse(MD)
+    assert [(b.kind, b.level) for b in blocks] == [("paragraph", 1), ("paragraph", 1), ("heading", 3),
+                                                   ("bullet", 1), ("bullet", 1), ("bullet", 2), ("bullet", 2)]
+    assert report_markdown.runs("Nutzer\\*innen **fett** und *Stern") == [
+        ("Nutzer*innen ", False), ("fett", True), (" und *Stern", False)]
+
+
+def test_summary_imports_no_document_library(sample_path: Path) -> None:
+    code = ("import sys; from sachstand.cli import main; main(['--db', sys.argv[1], 'summary']); "
+            "print(sorted(m for m in ('matplotlib', 'docx', 'docxtpl', 'pptx') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code, str(sample_path)], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "COLUMNS": "80"})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "[]"
