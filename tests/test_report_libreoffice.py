@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,11 +29,11 @@ def test_pdf_export_and_a_page_as_png(cli, sample_path: Path, tmp_path: Path) ->
     assert pdf.read_bytes().startswith(b"%PDF")
     text = _text(pdf, 1, 999)
     for needle in ("Übersicht der einzelnen Projekte", "6.961.704,07 €", "Abbildung 1 (Teil 2 von 2)",
-                   "Umstellung auf ThinClients"):
+                   "Gute Schule 2020"):
         assert needle in text
     toc = _text(pdf, 2, 2)  # the PAGEREF fields are computed: the overview is not on page "–"
     line = next(x for x in toc.splitlines() if "Übersicht der einzelnen Projekte" in x)
-    page = int(line.split()[-1])
+    page = int(re.search(r"(\d+)\s*$", line).group(1))
     assert "Übersicht der einzelnen Projekte" in _text(pdf, page, page)
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
                    check=True, timeout=120)
@@ -53,4 +54,4 @@ def test_libreoffice_converts_the_slides(cli, sample_path: Path, tmp_path: Path)
     assert "Gesamt: 57" in text and "Gesamt: 15" in text
     from pptx import Presentation
 
-    assert text.count("\f") == len(Presentation(str(deck)).slides.__iter__.__self__._sldIdLst)
+    assert text.count("\f") == len(Presentation(str(deck)).slides)
