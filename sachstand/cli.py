@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_backup_parsers(sub)
 
+    from .cli_report import add_parsers as add_report_parsers
+
+    add_report_parsers(sub, _Parser, _year)
+
     return p
 
 

@@ -40,13 +40,14 @@ CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 @pytest.fixture
 def hostile_path(sample_path: Path) -> Path:
-    """The sample plus one hostile project per name: stalled at 50 % (so it is listed twice in
-    ``summary``), with a cost note and start text that ``check`` reports with the name."""
+    """The sample plus one hostile project per name: stalled at 50 % in 2021 (so it is listed twice
+    in ``summary``; 2020 is published and stays as it was), with a cost note and start text that
+    ``check`` reports with the name."""
     repo = open_register(sample_path)
     repo.add_department("FB [/]\x1b[31m")
-    repo.create(NewProject(department="FB [/]\x1b[31m", name="Bereichsprojekt", progress={2019: 10, 2020: 20}))
+    repo.create(NewProject(department="FB [/]\x1b[31m", name="Bereichsprojekt", progress={2020: 10, 2021: 20}))
     for name in HOSTILE.values():
-        repo.create(NewProject(department="FB 11", name=name, progress={2019: 50, 2020: 50},
+        repo.create(NewProject(department="FB 11", name=name, progress={2020: 50, 2021: 50},
                                cost_note="Finanzierung offen", start_text="irgendwann"))
     return sample_path
 

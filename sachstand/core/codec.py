@@ -5,6 +5,7 @@ Rules:
 - Dates and times are ISO text; a ``Period`` keeps its precision ("Q 4 2020" stays a quarter).
 - ``loads(cls, dumps(x)) == x`` for every record type of ``core.models`` and ``core.figures``;
   the structure follows the dataclasses' type hints (cattrs), so a new field needs no code here.
+- cattrs is loaded on first use: a report of an unpublished year never needs it.
 """
 
 from __future__ import annotations
@@ -12,32 +13,40 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import cattrs
+if TYPE_CHECKING:
+    import cattrs
 
 T = TypeVar("T")
 
-_converter = cattrs.Converter()
-_converter.register_unstructure_hook(Decimal, str)
-_converter.register_structure_hook(Decimal, lambda value, _type: Decimal(value))
-_converter.register_unstructure_hook(date, date.isoformat)
-_converter.register_structure_hook(date, lambda value, _type: date.fromisoformat(value))
-_converter.register_unstructure_hook(datetime, datetime.isoformat)
-_converter.register_structure_hook(datetime, lambda value, _type: datetime.fromisoformat(value))
+
+@cache
+def _converter() -> cattrs.Converter:
+    import cattrs
+
+    conv = cattrs.Converter()
+    conv.register_unstructure_hook(Decimal, str)
+    conv.register_structure_hook(Decimal, lambda value, _type: Decimal(value))
+    conv.register_unstructure_hook(date, date.isoformat)
+    conv.register_structure_hook(date, lambda value, _type: date.fromisoformat(value))
+    conv.register_unstructure_hook(datetime, datetime.isoformat)
+    conv.register_structure_hook(datetime, lambda value, _type: datetime.fromisoformat(value))
+    return conv
 
 
 def to_plain(obj: Any) -> Any:
     """``obj`` as JSON-ready lists, dicts, strings and numbers."""
-    return _converter.unstructure(obj)
+    return _converter().unstructure(obj)
 
 
 def from_plain(cls: type[T], data: Any) -> T:
-    return _converter.structure(data, cls)
+    return _converter().structure(data, cls)
 
 
 def dumps(obj: Any) -> str:
-    return json.dumps(to_plain(obj), ensure_ascii=False, sort_keys=True)
+    return json.dumps(to_plain(obj), ensure_ascii=False)
 
 
 def loads(cls: type[T], text: str) -> T:

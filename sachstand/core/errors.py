@@ -92,6 +92,12 @@ class PermissionDenied(SachstandError):
     exit_code = 1
 
 
+class PublishedYear(SachstandError):
+    """A change to a published year's report (its texts, its examples, publishing it again)."""
+
+    exit_code = 1
+
+
 @dataclass(frozen=True)
 class FieldConflict:
     field: str

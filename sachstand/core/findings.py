@@ -7,6 +7,8 @@ Kinds:
 - ``progress``: a value for Y but none for Y-1 although the project started before Y.
 - ``funding``: a city share above the total funding; a funded project without amounts.
 - ``report``: a figure the published report states that differs from what its own table gives.
+- ``published``: a change made after a year was published (``sachstand publish``) that differs
+  from the published state; the published report itself stays as it was.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import figures
+from .report_content import published_changes
 from .repository import Repository
 from .types import format_money, parse_period
 
@@ -78,4 +81,9 @@ def findings(repo: Repository, year: int | None = None) -> list[Finding]:
                         "report", f"Bericht {year}",
                         f"„{labels[key]}“: der Bericht nennt {value}, die Tabelle ergibt {computed[key]}",
                     ))
+    for y in repo.published_years():
+        pub = repo.publication(y)
+        subject = f"Bericht {y} (veröffentlicht am {pub.at:%d.%m.%Y})" if pub else f"Bericht {y}"
+        out.extend(Finding("published", subject, f"nach der Veröffentlichung geändert: {line}")
+                   for line in published_changes(repo, y))
     return out

@@ -86,10 +86,16 @@ def texts(repo: Repository, year: int) -> tuple[TextSection, ...]:
 
 def save_text(repo: Repository, year: int, section: TextSection) -> TextSection:
     """Store one section based on the version it was read at (a stale one is a conflict)."""
-    if section.key not in TEXT_KEYS:
-        raise InvalidValue("Abschnitt", f"„{section.key}“ gibt es nicht (möglich: {', '.join(TEXT_KEYS)})")
-    saved = repo.save_report_text(year, section.key, section.title, section.markdown, section.version)
-    return TextSection(saved.key, saved.title, saved.markdown, saved.version)
+    save_texts(repo, year, [section])
+    return texts(repo, year)[TEXT_KEYS.index(section.key)]
+
+
+def save_texts(repo: Repository, year: int, sections: Sequence[TextSection]) -> int:
+    """Store sections all together or none (conflicts, a published year); returns how many changed."""
+    for section in sections:
+        if section.key not in TEXT_KEYS:
+            raise InvalidValue("Abschnitt", f"„{section.key}“ gibt es nicht (möglich: {', '.join(TEXT_KEYS)})")
+    return repo.save_report_texts(year, [(s.key, s.title, s.markdown, s.version) for s in sections])
 
 
 def planned_projects(repo: Repository) -> tuple[Project, ...]:
@@ -118,14 +124,14 @@ def examples(repo: Repository, year: int, report: figures.Report) -> dict[str, t
     return out
 
 
-def set_examples(repo: Repository, year: int, figure: str, project_ids: Sequence[str]) -> tuple[Project, ...]:
+def set_examples(repo: Repository, year: int, figure: str, project_ids: Sequence[str]) -> None:
     """Pick a figure's examples; each must be one of the projects the figure counts in Y.
 
-    An empty list returns to the default. Refused for a published year: its report is fixed.
+    An empty list returns to the default. Refused for a published year: its report is fixed
+    (``Repository.set_figure_examples``).
     """
     if figure not in figures.FIGURE_KEYS:
         raise InvalidValue("Kennzahl", f"„{figure}“ gibt es nicht (möglich: {', '.join(figures.FIGURE_KEYS)})")
-    _refuse_published(repo, year, "Beispielprojekte")
     figures.check_year(repo, year)
     members = set(figures.figure_members(repo.db, year)[figure])
     label = next(f.label for f in figures.FIGURES if f.key == figure)
@@ -134,15 +140,14 @@ def set_examples(repo: Repository, year: int, figure: str, project_ids: Sequence
             repo.get(pid)  # an unknown ID says so
             raise InvalidValue("Beispielprojekte", f"{pid} zählt {year} nicht zu „{label}“")
     repo.set_figure_examples(year, figure, list(project_ids))
-    return examples(repo, year, figures.report(repo, year, rows=False))[figure]
 
 
-def _refuse_published(repo: Repository, year: int, what: str) -> None:
-    pub = repo.publication(year)
-    if pub is not None:
-        raise SachstandError(
-            f"Der Bericht {year} ist am {pub.at:%d.%m.%Y} veröffentlicht; seine {what} bleiben, wie sie sind."
-        )
+def report_projects(repo: Repository, year: int) -> dict[str, Project]:
+    """The project records behind a year's report rows: as published for a published year, else
+    the register's current ones (all projects, by ID)."""
+    if repo.publication(year) is not None:
+        return {p.id: p for p in report_content(repo, year).projects}
+    return {p.id: p for p in repo.projects()}
 
 
 def live_content(repo: Repository, year: int) -> ReportContent:
@@ -191,3 +196,73 @@ def publish(repo: Repository, year: int, at: datetime | None = None, by: str | N
 
 def _city(repo: Repository) -> str:
     return ""
+
+
+_COMPARED_FIELDS = ("department", "name", "description", "planned_cost", "cost_note", "start", "end")
+
+
+def published_changes(repo: Repository, year: int) -> list[str]:
+    """What differs between a published year's report and the register now, one German line each
+    (figures, projects in or out of the report and their fields, funding, texts, examples, planned
+    projects), with who changed a project field last and when. Empty when unpublished or unchanged.
+    """
+    from .models import display_value, field_label
+
+    pub = repo.publication(year)
+    if pub is None:
+        return []
+    then = report_content(repo, year)
+    now = live_content(repo, year)
+    out: list[str] = []
+    for old, new in zip(then.report.figures, now.report.figures):
+        if old.value != new.value:
+            out.append(f"Kennzahl „{old.label}“: veröffentlicht {old.value}, jetzt {new.value}")
+    old_rows = {r.id: r for r in then.report.rows}
+    new_rows = {r.id: r for r in now.report.rows}
+    for pid in sorted(old_rows.keys() - new_rows.keys()):
+        out.append(f"{pid} {old_rows[pid].name}: nicht mehr in der Projekttabelle")
+    for pid in sorted(new_rows.keys() - old_rows.keys()):
+        out.append(f"{pid} {new_rows[pid].name}: neu in der Projekttabelle")
+    last = _last_changes(repo, pub.at)
+    old_p = {p.id: p for p in then.projects}
+    new_p = {p.id: p for p in now.projects}
+    for pid in sorted(old_p.keys() & new_p.keys()):
+        a, b = old_p[pid], new_p[pid]
+        names = [*_COMPARED_FIELDS, f"progress:{year - 1}", f"progress:{year}"]
+        for name in names:
+            if a.value(name) != b.value(name):
+                who = last.get((pid, name))
+                by = f" (geändert am {who[0]:%d.%m.%Y} von {who[1]})" if who else ""
+                out.append(f"{pid} {a.name}: {field_label(name)} „{display_value(a.value(name))}“ → "
+                           f"„{display_value(b.value(name))}“{by}")
+    old_f, new_f = then.report.funding, now.report.funding
+    for label, x, y in (("Gesamtkosten", old_f.total_cost, new_f.total_cost),
+                        ("Förderung", old_f.funding_total, new_f.funding_total),
+                        ("Förderung Stadt", old_f.funding_city, new_f.funding_city)):
+        if x != y:
+            out.append(f"Förderprojekte, Summe {label}: veröffentlicht {display_value(x)}, jetzt {display_value(y)}")
+    for a_t, b_t in zip(then.texts, now.texts):
+        if (a_t.title, a_t.markdown) != (b_t.title, b_t.markdown):
+            out.append(f"Text „{a_t.title}“ wurde geändert")
+    labels = {f.key: f.label for f in figures.FIGURES}
+    for key in figures.FIGURE_KEYS:
+        a_ids = [p.id for p in then.examples.get(key, ())]
+        b_ids = [p.id for p in now.examples.get(key, ())]
+        if a_ids != b_ids:
+            out.append(f"Beispielprojekte „{labels[key]}“: veröffentlicht {', '.join(a_ids) or 'keine'}, "
+                       f"jetzt {', '.join(b_ids) or 'keine'}")
+    a_pl = [(p.id, p.priority) for p in then.planned]
+    b_pl = [(p.id, p.priority) for p in now.planned]
+    if a_pl != b_pl:
+        out.append("Geplante Projekte: veröffentlicht " + (", ".join(f"{i} ({n})" for i, n in a_pl) or "keine")
+                   + "; jetzt " + (", ".join(f"{i} ({n})" for i, n in b_pl) or "keine"))
+    return out
+
+
+def _last_changes(repo: Repository, since: datetime) -> dict[tuple[str, str], tuple[datetime, str]]:
+    """(project ID, field) -> when and by whom it was last changed after ``since``."""
+    out: dict[tuple[str, str], tuple[datetime, str]] = {}
+    for e in repo.changes_since(since):
+        if e.entity == "project":
+            out[(e.entity_id, e.field)] = (e.at, e.os_user)
+    return out

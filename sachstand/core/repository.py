@@ -26,7 +26,7 @@ import duckdb
 
 from .access import Actor
 from .db import Database
-from .errors import ConflictError, FieldConflict, InvalidValue, NotFound, SachstandError
+from .errors import ConflictError, FieldConflict, InvalidValue, NotFound, PublishedYear, SachstandError
 from .models import (
     EDITABLE_FIELDS,
     AuditEntry,
@@ -382,39 +382,52 @@ class Repository:
         return {r[1]: ReportText(*r) for r in rows}
 
     def save_report_text(self, year: int, key: str, title: str, markdown: str, expected_version: int) -> ReportText:
-        """Store one section, based on the version read (0: not stored yet); audited per field.
+        """Store one section; see ``save_report_texts``."""
+        self.save_report_texts(year, [(key, title, markdown, expected_version)])
+        return self.report_texts(year)[key]
 
-        A stale version refuses the save (``ConflictError``); values equal to the stored ones
-        write nothing and keep the version.
+    def save_report_texts(self, year: int, sections: Sequence[tuple[str, str, str, int]]) -> int:
+        """Store sections (key, title, markdown, version read; 0: not stored yet) in one
+        transaction, all or none; returns how many changed. Audited per field.
+
+        A stale version refuses the whole save (``ConflictError``); values equal to the stored
+        ones write nothing and keep the version. A published year's texts stay as published.
         """
         self.actor.require_admin("Berichtstexte ändern")
-        title = clean_text(title)
-        if not title:
-            raise InvalidValue("Überschrift", "darf nicht leer sein")
-        markdown = _clean_markdown(markdown)
+        cleaned = []
+        for key, title, markdown, version in sections:
+            title = clean_text(title)
+            if not title:
+                raise InvalidValue("Überschrift", "darf nicht leer sein")
+            cleaned.append((key, title, _clean_markdown(markdown), version))
+        labels = {"title": "Überschrift", "markdown": "Text"}
         with self.db.write() as conn:
-            row = conn.execute(
-                "SELECT title, markdown, version FROM report_texts WHERE year = ? AND key = ?", [year, key]
-            ).fetchone()
-            old_title, old_text, version = row if row else (None, None, 0)
-            changes = [(f, old, new) for f, old, new in (("title", old_title, title), ("markdown", old_text, markdown))
-                       if old != new]
-            if version != expected_version and changes:
-                labels = {"title": "Überschrift", "markdown": "Text"}
-                raise ConflictError(
-                    f"Bericht {year} „{old_title or title}“",
-                    [FieldConflict(f, labels[f], _short(new), _short(old)) for f, old, new in changes], version,
-                    what="den Text",
-                )
-            if changes:
+            stored = {r[0]: r[1:] for r in conn.execute(
+                "SELECT key, title, markdown, version FROM report_texts WHERE year = ?", [year]).fetchall()}
+            todo = []
+            for key, title, markdown, expected in cleaned:
+                old_title, old_text, version = stored.get(key, (None, None, 0))
+                changes = [(f, old, new) for f, old, new in (("title", old_title, title),
+                                                             ("markdown", old_text, markdown)) if old != new]
+                if version != expected and changes:
+                    raise ConflictError(
+                        f"Bericht {year} „{old_title or title}“",
+                        [FieldConflict(f, labels[f], _short(new), _short(old)) for f, old, new in changes],
+                        version, what="den Text",
+                    )
+                if changes:
+                    todo.append((key, title, markdown, version + 1, changes))
+            if todo:
+                _refuse_published(conn, year, "Texte")
+            for key, title, markdown, version, changes in todo:
                 conn.execute(
                     "INSERT INTO report_texts VALUES ($y, $k, $t, $m, $v, now()::TIMESTAMP) ON CONFLICT (year, key) "
                     "DO UPDATE SET title = excluded.title, markdown = excluded.markdown, version = excluded.version, "
                     "updated_at = excluded.updated_at",
-                    {"y": year, "k": key, "t": title, "m": markdown, "v": version + 1},
+                    {"y": year, "k": key, "t": title, "m": markdown, "v": version},
                 )
                 _audit(conn, self.actor, [("report_text", f"{year}:{key}", f, old, new) for f, old, new in changes])
-        return self.report_texts(year)[key]
+        return len(todo)
 
     def figure_examples(self, year: int) -> dict[str, list[str]]:
         """The projects IT picked per figure ("Unter anderem folgende Projekte"), in order."""
@@ -442,6 +455,7 @@ class Repository:
                 [year, figure]).fetchall()]
             if old == ids:
                 return
+            _refuse_published(conn, year, "Beispielprojekte")
             conn.execute("DELETE FROM figure_examples WHERE year = ? AND figure = ?", [year, figure])
             if ids:
                 conn.execute(
@@ -482,7 +496,7 @@ class Repository:
         with self.db.write() as conn:
             done = conn.execute("SELECT published_at FROM published_years WHERE year = ?", [year]).fetchone()
             if done:
-                raise SachstandError(
+                raise PublishedYear(
                     f"Der Bericht {year} ist schon am {done[0]:%d.%m.%Y} veröffentlicht; er bleibt, wie er ist."
                 )
             parts = snapshot()
@@ -505,6 +519,14 @@ class Repository:
                 "FROM audit WHERE changed_at > ? ORDER BY id", [when],
             ).fetchall()
         return [AuditEntry(*r) for r in rows]
+
+
+def _refuse_published(conn: duckdb.DuckDBPyConnection, year: int, what: str) -> None:
+    done = conn.execute("SELECT published_at FROM published_years WHERE year = ?", [year]).fetchone()
+    if done:
+        raise PublishedYear(
+            f"Der Bericht {year} ist am {done[0]:%d.%m.%Y} veröffentlicht; seine {what} bleiben, wie sie sind."
+        )
 
 
 def _clean_markdown(text: str) -> str:

@@ -9,11 +9,13 @@ A value that cannot be read is not guessed: its text is kept (``start_text``/``e
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from importlib import resources
 from typing import Any
 
+from .errors import InvalidValue
 from .models import Department, NewFundedProject, NewProject, Partner
+from .report_content import TextSection, publish, save_text, set_examples
 from .repository import ChangeSet, Repository
 from .types import Money, Period, parse_cost_field, parse_money, parse_period
 
@@ -47,6 +49,7 @@ def new_project(raw: dict[str, Any]) -> NewProject:
         planned_cost=cost.amount, cost_note=cost.note, start=start, end=end,
         start_text=start_text, end_text=end_text,
         progress={int(y): int(p) for y, p in (raw.get("progress") or {}).items()},
+        priority=raw.get("priority"),
     )
 
 
@@ -55,7 +58,11 @@ def _day(text: str | None) -> date | None:
 
 
 def load(repo: Repository, source: dict[str, Any]) -> int:
-    """Write departments, projects, funded projects and reported figures; returns the project count."""
+    """Write departments, projects, funded projects, reported figures, the years' texts and
+    picked examples, and then publish the published years; returns the project count.
+
+    Examples name projects by name (as the slides do); a name the register lacks is refused.
+    """
     changes = ChangeSet(
         new_departments=[Department(d["code"], d.get("name")) for d in source.get("departments", [])],
         new_projects=[new_project(p) for p in source.get("projects", [])],
@@ -76,4 +83,16 @@ def load(repo: Repository, source: dict[str, Any]) -> int:
         repo.add_funded_projects(funded)
     for year, figures in (source.get("reported_figures") or {}).items():
         repo.set_reported_figures(int(year), {k: int(v) for k, v in figures.items()})
+    for year, sections in (source.get("texts") or {}).items():
+        for s in sections:
+            save_text(repo, int(year), TextSection(s["key"], s["title"], s["markdown"]))
+    by_name = {p.name: p.id for p in repo.projects()}
+    for year, picks in (source.get("figure_examples") or {}).items():
+        for figure, names in picks.items():
+            missing = [n for n in names if n not in by_name]
+            if missing:
+                raise InvalidValue("Beispielprojekte", f"„{missing[0]}“ gibt es nicht im Register")
+            set_examples(repo, int(year), figure, [by_name[n] for n in names])
+    for year, pub in (source.get("published") or {}).items():
+        publish(repo, int(year), at=datetime.fromisoformat(pub["at"]), by=pub["by"])
     return len(changes.new_projects)

@@ -120,9 +120,9 @@ def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:  # noqa:
     ws.freeze_panes(1, 0)
 
 
-def write_funded(wb, fmt: Formats, repo: Repository) -> None:  # noqa: ANN001
+def write_funded(wb, fmt: Formats, summary: figures.FundingSummary) -> None:  # noqa: ANN001
+    """The funded projects with their sums (``figures.funding``, or a published report's)."""
     ws = wb.add_worksheet("Förderprojekte")
-    summary = figures.funding(repo)
     heads = ["Förderprogramm", "Titel", "Zuwendungsempfänger", "Beginn", "Laufzeit (Monate)",
              "Gesamtkosten", "Fördersumme gesamt", "Anteil der Stadt"]
     for c, h in enumerate(heads):
@@ -168,7 +168,7 @@ def export_register(repo: Repository, path: str | Path, year: int) -> int:
     wb = new_workbook(path, constant_memory=True)
     fmt = Formats(wb)
     write_overview(wb, fmt, "Projekte", project_columns(year), projects)
-    write_funded(wb, fmt, repo)
+    write_funded(wb, fmt, figures.funding(repo))
     write_rules(wb, fmt, repo, year)
     write_meta(wb, fmt, "Register", year, projects)
     close_workbook(wb)

@@ -3,22 +3,24 @@
 Sheets: "Kennzahlen" (each figure with its value, the previous year, the change and its rule),
 "Übersicht" (the projects table of the report), "Förderprojekte" (with sums) and "Diagramm", a
 native Excel bar chart of each project's progress in Y−1 and Y (figure 1 of the report). Every
-number comes from ``core.figures``; nothing is recomputed here.
+number comes from ``core.report_content`` (a published year: exactly as published); nothing is
+recomputed here.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..core import figures
 from ..core.models import progress_label
+from ..core.report_content import report_content
 from ..core.repository import Repository
 from .export import HEADER, project_columns, write_funded, write_overview
 from .safe import Formats, close_workbook, new_workbook
 
 
 def export_report(repo: Repository, path: str | Path, year: int) -> None:
-    report = figures.report(repo, year)
+    content = report_content(repo, year)
+    report = content.report
     wb = new_workbook(path)
     fmt = Formats(wb)
 
@@ -40,12 +42,11 @@ def export_report(repo: Repository, path: str | Path, year: int) -> None:
     for c, w in enumerate((22, 8, 8, 12, 13, 80)):
         ws.set_column(c, c, w)
 
-    projects = {p.id: p for p in repo.projects()}
-    shown = [projects[r.id] for r in report.rows if r.id in projects]
+    shown = list(content.projects)
     cols = [c for c in project_columns(year) if c[0] not in ("id", "cost_note")]
     write_overview(wb, fmt, "Übersicht", cols, shown)
 
-    write_funded(wb, fmt, repo)
+    write_funded(wb, fmt, report.funding)
 
     chart_rows = [r for r in report.in_report]
     ds = wb.add_worksheet("Diagramm")

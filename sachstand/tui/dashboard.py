@@ -20,6 +20,7 @@ from textual.widgets import Static
 from ..core import figures
 from ..core.figures import Report
 from ..core.models import Project
+from ..core.report_content import report_projects
 from ..core.errors import SachstandError
 from ..core.types import safe_display, format_date, format_money, format_number, format_percent
 from .text import key_footer, signed, user
@@ -97,7 +98,7 @@ class DashboardScreen(Screen[None]):
 
         def work() -> DashboardData:
             report = figures.report(repo, year, as_of=figures.default_as_of(year, today))
-            return DashboardData(report, repo.years(), {p.id: p for p in repo.projects()})
+            return DashboardData(report, repo.years(), report_projects(repo, year))
 
         app.call_db(work, self._show, self._failed, node=self, group="load")  # type: ignore[attr-defined]
 

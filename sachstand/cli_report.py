@@ -1,0 +1,124 @@
+"""The report's own commands of ``sachstand``: ``texts``, ``examples`` and ``publish``.
+
+Rules:
+- ``texts export`` writes the year's sections as one Markdown file (``io.texts_md``), ``texts
+  import`` stores them back all together, each based on the version it was exported at.
+- ``examples`` shows or picks the projects a figure names ("Unter anderem folgende Projekte").
+- ``publish`` records a year's report as published (Administrator); from then on the report of
+  that year is shown as published, and ``check`` lists what changed since.
+- Texts, examples and publishing need the role Administrator; the check is in core.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parsers(sub: argparse._SubParsersAction, parser_class: type, year_type) -> None:  # type: ignore[type-arg]  # noqa: ANN001
+    s = sub.add_parser("texts", help="Berichtstexte als Markdown aus- und einlesen")
+    tx = s.add_subparsers(dest="texts_command", metavar="AKTION", parser_class=parser_class, required=True)
+    e = tx.add_parser("export", help="die Texte eines Jahres in eine Markdown-Datei schreiben")
+    e.add_argument("--year", type=year_type, required=True, metavar="JAHR", help="Berichtsjahr")
+    e.add_argument("-o", "--output", required=True, metavar="DATEI", help="Zieldatei (.md)")
+    e.add_argument("--force", action="store_true", help="eine vorhandene Datei überschreiben")
+    e.set_defaults(func=cmd_texts_export)
+    i = tx.add_parser("import", help="die Texte aus einer Markdown-Datei speichern (Administrator)")
+    i.add_argument("file", metavar="DATEI", help="mit „texts export“ erzeugte und bearbeitete Datei (.md)")
+    i.set_defaults(func=cmd_texts_import)
+
+    s = sub.add_parser("examples", help="Beispielprojekte je Kennzahl zeigen oder festlegen")
+    s.add_argument("--year", type=year_type, metavar="JAHR", help="Berichtsjahr (Standard: das letzte mit Daten)")
+    s.add_argument("--figure", metavar="KENNZAHL", help="Kennzahl, z. B. completed (ohne: alle zeigen)")
+    s.add_argument("ids", nargs="*", metavar="ID", help="Projekt-IDs in der gewünschten Reihenfolge (Administrator)")
+    s.add_argument("--default", action="store_true", help="wieder die drei größten nach geplanten Kosten")
+    s.set_defaults(func=cmd_examples)
+
+    s = sub.add_parser("publish", help="den Bericht eines Jahres als veröffentlicht festhalten (Administrator)")
+    s.add_argument("--year", type=year_type, required=True, metavar="JAHR", help="Berichtsjahr")
+    s.set_defaults(func=cmd_publish)
+
+
+def cmd_texts_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .cli import _check_output, open_repo
+    from .core.errors import SachstandError
+    from .core.report_content import report_content
+    from .io.texts_md import write_markdown
+
+    repo = open_repo(args)
+    _check_output(repo, args.output)
+    if Path(args.output).exists() and not args.force:
+        raise SachstandError(f"{args.output} gibt es schon; überschreiben mit --force.")
+    years = repo.years()
+    if args.year not in years and args.year - 1 not in years and not repo.report_texts(args.year):
+        have = ", ".join(map(str, years)) or "keine"
+        raise SachstandError(f"Für {args.year} gibt es weder Texte noch Daten. Jahre mit Daten: {have}.")
+    if repo.publication(args.year) is not None:
+        sections = report_content(repo, args.year).texts
+    else:
+        from .core.report_content import texts
+
+        sections = texts(repo, args.year)
+    write_markdown(args.output, args.year, sections)
+    filled = sum(1 for s in sections if s.markdown)
+    print(f"{len(sections)} Abschnitte ({filled} mit Text) für {args.year} geschrieben: {args.output}")
+    return 0
+
+
+def cmd_texts_import(args: argparse.Namespace) -> int:
+    from .cli import open_repo, show_notice
+    from .core.report_content import save_texts
+    from .io.texts_md import read_markdown
+
+    parsed = read_markdown(args.file)
+    repo = open_repo(args)
+    show_notice(repo)
+    changed = save_texts(repo, parsed.year, parsed.sections)
+    if changed:
+        print(f"{changed} von {len(parsed.sections)} Abschnitten für {parsed.year} gespeichert.")
+    else:
+        print(f"Keine Änderung: die {len(parsed.sections)} Abschnitte für {parsed.year} sind schon so gespeichert.")
+    return 0
+
+
+def cmd_examples(args: argparse.Namespace) -> int:
+    from .cli import _default_year, open_repo, show_notice
+    from .core import figures
+    from .core.errors import SachstandError
+    from .core.report_content import report_content, set_examples
+
+    repo = open_repo(args)
+    year = _default_year(repo, args.year)
+    if args.ids or args.default:
+        if not args.figure:
+            raise SachstandError("Zum Festlegen bitte die Kennzahl mit --figure angeben, z. B. --figure completed.")
+        if args.ids and args.default:
+            raise SachstandError("Entweder Projekt-IDs oder --default, nicht beides.")
+        show_notice(repo)
+        set_examples(repo, year, args.figure, [] if args.default else args.ids)
+    elif args.figure and args.figure not in figures.FIGURE_KEYS:
+        raise SachstandError(f"Die Kennzahl „{args.figure}“ gibt es nicht (möglich: {', '.join(figures.FIGURE_KEYS)}).")
+    figures.check_year(repo, year)
+    content = report_content(repo, year)
+    picked = repo.figure_examples(year) if content.published is None else {}
+    for f in figures.FIGURES:
+        if args.figure and f.key != args.figure:
+            continue
+        how = "festgelegt" if picked.get(f.key) or content.published else "Standard: die größten nach Kosten"
+        print(f"{f.label} ({f.key}), {year}: {how}")
+        for p in content.examples.get(f.key, ()):
+            print(f"  {p.id}  {p.name} ({p.department})")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from .cli import open_repo, show_notice
+    from .core.report_content import publish
+
+    repo = open_repo(args)
+    show_notice(repo)
+    info = publish(repo, args.year)
+    print(f"Bericht {args.year} veröffentlicht am {info.at:%d.%m.%Y um %H:%M} von {info.by}. "
+          "Er bleibt von nun an, wie er ist; „sachstand check“ zeigt spätere Änderungen.")
+    return 0
