@@ -51,7 +51,7 @@ def _field(paragraph, instruction: str) -> None:  # noqa: ANN001
 def build_docx(path: Path = DOCX) -> None:
     doc = Document()
     core = doc.core_properties
-    core.author, core.title, core.comments = "sachstand", "Sachstandsbericht", ""
+    core.author, core.title = "sachstand", "Sachstandsbericht"
     core.last_modified_by, core.revision = "sachstand", 1
     from datetime import datetime
 
