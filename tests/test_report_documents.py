@@ -34,7 +34,7 @@ MD = ("**Ein fetter Einstieg.** Und weiter.\n\nZweiter Absatz über\nzwei Zeilen
 
 
 def cells(table) -> list[list[str]]:  # noqa: ANN001
-    return [[c.text.replace("\u00ad", "") for c in row.cells] for row in table.rows]
+    return [[c.text.replace("\u00ad", "").replace("\u00a0", " ") for c in row.cells] for row in table.rows]
 
 
 def find_table(doc, first_header: str):  # noqa: ANN001, ANN201

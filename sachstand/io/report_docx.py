@@ -15,7 +15,7 @@ document with these Jinja placeholders, each alone in its paragraph where marked
 - ``{{p body }}`` (required): the sections 01–05.
 - ``{{p toc }}``: the table of contents (section titles with page numbers as PAGEREF fields,
   which Word and LibreOffice compute when laying out the pages).
-- ``{{ city }}``, ``{{ year }}``, ``{{ title }}`` ("Sachstandsbericht 2020"), ``{{ as_of }}``
+- ``{{ city }}`` (empty while the register has no city name), ``{{ year }}``, ``{{ title }}`` ("Sachstandsbericht 2020"), ``{{ as_of }}``
   ("31.12.2020"), ``{{ published }}`` ("Veröffentlicht am 24.11.2020" or "Entwurf …"), also in
   headers and footers.
 
@@ -66,7 +66,7 @@ def planned_cost_text(p: Project) -> str:
     """The cost as the table shows it: "225.000,00 €", "4.000.000,00 € (Fördersumme)", or the note."""
     if p.planned_cost is None:
         return p.cost_note
-    money = format_money(p.planned_cost)
+    money = _money(p.planned_cost)
     return f"{money} ({p.cost_note})" if p.cost_note else money
 
 
@@ -283,28 +283,32 @@ def sections(content: ReportContent, chart: ProgressChart | None, pictures: Sequ
 
 
 def city_name(content: ReportContent) -> str:
-    return content.city or "Stadt"
+    """The city as the text names it; "Die Stadt" while the register has no city name."""
+    return content.city or "Die Stadt"
 
 
 def _funding(content: ReportContent, body: _Body) -> None:
     fund = content.report.funding
     city = city_name(content)
+    column = content.city or "Stadt"
     body.paragraph(
         f"{city} ist an {len(fund.projects)} geförderten Projekten beteiligt. Ihre Gesamtkosten (alle "
         f"Antragsteller) betragen {format_money(fund.total_cost)}, die Förderung (alle Antragsteller) "
-        f"{format_money(fund.funding_total)}, davon für {city} {format_money(fund.funding_city)}."
+        f"{format_money(fund.funding_total)}, davon für {column if content.city else 'die Stadt'} "
+        f"{format_money(fund.funding_city)}."
     )
     rows = [
         [p.title_in_table, p.recipients, _date(p.start), "" if p.duration_months is None else str(p.duration_months),
-         format_money(p.total_cost, ""), format_money(p.funding_total, ""), format_money(p.funding_city, "")]
+         _money(p.total_cost, ""), _money(p.funding_total, ""), _money(p.funding_city, "")]
         for p in fund.projects
     ]
-    rows.append(["Summe", "", "", "", format_money(fund.total_cost), format_money(fund.funding_total),
-                 format_money(fund.funding_city)])
+    rows.append(["Summe", "", "", "", _money(fund.total_cost), _money(fund.funding_total),
+                 _money(fund.funding_city)])
     body.table(
-        ["Projekttitel", "Zuwendungsempfänger", "Projektstart", "Projektdauer (Monate)",
-         "Gesamtkosten (alle Antragsteller)", "Förderung (alle Antragsteller)", f"Förderung ({city})"],
-        rows, widths=(3.2, 3.6, 1.9, 1.5, 2.3, 2.3, 2.3), right=(3, 4, 5, 6), bold_last=True,
+        [_breakable(h) for h in ("Projekttitel", "Zuwendungsempfänger", "Projektstart", "Projektdauer (Monate)",
+                                 "Gesamtkosten (alle Antragsteller)", "Förderung (alle Antragsteller)",
+                                 f"Förderung ({column})")],
+        rows, widths=(2.8, 3.3, 1.75, 1.3, 2.5, 2.5, 2.5), right=(3, 4, 5, 6), bold_last=True, font=7.5,
     )
     for p in fund.projects:
         body.heading(p.title, 2)
@@ -353,9 +357,21 @@ def _overview(content: ReportContent, chart: ProgressChart | None, pictures: Seq
         body.picture(png, f"Abbildung 1{part}: {CAPTION}")
 
 
+_HYPHENS = {"Umsetzungsstand": "Umsetzungs\u00adstand", "Zuwendungsempfänger": "Zuwendungs\u00adempfänger",
+            "Projektstart": "Projekt\u00adstart", "Projektdauer": "Projekt\u00addauer",
+            "Gesamtkosten": "Gesamt\u00adkosten", "Antragsteller": "Antrag\u00adsteller"}
+
+
 def _breakable(header: str) -> str:
-    """"Umsetzungsstand 2020 (in %)" with a soft hyphen, so a narrow column breaks it as a word."""
-    return header.replace("Umsetzungsstand", "Umsetzungs\u00adstand")
+    """A header with soft hyphens, so a narrow column breaks "Umsetzungsstand" as a word."""
+    for word, hyphenated in _HYPHENS.items():
+        header = header.replace(word, hyphenated)
+    return header
+
+
+def _money(amount, empty: str = "–") -> str:  # noqa: ANN001
+    """German money with a no-break space before "€", so a table cell never breaks there."""
+    return format_money(amount, empty).replace(" €", "\u00a0€")
 
 
 def _planned(content: ReportContent, body: _Body) -> None:
@@ -429,7 +445,7 @@ def build(content: ReportContent, chart: ProgressChart | None, pictures: Sequenc
     toc = tpl.new_subdoc()
     _toc(toc, body.toc, width)
     context = {
-        "city": city_name(content), "year": content.year, "title": title(content),
+        "city": content.city, "year": content.year, "title": title(content),
         "as_of": f"{content.report.as_of:%d.%m.%Y}", "published": published_line(content),
         "body": body.sub, "toc": toc,
     }
@@ -439,7 +455,7 @@ def build(content: ReportContent, chart: ProgressChart | None, pictures: Sequenc
         raise SachstandError(f"Die Vorlage enthält einen fehlerhaften Platzhalter: {exc}") from None
     _update_fields_on_open(tpl.docx)
     tpl.docx.core_properties.title = f"{title(content)} über die eGovernment-Projekte"
-    tpl.docx.core_properties.author = city_name(content)
+    tpl.docx.core_properties.author = content.city or "sachstand"
     return tpl
 
 

@@ -104,8 +104,8 @@ def build_docx(path: Path = DOCX) -> None:
 
     footer = section.footer.paragraphs[0]
     footer.style = styles["Footer"]
-    footer.paragraph_format.tab_stops.add_tab_stop(Cm(16.6), WD_TAB_ALIGNMENT.RIGHT)
-    footer.add_run("{{ city }} · {{ title }} über die eGovernment-Projekte\tSeite ")
+    footer.paragraph_format.tab_stops.add_tab_stop(Cm(16.5), WD_TAB_ALIGNMENT.RIGHT)
+    footer.add_run("{% if city %}{{ city }} · {% endif %}{{ title }} über die eGovernment-Projekte\tSeite ")
     _field(footer, "PAGE")
     for run in footer.runs:
         run.font.size, run.font.name = Pt(8), FONT
