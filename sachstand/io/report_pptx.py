@@ -3,7 +3,7 @@
 Slides, all from ``core.report_content.ReportContent``:
 1. title ("Digitalisierung in Aachen", "Sachstandsbericht 2020 über die eGovernment-Projekte");
 2. "Status für das Jahr Y": the Einleitung's bullets and sub-headings (else the first sentence of
-   each paragraph);
+   its first four paragraphs, cut at a word after 260 characters);
 3. the funding programme ("Digitale Modellregion"): the funded projects grouped by recipients
    (the city alone, the city with one partner, Verbundprojekte) and the sums;
 4. one slide per figure of ``core.figures.FIGURES`` ("Gesamt: 57", "Davon in 2020 abgeschlossene
@@ -22,6 +22,7 @@ template's; only the figure's number is set larger.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from .report_templates import PPTX_TEMPLATE
 
 EXAMPLES_LEAD = "Unter anderem folgende Projekte:"
 MAX_ITEMS = 8
+SENTENCES = 4
 
 
 def headline(key: str, year: int) -> str:
@@ -106,14 +108,21 @@ def _outline(markdown: str) -> list[tuple[str, int, bool]]:
         elif b.kind == "bullet":
             items.append((report_markdown.plain(b.text), min(b.level - (0 if has_heads else 1), 4), False))
     if not items:
-        for b in blocks:
+        for b in blocks[:SENTENCES]:
             first = re.split(r"(?<=[.!?])\s", report_markdown.plain(b.text), maxsplit=1)[0]
-            items.append((first if len(first) <= 160 else first[:159].rstrip() + "…", 0, False))
+            if len(first) > 260:
+                first = first[:260].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+            items.append((first, 0, False))
     return items[:MAX_ITEMS]
 
 
+def _parties(recipients: str) -> list[str]:
+    return [p.strip() for p in re.split(r",| und ", recipients) if p.strip()]
+
+
 def _group(recipients: str, city: str) -> str:
-    parties = [p.strip() for p in re.split(r",| und ", recipients) if p.strip()]
+    """The city alone, the city with one partner, or a Verbundprojekt (as the seed's slide groups)."""
+    parties = _parties(recipients)
     if len(parties) <= 1:
         return parties[0] if parties else city
     if len(parties) == 2 and city in parties:
@@ -148,10 +157,10 @@ def build(content: ReportContent, template: Path | None = None):  # noqa: ANN201
     year = report.year
     city = content.city or "Stadt"
 
-    def slide(title: str, items: Sequence[tuple[str, int, bool]]):  # noqa: ANN202
+    def slide(title: str, items: Sequence[tuple[str, int, bool]], size: int | None = None):  # noqa: ANN202
         s = prs.slides.add_slide(content_layout)
         s.shapes.title.text = title
-        _fill(_body(s).text_frame, items)
+        _fill(_body(s).text_frame, items, size)
         return s
 
     s = prs.slides.add_slide(title_layout)
@@ -164,20 +173,23 @@ def build(content: ReportContent, template: Path | None = None):  # noqa: ANN201
 
     intro = content.text("einleitung").markdown
     if intro.strip():
-        slide(f"Status für das Jahr {year}", _outline(intro))
+        slide(f"Status für das Jahr {year}", _outline(intro), size=20)
 
     fund = report.funding
     if fund.projects:
         programmes = {p.programme for p in fund.projects}
         programme = programmes.pop() if len(programmes) == 1 else "Geförderte Projekte"
+        # the city: the register's name, else the recipient named in most funded projects
+        named = Counter(x for p in fund.projects for x in set(_parties(p.recipients)))
+        home = content.city or (named.most_common(1)[0][0] if named else city)
         groups: dict[str, list[str]] = {}
         for p in fund.projects:
-            groups.setdefault(_group(p.recipients, city), []).append(p.title)
+            groups.setdefault(_group(p.recipients, home), []).append(p.title)
         slide(programme, [
-            (f"{len(fund.projects)} geförderte Projekte, an denen {city} beteiligt ist", 0, True),
+            (f"{len(fund.projects)} geförderte Projekte, an denen {home} beteiligt ist", 0, True),
             (f"Gesamtkosten (alle Antragsteller): {format_money(fund.total_cost)}", 0, False),
             (f"Förderung (alle Antragsteller): {format_money(fund.funding_total)}", 0, False),
-            (f"Förderung ({city}): {format_money(fund.funding_city)}", 0, False),
+            (f"Förderung ({home}): {format_money(fund.funding_city)}", 0, False),
         ])
         items: list[tuple[str, int, bool]] = []
         for group, titles in groups.items():
@@ -190,7 +202,7 @@ def build(content: ReportContent, template: Path | None = None):  # noqa: ANN201
             _body(s).text_frame.auto_size = MSO_AUTO_SIZE.NONE
             for p in _body(s).text_frame.paragraphs:
                 for r in p.runs:
-                    r.font.size = Pt(14 if p.level else 16)
+                    r.font.size = Pt(18 if p.level else 20)
 
     for f in report.figures:
         items = [(headline(f.key, year), 0, True), (f"Gesamt: {f.value}", 0, True)]
