@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from docx import Document
-from docx.enum.text import WD_BREAK, WD_TAB_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
@@ -104,8 +104,8 @@ def build_docx(path: Path = DOCX) -> None:
 
     footer = section.footer.paragraphs[0]
     footer.style = styles["Footer"]
-    footer.paragraph_format.tab_stops.add_tab_stop(Cm(16.5), WD_TAB_ALIGNMENT.RIGHT)
-    footer.add_run("{% if city %}{{ city }} · {% endif %}{{ title }} über die eGovernment-Projekte\tSeite ")
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer.add_run("{% if city %}{{ city }} · {% endif %}{{ title }} über die eGovernment-Projekte · Seite ")
     _field(footer, "PAGE")
     for run in footer.runs:
         run.font.size, run.font.name = Pt(8), FONT
