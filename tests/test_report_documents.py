@@ -263,6 +263,18 @@ def test_city_templates(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa
               "--template", str(tpl))
     assert res.code == 2 and ".pptx-Vorlage" in res.err and not (tmp_path / "x.pptx").exists()
 
+    (tmp_path / "kaputt.docx").write_text("keine Word-Datei", encoding="utf-8")
+    res = cli("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(tmp_path / "x.docx"),
+              "--template", str(tmp_path / "kaputt.docx"))
+    assert res.code == 2 and "keine lesbare Word-Datei" in res.err and not (tmp_path / "x.docx").exists()
+    sneaky = docx.Document()
+    sneaky.add_paragraph("{{ city.__class__.__mro__ }}")
+    sneaky.add_paragraph("{{p body }}")
+    sneaky.save(tmp_path / "sneaky.docx")
+    res = cli("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(tmp_path / "x.docx"),
+              "--template", str(tmp_path / "sneaky.docx"))
+    assert res.code == 2 and "Platzhalter" in res.err and not (tmp_path / "x.docx").exists()
+
     deck = pptx.Presentation()  # PowerPoint's 4:3 default, with a sample slide of its own
     deck.slides.add_slide(deck.slide_layouts[0]).shapes.title.text = "Beispielfolie der Stadt"
     deck.save(tmp_path / "cd.pptx")

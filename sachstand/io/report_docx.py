@@ -36,6 +36,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
+from jinja2.sandbox import SandboxedEnvironment
 
 from ..core.errors import SachstandError
 from ..core.models import Project, ProjectRow, progress_label
@@ -404,6 +405,9 @@ def _update_fields_on_open(docx) -> None:  # noqa: ANN001
 
 def load_template(template: Path | None):  # noqa: ANN201
     """The docxtpl template, checked for the required placeholders (German error otherwise)."""
+    import zipfile
+
+    from docx.opc.exceptions import PackageNotFoundError
     from docxtpl import DocxTemplate
     from jinja2 import TemplateError
 
@@ -411,8 +415,8 @@ def load_template(template: Path | None):  # noqa: ANN201
     try:
         tpl = DocxTemplate(path)
         tpl.init_docx()
-        names = tpl.get_undeclared_template_variables()
-    except (OSError, KeyError, ValueError) as exc:
+        names = tpl.get_undeclared_template_variables(jinja_env=SandboxedEnvironment())
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, PackageNotFoundError) as exc:
         raise SachstandError(f"Die Vorlage {path} ist keine lesbare Word-Datei (.docx): {exc}") from None
     except TemplateError as exc:
         raise SachstandError(f"Die Vorlage {path} enthält einen fehlerhaften Platzhalter: {exc}") from None
@@ -449,8 +453,8 @@ def build(content: ReportContent, chart: ProgressChart | None, pictures: Sequenc
         "as_of": f"{content.report.as_of:%d.%m.%Y}", "published": published_line(content),
         "body": body.sub, "toc": toc,
     }
-    try:
-        tpl.render(context, autoescape=True)
+    try:  # a template is a file from outside: its Jinja runs sandboxed (no attribute tricks)
+        tpl.render(context, jinja_env=SandboxedEnvironment(autoescape=True))
     except TemplateError as exc:
         raise SachstandError(f"Die Vorlage enthält einen fehlerhaften Platzhalter: {exc}") from None
     _update_fields_on_open(tpl.docx)
