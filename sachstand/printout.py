@@ -142,8 +142,9 @@ def summary(report: Report) -> Group:
     head = Text(f"Sachstandsbericht {report.year} über die eGovernment-Projekte{scope}", style="bold")
     sub = Text(f"Stichtag {format_date(report.as_of)} · {format_number(report.figure('projects').value)} "
                "Projekte im Bericht", style="dim")
+    top: list[RenderableType] = [t(report.city.display, "bold")] if report.city else []
     return Group(
-        head, sub, Rule(style="dim"),
+        *top, head, sub, Rule(style="dim"),
         figures_table(report),
         rules_text(report),
         Text(""),

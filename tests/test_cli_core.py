@@ -133,11 +133,17 @@ def test_default_path_creates_the_sample_and_says_so(tmp_path: Path) -> None:
     assert (tmp_path / ".local/share/sachstand/register.duckdb").exists()
 
 
-def test_env_variable_chooses_the_register(cli, sample_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_env_variable_chooses_the_register(cli, sample_path: Path, tmp_path: Path,  # noqa: ANN001
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = open_register(sample_path)
+    open_project = next(p for p in repo.projects() if p.progress.get(2020, 100) < 100)
+    repo.update(open_project.id, open_project.version, {"progress:2020": 100})  # only this file has 16
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SACHSTAND_DB", str(sample_path))
-    from sachstand.cli import main
-
-    assert main(["summary", "--json"]) == 0
+    r = cli("summary", "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["completed"] == 16
+    assert not (tmp_path / "home").exists()  # the default register was neither read nor created
 
 
 def test_summary_imports_neither_textual_nor_openpyxl(sample_path: Path) -> None:

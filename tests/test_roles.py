@@ -164,9 +164,9 @@ def test_editor_role_through_the_cli_is_refused_admin_commands(cli, sample_path:
 
 def test_without_config_owner_is_admin_and_is_told_once(cli, sample_path: Path,  # noqa: ANN001
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    import sachstand.cli
+    import sachstand.cli.common
 
-    monkeypatch.setattr(sachstand.cli, "_notice_shown", False)  # a fresh process
+    monkeypatch.setattr(sachstand.cli.common, "_notice_shown", False)  # a fresh process
     actor = resolve_actor(sample_path)
     assert actor.role == "admin"
     assert "keine Rollen-Konfiguration" in actor.notice and "Administrator" in actor.notice

@@ -10,7 +10,7 @@ from sachstand.tui.dashboard import DashboardScreen
 from sachstand.tui.dialogs import ProgressDialog
 from sachstand.tui.projects import ProjectsScreen
 from sachstand.tui.virtual_table import VirtualTable
-from tui_helpers import TODAY, YEAR, make_app, settle, started, sync, type_text
+from tui_helpers import TODAY, YEAR, make_app, settle, started, static_text, sync, type_text
 
 
 def expected_rows(path: Path) -> list:
@@ -182,8 +182,11 @@ async def test_dashboard_shows_the_figures_and_follows_a_recorded_progress(sampl
         assert isinstance(app.screen, DashboardScreen)
         report = app.screen.report
         assert report.figure("completed").value == 15 and report.figure("stalled").value == 11
-        figures_text = app.screen.query_one("#figures").render()
-        assert figures_text is not None
+        shown = static_text(app.screen.query_one("#figures"), width=160)
+        completed = report.figure("completed")
+        assert f"Kennzahlen {YEAR}" in shown
+        assert completed.label in shown and f"{completed.value} von {completed.total}" in shown
+        assert f"{report.figure('stalled').value} von {report.figure('stalled').total}" in shown
         await pilot.press("escape")
         await pilot.press("slash")
         await type_text(pilot, "briefbutler")
@@ -195,6 +198,7 @@ async def test_dashboard_shows_the_figures_and_follows_a_recorded_progress(sampl
         await pilot.press("d")
         await settle(pilot)
         assert app.screen.report.figure("completed").value == 16
+        assert f"16 von {completed.total}" in static_text(app.screen.query_one("#figures"), width=160)
 
 
 @sync

@@ -58,7 +58,17 @@ async def test_corrupt_file_shows_a_message(tmp_path: Path) -> None:
     path = tmp_path / "kaputt.duckdb"
     path.write_bytes(b"das ist keine Datenbank" * 100)
     text = await run_message_case(path)
-    assert "kein sachstand-Register" in text or "beschädigt" in text
+    assert text == f"{path} ist kein sachstand-Register (keine DuckDB-Datei)."
+
+
+@sync
+async def test_damaged_register_shows_a_message_naming_the_backups(sample_path: Path) -> None:
+    data = bytearray(sample_path.read_bytes())
+    data[:4096] = b"\xff" * 4096  # the main header gone: still the size and shape of a DuckDB file
+    sample_path.write_bytes(bytes(data))
+    text = await run_message_case(sample_path)
+    assert "beschädigt" in text and f"{sample_path}.backups" in text
+    assert "kein sachstand-Register" not in text
 
 
 @sync

@@ -8,6 +8,7 @@ from pathlib import Path
 from .access import Actor, resolve_actor
 from .db import Database
 from .errors import SachstandError
+from .models import City
 from .repository import Repository
 from .sample import load, sample_source
 
@@ -26,8 +27,11 @@ def open_register(path: str | os.PathLike[str], source: str = "cli", config: str
 
 
 def init_register(path: str | os.PathLike[str], sample: bool = True, config: str | None = None,
-                  source: str = "cli") -> Repository:
-    """Create a new register (empty, or with the 2020 sample). Refuses an existing file."""
+                  source: str = "cli", city: City | None = None) -> Repository:
+    """Create a new register (empty, or with the 2020 sample). Refuses an existing file.
+
+    ``city`` names the register's city; the sample is Stadt Aachen unless ``city`` says otherwise.
+    """
     db = Database(path)
     if db.path.exists():
         raise SachstandError(
@@ -36,9 +40,12 @@ def init_register(path: str | os.PathLike[str], sample: bool = True, config: str
         )
     db.create()
     repo = Repository(db, resolve_actor(db.path, config, source))
-    if sample:
+    if sample or city is not None:
         try:
-            load(repo, sample_source())
+            if sample:
+                load(repo, sample_source(), city)
+            else:
+                repo.set_city(city)  # type: ignore[arg-type]
         except BaseException:
             for suffix in ("", ".wal"):
                 Path(str(db.path) + suffix).unlink(missing_ok=True)
@@ -46,4 +53,4 @@ def init_register(path: str | os.PathLike[str], sample: bool = True, config: str
     return repo
 
 
-__all__ = ["Actor", "Database", "Repository", "SachstandError", "default_db_path", "init_register", "open_register"]
+__all__ = ["Actor", "City", "Database", "Repository", "SachstandError", "default_db_path", "init_register", "open_register"]

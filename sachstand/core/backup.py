@@ -11,25 +11,14 @@ Rules:
   the automatic backups before an import never push out a manual one.
 - Restore checks the backup first, keeps a copy of the current file (and moves its WAL beside
   that copy, never deleting it), and swaps the file in with one atomic rename.
-- A WAL found on opening that no process is writing (a crash left it) is copied into the backups
-  folder before DuckDB replays it: DuckDB drops a torn WAL tail and later overwrites the WAL, and
-  those bytes must never be lost quietly.
-
-POSIX locks belong to the process and are released when *any* descriptor of the file is closed,
-so while a lock is held the file is read only through the locked descriptor, and the in-process
-lock of ``db`` keeps this process's own DuckDB connections away meanwhile.
+- Copies are taken under ``locking.file_lock``; a crash's WAL is kept by ``wal.py``.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import os
-import random
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,15 +26,16 @@ from pathlib import Path
 import duckdb
 
 from .access import Actor, current_user
-from .db import Database, _lock_for, backup_dir_for, schema_version
-from .errors import RegisterDamaged, RegisterLocked, RegisterMissing, SachstandError
-from .schema import LATEST
+from .db import Database, connect_file
+from .errors import RegisterDamaged, RegisterMissing, SachstandError
+from .files import backup_dir_for, copy_fd, copy_path, fsync_dir, register_stem, wal_path
+from .locking import file_lock
+from .schema import LATEST, schema_version
 
 DEFAULT_KEEP = 10
 AUTO_IMPORT = "auto-import"
 MANUAL = "manual"
 BEFORE_RESTORE = "before-restore"
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -63,20 +53,16 @@ class BackupInfo:
         return f"{self.projects} Projekte, {self.audit_rows} Protokolleinträge, letzte Änderung {when}"
 
 
-def _stem(register: Path) -> str:
-    return register.name[: -len(".duckdb")] if register.name.endswith(".duckdb") else register.name
-
-
 def backup_name(register: Path, kind: str, now: datetime | None = None) -> str:
     now = now or datetime.now(timezone.utc)
-    return f"{_stem(register)}-{now.strftime('%Y%m%d-%H%M%S-%f')}-{kind}.duckdb"
+    return f"{register_stem(register)}-{now.strftime('%Y%m%d-%H%M%S-%f')}-{kind}.duckdb"
 
 
 def list_backups(register: Path, directory: Path | None = None, kind: str | None = None) -> list[Path]:
     """Backups of ``register`` in ``directory`` (default its backups folder), oldest first."""
     directory = directory or backup_dir_for(register)
     kinds = re.escape(kind) if kind else r"[a-z-]+"
-    pattern = re.compile(rf"{re.escape(_stem(register))}-\d{{8}}-\d{{6}}-\d{{6}}-{kinds}\.duckdb")
+    pattern = re.compile(rf"{re.escape(register_stem(register))}-\d{{8}}-\d{{6}}-\d{{6}}-{kinds}\.duckdb")
     if not directory.is_dir():
         return []
     return sorted(p for p in directory.iterdir() if pattern.fullmatch(p.name))
@@ -92,67 +78,6 @@ def rotate(register: Path, keep: int, directory: Path | None = None, kind: str =
     return old
 
 
-@contextmanager
-def file_lock(db: Database, exclusive: bool) -> Iterator[int | None]:
-    """Hold DuckDB's own lock on the register (shared or exclusive), retrying like ``Database``.
-
-    Yields the locked descriptor, or None when the file does not exist.
-    """
-    path = db.path
-    with _lock_for(str(path)), db._turnstile(hold=exclusive):
-        try:
-            fd = os.open(path, os.O_RDWR if exclusive else os.O_RDONLY)
-        except FileNotFoundError:
-            yield None
-            return
-        try:
-            deadline = time.monotonic() + db.lock_timeout
-            pause = 0.01
-            while True:
-                try:
-                    fcntl.lockf(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
-                    break
-                except OSError:
-                    if time.monotonic() >= deadline:
-                        raise RegisterLocked(str(path), db.lock_timeout) from None
-                    time.sleep(pause * (0.5 + random.random()))
-                    pause = min(pause * 1.6, 0.25)
-            yield fd
-        finally:
-            os.close(fd)
-
-
-def _copy_fd(fd: int, target: Path) -> None:
-    """Copy the whole file behind ``fd`` to ``target`` and flush it to disk."""
-    with open(target, "wb") as out:
-        offset = 0
-        while chunk := os.pread(fd, _CHUNK, offset):
-            out.write(chunk)
-            offset += len(chunk)
-        out.flush()
-        os.fsync(out.fileno())
-
-
-def _copy_path(source: Path, target: Path) -> None:
-    fd = os.open(source, os.O_RDONLY)
-    try:
-        _copy_fd(fd, target)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _wal(path: Path) -> Path:
-    return Path(f"{path}.wal")
-
-
 def verify(path: Path) -> BackupInfo:
     """Check that ``path`` is a readable register this program can use; raises ``SachstandError``.
 
@@ -163,7 +88,7 @@ def verify(path: Path) -> BackupInfo:
     if not path.is_file():
         raise SachstandError(f"Die Sicherung {path} gibt es nicht.")
     try:
-        conn = duckdb.connect(str(path), read_only=True, config={"enable_external_access": False})
+        conn = connect_file(path, read_only=True)
     except duckdb.Error as exc:
         raise SachstandError(f"{path} ist keine brauchbare Sicherung: {_first_line(exc)}") from None
     try:
@@ -207,26 +132,26 @@ def backup(db: Database, directory: Path | None = None, kind: str = MANUAL) -> B
     target = directory / backup_name(db.path, kind)
     tmp = directory / f".{target.name}.tmp"
     try:
-        with file_lock(db, exclusive=False) as fd:
+        with file_lock(db.path, db.lock_timeout, exclusive=False) as fd:
             if fd is None:
                 raise RegisterMissing(str(db.path))
-            _copy_fd(fd, tmp)
-            if _wal(db.path).exists():
-                _copy_path(_wal(db.path), _wal(tmp))
+            copy_fd(fd, tmp)
+            if wal_path(db.path).exists():
+                copy_path(wal_path(db.path), wal_path(tmp))
         try:
-            if _wal(tmp).exists():
+            if wal_path(tmp).exists():
                 _fold_wal(tmp)
             info = verify(tmp)
         except SachstandError as exc:
             detail = exc.message.split(": ", 1)[-1]
             raise RegisterDamaged(str(db.path), detail, str(backup_dir_for(db.path))) from None
         os.replace(tmp, target)
-        _fsync_dir(directory)
+        fsync_dir(directory)
     except OSError as exc:
         raise SachstandError(f"Die Sicherung nach {directory} ist fehlgeschlagen: {exc.strerror}.") from None
     finally:
         tmp.unlink(missing_ok=True)
-        _wal(tmp).unlink(missing_ok=True)
+        wal_path(tmp).unlink(missing_ok=True)
     return BackupInfo(target, info.schema_version, info.projects, info.audit_rows, info.last_change)
 
 
@@ -234,7 +159,7 @@ def _remove_stale_tmp(directory: Path, register: Path, age: float = 3600) -> Non
     """Remove half-written copies a killed backup left (older than ``age`` seconds, so a backup
     running in another process right now keeps its file)."""
     now = time.time()
-    for path in directory.glob(f".{_stem(register)}-*.tmp*"):
+    for path in directory.glob(f".{register_stem(register)}-*.tmp*"):
         try:
             if now - path.stat().st_mtime > age:
                 path.unlink()
@@ -245,7 +170,7 @@ def _remove_stale_tmp(directory: Path, register: Path, age: float = 3600) -> Non
 def _fold_wal(path: Path) -> None:
     """Replay a copied WAL into the copied file, so the backup is a single file."""
     try:
-        conn = duckdb.connect(str(path), config={"enable_external_access": False})
+        conn = connect_file(path)
         conn.execute("CHECKPOINT")
         conn.close()
     except duckdb.Error as exc:
@@ -288,21 +213,21 @@ def restore(db: Database, source: Path, actor: Actor | None = None) -> tuple[Bac
     incoming = db.path.parent / f".{db.path.name}.restore.tmp"
     kept: Path | None = None
     try:
-        _copy_path(source, incoming)
-        with file_lock(db, exclusive=True) as fd:
+        copy_path(source, incoming)
+        with file_lock(db.path, db.lock_timeout, exclusive=True) as fd:
             if fd is not None:
                 kept = directory / backup_name(db.path, BEFORE_RESTORE)
-                _copy_fd(fd, kept)
-                if _wal(db.path).exists():
-                    os.replace(_wal(db.path), _wal(kept))
+                copy_fd(fd, kept)
+                if wal_path(db.path).exists():
+                    os.replace(wal_path(db.path), wal_path(kept))
             _fence_versions(incoming, kept, actor, source.name)
             os.replace(incoming, db.path)
-            _fsync_dir(db.path.parent)
+            fsync_dir(db.path.parent)
     except OSError as exc:
         raise SachstandError(f"Wiederherstellen fehlgeschlagen: {exc.strerror} ({exc.filename}).") from None
     finally:
         incoming.unlink(missing_ok=True)
-    db._checked = False
+    db.invalidate_schema_check()
     return info, kept
 
 
@@ -315,7 +240,7 @@ def _fence_versions(incoming: Path, kept: Path | None, actor: Actor | None, sour
     counters: dict[str, int] = {}
     if kept is not None:
         try:
-            conn = duckdb.connect(str(kept), read_only=True, config={"enable_external_access": False})
+            conn = connect_file(kept, read_only=True)
             try:
                 before = dict(conn.execute("SELECT id, version FROM projects").fetchall())
                 counters = dict(conn.execute("SELECT prefix, last_number FROM id_counters").fetchall())
@@ -324,7 +249,7 @@ def _fence_versions(incoming: Path, kept: Path | None, actor: Actor | None, sour
         except duckdb.Error:
             before, counters = {}, {}
     try:
-        conn = duckdb.connect(str(incoming), config={"enable_external_access": False})
+        conn = connect_file(incoming)
     except duckdb.Error as exc:
         raise SachstandError(f"Die Sicherung lässt sich nicht übernehmen: {_first_line(exc)}") from None
     try:
@@ -351,56 +276,3 @@ def _fence_versions(incoming: Path, kept: Path | None, actor: Actor | None, sour
         conn.execute("CHECKPOINT")
     finally:
         conn.close()
-
-
-def preserve_leftover_wal(db: Database, strict: bool = True) -> Path | None:
-    """Copy a WAL that no process is writing (a crash left it) into the backups folder.
-
-    Called by ``Database`` before it connects, with its in-process lock held. The copy is named
-    by the WAL's hash, so a WAL seen again (read-only opens don't replay it) is copied once.
-    Returns the copy, or None when there was nothing to keep or a writer holds the file.
-    When the copy cannot be written, ``strict`` (a write is coming, which would replay and
-    replace the WAL) refuses; otherwise the read goes on, as a read-only open leaves the WAL alone.
-    """
-    try:
-        return _preserve(db)
-    except OSError as exc:
-        if not strict:
-            return None
-        raise SachstandError(
-            f"Neben dem Register {db.path} liegt eine WAL-Datei von einem abgebrochenen Schreibvorgang; "
-            f"sie lässt sich nicht nach {backup_dir_for(db.path)} sichern ({exc.strerror}), darum wird "
-            "nicht geschrieben. Bitte den Administrator fragen."
-        ) from None
-
-
-def _preserve(db: Database) -> Path | None:
-    wal = _wal(db.path)
-    if not wal.exists():
-        return None
-    try:
-        fd = os.open(db.path, os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    try:
-        try:
-            fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            return None
-        try:
-            data = wal.read_bytes()
-        except FileNotFoundError:
-            return None
-        digest = hashlib.sha256(data).hexdigest()[:16]
-        directory = backup_dir_for(db.path)
-        directory.mkdir(parents=True, exist_ok=True)
-        kept = directory / f"{_stem(db.path)}-wal-{digest}.duckdb"
-        if not kept.exists():
-            tmp = directory / f".{kept.name}.tmp"
-            _copy_fd(fd, tmp)
-            _wal(kept).write_bytes(data)
-            os.replace(tmp, kept)
-            _fsync_dir(directory)
-        return kept
-    finally:
-        os.close(fd)

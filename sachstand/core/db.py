@@ -13,27 +13,21 @@ Rules:
 
 from __future__ import annotations
 
-import fcntl
 import os
-import random
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
-from .errors import NotARegister, RegisterDamaged, RegisterLocked, RegisterMissing, SachstandError, SchemaTooNew
-from .schema import APP_MARKER, LATEST, MIGRATIONS
+from .errors import NotARegister, RegisterDamaged, RegisterMissing, SachstandError, SchemaTooNew
+from .files import backup_dir_for
+from .locking import Busy, lock_for, retry, turnstile
+from .schema import LATEST, migrate, schema_version
+from .wal import preserve_leftover_wal
 
-_process_locks: dict[str, threading.RLock] = {}
-_process_locks_guard = threading.Lock()
-
-
-def _lock_for(path: str) -> threading.RLock:
-    with _process_locks_guard:
-        return _process_locks.setdefault(path, threading.RLock())
+__all__ = ["Database", "backup_dir_for", "connect_file", "default_lock_timeout"]
 
 
 def default_lock_timeout() -> float:
@@ -43,8 +37,13 @@ def default_lock_timeout() -> float:
         return 15.0
 
 
-def backup_dir_for(path: Path) -> Path:
-    return path.parent / f"{path.name}.backups"
+def connect_file(path: str | os.PathLike[str], read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A plain DuckDB connection to ``path`` with external file access switched off.
+
+    No locks, no retries, no schema check: for ``Database`` itself and for files that are not
+    the live register (backups, copies being restored).
+    """
+    return duckdb.connect(str(path), read_only=read_only, config={"enable_external_access": False})
 
 
 class Database:
@@ -86,14 +85,12 @@ class Database:
 
     @contextmanager
     def _open(self, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
-        with _lock_for(str(self.path)):
+        with lock_for(self.path):
             if not self.path.exists():
                 raise RegisterMissing(str(self.path))
-            if os.path.exists(f"{self.path}.wal"):
-                from .backup import preserve_leftover_wal  # a crash's WAL is kept before DuckDB replays it
-
-                preserve_leftover_wal(self, strict=write)
-            with self._turnstile(hold=write):
+            if os.path.exists(f"{self.path}.wal"):  # a crash's WAL is kept before DuckDB replays it
+                preserve_leftover_wal(self.path, strict=write)
+            with turnstile(self.path, self.lock_timeout, hold=write):
                 conn = self._connect(read_only=not write)
                 try:
                     if not self._checked:
@@ -104,66 +101,32 @@ class Database:
                     self._local.conn = None
                     conn.close()
 
-    @contextmanager
-    def _turnstile(self, hold: bool) -> Iterator[None]:
-        """Queue writers ahead of new readers, so a stream of readers cannot starve a write.
-
-        DuckDB's file lock favours nobody: with a few readers always holding the file, a writer
-        rarely finds a gap. So every opener first takes an exclusive ``flock`` on a small lock
-        file beside the register: a reader lets go at once, a writer keeps it until its write is
-        done; readers arriving meanwhile wait for it. Without the rights to open that file, the
-        turnstile is skipped.
-        """
-        fd = _open_lock_file(self.path.parent / f".{self.path.name}.lock")
-        if fd is None:
-            yield
-            return
-        try:
-            deadline = time.monotonic() + self.lock_timeout
-            pause = 0.005
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise RegisterLocked(str(self.path), self.lock_timeout) from None
-                    time.sleep(pause * (0.5 + random.random()))
-                    pause = min(pause * 1.6, 0.1)
-            if not hold:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-            yield
-        finally:
-            os.close(fd)
+    def invalidate_schema_check(self) -> None:
+        """Check the schema again on the next open (the file was replaced, e.g. by a restore)."""
+        self._checked = False
 
     def _connect(self, read_only: bool, create: bool = False) -> duckdb.DuckDBPyConnection:
-        deadline = time.monotonic() + self.lock_timeout
-        pause = 0.01
-        while True:
-            try:
-                return duckdb.connect(
-                    str(self.path), read_only=read_only, config={"enable_external_access": False}
-                )
-            except duckdb.IOException as exc:
-                text = str(exc)
-                if "Could not set lock" in text or "Conflicting lock" in text:
-                    if time.monotonic() >= deadline:
-                        raise RegisterLocked(str(self.path), self.lock_timeout) from None
-                    time.sleep(pause * (0.5 + random.random()))
-                    pause = min(pause * 1.6, 0.25)
-                    continue
-                if "not a valid DuckDB database" in text:
-                    if _damaged_duckdb_file(self.path):
-                        raise RegisterDamaged(str(self.path), "Dateikopf unlesbar", str(backup_dir_for(self.path))) from None
-                    raise NotARegister(str(self.path), "keine DuckDB-Datei") from None
-                if "database does not exist" in text and not create:
-                    raise RegisterMissing(str(self.path)) from None
-                for marker, reason in _OPEN_FAILURES:
-                    if marker in text:  # the file system said no: nothing about the file's content
-                        raise SachstandError(f"Das Register {self.path} lässt sich nicht öffnen ({reason}).") from None
-                raise RegisterDamaged(str(self.path), _first_line(text), str(backup_dir_for(self.path))) from None
-            except duckdb.Error as exc:
-                raise RegisterDamaged(str(self.path), _first_line(str(exc)), str(backup_dir_for(self.path))) from None
+        return retry(lambda: self._try_connect(read_only, create), self.path, self.lock_timeout)
+
+    def _try_connect(self, read_only: bool, create: bool) -> duckdb.DuckDBPyConnection:
+        try:
+            return connect_file(self.path, read_only=read_only)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "Could not set lock" in text or "Conflicting lock" in text:
+                raise Busy from None
+            if "not a valid DuckDB database" in text:
+                if _damaged_duckdb_file(self.path):
+                    raise RegisterDamaged(str(self.path), "Dateikopf unlesbar", str(backup_dir_for(self.path))) from None
+                raise NotARegister(str(self.path), "keine DuckDB-Datei") from None
+            if "database does not exist" in text and not create:
+                raise RegisterMissing(str(self.path)) from None
+            for marker, reason in _OPEN_FAILURES:
+                if marker in text:  # the file system said no: nothing about the file's content
+                    raise SachstandError(f"Das Register {self.path} lässt sich nicht öffnen ({reason}).") from None
+            raise RegisterDamaged(str(self.path), _first_line(text), str(backup_dir_for(self.path))) from None
+        except duckdb.Error as exc:
+            raise RegisterDamaged(str(self.path), _first_line(str(exc)), str(backup_dir_for(self.path))) from None
 
     def _check_schema(self, conn: duckdb.DuckDBPyConnection, write: bool) -> duckdb.DuckDBPyConnection:
         """Refuse foreign or newer files; upgrade an older register (that needs a write).
@@ -200,7 +163,7 @@ class Database:
     def create(self) -> None:
         """Create a new, empty register at the latest schema. The file must not exist."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with _lock_for(str(self.path)):
+        with lock_for(self.path):
             conn = self._connect(read_only=False, create=True)
             try:
                 migrate(conn)
@@ -208,15 +171,6 @@ class Database:
             finally:
                 conn.close()
         self._checked = True
-
-
-def _open_lock_file(path: Path) -> int | None:
-    for flags in (os.O_RDWR | os.O_CREAT, os.O_RDONLY):
-        try:
-            return os.open(path, flags, 0o666)
-        except OSError:
-            continue
-    return None
 
 
 _OPEN_FAILURES = (
@@ -237,38 +191,3 @@ def _damaged_duckdb_file(path: Path) -> bool:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "unbekannter Fehler"
-
-
-def schema_version(conn: duckdb.DuckDBPyConnection) -> int | None:
-    """The register's schema version, or None for a database that is not a register."""
-    has_meta = conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
-    ).fetchone()
-    if not has_meta or has_meta[0] == 0:
-        return None
-    rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    if rows.get("app") != APP_MARKER:
-        return None
-    try:
-        return int(rows.get("schema_version", "0"))
-    except ValueError:
-        return None
-
-
-def migrate(conn: duckdb.DuckDBPyConnection) -> int:
-    """Apply the missing migrations, each in its own transaction; returns the new version."""
-    current = schema_version(conn) or 0
-    for number in range(current + 1, LATEST + 1):
-        conn.execute("BEGIN TRANSACTION")
-        try:
-            conn.execute(MIGRATIONS[number - 1])
-            if number == 1:
-                conn.execute("INSERT INTO meta VALUES ('app', ?)", [APP_MARKER])
-                conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
-            else:
-                conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(number)])
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-    return LATEST

@@ -31,8 +31,8 @@ from decimal import Decimal
 from . import codec
 from .db import Database
 from .errors import SachstandError
-from .models import FundedProject, ProjectRow
-from .repository import Repository, _period
+from .models import City, FundedProject, ProjectRow
+from .repository import Repository, period_from_row
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,8 @@ class Report:
     stalled_ids: tuple[str, ...]
     rows: tuple[ProjectRow, ...]
     """The projects open in Y; empty when the report was made with ``rows=False``."""
+    city: City | None = None
+    """The register's city (``Repository.city``), shown in every printout's header."""
 
     def figure(self, key: str) -> Figure:
         return next(f for f in self.figures if f.key == key)
@@ -226,7 +228,7 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
         ).fetchall()
     return [
         ProjectRow(id=r[0], department=r[1], name=r[2], description=r[3], previous=r[4], current=r[5],
-                   start=_period(r[6], r[7]), start_text=r[8], end=_period(r[9], r[10]), end_text=r[11],
+                   start=period_from_row(r[6], r[7]), start_text=r[8], end=period_from_row(r[9], r[10]), end_text=r[11],
                    overdue=r[12], stalled=r[13], completed=r[14], at_least_90=r[15], version=r[16],
                    priority=r[17])
         for r in rows
@@ -324,4 +326,5 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
             overdue_ids=overdue_ids,
             stalled_ids=stalled_ids,
             rows=tuple(project_rows(repo.db, year, department, as_of)) if rows else (),
+            city=repo.city(),
         )

@@ -6,10 +6,12 @@ the Excel import and the audit log all use these names, so a field is named the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from .types import Money, Period, format_money
+from .errors import InvalidValue
+from .types import Money, Period, clean_text, format_money
 
 EDITABLE_FIELDS: dict[str, str] = {
     "department": "Bereich",
@@ -33,6 +35,42 @@ def field_label(name: str) -> str:
     if name.startswith("progress:"):
         return progress_label(int(name.split(":", 1)[1]))
     return EDITABLE_FIELDS.get(name, name)
+
+
+CITY_NAME_MAX = 200
+_AGS_RE = re.compile(r"\d{8}")
+
+
+@dataclass(frozen=True)
+class City:
+    """The city a register belongs to: its name and, optionally, its official municipality key.
+
+    The AGS (Amtlicher Gemeindeschlüssel) has 8 digits: Land (01–16), Regierungsbezirk, Kreis and
+    Gemeinde, e.g. 05334002 for Aachen. Both are checked on creation (``InvalidValue``).
+    """
+
+    name: str
+    ags: str | None = None
+
+    def __post_init__(self) -> None:
+        name = clean_text(self.name or "")
+        if not name:
+            raise InvalidValue("Name der Stadt", "darf nicht leer sein")
+        if len(name) > CITY_NAME_MAX or any(ord(c) < 32 for c in name):
+            raise InvalidValue("Name der Stadt", f"höchstens {CITY_NAME_MAX} Zeichen, ohne Steuerzeichen")
+        object.__setattr__(self, "name", name)
+        ags = clean_text(self.ags or "") or None
+        if ags is not None and (not _AGS_RE.fullmatch(ags) or not 1 <= int(ags[:2]) <= 16):
+            raise InvalidValue(
+                "Amtlicher Gemeindeschlüssel",
+                f"„{ags}“ hat nicht 8 Ziffern mit einem Land von 01 bis 16 (z. B. 05334002 für Aachen)",
+            )
+        object.__setattr__(self, "ags", ags)
+
+    @property
+    def display(self) -> str:
+        """``Stadt Aachen (AGS 05334002)``, or just the name."""
+        return f"{self.name} (AGS {self.ags})" if self.ags else self.name
 
 
 @dataclass(frozen=True)

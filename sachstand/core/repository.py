@@ -11,6 +11,8 @@ Rules:
 - Project IDs are department prefix plus a number (``FB11-004``); counters only grow, so an ID is
   never reused, not even after archiving.
 - Access is checked here, through ``Actor``, before anything is written.
+- The city's name and AGS live in the ``meta`` table (keys ``city_name``, ``city_ags``); setting
+  them needs the role Administrator and is audited like any other change (entity ``register``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .errors import ConflictError, FieldConflict, InvalidValue, NotFound, Publis
 from .models import (
     EDITABLE_FIELDS,
     AuditEntry,
+    City,
     Department,
     FundedProject,
     NewFundedProject,
@@ -94,7 +97,7 @@ def _period_row(p: Period | None) -> tuple[str | None, str | None, str | None]:
 
 
 @lru_cache(maxsize=16384)
-def _period(first: date | None, precision: str | None) -> Period | None:
+def period_from_row(first: date | None, precision: str | None) -> Period | None:
     """A stored period; cached, since periods are immutable and repeat across rows (quarter ends)."""
     if first is None or precision is None:
         return None
@@ -106,7 +109,7 @@ def _project_from_row(row: tuple, progress: dict[int, int]) -> Project:
      archived, version, created, updated, priority) = row
     return Project(
         id=pid, department=dept, name=name, description=desc, planned_cost=cost, cost_note=note,
-        start=_period(s_first, s_prec), end=_period(e_first, e_prec), start_text=s_text,
+        start=period_from_row(s_first, s_prec), end=period_from_row(e_first, e_prec), start_text=s_text,
         end_text=e_text, progress=progress, archived=archived, version=version,
         created_at=created, updated_at=updated, priority=priority,
     )
@@ -290,6 +293,13 @@ class Repository:
             for r in rows
         ]
 
+    def city(self) -> City | None:
+        """The register's city, or None while none has been set."""
+        with self.db.read() as conn:
+            meta = dict(conn.execute(
+                "SELECT key, value FROM meta WHERE key IN ('city_name', 'city_ags')").fetchall())
+        return city_from_meta(meta)
+
     def reported_figures(self, year: int) -> dict[str, int]:
         with self.db.read() as conn:
             return dict(conn.execute("SELECT figure, value FROM reported_figures WHERE year = ?", [year]).fetchall())
@@ -359,6 +369,24 @@ class Repository:
                     {"a": [r[0] for r in link_rows], "b": [r[1] for r in link_rows]},
                 )
             _audit(conn, self.actor, [("funded", str(i), "*", None, f.title) for i, f in zip(ids, funded)])
+
+    def set_city(self, city: City) -> None:
+        """Record the city's name and AGS (None removes the AGS); Administrator only, audited."""
+        self.actor.require_admin("Stadt und Gemeindeschlüssel festlegen")
+        with self.db.write() as conn:
+            old = dict(conn.execute(
+                "SELECT key, value FROM meta WHERE key IN ('city_name', 'city_ags')").fetchall())
+            new = {"city_name": city.name, "city_ags": city.ags}
+            changed = [(k, old.get(k), v) for k, v in new.items() if old.get(k) != v]
+            for key, _old, value in changed:
+                if value is None:
+                    conn.execute("DELETE FROM meta WHERE key = ?", [key])
+                else:
+                    conn.execute(
+                        "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        [key, value],
+                    )
+            _audit(conn, self.actor, [("register", "meta", k, o, v) for k, o, v in changed])
 
     def set_reported_figures(self, year: int, figures: dict[str, int]) -> None:
         """The figures a published report stated, kept to compare against (see ``findings``)."""
@@ -540,6 +568,13 @@ def _clean_markdown(text: str) -> str:
 def _short(text: str | None, limit: int = 60) -> str:
     text = (text or "").replace("\n", " ")
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def city_from_meta(meta: dict[str, str]) -> City | None:
+    """The city from the ``meta`` keys ``city_name`` and ``city_ags``; None without a name."""
+    if not meta.get("city_name"):
+        return None
+    return City(meta["city_name"], meta.get("city_ags"))
 
 
 def _dec(value: Decimal | None) -> str | None:

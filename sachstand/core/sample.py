@@ -14,7 +14,7 @@ from importlib import resources
 from typing import Any
 
 from .errors import InvalidValue
-from .models import Department, NewFundedProject, NewProject, Partner
+from .models import City, Department, NewFundedProject, NewProject, Partner
 from .report_content import TextSection, publish, save_text, set_examples
 from .repository import ChangeSet, Repository
 from .types import Money, Period, parse_cost_field, parse_money, parse_period
@@ -57,12 +57,17 @@ def _day(text: str | None) -> date | None:
     return parse_period(text).first_day if text else None
 
 
-def load(repo: Repository, source: dict[str, Any]) -> int:
-    """Write departments, projects, funded projects, reported figures, the years' texts and
-    picked examples, and then publish the published years; returns the project count.
+def load(repo: Repository, source: dict[str, Any], city: City | None = None) -> int:
+    """Write the city (``city``, else the source's), departments, projects, funded projects,
+    reported figures, the years' texts and picked examples, and then publish the published years;
+    returns the project count.
 
     Examples name projects by name (as the slides do); a name the register lacks is refused.
     """
+    raw_city = source.get("city")
+    city = city or (City(raw_city["name"], raw_city.get("ags")) if raw_city else None)
+    if city is not None:
+        repo.set_city(city)
     changes = ChangeSet(
         new_departments=[Department(d["code"], d.get("name")) for d in source.get("departments", [])],
         new_projects=[new_project(p) for p in source.get("projects", [])],

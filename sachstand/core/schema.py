@@ -11,6 +11,8 @@ Rules:
 
 from __future__ import annotations
 
+import duckdb
+
 APP_MARKER = "sachstand-register"
 
 MIGRATIONS: list[str] = [
@@ -135,3 +137,38 @@ MIGRATIONS: list[str] = [
 ]
 
 LATEST = len(MIGRATIONS)
+
+
+def schema_version(conn: duckdb.DuckDBPyConnection) -> int | None:
+    """The register's schema version, or None for a database that is not a register."""
+    has_meta = conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
+    ).fetchone()
+    if not has_meta or has_meta[0] == 0:
+        return None
+    rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    if rows.get("app") != APP_MARKER:
+        return None
+    try:
+        return int(rows.get("schema_version", "0"))
+    except ValueError:
+        return None
+
+
+def migrate(conn: duckdb.DuckDBPyConnection) -> int:
+    """Apply the missing migrations, each in its own transaction; returns the new version."""
+    current = schema_version(conn) or 0
+    for number in range(current + 1, LATEST + 1):
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            conn.execute(MIGRATIONS[number - 1])
+            if number == 1:
+                conn.execute("INSERT INTO meta VALUES ('app', ?)", [APP_MARKER])
+                conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+            else:
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(number)])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return LATEST

@@ -33,6 +33,7 @@ from textual.dom import DOMNode
 from ..core import Actor, Repository, open_register
 from ..core.errors import SachstandError
 from .commands import ScreenActions
+from .data import load_year
 
 T = TypeVar("T")
 
@@ -79,8 +80,6 @@ class SachstandApp(App[int]):
 
     def _start_prefetch(self, repo: Repository) -> Future[Any]:
         """Read the first year's rows while Textual starts up (one short read, in a thread)."""
-        from .projects import load_year
-
         future: Future[Any] = Future()
 
         def run() -> None:
@@ -143,11 +142,21 @@ class SachstandApp(App[int]):
     def show_error(self, exc: SachstandError) -> None:
         self.notify(exc.message, title="Fehler", severity="error", timeout=12, markup=False)
 
-    def show_fatal(self, exc: SachstandError) -> None:
-        """A register that cannot be read at all: the message screen replaces everything."""
+    def show_fatal(self, exc: SachstandError, replace: bool = False) -> None:
+        """A register that cannot be read at all: the message screen goes on top, or takes the
+        place of the current screen (``replace``, for a screen that has nothing to show)."""
         from .message import MessageScreen
 
-        self.push_screen(MessageScreen(exc))
+        if replace:
+            self.switch_screen(MessageScreen(exc))
+        else:
+            self.push_screen(MessageScreen(exc))
+
+    def retry_register(self) -> None:
+        """The message screen's retry: the projects screen takes its place and loads afresh."""
+        from .projects import ProjectsScreen
+
+        self.switch_screen(ProjectsScreen())
 
     def call_db(self, work: Callable[[], T], done: Callable[[T], None],
                 failed: Callable[[SachstandError], None] | None = None, *, node: DOMNode | None = None,

@@ -1,7 +1,7 @@
 """The message screen for a register that cannot be used: missing, locked, damaged or too new.
 
 The message is the German text of the ``SachstandError``; no traceback is ever shown. Leaving
-ends the app with the error's exit code; retrying replaces this screen by the projects screen.
+ends the app with the error's exit code; retrying is the app's (``SachstandApp.retry_register``).
 """
 
 from __future__ import annotations
@@ -52,6 +52,4 @@ class MessageScreen(Screen[None]):
         self.app.exit(return_code=self.error.exit_code if self.error else 2)
 
     def action_retry(self) -> None:
-        from .projects import ProjectsScreen
-
-        self.app.switch_screen(ProjectsScreen())
+        self.app.retry_register()  # type: ignore[attr-defined]

@@ -26,6 +26,7 @@ from ..core.errors import ConflictError, SachstandError
 from ..core.models import ProjectRow
 from ..core.types import format_number, safe_display
 from .conflict import KEEP, ConflictScreen
+from .data import YearRows, load_year
 from .dialogs import ProgressDialog
 from .text import percent_cell, user, key_footer
 from .virtual_table import Cell, Column, VirtualTable
@@ -61,19 +62,6 @@ SORT_KEYS = {
     "end": lambda r: (r.end.last_day if r.end else date.max, r.name.casefold()),
     "flags": lambda r: (2 * r.overdue + r.stalled, r.name.casefold()),
 }
-
-
-YearRows = tuple[int, list[int], list[str], list[ProjectRow]]
-
-
-def load_year(repo: Repository, year: int | None, today: date) -> YearRows:
-    """The reporting year (given, else the latest with data), all years, departments and rows."""
-    with repo.db.read():  # one short connection for the three reads, closed at the end
-        years = repo.years()
-        year = year or (years[-1] if years else today.year)
-        departments = [d.code for d in repo.departments()]
-        rows = figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today))
-    return year, years, departments, rows
 
 
 def flags_cell(row: ProjectRow) -> Text:
@@ -229,14 +217,10 @@ class ProjectsScreen(Screen[None]):
         app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
 
     def _load_failed(self, exc: SachstandError) -> None:
-        from .message import MessageScreen
-
         if self.loaded:
             self.app.show_error(exc)  # type: ignore[attr-defined]
-        elif self.app.screen is self:
-            self.app.switch_screen(MessageScreen(exc))
-        else:
-            self.app.show_fatal(exc)  # type: ignore[attr-defined]
+        else:  # nothing to show: the app's message screen takes over (in place of this screen)
+            self.app.show_fatal(exc, replace=self.app.screen is self)  # type: ignore[attr-defined]
 
     def _show_loaded(self, year: int, years: list[int], departments: list[str], rows: list[ProjectRow],
                      keep_id: str | None = None) -> None:

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import argparse
 
+from .common import Parser, Subparsers, default_year, open_repo, show_notice, year
 
-def add_parsers(sub: argparse._SubParsersAction, parser_class: type, year_type) -> None:  # type: ignore[type-arg]  # noqa: ANN001
+
+def add_parsers(sub: Subparsers) -> None:
+    parser_class, year_type = Parser, year
     s = sub.add_parser("texts", help="Berichtstexte als Markdown aus- und einlesen")
     tx = s.add_subparsers(dest="texts_command", metavar="AKTION", parser_class=parser_class, required=True)
     e = tx.add_parser("export", help="die Texte eines Jahres in eine Markdown-Datei schreiben")
@@ -41,10 +44,10 @@ def add_parsers(sub: argparse._SubParsersAction, parser_class: type, year_type) 
 def cmd_texts_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .cli import _check_output, open_repo
-    from .core.errors import SachstandError
-    from .core.report_content import report_content
-    from .io.texts_md import write_markdown
+    from .excel import _check_output
+    from ..core.errors import SachstandError
+    from ..core.report_content import report_content
+    from ..io.texts_md import write_markdown
 
     repo = open_repo(args)
     _check_output(repo, args.output)
@@ -57,7 +60,7 @@ def cmd_texts_export(args: argparse.Namespace) -> int:
     if repo.publication(args.year) is not None:
         sections = report_content(repo, args.year).texts
     else:
-        from .core.report_content import texts
+        from ..core.report_content import texts
 
         sections = texts(repo, args.year)
     write_markdown(args.output, args.year, sections)
@@ -67,9 +70,8 @@ def cmd_texts_export(args: argparse.Namespace) -> int:
 
 
 def cmd_texts_import(args: argparse.Namespace) -> int:
-    from .cli import open_repo, show_notice
-    from .core.report_content import save_texts
-    from .io.texts_md import read_markdown
+    from ..core.report_content import save_texts
+    from ..io.texts_md import read_markdown
 
     parsed = read_markdown(args.file)
     repo = open_repo(args)
@@ -83,13 +85,12 @@ def cmd_texts_import(args: argparse.Namespace) -> int:
 
 
 def cmd_examples(args: argparse.Namespace) -> int:
-    from .cli import _default_year, open_repo, show_notice
-    from .core import figures
-    from .core.errors import SachstandError
-    from .core.report_content import report_content, set_examples
+    from ..core import figures
+    from ..core.errors import SachstandError
+    from ..core.report_content import report_content, set_examples
 
     repo = open_repo(args)
-    year = _default_year(repo, args.year)
+    year = default_year(repo, args.year)
     if args.ids or args.default:
         if not args.figure:
             raise SachstandError("Zum Festlegen bitte die Kennzahl mit --figure angeben, z. B. --figure completed.")
@@ -113,8 +114,7 @@ def cmd_examples(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from .cli import open_repo, show_notice
-    from .core.report_content import publish
+    from ..core.report_content import publish
 
     repo = open_repo(args)
     show_notice(repo)

@@ -14,6 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .common import Subparsers, db_path, fail, open_repo, show_notice
+
 
 def _count(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
@@ -21,7 +23,7 @@ def _count(text: str) -> int:
     return int(text)
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: Subparsers) -> None:
     s = sub.add_parser("backup", help="Sicherung des Registers anlegen (Administrator)")
     s.add_argument("-o", "--output", metavar="ORDNER", help="Zielordner (Standard: <Register>.backups neben der Datei)")
     s.add_argument("--keep", type=_count, metavar="N", help="danach nur die letzten N manuellen Sicherungen im Ordner behalten")
@@ -34,8 +36,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from .cli import open_repo, show_notice
-    from .core import backup
+    from ..core import backup
 
     repo = open_repo(args)
     show_notice(repo)
@@ -50,12 +51,11 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from .cli import _db_path, _fail
-    from .core import backup
-    from .core.access import resolve_actor
-    from .core.db import Database
+    from ..core import backup
+    from ..core.access import resolve_actor
+    from ..core.db import Database
 
-    db = Database(_db_path(args))
+    db = Database(db_path(args))
     actor = resolve_actor(db.path, args.config)
     if actor.notice:
         print(actor.notice, file=sys.stderr)
@@ -63,7 +63,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     info = backup.verify(Path(args.backup))
     if not args.yes:
         if not sys.stdin.isatty():
-            return _fail("Wiederherstellen ohne Terminal braucht --yes; nichts wurde geändert.", 2)
+            return fail("Wiederherstellen ohne Terminal braucht --yes; nichts wurde geändert.", 2)
         print(f"Das Register {db.path} wird durch die Sicherung {info.path} ersetzt ({info.describe()}).")
         if db.path.exists():
             print(f"Die jetzige Datei wird vorher nach {backup.backup_dir_for(db.path)} kopiert.")

@@ -1,0 +1,76 @@
+"""The ``sachstand`` command. Thin: it parses arguments and calls core, io and tui.
+
+Rules:
+- Each command group is one module beside this one, holding its ``add_parsers(sub)`` and its
+  handlers (``cmd_*``, each ``(args) -> exit code``). A new group is one module plus one entry
+  in ``GROUPS``. Shared helpers (register lookup, ``fail``, the German ``Parser``) are in
+  ``common``.
+- Expected errors print one German line on stderr, with no traceback: exit 2 for input that
+  cannot be used, 1 for refusals, conflicts and locks. A reader that closes the pipe early
+  (``sachstand summary | head -1``) ends the command quietly with exit code 1 (as rich does for
+  its printouts, and as Python's own docs advise).
+- Heavy libraries are imported by the commands that need them: ``summary`` loads neither
+  textual nor openpyxl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from .. import __version__
+from . import backup, excel, report, tui, yearly
+from .common import Parser, fail
+
+GROUPS = (report, yearly, excel, tui, backup)  # in the order of ``sachstand --help``
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="sachstand", description="Register und Sachstandsbericht der eGovernment-Projekte.")
+    p.add_argument("--db", metavar="PFAD", help="Registerdatei (sonst $SACHSTAND_DB oder die Standarddatei)")
+    p.add_argument("--config", metavar="DATEI", help="Rollen-Konfiguration (sonst $SACHSTAND_CONFIG oder sachstand.toml neben dem Register)")
+    p.add_argument("--version", action="version", version=f"sachstand {__version__}",
+                   help="Versionsnummer zeigen und beenden")
+    sub = p.add_subparsers(dest="command", metavar="BEFEHL", parser_class=Parser)
+    for group in GROUPS:
+        group.add_parsers(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from ..core.errors import SachstandError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = getattr(args, "func", tui.cmd_tui)
+    if not hasattr(args, "read_only"):
+        args.read_only = False
+    try:
+        return func(args)
+    except SachstandError as exc:
+        return fail(exc.message, exc.exit_code)
+    except KeyboardInterrupt:
+        return fail("abgebrochen", 130)
+    except BrokenPipeError:  # the reader went away (``| head``): stop quietly, exit 1 as rich does
+        _silence_stdout()
+        return 1
+    except OSError as exc:  # an output path that cannot be written, a folder given as a file, …
+        from ..core.errors import os_reason
+
+        where = f"{exc.filename}: " if exc.filename else ""
+        return fail(f"{where}{os_reason(exc)}", 2)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit does not fail on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+__all__ = ["GROUPS", "build_parser", "main"]

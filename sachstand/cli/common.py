@@ -1,0 +1,146 @@
+"""What every ``sachstand`` command shares: the parser class, register lookup, errors, output.
+
+Rules:
+- The register is ``--db PATH``, else ``$SACHSTAND_DB``, else
+  ``~/.local/share/sachstand/register.duckdb``. Only at that default path is a missing register
+  created (from the 2020 sample), and the command says so.
+- Expected errors print one German line on stderr (``fail``), with no traceback: exit 2 for input
+  that cannot be used, 1 for refusals, conflicts and locks.
+- argparse speaks German only inside ``Parser`` (its messages, help titles and usage prefix);
+  ``argparse`` itself is left alone, so other parsers in the process keep their English.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from ..core import Repository
+
+# argparse's English texts (Python 3.11) and their German; placeholders are argparse's own.
+_MESSAGES_DE: dict[str, str] = {
+    "the following arguments are required: %s": "diese Angaben fehlen: %s",
+    "unrecognized arguments: %s": "unbekannte Angaben: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "ungültige Auswahl: %(value)r (möglich: %(choices)s)",
+    "argument %(argument_name)s: %(message)s": "Angabe %(argument_name)s: %(message)s",
+    "invalid %(type)s value: %(value)r": "ungültiger Wert: %(value)r",
+    "expected one argument": "erwartet einen Wert",
+    "not allowed with argument %s": "nicht zusammen mit %s erlaubt",
+}
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[rs]|%s")
+
+
+def _compile(english: str) -> re.Pattern[str]:
+    parts, last = [], 0
+    for n, m in enumerate(_PLACEHOLDER.finditer(english)):
+        parts.append(re.escape(english[last:m.start()]))
+        parts.append(f"(?P<{m.group(1) or f'arg{n}'}>.*)")
+        last = m.end()
+    parts.append(re.escape(english[last:]))
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def _german_template(german: str) -> str:
+    counter = iter(range(100))
+    return _PLACEHOLDER.sub(lambda m: "{%s}" % (m.group(1) or f"arg{next(counter)}"), german.replace("{", "{{").replace("}", "}}"))
+
+
+_TRANSLATIONS = [(_compile(en), _german_template(de)) for en, de in _MESSAGES_DE.items()]
+
+
+def german(message: str) -> str:
+    """argparse's English error ``message`` in German (nested messages too); others unchanged."""
+    for pattern, template in _TRANSLATIONS:
+        m = pattern.fullmatch(message)
+        if m:
+            parts = m.groupdict()
+            if "message" in parts:
+                parts["message"] = german(parts["message"])
+            return template.format(**parts)
+    return message
+
+
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "Aufruf: " if prefix is None else prefix)
+
+
+class Parser(argparse.ArgumentParser):
+    """The project's argparse parser: German help and errors, exit 2 with a hint on bad input."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "Argumente"
+        self._optionals.title = "Optionen"
+        for action in self._actions:
+            if isinstance(action, argparse._HelpAction):
+                action.help = "diese Hilfe zeigen und beenden"
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"Fehler: {german(message)}\nHilfe: {self.prog} --help\n")
+
+
+Subparsers = argparse._SubParsersAction  # the type of ``sub`` handed to each group's add_parsers
+
+
+def year(text: str) -> int:
+    """The argparse type of a year (1900–2200)."""
+    if not text.isdigit() or not 1900 <= int(text) <= 2200:
+        raise argparse.ArgumentTypeError(f"„{text}“ ist kein Jahr")
+    return int(text)
+
+
+def fail(message: str, code: int = 2) -> int:
+    """Print one German error line on stderr; returns the exit code."""
+    print(f"Fehler: {message}", file=sys.stderr)
+    return code
+
+
+def db_path(args: argparse.Namespace) -> Path:
+    from ..core import default_db_path
+
+    return default_db_path(args.db)
+
+
+def open_repo(args: argparse.Namespace, source: str = "cli") -> Repository:
+    """The register for this command; creates the sample register at the default path only."""
+    from ..core import init_register, open_register
+
+    path = db_path(args)
+    if not path.exists() and not args.db and not os.environ.get("SACHSTAND_DB"):
+        init_register(path, sample=True, config=args.config, source=source)
+        print(
+            f"Hinweis: Kein Register gefunden; unter {path} wurde eines mit dem Sachstandsbericht 2020 der "
+            "Stadt Aachen angelegt. Ein leeres Register: „sachstand --db PFAD init --empty“.",
+            file=sys.stderr,
+        )
+    return open_register(path, source=source, config=args.config)
+
+
+_notice_shown = False
+
+
+def show_notice(repo: Repository) -> None:
+    """Say once per process that no role config exists (see ``core.access``)."""
+    global _notice_shown
+    if repo.actor.notice and not _notice_shown:
+        print(repo.actor.notice, file=sys.stderr)
+        _notice_shown = True
+
+
+def default_year(repo: Repository, requested: int | None) -> int:
+    """The requested reporting year, else the latest with data."""
+    from ..core.errors import SachstandError
+
+    if requested is not None:
+        return requested
+    years = repo.years()
+    if not years:
+        raise SachstandError("Das Register enthält noch keine Umsetzungsstände.")
+    return years[-1]

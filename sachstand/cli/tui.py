@@ -1,0 +1,22 @@
+"""``tui``: the terminal interface (also what ``sachstand`` without a command runs).
+
+Textual is imported only when this command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import Subparsers, open_repo
+
+
+def add_parsers(sub: Subparsers) -> None:
+    s = sub.add_parser("tui", help="die Terminal-Oberfläche öffnen (Standard ohne Befehl)")
+    s.add_argument("--read-only", action="store_true", help="nur ansehen, nichts ändern")
+    s.set_defaults(func=cmd_tui)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    from ..tui.app import run_app
+
+    return run_app(args, open_repo)

@@ -1,0 +1,25 @@
+"""What the TUI's screens read from the register, in one short read each (no SQL here).
+
+Rules:
+- A screen's data is loaded in one ``repo.db.read()``, so a load holds one connection, briefly.
+- The reporting year is the given one, else the latest year with data, else today's.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..core import Repository, figures
+from ..core.models import ProjectRow
+
+YearRows = tuple[int, list[int], list[str], list[ProjectRow]]
+
+
+def load_year(repo: Repository, year: int | None, today: date) -> YearRows:
+    """The reporting year (given, else the latest with data), all years, departments and rows."""
+    with repo.db.read():  # one short connection for the three reads, closed at the end
+        years = repo.years()
+        year = year or (years[-1] if years else today.year)
+        departments = [d.code for d in repo.departments()]
+        rows = figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today))
+    return year, years, departments, rows

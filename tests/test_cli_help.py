@@ -1,0 +1,91 @@
+"""The command line's parser: every command's help, German only inside sachstand, a closed pipe.
+
+The commands are found by walking the real parser (as sqlite-utils' test does), so a new command
+gets its help tested without touching this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sachstand.cli
+from sachstand.cli import build_parser
+
+
+def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [path]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                found += _commands(child, (*path, name))
+    return found
+
+
+COMMANDS = _commands(build_parser())
+
+
+def test_the_walk_finds_every_command_and_subcommand() -> None:
+    assert {("summary",), ("export", "templates"), ("import",), ("backup",), ("restore",), ("tui",)} <= set(COMMANDS)
+    assert len(COMMANDS) >= 12
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "sachstand")
+def test_help_of_every_command(cli, command: tuple[str, ...]) -> None:  # noqa: ANN001
+    r = cli(*command, "--help")
+    assert r.code == 0, r.err
+    assert r.out.startswith(f"Aufruf: {' '.join(('sachstand', *command))} "), r.out[:200]
+    assert "Optionen:" in r.out and "diese Hilfe zeigen und beenden" in r.out
+    assert "usage:" not in r.out and "show this help" not in r.out
+    assert r.err == ""
+
+
+def test_a_bad_argument_is_one_german_line_with_exit_2(cli) -> None:  # noqa: ANN001
+    r = cli("export", "register", "--year", "zwanzig")
+    assert r.code == 2
+    assert r.err.splitlines() == ["Fehler: Angabe --year: „zwanzig“ ist kein Jahr",
+                                  "Hilfe: sachstand export register --help"]
+    r = cli("export")
+    assert r.code == 2 and r.err.startswith("Fehler: diese Angaben fehlen: ART\n")
+    r = cli("init", "--sample", "--empty")
+    assert r.code == 2 and r.err.startswith("Fehler: Angabe --empty: nicht zusammen mit --sample erlaubt\n")
+
+
+def test_other_parsers_in_the_process_keep_argparse_english(capsys: pytest.CaptureFixture[str]) -> None:
+    assert sachstand.cli.build_parser  # imported, and a sachstand parser built above
+    build_parser().format_help()
+    other = argparse.ArgumentParser(prog="other")
+    other.add_argument("--count", type=int, required=True)
+    help_text = other.format_help()
+    assert help_text.startswith("usage: other ")
+    assert "options:" in help_text and "show this help message and exit" in help_text
+    with pytest.raises(SystemExit):
+        other.parse_args([])
+    assert "the following arguments are required: --count" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [["summary"], ["summary", "--json"], ["check", "--json"]])
+def test_a_closed_pipe_ends_quietly(sample_path: Path, args: list[str]) -> None:
+    """``sachstand summary | head -1`` where the reader has gone: no traceback, exit 1."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first byte is written
+    try:
+        proc = subprocess.run([sys.executable, "-m", "sachstand.cli", "--db", str(sample_path), *args],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+    assert "Broken pipe" not in proc.stderr and "Fehler" not in proc.stderr
+
+
+def test_python_dash_m_sachstand_runs_the_cli(sample_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "sachstand", "--db", str(sample_path), "summary", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert '"year": 2020' in proc.stdout
