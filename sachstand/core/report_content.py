@@ -195,7 +195,8 @@ def publish(repo: Repository, year: int, at: datetime | None = None, by: str | N
 
 
 def _city(repo: Repository) -> str:
-    return ""
+    city = repo.city()
+    return city.name if city else ""
 
 
 _COMPARED_FIELDS = ("department", "name", "description", "planned_cost", "cost_note", "start", "end")
