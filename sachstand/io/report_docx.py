@@ -350,7 +350,7 @@ def _overview(content: ReportContent, chart: ProgressChart | None, pictures: Seq
                       r.end_display, "" if r.previous is None else str(r.previous), str(r.current)])
     body.table(
         ["Bereich", "Name des Projektes", "Kurzbeschreibung / Projektziel", "Geplante Kosten", "Beginn",
-         "Geplantes Ende", _breakable(progress_label(year - 1)), _breakable(progress_label(year))],
+         _breakable("Geplantes Ende"), _breakable(progress_label(year - 1)), _breakable(progress_label(year))],
         table, widths=(1.3, 2.8, 3.9, 2.0, 1.75, 1.4, 1.45, 1.45), right=(3, 6, 7), font=7,
     )
     for i, png in enumerate(pictures, start=1):
@@ -360,7 +360,8 @@ def _overview(content: ReportContent, chart: ProgressChart | None, pictures: Seq
 
 _HYPHENS = {"Umsetzungsstand": "Umsetzungs\u00adstand", "Zuwendungsempfänger": "Zuwendungs\u00adempfänger",
             "Projektstart": "Projekt\u00adstart", "Projektdauer": "Projekt\u00addauer",
-            "Gesamtkosten": "Gesamt\u00adkosten", "Antragsteller": "Antrag\u00adsteller"}
+            "Gesamtkosten": "Gesamt\u00adkosten", "Antragsteller": "Antrag\u00adsteller",
+            "Geplantes": "Geplan\u00adtes"}
 
 
 def _breakable(header: str) -> str:
