@@ -104,7 +104,7 @@ def render(chart: ProgressChart, dpi: int = 220) -> list[bytes]:
         FigureCanvasAgg(fig)
         ax_bar, ax_time = fig.subplots(
             1, 2, sharey=True,
-            gridspec_kw={"width_ratios": [1, 1.6], "wspace": 0.06, "left": 0.37, "right": 0.985,
+            gridspec_kw={"width_ratios": [1, 1.6], "wspace": 0.1, "left": 0.37, "right": 0.985,
                          "top": 1 - 0.3 / height, "bottom": 0.45 / height},
         )
         ys = list(range(n))
@@ -118,18 +118,23 @@ def render(chart: ProgressChart, dpi: int = 220) -> list[bytes]:
         ax_bar.set_yticks(ys, [c.label for c in page], fontsize=6)
         ax_bar.set_ylim(n - 0.5, -0.5)
         ax_bar.set_title(f"Umsetzungsstand {chart.year}", fontsize=7)
-        for y, c in zip(ys, page):
-            a = c.arrow
-            colour = LATE if a.overdue else ARROW
-            x0 = mdates.date2num(a.start) if a.start else left
-            if a.end is None:
-                ax_time.plot([x0], [y], "o", color=colour, markersize=3)
-                continue
-            ax_time.annotate(
-                "", xy=(mdates.date2num(a.end), y), xytext=(x0, y),
-                arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.1, "mutation_scale": 7,
-                            "linestyle": "-" if a.start else (0, (2, 2)), "shrinkA": 0, "shrinkB": 0},
-            )
+        # Arrows as one line collection and one marker line per style (57 annotate() arrows took
+        # most of the drawing time): a shaft from start to end, a triangle at the planned end.
+        for overdue in (False, True):
+            colour = LATE if overdue else ARROW
+            for known in (True, False):
+                shafts = [(y, mdates.date2num(c.arrow.start) if c.arrow.start else left, mdates.date2num(c.arrow.end))
+                          for y, c in zip(ys, page)
+                          if c.arrow.overdue is overdue and (c.arrow.start is not None) is known and c.arrow.end]
+                if shafts:
+                    yy, x0, x1 = zip(*shafts)
+                    ax_time.hlines(yy, x0, x1, colors=colour, lw=1.1, linestyles="solid" if known else (0, (2, 2)))
+                    ax_time.plot(x1, yy, ">", color=colour, markersize=3.6, markeredgewidth=0, linestyle="none")
+            dots = [(y, mdates.date2num(c.arrow.start)) for y, c in zip(ys, page)
+                    if c.arrow.overdue is overdue and c.arrow.end is None and c.arrow.start]
+            if dots:
+                yy, x0 = zip(*dots)
+                ax_time.plot(x0, yy, "o", color=colour, markersize=3, linestyle="none")
         ax_time.axvline(mdates.date2num(chart.as_of), color="#C00000", lw=0.8, ls="--")
         ax_time.set_xlim(left, right)
         ax_time.xaxis.set_major_locator(mdates.YearLocator())
@@ -147,7 +152,20 @@ def render(chart: ProgressChart, dpi: int = 220) -> list[bytes]:
             keys.append(Line2D([], [], color=LATE, lw=1.1, label="überfällig"))
         ax_time.legend(handles=keys, loc="upper center", bbox_to_anchor=(0.5, -0.028 * 30 / max(n, 8)),
                        ncol=len(keys), fontsize=6, frameon=False)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})
-        pictures.append(buf.getvalue())
+        pictures.append(_png(fig, dpi))
     return pictures
+
+
+def _png(fig, dpi: int) -> bytes:  # noqa: ANN001
+    """The figure as a 64-colour PNG: a third of the RGBA file's size, the same to the eye."""
+    from PIL import Image
+
+    fig.set_dpi(dpi)
+    canvas = fig.canvas
+    canvas.draw()
+    width, height = canvas.get_width_height(physical=True)
+    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    small = image.convert("RGB").quantize(colors=64, method=Image.Quantize.FASTOCTREE)
+    buf = io.BytesIO()
+    small.save(buf, "PNG", compress_level=6, dpi=(dpi, dpi))
+    return buf.getvalue()
