@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -327,3 +328,49 @@ def test_summary_imports_no_document_library(sample_path: Path) -> None:
                          timeout=120, env={**os.environ, "COLUMNS": "80"})
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _docx_text(path: Path) -> list[str]:
+    doc = docx.Document(path)
+    return [p.text for p in doc.paragraphs] + [c for t in doc.tables for row in cells(t) for c in row]
+
+
+def _pptx_text(path: Path) -> list[str]:
+    return [p.text for s in pptx.Presentation(str(path)).slides for sh in s.shapes if sh.has_text_frame
+            for p in sh.text_frame.paragraphs]
+
+
+def test_published_2020_documents_stay_as_published(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    """After later edits (a changed cost and 2020 value, a project starting in 2021) the 2020
+    report and slides are the published ones, word for word, Abbildung 1 included."""
+    from sachstand.core.models import NewProject
+    from sachstand.core.types import Period
+
+    db = str(sample_path)
+    before = {s: tmp_path / f"vorher.{s}" for s in ("docx", "pptx")}
+    for s, path in before.items():
+        assert cli("--db", db, "export", "report", "--year", "2020", "-o", str(path)).code == 0
+    repo = open_register(sample_path)
+    thin = next(p for p in repo.projects() if p.name == "Umstellung auf ThinClients")
+    thin = repo.update(thin.id, thin.version, {"planned_cost": Decimal("999999.99")})
+    repo.record_progress(thin.id, 2020, 55, thin.version)
+    repo.create(NewProject("FB 11", "Digitale Zeiterfassung", "neu 2021", start=Period.day(date(2021, 3, 1)),
+                           progress={2021: 10}))
+    live = report_content(repo, 2020, live=True)
+    assert report_docx_cost(live, thin.id) == "999.999,99\u00a0€"  # the register did change
+    assert next(r for r in live.report.rows if r.id == thin.id).current == 55
+    after = {s: tmp_path / f"nachher.{s}" for s in ("docx", "pptx")}
+    for s, path in after.items():
+        assert cli("--db", db, "export", "report", "--year", "2020", "-o", str(path)).code == 0
+    assert _docx_text(after["docx"]) == _docx_text(before["docx"])
+    assert _pptx_text(after["pptx"]) == _pptx_text(before["pptx"])
+    assert "Digitale Zeiterfassung" not in " ".join(_docx_text(after["docx"]))
+    pictures = [zipfile.ZipFile(p).read(n) for p in (before["docx"], after["docx"])
+                for n in sorted(zipfile.ZipFile(p).namelist()) if n.startswith("word/media/")]
+    assert pictures[:len(pictures) // 2] == pictures[len(pictures) // 2:]
+
+
+def report_docx_cost(content, project_id: str) -> str:  # noqa: ANN001
+    from sachstand.io.report_docx import planned_cost_text
+
+    return planned_cost_text(next(p for p in content.projects if p.id == project_id))
