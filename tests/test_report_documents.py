@@ -34,11 +34,11 @@ MD = ("**Ein fetter Einstieg.** Und weiter.\n\nZweiter Absatz über\nzwei Zeilen
       "  - 5 Einführungsprojekte in 2021\n  - Insgesamt 29 Einführungsprojekte\n")
 
 
-def cells(table) -> list[list[str]]:  # noqa: ANN001
+def cells(table) -> list[list[str]]:
     return [[c.text.replace("\u00ad", "").replace("\u00a0", " ") for c in row.cells] for row in table.rows]
 
 
-def find_table(doc, first_header: str):  # noqa: ANN001, ANN201
+def find_table(doc, first_header: str):
     return next(t for t in doc.tables if t.rows[0].cells[0].text == first_header)
 
 
@@ -59,11 +59,11 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def content(exported: dict[str, Path]):  # noqa: ANN201
+def content(exported: dict[str, Path]):
     return report_content(open_register(exported["db"]), 2020)
 
 
-def test_docx_figures_and_examples(exported: dict[str, Path], content) -> None:  # noqa: ANN001
+def test_docx_figures_and_examples(exported: dict[str, Path], content) -> None:
     table = cells(find_table(docx.Document(exported["docx"]), "Kennzahl"))
     assert table[0] == ["Kennzahl", "2020", "2019", "Unter anderem folgende Projekte"]
     by_label = {row[0]: row for row in table[1:]}
@@ -145,7 +145,7 @@ def test_docx_texts_are_word_paragraphs_lists_and_headings(exported: dict[str, P
     assert {"Stadt Aachen", "Sachstandsbericht 2020", "Veröffentlicht am 24.11.2020"} <= set(title_page)
 
 
-def test_planned_projects_by_priority(repo, tmp_path: Path) -> None:  # noqa: ANN001
+def test_planned_projects_by_priority(repo, tmp_path: Path) -> None:
     """Section 05 lists the planned projects by priority (live state; 2020's snapshot has none)."""
     from sachstand.core.models import NewProject
     from sachstand.core.types import Period
@@ -166,7 +166,7 @@ def test_planned_projects_by_priority(repo, tmp_path: Path) -> None:  # noqa: AN
     assert "Wissensplattform Sozialhilfe" not in [r[1] for r in cells(find_table(doc, "Bereich"))]
 
 
-def test_docx_texts_of_the_sample_year(exported: dict[str, Path], content) -> None:  # noqa: ANN001
+def test_docx_texts_of_the_sample_year(exported: dict[str, Path], content) -> None:
     """Every stored 2020 text shows up block by block, in the section its title names."""
     doc = docx.Document(exported["docx"])
     texts = [p.text for p in doc.paragraphs]
@@ -179,7 +179,7 @@ def test_docx_texts_of_the_sample_year(exported: dict[str, Path], content) -> No
             assert report_markdown.plain(block.text) in texts
 
 
-def test_abbildung_1_one_bar_and_one_arrow_per_project(exported: dict[str, Path], content) -> None:  # noqa: ANN001
+def test_abbildung_1_one_bar_and_one_arrow_per_project(exported: dict[str, Path], content) -> None:
     report = content.report
     chart = report_chart.progress_chart(report.rows, 2020, report.as_of)
     in_report = [r for r in report.rows if r.current is not None]
@@ -205,7 +205,7 @@ def test_abbildung_1_one_bar_and_one_arrow_per_project(exported: dict[str, Path]
         assert shape.width.cm == pytest.approx(16.5, abs=0.05)  # A4 text width
 
 
-def test_pptx_slides(exported: dict[str, Path], content) -> None:  # noqa: ANN001
+def test_pptx_slides(exported: dict[str, Path], content) -> None:
     prs = pptx.Presentation(str(exported["pptx"]))
     slides = [[p.text for sh in s.shapes if sh.has_text_frame for p in sh.text_frame.paragraphs] for s in prs.slides]
     assert slides[0][0] == "Digitalisierung in Aachen"
@@ -238,7 +238,7 @@ def test_pptx_slides(exported: dict[str, Path], content) -> None:  # noqa: ANN00
     assert status[1].startswith("Erstmals im Jahr 2019 wurde") and len(status) > 3
 
 
-def test_city_templates(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_city_templates(cli, sample_path: Path, tmp_path: Path) -> None:
     """A city's own Word and PowerPoint templates: their text and layouts are used, their sample
     slides dropped; a Word template without ``{{p body }}`` is refused with nothing written."""
     word = docx.Document()
@@ -290,7 +290,7 @@ def test_city_templates(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa
     assert prs.slide_width == deck.slide_width
 
 
-def test_refusals(cli, sample_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_refusals(cli, sample_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     res = cli("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(tmp_path / "b.odt"))
     assert res.code == 2 and "„.odt“" in res.err
     empty = tmp_path / "bin"
@@ -324,7 +324,7 @@ def test_markdown_blocks() -> None:
 def test_summary_imports_no_document_library(sample_path: Path) -> None:
     code = ("import sys; from sachstand.cli import main; main(['--db', sys.argv[1], 'summary']); "
             "print(sorted(m for m in ('matplotlib', 'docx', 'docxtpl', 'pptx') if m in sys.modules))")
-    run = subprocess.run([sys.executable, "-c", code, str(sample_path)], capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-c", code, str(sample_path)], check=False, capture_output=True, text=True,
                          timeout=120, env={**os.environ, "COLUMNS": "80"})
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().splitlines()[-1] == "[]"
@@ -340,7 +340,7 @@ def _pptx_text(path: Path) -> list[str]:
             for p in sh.text_frame.paragraphs]
 
 
-def test_published_2020_documents_stay_as_published(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_published_2020_documents_stay_as_published(cli, sample_path: Path, tmp_path: Path) -> None:
     """After later edits (a changed cost and 2020 value, a project starting in 2021) the 2020
     report and slides are the published ones, word for word, Abbildung 1 included."""
     from sachstand.core.models import NewProject
@@ -348,7 +348,7 @@ def test_published_2020_documents_stay_as_published(cli, sample_path: Path, tmp_
 
     db = str(sample_path)
     before = {s: tmp_path / f"vorher.{s}" for s in ("docx", "pptx")}
-    for s, path in before.items():
+    for path in before.values():
         assert cli("--db", db, "export", "report", "--year", "2020", "-o", str(path)).code == 0
     repo = open_register(sample_path)
     thin = next(p for p in repo.projects() if p.name == "Umstellung auf ThinClients")
@@ -360,7 +360,7 @@ def test_published_2020_documents_stay_as_published(cli, sample_path: Path, tmp_
     assert report_docx_cost(live, thin.id) == "999.999,99\u00a0€"  # the register did change
     assert next(r for r in live.report.rows if r.id == thin.id).current == 55
     after = {s: tmp_path / f"nachher.{s}" for s in ("docx", "pptx")}
-    for s, path in after.items():
+    for path in after.values():
         assert cli("--db", db, "export", "report", "--year", "2020", "-o", str(path)).code == 0
     assert _docx_text(after["docx"]) == _docx_text(before["docx"])
     assert _pptx_text(after["pptx"]) == _pptx_text(before["pptx"])
@@ -370,7 +370,7 @@ def test_published_2020_documents_stay_as_published(cli, sample_path: Path, tmp_
     assert pictures[:len(pictures) // 2] == pictures[len(pictures) // 2:]
 
 
-def report_docx_cost(content, project_id: str) -> str:  # noqa: ANN001
+def report_docx_cost(content, project_id: str) -> str:
     from sachstand.io.report_docx import planned_cost_text
 
     return planned_cost_text(next(p for p in content.projects if p.id == project_id))

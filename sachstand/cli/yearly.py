@@ -44,10 +44,10 @@ def add_parsers(sub: Subparsers) -> None:
 def cmd_texts_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .excel import _check_output
     from ..core.errors import SachstandError
     from ..core.report_content import report_content
     from ..io.texts_md import write_markdown
+    from .excel import _check_output
 
     repo = open_repo(args)
     _check_output(repo, args.output)

@@ -156,7 +156,7 @@ def render(chart: ProgressChart, dpi: int = 220) -> list[bytes]:
     return pictures
 
 
-def _png(fig, dpi: int) -> bytes:  # noqa: ANN001
+def _png(fig, dpi: int) -> bytes:
     """The figure as a 64-colour PNG: a third of the RGBA file's size, the same to the eye."""
     from PIL import Image
 

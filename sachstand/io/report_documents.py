@@ -108,14 +108,14 @@ def export_document(repo: Repository, path: str | Path, year: int, template: str
     return target
 
 
-def build_docx(content, template: Path | None):  # noqa: ANN001, ANN201
+def build_docx(content, template: Path | None):
     from . import report_chart, report_docx
 
     chart = report_chart.progress_chart(content.report.rows, content.year, content.report.as_of)
     return report_docx.build(content, chart, report_chart.render(chart), template)
 
 
-def _pdf(doc, target: Path) -> None:  # noqa: ANN001
+def _pdf(doc, target: Path) -> None:
     """``doc`` (a rendered docx) as PDF at ``target``, converted by LibreOffice headless."""
     office = soffice()
     if office is None:
@@ -127,7 +127,7 @@ def _pdf(doc, target: Path) -> None:  # noqa: ANN001
         cmd = [office, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
                "--convert-to", "pdf", "--outdir", work, str(source)]
         try:
-            run = subprocess.run(cmd, capture_output=True, text=True, timeout=SOFFICE_TIMEOUT,
+            run = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=SOFFICE_TIMEOUT,
                                  stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
             raise SachstandError(

@@ -74,7 +74,7 @@ def planned_cost_text(p: Project) -> str:
 class _Body:
     """Appends headings, Markdown, tables and pictures to a docxtpl subdocument."""
 
-    def __init__(self, sub, width_cm: float) -> None:  # noqa: ANN001
+    def __init__(self, sub, width_cm: float) -> None:
         self.sub = sub
         self.width_cm = width_cm
         # name -> style ID, read once: python-docx searches all styles on every ``style=`` (0.4 s here)
@@ -85,7 +85,7 @@ class _Body:
     def style(self, name: str) -> str | None:
         return name if name in self.styles else None
 
-    def add_paragraph(self, style: str | None = None):  # noqa: ANN201
+    def add_paragraph(self, style: str | None = None):
         """A new paragraph in ``style`` (a name the template has, or None for Normal)."""
         p = self.sub.add_paragraph()
         if style is not None:
@@ -178,7 +178,7 @@ class _Body:
         self.paragraph(caption, style="Caption")
 
 
-def _shade(cell, fill: str) -> None:  # noqa: ANN001
+def _shade(cell, fill: str) -> None:
     shd = OxmlElement("w:shd")
     shd.set(qn("w:val"), "clear")
     shd.set(qn("w:color"), "auto")
@@ -186,7 +186,7 @@ def _shade(cell, fill: str) -> None:  # noqa: ANN001
     cell._tc.get_or_add_tcPr().append(shd)
 
 
-def _fixed_widths(table, widths_cm: Sequence[float]) -> None:  # noqa: ANN001
+def _fixed_widths(table, widths_cm: Sequence[float]) -> None:
     """Column widths that Word and LibreOffice both keep: grid, table width and fixed layout."""
     twips = [int(w * 567) for w in widths_cm]
     for col, w in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), twips):
@@ -207,7 +207,7 @@ def _fixed_widths(table, widths_cm: Sequence[float]) -> None:  # noqa: ANN001
     _insert_pr(pr, margins, ("w:tblLook", "w:tblCaption", "w:tblDescription"))
 
 
-def _insert_pr(pr, element, before: Sequence[str]) -> None:  # noqa: ANN001
+def _insert_pr(pr, element, before: Sequence[str]) -> None:
     """Insert into a properties element in schema order (Word refuses files that break it)."""
     for tag in before:
         found = pr.find(qn(tag))
@@ -217,13 +217,13 @@ def _insert_pr(pr, element, before: Sequence[str]) -> None:  # noqa: ANN001
     pr.append(element)
 
 
-def _repeat_header(row) -> None:  # noqa: ANN001
+def _repeat_header(row) -> None:
     flag = OxmlElement("w:tblHeader")
     flag.set(qn("w:val"), "true")
     row._tr.get_or_add_trPr().append(flag)
 
 
-def _borders(table) -> None:  # noqa: ANN001
+def _borders(table) -> None:
     borders = OxmlElement("w:tblBorders")
     for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
         b = OxmlElement(f"w:{side}")
@@ -234,7 +234,7 @@ def _borders(table) -> None:  # noqa: ANN001
                                            "w:tblCaption", "w:tblDescription"))
 
 
-def _pageref(paragraph, bookmark: str) -> None:  # noqa: ANN001
+def _pageref(paragraph, bookmark: str) -> None:
     for kind, text in (("begin", None), ("instr", f" PAGEREF {bookmark} \\h "), ("separate", None),
                        ("text", "–"), ("end", None)):
         run = paragraph.add_run()
@@ -378,7 +378,7 @@ def _breakable(header: str) -> str:
     return header
 
 
-def _money(amount, empty: str = "–") -> str:  # noqa: ANN001
+def _money(amount, empty: str = "–") -> str:
     """German money with a no-break space before "€", so a table cell never breaks there."""
     return format_money(amount, empty).replace(" €", "\u00a0€")
 
@@ -392,7 +392,7 @@ def _planned(content: ReportContent, body: _Body) -> None:
                rows, widths=(1.5, 1.5, 4.2, 7.0, 2.4), right=(0, 4), font=8)
 
 
-def _toc(sub, entries: Sequence[tuple[str, str]], width_cm: float) -> None:  # noqa: ANN001
+def _toc(sub, entries: Sequence[tuple[str, str]], width_cm: float) -> None:
     for text, bookmark in entries:
         p = sub.add_paragraph()
         p.paragraph_format.tab_stops.add_tab_stop(Cm(width_cm), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
@@ -401,7 +401,7 @@ def _toc(sub, entries: Sequence[tuple[str, str]], width_cm: float) -> None:  # n
         _pageref(p, bookmark)
 
 
-def _update_fields_on_open(docx) -> None:  # noqa: ANN001
+def _update_fields_on_open(docx) -> None:
     """Ask Word to refresh the PAGEREF fields when the file is opened (LibreOffice does it anyway)."""
     settings = docx.settings.element
     flag = settings.find(qn("w:updateFields"))
@@ -411,7 +411,7 @@ def _update_fields_on_open(docx) -> None:  # noqa: ANN001
     flag.set(qn("w:val"), "true")
 
 
-def load_template(template: Path | None):  # noqa: ANN201
+def load_template(template: Path | None):
     """The docxtpl template, checked for the required placeholders (German error otherwise)."""
     import zipfile
 
@@ -437,7 +437,7 @@ def load_template(template: Path | None):  # noqa: ANN201
     return tpl
 
 
-def text_width_cm(docx) -> float:  # noqa: ANN001
+def text_width_cm(docx) -> float:
     s = docx.sections[-1]
     try:
         return round((s.page_width - s.left_margin - s.right_margin) / 360000, 2)
@@ -446,7 +446,7 @@ def text_width_cm(docx) -> float:  # noqa: ANN001
 
 
 def build(content: ReportContent, chart: ProgressChart | None, pictures: Sequence[bytes],
-          template: Path | None = None):  # noqa: ANN201
+          template: Path | None = None):
     """The rendered document (a ``docxtpl.DocxTemplate``; save it with ``.save(path)``)."""
     from jinja2 import TemplateError
 

@@ -54,10 +54,10 @@ def short_city(city: str) -> str:
     return re.sub(r"^(Stadt|Gemeinde|Kreisstadt|Landeshauptstadt)\s+", "", city).strip()
 
 
-def _layouts(prs):  # noqa: ANN001, ANN202
+def _layouts(prs):
     from pptx.enum.shapes import PP_PLACEHOLDER
 
-    def kinds(layout) -> set:  # noqa: ANN001
+    def kinds(layout) -> set:
         return {ph.placeholder_format.type for ph in layout.placeholders}
 
     title = next((lay for lay in prs.slide_layouts
@@ -74,14 +74,14 @@ def _layouts(prs):  # noqa: ANN001, ANN202
     return title, content
 
 
-def _body(slide):  # noqa: ANN001, ANN202
+def _body(slide):
     from pptx.enum.shapes import PP_PLACEHOLDER
 
     return next(ph for ph in slide.placeholders
                 if ph.placeholder_format.type in (PP_PLACEHOLDER.BODY, PP_PLACEHOLDER.OBJECT))
 
 
-def _fill(frame, items: Sequence[tuple[str, int, bool]], size: int | None = None) -> None:  # noqa: ANN001
+def _fill(frame, items: Sequence[tuple[str, int, bool]], size: int | None = None) -> None:
     """(text, level 0–4, bold) paragraphs into a text frame."""
     from pptx.util import Pt
 
@@ -131,7 +131,7 @@ def _group(recipients: str, city: str) -> str:
     return "Verbundprojekte mit anderen Kommunen, Hochschulen und Unternehmen"
 
 
-def load(template: Path | None):  # noqa: ANN201
+def load(template: Path | None):
     from pptx import Presentation
     from pptx.exc import PackageNotFoundError
 
@@ -147,7 +147,7 @@ def load(template: Path | None):  # noqa: ANN201
     return prs
 
 
-def build(content: ReportContent, template: Path | None = None):  # noqa: ANN201
+def build(content: ReportContent, template: Path | None = None):
     """The presentation (a ``pptx.Presentation``; save it with ``.save(path)``)."""
     from pptx.util import Pt
 
@@ -157,7 +157,7 @@ def build(content: ReportContent, template: Path | None = None):  # noqa: ANN201
     year = report.year
     city = content.city or "Stadt"
 
-    def slide(title: str, items: Sequence[tuple[str, int, bool]], size: int | None = None):  # noqa: ANN202
+    def slide(title: str, items: Sequence[tuple[str, int, bool]], size: int | None = None):
         s = prs.slides.add_slide(content_layout)
         s.shapes.title.text = title
         _fill(_body(s).text_frame, items, size)

@@ -31,7 +31,7 @@ BLUE = RGBColor(0x1F, 0x38, 0x64)
 FONT = "Arial"
 
 
-def _field(paragraph, instruction: str) -> None:  # noqa: ANN001
+def _field(paragraph, instruction: str) -> None:
     """A Word field (PAGE) that Word and LibreOffice compute when laying out the page."""
     for kind, text in (("begin", None), (None, instruction), ("separate", None), (None, "1"), ("end", None)):
         run = paragraph.add_run()
