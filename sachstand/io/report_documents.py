@@ -14,11 +14,11 @@ failed export leaves neither a half-written file nor a changed old one.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from ..core.errors import SachstandError
@@ -57,20 +57,30 @@ def _check_template(fmt: str, template: str | Path | None) -> Path | None:
     return path
 
 
-def write_atomic(target: Path, write: Callable[[Path], None]) -> None:
-    """Write via a temporary file in the target's folder, then rename it over the target."""
+def write_atomic(target: Path, data: bytes) -> None:
+    """Write ``data`` via a temporary file in the target's folder, renamed over the target."""
     target = Path(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent or ".")
-    os.close(fd)
+    tmp = target.parent / f".{target.name}-{os.getpid()}.tmp"
     try:
-        write(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's 0600
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def _saved(document) -> bytes:
+    """A python-docx/docxtpl/python-pptx document as bytes (built in memory, then written once)."""
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
 
 
 def soffice() -> str | None:
@@ -96,15 +106,11 @@ def export_document(repo: Repository, path: str | Path, year: int, template: str
     if fmt == ".pptx":
         from . import report_pptx
 
-        prs = report_pptx.build(content, tpl)
-        write_atomic(target, lambda tmp: prs.save(str(tmp)))
+        write_atomic(target, _saved(report_pptx.build(content, tpl)))
         return target
 
-    doc = build_docx(content, tpl)
-    if fmt == ".docx":
-        write_atomic(target, lambda tmp: doc.save(str(tmp)))
-    else:
-        write_atomic(target, lambda tmp: _pdf(doc, tmp))
+    docx = _saved(build_docx(content, tpl))
+    write_atomic(target, docx if fmt == ".docx" else _pdf(docx))
     return target
 
 
@@ -115,14 +121,14 @@ def build_docx(content, template: Path | None):
     return report_docx.build(content, chart, report_chart.render(chart), template)
 
 
-def _pdf(doc, target: Path) -> None:
-    """``doc`` (a rendered docx) as PDF at ``target``, converted by LibreOffice headless."""
+def _pdf(docx: bytes) -> bytes:
+    """The .docx as PDF, converted by LibreOffice headless in a private folder and profile."""
     office = soffice()
     if office is None:
         raise SachstandError(SOFFICE_HINT)
     with tempfile.TemporaryDirectory(prefix="sachstand_pdf_") as work:
         source = Path(work) / "bericht.docx"
-        doc.save(str(source))
+        source.write_bytes(docx)
         profile = Path(work) / "profile"
         cmd = [office, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
                "--convert-to", "pdf", "--outdir", work, str(source)]
@@ -141,4 +147,4 @@ def _pdf(doc, target: Path) -> None:
                 "LibreOffice konnte den Bericht nicht in PDF umwandeln"
                 + (f": {detail[-1]}" if detail else f" (Rückgabewert {run.returncode}).")
             )
-        shutil.copyfile(produced, target)
+        return produced.read_bytes()
