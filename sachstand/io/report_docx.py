@@ -407,8 +407,17 @@ def _update_fields_on_open(docx) -> None:
     flag = settings.find(qn("w:updateFields"))
     if flag is None:
         flag = OxmlElement("w:updateFields")
-        settings.append(flag)
+        _insert_pr(settings, flag, _AFTER_UPDATE_FIELDS)
     flag.set(qn("w:val"), "true")
+
+
+# the elements that follow w:updateFields in w:settings (ECMA-376 CT_Settings), for schema order
+_AFTER_UPDATE_FIELDS = tuple(f"w:{n}" for n in (
+    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids")) + ("m:mathPr",) + tuple(
+    f"w:{n}" for n in ("attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
+                       "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown",
+                       "smartTagType")) + ("sl:schemaLibrary",) + tuple(
+    f"w:{n}" for n in ("shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator"))
 
 
 def load_template(template: Path | None):
