@@ -293,6 +293,12 @@ def test_city_templates(cli, sample_path: Path, tmp_path: Path) -> None:
 def test_refusals(cli, sample_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     res = cli("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(tmp_path / "b.odt"))
     assert res.code == 2 and "„.odt“" in res.err
+    res = cli("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(tmp_path / "b.xlsx"),
+              "--template", str(DOCX_TEMPLATE))
+    assert res.code == 2 and "--template gilt nur" in res.err and not (tmp_path / "b.xlsx").exists()
+    res = cli("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(tmp_path / "b.docx"),
+              "--template", str(tmp_path / "fehlt.docx"))
+    assert res.code == 2 and "gibt es nicht" in res.err and not (tmp_path / "b.docx").exists()
     empty = tmp_path / "bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
