@@ -13,6 +13,9 @@ Rules:
   sides changed differently is a conflict; both values are reported and nothing of it is applied.
 - The ``ChangeSet`` holds every change of every file; it is applied only when there is no
   problem and no conflict at all (all or nothing).
+- After ``MAX_PROBLEMS`` problems the remaining rows are not checked (one more problem says so):
+  the import cannot be applied anyway, and a hostile file within the size limits could otherwise
+  make millions of them (3.4 GB for 1.7 million).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from ..core.repository import ApplyResult, ChangeSet, ProjectUpdate, Repository,
 from ..core.types import Period, Precision, clean_text
 from . import cells
 from .limits import WorkbookRefused
-from .reader import META_SHEET, Cell, Problem, Row, WorkbookData
+from .reader import MAX_PROBLEMS, META_SHEET, Cell, Problem, Row, WorkbookData, too_many_problems
 
 KINDS = ("new", "update", "unchanged", "conflict", "error")
 
@@ -189,12 +192,18 @@ class _Planner:
         for data in files:
             problems.extend(data.problems)
             for row in data.rows:
+                if len(problems) >= MAX_PROBLEMS:  # bounded memory: the import cannot be applied anyway
+                    problems.append(too_many_problems(data.name))
+                    break
                 result = self._row(data, row)
                 problems.extend(result.problems)
                 self.rows.append(result)
                 note = row.values.get("remarks")
                 if note not in (None, "") and (text := clean_text(str(note))):
                     remarks.append(Remark(data.name, row.ref("remarks"), result.project_id or result.name, text))
+            else:
+                continue
+            break
         cs = ChangeSet(new_departments=list(self.new_departments.values()), new_projects=self.news,
                        updates=self.updates)
         return ImportPlan(list(files), self.rows, problems, cs, remarks, _version_warnings(files, self.rows))

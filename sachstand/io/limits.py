@@ -8,7 +8,9 @@ Rules:
   total uncompressed size and each large member's compression ratio are checked before
   decompressing a byte. Members are read later through ``read_member``, which stops at the
   declared size, so a forged directory cannot smuggle more data in.
-- The row limit is checked by the reader once the sheet is known.
+- What a parser would allocate (the used range of each sheet, shared-string copies, claimed
+  counts, elements and nesting) is checked next, by ``budget.check_budget``, before any parser
+  builds a grid.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Reading a workbook's values: the overview layout and returned department templates.
 
 Rules:
-- ``limits.check_workbook`` runs first; nothing else opens a file it refused.
+- ``limits.check_workbook`` runs first, then ``budget.check_budget`` (every XML part streamed:
+  used range, shared strings, element and nesting budget); nothing else opens a file they refused,
+  so no parser ever allocates a grid beyond the limits.
 - Values come from python-calamine (fast); formulas, error cells and percent formats from
   ``sheetxml`` (only where the sheet has any).
 - The header row is found anywhere in the first 30 rows of the first visible sheet that has one;
@@ -11,7 +13,8 @@ Rules:
   each row's version). Of its progress columns only the template's year is read; the previous
   year is shown for reference only.
 - Cell-level trouble found while reading (formulas without a cached value, DDE or HYPERLINK
-  formulas, error values, merged cells over the data) becomes a ``Problem`` naming the cell.
+  formulas, error values, merged cells over the data) becomes a ``Problem`` naming the cell;
+  after ``MAX_PROBLEMS`` of them the rest of the sheet is not read (the import stops there).
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ import python_calamine
 
 from ..core.types import clean_text
 from . import sheetxml
+from .budget import HEADER_SEARCH_ROWS, check_budget
 from .limits import MAX_ROWS, CheckedFile, WorkbookRefused, check_workbook
+from .ooxml import column_letter
 
 META_SHEET = "_sachstand"
 META_FORMAT = "sachstand 1"
-HEADER_SEARCH_ROWS = 30
+MAX_PROBLEMS = 1000
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "id": ("id", "projekt-id", "projekt id", "projektid"),
@@ -120,16 +125,6 @@ class WorkbookData:
         return self.meta is not None and self.meta.kind == "Vorlage"
 
 
-def column_letter(index: int) -> str:
-    """0-based column index → "A", "B", …, "AA"."""
-    out = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
 def normalise_header(value: object) -> str:
     text = clean_text(str(value)) if isinstance(value, str) else ""
     text = re.sub(r"\s+", " ", text).casefold().rstrip("*: ").strip()
@@ -148,6 +143,7 @@ def header_key(value: object) -> str | None:
 def read_workbook(path: str | Path) -> WorkbookData:
     """Check and read one workbook; raises ``WorkbookRefused`` when it cannot be used at all."""
     checked = check_workbook(path)
+    check_budget(checked)
     name = checked.name
     try:
         wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(checked.data))
@@ -173,7 +169,7 @@ def _sheet(checked: CheckedFile, wb: python_calamine.CalamineWorkbook,
     except Exception:
         raise WorkbookRefused(checked.name, f"das Blatt „{sheet}“ ist beschädigt und kann nicht gelesen werden") from None
     try:
-        grid = ws.to_python(skip_empty_area=False)
+        grid = _rows_from_a1(ws)
     except Exception:
         raise WorkbookRefused(checked.name, f"das Blatt „{sheet}“ ist beschädigt und kann nicht gelesen werden") from None
     while grid and all(v == "" for v in grid[-1]):
@@ -185,6 +181,26 @@ def _sheet(checked: CheckedFile, wb: python_calamine.CalamineWorkbook,
     except Exception:
         merged = []
     return grid, merged
+
+
+def _rows_from_a1(ws: python_calamine.CalamineSheet) -> list[list[object]]:
+    """The sheet's values from A1 on, row by row; equal texts share one ``str``.
+
+    calamine makes a new Python string for every cell, so a shared string used by a million
+    cells would become a million copies; here each distinct text is kept once, and only one row of
+    fresh objects exists at a time.
+    """
+    start, end = ws.start, ws.end
+    if start is None or end is None:
+        return []
+    pad = [""] * start[1]
+    texts: dict[str, str] = {}
+    keep = texts.setdefault
+    grid: list[list[object]] = []
+    for row in ws.iter_rows():
+        grid.append(pad + [keep(v, v) if type(v) is str and v else v for v in row])
+    missing = end[0] + 1 - len(grid)
+    return [[] for _ in range(missing)] + grid if missing > 0 else grid
 
 
 def _too_many_rows(name: str, sheet: str, rows: int) -> WorkbookRefused:
@@ -277,10 +293,11 @@ def _rows(checked: CheckedFile, sheet: str, grid: list[list[object]],
         columns = {k: c for k, c in columns.items() if not k.startswith("progress:") or k == keep}
     data = WorkbookData(checked.path, checked.name, checked.sha256, sheet, header_row, columns, [], meta)
     facts = sheetxml.SheetFacts()
+    members = sheetxml.sheet_members(checked)
+    if sheet not in members:  # calamine found a sheet the package structure does not name
+        raise WorkbookRefused(checked.name, f"das Blatt „{sheet}“ ist in der Arbeitsmappe nicht richtig verzeichnet")
     try:
-        members = sheetxml.sheet_members(checked)
-        if sheet in members:
-            facts = sheetxml.scan(checked, members[sheet], sheetxml.percent_styles(checked))
+        facts = sheetxml.scan(checked, members[sheet], sheetxml.percent_styles(checked))
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         # a styles or sheet part that does not follow the format (a crafted or broken file)
         raise WorkbookRefused(checked.name, f"die Arbeitsmappe ist fehlerhaft aufgebaut ({type(exc).__name__})") from None
@@ -293,6 +310,9 @@ def _rows(checked: CheckedFile, sheet: str, grid: list[list[object]],
     checks = bool(facts.formulas or facts.errors or facts.percent)
     width = max(columns.values(), default=0) + 1
     for r in range(header_row + 1, len(grid)):
+        if len(data.problems) >= MAX_PROBLEMS:
+            data.problems.append(too_many_problems(checked.name))
+            break
         row = grid[r]
         if not checks:
             if len(row) < width:
@@ -331,12 +351,17 @@ def _rows(checked: CheckedFile, sheet: str, grid: list[list[object]],
                 shares.add(key)
         if values:
             data.rows.append(Row(r + 1, values, where, frozenset(shares)))
-    for (r0, c0), (r1, c1) in merged:
+    for (r0, c0), (r1, c1) in merged[:MAX_PROBLEMS]:
         data.problems.append(Problem(
             checked.name, f"{quoted}!{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}", "",
             "verbundene Zellen über den Daten; bitte die Verbindung aufheben und jeden Wert in seine Zelle schreiben",
         ))
     return data
+
+
+def too_many_problems(file: str) -> Problem:
+    return Problem(file, "", "", f"mehr als {MAX_PROBLEMS:,} Probleme; die übrigen Zeilen werden nicht geprüft"
+                   .replace(",", "."))
 
 
 def _short(text: str) -> str:

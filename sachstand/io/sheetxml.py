@@ -13,18 +13,17 @@ workbook sachstand writes) costs one byte search.
 from __future__ import annotations
 
 import io
-import posixpath
 import re
 from dataclasses import dataclass, field
 
-from defusedxml.ElementTree import fromstring, iterparse
+from defusedxml.ElementTree import iterparse
 
+from . import ooxml
 from .limits import CheckedFile, read_member
 
-_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PERCENT_BUILTIN = {9, 10}
-_HAS_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
-_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
+_HAS_FORMULA = re.compile(rb"<(?:[^\s<>/:=\"']+:)?f[\s>/]")
+_HAS_ERROR = re.compile(rb"""\st\s*=\s*["']e["']""")
 
 
 @dataclass
@@ -36,34 +35,19 @@ class SheetFacts:
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+_local = ooxml.local
 
 
 def sheet_members(checked: CheckedFile) -> dict[str, str]:
-    """Sheet name → zip member of its XML."""
-    wb = fromstring(read_member(checked, "xl/workbook.xml"))
-    rels_name = "xl/_rels/workbook.xml.rels"
-    targets: dict[str, str] = {}
-    if rels_name in checked.members:
-        for rel in fromstring(read_member(checked, rels_name)):
-            target = rel.get("Target", "")
-            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-            targets[rel.get("Id", "")] = path
-    out = {}
-    for el in wb.iter():
-        if _local(el.tag) == "sheet":
-            rid = el.get(f"{{{_NS_REL}}}id", "")
-            if rid in targets and targets[rid] in checked.members:
-                out[el.get("name", "")] = targets[rid]
-    return out
+    """Sheet name → zip member of its XML (both OOXML families; see ``ooxml.sheets``)."""
+    return {s.name: s.member for s in ooxml.sheets(checked)}
 
 
 def percent_styles(checked: CheckedFile) -> set[int]:
     """Indices of cell formats (``cellXfs``) whose number format scales by 100."""
-    if "xl/styles.xml" not in checked.members:
+    if ooxml.STYLES not in checked.members:
         return set()
-    root = fromstring(read_member(checked, "xl/styles.xml"))
+    root = ooxml.parse_part(checked, ooxml.STYLES)
     custom: dict[int, str] = {}
     xfs: list[int] = []
     for el in root.iter():
@@ -99,51 +83,45 @@ def is_percent_format(code: str) -> bool:
     return False
 
 
-def _cell(ref: str) -> tuple[int, int] | None:
-    m = _REF.match(ref)
-    if not m:
-        return None
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)) - 1, col - 1
-
-
 def scan(checked: CheckedFile, member: str, percent_ids: set[int]) -> SheetFacts:
+    """Formulas, error cells and percent-styled cells of one sheet, placed as calamine places them."""
     facts = SheetFacts()
     data = read_member(checked, member)
     style_hit = bool(percent_ids) and re.search(
-        rb'\ss="(?:' + b"|".join(str(i).encode() for i in sorted(percent_ids)) + rb')"', data
+        rb"""\ss\s*=\s*["'](?:""" + b"|".join(str(i).encode() for i in sorted(percent_ids)) + rb""")["']""", data
     )
-    if not (style_hit or _HAS_FORMULA.search(data) or b't="e"' in data):
+    if not (style_hit or _HAS_FORMULA.search(data) or _HAS_ERROR.search(data)):
         return facts
-    row_index, col_index = -1, -1
-    for event, el in iterparse(io.BytesIO(data), events=("start", "end")):
-        tag = _local(el.tag)
-        if event == "start":
+    row_index, col_index = 0, 0
+    try:
+        for event, el in iterparse(io.BytesIO(data), events=("start", "end")):
+            tag = _local(el.tag)
+            if event == "start":
+                if tag == "row" and (r := el.get("r")) is not None and r.isdigit():
+                    row_index = int(r) - 1
+                continue
             if tag == "row":
-                r = el.get("r", "")
-                row_index = int(r) - 1 if r.isdigit() else row_index + 1
-                col_index = -1
-            continue
-        if tag != "c":
-            if tag == "row":
+                row_index, col_index = row_index + 1, 0
                 el.clear()
-            continue
-        pos = _cell(el.get("r", "")) or (row_index, col_index + 1)
-        col_index = pos[1]
-        style = el.get("s")
-        if style is not None and style.isdigit() and int(style) in percent_ids:
-            facts.percent.add(pos)
-        value = None
-        for child in el:
-            name = _local(child.tag)
-            if name == "f":
-                facts.formulas[pos] = (child.text or "", False)
-            elif name == "v":
-                value = child.text
-        if pos in facts.formulas:
-            facts.formulas[pos] = (facts.formulas[pos][0], value not in (None, ""))
-        if el.get("t") == "e":
-            facts.errors[pos] = value or "#FEHLER"
+                continue
+            if tag != "c":
+                continue
+            pos = ooxml.cell_ref(el.get("r", "")) or (row_index, col_index)
+            col_index = pos[1] + 1
+            style = el.get("s")
+            if style is not None and style.isdigit() and int(style) in percent_ids:
+                facts.percent.add(pos)
+            value = None
+            for child in el:
+                name = _local(child.tag)
+                if name == "f":
+                    facts.formulas[pos] = (child.text or "", False)
+                elif name == "v":
+                    value = child.text
+            if pos in facts.formulas:
+                facts.formulas[pos] = (facts.formulas[pos][0], value not in (None, ""))
+            if el.get("t") == "e":
+                facts.errors[pos] = value or "#FEHLER"
+    except ooxml.XML_ERRORS as exc:
+        raise ooxml.part_refused(checked, member, exc) from None
     return facts

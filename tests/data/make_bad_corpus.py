@@ -1,6 +1,7 @@
 """Generate the hostile and broken workbooks in tests/data/bad/ (run from the repository root).
 
-    python tests/data/make_bad_corpus.py
+    python tests/data/make_bad_corpus.py            # every file
+    python tests/data/make_bad_corpus.py budget     # only the budget, namespace and XML-part files
 
 The files are committed, so the tests need none of the tools used here. Most are built with
 openpyxl or xlsxwriter and then patched at the XML level, as an attacker would. Three need more:
@@ -194,9 +195,114 @@ def build(tmp: Path) -> None:
     wb.save(p("template_damaged_metadata.xlsx"))
 
 
+STRICT = {
+    b"http://schemas.openxmlformats.org/spreadsheetml/2006/main": b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+    b"http://schemas.openxmlformats.org/officeDocument/2006/relationships":
+        b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+}
+
+
+def members_of(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {i.filename: zf.read(i.filename) for i in zf.infolist()}
+
+
+def with_sheet(path: Path, base: dict[str, bytes], old: bytes, new: bytes, member: str = SHEET) -> None:
+    """``base`` with one replacement in ``member`` (which must contain ``old``)."""
+    if old not in base[member]:
+        raise SystemExit(f"{path.name}: {old!r} not in {member}")
+    raw_zip(path, {**base, member: base[member].replace(old, new, 1)})
+
+
+def strict(members: dict[str, bytes]) -> dict[str, bytes]:
+    """The same package in the Strict OOXML namespaces (relationship types included)."""
+    out = {}
+    for name, content in members.items():
+        for old, new in STRICT.items():
+            content = content.replace(old, new)
+        out[name] = content
+    return out
+
+
+def build_budget(tmp: Path) -> None:
+    """Workbooks that would make a parser allocate beyond the budget, Strict OOXML formulas, and
+    parts that are not well-formed XML. Built from one small overview, patched at the XML level."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    p = OUT.joinpath
+    overview(tmp / "small.xlsx", one(value_e="Text"))
+    base = members_of(tmp / "small.xlsx")
+    end = b"</sheetData>"
+
+    # --- used range: far-apart cells, Excel's last cell, rows without letters or beyond u32 -------
+    with_sheet(p("far_apart_cells.xlsx"), base, end, b'<row r="90000"><c r="ZZ90000"><v>1</v></c></row>' + end)
+    with_sheet(p("last_cell_xfd1048576.xlsx"), base, end, b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>' + end)
+    with_sheet(p("many_grid_cells.xlsx"), base, end, b'<row r="10000"><c r="IV10000"><v>1</v></c></row>' + end)
+    with_sheet(p("cell_without_ref_far_row.xlsx"), base, end, b'<row r="1048576"><c><v>1</v></c></row>' + end)
+    with_sheet(p("row_number_beyond_u32.xlsx"), base, end, b'<row r="4294967297"><c><v>1</v></c></row>' + end)
+    with_sheet(p("cell_ref_row_zero.xlsx"), base, end, b'<row r="3"><c r="A0"><v>1</v></c></row>' + end)
+    with_sheet(p("cell_ref_negative.xlsx"), base, end, b'<row r="3"><c r="A-5"><v>1</v></c></row>' + end)
+    with_sheet(p("cell_ref_without_letters.xlsx"), base, end, b'<row r="3"><c r="123"><v>1</v></c></row>' + end)
+    with_sheet(p("cell_in_foreign_namespace.xlsx"), base, end,
+               b'<row r="900"><x:c xmlns:x="urn:x" r="ZZ900"><x:v>1</x:v></x:c></row>' + end)
+    with_sheet(p("dimension_whole_sheet.xlsx"), base, b'<dimension ref="A1:E2" />', b'<dimension ref="A1:XFD1048576" />')
+    with_sheet(p("merged_whole_sheet.xlsx"), base, b"</sheetData>", b'</sheetData><mergeCells count="1"><mergeCell ref="A3:XFD1048576"/></mergeCells>')
+    with_sheet(p("shared_formula_whole_sheet.xlsx"), base, end,
+               b'<row r="3"><c r="F3"><f t="shared" ref="F3:XFD1048576" si="0">1+1</f><v>2</v></c></row>' + end)
+
+    # --- shared strings: claimed counts, copies, missing strings --------------------------------
+    sst = (b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+           b'count="COUNT" uniqueCount="UNIQUE"><si><t>AC-002</t></si><si><t>LONG</t></si></sst>')
+    types = base["[Content_Types].xml"].replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType='
+                                                b'"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    shared_base = {**base, "[Content_Types].xml": types}
+
+    def with_sst(name: str, count: bytes, unique: bytes, long_text: bytes = b"x", cells: bytes = b"") -> None:
+        part = sst.replace(b"COUNT", count).replace(b"UNIQUE", unique).replace(b"LONG", long_text)
+        sheet = base[SHEET].replace(end, cells + end)
+        raw_zip(p(name), {**shared_base, "xl/sharedStrings.xml": part, SHEET: sheet})
+
+    with_sst("shared_strings_huge_unique_count.xlsx", b"2", b"2000000000")
+    with_sst("shared_strings_huge_count.xlsx", b"99999999999", b"2")
+    copies = b"".join(f'<row r="{r}"><c r="F{r}" t="s"><v>1</v></c></row>'.encode() for r in range(3, 1004))
+    with_sst("shared_string_copies.xlsx", b"1001", b"2", b"y" * 32_000, copies)
+    with_sst("shared_string_missing.xlsx", b"1", b"2", cells=b'<row r="3"><c r="B3" t="s"><v>999</v></c></row>')
+
+    # --- Strict OOXML: formulas are found in the other namespace family too ---------------------
+    overview(tmp / "strict_dde.xlsx", one(value_c="=cmd|' /C calc'!A0"))
+    dde = members_of(tmp / "strict_dde.xlsx")
+    dde[SHEET] = dde[SHEET].replace(b"<v />", b"<v>45</v>", 1)
+    raw_zip(p("strict_dde_formula.xlsx"), strict(dde))
+    overview(tmp / "strict_formula.xlsx", one(value_c="=40+5"))
+    raw_zip(p("strict_formula_without_value.xlsx"), strict(members_of(tmp / "strict_formula.xlsx")))
+
+    # --- parts that are not well-formed XML, and relationships that lead astray --------------
+    raw_zip(p("styles_junk_after_root.xlsx"), {**base, "xl/styles.xml": base["xl/styles.xml"] + b"<junk/>"})
+    rels = "xl/_rels/workbook.xml.rels"
+    raw_zip(p("workbook_rels_junk_after_root.xlsx"), {**base, rels: base[rels] + b"<junk/>"})
+    with_sheet(p("sheet_name_control_character.xlsx"), base, b'name="Projekte"', b'name="Projekte&#x1b;"', "xl/workbook.xml")
+    nested = b"<a>" * 200 + b"</a>" * 200
+    with_sheet(p("deep_nesting.xlsx"), base, b"</styleSheet>", b"<extLst>" + nested + b"</extLst></styleSheet>", "xl/styles.xml")
+    with_sheet(p("sheet_target_outside_package.xlsx"), base, b'Target="/xl/worksheets/sheet1.xml"',
+               b'Target="../../../etc/passwd"', rels)
+    with_sheet(p("sheet_target_external.xlsx"), base, b'Target="/xl/worksheets/sheet1.xml"',
+               b'Target="file:///etc/passwd" TargetMode="External"', rels)
+    twice = base["xl/workbook.xml"].replace(b"</sheets>", b'<sheet name="Kopie" sheetId="2" r:id="rId1"/></sheets>', 1)
+    raw_zip(p("sheet_part_twice.xlsx"), {**base, "xl/workbook.xml": twice})
+    wb = openpyxl.Workbook()
+    wb.active.title = "Projekte"
+    wb.active.append(HEAD)
+    for i in range(100):
+        wb.create_sheet(f"Blatt {i + 2}")
+    wb.save(p("many_sheets.xlsx"))
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        build(Path(tmp))
+        if sys.argv[1:] == ["budget"]:
+            build_budget(Path(tmp))
+        else:
+            build(Path(tmp))
+            build_budget(Path(tmp))
     print(f"{len(list(OUT.glob('*.xlsx')))} files in {OUT}")
 
 
