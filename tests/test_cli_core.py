@@ -136,13 +136,13 @@ def test_default_path_creates_the_sample_and_says_so(tmp_path: Path) -> None:
 def test_env_variable_chooses_the_register(cli, sample_path: Path, tmp_path: Path,  # noqa: ANN001
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     repo = open_register(sample_path)
-    open_project = next(p for p in repo.projects() if p.progress.get(2020, 100) < 100)
-    repo.update(open_project.id, open_project.version, {"progress:2020": 100})  # only this file has 16
+    open_project = next(p for p in repo.projects() if p.progress.get(2019, 100) < 100)
+    repo.update(open_project.id, open_project.version, {"progress:2019": 100})  # only this file has 2
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SACHSTAND_DB", str(sample_path))
-    r = cli("summary", "--json")
+    r = cli("summary", "--json", "--year", "2019")  # 2020 is published and stays as it was
     assert r.code == 0, r.err
-    assert json.loads(r.out)["completed"] == 16
+    assert json.loads(r.out)["completed"] == 2
     assert not (tmp_path / "home").exists()  # the default register was neither read nor created
 
 

@@ -72,6 +72,7 @@ def test_the_sample_2020_report_is_published(repo: Repository) -> None:
     content = report_content(repo, 2020)
     assert content.published is not None
     assert content.published.at == datetime(2020, 11, 24)
+    assert content.city == "Stadt Aachen" and content.report.city is not None
     assert [f.value for f in content.report.figures][:5] == [57, 15, 7, 7, 11]
     assert content.report.funding.funding_city == Decimal("3787688.99")
     assert len(content.projects) == len(content.report.rows) == 57
@@ -209,5 +210,19 @@ def test_publish_is_audited_once_and_the_snapshot_is_stored(repo: Repository, sa
         conn.close()
     assert [a[0] for a in audit] == ["2020", "2019"]
     assert audit[1][1].endswith(f"von {repo.actor.user}")
-    assert {"content", "report", "report:FB 11"} <= parts
+    assert {"content", "report", "report:FB 11", "figures", "figures:FB 11"} <= parts
     assert report_content(repo, 2019).published == info
+
+
+def test_a_damaged_snapshot_is_one_german_line(repo: Repository, sample_path) -> None:  # noqa: ANN001
+    from sachstand.core import codec
+
+    with pytest.raises(SachstandError, match=r"gespeicherter Stand \(Report\) lässt sich nicht lesen"):
+        codec.loads(figures.Report, '{"year": "zwanzig"}')
+    conn = duckdb.connect(str(sample_path))
+    try:
+        conn.execute("UPDATE published_parts SET body = '{}' WHERE year = 2020 AND part = 'report'")
+    finally:
+        conn.close()
+    with pytest.raises(SachstandError, match="lässt sich nicht lesen"):
+        figures.report(repo, 2020)

@@ -63,6 +63,8 @@ async def test_status_and_department_filters_use_the_flags_of_figures(sample_pat
             await pilot.press("s")
             assert screen.query_one("#status").value == status
             assert f"{expected[status]} von 57 Projekten" in count_text(app), status
+        await pilot.press("s")  # the sample has no planned project
+        assert screen.query_one("#status").value == "geplant" and "0 von 57 Projekten" in count_text(app)
         await pilot.press("s")
         assert "57 von 57 Projekten" in count_text(app)
         await pilot.press("b")
@@ -187,6 +189,14 @@ async def test_dashboard_shows_the_figures_and_follows_a_recorded_progress(sampl
         assert f"Kennzahlen {YEAR}" in shown
         assert completed.label in shown and f"{completed.value} von {completed.total}" in shown
         assert f"{report.figure('stalled').value} von {report.figure('stalled').total}" in shown
+    # 2020 is published and stays as it was; an unpublished year follows what is recorded
+    app = make_app(sample_path, year=2019)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        completed = app.screen.report.figure("completed")
+        assert completed.value == 1
         await pilot.press("escape")
         await pilot.press("slash")
         await type_text(pilot, "briefbutler")
@@ -197,8 +207,8 @@ async def test_dashboard_shows_the_figures_and_follows_a_recorded_progress(sampl
         await settle(pilot)
         await pilot.press("d")
         await settle(pilot)
-        assert app.screen.report.figure("completed").value == 16
-        assert f"16 von {completed.total}" in static_text(app.screen.query_one("#figures"), width=160)
+        assert app.screen.report.figure("completed").value == 2
+        assert f"2 von {completed.total}" in static_text(app.screen.query_one("#figures"), width=160)
 
 
 @sync

@@ -101,9 +101,9 @@ async def test_locked_register_shows_a_message(sample_path: Path, monkeypatch: p
 async def test_hostile_user_text_is_shown_literally(sample_path: Path) -> None:
     repo = open_register(sample_path)
     project = repo.create(NewProject(department="AC", name=HOSTILE, description="[red]rot[/red] \x1b[31m",
-                                     progress={YEAR: 5}))
+                                     progress={YEAR - 1: 5}))
     repo.update(project.id, project.version, {"cost_note": "[/link] \u202e kosten"})
-    app = make_app(sample_path)
+    app = make_app(sample_path, year=YEAR - 1)  # 2020 is published: its dashboard stays as it was
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot)
         await pilot.press("slash")

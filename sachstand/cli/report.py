@@ -89,13 +89,21 @@ def cmd_summary(args: argparse.Namespace) -> int:
     repo = open_repo(args)
     chosen = default_year(repo, args.year)
     report = figures.report(repo, chosen, args.department, rows=not args.json)
+    published = repo.publication(chosen)  # a published year is shown as published (core.figures)
     if args.json:
-        print(json.dumps(report_json(report), ensure_ascii=False, indent=2))
+        out = report_json(report)
+        out["published"] = {"at": published.at.isoformat(), "by": published.by} if published else None
+        print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0
+    from rich.text import Text
+
     from .. import printout
 
     console = printout.make_console(record=bool(args.svg or args.html), width=80)
     console.print(printout.summary(report))
+    if published:
+        console.print(Text(f"Veröffentlicht am {published.at:%d.%m.%Y} von {published.by}: "
+                           "so, wie veröffentlicht (spätere Änderungen: sachstand check).", style="dim"))
     if args.svg:
         console.save_svg(args.svg, title=f"Sachstandsbericht {chosen}", clear=False)
     if args.html:

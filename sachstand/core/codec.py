@@ -6,6 +6,8 @@ Rules:
 - ``loads(cls, dumps(x)) == x`` for every record type of ``core.models`` and ``core.figures``;
   the structure follows the dataclasses' type hints (cattrs), so a new field needs no code here.
 - cattrs is loaded on first use: a report of an unpublished year never needs it.
+- A field added to a stored record type later needs a default, so snapshots written before it
+  still load. Text that does not load is a ``SachstandError`` (one German line), never a traceback.
 """
 
 from __future__ import annotations
@@ -50,4 +52,13 @@ def dumps(obj: Any) -> str:
 
 
 def loads(cls: type[T], text: str) -> T:
-    return from_plain(cls, json.loads(text))
+    from cattrs.errors import BaseValidationError
+
+    from .errors import SachstandError
+
+    try:
+        return from_plain(cls, json.loads(text))
+    except (BaseValidationError, ValueError, TypeError, KeyError) as exc:
+        raise SachstandError(
+            f"Ein gespeicherter Stand ({cls.__name__}) lässt sich nicht lesen: {str(exc).splitlines()[0]}"
+        ) from None

@@ -228,9 +228,9 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
         ).fetchall()
     return [
         ProjectRow(id=r[0], department=r[1], name=r[2], description=r[3], previous=r[4], current=r[5],
-                   start=period_from_row(r[6], r[7]), start_text=r[8], end=period_from_row(r[9], r[10]), end_text=r[11],
-                   overdue=r[12], stalled=r[13], completed=r[14], at_least_90=r[15], version=r[16],
-                   priority=r[17])
+                   start=period_from_row(r[6], r[7]), start_text=r[8], end=period_from_row(r[9], r[10]),
+                   end_text=r[11], overdue=r[12], stalled=r[13], completed=r[14], at_least_90=r[15],
+                   version=r[16], priority=r[17])
         for r in rows
     ]
 
@@ -280,14 +280,18 @@ def check_year(repo: Repository, year: int, department: str | None = None,
         raise SachstandError(f"Für {year} gibt es keine Umsetzungsstände. Jahre mit Daten: {have}.")
 
 
-def report_part(department: str | None) -> str:
-    """The name of a report's part in a published year's snapshot."""
-    return "report" if department is None else f"report:{department}"
+def report_part(department: str | None, rows: bool = True) -> str:
+    """The name of a report's part in a published year's snapshot (``rows=False``: the same
+    report without its per-project rows, which is all ``summary --json`` needs)."""
+    name = "report" if rows else "figures"
+    return name if department is None else f"{name}:{department}"
 
 
-def published_report(repo: Repository, year: int, department: str | None = None) -> Report | None:
+def published_report(repo: Repository, year: int, department: str | None = None,
+                     rows: bool = True) -> Report | None:
     """The report of a published year exactly as published, or None."""
-    text = repo.published_part(year, report_part(department))
+    text = None if rows else repo.published_part(year, report_part(department, rows=False))
+    text = text or repo.published_part(year, report_part(department))
     return None if text is None else codec.loads(Report, text)
 
 
@@ -302,7 +306,7 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
     """
     with repo.db.read():  # one connection for all the queries below
         if not live:
-            published = published_report(repo, year, department)
+            published = published_report(repo, year, department, rows=rows)
             if published is not None:
                 return published
         years = repo.years()
@@ -310,7 +314,7 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
         as_of = as_of or default_as_of(year)
         now, overdue_ids, stalled_ids = _counts(repo.db, year, department, as_of)
         before: dict[str, int] | None = None
-        earlier = published_report(repo, year - 1, department)
+        earlier = published_report(repo, year - 1, department, rows=False)
         if earlier is not None:
             before = {f.key: f.value for f in earlier.figures}
         elif (year - 1) in years:

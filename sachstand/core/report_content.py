@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import codec, figures
-from .errors import InvalidValue, SachstandError
+from .errors import InvalidValue
 from .models import Project
 from .repository import Repository
 
@@ -95,13 +95,16 @@ def save_texts(repo: Repository, year: int, sections: Sequence[TextSection]) -> 
     for section in sections:
         if section.key not in TEXT_KEYS:
             raise InvalidValue("Abschnitt", f"„{section.key}“ gibt es nicht (möglich: {', '.join(TEXT_KEYS)})")
-    return repo.save_report_texts(year, [(s.key, s.title, s.markdown, s.version) for s in sections])
+    stored = repo.report_texts(year)
+    defaults = dict(TEXT_SECTIONS)
+    todo = [s for s in sections  # a section never stored and left as it came is no change
+            if s.key in stored or s.markdown.strip() or s.title.strip() != defaults[s.key]]
+    return repo.save_report_texts(year, [(s.key, s.title, s.markdown, s.version) for s in todo])
 
 
 def planned_projects(repo: Repository) -> tuple[Project, ...]:
     """The planned projects (not archived), by priority, then department and name."""
-    return tuple(sorted((p for p in repo.projects() if p.planned),
-                        key=lambda p: (p.priority, p.department, p.name.casefold(), p.id)))
+    return tuple(repo.planned())
 
 
 def _largest(projects: Sequence[Project], n: int = EXAMPLES_DEFAULT) -> tuple[Project, ...]:
@@ -180,14 +183,17 @@ def report_content(repo: Repository, year: int, live: bool = False) -> ReportCon
 
 def publish(repo: Repository, year: int, at: datetime | None = None, by: str | None = None) -> PublishedInfo:
     """Record year Y as published (admin only, audited) with a snapshot of its report content and
-    of each department's report, taken in the same transaction as the record."""
+    of each department's report (with and without rows), taken in the same transaction."""
     figures.check_year(repo, year)
 
     def snapshot() -> dict[str, str]:
         content = live_content(repo, year)
-        parts = {"content": codec.dumps(content), figures.report_part(None): codec.dumps(content.report)}
-        for dept in repo.departments():
-            parts[figures.report_part(dept.code)] = codec.dumps(figures.report(repo, year, dept.code, live=True))
+        parts = {"content": codec.dumps(content)}
+        reports = [(None, content.report)] + [(d.code, figures.report(repo, year, d.code, live=True))
+                                               for d in repo.departments()]
+        for dept, report in reports:
+            parts[figures.report_part(dept)] = codec.dumps(report)
+            parts[figures.report_part(dept, rows=False)] = codec.dumps(dataclasses.replace(report, rows=()))
         return parts
 
     pub = repo.publish(year, snapshot, at=at, by=by)

@@ -220,6 +220,12 @@ class Repository:
             found = _load_projects(conn, clause, params)
         return sorted(found.values(), key=lambda p: (p.department, p.name.casefold(), p.id))
 
+    def planned(self) -> list[Project]:
+        """The planned projects (a priority set, not archived), by priority, department, name."""
+        with self.db.read() as conn:
+            found = _load_projects(conn, "WHERE priority IS NOT NULL AND NOT archived", {})
+        return sorted(found.values(), key=lambda p: (p.priority, p.department, p.name.casefold(), p.id))
+
     def audit_for(self, project_id: str, limit: int = 200) -> list[AuditEntry]:
         with self.db.read() as conn:
             rows = conn.execute(

@@ -16,10 +16,11 @@ YearRows = tuple[int, list[int], list[str], list[ProjectRow]]
 
 
 def load_year(repo: Repository, year: int | None, today: date) -> YearRows:
-    """The reporting year (given, else the latest with data), all years, departments and rows."""
+    """The reporting year (given, else the latest with data), all years, departments and rows
+    (the planned projects too, which the projects screen lists only under "geplant")."""
     with repo.db.read():  # one short connection for the three reads, closed at the end
         years = repo.years()
         year = year or (years[-1] if years else today.year)
         departments = [d.code for d in repo.departments()]
-        rows = figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today))
+        rows = figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), planned=True)
     return year, years, departments, rows

@@ -29,6 +29,8 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("o / O", "nach der nächsten Spalte sortieren / Richtung umkehren"),
         ("n", "neues Projekt"),
         ("d", "Übersicht mit Kennzahlen und Zeitleiste"),
+        ("t", "Bericht: die Texte des Berichtsjahres (Einleitung, Sonderthema, Ausblick)"),
+        ("s … geplant", "geplante, noch nicht begonnene Projekte, nach Priorität"),
         ("r", "neu laden"),
     )),
     ("Projekt", (
@@ -36,6 +38,13 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("Esc", "zurück (fragt bei ungespeicherten Änderungen)"),
         ("ctrl+r", "neu laden"),
         ("F8", "archivieren (mit Rückfrage)"),
+    )),
+    ("Bericht (Texte)", (
+        ("F4", "nächster Abschnitt (Einleitung, Sonderthema, Ausblick)"),
+        ("Tab / shift+Tab", "zwischen Reitern, Überschrift und Text"),
+        ("ctrl+s oder F2", "alle geänderten Abschnitte speichern"),
+        ("Esc", "zurück (fragt bei ungespeicherten Änderungen)"),
+        ("ctrl+r", "neu laden"),
     )),
     ("Übersicht", (
         ("j", "Berichtsjahr weiterschalten"),

@@ -7,6 +7,8 @@ Rules:
 - Search, department and status filters and sorting run in Python over the loaded list, so a
   keystroke costs the same at 58 and at 25,000 projects. Only a year switch or a save reloads.
 - Progress of the reporting year is recorded straight from the table: p, a number, Enter.
+- Planned projects (not started, with a priority) belong to no year: they are listed only with
+  the status filter "geplant", by priority.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from .text import percent_cell, user, key_footer
 from .virtual_table import Cell, Column, VirtualTable
 
 ALL = "__all__"
-LETTER_ACTIONS = {"search", "progress", "cycle", "sort", "reverse", "dashboard", "new", "reload", "app.quit"}
+LETTER_ACTIONS = {"search", "progress", "cycle", "sort", "reverse", "dashboard", "new", "reload", "app.quit",
+                  "report_texts"}
 
 STATUSES: dict[str, str] = {
     "alle": "alle",
@@ -41,6 +44,7 @@ STATUSES: dict[str, str] = {
     "ab90": "≥ 90 %",
     "ueberfaellig": "überfällig",
     "stagniert": "stagniert",
+    "geplant": "geplant",
 }
 
 STATUS_TEST = {
@@ -50,6 +54,7 @@ STATUS_TEST = {
     "ab90": lambda r: r.at_least_90,
     "ueberfaellig": lambda r: r.overdue,
     "stagniert": lambda r: r.stalled,
+    "geplant": lambda r: r.planned,
 }
 
 DEFAULT_SORT = "department"  # the order of ``figures.project_rows``: department, name, id
@@ -65,6 +70,8 @@ SORT_KEYS = {
 
 
 def flags_cell(row: ProjectRow) -> Text:
+    if row.planned:
+        return Text(str(row.priority)[:2], style="bold cyan")
     out = Text()
     out.append("Ü" if row.overdue else " ", style="bold red")
     out.append("S" if row.stalled else " ", style="bold yellow")
@@ -95,6 +102,7 @@ class ProjectsScreen(Screen[None]):
         Binding("o", "sort", "Sort"),
         Binding("O", "reverse", "umkehren", show=False),
         Binding("d", "dashboard", "Übersicht"),
+        Binding("t", "report_texts", "Bericht", show=False),
         Binding("n", "new", "Neu"),
         Binding("r", "reload", "Laden", show=False),
         Binding("q", "app.quit", "Ende"),
@@ -106,6 +114,7 @@ class ProjectsScreen(Screen[None]):
         self.year: int | None = None
         self.years: list[int] = []
         self.all_rows: list[ProjectRow] = []
+        self.planned_rows: list[ProjectRow] = []
         self.shown: list[ProjectRow] = []
         self.haystack: dict[str, str] = {}
         self.sort_key = DEFAULT_SORT
@@ -225,7 +234,8 @@ class ProjectsScreen(Screen[None]):
     def _show_loaded(self, year: int, years: list[int], departments: list[str], rows: list[ProjectRow],
                      keep_id: str | None = None) -> None:
         self.year, self.years = year, years
-        self.all_rows = rows
+        self.all_rows = [r for r in rows if not r.planned]
+        self.planned_rows = sorted((r for r in rows if r.planned), key=lambda r: (r.priority, r.name.casefold()))
         self.haystack = {r.id: f"{r.name} {r.description}".casefold() for r in rows}
         id_width = max((len(r.id) for r in rows), default=8)
         dept_width = min(max((len(r.department) for r in rows), default=9), 10)
@@ -265,7 +275,8 @@ class ProjectsScreen(Screen[None]):
         dept = self.query_one("#dept", Select).value
         status_test = STATUS_TEST[str(self.query_one("#status", Select).value)]
         status = self.query_one("#status", Select).value
-        base = self.all_rows
+        source = self.planned_rows if status == "geplant" else self.all_rows
+        base = source
         last = self._last_filter
         if last is not None and last[1:3] == (dept, status) and query.startswith(last[0]):
             base = last[3]  # typing on narrows the previous result: no need to scan every row
@@ -273,11 +284,11 @@ class ProjectsScreen(Screen[None]):
         if query:
             hay = self.haystack
             rows = [r for r in rows if query in hay[r.id]]
-        if dept != ALL and base is self.all_rows:
+        if dept != ALL and base is source:
             rows = [r for r in rows if r.department == dept]
-        if status != "alle" and base is self.all_rows:
+        if status not in ("alle", "geplant") and base is source:
             rows = [r for r in rows if status_test(r)]
-        self.shown = rows if rows is not self.all_rows else list(rows)
+        self.shown = rows if rows is not source else list(rows)
         self._last_filter = (query, dept, status, self.shown)
         current = keep_id or (self.table.current.id if self.table.current is not None else None)
         self.table.set_rows(self.shown, keep=(lambda r: r.id == current) if current else None)
@@ -360,6 +371,11 @@ class ProjectsScreen(Screen[None]):
 
         if self.year is not None:
             self.app.push_screen(DashboardScreen(self.year))
+
+    def action_report_texts(self) -> None:
+        from .report_texts import ReportTextsScreen
+
+        self.app.push_screen(ReportTextsScreen(self.year or self.app.today.year))  # type: ignore[attr-defined]
 
     def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
         self._open(event.row)

@@ -4,6 +4,8 @@ Rules:
 - ``texts export`` writes the year's sections as one Markdown file (``io.texts_md``), ``texts
   import`` stores them back all together, each based on the version it was exported at.
 - ``examples`` shows or picks the projects a figure names ("Unter anderem folgende Projekte").
+- ``planned`` lists the planned projects by priority, plans one (``--priority N``) or marks it
+  started (``--started``); a planned project counts in no figure until then.
 - ``publish`` records a year's report as published (Administrator); from then on the report of
   that year is shown as published, and ``check`` lists what changed since.
 - Texts, examples and publishing need the role Administrator; the check is in core.
@@ -13,13 +15,13 @@ from __future__ import annotations
 
 import argparse
 
-from .common import Parser, Subparsers, default_year, open_repo, show_notice, year
+from .common import Parser, Subparsers, default_year, open_repo, show_notice
+from .common import year as year_type
 
 
 def add_parsers(sub: Subparsers) -> None:
-    parser_class, year_type = Parser, year
     s = sub.add_parser("texts", help="Berichtstexte als Markdown aus- und einlesen")
-    tx = s.add_subparsers(dest="texts_command", metavar="AKTION", parser_class=parser_class, required=True)
+    tx = s.add_subparsers(dest="texts_command", metavar="AKTION", parser_class=Parser, required=True)
     e = tx.add_parser("export", help="die Texte eines Jahres in eine Markdown-Datei schreiben")
     e.add_argument("--year", type=year_type, required=True, metavar="JAHR", help="Berichtsjahr")
     e.add_argument("-o", "--output", required=True, metavar="DATEI", help="Zieldatei (.md)")
@@ -36,9 +38,49 @@ def add_parsers(sub: Subparsers) -> None:
     s.add_argument("--default", action="store_true", help="wieder die drei größten nach geplanten Kosten")
     s.set_defaults(func=cmd_examples)
 
+    s = sub.add_parser("planned", help="geplante Projekte zeigen, eines planen oder als begonnen markieren")
+    s.add_argument("id", nargs="?", metavar="ID", help="Projekt-ID (ohne: die geplanten Projekte zeigen)")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--priority", type=_priority, metavar="N", help="als geplant mit Priorität N (1 zuerst)")
+    g.add_argument("--started", action="store_true", help="nicht mehr geplant: das Projekt hat begonnen")
+    s.set_defaults(func=cmd_planned)
+
     s = sub.add_parser("publish", help="den Bericht eines Jahres als veröffentlicht festhalten (Administrator)")
     s.add_argument("--year", type=year_type, required=True, metavar="JAHR", help="Berichtsjahr")
     s.set_defaults(func=cmd_publish)
+
+
+def _priority(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 9999:
+        raise argparse.ArgumentTypeError(f"„{text}“ ist keine Priorität (ganze Zahl ab 1)")
+    return int(text)
+
+
+def cmd_planned(args: argparse.Namespace) -> int:
+    from ..core.errors import SachstandError
+    from ..core.report_content import planned_projects
+
+    repo = open_repo(args)
+    if args.id is None:
+        if args.priority is not None or args.started:
+            raise SachstandError("Bitte die Projekt-ID angeben, z. B. „sachstand planned FB11-012 --priority 1“.")
+    else:
+        project = repo.get(args.id)
+        if args.priority is None and not args.started:
+            state = f"geplant, Priorität {project.priority}" if project.planned else "nicht geplant"
+            print(f"{project.id} {project.name}: {state}")
+            return 0
+        show_notice(repo)
+        saved = repo.update(project.id, project.version, {"priority": None if args.started else args.priority})
+        state = f"geplant mit Priorität {saved.priority}" if saved.planned else "begonnen (nicht mehr geplant)"
+        print(f"{saved.id} {saved.name}: {state}.")
+        return 0
+    planned = planned_projects(repo)
+    if not planned:
+        print("Keine geplanten Projekte.")
+    for p in planned:
+        print(f"{p.priority:>4}  {p.id}  {p.name} ({p.department})")
+    return 0
 
 
 def cmd_texts_export(args: argparse.Namespace) -> int:
@@ -106,7 +148,8 @@ def cmd_examples(args: argparse.Namespace) -> int:
     for f in figures.FIGURES:
         if args.figure and f.key != args.figure:
             continue
-        how = "festgelegt" if picked.get(f.key) or content.published else "Standard: die größten nach Kosten"
+        how = ("wie veröffentlicht" if content.published else
+               "festgelegt" if picked.get(f.key) else "Standard: die größten nach Kosten")
         print(f"{f.label} ({f.key}), {year}: {how}")
         for p in content.examples.get(f.key, ()):
             print(f"  {p.id}  {p.name} ({p.department})")
