@@ -34,6 +34,9 @@ SOFFICE_HINT = (
 
 
 def report_format(path: str | Path) -> str:
+    """The format of ``path`` by its suffix; a folder or an unknown suffix is refused in German."""
+    if Path(path).expanduser().is_dir():
+        raise SachstandError(f"{path}: das ist ein Ordner; bitte eine Datei angeben (z. B. bericht.docx).")
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise SachstandError(
