@@ -158,5 +158,5 @@ def test_summary_imports_neither_textual_nor_openpyxl(sample_path: Path) -> None
 
 def test_a_folder_or_unreadable_path_is_not_called_damaged(cli, tmp_path: Path) -> None:  # noqa: ANN001
     r = cli("--db", str(tmp_path), "summary")
-    assert r.code == 2 and "lässt sich nicht öffnen (das ist ein Ordner)" in r.err
+    assert r.code == 2 and "ist kein sachstand-Register (ein Ordner)" in r.err
     assert "beschädigt" not in r.err and "restore" not in r.err

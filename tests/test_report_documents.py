@@ -379,3 +379,18 @@ def report_docx_cost(content, project_id: str) -> str:
     from sachstand.io.report_docx import planned_cost_text
 
     return planned_cost_text(next(p for p in content.projects if p.id == project_id))
+
+
+def test_existing_documents_need_force(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    out = tmp_path / "b.pptx"
+    args = ("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(out))
+    assert cli(*args).code == 0
+    first = out.read_bytes()
+    res = cli(*args)
+    assert res.code != 0 and "--force" in res.err and out.read_bytes() == first
+    assert cli(*args, "--force").code == 0
+    (tmp_path / "notiz.docx").write_text("meine Notizen", encoding="utf-8")
+    res = cli("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(tmp_path / "notiz.docx"),
+              "--force")
+    assert res.code != 0 and "keine Word-Datei" in res.err
+    assert (tmp_path / "notiz.docx").read_text(encoding="utf-8") == "meine Notizen"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .access import Actor, resolve_actor
 from .db import Database
-from .errors import SachstandError
+from .errors import SachstandError, WriteFailed
 from .models import City
 from .repository import Repository
 from .sample import load, sample_source
@@ -46,9 +46,13 @@ def init_register(path: str | os.PathLike[str], sample: bool = True, config: str
                 load(repo, sample_source(), city)
             else:
                 repo.set_city(city)  # type: ignore[arg-type]
-        except BaseException:
+        except BaseException as exc:
             for suffix in ("", ".wal"):
                 Path(str(db.path) + suffix).unlink(missing_ok=True)
+            if isinstance(exc, WriteFailed):
+                failed = SachstandError(f"Das Register {db.path} wurde nicht angelegt: {exc.reason}.")
+                failed.detail = exc.detail
+                raise failed from None
             raise
     return repo
 

@@ -9,13 +9,12 @@
 Rules: the documents are built from ``core.report_content.report_content`` only (a published year
 gives its published state). ``template`` must match the format (.docx for .docx/.pdf, .pptx for
 .pptx). A file is written under a temporary name beside the target and renamed into place, so a
-failed export leaves neither a half-written file nor a changed old one.
+failed export leaves neither a half-written file nor a changed old one (``core.output``).
 """
 
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
 import tempfile
@@ -60,25 +59,6 @@ def _check_template(fmt: str, template: str | Path | None) -> Path | None:
     return path
 
 
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write ``data`` via a temporary file in the target's folder, renamed over the target."""
-    target = Path(target)
-    tmp = target.parent / f".{target.name}-{os.getpid()}.tmp"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _saved(document) -> bytes:
     """A python-docx/docxtpl/python-pptx document as bytes (built in memory, then written once)."""
     buf = io.BytesIO()
@@ -90,17 +70,28 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def export_document(repo: Repository, path: str | Path, year: int, template: str | Path | None = None) -> Path:
-    """Write the year's report in the format of ``path``'s suffix; returns the path."""
-    target = Path(path).expanduser()
-    fmt = report_format(target)
+def export_document(repo: Repository, path: str | Path, year: int, template: str | Path | None = None,
+                    force: bool = False) -> Path:
+    """Write the year's report in the format of ``path``'s suffix; returns the path written.
+
+    The target passes the output guard (``core.output``: never the register or its files, never
+    a file of another kind, an existing one only with ``force``); the file is built in memory and
+    written atomically.
+    """
+    from ..core import output
+
+    fmt = report_format(path)
     tpl = _check_template(fmt, template)
     if fmt == ".pdf" and soffice() is None:
         raise SachstandError(SOFFICE_HINT)
+    kind = {".xlsx": output.XLSX, ".docx": output.DOCX, ".pptx": output.PPTX, ".pdf": output.PDF}[fmt]
+    target = output.check_output(path, kind, repo.db.path, force)
     if fmt == ".xlsx":
         from .report import export_report
 
-        export_report(repo, target, year)
+        buffer = io.BytesIO()
+        export_report(repo, buffer, year)
+        output.write_output(target, buffer.getvalue())
         return target
 
     from ..core.report_content import report_content
@@ -109,11 +100,10 @@ def export_document(repo: Repository, path: str | Path, year: int, template: str
     if fmt == ".pptx":
         from . import report_pptx
 
-        write_atomic(target, _saved(report_pptx.build(content, tpl)))
+        output.write_output(target, _saved(report_pptx.build(content, tpl)))
         return target
-
     docx = _saved(build_docx(content, tpl))
-    write_atomic(target, docx if fmt == ".docx" else _pdf(docx))
+    output.write_output(target, docx if fmt == ".docx" else _pdf(docx))
     return target
 
 

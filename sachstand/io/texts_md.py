@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import SachstandError
+from ..core.output import write_output
 from ..core.report_content import TEXT_KEYS, TextSection
 
 MAX_BYTES = 2_000_000
@@ -53,7 +54,8 @@ def to_markdown(year: int, sections: Sequence[TextSection]) -> str:
 
 
 def write_markdown(path: str | Path, year: int, sections: Sequence[TextSection]) -> None:
-    Path(path).write_text(to_markdown(year, sections), encoding="utf-8")
+    """Write the file atomically (``core.output.write_output``); the command guards the path first."""
+    write_output(Path(path), to_markdown(year, sections).encode("utf-8"))
 
 
 def read_markdown(path: str | Path) -> TextsFile:

@@ -32,6 +32,7 @@ from textual.dom import DOMNode
 
 from ..core import Actor, Repository, open_register
 from ..core.errors import SachstandError
+from ..core.text import safe_text
 from .commands import ScreenActions
 from .data import load_year
 
@@ -140,7 +141,7 @@ class SachstandApp(App[int]):
             self.push_screen(HelpScreen())
 
     def show_error(self, exc: SachstandError) -> None:
-        self.notify(exc.message, title="Fehler", severity="error", timeout=12, markup=False)
+        self.notify(safe_text(exc.message), title="Fehler", severity="error", timeout=12, markup=False)
 
     def show_fatal(self, exc: SachstandError, replace: bool = False) -> None:
         """A register that cannot be read at all: the message screen goes on top, or takes the

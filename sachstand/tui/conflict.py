@@ -16,7 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ..core.errors import ConflictError
-from .text import user, key_footer
+from ..core.text import safe_text
+from .text import key_footer
 
 KEEP = "keep"
 RELOAD = "reload"
@@ -41,7 +42,7 @@ class ConflictScreen(ModalScreen[str | None]):
         table.add_column("Inzwischen gespeichert", ratio=1)
         table.add_column("Meine Eingabe", ratio=1)
         for c in self.error.conflicts:
-            table.add_row(Text(c.label), user(c.theirs or "–"), user(c.mine or "–", style="bold"))
+            table.add_row(Text(c.label), Text(safe_text(c.theirs or "–")), Text(safe_text(c.mine or "–"), style="bold"))
         with VerticalScroll(id="conflict-box", classes="dialog"):
             yield Static(Text(f"Konflikt bei {self.error.project_id}", style="bold red"))
             yield Static(Text("Jemand anderes hat das Projekt inzwischen geändert. Nichts wurde "

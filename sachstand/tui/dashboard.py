@@ -18,12 +18,13 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ..core import figures
+from ..core.errors import SachstandError
 from ..core.figures import Report
 from ..core.models import Project
 from ..core.report_content import report_projects
-from ..core.errors import SachstandError
-from ..core.types import safe_display, format_date, format_money, format_number, format_percent
-from .text import key_footer, signed, user
+from ..core.text import safe_text
+from ..core.types import format_date, format_money, format_number, format_percent
+from .text import key_footer, signed
 from .timeline import Timeline, TimelineRow
 
 
@@ -52,7 +53,7 @@ def department_table(report: Report) -> Table:
     table.add_column("Ø Stand", justify="right", no_wrap=True)
     table.add_column("abgeschl.", justify="right", no_wrap=True)
     for d in report.by_department:
-        table.add_row(user(d.code), str(d.projects), format_money(d.planned_cost),
+        table.add_row(Text(safe_text(d.code)), str(d.projects), format_money(d.planned_cost),
                       format_percent(d.mean_progress, digits=1), str(d.completed))
     return table
 
@@ -105,7 +106,7 @@ class DashboardScreen(Screen[None]):
     def _failed(self, exc: SachstandError) -> None:
         """A year without values (e.g. the next one, just started) has no figures yet: say so."""
         self.query_one("#title", Static).update(Text(f"Sachstand – Übersicht {self.year}", style="bold"))
-        self.query_one("#head", Static).update(Text(safe_display(exc.message, one_line=False), style="bold red"))
+        self.query_one("#head", Static).update(Text(safe_text(exc.message, one_line=False), style="bold red"))
         for name in ("#figures", "#departments", "#timeline-title"):
             self.query_one(name, Static).update("")
         self.query_one("#timeline", Timeline).set_rows([], self.app.today)  # type: ignore[attr-defined]

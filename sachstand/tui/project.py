@@ -28,10 +28,18 @@ from textual.widgets import Input, Label, Select, Static
 
 from ..core.errors import ConflictError, SachstandError
 from ..core.models import AuditEntry, FundedProject, NewProject, Project, field_label
-from ..core.types import safe_display, clean_text, format_date, format_money, parse_money, parse_percent, parse_period
+from ..core.text import safe_text
+from ..core.types import (
+    clean_text,
+    format_date,
+    format_money,
+    parse_money,
+    parse_percent,
+    parse_period,
+)
 from .conflict import KEEP, RELOAD, ConflictScreen
 from .dialogs import ConfirmDialog
-from .text import bar, user, key_footer
+from .text import bar, key_footer
 
 
 @dataclass(frozen=True)
@@ -87,21 +95,21 @@ PLACEHOLDERS = {
 def field_text(project: Project | None, name: str) -> str:
     """The text a field starts with in the form: stored text made safe for the terminal.
 
-    Control codes and bidi overrides are left out (``safe_display``); if the user edits such a
-    field, the cleaned text is saved, otherwise the stored value stays untouched.
+    Control codes and bidi overrides are shown escaped (``safe_text``, e.g. ``\\u202e``); if the
+    user edits such a field, the text as shown is saved, otherwise the stored value stays untouched.
     """
     if project is None:
         return ""
     if name == "planned_cost":
         return format_money(project.planned_cost, empty="")
     if name == "start":
-        return safe_display(project.start_display)
+        return safe_text(project.start_display)
     if name == "end":
-        return safe_display(project.end_display)
+        return safe_text(project.end_display)
     if name.startswith("progress:"):
         value = project.progress.get(int(name.split(":")[1]))
         return "" if value is None else str(value)
-    return safe_display(str(project.value(name) or ""))
+    return safe_text(str(project.value(name) or ""))
 
 
 def audit_value(field: str, value: str | None) -> str:
@@ -180,7 +188,7 @@ class ProjectScreen(Screen[bool]):
             title.append("neues Projekt" if self.project_id is None else f"Projekt {self.project_id}", style="bold")
         else:
             title.append(f"Projekt {self.project.id}  ", style="bold")
-            title.append_text(user(self.project.name))
+            title.append_text(Text(safe_text(self.project.name)))
         self.query_one("#title", Static).update(title)
 
     @property
@@ -227,10 +235,10 @@ class ProjectScreen(Screen[bool]):
         dept = self.query_one("#f-department", Select)
         writable = [d for d in loaded.departments if self.app.can_write_department(d)]  # type: ignore[attr-defined]
         if p is not None:
-            dept.set_options([(user(d), d) for d in loaded.departments])
+            dept.set_options([(Text(safe_text(d)), d) for d in loaded.departments])
             dept.value = p.department
         else:  # a new project can only go where this user may write
-            dept.set_options([(user(d), d) for d in writable])
+            dept.set_options([(Text(safe_text(d)), d) for d in writable])
             if writable:
                 dept.value = writable[0]
         self.initial = {"department": str(dept.value) if not dept.is_blank() else ""}
@@ -310,9 +318,9 @@ class ProjectScreen(Screen[bool]):
         widget.display = bool(funded)
         parts: list[Text | Table] = [Text("Förderprojekt", style="bold")]
         for f in funded:
-            head = user(f.title, style="bold")
+            head = Text(safe_text(f.title), style="bold")
             head.append("  ")
-            head.append_text(user(f.programme, style="dim"))
+            head.append_text(Text(safe_text(f.programme), style="dim"))
             parts.append(head)
             parts.append(Text(f"Gesamtkosten {format_money(f.total_cost)} · Förderung {format_money(f.funding_total)}"
                               f" · Anteil Stadt {format_money(f.funding_city)}", style="dim"))
@@ -321,10 +329,10 @@ class ProjectScreen(Screen[bool]):
                 table.add_column("Partner", ratio=1)
                 table.add_column("Rolle", ratio=2)
                 for partner in f.partners:
-                    table.add_row(user(partner.partner), user(partner.role))
+                    table.add_row(Text(safe_text(partner.partner)), Text(safe_text(partner.role)))
                 parts.append(table)
             if f.goals:
-                parts.append(Text("Ziele: ", style="bold") + user(f.goals, one_line=False))
+                parts.append(Text("Ziele: ", style="bold") + Text(safe_text(f.goals, one_line=False)))
         widget.update(Group(*parts))
 
     def _fill_audit(self, audit: list[AuditEntry]) -> None:
@@ -338,10 +346,10 @@ class ProjectScreen(Screen[bool]):
             table.add_column("Feld", ratio=1)
             table.add_column("alt → neu", ratio=2)
             for a in audit:
-                change = user(audit_value(a.field, a.old_value))
+                change = Text(safe_text(audit_value(a.field, a.old_value)))
                 change.append(" → ")
-                change.append_text(user(audit_value(a.field, a.new_value)))
-                who = user(a.os_user)
+                change.append_text(Text(safe_text(audit_value(a.field, a.new_value))))
+                who = Text(safe_text(a.os_user))
                 who.append(f" ({a.source})", style="dim")
                 what = "angelegt" if a.field == "*" else ("Archiviert" if a.field == "archived" else field_label(a.field))
                 table.add_row(a.at.strftime("%d.%m.%Y %H:%M"), who, Text(what), change)
@@ -431,7 +439,7 @@ class ProjectScreen(Screen[bool]):
         if self.errors:
             self.app.bell()
             first = next(iter(self.errors))
-            self.app.notify(f"Nicht gespeichert: {field_label(first)}: {self.errors[first]}", severity="error",
+            self.app.notify(safe_text(f"Nicht gespeichert: {field_label(first)}: {self.errors[first]}"), severity="error",
                             markup=False)
             field = self._input(first)
             field.focus()
@@ -514,7 +522,7 @@ class ProjectScreen(Screen[bool]):
         if p is None:
             return
         question = Text(f"Projekt {p.id} archivieren?\n", style="bold")
-        question.append_text(user(p.name))
+        question.append_text(Text(safe_text(p.name)))
         question.append("\nEs verschwindet aus Liste und Bericht; die Daten bleiben erhalten.", style="dim")
         repo = self.app.repo  # type: ignore[attr-defined]
 

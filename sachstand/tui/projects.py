@@ -26,11 +26,12 @@ from textual.widgets import Input, Select, Static
 from ..core import Repository, figures
 from ..core.errors import ConflictError, SachstandError
 from ..core.models import ProjectRow
-from ..core.types import format_number, safe_display
+from ..core.text import safe_text
+from ..core.types import format_number
 from .conflict import KEEP, ConflictScreen
 from .data import YearRows, load_year
 from .dialogs import ProgressDialog
-from .text import percent_cell, user, key_footer
+from .text import key_footer, percent_cell
 from .virtual_table import Cell, Column, VirtualTable
 
 ALL = "__all__"
@@ -81,11 +82,11 @@ def flags_cell(row: ProjectRow) -> Text:
 def render_row(row: ProjectRow) -> list[Cell]:
     return [
         row.id,
-        user(row.department),
-        user(row.name),
+        Text(safe_text(row.department)),
+        Text(safe_text(row.name)),
         percent_cell(row.previous),
         percent_cell(row.current),
-        safe_display(row.end_display) or "–",
+        safe_text(row.end_display) or "–",
         flags_cell(row),
     ]
 
@@ -171,7 +172,7 @@ class ProjectsScreen(Screen[None]):
             title.append(f" {self.year}", style="bold")
         if repo is not None:
             title.append("   ")
-            title.append_text(user(repo.actor.describe, style="dim"))
+            title.append_text(Text(safe_text(repo.actor.describe), style="dim"))
             if not app.can_write:  # type: ignore[attr-defined]
                 title.append("  nur lesen", style="bold yellow")
             if repo.actor.notice:  # no role config: the register's owner is admin (core.access)
@@ -245,7 +246,7 @@ class ProjectsScreen(Screen[None]):
         with self.prevent(Select.Changed):
             dept = self.query_one("#dept", Select)
             old = dept.value
-            dept.set_options([("alle Bereiche", ALL)] + [(user(d), d) for d in departments])
+            dept.set_options([("alle Bereiche", ALL)] + [(Text(safe_text(d)), d) for d in departments])
             dept.value = old if old in departments else ALL
             year_select = self.query_one("#year", Select)
             # the year after the last one with data is offered too: that is where next year's values go
@@ -399,10 +400,10 @@ class ProjectsScreen(Screen[None]):
         if not self.app.can_write_department(row.department):  # type: ignore[attr-defined]
             self.app.show_error(SachstandError(  # type: ignore[attr-defined]
                 f"Nicht erlaubt: Sie sind {self.app.repo.actor.describe}; Projekte im Bereich "  # type: ignore[attr-defined]
-                f"{safe_display(row.department)} können Sie nicht ändern."))
+                f"{safe_text(row.department)} können Sie nicht ändern."))
             return
         title = Text(f"Umsetzungsstand {self.year} für {row.id}\n", style="bold")
-        title.append_text(user(row.name))
+        title.append_text(Text(safe_text(row.name)))
         year = self.year
         self.app.push_screen(ProgressDialog(title, row.current),
                              lambda value: self._record(row, year, value, row.version) if value is not None else None)

@@ -1,7 +1,7 @@
 """Small pieces of display text shared by the screens.
 
 Rule: user text (names, descriptions, department codes, audit values) is shown only as rich
-``Text`` built from ``safe_display``: never as a markup string, so "[/]" or "[link=…]" stay
+``Text`` built from ``core.text.safe_text``: never as a markup string, so "[/]" or "[link=…]" stay
 literal, and control codes or bidi overrides never reach the terminal.
 """
 
@@ -10,14 +10,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Footer
 
-from ..core.types import safe_display
-
 BAR_CELLS = " ▏▎▍▌▋▊▉█"
-
-
-def user(value: str | None, style: str = "", one_line: bool = True) -> Text:
-    """User text, literally and safely."""
-    return Text(safe_display(value or "", one_line=one_line), style=style)
 
 
 def bar(percent: int | None, width: int) -> Text:

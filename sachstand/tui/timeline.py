@@ -12,8 +12,8 @@ from datetime import date
 from rich.text import Text
 from textual.widget import Widget
 
+from ..core.text import safe_text
 from ..core.types import Period
-from .text import user
 
 NAME_WIDTH = 24
 MAX_ROWS = 300
@@ -60,7 +60,7 @@ class Timeline(Widget):
             axis[pos:pos + len(label)] = list(label)
         out.append(" " * (NAME_WIDTH + 1) + "".join(axis) + "\n", style="dim")
         for r in self.rows[:MAX_ROWS]:
-            name = user(r.name)
+            name = Text(safe_text(r.name))
             name.truncate(NAME_WIDTH, overflow="ellipsis", pad=True)
             line = Text()
             line.append_text(name)
