@@ -381,7 +381,7 @@ def report_docx_cost(content, project_id: str) -> str:
     return planned_cost_text(next(p for p in content.projects if p.id == project_id))
 
 
-def test_existing_documents_need_force(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_existing_documents_need_force(cli, sample_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "b.pptx"
     args = ("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(out))
     assert cli(*args).code == 0

@@ -86,9 +86,8 @@ def cmd_export_templates(args: argparse.Namespace) -> int:
 
 
 def cmd_export_report(args: argparse.Namespace) -> int:
-    from ..io.report_documents import export_document, report_format
+    from ..io.report_documents import export_document
 
-    report_format(args.output)  # an unknown suffix is refused before the register is opened
     repo = open_repo(args)
     export_document(repo, args.output, default_year(repo, args.year), args.template, force=args.force)
     print(f"Bericht geschrieben: {safe_text(args.output)}")

@@ -33,9 +33,7 @@ SOFFICE_HINT = (
 
 
 def report_format(path: str | Path) -> str:
-    """The format of ``path`` by its suffix; a folder or an unknown suffix is refused in German."""
-    if Path(path).expanduser().is_dir():
-        raise SachstandError(f"{path}: das ist ein Ordner; bitte eine Datei angeben (z. B. bericht.docx).")
+    """The format of ``path`` by its suffix; an unknown suffix is refused in German."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise SachstandError(
@@ -80,12 +78,13 @@ def export_document(repo: Repository, path: str | Path, year: int, template: str
     """
     from ..core import output
 
+    kinds = {".xlsx": output.XLSX, ".docx": output.DOCX, ".pptx": output.PPTX, ".pdf": output.PDF}
+    # the guard first: the register, its files or a folder are named as such, whatever the suffix
+    target = output.check_output(path, kinds.get(Path(path).suffix.lower(), output.XLSX), repo.db.path, force)
     fmt = report_format(path)
     tpl = _check_template(fmt, template)
     if fmt == ".pdf" and soffice() is None:
         raise SachstandError(SOFFICE_HINT)
-    kind = {".xlsx": output.XLSX, ".docx": output.DOCX, ".pptx": output.PPTX, ".pdf": output.PDF}[fmt]
-    target = output.check_output(path, kind, repo.db.path, force)
     if fmt == ".xlsx":
         from .report import export_report
 
