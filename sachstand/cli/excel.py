@@ -1,4 +1,5 @@
-"""``export register|templates|report`` and ``import``: the Excel round trip (see ``sachstand.io``).
+"""``export register|templates|report`` and ``import``: the Excel round trip and the report documents
+(see ``sachstand.io``; ``export report`` takes its format from the file name: .xlsx, .docx, .pptx, .pdf).
 ``export opendata`` joins the same ``export`` command from ``cli.opendata``.
 
 Rules:
@@ -36,9 +37,12 @@ def add_parsers(sub: Subparsers) -> None:
     e.add_argument("--department", metavar="CODE", help="nur dieser Bereich, z. B. „FB 11“")
     e.add_argument("--force", action="store_true", help="vorhandene Vorlagen im Zielordner überschreiben")
     e.set_defaults(func=cmd_export_templates)
-    e = ex.add_parser("report", help="der Sachstandsbericht als Arbeitsmappe mit Diagramm")
+    e = ex.add_parser("report", help="der Sachstandsbericht: Arbeitsmappe, Word, PowerPoint oder PDF")
     e.add_argument("--year", type=year, metavar="JAHR", help="Berichtsjahr (Standard: das letzte mit Daten)")
-    e.add_argument("-o", "--output", required=True, metavar="DATEI", help="Zieldatei (.xlsx)")
+    e.add_argument("-o", "--output", required=True, metavar="DATEI",
+                   help="Zieldatei; das Format folgt der Endung: .xlsx, .docx, .pptx oder .pdf")
+    e.add_argument("--template", metavar="DATEI",
+                   help="eigene Vorlage im Corporate Design (.docx für .docx/.pdf, .pptx für .pptx)")
     e.add_argument("--force", action="store_true", help=FORCE_HELP)
     e.set_defaults(func=cmd_export_report)
     from .opendata import add_export_parser
@@ -91,11 +95,10 @@ def cmd_export_templates(args: argparse.Namespace) -> int:
 
 
 def cmd_export_report(args: argparse.Namespace) -> int:
-    from ..io.report import export_report
+    from ..io.report_documents import export_document
 
     repo = open_repo(args)
-    chosen = default_year(repo, args.year)
-    _write_workbook(repo, args.output, args.force, lambda out: export_report(repo, out, chosen))
+    export_document(repo, args.output, default_year(repo, args.year), args.template, force=args.force)
     print(f"Bericht geschrieben: {safe_text(args.output)}")
     return 0
 
