@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..core.types import is_digits
 from .common import Parser, Subparsers, default_year, open_repo, show_notice
 from .common import year as year_type
 
@@ -51,7 +52,7 @@ def add_parsers(sub: Subparsers) -> None:
 
 
 def _priority(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 9999:
+    if not is_digits(text) or not 1 <= int(text) <= 9999:
         raise argparse.ArgumentTypeError(f"„{text}“ ist keine Priorität (ganze Zahl ab 1)")
     return int(text)
 
@@ -87,7 +88,7 @@ def cmd_texts_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..core.errors import SachstandError
-    from ..core.report_content import report_content
+    from ..core.report_content import check_text_year, report_content
     from ..io.texts_md import write_markdown
     from .excel import _check_output
 
@@ -95,10 +96,7 @@ def cmd_texts_export(args: argparse.Namespace) -> int:
     _check_output(repo, args.output)
     if Path(args.output).exists() and not args.force:
         raise SachstandError(f"{args.output} gibt es schon; überschreiben mit --force.")
-    years = repo.years()
-    if args.year not in years and args.year - 1 not in years and not repo.report_texts(args.year):
-        have = ", ".join(map(str, years)) or "keine"
-        raise SachstandError(f"Für {args.year} gibt es weder Texte noch Daten. Jahre mit Daten: {have}.")
+    check_text_year(repo, args.year)
     if repo.publication(args.year) is not None:
         sections = report_content(repo, args.year).texts
     else:

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import PermissionDenied, SachstandError
+from .files import MISSING, input_problem
 
 ROLES = ("admin", "editor", "viewer")
 ROLE_NAMES = {"admin": "Administrator", "editor": "Bearbeiter", "viewer": "Leser"}
@@ -115,14 +116,16 @@ def _user_groups(user: str) -> set[str]:
 def find_config(register_path: Path, explicit: str | None = None) -> Path | None:
     if explicit:
         path = Path(explicit).expanduser()
-        if not path.is_file():
-            raise SachstandError(f"Die Rollen-Konfiguration {path} gibt es nicht.")
+        if problem := input_problem(path):
+            raise SachstandError(f"Die Rollen-Konfiguration {path} gibt es nicht." if problem == MISSING
+                                 else f"Die Rollen-Konfiguration {path}: {problem}.")
         return path
     env = os.environ.get("SACHSTAND_CONFIG")
     if env:
         path = Path(env).expanduser()
-        if not path.is_file():
-            raise SachstandError(f"Die Rollen-Konfiguration {path} (SACHSTAND_CONFIG) gibt es nicht.")
+        if problem := input_problem(path):
+            raise SachstandError(f"Die Rollen-Konfiguration {path} (SACHSTAND_CONFIG) gibt es nicht." if problem == MISSING
+                                 else f"Die Rollen-Konfiguration {path} (SACHSTAND_CONFIG): {problem}.")
         return path
     beside = register_path.parent / CONFIG_NAME
     return beside if beside.is_file() else None

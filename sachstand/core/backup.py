@@ -28,9 +28,10 @@ import duckdb
 from .access import Actor, current_user
 from .db import Database, connect_file
 from .errors import RegisterDamaged, RegisterMissing, SachstandError
-from .files import backup_dir_for, copy_fd, copy_path, fsync_dir, register_stem, wal_path
+from .files import MISSING, backup_dir_for, copy_fd, copy_path, fsync_dir, input_problem, register_stem, wal_path
 from .locking import file_lock
 from .schema import LATEST, schema_version
+from .types import is_digits
 
 DEFAULT_KEEP = 10
 AUTO_IMPORT = "auto-import"
@@ -62,7 +63,7 @@ def list_backups(register: Path, directory: Path | None = None, kind: str | None
     """Backups of ``register`` in ``directory`` (default its backups folder), oldest first."""
     directory = directory or backup_dir_for(register)
     kinds = re.escape(kind) if kind else r"[a-z-]+"
-    pattern = re.compile(rf"{re.escape(register_stem(register))}-\d{{8}}-\d{{6}}-\d{{6}}-{kinds}\.duckdb")
+    pattern = re.compile(rf"{re.escape(register_stem(register))}-[0-9]{{8}}-[0-9]{{6}}-[0-9]{{6}}-{kinds}\.duckdb")
     if not directory.is_dir():
         return []
     return sorted(p for p in directory.iterdir() if pattern.fullmatch(p.name))
@@ -85,8 +86,11 @@ def verify(path: Path) -> BackupInfo:
     (hashed in SQL rather than fetched: 0.05 s instead of 0.9 s at 100,000 projects).
     """
     path = Path(path).expanduser().absolute()
-    if not path.is_file():
+    problem = input_problem(path)
+    if problem == MISSING:
         raise SachstandError(f"Die Sicherung {path} gibt es nicht.")
+    if problem:
+        raise SachstandError(f"Die Sicherung {path}: {problem}.")
     try:
         conn = connect_file(path, read_only=True)
     except duckdb.Error as exc:
@@ -180,7 +184,7 @@ def _fold_wal(path: Path) -> None:
 def default_keep() -> int:
     """How many automatic backups to keep: ``$SACHSTAND_BACKUP_KEEP``, else 10."""
     text = os.environ.get("SACHSTAND_BACKUP_KEEP", "")
-    return int(text) if text.isdigit() and int(text) >= 1 else DEFAULT_KEEP
+    return int(text) if is_digits(text) and int(text) >= 1 else DEFAULT_KEEP
 
 
 def backup_before_import(target: object, keep: int | None = None) -> BackupInfo:

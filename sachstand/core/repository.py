@@ -438,21 +438,23 @@ class Repository:
         with self.db.write() as conn:
             stored = {r[0]: r[1:] for r in conn.execute(
                 "SELECT key, title, markdown, version FROM report_texts WHERE year = ?", [year]).fetchall()}
-            todo = []
+            todo, stale = [], []
             for key, title, markdown, expected in cleaned:
                 old_title, old_text, version = stored.get(key, (None, None, 0))
                 changes = [(f, old, new) for f, old, new in (("title", old_title, title),
                                                              ("markdown", old_text, markdown)) if old != new]
                 if version != expected and changes:
-                    raise ConflictError(
+                    stale.append(ConflictError(
                         f"Bericht {year} „{old_title or title}“",
                         [FieldConflict(f, labels[f], _short(new), _short(old)) for f, old, new in changes],
                         version, what="den Text",
-                    )
+                    ))
                 if changes:
                     todo.append((key, title, markdown, version + 1, changes))
-            if todo:
+            if todo:  # a published year is the cause, whatever versions the file carries
                 _refuse_published(conn, year, "Texte")
+            if stale:
+                raise stale[0]
             for key, title, markdown, version, changes in todo:
                 conn.execute(
                     "INSERT INTO report_texts VALUES ($y, $k, $t, $m, $v, now()::TIMESTAMP) ON CONFLICT (year, key) "
@@ -498,6 +500,11 @@ class Repository:
                 )
             _audit(conn, self.actor, [("figure_examples", f"{year}:{figure}", "projects",
                                        ", ".join(old) or None, ", ".join(ids) or None)])
+
+    def check_unpublished(self, year: int, what: str) -> None:
+        """Refuse (``PublishedYear``) when the year's report is published: its ``what`` stay."""
+        with self.db.read() as conn:
+            _refuse_published(conn, year, what)
 
     def publication(self, year: int) -> Publication | None:
         with self.db.read() as conn:
@@ -680,7 +687,7 @@ class _Apply:
         self.actor.require_write(cur.department)
         changes: dict[str, object] = {}
         for name, value in u.changes.items():
-            if not (name in EDITABLE_FIELDS or re.fullmatch(r"progress:\d{4}", name)):
+            if not (name in EDITABLE_FIELDS or re.fullmatch(r"progress:[0-9]{4}", name)):
                 raise InvalidValue(name, "ist kein änderbares Feld")
             value = _normalise(name, value)
             if value != cur.value(name):

@@ -43,7 +43,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
 
-from ..core.types import format_number
+from ..core.types import format_number, is_digits
 from . import ooxml
 from .limits import MAX_ROWS, CheckedFile, WorkbookRefused, read_member
 
@@ -338,7 +338,7 @@ class _Sheet(_Part):
                         "Arbeitsspeicher; sie wird nicht gelesen")
 
     def _text_chars(self, text: str) -> None:
-        if not text.isascii() or not text.isdigit() or int(text) >= len(self.strings):
+        if not is_digits(text) or int(text) >= len(self.strings):
             raise _Refused(f"der Teil „{self.member}“ (Blatt „{self.sheet}“) verweist auf den gemeinsamen Text "
                            f"Nr. „{text[:20]}“, den es nicht gibt; die Arbeitsmappe wird nicht gelesen")
         self.text_chars += self.strings[int(text)]
@@ -568,6 +568,6 @@ def _check_counts(checked: CheckedFile, member: str, part: _SharedStrings, sheet
             "count": f"die Blätter können höchstens {_n(sheet_bytes // 10)} Texte verwenden"}
     for key, most in (("uniqueCount", len(part.lengths)), ("count", sheet_bytes // 10)):
         claim = part.claims.get(key)
-        if claim is not None and (not claim.isascii() or not claim.isdigit() or int(claim) > most):
+        if claim is not None and (not is_digits(claim) or int(claim) > most):
             raise WorkbookRefused(checked.name, f"der Teil „{member}“ gibt {key}=„{claim[:20]}“ an, aber {held[key]}; "
                                                 "die Arbeitsmappe wird nicht gelesen")

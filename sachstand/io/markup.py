@@ -17,7 +17,7 @@ from .safe import needs_quote
 
 RED = "FFC7CE"
 YELLOW = "FFEB9C"
-_REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!([A-Z]+\d+)(?::([A-Z]+\d+))?$")
+_REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!([A-Z]+[0-9]+)(?::([A-Z]+[0-9]+))?$")
 
 
 def _split(ref: str) -> tuple[str, str] | None:

@@ -48,7 +48,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "remarks": ("bemerkungen", "bemerkung", "anmerkungen"),
 }
 _HEADER_LOOKUP = {text: key for key, texts in HEADERS.items() for text in texts}
-_PROGRESS_HEADER = re.compile(r"^umsetzungsstand (\d{4})(?: ?\(in ?%\)| in ?%| ?\(%\))?$")
+_PROGRESS_HEADER = re.compile(r"^umsetzungsstand ([0-9]{4})(?: ?\(in ?%\)| in ?%| ?\(%\))?$")
 _UNSAFE_FORMULA = re.compile(r"\||\b(HYPERLINK|WEBSERVICE|CALL|REGISTER|EXEC|FILTERXML|RTD|DDE)\s*\(", re.I)
 
 

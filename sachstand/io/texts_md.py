@@ -30,11 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import SachstandError
+from ..core.files import InputRefused, read_input
 from ..core.report_content import TEXT_KEYS, TextSection
+from ..core.types import parse_year
 
 MAX_BYTES = 2_000_000
-_YEAR = re.compile(r"<!--\s*sachstand-texte\s+jahr=(\d{4})\s*-->")
-_SECTION = re.compile(r"^## (.*?)\s*<!--\s*abschnitt=([a-z]+)(?:\s+version=(\d+))?\s*-->\s*$")
+_YEAR = re.compile(r"<!--\s*sachstand-texte\s+jahr=([0-9]{4})\s*-->")
+_SECTION = re.compile(r"^## (.*?)\s*<!--\s*abschnitt=([a-z]+)(?:\s+version=([0-9]+))?\s*-->\s*$")
 
 
 @dataclass(frozen=True)
@@ -57,13 +59,14 @@ def write_markdown(path: str | Path, year: int, sections: Sequence[TextSection])
 
 
 def read_markdown(path: str | Path) -> TextsFile:
-    p = Path(path)
-    if not p.is_file():
-        raise SachstandError(f"{path}: die Datei gibt es nicht.")
-    if p.stat().st_size > MAX_BYTES:
-        raise SachstandError(f"{path}: die Datei ist größer als 2 MB; das sind keine Berichtstexte.")
     try:
-        text = p.read_bytes().decode("utf-8-sig")
+        data = read_input(Path(path), MAX_BYTES)
+    except InputRefused as exc:
+        if exc.size is not None:
+            raise SachstandError(f"{path}: die Datei ist größer als 2 MB; das sind keine Berichtstexte.") from None
+        raise SachstandError(f"{path}: {exc.reason}.") from None
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise SachstandError(f"{path}: die Datei ist kein UTF-8-Text.") from None
     return parse_markdown(text, str(path))
@@ -79,7 +82,9 @@ def parse_markdown(text: str, name: str = "Texte") -> TextsFile:
             f"{name}: die erste Zeile muss „<!-- sachstand-texte jahr=JJJJ -->“ sein "
             "(mit „sachstand texts export“ erzeugen)."
         )
-    year = int(match.group(1))
+    year = parse_year(match.group(1))
+    if year is None:
+        raise SachstandError(f"{name} Zeile {year_line + 1}: „{match.group(1)}“ ist kein Jahr.")
     found: list[tuple[int, str, str, int, list[str]]] = []
     for number, line in enumerate(lines[year_line + 1:], start=year_line + 2):
         m = _SECTION.match(line)
