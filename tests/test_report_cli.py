@@ -298,3 +298,37 @@ def test_only_ascii_digits_are_digits(cli, sample_path: Path) -> None:  # noqa: 
             parse_period(bad)
     with pytest.raises(ValueError):
         parse_money("١٢٣ €")
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("## Einl\x1b]0;PWNED\x07eitung <!-- abschnitt=einleitung version=0 -->",
+     "Zeile 3: die Überschrift enthält das Steuerzeichen U+001B; erlaubt ist eine Zeile ohne Steuerzeichen."),
+    ("## Einleitung \u202e <!-- abschnitt=einleitung version=0 -->",
+     "Zeile 3: die Überschrift enthält die Richtungsumkehr U+202E; erlaubt ist eine Zeile ohne Steuerzeichen."),
+    ("## Einleitung <!-- abschnitt=einleitung version=0 -->\n\nText \x9b mit C1",
+     "Zeile 5: der Text enthält das Steuerzeichen U+009B; erlaubt sind nur Zeilenumbruch und Tabulator."),
+])
+def test_control_characters_in_an_imported_file_are_refused_by_line(line: str, message: str, cli, sample_path: Path,  # noqa: ANN001
+                                                                    tmp_path: Path) -> None:
+    path = tmp_path / "c.md"
+    path.write_text(f"<!-- sachstand-texte jahr=2021 -->\n\n{line}\n", encoding="utf-8")
+    r = cli("--db", str(sample_path), "texts", "import", str(path))
+    assert (r.code, r.err.splitlines()[-1]) == (2, f"Fehler: {path} {message}")
+    assert open_register(sample_path).report_texts(2021) == {}
+
+
+def test_whatever_is_stored_exports_and_imports_again(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    """Texts with a marker-like line are refused by the repository for every caller, so a stored
+    text always re-imports; text that merely mentions a marker stays text."""
+    from sachstand.core.errors import InvalidValue
+
+    repo = open_register(sample_path)
+    with pytest.raises(InvalidValue, match="Zeile 2: die Zeile sieht aus wie ein Abschnittsanfang"):
+        repo.save_report_text(2021, "einleitung", "Einleitung", "Vorwort\n## Neu <!-- abschnitt=ausblick -->", 0)
+    body = "Vorwort\n## Neu\n`<!-- abschnitt=ausblick -->` im Fließtext\n\tEingerückt"
+    repo.save_report_text(2021, "einleitung", "Einleitung <!-- abschnitt=ausblick -->", body, 0)
+    out = tmp_path / "t.md"
+    assert cli("--db", str(sample_path), "texts", "export", "--year", "2021", "-o", str(out)).code == 0
+    assert parse_markdown(out.read_text(encoding="utf-8")).sections[0].markdown == body
+    r = cli("--db", str(sample_path), "texts", "import", str(out))
+    assert r.code == 0 and "Keine Änderung" in r.out, r.err

@@ -44,6 +44,7 @@ from .models import (
     display_value,
     field_label,
 )
+from .text_rules import text_problem, title_problem
 from .types import MONEY_MAX, Period, Precision, clean_text
 
 # Rows per bulk INSERT: DuckDB turns each list parameter into values at once, so one statement
@@ -433,7 +434,12 @@ class Repository:
             title = clean_text(title)
             if not title:
                 raise InvalidValue("Überschrift", "darf nicht leer sein")
-            cleaned.append((key, title, _clean_markdown(markdown), version))
+            if problem := title_problem(title):
+                raise InvalidValue(f"Überschrift „{_short(_CONTROL_SHOWN.sub('?', title))}“", problem)
+            markdown = _clean_markdown(markdown)
+            if found := text_problem(markdown):
+                raise InvalidValue(f"Text „{_short(_CONTROL_SHOWN.sub('?', title))}“", f"Zeile {found[0]}: {found[1]}")
+            cleaned.append((key, title, markdown, version))
         labels = {"title": "Überschrift", "markdown": "Text"}
         with self.db.write() as conn:
             stored = {r[0]: r[1:] for r in conn.execute(
@@ -570,11 +576,13 @@ def _refuse_published(conn: duckdb.DuckDBPyConnection, year: int, what: str) -> 
         )
 
 
+_CONTROL_SHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _clean_markdown(text: str) -> str:
-    """A section's Markdown as stored: Unix line ends, no control characters but newline and tab,
-    no trailing spaces at line ends, no blank lines at either end."""
+    """A section's Markdown as stored: Unix line ends, no trailing spaces at line ends, no blank
+    lines at either end (control characters are refused by ``text_rules``, never dropped)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
     return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
 
 

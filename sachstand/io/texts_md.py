@@ -19,6 +19,8 @@ Rules:
   Export then import gives the same titles and texts, byte for byte (lossless).
 - Import stores all sections in one transaction, each based on its exported version: a section
   someone changed since the export is a conflict, and nothing is stored.
+- Titles and texts follow ``core.text_rules`` (no control characters, no marker-like lines), checked
+  here line by line so that the message names the file's line.
 - A file that breaks these rules is refused with one German line naming the line number.
 """
 
@@ -32,11 +34,11 @@ from pathlib import Path
 from ..core.errors import SachstandError
 from ..core.files import InputRefused, read_input
 from ..core.report_content import TEXT_KEYS, TextSection
+from ..core.text_rules import SECTION_MARKER, line_problem, title_problem
 from ..core.types import parse_year
 
 MAX_BYTES = 2_000_000
 _YEAR = re.compile(r"<!--\s*sachstand-texte\s+jahr=([0-9]{4})\s*-->")
-_SECTION = re.compile(r"^## (.*?)\s*<!--\s*abschnitt=([a-z]+)(?:\s+version=([0-9]+))?\s*-->\s*$")
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def parse_markdown(text: str, name: str = "Texte") -> TextsFile:
         raise SachstandError(f"{name} Zeile {year_line + 1}: „{match.group(1)}“ ist kein Jahr.")
     found: list[tuple[int, str, str, int, list[str]]] = []
     for number, line in enumerate(lines[year_line + 1:], start=year_line + 2):
-        m = _SECTION.match(line)
+        m = SECTION_MARKER.match(line)
         if m:
             title, key, version = m.group(1).strip(), m.group(2), int(m.group(3) or 0)
             if key not in TEXT_KEYS:
@@ -98,8 +100,12 @@ def parse_markdown(text: str, name: str = "Texte") -> TextsFile:
                 raise SachstandError(f"{name} Zeile {number}: der Abschnitt „{key}“ kommt zweimal vor.")
             if not title:
                 raise SachstandError(f"{name} Zeile {number}: die Überschrift des Abschnitts „{key}“ fehlt.")
+            if problem := title_problem(title):
+                raise SachstandError(f"{name} Zeile {number}: {problem}.")
             found.append((number, key, title, version, []))
         elif found:
+            if problem := line_problem(line):
+                raise SachstandError(f"{name} Zeile {number}: {problem}.")
             found[-1][4].append(line)
         elif line.strip():
             raise SachstandError(
