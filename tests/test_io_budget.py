@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from sachstand.io import budget
-from sachstand.io.limits import MAX_UNCOMPRESSED, check_workbook
+from sachstand.io.limits import check_workbook
 from tests.test_io_bad_corpus import BAD, REFUSED
 
 GB = 1 << 30
@@ -225,8 +225,8 @@ def test_an_element_with_millions_of_attributes_is_refused_in_seconds(where: str
     _one_sheet(path, SHEET_XML % (HEAD_ROW % cell), attributes if where == "workbook" else b"")
     code, err, seconds, peak_mb = _import_timed(sample_path, path)
     part = "xl/workbook.xml" if where == "workbook" else "xl/worksheets/sheet1.xml"
-    assert (code, err) == (2, f"Fehler: {path.name}: der Teil „{part}“ enthält ein XML-Element oder einen Text von mehr "
-                              "als 1.048.576 Byte am Stück; die Arbeitsmappe wird nicht gelesen\n")
+    assert (code, err) == (2, (f"Fehler: {path.name}: der Teil „{part}“ enthält ein XML-Element oder einen Text von "
+                               "mehr als 1.048.576 Byte am Stück; die Arbeitsmappe wird nicht gelesen\n"))
     assert seconds < 10 and peak_mb < 300, (seconds, peak_mb)
 
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from defusedxml.ElementTree import iterparse
 
-from . import ooxml
 from ..core.types import is_digits
+from . import ooxml
 from .limits import CheckedFile, read_member
 
 _PERCENT_BUILTIN = {9, 10}
