@@ -1,7 +1,7 @@
 """The ``rich`` printout of a report: what management reads in the terminal (80 columns).
 
 All numbers come from ``core.figures``; this module only lays them out. User text (names,
-descriptions) goes through ``safe_display`` and ``Text`` so markup and control codes in it are
+descriptions) goes through ``core.text.safe_text`` and ``Text`` so markup and control codes in it are
 shown literally and never interpreted.
 """
 
@@ -18,13 +18,10 @@ from rich.text import Text
 from .core.figures import Report
 from .core.findings import Finding
 from .core.models import ProjectRow
-from .core.types import format_date, format_money, format_number, format_percent, safe_display
+from .core.text import safe_text
+from .core.types import format_date, format_money, format_number, format_percent
 
 BAR_WIDTH = 20
-
-
-def t(value: str, style: str = "") -> Text:
-    return Text(safe_display(value), style=style)
 
 
 def progress_bar(percent: int | None, width: int = BAR_WIDTH) -> Text:
@@ -76,7 +73,7 @@ def department_table(report: Report) -> Table:
     table.add_column("abgeschl.", justify="right")
     total_cost = Decimal("0.00")
     for d in report.by_department:
-        table.add_row(t(d.code), str(d.projects), format_money(d.planned_cost),
+        table.add_row(Text(safe_text(d.code)), str(d.projects), format_money(d.planned_cost),
                       format_percent(d.mean_progress, digits=1), str(d.completed))
         total_cost += d.planned_cost
     table.add_section()
@@ -87,7 +84,7 @@ def department_table(report: Report) -> Table:
 
 def funding_table(report: Report) -> Table:
     f = report.funding
-    programmes = ", ".join(sorted({safe_display(p.programme) for p in f.projects if p.programme}))
+    programmes = ", ".join(sorted({safe_text(p.programme) for p in f.projects if p.programme}))
     title = f"Geförderte Projekte ({programmes})" if programmes else "Geförderte Projekte"
     table = Table(title=title, box=box.SIMPLE_HEAD, expand=True, title_justify="left")
     table.add_column("Projekt", ratio=1)
@@ -95,7 +92,7 @@ def funding_table(report: Report) -> Table:
     table.add_column("Förderung", justify="right", no_wrap=True)
     table.add_column("Anteil Stadt", justify="right", no_wrap=True)
     for p in f.projects:
-        table.add_row(t(p.title_in_table), format_money(p.total_cost), format_money(p.funding_total),
+        table.add_row(Text(safe_text(p.title_in_table)), format_money(p.total_cost), format_money(p.funding_total),
                       format_money(p.funding_city))
     table.add_section()
     table.add_row(Text("Summe", style="bold"), format_money(f.total_cost), format_money(f.funding_total),
@@ -116,7 +113,7 @@ def timeline_table(report: Report) -> Table:
     table.add_column("%", justify="right", no_wrap=True)
     table.add_column("Beginn – geplantes Ende", no_wrap=True)
     for r in report.in_report:
-        table.add_row(t(r.name), progress_bar(r.current, 16), str(r.current), _span(r.start_display, r.end_display))
+        table.add_row(Text(safe_text(r.name)), progress_bar(r.current, 16), str(r.current), _span(r.start_display, r.end_display))
     return table
 
 
@@ -131,18 +128,18 @@ def _project_list(title: str, rows: list[ProjectRow], empty: str) -> RenderableT
     table.add_column("Stand", justify="right", no_wrap=True)
     table.add_column("Ende", no_wrap=True)
     for r in rows:
-        table.add_row(r.id, t(r.department), t(r.name), format_percent(r.previous), format_percent(r.current),
-                      r.end_display or "–")
+        table.add_row(r.id, Text(safe_text(r.department)), Text(safe_text(r.name)), format_percent(r.previous), format_percent(r.current),
+                      safe_text(r.end_display) or "–")
     return table
 
 
 def summary(report: Report) -> Group:
     """The whole printout of ``sachstand summary``."""
-    scope = f" – Bereich {safe_display(report.department)}" if report.department else ""
+    scope = f" – Bereich {safe_text(report.department)}" if report.department else ""
     head = Text(f"Sachstandsbericht {report.year} über die eGovernment-Projekte{scope}", style="bold")
     sub = Text(f"Stichtag {format_date(report.as_of)} · {format_number(report.figure('projects').value)} "
                "Projekte im Bericht", style="dim")
-    top: list[RenderableType] = [t(report.city.display, "bold")] if report.city else []
+    top: list[RenderableType] = [Text(safe_text(report.city.display), style="bold")] if report.city else []
     return Group(
         *top, head, sub, Rule(style="dim"),
         figures_table(report),
@@ -167,7 +164,7 @@ def findings_table(items: list[Finding]) -> RenderableType:
     table.add_column("Betrifft", ratio=1)
     table.add_column("Befund", ratio=2)
     for f in items:
-        table.add_row(kinds.get(f.kind, f.kind), t(f.subject), t(f.message))
+        table.add_row(kinds.get(f.kind, f.kind), Text(safe_text(f.subject)), Text(safe_text(f.message)))
     return table
 
 

@@ -225,9 +225,9 @@ def test_restore_refuses_what_is_no_register(cli, sample_path: Path, tmp_path: P
     conn.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
     conn.close()
     cases = [
-        (text, "ist keine brauchbare Sicherung"),
-        (foreign, "ist keine Sicherung eines sachstand-Registers"),
-        (newer, "hat Schema-Version 999"),
+        (text, "ist kein sachstand-Register (keine DuckDB-Datei)"),
+        (foreign, "ist kein sachstand-Register (die Datenbank enthält kein sachstand-Register)"),
+        (newer, "ist neuer als dieses Programm (Schema-Version 999"),
         (tmp_path / "fehlt.duckdb", "gibt es nicht"),
         (sample_path, "ist die Registerdatei selbst"),
     ]

@@ -158,5 +158,15 @@ def test_summary_imports_neither_textual_nor_openpyxl(sample_path: Path) -> None
 
 def test_a_folder_or_unreadable_path_is_not_called_damaged(cli, tmp_path: Path) -> None:  # noqa: ANN001
     r = cli("--db", str(tmp_path), "summary")
-    assert r.code == 2 and "lässt sich nicht öffnen (das ist ein Ordner)" in r.err
+    assert r.code == 2 and "ist kein sachstand-Register (ein Ordner)" in r.err
     assert "beschädigt" not in r.err and "restore" not in r.err
+
+
+def test_default_path_honours_xdg_data_home(tmp_path: Path) -> None:
+    data = tmp_path / "daten"
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "XDG_DATA_HOME": str(data)}
+    done = subprocess.run([sys.executable, "-m", "sachstand", "summary", "--json"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (data / "sachstand/register.duckdb").exists()
+    assert not (tmp_path / ".local/share/sachstand/register.duckdb").exists()

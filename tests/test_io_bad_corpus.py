@@ -95,7 +95,7 @@ PROBLEMS: dict[str, list[str]] = {
                                    "eintragen oder die Datei in Excel neu berechnen und speichern"],
     "error_value.xlsx": ["Projekte!C2: „#N/A“ ist ein Fehlerwert; bitte einen gültigen Wert eintragen"],
     "control_characters.xlsx": ["Projekte!E2: Text enthält das Steuerzeichen U+0001; bitte entfernen"],
-    "overlong_text.xlsx": ["Projekte!E2: Text mit 40.000 Zeichen ist länger als die erlaubten 32.767 Zeichen"],
+    "overlong_text.xlsx": ["Projekte!E2: ist 40.000 Zeichen lang; erlaubt sind höchstens 32.767 (so viel fasst eine Excel-Zelle)"],
     "duplicate_ids.xlsx": ["Projekte!A3: die Projekt-ID „AC-002“ kommt mehrfach vor (auch duplicate_ids.xlsx, Zeile 2)"],
     "unknown_id.xlsx": ["Projekte!A2: die Projekt-ID „XY-999“ gibt es nicht im Register"],
     "template_other_department.xlsx": ["Projekte!A5: das Projekt FB12-001 gehört zum Bereich FB 12; diese Vorlage ist für FB 11"],

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sachstand.core import init_register
-from sachstand.core.models import Department, NewProject
+from sachstand.core.models import NewProject
 from sachstand.core.repository import ChangeSet
 from sachstand.core.types import Period, clean_text
 from sachstand.io import cells
@@ -75,7 +75,9 @@ def test_register_round_trip_without_loss(projects: list[NewProject]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         repo = init_register(Path(tmp) / "r.duckdb", sample=False)
         depts = sorted({p.department for p in projects})
-        repo.apply(ChangeSet(new_departments=[Department(d, None) for d in depts], new_projects=projects))
+        with repo.db.write() as conn:  # "=FB" predates the check of codes on entry: a legacy code
+            conn.execute("INSERT INTO departments SELECT unnest($d), NULL", {"d": depts})
+        repo.apply(ChangeSet(new_projects=projects))
         path = Path(tmp) / "export.xlsx"
         export_register(repo, path, 2020)
         back = _read_back(path)

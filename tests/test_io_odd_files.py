@@ -53,10 +53,10 @@ def test_a_broken_styles_part_refuses_the_file(cli, sample_path: Path, tmp_path:
 def test_unwritable_outputs_are_one_german_line(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
     db = str(sample_path)
     cases = [
-        (["export", "register", "-o", str(tmp_path / "nope" / "x.xlsx")], "lässt sich nicht schreiben"),
-        (["export", "report", "-o", str(tmp_path)], "das ist ein Ordner"),
+        (["export", "register", "-o", str(tmp_path / "nope" / "x.xlsx")], "nope für"),  # "Den Ordner … gibt es nicht"
+        (["export", "report", "-o", str(tmp_path)], "ist ein Ordner"),
         (["export", "register", "-o", db], "ist die Registerdatei selbst"),
-        (["summary", "--svg", str(tmp_path / "nope" / "x.svg")], "Datei oder Ordner gibt es nicht"),
+        (["summary", "--svg", str(tmp_path / "nope" / "x.svg")], "gibt es nicht"),
     ]
     for args, message in cases:
         r = cli("--db", db, *args)
@@ -72,6 +72,10 @@ def test_templates_do_not_overwrite_returned_files(cli, sample_path: Path, tmp_p
     r = cli("--db", str(sample_path), "export", "templates", "--year", "2021", "-o", str(out))
     assert r.code == 2 and "nichts wurde überschrieben" in r.err
     assert returned.read_bytes() == b"returned by the department"
+    r = cli("--db", str(sample_path), "export", "templates", "--year", "2021", "-o", str(out), "--force")
+    assert r.code == 2 and "ist keine Excel-Arbeitsmappe" in r.err  # not a workbook: kept even with --force
+    assert returned.read_bytes() == b"returned by the department"
+    openpyxl.Workbook().save(returned)
     assert cli("--db", str(sample_path), "export", "templates", "--year", "2021", "-o", str(out), "--force").code == 0
 
 

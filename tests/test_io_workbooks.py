@@ -120,7 +120,7 @@ def test_markup_copy_highlights_and_comments_bad_cells(cli, sample_path: Path, t
     assert "Quartal 5 gibt es nicht" in ws["F6"].comment.text
     assert ws["I6"].comment is None
     r = cli("--db", db, "import", str(filled), "--markup", str(filled))
-    assert r.code == 2 and "nie überschrieben" in r.err
+    assert r.code == 2 and "eine der eingelesenen Dateien" in r.err
 
 
 @pytest.mark.parametrize(("value", "share", "expected"), [
@@ -186,7 +186,7 @@ def test_preview_shows_markup_and_bidi_text_literally(tmp_path: Path, sample_pat
     wb.save(path)
     r = cli("--db", str(sample_path), "import", str(path))
     assert r.code == 0, r.err
-    assert "[/] [link=http://evil.example]Klick[/link] abc" in r.out
+    assert "[/] [link=http://evil.example]Klick[/link] \\u202eabc" in r.out
     assert "\u202e" not in r.out and "\x1b" not in r.out
 
 

@@ -198,11 +198,22 @@ def test_without_config_others_only_read(sample_path: Path) -> None:
         ('default_role = "admin\n', "kein gültiges TOML"),
         ('default_role = "root"\n', "default_role „root“ ist keine Rolle"),
         ('defaultrole = "admin"\n', "unbekannte Angaben defaultrole"),
+        # structural errors (issue 9): wrong types, deep nesting, bad encodings
+        ("rule = [1]\n", "Regel 1 ist keine Tabelle"),
+        ('rule = ["admin"]\n', "Regel 1 ist keine Tabelle"),
+        ("default_role = [1]\n", "default_role „[1]“ ist keine Rolle"),
+        ('[[rule]]\nusers = ["x"]\nrole = ["admin"]\n', "Regel 1 hat keine gültige Rolle"),
+        ('[[rule]]\nusers = [["x"]]\nrole = "admin"\n', "müssen Listen von Texten sein"),
+        ("x = " + "[" * 100_000 + "]" * 100_000 + "\n", "tiefer als 32 Ebenen verschachtelt"),
+        ("x = " + "{a=" * 100_000 + "1" + "}" * 100_000 + "\n", "tiefer als 32 Ebenen verschachtelt"),
+        ("a" + ".a" * 100_000 + " = 1\n", "tiefer als 32 Ebenen verschachtelt"),
+        ('default_role = "\udcff"\n', "nicht in UTF-8 gespeichert (Byte 17)"),
+        ('default_role = "viewer"\x00\n', "kein gültiges TOML (Zeile 1, Spalte 24)"),
     ],
 )
 def test_bad_config_is_refused_with_a_message(cli, sample_path: Path, tmp_path: Path, text: str, message: str) -> None:  # noqa: ANN001
     cfg = tmp_path / "roles.toml"
-    cfg.write_text(text, encoding="utf-8")
+    cfg.write_bytes(text.encode("utf-8", "surrogateescape"))
     cfg.chmod(0o644)
     with pytest.raises(SachstandError, match=_re(message)):
         resolve_actor(sample_path, str(cfg), user="x", groups=set())

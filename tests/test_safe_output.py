@@ -24,14 +24,15 @@ HOSTILE = {
     "rtl": "Rechnung \u202etxt.exe",
     "html": "<script>x</script>",
 }
-# what each name looks like once made safe: control codes and bidi overrides removed, markup kept
+# what each name looks like once made safe: control codes and bidi overrides visibly escaped
+# (core.text.safe_text), markup kept
 SHOWN = {
     "close": "Abschluss [/] offen",
     "link": "[link=x.io]K[/link]",
     "style": "[bold red]Alarm",
-    "clear": "Bildschirm[2J weg",
-    "title": "Titel]0;gehackt Ende",
-    "rtl": "Rechnung txt.exe",
+    "clear": "Bildschirm\\x1b[2J weg",
+    "title": "Titel\\x1b]0;gehackt\\x07 Ende",
+    "rtl": "Rechnung \\u202etxt.exe",
     "html": "<script>x</script>",
 }
 BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -44,7 +45,8 @@ def hostile_path(sample_path: Path) -> Path:
     in ``summary``; 2020 is published and stays as it was), with a cost note and start text that
     ``check`` reports with the name."""
     repo = open_register(sample_path)
-    repo.add_department("FB [/]\x1b[31m")
+    with repo.db.write() as conn:  # a code from before codes were checked on entry
+        conn.execute("INSERT INTO departments VALUES ('FB [/]\x1b[31m', NULL)")
     repo.create(NewProject(department="FB [/]\x1b[31m", name="Bereichsprojekt", progress={2020: 10, 2021: 20}))
     for name in HOSTILE.values():
         repo.create(NewProject(department="FB 11", name=name, progress={2020: 50, 2021: 50},
@@ -62,8 +64,8 @@ def test_summary_prints_hostile_names_literally(cli, hostile_path: Path) -> None
     assert r.code == 0, r.err
     assert_clean(r.out)
     for key, shown in SHOWN.items():
-        assert r.out.count(shown) >= 2, (key, shown)  # the timeline and the stalled list
-    assert "FB [/][31m" in r.out  # a hostile department code, too
+        assert r.out.count(shown[:24]) >= 2, (key, shown)  # the timeline and the stalled list (cut at 24)
+    assert "FB [/]\\x1b[31m" in r.out  # a hostile department code, too
 
 
 def test_check_prints_hostile_names_literally(cli, hostile_path: Path) -> None:  # noqa: ANN001

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sachstand.core import open_register
 from sachstand.core.types import Period
+from sachstand.tui.dialogs import ProgressDialog
 from sachstand.tui.conflict import ConflictScreen
 from sachstand.tui.dialogs import ConfirmDialog
 from sachstand.tui.project import ProjectScreen
@@ -194,7 +195,11 @@ async def test_progress_conflict_from_the_table(sample_path: Path) -> None:
         await settle(pilot)
         assert isinstance(app.screen, ConflictScreen)
         assert app.screen.error.conflicts[0].mine == "55"
-        await pilot.press("m")
+        assert app.screen.both == [] and [c.mine for c in app.screen.mine_only] == ["55"]  # only I changed it
+        await pilot.press("m")  # as the screen says: reload, my value stays, then save again
+        await settle(pilot)
+        assert isinstance(app.screen, ProgressDialog) and app.screen.query_one("#percent").value == "55"
+        await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ProjectsScreen)
     stored = open_register(sample_path).get(row.id)

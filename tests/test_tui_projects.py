@@ -10,7 +10,7 @@ from sachstand.tui.dashboard import DashboardScreen
 from sachstand.tui.dialogs import ProgressDialog
 from sachstand.tui.projects import ProjectsScreen
 from sachstand.tui.virtual_table import VirtualTable
-from tui_helpers import TODAY, YEAR, make_app, settle, started, static_text, sync, type_text
+from tui_helpers import TODAY, YEAR, make_app, next_choice, settle, started, static_text, sync, type_text
 
 
 def expected_rows(path: Path) -> list:
@@ -60,14 +60,18 @@ async def test_status_and_department_filters_use_the_flags_of_figures(sample_pat
         }
         assert expected["stagniert"] == 11 and expected["ab90"] == 7
         for status in ("offen", "abgeschlossen", "ab90", "ueberfaellig", "stagniert"):
-            await pilot.press("s")
+            await next_choice(pilot, "s")
             assert screen.query_one("#status").value == status
             assert f"{expected[status]} von 57 Projekten" in count_text(app), status
-        await pilot.press("s")  # the sample has no planned project
+        await next_choice(pilot, "s")  # the sample has no planned project
         assert screen.query_one("#status").value == "geplant" and "0 von 57 Projekten" in count_text(app)
-        await pilot.press("s")
+        await next_choice(pilot, "s")
+        assert screen.query_one("#status").value == "archiviert"
+        await settle(pilot)
+        assert "0 von 0 archivierten Projekten" in count_text(app)
+        await next_choice(pilot, "s")
         assert "57 von 57 Projekten" in count_text(app)
-        await pilot.press("b")
+        await next_choice(pilot, "b")
         dept = screen.query_one("#dept").value
         n = sum(r.department == dept for r in rows)
         assert f"{n} von 57 Projekten" in count_text(app)
@@ -148,7 +152,7 @@ async def test_switch_reporting_year(sample_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot)
         screen = app.screen
-        await pilot.press("j")
+        await next_choice(pilot, "j")
         await settle(pilot)
         assert screen.year == 2021  # the next year, to record its values
         assert [c.label for c in screen.table.columns][3:5] == ["2020", "2021"]
@@ -160,15 +164,15 @@ async def test_switch_reporting_year(sample_path: Path) -> None:
         await settle(pilot)
         row = screen.table.current
         assert row.current == 5
-        await pilot.press("j")
+        await next_choice(pilot, "j")
         await settle(pilot)
         assert screen.year == 2022  # 2021 has data now, so the year after it is offered
-        await pilot.press("j")
+        await next_choice(pilot, "j")
         await settle(pilot)
         assert screen.year == 2019
         assert [c.label for c in screen.table.columns][3:5] == ["2018", "2019"]
         assert "Berichtsjahr 2019" in count_text(app)
-        await pilot.press("j")
+        await next_choice(pilot, "j")
         await settle(pilot)
         assert screen.year == 2020
     assert open_register(sample_path).get(row.id).progress[2021] == 5
@@ -273,7 +277,7 @@ async def test_search_combined_with_filters_matches_a_full_scan(sample_path: Pat
             query = screen.query_one("#search").value.casefold()
             dept = screen.query_one("#dept").value
             status = screen.query_one("#status").value
-            want = [r.id for r in rows if query in f"{r.name} {r.description}".casefold()
+            want = [r.id for r in rows if query in f"{r.id} {r.name} {r.description}".casefold()
                     and (dept == "__all__" or r.department == dept) and tests[status](r)]
             assert sorted(r.id for r in screen.shown) == sorted(want), (query, dept, status)
 
@@ -281,11 +285,14 @@ async def test_search_combined_with_filters_matches_a_full_scan(sample_path: Pat
         for ch in "an":
             await pilot.press(ch)
             check()
-        await pilot.press("escape", "s")
+        await pilot.press("escape")
+        await next_choice(pilot, "s")
         check()
         await pilot.press("slash", "g")
         check()
-        await pilot.press("escape", "b", "s")
+        await pilot.press("escape")
+        await next_choice(pilot, "b")
+        await next_choice(pilot, "s")
         check()
         await pilot.press("slash", "backspace", "backspace")
         check()
@@ -310,7 +317,7 @@ async def test_editor_records_only_in_own_department(sample_path: Path) -> None:
         assert isinstance(app.screen, ProjectsScreen)  # refused before any dialog
         assert open_register(sample_path).audit_count() == before
         while app.screen.query_one("#dept").value != "FB 11":
-            await pilot.press("b")
+            await next_choice(pilot, "b")
         row = table.current
         assert row.department == "FB 11"
         await pilot.press("p", "ctrl+u")
@@ -343,7 +350,7 @@ async def test_dashboard_of_a_year_without_values_says_so(sample_path: Path) -> 
     app = make_app(sample_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot)
-        await pilot.press("j")
+        await next_choice(pilot, "j")
         await settle(pilot)
         assert app.screen.year == 2021
         await pilot.press("d")

@@ -15,7 +15,7 @@ from sachstand.tui.conflict import ConflictScreen
 from sachstand.tui.help import HelpScreen
 from sachstand.tui.projects import ProjectsScreen
 from sachstand.tui.report_texts import ReportTextsScreen
-from tui_helpers import inside_screen, make_app, settle, started, static_text, sync, type_text, tui_repo
+from tui_helpers import inside_screen, make_app, settle, started, static_text, sync, type_text, tui_repo, pick
 
 
 @sync
@@ -129,9 +129,7 @@ async def test_planned_projects_only_under_the_status_geplant_by_priority(sample
         assert isinstance(screen, ProjectsScreen)
         assert len(screen.shown) == len(screen.all_rows) == 57
         assert first.id not in {r.id for r in screen.shown}
-        for _ in range(6):  # alle → … → geplant
-            await pilot.press("s")
-        await settle(pilot)
+        await pick(pilot, "s", "geplant")  # the status picker, narrowed by typing
         assert screen.query_one("#status").value == "geplant"
         assert [r.id for r in screen.shown] == [first.id, second.id]
         assert "1" in "".join(seg.text for seg in screen.table.render_line(1))  # the priority in the flags column

@@ -121,6 +121,7 @@ async def test_hostile_user_text_is_shown_literally(sample_path: Path) -> None:
         shown_name = screen.query_one("#f-name").value
         assert shown_name.startswith("Böse [/] [link=https://example.org]Klick[/link] [bold]x ")
         assert "\x1b" not in shown_name and "\u202e" not in shown_name and "\x07" not in shown_name
+        assert "\\x1b[2J\\x1b]0;title\\x07 \\u202egnalnie\\u202c" in shown_name  # visibly escaped
         audit = static_text(screen.query_one("#audit"), width=200)
         title = static_text(screen.query_one("#title"), width=200)
         assert "[link=https://example.org]Klick[/link]" in title and "\x1b" not in title

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sachstand.core.text import json_text, safe_text
 from sachstand.core.types import (
     Period,
     Precision,
@@ -17,7 +19,6 @@ from sachstand.core.types import (
     parse_money,
     parse_percent,
     parse_period,
-    safe_display,
 )
 
 
@@ -120,6 +121,19 @@ def test_period_round_trips_through_its_text(d: date, precision: Precision) -> N
     assert parse_period(p.format()) == p
 
 
-def test_safe_display_strips_control_and_bidi() -> None:
-    assert safe_display("a\x1b[2Jb\u202ec\x07") == "a[2Jbc"
-    assert safe_display("x\ny") == "x y"
+def test_safe_text_escapes_control_bidi_and_zero_width_visibly() -> None:
+    assert safe_text("a\x1b[2Jb\u202ec\x07") == "a\\x1b[2Jb\\u202ec\\x07"
+    assert safe_text("C1 \x9b DEL \x7f zw \u200b bom \ufeff iso \u2066") == (
+        "C1 \\x9b DEL \\x7f zw \\u200b bom \\ufeff iso \\u2066")
+    assert safe_text("x\ny") == "x y"
+    assert safe_text("x\ny\tz", one_line=False) == "x\ny\tz"
+    assert safe_text(b"/tmp/\xff.duckdb".decode("utf-8", "surrogateescape")) == "/tmp/\\udcff.duckdb"
+    assert safe_text("Grüße – „ok“ €") == "Grüße – „ok“ €"
+
+
+def test_json_text_escapes_c1_bidi_and_keeps_the_value() -> None:
+    value = {"code": "A\x9bB\u202eC\x1b", "name": "Grüße"}
+    out = json_text(value)
+    assert "\x9b" not in out and "\u202e" not in out and "\x1b" not in out
+    assert "Grüße" in out and "\\u009b" in out and "\\u202e" in out
+    assert json.loads(out) == value

@@ -77,3 +77,29 @@ def static_text(widget: Widget, width: int = 80) -> str:
     console = Console(width=width, file=io.StringIO(), record=True, markup=False, color_system=None)
     console.print(widget.content)  # type: ignore[attr-defined]
     return console.export_text(styles=False)
+
+
+PICKED = {"b": "#dept", "s": "#status", "j": "#year"}
+
+
+async def next_choice(pilot: Pilot, key: str) -> None:
+    """b, s or j, then the next choice in the picker (wrapping), Enter: one step through the list."""
+    from sachstand.tui.picker import Picker
+
+    await pilot.press(key)
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, Picker), pilot.app.screen
+    await pilot.press("down", "enter")
+    await settle(pilot)
+
+
+async def pick(pilot: Pilot, key: str, text: str) -> None:
+    """b, s or j, type ``text`` to narrow the picker, Enter takes the first match."""
+    from sachstand.tui.picker import Picker
+
+    await pilot.press(key)
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, Picker), pilot.app.screen
+    await pilot.press(*text)
+    await pilot.press("enter")
+    await settle(pilot)

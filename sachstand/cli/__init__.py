@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="sachstand", description="Register und Sachstandsbericht der eGovernment-Projekte.")
     p.add_argument("--db", metavar="PFAD", help="Registerdatei (sonst $SACHSTAND_DB oder die Standarddatei)")
     p.add_argument("--config", metavar="DATEI", help="Rollen-Konfiguration (sonst $SACHSTAND_CONFIG oder sachstand.toml neben dem Register)")
+    p.add_argument("--verbose", action="store_true",
+                   help="bei Fehlern zusätzlich den Originaltext von Betriebssystem oder DuckDB zeigen")
     p.add_argument("--version", action="version", version=f"sachstand {__version__}",
                    help="Versionsnummer zeigen und beenden")
     sub = p.add_subparsers(dest="command", metavar="BEFEHL", parser_class=Parser)
@@ -48,9 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "read_only"):
         args.read_only = False
     try:
+        _refuse_undecodable(args)
         return func(args)
     except SachstandError as exc:
-        return fail(exc.message, exc.exit_code)
+        return fail(exc.message, exc.exit_code, exc.detail if args.verbose else "")
     except KeyboardInterrupt:
         return fail("abgebrochen", 130)
     except BrokenPipeError:  # the reader went away (``| head``): stop quietly, exit 1 as rich does
@@ -60,7 +63,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ..core.errors import os_reason
 
         where = f"{exc.filename}: " if exc.filename else ""
-        return fail(f"{where}{os_reason(exc)}", 2)
+        return fail(f"{where}{os_reason(exc)}.", 2, f"{type(exc).__name__}: {exc}" if args.verbose else "")
+
+
+# Arguments that name files: bytes that are not UTF-8 are allowed there (an output simply works,
+# a register path is refused by core with its own line). Every other argument is text that may
+# reach the register or a query, where such bytes cannot go.
+_PATH_ARGUMENTS = frozenset({"db", "config", "output", "markup", "svg", "html", "files", "backup"})
+
+
+def _refuse_undecodable(args: argparse.Namespace) -> None:
+    from ..core.errors import SachstandError
+    from ..core.text import safe_text
+
+    for name, value in vars(args).items():
+        if name in _PATH_ARGUMENTS:
+            continue
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and not text.isascii():
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise SachstandError(
+                        f"Die Angabe --{name.replace('_', '-')} „{safe_text(text)}“ ist kein gültiges UTF-8."
+                    ) from None
 
 
 def _silence_stdout() -> None:

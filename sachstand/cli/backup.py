@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..core.text import safe_text
 from ..core.types import is_digits
 from .common import Subparsers, db_path, fail, open_repo, show_notice
 
@@ -45,7 +46,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     directory = Path(args.output) if args.output else None
     info = backup.backup(repo.db, directory)
     removed = backup.rotate(repo.db.path, args.keep, info.path.parent, backup.MANUAL) if args.keep else []
-    print(f"Sicherung angelegt: {info.path} ({info.describe()})")
+    print(f"Sicherung angelegt: {safe_text(str(info.path))} ({info.describe()})")
     if removed:
         print(f"{len(removed)} ältere Sicherung(en) entfernt; es bleiben die letzten {args.keep}.")
     return 0
@@ -61,13 +62,15 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if actor.notice:
         print(actor.notice, file=sys.stderr)
     actor.require_admin("Register wiederherstellen")
+    backup.check_target(db.path)
     info = backup.verify(Path(args.backup))
     if not args.yes:
         if not sys.stdin.isatty():
             return fail("Wiederherstellen ohne Terminal braucht --yes; nichts wurde geändert.", 2)
-        print(f"Das Register {db.path} wird durch die Sicherung {info.path} ersetzt ({info.describe()}).")
+        print(f"Das Register {safe_text(str(db.path))} wird durch die Sicherung {safe_text(str(info.path))} "
+              f"ersetzt ({info.describe()}).")
         if db.path.exists():
-            print(f"Die jetzige Datei wird vorher nach {backup.backup_dir_for(db.path)} kopiert.")
+            print(f"Die jetzige Datei wird vorher nach {safe_text(str(backup.backup_dir_for(db.path)))} kopiert.")
         try:
             answer = input("Wiederherstellen? [ja/nein] ").strip().casefold()
         except EOFError:
@@ -76,7 +79,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
             print("Abgebrochen; nichts wurde geändert.")
             return 1
     info, kept = backup.restore(db, info.path, actor)
-    print(f"Wiederhergestellt aus {info.path} ({info.describe()}).")
+    print(f"Wiederhergestellt aus {safe_text(str(info.path))} ({info.describe()}).")
     if kept:
-        print(f"Die vorige Datei liegt in {kept}.")
+        print(f"Die vorige Datei liegt in {safe_text(str(kept))}.")
     return 0

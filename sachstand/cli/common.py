@@ -2,7 +2,7 @@
 
 Rules:
 - The register is ``--db PATH``, else ``$SACHSTAND_DB``, else
-  ``~/.local/share/sachstand/register.duckdb``. Only at that default path is a missing register
+  ``$XDG_DATA_HOME/sachstand/register.duckdb`` (platformdirs; ``~/.local/share`` by default). Only at that default path is a missing register
   created (from the 2020 sample), and the command says so.
 - Expected errors print one German line on stderr (``fail``), with no traceback: exit 2 for input
   that cannot be used, 1 for refusals, conflicts and locks.
@@ -18,6 +18,8 @@ import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
+
+from ..core.text import safe_text
 
 if TYPE_CHECKING:
     from ..core import Repository
@@ -83,7 +85,7 @@ class Parser(argparse.ArgumentParser):
                 action.help = "diese Hilfe zeigen und beenden"
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"Fehler: {german(message)}\nHilfe: {self.prog} --help\n")
+        self.exit(2, f"Fehler: {safe_text(german(message))}\nHilfe: {self.prog} --help\n")
 
 
 Subparsers = argparse._SubParsersAction  # the type of ``sub`` handed to each group's add_parsers
@@ -99,9 +101,15 @@ def year(text: str) -> int:
     return found
 
 
-def fail(message: str, code: int = 2) -> int:
-    """Print one German error line on stderr; returns the exit code."""
-    print(f"Fehler: {message}", file=sys.stderr)
+FORCE_HELP = "eine vorhandene Datei derselben Art überschreiben"
+
+
+def fail(message: str, code: int = 2, detail: str = "") -> int:
+    """Print one German error line on stderr, control characters escaped (``safe_text``), with
+    the original text of a library or the OS after it when ``--verbose`` asked for it (``detail``);
+    returns the exit code."""
+    extra = f" [{detail}]" if detail else ""
+    print(f"Fehler: {safe_text(message)}{safe_text(extra)}", file=sys.stderr)
     return code
 
 
@@ -119,7 +127,7 @@ def open_repo(args: argparse.Namespace, source: str = "cli") -> Repository:
     if not path.exists() and not args.db and not os.environ.get("SACHSTAND_DB"):
         init_register(path, sample=True, config=args.config, source=source)
         print(
-            f"Hinweis: Kein Register gefunden; unter {path} wurde eines mit dem Sachstandsbericht 2020 der "
+            f"Hinweis: Kein Register gefunden; unter {safe_text(str(path))} wurde eines mit dem Sachstandsbericht 2020 der "
             "Stadt Aachen angelegt. Ein leeres Register: „sachstand --db PFAD init --empty“.",
             file=sys.stderr,
         )
@@ -133,7 +141,7 @@ def show_notice(repo: Repository) -> None:
     """Say once per process that no role config exists (see ``core.access``)."""
     global _notice_shown
     if repo.actor.notice and not _notice_shown:
-        print(repo.actor.notice, file=sys.stderr)
+        print(safe_text(repo.actor.notice), file=sys.stderr)
         _notice_shown = True
 
 

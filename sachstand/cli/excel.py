@@ -1,17 +1,21 @@
 """``export register|templates|report`` and ``import``: the Excel round trip (see ``sachstand.io``).
 
 Rules:
-- An export never writes over the register file (or its WAL).
+- Every file written passes the output guard (``core.output``): never the register, its WAL,
+  lock file or backups, never a file of another kind; an existing workbook only with ``--force``.
+  Workbooks are built in memory and written atomically.
 - ``import`` is a dry run unless ``--apply``; then all files are saved or none.
 """
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+from collections.abc import Callable
+from io import BytesIO
 from typing import TYPE_CHECKING
 
-from .common import Parser, Subparsers, default_year, open_repo, year
+from ..core.text import safe_text
+from .common import FORCE_HELP, Parser, Subparsers, default_year, open_repo, year
 
 if TYPE_CHECKING:
     from ..core import Repository
@@ -23,6 +27,7 @@ def add_parsers(sub: Subparsers) -> None:
     e = ex.add_parser("register", help="das ganze Register in der gewohnten Übersicht")
     e.add_argument("-o", "--output", required=True, metavar="DATEI", help="Zieldatei (.xlsx)")
     e.add_argument("--year", type=year, metavar="JAHR", help="Berichtsjahr (Standard: das letzte mit Daten)")
+    e.add_argument("--force", action="store_true", help=FORCE_HELP)
     e.set_defaults(func=cmd_export_register)
     e = ex.add_parser("templates", help="eine Vorlage je Bereich zum Ausfüllen")
     e.add_argument("--year", type=year, required=True, metavar="JAHR", help="Jahr, dessen Stand erfragt wird")
@@ -33,6 +38,7 @@ def add_parsers(sub: Subparsers) -> None:
     e = ex.add_parser("report", help="der Sachstandsbericht als Arbeitsmappe mit Diagramm")
     e.add_argument("--year", type=year, metavar="JAHR", help="Berichtsjahr (Standard: das letzte mit Daten)")
     e.add_argument("-o", "--output", required=True, metavar="DATEI", help="Zieldatei (.xlsx)")
+    e.add_argument("--force", action="store_true", help=FORCE_HELP)
     e.set_defaults(func=cmd_export_report)
 
     s = sub.add_parser("import", help="Excel-Dateien einlesen (Probelauf; speichern mit --apply)")
@@ -41,25 +47,28 @@ def add_parsers(sub: Subparsers) -> None:
     s.add_argument("--json", action="store_true", help="Ergebnis als JSON für Skripte")
     s.add_argument("--year", type=year, metavar="JAHR", help="Jahr, für das Vorlagen gelten müssen")
     s.add_argument("--markup", metavar="DATEI", help="Kopie mit markierten Fehlerzellen schreiben (eine Datei)")
+    s.add_argument("--force", action="store_true", help="eine vorhandene Arbeitsmappe bei --markup überschreiben")
     s.set_defaults(func=cmd_import)
 
 
-def _check_output(repo: Repository, output: str) -> None:
-    """An export never writes over the register file (or its WAL)."""
-    from ..core.errors import SachstandError
+def _write_workbook(repo: Repository, output: str, force: bool, build: Callable[[BytesIO], object]) -> object:
+    """Guard ``output``, build the workbook in memory with ``build``, write it atomically."""
+    from ..core.output import XLSX, check_output, write_output
 
-    target = Path(output).expanduser().absolute()
-    if target in (repo.db.path, Path(f"{repo.db.path}.wal")):
-        raise SachstandError(f"{output} ist die Registerdatei selbst; bitte eine andere Zieldatei wählen.")
+    target = check_output(output, XLSX, repo.db.path, force)
+    buffer = BytesIO()
+    result = build(buffer)
+    write_output(target, buffer.getvalue())
+    return result
 
 
 def cmd_export_register(args: argparse.Namespace) -> int:
     from ..io.export import export_register
 
     repo = open_repo(args)
-    _check_output(repo, args.output)
-    count = export_register(repo, args.output, default_year(repo, args.year))
-    print(f"{count} Projekte geschrieben: {args.output}")
+    chosen = default_year(repo, args.year)
+    count = _write_workbook(repo, args.output, args.force, lambda out: export_register(repo, out, chosen))
+    print(f"{count} Projekte geschrieben: {safe_text(args.output)}")
     return 0
 
 
@@ -67,7 +76,8 @@ def cmd_export_templates(args: argparse.Namespace) -> int:
     from ..io.templates import export_templates
 
     paths = export_templates(open_repo(args), args.output, args.year, args.department, force=args.force)
-    print(f"{len(paths)} Vorlagen geschrieben in {args.output}: " + ", ".join(p.name for p in paths))
+    print(f"{len(paths)} Vorlagen geschrieben in {safe_text(args.output)}: "
+          + ", ".join(safe_text(p.name) for p in paths))
     return 0
 
 
@@ -75,9 +85,9 @@ def cmd_export_report(args: argparse.Namespace) -> int:
     from ..io.report import export_report
 
     repo = open_repo(args)
-    _check_output(repo, args.output)
-    export_report(repo, args.output, default_year(repo, args.year))
-    print(f"Bericht geschrieben: {args.output}")
+    chosen = default_year(repo, args.year)
+    _write_workbook(repo, args.output, args.force, lambda out: export_report(repo, out, chosen))
+    print(f"Bericht geschrieben: {safe_text(args.output)}")
     return 0
 
 
@@ -85,4 +95,5 @@ def cmd_import(args: argparse.Namespace) -> int:
     from ..io.importing import run_import
 
     repo = open_repo(args, source="import")
-    return run_import(repo, args.files, apply=args.apply, as_json=args.json, year=args.year, markup=args.markup)
+    return run_import(repo, args.files, apply=args.apply, as_json=args.json, year=args.year, markup=args.markup,
+                      force=args.force)

@@ -8,10 +8,18 @@ Rules:
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from .common import Subparsers, db_path, default_year, open_repo, show_notice, year
+from ..core.text import json_text, safe_text
+from .common import (
+    FORCE_HELP,
+    Subparsers,
+    db_path,
+    default_year,
+    open_repo,
+    show_notice,
+    year,
+)
 
 
 def add_parsers(sub: Subparsers) -> None:
@@ -34,6 +42,7 @@ def add_parsers(sub: Subparsers) -> None:
     s.add_argument("--json", action="store_true", help="Kennzahlen als JSON für Skripte")
     s.add_argument("--svg", metavar="DATEI", help="Ausgabe zusätzlich als SVG speichern")
     s.add_argument("--html", metavar="DATEI", help="Ausgabe zusätzlich als HTML speichern")
+    s.add_argument("--force", action="store_true", help=FORCE_HELP)
     s.set_defaults(func=cmd_summary)
 
     s = sub.add_parser("check", help="Datenqualität prüfen")
@@ -54,7 +63,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     show_notice(repo)
     what = "leeres Register" if args.empty else "Register mit dem Sachstandsbericht 2020 (58 Projekte)"
     city = repo.city()
-    print(f"{what} angelegt: {path}" + (f" – {city.display}" if city else ""))
+    print(f"{what} angelegt: {safe_text(str(path))}" + (f" – {safe_text(city.display)}" if city else ""))
     return 0
 
 
@@ -74,8 +83,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
         repo.set_city(City(name, ags or None))
         city = repo.city()
         print("Gespeichert.")
-    print(f"Stadt: {city.name if city else '(nicht festgelegt; „sachstand settings --city NAME“)'}")
-    print(f"Amtlicher Gemeindeschlüssel: {city.ags if city and city.ags else '–'}")
+    print(f"Stadt: {safe_text(city.name) if city else '(nicht festgelegt; „sachstand settings --city NAME“)'}")
+    print(f"Amtlicher Gemeindeschlüssel: {safe_text(city.ags) if city and city.ags else '–'}")
     return 0
 
 
@@ -87,27 +96,31 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
         raise SachstandError("--svg und --html speichern die Übersicht, nicht das JSON; bitte ohne --json aufrufen.")
     repo = open_repo(args)
+    from ..core.output import HTML, SVG, check_output, write_output
+
+    svg = check_output(args.svg, SVG, repo.db.path, args.force) if args.svg else None
+    html = check_output(args.html, HTML, repo.db.path, args.force) if args.html else None
     chosen = default_year(repo, args.year)
     report = figures.report(repo, chosen, args.department, rows=not args.json)
     published = repo.publication(chosen)  # a published year is shown as published (core.figures)
     if args.json:
         out = report_json(report)
         out["published"] = {"at": published.at.isoformat(), "by": published.by} if published else None
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+        print(json_text(out))
         return 0
     from rich.text import Text
 
     from .. import printout
 
-    console = printout.make_console(record=bool(args.svg or args.html), width=80)
+    console = printout.make_console(record=bool(svg or html), width=80)
     console.print(printout.summary(report))
     if published:
-        console.print(Text(f"Veröffentlicht am {published.at:%d.%m.%Y} von {published.by}: "
+        console.print(Text(f"Veröffentlicht am {published.at:%d.%m.%Y} von {safe_text(published.by)}: "
                            "so, wie veröffentlicht (spätere Änderungen: sachstand check).", style="dim"))
-    if args.svg:
-        console.save_svg(args.svg, title=f"Sachstandsbericht {chosen}", clear=False)
-    if args.html:
-        console.save_html(args.html, clear=False)
+    if svg:
+        write_output(svg, console.export_svg(title=f"Sachstandsbericht {chosen}", clear=False).encode("utf-8"))
+    if html:
+        write_output(html, console.export_html(clear=False).encode("utf-8"))
     return 0
 
 
@@ -154,7 +167,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         check_year(repo, args.year)
     items = findings(repo, args.year)
     if args.json:
-        print(json.dumps([f.__dict__ for f in items], ensure_ascii=False, indent=2))
+        print(json_text([f.__dict__ for f in items]))
         return 0
     from .. import printout
 

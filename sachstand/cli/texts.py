@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..core.text import safe_text
 from ..core.types import is_digits
 from .common import Parser, Subparsers, default_year, open_repo, show_notice
 from .common import year as year_type
@@ -69,33 +70,28 @@ def cmd_planned(args: argparse.Namespace) -> int:
         project = repo.get(args.id)
         if args.priority is None and not args.started:
             state = f"geplant, Priorität {project.priority}" if project.planned else "nicht geplant"
-            print(f"{project.id} {project.name}: {state}")
+            print(f"{project.id} {safe_text(project.name)}: {state}")
             return 0
         show_notice(repo)
         saved = repo.update(project.id, project.version, {"priority": None if args.started else args.priority})
         state = f"geplant mit Priorität {saved.priority}" if saved.planned else "begonnen (nicht mehr geplant)"
-        print(f"{saved.id} {saved.name}: {state}.")
+        print(f"{saved.id} {safe_text(saved.name)}: {state}.")
         return 0
     planned = planned_projects(repo)
     if not planned:
         print("Keine geplanten Projekte.")
     for p in planned:
-        print(f"{p.priority:>4}  {p.id}  {p.name} ({p.department})")
+        print(f"{p.priority:>4}  {p.id}  {safe_text(p.name)} ({safe_text(p.department)})")
     return 0
 
 
 def cmd_texts_export(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from ..core.errors import SachstandError
+    from ..core.output import TEXTS, check_output, write_output
     from ..core.report_content import check_text_year, report_content
-    from ..io.texts_md import write_markdown
-    from .excel import _check_output
+    from ..io.texts_md import to_markdown
 
     repo = open_repo(args)
-    _check_output(repo, args.output)
-    if Path(args.output).exists() and not args.force:
-        raise SachstandError(f"{args.output} gibt es schon; überschreiben mit --force.")
+    target = check_output(args.output, TEXTS, repo.db.path, args.force)
     check_text_year(repo, args.year)
     if repo.publication(args.year) is not None:
         sections = report_content(repo, args.year).texts
@@ -103,9 +99,9 @@ def cmd_texts_export(args: argparse.Namespace) -> int:
         from ..core.report_content import texts
 
         sections = texts(repo, args.year)
-    write_markdown(args.output, args.year, sections)
+    write_output(target, to_markdown(args.year, sections).encode("utf-8"))
     filled = sum(1 for s in sections if s.markdown)
-    print(f"{len(sections)} Abschnitte ({filled} mit Text) für {args.year} geschrieben: {args.output}")
+    print(f"{len(sections)} Abschnitte ({filled} mit Text) für {args.year} geschrieben: {safe_text(args.output)}")
     return 0
 
 
@@ -150,7 +146,7 @@ def cmd_examples(args: argparse.Namespace) -> int:
                "festgelegt" if picked.get(f.key) else "Standard: die größten nach Kosten")
         print(f"{f.label} ({f.key}), {year}: {how}")
         for p in content.examples.get(f.key, ()):
-            print(f"  {p.id}  {p.name} ({p.department})")
+            print(f"  {p.id}  {safe_text(p.name)} ({safe_text(p.department)})")
     return 0
 
 
@@ -160,6 +156,6 @@ def cmd_publish(args: argparse.Namespace) -> int:
     repo = open_repo(args)
     show_notice(repo)
     info = publish(repo, args.year)
-    print(f"Bericht {args.year} veröffentlicht am {info.at:%d.%m.%Y um %H:%M} von {info.by}. "
+    print(f"Bericht {args.year} veröffentlicht am {info.at:%d.%m.%Y um %H:%M} von {safe_text(info.by)}. "
           "Er bleibt von nun an, wie er ist; „sachstand check“ zeigt spätere Änderungen.")
     return 0

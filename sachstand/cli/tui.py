@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import Subparsers, open_repo
+from .common import Subparsers, db_path, open_repo
 
 
 def add_parsers(sub: Subparsers) -> None:
@@ -17,6 +17,10 @@ def add_parsers(sub: Subparsers) -> None:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    """A register path that no program could open (not UTF-8) is one German line and exit 2,
+    before the screen is taken over; other start-up errors are shown inside the app."""
+    from ..core.identity import check_utf8
     from ..tui.app import run_app
 
+    check_utf8(db_path(args), "Der Registerpfad")
     return run_app(args, open_repo)

@@ -7,17 +7,22 @@ from pathlib import Path
 
 from .access import Actor, resolve_actor
 from .db import Database
-from .errors import SachstandError
+from .errors import SachstandError, WriteFailed
 from .models import City
 from .repository import Repository
 from .sample import load, sample_source
 
-DEFAULT_DB = "~/.local/share/sachstand/register.duckdb"
+def default_register() -> Path:
+    """The per-user default register: ``$XDG_DATA_HOME/sachstand/register.duckdb`` (platformdirs;
+    ``~/.local/share/…`` when XDG_DATA_HOME is unset)."""
+    import platformdirs
+
+    return platformdirs.user_data_path("sachstand") / "register.duckdb"
 
 
 def default_db_path(explicit: str | None = None) -> Path:
-    """``--db``, else ``$SACHSTAND_DB``, else ``~/.local/share/sachstand/register.duckdb``."""
-    return Path(explicit or os.environ.get("SACHSTAND_DB") or DEFAULT_DB).expanduser()
+    """``--db``, else ``$SACHSTAND_DB``, else the per-user default (``default_register``)."""
+    return Path(explicit or os.environ.get("SACHSTAND_DB") or default_register()).expanduser()
 
 
 def open_register(path: str | os.PathLike[str], source: str = "cli", config: str | None = None,
@@ -46,9 +51,13 @@ def init_register(path: str | os.PathLike[str], sample: bool = True, config: str
                 load(repo, sample_source(), city)
             else:
                 repo.set_city(city)  # type: ignore[arg-type]
-        except BaseException:
+        except BaseException as exc:
             for suffix in ("", ".wal"):
                 Path(str(db.path) + suffix).unlink(missing_ok=True)
+            if isinstance(exc, WriteFailed):
+                failed = SachstandError(f"Das Register {db.path} wurde nicht angelegt: {exc.reason}.")
+                failed.detail = exc.detail
+                raise failed from None
             raise
     return repo
 

@@ -32,11 +32,12 @@ from __future__ import annotations
 import grp
 import os
 import pwd
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import PermissionDenied, SachstandError
+from .errors import PermissionDenied, SachstandError, os_reason
 from .files import MISSING, input_problem
 
 ROLES = ("admin", "editor", "viewer")
@@ -57,6 +58,9 @@ class Actor:
     notice: str = ""
 
     def with_source(self, source: str, source_file: str = "", source_sha256: str = "") -> Actor:
+        """The same person acting through ``source``; a file name whose bytes are not UTF-8 is
+        kept in the audit with those bytes written as ``\\xff`` (the register holds only UTF-8)."""
+        source_file = source_file.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
         return Actor(self.user, self.role, self.departments, source, source_file, source_sha256, self.notice)
 
     @property
@@ -174,6 +178,62 @@ def _file_owner(path: Path) -> str | None:
 
 
 _RULE_KEYS = {"users", "groups", "role", "departments"}
+CONFIG_MAX_BYTES = 1 << 20
+CONFIG_MAX_DEPTH = 32
+_TOML_STRINGS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'')
+_TOML_COMMENT = re.compile(r"#[^\n]*")
+_TOML_POSITION = re.compile(r"\(at line ([0-9]+), column ([0-9]+)\)")
+
+
+def _too_deep(text: str) -> bool:
+    """Nesting beyond ``CONFIG_MAX_DEPTH`` (brackets, braces, or dots of a key), outside strings
+    and comments. tomllib recurses on brackets and needs quadratic memory for a long dotted key
+    (10,000 levels took 400 MB), so such a file is refused before it is parsed."""
+    bare = _TOML_COMMENT.sub("", _TOML_STRINGS.sub('""', text))
+    depth = 0
+    for ch in bare:
+        if ch in "[{":
+            depth += 1
+            if depth > CONFIG_MAX_DEPTH:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return any(line.count(".") > CONFIG_MAX_DEPTH for line in bare.splitlines())
+
+
+def _parse_config(path: Path) -> dict:
+    """The TOML of ``path``; every way it can be unusable is one German ``SachstandError``."""
+    from .text import safe_text
+
+    shown = safe_text(str(path))
+    try:
+        raw = path.read_bytes() if path.stat().st_size <= CONFIG_MAX_BYTES else None
+    except OSError as exc:
+        raise SachstandError(f"Die Rollen-Konfiguration {shown} lässt sich nicht lesen ({os_reason(exc)}).") from None
+    if raw is None:
+        raise SachstandError(f"Die Rollen-Konfiguration {shown} ist größer als 1 MB; das ist keine Rollen-Konfiguration.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SachstandError(
+            f"Die Rollen-Konfiguration {shown} ist nicht in UTF-8 gespeichert (Byte {exc.start + 1}); "
+            "bitte als UTF-8 speichern."
+        ) from None
+    if _too_deep(text):
+        raise SachstandError(
+            f"Die Rollen-Konfiguration {shown} ist tiefer als {CONFIG_MAX_DEPTH} Ebenen verschachtelt; "
+            "so sieht keine Rollen-Konfiguration aus."
+        )
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        where = _TOML_POSITION.search(str(exc))
+        at = f" (Zeile {where.group(1)}, Spalte {where.group(2)})" if where else ""
+        raise SachstandError(f"Die Rollen-Konfiguration {shown} ist kein gültiges TOML{at}.") from None
+    except RecursionError:
+        raise SachstandError(
+            f"Die Rollen-Konfiguration {shown} ist zu tief verschachtelt; so sieht keine Rollen-Konfiguration aus."
+        ) from None
 
 
 def _load_config(path: Path) -> tuple[list[dict[str, list[str] | str]], str]:
@@ -185,20 +245,20 @@ def _load_config(path: Path) -> tuple[list[dict[str, list[str] | str]], str]:
             f"Die Rollen-Konfiguration {path} darf jeder ändern und wird darum nicht benutzt; "
             f"bitte „chmod o-w {path}“."
         )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SachstandError(f"Die Rollen-Konfiguration {path} ist kein gültiges TOML: {exc}") from None
+    data = _parse_config(path)
     unknown_top = sorted(set(data) - {"default_role", "rule"})
     if unknown_top:
         raise SachstandError(f"{path}: unbekannte Angaben {', '.join(unknown_top)} (erlaubt: default_role, [[rule]]).")
     default_role = data.get("default_role", "viewer")
-    if default_role not in ROLES:
+    if not isinstance(default_role, str) or default_role not in ROLES:
         raise SachstandError(f"{path}: default_role „{default_role}“ ist keine Rolle ({', '.join(ROLES)}).")
     if not isinstance(data.get("rule", []), list):
         raise SachstandError(f"{path}: Regeln werden als [[rule]] geschrieben (mit doppelten Klammern).")
     rules = []
     for i, raw in enumerate(data.get("rule", []), start=1):
+        if not isinstance(raw, dict):
+            raise SachstandError(f"{path}: Regel {i} ist keine Tabelle; Regeln werden als [[rule]] mit "
+                                 "users, groups, role und departments geschrieben.")
         unknown = sorted(set(raw) - _RULE_KEYS)
         if unknown:
             raise SachstandError(
@@ -206,7 +266,7 @@ def _load_config(path: Path) -> tuple[list[dict[str, list[str] | str]], str]:
                 f"erlaubt sind {', '.join(sorted(_RULE_KEYS))}."
             )
         role = raw.get("role")
-        if role not in ROLES:
+        if not isinstance(role, str) or role not in ROLES:
             raise SachstandError(f"{path}: Regel {i} hat keine gültige Rolle ({', '.join(ROLES)}).")
         users, groups, depts = raw.get("users", []), raw.get("groups", []), raw.get("departments", [])
         if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in (users, groups, depts)):

@@ -18,18 +18,36 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from .access import Actor, current_user
 from .db import Database, connect_file
-from .errors import RegisterDamaged, RegisterMissing, SachstandError
-from .files import MISSING, backup_dir_for, copy_fd, copy_path, fsync_dir, input_problem, register_stem, wal_path
+from .errors import (
+    NotARegister,
+    RegisterDamaged,
+    RegisterMissing,
+    SachstandError,
+    SchemaTooNew,
+    WriteFailed,
+    os_reason,
+)
+from .files import (
+    backup_dir_for,
+    copy_fd,
+    copy_path,
+    fsync_dir,
+    register_stem,
+    wal_path,
+)
+from .identity import check_utf8, refuse_foreign
 from .locking import file_lock
+from .output import check_folder
 from .schema import LATEST, schema_version
 from .types import is_digits
 
@@ -55,7 +73,7 @@ class BackupInfo:
 
 
 def backup_name(register: Path, kind: str, now: datetime | None = None) -> str:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"{register_stem(register)}-{now.strftime('%Y%m%d-%H%M%S-%f')}-{kind}.duckdb"
 
 
@@ -82,27 +100,26 @@ def rotate(register: Path, keep: int, directory: Path | None = None, kind: str =
 def verify(path: Path) -> BackupInfo:
     """Check that ``path`` is a readable register this program can use; raises ``SachstandError``.
 
-    Reads every row of every table, so DuckDB checks the checksum of each block on the way
-    (hashed in SQL rather than fetched: 0.05 s instead of 0.9 s at 100,000 projects).
+    A foreign file is "kein sachstand-Register", a newer register "neuer als dieses Programm",
+    and only a DuckDB file that fails to read is "beschädigt". Reads every row of every table,
+    so DuckDB checks the checksum of each block on the way (hashed in SQL rather than fetched:
+    0.05 s instead of 0.9 s at 100,000 projects).
     """
+    check_utf8(path, "Der Pfad der Sicherung")
     path = Path(path).expanduser().absolute()
-    problem = input_problem(path)
-    if problem == MISSING:
+    if not path.exists():
         raise SachstandError(f"Die Sicherung {path} gibt es nicht.")
-    if problem:
-        raise SachstandError(f"Die Sicherung {path}: {problem}.")
+    refuse_foreign(path)
     try:
         conn = connect_file(path, read_only=True)
     except duckdb.Error as exc:
-        raise SachstandError(f"{path} ist keine brauchbare Sicherung: {_first_line(exc)}") from None
+        raise _unreadable(path, exc) from None
     try:
         version = schema_version(conn)
         if version is None:
-            raise SachstandError(f"{path} ist keine Sicherung eines sachstand-Registers.")
+            raise NotARegister(str(path), "die Datenbank enthält kein sachstand-Register")
         if version > LATEST:
-            raise SachstandError(
-                f"Die Sicherung {path} hat Schema-Version {version}; dieses Programm kennt nur bis {LATEST}."
-            )
+            raise SchemaTooNew(str(path), version, LATEST)
         tables = [t for (t,) in conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
         ).fetchall()]
@@ -112,10 +129,43 @@ def verify(path: Path) -> BackupInfo:
         projects = conn.execute("SELECT count(*) FROM projects").fetchone()[0]
         audit_rows, last = conn.execute("SELECT count(*), max(changed_at) FROM audit").fetchone()
     except duckdb.Error as exc:
-        raise SachstandError(f"{path} ist keine brauchbare Sicherung: {_first_line(exc)}") from None
+        raise _unreadable(path, exc) from None
     finally:
         conn.close()
     return BackupInfo(path, version, projects, audit_rows, last)
+
+
+def _unreadable(path: Path, exc: BaseException) -> SachstandError:
+    """A DuckDB file that fails to open or read: refused by the OS, or damaged."""
+    if not os_reason(exc).startswith("Fehler des Betriebssystems"):
+        error = SachstandError(f"Die Sicherung {path} lässt sich nicht lesen ({os_reason(exc)}).")
+    else:
+        error = SachstandError(f"Die Sicherung {path} ist beschädigt ({_first_line(exc)}).")
+    error.detail = str(exc)
+    return error
+
+
+def check_target(register: Path) -> None:
+    """What a restore would replace must be a register of this program, or damaged, or missing:
+    a foreign file or a newer register is refused before anything is created. Opened only when
+    it is a readable DuckDB file (a damaged one is never opened)."""
+    refuse_foreign(register)
+    if not register.is_file():
+        return
+    try:
+        conn = connect_file(register, read_only=True)
+    except duckdb.Error:
+        return  # damaged (or locked by a writer): the restore replaces it under the lock
+    try:
+        version = schema_version(conn)
+    except duckdb.Error:
+        return
+    finally:
+        conn.close()
+    if version is None:
+        raise NotARegister(str(register), "die Datenbank enthält kein sachstand-Register")
+    if version > LATEST:
+        raise SchemaTooNew(str(register), version, LATEST)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -127,11 +177,17 @@ def backup(db: Database, directory: Path | None = None, kind: str = MANUAL) -> B
     """Copy the register into ``directory`` (default ``<register>.backups/``); returns the checked copy."""
     if not db.path.exists():
         raise RegisterMissing(str(db.path))
-    directory = Path(directory or backup_dir_for(db.path)).expanduser().absolute()
+    check_target(db.path)  # a foreign or newer file is refused before anything is created
+    with db.read():  # and a damaged one here
+        pass
+    if directory is None:
+        directory = backup_dir_for(db.path)
+    else:
+        directory = check_folder(directory, db.path, backups_allowed=True)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise SachstandError(f"Der Ordner {directory} für Sicherungen lässt sich nicht anlegen: {exc.strerror}.") from None
+        raise WriteFailed(f"Der Ordner {directory} für Sicherungen lässt sich nicht anlegen", exc) from None
     _remove_stale_tmp(directory, db.path)
     target = directory / backup_name(db.path, kind)
     tmp = directory / f".{target.name}.tmp"
@@ -146,16 +202,18 @@ def backup(db: Database, directory: Path | None = None, kind: str = MANUAL) -> B
             if wal_path(tmp).exists():
                 _fold_wal(tmp)
             info = verify(tmp)
+        except WriteFailed:
+            raise
         except SachstandError as exc:
-            detail = exc.message.split(": ", 1)[-1]
+            detail = exc.detail.splitlines()[0] if exc.detail else exc.message
             raise RegisterDamaged(str(db.path), detail, str(backup_dir_for(db.path))) from None
         os.replace(tmp, target)
         fsync_dir(directory)
     except OSError as exc:
-        raise SachstandError(f"Die Sicherung nach {directory} ist fehlgeschlagen: {exc.strerror}.") from None
+        raise WriteFailed(f"Die Sicherung nach {directory} ist fehlgeschlagen", exc) from None
     finally:
-        tmp.unlink(missing_ok=True)
-        wal_path(tmp).unlink(missing_ok=True)
+        _discard(tmp)
+        _discard(wal_path(tmp))
     return BackupInfo(target, info.schema_version, info.projects, info.audit_rows, info.last_change)
 
 
@@ -178,7 +236,11 @@ def _fold_wal(path: Path) -> None:
         conn.execute("CHECKPOINT")
         conn.close()
     except duckdb.Error as exc:
-        raise SachstandError(f"WAL: {_first_line(exc)}") from None
+        if not os_reason(exc).startswith("Fehler des Betriebssystems"):
+            raise WriteFailed("Die Sicherung ist fehlgeschlagen", exc) from None
+        error = SachstandError(f"WAL: {_first_line(exc)}")
+        error.detail = str(exc)
+        raise error from None
 
 
 def default_keep() -> int:
@@ -202,37 +264,53 @@ def backup_before_import(target: object, keep: int | None = None) -> BackupInfo:
 def restore(db: Database, source: Path, actor: Actor | None = None) -> tuple[BackupInfo, Path | None]:
     """Replace the register by the backup ``source``; returns the backup's info and the kept copy.
 
+    The whole restore runs under the register's write lock (``file_lock``, exclusive): the check
+    of the backup, the copy of the current file, the temporary copy of the backup, the fencing
+    and the rename. So two restores run one after the other, and the audit row names the backup
+    whose data the register then holds. The register's path is resolved once: a symlink stays a
+    link, and the file behind it is replaced.
+
     The current file (if any) is copied to the backups folder first and its WAL moved beside
     that copy, because a WAL left next to the restored file would be replayed onto it.
     Before the swap, every restored project gets a version above the one it had in the current
     file, so a window still open on the old state cannot save over the restored one unnoticed
     (its version meets a conflict), and the audit log records the restore.
     """
+    register = Path(os.path.realpath(db.path))
     source = Path(source).expanduser().absolute()
-    if source == db.path:
+    if source == register or (source.exists() and register.exists() and os.path.samefile(source, register)):
         raise SachstandError("Die Sicherung ist die Registerdatei selbst.")
+    check_target(register)
     info = verify(source)
-    directory = backup_dir_for(db.path)
-    directory.mkdir(parents=True, exist_ok=True)
-    incoming = db.path.parent / f".{db.path.name}.restore.tmp"
+    directory = backup_dir_for(register)
     kept: Path | None = None
+    incoming = register.parent / f".{register.name}.restore-{secrets.token_hex(4)}.tmp"
     try:
-        copy_path(source, incoming)
-        with file_lock(db.path, db.lock_timeout, exclusive=True) as fd:
+        with file_lock(register, db.lock_timeout, exclusive=True) as fd:
+            info = verify(source)  # what is swapped in is what was checked, under the lock
+            directory.mkdir(parents=True, exist_ok=True)
+            copy_path(source, incoming)
             if fd is not None:
-                kept = directory / backup_name(db.path, BEFORE_RESTORE)
+                kept = directory / backup_name(register, BEFORE_RESTORE)
                 copy_fd(fd, kept)
-                if wal_path(db.path).exists():
-                    os.replace(wal_path(db.path), wal_path(kept))
+                if wal_path(register).exists():
+                    os.replace(wal_path(register), wal_path(kept))
             _fence_versions(incoming, kept, actor, source.name)
-            os.replace(incoming, db.path)
-            fsync_dir(db.path.parent)
+            os.replace(incoming, register)
+            fsync_dir(register.parent)
     except OSError as exc:
-        raise SachstandError(f"Wiederherstellen fehlgeschlagen: {exc.strerror} ({exc.filename}).") from None
+        raise WriteFailed("Wiederherstellen fehlgeschlagen; das Register ist unverändert", exc) from None
     finally:
-        incoming.unlink(missing_ok=True)
+        _discard(incoming)
     db.invalidate_schema_check()
     return info, kept
+
+
+def _discard(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _fence_versions(incoming: Path, kept: Path | None, actor: Actor | None, source_name: str) -> None:

@@ -21,8 +21,17 @@ from pathlib import Path
 
 import duckdb
 
-from .errors import NotARegister, RegisterDamaged, RegisterMissing, SachstandError, SchemaTooNew
+from .errors import (
+    NotARegister,
+    RegisterDamaged,
+    RegisterMissing,
+    SachstandError,
+    SchemaTooNew,
+    WriteFailed,
+    os_reason,
+)
 from .files import backup_dir_for
+from .identity import check_utf8, looks_damaged, refuse_foreign
 from .locking import Busy, lock_for, retry, turnstile
 from .schema import LATEST, migrate, schema_version
 from .wal import preserve_leftover_wal
@@ -50,7 +59,8 @@ class Database:
     """The register file and how to open it; cheap to create, holds no connection."""
 
     def __init__(self, path: str | os.PathLike[str], lock_timeout: float | None = None) -> None:
-        self.path = Path(path).expanduser().absolute()
+        check_utf8(path, "Der Registerpfad")
+        self.path = Path(os.path.realpath(Path(path).expanduser()))
         self.lock_timeout = default_lock_timeout() if lock_timeout is None else lock_timeout
         self._checked = False
         self._local = threading.local()
@@ -77,17 +87,30 @@ class Database:
             conn.execute("BEGIN TRANSACTION")
             try:
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
+            except BaseException as exc:
+                _rollback(conn)
+                if isinstance(exc, duckdb.Error) and _refused_by_os(exc):
+                    raise WriteFailed("Das Register wurde nicht geändert", exc) from None
                 raise
-            conn.execute("COMMIT")
-            conn.execute("CHECKPOINT")
+            try:
+                conn.execute("COMMIT")
+            except duckdb.Error as exc:
+                _rollback(conn)
+                raise WriteFailed("Das Register wurde nicht geändert", exc) from None
+            try:
+                conn.execute("CHECKPOINT")
+            except duckdb.Error as exc:  # committed in the WAL; the next open folds it in
+                raise WriteFailed(
+                    "Die Änderung ist gespeichert (im WAL), aber nicht in die Registerdatei übernommen; "
+                    "das geschieht beim nächsten Öffnen", exc,
+                ) from None
 
     @contextmanager
     def _open(self, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         with lock_for(self.path):
             if not self.path.exists():
                 raise RegisterMissing(str(self.path))
+            refuse_foreign(self.path)  # before the lock file beside it is created
             if os.path.exists(f"{self.path}.wal"):  # a crash's WAL is kept before DuckDB replays it
                 preserve_leftover_wal(self.path, strict=write)
             with turnstile(self.path, self.lock_timeout, hold=write):
@@ -100,6 +123,8 @@ class Database:
                 finally:
                     self._local.conn = None
                     conn.close()
+                    if write:
+                        _drop_empty_wal(self.path)
 
     def invalidate_schema_check(self) -> None:
         """Check the schema again on the next open (the file was replaced, e.g. by a restore)."""
@@ -121,9 +146,10 @@ class Database:
                 raise NotARegister(str(self.path), "keine DuckDB-Datei") from None
             if "database does not exist" in text and not create:
                 raise RegisterMissing(str(self.path)) from None
-            for marker, reason in _OPEN_FAILURES:
-                if marker in text:  # the file system said no: nothing about the file's content
-                    raise SachstandError(f"Das Register {self.path} lässt sich nicht öffnen ({reason}).") from None
+            if _refused_by_os(exc):  # the file system said no: nothing about the file's content
+                refused = SachstandError(f"Das Register {self.path} lässt sich nicht öffnen ({os_reason(exc)}).")
+                refused.detail = text
+                raise refused from None
             raise RegisterDamaged(str(self.path), _first_line(text), str(backup_dir_for(self.path))) from None
         except duckdb.Error as exc:
             raise RegisterDamaged(str(self.path), _first_line(str(exc)), str(backup_dir_for(self.path))) from None
@@ -162,31 +188,49 @@ class Database:
 
     def create(self) -> None:
         """Create a new, empty register at the latest schema. The file must not exist."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WriteFailed(f"Der Ordner {self.path.parent} lässt sich nicht anlegen", exc) from None
         with lock_for(self.path):
             conn = self._connect(read_only=False, create=True)
             try:
                 migrate(conn)
                 conn.execute("CHECKPOINT")
+            except duckdb.Error as exc:  # a full disk: no half register is left behind
+                conn.close()
+                for leftover in (self.path, Path(f"{self.path}.wal")):
+                    leftover.unlink(missing_ok=True)
+                raise WriteFailed("Das Register wurde nicht angelegt", exc) from None
             finally:
                 conn.close()
         self._checked = True
 
 
-_OPEN_FAILURES = (
-    ("Is a directory", "das ist ein Ordner"),
-    ("Permission denied", "keine Berechtigung"),
-    ("No such file or directory", "der Ordner fehlt"),
-    ("Read-only file system", "nur lesbares Dateisystem"),
-)
-
-
 def _damaged_duckdb_file(path: Path) -> bool:
-    """A file DuckDB cannot read that still looks like one of its files (three 4 KiB headers,
-    then whole blocks), or that has a WAL or backups beside it: damaged rather than foreign."""
-    size = path.stat().st_size
-    looks_like = size >= 3 * 4096 and size % 4096 == 0
-    return looks_like or backup_dir_for(path).is_dir() or os.path.exists(f"{path}.wal")
+    return looks_damaged(path, path.stat().st_size)
+
+
+def _rollback(conn: duckdb.DuckDBPyConnection) -> None:
+    try:
+        conn.execute("ROLLBACK")
+    except duckdb.Error:
+        pass  # a failed commit has already ended the transaction
+
+
+def _refused_by_os(exc: BaseException) -> bool:
+    return not os_reason(exc).startswith("Fehler des Betriebssystems")
+
+
+def _drop_empty_wal(path: Path) -> None:
+    """Remove an empty WAL that a failed commit left (it holds nothing; on a full disk it would
+    otherwise stay). Called after the write connection closed, with the turnstile still held."""
+    wal = Path(f"{path}.wal")
+    try:
+        if wal.stat().st_size == 0:
+            wal.unlink()
+    except OSError:
+        pass
 
 
 def _first_line(text: str) -> str:

@@ -18,22 +18,69 @@ _OS_REASONS = {
     errno.EPERM: "keine Berechtigung",
     errno.EEXIST: "gibt es schon",
     errno.ENOSPC: "kein Platz mehr auf dem Datenträger",
+    errno.EDQUOT: "das Speicherkontingent ist erschöpft",
     errno.EROFS: "nur lesbares Dateisystem",
+    errno.EFBIG: "die Datei wird zu groß",
+    errno.EIO: "Ein-/Ausgabefehler des Datenträgers",
+    errno.EMFILE: "zu viele offene Dateien",
+    errno.ENAMETOOLONG: "der Dateiname ist zu lang",
+    errno.EILSEQ: "der Dateiname ist kein gültiges UTF-8",
+    errno.ENOMEM: "nicht genug Arbeitsspeicher",
+    errno.EBUSY: "die Datei ist belegt",
+    errno.EXDEV: "Ziel auf einem anderen Dateisystem",
+    errno.ELOOP: "zu viele symbolische Verweise",
 }
+# The same causes as DuckDB (and other libraries) word them in their English messages.
+_TEXT_REASONS = (
+    ("no space left on device", errno.ENOSPC),
+    ("disk quota exceeded", errno.EDQUOT),
+    ("read-only file system", errno.EROFS),
+    ("permission denied", errno.EACCES),
+    ("is a directory", errno.EISDIR),
+    ("not a directory", errno.ENOTDIR),
+    ("no such file or directory", errno.ENOENT),
+    ("file too large", errno.EFBIG),
+    ("input/output error", errno.EIO),
+    ("too many open files", errno.EMFILE),
+    ("file name too long", errno.ENAMETOOLONG),
+    ("out of memory", errno.ENOMEM),
+    ("bad_cast", errno.EILSEQ),
+)
 
 
 def os_reason(exc: BaseException) -> str:
-    """A German reason for a failed file operation."""
+    """The German cause of a failed file operation or database write: from the OS error number,
+    else from the English wording of the message (DuckDB's "IO Error: … No space left on
+    device"). The one place where these causes are translated."""
     code = getattr(exc, "errno", None)
-    return _OS_REASONS.get(code, getattr(exc, "strerror", None) or str(exc))  # type: ignore[arg-type]
+    if code in _OS_REASONS:
+        return _OS_REASONS[code]
+    text = str(exc).casefold()
+    for marker, number in _TEXT_REASONS:
+        if marker in text:
+            return _OS_REASONS[number]
+    return "Fehler des Betriebssystems (Einzelheiten mit --verbose)"
 
 
 class SachstandError(Exception):
+    """``message`` is the German line for the user; ``detail`` the original text of a library or
+    the OS, shown only with ``--verbose``."""
+
     exit_code = 2
+    detail = ""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class WriteFailed(SachstandError):
+    """A write the OS or DuckDB refused (disk full, no permission, read-only file system)."""
+
+    def __init__(self, what: str, exc: BaseException) -> None:
+        self.reason = os_reason(exc)
+        super().__init__(f"{what}: {self.reason}.")
+        self.detail = f"{type(exc).__name__}: {exc}"
 
 
 class RegisterMissing(SachstandError):
@@ -61,8 +108,8 @@ class RegisterDamaged(SachstandError):
 class SchemaTooNew(SachstandError):
     def __init__(self, path: str, found: int, supported: int) -> None:
         super().__init__(
-            f"Das Register {path} hat Schema-Version {found}, dieses Programm kennt nur bis "
-            f"Version {supported}. Bitte sachstand aktualisieren."
+            f"Das Register {path} ist neuer als dieses Programm (Schema-Version {found}, dieses Programm "
+            f"kennt nur bis Version {supported}). Bitte sachstand aktualisieren."
         )
 
 

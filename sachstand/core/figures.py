@@ -71,9 +71,9 @@ s AS (
     LEFT JOIN progress cur ON cur.project_id = p.id AND cur.year = $year
     LEFT JOIN progress prev ON prev.project_id = p.id AND prev.year = $year - 1
     LEFT JOIN before b ON b.project_id = p.id
-    WHERE NOT p.archived AND ($dept IS NULL OR p.department = $dept)
-        AND (p.start_first IS NULL OR p.start_first <= make_date($year, 12, 31))
-        AND (p.priority IS NULL OR $with_planned)
+    WHERE p.archived = $archived AND ($dept IS NULL OR p.department = $dept)
+        AND ($archived OR p.start_first IS NULL OR p.start_first <= make_date($year, 12, 31))
+        AND (p.priority IS NULL OR $with_planned OR $archived)
 ),
 flags AS (
     SELECT *,
@@ -164,8 +164,11 @@ def default_as_of(year: int, today: date | None = None) -> date:
     return min(date(year, 12, 31), today)
 
 
-def _params(year: int, department: str | None, as_of: date | None, with_planned: bool = False) -> dict:
-    return {"year": year, "dept": department, "as_of": as_of or default_as_of(year), "with_planned": with_planned}
+def _params(year: int, department: str | None, as_of: date | None, with_planned: bool = False,
+            archived: bool = False) -> dict:
+    """Figures count the projects in the register (not archived); ``archived`` picks the others."""
+    return {"year": year, "dept": department, "as_of": as_of or default_as_of(year), "with_planned": with_planned,
+            "archived": archived}
 
 
 def counts(db: Database, year: int, department: str | None = None, as_of: date | None = None) -> dict[str, int]:
@@ -207,13 +210,17 @@ def figure_members(db: Database, year: int, as_of: date | None = None) -> dict[s
 
 def project_rows(db: Database, year: int, department: str | None = None, as_of: date | None = None,
                  open_only: bool = True, flagged_only: bool = False,
-                 ids: Sequence[str] | None = None, planned: bool = False) -> list[ProjectRow]:
+                 ids: Sequence[str] | None = None, planned: bool = False,
+                 archived: bool = False) -> list[ProjectRow]:
     """Projects open in Y (or all, with ``open_only=False``), with their flags; by department, name.
 
     ``flagged_only`` keeps just the overdue and the stalled ones; ``ids`` just those projects
     (a screen refreshing the row it saved, instead of reloading every row); ``planned`` adds the
-    planned projects (without any flag), as the projects screen lists them.
+    planned projects (without any flag), as the projects screen lists them. ``archived`` gives
+    the archived projects instead (all of them, open in Y or not), with their values for Y.
     """
+    if archived:
+        open_only = False
     with db.read() as conn:
         rows = conn.execute(
             _STATUS_SQL + """
@@ -223,14 +230,15 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
             FROM status WHERE (open_in_year OR planned OR NOT $open_only) AND (overdue OR stalled OR NOT $flagged_only)
                 AND ($ids IS NULL OR list_contains($ids::VARCHAR[], id))
             ORDER BY department, lower(name), id""",
-            {**_params(year, department, as_of, planned), "open_only": open_only, "flagged_only": flagged_only,
+            {**_params(year, department, as_of, planned, archived), "open_only": open_only,
+             "flagged_only": flagged_only,
              "ids": None if ids is None else list(ids)},
         ).fetchall()
     return [
         ProjectRow(id=r[0], department=r[1], name=r[2], description=r[3], previous=r[4], current=r[5],
                    start=period_from_row(r[6], r[7]), start_text=r[8], end=period_from_row(r[9], r[10]),
                    end_text=r[11], overdue=r[12], stalled=r[13], completed=r[14], at_least_90=r[15],
-                   version=r[16], priority=r[17])
+                   version=r[16], priority=r[17], archived=archived)
         for r in rows
     ]
 

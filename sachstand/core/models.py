@@ -179,6 +179,7 @@ class ProjectRow(_Dates):
     at_least_90: bool
     version: int
     priority: int | None = None
+    archived: bool = False
 
     @property
     def planned(self) -> bool:

@@ -11,6 +11,11 @@ Rules:
 - Project IDs are department prefix plus a number (``FB11-004``); counters only grow, so an ID is
   never reused, not even after archiving.
 - Access is checked here, through ``Actor``, before anything is written.
+- Texts (names, descriptions, notes, date texts, department names) are at most ``TEXT_MAX``
+  characters, Excel's cell limit, so an export never has to cut one. Department codes are
+  checked when they enter the register: printable, at most ``CODE_MAX`` characters, usable in a
+  file name (``check_department_code``). ``check_value`` is the one check of a field's value;
+  the import calls it per cell, so the TUI and the import get the same rule and message.
 - The city's name and AGS live in the ``meta`` table (keys ``city_name``, ``city_ags``); setting
   them needs the role Administrator and is audited like any other change (entity ``register``).
 """
@@ -45,7 +50,7 @@ from .models import (
     field_label,
 )
 from .text_rules import text_problem, title_problem
-from .types import MONEY_MAX, Period, Precision, clean_text
+from .types import MONEY_MAX, Period, Precision, clean_text, format_number
 
 # Rows per bulk INSERT: DuckDB turns each list parameter into values at once, so one statement
 # for 100,000 projects held about 400 MB; batches inside the same transaction keep that flat.
@@ -130,7 +135,41 @@ def _load_projects(conn: duckdb.DuckDBPyConnection, clause: str, params: dict) -
     return {r[0]: _project_from_row(r, by_id.get(r[0], {})) for r in rows}
 
 
-def _normalise(name: str, value: object) -> object:
+TEXT_MAX = 32_767  # characters: what one Excel cell holds
+CODE_MAX = 20
+_CODE_PUNCTUATION = frozenset(" .-_&()+,")
+
+
+def too_long(length: int) -> str:
+    """The reason a text of ``length`` characters is refused (shared with the import's cells)."""
+    return (f"ist {format_number(length)} Zeichen lang; erlaubt sind höchstens {format_number(TEXT_MAX)} "
+            "(so viel fasst eine Excel-Zelle)")
+
+
+def check_text(label: str, text: str) -> str:
+    """Refuse a text longer than ``TEXT_MAX``; returns it unchanged."""
+    if len(text) > TEXT_MAX:
+        raise InvalidValue(label, too_long(len(text)))
+    return text
+
+
+def check_department_code(code: str) -> str:
+    """A new department's code: trimmed, at most ``CODE_MAX`` characters of letters, digits,
+    spaces and ``. - _ & ( ) + ,``, starting with a letter or digit. Such a code is printable
+    and usable in a file name (no slash, no control or bidi character)."""
+    code = clean_text(code)
+    if not code:
+        raise InvalidValue("Bereich", "darf nicht leer sein")
+    if (len(code) > CODE_MAX or not code[0].isalnum()
+            or not all(c.isalnum() or c in _CODE_PUNCTUATION for c in code)):
+        raise InvalidValue(
+            "Bereich", f"„{code}“ ist kein brauchbares Kürzel: erlaubt sind bis zu {CODE_MAX} Buchstaben, "
+            "Ziffern, Leerzeichen und . - _ & ( ) + , (am Anfang ein Buchstabe oder eine Ziffer)",
+        )
+    return code
+
+
+def check_value(name: str, value: object) -> object:
     """Check one field value and bring it to its stored form; raises ``InvalidValue``.
 
     The label is looked up only for an error: a bulk import checks millions of values.
@@ -145,9 +184,9 @@ def _normalise(name: str, value: object) -> object:
         text = clean_text(str(value or ""))
         if not text:
             raise InvalidValue(field_label(name), "darf nicht leer sein")
-        return text
+        return check_text(field_label(name), text)
     if name in ("description", "cost_note"):
-        return clean_text(str(value or ""))
+        return check_text(field_label(name), clean_text(str(value or "")))
     if name == "planned_cost":
         if value is None:
             return None
@@ -380,6 +419,7 @@ class Repository:
     def set_city(self, city: City) -> None:
         """Record the city's name and AGS (None removes the AGS); Administrator only, audited."""
         self.actor.require_admin("Stadt und Gemeindeschlüssel festlegen")
+        check_text("Stadt", city.name)
         with self.db.write() as conn:
             old = dict(conn.execute(
                 "SELECT key, value FROM meta WHERE key IN ('city_name', 'city_ags')").fetchall())
@@ -639,8 +679,9 @@ class _Apply:
         new_depts = [d for d in cs.new_departments if d.code not in known]
         for d in new_depts:
             self.actor.require_write(d.code, "Bereich anlegen")
-            if not d.code:
-                raise InvalidValue("Bereich", "darf nicht leer sein")
+            if check_department_code(d.code) != d.code:
+                raise InvalidValue("Bereich", f"„{d.code}“ hat Leerzeichen am Anfang oder Ende")
+            check_text("Name des Bereichs", d.name or "")
         departments = known | {d.code for d in new_depts}
 
         ids = [u.project_id for u in cs.updates] + [a[0] for a in cs.archive]
@@ -674,21 +715,22 @@ class _Apply:
         return _load_projects(self.conn, "WHERE id IN (SELECT unnest($ids))", {"ids": ids})
 
     def _check_new(self, n: NewProject, departments: set[str]) -> NewProject:
-        dept = _normalise("department", n.department)
+        dept = check_value("department", n.department)
         self.actor.require_write(str(dept), "Projekte anlegen")
         if dept not in departments:
             raise InvalidValue("Bereich", f"„{dept}“ gibt es nicht im Register")
         for year, percent in n.progress.items():
-            _normalise(f"progress:{year}", percent)
+            check_value(f"progress:{year}", percent)
         _check_dates(n.start, n.end)
         return NewProject(
-            department=str(dept), name=str(_normalise("name", n.name)),
-            description=str(_normalise("description", n.description)),
-            planned_cost=_normalise("planned_cost", n.planned_cost),  # type: ignore[arg-type]
-            cost_note=str(_normalise("cost_note", n.cost_note)), start=n.start, end=n.end,
-            start_text="" if n.start else clean_text(n.start_text),
-            end_text="" if n.end else clean_text(n.end_text), progress=dict(n.progress),
-            priority=_normalise("priority", n.priority),  # type: ignore[arg-type]
+            department=str(dept), name=str(check_value("name", n.name)),
+            description=str(check_value("description", n.description)),
+            planned_cost=check_value("planned_cost", n.planned_cost),  # type: ignore[arg-type]
+            cost_note=str(check_value("cost_note", n.cost_note)), start=n.start, end=n.end,
+            start_text="" if n.start else check_text(field_label("start"), clean_text(n.start_text)),
+            end_text="" if n.end else check_text(field_label("end"), clean_text(n.end_text)),
+            progress=dict(n.progress),
+            priority=check_value("priority", n.priority),  # type: ignore[arg-type]
         )
 
     def _check_update(self, u: ProjectUpdate, cur: Project, departments: set[str]) -> ProjectUpdate:
@@ -697,7 +739,7 @@ class _Apply:
         for name, value in u.changes.items():
             if not (name in EDITABLE_FIELDS or re.fullmatch(r"progress:[0-9]{4}", name)):
                 raise InvalidValue(name, "ist kein änderbares Feld")
-            value = _normalise(name, value)
+            value = check_value(name, value)
             if value != cur.value(name):
                 changes[name] = value
         if "department" in changes:

@@ -287,17 +287,3 @@ def format_percent(p: int | float | Decimal | None, empty: str = "–", digits: 
 
 def format_number(n: int) -> str:
     return f"{n:,}".replace(",", ".")
-
-
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def safe_display(text: str, one_line: bool = True) -> str:
-    """User text made safe for a terminal: no control codes, no bidi overrides.
-
-    Escape sequences ("\\x1b[2J") and right-to-left overrides would otherwise reach the terminal
-    or reorder what people see; newlines and tabs become spaces when ``one_line``.
-    """
-    if one_line:
-        text = re.sub(r"[\t\r\n]+", " ", text)
-    return _UNSAFE.sub("", text)

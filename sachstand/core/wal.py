@@ -15,7 +15,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from .errors import SachstandError
+from .errors import SachstandError, os_reason
 from .files import backup_dir_for, copy_fd, fsync_dir, register_stem, wal_path
 
 
@@ -34,7 +34,7 @@ def preserve_leftover_wal(path: Path, strict: bool = True) -> Path | None:
             return None
         raise SachstandError(
             f"Neben dem Register {path} liegt eine WAL-Datei von einem abgebrochenen Schreibvorgang; "
-            f"sie lässt sich nicht nach {backup_dir_for(path)} sichern ({exc.strerror}), darum wird "
+            f"sie lässt sich nicht nach {backup_dir_for(path)} sichern ({os_reason(exc)}), darum wird "
             "nicht geschrieben. Bitte den Administrator fragen."
         ) from None
 

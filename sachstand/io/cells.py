@@ -22,6 +22,7 @@ import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from ..core.repository import TEXT_MAX, too_long
 from ..core.types import (
     CENT,
     MONEY_MAX,
@@ -33,7 +34,6 @@ from ..core.types import (
     parse_period,
 )
 
-EXCEL_TEXT_LIMIT = 32_767
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -66,10 +66,8 @@ def shown(value: object) -> str:
 def text(value: object) -> str | None:
     """A text field; numbers are taken as the digits the cell shows."""
     if type(value) is str:
-        if len(value) > EXCEL_TEXT_LIMIT:
-            raise ValueError(
-                f"Text mit {len(value):,} Zeichen ist länger als die erlaubten 32.767 Zeichen".replace(",", ".")
-            )
+        if len(value) > TEXT_MAX:
+            raise ValueError(too_long(len(value)))
         if m := _CONTROL.search(value):
             raise ValueError(f"Text enthält das Steuerzeichen U+{ord(m.group()):04X}; bitte entfernen")
         if "\r" in value:

@@ -24,9 +24,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..core.errors import PermissionDenied, SachstandError
+from ..core.errors import InvalidValue, PermissionDenied, SachstandError
 from ..core.models import Department, NewProject, Project, display_value, field_label
-from ..core.repository import ApplyResult, ChangeSet, ProjectUpdate, Repository, audit_text
+from ..core.repository import (
+    ApplyResult,
+    ChangeSet,
+    ProjectUpdate,
+    Repository,
+    audit_text,
+    check_department_code,
+    check_value,
+)
 from ..core.types import Period, Precision, clean_text
 from . import cells
 from .limits import WorkbookRefused
@@ -266,6 +274,8 @@ class _Planner:
             try:
                 if key in _TEXT_KEYS:
                     value: object = cells.text(raw)
+                    if value:
+                        check_value(key, value)
                 elif key == "planned_cost":
                     cost = cells.money(raw)
                     if cost is None:
@@ -281,6 +291,9 @@ class _Planner:
                     value = cells.percent(raw, key in row.shares)
             except ValueError as exc:
                 problem.add(row.ref(key), cells.shown(raw), str(exc))
+                continue
+            except InvalidValue as exc:
+                problem.add(row.ref(key), cells.shown(raw)[:100], exc.message.removeprefix(f"{exc.field}: "))
                 continue
             if value is not None:
                 out[key] = (value, key)
@@ -307,6 +320,8 @@ class _Planner:
             problem.add(row.ref(anchor), "", "der Bereich fehlt")
         elif not self.actor.can_write(department):
             problem.add(row.ref(anchor), department, _denied(self.actor, department, "Projekte anlegen"))
+        elif department not in self.departments and (error := _bad_code(department)):
+            problem.add(row.ref("department" if "department" in row.values else anchor), department, error)
         key = ((department or "").casefold(), result.name.casefold())
         if result.name and department:
             if key in self.seen_new:
@@ -340,7 +355,9 @@ class _Planner:
         values = self._values(data, row, problem, project)
         if "department" in values and values["department"][0] != project.department:
             target = str(values["department"][0])
-            if target not in self.departments and target not in self.new_departments:
+            if target not in self.departments and (error := _bad_code(target)):
+                problem.add(row.ref(values["department"][1]), target, error)
+            elif target not in self.departments and target not in self.new_departments:
                 self.new_departments[target] = Department(target, None)
         if problem.items:
             result.problems = problem.items
@@ -447,6 +464,15 @@ def _denied(actor: object, department: str, action: str) -> str:
         actor.require_write(department, action)  # type: ignore[attr-defined]
     except PermissionDenied as exc:
         return exc.message.removeprefix("Nicht erlaubt: ")
+    return ""
+
+
+def _bad_code(code: str) -> str:
+    """Why ``code`` cannot become a new department (the repository's rule), or ""."""
+    try:
+        check_department_code(code)
+    except InvalidValue as exc:
+        return exc.message.removeprefix(f"{exc.field}: ")
     return ""
 
 

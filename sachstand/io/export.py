@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -28,7 +29,16 @@ from ..core.models import EDITABLE_FIELDS, Project, progress_label
 from ..core.repository import Repository
 from ..core.types import Period, Precision
 from .reader import META_FORMAT, META_SHEET
-from .safe import DATE, MONEY, PERCENT, Formats, close_workbook, fit_widths, needs_quote, new_workbook
+from .safe import (
+    DATE,
+    MONEY,
+    PERCENT,
+    Formats,
+    close_workbook,
+    fit_widths,
+    needs_quote,
+    new_workbook,
+)
 
 _EPOCH = date(1899, 12, 30)
 _SERIAL_FROM = date(1900, 3, 1)
@@ -162,7 +172,7 @@ def write_overview(wb: Workbook, fmt: Formats, title: str, cols: list[tuple[str,
     fit_widths(ws, widths)
 
 
-def export_register(repo: Repository, path: str | Path, year: int) -> int:
+def export_register(repo: Repository, path: str | Path | BinaryIO, year: int) -> int:
     """Write the overview workbook for reporting year ``year``; returns the number of projects."""
     projects = repo.projects()
     wb = new_workbook(path, constant_memory=True)

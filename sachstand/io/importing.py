@@ -9,30 +9,35 @@ Exit codes: 0 clean, 1 problems or conflicts, 2 a file that cannot be read (rais
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+from io import BytesIO
 
 from ..core.backup import backup_before_import
 from ..core.errors import SachstandError
+from ..core.output import XLSX, check_output, write_output
 from ..core.repository import Repository
+from ..core.text import json_text, safe_text
 from .diff import apply_plan, plan_import
 from .reader import read_workbook
 
 
 def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_json: bool = False,
-               year: int | None = None, markup: str | None = None) -> int:
+               year: int | None = None, markup: str | None = None, force: bool = False) -> int:
+    """The marked-up copy passes the output guard before any file is read (never the register,
+    its files, an input, or a file that is not a workbook; an existing workbook only with
+    ``force``), and is written atomically before anything is applied."""
     if markup and len(files) != 1:
         raise SachstandError("--markup geht nur mit genau einer Datei.")
-    if markup and Path(markup).resolve() == Path(files[0]).resolve():
-        raise SachstandError("--markup braucht eine neue Datei; die eingelesene wird nie überschrieben.")
+    target = check_output(markup, XLSX, repo.db.path, force, others=files) if markup else None
     data = [read_workbook(f) for f in files]
     plan = plan_import(repo, data, year)
-    if markup:  # before anything is applied: a markup path that cannot be written stops here
+    if target is not None:  # before anything is applied: a markup that cannot be written stops here
         from .markup import write_markup
 
-        write_markup(data[0].path, markup, plan)
+        buffer = BytesIO()
+        write_markup(data[0].path, buffer, plan)
+        write_output(target, buffer.getvalue())
     applied = False
     if apply and plan.clean and not plan.changeset.empty:
         backup_before_import(repo)  # only an import that will write is backed up first
@@ -44,12 +49,12 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
         data = to_json(plan, applied)
         big = len(data["changed"]) + len(data["new"]) + len(data["problems"]) > 2000
         # Indented JSON goes through the pure-Python encoder; large results are printed compactly.
-        print(json.dumps(data, ensure_ascii=False, indent=None if big else 2))
+        print(json_text(data, indent=None if big else 2))
     else:
         from ..printout import make_console
         from .preview import render
 
         make_console(width=100).print(render(plan, applied))
         if markup:
-            print(f"Markierte Kopie: {markup}", file=sys.stderr)
+            print(f"Markierte Kopie: {safe_text(markup)}", file=sys.stderr)
     return 0 if plan.clean else 1

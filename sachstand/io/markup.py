@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import BinaryIO
 
 from .diff import ImportPlan
 from .safe import needs_quote
@@ -28,8 +29,9 @@ def _split(ref: str) -> tuple[str, str] | None:
     return sheet, m.group(3)
 
 
-def write_markup(source: Path, target: str | Path, plan: ImportPlan) -> int:
-    """Write the marked copy; returns the number of cells marked."""
+def write_markup(source: Path, target: str | Path | BinaryIO, plan: ImportPlan) -> int:
+    """Write the marked copy to ``target`` (a path or, for the command, a ``BytesIO`` that
+    ``core.output.write_output`` writes atomically); returns the number of cells marked."""
     import openpyxl
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill

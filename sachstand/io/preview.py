@@ -1,6 +1,6 @@
 """The import preview: a ``rich`` printout for people and one JSON object for scripts.
 
-Both render the same ``ImportPlan``. User text goes through ``safe_display`` inside ``Text``, so
+Both render the same ``ImportPlan``. User text goes through ``core.text.safe_text`` inside ``Text``, so
 markup and control codes from a workbook are shown literally and never reach the terminal.
 """
 
@@ -8,18 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..core.types import format_number, safe_display
+from ..core.text import safe_text
+from ..core.types import format_number
 from .diff import ImportPlan
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
     from rich.text import Text
-
-
-def _t(value: str, style: str = "") -> Text:
-    from rich.text import Text
-
-    return Text(safe_display(value), style=style)
 
 
 def as_json(plan: ImportPlan, applied: bool) -> dict:
@@ -60,7 +55,7 @@ def render(plan: ImportPlan, applied: bool) -> RenderableType:
     parts: list[RenderableType] = []
     for f in plan.files:
         kind = f"Vorlage {f.meta.department} {f.meta.year}" if f.is_template and f.meta else "Übersicht"
-        parts.append(Text.assemble(("Datei ", "bold"), _t(f.name), f"  ({kind}, Blatt „", _t(f.sheet), "“)"))
+        parts.append(Text.assemble(("Datei ", "bold"), Text(safe_text(f.name)), f"  ({kind}, Blatt „", Text(safe_text(f.sheet)), "“)"))
     updates = plan.of_kind("update")
     if updates:
         table = Table(title="Änderungen", box=box.SIMPLE_HEAD, title_justify="left", expand=True)
@@ -69,9 +64,9 @@ def render(plan: ImportPlan, applied: bool) -> RenderableType:
         table.add_column("bisher", ratio=1)
         table.add_column("neu", ratio=1)
         for r in updates:
-            table.add_row(_t(r.project_id or "", "bold"), _t(r.name, "dim"), "", "")
+            table.add_row(Text(safe_text(r.project_id or ""), style="bold"), Text(safe_text(r.name), style="dim"), "", "")
             for c in r.changes:
-                table.add_row("", _t(c.label), _t(c.old or "–", "red"), _t(c.new or "–", "green"))
+                table.add_row("", Text(safe_text(c.label)), Text(safe_text(c.old or "–"), style="red"), Text(safe_text(c.new or "–"), style="green"))
         parts.append(table)
     news = plan.of_kind("new")
     if news:
@@ -81,10 +76,10 @@ def render(plan: ImportPlan, applied: bool) -> RenderableType:
         table.add_column("Name", ratio=1)
         table.add_column("Zeile", justify="right", no_wrap=True)
         for r in news:
-            dept = _t(r.department)
+            dept = Text(safe_text(r.department))
             if r.department in new_depts:
                 dept.append(" (neuer Bereich)", style="yellow")
-            table.add_row(dept, _t(r.name), f"{r.file}:{r.row}")
+            table.add_row(dept, Text(safe_text(r.name)), safe_text(f"{r.file}:{r.row}"))
         parts.append(table)
     if plan.remarks:
         table = Table(title="Bemerkungen der Bereiche (werden nicht gespeichert)", box=box.SIMPLE_HEAD,
@@ -93,19 +88,19 @@ def render(plan: ImportPlan, applied: bool) -> RenderableType:
         table.add_column("Zelle", no_wrap=True)
         table.add_column("Bemerkung", ratio=1)
         for m in plan.remarks:
-            table.add_row(_t(m.project), _t(f"{m.file} {m.cell}", "dim"), _t(m.text))
+            table.add_row(Text(safe_text(m.project)), Text(safe_text(f"{m.file} {m.cell}"), style="dim"), Text(safe_text(m.text)))
         parts.append(table)
     for warning in plan.warnings:
-        parts.append(Text.assemble(("Achtung: ", "bold yellow"), _t(warning)))
+        parts.append(Text.assemble(("Achtung: ", "bold yellow"), Text(safe_text(warning))))
     if plan.conflicts:
         parts.append(Text(f"Konflikte ({format_number(len(plan.conflicts))}), werden nicht übernommen:",
                           style="bold yellow"))
         for c in plan.conflicts:
-            parts.append(Text.assemble("  ", (safe_display(c.file), "dim"), " ", _t(c.line())))
+            parts.append(Text.assemble("  ", (safe_text(c.file), "dim"), " ", Text(safe_text(c.line()))))
     if plan.problems:
         parts.append(Text(f"Probleme ({format_number(len(plan.problems))}):", style="bold red"))
         for p in plan.problems:
-            parts.append(Text.assemble("  ", (safe_display(p.file), "dim"), " ", _t(p.line())))
+            parts.append(Text.assemble("  ", (safe_text(p.file), "dim"), " ", Text(safe_text(p.line()))))
     parts.append(summary_line(plan, applied))
     return Group(*parts)
 

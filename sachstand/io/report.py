@@ -10,6 +10,7 @@ recomputed here.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 from ..core.models import progress_label
 from ..core.report_content import report_content
@@ -18,7 +19,7 @@ from .export import HEADER, project_columns, write_funded, write_overview
 from .safe import Formats, close_workbook, new_workbook
 
 
-def export_report(repo: Repository, path: str | Path, year: int) -> None:
+def export_report(repo: Repository, path: str | Path | BinaryIO, year: int) -> None:
     content = report_content(repo, year)
     report = content.report
     wb = new_workbook(path)

@@ -13,13 +13,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from ..core.errors import SachstandError, os_reason
+from ..core.errors import WriteFailed
+from ..core.text import safe_text
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 MONEY = '#,##0.00 "€"'
@@ -31,13 +32,15 @@ def needs_quote(text: str) -> bool:
     return text.startswith(FORMULA_START)
 
 
-def new_workbook(path: str | Path, constant_memory: bool = False) -> xlsxwriter.Workbook:
+def new_workbook(target: str | Path | BinaryIO, constant_memory: bool = False) -> xlsxwriter.Workbook:
     """A fresh workbook that never turns text into formulas, numbers or links.
 
-    ``constant_memory`` streams rows to disk (rows must then be written top to bottom).
+    ``target`` is a path or, for the commands, a ``BytesIO`` that ``core.output.write_output``
+    then writes atomically. ``constant_memory`` streams rows through temporary files (rows must
+    then be written top to bottom).
     """
     return xlsxwriter.Workbook(
-        str(path),
+        target if hasattr(target, "write") else str(target),
         {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
          "default_date_format": DATE, "constant_memory": constant_memory},
     )
@@ -49,9 +52,10 @@ def close_workbook(wb: xlsxwriter.Workbook) -> None:
 
     try:
         wb.close()
-    except FileCreateError as exc:
+    except (FileCreateError, OSError) as exc:
         inner = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else exc
-        raise SachstandError(f"{wb.filename} lässt sich nicht schreiben ({os_reason(inner)}).") from None
+        name = "Die Arbeitsmappe" if hasattr(wb.filename, "write") else safe_text(str(wb.filename))
+        raise WriteFailed(f"{name} lässt sich nicht schreiben", inner) from None
 
 
 class Formats:

@@ -1,8 +1,11 @@
 """Department templates (``sachstand export templates``): one workbook per department.
 
 Rules:
-- File name: the department code without spaces (and without characters a file name cannot
-  hold) plus the year, e.g. ``FB11_2021.xlsx``.
+- File name: the department code reduced to letters, digits, ``.``, ``-`` and ``_``, plus the
+  year, e.g. ``FB11_2021.xlsx``.
+- Every file passes the output guard (``core.output``): never over the register or its files,
+  never over a file that is not a workbook, existing ones only with ``force``; each is written
+  atomically.
 - Rows: the department's projects open in Y (``figures.project_rows(..., open_only=True)``),
   then ``EMPTY_ROWS`` empty rows for new projects.
 - The ID and the progress of Y−1 are locked; name, description, cost, dates, Y's progress and
@@ -15,11 +18,15 @@ Rules:
 
 from __future__ import annotations
 
+import os
 import re
+from io import BytesIO
 from pathlib import Path
+from typing import BinaryIO
 
 from ..core import figures
-from ..core.errors import SachstandError, os_reason
+from ..core.errors import SachstandError, WriteFailed
+from ..core.output import XLSX, check_folder, check_output, write_output
 from ..core.repository import Repository
 from .export import HEADER, project_columns, write_cell, write_meta
 from .safe import Formats, close_workbook, fit_widths, new_workbook
@@ -48,7 +55,9 @@ INSTRUCTIONS = (
 
 
 def template_filename(department: str, year: int) -> str:
-    code = re.sub(r"[\s/\\:*?\"<>|]+", "", department) or "Bereich"
+    """Only letters (with umlauts), digits, ``.``, ``-`` and ``_``: whatever a code holds, the
+    file name is printable and usable everywhere ("Dez. II" → ``Dez.II_2021.xlsx``)."""
+    code = re.sub(r"[^0-9A-Za-zÄÖÜäöüß._-]+", "", department).lstrip(".-") or "Bereich"
     return f"{code}_{year}.xlsx"
 
 
@@ -67,23 +76,24 @@ def export_templates(repo: Repository, out_dir: str | Path, year: int,
     if department is not None and department not in codes:
         raise SachstandError(f"Den Bereich „{department}“ gibt es nicht. Bekannt: {', '.join(codes)}.")
     wanted = [department] if department else codes
-    out = Path(out_dir)
+    out = check_folder(out_dir, repo.db.path)
     names: dict[str, str] = {}
     for code in wanted:
         name = template_filename(code, year)
         if name in names:
             raise SachstandError(f"Die Bereiche „{names[name]}“ und „{code}“ ergäben beide die Datei {name}.")
         names[name] = code
-    existing = [n for n in names if (out / n).exists()]
+    existing = [n for n in names if os.path.lexists(out / n)]
     if existing and not force:
         raise SachstandError(
             f"In {out} gibt es schon {', '.join(sorted(existing)[:3])}{' …' if len(existing) > 3 else ''}; "
             "nichts wurde überschrieben. Einen anderen Ordner wählen oder --force angeben."
         )
+    targets = {n: check_output(out / n, XLSX, repo.db.path, force) for n in names} if out.is_dir() else {}
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise SachstandError(f"Der Ordner {out} lässt sich nicht anlegen ({os_reason(exc)}).") from None
+        raise WriteFailed(f"Der Ordner {out} lässt sich nicht anlegen", exc) from None
     projects = {p.id: p for p in repo.projects()}
     rows = figures.project_rows(repo.db, year, department, open_only=True)
     by_dept: dict[str, list[str]] = {}
@@ -92,13 +102,16 @@ def export_templates(repo: Repository, out_dir: str | Path, year: int,
     written = []
     for code in wanted:
         ids = by_dept.get(code, [])
-        path = out / template_filename(code, year)
-        _write_template(path, code, year, [projects[i] for i in ids if i in projects])
-        written.append(path)
+        name = template_filename(code, year)
+        path = targets.get(name, out / name)
+        buffer = BytesIO()
+        _write_template(buffer, code, year, [projects[i] for i in ids if i in projects])
+        write_output(path, buffer.getvalue())
+        written.append(out / name)
     return written
 
 
-def _write_template(path: Path, department: str, year: int, projects: list) -> None:  # noqa: ANN001
+def _write_template(path: Path | BinaryIO, department: str, year: int, projects: list) -> None:  # noqa: ANN001
     wb = new_workbook(path)
     fmt = Formats(wb)
     ws = wb.add_worksheet("Projekte")

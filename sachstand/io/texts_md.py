@@ -33,6 +33,7 @@ from pathlib import Path
 
 from ..core.errors import SachstandError
 from ..core.files import InputRefused, read_input
+from ..core.output import write_output
 from ..core.report_content import TEXT_KEYS, TextSection
 from ..core.text_rules import SECTION_MARKER, line_problem, title_problem
 from ..core.types import parse_year
@@ -57,7 +58,8 @@ def to_markdown(year: int, sections: Sequence[TextSection]) -> str:
 
 
 def write_markdown(path: str | Path, year: int, sections: Sequence[TextSection]) -> None:
-    Path(path).write_text(to_markdown(year, sections), encoding="utf-8")
+    """Write the file atomically (``core.output.write_output``); the command guards the path first."""
+    write_output(Path(path), to_markdown(year, sections).encode("utf-8"))
 
 
 def read_markdown(path: str | Path) -> TextsFile:

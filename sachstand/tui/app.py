@@ -9,8 +9,11 @@ Rules:
   that is missing, locked, damaged or too new gets its own message screen.
 - ``--read-only`` and the viewer role both give a viewer actor: the repository refuses its writes
   and the screens hide write actions.
-- SIGHUP (the SSH connection dropped) ends the app; a timer makes sure the process goes even if
-  the terminal is already gone.
+- Quitting never loses an edit: ctrl+q, the palette's quit and SIGTERM ask "Ungespeicherte
+  Änderungen verwerfen?" when a project has unsaved edits, as Esc does.
+- SIGHUP (the SSH connection dropped) ends the app at once; a timer makes sure the process goes
+  even if the terminal is already gone. An unsaved edit is kept as a draft (``state``), which the
+  next start offers to restore.
 """
 
 from __future__ import annotations
@@ -20,25 +23,31 @@ import asyncio
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from textual.app import App
+from rich.text import Text
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.screen import Screen
 
 from ..core import Actor, Repository, open_register
 from ..core.errors import SachstandError
+from ..core.text import safe_text
 from .commands import ScreenActions
 from .data import load_year
+from .german import QUIT_HINT, GermanCommandPalette, system_commands
+from .state import Draft, drop_draft, load_view, save_draft
 
 T = TypeVar("T")
 
 HANGUP_EXIT_CODE = 129
 HANGUP_GRACE_SECONDS = 5.0
+QUIT_QUESTION = "Ungespeicherte Änderungen verwerfen und beenden?"
 
 
 def viewer_of(repo: Repository) -> Repository:
@@ -57,9 +66,10 @@ class SachstandApp(App[int]):
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {ScreenActions}
     BINDINGS = [
-        Binding("f1,question_mark", "help", "Hilfe"),
-        Binding("ctrl+p", "command_palette", "Befehle"),
-        Binding("ctrl+q", "quit", "Beenden", show=False, priority=True),
+        Binding("f1,question_mark", "help", "Hilfe", tooltip="diese Hilfe"),
+        Binding("ctrl+p", "command_palette", "Befehle", tooltip="Befehle suchen und ausführen"),
+        Binding("ctrl+q", "quit", "Beenden", show=False, priority=True,
+                tooltip="beenden (fragt bei ungespeicherten Änderungen)"),
     ]
 
     def __init__(self, repo: Repository | None, *, read_only: bool = False, year: int | None = None,
@@ -69,7 +79,9 @@ class SachstandApp(App[int]):
             repo = viewer_of(repo)
         self.repo = repo
         self.read_only = read_only
-        self.year = year
+        # the remembered view of this register (state.py); a year given explicitly wins
+        self.view: dict[str, Any] = load_view(repo.db.path) if repo is not None else {}
+        self.year = year or self.view.get("year")
         self.today = today or date.today()
         self.startup_error = startup_error
         self.rows_shown = asyncio.Event()
@@ -117,7 +129,9 @@ class SachstandApp(App[int]):
         from .projects import ProjectsScreen
 
         try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hang_up)
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGHUP, self.hang_up)
+            loop.add_signal_handler(signal.SIGTERM, self.terminate)
         except (NotImplementedError, RuntimeError, ValueError):
             pass
         if self.startup_error is not None or self.repo is None:
@@ -125,13 +139,83 @@ class SachstandApp(App[int]):
             return
         self.push_screen(ProjectsScreen())
 
+    # ---- quitting -------------------------------------------------------------------------------
+
+    def unsaved_edit(self) -> Draft | None:
+        """The unsaved edit of the topmost project screen, as a draft; None if there is none."""
+        from .project import ProjectScreen
+
+        if self.repo is None:
+            return None
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ProjectScreen) and screen.dirty:
+                return Draft(str(self.repo.db.path.resolve()), screen.project_id, screen.year,
+                             screen.project.version if screen.project is not None else None,
+                             screen.edited_texts())
+        return None
+
+    def remember_view(self) -> None:
+        """Keep the projects list's view (year, filters, sort, project) for the next start."""
+        from .projects import ProjectsScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, ProjectsScreen):
+                screen.remember()
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        """ctrl+q and the palette's quit: leave, but ask first if an edit would be lost."""
+        from .dialogs import ConfirmDialog
+
+        self.remember_view()
+        if self.unsaved_edit() is None:
+            self.exit(0)
+            return
+        if any(isinstance(s, ConfirmDialog) and s.question.plain == QUIT_QUESTION for s in self.screen_stack):
+            return  # already asking
+
+        def answer(yes: bool | None) -> None:
+            if self.repo is not None:
+                drop_draft(self.repo.db.path)
+            if yes:
+                self.exit(0)
+
+        self.push_screen(ConfirmDialog(Text(QUIT_QUESTION, style="bold")), answer)
+
+    def terminate(self) -> None:
+        """SIGTERM: like ctrl+q. The edit is also kept as a draft in case the process is killed."""
+        draft = self.unsaved_edit()
+        if draft is not None and self.repo is not None:
+            save_draft(self.repo.db.path, draft)
+        self.action_quit()
+
     def hang_up(self) -> None:
-        """The terminal is gone: leave now, and for sure within a few seconds."""
+        """The terminal is gone: keep an unsaved edit as a draft, leave now, and for sure within a
+        few seconds."""
         self.hung_up = True
+        try:
+            self.remember_view()
+            draft = self.unsaved_edit()
+            if draft is not None and self.repo is not None:
+                save_draft(self.repo.db.path, draft)
+        except Exception:  # noqa: BLE001 - leaving must not fail; the draft is a convenience
+            pass
         timer = threading.Timer(HANGUP_GRACE_SECONDS, os._exit, args=(HANGUP_EXIT_CODE,))
         timer.daemon = True
         timer.start()
         self.exit(HANGUP_EXIT_CODE, return_code=HANGUP_EXIT_CODE)
+
+    # ---- German in place of Textual's English (german.py) ------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        return system_commands(self, screen)
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not GermanCommandPalette.is_open(self):
+            self.push_screen(GermanCommandPalette(id="--command-palette"))
+
+    def action_help_quit(self) -> None:
+        """ctrl+c copies in a field; elsewhere say how to quit."""
+        self.notify(QUIT_HINT, title="Beenden?", markup=False)
 
     def action_help(self) -> None:
         from .help import HelpScreen
@@ -140,7 +224,7 @@ class SachstandApp(App[int]):
             self.push_screen(HelpScreen())
 
     def show_error(self, exc: SachstandError) -> None:
-        self.notify(exc.message, title="Fehler", severity="error", timeout=12, markup=False)
+        self.notify(safe_text(exc.message), title="Fehler", severity="error", timeout=12, markup=False)
 
     def show_fatal(self, exc: SachstandError, replace: bool = False) -> None:
         """A register that cannot be read at all: the message screen goes on top, or takes the

@@ -2,6 +2,8 @@
 
 The list is built from the screen's active bindings, so palette, footer and help never disagree,
 and an action that is hidden (for example writing in read-only mode) is not offered either.
+Quit and help come from the app's system commands (``german.system_commands``), so they are left
+out here; no two entries share a name.
 """
 
 from __future__ import annotations
@@ -9,8 +11,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import partial
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
+
+
+def own_bindings(cls: type) -> set[tuple[str, str]]:
+    """(key, action) of the bindings that sachstand's own classes in ``cls``'s MRO declare."""
+    out = set()
+    for klass in cls.__mro__:
+        if klass.__module__.startswith("sachstand"):
+            for item in klass.__dict__.get("BINDINGS", []):
+                binding = item if isinstance(item, Binding) else Binding(*item)
+                for key in binding.key.split(","):
+                    out.add((key.strip(), binding.action))
+    return out
+
+
+SYSTEM_ACTIONS = frozenset({"command_palette", "app.command_palette", "quit", "app.quit", "help", "app.help"})
 
 
 class ScreenActions(Provider):
@@ -22,9 +40,12 @@ class ScreenActions(Provider):
             binding = active.binding
             if not binding.description or not active.enabled or binding.action in seen:
                 continue
-            if binding.action in ("command_palette",):
+            if (binding.key, binding.action) not in own_bindings(type(active.node)):
+                continue  # Textual's own widget bindings ("Scroll Left", …): English, and not ours to offer
+            if binding.action in SYSTEM_ACTIONS or binding.description in seen:
                 continue
             seen.add(binding.action)
+            seen.add(binding.description)
             shown = binding.key_display or self.app.get_key_display(binding)
             yield binding.description, binding.action, active.node, f"Taste {shown}"
 

@@ -18,12 +18,13 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ..core import figures
+from ..core.errors import SachstandError
 from ..core.figures import Report
 from ..core.models import Project
 from ..core.report_content import report_projects
-from ..core.errors import SachstandError
-from ..core.types import safe_display, format_date, format_money, format_number, format_percent
-from .text import key_footer, signed, user
+from ..core.text import safe_text
+from ..core.types import format_date, format_money, format_number, format_percent
+from .text import key_footer, signed
 from .timeline import Timeline, TimelineRow
 
 
@@ -38,8 +39,9 @@ def figures_table(report: Report) -> Table:
     for f in report.figures:
         label = Text(f.label, style="bold")
         label.append(f"\n{f.rule}", style="dim")
-        value = str(f.value) if f.key == "projects" else f"{f.value} von {f.total}"
-        table.add_row(label, value, "–" if f.previous is None else str(f.previous), signed(f.change))
+        value = format_number(f.value) if f.key == "projects" else \
+            f"{format_number(f.value)} von {format_number(f.total)}"
+        table.add_row(label, value, "–" if f.previous is None else format_number(f.previous), signed(f.change))
     return table
 
 
@@ -52,8 +54,8 @@ def department_table(report: Report) -> Table:
     table.add_column("Ø Stand", justify="right", no_wrap=True)
     table.add_column("abgeschl.", justify="right", no_wrap=True)
     for d in report.by_department:
-        table.add_row(user(d.code), str(d.projects), format_money(d.planned_cost),
-                      format_percent(d.mean_progress, digits=1), str(d.completed))
+        table.add_row(Text(safe_text(d.code)), format_number(d.projects), format_money(d.planned_cost),
+                      format_percent(d.mean_progress, digits=1), format_number(d.completed))
     return table
 
 
@@ -66,9 +68,9 @@ class DashboardData:
 
 class DashboardScreen(Screen[None]):
     BINDINGS = [
-        Binding("j", "next_year", "Jahr"),
-        Binding("r", "reload", "Laden"),
-        Binding("escape,q", "back", "Zurück"),
+        Binding("j", "next_year", "Jahr", tooltip="Berichtsjahr weiterschalten"),
+        Binding("r", "reload", "Laden", tooltip="neu laden"),
+        Binding("escape,q", "back", "Zurück", tooltip="zurück zur Projektliste"),
     ]
 
     def __init__(self, year: int) -> None:
@@ -105,7 +107,7 @@ class DashboardScreen(Screen[None]):
     def _failed(self, exc: SachstandError) -> None:
         """A year without values (e.g. the next one, just started) has no figures yet: say so."""
         self.query_one("#title", Static).update(Text(f"Sachstand – Übersicht {self.year}", style="bold"))
-        self.query_one("#head", Static).update(Text(safe_display(exc.message, one_line=False), style="bold red"))
+        self.query_one("#head", Static).update(Text(safe_text(exc.message, one_line=False), style="bold red"))
         for name in ("#figures", "#departments", "#timeline-title"):
             self.query_one(name, Static).update("")
         self.query_one("#timeline", Timeline).set_rows([], self.app.today)  # type: ignore[attr-defined]

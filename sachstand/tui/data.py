@@ -3,11 +3,15 @@
 Rules:
 - A screen's data is loaded in one ``repo.db.read()``, so a load holds one connection, briefly.
 - The reporting year is the given one, else the latest year with data, else today's.
+- Another process's change is noticed by ``change_stamp`` (file and WAL ``stat``), polled by the
+  screens every few seconds; only a changed stamp costs a read.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import date
+from pathlib import Path
 
 from ..core import Repository, figures
 from ..core.models import ProjectRow
@@ -24,3 +28,20 @@ def load_year(repo: Repository, year: int | None, today: date) -> YearRows:
         departments = [d.code for d in repo.departments()]
         rows = figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), planned=True)
     return year, years, departments, rows
+
+
+ChangeStamp = tuple[tuple[int, int] | None, tuple[int, int] | None]
+
+
+def change_stamp(register: Path) -> ChangeStamp:
+    """A cheap sign that the register changed: modification time and size of the file and of its
+    WAL. Taken with ``stat`` only, so it never opens, locks or holds the file."""
+
+    def stat(path: Path) -> tuple[int, int] | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    return stat(register), stat(Path(f"{register}.wal"))

@@ -72,11 +72,13 @@ class ProgressDialog(ModalScreen[int | None]):
 
 
 class ConfirmDialog(ModalScreen[bool]):
-    """A yes/no question: j (or Enter) confirms, n or Esc declines."""
+    """A yes/no question: only j confirms (never Enter alone: the questions are destructive),
+    n or Esc declines."""
 
     BINDINGS = [
-        Binding("j,enter", "answer(True)", "Ja"),
+        Binding("j", "answer(True)", "Ja"),
         Binding("n,escape", "answer(False)", "Nein"),
+        Binding("enter", "enter", show=False),
     ]
 
     def __init__(self, question: Text) -> None:
@@ -91,3 +93,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+    def action_enter(self) -> None:
+        self.app.bell()
+        self.notify("Bitte j (ja) oder n (nein) drücken.", timeout=3)

@@ -1,58 +1,43 @@
-"""The help screen: what the screens are for and which keys they take."""
+"""The help screen: what the screens are for and which keys they take.
+
+Rule: the key lines are built from the screens' actual ``BINDINGS`` (description, or the longer
+``tooltip`` where one is given), so the help never drifts from the keys; only the notes on roles
+and flags are written here.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
+
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from .dashboard import DashboardScreen
+from .project import ProjectScreen
+from .projects import ProjectsScreen
+from .report_texts import ReportTextsScreen
 from .text import key_footer
+from .virtual_table import VirtualTable
 
-KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("Überall", (
-        ("F1 oder ?", "diese Hilfe"),
-        ("ctrl+p", "Befehle suchen und ausführen"),
-        ("Tab / shift+Tab", "zum nächsten / vorigen Feld"),
-        ("Esc", "zurück"),
-        ("ctrl+q", "beenden"),
-    )),
-    ("Projektliste", (
-        ("/", "suchen in Name und Beschreibung (Enter, ↓ oder Esc: zurück zur Tabelle)"),
-        ("↑ ↓ Bild↑ Bild↓ Pos1 Ende", "in der Tabelle bewegen"),
-        ("Enter", "Projekt öffnen"),
-        ("p", "Umsetzungsstand des Berichtsjahres erfassen: p, Zahl, Enter"),
-        ("b / s / j", "Bereich / Status / Berichtsjahr weiterschalten"),
-        ("o / O", "nach der nächsten Spalte sortieren / Richtung umkehren"),
-        ("n", "neues Projekt"),
-        ("d", "Übersicht mit Kennzahlen und Zeitleiste"),
-        ("t", "Bericht: die Texte des Berichtsjahres (Einleitung, Sonderthema, Ausblick)"),
-        ("s … geplant", "geplante, noch nicht begonnene Projekte, nach Priorität"),
-        ("r", "neu laden"),
-    )),
-    ("Projekt", (
-        ("ctrl+s oder F2", "speichern"),
-        ("Esc", "zurück (fragt bei ungespeicherten Änderungen)"),
-        ("ctrl+r", "neu laden"),
-        ("F8", "archivieren (mit Rückfrage)"),
-    )),
-    ("Bericht (Texte)", (
-        ("F4", "nächster Abschnitt (Einleitung, Sonderthema, Ausblick)"),
-        ("Tab / shift+Tab", "zwischen Reitern, Überschrift und Text"),
-        ("ctrl+s oder F2", "alle geänderten Abschnitte speichern"),
-        ("Esc", "zurück (fragt bei ungespeicherten Änderungen)"),
-        ("ctrl+r", "neu laden"),
-    )),
-    ("Übersicht", (
-        ("j", "Berichtsjahr weiterschalten"),
-        ("Esc", "zurück zur Projektliste"),
-    )),
+EXTRA_EVERYWHERE = (
+    ("Tab / shift+Tab", "zum nächsten / vorigen Feld (auch zu den Auswahllisten der Projektliste)"),
+    ("Esc", "zurück; schließt auch jede offene Auswahlliste"),
+)
+
+NOTES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Rollen", (
         ("ohne Konfiguration", "ohne sachstand.toml darf nur der Eigentümer der Registerdatei ändern"),
         ("nur lesen", "mit --read-only oder der Rolle Leser: Ändern ist ausgeblendet"),
+    )),
+    ("Status", (
+        ("s … geplant", "geplante, noch nicht begonnene Projekte, nach Priorität"),
+        ("s … archiviert", "archivierte Projekte; F8 stellt eines wieder her"),
     )),
     ("Kennzeichen", (
         ("Ü", "überfällig: geplantes Ende überschritten, Stand unter 100 %"),
@@ -60,13 +45,50 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     )),
 )
 
+
+def _bindings(items: Iterable[BindingType]) -> list[Binding]:
+    out = []
+    for item in items:
+        if isinstance(item, Binding):
+            out.append(item)
+        else:
+            out.append(Binding(*item))
+    return out
+
+
+def key_lines(app: App[object], bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
+    """(keys, what they do) for each binding with a description, keys as the footer shows them."""
+    lines: list[tuple[str, str]] = []
+    for binding in _bindings(bindings):
+        text = binding.tooltip or binding.description
+        if not text:
+            continue
+        keys = [k.strip() for k in binding.key.split(",")]
+        if binding.key_display and len(keys) == 1:
+            shown = [binding.key_display]
+        else:
+            shown = [app.get_key_display(replace(binding, key=k, key_display=None)) for k in keys]
+        lines.append((" / ".join(shown), text))
+    return lines
+
+
+def sections(app: App[object]) -> list[tuple[str, list[tuple[str, str]]]]:
+    return [
+        ("Überall", key_lines(app, app.BINDINGS) + list(EXTRA_EVERYWHERE)),
+        ("Projektliste", key_lines(app, ProjectsScreen.BINDINGS) + key_lines(app, VirtualTable.BINDINGS)),
+        ("Projekt", key_lines(app, ProjectScreen.BINDINGS)),
+        ("Bericht (Texte)", key_lines(app, ReportTextsScreen.BINDINGS)),
+        ("Übersicht", key_lines(app, DashboardScreen.BINDINGS)),
+    ] + [(title, list(rows)) for title, rows in NOTES]
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,f1,question_mark", "dismiss", "Schließen")]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
             yield Static(Text("Hilfe – Sachstand", style="bold"))
-            for title, rows in KEYS:
+            for title, rows in sections(self.app):
                 table = Table(title=title, title_justify="left", show_header=False, box=None, expand=True,
                               title_style="bold")
                 table.add_column(no_wrap=True, style="bold cyan", min_width=14)

@@ -14,8 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ..core.errors import RegisterLocked, SachstandError
-from ..core.types import safe_display
-
+from ..core.text import safe_text
 from .text import key_footer
 
 
@@ -38,7 +37,7 @@ class MessageScreen(Screen[None]):
                 "Nichts wurde geändert. Mit q beenden.")
         with Vertical(id="message-box"):
             yield Static(Text("Das Register kann nicht geöffnet werden", style="bold"), id="message-title")
-            yield Static(Text(safe_display(message, one_line=False)), id="message-text")
+            yield Static(Text(safe_text(message, one_line=False)), id="message-text")
             yield Static(Text(hint, style="dim"), id="message-hint")
         yield key_footer()
 

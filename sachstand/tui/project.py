@@ -7,13 +7,18 @@ Rules:
   a stale version with a ``ConflictError``, which opens the conflict screen.
 - A field whose stored text is not a date (e.g. "11.05.217" from the seed) stays as it is unless
   the user changes it.
+- Long text (the description) is a multi-line ``TextArea`` that keeps line breaks and wraps; in
+  read-only it stays focusable and scrollable (``read_only``, not disabled), so all of it can be read.
 - Leaving with unsaved changes asks first. The screen dismisses with True if anything was written.
+- A restored draft (kept at a hang-up) is put into the fields on top of the stored project, and
+  the save is checked against the version the draft was typed on: if someone changed the project
+  since, the conflict screen shows it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
 from rich.console import Group
@@ -24,14 +29,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static, TextArea
 
 from ..core.errors import ConflictError, SachstandError
-from ..core.models import AuditEntry, FundedProject, NewProject, Project, field_label
-from ..core.types import safe_display, clean_text, format_date, format_money, parse_money, parse_percent, parse_period
+from ..core.models import AuditEntry, FundedProject, NewProject, Project, display_value, field_label
+from ..core.text import safe_text
+from ..core.types import clean_text, format_date, format_money, parse_money, parse_percent, parse_period
 from .conflict import KEEP, RELOAD, ConflictScreen
 from .dialogs import ConfirmDialog
-from .text import bar, user, key_footer
+from .german import GermanSelect
+from .state import Draft, drop_draft
+from .text import bar, key_footer
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,8 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "end": _optional(parse_period),
 }
 
+MULTI_LINE = frozenset({"description"})
+
 LABELS = {
     "department": "Bereich",
     "name": "Name",
@@ -87,21 +97,21 @@ PLACEHOLDERS = {
 def field_text(project: Project | None, name: str) -> str:
     """The text a field starts with in the form: stored text made safe for the terminal.
 
-    Control codes and bidi overrides are left out (``safe_display``); if the user edits such a
-    field, the cleaned text is saved, otherwise the stored value stays untouched.
+    Control codes and bidi overrides are shown escaped (``safe_text``, e.g. ``\\u202e``); if the
+    user edits such a field, the text as shown is saved, otherwise the stored value stays untouched.
     """
     if project is None:
         return ""
     if name == "planned_cost":
         return format_money(project.planned_cost, empty="")
     if name == "start":
-        return safe_display(project.start_display)
+        return safe_text(project.start_display)
     if name == "end":
-        return safe_display(project.end_display)
+        return safe_text(project.end_display)
     if name.startswith("progress:"):
         value = project.progress.get(int(name.split(":")[1]))
         return "" if value is None else str(value)
-    return safe_display(str(project.value(name) or ""))
+    return safe_text(str(project.value(name) or ""), one_line=name not in MULTI_LINE)
 
 
 def audit_value(field: str, value: str | None) -> str:
@@ -127,13 +137,16 @@ class ProjectScreen(Screen[bool]):
 
     BINDINGS = [
         Binding("ctrl+s,f2", "save", "Speichern"),
-        Binding("escape", "leave", "Zurück"),
+        Binding("escape", "leave", "Zurück", tooltip="zurück (fragt bei ungespeicherten Änderungen)"),
         Binding("ctrl+r", "reload", "Neu laden"),
-        Binding("f8", "archive", "Archivieren"),
+        Binding("f8", "archive", "Archivieren",
+                tooltip="archivieren, ein archiviertes Projekt wiederherstellen (mit Rückfrage)"),
     ]
 
-    def __init__(self, project_id: str | None, year: int) -> None:
+    def __init__(self, project_id: str | None, year: int, draft: Draft | None = None) -> None:
         super().__init__()
+        self.draft = draft
+        self.stale_draft = False
         self.project_id = project_id
         self.year = year
         self.project: Project | None = None
@@ -152,7 +165,7 @@ class ProjectScreen(Screen[bool]):
             yield Static(id="info")
             with Horizontal(classes="field-row"):
                 yield Label(LABELS["department"], classes="field-label")
-                yield Select([], allow_blank=True, prompt="Bereich wählen", id="f-department", compact=True)
+                yield GermanSelect([], allow_blank=True, prompt="Bereich wählen", id="f-department", compact=True)
             for name in ("name", "description", "planned_cost", "cost_note", "start", "end"):
                 yield from self._field(name, LABELS[name])
             yield Vertical(id="progress-fields")
@@ -166,8 +179,12 @@ class ProjectScreen(Screen[bool]):
         with Horizontal(classes="field-row"):
             yield Label(label, classes="field-label")
             with Vertical(classes="field-box"):
-                yield Input(id=f"f-{name.replace(':', '-')}", placeholder=PLACEHOLDERS.get(name, ""), compact=True,
-                            name=name)
+                if name in MULTI_LINE:
+                    yield TextArea(id=f"f-{name}", soft_wrap=True, compact=True, tab_behavior="focus",
+                                   placeholder=PLACEHOLDERS.get(name, ""), classes="long-text", name=name)
+                else:
+                    yield Input(id=f"f-{name.replace(':', '-')}", placeholder=PLACEHOLDERS.get(name, ""),
+                                compact=True, name=name)
                 yield Static("", id=f"e-{name.replace(':', '-')}", classes="field-error")
 
     def on_mount(self) -> None:
@@ -180,7 +197,7 @@ class ProjectScreen(Screen[bool]):
             title.append("neues Projekt" if self.project_id is None else f"Projekt {self.project_id}", style="bold")
         else:
             title.append(f"Projekt {self.project.id}  ", style="bold")
-            title.append_text(user(self.project.name))
+            title.append_text(Text(safe_text(self.project.name)))
         self.query_one("#title", Static).update(title)
 
     @property
@@ -196,6 +213,9 @@ class ProjectScreen(Screen[bool]):
         repo = self.app.repo  # type: ignore[attr-defined]
         pid = self.project_id
         mine = self.edited_texts() if keep_mine else {}
+        draft, self.draft = self.draft, None
+        if draft is not None:
+            mine = dict(draft.texts)
 
         def work() -> Loaded:
             with repo.db.read():  # one short connection for the four reads
@@ -205,20 +225,42 @@ class ProjectScreen(Screen[bool]):
                 return Loaded(project, audit, funded, [d.code for d in repo.departments()])
 
         async def done(loaded: Loaded) -> None:
+            stale = False
+            if draft is not None and draft.version is not None and loaded.project is not None:
+                stale = loaded.project.version != draft.version
+                self.stale_draft = stale
+                loaded = replace(loaded, project=replace(loaded.project, version=draft.version))
             await self._fill(loaded)
             for name, text in mine.items():
                 if name == "department":
                     dept = self.query_one("#f-department", Select)
                     if text in self.departments:
                         dept.value = text
-                else:
-                    self._input(name).value = text
+                elif name in self.initial:
+                    self._set_text(name, text)
             self._revalidate()
+            if draft is not None:
+                drop_draft(repo.db.path)
+                note = f"Entwurf vom {draft.saved_display} wiederhergestellt – ctrl+s speichert."
+                if stale:
+                    note += " Das Projekt wurde seitdem geändert: beim Speichern sehen Sie die Unterschiede."
+                self.app.notify(note, timeout=10, markup=False)
 
         self.app.call_db(work, done, node=self, group="load")  # type: ignore[attr-defined]
 
-    def _input(self, name: str) -> Input:
-        return self.query_one(f"#f-{name.replace(':', '-')}", Input)
+    def _input(self, name: str) -> Input | TextArea:
+        return self.query_one(f"#f-{name.replace(':', '-')}", TextArea if name in MULTI_LINE else Input)
+
+    def _text(self, name: str) -> str:
+        widget = self._input(name)
+        return widget.text if isinstance(widget, TextArea) else widget.value
+
+    def _set_text(self, name: str, text: str) -> None:
+        widget = self._input(name)
+        if isinstance(widget, TextArea):
+            widget.load_text(text)
+        else:
+            widget.value = text
 
     async def _fill(self, loaded: Loaded) -> None:
         self.project = loaded.project
@@ -227,16 +269,16 @@ class ProjectScreen(Screen[bool]):
         dept = self.query_one("#f-department", Select)
         writable = [d for d in loaded.departments if self.app.can_write_department(d)]  # type: ignore[attr-defined]
         if p is not None:
-            dept.set_options([(user(d), d) for d in loaded.departments])
+            dept.set_options([(Text(safe_text(d)), d) for d in loaded.departments])
             dept.value = p.department
         else:  # a new project can only go where this user may write
-            dept.set_options([(user(d), d) for d in writable])
+            dept.set_options([(Text(safe_text(d)), d) for d in writable])
             if writable:
                 dept.value = writable[0]
         self.initial = {"department": str(dept.value) if not dept.is_blank() else ""}
         for name in ("name", "description", "planned_cost", "cost_note", "start", "end"):
             text = field_text(p, name)
-            self._input(name).value = text
+            self._set_text(name, text)
             self.initial[name] = text
         await self._fill_progress(p)
         self.errors.clear()
@@ -246,6 +288,8 @@ class ProjectScreen(Screen[bool]):
         editable = self.editable
         for widget in self.query("#form Input, #form Select"):
             widget.disabled = not editable
+        for area in self.query("#form TextArea").results(TextArea):
+            area.read_only = not editable
         self._fill_info(p)
         self._fill_history(p)
         self._fill_funded(loaded.funded)
@@ -289,7 +333,7 @@ class ProjectScreen(Screen[bool]):
             info.append(f"  ·  Version {p.version}  ·  angelegt {format_date(p.created_at.date())}"
                         f"  ·  geändert {format_date(p.updated_at.date())}", style="dim")
             if p.archived:
-                info.append("  ·  ARCHIVIERT", style="bold yellow")
+                info.append("  ·  ARCHIVIERT (F8 stellt es wieder her)", style="bold yellow")
         if not self.editable:
             info.append("\nNur lesen: Sie können dieses Projekt nicht ändern.", style="yellow")
         self.query_one("#info", Static).update(info)
@@ -310,9 +354,9 @@ class ProjectScreen(Screen[bool]):
         widget.display = bool(funded)
         parts: list[Text | Table] = [Text("Förderprojekt", style="bold")]
         for f in funded:
-            head = user(f.title, style="bold")
+            head = Text(safe_text(f.title), style="bold")
             head.append("  ")
-            head.append_text(user(f.programme, style="dim"))
+            head.append_text(Text(safe_text(f.programme), style="dim"))
             parts.append(head)
             parts.append(Text(f"Gesamtkosten {format_money(f.total_cost)} · Förderung {format_money(f.funding_total)}"
                               f" · Anteil Stadt {format_money(f.funding_city)}", style="dim"))
@@ -321,10 +365,10 @@ class ProjectScreen(Screen[bool]):
                 table.add_column("Partner", ratio=1)
                 table.add_column("Rolle", ratio=2)
                 for partner in f.partners:
-                    table.add_row(user(partner.partner), user(partner.role))
+                    table.add_row(Text(safe_text(partner.partner)), Text(safe_text(partner.role)))
                 parts.append(table)
             if f.goals:
-                parts.append(Text("Ziele: ", style="bold") + user(f.goals, one_line=False))
+                parts.append(Text("Ziele: ", style="bold") + Text(safe_text(f.goals, one_line=False)))
         widget.update(Group(*parts))
 
     def _fill_audit(self, audit: list[AuditEntry]) -> None:
@@ -338,10 +382,10 @@ class ProjectScreen(Screen[bool]):
             table.add_column("Feld", ratio=1)
             table.add_column("alt → neu", ratio=2)
             for a in audit:
-                change = user(audit_value(a.field, a.old_value))
+                change = Text(safe_text(audit_value(a.field, a.old_value)))
                 change.append(" → ")
-                change.append_text(user(audit_value(a.field, a.new_value)))
-                who = user(a.os_user)
+                change.append_text(Text(safe_text(audit_value(a.field, a.new_value))))
+                who = Text(safe_text(a.os_user))
                 who.append(f" ({a.source})", style="dim")
                 what = "angelegt" if a.field == "*" else ("Archiviert" if a.field == "archived" else field_label(a.field))
                 table.add_row(a.at.strftime("%d.%m.%Y %H:%M"), who, Text(what), change)
@@ -360,7 +404,7 @@ class ProjectScreen(Screen[bool]):
                 if value != first:
                     out[name] = value
                 continue
-            text = self._input(name).value
+            text = self._text(name)
             if text != first:
                 out[name] = text
         return out
@@ -373,6 +417,13 @@ class ProjectScreen(Screen[bool]):
     def _changed(self, event: Input.Changed) -> None:
         if event.input.name and self.ready:
             self._validate(event.input.name, event.value)
+            self._update_status()
+
+    @on(TextArea.Changed)
+    def _area_changed(self, event: TextArea.Changed) -> None:
+        name = event.text_area.name
+        if name and self.ready:
+            self._validate(name, event.text_area.text)
             self._update_status()
 
     @on(Select.Changed, "#f-department")
@@ -394,7 +445,7 @@ class ProjectScreen(Screen[bool]):
     def _revalidate(self) -> None:
         for name in self.initial:
             if name != "department":
-                self._validate(name, self._input(name).value)
+                self._validate(name, self._text(name))
         self._update_status()
 
     def _show_error(self, name: str, message: str) -> None:
@@ -421,8 +472,9 @@ class ProjectScreen(Screen[bool]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "save":
             return self.editable
-        if action == "archive":
-            return self.editable and self.project is not None
+        if action == "archive":  # archive, or restore an archived project
+            p = self.project
+            return p is not None and self.app.can_write_department(p.department)  # type: ignore[attr-defined]
         return True
 
     def action_save(self) -> None:
@@ -431,7 +483,7 @@ class ProjectScreen(Screen[bool]):
         if self.errors:
             self.app.bell()
             first = next(iter(self.errors))
-            self.app.notify(f"Nicht gespeichert: {field_label(first)}: {self.errors[first]}", severity="error",
+            self.app.notify(safe_text(f"Nicht gespeichert: {field_label(first)}: {self.errors[first]}"), severity="error",
                             markup=False)
             field = self._input(first)
             field.focus()
@@ -485,16 +537,26 @@ class ProjectScreen(Screen[bool]):
         def failed(exc: SachstandError) -> None:
             self.busy = False
             if isinstance(exc, ConflictError):
-                self.app.push_screen(ConflictScreen(exc), self._after_conflict)
+                self.app.push_screen(ConflictScreen(exc, self._base_values()), self._after_conflict)
             else:
                 self.app.show_error(exc)  # type: ignore[attr-defined]
 
         self.app.call_db(work, done, failed, node=self, group="write")  # type: ignore[attr-defined]
 
+    def _base_values(self) -> dict[str, str]:
+        """The stored values this edit started from, shown as the conflict shows the stored ones."""
+        p = self.project
+        if p is None or self.stale_draft:  # a stale draft's base values are not known
+            return {}
+        return {name: display_value(p.value(name)) for name in self.initial if name != "department"} | {
+            "department": p.department}
+
     def _after_conflict(self, choice: str | None) -> None:
+        self.stale_draft = False
         if choice == KEEP:
             self.load(keep_mine=True)
         elif choice == RELOAD:
+            self.saved_any = True  # the list shows the stored values too when this screen closes
             self.load()
 
     def action_reload(self) -> None:
@@ -513,10 +575,23 @@ class ProjectScreen(Screen[bool]):
         p = self.project
         if p is None:
             return
-        question = Text(f"Projekt {p.id} archivieren?\n", style="bold")
-        question.append_text(user(p.name))
-        question.append("\nEs verschwindet aus Liste und Bericht; die Daten bleiben erhalten.", style="dim")
         repo = self.app.repo  # type: ignore[attr-defined]
+        if p.archived:
+            question = Text(f"Projekt {p.id} wiederherstellen?\n", style="bold")
+            question.append_text(Text(safe_text(p.name)))
+            question.append("\nEs erscheint wieder in Liste und Bericht.", style="dim")
+
+            def restored(saved: Project) -> None:
+                self.busy = False
+                self.saved_any = True
+                self.app.notify(f"{saved.id} wiederhergestellt.", timeout=4)
+                self.load()
+
+            self._ask(question, lambda: self._write(lambda: repo.archive(p.id, p.version, archived=False), restored))
+            return
+        question = Text(f"Projekt {p.id} archivieren?\n", style="bold")
+        question.append_text(Text(safe_text(p.name)))
+        question.append("\nEs verschwindet aus Liste und Bericht; die Daten bleiben erhalten.", style="dim")
 
         def archived(saved: Project) -> None:
             self.busy = False

@@ -13,6 +13,7 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from rich.text import Text
@@ -25,17 +26,26 @@ from textual.widgets import Input, Select, Static
 
 from ..core import Repository, figures
 from ..core.errors import ConflictError, SachstandError
-from ..core.models import ProjectRow
-from ..core.types import format_number, safe_display
+from ..core.models import ProjectRow, display_value
+from ..core.text import safe_text
+from ..core.types import format_number
 from .conflict import KEEP, ConflictScreen
-from .data import YearRows, load_year
-from .dialogs import ProgressDialog
-from .text import percent_cell, user, key_footer
+from .data import ChangeStamp, YearRows, change_stamp, load_year
+from .dialogs import ConfirmDialog, ProgressDialog
+from .german import GermanSelect
+from .picker import JumpDialog, Picker
+from .state import drop_draft, load_draft, save_view
+from .text import key_footer, percent_cell
 from .virtual_table import Cell, Column, VirtualTable
 
 ALL = "__all__"
-LETTER_ACTIONS = {"search", "progress", "cycle", "sort", "reverse", "dashboard", "new", "reload", "app.quit",
-                  "report_texts"}
+POLL_SECONDS = 3.0
+"""How often the list looks for another process's change (a ``stat``, nothing read)."""
+REMEMBER_SECONDS = 2.0
+"""How often the list's view (year, filters, sort, project) is written if it changed."""
+PICKER_TITLES = {"dept": "Bereich wählen", "status": "Status wählen", "year": "Berichtsjahr wählen"}
+LETTER_ACTIONS = {"archive", "search", "progress", "pick", "jump", "sort", "reverse", "dashboard", "new", "reload",
+                  "app.quit", "report_texts"}
 
 STATUSES: dict[str, str] = {
     "alle": "alle",
@@ -45,7 +55,9 @@ STATUSES: dict[str, str] = {
     "ueberfaellig": "überfällig",
     "stagniert": "stagniert",
     "geplant": "geplant",
+    "archiviert": "archiviert",
 }
+ARCHIVED = "archiviert"  # the one status whose rows are not the year's rows but the archived ones
 
 STATUS_TEST = {
     "alle": lambda r: True,
@@ -55,6 +67,7 @@ STATUS_TEST = {
     "ueberfaellig": lambda r: r.overdue,
     "stagniert": lambda r: r.stalled,
     "geplant": lambda r: r.planned,
+    "archiviert": lambda r: r.archived,
 }
 
 DEFAULT_SORT = "department"  # the order of ``figures.project_rows``: department, name, id
@@ -81,11 +94,11 @@ def flags_cell(row: ProjectRow) -> Text:
 def render_row(row: ProjectRow) -> list[Cell]:
     return [
         row.id,
-        user(row.department),
-        user(row.name),
+        Text(safe_text(row.department)),
+        Text(safe_text(row.name)),
         percent_cell(row.previous),
         percent_cell(row.current),
-        safe_display(row.end_display) or "–",
+        safe_text(row.end_display) or "–",
         flags_cell(row),
     ]
 
@@ -94,19 +107,25 @@ class ProjectsScreen(Screen[None]):
     """The start screen. ``self.all_rows`` holds the year's rows, ``self.shown`` the filtered ones."""
 
     BINDINGS = [
-        Binding("slash", "search", "Suche", key_display="/"),
-        Binding("p", "progress", "Stand"),
-        Binding("b", "cycle('dept')", "Bereich", show=False),
-        Binding("s", "cycle('status')", "Status", show=False),
-        Binding("j", "cycle('year')", "Jahr", show=False),
-        Binding("o", "sort", "Sort"),
-        Binding("O", "reverse", "umkehren", show=False),
-        Binding("d", "dashboard", "Übersicht"),
-        Binding("t", "report_texts", "Bericht", show=False),
-        Binding("n", "new", "Neu"),
-        Binding("r", "reload", "Laden", show=False),
-        Binding("q", "app.quit", "Ende"),
-        Binding("escape,down", "to_table", "zur Tabelle"),
+        Binding("slash", "search", "Suche", key_display="/",
+                tooltip="suchen in ID, Name und Beschreibung (Enter, ↓ oder Esc: zurück zur Tabelle)"),
+        Binding("p", "progress", "Stand", tooltip="Umsetzungsstand des Berichtsjahres erfassen: p, Zahl, Enter"),
+        Binding("g,ctrl+g", "jump", "Gehe zu", show=False, tooltip="zu einer ID springen, beim Tippen"),
+        Binding("b", "pick('dept')", "Bereich", show=False, tooltip="Bereich wählen (tippen grenzt ein, Enter wählt)"),
+        Binding("s", "pick('status')", "Status", show=False, tooltip="Status wählen (tippen grenzt ein, Enter wählt)"),
+        Binding("j", "pick('year')", "Jahr", show=False,
+                tooltip="Berichtsjahr wählen (tippen grenzt ein, Enter wählt)"),
+        Binding("o", "sort", "Sort", tooltip="nach der nächsten Spalte sortieren"),
+        Binding("O", "reverse", "umkehren", show=False, tooltip="Sortierrichtung umkehren"),
+        Binding("d", "dashboard", "Übersicht", tooltip="Übersicht mit Kennzahlen und Zeitleiste"),
+        Binding("t", "report_texts", "Bericht", show=False,
+                tooltip="Bericht: die Texte des Berichtsjahres (Einleitung, Sonderthema, Ausblick)"),
+        Binding("n", "new", "Neu", tooltip="neues Projekt"),
+        Binding("r", "reload", "Laden", show=False, tooltip="neu laden"),
+        Binding("f8", "archive", "Archivieren", show=False, tooltip="markiertes Projekt archivieren, ein archiviertes wiederherstellen (mit Rückfrage)"),
+        Binding("q", "app.quit", "Beenden", tooltip="beenden (fragt bei ungespeicherten Änderungen)"),
+        Binding("escape,down", "to_table", "zur Tabelle",
+                tooltip="aus der Suche oder einer Auswahlliste zurück zur Tabelle"),
     ]
 
     def __init__(self) -> None:
@@ -123,6 +142,8 @@ class ProjectsScreen(Screen[None]):
         self._load_generation = 0
         self._filling = False
         self._last_filter: tuple[str, object, object, list[ProjectRow]] | None = None
+        self.archived_rows: list[ProjectRow] | None = None  # read when the filter "archiviert" is chosen
+        self._stamp: ChangeStamp | None = None  # the register's change stamp when the rows were read
 
     # ---- layout ---------------------------------------------------------------------------------
 
@@ -130,15 +151,17 @@ class ProjectsScreen(Screen[None]):
         yield Static(id="title", classes="title")
         with Horizontal(id="toolbar"):
             yield Static(Text("/", style="bold"), classes="key-hint")
-            yield Input(placeholder="Name, Beschreibung …", id="search", compact=True)
+            yield Input(placeholder="ID, Name, Beschreibung …", id="search", compact=True)
             yield Static(Text("b", style="bold"), classes="key-hint")
-            yield Select([("alle Bereiche", ALL)], value=ALL, allow_blank=False, id="dept", compact=True)
+            yield GermanSelect([("alle Bereiche", ALL)], value=ALL, allow_blank=False, id="dept", compact=True)
             yield Static(Text("s", style="bold"), classes="key-hint")
-            yield Select([(label, key) for key, label in STATUSES.items()], value="alle", allow_blank=False,
+            yield GermanSelect([(label, key) for key, label in STATUSES.items()], value="alle", allow_blank=False,
                          id="status", compact=True)
             yield Static(Text("j", style="bold"), classes="key-hint")
-            yield Select([("–", 0)], value=0, allow_blank=False, id="year", compact=True)
-        yield VirtualTable(self._columns(8, 9, 2019, 2020), render_row, empty_text="Lädt …", id="table")
+            yield GermanSelect([("–", 0)], value=0, allow_blank=False, id="year", compact=True)
+        yield VirtualTable(self._columns(8, 9, 2019, 2020), render_row, empty_text="Lädt …",
+                           nothing_selected="Kein Projekt ausgewählt: die Liste ist leer.",
+                           row_key=lambda r: r.id, id="table")
         yield Static(id="count", classes="status-line")
         yield key_footer()
 
@@ -162,6 +185,23 @@ class ProjectsScreen(Screen[None]):
         self.year = self.app.year  # type: ignore[attr-defined]
         self._update_title()
         self.load()
+        self.set_interval(POLL_SECONDS, self._poll)
+        self.set_interval(REMEMBER_SECONDS, self.remember)
+
+    def _current_stamp(self) -> ChangeStamp | None:
+        repo = self.app.repo  # type: ignore[attr-defined]
+        return change_stamp(repo.db.path) if repo is not None else None
+
+    def _poll(self) -> None:
+        """Another process changed the register: reload the rows in place, the cursor kept on its
+        project (``VirtualTable.set_rows``). Only while this screen is shown and idle."""
+        stamp = self._current_stamp()
+        if stamp == self._stamp:
+            return
+        if self.app.screen is not self or not self.loaded or any(  # type: ignore[attr-defined]
+                not w.is_finished for w in self.workers):
+            return  # looked at again at the next tick
+        self.load()
 
     def _update_title(self) -> None:
         app = self.app
@@ -171,7 +211,7 @@ class ProjectsScreen(Screen[None]):
             title.append(f" {self.year}", style="bold")
         if repo is not None:
             title.append("   ")
-            title.append_text(user(repo.actor.describe, style="dim"))
+            title.append_text(Text(safe_text(repo.actor.describe), style="dim"))
             if not app.can_write:  # type: ignore[attr-defined]
                 title.append("  nur lesen", style="bold yellow")
             if repo.actor.notice:  # no role config: the register's owner is admin (core.access)
@@ -188,6 +228,7 @@ class ProjectsScreen(Screen[None]):
         today = app.today  # type: ignore[attr-defined]
         self._load_generation += 1
         generation = self._load_generation
+        self._stamp = self._current_stamp()  # taken before the read: a later change is seen next tick
 
         prefetched = app.take_prefetch() if not self.loaded else None  # type: ignore[attr-defined]
 
@@ -202,9 +243,9 @@ class ProjectsScreen(Screen[None]):
 
         app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
 
-    def refresh_row(self, row_id: str) -> None:
+    def refresh_row(self, row_id: str, then: Callable[[ProjectRow], None] | None = None) -> None:
         """Reload one saved row with its flags, instead of all rows (one row's save changes no
-        other row's flags)."""
+        other row's flags); ``then`` gets the fresh row."""
         app = self.app
         repo, year, today = app.repo, self.year, app.today  # type: ignore[attr-defined]
 
@@ -219,9 +260,11 @@ class ProjectsScreen(Screen[None]):
                 self.load(keep_id=row_id)
                 return
             self.all_rows[index] = found[0]
-            self.haystack[row_id] = f"{found[0].name} {found[0].description}".casefold()
+            self.haystack[row_id] = f"{row_id} {found[0].name} {found[0].description}".casefold()
             self._sort_all()
             self.apply_filter(keep_id=row_id)
+            if then is not None:
+                then(found[0])
 
         app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
 
@@ -236,7 +279,8 @@ class ProjectsScreen(Screen[None]):
         self.year, self.years = year, years
         self.all_rows = [r for r in rows if not r.planned]
         self.planned_rows = sorted((r for r in rows if r.planned), key=lambda r: (r.priority, r.name.casefold()))
-        self.haystack = {r.id: f"{r.name} {r.description}".casefold() for r in rows}
+        self.archived_rows = None
+        self.haystack = {r.id: f"{r.id} {r.name} {r.description}".casefold() for r in rows}
         id_width = max((len(r.id) for r in rows), default=8)
         dept_width = min(max((len(r.department) for r in rows), default=9), 10)
         self.table.columns = self._columns(max(id_width, 4), max(dept_width, 9), year - 1, year)
@@ -245,7 +289,7 @@ class ProjectsScreen(Screen[None]):
         with self.prevent(Select.Changed):
             dept = self.query_one("#dept", Select)
             old = dept.value
-            dept.set_options([("alle Bereiche", ALL)] + [(user(d), d) for d in departments])
+            dept.set_options([("alle Bereiche", ALL)] + [(Text(safe_text(d)), d) for d in departments])
             dept.value = old if old in departments else ALL
             year_select = self.query_one("#year", Select)
             # the year after the last one with data is offered too: that is where next year's values go
@@ -253,12 +297,74 @@ class ProjectsScreen(Screen[None]):
             year_select.set_options([(str(y), y) for y in choices])
             year_select.value = year
         self._filling = False
+        if not self.loaded:
+            keep_id = keep_id or self._restore_view()
         self._sort_all(loaded=True)
         self.apply_filter(keep_id=keep_id)
         self._update_title()
         if not self.loaded:
             self.loaded = True
             self.call_after_refresh(self.app.rows_shown.set)  # type: ignore[attr-defined]
+            self.call_after_refresh(self._offer_draft)
+
+    def _restore_view(self) -> str | None:
+        """Filters and sort as last left (only values the register still offers); returns the last
+        project's ID, which ``set_rows`` takes only if that project is still shown."""
+        view = self.app.view  # type: ignore[attr-defined]
+        with self.prevent(Select.Changed):
+            for which in ("dept", "status"):
+                select = self.query_one(f"#{which}", Select)
+                if view.get(which) in {value for _label, value in select._options}:  # noqa: SLF001
+                    select.value = view[which]
+        if view.get("sort_key") in SORT_KEYS:
+            self.sort_key = view["sort_key"]
+            self.sort_reverse = bool(view.get("sort_reverse"))
+        return view.get("project")
+
+    def current_view(self) -> dict[str, object]:
+        view: dict[str, object] = {
+            "dept": self.query_one("#dept", Select).value, "status": self.query_one("#status", Select).value,
+            "sort_key": self.sort_key, "sort_reverse": self.sort_reverse,
+        }
+        if self.year is not None:
+            view["year"] = self.year
+        if self.table.current is not None:
+            view["project"] = self.table.current.id
+        return view
+
+    def remember(self) -> None:
+        """Keep the view for the next start (written only when it changed)."""
+        app = self.app
+        if not self.loaded or app.repo is None:  # type: ignore[attr-defined]
+            return
+        view = self.current_view()
+        if view != app.view:  # type: ignore[attr-defined]
+            app.view = view  # type: ignore[attr-defined]
+            save_view(app.repo.db.path, view)  # type: ignore[attr-defined]
+
+    def _offer_draft(self) -> None:
+        """An edit kept at a hang-up: offer to restore it (n drops it)."""
+        app = self.app
+        repo = app.repo  # type: ignore[attr-defined]
+        draft = load_draft(repo.db.path) if repo is not None and app.can_write else None  # type: ignore[attr-defined]
+        if draft is None:
+            return
+        question = Text("Ungespeicherter Entwurf gefunden\n", style="bold")
+        what = f"Projekt {draft.project_id}" if draft.project_id else "neues Projekt"
+        question.append(f"{what}, Stand {draft.saved_display}: {len(draft.texts)} geänderte(s) Feld(er).\n")
+        question.append("j stellt ihn wieder her, n verwirft ihn.", style="dim")
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                drop_draft(repo.db.path)
+                return
+            from .project import ProjectScreen
+
+            keep = draft.project_id
+            app.push_screen(ProjectScreen(draft.project_id, draft.year, draft=draft),
+                            lambda changed: self.load(keep_id=keep) if changed else None)
+
+        app.push_screen(ConfirmDialog(question), answer)
 
     # ---- filter and sort ------------------------------------------------------------------------
 
@@ -267,7 +373,37 @@ class ProjectsScreen(Screen[None]):
         self._last_filter = None
         if not (loaded and self.sort_key == DEFAULT_SORT and not self.sort_reverse):
             self.all_rows.sort(key=SORT_KEYS[self.sort_key], reverse=self.sort_reverse)
+        if self.archived_rows:
+            self.archived_rows.sort(key=SORT_KEYS[self.sort_key], reverse=self.sort_reverse)
         self.table.header_marks = {self.sort_key: " ↓" if self.sort_reverse else " ↑"}
+
+    def _load_archived(self) -> None:
+        """The archived projects with their values for the year (only when asked for: few rows)."""
+        app = self.app
+        repo, year, today = app.repo, self.year, app.today  # type: ignore[attr-defined]
+
+        def work() -> list[ProjectRow]:
+            return figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), archived=True)
+
+        def done(rows: list[ProjectRow]) -> None:
+            if year == self.year:
+                self.archived_rows = rows
+                for r in rows:
+                    self.haystack[r.id] = f"{r.id} {r.name} {r.description}".casefold()
+                self._sort_all()
+                self.apply_filter()
+
+        app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
+
+    @property
+    def year_rows(self) -> list[ProjectRow]:
+        """The rows the filters pick from: the year's, or the archived ones."""
+        status = self.query_one("#status", Select).value
+        if status == ARCHIVED:
+            return self.archived_rows or []
+        if status == "geplant":
+            return self.planned_rows
+        return self.all_rows
 
     def apply_filter(self, keep_id: str | None = None) -> None:
         """Pick the rows matching search, department and status; the list keeps the sort order."""
@@ -275,7 +411,9 @@ class ProjectsScreen(Screen[None]):
         dept = self.query_one("#dept", Select).value
         status_test = STATUS_TEST[str(self.query_one("#status", Select).value)]
         status = self.query_one("#status", Select).value
-        source = self.planned_rows if status == "geplant" else self.all_rows
+        if status == ARCHIVED and self.archived_rows is None:
+            self._load_archived()
+        source = self.year_rows
         base = source
         last = self._last_filter
         if last is not None and last[1:3] == (dept, status) and query.startswith(last[0]):
@@ -290,13 +428,17 @@ class ProjectsScreen(Screen[None]):
             rows = [r for r in rows if status_test(r)]
         self.shown = rows if rows is not source else list(rows)
         self._last_filter = (query, dept, status, self.shown)
-        current = keep_id or (self.table.current.id if self.table.current is not None else None)
-        self.table.set_rows(self.shown, keep=(lambda r: r.id == current) if current else None)
+        self.table.set_rows(self.shown, keep=keep_id)
         self._update_count()
 
     def _update_count(self) -> None:
-        word = "Projekt" if len(self.all_rows) == 1 else "Projekten"
-        text = Text(f"{format_number(len(self.shown))} von {format_number(len(self.all_rows))} {word}", style="bold")
+        archived = self.query_one("#status", Select).value == ARCHIVED
+        total = len(self.archived_rows or []) if archived else len(self.all_rows)
+        if archived:
+            word = "archivierten Projekt" if total == 1 else "archivierten Projekten"
+        else:
+            word = "Projekt" if total == 1 else "Projekten"
+        text = Text(f"{format_number(len(self.shown))} von {format_number(total)} {word}", style="bold")
         text.append(f"  ·  Berichtsjahr {self.year}" if self.year else "")
         text.append("  ·  Ü überfällig, S stagniert", style="dim")
         self.query_one("#count", Static).update(text)
@@ -326,11 +468,11 @@ class ProjectsScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Write actions only for writers; letter keys are dimmed while typing in the search."""
-        if action in ("progress", "new") and not self.app.can_write:  # type: ignore[attr-defined]
+        if action in ("progress", "new", "archive") and not self.app.can_write:  # type: ignore[attr-defined]
             return False
         typing = isinstance(self.focused, Input)
         if action == "to_table":
-            return typing
+            return typing or isinstance(self.focused, Select)
         if action in LETTER_ACTIONS and typing:
             return None
         return True
@@ -341,13 +483,35 @@ class ProjectsScreen(Screen[None]):
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
 
-    def action_cycle(self, which: str) -> None:
+    def action_pick(self, which: str) -> None:
+        """b, s, j: a picker over the dropdown's choices; typing narrows, Enter chooses."""
         select = self.query_one(f"#{which}", Select)
-        options = [value for _label, value in select._options]  # noqa: SLF001
-        if not options:
+        choices = [(label, value) for label, value in select._options]  # noqa: SLF001
+        if not choices:
             return
-        index = options.index(select.value) if select.value in options else -1
-        select.value = options[(index + 1) % len(options)]
+        title = PICKER_TITLES[which]
+
+        def chosen(value: object) -> None:
+            if value is not None and value != select.value:
+                select.value = value
+            self.table.focus()
+
+        self.app.push_screen(Picker(title, choices, select.value), chosen)
+
+    def action_jump(self) -> None:
+        self.app.push_screen(JumpDialog(self.jump_to), lambda _: self.table.focus())
+
+    def jump_to(self, text: str) -> str | None:
+        """Move the cursor to the first shown row whose ID starts with ``text`` (else contains it)."""
+        wanted = text.strip().casefold()
+        rows = self.table.rows
+        index = next((i for i, r in enumerate(rows) if r.id.casefold().startswith(wanted)), None)
+        if index is None:
+            index = next((i for i, r in enumerate(rows) if wanted in r.id.casefold()), None)
+        if index is None:
+            return None
+        self.table.move_to(index)
+        return rows[index].id
 
     def action_sort(self) -> None:
         keys = list(SORT_KEYS)
@@ -393,19 +557,53 @@ class ProjectsScreen(Screen[None]):
                              lambda changed: self.load() if changed else None)
 
     def action_progress(self) -> None:
-        row = self.table.current
+        row = self.table.selected()
         if row is None or self.year is None:
             return
         if not self.app.can_write_department(row.department):  # type: ignore[attr-defined]
             self.app.show_error(SachstandError(  # type: ignore[attr-defined]
                 f"Nicht erlaubt: Sie sind {self.app.repo.actor.describe}; Projekte im Bereich "  # type: ignore[attr-defined]
-                f"{safe_display(row.department)} können Sie nicht ändern."))
+                f"{safe_text(row.department)} können Sie nicht ändern."))
             return
-        title = Text(f"Umsetzungsstand {self.year} für {row.id}\n", style="bold")
-        title.append_text(user(row.name))
-        year = self.year
-        self.app.push_screen(ProgressDialog(title, row.current),
+        self._ask_progress(row, self.year, row.current)
+
+    def _ask_progress(self, row: ProjectRow, year: int, value: int | None) -> None:
+        """The quick-entry dialog for ``row``, starting with ``value``; Enter saves on the row's version."""
+        title = Text(f"Umsetzungsstand {year} für {row.id}\n", style="bold")
+        title.append_text(Text(safe_text(row.name)))
+        self.app.push_screen(ProgressDialog(title, value),
                              lambda value: self._record(row, year, value, row.version) if value is not None else None)
+
+    def action_archive(self) -> None:
+        """F8: archive the highlighted project, or restore it if it is archived; after asking."""
+        row = self.table.selected()
+        if row is None:
+            return
+        if not self.app.can_write_department(row.department):  # type: ignore[attr-defined]
+            self.app.show_error(SachstandError(  # type: ignore[attr-defined]
+                f"Nicht erlaubt: Projekte im Bereich {safe_text(row.department)} können Sie nicht ändern."))
+            return
+        restore = row.archived
+        question = Text(f"Projekt {row.id} {'wiederherstellen' if restore else 'archivieren'}?\n", style="bold")
+        question.append_text(Text(safe_text(row.name)))
+        question.append("\nEs erscheint wieder in Liste und Bericht." if restore else
+                        "\nEs verschwindet aus Liste und Bericht; die Daten bleiben erhalten.", style="dim")
+        repo = self.app.repo  # type: ignore[attr-defined]
+
+        def done(_: object) -> None:
+            self.app.notify(f"{row.id} {'wiederhergestellt' if restore else 'archiviert'}.", timeout=4)
+            self.load()
+
+        def failed(exc: SachstandError) -> None:
+            self.app.show_error(exc)  # type: ignore[attr-defined]
+            self.load(keep_id=row.id)
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.app.call_db(lambda: repo.archive(row.id, row.version, archived=not restore),  # type: ignore[attr-defined]
+                                 done, failed, node=self, group="write")
+
+        self.app.push_screen(ConfirmDialog(question), answer)
 
     def _record(self, row: ProjectRow, year: int, percent: int, version: int) -> None:
         repo = self.app.repo  # type: ignore[attr-defined]
@@ -420,11 +618,12 @@ class ProjectsScreen(Screen[None]):
         def failed(exc: SachstandError) -> None:
             if isinstance(exc, ConflictError):
                 def decide(choice: str | None) -> None:
-                    if choice == KEEP:
-                        self._record(row, year, percent, exc.current_version)
+                    if choice == KEEP:  # as the screen says: reload, my value stays, save again
+                        self.refresh_row(row.id, then=lambda fresh: self._ask_progress(fresh, year, percent))
                     else:
                         self.load(keep_id=row.id)
-                self.app.push_screen(ConflictScreen(exc), decide)
+                base = {f"progress:{year}": display_value(row.current)}
+                self.app.push_screen(ConflictScreen(exc, base), decide)
             else:
                 self.app.show_error(exc)  # type: ignore[attr-defined]
                 self.load(keep_id=row.id)

@@ -1,7 +1,7 @@
 """Small pieces of display text shared by the screens.
 
 Rule: user text (names, descriptions, department codes, audit values) is shown only as rich
-``Text`` built from ``safe_display``: never as a markup string, so "[/]" or "[link=…]" stay
+``Text`` built from ``core.text.safe_text``: never as a markup string, so "[/]" or "[link=…]" stay
 literal, and control codes or bidi overrides never reach the terminal.
 """
 
@@ -10,14 +10,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Footer
 
-from ..core.types import safe_display
+from ..core.types import format_number
 
 BAR_CELLS = " ▏▎▍▌▋▊▉█"
-
-
-def user(value: str | None, style: str = "", one_line: bool = True) -> Text:
-    """User text, literally and safely."""
-    return Text(safe_display(value or "", one_line=one_line), style=style)
 
 
 def bar(percent: int | None, width: int) -> Text:
@@ -45,9 +40,10 @@ def percent_cell(percent: int | None, bar_width: int = 4) -> Text:
 
 
 def signed(n: int | None) -> str:
+    """A change with its sign, in German number format ("+1.234", "±0", "-5")."""
     if n is None:
         return "–"
-    return f"+{n}" if n > 0 else ("±0" if n == 0 else str(n))
+    return f"+{format_number(n)}" if n > 0 else ("±0" if n == 0 else f"-{format_number(-n)}")
 
 
 def key_footer() -> Footer:

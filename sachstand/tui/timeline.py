@@ -12,8 +12,8 @@ from datetime import date
 from rich.text import Text
 from textual.widget import Widget
 
-from ..core.types import Period
-from .text import user
+from ..core.text import safe_text
+from ..core.types import Period, format_number
 
 NAME_WIDTH = 24
 MAX_ROWS = 300
@@ -60,7 +60,7 @@ class Timeline(Widget):
             axis[pos:pos + len(label)] = list(label)
         out.append(" " * (NAME_WIDTH + 1) + "".join(axis) + "\n", style="dim")
         for r in self.rows[:MAX_ROWS]:
-            name = user(r.name)
+            name = Text(safe_text(r.name))
             name.truncate(NAME_WIDTH, overflow="ellipsis", pad=True)
             line = Text()
             line.append_text(name)
@@ -80,6 +80,6 @@ class Timeline(Widget):
             out.append_text(line)
             out.append("\n")
         if len(self.rows) > MAX_ROWS:
-            out.append(f"… und {len(self.rows) - MAX_ROWS} weitere Projekte\n", style="dim")
+            out.append(f"… und {format_number(len(self.rows) - MAX_ROWS)} weitere Projekte\n", style="dim")
         out.append(" " * (NAME_WIDTH + 1) + "█ erreicht  ░ offen  │ Stichtag", style="dim")
         return out

@@ -7,12 +7,16 @@ and filtering cost the same at 58 rows and at 25,000.
 Rules:
 - Cells are plain strings or rich ``Text``; strings are never parsed as markup.
 - The caller owns filtering and sorting: it hands over the rows to show with ``set_rows``.
-- The header line stays on top; the cursor row is kept in view.
+- The header line stays on top.
+- The row a key acts on is always the highlighted row on screen. Whenever the rows change
+  (``set_rows``: search, filter, sort, year, reload, another process's change) the cursor stays on
+  the same row (by ``row_key``) if it is still shown, else goes to the first row; the table then
+  scrolls to it. An empty table has no cursor (``current`` is ``None``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -50,9 +54,9 @@ class VirtualTable(ScrollView, can_focus=True):
         Binding("down", "cursor(1)", "runter", show=False),
         Binding("pageup", "page(-1)", "Seite hoch", show=False),
         Binding("pagedown", "page(1)", "Seite runter", show=False),
-        Binding("home", "jump(0)", "Anfang", show=False),
-        Binding("end", "jump(-1)", "Ende", show=False),
-        Binding("enter", "select", "Öffnen", key_display="⏎"),
+        Binding("home", "jump(0)", "zum Anfang", show=False),
+        Binding("end", "jump(-1)", "zum Ende", show=False),
+        Binding("enter", "select", "Öffnen", key_display="⏎", tooltip="Projekt öffnen"),
     ]
 
     class Selected(Message):
@@ -64,31 +68,50 @@ class VirtualTable(ScrollView, can_focus=True):
             self.row = row
 
     def __init__(self, columns: Sequence[Column], render_row: Callable[[Any], list[Cell]],
-                 empty_text: str = "Keine Einträge", **kwargs: Any) -> None:
+                 empty_text: str = "Keine Einträge", nothing_selected: str = "Keine Zeile ausgewählt.",
+                 row_key: Callable[[Any], Hashable] = id,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.columns = list(columns)
         self.render_row = render_row
+        self.row_key = row_key
         self.empty_text = empty_text
+        self.nothing_selected = nothing_selected
         self.rows: list[Any] = []
-        self.cursor = 0
+        self.cursor = -1
         self.header_marks: dict[str, str] = {}
 
     # ---- data -----------------------------------------------------------------------------------
 
-    def set_rows(self, rows: list[Any], keep: Callable[[Any], bool] | None = None) -> None:
-        """Show ``rows``; the cursor moves to the first row for which ``keep`` is true, if any."""
+    def set_rows(self, rows: list[Any], keep: Hashable | None = None) -> None:
+        """Show ``rows``. The cursor stays on the row whose key is ``keep`` (default: the key of the
+        current row) if it is among ``rows``, else goes to the first row; none if ``rows`` is empty.
+        The cursor row is scrolled into view."""
+        if keep is None and self.current is not None:
+            keep = self.row_key(self.current)
         self.rows = rows
         target = 0
         if keep is not None:
-            target = next((i for i, r in enumerate(rows) if keep(r)), 0)
-        self.cursor = min(target, max(len(rows) - 1, 0))
+            key = self.row_key
+            target = next((i for i, r in enumerate(rows) if key(r) == keep), 0)
+        self.cursor = target if rows else -1
         self.virtual_size = Size(self.size.width, len(rows) + 1)
         self._scroll_cursor_into_view()
+        # the size of the table can change with the next layout (rows shown, scrollbar): scroll again
+        self.call_after_refresh(self._scroll_cursor_into_view)
         self.refresh()
 
     @property
     def current(self) -> Any | None:
+        """The row a key acts on: the highlighted one, or ``None`` if the table is empty."""
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    def cursor_visible(self) -> bool:
+        """Whether the cursor row lies inside the table's visible body (tests and callers check it)."""
+        if self.current is None:
+            return False
+        top = round(self.scroll_offset.y)
+        return top <= self.cursor < top + max(self.size.height - 1, 1)
 
     # ---- keys -----------------------------------------------------------------------------------
 
@@ -101,9 +124,20 @@ class VirtualTable(ScrollView, can_focus=True):
     def action_jump(self, index: int) -> None:
         self._move(len(self.rows) - 1 if index < 0 else index)
 
+    def selected(self) -> Any | None:
+        """The row a key acts on; with none (empty table) the user is told so."""
+        if self.current is None:
+            self.notify(self.nothing_selected, severity="warning", timeout=4, markup=False)
+        return self.current
+
     def action_select(self) -> None:
-        if self.current is not None:
-            self.post_message(self.Selected(self, self.current))
+        row = self.selected()
+        if row is not None:
+            self.post_message(self.Selected(self, row))
+
+    def move_to(self, index: int) -> None:
+        """Put the cursor on row ``index`` (clamped) and scroll it into view."""
+        self._move(index)
 
     def _move(self, index: int) -> None:
         if not self.rows:
@@ -113,12 +147,17 @@ class VirtualTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _scroll_cursor_into_view(self) -> None:
+        """Scroll so the cursor row is in the body. ``force``: right after ``set_rows`` the scrollbar
+        is not laid out yet, and Textual would otherwise ignore the scroll."""
         body = max(self.size.height - 1, 1)
         top = round(self.scroll_offset.y)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + body:
-            self.scroll_to(y=self.cursor - body + 1, animate=False, immediate=True)
+        cursor = max(self.cursor, 0)
+        if cursor < top:
+            self.scroll_to(y=cursor, animate=False, immediate=True, force=True)
+        elif cursor >= top + body:
+            self.scroll_to(y=cursor - body + 1, animate=False, immediate=True, force=True)
+        elif top > max(len(self.rows) + 1 - body, 0):  # fewer rows than before: no blank screen
+            self.scroll_to(y=max(cursor - body + 1, 0), animate=False, immediate=True, force=True)
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)

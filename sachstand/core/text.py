@@ -1,0 +1,64 @@
+"""Text from users and files on its way to a terminal or a script: the one safe-text helper.
+
+Rules:
+- ``safe_text`` is the only way user or file text (names, descriptions, department codes, file
+  names, echoed arguments, error messages) reaches a terminal: printouts, errors, the TUI.
+- Control characters (C0, DEL, C1), bidi controls, zero-width characters, line and paragraph
+  separators and lone surrogates (bytes of a file name that are not UTF-8) are shown visibly
+  escaped, as ``\\x1b``, ``\\x9b``, ``\\u202e``, ``\\udcff``: never sent raw (an ESC, OSC 8 or BEL
+  would drive the terminal; a right-to-left override reorders what people read), never silently
+  dropped (the reader should see that something odd is there).
+- ``one_line`` turns runs of tabs and line breaks into one space (table cells, messages); without
+  it, line breaks and tabs stay (a description shown in full).
+- ``json_text`` is ``json.dumps`` that escapes the same characters as ``\\uXXXX``, so a script's
+  output never carries them raw either.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+_INVISIBLE = (
+    "\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 (tab and line feed are handled apart), DEL, C1
+    "\u00ad\u061c\u180e"  # soft hyphen, Arabic letter mark, Mongolian vowel separator
+    "\u200b-\u200f"  # zero-width space/non-joiner/joiner, LRM, RLM
+    "\u2028-\u202e"  # line and paragraph separators, bidi embeddings and overrides
+    "\u2060-\u2064\u2066-\u2069"  # word joiner, invisible operators, bidi isolates
+    "\ufeff\ufff9-\ufffb"  # zero-width no-break space (BOM), interlinear annotation
+    "\ud800-\udfff"  # lone surrogates: undecodable bytes of a file name
+)
+_UNSAFE = re.compile(f"[{_INVISIBLE}]")
+_UNSAFE_WITH_BREAKS = re.compile(f"[{_INVISIBLE}\t\n]")
+_BREAKS = re.compile(r"[\t\r\n]+")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe_text(value: object, one_line: bool = True) -> str:
+    """``value`` as text that is safe to show in a terminal (see the module's rules)."""
+    text = "" if value is None else str(value)
+    if one_line:
+        text = _BREAKS.sub(" ", text)
+    return _UNSAFE.sub(_escape, text)
+
+
+def has_unsafe(text: str) -> bool:
+    """True when ``text`` holds a character that ``safe_text`` would escape (tab and newline too)."""
+    return _UNSAFE_WITH_BREAKS.search(text) is not None
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def json_text(data: object, indent: int | None = 2) -> str:
+    """JSON for scripts: readable umlauts, but the characters above escaped as ``\\uXXXX``.
+
+    JSON's own syntax is ASCII, so these characters can only sit inside strings, where the
+    escape keeps the exact value for a reader of the JSON.
+    """
+    return _UNSAFE.sub(_json_escape, json.dumps(data, ensure_ascii=False, indent=indent))
