@@ -157,16 +157,7 @@ class _Part:
                        "solche Dateien werden aus Sicherheitsgründen nicht gelesen")
 
     def count(self, name: str, attrs: dict[str, str]) -> None:
-        if len(attrs) > MAX_ATTRIBUTES:
-            raise _Refused(f"ein Element im Teil „{self.member}“ hat {_n(len(attrs))} Attribute; erlaubt sind "
-                           f"höchstens {_n(MAX_ATTRIBUTES)}; die Arbeitsmappe wird nicht gelesen")
-        names = self.names
-        if name not in names or not names.issuperset(attrs):
-            names.add(name)
-            names.update(attrs)
-            if len(names) > MAX_NAMES:
-                raise _Refused(f"der Teil „{self.member}“ verwendet mehr als {_n(MAX_NAMES)} verschiedene "
-                               "Element- und Attributnamen; die Arbeitsmappe wird nicht gelesen")
+        self.names_of(name, attrs)
         self.elements += 1
         self.depth += 1
         if self.depth > MAX_DEPTH:
@@ -177,6 +168,19 @@ class _Part:
         if self.tree and self.elements > MAX_TREE_ELEMENTS:
             raise _Refused(f"der Teil „{self.member}“ hat mehr als {_n(MAX_TREE_ELEMENTS)} XML-Elemente; "
                            "die Arbeitsmappe wird nicht gelesen")
+
+    def names_of(self, name: str, attrs: dict[str, str]) -> None:
+        """At most ``MAX_ATTRIBUTES`` attributes here, ``MAX_NAMES`` distinct names in the part."""
+        if len(attrs) > MAX_ATTRIBUTES:
+            raise _Refused(f"ein Element im Teil „{self.member}“ hat {_n(len(attrs))} Attribute; erlaubt sind "
+                           f"höchstens {_n(MAX_ATTRIBUTES)}; die Arbeitsmappe wird nicht gelesen")
+        names = self.names
+        if name not in names or not names.issuperset(attrs):
+            names.add(name)
+            names.update(attrs)
+            if len(names) > MAX_NAMES:
+                raise _Refused(f"der Teil „{self.member}“ verwendet mehr als {_n(MAX_NAMES)} verschiedene "
+                               "Element- und Attributnamen; die Arbeitsmappe wird nicht gelesen")
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         self.count(name, attrs)
@@ -484,7 +488,8 @@ def _well_formed(checked: CheckedFile, member: str) -> bytes:
     """The part's bytes once expat (no handlers but the DTD guard) has found it well-formed."""
     data = read_member(checked, member)
     part = _Part(checked, member, Budget())
-    part.parser.StartElementHandler = part.parser.EndElementHandler = None
+    part.parser.StartElementHandler = part.names_of  # attributes and names: what expat holds
+    part.parser.EndElementHandler = None
     try:
         part.segments.scan(data)
         part.parser.Parse(data, True)
