@@ -38,7 +38,7 @@ def field_label(name: str) -> str:
 
 
 CITY_NAME_MAX = 200
-_AGS_RE = re.compile(r"\d{8}")
+_AGS_RE = re.compile(r"[0-9]{8}")
 
 
 @dataclass(frozen=True)

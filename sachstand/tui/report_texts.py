@@ -111,8 +111,8 @@ class ReportTextsScreen(Screen[None]):
             text = Text("Nur lesen: Berichtstexte ändert ein Administrator.", style="bold yellow")
         else:
             stored = sum(1 for s in self.sections if s.version)
-            text = Text(f"{stored} von {len(self.sections)} Abschnitten gespeichert · Markdown: Absätze, "
-                        "„- “ Listen, „### “ Zwischenüberschriften", style="dim")
+            text = Text(f"{stored}/{len(self.sections)} gespeichert · Markdown: Absätze, „- “ Liste, "
+                        "„### “ Zwischentitel", style="dim")  # fits 80 columns
         self.query_one("#state", Static).update(text)
 
     # ---- editing --------------------------------------------------------------------------------
