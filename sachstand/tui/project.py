@@ -413,6 +413,14 @@ class ProjectScreen(Screen[bool]):
     def dirty(self) -> bool:
         return self.ready and bool(self.edited_texts())
 
+    def unsaved_draft(self) -> Draft | None:
+        """The unsaved edit with the version it was typed on (kept at a hang-up)."""
+        repo = self.app.repo  # type: ignore[attr-defined]
+        if not self.dirty or repo is None:
+            return None
+        return Draft(str(repo.db.path.resolve()), self.project_id, self.year,
+                     self.project.version if self.project is not None else None, self.edited_texts())
+
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
         if event.input.name and self.ready:
