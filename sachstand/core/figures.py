@@ -13,6 +13,9 @@ projects are left out of everything. With p(Y) the progress recorded for year Y:
   or today if that comes first. Counted over the projects *open in Y* (below).
 - A project is *open in Y* when it has a value p(Y) or was not completed before Y (no earlier
   value of 100). The projects table, the templates and the overdue list use this set.
+- Each figure's denominator (``Figure.total``, "von N") is the set it counts over
+  (``FigureDef.over``): the projects in the report for the five progress figures, the projects
+  open in Y for ``overdue`` (a project without a value for Y can be overdue).
 - *A project of year Y* at all (the one rule, applied before every figure, list and table above):
   it is not archived, not planned (no priority, see ``models.EDITABLE_FIELDS``) and does not
   start after the end of Y. A project starting in 2021 is in no list of 2020 or 2019.
@@ -40,6 +43,8 @@ class FigureDef:
     key: str
     label: str
     rule: str
+    over: str = "projects"
+    """The key of the count this figure is taken from: ``projects`` or ``open`` (open in Y)."""
 
 
 FIGURES: tuple[FigureDef, ...] = (
@@ -48,7 +53,8 @@ FIGURES: tuple[FigureDef, ...] = (
     FigureDef("at_least_90", "Mindestens 90 %", "90 % bis 99 % im Berichtsjahr"),
     FigureDef("started", "Begonnen", "über 0 %, Vorjahr 0 % (ohne Vorjahreswert: Beginn im Berichtsjahr)"),
     FigureDef("stalled", "Stagniert", "gleicher Wert unter 100 % im Vorjahr und im Berichtsjahr"),
-    FigureDef("overdue", "Überfällig", "geplantes Ende vor dem Stichtag überschritten, Stand unter 100 %"),
+    FigureDef("overdue", "Überfällig", "geplantes Ende vor dem Stichtag überschritten, Stand unter 100 %",
+              over="open"),
 )
 FIGURE_KEYS = tuple(f.key for f in FIGURES)
 
@@ -173,12 +179,13 @@ def _params(year: int, department: str | None, as_of: date | None, with_planned:
 
 def counts(db: Database, year: int, department: str | None = None, as_of: date | None = None) -> dict[str, int]:
     """The six counts for one year, in one query."""
-    return _counts(db, year, department, as_of)[0]
+    return {k: v for k, v in _counts(db, year, department, as_of)[0].items() if k in FIGURE_KEYS}
 
 
 def _counts(db: Database, year: int, department: str | None, as_of: date | None
             ) -> tuple[dict[str, int], tuple[str, ...], tuple[str, ...]]:
-    """The counts, and the IDs of the overdue and of the stalled projects (by department, name)."""
+    """The counts (with ``open``, the projects open in Y), and the IDs of the overdue and of the
+    stalled projects (by department, name)."""
     with db.read() as conn:
         row = conn.execute(
             _STATUS_SQL + """
@@ -187,11 +194,14 @@ def _counts(db: Database, year: int, department: str | None, as_of: date | None
                    count(*) FILTER (WHERE started), count(*) FILTER (WHERE stalled),
                    count(*) FILTER (WHERE overdue),
                    coalesce(list(id ORDER BY department, lower(name), id) FILTER (WHERE overdue), []),
-                   coalesce(list(id ORDER BY department, lower(name), id) FILTER (WHERE stalled), [])
+                   coalesce(list(id ORDER BY department, lower(name), id) FILTER (WHERE stalled), []),
+                   count(*) FILTER (WHERE open_in_year)
             FROM status""",
             _params(year, department, as_of),
         ).fetchone()
-    return dict(zip(FIGURE_KEYS, (int(v) for v in row[:6]))), tuple(row[6]), tuple(row[7])
+    found = dict(zip(FIGURE_KEYS, (int(v) for v in row[:6])))
+    found["open"] = int(row[8])
+    return found, tuple(row[6]), tuple(row[7])
 
 
 def figure_members(db: Database, year: int, as_of: date | None = None) -> dict[str, tuple[str, ...]]:
@@ -328,7 +338,7 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
         elif (year - 1) in years:
             before = counts(repo.db, year - 1, department, default_as_of(year - 1))
         figures = tuple(
-            Figure(d.key, d.label, d.rule, now[d.key], before[d.key] if before else None, now["projects"])
+            Figure(d.key, d.label, d.rule, now[d.key], before[d.key] if before else None, now[d.over])
             for d in FIGURES
         )
         return Report(
