@@ -103,3 +103,8 @@ async def pick(pilot: Pilot, key: str, text: str) -> None:
     await pilot.press(*text)
     await pilot.press("enter")
     await settle(pilot)
+
+
+def screen_lines(app: object) -> list[str]:
+    """The terminal's lines as the user sees them (the screen's composed strips)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]  # type: ignore[attr-defined]  # noqa: SLF001

@@ -168,11 +168,11 @@ class ProjectsScreen(Screen[None]):
     def _columns(self, id_width: int, dept_width: int, previous: int, current: int) -> list[Column]:
         return [
             Column("id", "ID", id_width),
-            Column("department", "Bereich", dept_width),
-            Column("name", "Name", None),
-            Column("previous", str(previous), 10),
-            Column("current", str(current), 10),
-            Column("end", "Ende", 10),
+            Column("department", "Bereich", dept_width, min_width=5),
+            Column("name", "Name", None, min_width=10),
+            Column("previous", str(previous), 10, min_width=5),
+            Column("current", str(current), 10, min_width=5),
+            Column("end", "Ende", 10, min_width=7),
             Column("flags", "ÜS", 2),
         ]
 
