@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -82,12 +83,20 @@ SORT_KEYS = {
 }
 
 
+# The flags carry their own foreground and background, so no row style (the cursor's either)
+# changes them: white on dark red, black on yellow, chosen so that the 256- and 16-colour
+# downgrades land on the same pairs. Reverse video draws them (``color`` is the background shown),
+# so with NO_COLOR, where colours go, the letter still stands out as a block; bold as well.
+OVERDUE_STYLE = Style(color="#a00000", bgcolor="#ffffff", bold=True, reverse=True)
+STALLED_STYLE = Style(color="#ffd700", bgcolor="#000000", bold=True, reverse=True)
+
+
 def flags_cell(row: ProjectRow) -> Text:
     if row.planned:
         return Text(str(row.priority)[:2], style="bold cyan")
     out = Text()
-    out.append("Ü" if row.overdue else " ", style="bold red")
-    out.append("S" if row.stalled else " ", style="bold yellow")
+    out.append("Ü" if row.overdue else " ", style=OVERDUE_STYLE if row.overdue else "")
+    out.append("S" if row.stalled else " ", style=STALLED_STYLE if row.stalled else "")
     return out
 
 
