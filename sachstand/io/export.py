@@ -172,9 +172,16 @@ def write_overview(wb: Workbook, fmt: Formats, title: str, cols: list[tuple[str,
     fit_widths(ws, widths)
 
 
-def export_register(repo: Repository, path: str | Path | BinaryIO, year: int) -> int:
-    """Write the overview workbook for reporting year ``year``; returns the number of projects."""
-    projects = repo.projects()
+def export_register(repo: Repository, path: str | Path | BinaryIO, year: int,
+                    ids: Sequence[str] | None = None) -> int:
+    """Write the overview workbook for reporting year ``year``; returns the number of projects.
+
+    ``ids`` limits it to those projects, in that order (the rows a list shows, archived ones too);
+    an ID no longer in the register is left out."""
+    projects = repo.projects(include_archived=ids is not None)
+    if ids is not None:
+        by_id = {p.id: p for p in projects}
+        projects = [by_id[i] for i in ids if i in by_id]
     wb = new_workbook(path, constant_memory=True)
     fmt = Formats(wb)
     write_overview(wb, fmt, "Projekte", project_columns(year), projects)

@@ -25,11 +25,11 @@ import asyncio
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, BinaryIO, Protocol, TypeVar, runtime_checkable
 
 from rich.text import Text
 from textual.app import App, SystemCommand
@@ -46,6 +46,10 @@ from .german import QUIT_HINT, GermanCommandPalette, system_commands
 from .state import Draft, drop_draft, load_view, save_draft
 
 T = TypeVar("T")
+
+ExportRows = Callable[[Repository, BinaryIO, int, Sequence[str]], int]
+"""Writes the given projects' workbook for a year (``io.export.export_register``, handed in by
+the CLI: the TUI does not import ``io``)."""
 
 HANGUP_EXIT_CODE = 129
 HANGUP_GRACE_SECONDS = 5.0
@@ -87,8 +91,10 @@ class SachstandApp(App[int]):
     ]
 
     def __init__(self, repo: Repository | None, *, read_only: bool = False, year: int | None = None,
-                 today: date | None = None, startup_error: SachstandError | None = None) -> None:
+                 today: date | None = None, startup_error: SachstandError | None = None,
+                 export_rows: ExportRows | None = None) -> None:
         super().__init__()
+        self.export_rows = export_rows
         if repo is not None and read_only:
             repo = viewer_of(repo)
         self.repo = repo
@@ -278,7 +284,8 @@ class SachstandApp(App[int]):
             pass
 
 
-def run_app(args: argparse.Namespace, open_repo: Callable[[argparse.Namespace, str], Repository]) -> int:
+def run_app(args: argparse.Namespace, open_repo: Callable[[argparse.Namespace, str], Repository],
+            export_rows: ExportRows | None = None) -> int:
     """``sachstand`` / ``sachstand tui [--read-only]``: run the app until the user leaves."""
     error: SachstandError | None = None
     repo: Repository | None = None
@@ -286,6 +293,7 @@ def run_app(args: argparse.Namespace, open_repo: Callable[[argparse.Namespace, s
         repo = open_repo(args, "tui")
     except SachstandError as exc:
         error = exc
-    app = SachstandApp(repo, read_only=bool(getattr(args, "read_only", False)), startup_error=error)
+    app = SachstandApp(repo, read_only=bool(getattr(args, "read_only", False)), startup_error=error,
+                       export_rows=export_rows)
     app.run()
     return int(app.return_code or 0)
