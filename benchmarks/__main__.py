@@ -1,7 +1,7 @@
 """``python -m benchmarks``: every step next to its baseline, measured in the same run.
 
     python -m benchmarks [--tiers 1000,25000,100000] [--repeat 3] [--repeat-large 1]
-                         [--json FILE] [--markdown FILE] [--workdir DIR]
+                         [--steps summary,tui] [--json FILE] [--markdown FILE] [--workdir DIR]
 
 For each tier it generates a register and an overview workbook (``generate``), then runs each
 step and each baseline ``--repeat`` times, interleaved (step, baseline, step, baseline, ...), so
@@ -41,21 +41,38 @@ def _tiers(text: str) -> list[int]:
     return tiers
 
 
+def _steps(text: str) -> set[str]:
+    wanted = {t.strip() for t in text.split(",") if t.strip()}
+    known = {c.metric.split(".")[0] for c in steps.COMPARISONS}
+    if not wanted or wanted - known:
+        raise argparse.ArgumentTypeError(f"unknown steps {sorted(wanted - known)}; known: {', '.join(sorted(known))}")
+    return wanted
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     p.add_argument("--tiers", type=_tiers, default=[1_000, 25_000, 100_000], help="project counts (default 1000,25000,100000)")
     p.add_argument("--repeat", type=int, default=3, help="runs per step and baseline; the median counts (default 3)")
     p.add_argument("--repeat-large", type=int, default=1, help=f"runs of heavy steps at {LARGE_TIER:,}+ projects (default 1)")
+    p.add_argument("--steps", type=_steps, default=None,
+                   help="only these steps (metric names such as summary, tui, import_preview, export) with their "
+                        "baselines; default: all")
     p.add_argument("--json", metavar="FILE", help="write the table as JSON")
     p.add_argument("--markdown", metavar="FILE", help="write the table as a Markdown table")
     p.add_argument("--workdir", metavar="DIR", help="keep the generated files here (default: a temporary folder)")
+    p.add_argument("--reuse", action="store_true", help="with --workdir: use the files generated there by an earlier run")
     return p
 
 
-def plan(tier: int, commands: set[str], tui: bool) -> list[steps.Measure]:
+def comparisons(only: set[str] | None) -> tuple[steps.Comparison, ...]:
+    """The comparisons to run: all, or those of the steps named in ``only``."""
+    return tuple(c for c in steps.COMPARISONS if only is None or c.metric.split(".")[0] in only)
+
+
+def plan(tier: int, commands: set[str], tui: bool, only: set[str] | None = None) -> list[steps.Measure]:
     """The measures a tier needs, in the order they run within one round."""
     keys: list[str] = []
-    for c in steps.COMPARISONS:
+    for c in comparisons(only):
         for key in (c.metric.split(".")[0],):
             if key not in keys:
                 keys.append(key)
@@ -66,12 +83,13 @@ def plan(tier: int, commands: set[str], tui: bool) -> list[steps.Measure]:
     return [steps.MEASURES[k] for k in keys if steps.MEASURES[k].ready(commands, tui)]
 
 
-def run_tier(tier: int, root: Path, repeat: int, repeat_large: int, console: Console) -> list[Row]:
+def run_tier(tier: int, root: Path, repeat: int, repeat_large: int, console: Console,
+             only: set[str] | None = None, reuse: bool = False) -> list[Row]:
     started = time.perf_counter()
-    ws = steps.prepare(tier, root / f"tier-{tier}")
+    ws = steps.prepare(tier, root / f"tier-{tier}", reuse=reuse)
     console.log(f"{tier:,} projects: register and workbook generated in {time.perf_counter() - started:.1f} s")
     commands, tui = steps.available_commands(), steps.tui_available()
-    measures = plan(tier, commands, tui)
+    measures = plan(tier, commands, tui, only)
     counts = {m.key: (repeat_large if m.heavy and tier >= LARGE_TIER else repeat) for m in measures}
     runs: dict[str, list[Run]] = {m.key: [] for m in measures}
     errors: dict[str, str] = {}
@@ -89,7 +107,7 @@ def run_tier(tier: int, root: Path, repeat: int, repeat_large: int, console: Con
             console.log(f"{tier:,} {m.key} {round_ + 1}/{counts[m.key]}: {run.seconds:.3f} s, "
                         f"{run.peak_rss / 2**20:.0f} MiB")
     shutil.rmtree(ws.root / "scratch", ignore_errors=True)
-    return [build_row(c, tier, runs, errors) for c in steps.COMPARISONS]
+    return [build_row(c, tier, runs, errors) for c in comparisons(only)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     try:
         for tier in args.tiers:
-            rows.extend(run_tier(tier, root, args.repeat, args.repeat_large, console))
+            rows.extend(run_tier(tier, root, args.repeat, args.repeat_large, console, args.steps,
+                                 reuse=bool(args.reuse and args.workdir)))
     finally:
         if not args.workdir:
             shutil.rmtree(root, ignore_errors=True)

@@ -8,6 +8,7 @@ shown literally and never interpreted.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console, Group, RenderableType
@@ -15,11 +16,14 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from .core.figures import Report
+from .core.figures import FIGURES, Report
 from .core.findings import Finding
 from .core.models import ProjectRow
 from .core.text import safe_text
 from .core.types import format_date, format_money, format_number, format_percent
+
+if TYPE_CHECKING:
+    from .core.rollup import Rollup
 
 BAR_WIDTH = 20
 
@@ -151,6 +155,50 @@ def summary(report: Report) -> Group:
         _project_list(f"Überfällig am {format_date(report.as_of)}", report.overdue, "keine"),
         _project_list("Stagniert", report.stalled, "keine"),
     )
+
+
+_SHORT = {"projects": "Projekte", "completed": "Abgeschl.", "at_least_90": "≥ 90 %", "started": "Begonnen",
+          "stalled": "Stagniert", "overdue": "Überfällig"}
+
+
+def _counts_table(title: str, first: str) -> Table:
+    table = Table(title=title, box=box.SIMPLE_HEAD, expand=True, title_justify="left", padding=(0, 0, 0, 1))
+    table.add_column(first, ratio=1, overflow="fold", min_width=16)
+    for f in FIGURES:
+        table.add_column(_SHORT[f.key], justify="right", no_wrap=True)
+    return table
+
+
+def _count_cells(counts: dict[str, int]) -> list[str]:
+    return [format_number(counts[f.key]) for f in FIGURES]
+
+
+def rollup(result: Rollup) -> Group:
+    """The printout of ``sachstand rollup``: the counts per city and in total (and per topic)."""
+    n = len(result.cities)
+    head = Text(f"Sachstand {result.year} über {format_number(n)} {'Stadt' if n == 1 else 'Städte'}", style="bold")
+    sub = Text(f"Stichtag {format_date(result.as_of)} · {format_number(result.total['projects'])} "
+               "Projekte im Bericht", style="dim")
+    table = _counts_table(f"Kennzahlen {result.year} nach Stadt", "Stadt")
+    for c in result.cities:
+        table.add_row(Text(safe_text(c.city)), *_count_cells(c.counts))
+    table.add_section()
+    table.add_row(Text("Summe", style="bold"), *_count_cells(result.total), style="bold")
+    parts: list[RenderableType] = [head, sub, Rule(style="dim"), table]
+    if result.topics is not None:
+        topics = _counts_table(f"Kennzahlen {result.year} nach Thema", "Thema / Stadt")
+        for topic in result.topics:
+            topics.add_row(Text(safe_text(topic.topic), style="bold"), *_count_cells(topic.total), style="bold")
+            for name, counts in topic.cities:
+                topics.add_row(Text("  " + safe_text(name)), *_count_cells(counts))
+        parts.append(topics)
+    rules = Text(style="dim")
+    for f in FIGURES:
+        rules.append(f"  {f.label}: ", style="bold dim")
+        rules.append(f"{f.rule}\n")
+    rules.rstrip()
+    parts.append(rules)
+    return Group(*parts)
 
 
 def findings_table(items: list[Finding]) -> RenderableType:

@@ -109,3 +109,39 @@ def test_goals_are_judged_on_the_medians_at_their_tier() -> None:
     row = build_row(keystroke, 25_000, runs, {})
     assert (row.runs, row.median, row.status) == (4, 0.035, "PASS")
     assert build_row(keystroke, 25_000, {}, {"tui": "exit 1: boom"}).error == "exit 1: boom"
+
+
+def test_generated_cities_have_the_layout_and_schema_of_a_real_export(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    """The roll-up benchmark's synthetic cities look to ``rollup`` exactly like ``export opendata``'s output."""
+    import duckdb
+
+    from benchmarks import cities
+    from sachstand.core.opendata import METADATA_NAME, partition_key
+
+    root = cities.write_cities(tmp_path / "cities", 50, projects=20)
+    assert cli("--db", str(sample_path), "export", "opendata", "--year", "2020", "-o", str(tmp_path / "od")).code == 0
+    conn = duckdb.connect()
+
+    def schema(path: Path) -> list[tuple[str, str]]:
+        rows = conn.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}', hive_partitioning = false)").fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    files = sorted(root.glob("city=*/year=*/projects.parquet"))
+    assert sorted(f.parent.parent.name for f in files) == sorted(f"city={partition_key(cities.city(i))}" for i in range(50))
+    assert {f.parent.name for f in files} == {f"year={generate.YEARS[-1]}"}
+    assert "city=stadt-suedhausen-049" in {f.parent.parent.name for f in files}  # a city without AGS
+    real = schema(tmp_path / "od" / "city=05334002" / "year=2020" / "projects.parquet")
+    for f in files[:3]:
+        made = schema(f)
+        assert [c for c in made if not c[0].startswith("progress_")] == [c for c in real if not c[0].startswith("progress_")]
+        assert [c[0] for c in made if c[0].startswith("progress_")] == [f"progress_{y}" for y in generate.YEARS]
+        assert {c[1] for c in made + real if c[0].startswith("progress_")} == {"INTEGER"}
+        assert (f.parent / METADATA_NAME).is_file()
+    r = cli("rollup", str(root), "--json")
+    assert r.code == 0, r.err
+    data = json.loads(r.out)
+    assert data["year"] == generate.YEARS[-1] and len(data["cities"]) == 50
+    assert data["total"]["projects"] == 1000
+    for key in data["total"]:
+        assert data["total"][key] == sum(c[key] for c in data["cities"])
+    assert 0 < data["total"]["completed"] < 1000 and data["total"]["stalled"] > 0 and data["total"]["overdue"] > 0

@@ -113,3 +113,14 @@ def test_each_denominator_is_the_set_the_figure_counts_over(repo: Repository) ->
     for f in report.figures:
         assert f.value <= f.total
         assert f.total == (open_in_year if f.key == "overdue" else in_report)
+
+
+def test_project_rows_of_some_ids_equal_those_rows_of_all(repo: Repository) -> None:
+    """The status query limited to a few IDs (the TUI's saved row) flags them exactly as the
+    query over every project does, for every year and both project sets."""
+    for year in repo.years():
+        for open_only in (True, False):
+            every = figures.project_rows(repo.db, year, open_only=open_only, planned=True)
+            some = [r.id for r in every[::7]]
+            assert figures.project_rows(repo.db, year, open_only=open_only, planned=True, ids=some) == \
+                [r for r in every if r.id in some]

@@ -114,11 +114,22 @@ def test_markup_copy_highlights_and_comments_bad_cells(cli, sample_path: Path, t
     r = cli("--db", db, "import", str(filled), "--markup", str(marked))
     assert r.code == 1 and marked.exists()
     assert filled.read_bytes() == original
-    ws = openpyxl.load_workbook(marked)["Projekte"]
-    assert ws["I5"].fill.start_color.rgb.endswith("FFC7CE")
+    wb = openpyxl.load_workbook(marked)
+    assert wb.sheetnames[0] == "Korrekturen" and wb.active.title == "Korrekturen"
+    ws = wb["Projekte"]
+    assert ws["I5"].fill.start_color.rgb.endswith("FF5B5B")
     assert ws["I5"].comment.text == "„neunzig“ ist keine ganze Zahl von 0 bis 100"
     assert "Quartal 5 gibt es nicht" in ws["F6"].comment.text
     assert ws["I6"].comment is None
+    assert ws["I6"].fill.start_color.rgb.endswith("F8CBAD")  # the year's input colour is back
+    rows = [[c.value for c in row] for row in wb["Korrekturen"].iter_rows(min_row=5)]
+    assert [(r[1], r[2], r[4]) for r in rows] == [("Problem", "F6", "Q5 2020"), ("Problem", "I5", "neunzig")] or \
+        [(r[1], r[2], r[4]) for r in rows] == [("Problem", "I5", "neunzig"), ("Problem", "F6", "Q5 2020")]
+    links = {c.value: c.hyperlink.location for c in wb["Korrekturen"]["C"][4:]}
+    assert links == {"I5": "'Projekte'!I5", "F6": "'Projekte'!F6"}
+    assert wb["_sachstand"].sheet_state in ("veryHidden", "hidden")
+    again = cli("--db", db, "import", str(marked), "--json")  # the reply is a template again
+    assert again.code == 1 and json.loads(again.out)["files"][0]["kind"] == "template"
     r = cli("--db", db, "import", str(filled), "--markup", str(filled))
     assert r.code == 2 and "eine der eingelesenen Dateien" in r.err
 
@@ -177,7 +188,9 @@ def test_formula_cached_value_is_used_never_evaluated(tmp_path: Path, sample_pat
     assert [(c["project"], c["old"], c["new"]) for c in data["changed"]] == [("AC-002", "45", "46")]
 
 
-def test_preview_shows_markup_and_bidi_text_literally(tmp_path: Path, sample_path: Path, cli) -> None:  # noqa: ANN001
+def test_preview_shows_markup_and_bidi_text_literally(tmp_path: Path, sample_path: Path, cli,  # noqa: ANN001
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # a wide terminal: the name is shown on one line
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["Bereich", "Name des Projektes", "Umsetzungsstand 2020 (in %)"])

@@ -168,3 +168,24 @@ def test_an_old_register_is_upgraded_and_its_history_stays_conservative(tmp_path
     assert repo.changed_since({"FB11-001": 1}) == {}
     repo.update("FB11-001", 2, {"name": "Neu"})
     assert repo.changed_since({"FB11-001": 2}) == {"FB11-001": {"name": "Alt"}}
+
+
+def test_a_write_nested_in_a_write_joins_its_transaction(repo: Repository, sample_path: Path) -> None:
+    """The TUI's save and the read of the saved row share one connection: a write nested in a
+    write is the same transaction, so a failure after the inner write saves nothing."""
+    project = _by_name(repo, "Briefbutler")
+    audit_before = repo.audit_count()
+    with pytest.raises(RuntimeError, match="after the save"):
+        with repo.db.write():
+            saved = repo.record_progress(project.id, 2020, 42, project.version)
+            assert saved.progress[2020] == 42 and saved.version == project.version + 1  # read inside
+            raise RuntimeError("after the save")
+    assert repo.get(project.id) == project and repo.audit_count() == audit_before
+    assert not Path(f"{sample_path}.wal").exists()
+    with repo.db.write():
+        repo.record_progress(project.id, 2020, 42, project.version)
+    assert repo.get(project.id).progress[2020] == 42
+    assert not Path(f"{sample_path}.wal").exists()  # committed and checkpointed once, at the end
+    with pytest.raises(RuntimeError, match="nested in a read"):
+        with repo.db.read():
+            repo.record_progress(project.id, 2020, 43, project.version + 1)

@@ -21,10 +21,10 @@ import sys
 from collections.abc import Callable, Sequence
 
 from .. import __version__
-from . import backup, excel, report, texts, tui
+from . import backup, excel, opendata, report, texts, tui
 from .common import Parser, fail
 
-GROUPS = (report, texts, excel, tui, backup)  # in the order of ``sachstand --help``
+GROUPS = (report, texts, excel, opendata, tui, backup)  # in the order of ``sachstand --help``
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -142,13 +142,13 @@ def show_notice(repo: Repository) -> None:
         _notice_shown = True
 
 
-def default_year(repo: Repository, requested: int | None) -> int:
-    """The requested reporting year, else the latest with data."""
+def default_year(repo: Repository, requested: int | None, years: list[int] | None = None) -> int:
+    """The requested reporting year, else the latest with data (of ``years`` when given)."""
     from ..core.errors import SachstandError
 
     if requested is not None:
         return requested
-    years = repo.years()
+    years = repo.years() if years is None else years
     if not years:
         raise SachstandError("Das Register enthält noch keine Umsetzungsstände.")
     return years[-1]

@@ -1,4 +1,6 @@
-"""``export register|templates|report`` and ``import``: the Excel round trip (see ``sachstand.io``).
+"""``export register|templates|report`` and ``import``: the Excel round trip and the report documents
+(see ``sachstand.io``; ``export report`` takes its format from the file name: .xlsx, .docx, .pptx, .pdf).
+``export opendata`` joins the same ``export`` command from ``cli.opendata``.
 
 Rules:
 - Every file written passes the output guard (``core.output``): never the register, its WAL,
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
 
 
 def add_parsers(sub: Subparsers) -> None:
-    s = sub.add_parser("export", help="Excel-Arbeitsmappen schreiben")
+    s = sub.add_parser("export", help="Excel-Arbeitsmappen oder offene Daten schreiben")
     ex = s.add_subparsers(dest="export_command", metavar="ART", parser_class=Parser, required=True)
     e = ex.add_parser("register", help="das ganze Register in der gewohnten Übersicht")
     e.add_argument("-o", "--output", required=True, metavar="DATEI", help="Zieldatei (.xlsx)")
@@ -35,11 +37,17 @@ def add_parsers(sub: Subparsers) -> None:
     e.add_argument("--department", metavar="CODE", help="nur dieser Bereich, z. B. „FB 11“")
     e.add_argument("--force", action="store_true", help="vorhandene Vorlagen im Zielordner überschreiben")
     e.set_defaults(func=cmd_export_templates)
-    e = ex.add_parser("report", help="der Sachstandsbericht als Arbeitsmappe mit Diagramm")
+    e = ex.add_parser("report", help="der Sachstandsbericht: Arbeitsmappe, Word, PowerPoint oder PDF")
     e.add_argument("--year", type=year, metavar="JAHR", help="Berichtsjahr (Standard: das letzte mit Daten)")
-    e.add_argument("-o", "--output", required=True, metavar="DATEI", help="Zieldatei (.xlsx)")
+    e.add_argument("-o", "--output", required=True, metavar="DATEI",
+                   help="Zieldatei; das Format folgt der Endung: .xlsx, .docx, .pptx oder .pdf")
+    e.add_argument("--template", metavar="DATEI",
+                   help="eigene Vorlage im Corporate Design (.docx für .docx/.pdf, .pptx für .pptx)")
     e.add_argument("--force", action="store_true", help=FORCE_HELP)
     e.set_defaults(func=cmd_export_report)
+    from .opendata import add_export_parser
+
+    add_export_parser(ex)
 
     s = sub.add_parser("import", help="Excel-Dateien einlesen (Probelauf; speichern mit --apply)")
     s.add_argument("files", nargs="+", metavar="DATEI", help="Übersicht oder ausgefüllte Vorlage (.xlsx)")
@@ -47,6 +55,11 @@ def add_parsers(sub: Subparsers) -> None:
     s.add_argument("--json", action="store_true", help="Ergebnis als JSON für Skripte")
     s.add_argument("--year", type=year, metavar="JAHR", help="Jahr, für das Vorlagen gelten müssen")
     s.add_argument("--markup", metavar="DATEI", help="Kopie mit markierten Fehlerzellen schreiben (eine Datei)")
+    s.add_argument("--column", action="append", default=[], metavar="SPALTE=FELD",
+                   help="Spalte der Datei einem Feld zuordnen, z. B. „Kosten (EUR)=Geplante Kosten“ (mehrfach)")
+    s.add_argument("--on-conflict", choices=("file", "register"), metavar="file|register",
+                   help="alle Konflikte für die Datei oder für das Register entscheiden (mit --apply speichern)")
+    s.add_argument("--all", action="store_true", help="in großen Vorschauen jede Zeile zeigen")
     s.add_argument("--force", action="store_true", help="eine vorhandene Arbeitsmappe bei --markup überschreiben")
     s.set_defaults(func=cmd_import)
 
@@ -82,11 +95,10 @@ def cmd_export_templates(args: argparse.Namespace) -> int:
 
 
 def cmd_export_report(args: argparse.Namespace) -> int:
-    from ..io.report import export_report
+    from ..io.report_documents import export_document
 
     repo = open_repo(args)
-    chosen = default_year(repo, args.year)
-    _write_workbook(repo, args.output, args.force, lambda out: export_report(repo, out, chosen))
+    export_document(repo, args.output, default_year(repo, args.year), args.template, force=args.force)
     print(f"Bericht geschrieben: {safe_text(args.output)}")
     return 0
 
@@ -94,6 +106,17 @@ def cmd_export_report(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from ..io.importing import run_import
 
+    from ..core.access import import_columns
+    from ..core.errors import SachstandError
+    from ..io.headers import parse_column_option
+
     repo = open_repo(args, source="import")
+    columns = import_columns(repo.db.path, args.config)  # [import.columns] of sachstand.toml, then --column
+    for text in args.column:
+        try:
+            source, target = parse_column_option(text)
+        except ValueError as exc:
+            raise SachstandError(f"--column: {exc}") from None
+        columns[source] = target
     return run_import(repo, args.files, apply=args.apply, as_json=args.json, year=args.year, markup=args.markup,
-                      force=args.force)
+                      columns=columns, on_conflict=args.on_conflict, show_all=args.all, force=args.force)

@@ -1,4 +1,5 @@
-"""``init``, ``summary`` and ``check``: create a register, print its figures, check its data.
+"""``init``, ``settings``, ``summary`` and ``check``: create a register, name its city, print its
+figures, check its data.
 
 Rules:
 - ``summary`` loads neither textual nor openpyxl; rich is loaded only for printed output.
@@ -100,9 +101,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
     svg = check_output(args.svg, SVG, repo.db.path, args.force) if args.svg else None
     html = check_output(args.html, HTML, repo.db.path, args.force) if args.html else None
-    chosen = default_year(repo, args.year)
-    report = figures.report(repo, chosen, args.department, rows=not args.json)
-    published = repo.publication(chosen)  # a published year is shown as published (core.figures)
+    with repo.db.read():  # one connection for the year, the report and its publication
+        years = repo.years()
+        chosen = default_year(repo, args.year, years)
+        report = figures.report(repo, chosen, args.department, rows=not args.json, years=years)
+        published = repo.publication(chosen)  # a published year is shown as published (core.figures)
     if args.json:
         out = report_json(report)
         out["published"] = {"at": published.at.isoformat(), "by": published.by} if published else None

@@ -29,7 +29,6 @@ Example::
 
 from __future__ import annotations
 
-import grp
 import os
 import pwd
 import re
@@ -99,6 +98,8 @@ def current_user() -> str:
 
 def _user_groups(user: str) -> set[str]:
     """The groups of ``user``: the process's own groups only when ``user`` is this process's user."""
+    import grp  # only with a role config: a read without one should not pay for it
+
     names: set[str] = set()
     gids = os.getgroups() + [os.getgid()] if user == current_user() else []
     try:
@@ -161,6 +162,29 @@ def resolve_actor(
         if user in rule["users"] or member_of & set(rule["groups"]):
             return Actor(user, rule["role"], frozenset(rule["departments"]), source)
     return Actor(user, default_role, frozenset(), source)
+
+
+def import_columns(register_path: Path, config: str | None = None) -> dict[str, str]:
+    """The ``[import.columns]`` table of the config: header in other cities' lists = field.
+
+    Example::
+
+        [import.columns]
+        "Kosten (EUR)" = "Geplante Kosten"
+        "Vorhaben" = "Name des Projektes"
+    """
+    path = find_config(register_path, config)
+    if path is None:
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SachstandError(f"Die Konfiguration {path} ist kein gültiges TOML: {exc}") from None
+    section = data.get("import", {})
+    columns = section.get("columns", {}) if isinstance(section, dict) else None
+    if not isinstance(columns, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items()):
+        raise SachstandError(f'{path}: [import.columns] enthält Zeilen der Form "Spalte" = "Feld".')
+    return dict(columns)
 
 
 def _file_owner(path: Path) -> str | None:
@@ -243,9 +267,11 @@ def _load_config(path: Path) -> tuple[list[dict[str, list[str] | str]], str]:
             f"bitte „chmod o-w {path}“."
         )
     data = _parse_config(path)
-    unknown_top = sorted(set(data) - {"default_role", "rule"})
+    unknown_top = sorted(set(data) - {"default_role", "rule", "import"})
     if unknown_top:
-        raise SachstandError(f"{path}: unbekannte Angaben {', '.join(unknown_top)} (erlaubt: default_role, [[rule]]).")
+        raise SachstandError(
+            f"{path}: unbekannte Angaben {', '.join(unknown_top)} (erlaubt: default_role, [[rule]], [import.columns])."
+        )
     default_role = data.get("default_role", "viewer")
     if not isinstance(default_role, str) or default_role not in ROLES:
         raise SachstandError(f"{path}: default_role „{default_role}“ ist keine Rolle ({', '.join(ROLES)}).")

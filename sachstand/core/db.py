@@ -8,16 +8,20 @@ Rules:
 - A write is one transaction, followed by a CHECKPOINT so the WAL stays short.
 - Inside one process, connections are serialised by a lock, because DuckDB refuses a second
   connection to the same file with other settings.
-- External file access from SQL is switched off on every connection.
+- External file access from SQL is switched off on every connection. A connection that must
+  read or write other files (open data, a roll-up over many registers) is an in-memory one from
+  ``file_connection``, allowed exactly the files and folders it names; registers are attached to
+  it read-only (``Database.attach_read_only``), never opened for writing.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
@@ -36,7 +40,9 @@ from .locking import Busy, lock_for, retry, turnstile
 from .schema import LATEST, migrate, schema_version
 from .wal import preserve_leftover_wal
 
-__all__ = ["Database", "backup_dir_for", "connect_file", "default_lock_timeout"]
+__all__ = ["Database", "backup_dir_for", "connect_file", "default_lock_timeout", "file_connection", "sql_string"]
+
+_T = TypeVar("_T")
 
 
 def default_lock_timeout() -> float:
@@ -80,30 +86,42 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection inside one transaction: committed on success, else rolled back."""
-        if getattr(self._local, "conn", None) is not None:
-            raise RuntimeError("nested write connection")
+        """A read-write connection inside one transaction: committed on success, else rolled back.
+
+        Nested in another ``write`` of this thread, it joins that transaction (one unit of work:
+        a save and the read of what it saved on one connection); nested in a ``read``, it is an error.
+        """
+        current = getattr(self._local, "conn", None)
+        if current is not None:
+            if not getattr(self._local, "writing", False):
+                raise RuntimeError("write nested in a read connection")
+            yield current
+            return
         with self._open(write=True) as conn:
-            conn.execute("BEGIN TRANSACTION")
+            self._local.writing = True
             try:
-                yield conn
-            except BaseException as exc:
-                _rollback(conn)
-                if isinstance(exc, duckdb.Error) and _refused_by_os(exc):
+                conn.execute("BEGIN TRANSACTION")
+                try:
+                    yield conn
+                except BaseException as exc:
+                    _rollback(conn)
+                    if isinstance(exc, duckdb.Error) and _refused_by_os(exc):
+                        raise WriteFailed("Das Register wurde nicht geändert", exc) from None
+                    raise
+                try:
+                    conn.execute("COMMIT")
+                except duckdb.Error as exc:
+                    _rollback(conn)
                     raise WriteFailed("Das Register wurde nicht geändert", exc) from None
-                raise
-            try:
-                conn.execute("COMMIT")
-            except duckdb.Error as exc:
-                _rollback(conn)
-                raise WriteFailed("Das Register wurde nicht geändert", exc) from None
-            try:
-                conn.execute("CHECKPOINT")
-            except duckdb.Error as exc:  # committed in the WAL; the next open folds it in
-                raise WriteFailed(
-                    "Die Änderung ist gespeichert (im WAL), aber nicht in die Registerdatei übernommen; "
-                    "das geschieht beim nächsten Öffnen", exc,
-                ) from None
+                try:
+                    conn.execute("CHECKPOINT")
+                except duckdb.Error as exc:  # committed in the WAL; the next open folds it in
+                    raise WriteFailed(
+                        "Die Änderung ist gespeichert (im WAL), aber nicht in die Registerdatei übernommen; "
+                        "das geschieht beim nächsten Öffnen", exc,
+                    ) from None
+            finally:
+                self._local.writing = False
 
     @contextmanager
     def _open(self, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -131,11 +149,38 @@ class Database:
         self._checked = False
 
     def _connect(self, read_only: bool, create: bool = False) -> duckdb.DuckDBPyConnection:
-        return retry(lambda: self._try_connect(read_only, create), self.path, self.lock_timeout)
+        return retry(lambda: self._try(lambda: connect_file(self.path, read_only=read_only), create),
+                     self.path, self.lock_timeout)
 
-    def _try_connect(self, read_only: bool, create: bool) -> duckdb.DuckDBPyConnection:
+    def attach_read_only(self, conn: duckdb.DuckDBPyConnection, alias: str) -> int:
+        """Attach the register to ``conn`` (from ``file_connection``, allowed this file and its
+        WAL) as ``alias``, read-only, after the writers' turnstile; retried on a lock like a read.
+
+        Nothing is migrated: a register of an older schema is read as it is. Returns its schema
+        version; a file that is not a register, or one of a newer schema, is refused.
+        """
+        if not self.path.is_file():
+            if self.path.exists():
+                raise SachstandError(f"Das Register {self.path} lässt sich nicht öffnen (das ist ein Ordner).")
+            raise RegisterMissing(str(self.path))
+        attach = f"ATTACH {sql_string(str(self.path))} AS {alias} (READ_ONLY)"
+        with lock_for(self.path), turnstile(self.path, self.lock_timeout, hold=False):
+            retry(lambda: self._try(lambda: conn.execute(attach)), self.path, self.lock_timeout)
         try:
-            return connect_file(self.path, read_only=read_only)
+            version = schema_version(conn, alias)
+        except duckdb.Error as exc:
+            raise RegisterDamaged(str(self.path), _first_line(str(exc)), str(backup_dir_for(self.path))) from None
+        if version is None:
+            raise NotARegister(str(self.path), "die Datenbank enthält kein sachstand-Register")
+        if version > LATEST:
+            raise SchemaTooNew(str(self.path), version, LATEST)
+        return version
+
+    def _try(self, opener: Callable[[], _T], create: bool = False) -> _T:
+        """Run ``opener`` (a connect or an ATTACH of this file) once: ``Busy`` on a lock, a German
+        error for anything else that goes wrong."""
+        try:
+            return opener()
         except duckdb.IOException as exc:
             text = str(exc)
             if "Could not set lock" in text or "Conflicting lock" in text:
@@ -205,6 +250,27 @@ class Database:
             finally:
                 conn.close()
         self._checked = True
+
+
+def sql_string(text: str) -> str:
+    """``text`` as an SQL string literal (for the file names ATTACH and COPY cannot take as parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def file_connection(paths: list[Path] | tuple[Path, ...] = (), directories: list[Path] | tuple[Path, ...] = ()
+                    ) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection that may read and write only ``paths`` (each with its WAL) and
+    the files under ``directories``; every other file stays out of reach of its SQL."""
+    conn = duckdb.connect(":memory:")
+    try:
+        allowed = [str(p) for p in paths] + [f"{p}.wal" for p in paths]
+        conn.execute("SET allowed_paths = $p", {"p": allowed})
+        conn.execute("SET allowed_directories = $d", {"d": [str(d).rstrip("/") + "/" for d in directories]})
+        conn.execute("SET enable_external_access = false")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def _damaged_duckdb_file(path: Path) -> bool:

@@ -102,7 +102,11 @@ class _Dates:
 
 @dataclass(frozen=True)
 class NewProject:
-    """A project to create. ``start_text``/``end_text`` keep source text that was not a date."""
+    """A project to create. ``start_text``/``end_text`` keep source text that was not a date.
+
+    ``id`` is given only when a register is recreated from its own workbook (see
+    ``Repository.apply``); otherwise the ID is allocated from the department's counter.
+    """
 
     department: str
     name: str
@@ -115,6 +119,8 @@ class NewProject:
     end_text: str = ""
     progress: dict[int, int] = field(default_factory=dict)
     priority: int | None = None
+    id: str | None = None
+    archived: bool = False
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,9 @@ from .errors import SachstandError, WriteFailed
 XLSX, SVG, HTML, TEXTS = "xlsx", "svg", "html", "texts"
 KIND_NAMES = {XLSX: "Excel-Arbeitsmappe", SVG: "SVG-Datei", HTML: "HTML-Datei",
               TEXTS: "Datei mit Berichtstexten (aus „sachstand texts export“)"}
+DOCX, PPTX, PDF = "docx", "pptx", "pdf"
+KIND_NAMES.update({DOCX: "Word-Datei", PPTX: "PowerPoint-Datei", PDF: "PDF-Datei"})
+_ZIP_PARTS = {XLSX: "xl/workbook.xml", DOCX: "word/document.xml", PPTX: "ppt/presentation.xml"}
 _HEAD = 8192
 
 
@@ -88,18 +91,20 @@ def _refuse_register(shown: str, candidates: list[Path], register: Path | None, 
 
 def is_kind(path: Path, kind: str) -> bool:
     """Whether the existing regular file ``path`` holds what ``kind`` names, by its content."""
-    if kind == XLSX:
+    if kind in _ZIP_PARTS:
         try:
             with zipfile.ZipFile(path) as zf:
                 names = set(zf.namelist())
         except (zipfile.BadZipFile, OSError, ValueError):
             return False
-        return "[Content_Types].xml" in names and "xl/workbook.xml" in names
+        return "[Content_Types].xml" in names and _ZIP_PARTS[kind] in names
     try:
         with open(path, "rb") as f:
             head = f.read(_HEAD)
     except OSError:
         return False
+    if kind == PDF:
+        return head.startswith(b"%PDF-")
     if b"\x00" in head:
         return False
     low = head.lower()

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -55,6 +55,7 @@ from .types import MONEY_MAX, Period, Precision, clean_text, format_number
 # Rows per bulk INSERT: DuckDB turns each list parameter into values at once, so one statement
 # for 100,000 projects held about 400 MB; batches inside the same transaction keep that flat.
 INSERT_BATCH = 10_000
+_ID = re.compile(r"(.+)-(\d+)")
 
 PROJECT_COLUMNS = (
     "id, department, name, description, planned_cost, cost_note, start_first, start_precision, "
@@ -79,10 +80,17 @@ class ChangeSet:
     new_projects: list[NewProject] = field(default_factory=list)
     updates: list[ProjectUpdate] = field(default_factory=list)
     archive: list[tuple[str, int, bool]] = field(default_factory=list)
+    #: funded projects whose ``linked_projects`` are register project IDs (admin only)
+    funded_projects: list[NewFundedProject] = field(default_factory=list)
+    #: figures a published report stated, by year (admin only; replaces the year's figures)
+    reported_figures: dict[int, dict[str, int]] = field(default_factory=dict)
+    #: the register's city (admin only)
+    city: City | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.new_departments or self.new_projects or self.updates or self.archive)
+        return not (self.new_departments or self.new_projects or self.updates or self.archive
+                    or self.funded_projects or self.reported_figures or self.city)
 
 
 @dataclass(frozen=True)
@@ -128,6 +136,28 @@ def _load_projects(conn: duckdb.DuckDBPyConnection, clause: str, params: dict) -
         f"SELECT project_id, year, percent FROM progress WHERE project_id IN "
         f"(SELECT id FROM projects {clause}) ORDER BY year",
         params,
+    ).fetchall()
+    by_id: dict[str, dict[int, int]] = {}
+    for pid, year, percent in prog:
+        by_id.setdefault(pid, {})[year] = percent
+    return {r[0]: _project_from_row(r, by_id.get(r[0], {})) for r in rows}
+
+
+# Up to this many IDs are looked up as ``IN (?, ?, …)``: DuckDB then skips the blocks of
+# ``progress`` that cannot hold them (a fresh connection reads a third as much as with a subquery).
+FEW_IDS = 64
+
+
+def _load_by_ids(conn: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, Project]:
+    """The projects with these IDs (unknown ones are left out), with their progress."""
+    if not ids:
+        return {}
+    if len(ids) > FEW_IDS:
+        return _load_projects(conn, "WHERE id IN (SELECT unnest($ids))", {"ids": list(ids)})
+    marks = ", ".join("?" * len(ids))
+    rows = conn.execute(f"SELECT {PROJECT_COLUMNS} FROM projects WHERE id IN ({marks})", list(ids)).fetchall()
+    prog = conn.execute(
+        f"SELECT project_id, year, percent FROM progress WHERE project_id IN ({marks}) ORDER BY year", list(ids)
     ).fetchall()
     by_id: dict[str, dict[int, int]] = {}
     for pid, year, percent in prog:
@@ -245,7 +275,7 @@ class Repository:
         if not ids:
             return {}
         with self.db.read() as conn:
-            return _load_projects(conn, "WHERE id IN (SELECT unnest($ids))", {"ids": list(ids)})
+            return _load_by_ids(conn, ids)
 
     def projects(self, include_archived: bool = False, department: str | None = None) -> list[Project]:
         """All projects, ordered by department and name."""
@@ -353,19 +383,22 @@ class Repository:
     # ---- writes ------------------------------------------------------------------------------
 
     def create(self, new: NewProject) -> Project:
-        result = self.apply(ChangeSet(new_projects=[new]))
-        return self.get(result.created[0])
+        with self.db.write() as conn:  # the saved project is read back inside the same transaction
+            result = _Apply(conn, self.actor).run(ChangeSet(new_projects=[new]))
+            return self.get(result.created[0])
 
     def update(self, project_id: str, expected_version: int, changes: dict[str, object]) -> Project:
-        self.apply(ChangeSet(updates=[ProjectUpdate(project_id, expected_version, changes)]))
-        return self.get(project_id)
+        with self.db.write() as conn:
+            _Apply(conn, self.actor).run(ChangeSet(updates=[ProjectUpdate(project_id, expected_version, changes)]))
+            return self.get(project_id)
 
     def record_progress(self, project_id: str, year: int, percent: int | None, expected_version: int) -> Project:
         return self.update(project_id, expected_version, {f"progress:{year}": percent})
 
     def archive(self, project_id: str, expected_version: int, archived: bool = True) -> Project:
-        self.apply(ChangeSet(archive=[(project_id, expected_version, archived)]))
-        return self.get(project_id)
+        with self.db.write() as conn:
+            _Apply(conn, self.actor).run(ChangeSet(archive=[(project_id, expected_version, archived)]))
+            return self.get(project_id)
 
     def add_department(self, code: str, name: str | None = None) -> None:
         self.apply(ChangeSet(new_departments=[Department(clean_text(code), name)]))
@@ -379,72 +412,30 @@ class Repository:
             return _Apply(conn, self.actor).run(changes)
 
     def add_funded_projects(self, funded: Sequence[NewFundedProject]) -> None:
+        """Funded projects from a source file, whose ``linked_projects`` are project names."""
         self.actor.require_admin("Förderprojekte erfassen")
         with self.db.write() as conn:
-            start = conn.execute("SELECT coalesce(max(id), 0) FROM funded_projects").fetchone()[0]
             name_to_id = dict(conn.execute("SELECT name, id FROM projects WHERE NOT archived").fetchall())
-            ids = list(range(start + 1, start + 1 + len(funded)))
-            conn.execute(
-                "INSERT INTO funded_projects SELECT unnest($id), unnest($prog), unnest($title), unnest($tt), "
-                "unnest($rec), unnest($start::VARCHAR[])::DATE, unnest($dur), unnest($cost::VARCHAR[])::DECIMAL(14,2), "
-                "unnest($ft::VARCHAR[])::DECIMAL(14,2), unnest($fc::VARCHAR[])::DECIMAL(14,2), unnest($goals)",
-                {
-                    "id": ids, "prog": [f.programme for f in funded], "title": [f.title for f in funded],
-                    "tt": [f.title_in_table for f in funded], "rec": [f.recipients for f in funded],
-                    "start": [f.start.isoformat() if f.start else None for f in funded],
-                    "dur": [f.duration_months for f in funded],
-                    "cost": [_dec(f.total_cost) for f in funded], "ft": [_dec(f.funding_total) for f in funded],
-                    "fc": [_dec(f.funding_city) for f in funded], "goals": [f.goals for f in funded],
-                },
-            )
-            partner_rows = [(fid, i, p.partner, p.role) for fid, f in zip(ids, funded) for i, p in enumerate(f.partners)]
-            if partner_rows:
-                conn.execute(
-                    "INSERT INTO funded_partners SELECT unnest($a), unnest($b), unnest($c), unnest($d)",
-                    dict(zip("abcd", map(list, zip(*partner_rows)))),
-                )
-            link_rows = []
-            for fid, f in zip(ids, funded):
+            by_id = []
+            for f in funded:
                 for name in f.linked_projects:
                     if name not in name_to_id:
                         raise InvalidValue("Förderprojekt", f"„{f.title}“ verweist auf unbekanntes Projekt „{name}“")
-                    link_rows.append((fid, name_to_id[name]))
-            if link_rows:
-                conn.execute(
-                    "INSERT INTO funded_links SELECT unnest($a), unnest($b)",
-                    {"a": [r[0] for r in link_rows], "b": [r[1] for r in link_rows]},
-                )
-            _audit(conn, self.actor, [("funded", str(i), "*", None, f.title) for i, f in zip(ids, funded)])
+                by_id.append(replace(f, linked_projects=tuple(name_to_id[n] for n in f.linked_projects)))
+            _insert_funded(conn, self.actor, by_id)
 
     def set_city(self, city: City) -> None:
         """Record the city's name and AGS (None removes the AGS); Administrator only, audited."""
         self.actor.require_admin("Stadt und Gemeindeschlüssel festlegen")
         check_text("Stadt", city.name)
         with self.db.write() as conn:
-            old = dict(conn.execute(
-                "SELECT key, value FROM meta WHERE key IN ('city_name', 'city_ags')").fetchall())
-            new = {"city_name": city.name, "city_ags": city.ags}
-            changed = [(k, old.get(k), v) for k, v in new.items() if old.get(k) != v]
-            for key, _old, value in changed:
-                if value is None:
-                    conn.execute("DELETE FROM meta WHERE key = ?", [key])
-                else:
-                    conn.execute(
-                        "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                        [key, value],
-                    )
-            _audit(conn, self.actor, [("register", "meta", k, o, v) for k, o, v in changed])
+            _set_city(conn, self.actor, city)
 
     def set_reported_figures(self, year: int, figures: dict[str, int]) -> None:
         """The figures a published report stated, kept to compare against (see ``findings``)."""
         self.actor.require_admin("berichtete Kennzahlen erfassen")
         with self.db.write() as conn:
-            conn.execute("DELETE FROM reported_figures WHERE year = ?", [year])
-            if figures:
-                conn.execute(
-                    "INSERT INTO reported_figures SELECT $year, unnest($f), unnest($v)",
-                    {"year": year, "f": list(figures), "v": list(figures.values())},
-                )
+            _set_reported(conn, year, figures)
 
     # ---- the yearly report: texts, examples per figure, publication ------------------------
 
@@ -682,6 +673,12 @@ class _Apply:
         updates = [self._check_update(u, current[u.project_id], departments) for u in cs.updates]
         for pid, _version, _flag in cs.archive:
             self.actor.require_write(current[pid].department, "Projekte archivieren")
+        if cs.funded_projects:
+            self.actor.require_admin("Förderprojekte erfassen")
+        if cs.reported_figures:
+            self.actor.require_admin("berichtete Kennzahlen erfassen")
+        if cs.city:
+            self.actor.require_admin("Stadt und Gemeindeschlüssel festlegen")
         self._check_versions(cs, current, updates)
 
         if new_depts:
@@ -693,12 +690,15 @@ class _Apply:
         created = self._insert(news)
         changed = self._update(updates, current)
         changed += self._archive(cs.archive, current)
+        _insert_funded(self.conn, self.actor, cs.funded_projects)
+        for year, stated in cs.reported_figures.items():
+            _set_reported(self.conn, year, stated)
+        if cs.city:
+            _set_city(self.conn, self.actor, cs.city)
         return ApplyResult(created, changed)
 
     def _current(self, ids: list[str]) -> dict[str, Project]:
-        if not ids:
-            return {}
-        return _load_projects(self.conn, "WHERE id IN (SELECT unnest($ids))", {"ids": ids})
+        return _load_by_ids(self.conn, ids)
 
     def _check_new(self, n: NewProject, departments: set[str]) -> NewProject:
         dept = check_value("department", n.department)
@@ -717,6 +717,7 @@ class _Apply:
             end_text="" if n.end else check_text(field_label("end"), clean_text(n.end_text)),
             progress=dict(n.progress),
             priority=check_value("priority", n.priority),  # type: ignore[arg-type]
+            id=n.id, archived=n.archived,
         )
 
     def _check_update(self, u: ProjectUpdate, cur: Project, departments: set[str]) -> ProjectUpdate:
@@ -760,7 +761,10 @@ class _Apply:
     def _insert(self, news: list[NewProject]) -> list[str]:
         if not news:
             return []
-        ids = self._allocate_ids([n.department for n in news])
+        ids = self._allocate_ids([n.department for n in news if n.id is None])
+        ids.reverse()
+        ids = [n.id if n.id is not None else ids.pop() for n in news]
+        self._keep_given_ids([n.id for n in news if n.id is not None])
         for start in range(0, len(news), INSERT_BATCH):
             self._insert_batch(ids[start:start + INSERT_BATCH], news[start:start + INSERT_BATCH])
         _audit(self.conn, self.actor, [("project", pid, "*", None, n.name) for pid, n in zip(ids, news)],
@@ -769,13 +773,13 @@ class _Apply:
 
     def _insert_batch(self, ids: list[str], news: list[NewProject]) -> None:
         cols: dict[str, list] = {k: [] for k in (
-            "id", "dept", "name", "desc", "cost", "note", "sf", "sl", "sp", "st", "ef", "el", "ep", "et", "prio")}
+            "id", "dept", "name", "desc", "cost", "note", "sf", "sl", "sp", "st", "ef", "el", "ep", "et", "prio", "arch")}
         for pid, n in zip(ids, news):
             sf, sl, sp = _period_row(n.start)
             ef, el, ep = _period_row(n.end)
             for key, value in zip(cols, (pid, n.department, n.name, n.description, _dec(n.planned_cost),
                                          n.cost_note, sf, sl, sp, n.start_text, ef, el, ep, n.end_text,
-                                         n.priority)):
+                                         n.priority, n.archived)):
                 cols[key].append(value)
         self.conn.execute(
             "INSERT INTO projects (id, department, name, description, planned_cost, cost_note, start_first, "
@@ -784,7 +788,7 @@ class _Apply:
             "SELECT unnest($id), unnest($dept), unnest($name), unnest($desc), "
             "unnest($cost::VARCHAR[])::DECIMAL(14,2), unnest($note), unnest($sf::VARCHAR[])::DATE, "
             "unnest($sl::VARCHAR[])::DATE, unnest($sp::VARCHAR[]), unnest($st), unnest($ef::VARCHAR[])::DATE, "
-            "unnest($el::VARCHAR[])::DATE, unnest($ep::VARCHAR[]), unnest($et), false, 1, "
+            "unnest($el::VARCHAR[])::DATE, unnest($ep::VARCHAR[]), unnest($et), unnest($arch), 1, "
             "now()::TIMESTAMP, now()::TIMESTAMP, unnest($prio::INTEGER[])",
             cols,
         )
@@ -798,7 +802,30 @@ class _Apply:
                  "c": [[p for _, p in r[1]] for r in prog]},
             )
 
+    def _keep_given_ids(self, given: list[str]) -> None:
+        """Given IDs (a register recreated from its workbook) must be new and unique; each
+        prefix's counter is raised to the highest number given, so later IDs never collide."""
+        if not given:
+            return
+        if len(set(given)) != len(given):
+            raise InvalidValue("Projekt-ID", "kommt mehrfach vor")
+        taken = self.conn.execute("SELECT id FROM projects WHERE id IN (SELECT unnest($ids))", {"ids": given}).fetchall()
+        if taken:
+            raise InvalidValue("Projekt-ID", f"„{taken[0][0]}“ gibt es schon im Register")
+        highest: dict[str, int] = {}
+        for pid in given:
+            if m := _ID.fullmatch(pid):
+                highest[m.group(1)] = max(highest.get(m.group(1), 0), int(m.group(2)))
+        if highest:
+            self.conn.execute(
+                "INSERT INTO id_counters SELECT unnest($p), unnest($n) ON CONFLICT (prefix) DO UPDATE "
+                "SET last_number = greatest(id_counters.last_number, excluded.last_number)",
+                {"p": list(highest), "n": list(highest.values())},
+            )
+
     def _allocate_ids(self, departments: list[str]) -> list[str]:
+        if not departments:
+            return []
         prefixes = [id_prefix(d) for d in departments]
         wanted = sorted(set(prefixes))
         last = dict(self.conn.execute(
@@ -901,3 +928,69 @@ def audit_text(value: object) -> str | None:
     if isinstance(value, Decimal):
         return str(value)
     return display_value(value)
+
+
+def _set_reported(conn: duckdb.DuckDBPyConnection, year: int, figures: dict[str, int]) -> None:
+    conn.execute("DELETE FROM reported_figures WHERE year = ?", [year])
+    if figures:
+        conn.execute(
+            "INSERT INTO reported_figures SELECT $year, unnest($f), unnest($v)",
+            {"year": year, "f": list(figures), "v": list(figures.values())},
+        )
+
+
+def _insert_funded(conn: duckdb.DuckDBPyConnection, actor: Actor, funded: Sequence[NewFundedProject]) -> None:
+    """Funded projects with partners and links; ``linked_projects`` must be existing project IDs."""
+    if not funded:
+        return
+    start = conn.execute("SELECT coalesce(max(id), 0) FROM funded_projects").fetchone()[0]
+    ids = list(range(start + 1, start + 1 + len(funded)))
+    wanted = sorted({pid for f in funded for pid in f.linked_projects})
+    known = {r[0] for r in conn.execute(
+        "SELECT id FROM projects WHERE id IN (SELECT unnest($ids))", {"ids": wanted}).fetchall()} if wanted else set()
+    for f in funded:
+        for pid in f.linked_projects:
+            if pid not in known:
+                raise InvalidValue("Förderprojekt", f"„{f.title}“ verweist auf unbekanntes Projekt „{pid}“")
+    conn.execute(
+        "INSERT INTO funded_projects SELECT unnest($id), unnest($prog), unnest($title), unnest($tt), "
+        "unnest($rec), unnest($start::VARCHAR[])::DATE, unnest($dur), unnest($cost::VARCHAR[])::DECIMAL(14,2), "
+        "unnest($ft::VARCHAR[])::DECIMAL(14,2), unnest($fc::VARCHAR[])::DECIMAL(14,2), unnest($goals)",
+        {
+            "id": ids, "prog": [f.programme for f in funded], "title": [f.title for f in funded],
+            "tt": [f.title_in_table for f in funded], "rec": [f.recipients for f in funded],
+            "start": [f.start.isoformat() if f.start else None for f in funded],
+            "dur": [f.duration_months for f in funded],
+            "cost": [_dec(f.total_cost) for f in funded], "ft": [_dec(f.funding_total) for f in funded],
+            "fc": [_dec(f.funding_city) for f in funded], "goals": [f.goals for f in funded],
+        },
+    )
+    partner_rows = [(fid, i, p.partner, p.role) for fid, f in zip(ids, funded) for i, p in enumerate(f.partners)]
+    if partner_rows:
+        conn.execute(
+            "INSERT INTO funded_partners SELECT unnest($a), unnest($b), unnest($c), unnest($d)",
+            dict(zip("abcd", map(list, zip(*partner_rows)))),
+        )
+    link_rows = [(fid, pid) for fid, f in zip(ids, funded) for pid in dict.fromkeys(f.linked_projects)]
+    if link_rows:
+        conn.execute(
+            "INSERT INTO funded_links SELECT unnest($a), unnest($b)",
+            {"a": [r[0] for r in link_rows], "b": [r[1] for r in link_rows]},
+        )
+    _audit(conn, actor, [("funded", str(i), "*", None, f.title) for i, f in zip(ids, funded)])
+
+
+def _set_city(conn: duckdb.DuckDBPyConnection, actor: Actor, city: City) -> None:
+    old = dict(conn.execute(
+        "SELECT key, value FROM meta WHERE key IN ('city_name', 'city_ags')").fetchall())
+    new = {"city_name": city.name, "city_ags": city.ags}
+    changed = [(k, old.get(k), v) for k, v in new.items() if old.get(k) != v]
+    for key, _old, value in changed:
+        if value is None:
+            conn.execute("DELETE FROM meta WHERE key = ?", [key])
+        else:
+            conn.execute(
+                "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+    _audit(conn, actor, [("register", "meta", k, o, v) for k, o, v in changed])

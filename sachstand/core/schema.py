@@ -139,14 +139,17 @@ MIGRATIONS: list[str] = [
 LATEST = len(MIGRATIONS)
 
 
-def schema_version(conn: duckdb.DuckDBPyConnection) -> int | None:
-    """The register's schema version, or None for a database that is not a register."""
-    has_meta = conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
-    ).fetchone()
-    if not has_meta or has_meta[0] == 0:
+def schema_version(conn: duckdb.DuckDBPyConnection, catalog: str | None = None) -> int | None:
+    """The register's schema version (of the attached ``catalog``, else the connection's own
+    database), or None for a database that is not a register.
+
+    The ``meta`` table is read directly (a missing one is a catalog error): asking
+    ``information_schema`` first cost as much as the read itself on every open.
+    """
+    try:
+        rows = dict(conn.execute(f"SELECT key, value FROM {catalog + '.' if catalog else ''}main.meta").fetchall())
+    except duckdb.CatalogException:
         return None
-    rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     if rows.get("app") != APP_MARKER:
         return None
     try:

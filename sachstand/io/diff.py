@@ -10,7 +10,12 @@ Rules:
 - A template changes only projects of its own department; other IDs are problems.
 - A template row whose register version moved on since the export is compared three ways per
   field (file, register, the value at the file's version from the audit log): only a field both
-  sides changed differently is a conflict; both values are reported and nothing of it is applied.
+  sides changed differently is a conflict; both values are reported, with the row's other changes.
+- ``on_conflict`` settles every conflict one way: "file" takes the file's values, "register"
+  keeps the register's; the row's other changes apply either way, and the audit names the choice.
+  Unsettled, a conflict stops the whole import (nothing is applied).
+- A returned template's projects that have no row in it any more are listed as missing
+  ("nicht zurückgemeldet"); nothing is changed for them.
 - The ``ChangeSet`` holds every change of every file; it is applied only when there is no
   problem and no conflict at all (all or nothing).
 - After ``MAX_PROBLEMS`` problems the remaining rows are not checked (one more problem says so):
@@ -23,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from ..core.errors import InvalidValue, PermissionDenied, SachstandError
 from ..core.models import Department, NewProject, Project, display_value, field_label
@@ -39,6 +45,7 @@ from ..core.types import Period, Precision, clean_text
 from . import cells
 from .limits import WorkbookRefused
 from .reader import MAX_PROBLEMS, META_SHEET, Cell, Problem, Row, WorkbookData, too_many_problems
+from .register_book import RegisterExtras
 
 KINDS = ("new", "update", "unchanged", "conflict", "error")
 
@@ -79,6 +86,8 @@ class RowResult:
     problems: list[Problem] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     new_project: NewProject | None = None
+    #: "file" or "register" when the row's conflicts were settled by ``--on-conflict``
+    settled: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,16 @@ class Remark:
     text: str
 
 
+@dataclass(frozen=True)
+class Missing:
+    """A project of a returned template whose row is gone from it ("nicht zurückgemeldet")."""
+
+    file: str
+    project_id: str
+    department: str
+    name: str
+
+
 @dataclass
 class ImportPlan:
     files: list[WorkbookData]
@@ -99,10 +118,17 @@ class ImportPlan:
     changeset: ChangeSet
     remarks: list[Remark] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    missing: list[Missing] = field(default_factory=list)
+    on_conflict: str | None = None
 
     @property
     def conflicts(self) -> list[Conflict]:
-        return [c for r in self.rows for c in r.conflicts]
+        """Conflicts not settled by ``--on-conflict``: each stops the import."""
+        return [c for r in self.rows if r.settled is None for c in r.conflicts]
+
+    @property
+    def settled(self) -> list[RowResult]:
+        return [r for r in self.rows if r.settled is not None]
 
     def of_kind(self, kind: str) -> list[RowResult]:
         return [r for r in self.rows if r.kind == kind]
@@ -143,7 +169,8 @@ def check_template_year(data: WorkbookData, repo_years: Sequence[int], year: int
         )
 
 
-def plan_import(repo: Repository, files: Sequence[WorkbookData], year: int | None = None) -> ImportPlan:
+def plan_import(repo: Repository, files: Sequence[WorkbookData], year: int | None = None,
+                on_conflict: str | None = None) -> ImportPlan:
     with repo.db.read():  # one connection: one consistent state of the register for the whole plan
         repo_years = repo.years()
         for data in files:
@@ -153,7 +180,26 @@ def plan_import(repo: Repository, files: Sequence[WorkbookData], year: int | Non
         stale = {pid: v for data in files if data.meta for pid, v in data.meta.versions.items()
                  if pid in projects and projects[pid].version != v}
         since = repo.changed_since(stale)
-    return _Planner(repo, projects, departments, since).run(files)
+    planner = _Planner(repo, projects, departments, since)
+    planner.restore = not projects  # an empty register takes a register workbook's IDs and extra sheets
+    planner.on_conflict = on_conflict
+    plan = planner.run(files)
+    plan.on_conflict = on_conflict
+    plan.missing = _missing(files, plan.rows, projects)
+    return plan
+
+
+def _missing(files: Sequence[WorkbookData], rows: Sequence[RowResult], projects: dict[str, Project]) -> list[Missing]:
+    """Projects a template was sent with whose rows are no longer in the returned file."""
+    out = []
+    for data in files:
+        if not data.is_template or data.meta is None:
+            continue
+        seen = {r.project_id for r in rows if r.file == data.name and r.project_id}
+        for pid in data.meta.versions:
+            if pid not in seen and (p := projects.get(pid)) is not None and not p.archived:
+                out.append(Missing(data.name, pid, p.department, p.name))
+    return out
 
 
 class _Planner:
@@ -171,6 +217,8 @@ class _Planner:
         self.rows: list[RowResult] = []
         self.updates: list[ProjectUpdate] = []
         self.news: list[NewProject] = []
+        self.restore = False
+        self.on_conflict: str | None = None
 
     @property
     def by_name(self) -> dict[tuple[str, str], Project]:
@@ -194,32 +242,53 @@ class _Planner:
             self._same_for[key] = out
         return self._same_for[key]
 
+    def restoring(self, data: WorkbookData) -> bool:
+        """A register workbook going into an empty register: IDs, archive and extra sheets are kept."""
+        return self.restore and data.extras is not None
+
     def run(self, files: Sequence[WorkbookData]) -> ImportPlan:
         problems: list[Problem] = []
         remarks: list[Remark] = []
+        funded: list = []
+        reported: dict[int, dict[str, int]] = {}
+        city = None
         for data in files:
             problems.extend(data.problems)
-            for row in data.rows:
+            rows = [(data, row) for row in data.rows]
+            if self.restoring(data):
+                extras: RegisterExtras = data.extras
+                for code, name in extras.departments.items():
+                    if code not in self.departments:
+                        self.new_departments.setdefault(code, Department(code, name))
+                if extras.archive is not None:
+                    rows += [(extras.archive, row) for row in extras.archive.rows]
+                    extras.archive.extras = extras
+                funded += extras.funded
+                reported.update(extras.reported)
+                city = extras.city or city
+            for source, row in rows:
                 if len(problems) >= MAX_PROBLEMS:  # bounded memory: the import cannot be applied anyway
                     problems.append(too_many_problems(data.name))
                     break
-                result = self._row(data, row)
+                result = self._row(source, row)
                 problems.extend(result.problems)
                 self.rows.append(result)
                 note = row.values.get("remarks")
                 if note not in (None, "") and (text := clean_text(str(note))):
-                    remarks.append(Remark(data.name, row.ref("remarks"), result.project_id or result.name, text))
+                    remarks.append(Remark(source.name, row.ref("remarks"), result.project_id or result.name, text))
             else:
                 continue
             break
         cs = ChangeSet(new_departments=list(self.new_departments.values()), new_projects=self.news,
-                       updates=self.updates)
+                       updates=self.updates, funded_projects=funded, reported_figures=reported, city=city)
         return ImportPlan(list(files), self.rows, problems, cs, remarks, _version_warnings(files, self.rows))
 
     def _row(self, data: WorkbookData, row: Row) -> RowResult:
         problem = _Collector(data.name)
         raw_id = row.values.get("id")
         pid = raw_id if type(raw_id) is str and raw_id in self.projects else problem.parse(row.cell("id"), cells.ident)
+        if pid is not None and pid not in self.projects and self.restoring(data):
+            return self._restored(data, row, pid, problem)
         if data.is_template and data.meta:
             department: str | None = data.meta.department
         else:
@@ -260,16 +329,38 @@ class _Planner:
         result.name = project.name
         return self._update(data, row, result, problem, project)
 
+    def _restored(self, data: WorkbookData, row: Row, pid: str, problem: _Collector) -> RowResult:
+        """A row of a register workbook going into an empty register: a new project with its ID."""
+        department = problem.parse(row.cell("department"), cells.text)
+        name = problem.parse(row.cell("name"), cells.text) or ""
+        result = RowResult(data.name, row.number, "error", pid, department or "", name)
+        if pid in self.seen_ids:
+            problem.add(row.ref("id"), pid, f"die Projekt-ID „{pid}“ kommt mehrfach vor (auch {_at(self.seen_ids[pid])})")
+        self.seen_ids.setdefault(pid, (data.name, row.number))
+        return self._new(data, row, result, problem, department, given_id=pid)
+
     def _values(self, data: WorkbookData, row: Row, problem: _Collector,
-                project: Project | None) -> dict[str, tuple[object, str]]:
+                project: Project | None, keep_text: bool = False) -> dict[str, tuple[object, str]]:
         """Parsed non-empty values by field name, each with the key of the column it came from."""
         out: dict[str, tuple[object, str]] = {}
         checks = self._checks(data)
+        shares = row.shares
         for key, raw in row.values.items():
             same = checks.get(key)
             if same is SKIP:
                 continue
-            if project is not None and same is not None and same(key, raw, row.shares, project):  # type: ignore[operator]
+            if project is not None and same is not None and same(key, raw, shares, project):  # type: ignore[operator]
+                continue
+            # The common cells, inline: a whole number 0..100 in a progress column, plain text in
+            # a text column. Everything else (and every refusal) goes through ``cells``.
+            kind = type(raw)
+            if kind is float and same is _same_progress and key not in shares and 0.0 <= raw <= 100.0 \
+                    and raw.is_integer():  # type: ignore[operator, union-attr]
+                out[key] = (int(raw), key)  # type: ignore[call-overload]
+                continue
+            if kind is str and key in _TEXT_KEYS and raw.isprintable() and len(raw) <= cells.TEXT_MAX:  # type: ignore[union-attr]
+                if text := clean_text(raw):  # type: ignore[arg-type]
+                    out[key] = (text, key)
                 continue
             try:
                 if key in _TEXT_KEYS:
@@ -286,7 +377,13 @@ class _Planner:
                         out["cost_note"] = (cost.note, key)
                     continue
                 elif key in ("start", "end"):
-                    value = self._period(raw, project, key)
+                    try:
+                        value = self._period(raw, project, key)
+                    except ValueError:
+                        if not (keep_text and type(raw) is str):
+                            raise
+                        out[f"{key}_text"] = (cells.text(raw), key)  # the register's own kept text
+                        continue
                 else:
                     value = cells.percent(raw, key in row.shares)
             except ValueError as exc:
@@ -303,7 +400,7 @@ class _Planner:
     def _period(raw: object, project: Project | None, key: str) -> Period | None:
         """A date cell; text equal to the stored non-date text (e.g. "11.05.217") is no change."""
         try:
-            return cells.period(raw)
+            return _period_text(raw) if type(raw) is str else cells.period(raw)
         except ValueError:
             stored_text = getattr(project, f"{key}_text", "") if project else ""
             if stored_text and isinstance(raw, str) and clean_text(raw) == stored_text:
@@ -311,8 +408,8 @@ class _Planner:
             raise
 
     def _new(self, data: WorkbookData, row: Row, result: RowResult, problem: _Collector,
-             department: str | None) -> RowResult:
-        values = self._values(data, row, problem, None)
+             department: str | None, given_id: str | None = None) -> RowResult:
+        values = self._values(data, row, problem, None, keep_text=given_id is not None)
         anchor = next(iter(row.values))
         if not result.name:
             problem.add(row.ref("name" if "name" in row.values else anchor), "", "der Name des Projektes fehlt")
@@ -336,16 +433,23 @@ class _Planner:
             result.problems = problem.items
             return result
         assert department is not None
-        progress = {int(k[9:]): v for k, (v, _c) in values.items() if k.startswith("progress:")}
+        progress = {year: values[k][0] for k, year in _progress_years(data.columns) if k in values}
+        extras: RegisterExtras | None = data.extras
+        if given_id is not None and extras is not None:
+            progress = {**extras.progress.get(given_id, {}), **progress}
         new = NewProject(
             department=department, name=result.name,
             description=str(values.get("description", ("",))[0]),
             planned_cost=values.get("planned_cost", (None,))[0],  # type: ignore[arg-type]
             cost_note=str(values.get("cost_note", ("",))[0]),
             start=start, end=end, progress=progress,  # type: ignore[arg-type]
+            start_text=str(values.get("start_text", ("",))[0]), end_text=str(values.get("end_text", ("",))[0]),
+            id=given_id, archived=given_id is not None and extras is not None and data is extras.archive,
+            priority=extras.priority.get(given_id) if given_id is not None and extras is not None else None,
         )
         if department not in self.departments and department not in self.new_departments:
-            self.new_departments[department] = Department(department, None)
+            name = extras.departments.get(department) if extras is not None else None
+            self.new_departments[department] = Department(department, name)
         self.news.append(new)
         result.kind, result.department, result.new_project = "new", department, new
         return result
@@ -414,7 +518,17 @@ class _Planner:
             result.conflicts = [
                 Conflict(data.name, ch.cell, project.id, ch.field, ch.label, ch.new, ch.old) for ch in clashing
             ]
-            result.changes = []
+            clash = {ch.field for ch in clashing}
+            if self.on_conflict is None:
+                result.changes = [ch for ch in result.changes if ch.field not in clash]  # the row's other changes
+                return result
+            result.settled = self.on_conflict
+            if self.on_conflict == "register":
+                result.changes = [ch for ch in result.changes if ch.field not in clash]
+                changes = {k: v for k, v in changes.items() if k not in clash}
+            if not changes:
+                return result
+            self.updates.append(ProjectUpdate(project.id, project.version, changes))
             return result
         if not changes:
             result.kind = "unchanged"
@@ -424,7 +538,20 @@ class _Planner:
         return result
 
 
+@lru_cache(maxsize=64)
+def _progress_keys(columns: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    return tuple((k, int(k[9:])) for k in columns if k.startswith("progress:"))
+
+
+def _progress_years(columns: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    """The progress columns of a file with their years, worked out once per file."""
+    return _progress_keys(tuple(columns))
+
+
 SKIP = object()
+# Dates written as text repeat ("Q 4 2020"); a Period is immutable, so each text is parsed once.
+# A refused text raises again on each call (exceptions are not cached).
+_period_text = lru_cache(maxsize=4096)(cells.period)
 _TEXT_KEYS = frozenset(("name", "description", "department", "cost_note"))
 
 
@@ -504,7 +631,8 @@ def apply_plan(repo: Repository, plan: ImportPlan) -> ApplyResult:
     """
     if not plan.clean:
         raise SachstandError("Die Dateien haben Probleme oder Konflikte; es wurde nichts gespeichert.")
+    source = f"import --on-conflict {plan.on_conflict}" if plan.settled else "import"
     actor = repo.actor.with_source(
-        "import", ", ".join(f.name for f in plan.files), ", ".join(f.sha256 for f in plan.files)
+        source, ", ".join(f.name for f in plan.files), ", ".join(f.sha256 for f in plan.files)
     )
     return Repository(repo.db, actor).apply(plan.changeset)

@@ -39,11 +39,11 @@ from .safe import (
     needs_quote,
     new_workbook,
 )
+from .styles import HEADER
 
 _EPOCH = date(1899, 12, 30)
 _SERIAL_FROM = date(1900, 3, 1)
 
-HEADER = {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
 
 
 def project_columns(year: int, with_department: bool = True) -> list[tuple[str, str]]:
@@ -99,9 +99,10 @@ def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Projec
     r = len(rows) + 1
     ws.write_string(r, 0, "ID")
     ws.write_string(r, 1, "Version")
+    write_string, write_number, quoted = ws.write_string, ws.write_number, fmt.get(quote_prefix=True)
     for r, p in enumerate(projects, start=r + 1):
-        fmt.text(ws, r, 0, p.id)
-        ws.write_number(r, 1, p.version)
+        write_string(r, 0, p.id, quoted if needs_quote(p.id) else None)
+        write_number(r, 1, p.version)
     ws.very_hidden()
 
 
@@ -130,11 +131,15 @@ def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:  # noqa:
     ws.freeze_panes(1, 0)
 
 
-def write_funded(wb, fmt: Formats, summary: figures.FundingSummary) -> None:  # noqa: ANN001
-    """The funded projects with their sums (``figures.funding``, or a published report's)."""
+def write_funded(wb, fmt: Formats, summary: figures.FundingSummary, full: bool = False) -> None:  # noqa: ANN001
+    """The funded projects with their sums (``figures.funding``, or a published report's) and the
+    "Summe" row; ``full`` adds number, full title and goals after the report's columns (the
+    register workbook, see ``register_book``)."""
     ws = wb.add_worksheet("Förderprojekte")
     heads = ["Förderprogramm", "Titel", "Zuwendungsempfänger", "Beginn", "Laufzeit (Monate)",
              "Gesamtkosten", "Fördersumme gesamt", "Anteil der Stadt"]
+    if full:
+        heads += ["Nr", "Titel (vollständig)", "Ziele"]
     for c, h in enumerate(heads):
         fmt.text(ws, 0, c, h, **HEADER)
     r = 0
@@ -148,13 +153,17 @@ def write_funded(wb, fmt: Formats, summary: figures.FundingSummary) -> None:  # 
             ws.write_number(r, 4, f.duration_months, fmt.get(valign="top"))
         for c, amount in ((5, f.total_cost), (6, f.funding_total), (7, f.funding_city)):
             fmt.money(ws, r, c, amount, valign="top")
+        if full:
+            ws.write_number(r, 8, f.id, fmt.get(valign="top"))
+            fmt.text(ws, r, 9, f.title, text_wrap=True, valign="top")
+            fmt.text(ws, r, 10, f.goals, valign="top")
     total = r + 1
     fmt.text(ws, total, 0, "Summe", bold=True, top=1)
     for c in range(1, 5):
         ws.write_blank(total, c, None, fmt.get(top=1))
     for c, amount in ((5, summary.total_cost), (6, summary.funding_total), (7, summary.funding_city)):
         fmt.money(ws, total, c, amount, bold=True, top=1)
-    for c, width in enumerate((28, 40, 40, 11, 10, 16, 18, 18)):
+    for c, width in enumerate((28, 40, 40, 11, 10, 16, 18, 18, 6, 40, 60)[:len(heads)]):
         ws.set_column(c, c, width)
     ws.freeze_panes(1, 0)
 
@@ -174,20 +183,35 @@ def write_overview(wb: Workbook, fmt: Formats, title: str, cols: list[tuple[str,
 
 def export_register(repo: Repository, path: str | Path | BinaryIO, year: int,
                     ids: Sequence[str] | None = None) -> int:
-    """Write the overview workbook for reporting year ``year``; returns the number of projects.
+    """Write the register workbook for reporting year ``year``; returns the number of projects.
 
-    ``ids`` limits it to those projects, in that order (the rows a list shows, archived ones too);
-    an ID no longer in the register is left out."""
-    projects = repo.projects(include_archived=ids is not None)
+    "Projekte" (active projects) comes first as always; the sheets of ``register_book`` after it
+    hold the rest of the register, so the workbook recreates it (``import`` into an empty one).
+    ``ids`` limits every sheet to those projects, in that order (the rows a list shows; archived
+    ones go to the archive sheet as always); an ID no longer in the register is left out.
+    """
+    from . import register_book as book
+
+    everything = repo.projects(include_archived=True)
     if ids is not None:
-        by_id = {p.id: p for p in projects}
-        projects = [by_id[i] for i in ids if i in by_id]
+        by_id = {p.id: p for p in everything}
+        everything = [by_id[i] for i in ids if i in by_id]
+    projects = [p for p in everything if not p.archived]
+    archived = [p for p in everything if p.archived]
+    years = repo.years()
     wb = new_workbook(path, constant_memory=True)
     fmt = Formats(wb)
-    write_overview(wb, fmt, "Projekte", project_columns(year), projects)
-    write_funded(wb, fmt, figures.funding(repo))
+    cols = project_columns(year)
+    write_overview(wb, fmt, "Projekte", cols, projects)
+    write_funded(wb, fmt, figures.funding(repo), full=True)
+    book.write_funded_details(wb, fmt, repo, everything)
+    book.write_progress(wb, fmt, everything, [y for y in years if y not in (year - 1, year)])
+    write_overview(wb, fmt, book.ARCHIVE, cols, archived)
+    book.write_departments(wb, fmt, repo)
+    book.write_reported(wb, fmt, repo, years)
+    book.write_register(wb, fmt, repo, everything)
     write_rules(wb, fmt, repo, year)
-    write_meta(wb, fmt, "Register", year, projects)
+    write_meta(wb, fmt, "Register", year, everything)
     close_workbook(wb)
     return len(projects)
 

@@ -3,58 +3,102 @@
 An import that applies is preceded by an automatic backup (``core.backup``, rotated); a dry run
 or a refused import writes no backup.
 
-Exit codes: 0 clean, 1 problems or conflicts, 2 a file that cannot be read (raised as
-``WorkbookRefused`` before anything is compared or written).
+Every file is read, even after one that cannot be: each unreadable file is reported with its
+reason, the readable ones are still previewed, and nothing is applied (exit 2).
+
+Exit codes: 0 clean, 1 problems or conflicts, 2 a file that cannot be read.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from io import BytesIO
+from pathlib import Path
 
 from ..core.backup import backup_before_import
 from ..core.errors import SachstandError
 from ..core.output import XLSX, check_output, write_output
 from ..core.repository import Repository
 from ..core.text import json_text, safe_text
-from .diff import apply_plan, plan_import
-from .reader import read_workbook
+from .diff import apply_plan, check_template_year, plan_import
+from .headers import column_mapping
+from .limits import WorkbookRefused
+from .reader import WorkbookData, read_workbook
+from .register_book import read_extras
+
+ON_CONFLICT = ("file", "register")
 
 
 def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_json: bool = False,
-               year: int | None = None, markup: str | None = None, force: bool = False) -> int:
+               year: int | None = None, markup: str | None = None,
+               columns: Mapping[str, str] | None = None, on_conflict: str | None = None,
+               show_all: bool = False, force: bool = False) -> int:
     """The marked-up copy passes the output guard before any file is read (never the register,
     its files, an input, or a file that is not a workbook; an existing workbook only with
-    ``force``), and is written atomically before anything is applied."""
+    ``force``), and is written atomically before anything is applied.
+
+    ``columns``: explicit "header in the file" → field pairs (``--column`` over ``[import.columns]``);
+    ``on_conflict``: settle every conflict for the "file" or the "register"."""
+    try:
+        mapping = column_mapping(columns or {})
+    except ValueError as exc:
+        raise SachstandError(f"--column: {exc}") from None
+    if on_conflict not in (None, *ON_CONFLICT):
+        raise SachstandError(f"--on-conflict: „{on_conflict}“; möglich sind file und register.")
     if markup and len(files) != 1:
         raise SachstandError("--markup geht nur mit genau einer Datei.")
     target = check_output(markup, XLSX, repo.db.path, force, others=files) if markup else None
-    data = [read_workbook(f) for f in files]
-    plan = plan_import(repo, data, year)
-    if target is not None:  # before anything is applied: a markup that cannot be written stops here
+    data: list[WorkbookData] = []
+    refused: list[tuple[str, str]] = []
+    repo_years = repo.years()
+    for f in files:
+        try:
+            book = read_workbook(f, read_extras, mapping)
+            check_template_year(book, repo_years, year)
+        except WorkbookRefused as exc:
+            refused.append((Path(f).name, exc.reason))
+            continue
+        data.append(book)
+    if refused and not data:
+        for name, reason in refused:
+            print(f"Fehler: {safe_text(name)}: {safe_text(reason)}", file=sys.stderr)
+        return 2
+    plan = plan_import(repo, data, year, on_conflict)
+    shares = None
+    if markup and data:
+        from .markup import share_cells
+
+        shares = share_cells(data[0])
+    for book in data:
+        book.rows = []  # the plan holds all the preview and the apply need: the read rows can go
+    if target is not None and data:
         from .markup import write_markup
 
-        buffer = BytesIO()
-        write_markup(data[0].path, buffer, plan)
+        buffer = BytesIO()  # before anything is applied: a markup that cannot be written stops here
+        write_markup(data[0], buffer, plan, shares)
         write_output(target, buffer.getvalue())
     applied = False
-    if apply and plan.clean and not plan.changeset.empty:
+    if apply and plan.clean and not refused and not plan.changeset.empty:
         backup_before_import(repo)  # only an import that will write is backed up first
         apply_plan(repo, plan)
         applied = True
     if as_json:
         from .preview import as_json as to_json
 
-        data = to_json(plan, applied)
-        big = len(data["changed"]) + len(data["new"]) + len(data["problems"]) > 2000
+        out = to_json(plan, applied, refused)
+        big = len(out["changed"]) + len(out["new"]) + len(out["problems"]) > 2000
         # Indented JSON goes through the pure-Python encoder; large results are printed compactly.
-        print(json_text(data, indent=None if big else 2))
+        print(json_text(out, indent=None if big else 2))
     else:
         from ..printout import make_console
         from .preview import render
 
-        make_console(width=100).print(render(plan, applied))
+        make_console().print(render(plan, applied, show_all, refused))
         if markup:
             print(f"Markierte Kopie: {safe_text(markup)}", file=sys.stderr)
+    for name, reason in refused:
+        print(f"Fehler: {safe_text(name)}: {safe_text(reason)}", file=sys.stderr)
+    if refused:
+        return 2
     return 0 if plan.clean else 1

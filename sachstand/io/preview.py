@@ -2,127 +2,311 @@
 
 Both render the same ``ImportPlan``. User text goes through ``core.text.safe_text`` inside ``Text``, so
 markup and control codes from a workbook are shown literally and never reach the terminal.
+
+Rules of the printout:
+- The first line says whether anything is (or was) saved; while a problem, an unsettled conflict
+  or an unreadable file remains, it says plainly that nothing is saved.
+- It fits the terminal's width: long values wrap inside their column, no line is wider.
+- A kind with more than ``LARGE`` rows (changes, new projects, problems, missing projects) is
+  shown as counts per department and its first ``FIRST`` rows; ``--all`` shows every row. The
+  JSON is always complete.
+- A conflict is shown with its row's other changes, each marked as applied or not.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..core.text import safe_text
+from ..core.text import safe_text as safe_display
 from ..core.types import format_number
-from .diff import ImportPlan
+from .diff import ImportPlan, RowResult
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
     from rich.text import Text
 
+LARGE = 200
+FIRST = 20
+CHOICE = {"file": "für die Datei", "register": "für das Register"}
 
-def as_json(plan: ImportPlan, applied: bool) -> dict:
+
+def _t(value: str, style: str = "") -> Text:
+    from rich.text import Text
+
+    return Text(safe_display(value), style=style)
+
+
+def _change_json(c, applied: bool) -> dict:  # noqa: ANN001
+    return {"field": c.field, "label": c.label, "cell": c.cell, "old": c.old, "new": c.new, "applied": applied}
+
+
+def as_json(plan: ImportPlan, applied: bool, refused: Sequence[tuple[str, str]] = ()) -> dict:
     new_departments = {d.code for d in plan.changeset.new_departments}
+    updated = [r for r in plan.rows if r.kind == "update" or (r.settled and r.changes)]
     return {
         "files": [{"file": f.name, "sha256": f.sha256, "sheet": f.sheet,
-                   "kind": "template" if f.is_template else "overview"} for f in plan.files],
+                   "kind": "template" if f.is_template else "register" if f.extras is not None else "overview",
+                   "ignored_columns": list(f.ignored), "notes": list(f.notes)} for f in plan.files],
+        "refused": [{"file": name, "reason": reason} for name, reason in refused],
         "changed": [
             {"file": r.file, "row": r.row, "project": r.project_id, "name": r.name, "field": c.field,
              "label": c.label, "cell": c.cell, "old": c.old, "new": c.new}
-            for r in plan.of_kind("update") for c in r.changes
+            for r in updated for c in r.changes
         ],
-        "new": [
-            {"file": r.file, "row": r.row, "department": r.department, "name": r.name,
-             "new_department": r.department in new_departments}
-            for r in plan.of_kind("new")
-        ],
+        "new": [new_json(r, new_departments) for r in plan.of_kind("new")],
         "unchanged": len(plan.of_kind("unchanged")),
+        "missing": [{"file": m.file, "project": m.project_id, "department": m.department, "name": m.name}
+                    for m in plan.missing],
         "problems": [{"file": p.file, "cell": p.cell, "value": p.value, "message": p.message} for p in plan.problems],
         "conflicts": [
             {"file": c.file, "cell": c.cell, "project": c.project_id, "field": c.field, "label": c.label,
-             "file_value": c.file_value, "register_value": c.register_value}
-            for c in plan.conflicts
+             "file_value": c.file_value, "register_value": c.register_value, "settled": r.settled,
+             "other_changes": [_change_json(ch, applied) for ch in r.changes if ch.field != c.field]}
+            for r in plan.rows for c in r.conflicts
         ],
+        "on_conflict": plan.on_conflict,
         "remarks": [{"file": m.file, "cell": m.cell, "project": m.project, "text": m.text} for m in plan.remarks],
         "warnings": list(plan.warnings),
         "applied": applied,
     }
 
 
-def render(plan: ImportPlan, applied: bool) -> RenderableType:
-    """The preview for people; rich is imported here, so ``--json`` never loads it."""
-    from rich import box
-    from rich.console import Group
-    from rich.table import Table
+def new_json(r: RowResult, new_departments: set[str]) -> dict:
+    """A new project with every field it brings; money as a string, dates as shown."""
+    n = r.new_project
+    out: dict = {"file": r.file, "row": r.row, "department": r.department, "name": r.name,
+                 "new_department": r.department in new_departments}
+    if n is not None:
+        out.update({
+            "project": n.id, "description": n.description,
+            "planned_cost": None if n.planned_cost is None else str(n.planned_cost), "cost_note": n.cost_note,
+            "start": n.start.format() if n.start else n.start_text or None,
+            "end": n.end.format() if n.end else n.end_text or None,
+            "progress": {str(y): v for y, v in sorted(n.progress.items())},
+        })
+        if n.archived:
+            out["archived"] = True
+    return out
+
+
+def _new_fields(r: RowResult) -> str:
+    from ..core.types import format_money
+
+    n = r.new_project
+    if n is None:
+        return ""
+    bits = []
+    if n.planned_cost is not None:
+        bits.append(format_money(n.planned_cost))
+    if n.cost_note:
+        bits.append(n.cost_note)
+    start = n.start.format() if n.start else n.start_text
+    end = n.end.format() if n.end else n.end_text
+    if start or end:
+        bits.append(f"{start or '?'} – {end or '?'}")
+    bits += [f"{y}: {v}%" for y, v in sorted(n.progress.items())]
+    if n.archived:
+        bits.append("archiviert")
+    return "; ".join(bits)
+
+
+def _by_department(rows: Sequence[RowResult], what: str) -> Text:
     from rich.text import Text
 
+    counts = Counter(r.department or "–" for r in rows)
+    text = Text(f"{format_number(len(rows))} {what}, je Bereich: ", style="bold")
+    text.append(", ".join(f"{safe_display(d)}: {format_number(n)}" for d, n in sorted(counts.items())))
+    return text
+
+
+def _more(total: int, shown: int) -> Text:
+    from rich.text import Text
+
+    return Text(f"… und {format_number(total - shown)} weitere (alle mit --all, vollständig mit --json)",
+                style="dim")
+
+
+def _table(title: str) -> "Table":  # noqa: F821, UP037
+    from rich import box
+    from rich.table import Table
+
+    return Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", expand=True, pad_edge=False)
+
+
+def render(plan: ImportPlan, applied: bool, show_all: bool = False,
+           refused: Sequence[tuple[str, str]] = ()) -> RenderableType:
+    """The preview for people; rich is imported here, so ``--json`` never loads it."""
+    from rich.console import Group
+    from rich.text import Text
+
+    limit = None if show_all else LARGE
     parts: list[RenderableType] = []
+    if (head := headline(plan, applied, refused)) is not None:
+        parts.append(head)
+    for name, reason in refused:
+        parts.append(Text.assemble(("Nicht lesbar: ", "bold red"), _t(name), ": ", _t(reason)))
     for f in plan.files:
-        kind = f"Vorlage {f.meta.department} {f.meta.year}" if f.is_template and f.meta else "Übersicht"
-        parts.append(Text.assemble(("Datei ", "bold"), Text(safe_text(f.name)), f"  ({kind}, Blatt „", Text(safe_text(f.sheet)), "“)"))
-    updates = plan.of_kind("update")
+        kind = (f"Vorlage {f.meta.department} {f.meta.year}" if f.is_template and f.meta
+                else "Register" if f.extras is not None else "Übersicht")
+        parts.append(Text.assemble(("Datei ", "bold"), _t(f.name), f"  ({kind}, Blatt „", _t(f.sheet), "“)"))
+        if f.ignored:
+            parts.append(Text.assemble("  nicht gelesen: ", _t(", ".join(f.ignored), "yellow")))
+        for note in f.notes:
+            parts.append(Text.assemble("  Hinweis: ", _t(note)))
+
+    updates = [r for r in plan.rows if r.kind == "update" or (r.settled and r.changes)]
     if updates:
-        table = Table(title="Änderungen", box=box.SIMPLE_HEAD, title_justify="left", expand=True)
-        table.add_column("Projekt", no_wrap=True)
-        table.add_column("Feld", no_wrap=True, max_width=34, overflow="ellipsis")
-        table.add_column("bisher", ratio=1)
-        table.add_column("neu", ratio=1)
-        for r in updates:
-            table.add_row(Text(safe_text(r.project_id or ""), style="bold"), Text(safe_text(r.name), style="dim"), "", "")
+        big = limit is not None and len(updates) > limit
+        shown = updates[:FIRST] if big else updates
+        changes: list[RenderableType] = [Text("Änderungen", style="bold underline")]
+        for r in shown:
+            changes.append(Text.assemble(_t(r.project_id or "", "bold"), " ", _t(r.name)))
             for c in r.changes:
-                table.add_row("", Text(safe_text(c.label)), Text(safe_text(c.old or "–"), style="red"), Text(safe_text(c.new or "–"), style="green"))
-        parts.append(table)
+                changes.append(Text.assemble("  ", _t(c.label), ": ", _t(c.old or "–", "red"), " → ",
+                                             _t(c.new or "–", "green"), ("  " + safe_display(c.cell), "dim")))
+        if big:
+            parts.append(_by_department(updates, "Projekte geändert"))
+        parts += changes
+        if big:
+            parts.append(_more(len(updates), len(shown)))
+
     news = plan.of_kind("new")
     if news:
         new_depts = {d.code for d in plan.changeset.new_departments}
-        table = Table(title="Neue Projekte", box=box.SIMPLE_HEAD, title_justify="left", expand=True)
-        table.add_column("Bereich", no_wrap=True)
-        table.add_column("Name", ratio=1)
-        table.add_column("Zeile", justify="right", no_wrap=True)
-        for r in news:
-            dept = Text(safe_text(r.department))
+        big = limit is not None and len(news) > limit
+        shown = news[:FIRST] if big else news
+        table = _table("Neue Projekte")
+        table.add_column("Bereich", ratio=1)
+        table.add_column("Name", ratio=2)
+        table.add_column("Angaben", ratio=3)
+        for r in shown:
+            dept = _t(r.department)
             if r.department in new_depts:
-                dept.append(" (neuer Bereich)", style="yellow")
-            table.add_row(dept, Text(safe_text(r.name)), safe_text(f"{r.file}:{r.row}"))
+                dept.append(" (neu)", style="yellow")
+            name = _t(r.name)
+            if r.new_project is not None and r.new_project.id:
+                name = Text.assemble(_t(r.new_project.id, "bold"), " ", name)
+            table.add_row(dept, name, Text.assemble(_t(_new_fields(r)), (f"  {r.file}:{r.row}", "dim")))
+        if big:
+            parts.append(_by_department(news, "neue Projekte"))
         parts.append(table)
+        if big:
+            parts.append(_more(len(news), len(shown)))
+
+    if plan.missing:
+        parts.append(Text(f"Nicht zurückgemeldet ({format_number(len(plan.missing))}): diese Projekte fehlen in der "
+                          "zurückgegebenen Vorlage; sie bleiben unverändert.", style="bold yellow"))
+        shown_missing = plan.missing if limit is None or len(plan.missing) <= limit else plan.missing[:FIRST]
+        for m in shown_missing:
+            parts.append(Text.assemble("  ", (safe_display(m.file), "dim"), " ", _t(m.project_id, "bold"), " ",
+                                       _t(m.name)))
+        if len(shown_missing) < len(plan.missing):
+            parts.append(_more(len(plan.missing), len(shown_missing)))
+
     if plan.remarks:
-        table = Table(title="Bemerkungen der Bereiche (werden nicht gespeichert)", box=box.SIMPLE_HEAD,
-                      title_justify="left", expand=True)
-        table.add_column("Projekt", no_wrap=True)
-        table.add_column("Zelle", no_wrap=True)
-        table.add_column("Bemerkung", ratio=1)
+        table = _table("Bemerkungen der Bereiche (werden nicht gespeichert)")
+        table.add_column("Projekt", ratio=1)
+        table.add_column("Zelle", ratio=1)
+        table.add_column("Bemerkung", ratio=3)
         for m in plan.remarks:
-            table.add_row(Text(safe_text(m.project)), Text(safe_text(f"{m.file} {m.cell}"), style="dim"), Text(safe_text(m.text)))
+            table.add_row(_t(m.project), _t(f"{m.file} {m.cell}", "dim"), _t(m.text))
         parts.append(table)
     for warning in plan.warnings:
-        parts.append(Text.assemble(("Achtung: ", "bold yellow"), Text(safe_text(warning))))
-    if plan.conflicts:
-        parts.append(Text(f"Konflikte ({format_number(len(plan.conflicts))}), werden nicht übernommen:",
-                          style="bold yellow"))
-        for c in plan.conflicts:
-            parts.append(Text.assemble("  ", (safe_text(c.file), "dim"), " ", Text(safe_text(c.line()))))
+        parts.append(Text.assemble(("Achtung: ", "bold yellow"), _t(warning)))
+
+    conflict_rows = [r for r in plan.rows if r.conflicts]
+    open_rows = [r for r in conflict_rows if r.settled is None]
+    settled_rows = [r for r in conflict_rows if r.settled is not None]
+    if open_rows:
+        parts.append(Text(f"Konflikte ({format_number(len(plan.conflicts))}): im Register seit dem Export anders "
+                          "geändert. Zum Lösen die Zelle in der Datei anpassen oder --on-conflict file|register "
+                          "angeben.", style="bold yellow"))
+        parts += _conflict_lines(open_rows, limit, "nicht übernommen, solange der Konflikt besteht")
+    if settled_rows:
+        choice = CHOICE.get(plan.on_conflict or "", "")
+        parts.append(Text(f"Konflikte entschieden {choice} (--on-conflict {plan.on_conflict}): "
+                          f"{format_number(sum(len(r.conflicts) for r in settled_rows))}", style="bold"))
+        parts += _conflict_lines(settled_rows, limit, "übernommen" if applied else "wird übernommen")
     if plan.problems:
         parts.append(Text(f"Probleme ({format_number(len(plan.problems))}):", style="bold red"))
-        for p in plan.problems:
-            parts.append(Text.assemble("  ", (safe_text(p.file), "dim"), " ", Text(safe_text(p.line()))))
-    parts.append(summary_line(plan, applied))
+        problems = plan.problems if limit is None or len(plan.problems) <= limit else plan.problems[:FIRST]
+        for p in problems:
+            parts.append(Text.assemble("  ", (safe_display(p.file), "dim"), " ", _t(p.line())))
+        if len(problems) < len(plan.problems):
+            parts.append(_more(len(plan.problems), len(problems)))
+    parts.append(summary_line(plan, applied, refused))
     return Group(*parts)
+
+
+def _conflict_lines(rows: Sequence[RowResult], limit: int | None, other_state: str) -> list[RenderableType]:
+    from rich.text import Text
+
+    out: list[RenderableType] = []
+    shown = rows if limit is None or len(rows) <= limit else rows[:FIRST]
+    for r in shown:
+        clash = {c.field for c in r.conflicts}
+        for c in r.conflicts:
+            take = {"file": "  → Datei", "register": "  → Register"}.get(r.settled or "", "")
+            out.append(Text.assemble("  ", (safe_display(c.file), "dim"), " ", _t(c.line()), (take, "bold")))
+        for ch in r.changes:
+            if ch.field in clash:
+                continue
+            out.append(Text.assemble("    weitere Änderung ", _t(ch.cell, "dim"), " ", _t(ch.label), ": ",
+                                     _t(ch.old or "–", "red"), " → ", _t(ch.new or "–", "green"),
+                                     (f" ({other_state})", "italic")))
+    if len(shown) < len(rows):
+        out.append(_more(len(rows), len(shown)))
+    return out
 
 
 def _plural(n: int, one: str, many: str) -> str:
     return f"{format_number(n)} {one if n == 1 else many}"
 
 
-def summary_line(plan: ImportPlan, applied: bool) -> Text:
+def headline(plan: ImportPlan, applied: bool, refused: Sequence[tuple[str, str]] = ()) -> Text | None:
+    """The first line: saved, a dry run, or plainly that nothing is saved, and why (None: nothing to do)."""
     from rich.text import Text
 
-    changed = len(plan.of_kind("update"))
-    fields = sum(len(r.changes) for r in plan.of_kind("update"))
+    blockers = []
+    if refused:
+        blockers.append(_plural(len(refused), "Datei nicht lesbar", "Dateien nicht lesbar"))
+    if plan.problems:
+        blockers.append(_plural(len(plan.problems), "Problem", "Probleme"))
+    if plan.conflicts:
+        blockers.append(_plural(len(plan.conflicts), "Konflikt", "Konflikte"))
+    if blockers:
+        return Text(f"Nichts wird gespeichert, solange etwas offen ist: {', '.join(blockers)}. "
+                    "Erst wenn alles geklärt ist, übernimmt --apply alle Änderungen auf einmal.", style="bold red")
+    if plan.changeset.empty:
+        return None
+    if applied:
+        return Text("Gespeichert: alle Änderungen unten sind im Register.", style="bold green")
+    return Text("Probelauf: nichts ist gespeichert. Zum Speichern mit --apply aufrufen.", style="bold")
+
+
+def summary_line(plan: ImportPlan, applied: bool, refused: Sequence[tuple[str, str]] = ()) -> Text:
+    from rich.text import Text
+
+    updated = [r for r in plan.rows if r.kind == "update" or (r.settled and r.changes)]
+    changed = len(updated)
+    fields = sum(len(r.changes) for r in updated)
     new = len(plan.of_kind("new"))
     unchanged = len(plan.of_kind("unchanged"))
     counts = (f"{_plural(changed, 'Projekt', 'Projekte')} geändert ({_plural(fields, 'Feld', 'Felder')}), "
               f"{format_number(new)} neu, {format_number(unchanged)} unverändert")
-    if plan.problems or plan.conflicts:
+    if plan.missing:
+        counts += f", {format_number(len(plan.missing))} nicht zurückgemeldet"
+    if plan.problems or plan.conflicts or refused:
         return Text.assemble(
             f"{counts}.\n",
-            (f"Nichts wurde gespeichert: {_plural(len(plan.problems), 'Problem', 'Probleme')}, "
-             f"{_plural(len(plan.conflicts), 'Konflikt', 'Konflikte')}.", "bold red"),
+            ("Nichts wurde gespeichert: "
+             + ", ".join(x for x in (
+                 _plural(len(refused), "Datei nicht lesbar", "Dateien nicht lesbar") if refused else "",
+                 _plural(len(plan.problems), "Problem", "Probleme") if plan.problems else "",
+                 _plural(len(plan.conflicts), "Konflikt", "Konflikte") if plan.conflicts else "") if x) + ".",
+             "bold red"),
         )
     if not changed and not new:
         return Text(f"Keine Änderungen: {format_number(unchanged)} Zeilen stimmen mit dem Register überein.",

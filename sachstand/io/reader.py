@@ -21,14 +21,17 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import python_calamine
 
 from ..core.types import clean_text
 from . import sheetxml
 from .budget import HEADER_SEARCH_ROWS, check_budget
+from .headers import HEADERS, header_key, is_range_formula, normalise_header, total_label  # noqa: F401
 from .limits import MAX_ROWS, CheckedFile, WorkbookRefused, check_workbook
 from .ooxml import column_letter
 
@@ -36,19 +39,6 @@ META_SHEET = "_sachstand"
 META_FORMAT = "sachstand 1"
 MAX_PROBLEMS = 1000
 
-HEADERS: dict[str, tuple[str, ...]] = {
-    "id": ("id", "projekt-id", "projekt id", "projektid"),
-    "department": ("bereich", "fachbereich"),
-    "name": ("name des projektes", "name des projekts", "projektname", "projekt", "name"),
-    "description": ("kurzbeschreibung / projektziel", "kurzbeschreibung", "projektziel", "beschreibung"),
-    "planned_cost": ("geplante kosten", "kosten"),
-    "cost_note": ("kostenhinweis",),
-    "start": ("beginn", "start"),
-    "end": ("geplantes ende", "ende"),
-    "remarks": ("bemerkungen", "bemerkung", "anmerkungen"),
-}
-_HEADER_LOOKUP = {text: key for key, texts in HEADERS.items() for text in texts}
-_PROGRESS_HEADER = re.compile(r"^umsetzungsstand (\d{4})(?: ?\(in ?%\)| in ?%| ?\(%\))?$")
 _UNSAFE_FORMULA = re.compile(r"\||\b(HYPERLINK|WEBSERVICE|CALL|REGISTER|EXEC|FILTERXML|RTD|DDE)\s*\(", re.I)
 
 
@@ -119,29 +109,30 @@ class WorkbookData:
     rows: list[Row]
     meta: TemplateMeta | None
     problems: list[Problem] = field(default_factory=list)
+    #: header cells of columns that were not read ("Beschreibung (C)")
+    ignored: list[str] = field(default_factory=list)
+    #: the header row's cells as read
+    header_cells: list[object] = field(default_factory=list)
+    #: what the reader did without asking: skipped totals rows, no progress column
+    notes: list[str] = field(default_factory=list)
+    #: what a register workbook's extra sheets hold (``register_book.RegisterExtras``)
+    extras: Any = None
 
     @property
     def is_template(self) -> bool:
         return self.meta is not None and self.meta.kind == "Vorlage"
 
 
-def normalise_header(value: object) -> str:
-    text = clean_text(str(value)) if isinstance(value, str) else ""
-    text = re.sub(r"\s+", " ", text).casefold().rstrip("*: ").strip()
-    return re.sub(r"\s*/\s*", " / ", text)
+ExtraReader = Callable[[CheckedFile, "python_calamine.CalamineWorkbook", "WorkbookData"], None]
 
 
-def header_key(value: object) -> str | None:
-    text = normalise_header(value)
-    if text in _HEADER_LOOKUP:
-        return _HEADER_LOOKUP[text]
-    if m := _PROGRESS_HEADER.match(text):
-        return f"progress:{m.group(1)}"
-    return None
+def read_workbook(path: str | Path, extra: ExtraReader | None = None,
+                  columns: Mapping[str, str] | None = None) -> WorkbookData:
+    """Check and read one workbook; raises ``WorkbookRefused`` when it cannot be used at all.
 
-
-def read_workbook(path: str | Path) -> WorkbookData:
-    """Check and read one workbook; raises ``WorkbookRefused`` when it cannot be used at all."""
+    ``extra`` reads further sheets while the workbook is open (``register_book.read_extras``);
+    ``columns`` maps normalised headers to field keys (``headers.column_mapping``).
+    """
     checked = check_workbook(path)
     check_budget(checked)
     name = checked.name
@@ -152,7 +143,10 @@ def read_workbook(path: str | Path) -> WorkbookData:
     except Exception:  # calamine raises several unrelated types for broken files
         raise WorkbookRefused(name, "die Arbeitsmappe ist beschädigt und kann nicht gelesen werden") from None
     try:
-        return _read(checked, wb)
+        data = _read(checked, wb, columns)
+        if extra is not None:
+            extra(checked, wb, data)
+        return data
     finally:
         wb.close()
 
@@ -209,9 +203,10 @@ def _too_many_rows(name: str, sheet: str, rows: int) -> WorkbookRefused:
     )
 
 
-def _find_header(grid: list[list[object]]) -> tuple[int, dict[str, int], list[str]] | None:
+def _find_header(grid: list[list[object]], mapping: Mapping[str, str] | None = None,
+                 ) -> tuple[int, dict[str, int], list[str]] | None:
     for r, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
-        keys = [header_key(v) for v in row]
+        keys = [header_key(v, mapping) for v in row]
         found = [k for k in keys if k]
         if "name" in found and len(found) >= 3:
             columns: dict[str, int] = {}
@@ -227,7 +222,8 @@ def _find_header(grid: list[list[object]]) -> tuple[int, dict[str, int], list[st
     return None
 
 
-def _read(checked: CheckedFile, wb: python_calamine.CalamineWorkbook) -> WorkbookData:
+def _read(checked: CheckedFile, wb: python_calamine.CalamineWorkbook,
+          mapping: Mapping[str, str] | None = None) -> WorkbookData:
     name = checked.name
     visible = [m.name for m in wb.sheets_metadata
                if m.visible == python_calamine.SheetVisibleEnum.Visible
@@ -240,13 +236,15 @@ def _read(checked: CheckedFile, wb: python_calamine.CalamineWorkbook) -> Workboo
         grid, merged = _sheet(checked, wb, sheet)
         if any(v != "" for row in grid for v in row):
             any_data = True
-        found = _find_header(grid)
+        found = _find_header(grid, mapping)
         if found is None:
             continue
         header_row, columns, duplicates = found
         if duplicates:
             raise WorkbookRefused(name, f"Blatt „{sheet}“: Spalte {', '.join(duplicates)} kommt doppelt vor")
-        return _rows(checked, sheet, grid, merged, header_row, columns, meta)
+        data = _rows(checked, sheet, grid, merged, header_row, columns, meta)
+        _describe_columns(data, grid[header_row], columns)
+        return data
     if not any_data:
         raise WorkbookRefused(name, "die Arbeitsmappe ist leer")
     raise WorkbookRefused(
@@ -254,6 +252,39 @@ def _read(checked: CheckedFile, wb: python_calamine.CalamineWorkbook) -> Workboo
         "keine Kopfzeile erkannt (erwartet z. B. „Name des Projektes“, „Bereich“ und "
         "„Umsetzungsstand 2020 (in %)“ in einer der ersten 30 Zeilen)",
     )
+
+
+def _describe_columns(data: WorkbookData, header: list[object], columns: dict[str, int]) -> None:
+    """Name the header cells that were not read, and say when no progress column was found."""
+    data.header_cells = list(header)
+    used = set(columns.values())
+    if data.meta is not None and data.meta.kind == "Vorlage":
+        used |= {c for c, v in enumerate(header) if (k := header_key(v)) and k.startswith("progress:")}
+    data.ignored = [f"{clean_text(v)} ({column_letter(c)})" for c, v in enumerate(header)
+                    if c not in used and isinstance(v, str) and clean_text(v)]
+    if not any(k.startswith("progress:") for k in columns):
+        data.notes.append(
+            "keine Spalte mit Umsetzungsstand gefunden (erwartet z. B. „Umsetzungsstand 2022 (in %)“, "
+            "„Status 2022 %“ oder „2022 (%)“); es werden keine Umsetzungsstände übernommen")
+
+
+def _totals_row(row: list[object], r: int, used: list[int], formulas: dict) -> str | None:
+    """The totals word of a totals row ("Summe"), "Formeln" for a formulas-only row, else None."""
+    text = None
+    present = []
+    for c in used:
+        v = row[c] if c < len(row) else ""
+        if type(v) is str and v:
+            if text is not None:
+                return None  # two texts: a project row
+            text = v
+        if v != "" or (r, c) in formulas:
+            present.append(c)
+    if text is not None:
+        return text.strip() if total_label([text]) else None
+    if present and formulas and all((r, c) in formulas and is_range_formula(formulas[(r, c)][0]) for c in present):
+        return "Formeln"
+    return None
 
 
 def _read_meta(checked: CheckedFile, wb: python_calamine.CalamineWorkbook) -> TemplateMeta:
@@ -309,11 +340,16 @@ def _rows(checked: CheckedFile, sheet: str, grid: list[list[object]],
     where = {k: prefix[c] for k, c in col_items}
     checks = bool(facts.formulas or facts.errors or facts.percent)
     width = max(columns.values(), default=0) + 1
+    used_cols = sorted(used)
     for r in range(header_row + 1, len(grid)):
         if len(data.problems) >= MAX_PROBLEMS:
             data.problems.append(too_many_problems(checked.name))
             break
         row = grid[r]
+        if (label := _totals_row(row, r, used_cols, facts.formulas)) is not None:
+            kind = f"„{label}“" if label != "Formeln" else "nur Formeln über den Zeilen darüber"
+            data.notes.append(f"Zeile {r + 1} ({kind}) ist eine Summenzeile und wurde übersprungen")
+            continue
         if not checks:
             if len(row) < width:
                 row = row + [""] * (width - len(row))

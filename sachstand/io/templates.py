@@ -9,7 +9,9 @@ Rules:
 - Rows: the department's projects open in Y (``figures.project_rows(..., open_only=True)``),
   then ``EMPTY_ROWS`` empty rows for new projects.
 - The ID and the progress of Y−1 are locked; name, description, cost, dates, Y's progress and
-  remarks are input cells. Y's progress has data validation (whole number 0..100) with a German
+  remarks are input cells. Y's progress column has a colour and frame of its own (``styles``).
+- It prints on landscape pages one page wide, with the header row on every page and rows as
+  tall as their wrapped text; the "Anleitung" explains every column. Y's progress has data validation (whole number 0..100) with a German
   message; the import re-checks every cell anyway, because pasted values bypass validation.
 - The sheet is protected without a password: it guides, it does not secure.
 - The hidden ``_sachstand`` sheet holds department, year, export time and each row's version,
@@ -28,13 +30,12 @@ from ..core import figures
 from ..core.errors import SachstandError, WriteFailed
 from ..core.output import XLSX, check_folder, check_output, write_output
 from ..core.repository import Repository
-from .export import HEADER, project_columns, write_cell, write_meta
+from .export import project_columns, write_cell, write_meta
 from .safe import Formats, close_workbook, fit_widths, new_workbook
+from .styles import HEADER, HEADER_HEIGHT, INPUT, LOCKED, YEAR_HEADER, YEAR_INPUT, paper, row_height
 
 EMPTY_ROWS = 20
 HEADER_ROW = 3
-INPUT = {"locked": False, "bg_color": "#FFF2CC", "border": 1, "border_color": "#BFBFBF"}
-LOCKED = {"locked": True, "bg_color": "#EDEDED", "border": 1, "border_color": "#BFBFBF"}
 
 INSTRUCTIONS = (
     "So füllen Sie diese Vorlage aus",
@@ -48,6 +49,23 @@ INSTRUCTIONS = (
     "5. Die grauen Spalten (ID und Umsetzungsstand {previous}) sind gesperrt und dienen nur zur Orientierung.",
     "6. Hinweise für die IT schreiben Sie in die Spalte „Bemerkungen“.",
     "7. Bitte keine Zeilen oder Spalten löschen, keine Zellen verbinden und keine Formeln verwenden.",
+    "",
+    "Die Spalten",
+    "",
+    "ID – die Projekt-ID im Register (gesperrt). Bei neuen Projekten leer lassen.",
+    "Name des Projektes – der Name, wie er im Bericht steht.",
+    "Kurzbeschreibung / Projektziel – ein bis drei Sätze: was das Projekt erreichen soll.",
+    "Geplante Kosten – der geplante Betrag in Euro, z. B. 150.000,00. Nur eine Zahl; Worte gehören in "
+    "„Kostenhinweis“.",
+    "Kostenhinweis – Worte zu den Kosten, wenn es keinen Betrag gibt oder der Betrag etwas anderes ist, z. B. "
+    "„Finanzierung über FB 30“ oder „Fördersumme“ (dann steht in „Geplante Kosten“ die Fördersumme, nicht die "
+    "geplanten Kosten). Sonst leer lassen.",
+    "Beginn – der Projektbeginn: ein Datum (01.06.2021), ein Monat (06/2021), ein Quartal (Q 2 2021) oder ein Jahr.",
+    "Geplantes Ende – das geplante Ende, in derselben Form wie der Beginn.",
+    "Umsetzungsstand {previous} (in %) – der Stand des Vorjahres aus dem Register (grau, gesperrt), zum Vergleich.",
+    "Umsetzungsstand {year} (in %) – HIER EINTRAGEN (orange Spalte): der Stand zum Ende {year}, eine ganze "
+    "Zahl von 0 bis 100.",
+    "Bemerkungen – Hinweise für die IT; sie werden gelesen, aber nicht ins Register übernommen.",
     "",
     "Die Vorlage gilt nur für den Bereich {department} und das Jahr {year}. Wurde ein Projekt "
     "inzwischen im Register geändert, meldet der Import einen Konflikt, statt etwas zu überschreiben.",
@@ -118,17 +136,20 @@ def _write_template(path: Path | BinaryIO, department: str, year: int, projects:
     cols = project_columns(year, with_department=False) + [("remarks", "Bemerkungen")]
     locked_keys = {"id", f"progress:{year - 1}"}
     fmt.text(ws, 0, 0, f"Sachstandsbericht {year}: Projekte des Bereichs {department}", bold=True, font_size=14)
-    fmt.text(ws, 1, 0, "Bitte die gelben Felder ausfüllen; Hinweise im Blatt „Anleitung“.", italic=True)
+    fmt.text(ws, 1, 0, f"Bitte den Umsetzungsstand {year} (orange Spalte) eintragen; die gelben Felder können "
+             "Sie korrigieren. Hinweise im Blatt „Anleitung“.", italic=True)
+    year_key = f"progress:{year}"
     widths = [float(len(h)) * 0.7 for _k, h in cols]
-    for c, (_k, h) in enumerate(cols):
-        fmt.text(ws, HEADER_ROW, c, h, **HEADER)
+    for c, (k, h) in enumerate(cols):
+        fmt.text(ws, HEADER_ROW, c, h, **(YEAR_HEADER if k == year_key else HEADER))
+    ws.set_row(HEADER_ROW, HEADER_HEIGHT)
     first = HEADER_ROW + 1
     total = len(projects) + EMPTY_ROWS
     for i in range(total):
         p = projects[i] if i < len(projects) else None
         r = first + i
         for c, (key, _h) in enumerate(cols):
-            props = dict(LOCKED if key in locked_keys else INPUT, valign="top")
+            props = dict(LOCKED if key in locked_keys else YEAR_INPUT if key == year_key else INPUT, valign="top")
             if key in ("name", "description", "remarks"):
                 props["text_wrap"] = True
             if key == "remarks":
@@ -137,7 +158,7 @@ def _write_template(path: Path | BinaryIO, department: str, year: int, projects:
             w = write_cell(fmt, ws, r, c, key, p, **props)
             widths[c] = max(widths[c], w)
     col_of = {k: c for c, (k, _h) in enumerate(cols)}
-    pc = col_of[f"progress:{year}"]
+    pc = col_of[year_key]
     ws.data_validation(first, pc, first + total - 1, pc, {
         "validate": "integer", "criteria": "between", "minimum": 0, "maximum": 100,
         "input_title": "Umsetzungsstand", "input_message": f"Ganze Zahl von 0 bis 100 (Stand {year})",
@@ -145,14 +166,27 @@ def _write_template(path: Path | BinaryIO, department: str, year: int, projects:
         "error_message": "Bitte eine ganze Zahl von 0 bis 100 eintragen, ohne Nachkommastellen.",
     })
     ws.freeze_panes(first, 2)
-    fit_widths(ws, widths)
-    ws.set_column(col_of["remarks"], col_of["remarks"], 40)
+    widths[col_of["description"]] = min(widths[col_of["description"]], 50)
+    widths[col_of["name"]] = min(widths[col_of["name"]], 34)
+    fit_widths(ws, widths, maximum=52)
+    ws.set_column(col_of["remarks"], col_of["remarks"], 30)
+    wrapped = [(col_of[k], min(max(widths[col_of[k]] + 2, 8), 52)) for k in ("name", "description")]
+    for i, p in enumerate(projects):
+        height = row_height([(getattr(p, k), w) for k, (_c, w) in zip(("name", "description"), wrapped)])
+        if height:
+            ws.set_row(first + i, height)
+    paper(ws, HEADER_ROW, len(cols) - 1, f"Sachstandsbericht {year}: {department}")
     ws.protect("", {"format_columns": True, "format_rows": True, "autofilter": True, "sort": False})
     guide = wb.add_worksheet("Anleitung")
     for r, line in enumerate(INSTRUCTIONS):
         text = line.format(year=year, previous=year - 1, department=department)
-        fmt.text(guide, r, 0, text, text_wrap=True, bold=(r == 0), font_size=14 if r == 0 else 11)
+        fmt.text(guide, r, 0, text, text_wrap=True, valign="top", bold=r == 0 or line == "Die Spalten",
+                 font_size=14 if r == 0 else 11)
+        if height := row_height([(text, 110)]):
+            guide.set_row(r, height)
     guide.set_column(0, 0, 110)
+    guide.set_portrait()
+    guide.fit_to_pages(1, 0)
     write_meta(wb, fmt, "Vorlage", year, projects, department)
     ws.activate()
     close_workbook(wb)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..core import Repository, figures
 from ..core.models import ProjectRow
+from ..core.repository import ChangeSet, ProjectUpdate
 
 YearRows = tuple[int, list[int], list[str], list[ProjectRow]]
 
@@ -45,3 +46,12 @@ def change_stamp(register: Path) -> ChangeStamp:
         return st.st_mtime_ns, st.st_size
 
     return stat(register), stat(Path(f"{register}.wal"))
+
+
+def record_progress(repo: Repository, row_id: str, year: int, percent: int, version: int,
+                    today: date) -> list[ProjectRow]:
+    """Save one progress value and read the saved row back with its flags: one connection and
+    one transaction for both (the read sees the write; a failed read saves nothing)."""
+    with repo.db.write():
+        repo.apply(ChangeSet(updates=[ProjectUpdate(row_id, version, {f"progress:{year}": percent})]))
+        return figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), ids=[row_id])

@@ -27,13 +27,13 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
-from ..core import Repository, figures
+from ..core import figures
 from ..core.errors import ConflictError, SachstandError
 from ..core.models import ProjectRow, display_value
 from ..core.text import safe_text
 from ..core.types import format_number
 from .conflict import KEEP, ConflictScreen
-from .data import ChangeStamp, YearRows, change_stamp, load_year
+from .data import ChangeStamp, YearRows, change_stamp, load_year, record_progress
 from .dialogs import ConfirmDialog, ProgressDialog
 from .german import GermanSelect
 from .picker import JumpDialog, Picker
@@ -267,18 +267,26 @@ class ProjectsScreen(Screen[None]):
         def done(found: list[ProjectRow]) -> None:
             if year != self.year:
                 return
-            index = next((i for i, r in enumerate(self.all_rows) if r.id == row_id), None)
-            if index is None or not found:
-                self.load(keep_id=row_id)
-                return
-            self.all_rows[index] = found[0]
-            self.haystack[row_id] = f"{row_id} {found[0].name} {found[0].description}".casefold()
-            self._sort_all()
-            self.apply_filter(keep_id=row_id)
-            if then is not None:
+            if self._replace_row(row_id, found) and then is not None:
                 then(found[0])
 
         app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
+
+    def _replace_row(self, row_id: str, found: list[ProjectRow]) -> bool:
+        """Show the reloaded ``found`` row in place of ``row_id``; if it is gone, all rows reload
+        and the answer is False."""
+        index = next((i for i, r in enumerate(self.all_rows) if r.id == row_id), None)
+        if index is None or not found:
+            self.load(keep_id=row_id)
+            return False
+        old, self.all_rows[index] = self.all_rows[index], found[0]
+        self.haystack[row_id] = f"{row_id} {found[0].name} {found[0].description}".casefold()
+        key = SORT_KEYS[self.sort_key]
+        if key(old) != key(found[0]):
+            self._sort_all()
+        self._last_filter = None  # the kept result holds the old row
+        self.apply_filter(keep_id=row_id)
+        return True
 
     def _load_failed(self, exc: SachstandError) -> None:
         if self.loaded:
@@ -663,12 +671,12 @@ class ProjectsScreen(Screen[None]):
     def _record(self, row: ProjectRow, year: int, percent: int, version: int) -> None:
         repo = self.app.repo  # type: ignore[attr-defined]
 
-        def done(_: object) -> None:
+        def done(found: list[ProjectRow]) -> None:
             self.app.notify(f"{row.id}: Umsetzungsstand {year} = {percent} % gespeichert", timeout=4)
-            if year in self.years:
-                self.refresh_row(row.id)
-            else:
+            if year not in self.years:
                 self.load(keep_id=row.id)  # the first value of a new year: the year list changes too
+            elif year == self.year:
+                self._replace_row(row.id, found)
 
         def failed(exc: SachstandError) -> None:
             if isinstance(exc, ConflictError):
@@ -683,5 +691,6 @@ class ProjectsScreen(Screen[None]):
                 self.app.show_error(exc)  # type: ignore[attr-defined]
                 self.load(keep_id=row.id)
 
-        self.app.call_db(lambda: repo.record_progress(row.id, year, percent, version), done, failed,  # type: ignore[attr-defined]
+        today = self.app.today  # type: ignore[attr-defined]
+        self.app.call_db(lambda: record_progress(repo, row.id, year, percent, version, today), done, failed,  # type: ignore[attr-defined]
                          node=self, group="write")

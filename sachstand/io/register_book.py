@@ -1,0 +1,299 @@
+"""The register workbook's extra sheets: what it takes to recreate a register from its export.
+
+Sheets after the familiar "Projekte" (written by ``export.export_register``, read here):
+- "Förderprojekte": the funded projects with their sums (the report's table) and, after the
+  report's columns, their number, full title and goals;
+- "Förderpartner" (Nr | Partner | Rolle) and "Förderverknüpfungen" (Nr | Projekt-ID | Name);
+- "Umsetzungsstände": progress of the reporting years that "Projekte" does not show (it shows
+  the export's year and the one before);
+- "Archiv": archived projects in the layout of "Projekte";
+- "Bereiche": department codes and names;
+- "Berichtete Kennzahlen": the figures a published report stated (``check`` compares them);
+- "Register": the city's name and AGS, and the planning priority of projects not yet started.
+
+Rules:
+- These sheets are read only from a workbook whose hidden sheet says "Register"; they are used
+  in full only when the target register is empty (a restore: the given IDs are kept). Into a
+  register that has projects, only "Projekte" is compared, as for any overview.
+- Every value is parsed with the import's own cell parsers; a bad cell is a ``Problem`` naming
+  it, and nothing is applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from xlsxwriter.workbook import Workbook
+
+from ..core import figures
+from ..core.errors import SachstandError
+from ..core.models import City, NewFundedProject, Partner, Project, progress_label
+from ..core.repository import Repository
+from ..core.types import Money
+from . import cells
+from .reader import Problem, WorkbookData, _find_header, _grid, _rows, column_letter
+from .safe import Formats
+from .styles import HEADER
+
+FUNDED = "Förderprojekte"
+PARTNERS = "Förderpartner"
+LINKS = "Förderverknüpfungen"
+PROGRESS = "Umsetzungsstände"
+ARCHIVE = "Archiv"
+DEPARTMENTS = "Bereiche"
+REPORTED = "Berichtete Kennzahlen"
+REGISTER = "Register"
+
+
+
+@dataclass
+class RegisterExtras:
+    """What the extra sheets hold; ``archive`` is the "Archiv" sheet read like "Projekte"."""
+
+    departments: dict[str, str | None] = field(default_factory=dict)
+    progress: dict[str, dict[int, int]] = field(default_factory=dict)
+    funded: list[NewFundedProject] = field(default_factory=list)
+    reported: dict[int, dict[str, int]] = field(default_factory=dict)
+    archive: WorkbookData | None = None
+    city: City | None = None
+    priority: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+# ---- writing ---------------------------------------------------------------------------------
+
+def _heads(fmt: Formats, ws, heads: tuple[str, ...] | list[str]) -> None:  # noqa: ANN001
+    for c, h in enumerate(heads):
+        fmt.text(ws, 0, c, h, **HEADER)
+    ws.freeze_panes(1, 0)
+
+
+def write_funded_details(wb: Workbook, fmt: Formats, repo: Repository, projects: list[Project]) -> None:
+    """The funded projects' partners and links (the projects themselves: ``export.write_funded``)."""
+    summary = figures.funding(repo)
+    names = {p.id: p.name for p in projects}
+    ws = wb.add_worksheet(PARTNERS)
+    _heads(fmt, ws, ("Nr", "Partner", "Rolle"))
+    r = 1
+    for f in summary.projects:
+        for p in f.partners:
+            ws.write_number(r, 0, f.id)
+            fmt.text(ws, r, 1, p.partner)
+            fmt.text(ws, r, 2, p.role)
+            r += 1
+    ws.set_column(0, 0, 6)
+    ws.set_column(1, 2, 50)
+    ws = wb.add_worksheet(LINKS)
+    _heads(fmt, ws, ("Nr", "Projekt-ID", "Name des Projektes"))
+    r = 1
+    for f in summary.projects:
+        for pid in f.linked_projects:
+            ws.write_number(r, 0, f.id)
+            fmt.text(ws, r, 1, pid)
+            fmt.text(ws, r, 2, names.get(pid, ""))
+            r += 1
+    ws.set_column(0, 0, 6)
+    ws.set_column(1, 1, 12)
+    ws.set_column(2, 2, 50)
+
+
+def write_progress(wb: Workbook, fmt: Formats, projects: list[Project], years: list[int]) -> None:
+    """Progress of the ``years`` that "Projekte" does not show, for the projects that have any."""
+    ws = wb.add_worksheet(PROGRESS)
+    _heads(fmt, ws, ["ID"] + [progress_label(y) for y in years])
+    pct = fmt.get(num_format='0" %"')
+    write_string, write_number = ws.write_string, ws.write_number
+    r = 1
+    for p in projects:
+        values = [(c, v) for c, y in enumerate(years, start=1) if (v := p.progress.get(y)) is not None]
+        if not values:
+            continue
+        write_string(r, 0, p.id)
+        for c, v in values:
+            write_number(r, c, v, pct)
+        r += 1
+    ws.set_column(0, 0, 12)
+    ws.set_column(1, max(len(years), 1), 14)
+
+
+def write_departments(wb: Workbook, fmt: Formats, repo: Repository) -> None:
+    ws = wb.add_worksheet(DEPARTMENTS)
+    _heads(fmt, ws, ("Code", "Name"))
+    for r, d in enumerate(repo.departments(), start=1):
+        fmt.text(ws, r, 0, d.code)
+        fmt.text(ws, r, 1, d.name or "")
+    ws.set_column(0, 0, 14)
+    ws.set_column(1, 1, 50)
+
+
+def write_reported(wb: Workbook, fmt: Formats, repo: Repository, years: list[int]) -> None:
+    ws = wb.add_worksheet(REPORTED)
+    _heads(fmt, ws, ("Jahr", "Kennzahl", "Bezeichnung", "Wert"))
+    labels = {d.key: d.label for d in figures.FIGURES}
+    r = 1
+    for year in years:
+        for key, value in repo.reported_figures(year).items():
+            ws.write_number(r, 0, year)
+            fmt.text(ws, r, 1, key)
+            fmt.text(ws, r, 2, labels.get(key, key))
+            ws.write_number(r, 3, value)
+            r += 1
+    ws.set_column(0, 0, 8)
+    ws.set_column(1, 2, 30)
+
+
+def write_register(wb: Workbook, fmt: Formats, repo: Repository, projects: list[Project]) -> None:
+    """The city, then each planned project's priority (Projekt-ID | Priorität)."""
+    ws = wb.add_worksheet(REGISTER)
+    city = repo.city()
+    _heads(fmt, ws, ("Angabe", "Wert"))
+    fmt.text(ws, 1, 0, "Stadt")
+    fmt.text(ws, 1, 1, city.name if city else "")
+    fmt.text(ws, 2, 0, "Gemeindeschlüssel")
+    fmt.text(ws, 2, 1, (city.ags or "") if city else "")
+    fmt.text(ws, 4, 0, "Projekt-ID", bold=True)
+    fmt.text(ws, 4, 1, "Priorität (geplant)", bold=True)
+    r = 5
+    for p in projects:
+        if p.priority is not None:
+            fmt.text(ws, r, 0, p.id)
+            ws.write_number(r, 1, p.priority)
+            r += 1
+    ws.set_column(0, 1, 22)
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+class _Sheet:
+    """One extra sheet as rows of (cell reference prefix, values); absent sheets are empty."""
+
+    def __init__(self, checked, wb, name: str, extras: RegisterExtras) -> None:  # noqa: ANN001
+        self.name = name
+        self.extras = extras
+        self.file = checked.name
+        self.rows: list[tuple[int, list[object]]] = []
+        if name in wb.sheet_names:
+            grid = _grid(checked, wb, name)
+            self.rows = [(r + 1, row) for r, row in enumerate(grid[1:], start=1) if any(v != "" for v in row)]
+        self.quoted = "'" + name.replace("'", "''") + "'"
+
+    def get(self, number: int, row: list[object], col: int, parser, **kw):  # noqa: ANN001, ANN201
+        value = row[col] if col < len(row) else ""
+        if cells.is_empty(value):
+            return None
+        try:
+            return parser(value, **kw) if kw else parser(value)
+        except ValueError as exc:
+            ref = f"{self.quoted}!{column_letter(col)}{number}"
+            self.extras.problems.append(Problem(self.file, ref, cells.shown(value), str(exc)))
+            return None
+
+
+def _whole(value: object) -> int:
+    if type(value) is float and value.is_integer():
+        return int(value)
+    if type(value) is int:
+        return value
+    raise ValueError(f"„{cells.shown(value)}“ ist keine ganze Zahl")
+
+
+def _amount(value: object) -> Money | None:
+    cost = cells.money(value)
+    if cost is None:
+        return None
+    if cost.note:
+        raise ValueError(f"„{cells.shown(value)}“ ist kein Eurobetrag")
+    return cost.amount
+
+
+def _day(value: object) -> date | None:
+    period = cells.period(value)
+    return None if period is None else period.first_day
+
+
+def read_extras(checked, wb, data: WorkbookData) -> None:  # noqa: ANN001
+    """Attach the extra sheets of a register workbook to ``data.extras`` (a reader hook)."""
+    if data.meta is None or data.meta.kind != "Register":
+        return
+    extras = RegisterExtras()
+    sheet = _Sheet(checked, wb, DEPARTMENTS, extras)
+    for n, row in sheet.rows:
+        code = sheet.get(n, row, 0, cells.text)
+        if code:
+            extras.departments[code] = sheet.get(n, row, 1, cells.text)
+
+    sheet = _Sheet(checked, wb, PROGRESS, extras)
+    if sheet.name in wb.sheet_names:
+        heads = _grid(checked, wb, PROGRESS)[0]
+        years = {c: int(h[16:20]) for c, h in enumerate(heads)
+                 if isinstance(h, str) and h.startswith("Umsetzungsstand ") and h[16:20].isdigit()}
+        for n, row in sheet.rows:
+            pid = sheet.get(n, row, 0, cells.ident)
+            if not pid:
+                continue
+            values = {y: v for c, y in years.items() if (v := sheet.get(n, row, c, cells.percent)) is not None}
+            extras.progress[pid] = values
+
+    sheet = _Sheet(checked, wb, FUNDED, extras)
+    funded: dict[int, dict] = {}
+    for n, row in sheet.rows:
+        if row and row[0] == "Summe":
+            continue
+        nr = sheet.get(n, row, 8, _whole)
+        if nr is None:
+            continue
+        title_in_table = sheet.get(n, row, 1, cells.text) or ""
+        funded[nr] = dict(
+            programme=sheet.get(n, row, 0, cells.text) or "", title_in_table=title_in_table,
+            title=sheet.get(n, row, 9, cells.text) or title_in_table,
+            recipients=sheet.get(n, row, 2, cells.text) or "", start=sheet.get(n, row, 3, _day),
+            duration_months=sheet.get(n, row, 4, _whole), total_cost=sheet.get(n, row, 5, _amount),
+            funding_total=sheet.get(n, row, 6, _amount), funding_city=sheet.get(n, row, 7, _amount),
+            goals=sheet.get(n, row, 10, cells.text) or "", partners=[], linked_projects=[],
+        )
+    for name, parse in ((PARTNERS, None), (LINKS, cells.ident)):
+        sheet = _Sheet(checked, wb, name, extras)
+        for n, row in sheet.rows:
+            nr = sheet.get(n, row, 0, _whole)
+            if nr not in funded:
+                continue
+            if parse is None:
+                funded[nr]["partners"].append(Partner(sheet.get(n, row, 1, cells.text) or "",
+                                                      sheet.get(n, row, 2, cells.text) or ""))
+            elif pid := sheet.get(n, row, 1, parse):
+                funded[nr]["linked_projects"].append(pid)
+    extras.funded = [
+        NewFundedProject(**{**f, "partners": tuple(f["partners"]), "linked_projects": tuple(f["linked_projects"])})
+        for _nr, f in sorted(funded.items())
+    ]
+
+    sheet = _Sheet(checked, wb, REPORTED, extras)
+    keys = {d.key for d in figures.FIGURES}
+    for n, row in sheet.rows:
+        year, key, value = sheet.get(n, row, 0, _whole), sheet.get(n, row, 1, cells.text), sheet.get(n, row, 3, _whole)
+        if year is not None and key in keys and value is not None:
+            extras.reported.setdefault(year, {})[key] = value
+
+    sheet = _Sheet(checked, wb, REGISTER, extras)
+    for n, row in sheet.rows:
+        label = row[0] if row else ""
+        if label == "Stadt" and (name := sheet.get(n, row, 1, cells.text)):
+            ags = next((sheet.get(m, r2, 1, cells.text) for m, r2 in sheet.rows if r2 and r2[0] == "Gemeindeschlüssel"),
+                       None)
+            try:
+                extras.city = City(name, ags)
+            except SachstandError as exc:
+                extras.problems.append(Problem(checked.name, f"{REGISTER}!B{n}", name, exc.message))
+        elif n > 5 and (pid := sheet.get(n, row, 0, cells.ident)):
+            if (priority := sheet.get(n, row, 1, _whole)) is not None:
+                extras.priority[pid] = priority
+
+    if ARCHIVE in wb.sheet_names:
+        grid = _grid(checked, wb, ARCHIVE)
+        found = _find_header(grid)
+        if found is not None:
+            extras.archive = _rows(checked, ARCHIVE, grid, [], found[0], found[1], data.meta)
+            extras.problems.extend(extras.archive.problems)
+    data.extras = extras
+    data.problems.extend(extras.problems)
