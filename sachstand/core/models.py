@@ -27,6 +27,10 @@ EDITABLE_FIELDS: dict[str, str] = {
 project counts in no figure and belongs to no year's table until its priority is cleared."""
 
 
+REQUIRED_FIELDS = ("department", "name")
+"""Fields a project cannot be without (``repository.check_value`` refuses them blank)."""
+
+
 def progress_label(year: int) -> str:
     return f"Umsetzungsstand {year} (in %)"
 

@@ -36,6 +36,7 @@ from .db import Database
 from .errors import ConflictError, FieldConflict, InvalidValue, NotFound, PublishedYear, SachstandError
 from .models import (
     EDITABLE_FIELDS,
+    REQUIRED_FIELDS,
     AuditEntry,
     City,
     Department,
@@ -210,7 +211,7 @@ def check_value(name: str, value: object) -> object:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
             raise InvalidValue(field_label(name), f"„{value}“ ist keine ganze Zahl von 0 bis 100")
         return value
-    if name in ("name", "department"):
+    if name in REQUIRED_FIELDS:
         text = clean_text(str(value or ""))
         if not text:
             raise InvalidValue(field_label(name), "darf nicht leer sein")
