@@ -178,9 +178,12 @@ def too_long(length: int) -> str:
 
 
 def check_text(label: str, text: str) -> str:
-    """Refuse a text longer than ``TEXT_MAX``; returns it unchanged."""
+    """Refuse a text longer than ``TEXT_MAX``, and the noncharacters U+FFFE and U+FFFF, which no
+    XML part (so no workbook or document) can hold; returns it unchanged."""
     if len(text) > TEXT_MAX:
         raise InvalidValue(label, too_long(len(text)))
+    if "\ufffe" in text or "\uffff" in text:
+        raise InvalidValue(label, "enthält das Nichtzeichen U+FFFE oder U+FFFF; bitte entfernen")
     return text
 
 

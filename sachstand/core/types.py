@@ -110,8 +110,14 @@ def parse_year(text: str) -> int | None:
 
 
 def clean_text(value: str) -> str:
-    """Trim ordinary and non-breaking spaces, as pasted from Excel."""
-    return value.replace("\u00a0", " ").replace("\u202f", " ").strip()
+    """Trim ordinary and non-breaking spaces at both ends, as pasted from Excel; the spaces inside
+    a text are kept as they are (a text's non-breaking space is part of the text)."""
+    return value.strip()
+
+
+def _without_spaces(value: str) -> str:
+    """A number's text without any space, non-breaking or not ("1 234,56 €", "45 %")."""
+    return re.sub(r"\s", "", value)
 
 
 def parse_period(text: str) -> Period:
@@ -170,7 +176,7 @@ def parse_money(text: str) -> Money:
     A dot followed by exactly three digits is a thousands separator; a comma is the decimal
     separator. Negative amounts and more than two decimal places are refused.
     """
-    s = clean_text(_MONEY_STRIP.sub("", clean_text(text))).replace(" ", "").replace("'", "")
+    s = _without_spaces(_MONEY_STRIP.sub("", clean_text(text))).replace("'", "")
     if not s:
         raise ValueError("Betrag fehlt")
     original = clean_text(text)
@@ -245,7 +251,7 @@ def parse_percent(value: object) -> int:
             raise ValueError(f"„{_plain_number(value)}“ {rule}")
         n = int(value)
     elif isinstance(value, str):
-        s = clean_text(value).replace(" ", "")
+        s = _without_spaces(value)
         if s.endswith("%"):
             s = s[:-1]
         if not re.fullmatch(r"-?[0-9]+([.,]0+)?", s):
