@@ -394,3 +394,34 @@ def test_existing_documents_need_force(cli, sample_path: Path, tmp_path: Path) -
               "--force")
     assert res.code != 0 and "keine Word-Datei" in res.err
     assert (tmp_path / "notiz.docx").read_text(encoding="utf-8") == "meine Notizen"
+
+
+@pytest.mark.parametrize("jinja", [
+    "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+    "{{ 'a' * 10000000000 }}",
+    "{{ city|center(1000000000) }}",
+    "{% include '/etc/passwd' %}",
+    "{% import '/etc/passwd' as x %}",
+    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+])
+def test_hostile_template_jinja_is_refused_at_once(sample_path: Path, tmp_path: Path, jinja: str) -> None:
+    """A template's Jinja may only name placeholders: no loop without end, no memory filled, no
+    file read; a real process (memory capped, 90 s at most) answers with one German line, exit 2."""
+    import resource
+
+    word = docx.Document(str(DOCX_TEMPLATE))
+    word.add_paragraph(jinja)
+    word.save(tmp_path / "feind.docx")
+    out = tmp_path / "x.docx"
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+
+    env = {k: v for k, v in os.environ.items() if k not in ("SACHSTAND_DB", "SACHSTAND_CONFIG")}
+    run = subprocess.run([sys.executable, "-m", "sachstand", "--db", str(sample_path), "export", "report",
+                          "--year", "2020", "-o", str(out), "--template", str(tmp_path / "feind.docx")],
+                         capture_output=True, text=True, timeout=90, preexec_fn=cap, env=env)
+    assert run.returncode == 2, run.stderr
+    assert "nicht erlaubt" in run.stderr and "Traceback" not in run.stderr
+    assert run.stderr.strip().count("\n") == 0
+    assert not out.exists()

@@ -36,7 +36,6 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
-from jinja2.sandbox import SandboxedEnvironment
 
 from ..core.errors import SachstandError
 from ..core.models import Project, ProjectRow, progress_label
@@ -45,6 +44,7 @@ from ..core.types import format_money
 from . import report_markdown
 from .report_chart import CAPTION, ProgressChart
 from .report_templates import DOCX_TEMPLATE
+from .template_jinja import TemplateEnvironment
 
 REQUIRED = ("body",)
 HEADER_FILL = "DDEBF7"
@@ -432,7 +432,7 @@ def load_template(template: Path | None):
     try:
         tpl = DocxTemplate(path)
         tpl.init_docx()
-        names = tpl.get_undeclared_template_variables(jinja_env=SandboxedEnvironment())
+        names = tpl.get_undeclared_template_variables(jinja_env=TemplateEnvironment())
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, PackageNotFoundError) as exc:
         raise SachstandError(f"Die Vorlage {path} ist keine lesbare Word-Datei (.docx): {exc}") from None
     except TemplateError as exc:
@@ -470,8 +470,8 @@ def build(content: ReportContent, chart: ProgressChart | None, pictures: Sequenc
         "as_of": f"{content.report.as_of:%d.%m.%Y}", "published": published_line(content),
         "body": body.sub, "toc": toc,
     }
-    try:  # a template is a file from outside: its Jinja runs sandboxed (no attribute tricks)
-        tpl.render(context, jinja_env=SandboxedEnvironment(autoescape=True))
+    try:  # a template is a file from outside: placeholders only, sandboxed (io.template_jinja)
+        tpl.render(context, jinja_env=TemplateEnvironment(autoescape=True))
     except TemplateError as exc:
         raise SachstandError(f"Die Vorlage enthält einen fehlerhaften Platzhalter: {exc}") from None
     _update_fields_on_open(tpl.docx)
