@@ -425,3 +425,26 @@ def test_hostile_template_jinja_is_refused_at_once(sample_path: Path, tmp_path: 
     assert "nicht erlaubt" in run.stderr and "Traceback" not in run.stderr
     assert run.stderr.strip().count("\n") == 0
     assert not out.exists()
+
+
+def test_zip_bomb_template_is_refused_before_parsing(cli, sample_path: Path, tmp_path: Path) -> None:
+    """A template whose document.xml unpacks to 2 GiB (2 MB on disk) ended in a MemoryError
+    traceback; the zip directory alone refuses it now, in German, with nothing written."""
+    with zipfile.ZipFile(DOCX_TEMPLATE) as src, zipfile.ZipFile(tmp_path / "bombe.docx", "w",
+                                                                zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename != "word/document.xml":
+                dst.writestr(info, data)
+                continue
+            head, tail = data.split(b"</w:body>")
+            with dst.open("word/document.xml", "w", force_zip64=True) as fh:
+                fh.write(head)
+                for _ in range(128):
+                    fh.write(b" " * 2**24)
+                fh.write(b"</w:body>" + tail)
+    for out in (tmp_path / "x.docx", tmp_path / "x.pdf"):
+        res = cli("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(out),
+                  "--template", str(tmp_path / "bombe.docx"))
+        assert res.code == 2 and "2049 MB" in res.err and "Traceback" not in res.err, res.err
+        assert not out.exists()
