@@ -448,3 +448,23 @@ def test_zip_bomb_template_is_refused_before_parsing(cli, sample_path: Path, tmp
                   "--template", str(tmp_path / "bombe.docx"))
         assert res.code == 2 and "2049 MB" in res.err and "Traceback" not in res.err, res.err
         assert not out.exists()
+
+
+def test_hostile_project_names_reach_the_document_as_text(cli, sample_path: Path, tmp_path: Path) -> None:
+    """A name with a control character (BEL, ESC) ended the .docx export in a ValueError traceback
+    (XML cannot hold it); it is shown escaped now, as on the terminal. Jinja in a name or text
+    stays literal text: it is never rendered."""
+    from sachstand.core.models import NewProject
+
+    repo = open_register(sample_path)
+    names = ["Glocke\x07\x1b[31mrot", "{{ city }}{% for i in range(9) %}X{% endfor %}"]
+    for name in names:
+        repo.create(NewProject(department="FB 11", name=name, description="{{ year }} \x01",
+                               progress={2019: 10}))
+    out = tmp_path / "b.docx"
+    res = cli("--db", str(sample_path), "export", "report", "--year", "2019", "-o", str(out))
+    assert res.code == 0, res.err
+    rows = cells(find_table(docx.Document(out), "Bereich"))
+    found = {r[1]: r[2] for r in rows}
+    assert found["Glocke\\x07\\x1b[31mrot"] == "{{ year }} \\x01"
+    assert found["{{ city }}{% for i in range(9) %}X{% endfor %}"] == "{{ year }} \\x01"

@@ -40,6 +40,7 @@ from docx.shared import Cm, Pt
 from ..core.errors import SachstandError
 from ..core.models import Project, ProjectRow, progress_label
 from ..core.report_content import ReportContent
+from ..core.text import safe_text
 from ..core.types import format_money
 from . import report_markdown
 from .report_chart import CAPTION, ProgressChart
@@ -69,6 +70,11 @@ def planned_cost_text(p: Project) -> str:
         return p.cost_note
     money = _money(p.planned_cost)
     return f"{money} ({p.cost_note})" if p.cost_note else money
+
+
+def _xml(text: str) -> str:
+    """Text for Word: control characters (which XML cannot hold) shown escaped, as on the terminal."""
+    return safe_text(text, one_line=False)
 
 
 class _Body:
@@ -103,8 +109,8 @@ class _Body:
             start.set(qn("w:id"), str(self._bookmark))
             start.set(qn("w:name"), name)
             p._p.append(start)
-            self.toc.append((text, name))
-        run = p.add_run(text)
+            self.toc.append((_xml(text), name))
+        run = p.add_run(_xml(text))
         if style is None:
             run.bold, run.font.size = True, Pt({1: 18, 2: 14}.get(level, 12))
         if toc:
@@ -116,7 +122,7 @@ class _Body:
     def paragraph(self, text: str, bold: bool = False, style: str | None = None) -> None:
         p = self.add_paragraph(self.style(style) if style else None)
         for t, b in report_markdown.runs(text):
-            p.add_run(t).bold = b or bold
+            p.add_run(_xml(t)).bold = b or bold
 
     def bullet(self, text: str, level: int = 1) -> None:
         name = "List Bullet" if level == 1 else f"List Bullet {level}"
@@ -127,7 +133,7 @@ class _Body:
             p.paragraph_format.first_line_indent = Cm(-0.4)
             p.add_run("• ")
         for t, b in report_markdown.runs(text):
-            p.add_run(t).bold = b
+            p.add_run(_xml(t)).bold = b
 
     def markdown(self, text: str, lead_bold: bool = False) -> None:
         """The blocks of a text; with ``lead_bold`` its first paragraph is bold, as in the seed."""
@@ -161,7 +167,7 @@ class _Body:
                 p.paragraph_format.line_spacing = 1.0
                 if c in right and r > 0:
                     p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-                run = p.add_run(value)
+                run = p.add_run(_xml(value))
                 run.font.size = Pt(font)
                 if r == 0 or (bold_last and r == len(rows)):
                     run.bold = True
