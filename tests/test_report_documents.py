@@ -468,3 +468,20 @@ def test_hostile_project_names_reach_the_document_as_text(cli, sample_path: Path
     found = {r[1]: r[2] for r in rows}
     assert found["Glocke\\x07\\x1b[31mrot"] == "{{ year }} \\x01"
     assert found["{{ city }}{% for i in range(9) %}X{% endfor %}"] == "{{ year }} \\x01"
+
+
+def test_abbildung_1_takes_dollar_signs_and_control_characters_as_text(cli, sample_path: Path,
+                                                                       tmp_path: Path) -> None:
+    r"""A name like "Kosten $\frac{$ Teil" made matplotlib parse a formula and end the export in a
+    ParseSyntaxException traceback; the label shows the name as written (control characters escaped)."""
+    from sachstand.core.models import NewProject
+
+    repo = open_register(sample_path)
+    for name in (r"Kosten $\frac{$ Teil", "Glocke\x07"):
+        repo.create(NewProject(department="FB 11", name=name, progress={2019: 10}))
+    out = tmp_path / "b.docx"
+    res = cli("--db", str(sample_path), "export", "report", "--year", "2019", "-o", str(out))
+    assert res.code == 0 and "Traceback" not in res.err, res.err
+    chart = report_chart.progress_chart(report_content(repo, 2019).report.rows, 2019, date(2019, 12, 31))
+    labels = [c.label for c in chart.rows]
+    assert r"Kosten \$\frac{\$ Teil (FB 11)" in labels and "Glocke\\x07 (FB 11)" in labels
