@@ -27,6 +27,7 @@ bullet then gets a "• " prefix), so a sparse corporate template still gives a 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -72,9 +73,13 @@ def planned_cost_text(p: Project) -> str:
     return f"{money} ({p.cost_note})" if p.cost_note else money
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _xml(text: str) -> str:
-    """Text for Word: control characters (which XML cannot hold) shown escaped, as on the terminal."""
-    return safe_text(text, one_line=False)
+    """Text for Word: what XML cannot hold (control characters) is shown escaped as on the terminal
+    (``safe_text``); everything else, soft hyphens included, stays as written."""
+    return _NOT_XML.sub(lambda m: safe_text(m.group()), text)
 
 
 class _Body:
