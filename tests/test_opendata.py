@@ -295,6 +295,9 @@ def _truncate(path: Path) -> None:
                                                                        str(tmp / "m.toml")])[1], "kein gültiges TOML"),
     (lambda reg, od, tmp: ((tmp / "m.csv").write_text("a,b\n"), [str(reg), "--department-map",
                                                                   str(tmp / "m.csv")])[1], "Kopfzeile"),
+    (lambda reg, od, tmp: ((tmp / "m.csv").write_text("city,department,topic\n*,FB 11,IT\n*,FB 11,Personal\n"),
+                           [str(reg), "--department-map", str(tmp / "m.csv")])[1],
+     "Zeile 3: „FB 11“ hat schon das Thema „IT“, nicht zugleich „Personal“"),
 ])
 def test_rollup_bad_sources_one_german_line_exit_2_nothing_written(cli, sample_path: Path, tmp_path: Path,  # noqa: ANN001
                                                                    make, message) -> None:

@@ -388,6 +388,9 @@ def _map_from_csv(text: str, path: str) -> DepartmentMap:
             raise SachstandError(f"Die Bereichszuordnung {path}, Zeile {line}: Bereich und Thema dürfen nicht leer sein.")
         city, dept, topic = (cell.strip() for cell in row[:3])
         target = everywhere if city in ("", "*") else by_city.setdefault(city.casefold(), {})
+        if target.get(dept, topic) != topic:
+            raise SachstandError(f"Die Bereichszuordnung {path}, Zeile {line}: „{dept}“ hat schon das Thema "
+                                 f"„{target[dept]}“, nicht zugleich „{topic}“.")
         target[dept] = topic
     return DepartmentMap(everywhere, by_city)
 

@@ -171,3 +171,22 @@ def _looks_like_text(data: bytes) -> bool:
         except UnicodeDecodeError:
             return False
     return True
+
+
+def check_package(path: Path, what: str) -> None:
+    """An Office file from outside (a report template): the zip-bomb rules above, before a parser
+    opens it (file size, member count, unpacked size, compression ratio); ``what`` names it."""
+    name = path.name
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise WorkbookRefused(name, f"{what} ist größer als {_mb(MAX_FILE_BYTES)} und wird nicht gelesen")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return  # not a zip: the parser's own refusal names it
+    total = sum(i.file_size for i in infos)
+    if len(infos) > MAX_MEMBERS or total > MAX_UNCOMPRESSED or any(
+            i.file_size > RATIO_FROM_BYTES and i.file_size > MAX_RATIO * max(i.compress_size, 1) for i in infos):
+        raise WorkbookRefused(
+            name, f"entpackt wäre {what} {_mb(total)} groß oder verdächtig stark komprimiert "
+                  f"(erlaubt: {_mb(MAX_UNCOMPRESSED)}); sie wird nicht gelesen")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..core.models import ProjectRow
+from ..core.text import safe_text
 
 PER_PAGE = 29
 GREEN = "#3A8F3A"
@@ -63,9 +64,13 @@ class ProgressChart:
 
 
 def chart_label(row: ProjectRow, width: int = 48) -> str:
-    """The project's name and department, shortened with an ellipsis to fit the label column."""
-    text = f"{row.name} ({row.department})"
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+    """The project's name and department, shortened with an ellipsis to fit the label column.
+
+    Control characters are shown escaped (``safe_text``); a ``$`` is escaped for matplotlib, which
+    would otherwise read "$…$" as a formula (and fail on a broken one)."""
+    text = safe_text(f"{row.name} ({row.department})")
+    text = text if len(text) <= width else text[: width - 1].rstrip() + "…"
+    return text.replace("$", r"\$")
 
 
 def progress_chart(rows: Sequence[ProjectRow], year: int, as_of: date, per_page: int = PER_PAGE) -> ProgressChart:
