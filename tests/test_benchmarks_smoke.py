@@ -111,7 +111,7 @@ def test_goals_are_judged_on_the_medians_at_their_tier() -> None:
     assert build_row(keystroke, 25_000, {}, {"tui": "exit 1: boom"}).error == "exit 1: boom"
 
 
-def test_generated_cities_have_the_layout_and_schema_of_a_real_export(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_generated_cities_have_the_layout_and_schema_of_a_real_export(cli, sample_path: Path, tmp_path: Path) -> None:
     """The roll-up benchmark's synthetic cities look to ``rollup`` exactly like ``export opendata``'s output."""
     import duckdb
 

@@ -7,14 +7,13 @@ import json
 from pathlib import Path
 
 import duckdb
-
 import openpyxl
 import pytest
 
 from sachstand.core import open_register
 
 
-def _json(result) -> dict:  # noqa: ANN001
+def _json(result) -> dict:
     assert result.out, result.err
     return json.loads(result.out)
 
@@ -206,7 +205,7 @@ def test_stale_template_row_is_a_conflict_with_both_values(cli, sample_path: Pat
 
 
 def test_a_field_changed_only_in_the_register_is_kept_and_the_departments_change_applies(
-        cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+        cli, sample_path: Path, tmp_path: Path) -> None:
     """Three-way: IT changed the description after the export, the department entered progress."""
     db = str(sample_path)
     cli("--db", db, "export", "templates", "--year", "2021", "-o", str(tmp_path), "--department", "FB 11")

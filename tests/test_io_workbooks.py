@@ -163,7 +163,7 @@ def test_headers_and_percent_formats() -> None:
     assert not is_percent_format('0" %"') and not is_percent_format("0\\%") and not is_percent_format("#,##0.00 €")
 
 
-def test_refusal_judges_content_not_name(tmp_path: Path, sample_path: Path, cli) -> None:  # noqa: ANN001
+def test_refusal_judges_content_not_name(tmp_path: Path, sample_path: Path, cli) -> None:
     out = tmp_path / "register.xlsx"
     cli("--db", str(sample_path), "export", "register", "-o", str(out))
     renamed = tmp_path / "register.xls"
@@ -173,7 +173,7 @@ def test_refusal_judges_content_not_name(tmp_path: Path, sample_path: Path, cli)
         check_workbook(tmp_path / "missing.xlsx")
 
 
-def test_formula_cached_value_is_used_never_evaluated(tmp_path: Path, sample_path: Path, cli) -> None:  # noqa: ANN001
+def test_formula_cached_value_is_used_never_evaluated(tmp_path: Path, sample_path: Path, cli) -> None:
     import xlsxwriter
 
     path = tmp_path / "cached.xlsx"
@@ -188,7 +188,7 @@ def test_formula_cached_value_is_used_never_evaluated(tmp_path: Path, sample_pat
     assert [(c["project"], c["old"], c["new"]) for c in data["changed"]] == [("AC-002", "45", "46")]
 
 
-def test_preview_shows_markup_and_bidi_text_literally(tmp_path: Path, sample_path: Path, cli,  # noqa: ANN001
+def test_preview_shows_markup_and_bidi_text_literally(tmp_path: Path, sample_path: Path, cli,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "200")  # a wide terminal: the name is shown on one line
     wb = openpyxl.Workbook()
@@ -203,7 +203,7 @@ def test_preview_shows_markup_and_bidi_text_literally(tmp_path: Path, sample_pat
     assert "\u202e" not in r.out and "\x1b" not in r.out
 
 
-def test_several_files_apply_all_or_nothing_and_audit_names_them(tmp_path: Path, sample_path: Path, cli) -> None:  # noqa: ANN001
+def test_several_files_apply_all_or_nothing_and_audit_names_them(tmp_path: Path, sample_path: Path, cli) -> None:
     def sheet(name: str, rows: list[list[object]]) -> Path:
         wb = openpyxl.Workbook()
         wb.active.append(["ID", "Name des Projektes", "Umsetzungsstand 2020 (in %)"])

@@ -12,7 +12,6 @@ import pytest
 from sachstand.core import open_register
 from sachstand.core.report_content import texts
 from sachstand.io.texts_md import parse_markdown, to_markdown
-
 from tests.test_io_roundtrip import fill_template
 from tests.tui_helpers import make_app, settle, started, static_text, sync
 
@@ -24,7 +23,7 @@ def _cells(path: Path) -> dict[str, list[tuple]]:
     return {ws.title: [tuple(c.value for c in row) for row in ws.iter_rows()] for ws in wb.worksheets}
 
 
-def test_texts_round_trip_is_lossless(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_texts_round_trip_is_lossless(cli, sample_path: Path, tmp_path: Path) -> None:
     db = str(sample_path)
     out = tmp_path / "texte_2020.md"
     r = cli("--db", db, "texts", "export", "--year", "2020", "-o", str(out))
@@ -44,7 +43,7 @@ def test_texts_round_trip_is_lossless(cli, sample_path: Path, tmp_path: Path) ->
 
 
 def test_texts_import_stores_a_new_year_and_refuses_stale_and_bad_files(
-        cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+        cli, sample_path: Path, tmp_path: Path) -> None:
     db = str(sample_path)
     out = tmp_path / "t.md"
     assert cli("--db", db, "texts", "export", "--year", "2021", "-o", str(out)).code == 0
@@ -92,7 +91,7 @@ def test_texts_import_stores_a_new_year_and_refuses_stale_and_bad_files(
     assert texts(open_register(sample_path), 2021)[0].markdown == "Kollegin"
 
 
-def test_examples_command(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_examples_command(cli, sample_path: Path) -> None:
     db = str(sample_path)
     r = cli("--db", db, "examples", "--year", "2020", "--figure", "completed")
     assert r.code == 0
@@ -112,7 +111,7 @@ def test_examples_command(cli, sample_path: Path) -> None:  # noqa: ANN001
     assert repo.figure_examples(2019) == {}
 
 
-def test_publish_command(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_publish_command(cli, sample_path: Path) -> None:
     db = str(sample_path)
     r = cli("--db", db, "publish", "--year", "2019")
     assert r.code == 0, r.err
@@ -124,7 +123,7 @@ def test_publish_command(cli, sample_path: Path) -> None:  # noqa: ANN001
 
 
 @pytest.mark.slow
-def test_2021_round_leaves_the_published_2020_report_unchanged(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_2021_round_leaves_the_published_2020_report_unchanged(cli, sample_path: Path, tmp_path: Path) -> None:
     db = str(sample_path)
     summary_before = cli("--db", db, "summary", "--year", "2020").out
     json_before = json.loads(cli("--db", db, "summary", "--year", "2020", "--json").out)
@@ -206,7 +205,7 @@ def _dashboard(path: Path) -> list[str]:
     return out
 
 
-def test_planned_command(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_planned_command(cli, sample_path: Path) -> None:
     db = str(sample_path)
     repo = open_register(sample_path)
     from sachstand.core.models import NewProject

@@ -104,7 +104,7 @@ def test_texts_are_saved_with_versions_and_audited(repo: Repository) -> None:
         save_text(repo, year, replace(texts(repo, year)[1], title="  "))
 
 
-def test_viewers_may_not_change_texts_examples_or_publish(sample_path) -> None:  # noqa: ANN001
+def test_viewers_may_not_change_texts_examples_or_publish(sample_path) -> None:
     viewer = open_register(sample_path, actor=Actor("leser", "viewer"))
     with pytest.raises(PermissionDenied):
         save_text(viewer, 2021, TextSection("einleitung", "Einleitung", "x"))
@@ -195,7 +195,7 @@ def test_a_published_year_never_changes(repo: Repository) -> None:
     assert figures.report(repo, 2021).figure("completed").previous == 15
 
 
-def test_publish_is_audited_once_and_the_snapshot_is_stored(repo: Repository, sample_path) -> None:  # noqa: ANN001
+def test_publish_is_audited_once_and_the_snapshot_is_stored(repo: Repository, sample_path) -> None:
     with pytest.raises(SachstandError, match="schon am 24.11.2020 veröffentlicht"):
         publish(repo, 2020)
     with pytest.raises(SachstandError, match="keine Umsetzungsstände"):
@@ -214,7 +214,7 @@ def test_publish_is_audited_once_and_the_snapshot_is_stored(repo: Repository, sa
     assert report_content(repo, 2019).published == info
 
 
-def test_a_damaged_snapshot_is_one_german_line(repo: Repository, sample_path) -> None:  # noqa: ANN001
+def test_a_damaged_snapshot_is_one_german_line(repo: Repository, sample_path) -> None:
     from sachstand.core import codec
 
     with pytest.raises(SachstandError, match=r"gespeicherter Stand \(Report\) lässt sich nicht lesen"):

@@ -33,7 +33,7 @@ def test_four_processes_lose_no_update() -> None:
     assert soak.ok(result), report
 
 
-def test_check_notices_a_lost_update(tmp_path) -> None:  # noqa: ANN001
+def test_check_notices_a_lost_update(tmp_path) -> None:
     """The check is not blind: a write a worker claims but the register lacks is counted as lost."""
     from sachstand.core import init_register
 

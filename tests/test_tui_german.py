@@ -15,11 +15,11 @@ from pathlib import Path
 
 import textual
 from textual.app import App
+from tui_helpers import make_app, settle, started, sync, type_text
 
 from sachstand.tui.commands import ScreenActions
 from sachstand.tui.help import HelpScreen, sections
 from sachstand.tui.project import ProjectScreen
-from tui_helpers import make_app, settle, started, sync, type_text
 
 WORD = re.compile(r"[A-Za-zÄÖÜäöüß]{2,}")
 
@@ -55,7 +55,7 @@ def textual_english() -> frozenset[str]:
 
 
 def visible_text(app: App[object]) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())  # noqa: SLF001
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 TECHNICAL = re.compile(r"--[a-z][a-z-]*|\S+\.(toml|svg|xlsx|duckdb)\b")
@@ -160,7 +160,7 @@ async def test_palette_entries_have_distinct_german_names(sample_path: Path) -> 
                 await pilot.press(screen_key)
                 await settle(pilot)
             provider = ScreenActions(app.screen)
-            names = [label for label, *_ in provider._actions()]  # noqa: SLF001
+            names = [label for label, *_ in provider._actions()]
             names += [c.title for c in app.get_system_commands(app.screen)]
             assert len(names) == len(set(names)), names
             assert "Beenden" in names and "Hilfe" in names

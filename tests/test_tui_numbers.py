@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+from tui_helpers import make_app, settle, started, static_text, sync
 
 from benchmarks.generate import make_register
 from sachstand.tui.dashboard import DashboardScreen
-from tui_helpers import make_app, settle, started, static_text, sync
 
 
 @pytest.fixture(scope="module")

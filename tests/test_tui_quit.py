@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_tui_safety import _read_until, _reap, _wait_exit
+from tui_helpers import make_app, settle, started, sync, type_text
 
 from sachstand.core import open_register
 from sachstand.tui.app import QUIT_QUESTION
@@ -17,11 +19,9 @@ from sachstand.tui.dialogs import ConfirmDialog
 from sachstand.tui.project import ProjectScreen
 from sachstand.tui.projects import ProjectsScreen
 from sachstand.tui.state import draft_path, load_draft
-from test_tui_safety import _read_until, _reap, _wait_exit
-from tui_helpers import make_app, settle, started, sync, type_text
 
 
-async def open_first_and_edit(pilot, text: str = " geändert") -> ProjectScreen:  # noqa: ANN001
+async def open_first_and_edit(pilot, text: str = " geändert") -> ProjectScreen:
     await pilot.press("enter")
     await settle(pilot)
     screen = pilot.app.screen
@@ -113,9 +113,9 @@ def _start_on_pty(path: Path) -> tuple[int, int]:
 
 
 def _edit_first_project(fd: int) -> None:
-    assert b"von 57 Projekten" in _read_until(fd, "von 57 Projekten".encode(), 30)
+    assert b"von 57 Projekten" in _read_until(fd, b"von 57 Projekten", 30)
     os.write(fd, b"\r")
-    assert b"Keine ungespeicherten" in _read_until(fd, "Keine ungespeicherten".encode(), 30)
+    assert b"Keine ungespeicherten" in _read_until(fd, b"Keine ungespeicherten", 30)
     os.write(fd, b"\x1b[F")  # End
     for ch in b"ENTWURF":
         os.write(fd, bytes([ch]))
@@ -148,7 +148,7 @@ async def _restore_in_pilot(sample_path: Path, expected_name: str) -> None:
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ProjectScreen)
-        assert screen._input("name").value == expected_name  # noqa: SLF001
+        assert screen._input("name").value == expected_name
         assert screen.dirty
         assert not draft_path(sample_path).exists()  # restored: the draft is on screen now
         await pilot.press("ctrl+s")

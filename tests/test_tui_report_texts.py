@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from textual.widgets import Input, TabbedContent, TextArea
+from tui_helpers import inside_screen, make_app, pick, settle, started, static_text, sync, tui_repo, type_text
 
 from sachstand.core import open_register
 from sachstand.core.models import NewProject
@@ -15,7 +16,6 @@ from sachstand.tui.conflict import ConflictScreen
 from sachstand.tui.help import HelpScreen
 from sachstand.tui.projects import ProjectsScreen
 from sachstand.tui.report_texts import ReportTextsScreen
-from tui_helpers import inside_screen, make_app, settle, started, static_text, sync, type_text, tui_repo, pick
 
 
 @sync

@@ -12,6 +12,7 @@ from .models import City
 from .repository import Repository
 from .sample import load, sample_source
 
+
 def default_register() -> Path:
     """The per-user default register: ``$XDG_DATA_HOME/sachstand/register.duckdb`` (platformdirs;
     ``~/.local/share/…`` when XDG_DATA_HOME is unset)."""

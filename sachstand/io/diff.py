@@ -613,7 +613,7 @@ class _Collector:
     def add(self, ref: str, value: str, message: str) -> None:
         self.items.append(Problem(self.file, ref, value, message))
 
-    def parse(self, cell: Cell | None, parser: Callable[[object], object]):  # noqa: ANN201
+    def parse(self, cell: Cell | None, parser: Callable[[object], object]):
         if cell is None:
             return None
         try:

@@ -85,7 +85,7 @@ def write_cell(fmt: Formats, ws: Worksheet, row: int, col: int, key: str, projec
     return max((len(line) for line in text.splitlines()), default=0)
 
 
-def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Project],  # noqa: ANN001
+def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Project],
                department: str = "") -> None:
     ws = wb.add_worksheet(META_SHEET)
     rows = [("Format", META_FORMAT), ("Art", kind), ("Bereich", department), ("Jahr", year),
@@ -106,7 +106,7 @@ def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Projec
     ws.very_hidden()
 
 
-def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:  # noqa: ANN001
+def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:
     """The figures with their rules; values from ``core.figures`` when the year has data."""
     ws = wb.add_worksheet("Regeln")
     heads = ["Kennzahl", f"Wert {year}", f"Wert {year - 1}", "Regel"]
@@ -131,7 +131,7 @@ def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:  # noqa:
     ws.freeze_panes(1, 0)
 
 
-def write_funded(wb, fmt: Formats, summary: figures.FundingSummary, full: bool = False) -> None:  # noqa: ANN001
+def write_funded(wb, fmt: Formats, summary: figures.FundingSummary, full: bool = False) -> None:
     """The funded projects with their sums (``figures.funding``, or a published report's) and the
     "Summe" row; ``full`` adds number, full title and goals after the report's columns (the
     register workbook, see ``register_book``)."""

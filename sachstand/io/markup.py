@@ -133,7 +133,7 @@ def write_markup(data: WorkbookData, target: str | Path | BinaryIO, plan: Import
     return len(marks.cells)
 
 
-def _corrections(wb, fmt: Formats, data: WorkbookData, marks: _Marks) -> None:  # noqa: ANN001
+def _corrections(wb, fmt: Formats, data: WorkbookData, marks: _Marks) -> None:
     ws = wb.add_worksheet(SHEET)
     ws.activate()
     heads = ("Nr", "Art", "Zelle", "Projekt", "Wert in der Datei", "Was zu tun ist")
@@ -171,7 +171,7 @@ def _corrections(wb, fmt: Formats, data: WorkbookData, marks: _Marks) -> None:  
     paper(ws, 3, len(heads) - 1, f"Korrekturen: {data.name}")
 
 
-def _write(fmt: Formats, ws, r: int, c: int, value: object, cell_format) -> None:  # noqa: ANN001
+def _write(fmt: Formats, ws, r: int, c: int, value: object, cell_format) -> None:
     if value == "" or value is None:
         if cell_format is not None:
             ws.write_blank(r, c, None, cell_format)
@@ -190,7 +190,7 @@ def _write(fmt: Formats, ws, r: int, c: int, value: object, cell_format) -> None
         ws.write_string(r, c, str(value), cell_format)
 
 
-def _rows(sheet) -> Iterator[tuple[int, list[object]]]:  # noqa: ANN001
+def _rows(sheet) -> Iterator[tuple[int, list[object]]]:
     """The sheet's rows one at a time, as 0-based row number and values from column A on
     (calamine keeps the cells; Python objects exist for one row at a time)."""
     start_row, start_col = sheet.start or (0, 0)
@@ -199,7 +199,7 @@ def _rows(sheet) -> Iterator[tuple[int, list[object]]]:  # noqa: ANN001
         yield start_row + i, pad + row if start_col else row
 
 
-def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks,  # noqa: ANN001
+def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks,
                 shares: set[tuple[int, int]]) -> None:
     """The department's sheet, streamed row by row with the looks of ``styles``."""
     ws = wb.add_worksheet(data.sheet[:31])

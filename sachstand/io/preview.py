@@ -38,7 +38,7 @@ def _t(value: str, style: str = "") -> Text:
     return Text(safe_display(value), style=style)
 
 
-def _change_json(c, applied: bool) -> dict:  # noqa: ANN001
+def _change_json(c, applied: bool) -> dict:
     return {"field": c.field, "label": c.label, "cell": c.cell, "old": c.old, "new": c.new, "applied": applied}
 
 

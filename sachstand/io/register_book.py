@@ -63,7 +63,7 @@ class RegisterExtras:
 
 # ---- writing ---------------------------------------------------------------------------------
 
-def _heads(fmt: Formats, ws, heads: tuple[str, ...] | list[str]) -> None:  # noqa: ANN001
+def _heads(fmt: Formats, ws, heads: tuple[str, ...] | list[str]) -> None:
     for c, h in enumerate(heads):
         fmt.text(ws, 0, c, h, **HEADER)
     ws.freeze_panes(1, 0)
@@ -168,7 +168,7 @@ def write_register(wb: Workbook, fmt: Formats, repo: Repository, projects: list[
 class _Sheet:
     """One extra sheet as rows of (cell reference prefix, values); absent sheets are empty."""
 
-    def __init__(self, checked, wb, name: str, extras: RegisterExtras) -> None:  # noqa: ANN001
+    def __init__(self, checked, wb, name: str, extras: RegisterExtras) -> None:
         self.name = name
         self.extras = extras
         self.file = checked.name
@@ -178,7 +178,7 @@ class _Sheet:
             self.rows = [(r + 1, row) for r, row in enumerate(grid[1:], start=1) if any(v != "" for v in row)]
         self.quoted = "'" + name.replace("'", "''") + "'"
 
-    def get(self, number: int, row: list[object], col: int, parser, **kw):  # noqa: ANN001, ANN201
+    def get(self, number: int, row: list[object], col: int, parser, **kw):
         value = row[col] if col < len(row) else ""
         if cells.is_empty(value):
             return None
@@ -212,7 +212,7 @@ def _day(value: object) -> date | None:
     return None if period is None else period.first_day
 
 
-def read_extras(checked, wb, data: WorkbookData) -> None:  # noqa: ANN001
+def read_extras(checked, wb, data: WorkbookData) -> None:
     """Attach the extra sheets of a register workbook to ``data.extras`` (a reader hook)."""
     if data.meta is None or data.meta.kind != "Register":
         return

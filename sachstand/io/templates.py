@@ -129,7 +129,7 @@ def export_templates(repo: Repository, out_dir: str | Path, year: int,
     return written
 
 
-def _write_template(path: Path | BinaryIO, department: str, year: int, projects: list) -> None:  # noqa: ANN001
+def _write_template(path: Path | BinaryIO, department: str, year: int, projects: list) -> None:
     wb = new_workbook(path)
     fmt = Formats(wb)
     ws = wb.add_worksheet("Projekte")

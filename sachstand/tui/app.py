@@ -197,7 +197,7 @@ class SachstandApp(App[int]):
             draft = self.unsaved_edit()
             if draft is not None and self.repo is not None:
                 save_draft(self.repo.db.path, draft)
-        except Exception:  # noqa: BLE001 - leaving must not fail; the draft is a convenience
+        except Exception:
             pass
         timer = threading.Timer(HANGUP_GRACE_SECONDS, os._exit, args=(HANGUP_EXIT_CODE,))
         timer.daemon = True

@@ -322,7 +322,7 @@ class ProjectsScreen(Screen[None]):
         with self.prevent(Select.Changed):
             for which in ("dept", "status"):
                 select = self.query_one(f"#{which}", Select)
-                if view.get(which) in {value for _label, value in select._options}:  # noqa: SLF001
+                if view.get(which) in {value for _label, value in select._options}:
                     select.value = view[which]
         if view.get("sort_key") in SORT_KEYS:
             self.sort_key = view["sort_key"]
@@ -494,7 +494,7 @@ class ProjectsScreen(Screen[None]):
     def action_pick(self, which: str) -> None:
         """b, s, j: a picker over the dropdown's choices; typing narrows, Enter chooses."""
         select = self.query_one(f"#{which}", Select)
-        choices = [(label, value) for label, value in select._options]  # noqa: SLF001
+        choices = [(label, value) for label, value in select._options]
         if not choices:
             return
         title = PICKER_TITLES[which]

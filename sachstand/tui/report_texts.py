@@ -30,7 +30,7 @@ TAB_LABELS = {"einleitung": "Einleitung", "sonderthema": "Sonderthema", "ausblic
 Loaded = tuple[tuple[TextSection, ...], PublishedInfo | None]
 
 
-def load_texts(repo, year: int) -> Loaded:  # noqa: ANN001
+def load_texts(repo, year: int) -> Loaded:
     """The year's sections, as published for a published year."""
     pub = repo.publication(year)
     if pub is not None:

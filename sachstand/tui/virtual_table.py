@@ -16,9 +16,9 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 from rich.console import Console
