@@ -106,7 +106,7 @@ def write_cities(root: Path, count: int, projects: int = PROJECTS_PER_CITY, seed
         conn.close()
     lic = license_uri(DEFAULT_LICENSE)
     today = date(year + 1, 1, 15)
-    for c, key in zip(cities, keys):
+    for c, key in zip(cities, keys, strict=False):
         folder = root / f"city={key}" / f"year={year}"
         for part in folder.glob("projects*.parquet"):
             os.replace(part, folder / "projects.parquet")

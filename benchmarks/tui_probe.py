@@ -118,7 +118,7 @@ async def session(kind: str, path: Path, year: int, query: str) -> dict[str, Any
             before = table.rows
             t0 = time.perf_counter()
             _send(app, char)
-            await _until(lambda: table.rows is not before, f"filter after {char!r}")
+            await _until(lambda before=before: table.rows is not before, f"filter after {char!r}")
             await _paint(app)
             keystrokes.append(time.perf_counter() - t0)
         result["keystrokes"] = keystrokes

@@ -65,7 +65,7 @@ def fill_template(path: Path, out: Path, edits: dict[tuple[str, str], object],
     for (pid, header), value in edits.items():
         ws.cell(row=rows[pid], column=col[header], value=value)
     free = [r for r in range(header_row + 1, ws.max_row + 1) if ws.cell(row=r, column=1).value is None]
-    for values, r in zip(new_rows, free):
+    for values, r in zip(new_rows, free, strict=False):
         for header, value in values.items():
             ws.cell(row=r, column=col[header], value=value)
     wb.save(out)

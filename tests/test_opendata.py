@@ -64,7 +64,7 @@ def _sum(parts: list[dict[str, int]]) -> dict[str, int]:
 def _counts_over(conn: duckdb.DuckDBPyConnection, projects: str, progress: str, year: int) -> dict[str, int]:
     row = conn.execute(status_sql(projects, progress) + f"SELECT {COUNT_COLUMNS} FROM status",
                        status_params(year)).fetchone()
-    return dict(zip(FIGURE_KEYS, row))
+    return dict(zip(FIGURE_KEYS, row, strict=False))
 
 
 def test_export_of_the_sample_reads_back_with_the_2020_figures(cli, sample_path: Path, tmp_path: Path) -> None:
@@ -87,7 +87,7 @@ def test_export_of_the_sample_reads_back_with_the_2020_figures(cli, sample_path:
     for ext, reader in (("parquet", "read_parquet"), ("csv", "read_csv")):
         rel = f"{reader}('{folder}/projects.{ext}', hive_partitioning = false)"
         columns = [c[0] for c in conn.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
-        assert columns == PROJECT_COLUMNS + ["progress_2019", "progress_2020"]
+        assert columns == [*PROJECT_COLUMNS, "progress_2019", "progress_2020"]
         assert not INTERNAL & set(columns)
         conn.execute(f"CREATE OR REPLACE VIEW p AS SELECT * FROM {rel}")
         conn.execute("CREATE OR REPLACE VIEW g AS SELECT id AS project_id, substr(col, 10)::INTEGER AS year, "
@@ -114,7 +114,7 @@ def test_csv_format_is_the_documented_one(cli, sample_path: Path, tmp_path: Path
     assert not raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8")
     lines = text.splitlines()
-    assert lines[0] == ",".join(PROJECT_COLUMNS + ["progress_2019", "progress_2020"])
+    assert lines[0] == ",".join([*PROJECT_COLUMNS, "progress_2019", "progress_2020"])
     first = next(line for line in lines if line.startswith("AC-002,"))
     assert ",150000.00,2017-09-04,2017-09-04,day,2021-01-01,2021-03-31,quarter,,30,45" in first
     assert "Gesamtstädtisch" in text

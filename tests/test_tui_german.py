@@ -48,9 +48,11 @@ def textual_english() -> frozenset[str]:
             if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):  # attribute docstrings
                 docstrings.add(id(node.value))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
-                if " " in node.value.strip() or node.value[:1].isupper():
-                    words.update(w.casefold() for w in WORD.findall(node.value))
+            if (
+                isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+                and (" " in node.value.strip() or node.value[:1].isupper())
+            ):
+                words.update(w.casefold() for w in WORD.findall(node.value))
     return frozenset(words)
 
 

@@ -29,6 +29,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import re
@@ -101,11 +102,9 @@ def _user_groups(user: str) -> set[str]:
     import grp  # only with a role config: a read without one should not pay for it
 
     names: set[str] = set()
-    gids = os.getgroups() + [os.getgid()] if user == current_user() else []
-    try:
+    gids = [*os.getgroups(), os.getgid()] if user == current_user() else []
+    with contextlib.suppress(KeyError):
         gids.append(pwd.getpwnam(user).pw_gid)
-    except KeyError:
-        pass
     for gid in gids:
         try:
             names.add(grp.getgrgid(gid).gr_name)

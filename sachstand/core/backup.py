@@ -16,6 +16,7 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -179,10 +180,7 @@ def backup(db: Database, directory: Path | None = None, kind: str = MANUAL) -> B
     check_target(db.path)  # a foreign or newer file is refused before anything is created
     with db.read():  # and a damaged one here
         pass
-    if directory is None:
-        directory = backup_dir_for(db.path)
-    else:
-        directory = check_folder(directory, db.path, backups_allowed=True)
+    directory = backup_dir_for(db.path) if directory is None else check_folder(directory, db.path, backups_allowed=True)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -306,10 +304,8 @@ def restore(db: Database, source: Path, actor: Actor | None = None) -> tuple[Bac
 
 
 def _discard(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         path.unlink(missing_ok=True)
-    except OSError:
-        pass
 
 
 def _fence_versions(incoming: Path, kept: Path | None, actor: Actor | None, source_name: str) -> None:

@@ -16,6 +16,7 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -278,10 +279,8 @@ def _damaged_duckdb_file(path: Path) -> bool:
 
 
 def _rollback(conn: duckdb.DuckDBPyConnection) -> None:
-    try:
+    with contextlib.suppress(duckdb.Error):  # a failed commit has already ended the transaction
         conn.execute("ROLLBACK")
-    except duckdb.Error:
-        pass  # a failed commit has already ended the transaction
 
 
 def _refused_by_os(exc: BaseException) -> bool:

@@ -205,7 +205,7 @@ def counts(db: Database, year: int, department: str | None = None, as_of: date |
             _STATUS_SQL + f"SELECT {COUNT_COLUMNS} FROM status",
             status_params(year, department, as_of),
         ).fetchone()
-    return dict(zip(FIGURE_KEYS, (int(v) for v in row)))
+    return dict(zip(FIGURE_KEYS, (int(v) for v in row), strict=False))
 
 
 # The lists sort by lower(name) only the rows they keep (CASE evaluates it for those alone).
@@ -233,7 +233,7 @@ def _year_figures(db: Database, year: int, department: str | None, as_of: date |
     overdue = tuple(pid for r in rows for pid in r[8])
     stalled = tuple(pid for r in rows for pid in r[9])
     departments = [DepartmentFigures(r[0], r[1], r[2], r[10], r[11], r[12]) for r in rows if r[2]]
-    return dict(zip(FIGURE_KEYS, totals)), overdue, stalled, departments
+    return dict(zip(FIGURE_KEYS, totals, strict=False)), overdue, stalled, departments
 
 
 def figure_members(db: Database, year: int, as_of: date | None = None) -> dict[str, tuple[str, ...]]:
@@ -247,7 +247,7 @@ def figure_members(db: Database, year: int, as_of: date | None = None) -> dict[s
             ) + " FROM status",
             status_params(year, None, as_of),
         ).fetchone()
-    return {key: tuple(ids) for key, ids in zip(FIGURE_KEYS, row)}
+    return {key: tuple(ids) for key, ids in zip(FIGURE_KEYS, row, strict=False)}
 
 
 def project_rows(db: Database, year: int, department: str | None = None, as_of: date | None = None,

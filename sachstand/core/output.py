@@ -25,6 +25,7 @@ Rules of the writer (``write_output``):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import stat
@@ -203,7 +204,5 @@ def write_output(target: Path, data: bytes) -> None:
 
 
 def _discard(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         path.unlink(missing_ok=True)
-    except OSError:
-        pass

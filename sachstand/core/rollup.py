@@ -295,7 +295,7 @@ def _figures(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, as
     rows = conn.execute(
         sql + f"SELECT grouping(city), city, {COUNT_COLUMNS} FROM status "
         "GROUP BY GROUPING SETS ((city), ())", params).fetchall()
-    counts = {(r[1] if r[0] == 0 else None): dict(zip(FIGURE_KEYS, map(int, r[2:]))) for r in rows}
+    counts = {(r[1] if r[0] == 0 else None): dict(zip(FIGURE_KEYS, map(int, r[2:]), strict=False)) for r in rows}
     zero = dict.fromkeys(FIGURE_KEYS, 0)
     order = sorted(range(len(cities)), key=lambda i: (cities[i].city.name.casefold(), cities[i].key))
     result_cities = tuple(
@@ -311,7 +311,7 @@ def _figures(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, as
         grouped: dict[str, TopicFigures] = {}
         per_city: dict[str, list[tuple[str, dict[str, int]]]] = {}
         for g, topic, key, *values in trows:
-            figures = dict(zip(FIGURE_KEYS, map(int, values)))
+            figures = dict(zip(FIGURE_KEYS, map(int, values), strict=False))
             if g:
                 grouped[topic] = TopicFigures(topic, figures, ())
             else:

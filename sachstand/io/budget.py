@@ -435,7 +435,7 @@ def check_budget(checked: CheckedFile) -> Budget:
                 strings = part.lengths
             else:  # more than one part with strings: the longest at each index counts
                 longer = part.lengths if len(part.lengths) > len(strings) else strings
-                strings = array("I", map(max, zip(strings, part.lengths))) + longer[min(len(strings), len(part.lengths)):]
+                strings = array("I", map(max, zip(strings, part.lengths, strict=False))) + longer[min(len(strings), len(part.lengths)):]
     total = 0
     try:
         for sheet in sheets:

@@ -100,9 +100,9 @@ def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Projec
     ws.write_string(r, 0, "ID")
     ws.write_string(r, 1, "Version")
     write_string, write_number, quoted = ws.write_string, ws.write_number, fmt.get(quote_prefix=True)
-    for r, p in enumerate(projects, start=r + 1):
-        write_string(r, 0, p.id, quoted if needs_quote(p.id) else None)
-        write_number(r, 1, p.version)
+    for n, p in enumerate(projects, start=r + 1):
+        write_string(n, 0, p.id, quoted if needs_quote(p.id) else None)
+        write_number(n, 1, p.version)
     ws.very_hidden()
 
 

@@ -76,7 +76,7 @@ class _Marks:
         pos = (where[1], where[2]) if where and where[0] == data.sheet else None
         if pos is not None:
             project = project or by_row.get(pos[0] + 1, "")
-            colour, notes = self.cells.setdefault(pos, (kind, []))
+            _colour, notes = self.cells.setdefault(pos, (kind, []))
             notes.append(message)
             if kind == "Problem":
                 self.cells[pos] = ("Problem", notes)

@@ -285,9 +285,12 @@ def read_extras(checked, wb, data: WorkbookData) -> None:
                 extras.city = City(name, ags)
             except SachstandError as exc:
                 extras.problems.append(Problem(checked.name, f"{REGISTER}!B{n}", name, exc.message))
-        elif n > 5 and (pid := sheet.get(n, row, 0, cells.ident)):
-            if (priority := sheet.get(n, row, 1, _whole)) is not None:
-                extras.priority[pid] = priority
+        elif (
+            n > 5
+            and (pid := sheet.get(n, row, 0, cells.ident))
+            and (priority := sheet.get(n, row, 1, _whole)) is not None
+        ):
+            extras.priority[pid] = priority
 
     if ARCHIVE in wb.sheet_names:
         grid = _grid(checked, wb, ARCHIVE)

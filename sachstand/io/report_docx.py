@@ -189,7 +189,7 @@ def _shade(cell, fill: str) -> None:
 def _fixed_widths(table, widths_cm: Sequence[float]) -> None:
     """Column widths that Word and LibreOffice both keep: grid, table width and fixed layout."""
     twips = [int(w * 567) for w in widths_cm]
-    for col, w in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), twips):
+    for col, w in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), twips, strict=False):
         col.set(qn("w:w"), str(w))
     pr = table._tbl.tblPr
     width = pr.find(qn("w:tblW"))
@@ -412,12 +412,7 @@ def _update_fields_on_open(docx) -> None:
 
 
 # the elements that follow w:updateFields in w:settings (ECMA-376 CT_Settings), for schema order
-_AFTER_UPDATE_FIELDS = tuple(f"w:{n}" for n in (
-    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids")) + ("m:mathPr",) + tuple(
-    f"w:{n}" for n in ("attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
-                       "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown",
-                       "smartTagType")) + ("sl:schemaLibrary",) + tuple(
-    f"w:{n}" for n in ("shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator"))
+_AFTER_UPDATE_FIELDS = (*tuple(f"w:{n}" for n in ("hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids")), "m:mathPr", *tuple(f"w:{n}" for n in ("attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats", "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown", "smartTagType")), "sl:schemaLibrary", *tuple(f"w:{n}" for n in ("shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator")))
 
 
 def load_template(template: Path | None):

@@ -133,7 +133,7 @@ def _write_template(path: Path | BinaryIO, department: str, year: int, projects:
     wb = new_workbook(path)
     fmt = Formats(wb)
     ws = wb.add_worksheet("Projekte")
-    cols = project_columns(year, with_department=False) + [("remarks", "Bemerkungen")]
+    cols = [*project_columns(year, with_department=False), ("remarks", "Bemerkungen")]
     locked_keys = {"id", f"progress:{year - 1}"}
     fmt.text(ws, 0, 0, f"Sachstandsbericht {year}: Projekte des Bereichs {department}", bold=True, font_size=14)
     fmt.text(ws, 1, 0, f"Bitte den Umsetzungsstand {year} (orange Spalte) eintragen; die gelben Felder können "
@@ -172,7 +172,7 @@ def _write_template(path: Path | BinaryIO, department: str, year: int, projects:
     ws.set_column(col_of["remarks"], col_of["remarks"], 30)
     wrapped = [(col_of[k], min(max(widths[col_of[k]] + 2, 8), 52)) for k in ("name", "description")]
     for i, p in enumerate(projects):
-        height = row_height([(getattr(p, k), w) for k, (_c, w) in zip(("name", "description"), wrapped)])
+        height = row_height([(getattr(p, k), w) for k, (_c, w) in zip(("name", "description"), wrapped, strict=False)])
         if height:
             ws.set_row(first + i, height)
     paper(ws, HEADER_ROW, len(cols) - 1, f"Sachstandsbericht {year}: {department}")

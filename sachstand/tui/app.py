@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import threading
@@ -259,10 +260,8 @@ class SachstandApp(App[int]):
         (node or self).run_worker(run, thread=True, group=group, exit_on_error=True)
 
     def _back(self, callback: Callable[[Any], None], value: Any) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):
             self.call_from_thread(callback, value)
-        except RuntimeError:
-            pass
 
 
 def run_app(args: argparse.Namespace, open_repo: Callable[[argparse.Namespace, str], Repository]) -> int:

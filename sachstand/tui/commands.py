@@ -36,7 +36,7 @@ class ScreenActions(Provider):
 
     def _actions(self) -> Iterator[tuple[str, str, DOMNode, str]]:
         seen: set[str] = set()
-        for key, active in self.screen.active_bindings.items():
+        for active in self.screen.active_bindings.values():
             binding = active.binding
             if not binding.description or not active.enabled or binding.action in seen:
                 continue

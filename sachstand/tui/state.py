@@ -13,6 +13,7 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -102,10 +103,8 @@ def load_draft(register: Path) -> Draft | None:
 
 
 def drop_draft(register: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         draft_path(register).unlink()
-    except OSError:
-        pass
 
 
 # ---- the remembered view of the projects list ---------------------------------------------------

@@ -196,7 +196,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def _strip(self, cells: list[Cell], widths: list[int], width: int, style: Style,
                header: bool = False) -> Strip:
         segments: list[Segment] = []
-        for i, (cell, col, w) in enumerate(zip(cells, self.columns, widths)):
+        for i, (cell, col, w) in enumerate(zip(cells, self.columns, widths, strict=False)):
             if i:
                 segments.append(Segment(" ", style))
             segments.extend(_fit(cell, w, col.justify, style, header))
