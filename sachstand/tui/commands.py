@@ -50,7 +50,7 @@ class ScreenActions(Provider):
             yield binding.description, binding.action, active.node, f"Taste {shown}"
 
     def _command(self, node: DOMNode, action: str) -> None:
-        self.app.call_later(node.run_action, action)
+        self.app.call_later(self.app.run_action, action, node)
 
     async def discover(self) -> Hits:
         for label, action, node, help_text in self._actions():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from rich.text import Text
 from textual.widget import Widget
@@ -30,8 +31,8 @@ class TimelineRow:
 class Timeline(Widget):
     """Draws ``rows`` across the widget's width; at most ``MAX_ROWS`` lines (the rest is counted)."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.rows: list[TimelineRow] = []
         self.today = date.today()
 
