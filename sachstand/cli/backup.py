@@ -55,6 +55,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from ..core import backup
     from ..core.access import resolve_actor
     from ..core.db import Database
+    from ..core.files import backup_dir_for
 
     db = Database(db_path(args))
     actor = resolve_actor(db.path, args.config)
@@ -69,7 +70,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         print(f"Das Register {safe_text(str(db.path))} wird durch die Sicherung {safe_text(str(info.path))} "
               f"ersetzt ({info.describe()}).")
         if db.path.exists():
-            print(f"Die jetzige Datei wird vorher nach {safe_text(str(backup.backup_dir_for(db.path)))} kopiert.")
+            print(f"Die jetzige Datei wird vorher nach {safe_text(str(backup_dir_for(db.path)))} kopiert.")
         try:
             answer = input("Wiederherstellen? [ja/nein] ").strip().casefold()
         except EOFError:

@@ -36,6 +36,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypedDict
 
 from .errors import PermissionDenied, SachstandError, os_reason
 
@@ -221,7 +222,7 @@ def _too_deep(text: str) -> bool:
     return any(line.count(".") > CONFIG_MAX_DEPTH for line in bare.splitlines())
 
 
-def _parse_config(path: Path) -> dict:
+def _parse_config(path: Path) -> dict[str, Any]:
     """The TOML of ``path``; every way it can be unusable is one German ``SachstandError``."""
     from .text import safe_text
 
@@ -256,7 +257,16 @@ def _parse_config(path: Path) -> dict:
         ) from None
 
 
-def _load_config(path: Path) -> tuple[list[dict[str, list[str] | str]], str]:
+class _Rule(TypedDict):
+    """One ``[[rule]]`` of the role config, checked."""
+
+    users: list[str]
+    groups: list[str]
+    role: str
+    departments: list[str]
+
+
+def _load_config(path: Path) -> tuple[list[_Rule], str]:
     """Read and check the config. A file others may write is refused: anyone could make
     themselves admin with it. Unknown keys are refused too, since a typo ("user") would
     otherwise quietly drop a rule."""
@@ -276,7 +286,7 @@ def _load_config(path: Path) -> tuple[list[dict[str, list[str] | str]], str]:
         raise SachstandError(f"{path}: default_role „{default_role}“ ist keine Rolle ({', '.join(ROLES)}).")
     if not isinstance(data.get("rule", []), list):
         raise SachstandError(f"{path}: Regeln werden als [[rule]] geschrieben (mit doppelten Klammern).")
-    rules = []
+    rules: list[_Rule] = []
     for i, raw in enumerate(data.get("rule", []), start=1):
         if not isinstance(raw, dict):
             raise SachstandError(f"{path}: Regel {i} ist keine Tabelle; Regeln werden als [[rule]] mit "

@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 
 from .access import Actor, current_user
-from .db import Database, connect_file
+from .db import Database, connect_file, one_row
 from .errors import (
     NotARegister,
     RegisterDamaged,
@@ -126,8 +126,8 @@ def verify(path: Path) -> BackupInfo:
         for table in tables:  # hashing whole rows reads every block, so DuckDB checks each checksum
             quoted = table.replace('"', '""')  # a name from an untrusted file
             conn.execute(f'SELECT sum(hash(t)) FROM "{quoted}" t').fetchone()
-        projects = conn.execute("SELECT count(*) FROM projects").fetchone()[0]
-        audit_rows, last = conn.execute("SELECT count(*), max(changed_at) FROM audit").fetchone()
+        projects = one_row(conn.execute("SELECT count(*) FROM projects"))[0]
+        audit_rows, last = one_row(conn.execute("SELECT count(*), max(changed_at) FROM audit"))
     except duckdb.Error as exc:
         raise _unreadable(path, exc) from None
     finally:

@@ -391,7 +391,7 @@ def _map_from_csv(text: str, path: str) -> DepartmentMap:
     return DepartmentMap(everywhere, by_city)
 
 
-def _scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> int:
+def _scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None) -> int:
     """The single value of an aggregate query (which always returns one row)."""
     row = conn.execute(sql, params).fetchone()
     return int(row[0]) if row is not None else 0
