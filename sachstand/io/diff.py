@@ -353,13 +353,12 @@ class _Planner:
                 continue
             # The common cells, inline: a whole number 0..100 in a progress column, plain text in
             # a text column. Everything else (and every refusal) goes through ``cells``.
-            kind = type(raw)
-            if kind is float and same is _same_progress and key not in shares and 0.0 <= raw <= 100.0 \
-                    and raw.is_integer():  # type: ignore[operator, union-attr]
-                out[key] = (int(raw), key)  # type: ignore[call-overload]
+            if type(raw) is float and same is _same_progress and key not in shares and 0.0 <= raw <= 100.0 \
+                    and raw.is_integer():
+                out[key] = (int(raw), key)
                 continue
-            if kind is str and key in _TEXT_KEYS and raw.isprintable() and len(raw) <= cells.TEXT_MAX:  # type: ignore[union-attr]
-                if text := clean_text(raw):  # type: ignore[arg-type]
+            if type(raw) is str and key in _TEXT_KEYS and raw.isprintable() and len(raw) <= cells.TEXT_MAX:
+                if text := clean_text(raw):
                     out[key] = (text, key)
                 continue
             try:

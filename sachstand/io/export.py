@@ -63,7 +63,7 @@ def write_cell(fmt: Formats, ws: Worksheet, row: int, col: int, key: str, projec
         value: object = None
     elif key.startswith("progress:"):
         value = project.progress.get(int(key.split(":")[1]))
-        fmt.percent(ws, row, col, value, **props)  # type: ignore[arg-type]
+        fmt.percent(ws, row, col, value, **props)
         return 6
     else:
         value = project.value(key)
@@ -88,7 +88,7 @@ def write_cell(fmt: Formats, ws: Worksheet, row: int, col: int, key: str, projec
 def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Project],
                department: str = "") -> None:
     ws = wb.add_worksheet(META_SHEET)
-    rows = [("Format", META_FORMAT), ("Art", kind), ("Bereich", department), ("Jahr", year),
+    rows: list[tuple[str, str | int]] = [("Format", META_FORMAT), ("Art", kind), ("Bereich", department), ("Jahr", year),
             ("Exportiert", datetime.now().astimezone().isoformat(timespec="seconds"))]
     for r, (key, value) in enumerate(rows):
         ws.write_string(r, 0, key)
@@ -120,8 +120,8 @@ def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:
         values = {k: (now[k], before.get(k)) for k in now}
     for r, d in enumerate(figures.FIGURES, start=1):
         fmt.text(ws, r, 0, d.label)
-        now, before = values.get(d.key, (None, None))
-        for c, v in ((1, now), (2, before)):
+        this_year, last_year = values.get(d.key, (None, None))
+        for c, v in ((1, this_year), (2, last_year)):
             if v is not None:
                 ws.write_number(r, c, v)
         fmt.text(ws, r, 3, d.rule, text_wrap=True)
@@ -233,9 +233,9 @@ def write_rows(fmt: Formats, ws: Worksheet, first: int, cols: Sequence[tuple[str
     for r, p in enumerate(projects, start=first):
         for c, (key, _h) in enumerate(cols):
             if key.startswith("progress:"):
-                value = p.progress.get(int(key[9:]))
-                if value is not None:
-                    write_number(r, c, value, plain[c])
+                percent = p.progress.get(int(key[9:]))
+                if percent is not None:
+                    write_number(r, c, percent, plain[c])
                 continue
             value = getattr(p, key)
             if key == "planned_cost":

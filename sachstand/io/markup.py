@@ -268,8 +268,7 @@ def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks,
                 ws.write_comment(r, c, "\n".join(mark[1])[:30000], {"author": "sachstand", "x_scale": 3,
                                                                      "y_scale": 2})
                 continue
-            kind = type(value)
-            if kind is str:
+            if type(value) is str:
                 if not value:
                     if template and c < width:
                         write_blank(r, c, None, plain[c])
@@ -278,7 +277,7 @@ def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks,
                     _write(fmt, ws, r, c, value, None)
                 else:
                     write_string(r, c, value, quoted[c] if value[0] in FORMULA_START else plain[c])
-            elif kind is float or kind is int:
+            elif type(value) is float or type(value) is int:
                 if c >= width:
                     write_number(r, c, value)
                 else:
@@ -286,8 +285,8 @@ def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks,
             else:
                 _write(fmt, ws, r, c, value, plain[c] if c < width else None)
         if wrapped:
-            texts = [(row[c], widths[c]) for c in wrapped if c < len(row) and type(row[c]) is str
-                     and (len(row[c]) > widths[c] * 0.9 or "\n" in row[c])]
+            texts = [(cell, widths[c]) for c in wrapped if c < len(row) and type(cell := row[c]) is str
+                     and (len(cell) > widths[c] * 0.9 or "\n" in cell)]
             if texts and (height := row_height(texts)):
                 ws.set_row(r, height)
     # marks on cells past the sheet's last row (a problem naming an empty cell below the data)

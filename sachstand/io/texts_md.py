@@ -76,7 +76,7 @@ def parse_markdown(text: str, name: str = "Texte") -> TextsFile:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     year_line = next((i for i, line in enumerate(lines) if line.strip()), None)
     match = _YEAR.fullmatch(lines[year_line].strip()) if year_line is not None else None
-    if match is None:
+    if match is None or year_line is None:
         raise SachstandError(
             f"{name}: die erste Zeile muss „<!-- sachstand-texte jahr=JJJJ -->“ sein "
             "(mit „sachstand texts export“ erzeugen)."
