@@ -50,8 +50,8 @@ def init_register(path: str | os.PathLike[str], sample: bool = True, config: str
         try:
             if sample:
                 load(repo, sample_source(), city)
-            else:
-                repo.set_city(city)  # type: ignore[arg-type]
+            elif city is not None:
+                repo.set_city(city)
         except BaseException as exc:
             for suffix in ("", ".wal"):
                 Path(str(db.path) + suffix).unlink(missing_ok=True)

@@ -49,6 +49,7 @@ from .files import (
 from .identity import check_utf8, refuse_foreign
 from .locking import file_lock
 from .output import check_folder
+from .repository import Repository
 from .schema import LATEST, schema_version
 
 DEFAULT_KEEP = 10
@@ -246,13 +247,13 @@ def default_keep() -> int:
     return int(text) if text.isdigit() and int(text) >= 1 else DEFAULT_KEEP
 
 
-def backup_before_import(target: object, keep: int | None = None) -> BackupInfo:
+def backup_before_import(target: Repository | Database, keep: int | None = None) -> BackupInfo:
     """The automatic backup before ``import --apply``, then rotation to the last ``keep`` of them.
 
     ``target`` is a ``Repository`` or a ``Database``; ``keep`` defaults to ``default_keep()``.
     """
     keep = default_keep() if keep is None else keep
-    db = target if isinstance(target, Database) else target.db  # type: ignore[attr-defined]
+    db = target if isinstance(target, Database) else target.db
     info = backup(db, kind=AUTO_IMPORT)
     rotate(db.path, keep, kind=AUTO_IMPORT)
     return info

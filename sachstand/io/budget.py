@@ -132,6 +132,7 @@ class _Part:
 
 def _position(exc: BaseException, parser: xml.parsers.expat.XMLParserType) -> BaseException:
     if not getattr(exc, "lineno", None):
+        # mypy is told to ignore the next line: the position goes where SyntaxError keeps it, for one message format
         exc.lineno, exc.offset = parser.ErrorLineNumber, parser.ErrorColumnNumber  # type: ignore[attr-defined]
     return exc
 

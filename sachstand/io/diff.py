@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
+from ..core.access import Actor
 from ..core.errors import InvalidValue, PermissionDenied, SachstandError
 from ..core.models import Department, NewProject, Project, display_value, field_label
 from ..core.repository import (
@@ -349,6 +350,7 @@ class _Planner:
             same = checks.get(key)
             if same is SKIP:
                 continue
+            # mypy is told to ignore the next line: ``same`` is a check of _SAME here (SKIP is a sentinel object, not narrowed)
             if project is not None and same is not None and same(key, raw, shares, project):  # type: ignore[operator]
                 continue
             # The common cells, inline: a whole number 0..100 in a progress column, plain text in
@@ -439,6 +441,7 @@ class _Planner:
         new = NewProject(
             department=department, name=result.name,
             description=str(values.get("description", ("",))[0]),
+            # the parsed values: planned_cost Decimal | None, start/end Period | None, progress year -> int
             planned_cost=values.get("planned_cost", (None,))[0],  # type: ignore[arg-type]
             cost_note=str(values.get("cost_note", ("",))[0]),
             start=start, end=end, progress=progress,  # type: ignore[arg-type]
@@ -585,9 +588,9 @@ _SAME = {"start": _same_period, "end": _same_period, "planned_cost": _same_cost,
          "description": _same_text, "department": _same_text, "cost_note": _same_text}
 
 
-def _denied(actor: object, department: str, action: str) -> str:
+def _denied(actor: Actor, department: str, action: str) -> str:
     try:
-        actor.require_write(department, action)  # type: ignore[attr-defined]
+        actor.require_write(department, action)
     except PermissionDenied as exc:
         return exc.message.removeprefix("Nicht erlaubt: ")
     return ""

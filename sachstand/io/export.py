@@ -68,7 +68,7 @@ def write_cell(fmt: Formats, ws: Worksheet, row: int, col: int, key: str, projec
     else:
         value = project.value(key)
     if key == "planned_cost":
-        fmt.money(ws, row, col, value, **props)  # type: ignore[arg-type]
+        fmt.money(ws, row, col, value, **props)  # type: ignore[arg-type]  # planned_cost: Decimal | None
         return 16
     if key in ("start", "end"):
         if isinstance(value, Period) and value.precision is Precision.DAY:

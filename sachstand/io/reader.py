@@ -86,7 +86,7 @@ class Row:
 
     @property
     def first(self) -> Cell:
-        return self.cell(next(iter(self.values)))  # type: ignore[return-value]
+        return self.cell(next(iter(self.values)))  # type: ignore[return-value]  # a key of values has a cell
 
 
 @dataclass
