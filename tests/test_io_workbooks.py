@@ -13,8 +13,9 @@ import pytest
 from sachstand.core import open_register
 from sachstand.core.models import NewProject
 from sachstand.io import cells
+from sachstand.io.headers import header_key
 from sachstand.io.limits import WorkbookRefused, check_workbook
-from sachstand.io.reader import header_key, read_workbook
+from sachstand.io.reader import read_workbook
 from sachstand.io.sheetxml import is_percent_format
 from tests.test_io_roundtrip import P21, fill_template
 

@@ -26,8 +26,10 @@ from typing import BinaryIO
 import python_calamine
 
 from .diff import ImportPlan
+from .headers import header_key
 from .limits import WorkbookRefused, check_workbook
-from .reader import META_SHEET, WorkbookData, _grid, column_letter, header_key
+from .ooxml import column_letter
+from .reader import META_SHEET, WorkbookData, _grid
 from .safe import DATE, FORMULA_START, MONEY, PERCENT, Formats, close_workbook, needs_quote, new_workbook
 from .styles import CONFLICT, HEADER, HEADER_HEIGHT, INPUT, LOCKED, PROBLEM, YEAR_HEADER, YEAR_INPUT, paper, row_height
 

@@ -31,7 +31,7 @@ import python_calamine
 from ..core.types import clean_text
 from . import sheetxml
 from .budget import HEADER_SEARCH_ROWS, check_budget
-from .headers import HEADERS, header_key, is_range_formula, normalise_header, total_label  # noqa: F401
+from .headers import header_key, is_range_formula, total_label
 from .limits import MAX_ROWS, CheckedFile, WorkbookRefused, check_workbook
 from .ooxml import column_letter
 

@@ -32,7 +32,8 @@ from ..core.models import City, NewFundedProject, Partner, Project, progress_lab
 from ..core.repository import Repository
 from ..core.types import Money
 from . import cells
-from .reader import Problem, WorkbookData, _find_header, _grid, _rows, column_letter
+from .ooxml import column_letter
+from .reader import Problem, WorkbookData, _find_header, _grid, _rows
 from .safe import Formats
 from .styles import HEADER
 
