@@ -27,7 +27,8 @@ def _count(text: str) -> int:
 def add_parsers(sub: Subparsers) -> None:
     s = sub.add_parser("backup", help="Sicherung des Registers anlegen (Administrator)")
     s.add_argument("-o", "--output", metavar="ORDNER", help="Zielordner (Standard: <Register>.backups neben der Datei)")
-    s.add_argument("--keep", type=_count, metavar="N", help="danach nur die letzten N manuellen Sicherungen im Ordner behalten")
+    s.add_argument("--keep", type=_count, metavar="N",
+                   help="danach nur die letzten N manuellen Sicherungen im Ordner behalten")
     s.set_defaults(func=cmd_backup)
 
     s = sub.add_parser("restore", help="Register aus einer Sicherung wiederherstellen (Administrator)")

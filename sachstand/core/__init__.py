@@ -63,4 +63,5 @@ def init_register(path: str | os.PathLike[str], sample: bool = True, config: str
     return repo
 
 
-__all__ = ["Actor", "City", "Database", "Repository", "SachstandError", "default_db_path", "init_register", "open_register"]
+__all__ = ["Actor", "City", "Database", "Repository", "SachstandError", "default_db_path", "init_register",
+           "open_register"]

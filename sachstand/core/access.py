@@ -232,7 +232,8 @@ def _parse_config(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise SachstandError(f"Die Rollen-Konfiguration {shown} lässt sich nicht lesen ({os_reason(exc)}).") from None
     if raw is None:
-        raise SachstandError(f"Die Rollen-Konfiguration {shown} ist größer als 1 MB; das ist keine Rollen-Konfiguration.")
+        raise SachstandError(
+            f"Die Rollen-Konfiguration {shown} ist größer als 1 MB; das ist keine Rollen-Konfiguration.")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

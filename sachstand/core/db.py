@@ -188,7 +188,8 @@ class Database:
                 raise Busy from None
             if "not a valid DuckDB database" in text:
                 if _damaged_duckdb_file(self.path):
-                    raise RegisterDamaged(str(self.path), "Dateikopf unlesbar", str(backup_dir_for(self.path))) from None
+                    backups = str(backup_dir_for(self.path))
+                    raise RegisterDamaged(str(self.path), "Dateikopf unlesbar", backups) from None
                 raise NotARegister(str(self.path), "keine DuckDB-Datei") from None
             if "database does not exist" in text and not create:
                 raise RegisterMissing(str(self.path)) from None

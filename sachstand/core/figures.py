@@ -193,8 +193,8 @@ def status_params(year: int, department: str | None = None, as_of: date | None =
                   ids: Sequence[str] | None = None) -> dict[str, Any]:
     """The parameters of ``status_sql``. ``ids`` limits it to those projects (a project's flags
     depend on its own rows only, so the limit changes nothing else)."""
-    params: dict[str, Any] = {"year": year, "dept": department, "as_of": as_of or default_as_of(year), "with_planned": with_planned,
-              "archived": archived}
+    params: dict[str, Any] = {"year": year, "dept": department, "as_of": as_of or default_as_of(year),
+                              "with_planned": with_planned, "archived": archived}
     if ids is not None:
         params["ids"] = list(ids)
     return params

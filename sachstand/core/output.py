@@ -148,7 +148,8 @@ def check_output(
     if stat.S_ISDIR(st.st_mode):
         raise OutputRefused(f"{shown} ist ein Ordner; bitte eine Datei angeben.")
     if not stat.S_ISREG(st.st_mode):
-        raise OutputRefused(f"{shown} ist keine gewöhnliche Datei (ein Gerät oder eine Pipe); bitte eine Datei angeben.")
+        raise OutputRefused(
+            f"{shown} ist keine gewöhnliche Datei (ein Gerät oder eine Pipe); bitte eine Datei angeben.")
     if not is_kind(target, kind):
         raise OutputRefused(
             f"{shown} gibt es schon und ist keine {KIND_NAMES[kind]}; sie wird nicht überschrieben. "

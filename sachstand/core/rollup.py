@@ -384,7 +384,8 @@ def _map_from_csv(text: str, path: str) -> DepartmentMap:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) < 3 or not row[1].strip() or not row[2].strip():
-            raise SachstandError(f"Die Bereichszuordnung {path}, Zeile {line}: Bereich und Thema dürfen nicht leer sein.")
+            raise SachstandError(
+                f"Die Bereichszuordnung {path}, Zeile {line}: Bereich und Thema dürfen nicht leer sein.")
         city, dept, topic = (cell.strip() for cell in row[:3])
         target = everywhere if city in ("", "*") else by_city.setdefault(city.casefold(), {})
         target[dept] = topic

@@ -120,7 +120,8 @@ class _Part:
                 while chunk := fh.read(_CHUNK):
                     seen += len(chunk)
                     if seen > limit:
-                        raise WorkbookRefused(self.checked.name, "die Arbeitsmappe ist beschädigt (Größenangaben stimmen nicht)")
+                        raise WorkbookRefused(self.checked.name,
+                                              "die Arbeitsmappe ist beschädigt (Größenangaben stimmen nicht)")
                     self.parser.Parse(chunk, False)
                 self.parser.Parse(b"", True)
         except _Refused as exc:
@@ -436,7 +437,8 @@ def check_budget(checked: CheckedFile) -> Budget:
                 strings = part.lengths
             else:  # more than one part with strings: the longest at each index counts
                 longer = part.lengths if len(part.lengths) > len(strings) else strings
-                strings = array("I", map(max, zip(strings, part.lengths, strict=False))) + longer[min(len(strings), len(part.lengths)):]
+                strings = (array("I", map(max, zip(strings, part.lengths, strict=False)))
+                           + longer[min(len(strings), len(part.lengths)):])
     total = 0
     try:
         for sheet in sheets:

@@ -319,7 +319,8 @@ class _Planner:
             project = self.by_name.get((department.casefold(), name.casefold()))
             if project is not None:
                 if project.id in self.seen_ids:
-                    problem.add(row.ref("name"), name, f"das Projekt „{name}“ kommt mehrfach vor (auch {_at(self.seen_ids[project.id])})")
+                    problem.add(row.ref("name"), name,
+                                f"das Projekt „{name}“ kommt mehrfach vor (auch {_at(self.seen_ids[project.id])})")
                 self.seen_ids.setdefault(project.id, where)
         if problem.items:
             result.problems = problem.items
@@ -336,7 +337,8 @@ class _Planner:
         name = problem.parse(row.cell("name"), cells.text) or ""
         result = RowResult(data.name, row.number, "error", pid, department or "", name)
         if pid in self.seen_ids:
-            problem.add(row.ref("id"), pid, f"die Projekt-ID „{pid}“ kommt mehrfach vor (auch {_at(self.seen_ids[pid])})")
+            problem.add(row.ref("id"), pid,
+                        f"die Projekt-ID „{pid}“ kommt mehrfach vor (auch {_at(self.seen_ids[pid])})")
         self.seen_ids.setdefault(pid, (data.name, row.number))
         return self._new(data, row, result, problem, department, given_id=pid)
 
@@ -350,7 +352,8 @@ class _Planner:
             same = checks.get(key)
             if same is SKIP:
                 continue
-            # mypy is told to ignore the next line: ``same`` is a check of _SAME here (SKIP is a sentinel object, not narrowed)
+            # mypy is told to ignore the next line: ``same`` is a check of _SAME here (SKIP, a sentinel
+            # object, is not narrowed away)
             if project is not None and same is not None and same(key, raw, shares, project):  # type: ignore[operator]
                 continue
             # The common cells, inline: a whole number 0..100 in a progress column, plain text in
@@ -429,7 +432,8 @@ class _Planner:
         start = values.get("start", (None,))[0]
         end = values.get("end", (None,))[0]
         if isinstance(start, Period) and isinstance(end, Period) and end.last_day < start.first_day:
-            problem.add(row.ref(values["end"][1]), end.format(), f"{end.format()} liegt vor dem Beginn {start.format()}")
+            problem.add(row.ref(values["end"][1]), end.format(),
+                        f"{end.format()} liegt vor dem Beginn {start.format()}")
         if problem.items:
             result.problems = problem.items
             return result

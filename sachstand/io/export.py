@@ -88,8 +88,9 @@ def write_cell(fmt: Formats, ws: Worksheet, row: int, col: int, key: str, projec
 def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Project],
                department: str = "") -> None:
     ws = wb.add_worksheet(META_SHEET)
-    rows: list[tuple[str, str | int]] = [("Format", META_FORMAT), ("Art", kind), ("Bereich", department), ("Jahr", year),
-            ("Exportiert", datetime.now().astimezone().isoformat(timespec="seconds"))]
+    rows: list[tuple[str, str | int]] = [
+        ("Format", META_FORMAT), ("Art", kind), ("Bereich", department), ("Jahr", year),
+        ("Exportiert", datetime.now().astimezone().isoformat(timespec="seconds"))]
     for r, (key, value) in enumerate(rows):
         ws.write_string(r, 0, key)
         if isinstance(value, int):

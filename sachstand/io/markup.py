@@ -144,7 +144,8 @@ def _corrections(wb, fmt: Formats, data: WorkbookData, marks: _Marks) -> None:
     n_conflicts = len(marks.items) - n_problems
     fmt.text(ws, 0, 0, f"Korrekturen für {data.name}", bold=True, font_size=14)
     summary = (f"{n_problems} Problem(e) und {n_conflicts} Konflikt(e). Bitte jede Zeile in der markierten Zelle "
-               f"korrigieren (Link in Spalte „Zelle“) und die Datei erneut zurückgeben. Rot: Problem, violett: Konflikt."
+               "korrigieren (Link in Spalte „Zelle“) und die Datei erneut zurückgeben. "
+               "Rot: Problem, violett: Konflikt."
                if marks.items else "Keine Probleme und keine Konflikte: nichts zu korrigieren.")
     ws.merge_range(1, 0, 1, len(heads) - 1, summary, fmt.get(text_wrap=True, valign="top", italic=True))
     ws.set_row(1, 32)

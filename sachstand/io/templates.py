@@ -11,8 +11,9 @@ Rules:
 - The ID and the progress of Y−1 are locked; name, description, cost, dates, Y's progress and
   remarks are input cells. Y's progress column has a colour and frame of its own (``styles``).
 - It prints on landscape pages one page wide, with the header row on every page and rows as
-  tall as their wrapped text; the "Anleitung" explains every column. Y's progress has data validation (whole number 0..100) with a German
-  message; the import re-checks every cell anyway, because pasted values bypass validation.
+  tall as their wrapped text; the "Anleitung" explains every column. Y's progress has data
+  validation (whole number 0..100) with a German message; the import re-checks every cell anyway,
+  because pasted values bypass validation.
 - The sheet is protected without a password: it guides, it does not secure.
 - The hidden ``_sachstand`` sheet holds department, year, export time and each row's version,
   which the import uses to detect conflicts.

@@ -390,7 +390,8 @@ class ProjectScreen(SachstandScreen[bool]):
                 change.append_text(Text(safe_text(audit_value(a.field, a.new_value))))
                 who = Text(safe_text(a.os_user))
                 who.append(f" ({a.source})", style="dim")
-                what = "angelegt" if a.field == "*" else ("Archiviert" if a.field == "archived" else field_label(a.field))
+                what = ("angelegt" if a.field == "*"
+                        else "Archiviert" if a.field == "archived" else field_label(a.field))
                 table.add_row(a.at.strftime("%d.%m.%Y %H:%M"), who, Text(what), change)
             lines.append(table)
         self.query_one("#audit", Static).update(Group(*lines))
@@ -486,8 +487,8 @@ class ProjectScreen(SachstandScreen[bool]):
         if self.errors:
             self.app.bell()
             first = next(iter(self.errors))
-            self.app.notify(safe_text(f"Nicht gespeichert: {field_label(first)}: {self.errors[first]}"), severity="error",
-                            markup=False)
+            self.app.notify(safe_text(f"Nicht gespeichert: {field_label(first)}: {self.errors[first]}"),
+                            severity="error", markup=False)
             field = self._input(first)
             field.focus()
             self.call_after_refresh(field.scroll_visible, animate=False)
