@@ -127,7 +127,8 @@ def test_restore_with_yes_keeps_the_current_file(cli, sample_path: Path) -> None
     restored = open_register(sample_path)
     assert restored.audit_count() == open_register(saved).audit_count() + 1
     with restored.db.read() as conn:
-        row = conn.execute("SELECT os_user, source, entity, field, new_value FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        row = conn.execute(
+            "SELECT os_user, source, entity, field, new_value FROM audit ORDER BY id DESC LIMIT 1").fetchone()
     assert row == (current_user(), "restore", "register", "restore", saved.name)
     # the restored register is writable again at once
     q = restored.get(p.id)

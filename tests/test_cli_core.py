@@ -66,7 +66,8 @@ def test_summary_department_and_exports(cli, sample_path: Path, tmp_path: Path) 
     assert r.code == 0 and "Bereich FB 11" in r.out
     assert "egov multidigital" in r.out and "govchain" not in r.out  # only funding linked to FB 11
     assert "1.873.662,20 €" in r.out and "6.961.704,07 €" not in r.out
-    assert svg.read_text(encoding="utf-8").startswith("<svg") and "Personalratsmanagement" in svg.read_text(encoding="utf-8")
+    shown = svg.read_text(encoding="utf-8")
+    assert shown.startswith("<svg") and "Personalratsmanagement" in shown
     assert "Personalratsmanagement" in html.read_text(encoding="utf-8")
 
 
@@ -150,7 +151,8 @@ def test_summary_imports_neither_textual_nor_openpyxl(sample_path: Path) -> None
     code = (
         "import sys; from sachstand.cli import main; "
         f"main(['--db', {str(sample_path)!r}, 'summary', '--json']); "
-        "print(sorted(m for m in ('textual', 'openpyxl', 'pandas', 'python_calamine') if m in sys.modules), file=sys.stderr)"
+        "print(sorted(m for m in ('textual', 'openpyxl', 'pandas', 'python_calamine') if m in sys.modules), "
+        "file=sys.stderr)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stderr.strip().endswith("[]"), done.stderr

@@ -176,7 +176,8 @@ def test_sigkill_during_import_leaves_before_or_after(big_import, tmp_path: Path
         register.parent.mkdir()
         shutil.copy(template_register, register)
         child = subprocess.Popen([sys.executable, "-m", "sachstand.cli", "--db", str(register), "import",
-                                  str(filled), "--apply", "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  str(filled), "--apply", "--json"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if i % 2:
             time.sleep(rng.uniform(0.3, 2.0))
         else:  # kill the moment the commit starts writing its WAL

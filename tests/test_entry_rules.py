@@ -90,7 +90,8 @@ def test_text_longer_than_a_cell_is_refused_by_repository_and_import(cli, sample
     _replace_in_zip(path, b"LANGER_TEXT", b"z" * 40_000)
     r = cli("--db", str(sample_path), "import", str(path), "--json")
     [problem] = json.loads(r.out)["problems"]
-    assert problem["message"] == "ist 40.000 Zeichen lang; erlaubt sind höchstens 32.767 (so viel fasst eine Excel-Zelle)"
+    assert problem["message"] == ("ist 40.000 Zeichen lang; erlaubt sind höchstens 32.767 "
+                                  "(so viel fasst eine Excel-Zelle)")
 
 
 def test_a_text_at_the_limit_is_exported_whole_and_reimports_unchanged(cli, sample_path: Path, tmp_path: Path) -> None:

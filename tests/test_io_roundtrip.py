@@ -137,7 +137,8 @@ def test_filled_template_preview_fix_apply_and_reimport(cli, sample_path: Path, 
     entries = repo.audit_for("FB11-004")
     assert entries[0].source == "import" and entries[0].source_file == fixed.name
     with duckdb.connect(str(sample_path), read_only=True) as conn:
-        hashes = conn.execute("SELECT DISTINCT source_file, source_sha256 FROM audit WHERE source = 'import'").fetchall()
+        hashes = conn.execute(
+            "SELECT DISTINCT source_file, source_sha256 FROM audit WHERE source = 'import'").fetchall()
     assert hashes == [(fixed.name, hashlib.sha256(fixed.read_bytes()).hexdigest())]
 
     summary = _json(cli("--db", db, "summary", "--year", "2021", "--json"))
@@ -180,7 +181,8 @@ def test_template_touching_another_department_is_refused(cli, sample_path: Path,
     data = _json(r)
     assert r.code == 1 and data["applied"] is False
     assert data["problems"][0]["cell"] == "Projekte!A5"
-    assert data["problems"][0]["message"] == "das Projekt FB12-001 gehört zum Bereich FB 12; diese Vorlage ist für FB 11"
+    assert data["problems"][0]["message"] == ("das Projekt FB12-001 gehört zum Bereich FB 12; "
+                                              "diese Vorlage ist für FB 11")
     assert open_register(sample_path).audit_count() == audit
 
 

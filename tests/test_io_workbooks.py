@@ -109,7 +109,8 @@ def test_markup_copy_highlights_and_comments_bad_cells(cli, sample_path: Path, t
     db = str(sample_path)
     cli("--db", db, "export", "templates", "--year", "2021", "-o", str(tmp_path), "--department", "FB 11")
     filled = tmp_path / "filled.xlsx"
-    fill_template(tmp_path / "FB11_2021.xlsx", filled, {("FB11-007", P21): "neunzig", ("FB11-004", "Beginn"): "Q5 2020"})
+    fill_template(tmp_path / "FB11_2021.xlsx", filled,
+                  {("FB11-007", P21): "neunzig", ("FB11-004", "Beginn"): "Q5 2020"})
     original = filled.read_bytes()
     marked = tmp_path / "FB11_2021_korrektur.xlsx"
     r = cli("--db", db, "import", str(filled), "--markup", str(marked))

@@ -103,7 +103,8 @@ def test_export_of_the_sample_reads_back_with_the_2020_figures(cli, sample_path:
     assert cli("--db", str(sample_path), "export", "opendata", "--year", "2020", "-o", str(out)).code == 0
     got = dict(conn.execute(f"SELECT figure, value FROM read_csv('{folder}/figures.csv')").fetchall())
     assert {k: got[k] for k in SAMPLE_2020} == SAMPLE_2020
-    rules = conn.execute(f"SELECT rule FROM read_parquet('{folder}/figures.parquet') WHERE figure = 'stalled'").fetchone()
+    rules = conn.execute(
+        f"SELECT rule FROM read_parquet('{folder}/figures.parquet') WHERE figure = 'stalled'").fetchone()
     assert rules == ("gleicher Wert unter 100 % im Vorjahr und im Berichtsjahr",)
 
 
@@ -120,7 +121,8 @@ def test_csv_format_is_the_documented_one(cli, sample_path: Path, tmp_path: Path
     assert "Gesamtstädtisch" in text
     with open(folder / "funded_projects.csv", encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    sums = [sum((Decimal(r[k]) for r in rows if r[k]), Decimal(0)) for k in ("total_cost", "funding_total", "funding_city")]
+    sums = [sum((Decimal(r[k]) for r in rows if r[k]), Decimal(0))
+            for k in ("total_cost", "funding_total", "funding_city")]
     assert [str(v) for v in sums] == ["6961704.07", "5534957.45", "3787688.99"]  # exact, decimal point
     conn = duckdb.connect()
     total = conn.execute(f"SELECT sum(total_cost) FROM read_parquet('{folder}/funded_projects.parquet')").fetchone()
@@ -153,7 +155,8 @@ def test_metadata_has_the_dcat_ap_de_fields(cli, sample_path: Path, tmp_path: Pa
     # another licence; a re-export keeps the first issued date
     meta["dct:issued"]["@value"] = "2020-12-01"
     (folder / "metadata.jsonld").write_text(json.dumps(meta), encoding="utf-8")
-    r = cli("--db", str(sample_path), "export", "opendata", "--year", "2020", "-o", str(tmp_path), "--license", "cc-by-4.0")
+    r = cli("--db", str(sample_path), "export", "opendata", "--year", "2020", "-o", str(tmp_path),
+            "--license", "cc-by-4.0")
     assert r.code == 0, r.err
     meta = json.loads((folder / "metadata.jsonld").read_text(encoding="utf-8"))
     assert meta["dct:license"]["@id"] == "http://dcat-ap.de/def/licenses/cc-by/4.0"

@@ -103,7 +103,8 @@ def test_a_file_of_the_right_kind_needs_force(register: Path, tmp_path: Path) ->
     html = tmp_path / "h.html"
     html.write_text("<!DOCTYPE html>\n<html><body></body></html>", encoding="utf-8")
     for path, kind in ((book, XLSX), (svg, SVG), (html, HTML)):
-        with pytest.raises(OutputRefused, match=re.escape("gibt es schon; nichts wurde überschrieben. Überschreiben mit --force")):
+        refused = re.escape("gibt es schon; nichts wurde überschrieben. Überschreiben mit --force")
+        with pytest.raises(OutputRefused, match=refused):
             check_output(path, kind, register)
         assert check_output(path, kind, register, force=True) == path
     link = tmp_path / "link.xlsx"

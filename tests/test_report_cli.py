@@ -72,18 +72,22 @@ def test_texts_import_stores_a_new_year_and_refuses_stale_and_bad_files(
     assert texts(open_register(sample_path), 2021)[0].markdown == "Kollegin"
     bad = {
         "ohne Marke": ("## Einleitung\n\nText", "die erste Zeile muss"),
-        "unbekannt": ("<!-- sachstand-texte jahr=2021 -->\n## X <!-- abschnitt=vorwort -->\n", "Zeile 2: den Abschnitt „vorwort“"),
-        "doppelt": ("<!-- sachstand-texte jahr=2021 -->\n## A <!-- abschnitt=ausblick -->\n## B <!-- abschnitt=ausblick -->",
+        "unbekannt": ("<!-- sachstand-texte jahr=2021 -->\n## X <!-- abschnitt=vorwort -->\n",
+                      "Zeile 2: den Abschnitt „vorwort“"),
+        "doppelt": ("<!-- sachstand-texte jahr=2021 -->\n## A <!-- abschnitt=ausblick -->\n"
+                    "## B <!-- abschnitt=ausblick -->",
                     "Zeile 3: der Abschnitt „ausblick“ kommt zweimal vor"),
         "leer": ("<!-- sachstand-texte jahr=2021 -->\n\n", "keine Abschnitte gefunden"),
-        "davor": ("<!-- sachstand-texte jahr=2021 -->\nLose Zeile\n## A <!-- abschnitt=ausblick -->", "Zeile 2: Text vor"),
+        "davor": ("<!-- sachstand-texte jahr=2021 -->\nLose Zeile\n## A <!-- abschnitt=ausblick -->",
+                  "Zeile 2: Text vor"),
     }
     for name, (text, message) in bad.items():
         f = tmp_path / f"{name}.md"
         f.write_text(text, encoding="utf-8")
         r = cli("--db", db, "texts", "import", str(f))
         assert r.code == 2 and message in r.err and len(r.err.strip().splitlines()) == 1, (name, r.err)
-    (tmp_path / "latin1.md").write_bytes("<!-- sachstand-texte jahr=2021 -->\n## Ä <!-- abschnitt=ausblick -->".encode("latin-1"))
+    latin1 = "<!-- sachstand-texte jahr=2021 -->\n## Ä <!-- abschnitt=ausblick -->".encode("latin-1")
+    (tmp_path / "latin1.md").write_bytes(latin1)
     r = cli("--db", db, "texts", "import", str(tmp_path / "latin1.md"))
     assert r.code == 2 and "kein UTF-8-Text" in r.err
     r = cli("--db", db, "texts", "import", str(tmp_path / "fehlt.md"))

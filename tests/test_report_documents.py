@@ -160,9 +160,10 @@ def test_planned_projects_by_priority(repo, tmp_path: Path) -> None:
     tpl.save(tmp_path / "b.docx")
     doc = docx.Document(tmp_path / "b.docx")
     table = cells(find_table(doc, "Priorität"))
-    assert table == [["Priorität", "Bereich", "Name des Projektes", "Kurzbeschreibung / Projektziel", "Geplante Kosten"],
-                     ["1", "FB 11", "Arbeitsmedizin digital", "Untersuchungen automatisch nachhalten", "48.000,50 €"],
-                     ["2", "FB 56", "Wissensplattform Sozialhilfe", "Zentrale Rechtsinformationen", ""]]
+    assert table == [
+        ["Priorität", "Bereich", "Name des Projektes", "Kurzbeschreibung / Projektziel", "Geplante Kosten"],
+        ["1", "FB 11", "Arbeitsmedizin digital", "Untersuchungen automatisch nachhalten", "48.000,50 €"],
+        ["2", "FB 56", "Wissensplattform Sozialhilfe", "Zentrale Rechtsinformationen", ""]]
     assert "Wissensplattform Sozialhilfe" not in [r[1] for r in cells(find_table(doc, "Bereich"))]
 
 

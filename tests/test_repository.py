@@ -137,7 +137,8 @@ def test_money_columns_are_decimal_in_the_file(sample_path: Path) -> None:
     conn = duckdb.connect(str(sample_path), read_only=True)
     try:
         types = dict(conn.execute(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name IN ('projects', 'funded_projects')"
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name IN ('projects', 'funded_projects')"
         ).fetchall())
     finally:
         conn.close()

@@ -141,7 +141,8 @@ def test_config_found_by_flag_env_and_beside_register(cli, sample_path: Path, tm
     beside = write_config(sample_path.parent / "sachstand.toml", my_role="viewer")
     r = cli("--db", db, "backup")
     assert r.code == 1
-    assert f"Fehler: Nicht erlaubt: Sie sind {current_user()} (Leser); „Sicherung anlegen“ braucht die Rolle Administrator." in r.err
+    assert (f"Fehler: Nicht erlaubt: Sie sind {current_user()} (Leser); "
+            "„Sicherung anlegen“ braucht die Rolle Administrator.") in r.err
     assert "Traceback" not in r.err
 
     monkeypatch.setenv("SACHSTAND_CONFIG", str(admin_cfg))

@@ -59,7 +59,8 @@ async def test_the_list_follows_another_process_without_a_key(sample_path: Path)
 
 
 @sync
-async def test_conflict_table_lists_only_fields_both_changed(sample_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_conflict_table_lists_only_fields_both_changed(sample_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(projects_module, "POLL_SECONDS", 1000.0)
     app = make_app(sample_path)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -30,7 +30,8 @@ async def test_the_published_2020_texts_are_shown_and_cannot_be_changed(sample_p
         intro = screen.query_one("#text-einleitung", TextArea)
         assert intro.text.startswith("Erstmals im Jahr 2019 wurde in Zusammenarbeit")
         assert intro.read_only
-        assert "Veröffentlicht am 24.11.2020 von Herr Dödtmann (FB 11) – nur lesen" in static_text(screen.query_one("#state"))
+        state = static_text(screen.query_one("#state"))
+        assert "Veröffentlicht am 24.11.2020 von Herr Dödtmann (FB 11) – nur lesen" in state
         assert screen.query_one("#title-sonderthema", Input).value == "IT-Projekte in der Corona-Situation"
         assert inside_screen(intro) and intro.region.height >= 10
         before = open_register(sample_path).audit_count()
