@@ -21,7 +21,8 @@ from sachstand.io.reader import read_workbook
 
 # No surrogates and no control characters except tab and line feed: Excel cannot hold the
 # others (the import refuses them), and it turns a lone CR into LF.
-ALPHABET = st.characters(exclude_categories=("Cs", "Cc"), include_characters="\n\t")
+ALPHABET = st.characters(exclude_categories=("Cs", "Cc"), include_characters="\n\t",
+                         exclude_characters="\ufffe\uffff")  # refused at entry: no XML part holds them
 SPECIAL = st.sampled_from([
     "=1+2", "=HYPERLINK(\"http://x\")", "+49 241", "-5", "@SUM(A1)", "\tTab", "Größe „Ä“ 'x' \"y\"",
     "Straße & Söhne <b>", "_x0041_", "[/] [link=x]", "2020", "45 %", "Q 4 2020",
