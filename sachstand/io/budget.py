@@ -144,7 +144,7 @@ class _Part:
         self.depth = 0
         self.elements = 0
         self.root = ""
-        self.parser = xml.parsers.expat.ParserCreate(intern=None)  # type: ignore[call-overload]
+        self.parser = xml.parsers.expat.ParserCreate(intern=None)
         self.names: set[str] = set()
         self.segments = _Segments(member)
         self.parser.StartElementHandler = self.start
