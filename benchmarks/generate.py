@@ -151,10 +151,9 @@ def make_register(path: Path, count: int, seed: int = 2020) -> Path:
     return path
 
 
-OVERVIEW_HEADERS: tuple[str, ...] = (
-    "Bereich", "Name des Projektes", "Kurzbeschreibung / Projektziel", "Geplante Kosten", "Beginn",
-    "Geplantes Ende",
-) + tuple(progress_label(y) for y in YEARS)
+OVERVIEW_HEADERS: tuple[str, ...] = ("Bereich", "Name des Projektes", "Kurzbeschreibung / Projektziel",
+                                     "Geplante Kosten", "Beginn", "Geplantes Ende",
+                                     *tuple(progress_label(y) for y in YEARS))
 
 
 def overview_rows(items: Iterable[NewProject]) -> list[list[object]]:

@@ -85,7 +85,7 @@ def available_commands() -> set[str]:
     from sachstand.cli import build_parser
 
     parser = build_parser()
-    for action in parser._subparsers._group_actions:  # type: ignore[union-attr]  # noqa: SLF001
+    for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
         if getattr(action, "choices", None):
             return set(action.choices)
     return set()

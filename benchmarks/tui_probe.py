@@ -52,7 +52,7 @@ def _send(app: App, key: str) -> None:
     char = _CHARS.get(key, key if len(key) == 1 else None)
     event = events.Key(key, char)
     event.set_sender(app)
-    app._driver.send_message(event)  # noqa: SLF001  (what Pilot does, without its idle waits)
+    app._driver.send_message(event)
 
 
 async def _until(test: Any, what: str) -> None:
@@ -69,14 +69,14 @@ async def _paint(app: App) -> None:
     """Let pending messages run, then paint the screen now (what the update timer would do)."""
     for _ in range(3):
         await asyncio.sleep(0)
-    app.screen._on_timer_update()  # noqa: SLF001
+    app.screen._on_timer_update()
 
 
 def screen_text(app: App) -> str:
     width, height = app.size
     console = Console(width=width, height=height, file=io.StringIO(), record=True, color_system=None,
                       force_terminal=True, legacy_windows=False)
-    console.print(app.screen._compositor.render_update(full=True))  # noqa: SLF001
+    console.print(app.screen._compositor.render_update(full=True))
     return console.export_text()
 
 
@@ -125,7 +125,7 @@ async def session(kind: str, path: Path, year: int, query: str) -> dict[str, Any
             before = table.rows
             t0 = time.perf_counter()
             _send(app, char)
-            await _until(lambda: table.rows is not before, f"filter after {char!r}")
+            await _until(lambda before=before: table.rows is not before, f"filter after {char!r}")
             await _paint(app)
             keystrokes.append(time.perf_counter() - t0)
         result["keystrokes"] = keystrokes

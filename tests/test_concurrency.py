@@ -168,7 +168,7 @@ with Database(sys.argv[1]).write() as c:
 """
 
 
-def test_a_long_held_lock_gives_a_clear_refusal(cli, sample_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_a_long_held_lock_gives_a_clear_refusal(cli, sample_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SACHSTAND_LOCK_TIMEOUT", "1")
     holder = start(HOLDER, str(sample_path), "4")
     assert holder.stdout.readline().strip() == "holding"

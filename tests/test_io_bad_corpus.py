@@ -134,7 +134,7 @@ def test_corpus_is_complete() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
-def test_refused_with_one_line_and_nothing_written(name: str, cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_refused_with_one_line_and_nothing_written(name: str, cli, sample_path: Path) -> None:
     before = _state(sample_path)
     r = cli("--db", str(sample_path), "import", str(BAD / name), "--apply", "--json")
     assert (r.code, r.out, r.err) == (2, "", f"Fehler: {name}: {REFUSED[name]}\n")
@@ -142,7 +142,7 @@ def test_refused_with_one_line_and_nothing_written(name: str, cli, sample_path: 
 
 
 @pytest.mark.parametrize("name", sorted(PROBLEMS) + sorted(CONFLICTS))
-def test_read_with_cell_problems_and_nothing_written(name: str, cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_read_with_cell_problems_and_nothing_written(name: str, cli, sample_path: Path) -> None:
     before = _state(sample_path)
     r = cli("--db", str(sample_path), "import", str(BAD / name), "--apply", "--json")
     assert r.code == 1 and "Traceback" not in r.err

@@ -12,7 +12,6 @@ import pytest
 from sachstand.core import open_register
 from sachstand.core.report_content import texts
 from sachstand.io.texts_md import parse_markdown, to_markdown
-
 from tests.test_io_roundtrip import fill_template
 from tests.tui_helpers import make_app, settle, started, static_text, sync
 
@@ -24,7 +23,7 @@ def _cells(path: Path) -> dict[str, list[tuple]]:
     return {ws.title: [tuple(c.value for c in row) for row in ws.iter_rows()] for ws in wb.worksheets}
 
 
-def test_texts_round_trip_is_lossless(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_texts_round_trip_is_lossless(cli, sample_path: Path, tmp_path: Path) -> None:
     db = str(sample_path)
     out = tmp_path / "texte_2020.md"
     r = cli("--db", db, "texts", "export", "--year", "2020", "-o", str(out))
@@ -44,7 +43,7 @@ def test_texts_round_trip_is_lossless(cli, sample_path: Path, tmp_path: Path) ->
 
 
 def test_texts_import_stores_a_new_year_and_refuses_stale_and_bad_files(
-        cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+        cli, sample_path: Path, tmp_path: Path) -> None:
     db = str(sample_path)
     out = tmp_path / "t.md"
     assert cli("--db", db, "texts", "export", "--year", "2021", "-o", str(out)).code == 0
@@ -73,18 +72,22 @@ def test_texts_import_stores_a_new_year_and_refuses_stale_and_bad_files(
     assert texts(open_register(sample_path), 2021)[0].markdown == "Kollegin"
     bad = {
         "ohne Marke": ("## Einleitung\n\nText", "die erste Zeile muss"),
-        "unbekannt": ("<!-- sachstand-texte jahr=2021 -->\n## X <!-- abschnitt=vorwort -->\n", "Zeile 2: den Abschnitt „vorwort“"),
-        "doppelt": ("<!-- sachstand-texte jahr=2021 -->\n## A <!-- abschnitt=ausblick -->\n## B <!-- abschnitt=ausblick -->",
+        "unbekannt": ("<!-- sachstand-texte jahr=2021 -->\n## X <!-- abschnitt=vorwort -->\n",
+                      "Zeile 2: den Abschnitt „vorwort“"),
+        "doppelt": ("<!-- sachstand-texte jahr=2021 -->\n## A <!-- abschnitt=ausblick -->\n"
+                    "## B <!-- abschnitt=ausblick -->",
                     "Zeile 3: der Abschnitt „ausblick“ kommt zweimal vor"),
         "leer": ("<!-- sachstand-texte jahr=2021 -->\n\n", "keine Abschnitte gefunden"),
-        "davor": ("<!-- sachstand-texte jahr=2021 -->\nLose Zeile\n## A <!-- abschnitt=ausblick -->", "Zeile 2: Text vor"),
+        "davor": ("<!-- sachstand-texte jahr=2021 -->\nLose Zeile\n## A <!-- abschnitt=ausblick -->",
+                  "Zeile 2: Text vor"),
     }
     for name, (text, message) in bad.items():
         f = tmp_path / f"{name}.md"
         f.write_text(text, encoding="utf-8")
         r = cli("--db", db, "texts", "import", str(f))
         assert r.code == 2 and message in r.err and len(r.err.strip().splitlines()) == 1, (name, r.err)
-    (tmp_path / "latin1.md").write_bytes("<!-- sachstand-texte jahr=2021 -->\n## Ä <!-- abschnitt=ausblick -->".encode("latin-1"))
+    latin1 = "<!-- sachstand-texte jahr=2021 -->\n## Ä <!-- abschnitt=ausblick -->".encode("latin-1")
+    (tmp_path / "latin1.md").write_bytes(latin1)
     r = cli("--db", db, "texts", "import", str(tmp_path / "latin1.md"))
     assert r.code == 2 and "kein UTF-8-Text" in r.err
     r = cli("--db", db, "texts", "import", str(tmp_path / "fehlt.md"))
@@ -92,7 +95,7 @@ def test_texts_import_stores_a_new_year_and_refuses_stale_and_bad_files(
     assert texts(open_register(sample_path), 2021)[0].markdown == "Kollegin"
 
 
-def test_examples_command(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_examples_command(cli, sample_path: Path) -> None:
     db = str(sample_path)
     r = cli("--db", db, "examples", "--year", "2020", "--figure", "completed")
     assert r.code == 0
@@ -112,7 +115,7 @@ def test_examples_command(cli, sample_path: Path) -> None:  # noqa: ANN001
     assert repo.figure_examples(2019) == {}
 
 
-def test_publish_command(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_publish_command(cli, sample_path: Path) -> None:
     db = str(sample_path)
     r = cli("--db", db, "publish", "--year", "2019")
     assert r.code == 0, r.err
@@ -124,7 +127,7 @@ def test_publish_command(cli, sample_path: Path) -> None:  # noqa: ANN001
 
 
 @pytest.mark.slow
-def test_2021_round_leaves_the_published_2020_report_unchanged(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_2021_round_leaves_the_published_2020_report_unchanged(cli, sample_path: Path, tmp_path: Path) -> None:
     db = str(sample_path)
     summary_before = cli("--db", db, "summary", "--year", "2020").out
     json_before = json.loads(cli("--db", db, "summary", "--year", "2020", "--json").out)
@@ -206,7 +209,7 @@ def _dashboard(path: Path) -> list[str]:
     return out
 
 
-def test_planned_command(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_planned_command(cli, sample_path: Path) -> None:
     db = str(sample_path)
     repo = open_register(sample_path)
     from sachstand.core.models import NewProject
@@ -229,7 +232,7 @@ def test_planned_command(cli, sample_path: Path) -> None:  # noqa: ANN001
     ("9999", "y.md Zeile 1: „9999“ ist kein Jahr."),
     ("1999", "Für 1999 gibt es weder Texte noch Daten. Jahre mit Daten: 2019, 2020."),
 ])
-def test_texts_import_refuses_a_year_that_does_not_exist(year: str, message: str, cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_texts_import_refuses_a_year_that_does_not_exist(year: str, message: str, cli, sample_path: Path, tmp_path: Path) -> None:
     """Found by a tester: ``jahr=0000`` was stored. The year follows the CLI's rule
     (``core.types.parse_year``) and the export's (data, the year after data, or texts)."""
     db = str(sample_path)
@@ -241,7 +244,7 @@ def test_texts_import_refuses_a_year_that_does_not_exist(year: str, message: str
     assert open_register(sample_path).report_texts(int(year)) == {}
 
 
-def test_published_year_is_named_before_conflicts_and_members(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_published_year_is_named_before_conflicts_and_members(cli, sample_path: Path, tmp_path: Path) -> None:
     """Found by a tester: a file with stale versions for the published 2020 said "Konflikt", and
     examples not counted in 2020 said "zählt 2020 nicht zu …"; the cause is that 2020 is published."""
     db = str(sample_path)
@@ -257,7 +260,7 @@ def test_published_year_is_named_before_conflicts_and_members(cli, sample_path: 
     assert r.code == 1 and "veröffentlicht; seine Beispielprojekte bleiben" in r.err and "zählt" not in r.err
 
 
-def test_an_input_that_is_not_a_regular_file_says_so(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_an_input_that_is_not_a_regular_file_says_so(cli, sample_path: Path, tmp_path: Path) -> None:
     """Found by a tester: ``texts import /dev/zero`` or a FIFO said the file did not exist. Every
     command that reads a named file uses ``core.files.read_input``/``input_problem``."""
     import os
@@ -279,7 +282,7 @@ def test_an_input_that_is_not_a_regular_file_says_so(cli, sample_path: Path, tmp
     assert (r.code, r.err.splitlines()[-1]) == (2, f"Fehler: {tmp_path / 'fehlt.md'}: die Datei gibt es nicht.")
 
 
-def test_only_ascii_digits_are_digits(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_only_ascii_digits_are_digits(cli, sample_path: Path) -> None:
     """Found by a tester: ``settings --ags '١٢٣٤٥٦٧٨'`` was accepted (``\\d`` and ``isdigit`` take
     Arabic-Indic digits). The same for years, percentages, dates and amounts."""
     from sachstand.core.types import parse_money, parse_percent, parse_period, parse_year
@@ -308,7 +311,7 @@ def test_only_ascii_digits_are_digits(cli, sample_path: Path) -> None:  # noqa: 
     ("## Einleitung <!-- abschnitt=einleitung version=0 -->\n\nText \x9b mit C1",
      "Zeile 5: der Text enthält das Steuerzeichen U+009B; erlaubt sind nur Zeilenumbruch und Tabulator."),
 ])
-def test_control_characters_in_an_imported_file_are_refused_by_line(line: str, message: str, cli, sample_path: Path,  # noqa: ANN001
+def test_control_characters_in_an_imported_file_are_refused_by_line(line: str, message: str, cli, sample_path: Path,
                                                                     tmp_path: Path) -> None:
     path = tmp_path / "c.md"
     path.write_text(f"<!-- sachstand-texte jahr=2021 -->\n\n{line}\n", encoding="utf-8")
@@ -317,7 +320,7 @@ def test_control_characters_in_an_imported_file_are_refused_by_line(line: str, m
     assert open_register(sample_path).report_texts(2021) == {}
 
 
-def test_whatever_is_stored_exports_and_imports_again(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_whatever_is_stored_exports_and_imports_again(cli, sample_path: Path, tmp_path: Path) -> None:
     """Texts with a marker-like line are refused by the repository for every caller, so a stored
     text always re-imports; text that merely mentions a marker stays text."""
     from sachstand.core.errors import InvalidValue

@@ -91,10 +91,10 @@ def test_docx_funding_table_and_partners(exported: dict[str, Path]) -> None:
     assert [h.text for h in headings] == [f["title"] for f in seed]
     partner_tables = [t for t in doc.tables if t.rows[0].cells[0].text == "Partner"]
     assert len(partner_tables) == len(seed)
-    for f, t in zip(seed, partner_tables):
+    for f, t in zip(seed, partner_tables, strict=False):
         assert cells(t)[1:] == [[p["partner"], p["role"]] for p in f["partners"]]
     # each partner table follows its project's heading
-    for h, t in zip(headings, partner_tables):
+    for h, t in zip(headings, partner_tables, strict=False):
         assert body.index(h._p) < body.index(t._tbl)
     texts = [p.text for p in doc.paragraphs]
     assert texts.count("Motivation und Ziele") == len(seed)
@@ -160,9 +160,10 @@ def test_planned_projects_by_priority(repo, tmp_path: Path) -> None:
     tpl.save(tmp_path / "b.docx")
     doc = docx.Document(tmp_path / "b.docx")
     table = cells(find_table(doc, "Priorität"))
-    assert table == [["Priorität", "Bereich", "Name des Projektes", "Kurzbeschreibung / Projektziel", "Geplante Kosten"],
-                     ["1", "FB 11", "Arbeitsmedizin digital", "Untersuchungen automatisch nachhalten", "48.000,50 €"],
-                     ["2", "FB 56", "Wissensplattform Sozialhilfe", "Zentrale Rechtsinformationen", ""]]
+    assert table == [
+        ["Priorität", "Bereich", "Name des Projektes", "Kurzbeschreibung / Projektziel", "Geplante Kosten"],
+        ["1", "FB 11", "Arbeitsmedizin digital", "Untersuchungen automatisch nachhalten", "48.000,50 €"],
+        ["2", "FB 56", "Wissensplattform Sozialhilfe", "Zentrale Rechtsinformationen", ""]]
     assert "Wissensplattform Sozialhilfe" not in [r[1] for r in cells(find_table(doc, "Bereich"))]
 
 
@@ -185,7 +186,7 @@ def test_abbildung_1_one_bar_and_one_arrow_per_project(exported: dict[str, Path]
     assert len(chart.rows) == len(in_report) == 57
     assert [c.project_id for c in chart.rows] == [r.id for r in in_report]
     assert sum(len(p) for p in chart.pages) == 57 and all(len(p) <= report_chart.PER_PAGE for p in chart.pages)
-    for c, r in zip(chart.rows, in_report):
+    for c, r in zip(chart.rows, in_report, strict=False):
         assert c.bar.percent == r.current
         assert c.arrow.end == (r.end.last_day if r.end else None)
         assert c.arrow.start == (r.start.first_day if r.start else None)
@@ -218,7 +219,7 @@ def test_pptx_slides(exported: dict[str, Path], content) -> None:
         "Davon IT-Projekte ohne Fortschritt seit 2019": 11,
     }
     keys = ["projects", "completed", "at_least_90", "started", "stalled"]
-    for (head, value), key in zip(expected.items(), keys):
+    for (head, value), key in zip(expected.items(), keys, strict=False):
         s = figure_slides[head]
         assert s[2] == f"Gesamt: {value}"
         lead = s.index("Unter anderem folgende Projekte:")

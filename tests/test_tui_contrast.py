@@ -16,7 +16,6 @@ from rich.color import Color, ColorSystem
 from rich.style import Style
 from rich.terminal_theme import DEFAULT_TERMINAL_THEME
 from textual.strip import Strip
-
 from tui_helpers import make_app, settle, started, sync
 
 MODES = {
@@ -87,7 +86,7 @@ async def test_flags_and_cursor_row_are_readable(sample_path: Path, mode: str, m
                 screen.table.move_to(cursor_at)
                 screen.table.focus()
                 await settle(pilot)
-                strips = app.screen._compositor.render_strips()  # noqa: SLF001
+                strips = app.screen._compositor.render_strips()
                 lines = {s.text.split()[0]: s for s in strips if s.text.split()}
                 strip = lines[row.id]
                 flags = strip.crop(strip.cell_length - 4 - 1, strip.cell_length)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import openpyxl
 from textual.widgets import Input
+from tui_helpers import make_app, pick, settle, started, sync, type_text
 
 from sachstand.tui.dialogs import ConfirmDialog, FileNameDialog
 from sachstand.tui.projects import ProjectsScreen
-from tui_helpers import make_app, pick, settle, started, sync, type_text
 
 
 def ids_in(path: Path) -> list[str]:
@@ -21,7 +21,7 @@ def ids_in(path: Path) -> list[str]:
     return rows
 
 
-async def export_to(pilot, name: str) -> None:  # noqa: ANN001
+async def export_to(pilot, name: str) -> None:
     await pilot.press("x")
     await settle(pilot)
     dialog = pilot.app.screen

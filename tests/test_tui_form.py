@@ -7,18 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import Input, Select, Static
+from tui_helpers import make_app, settle, started, static_text, sync, type_text
 
 from sachstand.core import open_register
 from sachstand.core.findings import findings
 from sachstand.core.models import field_label
 from sachstand.tui.project import ProjectScreen
-from tui_helpers import make_app, settle, started, static_text, sync, type_text
-
 
 NAME_MISSING = f"{field_label('name')} fehlt"  # "Name des Projektes fehlt"
 
 
-def toasts(app) -> list[str]:  # noqa: ANN001
+def toasts(app) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
 

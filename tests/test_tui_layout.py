@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tui_helpers import YEAR, make_app, screen_lines, settle, started, sync
+
 from sachstand.core import open_register
 from sachstand.core.figures import report
 from sachstand.tui.dashboard import DashboardScreen
-from tui_helpers import YEAR, make_app, screen_lines, settle, started, sync
 
 SIZE = (60, 20)
 
 
-def static_lines(widget) -> list[str]:  # noqa: ANN001
+def static_lines(widget) -> list[str]:
     """A Static's lines as drawn at its own width."""
     return [widget.render_line(y).text for y in range(widget.size.height)]
 

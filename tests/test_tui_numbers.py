@@ -8,11 +8,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from tui_helpers import make_app, settle, started, static_text, sync
 
 from benchmarks.generate import make_register
 from sachstand.core import figures, open_register
 from sachstand.tui.dashboard import DashboardScreen
-from tui_helpers import make_app, settle, started, static_text, sync
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from textual.widgets import Input, Static, TabbedContent, TextArea
+from tui_helpers import inside_screen, make_app, pick, settle, started, static_text, sync, tui_repo, type_text
 
 from sachstand.core import open_register
 from sachstand.core.models import NewProject
@@ -15,7 +16,6 @@ from sachstand.tui.conflict import ConflictScreen
 from sachstand.tui.help import HelpScreen
 from sachstand.tui.projects import ProjectsScreen
 from sachstand.tui.report_texts import ReportTextsScreen
-from tui_helpers import inside_screen, make_app, settle, started, static_text, sync, type_text, tui_repo, pick
 
 
 @sync
@@ -30,7 +30,8 @@ async def test_the_published_2020_texts_are_shown_and_cannot_be_changed(sample_p
         intro = screen.query_one("#text-einleitung", TextArea)
         assert intro.text.startswith("Erstmals im Jahr 2019 wurde in Zusammenarbeit")
         assert intro.read_only
-        assert "Veröffentlicht am 24.11.2020 von Herr Dödtmann (FB 11) – nur lesen" in static_text(screen.query_one("#state"))
+        state = static_text(screen.query_one("#state"))
+        assert "Veröffentlicht am 24.11.2020 von Herr Dödtmann (FB 11) – nur lesen" in state
         assert screen.query_one("#title-sonderthema", Input).value == "IT-Projekte in der Corona-Situation"
         assert inside_screen(intro) and intro.region.height >= 10
         before = open_register(sample_path).audit_count()

@@ -109,4 +109,4 @@ async def pick(pilot: Pilot, key: str, text: str) -> None:
 
 def screen_lines(app: object) -> list[str]:
     """The terminal's lines as the user sees them (the screen's composed strips)."""
-    return [strip.text for strip in app.screen._compositor.render_strips()]  # type: ignore[attr-defined]  # noqa: SLF001
+    return [strip.text for strip in app.screen._compositor.render_strips()]  # type: ignore[attr-defined]

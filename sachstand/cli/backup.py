@@ -28,7 +28,8 @@ def _count(text: str) -> int:
 def add_parsers(sub: Subparsers) -> None:
     s = sub.add_parser("backup", help="Sicherung des Registers anlegen (Administrator)")
     s.add_argument("-o", "--output", metavar="ORDNER", help="Zielordner (Standard: <Register>.backups neben der Datei)")
-    s.add_argument("--keep", type=_count, metavar="N", help="danach nur die letzten N manuellen Sicherungen im Ordner behalten")
+    s.add_argument("--keep", type=_count, metavar="N",
+                   help="danach nur die letzten N manuellen Sicherungen im Ordner behalten")
     s.set_defaults(func=cmd_backup)
 
     s = sub.add_parser("restore", help="Register aus einer Sicherung wiederherstellen (Administrator)")
@@ -56,6 +57,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from ..core import backup
     from ..core.access import resolve_actor
     from ..core.db import Database
+    from ..core.files import backup_dir_for
 
     db = Database(db_path(args))
     actor = resolve_actor(db.path, args.config)
@@ -70,7 +72,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         print(f"Das Register {safe_text(str(db.path))} wird durch die Sicherung {safe_text(str(info.path))} "
               f"ersetzt ({info.describe()}).")
         if db.path.exists():
-            print(f"Die jetzige Datei wird vorher nach {safe_text(str(backup.backup_dir_for(db.path)))} kopiert.")
+            print(f"Die jetzige Datei wird vorher nach {safe_text(str(backup_dir_for(db.path)))} kopiert.")
         try:
             answer = input("Wiederherstellen? [ja/nein] ").strip().casefold()
         except EOFError:

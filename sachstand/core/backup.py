@@ -16,6 +16,7 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -27,7 +28,7 @@ from pathlib import Path
 import duckdb
 
 from .access import Actor, current_user
-from .db import Database, connect_file
+from .db import Database, connect_file, one_row
 from .errors import (
     NotARegister,
     RegisterDamaged,
@@ -48,6 +49,7 @@ from .files import (
 from .identity import check_utf8, refuse_foreign
 from .locking import file_lock
 from .output import check_folder
+from .repository import Repository
 from .schema import LATEST, schema_version
 from .types import is_digits
 
@@ -126,8 +128,8 @@ def verify(path: Path) -> BackupInfo:
         for table in tables:  # hashing whole rows reads every block, so DuckDB checks each checksum
             quoted = table.replace('"', '""')  # a name from an untrusted file
             conn.execute(f'SELECT sum(hash(t)) FROM "{quoted}" t').fetchone()
-        projects = conn.execute("SELECT count(*) FROM projects").fetchone()[0]
-        audit_rows, last = conn.execute("SELECT count(*), max(changed_at) FROM audit").fetchone()
+        projects = one_row(conn.execute("SELECT count(*) FROM projects"))[0]
+        audit_rows, last = one_row(conn.execute("SELECT count(*), max(changed_at) FROM audit"))
     except duckdb.Error as exc:
         raise _unreadable(path, exc) from None
     finally:
@@ -180,10 +182,7 @@ def backup(db: Database, directory: Path | None = None, kind: str = MANUAL) -> B
     check_target(db.path)  # a foreign or newer file is refused before anything is created
     with db.read():  # and a damaged one here
         pass
-    if directory is None:
-        directory = backup_dir_for(db.path)
-    else:
-        directory = check_folder(directory, db.path, backups_allowed=True)
+    directory = backup_dir_for(db.path) if directory is None else check_folder(directory, db.path, backups_allowed=True)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -249,13 +248,13 @@ def default_keep() -> int:
     return int(text) if is_digits(text) and int(text) >= 1 else DEFAULT_KEEP
 
 
-def backup_before_import(target: object, keep: int | None = None) -> BackupInfo:
+def backup_before_import(target: Repository | Database, keep: int | None = None) -> BackupInfo:
     """The automatic backup before ``import --apply``, then rotation to the last ``keep`` of them.
 
     ``target`` is a ``Repository`` or a ``Database``; ``keep`` defaults to ``default_keep()``.
     """
     keep = default_keep() if keep is None else keep
-    db = target if isinstance(target, Database) else target.db  # type: ignore[attr-defined]
+    db = target if isinstance(target, Database) else target.db
     info = backup(db, kind=AUTO_IMPORT)
     rotate(db.path, keep, kind=AUTO_IMPORT)
     return info
@@ -307,10 +306,8 @@ def restore(db: Database, source: Path, actor: Actor | None = None) -> tuple[Bac
 
 
 def _discard(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         path.unlink(missing_ok=True)
-    except OSError:
-        pass
 
 
 def _fence_versions(incoming: Path, kept: Path | None, actor: Actor | None, source_name: str) -> None:

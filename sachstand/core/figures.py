@@ -30,8 +30,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from .db import Database
+from .db import Database, one_row
 from .errors import SachstandError
 from .models import City, FundedProject, ProjectRow
 from .repository import Repository, period_from_row
@@ -194,11 +195,12 @@ def default_as_of(year: int, today: date | None = None) -> date:
 
 
 def status_params(year: int, department: str | None = None, as_of: date | None = None,
-                  with_planned: bool = False, archived: bool = False, ids: Sequence[str] | None = None) -> dict:
+                  with_planned: bool = False, archived: bool = False,
+                  ids: Sequence[str] | None = None) -> dict[str, Any]:
     """The parameters of ``status_sql``. ``ids`` limits it to those projects (a project's flags
     depend on its own rows only, so the limit changes nothing else)."""
-    params = {"year": year, "dept": department, "as_of": as_of or default_as_of(year), "with_planned": with_planned,
-              "archived": archived}
+    params: dict[str, Any] = {"year": year, "dept": department, "as_of": as_of or default_as_of(year),
+                              "with_planned": with_planned, "archived": archived}
     if ids is not None:
         params["ids"] = list(ids)
     return params
@@ -207,11 +209,11 @@ def status_params(year: int, department: str | None = None, as_of: date | None =
 def counts(db: Database, year: int, department: str | None = None, as_of: date | None = None) -> dict[str, int]:
     """The six counts for one year, in one query."""
     with db.read() as conn:
-        row = conn.execute(
+        row = one_row(conn.execute(
             _STATUS_SQL + f"SELECT {COUNT_COLUMNS} FROM status",
             status_params(year, department, as_of),
-        ).fetchone()
-    return dict(zip(FIGURE_KEYS, (int(v) for v in row)))
+        ))
+    return dict(zip(FIGURE_KEYS, (int(v) for v in row), strict=False))
 
 
 # The lists sort by lower(name) only the rows they keep (CASE evaluates it for those alone).
@@ -241,7 +243,7 @@ def _year_figures(db: Database, year: int, department: str | None, as_of: date |
     overdue = tuple(pid for r in rows for pid in r[8])
     stalled = tuple(pid for r in rows for pid in r[9])
     departments = [DepartmentFigures(r[0], r[1], r[2], r[10], r[11], r[12]) for r in rows if r[2]]
-    found = dict(zip(FIGURE_KEYS, totals))
+    found = dict(zip(FIGURE_KEYS, totals, strict=False))
     found["open"] = sum(int(r[13]) for r in rows)
     return found, overdue, stalled, departments
 
@@ -250,14 +252,14 @@ def figure_members(db: Database, year: int, as_of: date | None = None) -> dict[s
     """For each figure, the IDs of the projects it counts (by department, name)."""
     order = "ORDER BY department, lower(name), id"
     with db.read() as conn:
-        row = conn.execute(
+        row = one_row(conn.execute(
             _STATUS_SQL + "SELECT " + ", ".join(
                 f"coalesce(list(id {order}) FILTER (WHERE {flag}), [])"
                 for flag in ("in_report", "completed", "at_least_90", "started", "stalled", "overdue")
             ) + " FROM status",
             status_params(year, None, as_of),
-        ).fetchone()
-    return {key: tuple(ids) for key, ids in zip(FIGURE_KEYS, row)}
+        ))
+    return {key: tuple(ids) for key, ids in zip(FIGURE_KEYS, row, strict=False)}
 
 
 def project_rows(db: Database, year: int, department: str | None = None, as_of: date | None = None,

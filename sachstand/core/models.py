@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 from .errors import InvalidValue
 from .types import Money, Period, clean_text, format_money
@@ -164,8 +165,8 @@ def display_value(value: object) -> str:
         return "ja" if value else "nein"
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
-    if hasattr(value, "quantize"):
-        return format_money(value)  # type: ignore[arg-type]
+    if isinstance(value, Decimal):
+        return format_money(value)
     return str(value)
 
 

@@ -233,7 +233,7 @@ def published_changes(repo: Repository, year: int) -> list[str]:
     then = report_content(repo, year)
     now = live_content(repo, year)
     out: list[str] = []
-    for old, new in zip(then.report.figures, now.report.figures):
+    for old, new in zip(then.report.figures, now.report.figures, strict=False):
         if old.value != new.value:
             out.append(f"Kennzahl „{old.label}“: veröffentlicht {old.value}, jetzt {new.value}")
     old_rows = {r.id: r for r in then.report.rows}
@@ -260,7 +260,7 @@ def published_changes(repo: Repository, year: int) -> list[str]:
                         ("Förderung Stadt", old_f.funding_city, new_f.funding_city)):
         if x != y:
             out.append(f"Förderprojekte, Summe {label}: veröffentlicht {display_value(x)}, jetzt {display_value(y)}")
-    for a_t, b_t in zip(then.texts, now.texts):
+    for a_t, b_t in zip(then.texts, now.texts, strict=False):
         if (a_t.title, a_t.markdown) != (b_t.title, b_t.markdown):
             out.append(f"Text „{a_t.title}“ wurde geändert")
     labels = {f.key: f.label for f in figures.FIGURES}

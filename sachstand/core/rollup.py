@@ -296,7 +296,7 @@ def _figures(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, as
     rows = conn.execute(
         sql + f"SELECT grouping(city), city, {COUNT_COLUMNS} FROM status "
         "GROUP BY GROUPING SETS ((city), ())", params).fetchall()
-    counts = {(r[1] if r[0] == 0 else None): dict(zip(FIGURE_KEYS, map(int, r[2:]))) for r in rows}
+    counts = {(r[1] if r[0] == 0 else None): dict(zip(FIGURE_KEYS, map(int, r[2:]), strict=False)) for r in rows}
     zero = dict.fromkeys(FIGURE_KEYS, 0)
     order = sorted(range(len(cities)), key=lambda i: (cities[i].city.name.casefold(), cities[i].key))
     result_cities = tuple(
@@ -312,7 +312,7 @@ def _figures(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, as
         grouped: dict[str, TopicFigures] = {}
         per_city: dict[str, list[tuple[str, dict[str, int]]]] = {}
         for g, topic, key, *values in trows:
-            figures = dict(zip(FIGURE_KEYS, map(int, values)))
+            figures = dict(zip(FIGURE_KEYS, map(int, values), strict=False))
             if g:
                 grouped[topic] = TopicFigures(topic, figures, ())
             else:
@@ -385,7 +385,8 @@ def _map_from_csv(text: str, path: str) -> DepartmentMap:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) < 3 or not row[1].strip() or not row[2].strip():
-            raise SachstandError(f"Die Bereichszuordnung {path}, Zeile {line}: Bereich und Thema dürfen nicht leer sein.")
+            raise SachstandError(
+                f"Die Bereichszuordnung {path}, Zeile {line}: Bereich und Thema dürfen nicht leer sein.")
         city, dept, topic = (cell.strip() for cell in row[:3])
         target = everywhere if city in ("", "*") else by_city.setdefault(city.casefold(), {})
         if target.get(dept, topic) != topic:
@@ -395,7 +396,7 @@ def _map_from_csv(text: str, path: str) -> DepartmentMap:
     return DepartmentMap(everywhere, by_city)
 
 
-def _scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> int:
+def _scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None) -> int:
     """The single value of an aggregate query (which always returns one row)."""
     row = conn.execute(sql, params).fetchone()
     return int(row[0]) if row is not None else 0

@@ -24,7 +24,8 @@ SAMPLE_NAME = "aachen_2020.json"
 
 def sample_source() -> dict[str, Any]:
     text = resources.files("sachstand.sample_data").joinpath(SAMPLE_NAME).read_text(encoding="utf-8")
-    return json.loads(text)
+    source: dict[str, Any] = json.loads(text)
+    return source
 
 
 def _period_or_text(text: str | None) -> tuple[Period | None, str]:

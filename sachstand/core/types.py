@@ -25,7 +25,7 @@ CENT = Decimal("0.01")
 MONEY_MAX = Decimal("999999999999.99")
 
 
-class Precision(str, Enum):
+class Precision(str, Enum):  # noqa: UP042 - StrEnum would change str() and format() of a member
     DAY = "day"
     MONTH = "month"
     QUARTER = "quarter"

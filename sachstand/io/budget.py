@@ -144,7 +144,7 @@ class _Part:
         self.depth = 0
         self.elements = 0
         self.root = ""
-        self.parser = xml.parsers.expat.ParserCreate(intern=None)  # type: ignore[call-overload]
+        self.parser = xml.parsers.expat.ParserCreate(intern=None)
         self.names: set[str] = set()
         self.segments = _Segments(member)
         self.parser.StartElementHandler = self.start
@@ -198,7 +198,8 @@ class _Part:
                 while chunk := fh.read(_CHUNK):
                     seen += len(chunk)
                     if seen > limit:
-                        raise WorkbookRefused(self.checked.name, "die Arbeitsmappe ist beschädigt (Größenangaben stimmen nicht)")
+                        raise WorkbookRefused(self.checked.name,
+                                              "die Arbeitsmappe ist beschädigt (Größenangaben stimmen nicht)")
                     self.segments.feed(chunk)
                     self.parser.Parse(chunk, False)
                 self.parser.Parse(b"", True)
@@ -211,6 +212,7 @@ class _Part:
 
 def _position(exc: BaseException, parser: xml.parsers.expat.XMLParserType) -> BaseException:
     if not getattr(exc, "lineno", None):
+        # mypy is told to ignore the next line: the position goes where SyntaxError keeps it, for one message format
         exc.lineno, exc.offset = parser.ErrorLineNumber, parser.ErrorColumnNumber  # type: ignore[attr-defined]
     return exc
 
@@ -528,7 +530,8 @@ def check_budget(checked: CheckedFile) -> Budget:
                 strings = part.lengths
             else:  # more than one part with strings: the longest at each index counts
                 longer = part.lengths if len(part.lengths) > len(strings) else strings
-                strings = array("I", map(max, zip(strings, part.lengths))) + longer[min(len(strings), len(part.lengths)):]
+                strings = (array("I", map(max, zip(strings, part.lengths, strict=False)))
+                           + longer[min(len(strings), len(part.lengths)):])
     total = 0
     try:
         for sheet in sheets:

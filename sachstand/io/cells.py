@@ -114,7 +114,7 @@ def money(value: object) -> CostField | None:
     """A cost cell: exact amount and any words around it (see ``core.types.parse_cost_field``)."""
     if is_empty(value):
         return None
-    if isinstance(value, bool) or isinstance(value, (date, datetime)):
+    if isinstance(value, (bool, date, datetime)):
         raise ValueError(f"„{shown(value)}“ ist kein Eurobetrag")
     if isinstance(value, (int, float)):
         _finite(value)

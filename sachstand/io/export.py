@@ -63,12 +63,12 @@ def write_cell(fmt: Formats, ws: Worksheet, row: int, col: int, key: str, projec
         value: object = None
     elif key.startswith("progress:"):
         value = project.progress.get(int(key.split(":")[1]))
-        fmt.percent(ws, row, col, value, **props)  # type: ignore[arg-type]
+        fmt.percent(ws, row, col, value, **props)
         return 6
     else:
         value = project.value(key)
     if key == "planned_cost":
-        fmt.money(ws, row, col, value, **props)  # type: ignore[arg-type]
+        fmt.money(ws, row, col, value, **props)  # type: ignore[arg-type]  # planned_cost: Decimal | None
         return 16
     if key in ("start", "end"):
         if isinstance(value, Period) and value.precision is Precision.DAY:
@@ -85,11 +85,12 @@ def write_cell(fmt: Formats, ws: Worksheet, row: int, col: int, key: str, projec
     return max((len(line) for line in text.splitlines()), default=0)
 
 
-def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Project],  # noqa: ANN001
+def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Project],
                department: str = "") -> None:
     ws = wb.add_worksheet(META_SHEET)
-    rows = [("Format", META_FORMAT), ("Art", kind), ("Bereich", department), ("Jahr", year),
-            ("Exportiert", datetime.now().astimezone().isoformat(timespec="seconds"))]
+    rows: list[tuple[str, str | int]] = [
+        ("Format", META_FORMAT), ("Art", kind), ("Bereich", department), ("Jahr", year),
+        ("Exportiert", datetime.now().astimezone().isoformat(timespec="seconds"))]
     for r, (key, value) in enumerate(rows):
         ws.write_string(r, 0, key)
         if isinstance(value, int):
@@ -100,13 +101,13 @@ def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Projec
     ws.write_string(r, 0, "ID")
     ws.write_string(r, 1, "Version")
     write_string, write_number, quoted = ws.write_string, ws.write_number, fmt.get(quote_prefix=True)
-    for r, p in enumerate(projects, start=r + 1):
-        write_string(r, 0, p.id, quoted if needs_quote(p.id) else None)
-        write_number(r, 1, p.version)
+    for n, p in enumerate(projects, start=r + 1):
+        write_string(n, 0, p.id, quoted if needs_quote(p.id) else None)
+        write_number(n, 1, p.version)
     ws.very_hidden()
 
 
-def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:  # noqa: ANN001
+def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:
     """The figures with their rules; values from ``core.figures`` when the year has data."""
     ws = wb.add_worksheet("Regeln")
     heads = ["Kennzahl", f"Wert {year}", f"Wert {year - 1}", "Regel"]
@@ -120,8 +121,8 @@ def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:  # noqa:
         values = {k: (now[k], before.get(k)) for k in now}
     for r, d in enumerate(figures.FIGURES, start=1):
         fmt.text(ws, r, 0, d.label)
-        now, before = values.get(d.key, (None, None))
-        for c, v in ((1, now), (2, before)):
+        this_year, last_year = values.get(d.key, (None, None))
+        for c, v in ((1, this_year), (2, last_year)):
             if v is not None:
                 ws.write_number(r, c, v)
         fmt.text(ws, r, 3, d.rule, text_wrap=True)
@@ -131,7 +132,7 @@ def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:  # noqa:
     ws.freeze_panes(1, 0)
 
 
-def write_funded(wb, fmt: Formats, summary: figures.FundingSummary, full: bool = False) -> None:  # noqa: ANN001
+def write_funded(wb, fmt: Formats, summary: figures.FundingSummary, full: bool = False) -> None:
     """The funded projects with their sums (``figures.funding``, or a published report's) and the
     "Summe" row; ``full`` adds number, full title and goals after the report's columns (the
     register workbook, see ``register_book``)."""
@@ -239,9 +240,9 @@ def write_rows(fmt: Formats, ws: Worksheet, first: int, cols: Sequence[tuple[str
     for r, p in enumerate(projects, start=first):
         for c, (key, _h) in enumerate(cols):
             if key.startswith("progress:"):
-                value = p.progress.get(int(key[9:]))
-                if value is not None:
-                    write_number(r, c, value, plain[c])
+                percent = p.progress.get(int(key[9:]))
+                if percent is not None:
+                    write_number(r, c, percent, plain[c])
                 continue
             value = getattr(p, key)
             if key == "planned_cost":

@@ -110,7 +110,8 @@ def check_workbook(path: str | Path) -> CheckedFile:
         if i.file_size > RATIO_FROM_BYTES and i.file_size > MAX_RATIO * max(i.compress_size, 1):
             raise WorkbookRefused(
                 name,
-                f"verdächtig stark komprimiert ({i.filename}: {format_number(i.file_size // max(i.compress_size, 1))}:1); "
+                f"verdächtig stark komprimiert ({i.filename}: "
+                f"{format_number(i.file_size // max(i.compress_size, 1))}:1); "
                 "die Arbeitsmappe wird nicht gelesen",
             )
     _check_xml(data, name, infos)

@@ -32,7 +32,8 @@ from ..core.models import City, NewFundedProject, Partner, Project, progress_lab
 from ..core.repository import Repository
 from ..core.types import Money, is_digits
 from . import cells
-from .reader import Problem, WorkbookData, _find_header, _grid, _rows, column_letter
+from .ooxml import column_letter
+from .reader import Problem, WorkbookData, _find_header, _grid, _rows
 from .safe import Formats
 from .styles import HEADER
 
@@ -63,7 +64,7 @@ class RegisterExtras:
 
 # ---- writing ---------------------------------------------------------------------------------
 
-def _heads(fmt: Formats, ws, heads: tuple[str, ...] | list[str]) -> None:  # noqa: ANN001
+def _heads(fmt: Formats, ws, heads: tuple[str, ...] | list[str]) -> None:
     for c, h in enumerate(heads):
         fmt.text(ws, 0, c, h, **HEADER)
     ws.freeze_panes(1, 0)
@@ -168,7 +169,7 @@ def write_register(wb: Workbook, fmt: Formats, repo: Repository, projects: list[
 class _Sheet:
     """One extra sheet as rows of (cell reference prefix, values); absent sheets are empty."""
 
-    def __init__(self, checked, wb, name: str, extras: RegisterExtras) -> None:  # noqa: ANN001
+    def __init__(self, checked, wb, name: str, extras: RegisterExtras) -> None:
         self.name = name
         self.extras = extras
         self.file = checked.name
@@ -178,7 +179,7 @@ class _Sheet:
             self.rows = [(r + 1, row) for r, row in enumerate(grid[1:], start=1) if any(v != "" for v in row)]
         self.quoted = "'" + name.replace("'", "''") + "'"
 
-    def get(self, number: int, row: list[object], col: int, parser, **kw):  # noqa: ANN001, ANN201
+    def get(self, number: int, row: list[object], col: int, parser, **kw):
         value = row[col] if col < len(row) else ""
         if cells.is_empty(value):
             return None
@@ -212,7 +213,7 @@ def _day(value: object) -> date | None:
     return None if period is None else period.first_day
 
 
-def read_extras(checked, wb, data: WorkbookData) -> None:  # noqa: ANN001
+def read_extras(checked, wb, data: WorkbookData) -> None:
     """Attach the extra sheets of a register workbook to ``data.extras`` (a reader hook)."""
     if data.meta is None or data.meta.kind != "Register":
         return
@@ -285,9 +286,12 @@ def read_extras(checked, wb, data: WorkbookData) -> None:  # noqa: ANN001
                 extras.city = City(name, ags)
             except SachstandError as exc:
                 extras.problems.append(Problem(checked.name, f"{REGISTER}!B{n}", name, exc.message))
-        elif n > 5 and (pid := sheet.get(n, row, 0, cells.ident)):
-            if (priority := sheet.get(n, row, 1, _whole)) is not None:
-                extras.priority[pid] = priority
+        elif (
+            n > 5
+            and (pid := sheet.get(n, row, 0, cells.ident))
+            and (priority := sheet.get(n, row, 1, _whole)) is not None
+        ):
+            extras.priority[pid] = priority
 
     if ARCHIVE in wb.sheet_names:
         grid = _grid(checked, wb, ARCHIVE)

@@ -15,9 +15,9 @@ document with these Jinja placeholders, each alone in its paragraph where marked
 - ``{{p body }}`` (required): the sections 01–05.
 - ``{{p toc }}``: the table of contents (section titles with page numbers as PAGEREF fields,
   which Word and LibreOffice compute when laying out the pages).
-- ``{{ city }}`` (empty while the register has no city name), ``{{ year }}``, ``{{ title }}`` ("Sachstandsbericht 2020"), ``{{ as_of }}``
-  ("31.12.2020"), ``{{ published }}`` ("Veröffentlicht am 24.11.2020" or "Entwurf …"), also in
-  headers and footers.
+- ``{{ city }}`` (empty while the register has no city name), ``{{ year }}``, ``{{ title }}``
+  ("Sachstandsbericht 2020"), ``{{ as_of }}`` ("31.12.2020"), ``{{ published }}``
+  ("Veröffentlicht am 24.11.2020" or "Entwurf …"), also in headers and footers.
 
 The content is set in the template's styles: Normal, Heading 1–3 (Heading 1 starts each section),
 Caption, List Bullet (2, 3) and Table Grid. A style the template lacks falls back to Normal (a
@@ -200,7 +200,7 @@ def _shade(cell, fill: str) -> None:
 def _fixed_widths(table, widths_cm: Sequence[float]) -> None:
     """Column widths that Word and LibreOffice both keep: grid, table width and fixed layout."""
     twips = [int(w * 567) for w in widths_cm]
-    for col, w in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), twips):
+    for col, w in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), twips, strict=False):
         col.set(qn("w:w"), str(w))
     pr = table._tbl.tblPr
     width = pr.find(qn("w:tblW"))
@@ -423,12 +423,15 @@ def _update_fields_on_open(docx) -> None:
 
 
 # the elements that follow w:updateFields in w:settings (ECMA-376 CT_Settings), for schema order
-_AFTER_UPDATE_FIELDS = tuple(f"w:{n}" for n in (
-    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids")) + ("m:mathPr",) + tuple(
-    f"w:{n}" for n in ("attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
-                       "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown",
-                       "smartTagType")) + ("sl:schemaLibrary",) + tuple(
-    f"w:{n}" for n in ("shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator"))
+_AFTER_UPDATE_FIELDS = (
+    *tuple(f"w:{n}" for n in ("hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids")),
+    "m:mathPr",
+    *tuple(f"w:{n}" for n in ("attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
+                              "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown",
+                              "smartTagType")),
+    "sl:schemaLibrary",
+    *tuple(f"w:{n}" for n in ("shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator")),
+)
 
 
 def load_template(template: Path | None):

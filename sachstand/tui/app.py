@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import threading
@@ -29,7 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from datetime import date
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar, runtime_checkable
 
 from rich.text import Text
 from textual.app import App, SystemCommand
@@ -43,6 +44,7 @@ from ..core.text import safe_text
 from .commands import ScreenActions
 from .data import load_year
 from .german import QUIT_HINT, GermanCommandPalette, system_commands
+from .host import AppHost
 from .state import Draft, drop_draft, load_view, save_draft
 
 T = TypeVar("T")
@@ -181,7 +183,7 @@ class SachstandApp(App[int]):
             if isinstance(screen, ProjectsScreen):
                 screen.remember()
 
-    def action_quit(self) -> None:  # type: ignore[override]
+    def action_quit(self) -> None:  # type: ignore[override]  # Textual's is async; this one only opens a dialog
         """ctrl+q and the palette's quit: leave, but ask first if an edit would be lost."""
         from .dialogs import ConfirmDialog
 
@@ -216,7 +218,7 @@ class SachstandApp(App[int]):
             draft = self.unsaved_edit()
             if draft is not None and self.repo is not None:
                 save_draft(self.repo.db.path, draft)
-        except Exception:  # noqa: BLE001 - leaving must not fail; the draft is a convenience
+        except Exception:
             pass
         timer = threading.Timer(HANGUP_GRACE_SECONDS, os._exit, args=(HANGUP_EXIT_CODE,))
         timer.daemon = True
@@ -229,7 +231,8 @@ class SachstandApp(App[int]):
         return system_commands(self, screen)
 
     def action_command_palette(self) -> None:
-        if self.use_command_palette and not GermanCommandPalette.is_open(self):
+        # Textual types is_open's argument App[object], and App is invariant in its result type
+        if self.use_command_palette and not GermanCommandPalette.is_open(self):  # type: ignore[arg-type]
             self.push_screen(GermanCommandPalette(id="--command-palette"))
 
     def action_help_quit(self) -> None:
@@ -261,7 +264,7 @@ class SachstandApp(App[int]):
 
         self.switch_screen(ProjectsScreen())
 
-    def call_db(self, work: Callable[[], T], done: Callable[[T], None],
+    def call_db(self, work: Callable[[], T], done: Callable[[T], object],
                 failed: Callable[[SachstandError], None] | None = None, *, node: DOMNode | None = None,
                 group: str = "db") -> None:
         """Run ``work`` (a register call) in a thread; ``done``/``failed`` run back on the UI."""
@@ -277,11 +280,13 @@ class SachstandApp(App[int]):
 
         (node or self).run_worker(run, thread=True, group=group, exit_on_error=True)
 
-    def _back(self, callback: Callable[[Any], None], value: Any) -> None:
-        try:
+    def _back(self, callback: Callable[[Any], object], value: Any) -> None:
+        with contextlib.suppress(RuntimeError):
             self.call_from_thread(callback, value)
-        except RuntimeError:
-            pass
+
+
+if TYPE_CHECKING:
+    _provides_host: type[AppHost] = SachstandApp  # mypy checks that the app has what the screens use
 
 
 def run_app(args: argparse.Namespace, open_repo: Callable[[argparse.Namespace, str], Repository],

@@ -14,7 +14,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from ..core.types import parse_percent
-
 from .text import key_footer
 
 

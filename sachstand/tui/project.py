@@ -32,18 +32,17 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from ..core.errors import ConflictError, SachstandError
 from ..core.findings import project_findings
-from ..core.models import (REQUIRED_FIELDS, AuditEntry, FundedProject, NewProject, Project, display_value,
-                           field_label)
+from ..core.models import REQUIRED_FIELDS, AuditEntry, FundedProject, NewProject, Project, display_value, field_label
 from ..core.text import safe_text
 from ..core.types import clean_text, format_date, format_money, parse_money, parse_percent, parse_period
 from .conflict import KEEP, RELOAD, ConflictScreen
 from .dialogs import ConfirmDialog
 from .german import GermanSelect
+from .host import SachstandScreen
 from .state import Draft, drop_draft
 from .text import bar, key_footer
 
@@ -129,7 +128,7 @@ def parse_field(name: str, text: str) -> object:
     return PARSERS[name](text)
 
 
-class ProjectScreen(Screen[bool]):
+class ProjectScreen(SachstandScreen[bool]):
     """One project (``project_id``), or a new one when ``project_id`` is None."""
 
     BINDINGS = [
@@ -203,15 +202,15 @@ class ProjectScreen(Screen[bool]):
 
     @property
     def editable(self) -> bool:
-        app = self.app
+        app = self.host
         if self.project is None:
-            return app.can_write  # type: ignore[attr-defined]
-        return not self.project.archived and app.can_write_department(self.project.department)  # type: ignore[attr-defined]
+            return app.can_write
+        return not self.project.archived and app.can_write_department(self.project.department)
 
     # ---- loading --------------------------------------------------------------------------------
 
     def load(self, keep_mine: bool = False) -> None:
-        repo = self.app.repo  # type: ignore[attr-defined]
+        repo = self.repo
         pid = self.project_id
         mine = self.edited_texts() if keep_mine else {}
         draft, self.draft = self.draft, None
@@ -247,12 +246,15 @@ class ProjectScreen(Screen[bool]):
                     note += " Das Projekt wurde seitdem geändert: beim Speichern sehen Sie die Unterschiede."
                 self.app.notify(note, timeout=10, markup=False)
 
-        self.app.call_db(work, done, node=self, group="load")  # type: ignore[attr-defined]
+        self.host.call_db(work, done, node=self, group="load")
 
     def _input(self, name: str) -> Input | TextArea | Select:
         if name == "department":
             return self.query_one("#f-department", Select)
-        return self.query_one(f"#f-{name.replace(':', '-')}", TextArea if name in MULTI_LINE else Input)
+        selector = f"#f-{name.replace(':', '-')}"
+        if name in MULTI_LINE:
+            return self.query_one(selector, TextArea)
+        return self.query_one(selector, Input)
 
     def _text(self, name: str) -> str:
         widget = self._input(name)
@@ -273,7 +275,7 @@ class ProjectScreen(Screen[bool]):
         self.departments = loaded.departments
         p = loaded.project
         dept = self.query_one("#f-department", Select)
-        writable = [d for d in loaded.departments if self.app.can_write_department(d)]  # type: ignore[attr-defined]
+        writable = [d for d in loaded.departments if self.host.can_write_department(d)]
         if p is not None:
             dept.set_options([(Text(safe_text(d)), d) for d in loaded.departments])
             dept.value = p.department
@@ -393,7 +395,8 @@ class ProjectScreen(Screen[bool]):
                 change.append_text(Text(safe_text(audit_value(a.field, a.new_value))))
                 who = Text(safe_text(a.os_user))
                 who.append(f" ({a.source})", style="dim")
-                what = "angelegt" if a.field == "*" else ("Archiviert" if a.field == "archived" else field_label(a.field))
+                what = ("angelegt" if a.field == "*"
+                        else "Archiviert" if a.field == "archived" else field_label(a.field))
                 table.add_row(a.at.strftime("%d.%m.%Y %H:%M"), who, Text(what), change)
             lines.append(table)
         self.query_one("#audit", Static).update(Group(*lines))
@@ -491,7 +494,7 @@ class ProjectScreen(Screen[bool]):
             return self.editable
         if action == "archive":  # archive, or restore an archived project
             p = self.project
-            return p is not None and self.app.can_write_department(p.department)  # type: ignore[attr-defined]
+            return p is not None and self.host.can_write_department(p.department)
         return True
 
     def action_save(self) -> None:
@@ -522,14 +525,15 @@ class ProjectScreen(Screen[bool]):
             self._update(self.project, values)
 
     def _create(self, values: dict[str, object]) -> None:
-        repo = self.app.repo  # type: ignore[attr-defined]
+        repo = self.repo
         dept = self.query_one("#f-department", Select)
         progress = {int(k.split(":")[1]): v for k, v in values.items() if k.startswith("progress:") and v is not None}
         new = NewProject(
             department="" if dept.is_blank() else str(dept.value),
             name=str(values.get("name") or ""), description=str(values.get("description") or ""),
-            planned_cost=values.get("planned_cost"),  # type: ignore[arg-type]
+            planned_cost=values.get("planned_cost"),  # type: ignore[arg-type]  # parsed: Decimal | None
             cost_note=str(values.get("cost_note") or ""),
+            # parsed values: start and end are Period | None, progress maps years to int (``_parse``)
             start=values.get("start"), end=values.get("end"), progress=progress,  # type: ignore[arg-type]
         )
 
@@ -543,7 +547,7 @@ class ProjectScreen(Screen[bool]):
         self._write(lambda: repo.create(new), done)
 
     def _update(self, project: Project, values: dict[str, object]) -> None:
-        repo = self.app.repo  # type: ignore[attr-defined]
+        repo = self.repo
 
         def done(saved: Project) -> None:
             self.busy = False
@@ -561,9 +565,9 @@ class ProjectScreen(Screen[bool]):
             if isinstance(exc, ConflictError):
                 self.app.push_screen(ConflictScreen(exc, self._base_values()), self._after_conflict)
             else:
-                self.app.show_error(exc)  # type: ignore[attr-defined]
+                self.host.show_error(exc)
 
-        self.app.call_db(work, done, failed, node=self, group="write")  # type: ignore[attr-defined]
+        self.host.call_db(work, done, failed, node=self, group="write")
 
     def _base_values(self) -> dict[str, str]:
         """The stored values this edit started from, shown as the conflict shows the stored ones."""
@@ -597,7 +601,7 @@ class ProjectScreen(Screen[bool]):
         p = self.project
         if p is None:
             return
-        repo = self.app.repo  # type: ignore[attr-defined]
+        repo = self.repo
         if p.archived:
             question = Text(f"Projekt {p.id} wiederherstellen?\n", style="bold")
             question.append_text(Text(safe_text(p.name)))
@@ -623,4 +627,8 @@ class ProjectScreen(Screen[bool]):
         self._ask(question, lambda: self._write(lambda: repo.archive(p.id, p.version), archived))
 
     def _ask(self, question: Text, then: Callable[[], object]) -> None:
-        self.app.push_screen(ConfirmDialog(question), lambda yes: then() if yes else None)
+        def answer(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        self.app.push_screen(ConfirmDialog(question), answer)

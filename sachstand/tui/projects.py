@@ -13,10 +13,11 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from datetime import date
 from io import BytesIO
 from pathlib import Path
-from datetime import date
+from typing import cast
 
 from rich.style import Style
 from rich.text import Text
@@ -24,7 +25,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
 from ..core import figures
@@ -36,6 +36,7 @@ from .conflict import KEEP, ConflictScreen
 from .data import ChangeStamp, YearRows, change_stamp, load_year, record_progress
 from .dialogs import ConfirmDialog, ProgressDialog
 from .german import GermanSelect
+from .host import SachstandScreen
 from .picker import JumpDialog, Picker
 from .state import drop_draft, load_draft, save_view
 from .text import key_footer, percent_cell
@@ -114,7 +115,7 @@ def render_row(row: ProjectRow) -> list[Cell]:
     ]
 
 
-class ProjectsScreen(Screen[None]):
+class ProjectsScreen(SachstandScreen[None]):
     """The start screen. ``self.all_rows`` holds the year's rows, ``self.shown`` the filtered ones."""
 
     BINDINGS = [
@@ -134,7 +135,8 @@ class ProjectsScreen(Screen[None]):
         Binding("n", "new", "Neu", tooltip="neues Projekt"),
         Binding("x", "export", "Export", show=False, tooltip="die gezeigten Zeilen als Excel-Datei (.xlsx) speichern"),
         Binding("r", "reload", "Laden", show=False, tooltip="neu laden"),
-        Binding("f8", "archive", "Archivieren", show=False, tooltip="markiertes Projekt archivieren, ein archiviertes wiederherstellen (mit Rückfrage)"),
+        Binding("f8", "archive", "Archivieren", show=False,
+                tooltip="markiertes Projekt archivieren, ein archiviertes wiederherstellen (mit Rückfrage)"),
         Binding("q", "app.quit", "Beenden", tooltip="beenden (fragt bei ungespeicherten Änderungen)"),
         Binding("escape,down", "to_table", "zur Tabelle",
                 tooltip="aus der Suche oder einer Auswahlliste zurück zur Tabelle"),
@@ -194,14 +196,14 @@ class ProjectsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.table.focus()
-        self.year = self.app.year  # type: ignore[attr-defined]
+        self.year = self.host.year
         self._update_title()
         self.load()
         self.set_interval(POLL_SECONDS, self._poll)
         self.set_interval(REMEMBER_SECONDS, self.remember)
 
     def _current_stamp(self) -> ChangeStamp | None:
-        repo = self.app.repo  # type: ignore[attr-defined]
+        repo = self.repo
         return change_stamp(repo.db.path) if repo is not None else None
 
     def _poll(self) -> None:
@@ -210,21 +212,21 @@ class ProjectsScreen(Screen[None]):
         stamp = self._current_stamp()
         if stamp == self._stamp:
             return
-        if self.app.screen is not self or not self.loaded or any(  # type: ignore[attr-defined]
+        if self.app.screen is not self or not self.loaded or any(
                 not w.is_finished for w in self.workers):
             return  # looked at again at the next tick
         self.load()
 
     def _update_title(self) -> None:
-        app = self.app
-        repo = app.repo  # type: ignore[attr-defined]
+        app = self.host
+        repo = app.repo
         title = Text("Sachstand – Projekte", style="bold")
         if self.year:
             title.append(f" {self.year}", style="bold")
         if repo is not None:
             title.append("   ")
             title.append_text(Text(safe_text(repo.actor.describe), style="dim"))
-            if not app.can_write:  # type: ignore[attr-defined]
+            if not app.can_write:
                 title.append("  nur lesen", style="bold yellow")
             if repo.actor.notice:  # no role config: the register's owner is admin (core.access)
                 title.append("  ohne Rollen-Konfiguration", style="dim")
@@ -234,15 +236,15 @@ class ProjectsScreen(Screen[None]):
 
     def load(self, keep_id: str | None = None) -> None:
         """Load the rows of ``self.year`` (or the latest year with data) in a thread."""
-        app = self.app
-        repo = app.repo  # type: ignore[attr-defined]
+        app = self.host
+        repo = self.repo
         wanted = self.year
-        today = app.today  # type: ignore[attr-defined]
+        today = app.today
         self._load_generation += 1
         generation = self._load_generation
         self._stamp = self._current_stamp()  # taken before the read: a later change is seen next tick
 
-        prefetched = app.take_prefetch() if not self.loaded else None  # type: ignore[attr-defined]
+        prefetched = app.take_prefetch() if not self.loaded else None
 
         def work() -> YearRows:
             if prefetched is not None:
@@ -253,13 +255,15 @@ class ProjectsScreen(Screen[None]):
             if generation == self._load_generation:
                 self._show_loaded(*result, keep_id=keep_id)
 
-        app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
+        app.call_db(work, done, self._load_failed, node=self, group="load")
 
     def refresh_row(self, row_id: str, then: Callable[[ProjectRow], None] | None = None) -> None:
         """Reload one saved row with its flags, instead of all rows (one row's save changes no
         other row's flags); ``then`` gets the fresh row."""
-        app = self.app
-        repo, year, today = app.repo, self.year, app.today  # type: ignore[attr-defined]
+        app = self.host
+        repo, year, today = self.repo, self.year, app.today
+        if year is None:  # no year loaded yet, so no row or archive to read
+            return
 
         def work() -> list[ProjectRow]:
             return figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), ids=[row_id])
@@ -270,7 +274,7 @@ class ProjectsScreen(Screen[None]):
             if self._replace_row(row_id, found) and then is not None:
                 then(found[0])
 
-        app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
+        app.call_db(work, done, self._load_failed, node=self, group="load")
 
     def _replace_row(self, row_id: str, found: list[ProjectRow]) -> bool:
         """Show the reloaded ``found`` row in place of ``row_id``; if it is gone, all rows reload
@@ -290,9 +294,9 @@ class ProjectsScreen(Screen[None]):
 
     def _load_failed(self, exc: SachstandError) -> None:
         if self.loaded:
-            self.app.show_error(exc)  # type: ignore[attr-defined]
+            self.host.show_error(exc)
         else:  # nothing to show: the app's message screen takes over (in place of this screen)
-            self.app.show_fatal(exc, replace=self.app.screen is self)  # type: ignore[attr-defined]
+            self.host.show_fatal(exc, replace=self.app.screen is self)
 
     def _show_loaded(self, year: int, years: list[int], departments: list[str], rows: list[ProjectRow],
                      keep_id: str | None = None) -> None:
@@ -324,17 +328,17 @@ class ProjectsScreen(Screen[None]):
         self._update_title()
         if not self.loaded:
             self.loaded = True
-            self.call_after_refresh(self.app.rows_shown.set)  # type: ignore[attr-defined]
+            self.call_after_refresh(self.host.rows_shown.set)
             self.call_after_refresh(self._offer_draft)
 
     def _restore_view(self) -> str | None:
         """Filters and sort as last left (only values the register still offers); returns the last
         project's ID, which ``set_rows`` takes only if that project is still shown."""
-        view = self.app.view  # type: ignore[attr-defined]
+        view = self.host.view
         with self.prevent(Select.Changed):
             for which in ("dept", "status"):
                 select = self.query_one(f"#{which}", Select)
-                if view.get(which) in {value for _label, value in select._options}:  # noqa: SLF001
+                if view.get(which) in {value for _label, value in select._options}:
                     select.value = view[which]
         if view.get("sort_key") in SORT_KEYS:
             self.sort_key = view["sort_key"]
@@ -354,19 +358,21 @@ class ProjectsScreen(Screen[None]):
 
     def remember(self) -> None:
         """Keep the view for the next start (written only when it changed)."""
-        app = self.app
-        if not self.loaded or app.repo is None:  # type: ignore[attr-defined]
+        app = self.host
+        if not self.loaded or app.repo is None:
             return
         view = self.current_view()
-        if view != app.view:  # type: ignore[attr-defined]
-            app.view = view  # type: ignore[attr-defined]
-            save_view(app.repo.db.path, view)  # type: ignore[attr-defined]
+        if view != app.view:
+            app.view = view
+            save_view(app.repo.db.path, view)
 
     def _offer_draft(self) -> None:
         """An edit kept at a hang-up: offer to restore it (n drops it)."""
-        app = self.app
-        repo = app.repo  # type: ignore[attr-defined]
-        draft = load_draft(repo.db.path) if repo is not None and app.can_write else None  # type: ignore[attr-defined]
+        app = self.host
+        repo = app.repo
+        if repo is None or not app.can_write:
+            return
+        draft = load_draft(repo.db.path)
         if draft is None:
             return
         question = Text("Ungespeicherter Entwurf gefunden\n", style="bold")
@@ -381,10 +387,10 @@ class ProjectsScreen(Screen[None]):
             from .project import ProjectScreen
 
             keep = draft.project_id
-            app.push_screen(ProjectScreen(draft.project_id, draft.year, draft=draft),
+            self.app.push_screen(ProjectScreen(draft.project_id, draft.year, draft=draft),
                             lambda changed: self.load(keep_id=keep) if changed else None)
 
-        app.push_screen(ConfirmDialog(question), answer)
+        self.app.push_screen(ConfirmDialog(question), answer)
 
     # ---- filter and sort ------------------------------------------------------------------------
 
@@ -399,8 +405,10 @@ class ProjectsScreen(Screen[None]):
 
     def _load_archived(self) -> None:
         """The archived projects with their values for the year (only when asked for: few rows)."""
-        app = self.app
-        repo, year, today = app.repo, self.year, app.today  # type: ignore[attr-defined]
+        app = self.host
+        repo, year, today = self.repo, self.year, app.today
+        if year is None:  # no year loaded yet, so no row or archive to read
+            return
 
         def work() -> list[ProjectRow]:
             return figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), archived=True)
@@ -413,7 +421,7 @@ class ProjectsScreen(Screen[None]):
                 self._sort_all()
                 self.apply_filter()
 
-        app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
+        app.call_db(work, done, self._load_failed, node=self, group="load")
 
     @property
     def year_rows(self) -> list[ProjectRow]:
@@ -488,7 +496,7 @@ class ProjectsScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Write actions only for writers; letter keys are dimmed while typing in the search."""
-        if action in ("progress", "new", "archive") and not self.app.can_write:  # type: ignore[attr-defined]
+        if action in ("progress", "new", "archive") and not self.host.can_write:
             return False
         typing = isinstance(self.focused, Input)
         if action == "to_table":
@@ -506,7 +514,7 @@ class ProjectsScreen(Screen[None]):
     def action_pick(self, which: str) -> None:
         """b, s, j: a picker over the dropdown's choices; typing narrows, Enter chooses."""
         select = self.query_one(f"#{which}", Select)
-        choices = [(label, value) for label, value in select._options]  # noqa: SLF001
+        choices = [(label, value) for label, value in select._options]
         if not choices:
             return
         title = PICKER_TITLES[which]
@@ -516,10 +524,14 @@ class ProjectsScreen(Screen[None]):
                 select.value = value
             self.table.focus()
 
-        self.app.push_screen(Picker(title, choices, select.value), chosen)
+        # the selects hold str and Text labels only (``_show_loaded`` fills them)
+        self.app.push_screen(Picker(title, cast("list[tuple[str | Text, Hashable]]", choices), select.value), chosen)
 
     def action_jump(self) -> None:
-        self.app.push_screen(JumpDialog(self.jump_to), lambda _: self.table.focus())
+        def back(_: None) -> None:
+            self.table.focus()
+
+        self.app.push_screen(JumpDialog(self.jump_to), back)
 
     def jump_to(self, text: str) -> str | None:
         """Move the cursor to the first shown row whose ID starts with ``text`` (else contains it)."""
@@ -602,7 +614,7 @@ class ProjectsScreen(Screen[None]):
     def action_report_texts(self) -> None:
         from .report_texts import ReportTextsScreen
 
-        self.app.push_screen(ReportTextsScreen(self.year or self.app.today.year))  # type: ignore[attr-defined]
+        self.app.push_screen(ReportTextsScreen(self.year or self.host.today.year))
 
     def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
         self._open(event.row)
@@ -610,22 +622,22 @@ class ProjectsScreen(Screen[None]):
     def _open(self, row: ProjectRow) -> None:
         from .project import ProjectScreen
 
-        self.app.push_screen(ProjectScreen(row.id, self.year or self.app.today.year),  # type: ignore[attr-defined]
+        self.app.push_screen(ProjectScreen(row.id, self.year or self.host.today.year),
                              lambda changed: self.load(keep_id=row.id) if changed else None)
 
     def action_new(self) -> None:
         from .project import ProjectScreen
 
-        self.app.push_screen(ProjectScreen(None, self.year or self.app.today.year),  # type: ignore[attr-defined]
+        self.app.push_screen(ProjectScreen(None, self.year or self.host.today.year),
                              lambda changed: self.load() if changed else None)
 
     def action_progress(self) -> None:
         row = self.table.selected()
         if row is None or self.year is None:
             return
-        if not self.app.can_write_department(row.department):  # type: ignore[attr-defined]
-            self.app.show_error(SachstandError(  # type: ignore[attr-defined]
-                f"Nicht erlaubt: Sie sind {self.app.repo.actor.describe}; Projekte im Bereich "  # type: ignore[attr-defined]
+        if not self.host.can_write_department(row.department):
+            self.host.show_error(SachstandError(
+                f"Nicht erlaubt: Sie sind {self.repo.actor.describe}; Projekte im Bereich "
                 f"{safe_text(row.department)} können Sie nicht ändern."))
             return
         self._ask_progress(row, self.year, row.current)
@@ -642,8 +654,8 @@ class ProjectsScreen(Screen[None]):
         row = self.table.selected()
         if row is None:
             return
-        if not self.app.can_write_department(row.department):  # type: ignore[attr-defined]
-            self.app.show_error(SachstandError(  # type: ignore[attr-defined]
+        if not self.host.can_write_department(row.department):
+            self.host.show_error(SachstandError(
                 f"Nicht erlaubt: Projekte im Bereich {safe_text(row.department)} können Sie nicht ändern."))
             return
         restore = row.archived
@@ -651,25 +663,25 @@ class ProjectsScreen(Screen[None]):
         question.append_text(Text(safe_text(row.name)))
         question.append("\nEs erscheint wieder in Liste und Bericht." if restore else
                         "\nEs verschwindet aus Liste und Bericht; die Daten bleiben erhalten.", style="dim")
-        repo = self.app.repo  # type: ignore[attr-defined]
+        repo = self.repo
 
         def done(_: object) -> None:
             self.app.notify(f"{row.id} {'wiederhergestellt' if restore else 'archiviert'}.", timeout=4)
             self.load()
 
         def failed(exc: SachstandError) -> None:
-            self.app.show_error(exc)  # type: ignore[attr-defined]
+            self.host.show_error(exc)
             self.load(keep_id=row.id)
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self.app.call_db(lambda: repo.archive(row.id, row.version, archived=not restore),  # type: ignore[attr-defined]
-                                 done, failed, node=self, group="write")
+                self.host.call_db(lambda: repo.archive(row.id, row.version, archived=not restore),
+                                  done, failed, node=self, group="write")
 
         self.app.push_screen(ConfirmDialog(question), answer)
 
     def _record(self, row: ProjectRow, year: int, percent: int, version: int) -> None:
-        repo = self.app.repo  # type: ignore[attr-defined]
+        repo = self.repo
 
         def done(found: list[ProjectRow]) -> None:
             self.app.notify(f"{row.id}: Umsetzungsstand {year} = {percent} % gespeichert", timeout=4)
@@ -688,9 +700,9 @@ class ProjectsScreen(Screen[None]):
                 base = {f"progress:{year}": display_value(row.current)}
                 self.app.push_screen(ConflictScreen(exc, base), decide)
             else:
-                self.app.show_error(exc)  # type: ignore[attr-defined]
+                self.host.show_error(exc)
                 self.load(keep_id=row.id)
 
-        today = self.app.today  # type: ignore[attr-defined]
-        self.app.call_db(lambda: record_progress(repo, row.id, year, percent, version, today), done, failed,  # type: ignore[attr-defined]
-                         node=self, group="write")
+        today = self.host.today
+        self.host.call_db(lambda: record_progress(repo, row.id, year, percent, version, today), done, failed,
+                          node=self, group="write")

@@ -16,9 +16,9 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 from rich.console import Console
@@ -213,7 +213,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def _strip(self, cells: list[Cell], widths: list[int], width: int, style: Style,
                header: bool = False) -> Strip:
         segments: list[Segment] = []
-        for i, (cell, col, w) in enumerate(zip(cells, self.columns, widths)):
+        for i, (cell, col, w) in enumerate(zip(cells, self.columns, widths, strict=False)):
             if i:
                 segments.append(Segment(" ", style))
             segments.extend(_fit(cell, w, col.justify, style, header))
