@@ -64,7 +64,7 @@ class RowStream:
         self._letters: list[str] = []
         self._styles: dict[int, str] = {}
         if self.direct:
-            ws._write_single_row(first)  # noqa: SLF001  # the rows above are written out first
+            ws._write_single_row(first)  # the rows above are written out first
             self._write = ws.row_data_fh.write
 
     def _letter(self, col: int) -> str:
@@ -77,7 +77,7 @@ class RowStream:
             return ""
         key = id(fmt)
         if key not in self._styles:
-            self._styles[key] = f' s="{fmt._get_xf_index()}"'  # noqa: SLF001
+            self._styles[key] = f' s="{fmt._get_xf_index()}"'
         return self._styles[key]
 
     def row(self, r: int, cells: Sequence[Cell]) -> None:
@@ -105,14 +105,13 @@ class RowStream:
         first_col, last_col = cells[0][0], cells[-1][0]
         if self.min_col is None or first_col < self.min_col:
             self.min_col = first_col
-        if last_col > self.max_col:
-            self.max_col = last_col
+        self.max_col = max(self.max_col, last_col)
 
     def close(self) -> None:
         """Tell the worksheet the table's extent; later cells go below it."""
         if not self.direct or self.min_col is None:
             return
         ws = self.ws
-        ws._check_dimensions(self.first, self.min_col)  # noqa: SLF001
-        ws._check_dimensions(self.last, self.max_col)  # noqa: SLF001
+        ws._check_dimensions(self.first, self.min_col)
+        ws._check_dimensions(self.last, self.max_col)
         ws.previous_row = self.last
