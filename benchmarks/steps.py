@@ -264,6 +264,8 @@ COMPARISONS: tuple[Comparison, ...] = (
                (Goal(25_000, seconds=0.050),)),
     Comparison("TUI record progress + save", "tui.record",
                goals=(Goal(25_000, seconds=0.150), Goal(100_000, seconds=0.250))),
+    Comparison("TUI year switch", "tui.year_switch", goals=(Goal(25_000, seconds=0.200),)),
+    Comparison("TUI dashboard", "tui.dashboard", goals=(Goal(25_000, seconds=0.400),)),
     Comparison("rollup --json, tier/250 cities' open data", "rollup", "import duckdb, rich", "bare_imports",
                (Goal(100_000, seconds=2.0),), rss_limit_tier=100_000),
 )

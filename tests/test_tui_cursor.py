@@ -27,8 +27,10 @@ def highlighted_line(table: VirtualTable) -> str | None:
     cursor_style = table.get_component_rich_style("virtual-table--cursor")
     for y in range(1, table.size.height):
         strip = table.render_line(y)
-        if strip.text.strip() and any(seg.style and cursor_style.bgcolor and seg.style.bgcolor == cursor_style.bgcolor
-                                      for seg in strip):
+        first = next(iter(strip), None)  # the ID cell: plain text in the row's style
+        style = first.style if first is not None else None
+        if strip.text.strip() and style is not None and style.bgcolor == cursor_style.bgcolor \
+                and bool(style.reverse) == bool(cursor_style.reverse) and bool(style.bold) == bool(cursor_style.bold):
             return strip.text
     return None
 

@@ -72,7 +72,7 @@ async def test_invalid_input_is_shown_as_you_type_and_nothing_is_written(sample_
             "end": ("31.02.2021", "gültiges Datum"),
             "start": ("Q5 2020", "Quartal 5"),
             f"progress-{YEAR}": ("101", "ganze Zahl von 0 bis 100"),
-            "name": ("", "nicht leer"),
+            "name": ("", "fehlt"),
         }
         for field, (text, message) in cases.items():
             await replace(pilot, screen, field, text)

@@ -16,6 +16,7 @@ from sachstand.tui.app import QUIT_QUESTION
 from sachstand.tui.dialogs import ConfirmDialog
 from sachstand.tui.project import ProjectScreen
 from sachstand.tui.projects import ProjectsScreen
+from sachstand.tui.report_texts import ReportTextsScreen
 from sachstand.tui.state import draft_path, load_draft
 from test_tui_safety import _read_until, _reap, _wait_exit
 from tui_helpers import make_app, settle, started, sync, type_text
@@ -211,3 +212,43 @@ async def test_a_draft_on_a_project_changed_since_conflicts_instead_of_overwriti
         await settle(pilot)
         assert isinstance(app.screen, ConflictScreen)
     assert open_register(sample_path).get(row.id).name == "Inzwischen geändert"
+
+
+async def open_texts_and_edit(pilot) -> ReportTextsScreen:  # noqa: ANN001
+    await pilot.press("t")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ReportTextsScreen) and screen.editable
+    await type_text(pilot, "Neu")
+    assert screen.dirty
+    return screen
+
+
+@pytest.mark.parametrize("how", ["ctrl+q", "palette", "sigterm"])
+@sync
+async def test_report_texts_are_guarded_like_a_project(sample_path: Path, how: str) -> None:
+    app = make_app(sample_path, year=2021)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        screen = await open_texts_and_edit(pilot)
+        if how == "ctrl+q":
+            await pilot.press("ctrl+q")
+        elif how == "palette":
+            await pilot.press("ctrl+p")
+            await settle(pilot)
+            await type_text(pilot, "Beenden")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+        else:
+            app.terminate()  # the SIGTERM handler (the signal itself: test_sigterm_with_an_edit_asks_first)
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog), app.screen
+        assert app.screen.question.plain == QUIT_QUESTION
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is screen and screen.dirty and app.return_code is None
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+    assert app.return_code == 0

@@ -1,4 +1,5 @@
-"""Snapshots of the main screens at 80x24 and 120x40 (pytest-textual-snapshot).
+"""Snapshots of the main screens at 80x24 and 120x40, the list and the dashboard at 60x20 too
+(pytest-textual-snapshot).
 
 Deterministic: a copy of the 2020 sample register, user "pruefer", reporting year 2020 and
 "today" fixed at 01.03.2021 (the timeline's mark). Update with ``--snapshot-update`` and look
@@ -17,6 +18,7 @@ from textual.widgets import Input
 from tui_helpers import make_app, settle, started
 
 SIZES = [(80, 24), (120, 40)]
+WITH_NARROW = [(60, 20), *SIZES]
 
 
 @pytest.fixture
@@ -54,7 +56,7 @@ def _then(*keys: str):  # noqa: ANN202
     return run
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", WITH_NARROW, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_projects_screen(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
     assert snap_compare(make_app(sample_path), terminal_size=size, run_before=_ready)
 
@@ -70,7 +72,7 @@ def test_project_screen(snap_compare, sample_path: Path, size: tuple[int, int]) 
                         run_before=_then("slash", *"briefbutler", "enter", "enter"))
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", WITH_NARROW, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_dashboard_screen(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
     assert snap_compare(make_app(sample_path), terminal_size=size, run_before=_then("d"))
 

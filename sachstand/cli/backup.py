@@ -15,11 +15,12 @@ import sys
 from pathlib import Path
 
 from ..core.text import safe_text
+from ..core.types import is_digits
 from .common import Subparsers, db_path, fail, open_repo, show_notice
 
 
 def _count(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    if not is_digits(text) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"„{text}“ ist keine Anzahl ab 1")
     return int(text)
 

@@ -92,10 +92,13 @@ Subparsers = argparse._SubParsersAction  # the type of ``sub`` handed to each gr
 
 
 def year(text: str) -> int:
-    """The argparse type of a year (1900–2200)."""
-    if not text.isdigit() or not 1900 <= int(text) <= 2200:
+    """The argparse type of a year (``core.types.parse_year``: 1900–2200, ASCII digits)."""
+    from ..core.types import parse_year
+
+    found = parse_year(text)
+    if found is None:
         raise argparse.ArgumentTypeError(f"„{text}“ ist kein Jahr")
-    return int(text)
+    return found
 
 
 FORCE_HELP = "eine vorhandene Datei derselben Art überschreiben"

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import PermissionDenied, SachstandError, os_reason
+from .files import MISSING, input_problem
 
 ROLES = ("admin", "editor", "viewer")
 ROLE_NAMES = {"admin": "Administrator", "editor": "Bearbeiter", "viewer": "Leser"}
@@ -120,14 +121,16 @@ def _user_groups(user: str) -> set[str]:
 def find_config(register_path: Path, explicit: str | None = None) -> Path | None:
     if explicit:
         path = Path(explicit).expanduser()
-        if not path.is_file():
-            raise SachstandError(f"Die Rollen-Konfiguration {path} gibt es nicht.")
+        if problem := input_problem(path):
+            raise SachstandError(f"Die Rollen-Konfiguration {path} gibt es nicht." if problem == MISSING
+                                 else f"Die Rollen-Konfiguration {path}: {problem}.")
         return path
     env = os.environ.get("SACHSTAND_CONFIG")
     if env:
         path = Path(env).expanduser()
-        if not path.is_file():
-            raise SachstandError(f"Die Rollen-Konfiguration {path} (SACHSTAND_CONFIG) gibt es nicht.")
+        if problem := input_problem(path):
+            raise SachstandError(f"Die Rollen-Konfiguration {path} (SACHSTAND_CONFIG) gibt es nicht." if problem == MISSING
+                                 else f"Die Rollen-Konfiguration {path} (SACHSTAND_CONFIG): {problem}.")
         return path
     beside = register_path.parent / CONFIG_NAME
     return beside if beside.is_file() else None
@@ -203,7 +206,7 @@ CONFIG_MAX_BYTES = 1 << 20
 CONFIG_MAX_DEPTH = 32
 _TOML_STRINGS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'')
 _TOML_COMMENT = re.compile(r"#[^\n]*")
-_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+_TOML_POSITION = re.compile(r"\(at line ([0-9]+), column ([0-9]+)\)")
 
 
 def _too_deep(text: str) -> bool:

@@ -49,6 +49,7 @@ from .identity import check_utf8, refuse_foreign
 from .locking import file_lock
 from .output import check_folder
 from .schema import LATEST, schema_version
+from .types import is_digits
 
 DEFAULT_KEEP = 10
 AUTO_IMPORT = "auto-import"
@@ -80,7 +81,7 @@ def list_backups(register: Path, directory: Path | None = None, kind: str | None
     """Backups of ``register`` in ``directory`` (default its backups folder), oldest first."""
     directory = directory or backup_dir_for(register)
     kinds = re.escape(kind) if kind else r"[a-z-]+"
-    pattern = re.compile(rf"{re.escape(register_stem(register))}-\d{{8}}-\d{{6}}-\d{{6}}-{kinds}\.duckdb")
+    pattern = re.compile(rf"{re.escape(register_stem(register))}-[0-9]{{8}}-[0-9]{{6}}-[0-9]{{6}}-{kinds}\.duckdb")
     if not directory.is_dir():
         return []
     return sorted(p for p in directory.iterdir() if pattern.fullmatch(p.name))
@@ -245,7 +246,7 @@ def _fold_wal(path: Path) -> None:
 def default_keep() -> int:
     """How many automatic backups to keep: ``$SACHSTAND_BACKUP_KEEP``, else 10."""
     text = os.environ.get("SACHSTAND_BACKUP_KEEP", "")
-    return int(text) if text.isdigit() and int(text) >= 1 else DEFAULT_KEEP
+    return int(text) if is_digits(text) and int(text) >= 1 else DEFAULT_KEEP
 
 
 def backup_before_import(target: object, keep: int | None = None) -> BackupInfo:

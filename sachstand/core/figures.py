@@ -13,6 +13,9 @@ projects are left out of everything. With p(Y) the progress recorded for year Y:
   or today if that comes first. Counted over the projects *open in Y* (below).
 - A project is *open in Y* when it has a value p(Y) or was not completed before Y (no earlier
   value of 100). The projects table, the templates and the overdue list use this set.
+- Each figure's denominator (``Figure.total``, "von N") is the set it counts over
+  (``FigureDef.over``): the projects in the report for the five progress figures, the projects
+  open in Y for ``overdue`` (a project without a value for Y can be overdue).
 - *A project of year Y* at all (the one rule, applied before every figure, list and table above):
   it is not archived, not planned (no priority, see ``models.EDITABLE_FIELDS``) and does not
   start after the end of Y. A project starting in 2021 is in no list of 2020 or 2019.
@@ -39,6 +42,8 @@ class FigureDef:
     key: str
     label: str
     rule: str
+    over: str = "projects"
+    """The key of the count this figure is taken from: ``projects`` or ``open`` (open in Y)."""
 
 
 FIGURES: tuple[FigureDef, ...] = (
@@ -47,7 +52,8 @@ FIGURES: tuple[FigureDef, ...] = (
     FigureDef("at_least_90", "Mindestens 90 %", "90 % bis 99 % im Berichtsjahr"),
     FigureDef("started", "Begonnen", "über 0 %, Vorjahr 0 % (ohne Vorjahreswert: Beginn im Berichtsjahr)"),
     FigureDef("stalled", "Stagniert", "gleicher Wert unter 100 % im Vorjahr und im Berichtsjahr"),
-    FigureDef("overdue", "Überfällig", "geplantes Ende vor dem Stichtag überschritten, Stand unter 100 %"),
+    FigureDef("overdue", "Überfällig", "geplantes Ende vor dem Stichtag überschritten, Stand unter 100 %",
+              over="open"),
 )
 FIGURE_KEYS = tuple(f.key for f in FIGURES)
 
@@ -214,8 +220,9 @@ _NAME_KEY = "CASE WHEN overdue OR stalled THEN lower(s.name) END"
 
 def _year_figures(db: Database, year: int, department: str | None, as_of: date | None
                   ) -> tuple[dict[str, int], tuple[str, ...], tuple[str, ...], list[DepartmentFigures]]:
-    """One pass over the year's status, per department: the counts, the overdue and the stalled
-    IDs (by department, name) and the per-department figures of the projects in the report."""
+    """One pass over the year's status, per department: the counts (with ``open``, the projects
+    open in Y), the overdue and the stalled IDs (by department, name) and the per-department
+    figures of the projects in the report."""
     with db.read() as conn:
         rows = conn.execute(
             _STATUS_SQL + f"""
@@ -224,7 +231,8 @@ def _year_figures(db: Database, year: int, department: str | None, as_of: date |
                    coalesce(list(s.id ORDER BY {_NAME_KEY}, s.id) FILTER (WHERE stalled), []),
                    coalesce(sum(planned_cost) FILTER (WHERE in_report), 0)::DECIMAL(16,2),
                    round(avg(cur) FILTER (WHERE in_report), 1)::DECIMAL(5,1),
-                   count(*) FILTER (WHERE in_report AND completed)
+                   count(*) FILTER (WHERE in_report AND completed),
+                   count(*) FILTER (WHERE open_in_year)
             FROM status s LEFT JOIN departments d ON d.code = s.department
             GROUP BY s.department, d.name ORDER BY s.department""",
             status_params(year, department, as_of),
@@ -233,7 +241,9 @@ def _year_figures(db: Database, year: int, department: str | None, as_of: date |
     overdue = tuple(pid for r in rows for pid in r[8])
     stalled = tuple(pid for r in rows for pid in r[9])
     departments = [DepartmentFigures(r[0], r[1], r[2], r[10], r[11], r[12]) for r in rows if r[2]]
-    return dict(zip(FIGURE_KEYS, totals)), overdue, stalled, departments
+    found = dict(zip(FIGURE_KEYS, totals))
+    found["open"] = sum(int(r[13]) for r in rows)
+    return found, overdue, stalled, departments
 
 
 def figure_members(db: Database, year: int, as_of: date | None = None) -> dict[str, tuple[str, ...]]:
@@ -364,7 +374,7 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
         elif (year - 1) in years:
             before = counts(repo.db, year - 1, department, default_as_of(year - 1))
         figures = tuple(
-            Figure(d.key, d.label, d.rule, now[d.key], before[d.key] if before else None, now["projects"])
+            Figure(d.key, d.label, d.rule, now[d.key], before[d.key] if before else None, now[d.over])
             for d in FIGURES
         )
         return Report(

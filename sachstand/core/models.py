@@ -27,6 +27,10 @@ EDITABLE_FIELDS: dict[str, str] = {
 project counts in no figure and belongs to no year's table until its priority is cleared."""
 
 
+REQUIRED_FIELDS = ("department", "name")
+"""Fields a project cannot be without (``repository.check_value`` refuses them blank)."""
+
+
 def progress_label(year: int) -> str:
     return f"Umsetzungsstand {year} (in %)"
 
@@ -38,7 +42,7 @@ def field_label(name: str) -> str:
 
 
 CITY_NAME_MAX = 200
-_AGS_RE = re.compile(r"\d{8}")
+_AGS_RE = re.compile(r"[0-9]{8}")
 
 
 @dataclass(frozen=True)

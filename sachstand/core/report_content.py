@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import codec, figures
-from .errors import InvalidValue
+from .errors import InvalidValue, SachstandError
 from .models import Project
 from .repository import Repository
 
@@ -84,6 +84,15 @@ def texts(repo: Repository, year: int) -> tuple[TextSection, ...]:
     return tuple(out)
 
 
+def check_text_year(repo: Repository, year: int) -> None:
+    """A year whose texts can be written: it has data, follows a year with data (the report of
+    the next year), or already has texts; otherwise one German line (``SachstandError``)."""
+    years = repo.years()
+    if year not in years and year - 1 not in years and not repo.report_texts(year):
+        have = ", ".join(map(str, years)) or "keine"
+        raise SachstandError(f"Für {year} gibt es weder Texte noch Daten. Jahre mit Daten: {have}.")
+
+
 def save_text(repo: Repository, year: int, section: TextSection) -> TextSection:
     """Store one section based on the version it was read at (a stale one is a conflict)."""
     save_texts(repo, year, [section])
@@ -91,7 +100,9 @@ def save_text(repo: Repository, year: int, section: TextSection) -> TextSection:
 
 
 def save_texts(repo: Repository, year: int, sections: Sequence[TextSection]) -> int:
-    """Store sections all together or none (conflicts, a published year); returns how many changed."""
+    """Store sections all together or none (conflicts, a published year, a year without data or
+    texts: ``check_text_year``); returns how many changed."""
+    check_text_year(repo, year)
     for section in sections:
         if section.key not in TEXT_KEYS:
             raise InvalidValue("Abschnitt", f"„{section.key}“ gibt es nicht (möglich: {', '.join(TEXT_KEYS)})")
@@ -136,6 +147,7 @@ def set_examples(repo: Repository, year: int, figure: str, project_ids: Sequence
     if figure not in figures.FIGURE_KEYS:
         raise InvalidValue("Kennzahl", f"„{figure}“ gibt es nicht (möglich: {', '.join(figures.FIGURE_KEYS)})")
     figures.check_year(repo, year)
+    repo.check_unpublished(year, "Beispielprojekte")  # before the members: that it is fixed is the cause
     members = set(figures.figure_members(repo.db, year)[figure])
     label = next(f.label for f in figures.FIGURES if f.key == figure)
     for pid in project_ids:

@@ -36,6 +36,7 @@ from .db import Database
 from .errors import ConflictError, FieldConflict, InvalidValue, NotFound, PublishedYear, SachstandError
 from .models import (
     EDITABLE_FIELDS,
+    REQUIRED_FIELDS,
     AuditEntry,
     City,
     Department,
@@ -49,12 +50,13 @@ from .models import (
     display_value,
     field_label,
 )
+from .text_rules import text_problem, title_problem
 from .types import MONEY_MAX, Period, Precision, clean_text, format_number
 
 # Rows per bulk INSERT: DuckDB turns each list parameter into values at once, so one statement
 # for 100,000 projects held about 400 MB; batches inside the same transaction keep that flat.
 INSERT_BATCH = 10_000
-_ID = re.compile(r"(.+)-(\d+)")
+_ID = re.compile(r"(.+)-([0-9]+)")
 
 PROJECT_COLUMNS = (
     "id, department, name, description, planned_cost, cost_note, start_first, start_precision, "
@@ -209,7 +211,7 @@ def check_value(name: str, value: object) -> object:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
             raise InvalidValue(field_label(name), f"„{value}“ ist keine ganze Zahl von 0 bis 100")
         return value
-    if name in ("name", "department"):
+    if name in REQUIRED_FIELDS:
         text = clean_text(str(value or ""))
         if not text:
             raise InvalidValue(field_label(name), "darf nicht leer sein")
@@ -464,26 +466,33 @@ class Repository:
             title = clean_text(title)
             if not title:
                 raise InvalidValue("Überschrift", "darf nicht leer sein")
-            cleaned.append((key, title, _clean_markdown(markdown), version))
+            if problem := title_problem(title):
+                raise InvalidValue(f"Überschrift „{_short(_CONTROL_SHOWN.sub('?', title))}“", problem)
+            markdown = _clean_markdown(markdown)
+            if found := text_problem(markdown):
+                raise InvalidValue(f"Text „{_short(_CONTROL_SHOWN.sub('?', title))}“", f"Zeile {found[0]}: {found[1]}")
+            cleaned.append((key, title, markdown, version))
         labels = {"title": "Überschrift", "markdown": "Text"}
         with self.db.write() as conn:
             stored = {r[0]: r[1:] for r in conn.execute(
                 "SELECT key, title, markdown, version FROM report_texts WHERE year = ?", [year]).fetchall()}
-            todo = []
+            todo, stale = [], []
             for key, title, markdown, expected in cleaned:
                 old_title, old_text, version = stored.get(key, (None, None, 0))
                 changes = [(f, old, new) for f, old, new in (("title", old_title, title),
                                                              ("markdown", old_text, markdown)) if old != new]
                 if version != expected and changes:
-                    raise ConflictError(
+                    stale.append(ConflictError(
                         f"Bericht {year} „{old_title or title}“",
                         [FieldConflict(f, labels[f], _short(new), _short(old)) for f, old, new in changes],
                         version, what="den Text",
-                    )
+                    ))
                 if changes:
                     todo.append((key, title, markdown, version + 1, changes))
-            if todo:
+            if todo:  # a published year is the cause, whatever versions the file carries
                 _refuse_published(conn, year, "Texte")
+            if stale:
+                raise stale[0]
             for key, title, markdown, version, changes in todo:
                 conn.execute(
                     "INSERT INTO report_texts VALUES ($y, $k, $t, $m, $v, now()::TIMESTAMP) ON CONFLICT (year, key) "
@@ -529,6 +538,11 @@ class Repository:
                 )
             _audit(conn, self.actor, [("figure_examples", f"{year}:{figure}", "projects",
                                        ", ".join(old) or None, ", ".join(ids) or None)])
+
+    def check_unpublished(self, year: int, what: str) -> None:
+        """Refuse (``PublishedYear``) when the year's report is published: its ``what`` stay."""
+        with self.db.read() as conn:
+            _refuse_published(conn, year, what)
 
     def publication(self, year: int) -> Publication | None:
         with self.db.read() as conn:
@@ -594,11 +608,13 @@ def _refuse_published(conn: duckdb.DuckDBPyConnection, year: int, what: str) -> 
         )
 
 
+_CONTROL_SHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _clean_markdown(text: str) -> str:
-    """A section's Markdown as stored: Unix line ends, no control characters but newline and tab,
-    no trailing spaces at line ends, no blank lines at either end."""
+    """A section's Markdown as stored: Unix line ends, no trailing spaces at line ends, no blank
+    lines at either end (control characters are refused by ``text_rules``, never dropped)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
     return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
 
 
@@ -723,7 +739,7 @@ class _Apply:
         self.actor.require_write(cur.department)
         changes: dict[str, object] = {}
         for name, value in u.changes.items():
-            if not (name in EDITABLE_FIELDS or re.fullmatch(r"progress:\d{4}", name)):
+            if not (name in EDITABLE_FIELDS or re.fullmatch(r"progress:[0-9]{4}", name)):
                 raise InvalidValue(name, "ist kein änderbares Feld")
             value = check_value(name, value)
             if value != cur.value(name):

@@ -40,6 +40,7 @@ from .figures import COUNT_COLUMNS, FIGURE_KEYS, status_params, status_sql
 from .models import City
 from .opendata import METADATA_NAME, partition_key
 from .repository import city_from_meta
+from .types import is_digits
 
 UNMAPPED = "ohne Zuordnung"
 MAP_MAX_BYTES = 5_000_000
@@ -169,7 +170,7 @@ def _open_data_cities(folder: Path) -> list[_City]:
         files: dict[int, Path] = {}
         for year_dir in [only_year] if only_year else city_dir.glob("year=*"):
             text = year_dir.name.removeprefix("year=")
-            if text.isdigit() and (year_dir / "projects.parquet").is_file():
+            if is_digits(text) and (year_dir / "projects.parquet").is_file():
                 files[int(text)] = year_dir / "projects.parquet"
         if not files:
             raise SachstandError(f"In {city_dir} fehlt ein Export (year=…/projects.parquet).")
@@ -187,7 +188,7 @@ def _city_from_metadata(path: Path, key: str) -> City:
         ags = geo.rsplit("/", 1)[-1] if "municipalityKey/" in geo else None
         return City(name, ags)
     except FileNotFoundError:
-        return City(key, key if key.isdigit() and len(key) == 8 else None)
+        return City(key, key if is_digits(key) and len(key) == 8 else None)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise SachstandError(f"Die Metadaten {path} sind unlesbar ({_first_line(exc)}).") from None
 
@@ -244,7 +245,7 @@ def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, depar
               "hive_types = {'city': VARCHAR, 'year': INTEGER})")
     try:
         columns = [r[0] for r in conn.execute(f"DESCRIBE SELECT * FROM {source}", {"files": files}).fetchall()]
-        years = sorted(int(c[9:]) for c in columns if re.fullmatch(r"progress_\d{4}", c) and int(c[9:]) <= year)
+        years = sorted(int(c[9:]) for c in columns if re.fullmatch(r"progress_[0-9]{4}", c) and int(c[9:]) <= year)
         if not years:
             raise SachstandError("Den Open-Data-Dateien fehlen die Spalten progress_<Jahr>.")
         conn.execute("CREATE TEMP TABLE city_index AS SELECT unnest($keys) AS key, unnest($idx) AS idx",

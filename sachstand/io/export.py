@@ -183,15 +183,21 @@ def write_overview(wb: Workbook, fmt: Formats, title: str, cols: list[tuple[str,
     fit_widths(ws, widths)
 
 
-def export_register(repo: Repository, path: str | Path | BinaryIO, year: int) -> int:
+def export_register(repo: Repository, path: str | Path | BinaryIO, year: int,
+                    ids: Sequence[str] | None = None) -> int:
     """Write the register workbook for reporting year ``year``; returns the number of projects.
 
     "Projekte" (active projects) comes first as always; the sheets of ``register_book`` after it
     hold the rest of the register, so the workbook recreates it (``import`` into an empty one).
+    ``ids`` limits every sheet to those projects, in that order (the rows a list shows; archived
+    ones go to the archive sheet as always); an ID no longer in the register is left out.
     """
     from . import register_book as book
 
     everything = repo.projects(include_archived=True)
+    if ids is not None:
+        by_id = {p.id: p for p in everything}
+        everything = [by_id[i] for i in ids if i in by_id]
     projects = [p for p in everything if not p.archived]
     archived = [p for p in everything if p.archived]
     years = repo.years()

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import SachstandError
+from ..core.files import MISSING, InputRefused, read_input
 from ..core.types import format_number
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -71,14 +72,14 @@ def check_workbook(path: str | Path) -> CheckedFile:
     """Refuse what must not be parsed; returns the file's SHA-256 and its zip members' sizes."""
     path = Path(path)
     name = path.name
-    if not path.is_file():
-        raise WorkbookRefused(name, "Datei nicht gefunden")
-    size = path.stat().st_size
-    if size == 0:
+    try:
+        data = read_input(path, MAX_FILE_BYTES)
+    except InputRefused as exc:
+        if exc.size is not None:
+            raise WorkbookRefused(name, f"die Datei ist größer als {_mb(MAX_FILE_BYTES)} und wird nicht gelesen") from None
+        raise WorkbookRefused(name, "Datei nicht gefunden" if exc.reason == MISSING else exc.reason) from None
+    if not data:
         raise WorkbookRefused(name, "die Datei ist leer (0 Byte)")
-    if size > MAX_FILE_BYTES:
-        raise WorkbookRefused(name, f"die Datei ist größer als {_mb(MAX_FILE_BYTES)} und wird nicht gelesen")
-    data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     if data.startswith(_OLE_MAGIC):
         if _ENCRYPTED_MARK in data:

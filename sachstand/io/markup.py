@@ -32,7 +32,7 @@ from .safe import DATE, FORMULA_START, MONEY, PERCENT, Formats, close_workbook, 
 from .styles import CONFLICT, HEADER, HEADER_HEIGHT, INPUT, LOCKED, PROBLEM, YEAR_HEADER, YEAR_INPUT, paper, row_height
 
 SHEET = "Korrekturen"
-_REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]+)\$?(\d+)(?::\$?[A-Z]+\$?\d+)?$")
+_REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]+)\$?([0-9]+)(?::\$?[A-Z]+\$?[0-9]+)?$")
 _COL = {"planned_cost": MONEY, "start": DATE, "end": DATE}
 EXTRA_TEMPLATE_ROWS = 10
 

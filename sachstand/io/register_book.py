@@ -30,7 +30,7 @@ from ..core import figures
 from ..core.errors import SachstandError
 from ..core.models import City, NewFundedProject, Partner, Project, progress_label
 from ..core.repository import Repository
-from ..core.types import Money
+from ..core.types import Money, is_digits
 from . import cells
 from .reader import Problem, WorkbookData, _find_header, _grid, _rows, column_letter
 from .safe import Formats, needs_quote
@@ -227,7 +227,7 @@ def read_extras(checked, wb, data: WorkbookData) -> None:  # noqa: ANN001
     if sheet.name in wb.sheet_names:
         heads = _grid(checked, wb, PROGRESS)[0]
         years = {c: int(h[16:20]) for c, h in enumerate(heads)
-                 if isinstance(h, str) and h.startswith("Umsetzungsstand ") and h[16:20].isdigit()}
+                 if isinstance(h, str) and h.startswith("Umsetzungsstand ") and is_digits(h[16:20])}
         for n, row in sheet.rows:
             pid = sheet.get(n, row, 0, cells.ident)
             if not pid:

@@ -10,7 +10,9 @@ Rules:
 - ``--read-only`` and the viewer role both give a viewer actor: the repository refuses its writes
   and the screens hide write actions.
 - Quitting never loses an edit: ctrl+q, the palette's quit and SIGTERM ask "Ungespeicherte
-  Änderungen verwerfen?" when a project has unsaved edits, as Esc does.
+  Änderungen verwerfen?" when any open screen has unsaved edits, as Esc does. A screen with edits
+  says so through ``HoldsEdits`` (``dirty``, and ``unsaved_draft()`` for what a hang-up
+  keeps); the app asks every screen on the stack, so a new editing screen is guarded by implementing it.
 - SIGHUP (the SSH connection dropped) ends the app at once; a timer makes sure the process goes
   even if the terminal is already gone. An unsaved edit is kept as a draft (``state``), which the
   next start offers to restore.
@@ -23,11 +25,11 @@ import asyncio
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, Protocol, TypeVar, runtime_checkable
 
 from rich.text import Text
 from textual.app import App, SystemCommand
@@ -45,9 +47,25 @@ from .state import Draft, drop_draft, load_view, save_draft
 
 T = TypeVar("T")
 
+ExportRows = Callable[[Repository, BinaryIO, int, Sequence[str]], int]
+"""Writes the given projects' workbook for a year (``io.export.export_register``, handed in by
+the CLI: the TUI does not import ``io``)."""
+
 HANGUP_EXIT_CODE = 129
 HANGUP_GRACE_SECONDS = 5.0
 QUIT_QUESTION = "Ungespeicherte Änderungen verwerfen und beenden?"
+
+
+@runtime_checkable
+class HoldsEdits(Protocol):
+    """A screen whose edits quitting must not lose."""
+
+    @property
+    def dirty(self) -> bool: ...
+
+    def unsaved_draft(self) -> Draft | None:
+        """The unsaved edit to keep at a hang-up; None if this screen keeps no draft."""
+        ...
 
 
 def viewer_of(repo: Repository) -> Repository:
@@ -73,8 +91,10 @@ class SachstandApp(App[int]):
     ]
 
     def __init__(self, repo: Repository | None, *, read_only: bool = False, year: int | None = None,
-                 today: date | None = None, startup_error: SachstandError | None = None) -> None:
+                 today: date | None = None, startup_error: SachstandError | None = None,
+                 export_rows: ExportRows | None = None) -> None:
         super().__init__()
+        self.export_rows = export_rows
         if repo is not None and read_only:
             repo = viewer_of(repo)
         self.repo = repo
@@ -141,18 +161,17 @@ class SachstandApp(App[int]):
 
     # ---- quitting -------------------------------------------------------------------------------
 
-    def unsaved_edit(self) -> Draft | None:
-        """The unsaved edit of the topmost project screen, as a draft; None if there is none."""
-        from .project import ProjectScreen
-
-        if self.repo is None:
-            return None
+    def edited_screen(self) -> HoldsEdits | None:
+        """The topmost screen with unsaved edits; None if there is none."""
         for screen in reversed(self.screen_stack):
-            if isinstance(screen, ProjectScreen) and screen.dirty:
-                return Draft(str(self.repo.db.path.resolve()), screen.project_id, screen.year,
-                             screen.project.version if screen.project is not None else None,
-                             screen.edited_texts())
+            if isinstance(screen, HoldsEdits) and screen.dirty:
+                return screen
         return None
+
+    def unsaved_edit(self) -> Draft | None:
+        """The draft of the topmost screen with unsaved edits; None if there is none or it keeps none."""
+        screen = self.edited_screen()
+        return screen.unsaved_draft() if screen is not None and self.repo is not None else None
 
     def remember_view(self) -> None:
         """Keep the projects list's view (year, filters, sort, project) for the next start."""
@@ -167,7 +186,7 @@ class SachstandApp(App[int]):
         from .dialogs import ConfirmDialog
 
         self.remember_view()
-        if self.unsaved_edit() is None:
+        if self.edited_screen() is None:
             self.exit(0)
             return
         if any(isinstance(s, ConfirmDialog) and s.question.plain == QUIT_QUESTION for s in self.screen_stack):
@@ -265,7 +284,8 @@ class SachstandApp(App[int]):
             pass
 
 
-def run_app(args: argparse.Namespace, open_repo: Callable[[argparse.Namespace, str], Repository]) -> int:
+def run_app(args: argparse.Namespace, open_repo: Callable[[argparse.Namespace, str], Repository],
+            export_rows: ExportRows | None = None) -> int:
     """``sachstand`` / ``sachstand tui [--read-only]``: run the app until the user leaves."""
     error: SachstandError | None = None
     repo: Repository | None = None
@@ -273,6 +293,7 @@ def run_app(args: argparse.Namespace, open_repo: Callable[[argparse.Namespace, s
         repo = open_repo(args, "tui")
     except SachstandError as exc:
         error = exc
-    app = SachstandApp(repo, read_only=bool(getattr(args, "read_only", False)), startup_error=error)
+    app = SachstandApp(repo, read_only=bool(getattr(args, "read_only", False)), startup_error=error,
+                       export_rows=export_rows)
     app.run()
     return int(app.return_code or 0)

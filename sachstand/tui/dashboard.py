@@ -47,8 +47,9 @@ def figures_table(report: Report) -> Table:
 
 def department_table(report: Report) -> Table:
     table = Table(title="Nach Bereich", box=box.SIMPLE_HEAD, expand=True, title_justify="left",
-                  title_style="bold", pad_edge=False)
-    table.add_column("Bereich", ratio=1)
+                  title_style="bold", pad_edge=False, show_edge=False, collapse_padding=True)
+    codes = max((len(safe_text(d.code)) for d in report.by_department), default=7)
+    table.add_column("Bereich", ratio=1, no_wrap=True, min_width=min(codes, 12), overflow="ellipsis")
     table.add_column("Projekte", justify="right", no_wrap=True)
     table.add_column("Geplante Kosten", justify="right", no_wrap=True)
     table.add_column("Ø Stand", justify="right", no_wrap=True)

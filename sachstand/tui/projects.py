@@ -14,8 +14,11 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Callable
+from io import BytesIO
+from pathlib import Path
 from datetime import date
 
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -82,12 +85,20 @@ SORT_KEYS = {
 }
 
 
+# The flags carry their own foreground and background, so no row style (the cursor's either)
+# changes them: white on dark red, black on yellow, chosen so that the 256- and 16-colour
+# downgrades land on the same pairs. Reverse video draws them (``color`` is the background shown),
+# so with NO_COLOR, where colours go, the letter still stands out as a block; bold as well.
+OVERDUE_STYLE = Style(color="#a00000", bgcolor="#ffffff", bold=True, reverse=True)
+STALLED_STYLE = Style(color="#ffd700", bgcolor="#000000", bold=True, reverse=True)
+
+
 def flags_cell(row: ProjectRow) -> Text:
     if row.planned:
         return Text(str(row.priority)[:2], style="bold cyan")
     out = Text()
-    out.append("Ü" if row.overdue else " ", style="bold red")
-    out.append("S" if row.stalled else " ", style="bold yellow")
+    out.append("Ü" if row.overdue else " ", style=OVERDUE_STYLE if row.overdue else "")
+    out.append("S" if row.stalled else " ", style=STALLED_STYLE if row.stalled else "")
     return out
 
 
@@ -121,6 +132,7 @@ class ProjectsScreen(Screen[None]):
         Binding("t", "report_texts", "Bericht", show=False,
                 tooltip="Bericht: die Texte des Berichtsjahres (Einleitung, Sonderthema, Ausblick)"),
         Binding("n", "new", "Neu", tooltip="neues Projekt"),
+        Binding("x", "export", "Export", show=False, tooltip="die gezeigten Zeilen als Excel-Datei (.xlsx) speichern"),
         Binding("r", "reload", "Laden", show=False, tooltip="neu laden"),
         Binding("f8", "archive", "Archivieren", show=False, tooltip="markiertes Projekt archivieren, ein archiviertes wiederherstellen (mit Rückfrage)"),
         Binding("q", "app.quit", "Beenden", tooltip="beenden (fragt bei ungespeicherten Änderungen)"),
@@ -168,11 +180,11 @@ class ProjectsScreen(Screen[None]):
     def _columns(self, id_width: int, dept_width: int, previous: int, current: int) -> list[Column]:
         return [
             Column("id", "ID", id_width),
-            Column("department", "Bereich", dept_width),
-            Column("name", "Name", None),
-            Column("previous", str(previous), 10),
-            Column("current", str(current), 10),
-            Column("end", "Ende", 10),
+            Column("department", "Bereich", dept_width, min_width=5),
+            Column("name", "Name", None, min_width=10),
+            Column("previous", str(previous), 10, min_width=5),
+            Column("current", str(current), 10, min_width=5),
+            Column("end", "Ende", 10, min_width=7),
             Column("flags", "ÜS", 2),
         ]
 
@@ -543,6 +555,49 @@ class ProjectsScreen(Screen[None]):
 
         if self.year is not None:
             self.app.push_screen(DashboardScreen(self.year))
+
+    # ---- export what is shown -------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        """x: the rows shown (filter, search, sort) into an .xlsx, by the writer of ``export
+        register``, through the output guard; an existing workbook is overwritten only after asking."""
+        from .dialogs import FileNameDialog
+
+        if self.year is None:
+            return
+        if self.app.export_rows is None:  # type: ignore[attr-defined]
+            self.app.notify("Export ist hier nicht verfügbar.", severity="warning", timeout=4)
+            return
+        ids = [r.id for r in self.shown]
+        default = str(Path.cwd() / f"sachstand-{self.year}-auswahl.xlsx")
+        title = Text(f"{format_number(len(ids))} gezeigte Projekte als Excel-Datei speichern", style="bold")
+        self.app.push_screen(FileNameDialog(title, default),
+                             lambda name: self._export(name, ids) if name else None)
+
+    def _export(self, name: str, ids: list[str], force: bool = False) -> None:
+        from ..core.output import XLSX, is_kind
+
+        path = Path(name).expanduser()
+        if not force and path.is_file() and is_kind(path, XLSX):
+            question = Text(f"{safe_text(name)} gibt es schon. Überschreiben?", style="bold")
+            self.app.push_screen(ConfirmDialog(question),
+                                 lambda yes: self._export(name, ids, force=True) if yes else None)
+            return
+        repo, year, export_rows = self.app.repo, self.year, self.app.export_rows  # type: ignore[attr-defined]
+
+        def work() -> int:
+            from ..core.output import check_output, write_output
+
+            target = check_output(path, XLSX, repo.db.path, force)
+            buffer = BytesIO()
+            count = export_rows(repo, buffer, year, ids)
+            write_output(target, buffer.getvalue())
+            return count
+
+        def done(count: int) -> None:
+            self.app.notify(safe_text(f"{format_number(count)} Projekte geschrieben: {name}"), timeout=6, markup=False)
+
+        self.app.call_db(work, done, node=self, group="export")  # type: ignore[attr-defined]
 
     def action_report_texts(self) -> None:
         from .report_texts import ReportTextsScreen

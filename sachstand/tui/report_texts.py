@@ -8,6 +8,8 @@ Rules:
   (keep mine on top of the fresh versions, or take theirs). Nothing is lost either way.
 - A published year's texts are shown as published and cannot be changed; so is everything for
   viewers, ``--read-only`` and anyone but an Administrator (texts are the Administrator's).
+- Unsaved edits are guarded like a project's (``app.HoldsEdits``): ctrl+q, the palette's quit and
+  SIGTERM ask first.
 """
 
 from __future__ import annotations
@@ -111,8 +113,8 @@ class ReportTextsScreen(Screen[None]):
             text = Text("Nur lesen: Berichtstexte ändert ein Administrator.", style="bold yellow")
         else:
             stored = sum(1 for s in self.sections if s.version)
-            text = Text(f"{stored} von {len(self.sections)} Abschnitten gespeichert · Markdown: Absätze, "
-                        "„- “ Listen, „### “ Zwischenüberschriften", style="dim")
+            text = Text(f"{stored}/{len(self.sections)} gespeichert · Markdown: Absätze, „- “ Liste, "
+                        "„### “ Zwischentitel", style="dim")  # fits 80 columns
         self.query_one("#state", Static).update(text)
 
     # ---- editing --------------------------------------------------------------------------------
@@ -130,6 +132,10 @@ class ReportTextsScreen(Screen[None]):
     @property
     def dirty(self) -> bool:
         return self.ready and bool(self.edited())
+
+    def unsaved_draft(self) -> None:
+        """No draft is kept for report texts: a hang-up loses them (quitting asks first)."""
+        return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "save":
