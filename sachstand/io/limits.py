@@ -13,9 +13,8 @@ Rules:
   builds a grid.
 - ``MAX_UNCOMPRESSED`` admits what sachstand itself writes at the ``MAX_ROWS`` limit, and is
   set from the budget behind it: what a parser allocates is bounded by ``budget.MAX_ELEMENTS``,
-  ``MAX_TEXT`` and the grid limits, not by bytes, and a workbook within them takes up to about
-  6 million elements of 20 to 30 bytes of markup plus 32 million characters of text: about
-  200 MB. The register export of 100,000 projects with ten years of progress unpacks to 104 MB
+  ``MAX_TEXT`` and the grid limits, not by bytes; ``MAX_ELEMENTS`` alone takes 120 to 180 MB
+  of markup (20 to 30 bytes an element), so 200 MB keeps the byte limit near the budget's. The register export of 100,000 projects with ten years of progress unpacks to 104 MB
   (5.0 million elements, 21.6 million characters), so 64 MB refused our own file. The bytes only
   cost the time of ``_check_xml`` and the budget scan, which stream them.
 """
