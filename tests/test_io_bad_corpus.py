@@ -29,7 +29,8 @@ DTD = "die Arbeitsmappe enthält eine XML-Dokumenttypdefinition (DTD); solche Da
 REFUSED: dict[str, str] = {
     "billion_laughs.xlsx": DTD,
     "xxe.xlsx": DTD,
-    "zip_bomb.xlsx": "entpackt wäre die Arbeitsmappe 80 MB groß (erlaubt: 64 MB); sie wird nicht gelesen",
+    # 80 MB unpacked is within MAX_UNCOMPRESSED (our own 100,000-project export is 104 MB): the ratio catches it
+    "zip_bomb.xlsx": "verdächtig stark komprimiert (xl/worksheets/sheet1.xml: 441:1); die Arbeitsmappe wird nicht gelesen",
     "ratio_bomb.xlsx": "verdächtig stark komprimiert (xl/media/padding.bin: 1.028:1); die Arbeitsmappe wird nicht gelesen",
     "encrypted.xlsx": "die Arbeitsmappe ist mit einem Kennwort geschützt; bitte ohne Kennwort speichern",
     "truncated.xlsx": "die Datei ist beschädigt oder unvollständig (kein lesbares ZIP)",
@@ -131,6 +132,16 @@ def test_corpus_is_complete() -> None:
     files = {p.name for p in BAD.glob("*.xlsx")}
     assert len(files) >= 30
     assert files == set(REFUSED) | set(PROBLEMS) | set(CONFLICTS)
+
+
+def test_a_workbook_larger_unpacked_than_the_limit_is_refused_by_its_directory(cli, sample_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from sachstand.io import limits
+
+    monkeypatch.setattr(limits, "MAX_UNCOMPRESSED", 64 * 1024 * 1024)
+    r = cli("--db", str(sample_path), "import", str(BAD / "zip_bomb.xlsx"), "--json")
+    assert (r.code, r.out, r.err) == (2, "", "Fehler: zip_bomb.xlsx: entpackt wäre die Arbeitsmappe 80 MB groß "
+                                              "(erlaubt: 64 MB); sie wird nicht gelesen\n")
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))

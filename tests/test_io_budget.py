@@ -241,7 +241,7 @@ def test_attribute_and_name_limits_within_a_short_tag(tmp_path: Path) -> None:
     names = tmp_path / "many_names.xlsx"
     rows = b"".join(b'<row r="%d"><c r="A%d" x%d="1"><v>1</v></c></row>' % (r, r, r) for r in range(2, 12_002))
     _one_sheet(names, SHEET_XML % ((HEAD_ROW % b"") + rows))
-    with pytest.raises(budget.WorkbookRefused, match="mehr als 10.000 verschiedene Element- und Attributnamen"):
+    with pytest.raises(budget.WorkbookRefused, match=r"mehr als 10\.000 verschiedene Element- und Attributnamen"):
         budget.check_budget(check_workbook(names))
     utf16 = tmp_path / "utf16.xlsx"
     _one_sheet(utf16, (SHEET_XML % (HEAD_ROW % b"")).decode().replace("UTF-8", "UTF-16").encode("utf-16"))

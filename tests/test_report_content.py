@@ -87,7 +87,7 @@ def test_texts_are_saved_with_versions_and_audited(repo: Repository) -> None:
     first = texts(repo, year)[0]
     assert (first.title, first.markdown, first.version) == ("Einleitung", "", 0)
     before = repo.audit_count()
-    with pytest.raises(InvalidValue, match="Zeile 3: der Text enthält das Steuerzeichen U[+]0007"):
+    with pytest.raises(InvalidValue, match=r"Zeile 3: der Text enthält das Steuerzeichen U[+]0007"):
         save_text(repo, year, replace(first, markdown="Ein Absatz.\r\n\r\n- Punkt\x07 eins  \n"))
     assert repo.audit_count() == before
     saved = save_text(repo, year, replace(first, markdown="Ein Absatz.\r\n\r\n- Punkt\teins  \n"))

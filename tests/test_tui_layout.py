@@ -25,7 +25,7 @@ async def test_60x20_keeps_the_flags_and_shortens_names_first(sample_path: Path)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         table = app.screen.table
-        widths = dict(zip((c.key for c in table.columns), table._widths(table.scrollable_content_region.width)))
+        widths = dict(zip((c.key for c in table.columns), table._widths(table.scrollable_content_region.width), strict=False))
         assert widths["flags"] == 2 and widths["id"] == max(len(r.id) for r in app.screen.shown)
         assert widths["name"] < max(len(r.name) for r in app.screen.shown)
         lines = screen_lines(app)

@@ -28,11 +28,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 import duckdb
 
 from .access import Actor
-from .db import Database
+from .db import Database, one_row
 from .errors import ConflictError, FieldConflict, InvalidValue, NotFound, PublishedYear, SachstandError
 from .models import (
     EDITABLE_FIELDS,
@@ -119,7 +120,7 @@ def period_from_row(first: date | None, precision: str | None) -> Period | None:
     return Period(first, Precision(precision))
 
 
-def _project_from_row(row: tuple, progress: dict[int, int]) -> Project:
+def _project_from_row(row: tuple[Any, ...], progress: dict[int, int]) -> Project:
     (pid, dept, name, desc, cost, note, s_first, s_prec, s_text, e_first, e_prec, e_text,
      archived, version, created, updated, priority) = row
     return Project(
@@ -130,7 +131,7 @@ def _project_from_row(row: tuple, progress: dict[int, int]) -> Project:
     )
 
 
-def _load_projects(conn: duckdb.DuckDBPyConnection, clause: str, params: dict) -> dict[str, Project]:
+def _load_projects(conn: duckdb.DuckDBPyConnection, clause: str, params: dict[str, Any]) -> dict[str, Project]:
     """Projects matching ``clause`` (a WHERE on ``projects``) with their progress, by ID."""
     rows = conn.execute(f"SELECT {PROJECT_COLUMNS} FROM projects {clause}", params).fetchall()
     prog = conn.execute(
@@ -311,7 +312,7 @@ class Repository:
 
     def audit_count(self) -> int:
         with self.db.read() as conn:
-            return conn.execute("SELECT count(*) FROM audit").fetchone()[0]
+            return int(one_row(conn.execute("SELECT count(*) FROM audit"))[0])
 
     def changed_since(self, versions: dict[str, int]) -> dict[str, dict[str, str | None]]:
         """For each project, the fields changed after the given version, each with the value it
@@ -368,7 +369,8 @@ class Repository:
         for fid, pid in links:
             l_by.setdefault(fid, []).append(pid)
         return [
-            FundedProject(*r[1:], id=r[0], partners=tuple(p_by.get(r[0], [])),
+            # r[1:] ends before partners and links; mypy cannot see the row's length
+            FundedProject(*r[1:], id=r[0], partners=tuple(p_by.get(r[0], [])),  # type: ignore[misc]
                           linked_projects=tuple(l_by.get(r[0], [])))
             for r in rows
         ]
@@ -647,7 +649,7 @@ def _audit(
     rows = list(rows)
     if not rows:
         return
-    entity, entity_id, fld, old, new = (list(c) for c in zip(*rows))
+    entity, entity_id, fld, old, new = (list(c) for c in zip(*rows, strict=False))
     versions = versions or {}
     conn.execute(
         "INSERT INTO audit (changed_at, os_user, source, source_file, source_sha256, entity, entity_id, field, "
@@ -657,7 +659,7 @@ def _audit(
         {
             "user": actor.user, "source": actor.source, "file": actor.source_file, "sha": actor.source_sha256,
             "entity": entity, "eid": entity_id, "field": fld, "old": old, "new": new,
-            "ver": [versions.get(i) if e == "project" else None for e, i in zip(entity, entity_id)],
+            "ver": [versions.get(i) if e == "project" else None for e, i in zip(entity, entity_id, strict=False)],
         },
     )
 
@@ -759,7 +761,7 @@ class _Apply:
         return ProjectUpdate(u.project_id, u.expected_version, changes)
 
     def _check_versions(self, cs: ChangeSet, current: dict[str, Project], updates: list[ProjectUpdate]) -> None:
-        for u, checked in zip(cs.updates, updates):
+        for u, checked in zip(cs.updates, updates, strict=False):
             cur = current[u.project_id]
             if cur.version != u.expected_version and checked.changes:
                 raise ConflictError(
@@ -785,19 +787,19 @@ class _Apply:
         self._keep_given_ids([n.id for n in news if n.id is not None])
         for start in range(0, len(news), INSERT_BATCH):
             self._insert_batch(ids[start:start + INSERT_BATCH], news[start:start + INSERT_BATCH])
-        _audit(self.conn, self.actor, [("project", pid, "*", None, n.name) for pid, n in zip(ids, news)],
+        _audit(self.conn, self.actor, [("project", pid, "*", None, n.name) for pid, n in zip(ids, news, strict=False)],
                dict.fromkeys(ids, 1))
         return ids
 
     def _insert_batch(self, ids: list[str], news: list[NewProject]) -> None:
-        cols: dict[str, list] = {k: [] for k in (
+        cols: dict[str, list[Any]] = {k: [] for k in (
             "id", "dept", "name", "desc", "cost", "note", "sf", "sl", "sp", "st", "ef", "el", "ep", "et", "prio", "arch")}
-        for pid, n in zip(ids, news):
+        for pid, n in zip(ids, news, strict=False):
             sf, sl, sp = _period_row(n.start)
             ef, el, ep = _period_row(n.end)
             for key, value in zip(cols, (pid, n.department, n.name, n.description, _dec(n.planned_cost),
                                          n.cost_note, sf, sl, sp, n.start_text, ef, el, ep, n.end_text,
-                                         n.priority, n.archived)):
+                                         n.priority, n.archived), strict=False):
                 cols[key].append(value)
         self.conn.execute(
             "INSERT INTO projects (id, department, name, description, planned_cost, cost_note, start_first, "
@@ -810,7 +812,7 @@ class _Apply:
             "now()::TIMESTAMP, now()::TIMESTAMP, unnest($prio::INTEGER[])",
             cols,
         )
-        prog = [(pid, sorted(n.progress.items())) for pid, n in zip(ids, news) if n.progress]
+        prog = [(pid, sorted(n.progress.items())) for pid, n in zip(ids, news, strict=False) if n.progress]
         if prog:
             # One list of years and one of percents per project: far fewer Python objects to hand over.
             self.conn.execute(
@@ -900,9 +902,9 @@ class _Apply:
         return len(audit_rows)
 
     def _write_progress(self, year: int, ids: list[str], values: list[object]) -> None:
-        set_ids = [i for i, v in zip(ids, values) if v is not None]
+        set_ids = [i for i, v in zip(ids, values, strict=False) if v is not None]
         set_vals = [v for v in values if v is not None]
-        cleared = [i for i, v in zip(ids, values) if v is None]
+        cleared = [i for i, v in zip(ids, values, strict=False) if v is None]
         if set_ids:
             self.conn.execute(
                 "INSERT INTO progress SELECT unnest($ids), $year, unnest($v) "
@@ -961,7 +963,7 @@ def _insert_funded(conn: duckdb.DuckDBPyConnection, actor: Actor, funded: Sequen
     """Funded projects with partners and links; ``linked_projects`` must be existing project IDs."""
     if not funded:
         return
-    start = conn.execute("SELECT coalesce(max(id), 0) FROM funded_projects").fetchone()[0]
+    start = int(one_row(conn.execute("SELECT coalesce(max(id), 0) FROM funded_projects"))[0])
     ids = list(range(start + 1, start + 1 + len(funded)))
     wanted = sorted({pid for f in funded for pid in f.linked_projects})
     known = {r[0] for r in conn.execute(
@@ -983,19 +985,19 @@ def _insert_funded(conn: duckdb.DuckDBPyConnection, actor: Actor, funded: Sequen
             "fc": [_dec(f.funding_city) for f in funded], "goals": [f.goals for f in funded],
         },
     )
-    partner_rows = [(fid, i, p.partner, p.role) for fid, f in zip(ids, funded) for i, p in enumerate(f.partners)]
+    partner_rows = [(fid, i, p.partner, p.role) for fid, f in zip(ids, funded, strict=False) for i, p in enumerate(f.partners)]
     if partner_rows:
         conn.execute(
             "INSERT INTO funded_partners SELECT unnest($a), unnest($b), unnest($c), unnest($d)",
-            dict(zip("abcd", map(list, zip(*partner_rows)))),
+            dict(zip("abcd", map(list, zip(*partner_rows, strict=False)), strict=False)),
         )
-    link_rows = [(fid, pid) for fid, f in zip(ids, funded) for pid in dict.fromkeys(f.linked_projects)]
+    link_rows = [(fid, pid) for fid, f in zip(ids, funded, strict=False) for pid in dict.fromkeys(f.linked_projects)]
     if link_rows:
         conn.execute(
             "INSERT INTO funded_links SELECT unnest($a), unnest($b)",
             {"a": [r[0] for r in link_rows], "b": [r[1] for r in link_rows]},
         )
-    _audit(conn, actor, [("funded", str(i), "*", None, f.title) for i, f in zip(ids, funded)])
+    _audit(conn, actor, [("funded", str(i), "*", None, f.title) for i, f in zip(ids, funded, strict=False)])
 
 
 def _set_city(conn: duckdb.DuckDBPyConnection, actor: Actor, city: City) -> None:

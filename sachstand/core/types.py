@@ -25,7 +25,7 @@ CENT = Decimal("0.01")
 MONEY_MAX = Decimal("999999999999.99")
 
 
-class Precision(str, Enum):  # noqa: UP042 - StrEnum would change str() and format() of a member
+class Precision(str, Enum):  # noqa: UP042 - StrEnum would change what str() and format() print
     DAY = "day"
     MONTH = "month"
     QUARTER = "quarter"

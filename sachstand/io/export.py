@@ -39,6 +39,7 @@ from .safe import (
     needs_quote,
     new_workbook,
 )
+from .sheetrows import Cell, RowStream
 from .styles import HEADER
 
 _EPOCH = date(1899, 12, 30)
@@ -100,10 +101,11 @@ def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Projec
     r = len(rows) + 1
     ws.write_string(r, 0, "ID")
     ws.write_string(r, 1, "Version")
-    write_string, write_number, quoted = ws.write_string, ws.write_number, fmt.get(quote_prefix=True)
+    quoted = fmt.get(quote_prefix=True)
+    stream = RowStream(ws, r + 1)
     for n, p in enumerate(projects, start=r + 1):
-        write_string(n, 0, p.id, quoted if needs_quote(p.id) else None)
-        write_number(n, 1, p.version)
+        stream.row(n, ((0, p.id, quoted if needs_quote(p.id) else None), (1, p.version, None)))
+    stream.close()
     ws.very_hidden()
 
 
@@ -236,27 +238,30 @@ def write_rows(fmt: Formats, ws: Worksheet, first: int, cols: Sequence[tuple[str
     for c, (key, _h) in enumerate(cols):
         least = 16 if key == "planned_cost" else 10 if key in ("start", "end") else 6
         widths[c] = max(widths[c], least)
-    write_string, write_number = ws.write_string, ws.write_number
+    stream = RowStream(ws, first)
     for r, p in enumerate(projects, start=first):
+        cells: list[Cell] = []
         for c, (key, _h) in enumerate(cols):
             if key.startswith("progress:"):
                 percent = p.progress.get(int(key[9:]))
                 if percent is not None:
-                    write_number(r, c, percent, plain[c])
+                    cells.append((c, percent, plain[c]))
                 continue
             value = getattr(p, key)
             if key == "planned_cost":
                 if value is not None:
-                    write_number(r, c, float(value), plain[c])
+                    cells.append((c, float(value), plain[c]))
                 continue
             if key in ("start", "end"):
                 if isinstance(value, Period) and value.precision is Precision.DAY and value.first_day >= _SERIAL_FROM:
-                    write_number(r, c, (value.first_day - _EPOCH).days, day)
+                    cells.append((c, (value.first_day - _EPOCH).days, day))
                     continue
                 value = value.format() if isinstance(value, Period) else getattr(p, f"{key}_text")
             if not value:
                 continue
-            write_string(r, c, value, quoted[c] if needs_quote(value) else plain[c])
+            cells.append((c, value, quoted[c] if needs_quote(value) else plain[c]))
             width = max(map(len, value.splitlines())) if "\n" in value else len(value)
             if width > widths[c]:
                 widths[c] = width
+        stream.row(r, cells)
+    stream.close()

@@ -34,7 +34,8 @@ from ..core.types import Money, is_digits
 from . import cells
 from .ooxml import column_letter
 from .reader import Problem, WorkbookData, _find_header, _grid, _rows
-from .safe import Formats
+from .safe import Formats, needs_quote
+from .sheetrows import Cell, RowStream
 from .styles import HEADER
 
 FUNDED = "Förderprojekte"
@@ -104,16 +105,15 @@ def write_progress(wb: Workbook, fmt: Formats, projects: list[Project], years: l
     ws = wb.add_worksheet(PROGRESS)
     _heads(fmt, ws, ["ID"] + [progress_label(y) for y in years])
     pct = fmt.get(num_format='0" %"')
-    write_string, write_number = ws.write_string, ws.write_number
+    stream = RowStream(ws, 1)
     r = 1
     for p in projects:
-        values = [(c, v) for c, y in enumerate(years, start=1) if (v := p.progress.get(y)) is not None]
+        values: list[Cell] = [(c, v, pct) for c, y in enumerate(years, start=1) if (v := p.progress.get(y)) is not None]
         if not values:
             continue
-        write_string(r, 0, p.id)
-        for c, v in values:
-            write_number(r, c, v, pct)
+        stream.row(r, [(0, p.id, fmt.get(quote_prefix=True) if needs_quote(p.id) else None), *values])
         r += 1
+    stream.close()
     ws.set_column(0, 0, 12)
     ws.set_column(1, max(len(years), 1), 14)
 

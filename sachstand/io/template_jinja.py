@@ -33,9 +33,9 @@ WHAT = {nodes.For: "Schleife (for)", nodes.Include: "include", nodes.Import: "im
 def _refused(node: nodes.Node) -> str | None:
     if isinstance(node, nodes.Filter) and node.name not in FILTERS:
         return f"der Filter „{node.name}“"
-    if isinstance(node, nodes.Filter) and (node.args or node.kwargs or node.dyn_args or node.dyn_kwargs):
-        if node.name not in ("default", "d"):
-            return f"der Filter „{node.name}“ mit Argumenten"
+    if (isinstance(node, nodes.Filter) and (node.args or node.kwargs or node.dyn_args or node.dyn_kwargs)
+            and node.name not in ("default", "d")):
+        return f"der Filter „{node.name}“ mit Argumenten"
     if isinstance(node, ALLOWED):
         return None
     for kind, label in WHAT.items():

@@ -185,7 +185,7 @@ class VirtualTable(ScrollView, can_focus=True):
                 widths[i] -= give
                 short -= give
         rest = max(total - sum(widths) - (len(self.columns) - 1), flex_min)
-        return [w if c.width is not None else rest for c, w in zip(self.columns, widths)]
+        return [w if c.width is not None else rest for c, w in zip(self.columns, widths, strict=False)]
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
