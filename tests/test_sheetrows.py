@@ -95,14 +95,17 @@ def test_a_stream_on_a_workbook_in_memory_goes_through_xlsxwriter(tmp_path: Path
 
 
 @pytest.mark.slow
-def test_the_export_of_100000_projects_imports_again(cli, empty_path: Path, tmp_path: Path) -> None:
+def test_an_export_beyond_the_old_byte_limit_imports_again(cli, empty_path: Path, tmp_path: Path) -> None:
+    """70,000 projects unpack to about 70 MB, which the old 64 MB limit refused. At 100,000 the
+    text budget (``budget.MAX_TEXT``) still refuses the register workbook: its import would peak
+    near 630 MB, over the 300 MB promise (open in issue 9)."""
     from benchmarks import generate
 
-    register = generate.make_register(tmp_path / "r.duckdb", 100_000)
+    register = generate.make_register(tmp_path / "r.duckdb", 70_000)
     out = tmp_path / "register.xlsx"
     assert cli("--db", str(register), "export", "register", "-o", str(out)).code == 0
     with zipfile.ZipFile(out) as zf:
         assert sum(i.file_size for i in zf.infolist()) > 64 * 1024 * 1024  # what the old limit refused
     result = cli("--db", str(empty_path), "import", str(out), "--json")
     assert result.code == 0, result.err
-    assert len(json.loads(result.out)["new"]) == 100_000
+    assert len(json.loads(result.out)["new"]) == 70_000
