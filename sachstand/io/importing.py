@@ -20,7 +20,7 @@ from ..core.backup import backup_before_import
 from ..core.errors import SachstandError
 from ..core.output import XLSX, check_output, write_output
 from ..core.repository import Repository
-from ..core.text import json_text, safe_text
+from ..core.text import safe_text
 from .diff import apply_plan, check_template_year, plan_import
 from .headers import column_mapping
 from .limits import WorkbookRefused
@@ -85,11 +85,13 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
         applied = True
     if as_json:
         from .preview import as_json as to_json
+        from .preview import write_json
 
-        out = to_json(plan, applied, refused)
-        big = len(out["changed"]) + len(out["new"]) + len(out["problems"]) > 2000
-        # Indented JSON goes through the pure-Python encoder; large results are printed compactly.
-        print(json_text(out, indent=None if big else 2))
+        out = to_json(plan, applied, refused, lazy=True)
+        big = sum(len(r.changes) if r.kind == "update" or (r.settled and r.changes) else r.kind == "new"
+                  for r in plan.rows) + len(plan.problems) > 2000
+        # Indented JSON goes through the pure-Python encoder; large results are written compactly, in batches.
+        write_json(out, sys.stdout, indent=None if big else 2)
     else:
         from ..printout import make_console
         from .preview import render

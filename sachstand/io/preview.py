@@ -16,9 +16,11 @@ Rules of the printout:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from itertools import islice
+from typing import TYPE_CHECKING, TextIO
 
+from ..core.text import json_text
 from ..core.text import safe_text as safe_display
 from ..core.types import format_number
 from .diff import ImportPlan, RowResult
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
+JSON_BATCH = 1000
 LARGE = 200
 FIRST = 20
 CHOICE = {"file": "für die Datei", "register": "für das Register"}
@@ -43,21 +46,24 @@ def _change_json(c, applied: bool) -> dict:
     return {"field": c.field, "label": c.label, "cell": c.cell, "old": c.old, "new": c.new, "applied": applied}
 
 
-def as_json(plan: ImportPlan, applied: bool, refused: Sequence[tuple[str, str]] = ()) -> dict:
+def as_json(plan: ImportPlan, applied: bool, refused: Sequence[tuple[str, str]] = (), lazy: bool = False) -> dict:
+    """The plan as one JSON object; with ``lazy``, "changed" and "new" are generators (``write_json``)."""
     new_departments = {d.code for d in plan.changeset.new_departments}
     updated = [r for r in plan.rows if r.kind == "update" or (r.settled and r.changes)]
+    changed = (
+        {"file": r.file, "row": r.row, "project": r.project_id, "name": r.name, "field": c.field,
+         "label": c.label, "cell": c.cell, "old": c.old, "new": c.new}
+        for r in updated for c in r.changes
+    )
+    new = (new_json(r, new_departments) for r in plan.rows if r.kind == "new")
     return {
         "files": [{"file": f.name, "sha256": f.sha256, "sheet": f.sheet,
                    "kind": "template" if f.is_template else "register" if f.extras is not None else "overview",
                    "ignored_columns": list(f.ignored), "notes": list(f.notes)} for f in plan.files],
         "refused": [{"file": name, "reason": reason} for name, reason in refused],
-        "changed": [
-            {"file": r.file, "row": r.row, "project": r.project_id, "name": r.name, "field": c.field,
-             "label": c.label, "cell": c.cell, "old": c.old, "new": c.new}
-            for r in updated for c in r.changes
-        ],
-        "new": [new_json(r, new_departments) for r in plan.of_kind("new")],
-        "unchanged": len(plan.of_kind("unchanged")),
+        "changed": changed if lazy else list(changed),
+        "new": new if lazy else list(new),
+        "unchanged": sum(1 for r in plan.rows if r.kind == "unchanged"),
         "missing": [{"file": m.file, "project": m.project_id, "department": m.department, "name": m.name}
                     for m in plan.missing],
         "problems": [{"file": p.file, "cell": p.cell, "value": p.value, "message": p.message} for p in plan.problems],
@@ -72,6 +78,30 @@ def as_json(plan: ImportPlan, applied: bool, refused: Sequence[tuple[str, str]] 
         "warnings": list(plan.warnings),
         "applied": applied,
     }
+
+
+def write_json(out: dict, stream: TextIO, indent: int | None = 2) -> None:
+    """Write ``out`` (from ``as_json``) as ``json_text`` would; a generator value is written as a
+    list, ``JSON_BATCH`` items at a time, so a preview of 100,000 rows never exists as one string.
+    Compact output (``indent=None``) is the same text as ``json_text(out, None)``."""
+    if indent is not None:
+        stream.write(json_text({k: list(v) if isinstance(v, Iterator) else v for k, v in out.items()}, indent))
+        stream.write("\n")
+        return
+    sep = "{"
+    for key, value in out.items():
+        stream.write(f"{sep}{json_text(key, None)}: ")
+        sep = ", "
+        if not isinstance(value, Iterator):
+            stream.write(json_text(value, None))
+            continue
+        stream.write("[")
+        first = True
+        while batch := list(islice(value, JSON_BATCH)):
+            stream.write(("" if first else ", ") + json_text(batch, None)[1:-1])
+            first = False
+        stream.write("]")
+    stream.write("}\n" if sep == ", " else "{}\n")
 
 
 def new_json(r: RowResult, new_departments: set[str]) -> dict:

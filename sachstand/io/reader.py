@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -153,51 +154,61 @@ def read_workbook(path: str | Path, extra: ExtraReader | None = None,
 
 
 def _grid(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str) -> list[list[object]]:
-    return _sheet(checked, wb, sheet)[0]
-
-
-def _sheet(checked: CheckedFile, wb: python_calamine.CalamineWorkbook,
-           sheet: str) -> tuple[list[list[object]], list[tuple[tuple[int, int], tuple[int, int]]]]:
-    """The sheet's values from A1 on, and its merged ranges (0-based, inclusive)."""
-    try:
-        ws = wb.get_sheet_by_name(sheet)
-    except Exception:
-        raise WorkbookRefused(
-            checked.name, f"das Blatt „{sheet}“ ist beschädigt und kann nicht gelesen werden") from None
-    try:
-        grid = _rows_from_a1(ws)
-    except Exception:
-        raise WorkbookRefused(
-            checked.name, f"das Blatt „{sheet}“ ist beschädigt und kann nicht gelesen werden") from None
+    """A small sheet's values from A1 on, as one list (trailing empty rows dropped)."""
+    grid = list(sheet_rows(checked, wb, sheet))
     while grid and all(v == "" for v in grid[-1]):
         grid.pop()
-    if len(grid) > MAX_ROWS + HEADER_SEARCH_ROWS:
-        raise _too_many_rows(checked.name, sheet, len(grid))
+    return grid
+
+
+def _open_sheet(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str) -> python_calamine.CalamineSheet:
     try:
-        merged = list(ws.merged_cell_ranges or [])
+        return wb.get_sheet_by_name(sheet)
     except Exception:
-        merged = []
-    return grid, merged
+        raise WorkbookRefused(
+            checked.name, f"das Blatt „{sheet}“ ist beschädigt und kann nicht gelesen werden") from None
 
 
-def _rows_from_a1(ws: python_calamine.CalamineSheet) -> list[list[object]]:
-    """The sheet's values from A1 on, row by row; equal texts share one ``str``.
+def sheet_rows(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str,
+               ws: python_calamine.CalamineSheet | None = None) -> Iterator[list[object]]:
+    """The sheet's rows from A1 on, one at a time; equal texts share one ``str``.
 
     calamine makes a new Python string for every cell, so a shared string used by a million
-    cells would become a million copies; here each distinct text is kept once, and only one row of
-    fresh objects exists at a time.
+    cells would become a million copies; here each distinct text is kept once, and only the rows
+    the caller keeps exist as Python objects (never a second copy of the whole sheet). More
+    non-empty rows than the limits allow refuse the sheet (``budget`` refuses them earlier).
     """
+    ws = _open_sheet(checked, wb, sheet) if ws is None else ws
     start, end = ws.start, ws.end
     if start is None or end is None:
-        return []
-    pad = [""] * start[1]
+        return
+    pad = [""] * start[1]  # calamine's rows start at row 1 but at the first used column
     texts: dict[str, str] = {}
     keep = texts.setdefault
-    grid: list[list[object]] = []
-    for row in ws.iter_rows():
-        grid.append(pad + [keep(v, v) if type(v) is str and v else v for v in row])
-    missing = end[0] + 1 - len(grid)
-    return [[] for _ in range(missing)] + grid if missing > 0 else grid
+    last = -1
+    r = -1
+    try:
+        for row in ws.iter_rows():
+            r += 1
+            values = pad + [keep(v, v) if type(v) is str and v else v for v in row]
+            if any(v != "" for v in values):
+                last = r
+            yield values
+    except WorkbookRefused:
+        raise
+    except Exception:
+        raise WorkbookRefused(
+            checked.name, f"das Blatt „{sheet}“ ist beschädigt und kann nicht gelesen werden") from None
+    if last + 1 > MAX_ROWS + HEADER_SEARCH_ROWS:
+        raise _too_many_rows(checked.name, sheet, last + 1)
+
+
+def _merged(ws: python_calamine.CalamineSheet) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The sheet's merged ranges (0-based, inclusive)."""
+    try:
+        return list(ws.merged_cell_ranges or [])
+    except Exception:
+        return []
 
 
 def _too_many_rows(name: str, sheet: str, rows: int) -> WorkbookRefused:
@@ -237,17 +248,18 @@ def _read(checked: CheckedFile, wb: python_calamine.CalamineWorkbook,
     candidates = ([s for s in visible if s == "Projekte"] or visible) if meta else visible
     any_data = False
     for sheet in candidates:
-        grid, merged = _sheet(checked, wb, sheet)
-        if any(v != "" for row in grid for v in row):
-            any_data = True
-        found = _find_header(grid, mapping)
+        ws = _open_sheet(checked, wb, sheet)
+        rows = sheet_rows(checked, wb, sheet, ws)
+        head = list(islice(rows, HEADER_SEARCH_ROWS))
+        found = _find_header(head, mapping)
         if found is None:
+            any_data = any_data or any(v != "" for row in chain(head, rows) for v in row)
             continue
         header_row, columns, duplicates = found
         if duplicates:
             raise WorkbookRefused(name, f"Blatt „{sheet}“: Spalte {', '.join(duplicates)} kommt doppelt vor")
-        data = _rows(checked, sheet, grid, merged, header_row, columns, meta)
-        _describe_columns(data, grid[header_row], columns)
+        data = _rows(checked, sheet, chain(head, rows), _merged(ws), header_row, columns, meta)
+        _describe_columns(data, head[header_row], columns)
         return data
     if not any_data:
         raise WorkbookRefused(name, "die Arbeitsmappe ist leer")
@@ -320,7 +332,7 @@ def _read_meta(checked: CheckedFile, wb: python_calamine.CalamineWorkbook) -> Te
     return TemplateMeta(department, int(year), str(values.get("Exportiert", "")), versions, kind)
 
 
-def _rows(checked: CheckedFile, sheet: str, grid: list[list[object]],
+def _rows(checked: CheckedFile, sheet: str, grid: Iterable[list[object]],
           merged_ranges: list[tuple[tuple[int, int], tuple[int, int]]], header_row: int, columns: dict[str, int],
           meta: TemplateMeta | None) -> WorkbookData:
     if meta is not None and meta.kind == "Vorlage":
@@ -346,11 +358,12 @@ def _rows(checked: CheckedFile, sheet: str, grid: list[list[object]],
     checks = bool(facts.formulas or facts.errors or facts.percent)
     width = max(columns.values(), default=0) + 1
     used_cols = sorted(used)
-    for r in range(header_row + 1, len(grid)):
+    for r, row in enumerate(grid):
+        if r <= header_row:
+            continue
         if len(data.problems) >= MAX_PROBLEMS:
             data.problems.append(too_many_problems(checked.name))
             break
-        row = grid[r]
         if (label := _totals_row(row, r, used_cols, facts.formulas)) is not None:
             kind = f"„{label}“" if label != "Formeln" else "nur Formeln über den Zeilen darüber"
             data.notes.append(f"Zeile {r + 1} ({kind}) ist eine Summenzeile und wurde übersprungen")

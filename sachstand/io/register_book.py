@@ -21,8 +21,10 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain, islice
 
 from xlsxwriter.workbook import Workbook
 
@@ -32,8 +34,9 @@ from ..core.models import City, NewFundedProject, Partner, Project, progress_lab
 from ..core.repository import Repository
 from ..core.types import Money, is_digits
 from . import cells
+from .budget import HEADER_SEARCH_ROWS
 from .ooxml import column_letter
-from .reader import Problem, WorkbookData, _find_header, _grid, _rows
+from .reader import Problem, WorkbookData, _find_header, _rows, sheet_rows
 from .safe import Formats, needs_quote
 from .sheetrows import Cell, RowStream
 from .styles import HEADER
@@ -167,17 +170,23 @@ def write_register(wb: Workbook, fmt: Formats, repo: Repository, projects: list[
 # ---- reading ---------------------------------------------------------------------------------
 
 class _Sheet:
-    """One extra sheet as rows of (cell reference prefix, values); absent sheets are empty."""
+    """One extra sheet: its header row, and its other non-empty rows as (row number, values),
+    streamed once (``rows``); absent sheets are empty."""
 
     def __init__(self, checked, wb, name: str, extras: RegisterExtras) -> None:
         self.name = name
         self.extras = extras
         self.file = checked.name
-        self.rows: list[tuple[int, list[object]]] = []
+        self.heads: list[object] = []
+        self._rows: Iterator[list[object]] = iter(())
         if name in wb.sheet_names:
-            grid = _grid(checked, wb, name)
-            self.rows = [(r + 1, row) for r, row in enumerate(grid[1:], start=1) if any(v != "" for v in row)]
+            self._rows = sheet_rows(checked, wb, name)
+            self.heads = next(self._rows, [])
         self.quoted = "'" + name.replace("'", "''") + "'"
+
+    @property
+    def rows(self) -> Iterator[tuple[int, list[object]]]:
+        return ((r, row) for r, row in enumerate(self._rows, start=2) if any(v != "" for v in row))
 
     def get(self, number: int, row: list[object], col: int, parser, **kw):
         value = row[col] if col < len(row) else ""
@@ -226,8 +235,7 @@ def read_extras(checked, wb, data: WorkbookData) -> None:
 
     sheet = _Sheet(checked, wb, PROGRESS, extras)
     if sheet.name in wb.sheet_names:
-        heads = _grid(checked, wb, PROGRESS)[0]
-        years = {c: int(h[16:20]) for c, h in enumerate(heads)
+        years = {c: int(h[16:20]) for c, h in enumerate(sheet.heads)
                  if isinstance(h, str) and h.startswith("Umsetzungsstand ") and is_digits(h[16:20])}
         for n, row in sheet.rows:
             pid = sheet.get(n, row, 0, cells.ident)
@@ -277,10 +285,11 @@ def read_extras(checked, wb, data: WorkbookData) -> None:
             extras.reported.setdefault(year, {})[key] = value
 
     sheet = _Sheet(checked, wb, REGISTER, extras)
-    for n, row in sheet.rows:
+    register_rows = list(sheet.rows)
+    for n, row in register_rows:
         label = row[0] if row else ""
         if label == "Stadt" and (name := sheet.get(n, row, 1, cells.text)):
-            ags = next((sheet.get(m, r2, 1, cells.text) for m, r2 in sheet.rows if r2 and r2[0] == "Gemeindeschlüssel"),
+            ags = next((sheet.get(m, r2, 1, cells.text) for m, r2 in register_rows if r2 and r2[0] == "Gemeindeschlüssel"),
                        None)
             try:
                 extras.city = City(name, ags)
@@ -294,10 +303,11 @@ def read_extras(checked, wb, data: WorkbookData) -> None:
             extras.priority[pid] = priority
 
     if ARCHIVE in wb.sheet_names:
-        grid = _grid(checked, wb, ARCHIVE)
-        found = _find_header(grid)
+        rows = sheet_rows(checked, wb, ARCHIVE)
+        head = list(islice(rows, HEADER_SEARCH_ROWS))
+        found = _find_header(head)
         if found is not None:
-            extras.archive = _rows(checked, ARCHIVE, grid, [], found[0], found[1], data.meta)
+            extras.archive = _rows(checked, ARCHIVE, chain(head, rows), [], found[0], found[1], data.meta)
             extras.problems.extend(extras.archive.problems)
     data.extras = extras
     data.problems.extend(extras.problems)
