@@ -101,7 +101,7 @@ class _Dates:
         return self.end.format() if self.end else self.end_text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NewProject:
     """A project to create. ``start_text``/``end_text`` keep source text that was not a date.
 

@@ -647,10 +647,13 @@ def _audit(
 ) -> None:
     """Audit rows; ``versions`` gives each project the version the change left it at."""
     rows = list(rows)
-    if not rows:
-        return
+    for start in range(0, len(rows), INSERT_BATCH):  # list parameters cost DuckDB far more than their rows
+        _audit_batch(conn, actor, rows[start:start + INSERT_BATCH], versions or {})
+
+
+def _audit_batch(conn: duckdb.DuckDBPyConnection, actor: Actor, rows: list[tuple[str, str, str, str | None, str | None]],
+                 versions: dict[str, int]) -> None:
     entity, entity_id, fld, old, new = (list(c) for c in zip(*rows, strict=False))
-    versions = versions or {}
     conn.execute(
         "INSERT INTO audit (changed_at, os_user, source, source_file, source_sha256, entity, entity_id, field, "
         "old_value, new_value, project_version) "

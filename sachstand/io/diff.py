@@ -25,10 +25,11 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from itertools import chain
 
 from ..core.access import Actor
 from ..core.errors import InvalidValue, PermissionDenied, SachstandError
@@ -51,7 +52,7 @@ from .register_book import RegisterExtras
 KINDS = ("new", "update", "unchanged", "conflict", "error")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldChange:
     field: str
     label: str
@@ -60,7 +61,7 @@ class FieldChange:
     cell: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Conflict:
     file: str
     cell: str
@@ -75,7 +76,7 @@ class Conflict:
                 f"inzwischen im Register „{self.register_value}“")
 
 
-@dataclass
+@dataclass(slots=True)
 class RowResult:
     file: str
     row: int
@@ -171,7 +172,9 @@ def check_template_year(data: WorkbookData, repo_years: Sequence[int], year: int
 
 
 def plan_import(repo: Repository, files: Sequence[WorkbookData], year: int | None = None,
-                on_conflict: str | None = None) -> ImportPlan:
+                on_conflict: str | None = None, consume: bool = False) -> ImportPlan:
+    """The plan of importing ``files``; with ``consume``, each file's rows are released as they
+    are planned (``data.rows`` ends empty), so a large file is never held twice."""
     with repo.db.read():  # one connection: one consistent state of the register for the whole plan
         repo_years = repo.years()
         for data in files:
@@ -184,6 +187,7 @@ def plan_import(repo: Repository, files: Sequence[WorkbookData], year: int | Non
     planner = _Planner(repo, projects, departments, since)
     planner.restore = not projects  # an empty register takes a register workbook's IDs and extra sheets
     planner.on_conflict = on_conflict
+    planner.consume = consume
     plan = planner.run(files)
     plan.on_conflict = on_conflict
     plan.missing = _missing(files, plan.rows, projects)
@@ -220,6 +224,7 @@ class _Planner:
         self.news: list[NewProject] = []
         self.restore = False
         self.on_conflict: str | None = None
+        self.consume = False
 
     @property
     def by_name(self) -> dict[tuple[str, str], Project]:
@@ -255,14 +260,15 @@ class _Planner:
         city = None
         for data in files:
             problems.extend(data.problems)
-            rows = [(data, row) for row in data.rows]
+            rows: Iterable[tuple[WorkbookData, Row]] = ((data, row) for row in self._take(data.rows))
             if self.restoring(data):
                 extras: RegisterExtras = data.extras
                 for code, name in extras.departments.items():
                     if code not in self.departments:
                         self.new_departments.setdefault(code, Department(code, name))
                 if extras.archive is not None:
-                    rows += [(extras.archive, row) for row in extras.archive.rows]
+                    archive = extras.archive
+                    rows = chain(rows, ((archive, row) for row in self._take(archive.rows)))
                     extras.archive.extras = extras
                 funded += extras.funded
                 reported.update(extras.reported)
@@ -280,9 +286,23 @@ class _Planner:
             else:
                 continue
             break
+        if self.consume:  # rows left after too many problems
+            for data in files:
+                data.rows.clear()
+                if data.extras is not None and data.extras.archive is not None:
+                    data.extras.archive.rows.clear()
         cs = ChangeSet(new_departments=list(self.new_departments.values()), new_projects=self.news,
                        updates=self.updates, funded_projects=funded, reported_figures=reported, city=city)
         return ImportPlan(list(files), self.rows, problems, cs, remarks, _version_warnings(files, self.rows))
+
+    def _take(self, rows: list[Row]) -> Iterator[Row]:
+        """The rows in order; with ``consume`` each leaves the list as it is handed out."""
+        if not self.consume:
+            yield from rows
+            return
+        rows.reverse()
+        while rows:
+            yield rows.pop()
 
     def _row(self, data: WorkbookData, row: Row) -> RowResult:
         problem = _Collector(data.name)

@@ -64,14 +64,13 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
         for name, reason in refused:
             print(f"Fehler: {safe_text(name)}: {safe_text(reason)}", file=sys.stderr)
         return 2
-    plan = plan_import(repo, data, year, on_conflict)
     shares = None
     if markup and data:
         from .markup import share_cells
 
         shares = share_cells(data[0])
-    for book in data:
-        book.rows = []  # the plan holds all the preview and the apply need: the read rows can go
+    # the plan holds all the preview and the apply need: each read row goes once it is planned
+    plan = plan_import(repo, data, year, on_conflict, consume=True)
     if target is not None and data:
         from .markup import write_markup
 

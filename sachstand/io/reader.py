@@ -43,7 +43,7 @@ MAX_PROBLEMS = 1000
 _UNSAFE_FORMULA = re.compile(r"\||\b(HYPERLINK|WEBSERVICE|CALL|REGISTER|EXEC|FILTERXML|RTD|DDE)\s*\(", re.I)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     file: str
     cell: str
@@ -161,6 +161,9 @@ def _grid(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str
     return grid
 
 
+_WHOLE = {float(n): float(n) for n in range(101)}
+
+
 def _open_sheet(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str) -> python_calamine.CalamineSheet:
     try:
         return wb.get_sheet_by_name(sheet)
@@ -173,8 +176,9 @@ def sheet_rows(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet
                ws: python_calamine.CalamineSheet | None = None) -> Iterator[list[object]]:
     """The sheet's rows from A1 on, one at a time; equal texts share one ``str``.
 
-    calamine makes a new Python string for every cell, so a shared string used by a million
-    cells would become a million copies; here each distinct text is kept once, and only the rows
+    calamine makes a new Python object for every cell, so a shared string used by a million
+    cells would become a million copies; here each distinct text, and each whole number 0..100
+    (progress), is kept once, and only the rows
     the caller keeps exist as Python objects (never a second copy of the whole sheet). More
     non-empty rows than the limits allow refuse the sheet (``budget`` refuses them earlier).
     """
@@ -185,12 +189,14 @@ def sheet_rows(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet
     pad = [""] * start[1]  # calamine's rows start at row 1 but at the first used column
     texts: dict[str, str] = {}
     keep = texts.setdefault
+    small = _WHOLE.get
     last = -1
     r = -1
     try:
         for row in ws.iter_rows():
             r += 1
-            values = pad + [keep(v, v) if type(v) is str and v else v for v in row]
+            values = pad + [keep(v, v) if type(v) is str and v else small(v, v) if type(v) is float else v
+                            for v in row]
             if any(v != "" for v in values):
                 last = r
             yield values
