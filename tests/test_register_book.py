@@ -85,3 +85,37 @@ def test_register_workbook_into_a_filled_register_does_not_restore(cli, sample_p
     cli("--db", str(sample_path), "export", "register", "-o", str(out))
     data = json.loads(cli("--db", str(sample_path), "import", str(out), "--json").out)
     assert data["new"] == [] and data["unchanged"] == 58
+
+
+MARKUP_TEXTS = ("<r>Bürger & <b>Amt</b></r>", "a < b && c > d", "<r><t>x</t></r>")
+
+
+def test_text_that_looks_like_xml_round_trips_through_export_import_and_markup(
+        cli, sample_path: Path, empty_path: Path, tmp_path: Path) -> None:
+    """xlsxwriter's ``constant_memory`` mode writes text starting with ``<r>`` raw, as rich-text
+    XML: every exported and marked-up text cell must come back exactly as it was."""
+    from sachstand.core.models import Department
+    from sachstand.core.repository import ChangeSet, ProjectUpdate
+
+    repo = open_register(sample_path)
+    projects = sorted(repo.projects(), key=lambda p: p.id)[:3]
+    repo.apply(ChangeSet(
+        new_departments=[Department("XML", MARKUP_TEXTS[0])],
+        updates=[ProjectUpdate(p.id, p.version, {"name": text, "description": text})
+                 for p, text in zip(projects, MARKUP_TEXTS, strict=True)]))
+    out = tmp_path / "register.xlsx"
+    assert cli("--db", str(sample_path), "export", "register", "-o", str(out)).code == 0
+    r = cli("--db", str(empty_path), "import", str(out), "--apply")
+    assert r.code == 0, r.out + r.err
+    assert _state(empty_path) == _state(sample_path)
+    restored = open_register(empty_path)
+    assert {p.name for p in restored.projects()} >= set(MARKUP_TEXTS)
+    assert {d.code: d.name for d in restored.departments()}["XML"] == MARKUP_TEXTS[0]
+
+    marked = tmp_path / "marked.xlsx"
+    r = cli("--db", str(sample_path), "import", str(out), "--markup", str(marked))
+    assert r.code in (0, 1), r.err
+    wb = openpyxl.load_workbook(marked, read_only=True)
+    texts = {c for row in wb["Projekte"].iter_rows(values_only=True) for c in row if isinstance(c, str)}
+    wb.close()
+    assert set(MARKUP_TEXTS) <= texts

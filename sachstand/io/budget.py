@@ -45,7 +45,7 @@ from operator import itemgetter
 
 from ..core.types import format_number, is_digits
 from . import ooxml
-from .limits import MAX_ROWS, CheckedFile, WorkbookRefused, read_member
+from .limits import MAX_ROWS, CheckedFile, WorkbookRefused, member_chunks, read_member
 
 HEADER_SEARCH_ROWS = 30
 MAX_GRID_ROWS = MAX_ROWS + HEADER_SEARCH_ROWS
@@ -558,13 +558,31 @@ def exact_elements(data: bytes) -> int | None:
     return data.count(b"<") - data.count(b"</") - data.count(b"<?")
 
 
+def _streamed_elements(checked: CheckedFile, member: str) -> int | None:
+    """``exact_elements`` of a part, read in pieces (a piece's last byte goes with the next one,
+    so that no two-byte mark is split)."""
+    total = 0
+    carry = b""
+    for chunk in member_chunks(checked, member):
+        data = carry + chunk
+        if b"<!" in data:
+            return None
+        total += data.count(b"<") - data.count(b"</") - data.count(b"<?")
+        carry = data[-1:]
+        if carry == b"<":
+            total -= 1  # counted again with the next piece
+        else:
+            carry = b""
+    return total
+
+
 def _count_elements(checked: CheckedFile, budget: Budget, members: set[str]) -> None:
     """Refuse in a second, before any sheet is streamed, when the sheets' elements alone are too
     many (streaming millions of cells to find that out would take half a minute)."""
     total = budget.elements
     for member in sorted(members):
         if member in checked.members:
-            total += exact_elements(read_member(checked, member)) or 0
+            total += _streamed_elements(checked, member) or 0
     if total > MAX_ELEMENTS:
         raise WorkbookRefused(checked.name, f"die Arbeitsmappe hat mehr als {_n(MAX_ELEMENTS)} XML-Elemente; sie wird nicht gelesen")
 

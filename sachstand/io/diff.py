@@ -84,9 +84,10 @@ class RowResult:
     project_id: str | None
     department: str
     name: str
-    changes: list[FieldChange] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    conflicts: list[Conflict] = field(default_factory=list)
+    # empty tuples until the row has any: 100,000 new rows hold no empty lists
+    changes: Sequence[FieldChange] = ()
+    problems: Sequence[Problem] = ()
+    conflicts: Sequence[Conflict] = ()
     new_project: NewProject | None = None
     #: "file" or "register" when the row's conflicts were settled by ``--on-conflict``
     settled: str | None = None
@@ -461,7 +462,8 @@ class _Planner:
         progress = {year: values[k][0] for k, year in _progress_years(data.columns) if k in values}
         extras: RegisterExtras | None = data.extras
         if given_id is not None and extras is not None:
-            progress = {**extras.progress.get(given_id, {}), **progress}
+            kept = extras.progress.pop(given_id, {}) if self.consume else extras.progress.get(given_id, {})
+            progress = {**kept, **progress}
         new = NewProject(
             department=department, name=result.name,
             description=str(values.get("description", ("",))[0]),
@@ -493,11 +495,13 @@ class _Planner:
             result.problems = problem.items
             return result
         changes: dict[str, object] = {}
+        changed: list[FieldChange] = []
+        result.changes = changed
         for key, (value, source) in values.items():
             old = project.value(key)
             if value != old:
                 changes[key] = value
-                result.changes.append(FieldChange(key, field_label(key), display_value(old), display_value(value),
+                changed.append(FieldChange(key, field_label(key), display_value(old), display_value(value),
                                                   row.ref(source)))
         start = changes.get("start", project.start)
         end = changes.get("end", project.end)

@@ -25,8 +25,10 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from ..core.errors import SachstandError
 from ..core.files import MISSING, InputRefused, read_input
@@ -155,16 +157,44 @@ def _check_xml(data: bytes, name: str, infos: list[zipfile.ZipInfo]) -> None:
 
 
 def read_member(checked: CheckedFile, member: str) -> bytes:
-    """A zip member's bytes, never more than its declared (already checked) size."""
+    """A zip member's bytes, never more than its declared (already checked) size.
+
+    Read into one buffer of the declared size (a ``bytearray``): reading a 60 MB sheet part in one
+    ``read`` would hold it twice while the pieces are joined."""
     limit = checked.members[member]
+    buf = bytearray(limit)
+    size = 0
     try:
-        with checked.zip() as zf, zf.open(member) as fh:
-            data = fh.read(limit + 1)
+        with checked.zip() as zf, zf.open(member) as fh, memoryview(buf) as view:
+            reader = cast(io.BufferedIOBase, fh)  # a ZipExtFile
+            while size < limit and (n := reader.readinto(view[size:size + _CHUNK])):
+                size += n
+            extra = fh.read(1)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise WorkbookRefused(checked.name, "die Datei ist beschädigt oder unvollständig") from None
-    if len(data) > limit:
+    if extra:
         raise WorkbookRefused(checked.name, "die Arbeitsmappe ist beschädigt (Größenangaben stimmen nicht)")
-    return data
+    del buf[size:]
+    # the callers search and parse it, which a bytearray does as bytes do
+    return cast(bytes, buf)
+
+
+def member_chunks(checked: CheckedFile, member: str) -> Iterator[bytes]:
+    """A zip member's bytes in pieces of about 1 MB, never more than its declared size."""
+    limit = checked.members[member]
+    seen = 0
+    try:
+        with checked.zip() as zf, zf.open(member) as fh:
+            while chunk := fh.read(_CHUNK):
+                seen += len(chunk)
+                if seen > limit:
+                    raise WorkbookRefused(checked.name, "die Arbeitsmappe ist beschädigt (Größenangaben stimmen nicht)")
+                yield chunk
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise WorkbookRefused(checked.name, "die Datei ist beschädigt oder unvollständig") from None
+
+
+_CHUNK = 1 << 20
 
 
 def _looks_like_text(data: bytes) -> bool:

@@ -6,6 +6,9 @@ Rules:
 - Text starting with =, +, -, @, tab, CR or LF also gets the ``quotePrefix`` style, so Excel and
   LibreOffice keep it as text even when someone edits the cell.
 - Formats are cached by their properties; xlsxwriter wants one object per distinct look.
+- In ``constant_memory`` mode xlsxwriter writes a text that starts with ``<r>`` and ends with
+  ``</r>`` raw, as rich-text XML; such a text is written as one escaped run instead, so it comes
+  back exactly as it was (``_TextSheet``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 import xlsxwriter
 from xlsxwriter.format import Format
@@ -39,11 +42,26 @@ def new_workbook(target: str | Path | BinaryIO, constant_memory: bool = False) -
     then writes atomically. ``constant_memory`` streams rows through temporary files (rows must
     then be written top to bottom).
     """
-    return xlsxwriter.Workbook(
+    return _Workbook(
         target if hasattr(target, "write") else str(target),
         {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
          "default_date_format": DATE, "constant_memory": constant_memory},
     )
+
+
+class _TextSheet(Worksheet):
+    """A worksheet whose text cells are always text (see the module's rules)."""
+
+    def _write_string(self, row: int, col: int, string: str, cell_format: Format | None = None) -> Literal[0, -1, -2]:
+        if self.constant_memory and string.startswith("<r>") and string.endswith("</r>"):
+            escaped = string.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            string = f"<r><t>{escaped}</t></r>"  # one plain run: xlsxwriter writes it as it is
+        return super()._write_string(row, col, string, cell_format)
+
+
+class _Workbook(xlsxwriter.Workbook):
+    def add_worksheet(self, name: str | None = None, worksheet_class: type | None = None) -> Worksheet:
+        return super().add_worksheet(name, worksheet_class or _TextSheet)
 
 
 def close_workbook(wb: xlsxwriter.Workbook) -> None:

@@ -12,7 +12,6 @@ workbook sachstand writes) costs one byte search.
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -84,6 +83,20 @@ def is_percent_format(code: str) -> bool:
     return False
 
 
+class _Reader:
+    """A file over the part's buffer that hands out pieces (``io.BytesIO`` would copy it whole)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.view = memoryview(data)
+        self.pos = 0
+
+    def read(self, size: int = -1) -> bytes:
+        end = len(self.view) if size < 0 else self.pos + size
+        piece = bytes(self.view[self.pos:end])
+        self.pos += len(piece)
+        return piece
+
+
 def scan(checked: CheckedFile, member: str, percent_ids: set[int]) -> SheetFacts:
     """Formulas, error cells and percent-styled cells of one sheet, placed as calamine places them."""
     facts = SheetFacts()
@@ -95,7 +108,7 @@ def scan(checked: CheckedFile, member: str, percent_ids: set[int]) -> SheetFacts
         return facts
     row_index, col_index = 0, 0
     try:
-        for event, el in iterparse(io.BytesIO(data), events=("start", "end")):
+        for event, el in iterparse(_Reader(data), events=("start", "end")):
             tag = _local(el.tag)
             if event == "start":
                 if tag == "row" and (r := el.get("r")) is not None and is_digits(r):
