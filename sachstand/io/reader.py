@@ -68,14 +68,30 @@ class Cell:
         return f"{self.where}{self.row}"
 
 
-@dataclass(slots=True)
 class Row:
-    """A data row's non-empty values by field key; cells are made on demand (most never are)."""
+    """A data row's non-empty values by field key; cells are made on demand (most never are).
 
-    number: int
-    values: dict[str, object]
-    where: dict[str, str]
-    shares: frozenset[str] = frozenset()
+    Held compactly (the keys, shared by rows with the same filled columns, and a tuple of values);
+    ``values`` is the dict, made on first use and kept with the row: a row planned once and
+    released (``diff.plan_import(consume=True)``) never holds both for long."""
+
+    __slots__ = ("number", "where", "shares", "_keys", "_vals", "_dict")
+
+    def __init__(self, number: int, values: dict[str, object], where: dict[str, str],
+                 shares: frozenset[str] = frozenset()) -> None:
+        self.number = number
+        self.where = where
+        self.shares = shares
+        keys = tuple(values)
+        self._keys = _KEYS.get(keys) or (_KEYS.setdefault(keys, keys) if len(_KEYS) < 4096 else keys)
+        self._vals = tuple(values.values())
+        self._dict: dict[str, object] | None = None
+
+    @property
+    def values(self) -> dict[str, object]:
+        if self._dict is None:
+            self._dict = dict(zip(self._keys, self._vals, strict=True))
+        return self._dict
 
     def ref(self, key: str) -> str:
         return f"{self.where[key]}{self.number}"
@@ -162,6 +178,7 @@ def _grid(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str
 
 
 _WHOLE = {float(n): float(n) for n in range(101)}
+_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}
 _KEEP_TEXTS = 50_000
 
 
