@@ -11,11 +11,8 @@ Rules:
 - Project IDs are department prefix plus a number (``FB11-004``); counters only grow, so an ID is
   never reused, not even after archiving.
 - Access is checked here, through ``Actor``, before anything is written.
-- Texts (names, descriptions, notes, date texts, department names) are at most ``TEXT_MAX``
-  characters, Excel's cell limit, so an export never has to cut one. Department codes are
-  checked when they enter the register: printable, at most ``CODE_MAX`` characters, usable in a
-  file name (``check_department_code``). ``check_value`` is the one check of a field's value;
-  the import calls it per cell, so the TUI and the import get the same rule and message.
+- Every entry rule (text lengths, department codes, field values, date order) lives in
+  ``changes.py``; ``apply`` normalises through it. Audit rows are written by ``audit.py``.
 - The city's name and AGS live in the ``meta`` table (keys ``city_name``, ``city_ags``); setting
   them needs the role Administrator and is audited like any other change (entity ``register``).
 """
@@ -23,19 +20,37 @@ Rules:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
 import duckdb
 
+from . import audit
 from .access import Actor
+from .audit import audit_text, write_audit
+from .changes import (  # noqa: F401  (ChangeSet, ProjectUpdate, TEXT_MAX, too_long … re-exported)
+    CODE_MAX,
+    TEXT_MAX,
+    ApplyResult,
+    ArchiveChange,
+    ChangeSet,
+    ProjectUpdate,
+    check_department_code,
+    check_text,
+    check_value,
+    normalise_department,
+    normalise_new,
+    normalise_update,
+    parse_field_key,
+    progress_key,
+    too_long,
+)
 from .db import Database
 from .errors import ConflictError, FieldConflict, InvalidValue, NotFound, PublishedYear, SachstandError
 from .models import (
-    EDITABLE_FIELDS,
     AuditEntry,
     City,
     Department,
@@ -49,7 +64,7 @@ from .models import (
     display_value,
     field_label,
 )
-from .types import MONEY_MAX, Period, Precision, clean_text, format_number
+from .types import Period, Precision, clean_text
 
 # Rows per bulk INSERT: DuckDB turns each list parameter into values at once, so one statement
 # for 100,000 projects held about 400 MB; batches inside the same transaction keep that flat.
@@ -60,42 +75,6 @@ PROJECT_COLUMNS = (
     "id, department, name, description, planned_cost, cost_note, start_first, start_precision, "
     "start_text, end_first, end_precision, end_text, archived, version, created_at, updated_at, priority"
 )
-
-
-@dataclass(frozen=True)
-class ProjectUpdate:
-    """Changes to one project, keyed by field name (``EDITABLE_FIELDS`` or ``progress:YEAR``)."""
-
-    project_id: str
-    expected_version: int
-    changes: dict[str, object]
-
-
-@dataclass
-class ChangeSet:
-    """Everything one unit of work writes: applied all together, or not at all."""
-
-    new_departments: list[Department] = field(default_factory=list)
-    new_projects: list[NewProject] = field(default_factory=list)
-    updates: list[ProjectUpdate] = field(default_factory=list)
-    archive: list[tuple[str, int, bool]] = field(default_factory=list)
-    #: funded projects whose ``linked_projects`` are register project IDs (admin only)
-    funded_projects: list[NewFundedProject] = field(default_factory=list)
-    #: figures a published report stated, by year (admin only; replaces the year's figures)
-    reported_figures: dict[int, dict[str, int]] = field(default_factory=dict)
-    #: the register's city (admin only)
-    city: City | None = None
-
-    @property
-    def empty(self) -> bool:
-        return not (self.new_departments or self.new_projects or self.updates or self.archive
-                    or self.funded_projects or self.reported_figures or self.city)
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    created: list[str]
-    changed_fields: int
 
 
 def id_prefix(department: str) -> str:
@@ -164,87 +143,6 @@ def _load_by_ids(conn: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[st
     return {r[0]: _project_from_row(r, by_id.get(r[0], {})) for r in rows}
 
 
-TEXT_MAX = 32_767  # characters: what one Excel cell holds
-CODE_MAX = 20
-_CODE_PUNCTUATION = frozenset(" .-_&()+,")
-
-
-def too_long(length: int) -> str:
-    """The reason a text of ``length`` characters is refused (shared with the import's cells)."""
-    return (f"ist {format_number(length)} Zeichen lang; erlaubt sind höchstens {format_number(TEXT_MAX)} "
-            "(so viel fasst eine Excel-Zelle)")
-
-
-def check_text(label: str, text: str) -> str:
-    """Refuse a text longer than ``TEXT_MAX``; returns it unchanged."""
-    if len(text) > TEXT_MAX:
-        raise InvalidValue(label, too_long(len(text)))
-    return text
-
-
-def check_department_code(code: str) -> str:
-    """A new department's code: trimmed, at most ``CODE_MAX`` characters of letters, digits,
-    spaces and ``. - _ & ( ) + ,``, starting with a letter or digit. Such a code is printable
-    and usable in a file name (no slash, no control or bidi character)."""
-    code = clean_text(code)
-    if not code:
-        raise InvalidValue("Bereich", "darf nicht leer sein")
-    if (len(code) > CODE_MAX or not code[0].isalnum()
-            or not all(c.isalnum() or c in _CODE_PUNCTUATION for c in code)):
-        raise InvalidValue(
-            "Bereich", f"„{code}“ ist kein brauchbares Kürzel: erlaubt sind bis zu {CODE_MAX} Buchstaben, "
-            "Ziffern, Leerzeichen und . - _ & ( ) + , (am Anfang ein Buchstabe oder eine Ziffer)",
-        )
-    return code
-
-
-def check_value(name: str, value: object) -> object:
-    """Check one field value and bring it to its stored form; raises ``InvalidValue``.
-
-    The label is looked up only for an error: a bulk import checks millions of values.
-    """
-    if name.startswith("progress:"):
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
-            raise InvalidValue(field_label(name), f"„{value}“ ist keine ganze Zahl von 0 bis 100")
-        return value
-    if name in ("name", "department"):
-        text = clean_text(str(value or ""))
-        if not text:
-            raise InvalidValue(field_label(name), "darf nicht leer sein")
-        return check_text(field_label(name), text)
-    if name in ("description", "cost_note"):
-        return check_text(field_label(name), clean_text(str(value or "")))
-    if name == "planned_cost":
-        if value is None:
-            return None
-        if isinstance(value, float) or not isinstance(value, (Decimal, int)):
-            raise InvalidValue(field_label(name), "muss ein genauer Eurobetrag sein")
-        amount = Decimal(value).quantize(Decimal("0.01"))
-        if amount < 0:
-            raise InvalidValue(field_label(name), "darf nicht negativ sein")
-        if amount > MONEY_MAX:
-            raise InvalidValue(field_label(name), "ist zu groß")
-        return amount
-    if name == "priority":
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9999:
-            raise InvalidValue(field_label(name), f"„{value}“ ist keine ganze Zahl ab 1")
-        return value
-    if name in ("start", "end"):
-        if value is not None and not isinstance(value, Period):
-            raise InvalidValue(field_label(name), "muss ein Datum oder Quartal sein")
-        return value
-    raise InvalidValue(field_label(name), "ist kein änderbares Feld")
-
-
-def _check_dates(start: Period | None, end: Period | None) -> None:
-    if start and end and end.last_day < start.first_day:
-        raise InvalidValue("Geplantes Ende", f"{end.format()} liegt vor dem Beginn {start.format()}")
-
-
 class Repository:
     """Reads and writes of the register for one actor; opens a connection per call."""
 
@@ -297,50 +195,18 @@ class Repository:
 
     def audit_for(self, project_id: str, limit: int = 200) -> list[AuditEntry]:
         with self.db.read() as conn:
-            rows = conn.execute(
-                "SELECT changed_at, os_user, source, source_file, entity, entity_id, field, old_value, new_value "
-                "FROM audit WHERE entity = 'project' AND entity_id = ? ORDER BY id DESC LIMIT ?",
-                [project_id, limit],
-            ).fetchall()
-        return [AuditEntry(*r) for r in rows]
+            return audit.audit_for(conn, project_id, limit)
 
     def audit_count(self) -> int:
         with self.db.read() as conn:
-            return conn.execute("SELECT count(*) FROM audit").fetchone()[0]
+            return audit.audit_count(conn)
 
     def changed_since(self, versions: dict[str, int]) -> dict[str, dict[str, str | None]]:
-        """For each project, the fields changed after the given version, each with the value it
-        had at that version (the audit's old value of the first later change, as ``audit_text``).
-
-        A project is left out when the audit cannot account for every version since (changes
-        made before the audit recorded versions, or a restore): callers must then assume
-        everything may have changed.
-        """
+        """See ``audit.changed_since``."""
         if not versions:
             return {}
         with self.db.read() as conn:
-            rows = conn.execute(
-                "WITH v AS (SELECT unnest($ids) AS id, unnest($vs) AS since), "
-                "later AS (SELECT a.entity_id AS id, a.field, a.old_value, a.id AS seq, a.project_version "
-                "FROM audit a JOIN v ON a.entity = 'project' AND a.entity_id = v.id "
-                "AND a.project_version > v.since) "
-                "SELECT l.id, l.field, arg_min(l.old_value, l.seq), "
-                "(SELECT count(DISTINCT project_version) FROM later x WHERE x.id = l.id) "
-                "FROM later l GROUP BY l.id, l.field",
-                {"ids": list(versions), "vs": list(versions.values())},
-            ).fetchall()
-            current = dict(conn.execute(
-                "SELECT id, version FROM projects WHERE id IN (SELECT unnest($ids))", {"ids": list(versions)}
-            ).fetchall())
-        out: dict[str, dict[str, str | None]] = {}
-        explained: dict[str, int] = {}
-        for pid, fld, base, distinct in rows:
-            out.setdefault(pid, {})[fld] = base
-            explained[pid] = distinct
-        return {
-            pid: fields for pid, fields in out.items()
-            if explained[pid] == current.get(pid, 0) - versions[pid]
-        } | {pid: {} for pid, v in versions.items() if current.get(pid) == v}
+            return audit.changed_since(conn, versions)
 
     def funded_projects(self, project_id: str | None = None) -> list[FundedProject]:
         """Funded projects in table order; with ``project_id`` only those linked to it."""
@@ -392,7 +258,7 @@ class Repository:
             return self.get(project_id)
 
     def record_progress(self, project_id: str, year: int, percent: int | None, expected_version: int) -> Project:
-        return self.update(project_id, expected_version, {f"progress:{year}": percent})
+        return self.update(project_id, expected_version, {progress_key(year): percent})
 
     def archive(self, project_id: str, expected_version: int, archived: bool = True) -> Project:
         with self.db.write() as conn:
@@ -491,7 +357,7 @@ class Repository:
                     "updated_at = excluded.updated_at",
                     {"y": year, "k": key, "t": title, "m": markdown, "v": version},
                 )
-                _audit(conn, self.actor, [("report_text", f"{year}:{key}", f, old, new) for f, old, new in changes])
+                write_audit(conn, self.actor, [("report_text", f"{year}:{key}", f, old, new) for f, old, new in changes])
         return len(todo)
 
     def figure_examples(self, year: int) -> dict[str, list[str]]:
@@ -527,7 +393,7 @@ class Repository:
                     "INSERT INTO figure_examples SELECT $y, $f, unnest($pos), unnest($ids)",
                     {"y": year, "f": figure, "pos": list(range(1, len(ids) + 1)), "ids": ids},
                 )
-            _audit(conn, self.actor, [("figure_examples", f"{year}:{figure}", "projects",
+            write_audit(conn, self.actor, [("figure_examples", f"{year}:{figure}", "projects",
                                        ", ".join(old) or None, ", ".join(ids) or None)])
 
     def publication(self, year: int) -> Publication | None:
@@ -572,18 +438,14 @@ class Repository:
                 "INSERT INTO published_parts SELECT $y, unnest($p), unnest($b)",
                 {"y": year, "p": list(parts), "b": list(parts.values())},
             )
-            _audit(conn, self.actor, [("report", str(year), "published", None,
+            write_audit(conn, self.actor, [("report", str(year), "published", None,
                                        f"{at:%d.%m.%Y %H:%M} von {by}")])
         return Publication(year, at, by)
 
     def changes_since(self, when: datetime) -> list[AuditEntry]:
         """Audit entries written after ``when``, oldest first."""
         with self.db.read() as conn:
-            rows = conn.execute(
-                "SELECT changed_at, os_user, source, source_file, entity, entity_id, field, old_value, new_value "
-                "FROM audit WHERE changed_at > ? ORDER BY id", [when],
-            ).fetchall()
-        return [AuditEntry(*r) for r in rows]
+            return audit.changes_since(conn, when)
 
 
 def _refuse_published(conn: duckdb.DuckDBPyConnection, year: int, what: str) -> None:
@@ -618,31 +480,6 @@ def _dec(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _audit(
-    conn: duckdb.DuckDBPyConnection,
-    actor: Actor,
-    rows: Iterable[tuple[str, str, str, str | None, str | None]],
-    versions: dict[str, int] | None = None,
-) -> None:
-    """Audit rows; ``versions`` gives each project the version the change left it at."""
-    rows = list(rows)
-    if not rows:
-        return
-    entity, entity_id, fld, old, new = (list(c) for c in zip(*rows))
-    versions = versions or {}
-    conn.execute(
-        "INSERT INTO audit (changed_at, os_user, source, source_file, source_sha256, entity, entity_id, field, "
-        "old_value, new_value, project_version) "
-        "SELECT now()::TIMESTAMP, $user, $source, $file, $sha, unnest($entity), unnest($eid), unnest($field), "
-        "unnest($old::VARCHAR[]), unnest($new::VARCHAR[]), unnest($ver::INTEGER[])",
-        {
-            "user": actor.user, "source": actor.source, "file": actor.source_file, "sha": actor.source_sha256,
-            "entity": entity, "eid": entity_id, "field": fld, "old": old, "new": new,
-            "ver": [versions.get(i) if e == "project" else None for e, i in zip(entity, entity_id)],
-        },
-    )
-
-
 class _Apply:
     """One ``Repository.apply`` run inside an open write transaction."""
 
@@ -654,10 +491,7 @@ class _Apply:
         known = {c for (c,) in self.conn.execute("SELECT code FROM departments").fetchall()}
         new_depts = [d for d in cs.new_departments if d.code not in known]
         for d in new_depts:
-            self.actor.require_write(d.code, "Bereich anlegen")
-            if check_department_code(d.code) != d.code:
-                raise InvalidValue("Bereich", f"„{d.code}“ hat Leerzeichen am Anfang oder Ende")
-            check_text("Name des Bereichs", d.name or "")
+            normalise_department(d, self.actor)
         departments = known | {d.code for d in new_depts}
 
         ids = [u.project_id for u in cs.updates] + [a[0] for a in cs.archive]
@@ -668,8 +502,8 @@ class _Apply:
             if pid not in current:
                 raise NotFound(f"Projekt {pid} gibt es nicht.")
 
-        news = [self._check_new(n, departments) for n in cs.new_projects]
-        updates = [self._check_update(u, current[u.project_id], departments) for u in cs.updates]
+        news = [normalise_new(n, departments, self.actor) for n in cs.new_projects]
+        updates = [normalise_update(u, current[u.project_id], departments, self.actor) for u in cs.updates]
         for pid, _version, _flag in cs.archive:
             self.actor.require_write(current[pid].department, "Projekte archivieren")
         if cs.funded_projects:
@@ -685,7 +519,7 @@ class _Apply:
                 "INSERT INTO departments SELECT unnest($c), unnest($n::VARCHAR[])",
                 {"c": [d.code for d in new_depts], "n": [d.name for d in new_depts]},
             )
-            _audit(self.conn, self.actor, [("department", d.code, "*", None, d.name or d.code) for d in new_depts])
+            write_audit(self.conn, self.actor, [("department", d.code, "*", None, d.name or d.code) for d in new_depts])
         created = self._insert(news)
         changed = self._update(updates, current)
         changed += self._archive(cs.archive, current)
@@ -698,46 +532,6 @@ class _Apply:
 
     def _current(self, ids: list[str]) -> dict[str, Project]:
         return _load_by_ids(self.conn, ids)
-
-    def _check_new(self, n: NewProject, departments: set[str]) -> NewProject:
-        dept = check_value("department", n.department)
-        self.actor.require_write(str(dept), "Projekte anlegen")
-        if dept not in departments:
-            raise InvalidValue("Bereich", f"„{dept}“ gibt es nicht im Register")
-        for year, percent in n.progress.items():
-            check_value(f"progress:{year}", percent)
-        _check_dates(n.start, n.end)
-        return NewProject(
-            department=str(dept), name=str(check_value("name", n.name)),
-            description=str(check_value("description", n.description)),
-            planned_cost=check_value("planned_cost", n.planned_cost),  # type: ignore[arg-type]
-            cost_note=str(check_value("cost_note", n.cost_note)), start=n.start, end=n.end,
-            start_text="" if n.start else check_text(field_label("start"), clean_text(n.start_text)),
-            end_text="" if n.end else check_text(field_label("end"), clean_text(n.end_text)),
-            progress=dict(n.progress),
-            priority=check_value("priority", n.priority),  # type: ignore[arg-type]
-            id=n.id, archived=n.archived,
-        )
-
-    def _check_update(self, u: ProjectUpdate, cur: Project, departments: set[str]) -> ProjectUpdate:
-        self.actor.require_write(cur.department)
-        changes: dict[str, object] = {}
-        for name, value in u.changes.items():
-            if not (name in EDITABLE_FIELDS or re.fullmatch(r"progress:\d{4}", name)):
-                raise InvalidValue(name, "ist kein änderbares Feld")
-            value = check_value(name, value)
-            if value != cur.value(name):
-                changes[name] = value
-        if "department" in changes:
-            target = str(changes["department"])
-            if target not in departments:
-                raise InvalidValue("Bereich", f"„{target}“ gibt es nicht im Register")
-            self.actor.require_write(target, "Projekte in diesen Bereich verschieben")
-        start = changes.get("start", cur.start) if "start" in changes else cur.start
-        end = changes.get("end", cur.end) if "end" in changes else cur.end
-        if "start" in changes or "end" in changes:
-            _check_dates(start, end)  # type: ignore[arg-type]
-        return ProjectUpdate(u.project_id, u.expected_version, changes)
 
     def _check_versions(self, cs: ChangeSet, current: dict[str, Project], updates: list[ProjectUpdate]) -> None:
         for u, checked in zip(cs.updates, updates):
@@ -766,7 +560,7 @@ class _Apply:
         self._keep_given_ids([n.id for n in news if n.id is not None])
         for start in range(0, len(news), INSERT_BATCH):
             self._insert_batch(ids[start:start + INSERT_BATCH], news[start:start + INSERT_BATCH])
-        _audit(self.conn, self.actor, [("project", pid, "*", None, n.name) for pid, n in zip(ids, news)],
+        write_audit(self.conn, self.actor, [("project", pid, "*", None, n.name) for pid, n in zip(ids, news)],
                dict.fromkeys(ids, 1))
         return ids
 
@@ -856,8 +650,8 @@ class _Apply:
         for name, pairs in by_field.items():
             ids = [p for p, _ in pairs]
             values = [v for _, v in pairs]
-            if name.startswith("progress:"):
-                self._write_progress(int(name.split(":")[1]), ids, values)
+            if (year := parse_field_key(name).year) is not None:
+                self._write_progress(year, ids, values)
             elif name in ("start", "end"):
                 rows = [_period_row(v) for v in values]  # type: ignore[arg-type]
                 self.conn.execute(
@@ -877,7 +671,7 @@ class _Apply:
                     {"ids": ids, "v": vals},
                 )
         self._bump(touched)
-        _audit(self.conn, self.actor, audit_rows, {pid: current[pid].version + 1 for pid in touched})
+        write_audit(self.conn, self.actor, audit_rows, {pid: current[pid].version + 1 for pid in touched})
         return len(audit_rows)
 
     def _write_progress(self, year: int, ids: list[str], values: list[object]) -> None:
@@ -914,19 +708,10 @@ class _Apply:
             {"ids": [t[0] for t in todo], "f": [t[1] for t in todo]},
         )
         self._bump([t[0] for t in todo])
-        _audit(self.conn, self.actor, [
+        write_audit(self.conn, self.actor, [
             ("project", pid, "archived", audit_text(not flag), audit_text(flag)) for pid, flag in todo
         ], {pid: current[pid].version + 1 for pid, _flag in todo})
         return len(todo)
-
-
-def audit_text(value: object) -> str | None:
-    """Canonical text of a value in the audit log (decimal point, ISO-free German periods)."""
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        return str(value)
-    return display_value(value)
 
 
 def _set_reported(conn: duckdb.DuckDBPyConnection, year: int, figures: dict[str, int]) -> None:
@@ -976,7 +761,7 @@ def _insert_funded(conn: duckdb.DuckDBPyConnection, actor: Actor, funded: Sequen
             "INSERT INTO funded_links SELECT unnest($a), unnest($b)",
             {"a": [r[0] for r in link_rows], "b": [r[1] for r in link_rows]},
         )
-    _audit(conn, actor, [("funded", str(i), "*", None, f.title) for i, f in zip(ids, funded)])
+    write_audit(conn, actor, [("funded", str(i), "*", None, f.title) for i, f in zip(ids, funded)])
 
 
 def _set_city(conn: duckdb.DuckDBPyConnection, actor: Actor, city: City) -> None:
@@ -992,4 +777,4 @@ def _set_city(conn: duckdb.DuckDBPyConnection, actor: Actor, city: City) -> None
                 "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 [key, value],
             )
-    _audit(conn, actor, [("register", "meta", k, o, v) for k, o, v in changed])
+    write_audit(conn, actor, [("register", "meta", k, o, v) for k, o, v in changed])

@@ -16,7 +16,8 @@ from typing import Any
 from .errors import InvalidValue
 from .models import City, Department, NewFundedProject, NewProject, Partner
 from .report_content import TextSection, publish, save_text, set_examples
-from .repository import ChangeSet, Repository
+from .changes import ChangeSet
+from .repository import Repository
 from .types import Money, Period, parse_cost_field, parse_money, parse_period
 
 SAMPLE_NAME = "aachen_2020.json"

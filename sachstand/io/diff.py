@@ -32,15 +32,17 @@ from functools import lru_cache
 
 from ..core.errors import InvalidValue, PermissionDenied, SachstandError
 from ..core.models import Department, NewProject, Project, display_value, field_label
-from ..core.repository import (
+from ..core.audit import audit_text
+from ..core.changes import (
     ApplyResult,
     ChangeSet,
     ProjectUpdate,
-    Repository,
-    audit_text,
     check_department_code,
     check_value,
+    date_order_problem,
+    progress_year,
 )
+from ..core.repository import Repository
 from ..core.types import Period, Precision, clean_text
 from . import cells
 from .limits import WorkbookRefused
@@ -238,7 +240,7 @@ class _Planner:
                 if k in ("id", "remarks") or (k == "department" and data.is_template):
                     out[k] = SKIP
                 else:
-                    out[k] = _SAME.get(k) or (_same_progress if k.startswith("progress:") else None)
+                    out[k] = _SAME.get(k) or (_same_progress if progress_year(k) is not None else None)
             self._same_for[key] = out
         return self._same_for[key]
 
@@ -427,8 +429,8 @@ class _Planner:
             self.seen_new.setdefault(key, (data.name, row.number))
         start = values.get("start", (None,))[0]
         end = values.get("end", (None,))[0]
-        if isinstance(start, Period) and isinstance(end, Period) and end.last_day < start.first_day:
-            problem.add(row.ref(values["end"][1]), end.format(), f"{end.format()} liegt vor dem Beginn {start.format()}")
+        if (reason := date_order_problem(start, end)) is not None:
+            problem.add(row.ref(values["end"][1]), display_value(end), reason)
         if problem.items:
             result.problems = problem.items
             return result
@@ -475,10 +477,9 @@ class _Planner:
                                                   row.ref(source)))
         start = changes.get("start", project.start)
         end = changes.get("end", project.end)
-        if ("start" in changes or "end" in changes) and isinstance(start, Period) and isinstance(end, Period) \
-                and end.last_day < start.first_day:
+        if ("start" in changes or "end" in changes) and (reason := date_order_problem(start, end)) is not None:
             ref = row.ref(values["end"][1] if "end" in values else values["start"][1])
-            problem.add(ref, end.format(), f"{end.format()} liegt vor dem Beginn {start.format()}")
+            problem.add(ref, display_value(end), reason)
         if changes and not self.actor.can_write(project.department):
             problem.add((row.cell("id") or row.first).ref, project.id,
                         _denied(self.actor, project.department, "Projekte ändern"))
@@ -540,7 +541,7 @@ class _Planner:
 
 @lru_cache(maxsize=64)
 def _progress_keys(columns: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
-    return tuple((k, int(k[9:])) for k in columns if k.startswith("progress:"))
+    return tuple((k, year) for k in columns if (year := progress_year(k)) is not None)
 
 
 def _progress_years(columns: dict[str, int]) -> tuple[tuple[str, int], ...]:

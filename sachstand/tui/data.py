@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..core import Repository, figures
 from ..core.models import ProjectRow
-from ..core.repository import ChangeSet, ProjectUpdate
+from ..core.changes import ChangeSet, ProjectUpdate
 
 YearRows = tuple[int, list[int], list[str], list[ProjectRow]]
 

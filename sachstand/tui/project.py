@@ -31,6 +31,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Input, Label, Select, Static, TextArea
 
+from ..core.changes import progress_key, progress_year
 from ..core.errors import ConflictError, SachstandError
 from ..core.models import AuditEntry, FundedProject, NewProject, Project, display_value, field_label
 from ..core.text import safe_text
@@ -108,8 +109,8 @@ def field_text(project: Project | None, name: str) -> str:
         return safe_text(project.start_display)
     if name == "end":
         return safe_text(project.end_display)
-    if name.startswith("progress:"):
-        value = project.progress.get(int(name.split(":")[1]))
+    if (year := progress_year(name)) is not None:
+        value = project.progress.get(year)
         return "" if value is None else str(value)
     return safe_text(str(project.value(name) or ""), one_line=name not in MULTI_LINE)
 
@@ -127,7 +128,7 @@ def audit_value(field: str, value: str | None) -> str:
 
 
 def parse_field(name: str, text: str) -> object:
-    if name.startswith("progress:"):
+    if progress_year(name) is not None:
         return None if not clean_text(text) else parse_percent(text)
     return PARSERS[name](text)
 
@@ -309,7 +310,7 @@ class ProjectScreen(Screen[bool]):
         await box.remove_children()
         rows = []
         for y in years:
-            name = f"progress:{y}"
+            name = progress_key(y)
             row = Horizontal(
                 Label(f"Stand {y} in %", classes="field-label"),
                 Vertical(
@@ -502,7 +503,7 @@ class ProjectScreen(Screen[bool]):
     def _create(self, values: dict[str, object]) -> None:
         repo = self.app.repo  # type: ignore[attr-defined]
         dept = self.query_one("#f-department", Select)
-        progress = {int(k.split(":")[1]): v for k, v in values.items() if k.startswith("progress:") and v is not None}
+        progress = {year: v for k, v in values.items() if (year := progress_year(k)) is not None and v is not None}
         new = NewProject(
             department="" if dept.is_blank() else str(dept.value),
             name=str(values.get("name") or ""), description=str(values.get("description") or ""),
