@@ -109,3 +109,35 @@ def changed_since(conn: duckdb.DuckDBPyConnection, versions: dict[str, int]) -> 
         pid: fields for pid, fields in out.items()
         if explained[pid] == current.get(pid, 0) - versions[pid]
     } | {pid: {} for pid, v in versions.items() if current.get(pid) == v}
+
+
+def fence_of(conn: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], dict[str, int]]:
+    """The replaced register's project versions and ID counters, for ``fence_versions``."""
+    before = dict(conn.execute("SELECT id, version FROM projects").fetchall())
+    counters = dict(conn.execute("SELECT prefix, last_number FROM id_counters").fetchall())
+    return before, counters
+
+
+def fence_versions(conn: duckdb.DuckDBPyConnection, before: dict[str, int], counters: dict[str, int],
+                   user: str, source_name: str) -> None:
+    """The restore's version fence, inside the caller's transaction: raise each restored project's
+    version above ``before`` (its version in the replaced file; +1 when unknown), raise the ID
+    counters to ``counters`` (an ID is never handed out twice), and write one audit row."""
+    conn.execute(
+        "UPDATE projects SET version = greatest(projects.version, coalesce(b.v, 0)) + 1 "
+        "FROM (SELECT p.id, b.v FROM projects p LEFT JOIN "
+        "(SELECT unnest($ids) AS id, unnest($vs) AS v) b ON b.id = p.id) b WHERE projects.id = b.id",
+        {"ids": list(before), "vs": list(before.values())},
+    )
+    if counters:
+        conn.execute(
+            "INSERT INTO id_counters SELECT unnest($p), unnest($n) ON CONFLICT (prefix) "
+            "DO UPDATE SET last_number = greatest(id_counters.last_number, excluded.last_number)",
+            {"p": list(counters), "n": list(counters.values())},
+        )
+    conn.execute(
+        "INSERT INTO audit (changed_at, os_user, source, source_file, source_sha256, entity, entity_id, "
+        "field, old_value, new_value) VALUES (now()::TIMESTAMP, ?, 'restore', ?, '', 'register', '*', "
+        "'restore', NULL, ?)",
+        [user, source_name, source_name],
+    )

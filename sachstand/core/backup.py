@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import audit
 from .access import Actor, current_user
 from .db import Database, connect_file
 from .errors import (
@@ -323,8 +324,7 @@ def _fence_versions(incoming: Path, kept: Path | None, actor: Actor | None, sour
         try:
             conn = connect_file(kept, read_only=True)
             try:
-                before = dict(conn.execute("SELECT id, version FROM projects").fetchall())
-                counters = dict(conn.execute("SELECT prefix, last_number FROM id_counters").fetchall())
+                before, counters = audit.fence_of(conn)
             finally:
                 conn.close()
         except duckdb.Error:
@@ -335,24 +335,7 @@ def _fence_versions(incoming: Path, kept: Path | None, actor: Actor | None, sour
         raise SachstandError(f"Die Sicherung lässt sich nicht übernehmen: {_first_line(exc)}") from None
     try:
         conn.execute("BEGIN TRANSACTION")
-        conn.execute(
-            "UPDATE projects SET version = greatest(projects.version, coalesce(b.v, 0)) + 1 "
-            "FROM (SELECT p.id, b.v FROM projects p LEFT JOIN "
-            "(SELECT unnest($ids) AS id, unnest($vs) AS v) b ON b.id = p.id) b WHERE projects.id = b.id",
-            {"ids": list(before), "vs": list(before.values())},
-        )
-        if counters:
-            conn.execute(
-                "INSERT INTO id_counters SELECT unnest($p), unnest($n) ON CONFLICT (prefix) "
-                "DO UPDATE SET last_number = greatest(id_counters.last_number, excluded.last_number)",
-                {"p": list(counters), "n": list(counters.values())},
-            )
-        conn.execute(
-            "INSERT INTO audit (changed_at, os_user, source, source_file, source_sha256, entity, entity_id, "
-            "field, old_value, new_value) VALUES (now()::TIMESTAMP, ?, 'restore', ?, '', 'register', '*', "
-            "'restore', NULL, ?)",
-            [actor.user if actor else current_user(), source_name, source_name],
-        )
+        audit.fence_versions(conn, before, counters, actor.user if actor else current_user(), source_name)
         conn.execute("COMMIT")
         conn.execute("CHECKPOINT")
     finally:
