@@ -36,6 +36,7 @@ from .errors import (
     SachstandError,
     SchemaTooNew,
     WriteFailed,
+    first_line,
     os_reason,
 )
 from .files import (
@@ -140,7 +141,7 @@ def _unreadable(path: Path, exc: BaseException) -> SachstandError:
     if not os_reason(exc).startswith("Fehler des Betriebssystems"):
         error = SachstandError(f"Die Sicherung {path} lässt sich nicht lesen ({os_reason(exc)}).")
     else:
-        error = SachstandError(f"Die Sicherung {path} ist beschädigt ({_first_line(exc)}).")
+        error = SachstandError(f"Die Sicherung {path} ist beschädigt ({first_line(exc)}).")
     error.detail = str(exc)
     return error
 
@@ -166,11 +167,6 @@ def check_target(register: Path) -> None:
         raise NotARegister(str(register), "die Datenbank enthält kein sachstand-Register")
     if version > LATEST:
         raise SchemaTooNew(str(register), version, LATEST)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def backup(db: Database, directory: Path | None = None, kind: str = MANUAL) -> BackupInfo:
@@ -238,7 +234,7 @@ def _fold_wal(path: Path) -> None:
     except duckdb.Error as exc:
         if not os_reason(exc).startswith("Fehler des Betriebssystems"):
             raise WriteFailed("Die Sicherung ist fehlgeschlagen", exc) from None
-        error = SachstandError(f"WAL: {_first_line(exc)}")
+        error = SachstandError(f"WAL: {first_line(exc)}")
         error.detail = str(exc)
         raise error from None
 
@@ -332,7 +328,7 @@ def _fence_versions(incoming: Path, kept: Path | None, actor: Actor | None, sour
     try:
         conn = connect_file(incoming)
     except duckdb.Error as exc:
-        raise SachstandError(f"Die Sicherung lässt sich nicht übernehmen: {_first_line(exc)}") from None
+        raise SachstandError(f"Die Sicherung lässt sich nicht übernehmen: {first_line(exc)}") from None
     try:
         conn.execute("BEGIN TRANSACTION")
         audit.fence_versions(conn, before, counters, actor.user if actor else current_user(), source_name)

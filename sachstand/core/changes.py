@@ -20,8 +20,16 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from .access import Actor
-from .errors import InvalidValue, SachstandError
-from .models import EDITABLE_FIELDS, City, Department, NewFundedProject, NewProject, Project, field_label
+from .errors import EMPTY, InvalidValue, SachstandError
+from .models import (
+    EDITABLE_FIELDS,
+    City,
+    Department,
+    NewFundedProject,
+    NewProject,
+    Project,
+    field_label,
+)
 from .types import MONEY_MAX, Period, clean_text, format_number
 
 _PROGRESS = re.compile(r"progress:(\d{4})")
@@ -105,8 +113,6 @@ class ApplyResult:
 
 
 
-#: the reason an empty required text is refused
-EMPTY = "darf nicht leer sein"
 TEXT_MAX = 32_767  # characters: what one Excel cell holds
 CODE_MAX = 20
 _CODE_PUNCTUATION = frozenset(" .-_&()+,")
@@ -244,6 +250,11 @@ def normalise_update(u: ProjectUpdate, cur: Project, departments: set[str], acto
 def unknown_department(code: str) -> str:
     """The one reason an unknown department is refused."""
     return f"„{code}“ gibt es nicht im Register"
+
+
+def no_such_department(code: str, known: list[str]) -> SachstandError:
+    """The one refusal of a department code that a command names but the register lacks."""
+    return SachstandError(f"Den Bereich „{code}“ gibt es nicht. Bekannt: {', '.join(known)}.")
 
 
 def normalise_department(d: Department, actor: Actor) -> None:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from .errors import InvalidValue
+from .errors import EMPTY, InvalidValue
 from .types import Money, Period, clean_text, format_money
 
 EDITABLE_FIELDS: dict[str, str] = {
@@ -55,7 +55,7 @@ class City:
     def __post_init__(self) -> None:
         name = clean_text(self.name or "")
         if not name:
-            raise InvalidValue("Name der Stadt", "darf nicht leer sein")
+            raise InvalidValue("Name der Stadt", EMPTY)
         if len(name) > CITY_NAME_MAX or any(ord(c) < 32 for c in name):
             raise InvalidValue("Name der Stadt", f"höchstens {CITY_NAME_MAX} Zeichen, ohne Steuerzeichen")
         object.__setattr__(self, "name", name)

@@ -49,7 +49,15 @@ from .changes import (  # noqa: F401  (ChangeSet, ProjectUpdate, TEXT_MAX, too_l
     too_long,
 )
 from .db import Database
-from .errors import ConflictError, FieldConflict, InvalidValue, NotFound, PublishedYear, SachstandError
+from .errors import (
+    EMPTY,
+    ConflictError,
+    FieldConflict,
+    InvalidValue,
+    NotFound,
+    PublishedYear,
+    SachstandError,
+)
 from .models import (
     AuditEntry,
     City,
@@ -329,7 +337,7 @@ class Repository:
         for key, title, markdown, version in sections:
             title = clean_text(title)
             if not title:
-                raise InvalidValue("Überschrift", "darf nicht leer sein")
+                raise InvalidValue("Überschrift", EMPTY)
             cleaned.append((key, title, _clean_markdown(markdown), version))
         labels = {"title": "Überschrift", "markdown": "Text"}
         with self.db.write() as conn:

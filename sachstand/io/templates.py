@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..core import figures
+from ..core.changes import no_such_department
 from ..core.errors import SachstandError, WriteFailed
 from ..core.output import XLSX, check_folder, check_output, write_output
 from ..core.repository import Repository
@@ -92,7 +93,7 @@ def export_templates(repo: Repository, out_dir: str | Path, year: int,
         raise SachstandError(f"Für {year} und {year - 1} gibt es keine Umsetzungsstände. Jahre mit Daten: {have}.")
     codes = [d.code for d in repo.departments()]
     if department is not None and department not in codes:
-        raise SachstandError(f"Den Bereich „{department}“ gibt es nicht. Bekannt: {', '.join(codes)}.")
+        raise no_such_department(department, codes)
     wanted = [department] if department else codes
     out = check_folder(out_dir, repo.db.path)
     names: dict[str, str] = {}

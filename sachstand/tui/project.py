@@ -32,7 +32,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from ..core.changes import progress_key, progress_year
-from ..core.errors import ConflictError, SachstandError
+from ..core.errors import EMPTY, ConflictError, SachstandError
 from ..core.models import AuditEntry, FundedProject, NewProject, Project, display_value, field_label
 from ..core.text import safe_text
 from ..core.types import clean_text, format_date, format_money, parse_money, parse_percent, parse_period
@@ -61,7 +61,7 @@ def _required(label: str) -> Callable[[str], object]:
     def run(text: str) -> object:
         value = clean_text(text)
         if not value:
-            raise ValueError(f"{label} darf nicht leer sein")
+            raise ValueError(f"{label} {EMPTY}")
         return value
     return run
 

@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
 from ..core import figures
-from ..core.errors import ConflictError, SachstandError
+from ..core.errors import ConflictError, PermissionDenied, SachstandError
 from ..core.models import ProjectRow, display_value
 from ..core.text import safe_text
 from ..core.types import format_number
@@ -564,14 +564,22 @@ class ProjectsScreen(Screen[None]):
         self.app.push_screen(ProjectScreen(None, self.year or self.app.today.year),  # type: ignore[attr-defined]
                              lambda changed: self.load() if changed else None)
 
+    def _refused(self, department: str, action: str) -> bool:
+        """True when this user may not do ``action`` in ``department``; shows the actor's own
+        refusal (``Actor.require_write``), the same message the core gives."""
+        if self.app.can_write_department(department):  # type: ignore[attr-defined]
+            return False
+        try:
+            self.app.repo.actor.require_write(department, action)  # type: ignore[attr-defined]
+        except PermissionDenied as exc:
+            self.app.show_error(exc)  # type: ignore[attr-defined]
+        return True
+
     def action_progress(self) -> None:
         row = self.table.selected()
         if row is None or self.year is None:
             return
-        if not self.app.can_write_department(row.department):  # type: ignore[attr-defined]
-            self.app.show_error(SachstandError(  # type: ignore[attr-defined]
-                f"Nicht erlaubt: Sie sind {self.app.repo.actor.describe}; Projekte im Bereich "  # type: ignore[attr-defined]
-                f"{safe_text(row.department)} können Sie nicht ändern."))
+        if self._refused(row.department, "Umsetzungsstand erfassen"):
             return
         self._ask_progress(row, self.year, row.current)
 
@@ -587,9 +595,7 @@ class ProjectsScreen(Screen[None]):
         row = self.table.selected()
         if row is None:
             return
-        if not self.app.can_write_department(row.department):  # type: ignore[attr-defined]
-            self.app.show_error(SachstandError(  # type: ignore[attr-defined]
-                f"Nicht erlaubt: Projekte im Bereich {safe_text(row.department)} können Sie nicht ändern."))
+        if self._refused(row.department, "Projekte archivieren"):
             return
         restore = row.archived
         question = Text(f"Projekt {row.id} {'wiederherstellen' if restore else 'archivieren'}?\n", style="bold")
