@@ -2,7 +2,9 @@
 
 Rules:
 - A field key is an ``EDITABLE_FIELDS`` name or ``progress:YYYY``; ``progress_key`` builds the
-  latter and ``parse_field_key`` takes any key apart: no caller splits the string by hand.
+  latter and ``parse_field_key``/``progress_year`` take any key apart: no caller splits the string
+  by hand. They are defined in ``models`` (beside ``EDITABLE_FIELDS`` and ``field_label``, which
+  need them; ``changes`` imports ``models``) and re-exported here.
 - ``check_value`` is the one check of a field's value; ``date_order_problem`` the one date-order
   rule; ``check_department_code`` the one rule for a department code; ``TEXT_MAX`` the one length
   limit (Excel's cell). The import preview (``io/diff``), the TUI form and ``Repository.apply``
@@ -14,16 +16,20 @@ Rules:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
 from .access import Actor
 from .errors import EMPTY, InvalidValue, SachstandError
-from .models import (
+from .models import (  # noqa: F401  (the field keys are re-exported beside the change set)
     EDITABLE_FIELDS,
     City,
+    FieldKey,
+    is_progress_key,
+    parse_field_key,
+    progress_key,
+    progress_year,
     Department,
     NewFundedProject,
     NewProject,
@@ -31,40 +37,6 @@ from .models import (
     field_label,
 )
 from .types import MONEY_MAX, Period, clean_text, format_number
-
-_PROGRESS = re.compile(r"progress:(\d{4})")
-
-
-@dataclass(frozen=True)
-class FieldKey:
-    """A parsed field key: a field name, and for progress the year."""
-
-    name: str
-    year: int | None = None
-
-    def __str__(self) -> str:
-        return self.name if self.year is None else progress_key(self.year)
-
-
-def progress_key(year: int) -> str:
-    """The field key of a year's progress (``progress:2020``)."""
-    return f"progress:{year}"
-
-
-def is_progress_key(key: str) -> bool:
-    return key.startswith("progress:")
-
-
-def parse_field_key(key: str) -> FieldKey:
-    """``progress:2020`` → ``FieldKey("progress", 2020)``; any other key → ``FieldKey(key)``."""
-    if m := _PROGRESS.fullmatch(key):
-        return FieldKey("progress", int(m.group(1)))
-    return FieldKey(key)
-
-
-def progress_year(key: str) -> int | None:
-    """The year of a progress key, else None."""
-    return parse_field_key(key).year
 
 
 class ArchiveChange(NamedTuple):

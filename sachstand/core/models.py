@@ -31,9 +31,42 @@ def progress_label(year: int) -> str:
     return f"Umsetzungsstand {year} (in %)"
 
 
+@dataclass(frozen=True)
+class FieldKey:
+    """A parsed field key: a field name, and for progress the year."""
+
+    name: str
+    year: int | None = None
+
+    def __str__(self) -> str:
+        return self.name if self.year is None else progress_key(self.year)
+
+
+def progress_key(year: int) -> str:
+    """The field key of a year's progress (``progress:2020``)."""
+    return f"progress:{year}"
+
+
+def is_progress_key(key: str) -> bool:
+    return key.startswith("progress:")
+
+
+def parse_field_key(key: str) -> FieldKey:
+    """``progress:2020`` → ``FieldKey("progress", 2020)``; any other key → ``FieldKey(key)``."""
+    year = progress_year(key)
+    return FieldKey(key) if year is None else FieldKey("progress", year)
+
+
+def progress_year(key: str) -> int | None:
+    """The year of a progress key (``progress:`` and four digits), else None. Cheap: it runs per cell."""
+    if len(key) == 13 and key.startswith("progress:") and key[9:].isdigit():
+        return int(key[9:])
+    return None
+
+
 def field_label(name: str) -> str:
-    if name.startswith("progress:"):
-        return progress_label(int(name.split(":", 1)[1]))
+    if (year := progress_year(name)) is not None:
+        return progress_label(year)
     return EDITABLE_FIELDS.get(name, name)
 
 
@@ -145,8 +178,8 @@ class Project(_Dates):
 
     def value(self, name: str) -> object:
         """A field's value by its canonical name, including ``progress:YEAR``."""
-        if name.startswith("progress:"):
-            return self.progress.get(int(name.split(":", 1)[1]))
+        if (year := progress_year(name)) is not None:
+            return self.progress.get(year)
         return getattr(self, name)
 
 

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from .changes import progress_key
 from . import codec, figures
 from .errors import InvalidValue
 from .models import Project
@@ -235,7 +236,7 @@ def published_changes(repo: Repository, year: int) -> list[str]:
     new_p = {p.id: p for p in now.projects}
     for pid in sorted(old_p.keys() & new_p.keys()):
         a, b = old_p[pid], new_p[pid]
-        names = [*_COMPARED_FIELDS, f"progress:{year - 1}", f"progress:{year}"]
+        names = [*_COMPARED_FIELDS, progress_key(year - 1), progress_key(year)]
         for name in names:
             if a.value(name) != b.value(name):
                 who = last.get((pid, name))

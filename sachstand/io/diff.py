@@ -561,7 +561,7 @@ def _at(where: tuple[str, int]) -> str:
 
 
 def _same_progress(key: str, value: object, shares: frozenset[str], project: Project) -> bool:
-    return key not in shares and type(value) is float and value == project.progress.get(int(key[9:]), -1)
+    return key not in shares and type(value) is float and value == project.value(key)
 
 
 def _same_period(key: str, value: object, shares: frozenset[str], project: Project) -> bool:

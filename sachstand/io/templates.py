@@ -26,6 +26,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
 
+from ..core.changes import progress_key
 from ..core import figures
 from ..core.changes import no_such_department
 from ..core.errors import SachstandError, WriteFailed
@@ -135,11 +136,11 @@ def _write_template(path: Path | BinaryIO, department: str, year: int, projects:
     fmt = Formats(wb)
     ws = wb.add_worksheet("Projekte")
     cols = project_columns(year, with_department=False) + [("remarks", "Bemerkungen")]
-    locked_keys = {"id", f"progress:{year - 1}"}
+    locked_keys = {"id", progress_key(year - 1)}
     fmt.text(ws, 0, 0, f"Sachstandsbericht {year}: Projekte des Bereichs {department}", bold=True, font_size=14)
     fmt.text(ws, 1, 0, f"Bitte den Umsetzungsstand {year} (orange Spalte) eintragen; die gelben Felder können "
              "Sie korrigieren. Hinweise im Blatt „Anleitung“.", italic=True)
-    year_key = f"progress:{year}"
+    year_key = progress_key(year)
     widths = [float(len(h)) * 0.7 for _k, h in cols]
     for c, (k, h) in enumerate(cols):
         fmt.text(ws, HEADER_ROW, c, h, **(YEAR_HEADER if k == year_key else HEADER))

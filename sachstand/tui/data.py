@@ -13,6 +13,7 @@ import os
 from datetime import date
 from pathlib import Path
 
+from ..core.changes import progress_key
 from ..core import Repository, figures
 from ..core.models import ProjectRow
 from ..core.changes import ChangeSet, ProjectUpdate
@@ -53,5 +54,5 @@ def record_progress(repo: Repository, row_id: str, year: int, percent: int, vers
     """Save one progress value and read the saved row back with its flags: one connection and
     one transaction for both (the read sees the write; a failed read saves nothing)."""
     with repo.db.write():
-        repo.apply(ChangeSet(updates=[ProjectUpdate(row_id, version, {f"progress:{year}": percent})]))
+        repo.apply(ChangeSet(updates=[ProjectUpdate(row_id, version, {progress_key(year): percent})]))
         return figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), ids=[row_id])

@@ -24,6 +24,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
+from ..core.changes import progress_key
 from ..core import figures
 from ..core.errors import ConflictError, PermissionDenied, SachstandError
 from ..core.models import ProjectRow, display_value
@@ -636,7 +637,7 @@ class ProjectsScreen(Screen[None]):
                         self.refresh_row(row.id, then=lambda fresh: self._ask_progress(fresh, year, percent))
                     else:
                         self.load(keep_id=row.id)
-                base = {f"progress:{year}": display_value(row.current)}
+                base = {progress_key(year): display_value(row.current)}
                 self.app.push_screen(ConflictScreen(exc, base), decide)
             else:
                 self.app.show_error(exc)  # type: ignore[attr-defined]
