@@ -32,7 +32,8 @@ from .db import Database
 from .changes import no_such_department
 from .errors import SachstandError
 from .models import City, FundedProject, ProjectRow
-from .repository import Repository, period_from_row
+from .repository import Repository
+from .rows import period_from_row
 
 
 @dataclass(frozen=True)

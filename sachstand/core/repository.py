@@ -19,32 +19,23 @@ Rules:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import date, datetime
-from decimal import Decimal
-from functools import lru_cache
+from datetime import datetime
 
 import duckdb
 
 from . import audit
 from .access import Actor
-from .audit import audit_text, write_audit
-from .changes import (  # noqa: F401  (ChangeSet, ProjectUpdate, TEXT_MAX, too_long … re-exported)
-    CODE_MAX,
+from .apply import ApplyRun, insert_funded, set_city, set_reported
+from .audit import write_audit
+from .changes import (  # noqa: F401  (TEXT_MAX, too_long re-exported)
     TEXT_MAX,
     ApplyResult,
     ArchiveChange,
     ChangeSet,
     ProjectUpdate,
-    check_department_code,
     check_text,
-    check_value,
-    normalise_department,
-    normalise_new,
-    normalise_update,
-    parse_field_key,
     progress_key,
     too_long,
 )
@@ -56,7 +47,6 @@ from .errors import (
     InvalidValue,
     NotFound,
     PublishedYear,
-    SachstandError,
 )
 from .models import (
     AuditEntry,
@@ -69,86 +59,9 @@ from .models import (
     Project,
     Publication,
     ReportText,
-    display_value,
-    field_label,
 )
-from .types import Period, Precision, clean_text
-
-# Rows per bulk INSERT: DuckDB turns each list parameter into values at once, so one statement
-# for 100,000 projects held about 400 MB; batches inside the same transaction keep that flat.
-INSERT_BATCH = 10_000
-_ID = re.compile(r"(.+)-(\d+)")
-
-PROJECT_COLUMNS = (
-    "id, department, name, description, planned_cost, cost_note, start_first, start_precision, "
-    "start_text, end_first, end_precision, end_text, archived, version, created_at, updated_at, priority"
-)
-
-
-def id_prefix(department: str) -> str:
-    prefix = re.sub(r"[^A-Za-z0-9]", "", department).upper()
-    return prefix or "PRJ"
-
-
-def _period_row(p: Period | None) -> tuple[str | None, str | None, str | None]:
-    if p is None:
-        return None, None, None
-    return p.first_day.isoformat(), p.last_day.isoformat(), p.precision.value
-
-
-@lru_cache(maxsize=16384)
-def period_from_row(first: date | None, precision: str | None) -> Period | None:
-    """A stored period; cached, since periods are immutable and repeat across rows (quarter ends)."""
-    if first is None or precision is None:
-        return None
-    return Period(first, Precision(precision))
-
-
-def _project_from_row(row: tuple, progress: dict[int, int]) -> Project:
-    (pid, dept, name, desc, cost, note, s_first, s_prec, s_text, e_first, e_prec, e_text,
-     archived, version, created, updated, priority) = row
-    return Project(
-        id=pid, department=dept, name=name, description=desc, planned_cost=cost, cost_note=note,
-        start=period_from_row(s_first, s_prec), end=period_from_row(e_first, e_prec), start_text=s_text,
-        end_text=e_text, progress=progress, archived=archived, version=version,
-        created_at=created, updated_at=updated, priority=priority,
-    )
-
-
-def _load_projects(conn: duckdb.DuckDBPyConnection, clause: str, params: dict) -> dict[str, Project]:
-    """Projects matching ``clause`` (a WHERE on ``projects``) with their progress, by ID."""
-    rows = conn.execute(f"SELECT {PROJECT_COLUMNS} FROM projects {clause}", params).fetchall()
-    prog = conn.execute(
-        f"SELECT project_id, year, percent FROM progress WHERE project_id IN "
-        f"(SELECT id FROM projects {clause}) ORDER BY year",
-        params,
-    ).fetchall()
-    by_id: dict[str, dict[int, int]] = {}
-    for pid, year, percent in prog:
-        by_id.setdefault(pid, {})[year] = percent
-    return {r[0]: _project_from_row(r, by_id.get(r[0], {})) for r in rows}
-
-
-# Up to this many IDs are looked up as ``IN (?, ?, …)``: DuckDB then skips the blocks of
-# ``progress`` that cannot hold them (a fresh connection reads a third as much as with a subquery).
-FEW_IDS = 64
-
-
-def _load_by_ids(conn: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, Project]:
-    """The projects with these IDs (unknown ones are left out), with their progress."""
-    if not ids:
-        return {}
-    if len(ids) > FEW_IDS:
-        return _load_projects(conn, "WHERE id IN (SELECT unnest($ids))", {"ids": list(ids)})
-    marks = ", ".join("?" * len(ids))
-    rows = conn.execute(f"SELECT {PROJECT_COLUMNS} FROM projects WHERE id IN ({marks})", list(ids)).fetchall()
-    prog = conn.execute(
-        f"SELECT project_id, year, percent FROM progress WHERE project_id IN ({marks}) ORDER BY year", list(ids)
-    ).fetchall()
-    by_id: dict[str, dict[int, int]] = {}
-    for pid, year, percent in prog:
-        by_id.setdefault(pid, {})[year] = percent
-    return {r[0]: _project_from_row(r, by_id.get(r[0], {})) for r in rows}
+from .rows import load_by_ids, load_projects, period_from_row  # noqa: F401  (period_from_row re-exported)
+from .types import clean_text
 
 
 class Repository:
@@ -180,7 +93,7 @@ class Repository:
         if not ids:
             return {}
         with self.db.read() as conn:
-            return _load_by_ids(conn, ids)
+            return load_by_ids(conn, ids)
 
     def projects(self, include_archived: bool = False, department: str | None = None) -> list[Project]:
         """All projects, ordered by department and name."""
@@ -192,13 +105,13 @@ class Repository:
             params["dept"] = department
         clause = ("WHERE " + " AND ".join(where)) if where else ""
         with self.db.read() as conn:
-            found = _load_projects(conn, clause, params)
+            found = load_projects(conn, clause, params)
         return sorted(found.values(), key=lambda p: (p.department, p.name.casefold(), p.id))
 
     def planned(self) -> list[Project]:
         """The planned projects (a priority set, not archived), by priority, department, name."""
         with self.db.read() as conn:
-            found = _load_projects(conn, "WHERE priority IS NOT NULL AND NOT archived", {})
+            found = load_projects(conn, "WHERE priority IS NOT NULL AND NOT archived", {})
         return sorted(found.values(), key=lambda p: (p.priority, p.department, p.name.casefold(), p.id))
 
     def audit_for(self, project_id: str, limit: int = 200) -> list[AuditEntry]:
@@ -257,12 +170,12 @@ class Repository:
 
     def create(self, new: NewProject) -> Project:
         with self.db.write() as conn:  # the saved project is read back inside the same transaction
-            result = _Apply(conn, self.actor).run(ChangeSet(new_projects=[new]))
+            result = ApplyRun(conn, self.actor).run(ChangeSet(new_projects=[new]))
             return self.get(result.created[0])
 
     def update(self, project_id: str, expected_version: int, changes: dict[str, object]) -> Project:
         with self.db.write() as conn:
-            _Apply(conn, self.actor).run(ChangeSet(updates=[ProjectUpdate(project_id, expected_version, changes)]))
+            ApplyRun(conn, self.actor).run(ChangeSet(updates=[ProjectUpdate(project_id, expected_version, changes)]))
             return self.get(project_id)
 
     def record_progress(self, project_id: str, year: int, percent: int | None, expected_version: int) -> Project:
@@ -270,7 +183,7 @@ class Repository:
 
     def archive(self, project_id: str, expected_version: int, archived: bool = True) -> Project:
         with self.db.write() as conn:
-            _Apply(conn, self.actor).run(ChangeSet(archive=[(project_id, expected_version, archived)]))
+            ApplyRun(conn, self.actor).run(ChangeSet(archive=[ArchiveChange(project_id, expected_version, archived)]))
             return self.get(project_id)
 
     def add_department(self, code: str, name: str | None = None) -> None:
@@ -282,7 +195,7 @@ class Repository:
         Checks, in this order, before writing: permissions, values, departments, versions.
         """
         with self.db.write() as conn:
-            return _Apply(conn, self.actor).run(changes)
+            return ApplyRun(conn, self.actor).run(changes)
 
     def add_funded_projects(self, funded: Sequence[NewFundedProject]) -> None:
         """Funded projects from a source file, whose ``linked_projects`` are project names."""
@@ -295,20 +208,20 @@ class Repository:
                     if name not in name_to_id:
                         raise InvalidValue("Förderprojekt", f"„{f.title}“ verweist auf unbekanntes Projekt „{name}“")
                 by_id.append(replace(f, linked_projects=tuple(name_to_id[n] for n in f.linked_projects)))
-            _insert_funded(conn, self.actor, by_id)
+            insert_funded(conn, self.actor, by_id)
 
     def set_city(self, city: City) -> None:
         """Record the city's name and AGS (None removes the AGS); Administrator only, audited."""
         self.actor.require_admin("Stadt und Gemeindeschlüssel festlegen")
         check_text("Stadt", city.name)
         with self.db.write() as conn:
-            _set_city(conn, self.actor, city)
+            set_city(conn, self.actor, city)
 
     def set_reported_figures(self, year: int, figures: dict[str, int]) -> None:
         """The figures a published report stated, kept to compare against (see ``findings``)."""
         self.actor.require_admin("berichtete Kennzahlen erfassen")
         with self.db.write() as conn:
-            _set_reported(conn, year, figures)
+            set_reported(conn, year, figures)
 
     # ---- the yearly report: texts, examples per figure, publication ------------------------
 
@@ -482,307 +395,3 @@ def city_from_meta(meta: dict[str, str]) -> City | None:
     if not meta.get("city_name"):
         return None
     return City(meta["city_name"], meta.get("city_ags"))
-
-
-def _dec(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-class _Apply:
-    """One ``Repository.apply`` run inside an open write transaction."""
-
-    def __init__(self, conn: duckdb.DuckDBPyConnection, actor: Actor) -> None:
-        self.conn = conn
-        self.actor = actor
-
-    def run(self, cs: ChangeSet) -> ApplyResult:
-        known = {c for (c,) in self.conn.execute("SELECT code FROM departments").fetchall()}
-        new_depts = [d for d in cs.new_departments if d.code not in known]
-        for d in new_depts:
-            normalise_department(d, self.actor)
-        departments = known | {d.code for d in new_depts}
-
-        ids = [u.project_id for u in cs.updates] + [a[0] for a in cs.archive]
-        if len(set(ids)) != len(ids):
-            raise SachstandError("Ein Projekt kommt in einer Änderung mehrfach vor.")
-        current = self._current(ids)
-        for pid in ids:
-            if pid not in current:
-                raise NotFound(f"Projekt {pid} gibt es nicht.")
-
-        news = [normalise_new(n, departments, self.actor) for n in cs.new_projects]
-        updates = [normalise_update(u, current[u.project_id], departments, self.actor) for u in cs.updates]
-        for pid, _version, _flag in cs.archive:
-            self.actor.require_write(current[pid].department, "Projekte archivieren")
-        if cs.funded_projects:
-            self.actor.require_admin("Förderprojekte erfassen")
-        if cs.reported_figures:
-            self.actor.require_admin("berichtete Kennzahlen erfassen")
-        if cs.city:
-            self.actor.require_admin("Stadt und Gemeindeschlüssel festlegen")
-        self._check_versions(cs, current, updates)
-
-        if new_depts:
-            self.conn.execute(
-                "INSERT INTO departments SELECT unnest($c), unnest($n::VARCHAR[])",
-                {"c": [d.code for d in new_depts], "n": [d.name for d in new_depts]},
-            )
-            write_audit(self.conn, self.actor, [("department", d.code, "*", None, d.name or d.code) for d in new_depts])
-        created = self._insert(news)
-        changed = self._update(updates, current)
-        changed += self._archive(cs.archive, current)
-        _insert_funded(self.conn, self.actor, cs.funded_projects)
-        for year, stated in cs.reported_figures.items():
-            _set_reported(self.conn, year, stated)
-        if cs.city:
-            _set_city(self.conn, self.actor, cs.city)
-        return ApplyResult(created, changed)
-
-    def _current(self, ids: list[str]) -> dict[str, Project]:
-        return _load_by_ids(self.conn, ids)
-
-    def _check_versions(self, cs: ChangeSet, current: dict[str, Project], updates: list[ProjectUpdate]) -> None:
-        for u, checked in zip(cs.updates, updates):
-            cur = current[u.project_id]
-            if cur.version != u.expected_version and checked.changes:
-                raise ConflictError(
-                    u.project_id,
-                    [FieldConflict(n, field_label(n), display_value(v), display_value(cur.value(n)))
-                     for n, v in checked.changes.items()],
-                    cur.version,
-                )
-        for pid, version, flag in cs.archive:
-            cur = current[pid]
-            if cur.version != version and cur.archived != flag:
-                raise ConflictError(
-                    pid, [FieldConflict("archived", "Archiviert", display_value(flag), display_value(cur.archived))],
-                    cur.version,
-                )
-
-    def _insert(self, news: list[NewProject]) -> list[str]:
-        if not news:
-            return []
-        ids = self._allocate_ids([n.department for n in news if n.id is None])
-        ids.reverse()
-        ids = [n.id if n.id is not None else ids.pop() for n in news]
-        self._keep_given_ids([n.id for n in news if n.id is not None])
-        for start in range(0, len(news), INSERT_BATCH):
-            self._insert_batch(ids[start:start + INSERT_BATCH], news[start:start + INSERT_BATCH])
-        write_audit(self.conn, self.actor, [("project", pid, "*", None, n.name) for pid, n in zip(ids, news)],
-               dict.fromkeys(ids, 1))
-        return ids
-
-    def _insert_batch(self, ids: list[str], news: list[NewProject]) -> None:
-        cols: dict[str, list] = {k: [] for k in (
-            "id", "dept", "name", "desc", "cost", "note", "sf", "sl", "sp", "st", "ef", "el", "ep", "et", "prio", "arch")}
-        for pid, n in zip(ids, news):
-            sf, sl, sp = _period_row(n.start)
-            ef, el, ep = _period_row(n.end)
-            for key, value in zip(cols, (pid, n.department, n.name, n.description, _dec(n.planned_cost),
-                                         n.cost_note, sf, sl, sp, n.start_text, ef, el, ep, n.end_text,
-                                         n.priority, n.archived)):
-                cols[key].append(value)
-        self.conn.execute(
-            "INSERT INTO projects (id, department, name, description, planned_cost, cost_note, start_first, "
-            "start_last, start_precision, start_text, end_first, end_last, end_precision, end_text, archived, "
-            "version, created_at, updated_at, priority) "
-            "SELECT unnest($id), unnest($dept), unnest($name), unnest($desc), "
-            "unnest($cost::VARCHAR[])::DECIMAL(14,2), unnest($note), unnest($sf::VARCHAR[])::DATE, "
-            "unnest($sl::VARCHAR[])::DATE, unnest($sp::VARCHAR[]), unnest($st), unnest($ef::VARCHAR[])::DATE, "
-            "unnest($el::VARCHAR[])::DATE, unnest($ep::VARCHAR[]), unnest($et), unnest($arch), 1, "
-            "now()::TIMESTAMP, now()::TIMESTAMP, unnest($prio::INTEGER[])",
-            cols,
-        )
-        prog = [(pid, sorted(n.progress.items())) for pid, n in zip(ids, news) if n.progress]
-        if prog:
-            # One list of years and one of percents per project: far fewer Python objects to hand over.
-            self.conn.execute(
-                "INSERT INTO progress SELECT id, unnest(y), unnest(p) FROM (SELECT unnest($a) AS id, "
-                "unnest($b::INTEGER[][]) AS y, unnest($c::INTEGER[][]) AS p)",
-                {"a": [r[0] for r in prog], "b": [[y for y, _ in r[1]] for r in prog],
-                 "c": [[p for _, p in r[1]] for r in prog]},
-            )
-
-    def _keep_given_ids(self, given: list[str]) -> None:
-        """Given IDs (a register recreated from its workbook) must be new and unique; each
-        prefix's counter is raised to the highest number given, so later IDs never collide."""
-        if not given:
-            return
-        if len(set(given)) != len(given):
-            raise InvalidValue("Projekt-ID", "kommt mehrfach vor")
-        taken = self.conn.execute("SELECT id FROM projects WHERE id IN (SELECT unnest($ids))", {"ids": given}).fetchall()
-        if taken:
-            raise InvalidValue("Projekt-ID", f"„{taken[0][0]}“ gibt es schon im Register")
-        highest: dict[str, int] = {}
-        for pid in given:
-            if m := _ID.fullmatch(pid):
-                highest[m.group(1)] = max(highest.get(m.group(1), 0), int(m.group(2)))
-        if highest:
-            self.conn.execute(
-                "INSERT INTO id_counters SELECT unnest($p), unnest($n) ON CONFLICT (prefix) DO UPDATE "
-                "SET last_number = greatest(id_counters.last_number, excluded.last_number)",
-                {"p": list(highest), "n": list(highest.values())},
-            )
-
-    def _allocate_ids(self, departments: list[str]) -> list[str]:
-        if not departments:
-            return []
-        prefixes = [id_prefix(d) for d in departments]
-        wanted = sorted(set(prefixes))
-        last = dict(self.conn.execute(
-            "SELECT prefix, last_number FROM id_counters WHERE prefix IN (SELECT unnest($p))", {"p": wanted}
-        ).fetchall())
-        ids = []
-        for prefix in prefixes:
-            last[prefix] = last.get(prefix, 0) + 1
-            ids.append(f"{prefix}-{last[prefix]:03d}")
-        self.conn.execute(
-            "INSERT INTO id_counters SELECT unnest($p), unnest($n) "
-            "ON CONFLICT (prefix) DO UPDATE SET last_number = excluded.last_number",
-            {"p": list(last), "n": list(last.values())},
-        )
-        return ids
-
-    def _update(self, updates: list[ProjectUpdate], current: dict[str, Project]) -> int:
-        by_field: dict[str, list[tuple[str, object]]] = {}
-        audit_rows = []
-        touched = []
-        for u in updates:
-            if not u.changes:
-                continue
-            touched.append(u.project_id)
-            cur = current[u.project_id]
-            for name, value in u.changes.items():
-                by_field.setdefault(name, []).append((u.project_id, value))
-                audit_rows.append(("project", u.project_id, name, audit_text(cur.value(name)), audit_text(value)))
-        for name, pairs in by_field.items():
-            ids = [p for p, _ in pairs]
-            values = [v for _, v in pairs]
-            if (year := parse_field_key(name).year) is not None:
-                self._write_progress(year, ids, values)
-            elif name in ("start", "end"):
-                rows = [_period_row(v) for v in values]  # type: ignore[arg-type]
-                self.conn.execute(
-                    f"UPDATE projects SET {name}_first = u.f::DATE, {name}_last = u.l::DATE, "
-                    f"{name}_precision = u.p, {name}_text = '' FROM (SELECT unnest($ids) AS id, "
-                    "unnest($f::VARCHAR[]) AS f, unnest($l::VARCHAR[]) AS l, unnest($p::VARCHAR[]) AS p) u "
-                    "WHERE projects.id = u.id",
-                    {"ids": ids, "f": [r[0] for r in rows], "l": [r[1] for r in rows], "p": [r[2] for r in rows]},
-                )
-            else:
-                cast = {"planned_cost": "::DECIMAL(14,2)", "priority": "::INTEGER"}.get(name, "")
-                vals = [_dec(v) if name == "planned_cost" else (None if v is None else str(v))  # type: ignore[arg-type]
-                        for v in values]
-                self.conn.execute(
-                    f"UPDATE projects SET {name} = u.v{cast} FROM (SELECT unnest($ids) AS id, "
-                    f"unnest($v::VARCHAR[]) AS v) u WHERE projects.id = u.id",
-                    {"ids": ids, "v": vals},
-                )
-        self._bump(touched)
-        write_audit(self.conn, self.actor, audit_rows, {pid: current[pid].version + 1 for pid in touched})
-        return len(audit_rows)
-
-    def _write_progress(self, year: int, ids: list[str], values: list[object]) -> None:
-        set_ids = [i for i, v in zip(ids, values) if v is not None]
-        set_vals = [v for v in values if v is not None]
-        cleared = [i for i, v in zip(ids, values) if v is None]
-        if set_ids:
-            self.conn.execute(
-                "INSERT INTO progress SELECT unnest($ids), $year, unnest($v) "
-                "ON CONFLICT (project_id, year) DO UPDATE SET percent = excluded.percent",
-                {"ids": set_ids, "year": year, "v": set_vals},
-            )
-        if cleared:
-            self.conn.execute(
-                "DELETE FROM progress WHERE year = $year AND project_id IN (SELECT unnest($ids))",
-                {"ids": cleared, "year": year},
-            )
-
-    def _bump(self, ids: list[str]) -> None:
-        if ids:
-            self.conn.execute(
-                "UPDATE projects SET version = version + 1, updated_at = now()::TIMESTAMP "
-                "WHERE id IN (SELECT unnest($ids))",
-                {"ids": ids},
-            )
-
-    def _archive(self, items: list[tuple[str, int, bool]], current: dict[str, Project]) -> int:
-        todo = [(pid, flag) for pid, _v, flag in items if current[pid].archived != flag]
-        if not todo:
-            return 0
-        self.conn.execute(
-            "UPDATE projects SET archived = u.f FROM (SELECT unnest($ids) AS id, unnest($f) AS f) u "
-            "WHERE projects.id = u.id",
-            {"ids": [t[0] for t in todo], "f": [t[1] for t in todo]},
-        )
-        self._bump([t[0] for t in todo])
-        write_audit(self.conn, self.actor, [
-            ("project", pid, "archived", audit_text(not flag), audit_text(flag)) for pid, flag in todo
-        ], {pid: current[pid].version + 1 for pid, _flag in todo})
-        return len(todo)
-
-
-def _set_reported(conn: duckdb.DuckDBPyConnection, year: int, figures: dict[str, int]) -> None:
-    conn.execute("DELETE FROM reported_figures WHERE year = ?", [year])
-    if figures:
-        conn.execute(
-            "INSERT INTO reported_figures SELECT $year, unnest($f), unnest($v)",
-            {"year": year, "f": list(figures), "v": list(figures.values())},
-        )
-
-
-def _insert_funded(conn: duckdb.DuckDBPyConnection, actor: Actor, funded: Sequence[NewFundedProject]) -> None:
-    """Funded projects with partners and links; ``linked_projects`` must be existing project IDs."""
-    if not funded:
-        return
-    start = conn.execute("SELECT coalesce(max(id), 0) FROM funded_projects").fetchone()[0]
-    ids = list(range(start + 1, start + 1 + len(funded)))
-    wanted = sorted({pid for f in funded for pid in f.linked_projects})
-    known = {r[0] for r in conn.execute(
-        "SELECT id FROM projects WHERE id IN (SELECT unnest($ids))", {"ids": wanted}).fetchall()} if wanted else set()
-    for f in funded:
-        for pid in f.linked_projects:
-            if pid not in known:
-                raise InvalidValue("Förderprojekt", f"„{f.title}“ verweist auf unbekanntes Projekt „{pid}“")
-    conn.execute(
-        "INSERT INTO funded_projects SELECT unnest($id), unnest($prog), unnest($title), unnest($tt), "
-        "unnest($rec), unnest($start::VARCHAR[])::DATE, unnest($dur), unnest($cost::VARCHAR[])::DECIMAL(14,2), "
-        "unnest($ft::VARCHAR[])::DECIMAL(14,2), unnest($fc::VARCHAR[])::DECIMAL(14,2), unnest($goals)",
-        {
-            "id": ids, "prog": [f.programme for f in funded], "title": [f.title for f in funded],
-            "tt": [f.title_in_table for f in funded], "rec": [f.recipients for f in funded],
-            "start": [f.start.isoformat() if f.start else None for f in funded],
-            "dur": [f.duration_months for f in funded],
-            "cost": [_dec(f.total_cost) for f in funded], "ft": [_dec(f.funding_total) for f in funded],
-            "fc": [_dec(f.funding_city) for f in funded], "goals": [f.goals for f in funded],
-        },
-    )
-    partner_rows = [(fid, i, p.partner, p.role) for fid, f in zip(ids, funded) for i, p in enumerate(f.partners)]
-    if partner_rows:
-        conn.execute(
-            "INSERT INTO funded_partners SELECT unnest($a), unnest($b), unnest($c), unnest($d)",
-            dict(zip("abcd", map(list, zip(*partner_rows)))),
-        )
-    link_rows = [(fid, pid) for fid, f in zip(ids, funded) for pid in dict.fromkeys(f.linked_projects)]
-    if link_rows:
-        conn.execute(
-            "INSERT INTO funded_links SELECT unnest($a), unnest($b)",
-            {"a": [r[0] for r in link_rows], "b": [r[1] for r in link_rows]},
-        )
-    write_audit(conn, actor, [("funded", str(i), "*", None, f.title) for i, f in zip(ids, funded)])
-
-
-def _set_city(conn: duckdb.DuckDBPyConnection, actor: Actor, city: City) -> None:
-    old = dict(conn.execute(
-        "SELECT key, value FROM meta WHERE key IN ('city_name', 'city_ags')").fetchall())
-    new = {"city_name": city.name, "city_ags": city.ags}
-    changed = [(k, old.get(k), v) for k, v in new.items() if old.get(k) != v]
-    for key, _old, value in changed:
-        if value is None:
-            conn.execute("DELETE FROM meta WHERE key = ?", [key])
-        else:
-            conn.execute(
-                "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [key, value],
-            )
-    write_audit(conn, actor, [("register", "meta", k, o, v) for k, o, v in changed])
