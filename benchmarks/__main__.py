@@ -51,16 +51,19 @@ def _steps(text: str) -> set[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
-    p.add_argument("--tiers", type=_tiers, default=[1_000, 25_000, 100_000], help="project counts (default 1000,25000,100000)")
+    p.add_argument("--tiers", type=_tiers, default=[1_000, 25_000, 100_000],
+                   help="project counts (default 1000,25000,100000)")
     p.add_argument("--repeat", type=int, default=3, help="runs per step and baseline; the median counts (default 3)")
-    p.add_argument("--repeat-large", type=int, default=1, help=f"runs of heavy steps at {LARGE_TIER:,}+ projects (default 1)")
+    p.add_argument("--repeat-large", type=int, default=1,
+                   help=f"runs of heavy steps at {LARGE_TIER:,}+ projects (default 1)")
     p.add_argument("--steps", type=_steps, default=None,
                    help="only these steps (metric names such as summary, tui, import_preview, export) with their "
                         "baselines; default: all")
     p.add_argument("--json", metavar="FILE", help="write the table as JSON")
     p.add_argument("--markdown", metavar="FILE", help="write the table as a Markdown table")
     p.add_argument("--workdir", metavar="DIR", help="keep the generated files here (default: a temporary folder)")
-    p.add_argument("--reuse", action="store_true", help="with --workdir: use the files generated there by an earlier run")
+    p.add_argument("--reuse", action="store_true",
+                   help="with --workdir: use the files generated there by an earlier run")
     return p
 
 

@@ -101,4 +101,4 @@ class BareApp(App[None]):
         if not needle:
             self.show(self.all_rows)
             return
-        self.show([r for r, f in zip(self.all_rows, self.folded) if needle in f])
+        self.show([r for r, f in zip(self.all_rows, self.folded, strict=False) if needle in f])

@@ -81,7 +81,8 @@ def write_cities(root: Path, count: int, projects: int = PROJECTS_PER_CITY, seed
                 FROM p
               )
               SELECT q.city, {year} AS year,
-                     regexp_replace(upper(d.code), '[^A-Z0-9]', '', 'g') || '-' || lpad((q.i + 1)::VARCHAR, 4, '0') AS id,
+                     regexp_replace(upper(d.code), '[^A-Z0-9]', '', 'g') || '-'
+                         || lpad((q.i + 1)::VARCHAR, 4, '0') AS id,
                      d.code AS department, d.dname AS department_name,
                      list_element($actions, ((q.h >> 44) % {len(generate._ACTIONS)} + 1)::INTEGER) || ' ' ||
                        list_element($objects, ((q.h >> 50) % {len(generate._OBJECTS)} + 1)::INTEGER) ||
@@ -106,7 +107,7 @@ def write_cities(root: Path, count: int, projects: int = PROJECTS_PER_CITY, seed
         conn.close()
     lic = license_uri(DEFAULT_LICENSE)
     today = date(year + 1, 1, 15)
-    for c, key in zip(cities, keys):
+    for c, key in zip(cities, keys, strict=False):
         folder = root / f"city={key}" / f"year={year}"
         for part in folder.glob("projects*.parquet"):
             os.replace(part, folder / "projects.parquet")

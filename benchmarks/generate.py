@@ -22,8 +22,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from sachstand.core import init_register
+from sachstand.core.changes import ChangeSet
 from sachstand.core.models import Department, NewProject, progress_label
-from sachstand.core.repository import ChangeSet
 from sachstand.core.types import Period
 
 YEARS: tuple[int, ...] = tuple(range(2016, 2026))
@@ -151,10 +151,9 @@ def make_register(path: Path, count: int, seed: int = 2020) -> Path:
     return path
 
 
-OVERVIEW_HEADERS: tuple[str, ...] = (
-    "Bereich", "Name des Projektes", "Kurzbeschreibung / Projektziel", "Geplante Kosten", "Beginn",
-    "Geplantes Ende",
-) + tuple(progress_label(y) for y in YEARS)
+OVERVIEW_HEADERS: tuple[str, ...] = ("Bereich", "Name des Projektes", "Kurzbeschreibung / Projektziel",
+                                     "Geplante Kosten", "Beginn", "Geplantes Ende",
+                                     *tuple(progress_label(y) for y in YEARS))
 
 
 def overview_rows(items: Iterable[NewProject]) -> list[list[object]]:

@@ -65,13 +65,10 @@ def build_row(c: Comparison, tier: int, runs: dict[str, list[Run]], errors: dict
         else:
             verdicts.append(False)
     if c.rss_limit_tier == tier:
-        goals.append("RSS < 1 GB")
-        verdicts.append(rss is not None and rss < RSS_LIMIT)
+        goals.append("RSS < 1 GB" if c.rss_limit == RSS_LIMIT else f"RSS ≤ {c.rss_limit // 1024**2} MB")
+        verdicts.append(rss is not None and (rss < RSS_LIMIT if c.rss_limit == RSS_LIMIT else rss <= c.rss_limit))
     error = errors.get(key, "") or (errors.get(base_key, "") if base_key else "")
-    if not goals:
-        status = "–"
-    else:
-        status = "PASS" if verdicts and all(verdicts) and step_median is not None else "MISS"
+    status = "–" if not goals else "PASS" if verdicts and all(verdicts) and step_median is not None else "MISS"
     if step_median is None and not error:
         status, error = "skip", "not in this checkout"
     return Row(c.step, tier, step_median, len(values), c.baseline, base_median, ratio, "; ".join(goals),

@@ -79,7 +79,7 @@ def mix(workers: int) -> list[str]:
 # ---- workers -----------------------------------------------------------------------------------
 
 
-def _hot_ids(repo) -> list[str]:  # noqa: ANN001
+def _hot_ids(repo) -> list[str]:
     """The imported department's projects and ten more: what the writers pick from."""
     costed = [p for p in repo.projects() if p.planned_cost is not None]
     own = [p.id for p in costed if p.department == HOT_DEPARTMENT]
@@ -88,8 +88,8 @@ def _hot_ids(repo) -> list[str]:  # noqa: ANN001
 
 def writer(tally: Tally, db: str, seconds: float, slot: int) -> None:
     from sachstand.core import open_register
+    from sachstand.core.changes import ChangeSet, ProjectUpdate
     from sachstand.core.errors import ConflictError, SachstandError
-    from sachstand.core.repository import ChangeSet, ProjectUpdate
 
     repo = open_register(db)
     rng = random.Random(tally.worker)
@@ -193,7 +193,7 @@ def tui(tally: Tally, db: str, seconds: float, slot: int) -> None:
     asyncio.run(_tui(tally, db, seconds, TUI_SEARCH[slot % len(TUI_SEARCH)]))
 
 
-async def _settle(pilot) -> None:  # noqa: ANN001
+async def _settle(pilot) -> None:
     for _ in range(50):
         await pilot.pause()
         if all(w.is_finished for w in pilot.app.workers):
@@ -262,7 +262,7 @@ def _run_worker(kind: str, number: int, slot: int, db: str, seconds: float, out:
 # ---- the check afterwards ----------------------------------------------------------------------
 
 
-def recount(projects, year: int, as_of: date) -> dict[str, int]:  # noqa: ANN001
+def recount(projects, year: int, as_of: date) -> dict[str, int]:
     """The six figures counted in Python from ``repo.projects()``, as ``core.figures`` defines them."""
     c: Counter[str] = Counter()
     for p in projects:
@@ -282,7 +282,7 @@ def recount(projects, year: int, as_of: date) -> dict[str, int]:  # noqa: ANN001
 
 
 def _as_audited(value: object) -> str | None:
-    """A stored value as the audit log writes it (see ``repository._audit_text``)."""
+    """A stored value as the audit log writes it (see ``audit.audit_text``)."""
     from sachstand.core.models import display_value
 
     if value is None:

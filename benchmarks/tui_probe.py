@@ -14,6 +14,11 @@ Rules:
   rows and the screen has been painted. Each character of QUERY is one keystroke.
 - "Record": from pressing ``p`` on the first row until the value typed is saved in the file and
   the reloaded table shows it. Only the real app has it; it runs before the keystrokes.
+- "Year switch": from Enter in the year picker (``j``, the year typed) until the table holds the
+  chosen year's rows and the screen has been painted; once to the year before, once back.
+- "Dashboard": from ``d`` until the dashboard shows the year's figures, painted; then Esc.
+  Both only for the real app, after "Record" and before the keystrokes (which run in the year
+  the session started with).
 - After the timed parts, the probe checks (untimed) that project IDs are on the screen and that
   the saved value is in the register, so a blank screen is never measured as fast.
 """
@@ -47,7 +52,7 @@ def _send(app: App, key: str) -> None:
     char = _CHARS.get(key, key if len(key) == 1 else None)
     event = events.Key(key, char)
     event.set_sender(app)
-    app._driver.send_message(event)  # noqa: SLF001  (what Pilot does, without its idle waits)
+    app._driver.send_message(event)
 
 
 async def _until(test: Any, what: str) -> None:
@@ -64,14 +69,14 @@ async def _paint(app: App) -> None:
     """Let pending messages run, then paint the screen now (what the update timer would do)."""
     for _ in range(3):
         await asyncio.sleep(0)
-    app.screen._on_timer_update()  # noqa: SLF001
+    app.screen._on_timer_update()
 
 
 def screen_text(app: App) -> str:
     width, height = app.size
     console = Console(width=width, height=height, file=io.StringIO(), record=True, color_system=None,
                       force_terminal=True, legacy_windows=False)
-    console.print(app.screen._compositor.render_update(full=True))  # noqa: SLF001
+    console.print(app.screen._compositor.render_update(full=True))
     return console.export_text()
 
 
@@ -108,6 +113,8 @@ async def session(kind: str, path: Path, year: int, query: str) -> dict[str, Any
 
         if kind == "tui":
             result["record"] = await _record(app, table)
+            result["dashboard"] = await _dashboard(app)
+            result["year_switch"] = [await _year_switch(app, table, year - 1), await _year_switch(app, table, year)]
             _send(app, "slash")
             await _until(lambda: type(app.focused).__name__ == "Input", "search focus")
         else:
@@ -118,7 +125,7 @@ async def session(kind: str, path: Path, year: int, query: str) -> dict[str, Any
             before = table.rows
             t0 = time.perf_counter()
             _send(app, char)
-            await _until(lambda: table.rows is not before, f"filter after {char!r}")
+            await _until(lambda before=before: table.rows is not before, f"filter after {char!r}")
             await _paint(app)
             keystrokes.append(time.perf_counter() - t0)
         result["keystrokes"] = keystrokes
@@ -155,6 +162,38 @@ async def _record(app: App, table: Any) -> float:
     stored = open_register(app.repo.db.path).get(row.id).progress.get(app.screen.year)  # type: ignore[attr-defined]
     if stored != value:
         raise AssertionError(f"register holds {stored}, expected {value}")
+    return seconds
+
+
+async def _year_switch(app: App, table: Any, to: int) -> float:
+    base_screen = app.screen
+    _send(app, "j")
+    await _until(lambda: app.screen is not base_screen, "year picker")
+    for char in str(to):
+        _send(app, char)
+    await _paint(app)
+    before = table.rows
+    t0 = time.perf_counter()
+    _send(app, "enter")
+    await _until(lambda: app.screen is base_screen and table.rows is not before
+                 and getattr(base_screen, "year", None) == to, f"rows of {to}")
+    await _paint(app)
+    return time.perf_counter() - t0
+
+
+async def _dashboard(app: App) -> float:
+    base_screen = app.screen
+    t0 = time.perf_counter()
+    _send(app, "d")
+    await _until(lambda: app.screen is not base_screen and getattr(app.screen, "report", None) is not None,
+                 "dashboard figures")
+    await _paint(app)
+    seconds = time.perf_counter() - t0
+    if "Überfällig" not in screen_text(app):
+        raise AssertionError("the dashboard shows no figures")
+    _send(app, "escape")
+    await _until(lambda: app.screen is base_screen, "back from the dashboard")
+    await _paint(app)
     return seconds
 
 

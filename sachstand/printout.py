@@ -117,7 +117,8 @@ def timeline_table(report: Report) -> Table:
     table.add_column("%", justify="right", no_wrap=True)
     table.add_column("Beginn – geplantes Ende", no_wrap=True)
     for r in report.in_report:
-        table.add_row(Text(safe_text(r.name)), progress_bar(r.current, 16), str(r.current), _span(r.start_display, r.end_display))
+        table.add_row(Text(safe_text(r.name)), progress_bar(r.current, 16), str(r.current),
+                      _span(r.start_display, r.end_display))
     return table
 
 
@@ -132,8 +133,8 @@ def _project_list(title: str, rows: list[ProjectRow], empty: str) -> RenderableT
     table.add_column("Stand", justify="right", no_wrap=True)
     table.add_column("Ende", no_wrap=True)
     for r in rows:
-        table.add_row(r.id, Text(safe_text(r.department)), Text(safe_text(r.name)), format_percent(r.previous), format_percent(r.current),
-                      safe_text(r.end_display) or "–")
+        table.add_row(r.id, Text(safe_text(r.department)), Text(safe_text(r.name)), format_percent(r.previous),
+                      format_percent(r.current), safe_text(r.end_display) or "–")
     return table
 
 

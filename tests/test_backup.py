@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sachstand.core import open_register
 from sachstand.core import backup as bk
+from sachstand.core import open_register
 from sachstand.core.access import current_user
 from sachstand.core.db import Database
 from sachstand.core.errors import ConflictError
@@ -41,7 +41,7 @@ def names(path: Path) -> dict[str, str]:
     return {p.id: p.name for p in open_register(path).projects()}
 
 
-def test_backup_is_a_checked_copy_in_the_backups_folder(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_backup_is_a_checked_copy_in_the_backups_folder(cli, sample_path: Path) -> None:
     before = sample_path.read_bytes()
     r = cli("--db", str(sample_path), "backup")
     assert r.code == 0, r.err
@@ -56,7 +56,7 @@ def test_backup_is_a_checked_copy_in_the_backups_folder(cli, sample_path: Path) 
     assert sample_path.read_bytes() == before
 
 
-def test_backup_to_a_folder_and_keep(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_backup_to_a_folder_and_keep(cli, sample_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "sicherungen"
     for _ in range(4):
         assert cli("--db", str(sample_path), "backup", "-o", str(out)).code == 0
@@ -109,7 +109,7 @@ def test_backup_folds_a_crash_wal_into_one_file(sample_path: Path) -> None:
     assert names(info.path)[pid] == "Nach dem Absturz"
 
 
-def test_restore_with_yes_keeps_the_current_file(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_restore_with_yes_keeps_the_current_file(cli, sample_path: Path) -> None:
     saved = bk.backup(Database(sample_path)).path
     repo = open_register(sample_path)
     p = repo.projects()[0]
@@ -127,14 +127,15 @@ def test_restore_with_yes_keeps_the_current_file(cli, sample_path: Path) -> None
     restored = open_register(sample_path)
     assert restored.audit_count() == open_register(saved).audit_count() + 1
     with restored.db.read() as conn:
-        row = conn.execute("SELECT os_user, source, entity, field, new_value FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        row = conn.execute(
+            "SELECT os_user, source, entity, field, new_value FROM audit ORDER BY id DESC LIMIT 1").fetchone()
     assert row == (current_user(), "restore", "register", "restore", saved.name)
     # the restored register is writable again at once
     q = restored.get(p.id)
     assert restored.update(q.id, q.version, {"name": "Weiter"}).name == "Weiter"
 
 
-def test_a_window_open_before_the_restore_meets_a_conflict(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_a_window_open_before_the_restore_meets_a_conflict(cli, sample_path: Path) -> None:
     """Versions are raised above the replaced file's, so a save based on the old state is stale."""
     saved = bk.backup(Database(sample_path)).path
     repo = open_register(sample_path)
@@ -148,7 +149,7 @@ def test_a_window_open_before_the_restore_meets_a_conflict(cli, sample_path: Pat
     assert open_register(sample_path).get(p.id).planned_cost == p.planned_cost
 
 
-def test_an_id_handed_out_after_the_backup_is_not_handed_out_again(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_an_id_handed_out_after_the_backup_is_not_handed_out_again(cli, sample_path: Path) -> None:
     saved = bk.backup(Database(sample_path)).path
     created = open_register(sample_path).create(NewProject(department="AC", name="Nach der Sicherung"))
     assert cli("--db", str(sample_path), "restore", str(saved), "--yes").code == 0
@@ -156,7 +157,7 @@ def test_an_id_handed_out_after_the_backup_is_not_handed_out_again(cli, sample_p
     assert created.id == "AC-021" and again.id == "AC-022"
 
 
-def test_restore_without_terminal_and_without_yes_is_refused(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_restore_without_terminal_and_without_yes_is_refused(cli, sample_path: Path) -> None:
     saved = bk.backup(Database(sample_path)).path
     before = sample_path.read_bytes()
     r = cli("--db", str(sample_path), "restore", str(saved))
@@ -211,7 +212,7 @@ def test_restore_asks_in_a_terminal(sample_path: Path, answer: str, code: int, r
         assert "Abgebrochen; nichts wurde geändert." in screen
 
 
-def test_restore_refuses_what_is_no_register(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_restore_refuses_what_is_no_register(cli, sample_path: Path, tmp_path: Path) -> None:
     before = sample_path.read_bytes()
     text = tmp_path / "notiz.duckdb"
     text.write_text("keine Datenbank")
@@ -238,7 +239,7 @@ def test_restore_refuses_what_is_no_register(cli, sample_path: Path, tmp_path: P
     assert sample_path.read_bytes() == before
 
 
-def test_restore_repairs_a_damaged_register_and_keeps_it(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_restore_repairs_a_damaged_register_and_keeps_it(cli, sample_path: Path) -> None:
     saved = bk.backup(Database(sample_path)).path
     with open(sample_path, "r+b") as f:
         f.seek(4096)
@@ -253,7 +254,7 @@ def test_restore_repairs_a_damaged_register_and_keeps_it(cli, sample_path: Path)
     assert kept.read_bytes() == damaged
 
 
-def test_restore_moves_a_leftover_wal_beside_the_kept_copy(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_restore_moves_a_leftover_wal_beside_the_kept_copy(cli, sample_path: Path) -> None:
     saved = bk.backup(Database(sample_path)).path
     pid = open_register(sample_path).projects()[0].id
     leave_wal(sample_path, f"UPDATE projects SET name = 'Nur im WAL' WHERE id = '{pid}'")
@@ -267,7 +268,7 @@ def test_restore_moves_a_leftover_wal_beside_the_kept_copy(cli, sample_path: Pat
     assert names(kept)[pid] == "Nur im WAL"  # the kept copy with its WAL is the state before
 
 
-def test_import_apply_backs_up_first_and_rotates(cli, sample_path: Path, tmp_path: Path,  # noqa: ANN001
+def test_import_apply_backs_up_first_and_rotates(cli, sample_path: Path, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from test_roles import filled_template
 

@@ -12,13 +12,13 @@ from sachstand.core.access import current_user
 from sachstand.core.errors import InvalidValue, PermissionDenied
 
 
-def test_sample_is_stadt_aachen(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_sample_is_stadt_aachen(cli, sample_path: Path) -> None:
     assert open_register(sample_path).city() == City("Stadt Aachen", "05334002")
     r = cli("--db", str(sample_path), "settings")
     assert r.code == 0 and "Stadt: Stadt Aachen" in r.out and "05334002" in r.out
 
 
-def test_init_sample_with_another_city_and_empty_with_a_city(cli, tmp_path: Path) -> None:  # noqa: ANN001
+def test_init_sample_with_another_city_and_empty_with_a_city(cli, tmp_path: Path) -> None:
     demo = tmp_path / "demo.duckdb"
     r = cli("--db", str(demo), "init", "--sample", "--city", "Musterstadt", "--ags", "05315000")
     assert r.code == 0 and "Musterstadt (AGS 05315000)" in r.out
@@ -40,14 +40,14 @@ def test_init_sample_with_another_city_and_empty_with_a_city(cli, tmp_path: Path
     (("--city", "   ",), "Name der Stadt: darf nicht leer sein"),
     (("--ags", "05334002",), "--ags braucht auch --city"),
 ])
-def test_init_refuses_a_bad_city_and_writes_nothing(cli, tmp_path: Path, args, message) -> None:  # noqa: ANN001
+def test_init_refuses_a_bad_city_and_writes_nothing(cli, tmp_path: Path, args, message) -> None:
     path = tmp_path / "new.duckdb"
     r = cli("--db", str(path), "init", *args)
     assert r.code == 2 and message in r.err and len(r.err.strip().splitlines()) <= 2
     assert "Traceback" not in r.err and not path.exists()
 
 
-def test_settings_change_is_audited_and_keeps_what_is_not_given(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_settings_change_is_audited_and_keeps_what_is_not_given(cli, sample_path: Path) -> None:
     repo = open_register(sample_path)
     before = repo.audit_count()
     assert cli("--db", str(sample_path), "settings", "--city", "Aachen").code == 0
@@ -87,7 +87,7 @@ def test_city_dataclass_validates() -> None:
         City("Zeile\nzwei")
 
 
-def test_summary_shows_the_city(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_summary_shows_the_city(cli, sample_path: Path) -> None:
     r = cli("--db", str(sample_path), "summary")
     assert r.out.splitlines()[0].strip() == "Stadt Aachen (AGS 05334002)"
     data = json.loads(cli("--db", str(sample_path), "summary", "--json").out)

@@ -18,7 +18,7 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_init_sample_and_empty(cli, tmp_path: Path) -> None:  # noqa: ANN001
+def test_init_sample_and_empty(cli, tmp_path: Path) -> None:
     r = cli("--db", str(tmp_path / "a.duckdb"), "init")
     assert r.code == 0 and "58 Projekte" in r.out
     assert len(open_register(tmp_path / "a.duckdb").projects()) == 58
@@ -27,14 +27,14 @@ def test_init_sample_and_empty(cli, tmp_path: Path) -> None:  # noqa: ANN001
     assert open_register(tmp_path / "b.duckdb").projects() == []
 
 
-def test_init_refuses_an_existing_file(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_init_refuses_an_existing_file(cli, sample_path: Path) -> None:
     before = _digest(sample_path)
     r = cli("--db", str(sample_path), "init", "--empty")
     assert r.code == 2 and "wird nicht überschrieben" in r.err and "Traceback" not in r.err
     assert _digest(sample_path) == before
 
 
-def test_summary_fits_80_columns_and_shows_every_part(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_summary_fits_80_columns_and_shows_every_part(cli, sample_path: Path) -> None:
     r = cli("--db", str(sample_path), "summary", "--year", "2020")
     assert r.code == 0
     lines = r.out.splitlines()
@@ -48,7 +48,7 @@ def test_summary_fits_80_columns_and_shows_every_part(cli, sample_path: Path) ->
         assert part in r.out, part
 
 
-def test_summary_json(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_summary_json(cli, sample_path: Path) -> None:
     r = cli("--db", str(sample_path), "summary", "--json")
     data = json.loads(r.out)
     assert {k: data[k] for k in ("year", "projects", "completed", "at_least_90", "started", "stalled", "overdue")} == {
@@ -60,17 +60,18 @@ def test_summary_json(cli, sample_path: Path) -> None:  # noqa: ANN001
     assert fb11 == {**fb11, "projects": 10, "planned_cost": "1474300.00", "mean_progress": "49.0"}
 
 
-def test_summary_department_and_exports(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_summary_department_and_exports(cli, sample_path: Path, tmp_path: Path) -> None:
     svg, html = tmp_path / "s.svg", tmp_path / "s.html"
     r = cli("--db", str(sample_path), "summary", "--department", "FB 11", "--svg", str(svg), "--html", str(html))
     assert r.code == 0 and "Bereich FB 11" in r.out
     assert "egov multidigital" in r.out and "govchain" not in r.out  # only funding linked to FB 11
     assert "1.873.662,20 €" in r.out and "6.961.704,07 €" not in r.out
-    assert svg.read_text(encoding="utf-8").startswith("<svg") and "Personalratsmanagement" in svg.read_text(encoding="utf-8")
+    shown = svg.read_text(encoding="utf-8")
+    assert shown.startswith("<svg") and "Personalratsmanagement" in shown
     assert "Personalratsmanagement" in html.read_text(encoding="utf-8")
 
 
-def test_check_lists_the_findings(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_check_lists_the_findings(cli, sample_path: Path) -> None:
     r = cli("--db", str(sample_path), "check", "--json")
     kinds = [f["kind"] for f in json.loads(r.out)]
     assert r.code == 0 and set(kinds) == {"date", "cost", "progress", "funding", "report"}
@@ -105,7 +106,7 @@ def _foreign_duckdb(path: Path) -> None:
         (["check"], lambda p: p.write_bytes(b""), "keine DuckDB-Datei"),
     ],
 )
-def test_bad_input_gives_one_german_line_and_exit_2(cli, sample_path: Path, args, prepare, message) -> None:  # noqa: ANN001
+def test_bad_input_gives_one_german_line_and_exit_2(cli, sample_path: Path, args, prepare, message) -> None:
     if prepare:
         prepare(sample_path)
     before = _digest(sample_path)
@@ -116,7 +117,7 @@ def test_bad_input_gives_one_german_line_and_exit_2(cli, sample_path: Path, args
     assert _digest(sample_path) == before
 
 
-def test_missing_register_is_not_created(cli, tmp_path: Path) -> None:  # noqa: ANN001
+def test_missing_register_is_not_created(cli, tmp_path: Path) -> None:
     path = tmp_path / "nope.duckdb"
     r = cli("--db", str(path), "summary")
     assert r.code == 2 and "Kein Register unter" in r.err and "init" in r.err
@@ -133,7 +134,7 @@ def test_default_path_creates_the_sample_and_says_so(tmp_path: Path) -> None:
     assert (tmp_path / ".local/share/sachstand/register.duckdb").exists()
 
 
-def test_env_variable_chooses_the_register(cli, sample_path: Path, tmp_path: Path,  # noqa: ANN001
+def test_env_variable_chooses_the_register(cli, sample_path: Path, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     repo = open_register(sample_path)
     open_project = next(p for p in repo.projects() if p.progress.get(2019, 100) < 100)
@@ -150,13 +151,14 @@ def test_summary_imports_neither_textual_nor_openpyxl(sample_path: Path) -> None
     code = (
         "import sys; from sachstand.cli import main; "
         f"main(['--db', {str(sample_path)!r}, 'summary', '--json']); "
-        "print(sorted(m for m in ('textual', 'openpyxl', 'pandas', 'python_calamine') if m in sys.modules), file=sys.stderr)"
+        "print(sorted(m for m in ('textual', 'openpyxl', 'pandas', 'python_calamine') if m in sys.modules), "
+        "file=sys.stderr)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stderr.strip().endswith("[]"), done.stderr
 
 
-def test_a_folder_or_unreadable_path_is_not_called_damaged(cli, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_folder_or_unreadable_path_is_not_called_damaged(cli, tmp_path: Path) -> None:
     r = cli("--db", str(tmp_path), "summary")
     assert r.code == 2 and "ist kein sachstand-Register (ein Ordner)" in r.err
     assert "beschädigt" not in r.err and "restore" not in r.err

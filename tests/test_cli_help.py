@@ -36,7 +36,7 @@ def test_the_walk_finds_every_command_and_subcommand() -> None:
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "sachstand")
-def test_help_of_every_command(cli, command: tuple[str, ...]) -> None:  # noqa: ANN001
+def test_help_of_every_command(cli, command: tuple[str, ...]) -> None:
     r = cli(*command, "--help")
     assert r.code == 0, r.err
     assert r.out.startswith(f"Aufruf: {' '.join(('sachstand', *command))} "), r.out[:200]
@@ -45,7 +45,7 @@ def test_help_of_every_command(cli, command: tuple[str, ...]) -> None:  # noqa: 
     assert r.err == ""
 
 
-def test_a_bad_argument_is_one_german_line_with_exit_2(cli) -> None:  # noqa: ANN001
+def test_a_bad_argument_is_one_german_line_with_exit_2(cli) -> None:
     r = cli("export", "register", "--year", "zwanzig")
     assert r.code == 2
     assert r.err.splitlines() == ["Fehler: Angabe --year: „zwanzig“ ist kein Jahr",

@@ -23,7 +23,7 @@ import json, sys, time
 from pathlib import Path
 from sachstand.core import open_register
 from sachstand.core.errors import ConflictError
-from sachstand.core.repository import ChangeSet, ProjectUpdate
+from sachstand.core.changes import ChangeSet, ProjectUpdate
 
 path, pid, count, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
 repo = open_register(path)
@@ -168,7 +168,7 @@ with Database(sys.argv[1]).write() as c:
 """
 
 
-def test_a_long_held_lock_gives_a_clear_refusal(cli, sample_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_a_long_held_lock_gives_a_clear_refusal(cli, sample_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SACHSTAND_LOCK_TIMEOUT", "1")
     holder = start(HOLDER, str(sample_path), "4")
     assert holder.stdout.readline().strip() == "holding"

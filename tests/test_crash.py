@@ -38,7 +38,7 @@ SAVE_CHILD = r"""
 import sys
 from sachstand.core import open_register
 from sachstand.core.models import NewProject
-from sachstand.core.repository import ChangeSet, ProjectUpdate
+from sachstand.core.changes import ChangeSet, ProjectUpdate
 
 path, batch = sys.argv[1], int(sys.argv[2])
 size = int(sys.argv[3])
@@ -136,8 +136,8 @@ def big_import(tmp_path_factory: pytest.TempPathFactory, _sample_template: Path)
     """A register of 3,058 projects, a workbook changing every one of them, and both states."""
     import openpyxl
 
+    from sachstand.core.changes import ChangeSet
     from sachstand.core.models import NewProject
-    from sachstand.core.repository import ChangeSet
 
     folder = tmp_path_factory.mktemp("bigimport")
     register = folder / "register.duckdb"
@@ -167,7 +167,7 @@ def big_import(tmp_path_factory: pytest.TempPathFactory, _sample_template: Path)
     return register, filled, before, after
 
 
-def test_sigkill_during_import_leaves_before_or_after(big_import, tmp_path: Path) -> None:  # noqa: ANN001
+def test_sigkill_during_import_leaves_before_or_after(big_import, tmp_path: Path) -> None:
     template_register, filled, before, after = big_import
     rng = random.Random(int(os.environ.get("CRASH_SEED", time.time_ns())))
     seen = {"before": 0, "after": 0, "wal": 0}
@@ -176,7 +176,8 @@ def test_sigkill_during_import_leaves_before_or_after(big_import, tmp_path: Path
         register.parent.mkdir()
         shutil.copy(template_register, register)
         child = subprocess.Popen([sys.executable, "-m", "sachstand.cli", "--db", str(register), "import",
-                                  str(filled), "--apply", "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  str(filled), "--apply", "--json"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if i % 2:
             time.sleep(rng.uniform(0.3, 2.0))
         else:  # kill the moment the commit starts writing its WAL
@@ -224,7 +225,7 @@ def kept_wals(path: Path) -> list[bytes]:
     return [p.read_bytes() for p in sorted(folder.glob("*-wal-*.duckdb.wal"))] if folder.is_dir() else []
 
 
-def test_wal_with_changed_bytes_is_refused_and_kept(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_wal_with_changed_bytes_is_refused_and_kept(cli, sample_path: Path) -> None:
     pid = open_register(sample_path).projects()[0].id
     sizes = leave_wal(sample_path, [rename(pid, "Eins"), rename(pid, "Zwei")])
     wal = Path(f"{sample_path}.wal")
@@ -274,7 +275,7 @@ def test_wal_cut_inside_its_last_commit_drops_only_that_commit(sample_path: Path
     assert names(sample_path)[pid] == "Danach"
 
 
-def test_leftover_wal_is_kept_once_even_for_many_readers(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_leftover_wal_is_kept_once_even_for_many_readers(cli, sample_path: Path) -> None:
     pid = open_register(sample_path).projects()[0].id
     leave_wal(sample_path, [rename(pid, "Eins")])
     for _ in range(3):
@@ -283,7 +284,7 @@ def test_leftover_wal_is_kept_once_even_for_many_readers(cli, sample_path: Path)
 
 
 @pytest.mark.parametrize("where", [0, 4096 + 100])
-def test_damaged_file_header_is_refused_with_guidance(cli, sample_path: Path, where: int) -> None:  # noqa: ANN001
+def test_damaged_file_header_is_refused_with_guidance(cli, sample_path: Path, where: int) -> None:
     with open(sample_path, "r+b") as f:
         f.seek(where)
         f.write(b"\x00" * 64 if where == 0 else os.urandom(64))
@@ -295,7 +296,7 @@ def test_damaged_file_header_is_refused_with_guidance(cli, sample_path: Path, wh
     assert sample_path.read_bytes() == damaged
 
 
-def test_foreign_file_is_not_called_damaged(cli, tmp_path: Path) -> None:  # noqa: ANN001
+def test_foreign_file_is_not_called_damaged(cli, tmp_path: Path) -> None:
     other = tmp_path / "notiz.duckdb"
     other.write_text("Einkaufsliste")
     r = cli("--db", str(other), "summary")

@@ -100,6 +100,21 @@ def test_findings_name_the_seed_quirks(repo: Repository) -> None:
     assert {f.kind for f in found} == {"date", "cost", "progress", "funding", "report"}
 
 
+def test_each_denominator_is_the_set_the_figure_counts_over(repo: Repository) -> None:
+    """2021 with four values so far: overdue counts over the projects open in 2021, not over the
+    four in the report ("Überfällig 30 von 4" was wrong)."""
+    for p in list(repo.projects())[:4]:
+        repo.record_progress(p.id, 2021, 50, p.version)
+    report = figures.report(repo, 2021, as_of=date(2021, 12, 31))
+    in_report, open_in_year = len(report.in_report), len(report.rows)
+    assert in_report == 4 and open_in_year > 4
+    overdue = report.figure("overdue")
+    assert overdue.total == open_in_year and overdue.value == len(report.overdue) > 4
+    for f in report.figures:
+        assert f.value <= f.total
+        assert f.total == (open_in_year if f.key == "overdue" else in_report)
+
+
 def test_project_rows_of_some_ids_equal_those_rows_of_all(repo: Repository) -> None:
     """The status query limited to a few IDs (the TUI's saved row) flags them exactly as the
     query over every project does, for every year and both project sets."""

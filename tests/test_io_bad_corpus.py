@@ -29,7 +29,8 @@ DTD = "die Arbeitsmappe enthält eine XML-Dokumenttypdefinition (DTD); solche Da
 REFUSED: dict[str, str] = {
     "billion_laughs.xlsx": DTD,
     "xxe.xlsx": DTD,
-    "zip_bomb.xlsx": "entpackt wäre die Arbeitsmappe 80 MB groß (erlaubt: 64 MB); sie wird nicht gelesen",
+    # 80 MB unpacked is within MAX_UNCOMPRESSED (our own 100,000-project export is 104 MB): the ratio catches it
+    "zip_bomb.xlsx": "verdächtig stark komprimiert (xl/worksheets/sheet1.xml: 441:1); die Arbeitsmappe wird nicht gelesen",
     "ratio_bomb.xlsx": "verdächtig stark komprimiert (xl/media/padding.bin: 1.028:1); die Arbeitsmappe wird nicht gelesen",
     "encrypted.xlsx": "die Arbeitsmappe ist mit einem Kennwort geschützt; bitte ohne Kennwort speichern",
     "truncated.xlsx": "die Datei ist beschädigt oder unvollständig (kein lesbares ZIP)",
@@ -63,7 +64,7 @@ REFUSED: dict[str, str] = {
     "cell_ref_negative.xlsx": f"{IN_SHEET} enthält den ungültigen Zellbezug „A-5“; {NOT_READ}",
     "cell_ref_without_letters.xlsx": f"{IN_SHEET} enthält den ungültigen Zellbezug „123“; {NOT_READ}",
     "shared_string_missing.xlsx": f"{IN_SHEET} verweist auf den gemeinsamen Text Nr. „999“, den es nicht gibt; {NOT_READ}",
-    "shared_string_copies.xlsx": "die Zellen der Arbeitsmappe enthalten zusammen mehr als 32.000.000 Zeichen Text; "
+    "shared_string_copies.xlsx": "die Texte in den Zellen der Arbeitsmappe brauchen zusammen mehr als 100 MB Arbeitsspeicher; "
                                  "sie wird nicht gelesen",
     "shared_strings_huge_unique_count.xlsx": "der Teil „xl/sharedStrings.xml“ gibt uniqueCount=„2000000000“ an, aber er "
                                              f"enthält nur 2 Texte; {NOT_READ}",
@@ -133,8 +134,18 @@ def test_corpus_is_complete() -> None:
     assert files == set(REFUSED) | set(PROBLEMS) | set(CONFLICTS)
 
 
+def test_a_workbook_larger_unpacked_than_the_limit_is_refused_by_its_directory(cli, sample_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from sachstand.io import limits
+
+    monkeypatch.setattr(limits, "MAX_UNCOMPRESSED", 64 * 1024 * 1024)
+    r = cli("--db", str(sample_path), "import", str(BAD / "zip_bomb.xlsx"), "--json")
+    assert (r.code, r.out, r.err) == (2, "", "Fehler: zip_bomb.xlsx: entpackt wäre die Arbeitsmappe 80 MB groß "
+                                              "(erlaubt: 64 MB); sie wird nicht gelesen\n")
+
+
 @pytest.mark.parametrize("name", sorted(REFUSED))
-def test_refused_with_one_line_and_nothing_written(name: str, cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_refused_with_one_line_and_nothing_written(name: str, cli, sample_path: Path) -> None:
     before = _state(sample_path)
     r = cli("--db", str(sample_path), "import", str(BAD / name), "--apply", "--json")
     assert (r.code, r.out, r.err) == (2, "", f"Fehler: {name}: {REFUSED[name]}\n")
@@ -142,7 +153,7 @@ def test_refused_with_one_line_and_nothing_written(name: str, cli, sample_path: 
 
 
 @pytest.mark.parametrize("name", sorted(PROBLEMS) + sorted(CONFLICTS))
-def test_read_with_cell_problems_and_nothing_written(name: str, cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_read_with_cell_problems_and_nothing_written(name: str, cli, sample_path: Path) -> None:
     before = _state(sample_path)
     r = cli("--db", str(sample_path), "import", str(BAD / name), "--apply", "--json")
     assert r.code == 1 and "Traceback" not in r.err

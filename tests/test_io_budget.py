@@ -5,8 +5,9 @@
 - The largest workbook the limits allow (every row, as many columns as fit, every cell a shared
   string and the whole text budget used, in UCS-4 so that Python's copies are as large as they
   get, every column read into the rows, and a problem in every cell) is imported by the real CLI
-  in a subprocess; its peak resident memory (VmHWM) stays under 300 MB (measured: about 200 MB;
-  before equal texts were shared and problems capped, 3.4 GB).
+  in a subprocess; its peak resident memory (VmHWM) stays under 300 MB. The text budget counts
+  memory, not characters: 740,000 distinct 40-character texts with an emoji were accepted at
+  443 MB while the budget counted characters.
 - The budget's fast path (byte searches) and the streamed path agree on real workbooks.
 """
 
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from sachstand.io import budget
-from sachstand.io.limits import MAX_UNCOMPRESSED, check_workbook
+from sachstand.io.limits import check_workbook
 from tests.test_io_bad_corpus import BAD, REFUSED
 
 GB = 1 << 30
@@ -55,16 +56,16 @@ def _column(index: int) -> str:
 
 
 def largest_allowed(path: Path) -> tuple[int, int]:
-    """A workbook at the limits: ``MAX_GRID_ROWS`` rows, the widest grid that still fits, each data
-    cell a shared string; the strings hold an astral character (4 bytes a character in Python) and
-    are long enough that the cells use up ``MAX_TEXT``. Header: a name column and progress years,
-    so that every column is read into the rows."""
-    rows = budget.MAX_GRID_ROWS
-    cell_bytes = len(f'<c r="AA{rows}" t="s"><v>0</v></c>')
-    cols = min(budget.MAX_GRID_CELLS // rows, budget.MAX_COLUMNS, (MAX_UNCOMPRESSED - (4 << 20)) // (rows * cell_bytes))
+    """A workbook at the text budget in its most expensive shape (measured: distinct short texts,
+    each with an astral character, so that Python stores 4 bytes a character and every cell is its
+    own object): as many such shared-string cells as ``MAX_TEXT`` allows, 19 columns wide. Header: a
+    name column and progress years, so that every column is read into the rows."""
+    cols, length = 19, 12
+    per_cell = (4 + length - 1) + 4 * length + budget.STRING_COST
+    data_cells = (budget.MAX_TEXT - 100_000) // per_cell
+    rows = data_cells // cols + 1
     data_cells = (rows - 1) * cols
-    length = (budget.MAX_TEXT - 10_000) // data_cells
-    strings = [("\U0001F600" + f"{i}" + "x" * length)[:length] for i in range(10)]
+    strings = [("\U0001F600" + f"{i:011d}")[:length] for i in range(data_cells)]
     header = ["Name des Projektes"] + [f"Umsetzungsstand {2000 + c} (in %)" for c in range(1, cols)]
     sst = ['<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
            f'count="{data_cells}" uniqueCount="{len(strings) + cols}">']
@@ -75,7 +76,7 @@ def largest_allowed(path: Path) -> tuple[int, int]:
              f'<dimension ref="A1:{letters[-1]}{rows}"/><sheetData>']
     parts.append('<row r="1">' + "".join(f'<c r="{letters[c]}1" t="s"><v>{len(strings) + c}</v></c>' for c in range(cols)) + "</row>")
     for r in range(2, rows + 1):
-        parts.append(f'<row r="{r}">' + "".join(f'<c r="{letters[c]}{r}" t="s"><v>{(r * cols + c) % len(strings)}</v></c>'
+        parts.append(f'<row r="{r}">' + "".join(f'<c r="{letters[c]}{r}" t="s"><v>{(r - 2) * cols + c}</v></c>'
                                                 for c in range(cols)) + "</row>")
     parts.append("</sheetData></worksheet>")
     ns = "http://schemas.openxmlformats.org"
@@ -125,6 +126,7 @@ def test_largest_allowed_workbook_is_imported_under_300_mb(tmp_path: Path, sampl
     found = budget.check_budget(checked)
     assert found.grids["xl/worksheets/sheet1.xml"] == (rows, cols)
     assert found.text_chars > budget.MAX_TEXT * 0.95
+    assert rows * cols > 500_000
     done = subprocess.run([sys.executable, "-c", _IMPORT_PEAK, str(sample_path), str(path)], check=False,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -171,3 +173,124 @@ def test_fast_and_streamed_paths_agree(tmp_path: Path) -> None:
     assert grids[0] == grids[1] == (3, 5)
     rows = [[(r.number, r.values) for r in read_workbook(p).rows] for p in (with_refs, without_refs)]
     assert rows[0] == rows[1] and len(rows[0]) == 2
+
+
+def _one_sheet(path: Path, sheet: bytes, workbook_extra: bytes = b"") -> None:
+    """A minimal real workbook (one sheet) around the given sheet XML, as a raw zip."""
+    from tests.data.make_bad_corpus import members_of, overview, raw_zip
+
+    base = path.with_suffix(".base.xlsx")
+    overview(base, [["AC-002", "x", 45]])
+    members = members_of(base)
+    members["xl/worksheets/sheet1.xml"] = sheet
+    if workbook_extra:
+        members["xl/workbook.xml"] = members["xl/workbook.xml"].replace(b"<workbook ", b"<workbook " + workbook_extra + b" ", 1)
+    raw_zip(path, members)
+
+
+_TIMED = """
+import resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, ({gb}, {gb}))
+from sachstand.cli import main
+start = time.monotonic()
+code = main(sys.argv[1:])
+print(round(time.monotonic() - start, 2), open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
+sys.exit(code)
+"""
+
+
+def _import_timed(sample_path: Path, path: Path) -> tuple[int, str, float, int]:
+    done = subprocess.run([sys.executable, "-c", _TIMED.format(gb=GB), "--db", str(sample_path), "import", str(path)],
+                          check=False, capture_output=True, text=True, timeout=300)
+    seconds, peak_kb = done.stdout.split()[-2:]
+    return done.returncode, done.stderr, float(seconds), int(peak_kb) // 1024
+
+
+def _attributes(n: int) -> bytes:
+    return b" ".join(b'a%x=""' % i for i in range(n))
+
+
+HEAD_ROW = (b'<row r="1"><c r="A1" t="inlineStr"%s><is><t>Name des Projektes</t></is></c></row>')
+SHEET_XML = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             b"<sheetData>%s</sheetData></worksheet>")
+
+
+@pytest.mark.parametrize("where", ["workbook", "cell"])
+def test_an_element_with_millions_of_attributes_is_refused_in_seconds(where: str, tmp_path: Path, sample_path: Path) -> None:
+    """Found by a tester: 6 million attributes on one element took 2:42 min and 3.3 GB (the
+    budget counted elements only); the byte scan refuses it before expat sees the tag."""
+    attributes = _attributes(3_000_000)
+    path = tmp_path / f"attributes_{where}.xlsx"
+    cell = b" " + attributes if where == "cell" else b""
+    _one_sheet(path, SHEET_XML % (HEAD_ROW % cell), attributes if where == "workbook" else b"")
+    code, err, seconds, peak_mb = _import_timed(sample_path, path)
+    part = "xl/workbook.xml" if where == "workbook" else "xl/worksheets/sheet1.xml"
+    assert (code, err) == (2, (f"Fehler: {path.name}: der Teil „{part}“ enthält ein XML-Element oder einen Text von "
+                               "mehr als 1.048.576 Byte am Stück; die Arbeitsmappe wird nicht gelesen\n"))
+    assert seconds < 10 and peak_mb < 300, (seconds, peak_mb)
+
+
+def test_attribute_and_name_limits_within_a_short_tag(tmp_path: Path) -> None:
+    """Below the byte limit, more than ``MAX_ATTRIBUTES`` attributes on one element, or more than
+    ``MAX_NAMES`` distinct names in a part (expat keeps each), refuse the file; a part in UTF-16
+    (whose tags the byte scan would not see) too."""
+    many = tmp_path / "many_attributes.xlsx"
+    _one_sheet(many, SHEET_XML % (HEAD_ROW % (b" " + _attributes(budget.MAX_ATTRIBUTES + 1))))
+    with pytest.raises(budget.WorkbookRefused, match="hat 259 Attribute; erlaubt sind höchstens 256"):
+        budget.check_budget(check_workbook(many))
+    names = tmp_path / "many_names.xlsx"
+    rows = b"".join(b'<row r="%d"><c r="A%d" x%d="1"><v>1</v></c></row>' % (r, r, r) for r in range(2, 12_002))
+    _one_sheet(names, SHEET_XML % ((HEAD_ROW % b"") + rows))
+    with pytest.raises(budget.WorkbookRefused, match=r"mehr als 10\.000 verschiedene Element- und Attributnamen"):
+        budget.check_budget(check_workbook(names))
+    utf16 = tmp_path / "utf16.xlsx"
+    _one_sheet(utf16, (SHEET_XML % (HEAD_ROW % b"")).decode().replace("UTF-8", "UTF-16").encode("utf-16"))
+    with pytest.raises(budget.WorkbookRefused, match="nicht in UTF-8 gespeichert"):
+        budget.check_budget(check_workbook(utf16))
+
+
+def test_too_many_elements_in_cells_without_references_is_refused_in_seconds(tmp_path: Path, sample_path: Path) -> None:
+    """Found by a tester: two sheets of 80,000 rows × 20 numbers without ``r`` were streamed cell
+    by cell for 35 s before the element budget refused them; the bytes give the count up front."""
+    import random
+
+    from tests.data.make_bad_corpus import members_of, overview, raw_zip
+
+    base = tmp_path / "base.xlsx"
+    overview(base, [["AC-002", "x", 45]])
+    members = members_of(base)
+    rnd = random.Random(1)
+    rows = b"".join(b"<row>" + b"".join(b"<c><v>%d</v></c>" % rnd.randint(10000, 99999) for _ in range(20)) + b"</row>"
+                    for _ in range(80_000))
+    members["xl/worksheets/sheet1.xml"] = SHEET_XML % rows
+    members["xl/worksheets/sheet2.xml"] = SHEET_XML % rows
+    members["xl/workbook.xml"] = members["xl/workbook.xml"].replace(
+        b"</sheets>", b'<sheet xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
+        b'name="Zwei" sheetId="9" r:id="rIdZwei"/></sheets>', 1)
+    rels = "xl/_rels/workbook.xml.rels"
+    members[rels] = members[rels].replace(b"</Relationships>", b'<Relationship Id="rIdZwei" Type="http://schemas.openxmlformats.org/'
+                                          b'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet2.xml"/></Relationships>')
+    path = tmp_path / "numbers.xlsx"
+    raw_zip(path, members)
+    code, err, seconds, peak_mb = _import_timed(sample_path, path)
+    assert (code, err) == (2, f"Fehler: {path.name}: die Arbeitsmappe hat mehr als 6.000.000 XML-Elemente; sie wird nicht gelesen\n")
+    assert seconds < 10 and peak_mb < 300, (seconds, peak_mb)
+
+
+def test_distinct_emoji_texts_are_budgeted_by_their_memory(tmp_path: Path) -> None:
+    """Found by a tester: 740,000 distinct 40-character texts with an emoji (3.9 MB) were within
+    32 million characters but took 443 MB; their memory cost is over the budget."""
+    path = tmp_path / "emoji.xlsx"
+    strings = "".join(f"<si><t>\U0001F600{i:039d}</t></si>" for i in range(740_000))
+    cells = "".join("<row>" + "".join(f'<c t="s"><v>{r * 10 + c}</v></c>' for c in range(10)) + "</row>" for r in range(74_000))
+    from tests.data.make_bad_corpus import members_of, overview, raw_zip
+
+    base = tmp_path / "base.xlsx"
+    overview(base, [["AC-002", "x", 45]])
+    members = members_of(base)
+    members["xl/sharedStrings.xml"] = ('<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+                                       f'spreadsheetml/2006/main">{strings}</sst>').encode()
+    members["xl/worksheets/sheet1.xml"] = SHEET_XML % ((HEAD_ROW % b"") + cells.encode())
+    raw_zip(path, members)
+    with pytest.raises(budget.WorkbookRefused, match="brauchen zusammen mehr als 100 MB Arbeitsspeicher"):
+        budget.check_budget(check_workbook(path))

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sachstand.core import init_register
+from sachstand.core.changes import ChangeSet
 from sachstand.core.models import NewProject
-from sachstand.core.repository import ChangeSet
 from sachstand.core.types import Period, clean_text
 from sachstand.io import cells
 from sachstand.io.diff import plan_import
@@ -21,7 +21,8 @@ from sachstand.io.reader import read_workbook
 
 # No surrogates and no control characters except tab and line feed: Excel cannot hold the
 # others (the import refuses them), and it turns a lone CR into LF.
-ALPHABET = st.characters(exclude_categories=("Cs", "Cc"), include_characters="\n\t")
+ALPHABET = st.characters(exclude_categories=("Cs", "Cc"), include_characters="\n\t",
+                         exclude_characters="\ufffe\uffff")  # refused at entry: no XML part holds them
 SPECIAL = st.sampled_from([
     "=1+2", "=HYPERLINK(\"http://x\")", "+49 241", "-5", "@SUM(A1)", "\tTab", "Größe „Ä“ 'x' \"y\"",
     "Straße & Söhne <b>", "_x0041_", "[/] [link=x]", "2020", "45 %", "Q 4 2020",

@@ -25,7 +25,7 @@ def _overview(path: Path, row: list[object]) -> Path:
     return path
 
 
-def test_huge_and_non_finite_numbers_are_cell_problems(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_huge_and_non_finite_numbers_are_cell_problems(cli, sample_path: Path, tmp_path: Path) -> None:
     path = _overview(tmp_path / "big.xlsx", ["FB 11", "Neu", "x", 1e30, 1e30, "Q 4 2021", 1e30])
     r = cli("--db", str(sample_path), "import", str(path), "--json")
     assert r.code == 1 and "Traceback" not in r.err
@@ -35,7 +35,7 @@ def test_huge_and_non_finite_numbers_are_cell_problems(cli, sample_path: Path, t
     assert problems["Projekte!G2"].endswith("ist keine gültige Zahl")
 
 
-def test_a_broken_styles_part_refuses_the_file(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_broken_styles_part_refuses_the_file(cli, sample_path: Path, tmp_path: Path) -> None:
     source = _overview(tmp_path / "ok.xlsx", ["FB 11", "Neu", "x", 10, "01.01.2021", "Q 4 2021", 10])
     broken = tmp_path / "broken.xlsx"
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(broken, "w", zipfile.ZIP_DEFLATED) as zout:
@@ -50,7 +50,7 @@ def test_a_broken_styles_part_refuses_the_file(cli, sample_path: Path, tmp_path:
     assert open_register(sample_path).audit_count() == before
 
 
-def test_unwritable_outputs_are_one_german_line(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_unwritable_outputs_are_one_german_line(cli, sample_path: Path, tmp_path: Path) -> None:
     db = str(sample_path)
     cases = [
         (["export", "register", "-o", str(tmp_path / "nope" / "x.xlsx")], "nope für"),  # "Den Ordner … gibt es nicht"
@@ -64,7 +64,7 @@ def test_unwritable_outputs_are_one_german_line(cli, sample_path: Path, tmp_path
     assert open_register(sample_path).projects()  # the register is still a register
 
 
-def test_templates_do_not_overwrite_returned_files(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_templates_do_not_overwrite_returned_files(cli, sample_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "vorlagen"
     assert cli("--db", str(sample_path), "export", "templates", "--year", "2021", "-o", str(out)).code == 0
     returned = out / "FB11_2021.xlsx"
@@ -79,7 +79,7 @@ def test_templates_do_not_overwrite_returned_files(cli, sample_path: Path, tmp_p
     assert cli("--db", str(sample_path), "export", "templates", "--year", "2021", "-o", str(out), "--force").code == 0
 
 
-def test_a_markup_path_that_cannot_be_written_stops_before_applying(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_markup_path_that_cannot_be_written_stops_before_applying(cli, sample_path: Path, tmp_path: Path) -> None:
     path = _overview(tmp_path / "one.xlsx", ["FB 11", "Ganz neu", "x", 10, "01.01.2020", "Q 4 2021", 10])
     before = open_register(sample_path).audit_count()
     r = cli("--db", str(sample_path), "import", str(path), "--apply", "--markup", str(tmp_path / "nope" / "m.xlsx"))
@@ -87,7 +87,7 @@ def test_a_markup_path_that_cannot_be_written_stops_before_applying(cli, sample_
     assert open_register(sample_path).audit_count() == before
 
 
-def test_a_file_without_versions_is_flagged_in_the_preview(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_file_without_versions_is_flagged_in_the_preview(cli, sample_path: Path, tmp_path: Path) -> None:
     exported = tmp_path / "register.xlsx"
     assert cli("--db", str(sample_path), "export", "register", "-o", str(exported)).code == 0
     wb = openpyxl.load_workbook(exported)

@@ -116,8 +116,8 @@ def test_explicit_column_mapping(cli, empty_path: Path, tmp_path: Path) -> None:
     assert (new["name"], new["department"], new["planned_cost"], new["progress"]) == (
         "Open Data Portal", "Amt 12", "5000.00", {"2022": 30})
     config = tmp_path / "sachstand.toml"
-    config.write_text('default_role = "admin"\n[import.columns]\n"Vorhaben" = "Name des Projektes"\n"Zuständig" = "Bereich"\n'
-                      '"Mittel" = "Kosten"\n', encoding="utf-8")
+    config.write_text('default_role = "admin"\n[import.columns]\n"Vorhaben" = "Name des Projektes"\n'
+                      '"Zuständig" = "Bereich"\n"Mittel" = "Kosten"\n', encoding="utf-8")
     r = cli("--db", str(empty_path), "--config", str(config), "import", str(path), "--json")
     assert r.code == 0, r.err
     data = json.loads(r.out)

@@ -7,14 +7,13 @@ import json
 from pathlib import Path
 
 import duckdb
-
 import openpyxl
 import pytest
 
 from sachstand.core import open_register
 
 
-def _json(result) -> dict:  # noqa: ANN001
+def _json(result) -> dict:
     assert result.out, result.err
     return json.loads(result.out)
 
@@ -66,7 +65,7 @@ def fill_template(path: Path, out: Path, edits: dict[tuple[str, str], object],
     for (pid, header), value in edits.items():
         ws.cell(row=rows[pid], column=col[header], value=value)
     free = [r for r in range(header_row + 1, ws.max_row + 1) if ws.cell(row=r, column=1).value is None]
-    for values, r in zip(new_rows, free):
+    for values, r in zip(new_rows, free, strict=False):
         for header, value in values.items():
             ws.cell(row=r, column=col[header], value=value)
     wb.save(out)
@@ -138,7 +137,8 @@ def test_filled_template_preview_fix_apply_and_reimport(cli, sample_path: Path, 
     entries = repo.audit_for("FB11-004")
     assert entries[0].source == "import" and entries[0].source_file == fixed.name
     with duckdb.connect(str(sample_path), read_only=True) as conn:
-        hashes = conn.execute("SELECT DISTINCT source_file, source_sha256 FROM audit WHERE source = 'import'").fetchall()
+        hashes = conn.execute(
+            "SELECT DISTINCT source_file, source_sha256 FROM audit WHERE source = 'import'").fetchall()
     assert hashes == [(fixed.name, hashlib.sha256(fixed.read_bytes()).hexdigest())]
 
     summary = _json(cli("--db", db, "summary", "--year", "2021", "--json"))
@@ -181,7 +181,8 @@ def test_template_touching_another_department_is_refused(cli, sample_path: Path,
     data = _json(r)
     assert r.code == 1 and data["applied"] is False
     assert data["problems"][0]["cell"] == "Projekte!A5"
-    assert data["problems"][0]["message"] == "das Projekt FB12-001 gehört zum Bereich FB 12; diese Vorlage ist für FB 11"
+    assert data["problems"][0]["message"] == ("das Projekt FB12-001 gehört zum Bereich FB 12; "
+                                              "diese Vorlage ist für FB 11")
     assert open_register(sample_path).audit_count() == audit
 
 
@@ -206,7 +207,7 @@ def test_stale_template_row_is_a_conflict_with_both_values(cli, sample_path: Pat
 
 
 def test_a_field_changed_only_in_the_register_is_kept_and_the_departments_change_applies(
-        cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+        cli, sample_path: Path, tmp_path: Path) -> None:
     """Three-way: IT changed the description after the export, the department entered progress."""
     db = str(sample_path)
     cli("--db", db, "export", "templates", "--year", "2021", "-o", str(tmp_path), "--department", "FB 11")

@@ -13,8 +13,9 @@ import pytest
 from sachstand.core import open_register
 from sachstand.core.models import NewProject
 from sachstand.io import cells
+from sachstand.io.headers import header_key
 from sachstand.io.limits import WorkbookRefused, check_workbook
-from sachstand.io.reader import header_key, read_workbook
+from sachstand.io.reader import read_workbook
 from sachstand.io.sheetxml import is_percent_format
 from tests.test_io_roundtrip import P21, fill_template
 
@@ -108,7 +109,8 @@ def test_markup_copy_highlights_and_comments_bad_cells(cli, sample_path: Path, t
     db = str(sample_path)
     cli("--db", db, "export", "templates", "--year", "2021", "-o", str(tmp_path), "--department", "FB 11")
     filled = tmp_path / "filled.xlsx"
-    fill_template(tmp_path / "FB11_2021.xlsx", filled, {("FB11-007", P21): "neunzig", ("FB11-004", "Beginn"): "Q5 2020"})
+    fill_template(tmp_path / "FB11_2021.xlsx", filled,
+                  {("FB11-007", P21): "neunzig", ("FB11-004", "Beginn"): "Q5 2020"})
     original = filled.read_bytes()
     marked = tmp_path / "FB11_2021_korrektur.xlsx"
     r = cli("--db", db, "import", str(filled), "--markup", str(marked))
@@ -163,7 +165,7 @@ def test_headers_and_percent_formats() -> None:
     assert not is_percent_format('0" %"') and not is_percent_format("0\\%") and not is_percent_format("#,##0.00 €")
 
 
-def test_refusal_judges_content_not_name(tmp_path: Path, sample_path: Path, cli) -> None:  # noqa: ANN001
+def test_refusal_judges_content_not_name(tmp_path: Path, sample_path: Path, cli) -> None:
     out = tmp_path / "register.xlsx"
     cli("--db", str(sample_path), "export", "register", "-o", str(out))
     renamed = tmp_path / "register.xls"
@@ -173,7 +175,7 @@ def test_refusal_judges_content_not_name(tmp_path: Path, sample_path: Path, cli)
         check_workbook(tmp_path / "missing.xlsx")
 
 
-def test_formula_cached_value_is_used_never_evaluated(tmp_path: Path, sample_path: Path, cli) -> None:  # noqa: ANN001
+def test_formula_cached_value_is_used_never_evaluated(tmp_path: Path, sample_path: Path, cli) -> None:
     import xlsxwriter
 
     path = tmp_path / "cached.xlsx"
@@ -188,7 +190,7 @@ def test_formula_cached_value_is_used_never_evaluated(tmp_path: Path, sample_pat
     assert [(c["project"], c["old"], c["new"]) for c in data["changed"]] == [("AC-002", "45", "46")]
 
 
-def test_preview_shows_markup_and_bidi_text_literally(tmp_path: Path, sample_path: Path, cli,  # noqa: ANN001
+def test_preview_shows_markup_and_bidi_text_literally(tmp_path: Path, sample_path: Path, cli,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "200")  # a wide terminal: the name is shown on one line
     wb = openpyxl.Workbook()
@@ -203,7 +205,7 @@ def test_preview_shows_markup_and_bidi_text_literally(tmp_path: Path, sample_pat
     assert "\u202e" not in r.out and "\x1b" not in r.out
 
 
-def test_several_files_apply_all_or_nothing_and_audit_names_them(tmp_path: Path, sample_path: Path, cli) -> None:  # noqa: ANN001
+def test_several_files_apply_all_or_nothing_and_audit_names_them(tmp_path: Path, sample_path: Path, cli) -> None:
     def sheet(name: str, rows: list[list[object]]) -> Path:
         wb = openpyxl.Workbook()
         wb.active.append(["ID", "Name des Projektes", "Umsetzungsstand 2020 (in %)"])

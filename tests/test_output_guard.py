@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def test_files_of_another_kind_are_never_overwritten(register: Path, tmp_path: P
     for device in ("/dev/null", "/dev/full"):
         with pytest.raises(OutputRefused, match="keine gewöhnliche Datei"):
             check_output(device, XLSX, register, force=True)
-    with pytest.raises(OutputRefused, match="Den Ordner .* gibt es nicht"):
+    with pytest.raises(OutputRefused, match=r"Den Ordner .* gibt es nicht"):
         check_output(tmp_path / "fehlt" / "x.xlsx", XLSX, register)
 
 
@@ -102,7 +103,8 @@ def test_a_file_of_the_right_kind_needs_force(register: Path, tmp_path: Path) ->
     html = tmp_path / "h.html"
     html.write_text("<!DOCTYPE html>\n<html><body></body></html>", encoding="utf-8")
     for path, kind in ((book, XLSX), (svg, SVG), (html, HTML)):
-        with pytest.raises(OutputRefused, match="gibt es schon; nichts wurde überschrieben. Überschreiben mit --force"):
+        refused = re.escape("gibt es schon; nichts wurde überschrieben. Überschreiben mit --force")
+        with pytest.raises(OutputRefused, match=refused):
             check_output(path, kind, register)
         assert check_output(path, kind, register, force=True) == path
     link = tmp_path / "link.xlsx"
@@ -135,7 +137,7 @@ def test_disk_full_leaves_the_old_file_and_no_half_file(tmp_path: Path) -> None:
 def test_read_only_file_system_is_one_german_line(tmp_path: Path) -> None:
     with tmpfs(tmp_path, "1m") as where:
         remount_read_only(where)
-        with pytest.raises(WriteFailed, match="wurde nicht geschrieben: nur lesbares Dateisystem."):
+        with pytest.raises(WriteFailed, match=re.escape("wurde nicht geschrieben: nur lesbares Dateisystem.")):
             write_output(where / "out.xlsx", b"x")
         assert listing(where) == []
 

@@ -12,7 +12,6 @@ import pytest
 from sachstand.core import open_register
 from sachstand.core.report_content import texts
 from sachstand.io.texts_md import parse_markdown, to_markdown
-
 from tests.test_io_roundtrip import fill_template
 from tests.tui_helpers import make_app, settle, started, static_text, sync
 
@@ -24,7 +23,7 @@ def _cells(path: Path) -> dict[str, list[tuple]]:
     return {ws.title: [tuple(c.value for c in row) for row in ws.iter_rows()] for ws in wb.worksheets}
 
 
-def test_texts_round_trip_is_lossless(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_texts_round_trip_is_lossless(cli, sample_path: Path, tmp_path: Path) -> None:
     db = str(sample_path)
     out = tmp_path / "texte_2020.md"
     r = cli("--db", db, "texts", "export", "--year", "2020", "-o", str(out))
@@ -44,7 +43,7 @@ def test_texts_round_trip_is_lossless(cli, sample_path: Path, tmp_path: Path) ->
 
 
 def test_texts_import_stores_a_new_year_and_refuses_stale_and_bad_files(
-        cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+        cli, sample_path: Path, tmp_path: Path) -> None:
     db = str(sample_path)
     out = tmp_path / "t.md"
     assert cli("--db", db, "texts", "export", "--year", "2021", "-o", str(out)).code == 0
@@ -73,18 +72,22 @@ def test_texts_import_stores_a_new_year_and_refuses_stale_and_bad_files(
     assert texts(open_register(sample_path), 2021)[0].markdown == "Kollegin"
     bad = {
         "ohne Marke": ("## Einleitung\n\nText", "die erste Zeile muss"),
-        "unbekannt": ("<!-- sachstand-texte jahr=2021 -->\n## X <!-- abschnitt=vorwort -->\n", "Zeile 2: den Abschnitt „vorwort“"),
-        "doppelt": ("<!-- sachstand-texte jahr=2021 -->\n## A <!-- abschnitt=ausblick -->\n## B <!-- abschnitt=ausblick -->",
+        "unbekannt": ("<!-- sachstand-texte jahr=2021 -->\n## X <!-- abschnitt=vorwort -->\n",
+                      "Zeile 2: den Abschnitt „vorwort“"),
+        "doppelt": ("<!-- sachstand-texte jahr=2021 -->\n## A <!-- abschnitt=ausblick -->\n"
+                    "## B <!-- abschnitt=ausblick -->",
                     "Zeile 3: der Abschnitt „ausblick“ kommt zweimal vor"),
         "leer": ("<!-- sachstand-texte jahr=2021 -->\n\n", "keine Abschnitte gefunden"),
-        "davor": ("<!-- sachstand-texte jahr=2021 -->\nLose Zeile\n## A <!-- abschnitt=ausblick -->", "Zeile 2: Text vor"),
+        "davor": ("<!-- sachstand-texte jahr=2021 -->\nLose Zeile\n## A <!-- abschnitt=ausblick -->",
+                  "Zeile 2: Text vor"),
     }
     for name, (text, message) in bad.items():
         f = tmp_path / f"{name}.md"
         f.write_text(text, encoding="utf-8")
         r = cli("--db", db, "texts", "import", str(f))
         assert r.code == 2 and message in r.err and len(r.err.strip().splitlines()) == 1, (name, r.err)
-    (tmp_path / "latin1.md").write_bytes("<!-- sachstand-texte jahr=2021 -->\n## Ä <!-- abschnitt=ausblick -->".encode("latin-1"))
+    latin1 = "<!-- sachstand-texte jahr=2021 -->\n## Ä <!-- abschnitt=ausblick -->".encode("latin-1")
+    (tmp_path / "latin1.md").write_bytes(latin1)
     r = cli("--db", db, "texts", "import", str(tmp_path / "latin1.md"))
     assert r.code == 2 and "kein UTF-8-Text" in r.err
     r = cli("--db", db, "texts", "import", str(tmp_path / "fehlt.md"))
@@ -92,7 +95,7 @@ def test_texts_import_stores_a_new_year_and_refuses_stale_and_bad_files(
     assert texts(open_register(sample_path), 2021)[0].markdown == "Kollegin"
 
 
-def test_examples_command(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_examples_command(cli, sample_path: Path) -> None:
     db = str(sample_path)
     r = cli("--db", db, "examples", "--year", "2020", "--figure", "completed")
     assert r.code == 0
@@ -112,7 +115,7 @@ def test_examples_command(cli, sample_path: Path) -> None:  # noqa: ANN001
     assert repo.figure_examples(2019) == {}
 
 
-def test_publish_command(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_publish_command(cli, sample_path: Path) -> None:
     db = str(sample_path)
     r = cli("--db", db, "publish", "--year", "2019")
     assert r.code == 0, r.err
@@ -124,7 +127,7 @@ def test_publish_command(cli, sample_path: Path) -> None:  # noqa: ANN001
 
 
 @pytest.mark.slow
-def test_2021_round_leaves_the_published_2020_report_unchanged(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_2021_round_leaves_the_published_2020_report_unchanged(cli, sample_path: Path, tmp_path: Path) -> None:
     db = str(sample_path)
     summary_before = cli("--db", db, "summary", "--year", "2020").out
     json_before = json.loads(cli("--db", db, "summary", "--year", "2020", "--json").out)
@@ -206,7 +209,7 @@ def _dashboard(path: Path) -> list[str]:
     return out
 
 
-def test_planned_command(cli, sample_path: Path) -> None:  # noqa: ANN001
+def test_planned_command(cli, sample_path: Path) -> None:
     db = str(sample_path)
     repo = open_register(sample_path)
     from sachstand.core.models import NewProject
@@ -222,3 +225,113 @@ def test_planned_command(cli, sample_path: Path) -> None:  # noqa: ANN001
     assert [(e.old_value, e.new_value) for e in audit] == [("2", None), (None, "2")]
     r = cli("--db", db, "planned", "XX-001", "--priority", "1")
     assert r.code == 2 and "XX-001 gibt es nicht" in r.err
+
+
+@pytest.mark.parametrize(("year", "message"), [
+    ("0000", "y.md Zeile 1: „0000“ ist kein Jahr."),
+    ("9999", "y.md Zeile 1: „9999“ ist kein Jahr."),
+    ("1999", "Für 1999 gibt es weder Texte noch Daten. Jahre mit Daten: 2019, 2020."),
+])
+def test_texts_import_refuses_a_year_that_does_not_exist(year: str, message: str, cli, sample_path: Path, tmp_path: Path) -> None:
+    """Found by a tester: ``jahr=0000`` was stored. The year follows the CLI's rule
+    (``core.types.parse_year``) and the export's (data, the year after data, or texts)."""
+    db = str(sample_path)
+    assert cli("--db", db, "texts", "export", "--year", "2019", "-o", str(tmp_path / "t.md")).code == 0
+    text = (tmp_path / "t.md").read_text(encoding="utf-8").replace("jahr=2019", f"jahr={year}", 1)
+    (tmp_path / "y.md").write_text(text, encoding="utf-8")
+    r = cli("--db", db, "texts", "import", str(tmp_path / "y.md"))
+    assert (r.code, r.err.splitlines()[-1]) == (2, f"Fehler: {message.replace('y.md', str(tmp_path / 'y.md'))}")
+    assert open_register(sample_path).report_texts(int(year)) == {}
+
+
+def test_published_year_is_named_before_conflicts_and_members(cli, sample_path: Path, tmp_path: Path) -> None:
+    """Found by a tester: a file with stale versions for the published 2020 said "Konflikt", and
+    examples not counted in 2020 said "zählt 2020 nicht zu …"; the cause is that 2020 is published."""
+    db = str(sample_path)
+    assert cli("--db", db, "texts", "export", "--year", "2020", "-o", str(tmp_path / "t.md")).code == 0
+    text = (tmp_path / "t.md").read_text(encoding="utf-8")
+    stale = text.replace("## Einleitung", "## Einleitung neu", 1)
+    import re
+
+    (tmp_path / "stale.md").write_text(re.sub(r"version=[0-9]+", "version=0", stale), encoding="utf-8")
+    r = cli("--db", db, "texts", "import", str(tmp_path / "stale.md"))
+    assert r.code == 1 and "ist am 24.11.2020 veröffentlicht; seine Texte bleiben" in r.err and "Konflikt" not in r.err
+    r = cli("--db", db, "examples", "--year", "2020", "--figure", "completed", "AC-002")
+    assert r.code == 1 and "veröffentlicht; seine Beispielprojekte bleiben" in r.err and "zählt" not in r.err
+
+
+def test_an_input_that_is_not_a_regular_file_says_so(cli, sample_path: Path, tmp_path: Path) -> None:
+    """Found by a tester: ``texts import /dev/zero`` or a FIFO said the file did not exist. Every
+    command that reads a named file uses ``core.files.read_input``/``input_problem``."""
+    import os
+
+    fifo = tmp_path / "pipe.md"
+    os.mkfifo(fifo)
+    db = str(sample_path)
+    not_regular = "das ist keine gewöhnliche Datei (sondern ein Gerät, eine Pipe oder ein Socket)"
+    for path, name in (("/dev/zero", "/dev/zero"), (str(fifo), str(fifo))):
+        r = cli("--db", db, "texts", "import", path)
+        assert (r.code, r.err.splitlines()[-1]) == (2, f"Fehler: {name}: {not_regular}.")
+        r = cli("--db", db, "import", path)
+        assert (r.code, r.err.splitlines()[-1]) == (2, f"Fehler: {Path(path).name}: {not_regular}")
+        r = cli("--db", db, "--config", path, "summary")
+        assert r.code == 2 and not_regular in r.err
+    r = cli("--db", db, "texts", "import", str(tmp_path))
+    assert (r.code, r.err.splitlines()[-1]) == (2, f"Fehler: {tmp_path}: das ist ein Ordner, keine Datei.")
+    r = cli("--db", db, "texts", "import", str(tmp_path / "fehlt.md"))
+    assert (r.code, r.err.splitlines()[-1]) == (2, f"Fehler: {tmp_path / 'fehlt.md'}: die Datei gibt es nicht.")
+
+
+def test_only_ascii_digits_are_digits(cli, sample_path: Path) -> None:
+    """Found by a tester: ``settings --ags '١٢٣٤٥٦٧٨'`` was accepted (``\\d`` and ``isdigit`` take
+    Arabic-Indic digits). The same for years, percentages, dates and amounts."""
+    from sachstand.core.types import parse_money, parse_percent, parse_period, parse_year
+
+    db = str(sample_path)
+    r = cli("--db", db, "settings", "--ags", "١٢٣٤٥٦٧٨")
+    assert r.code == 2 and "hat nicht 8 Ziffern" in r.err
+    r = cli("--db", db, "summary", "--year", "٢٠٢٠")
+    assert r.code == 2 and "ist kein Jahr" in r.err
+    assert parse_year("٢٠٢٠") is None and parse_year("2020") == 2020
+    for bad in ("٤٥", "٤٥ %"):
+        with pytest.raises(ValueError):
+            parse_percent(bad)
+    for bad in ("٠١.٠١.٢٠٢٠", "Q ٤ ٢٠٢٠", "٢٠٢٠"):
+        with pytest.raises(ValueError):
+            parse_period(bad)
+    with pytest.raises(ValueError):
+        parse_money("١٢٣ €")
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("## Einl\x1b]0;PWNED\x07eitung <!-- abschnitt=einleitung version=0 -->",
+     "Zeile 3: die Überschrift enthält das Steuerzeichen U+001B; erlaubt ist eine Zeile ohne Steuerzeichen."),
+    ("## Einleitung \u202e <!-- abschnitt=einleitung version=0 -->",
+     "Zeile 3: die Überschrift enthält die Richtungsumkehr U+202E; erlaubt ist eine Zeile ohne Steuerzeichen."),
+    ("## Einleitung <!-- abschnitt=einleitung version=0 -->\n\nText \x9b mit C1",
+     "Zeile 5: der Text enthält das Steuerzeichen U+009B; erlaubt sind nur Zeilenumbruch und Tabulator."),
+])
+def test_control_characters_in_an_imported_file_are_refused_by_line(line: str, message: str, cli, sample_path: Path,
+                                                                    tmp_path: Path) -> None:
+    path = tmp_path / "c.md"
+    path.write_text(f"<!-- sachstand-texte jahr=2021 -->\n\n{line}\n", encoding="utf-8")
+    r = cli("--db", str(sample_path), "texts", "import", str(path))
+    assert (r.code, r.err.splitlines()[-1]) == (2, f"Fehler: {path} {message}")
+    assert open_register(sample_path).report_texts(2021) == {}
+
+
+def test_whatever_is_stored_exports_and_imports_again(cli, sample_path: Path, tmp_path: Path) -> None:
+    """Texts with a marker-like line are refused by the repository for every caller, so a stored
+    text always re-imports; text that merely mentions a marker stays text."""
+    from sachstand.core.errors import InvalidValue
+
+    repo = open_register(sample_path)
+    with pytest.raises(InvalidValue, match="Zeile 2: die Zeile sieht aus wie ein Abschnittsanfang"):
+        repo.save_report_text(2021, "einleitung", "Einleitung", "Vorwort\n## Neu <!-- abschnitt=ausblick -->", 0)
+    body = "Vorwort\n## Neu\n`<!-- abschnitt=ausblick -->` im Fließtext\n\tEingerückt"
+    repo.save_report_text(2021, "einleitung", "Einleitung <!-- abschnitt=ausblick -->", body, 0)
+    out = tmp_path / "t.md"
+    assert cli("--db", str(sample_path), "texts", "export", "--year", "2021", "-o", str(out)).code == 0
+    assert parse_markdown(out.read_text(encoding="utf-8")).sections[0].markdown == body
+    r = cli("--db", str(sample_path), "texts", "import", str(out))
+    assert r.code == 0 and "Keine Änderung" in r.out, r.err

@@ -91,10 +91,10 @@ def test_docx_funding_table_and_partners(exported: dict[str, Path]) -> None:
     assert [h.text for h in headings] == [f["title"] for f in seed]
     partner_tables = [t for t in doc.tables if t.rows[0].cells[0].text == "Partner"]
     assert len(partner_tables) == len(seed)
-    for f, t in zip(seed, partner_tables):
+    for f, t in zip(seed, partner_tables, strict=False):
         assert cells(t)[1:] == [[p["partner"], p["role"]] for p in f["partners"]]
     # each partner table follows its project's heading
-    for h, t in zip(headings, partner_tables):
+    for h, t in zip(headings, partner_tables, strict=False):
         assert body.index(h._p) < body.index(t._tbl)
     texts = [p.text for p in doc.paragraphs]
     assert texts.count("Motivation und Ziele") == len(seed)
@@ -160,9 +160,10 @@ def test_planned_projects_by_priority(repo, tmp_path: Path) -> None:
     tpl.save(tmp_path / "b.docx")
     doc = docx.Document(tmp_path / "b.docx")
     table = cells(find_table(doc, "Priorität"))
-    assert table == [["Priorität", "Bereich", "Name des Projektes", "Kurzbeschreibung / Projektziel", "Geplante Kosten"],
-                     ["1", "FB 11", "Arbeitsmedizin digital", "Untersuchungen automatisch nachhalten", "48.000,50 €"],
-                     ["2", "FB 56", "Wissensplattform Sozialhilfe", "Zentrale Rechtsinformationen", ""]]
+    assert table == [
+        ["Priorität", "Bereich", "Name des Projektes", "Kurzbeschreibung / Projektziel", "Geplante Kosten"],
+        ["1", "FB 11", "Arbeitsmedizin digital", "Untersuchungen automatisch nachhalten", "48.000,50 €"],
+        ["2", "FB 56", "Wissensplattform Sozialhilfe", "Zentrale Rechtsinformationen", ""]]
     assert "Wissensplattform Sozialhilfe" not in [r[1] for r in cells(find_table(doc, "Bereich"))]
 
 
@@ -185,7 +186,7 @@ def test_abbildung_1_one_bar_and_one_arrow_per_project(exported: dict[str, Path]
     assert len(chart.rows) == len(in_report) == 57
     assert [c.project_id for c in chart.rows] == [r.id for r in in_report]
     assert sum(len(p) for p in chart.pages) == 57 and all(len(p) <= report_chart.PER_PAGE for p in chart.pages)
-    for c, r in zip(chart.rows, in_report):
+    for c, r in zip(chart.rows, in_report, strict=False):
         assert c.bar.percent == r.current
         assert c.arrow.end == (r.end.last_day if r.end else None)
         assert c.arrow.start == (r.start.first_day if r.start else None)
@@ -218,7 +219,7 @@ def test_pptx_slides(exported: dict[str, Path], content) -> None:
         "Davon IT-Projekte ohne Fortschritt seit 2019": 11,
     }
     keys = ["projects", "completed", "at_least_90", "started", "stalled"]
-    for (head, value), key in zip(expected.items(), keys):
+    for (head, value), key in zip(expected.items(), keys, strict=False):
         s = figure_slides[head]
         assert s[2] == f"Gesamt: {value}"
         lead = s.index("Unter anderem folgende Projekte:")
@@ -394,3 +395,94 @@ def test_existing_documents_need_force(cli, sample_path: Path, tmp_path: Path) -
               "--force")
     assert res.code != 0 and "keine Word-Datei" in res.err
     assert (tmp_path / "notiz.docx").read_text(encoding="utf-8") == "meine Notizen"
+
+
+@pytest.mark.parametrize("jinja", [
+    "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+    "{{ 'a' * 10000000000 }}",
+    "{{ city|center(1000000000) }}",
+    "{% include '/etc/passwd' %}",
+    "{% import '/etc/passwd' as x %}",
+    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+])
+def test_hostile_template_jinja_is_refused_at_once(sample_path: Path, tmp_path: Path, jinja: str) -> None:
+    """A template's Jinja may only name placeholders: no loop without end, no memory filled, no
+    file read; a real process (memory capped, 90 s at most) answers with one German line, exit 2."""
+    import resource
+
+    word = docx.Document(str(DOCX_TEMPLATE))
+    word.add_paragraph(jinja)
+    word.save(tmp_path / "feind.docx")
+    out = tmp_path / "x.docx"
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+
+    env = {k: v for k, v in os.environ.items() if k not in ("SACHSTAND_DB", "SACHSTAND_CONFIG")}
+    run = subprocess.run([sys.executable, "-m", "sachstand", "--db", str(sample_path), "export", "report",
+                          "--year", "2020", "-o", str(out), "--template", str(tmp_path / "feind.docx")],
+                         capture_output=True, text=True, timeout=90, preexec_fn=cap, env=env)
+    assert run.returncode == 2, run.stderr
+    assert "nicht erlaubt" in run.stderr and "Traceback" not in run.stderr
+    assert run.stderr.strip().count("\n") == 0
+    assert not out.exists()
+
+
+def test_zip_bomb_template_is_refused_before_parsing(cli, sample_path: Path, tmp_path: Path) -> None:
+    """A template whose document.xml unpacks to 2 GiB (2 MB on disk) ended in a MemoryError
+    traceback; the zip directory alone refuses it now, in German, with nothing written."""
+    with zipfile.ZipFile(DOCX_TEMPLATE) as src, zipfile.ZipFile(tmp_path / "bombe.docx", "w",
+                                                                zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename != "word/document.xml":
+                dst.writestr(info, data)
+                continue
+            head, tail = data.split(b"</w:body>")
+            with dst.open("word/document.xml", "w", force_zip64=True) as fh:
+                fh.write(head)
+                for _ in range(128):
+                    fh.write(b" " * 2**24)
+                fh.write(b"</w:body>" + tail)
+    for out in (tmp_path / "x.docx", tmp_path / "x.pdf"):
+        res = cli("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(out),
+                  "--template", str(tmp_path / "bombe.docx"))
+        assert res.code == 2 and "2049 MB" in res.err and "Traceback" not in res.err, res.err
+        assert not out.exists()
+
+
+def test_hostile_project_names_reach_the_document_as_text(cli, sample_path: Path, tmp_path: Path) -> None:
+    """A name with a control character (BEL, ESC) ended the .docx export in a ValueError traceback
+    (XML cannot hold it); it is shown escaped now, as on the terminal. Jinja in a name or text
+    stays literal text: it is never rendered."""
+    from sachstand.core.models import NewProject
+
+    repo = open_register(sample_path)
+    names = ["Glocke\x07\x1b[31mrot", "{{ city }}{% for i in range(9) %}X{% endfor %}"]
+    for name in names:
+        repo.create(NewProject(department="FB 11", name=name, description="{{ year }} \x01",
+                               progress={2019: 10}))
+    out = tmp_path / "b.docx"
+    res = cli("--db", str(sample_path), "export", "report", "--year", "2019", "-o", str(out))
+    assert res.code == 0, res.err
+    rows = cells(find_table(docx.Document(out), "Bereich"))
+    found = {r[1]: r[2] for r in rows}
+    assert found["Glocke\\x07\\x1b[31mrot"] == "{{ year }} \\x01"
+    assert found["{{ city }}{% for i in range(9) %}X{% endfor %}"] == "{{ year }} \\x01"
+
+
+def test_abbildung_1_takes_dollar_signs_and_control_characters_as_text(cli, sample_path: Path,
+                                                                       tmp_path: Path) -> None:
+    r"""A name like "Kosten $\frac{$ Teil" made matplotlib parse a formula and end the export in a
+    ParseSyntaxException traceback; the label shows the name as written (control characters escaped)."""
+    from sachstand.core.models import NewProject
+
+    repo = open_register(sample_path)
+    for name in (r"Kosten $\frac{$ Teil", "Glocke\x07"):
+        repo.create(NewProject(department="FB 11", name=name, progress={2019: 10}))
+    out = tmp_path / "b.docx"
+    res = cli("--db", str(sample_path), "export", "report", "--year", "2019", "-o", str(out))
+    assert res.code == 0 and "Traceback" not in res.err, res.err
+    chart = report_chart.progress_chart(report_content(repo, 2019).report.rows, 2019, date(2019, 12, 31))
+    labels = [c.label for c in chart.rows]
+    assert r"Kosten \$\frac{\$ Teil (FB 11)" in labels and "Glocke\\x07 (FB 11)" in labels

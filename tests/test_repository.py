@@ -9,13 +9,13 @@ import duckdb
 import pytest
 
 from sachstand.core import Repository, open_register
+from sachstand.core.changes import ChangeSet, ProjectUpdate
 from sachstand.core.errors import ConflictError, InvalidValue, NotFound
 from sachstand.core.models import Department, NewProject
-from sachstand.core.repository import ChangeSet, ProjectUpdate
 from sachstand.core.types import parse_period
 
 
-def _by_name(repo: Repository, name: str):  # noqa: ANN202
+def _by_name(repo: Repository, name: str):
     return next(p for p in repo.projects() if p.name == name)
 
 
@@ -137,7 +137,8 @@ def test_money_columns_are_decimal_in_the_file(sample_path: Path) -> None:
     conn = duckdb.connect(str(sample_path), read_only=True)
     try:
         types = dict(conn.execute(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name IN ('projects', 'funded_projects')"
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name IN ('projects', 'funded_projects')"
         ).fetchall())
     finally:
         conn.close()
@@ -175,17 +176,15 @@ def test_a_write_nested_in_a_write_joins_its_transaction(repo: Repository, sampl
     write is the same transaction, so a failure after the inner write saves nothing."""
     project = _by_name(repo, "Briefbutler")
     audit_before = repo.audit_count()
-    with pytest.raises(RuntimeError, match="after the save"):
-        with repo.db.write():
-            saved = repo.record_progress(project.id, 2020, 42, project.version)
-            assert saved.progress[2020] == 42 and saved.version == project.version + 1  # read inside
-            raise RuntimeError("after the save")
+    with pytest.raises(RuntimeError, match="after the save"), repo.db.write():
+        saved = repo.record_progress(project.id, 2020, 42, project.version)
+        assert saved.progress[2020] == 42 and saved.version == project.version + 1  # read inside
+        raise RuntimeError("after the save")
     assert repo.get(project.id) == project and repo.audit_count() == audit_before
     assert not Path(f"{sample_path}.wal").exists()
     with repo.db.write():
         repo.record_progress(project.id, 2020, 42, project.version)
     assert repo.get(project.id).progress[2020] == 42
     assert not Path(f"{sample_path}.wal").exists()  # committed and checkpointed once, at the end
-    with pytest.raises(RuntimeError, match="nested in a read"):
-        with repo.db.read():
-            repo.record_progress(project.id, 2020, 43, project.version + 1)
+    with pytest.raises(RuntimeError, match="nested in a read"), repo.db.read():
+        repo.record_progress(project.id, 2020, 43, project.version + 1)

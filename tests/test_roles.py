@@ -15,9 +15,9 @@ import pytest
 
 from sachstand.core import open_register
 from sachstand.core.access import current_user, resolve_actor
+from sachstand.core.changes import ChangeSet, ProjectUpdate
 from sachstand.core.errors import PermissionDenied, SachstandError
 from sachstand.core.models import NewProject
-from sachstand.core.repository import ChangeSet, ProjectUpdate
 
 CONFIG = """
 default_role = "viewer"
@@ -45,12 +45,12 @@ def write_config(path: Path, my_role: str = "viewer") -> Path:
     return path
 
 
-def as_user(register: Path, config: Path, user: str, groups: set[str] | None = None):  # noqa: ANN201
+def as_user(register: Path, config: Path, user: str, groups: set[str] | None = None):
     actor = resolve_actor(register, str(config), user=user, groups=groups if groups is not None else set())
     return open_register(register, actor=actor)
 
 
-def fb(repo, dept: str):  # noqa: ANN001, ANN201
+def fb(repo, dept: str):
     return next(p for p in repo.projects() if p.department == dept)
 
 
@@ -131,7 +131,7 @@ def test_audit_records_the_real_os_user(sample_path: Path) -> None:
     assert repo.audit_for(p.id)[0].os_user == current_user()
 
 
-def test_config_found_by_flag_env_and_beside_register(cli, sample_path: Path, tmp_path: Path,  # noqa: ANN001
+def test_config_found_by_flag_env_and_beside_register(cli, sample_path: Path, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The real OS user is admin in one config and viewer in the others: the CLI's backup shows which one won."""
     admin_cfg = write_config(tmp_path / "admin.toml", my_role="admin")
@@ -141,7 +141,8 @@ def test_config_found_by_flag_env_and_beside_register(cli, sample_path: Path, tm
     beside = write_config(sample_path.parent / "sachstand.toml", my_role="viewer")
     r = cli("--db", db, "backup")
     assert r.code == 1
-    assert f"Fehler: Nicht erlaubt: Sie sind {current_user()} (Leser); „Sicherung anlegen“ braucht die Rolle Administrator." in r.err
+    assert (f"Fehler: Nicht erlaubt: Sie sind {current_user()} (Leser); "
+            "„Sicherung anlegen“ braucht die Rolle Administrator.") in r.err
     assert "Traceback" not in r.err
 
     monkeypatch.setenv("SACHSTAND_CONFIG", str(admin_cfg))
@@ -154,7 +155,7 @@ def test_config_found_by_flag_env_and_beside_register(cli, sample_path: Path, tm
     assert r.code == 2 and "fehlt.toml gibt es nicht" in r.err
 
 
-def test_editor_role_through_the_cli_is_refused_admin_commands(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_editor_role_through_the_cli_is_refused_admin_commands(cli, sample_path: Path, tmp_path: Path) -> None:
     cfg = write_config(tmp_path / "roles.toml", my_role="editor")
     r = cli("--db", str(sample_path), "--config", str(cfg), "restore", str(sample_path), "--yes")
     assert r.code == 1
@@ -162,7 +163,7 @@ def test_editor_role_through_the_cli_is_refused_admin_commands(cli, sample_path:
     assert "„Register wiederherstellen“ braucht die Rolle Administrator" in r.err
 
 
-def test_without_config_owner_is_admin_and_is_told_once(cli, sample_path: Path,  # noqa: ANN001
+def test_without_config_owner_is_admin_and_is_told_once(cli, sample_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     import sachstand.cli.common
 
@@ -211,7 +212,7 @@ def test_without_config_others_only_read(sample_path: Path) -> None:
         ('default_role = "viewer"\x00\n', "kein gültiges TOML (Zeile 1, Spalte 24)"),
     ],
 )
-def test_bad_config_is_refused_with_a_message(cli, sample_path: Path, tmp_path: Path, text: str, message: str) -> None:  # noqa: ANN001
+def test_bad_config_is_refused_with_a_message(cli, sample_path: Path, tmp_path: Path, text: str, message: str) -> None:
     cfg = tmp_path / "roles.toml"
     cfg.write_bytes(text.encode("utf-8", "surrogateescape"))
     cfg.chmod(0o644)
@@ -243,7 +244,7 @@ def _re(text: str) -> str:
     return re.escape(text)
 
 
-def filled_template(cli, db: Path, department: str, folder: Path, percent: int) -> Path:  # noqa: ANN001
+def filled_template(cli, db: Path, department: str, folder: Path, percent: int) -> Path:
     """Export the department's 2021 template and fill in every project's 2021 progress."""
     import openpyxl
 
@@ -260,7 +261,7 @@ def filled_template(cli, db: Path, department: str, folder: Path, percent: int) 
     return filled
 
 
-def test_import_by_editor_of_another_department_writes_nothing(cli, sample_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_import_by_editor_of_another_department_writes_nothing(cli, sample_path: Path, tmp_path: Path) -> None:
     template = filled_template(cli, sample_path, "FB 11", tmp_path / "vorlagen", 55)
     cfg = write_config(tmp_path / "roles.toml", my_role="editor")
     own_cfg = tmp_path / "fb36.toml"

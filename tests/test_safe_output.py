@@ -59,7 +59,7 @@ def assert_clean(text: str) -> None:
     assert not BIDI.search(text)
 
 
-def test_summary_prints_hostile_names_literally(cli, hostile_path: Path) -> None:  # noqa: ANN001
+def test_summary_prints_hostile_names_literally(cli, hostile_path: Path) -> None:
     r = cli("--db", str(hostile_path), "summary")
     assert r.code == 0, r.err
     assert_clean(r.out)
@@ -68,7 +68,7 @@ def test_summary_prints_hostile_names_literally(cli, hostile_path: Path) -> None
     assert "FB [/]\\x1b[31m" in r.out  # a hostile department code, too
 
 
-def test_check_prints_hostile_names_literally(cli, hostile_path: Path) -> None:  # noqa: ANN001
+def test_check_prints_hostile_names_literally(cli, hostile_path: Path) -> None:
     r = cli("--db", str(hostile_path), "check")
     assert r.code == 0, r.err
     assert_clean(r.out)
@@ -77,7 +77,7 @@ def test_check_prints_hostile_names_literally(cli, hostile_path: Path) -> None: 
             assert word[:15] in r.out, (key, word)
 
 
-def test_json_keeps_the_exact_text_escaped(cli, hostile_path: Path) -> None:  # noqa: ANN001
+def test_json_keeps_the_exact_text_escaped(cli, hostile_path: Path) -> None:
     r = cli("--db", str(hostile_path), "check", "--json")
     assert r.code == 0
     assert "\x1b" not in r.out and "\x07" not in r.out  # JSON escapes control characters
@@ -86,7 +86,7 @@ def test_json_keeps_the_exact_text_escaped(cli, hostile_path: Path) -> None:  # 
         assert name in subjects  # the data itself is unchanged
 
 
-def test_svg_and_html_exports_escape_hostile_text(cli, hostile_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_svg_and_html_exports_escape_hostile_text(cli, hostile_path: Path, tmp_path: Path) -> None:
     svg, html = tmp_path / "s.svg", tmp_path / "s.html"
     r = cli("--db", str(hostile_path), "summary", "--svg", str(svg), "--html", str(html))
     assert r.code == 0, r.err

@@ -33,7 +33,7 @@ def test_four_processes_lose_no_update() -> None:
     assert soak.ok(result), report
 
 
-def test_check_notices_a_lost_update(tmp_path) -> None:  # noqa: ANN001
+def test_check_notices_a_lost_update(tmp_path) -> None:
     """The check is not blind: a write a worker claims but the register lacks is counted as lost."""
     from sachstand.core import init_register
 
@@ -45,7 +45,8 @@ def test_check_notices_a_lost_update(tmp_path) -> None:  # noqa: ANN001
         start_id = conn.execute("SELECT max(id) FROM audit").fetchone()[0]
     repo.update(p.id, p.version, {"name": "Echt gespeichert"})
     real = soak.Tally("writer", 0, attempted=2, succeeded=2,
-                      writes=[[p.id, "name", p.name, "Echt gespeichert"], [p.id, "name", "Echt gespeichert", "Verloren"]])
+                      writes=[[p.id, "name", p.name, "Echt gespeichert"],
+                              [p.id, "name", "Echt gespeichert", "Verloren"]])
     result = soak.check(db, start_id, [real])
     assert repo.audit_count() == start + 1
     assert result["lost_updates"] == 1 and result["unclaimed_audit_rows"] == 0

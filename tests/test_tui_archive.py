@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tui_helpers import make_app, next_choice, settle, started, sync, type_text
+
 from sachstand.core import open_register
 from sachstand.tui.dialogs import ConfirmDialog
 from sachstand.tui.project import ProjectScreen
 from sachstand.tui.projects import ProjectsScreen
-from tui_helpers import make_app, next_choice, settle, started, sync, type_text
 
 
-def count_text(app) -> str:  # noqa: ANN001
+def count_text(app) -> str:
     return str(app.screen.query_one("#count").render())
 
 
-async def choose_status(pilot, status: str) -> None:  # noqa: ANN001
+async def choose_status(pilot, status: str) -> None:
     for _ in range(10):
         if pilot.app.screen.query_one("#status").value == status:
             break

@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.pilot import Pilot
+from tui_helpers import make_app, next_choice, settle, started, sync, type_text
 
 from sachstand.core import open_register
 from sachstand.tui.dialogs import ConfirmDialog, ProgressDialog
 from sachstand.tui.projects import ProjectsScreen
 from sachstand.tui.virtual_table import VirtualTable
-from tui_helpers import make_app, next_choice, settle, started, sync, type_text
 
 
 def drawn_lines(table: VirtualTable) -> list[str]:
@@ -27,8 +27,10 @@ def highlighted_line(table: VirtualTable) -> str | None:
     cursor_style = table.get_component_rich_style("virtual-table--cursor")
     for y in range(1, table.size.height):
         strip = table.render_line(y)
-        if strip.text.strip() and any(seg.style and cursor_style.bgcolor and seg.style.bgcolor == cursor_style.bgcolor
-                                      for seg in strip):
+        first = next(iter(strip), None)  # the ID cell: plain text in the row's style
+        style = first.style if first is not None else None
+        if strip.text.strip() and style is not None and style.bgcolor == cursor_style.bgcolor \
+                and bool(style.reverse) == bool(cursor_style.reverse) and bool(style.bold) == bool(cursor_style.bold):
             return strip.text
     return None
 
@@ -79,7 +81,7 @@ async def test_cycling_departments_and_statuses_keeps_the_cursor_in_view(sample_
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot)
         screen = app.screen
-        options = len(screen.query_one("#dept")._options)  # noqa: SLF001
+        options = len(screen.query_one("#dept")._options)
         for _ in range(options):  # every department, then back to "alle Bereiche"
             await next_choice(pilot, "b")
             await press_p_and_check(pilot)
@@ -155,11 +157,11 @@ async def test_an_empty_table_has_no_cursor_and_says_nothing_is_selected(sample_
         table = app.screen.query_one(VirtualTable)
         assert table.current is None and highlighted_line(table) is None
         for key in ("p", "enter", "f8"):
-            before = len(app._notifications)  # noqa: SLF001
+            before = len(app._notifications)
             await pilot.press(key)
             await settle(pilot)
             assert isinstance(app.screen, ProjectsScreen), key
-            notes = list(app._notifications)[before:]  # noqa: SLF001
+            notes = list(app._notifications)[before:]
             assert any("Kein Projekt ausgewählt" in n.message for n in notes), key
         await pilot.press("slash", "ctrl+u", "escape")
         await settle(pilot)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from test_tui_cursor import press_p_and_check
+from tui_helpers import make_app, pick, settle, started, sync, type_text
+
 from sachstand.tui.picker import JumpDialog, Picker
 from sachstand.tui.projects import ProjectsScreen
 from sachstand.tui.virtual_table import VirtualTable
-from test_tui_cursor import press_p_and_check
-from tui_helpers import make_app, pick, settle, started, sync, type_text
 
 
 @sync

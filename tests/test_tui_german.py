@@ -15,11 +15,11 @@ from pathlib import Path
 
 import textual
 from textual.app import App
+from tui_helpers import make_app, settle, started, sync, type_text
 
 from sachstand.tui.commands import ScreenActions
 from sachstand.tui.help import HelpScreen, sections
 from sachstand.tui.project import ProjectScreen
-from tui_helpers import make_app, settle, started, sync, type_text
 
 WORD = re.compile(r"[A-Za-zÄÖÜäöüß]{2,}")
 
@@ -48,14 +48,16 @@ def textual_english() -> frozenset[str]:
             if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):  # attribute docstrings
                 docstrings.add(id(node.value))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
-                if " " in node.value.strip() or node.value[:1].isupper():
-                    words.update(w.casefold() for w in WORD.findall(node.value))
+            if (
+                isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+                and (" " in node.value.strip() or node.value[:1].isupper())
+            ):
+                words.update(w.casefold() for w in WORD.findall(node.value))
     return frozenset(words)
 
 
 def visible_text(app: App[object]) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())  # noqa: SLF001
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 TECHNICAL = re.compile(r"--[a-z][a-z-]*|\S+\.(toml|svg|xlsx|duckdb)\b")
@@ -160,7 +162,7 @@ async def test_palette_entries_have_distinct_german_names(sample_path: Path) -> 
                 await pilot.press(screen_key)
                 await settle(pilot)
             provider = ScreenActions(app.screen)
-            names = [label for label, *_ in provider._actions()]  # noqa: SLF001
+            names = [label for label, *_ in provider._actions()]
             names += [c.title for c in app.get_system_commands(app.screen)]
             assert len(names) == len(set(names)), names
             assert "Beenden" in names and "Hilfe" in names

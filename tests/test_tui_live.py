@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_tui_cursor import press_p_and_check
+from tui_helpers import YEAR, make_app, settle, started, sync, type_text
 
 from sachstand.core import open_register
 from sachstand.tui import projects as projects_module
@@ -17,8 +19,6 @@ from sachstand.tui.conflict import ConflictScreen
 from sachstand.tui.dialogs import ProgressDialog
 from sachstand.tui.project import ProjectScreen
 from sachstand.tui.projects import ProjectsScreen
-from test_tui_cursor import press_p_and_check
-from tui_helpers import YEAR, make_app, settle, started, sync, type_text
 
 
 def other_process(path: Path, code: str) -> None:
@@ -29,7 +29,7 @@ def other_process(path: Path, code: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
-async def wait_for(pilot, test, seconds: float = 12.0) -> None:  # noqa: ANN001
+async def wait_for(pilot, test, seconds: float = 12.0) -> None:
     for _ in range(int(seconds * 10)):
         if test():
             return
@@ -59,7 +59,8 @@ async def test_the_list_follows_another_process_without_a_key(sample_path: Path)
 
 
 @sync
-async def test_conflict_table_lists_only_fields_both_changed(sample_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_conflict_table_lists_only_fields_both_changed(sample_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(projects_module, "POLL_SECONDS", 1000.0)
     app = make_app(sample_path)
     async with app.run_test(size=(80, 24)) as pilot:

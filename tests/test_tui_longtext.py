@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from test_tui_german import visible_text
 from textual.widgets import TextArea
+from tui_helpers import make_app, settle, started, sync, type_text
 
 from sachstand.core import open_register
 from sachstand.tui.project import ProjectScreen
-from test_tui_german import visible_text
-from tui_helpers import make_app, settle, started, sync, type_text
 
 LONG = ("Erste Zeile der Beschreibung.\n"
         + " ".join(f"Wort{i}" for i in range(120))
         + "\nLetzte Zeile mit dem Schlusswort ENDE-DER-BESCHREIBUNG")
 
 
-async def open_row(pilot, project_id: str) -> ProjectScreen:  # noqa: ANN001
+async def open_row(pilot, project_id: str) -> ProjectScreen:
     await pilot.press("g")
     await type_text(pilot, project_id)
     await pilot.press("enter", "enter")

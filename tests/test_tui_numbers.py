@@ -4,13 +4,15 @@ timeline's "… und N weitere"."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
+from tui_helpers import make_app, settle, started, static_text, sync
 
 from benchmarks.generate import make_register
+from sachstand.core import figures, open_register
 from sachstand.tui.dashboard import DashboardScreen
-from tui_helpers import make_app, settle, started, static_text, sync
 
 
 @pytest.fixture(scope="module")
@@ -35,3 +37,21 @@ async def test_numbers_are_german_at_25000(big_register: Path) -> None:
         assert re.search(r"\d\.\d{3} von \d{1,2}\.\d{3}", shown), shown
         assert not re.search(r"(?<![\d.])\d{4,}(?![\d.])", shown.replace(str(app.screen.year), "").replace(
             str(app.screen.year - 1), "")), shown
+
+
+@sync
+async def test_dashboard_denominators_are_the_sets_counted(sample_path: Path) -> None:
+    repo = open_register(sample_path)
+    for p in list(repo.projects())[:4]:
+        repo.record_progress(p.id, 2021, 50, p.version)
+    open_rows = len(figures.project_rows(repo.db, 2021, as_of=date(2021, 12, 31)))
+    app = make_app(sample_path, year=2021, today=date(2022, 1, 10))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await started(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        shown = static_text(app.screen.query_one("#figures"), width=100)
+        overdue = re.search(r"Überfällig.*?(\d+) von (\d+)", shown, re.S)
+        assert overdue and int(overdue[1]) <= int(overdue[2]), shown
+        assert int(overdue[2]) > 4 and int(overdue[2]) == open_rows, (shown, open_rows)
+        assert re.search(r"Abgeschlossen.*?\d+ von 4\b", shown, re.S), shown

@@ -5,17 +5,17 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from sachstand.core import open_register
-from sachstand.core.types import Period
-from sachstand.tui.dialogs import ProgressDialog
-from sachstand.tui.conflict import ConflictScreen
-from sachstand.tui.dialogs import ConfirmDialog
-from sachstand.tui.project import ProjectScreen
-from sachstand.tui.projects import ProjectsScreen
 from tui_helpers import YEAR, make_app, settle, started, sync, type_text
 
+from sachstand.core import open_register
+from sachstand.core.types import Period
+from sachstand.tui.conflict import ConflictScreen
+from sachstand.tui.dialogs import ConfirmDialog, ProgressDialog
+from sachstand.tui.project import ProjectScreen
+from sachstand.tui.projects import ProjectsScreen
 
-async def open_project(pilot, name: str) -> ProjectScreen:  # noqa: ANN001
+
+async def open_project(pilot, name: str) -> ProjectScreen:
     await pilot.press("slash")
     await type_text(pilot, name)
     await pilot.press("enter", "enter")
@@ -25,7 +25,7 @@ async def open_project(pilot, name: str) -> ProjectScreen:  # noqa: ANN001
     return screen
 
 
-async def replace(pilot, screen: ProjectScreen, field: str, text: str) -> None:  # noqa: ANN001
+async def replace(pilot, screen: ProjectScreen, field: str, text: str) -> None:
     screen.query_one(f"#f-{field}").focus()
     await pilot.press("end", "ctrl+u")
     await type_text(pilot, text)
@@ -72,7 +72,7 @@ async def test_invalid_input_is_shown_as_you_type_and_nothing_is_written(sample_
             "end": ("31.02.2021", "gültiges Datum"),
             "start": ("Q5 2020", "Quartal 5"),
             f"progress-{YEAR}": ("101", "ganze Zahl von 0 bis 100"),
-            "name": ("", "nicht leer"),
+            "name": ("", "fehlt"),
         }
         for field, (text, message) in cases.items():
             await replace(pilot, screen, field, text)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tui_helpers import TODAY, YEAR, make_app, next_choice, settle, started, static_text, sync, type_text
+
 from sachstand.core import figures, open_register
 from sachstand.core.figures import default_as_of
 from sachstand.tui.dashboard import DashboardScreen
 from sachstand.tui.dialogs import ProgressDialog
 from sachstand.tui.projects import ProjectsScreen
 from sachstand.tui.virtual_table import VirtualTable
-from tui_helpers import TODAY, YEAR, make_app, next_choice, settle, started, static_text, sync, type_text
 
 
 def expected_rows(path: Path) -> list:
@@ -18,7 +19,7 @@ def expected_rows(path: Path) -> list:
     return figures.project_rows(repo.db, YEAR, as_of=default_as_of(YEAR, TODAY))
 
 
-def count_text(app) -> str:  # noqa: ANN001
+def count_text(app) -> str:
     return str(app.screen.query_one("#count").render())
 
 

@@ -10,18 +10,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_tui_safety import _read_until, _reap, _wait_exit
+from tui_helpers import make_app, settle, started, sync, type_text
 
 from sachstand.core import open_register
 from sachstand.tui.app import QUIT_QUESTION
 from sachstand.tui.dialogs import ConfirmDialog
 from sachstand.tui.project import ProjectScreen
 from sachstand.tui.projects import ProjectsScreen
+from sachstand.tui.report_texts import ReportTextsScreen
 from sachstand.tui.state import draft_path, load_draft
-from test_tui_safety import _read_until, _reap, _wait_exit
-from tui_helpers import make_app, settle, started, sync, type_text
 
 
-async def open_first_and_edit(pilot, text: str = " geändert") -> ProjectScreen:  # noqa: ANN001
+async def open_first_and_edit(pilot, text: str = " geändert") -> ProjectScreen:
     await pilot.press("enter")
     await settle(pilot)
     screen = pilot.app.screen
@@ -113,9 +114,9 @@ def _start_on_pty(path: Path) -> tuple[int, int]:
 
 
 def _edit_first_project(fd: int) -> None:
-    assert b"von 57 Projekten" in _read_until(fd, "von 57 Projekten".encode(), 30)
+    assert b"von 57 Projekten" in _read_until(fd, b"von 57 Projekten", 30)
     os.write(fd, b"\r")
-    assert b"Keine ungespeicherten" in _read_until(fd, "Keine ungespeicherten".encode(), 30)
+    assert b"Keine ungespeicherten" in _read_until(fd, b"Keine ungespeicherten", 30)
     os.write(fd, b"\x1b[F")  # End
     for ch in b"ENTWURF":
         os.write(fd, bytes([ch]))
@@ -148,7 +149,7 @@ async def _restore_in_pilot(sample_path: Path, expected_name: str) -> None:
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ProjectScreen)
-        assert screen._input("name").value == expected_name  # noqa: SLF001
+        assert screen._input("name").value == expected_name
         assert screen.dirty
         assert not draft_path(sample_path).exists()  # restored: the draft is on screen now
         await pilot.press("ctrl+s")
@@ -211,3 +212,43 @@ async def test_a_draft_on_a_project_changed_since_conflicts_instead_of_overwriti
         await settle(pilot)
         assert isinstance(app.screen, ConflictScreen)
     assert open_register(sample_path).get(row.id).name == "Inzwischen geändert"
+
+
+async def open_texts_and_edit(pilot) -> ReportTextsScreen:
+    await pilot.press("t")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ReportTextsScreen) and screen.editable
+    await type_text(pilot, "Neu")
+    assert screen.dirty
+    return screen
+
+
+@pytest.mark.parametrize("how", ["ctrl+q", "palette", "sigterm"])
+@sync
+async def test_report_texts_are_guarded_like_a_project(sample_path: Path, how: str) -> None:
+    app = make_app(sample_path, year=2021)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        screen = await open_texts_and_edit(pilot)
+        if how == "ctrl+q":
+            await pilot.press("ctrl+q")
+        elif how == "palette":
+            await pilot.press("ctrl+p")
+            await settle(pilot)
+            await type_text(pilot, "Beenden")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+        else:
+            app.terminate()  # the SIGTERM handler (the signal itself: test_sigterm_with_an_edit_asks_first)
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog), app.screen
+        assert app.screen.question.plain == QUIT_QUESTION
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is screen and screen.dirty and app.return_code is None
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+    assert app.return_code == 0

@@ -6,7 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from textual.widgets import Input, TabbedContent, TextArea
+from textual.widgets import Input, Static, TabbedContent, TextArea
+from tui_helpers import inside_screen, make_app, pick, settle, started, static_text, sync, tui_repo, type_text
 
 from sachstand.core import open_register
 from sachstand.core.models import NewProject
@@ -15,7 +16,6 @@ from sachstand.tui.conflict import ConflictScreen
 from sachstand.tui.help import HelpScreen
 from sachstand.tui.projects import ProjectsScreen
 from sachstand.tui.report_texts import ReportTextsScreen
-from tui_helpers import inside_screen, make_app, settle, started, static_text, sync, type_text, tui_repo, pick
 
 
 @sync
@@ -30,7 +30,8 @@ async def test_the_published_2020_texts_are_shown_and_cannot_be_changed(sample_p
         intro = screen.query_one("#text-einleitung", TextArea)
         assert intro.text.startswith("Erstmals im Jahr 2019 wurde in Zusammenarbeit")
         assert intro.read_only
-        assert "Veröffentlicht am 24.11.2020 von Herr Dödtmann (FB 11) – nur lesen" in static_text(screen.query_one("#state"))
+        state = static_text(screen.query_one("#state"))
+        assert "Veröffentlicht am 24.11.2020 von Herr Dödtmann (FB 11) – nur lesen" in state
         assert screen.query_one("#title-sonderthema", Input).value == "IT-Projekte in der Corona-Situation"
         assert inside_screen(intro) and intro.region.height >= 10
         before = open_register(sample_path).audit_count()
@@ -75,6 +76,8 @@ async def test_edit_save_and_a_conflict_like_a_project(sample_path: Path) -> Non
         await settle(pilot)
         assert isinstance(app.screen, ConflictScreen)
         assert "Von der Kollegin." in static_text(app.screen.query_one("#conflict-table"), width=120)
+        said = " ".join(static_text(w) for w in app.screen.query(Static))
+        assert "Jemand anderes hat den Text inzwischen geändert." in said and "Projekt" not in said
         await pilot.press("m")  # keep mine on top of the fresh version
         await settle(pilot)
         assert app.screen is screen
@@ -138,3 +141,37 @@ async def test_planned_projects_only_under_the_status_geplant_by_priority(sample
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         assert any("Bericht" in static_text(s, width=100) for s in app.screen.query("Static"))
+
+
+@sync
+async def test_a_marker_line_or_a_control_character_is_refused_at_entry(sample_path: Path, tmp_path: Path) -> None:
+    """Found by a tester: the line ``## Neu <!-- abschnitt=ausblick -->`` typed into a text was
+    stored, and the exported file then failed to import; ``Einl\\x1b]0;PWNED\\x07eitung`` was stored
+    raw. Both are refused on saving (``core.text_rules``), named by line, and nothing is written;
+    the status line fits 80 columns."""
+    app = make_app(sample_path, year=2021)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReportTextsScreen)
+        state = static_text(screen.query_one("#state"), width=78).rstrip("\n")
+        assert "\n" not in state and "0/3 gespeichert" in state
+        before = open_register(sample_path).audit_count()
+        await type_text(pilot, "Vorwort")
+        await pilot.press("enter")
+        await type_text(pilot, "## Neu <!-- abschnitt=ausblick -->")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        shown = [n.message for n in app._notifications]
+        assert any("Zeile 2: die Zeile sieht aus wie ein Abschnittsanfang" in m for m in shown), shown
+        title = screen.query_one("#title-einleitung", Input)
+        title.value = "Einl\x1b]0;PWNED\x07eitung"
+        screen.query_one("#text-einleitung", TextArea).load_text("Text")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        shown = [n.message for n in app._notifications]
+        assert any("die Überschrift enthält das Steuerzeichen U+001B" in m for m in shown), shown
+        assert open_register(sample_path).audit_count() == before
+        assert open_register(sample_path).report_texts(2021) == {}

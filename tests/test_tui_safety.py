@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from tui_helpers import TODAY, YEAR, inside_screen, make_app, settle, started, static_text, sync, type_text
 
 from sachstand.core import open_register
 from sachstand.core.models import NewProject
@@ -23,7 +24,6 @@ from sachstand.tui.help import HelpScreen
 from sachstand.tui.message import MessageScreen
 from sachstand.tui.project import ProjectScreen
 from sachstand.tui.virtual_table import VirtualTable
-from tui_helpers import TODAY, YEAR, inside_screen, make_app, settle, started, static_text, sync, type_text
 
 HOSTILE = "Böse [/] [link=https://example.org]Klick[/link] [bold]x \x1b[2J\x1b]0;title\x07 \u202egnalnie\u202c"
 
@@ -232,7 +232,7 @@ def test_sighup_ends_the_app_and_releases_the_file(sample_path: Path) -> None:
         os.environ["COLUMNS"], os.environ["LINES"] = "80", "24"
         os.execvp(sys.executable, [sys.executable, "-m", "sachstand.cli", "--db", str(sample_path), "tui"])
     try:
-        shown = _read_until(fd, "von 57 Projekten".encode(), 30)
+        shown = _read_until(fd, b"von 57 Projekten", 30)
         assert b"von 57 Projekten" in shown
         os.kill(pid, signal.SIGHUP)
         code = _wait_exit(pid, fd)
@@ -272,9 +272,9 @@ def test_sachstand_tui_read_only_in_a_terminal(sample_path: Path) -> None:
         os.execvp(sys.executable, [sys.executable, "-m", "sachstand.cli", "--db", str(sample_path), "tui",
                                    "--read-only"])
     try:
-        shown = _read_until(fd, "nur lesen".encode(), 30)
+        shown = _read_until(fd, b"nur lesen", 30)
         assert b"nur lesen" in shown
-        _read_until(fd, "von 57 Projekten".encode(), 30)
+        _read_until(fd, b"von 57 Projekten", 30)
         os.write(fd, b"q")
         assert _wait_exit(pid, fd) == 0
     finally:

@@ -1,4 +1,5 @@
-"""Snapshots of the main screens at 80x24 and 120x40 (pytest-textual-snapshot).
+"""Snapshots of the main screens at 80x24 and 120x40, the list and the dashboard at 60x20 too
+(pytest-textual-snapshot).
 
 Deterministic: a copy of the 2020 sample register, user "pruefer", reporting year 2020 and
 "today" fixed at 01.03.2021 (the timeline's mark). Update with ``--snapshot-update`` and look
@@ -13,10 +14,10 @@ import duckdb
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
-
 from tui_helpers import make_app, settle, started
 
 SIZES = [(80, 24), (120, 40)]
+WITH_NARROW = [(60, 20), *SIZES]
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ async def _ready(pilot: Pilot) -> None:
     _steady_cursor(pilot)
 
 
-def _then(*keys: str):  # noqa: ANN202
+def _then(*keys: str):
     async def run(pilot: Pilot) -> None:
         await started(pilot)
         for key in keys:
@@ -54,37 +55,37 @@ def _then(*keys: str):  # noqa: ANN202
     return run
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_projects_screen(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("size", WITH_NARROW, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_projects_screen(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:
     assert snap_compare(make_app(sample_path), terminal_size=size, run_before=_ready)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_projects_filtered(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
+def test_projects_filtered(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:
     assert snap_compare(make_app(sample_path), terminal_size=size, run_before=_then("s", "s", "s", "s", "s"))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_project_screen(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
+def test_project_screen(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:
     assert snap_compare(make_app(sample_path), terminal_size=size,
                         run_before=_then("slash", *"briefbutler", "enter", "enter"))
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_dashboard_screen(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("size", WITH_NARROW, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_dashboard_screen(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:
     assert snap_compare(make_app(sample_path), terminal_size=size, run_before=_then("d"))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_dashboard_timeline(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
+def test_dashboard_timeline(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:
     assert snap_compare(make_app(sample_path), terminal_size=size, run_before=_then("d", "end"))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_help_screen(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
+def test_help_screen(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:
     assert snap_compare(make_app(sample_path), terminal_size=size, run_before=_then("f1"))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_progress_dialog(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:  # noqa: ANN001
+def test_progress_dialog(snap_compare, sample_path: Path, size: tuple[int, int]) -> None:
     assert snap_compare(make_app(sample_path), terminal_size=size, run_before=_then("p", "ctrl+u", "1", "0", "1"))

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sachstand.core import open_register
-from sachstand.tui.state import load_view, state_dir, view_path
 from test_tui_cursor import press_p_and_check
 from tui_helpers import make_app, pick, settle, started, sync
+
+from sachstand.core import open_register
+from sachstand.tui.state import load_view, state_dir, view_path
 
 
 async def leave_with_a_view(path: Path) -> str:

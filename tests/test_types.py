@@ -117,7 +117,8 @@ def test_money_round_trips_through_german_text(amount: Decimal) -> None:
        st.sampled_from(list(Precision)))
 def test_period_round_trips_through_its_text(d: date, precision: Precision) -> None:
     p = {Precision.DAY: Period.day(d), Precision.MONTH: Period.month(d.year, d.month),
-         Precision.QUARTER: Period.quarter(d.year, (d.month - 1) // 3 + 1), Precision.YEAR: Period.year(d.year)}[precision]
+         Precision.QUARTER: Period.quarter(d.year, (d.month - 1) // 3 + 1),
+         Precision.YEAR: Period.year(d.year)}[precision]
     assert parse_period(p.format()) == p
 
 

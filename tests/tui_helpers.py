@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 
 from sachstand.core import Actor, Repository, open_register
+from sachstand.io.export import export_register
 from sachstand.tui.app import SachstandApp
 
 TODAY = date(2021, 3, 1)
@@ -40,6 +41,7 @@ def make_app(path: Path, **kwargs: object) -> SachstandApp:
     """The app on ``path`` as user "pruefer" (admin), reporting year 2020, today 01.03.2021."""
     repo = kwargs.pop("repo", None) or tui_repo(path)
     kwargs.setdefault("year", YEAR)
+    kwargs.setdefault("export_rows", export_register)  # as the CLI hands it over
     kwargs.setdefault("today", TODAY)
     return SachstandApp(repo, **kwargs)  # type: ignore[arg-type]
 
@@ -103,3 +105,8 @@ async def pick(pilot: Pilot, key: str, text: str) -> None:
     await pilot.press(*text)
     await pilot.press("enter")
     await settle(pilot)
+
+
+def screen_lines(app: object) -> list[str]:
+    """The terminal's lines as the user sees them (the screen's composed strips)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]  # type: ignore[attr-defined]

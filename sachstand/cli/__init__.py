@@ -30,7 +30,8 @@ GROUPS = (report, texts, excel, opendata, tui, backup)  # in the order of ``sach
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="sachstand", description="Register und Sachstandsbericht der eGovernment-Projekte.")
     p.add_argument("--db", metavar="PFAD", help="Registerdatei (sonst $SACHSTAND_DB oder die Standarddatei)")
-    p.add_argument("--config", metavar="DATEI", help="Rollen-Konfiguration (sonst $SACHSTAND_CONFIG oder sachstand.toml neben dem Register)")
+    p.add_argument("--config", metavar="DATEI",
+                   help="Rollen-Konfiguration (sonst $SACHSTAND_CONFIG oder sachstand.toml neben dem Register)")
     p.add_argument("--verbose", action="store_true",
                    help="bei Fehlern zusätzlich den Originaltext von Betriebssystem oder DuckDB zeigen")
     p.add_argument("--version", action="version", version=f"sachstand {__version__}",

@@ -15,11 +15,12 @@ import sys
 from pathlib import Path
 
 from ..core.text import safe_text
+from ..core.types import is_digits
 from .common import Subparsers, db_path, fail, open_repo, show_notice
 
 
 def _count(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    if not is_digits(text) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"„{text}“ ist keine Anzahl ab 1")
     return int(text)
 
@@ -27,7 +28,8 @@ def _count(text: str) -> int:
 def add_parsers(sub: Subparsers) -> None:
     s = sub.add_parser("backup", help="Sicherung des Registers anlegen (Administrator)")
     s.add_argument("-o", "--output", metavar="ORDNER", help="Zielordner (Standard: <Register>.backups neben der Datei)")
-    s.add_argument("--keep", type=_count, metavar="N", help="danach nur die letzten N manuellen Sicherungen im Ordner behalten")
+    s.add_argument("--keep", type=_count, metavar="N",
+                   help="danach nur die letzten N manuellen Sicherungen im Ordner behalten")
     s.set_defaults(func=cmd_backup)
 
     s = sub.add_parser("restore", help="Register aus einer Sicherung wiederherstellen (Administrator)")
@@ -55,6 +57,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from ..core import backup
     from ..core.access import resolve_actor
     from ..core.db import Database
+    from ..core.files import backup_dir_for
 
     db = Database(db_path(args))
     actor = resolve_actor(db.path, args.config)
@@ -69,7 +72,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         print(f"Das Register {safe_text(str(db.path))} wird durch die Sicherung {safe_text(str(info.path))} "
               f"ersetzt ({info.describe()}).")
         if db.path.exists():
-            print(f"Die jetzige Datei wird vorher nach {safe_text(str(backup.backup_dir_for(db.path)))} kopiert.")
+            print(f"Die jetzige Datei wird vorher nach {safe_text(str(backup_dir_for(db.path)))} kopiert.")
         try:
             answer = input("Wiederherstellen? [ja/nein] ").strip().casefold()
         except EOFError:

@@ -2,8 +2,9 @@
 
 Rules:
 - The register is ``--db PATH``, else ``$SACHSTAND_DB``, else
-  ``$XDG_DATA_HOME/sachstand/register.duckdb`` (platformdirs; ``~/.local/share`` by default). Only at that default path is a missing register
-  created (from the 2020 sample), and the command says so.
+  ``$XDG_DATA_HOME/sachstand/register.duckdb`` (platformdirs; ``~/.local/share`` by default).
+  Only at that default path is a missing register created (from the 2020 sample), and the
+  command says so.
 - Expected errors print one German line on stderr (``fail``), with no traceback: exit 2 for input
   that cannot be used, 1 for refusals, conflicts and locks.
 - argparse speaks German only inside ``Parser`` (its messages, help titles and usage prefix);
@@ -49,7 +50,8 @@ def _compile(english: str) -> re.Pattern[str]:
 
 def _german_template(german: str) -> str:
     counter = iter(range(100))
-    return _PLACEHOLDER.sub(lambda m: "{%s}" % (m.group(1) or f"arg{next(counter)}"), german.replace("{", "{{").replace("}", "}}"))
+    escaped = german.replace("{", "{{").replace("}", "}}")
+    return _PLACEHOLDER.sub(lambda m: "{%s}" % (m.group(1) or f"arg{next(counter)}"), escaped)
 
 
 _TRANSLATIONS = [(_compile(en), _german_template(de)) for en, de in _MESSAGES_DE.items()]
@@ -92,10 +94,13 @@ Subparsers = argparse._SubParsersAction  # the type of ``sub`` handed to each gr
 
 
 def year(text: str) -> int:
-    """The argparse type of a year (1900–2200)."""
-    if not text.isdigit() or not 1900 <= int(text) <= 2200:
+    """The argparse type of a year (``core.types.parse_year``: 1900–2200, ASCII digits)."""
+    from ..core.types import parse_year
+
+    found = parse_year(text)
+    if found is None:
         raise argparse.ArgumentTypeError(f"„{text}“ ist kein Jahr")
-    return int(text)
+    return found
 
 
 FORCE_HELP = "eine vorhandene Datei derselben Art überschreiben"
@@ -124,8 +129,9 @@ def open_repo(args: argparse.Namespace, source: str = "cli") -> Repository:
     if not path.exists() and not args.db and not os.environ.get("SACHSTAND_DB"):
         init_register(path, sample=True, config=args.config, source=source)
         print(
-            f"Hinweis: Kein Register gefunden; unter {safe_text(str(path))} wurde eines mit dem Sachstandsbericht 2020 der "
-            "Stadt Aachen angelegt. Ein leeres Register: „sachstand --db PFAD init --empty“.",
+            f"Hinweis: Kein Register gefunden; unter {safe_text(str(path))} wurde eines mit dem "
+            "Sachstandsbericht 2020 der Stadt Aachen angelegt. "
+            "Ein leeres Register: „sachstand --db PFAD init --empty“.",
             file=sys.stderr,
         )
     return open_register(path, source=source, config=args.config)

@@ -104,11 +104,10 @@ def cmd_export_report(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from ..io.importing import run_import
-
     from ..core.access import import_columns
     from ..core.errors import SachstandError
     from ..io.headers import parse_column_option
+    from ..io.importing import run_import
 
     repo = open_repo(args, source="import")
     columns = import_columns(repo.db.path, args.config)  # [import.columns] of sachstand.toml, then --column

@@ -37,7 +37,8 @@ def add_parsers(sub: Subparsers) -> None:
     s.add_argument("--json", action="store_true", help="Kennzahlen als JSON für Skripte")
     s.add_argument("--html", metavar="DATEI", help="Ausgabe zusätzlich als HTML speichern")
     s.add_argument("--department-map", metavar="DATEI",
-                   help="Zuordnung der Bereiche zu gemeinsamen Themen (.toml oder .csv), für einen Vergleich nach Thema")
+                   help="Zuordnung der Bereiche zu gemeinsamen Themen (.toml oder .csv), "
+                        "für einen Vergleich nach Thema")
     s.set_defaults(func=cmd_rollup)
 
 

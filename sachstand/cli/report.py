@@ -78,7 +78,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
     if args.city is not None or args.ags is not None:
         if args.city is None and city is None:
             raise SachstandError("Es ist noch keine Stadt festgelegt; bitte zuerst --city angeben.")
-        name = args.city if args.city is not None else city.name  # type: ignore[union-attr]
+        name = args.city if args.city is not None else city.name  # type: ignore[union-attr]  # city set: checked above
         ags = args.ags if args.ags is not None else (city.ags if city else None)
         show_notice(repo)
         repo.set_city(City(name, ags or None))

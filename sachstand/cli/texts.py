@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 
 from ..core.text import safe_text
+from ..core.types import is_digits
 from .common import Parser, Subparsers, default_year, open_repo, show_notice
 from .common import year as year_type
 
@@ -52,7 +53,7 @@ def add_parsers(sub: Subparsers) -> None:
 
 
 def _priority(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 9999:
+    if not is_digits(text) or not 1 <= int(text) <= 9999:
         raise argparse.ArgumentTypeError(f"„{text}“ ist keine Priorität (ganze Zahl ab 1)")
     return int(text)
 
@@ -85,18 +86,13 @@ def cmd_planned(args: argparse.Namespace) -> int:
 
 
 def cmd_texts_export(args: argparse.Namespace) -> int:
-
-    from ..core.errors import SachstandError
     from ..core.output import TEXTS, check_output, write_output
-    from ..core.report_content import report_content
+    from ..core.report_content import check_text_year, report_content
     from ..io.texts_md import to_markdown
 
     repo = open_repo(args)
     target = check_output(args.output, TEXTS, repo.db.path, args.force)
-    years = repo.years()
-    if args.year not in years and args.year - 1 not in years and not repo.report_texts(args.year):
-        have = ", ".join(map(str, years)) or "keine"
-        raise SachstandError(f"Für {args.year} gibt es weder Texte noch Daten. Jahre mit Daten: {have}.")
+    check_text_year(repo, args.year)
     if repo.publication(args.year) is not None:
         sections = report_content(repo, args.year).texts
     else:

@@ -20,7 +20,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
     """A register path that no program could open (not UTF-8) is one German line and exit 2,
     before the screen is taken over; other start-up errors are shown inside the app."""
     from ..core.identity import check_utf8
+    from ..io.export import export_register
     from ..tui.app import run_app
 
     check_utf8(db_path(args), "Der Registerpfad")
-    return run_app(args, open_repo)
+    return run_app(args, open_repo, export_register)

@@ -12,6 +12,7 @@ from .models import City
 from .repository import Repository
 from .sample import load, sample_source
 
+
 def default_register() -> Path:
     """The per-user default register: ``$XDG_DATA_HOME/sachstand/register.duckdb`` (platformdirs;
     ``~/.local/share/…`` when XDG_DATA_HOME is unset)."""
@@ -49,8 +50,8 @@ def init_register(path: str | os.PathLike[str], sample: bool = True, config: str
         try:
             if sample:
                 load(repo, sample_source(), city)
-            else:
-                repo.set_city(city)  # type: ignore[arg-type]
+            elif city is not None:
+                repo.set_city(city)
         except BaseException as exc:
             for suffix in ("", ".wal"):
                 Path(str(db.path) + suffix).unlink(missing_ok=True)
@@ -62,4 +63,5 @@ def init_register(path: str | os.PathLike[str], sample: bool = True, config: str
     return repo
 
 
-__all__ = ["Actor", "City", "Database", "Repository", "SachstandError", "default_db_path", "init_register", "open_register"]
+__all__ = ["Actor", "City", "Database", "Repository", "SachstandError", "default_db_path", "init_register",
+           "open_register"]

@@ -29,14 +29,17 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypedDict
 
 from .errors import PermissionDenied, SachstandError, os_reason
+from .files import MISSING, input_problem
 
 ROLES = ("admin", "editor", "viewer")
 ROLE_NAMES = {"admin": "Administrator", "editor": "Bearbeiter", "viewer": "Leser"}
@@ -101,11 +104,9 @@ def _user_groups(user: str) -> set[str]:
     import grp  # only with a role config: a read without one should not pay for it
 
     names: set[str] = set()
-    gids = os.getgroups() + [os.getgid()] if user == current_user() else []
-    try:
+    gids = [*os.getgroups(), os.getgid()] if user == current_user() else []
+    with contextlib.suppress(KeyError):
         gids.append(pwd.getpwnam(user).pw_gid)
-    except KeyError:
-        pass
     for gid in gids:
         try:
             names.add(grp.getgrgid(gid).gr_name)
@@ -120,14 +121,16 @@ def _user_groups(user: str) -> set[str]:
 def find_config(register_path: Path, explicit: str | None = None) -> Path | None:
     if explicit:
         path = Path(explicit).expanduser()
-        if not path.is_file():
-            raise SachstandError(f"Die Rollen-Konfiguration {path} gibt es nicht.")
+        if problem := input_problem(path):
+            raise SachstandError(f"Die Rollen-Konfiguration {path} gibt es nicht." if problem == MISSING
+                                 else f"Die Rollen-Konfiguration {path}: {problem}.")
         return path
     env = os.environ.get("SACHSTAND_CONFIG")
     if env:
         path = Path(env).expanduser()
-        if not path.is_file():
-            raise SachstandError(f"Die Rollen-Konfiguration {path} (SACHSTAND_CONFIG) gibt es nicht.")
+        if problem := input_problem(path):
+            raise SachstandError(f"Die Rollen-Konfiguration {path} (SACHSTAND_CONFIG) gibt es nicht." if problem == MISSING
+                                 else f"Die Rollen-Konfiguration {path} (SACHSTAND_CONFIG): {problem}.")
         return path
     beside = register_path.parent / CONFIG_NAME
     return beside if beside.is_file() else None
@@ -203,7 +206,7 @@ CONFIG_MAX_BYTES = 1 << 20
 CONFIG_MAX_DEPTH = 32
 _TOML_STRINGS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'')
 _TOML_COMMENT = re.compile(r"#[^\n]*")
-_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+_TOML_POSITION = re.compile(r"\(at line ([0-9]+), column ([0-9]+)\)")
 
 
 def _too_deep(text: str) -> bool:
@@ -222,7 +225,7 @@ def _too_deep(text: str) -> bool:
     return any(line.count(".") > CONFIG_MAX_DEPTH for line in bare.splitlines())
 
 
-def _parse_config(path: Path) -> dict:
+def _parse_config(path: Path) -> dict[str, Any]:
     """The TOML of ``path``; every way it can be unusable is one German ``SachstandError``."""
     from .text import safe_text
 
@@ -232,7 +235,8 @@ def _parse_config(path: Path) -> dict:
     except OSError as exc:
         raise SachstandError(f"Die Rollen-Konfiguration {shown} lässt sich nicht lesen ({os_reason(exc)}).") from None
     if raw is None:
-        raise SachstandError(f"Die Rollen-Konfiguration {shown} ist größer als 1 MB; das ist keine Rollen-Konfiguration.")
+        raise SachstandError(
+            f"Die Rollen-Konfiguration {shown} ist größer als 1 MB; das ist keine Rollen-Konfiguration.")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -257,7 +261,16 @@ def _parse_config(path: Path) -> dict:
         ) from None
 
 
-def _load_config(path: Path) -> tuple[list[dict[str, list[str] | str]], str]:
+class _Rule(TypedDict):
+    """One ``[[rule]]`` of the role config, checked."""
+
+    users: list[str]
+    groups: list[str]
+    role: str
+    departments: list[str]
+
+
+def _load_config(path: Path) -> tuple[list[_Rule], str]:
     """Read and check the config. A file others may write is refused: anyone could make
     themselves admin with it. Unknown keys are refused too, since a typo ("user") would
     otherwise quietly drop a rule."""
@@ -277,7 +290,7 @@ def _load_config(path: Path) -> tuple[list[dict[str, list[str] | str]], str]:
         raise SachstandError(f"{path}: default_role „{default_role}“ ist keine Rolle ({', '.join(ROLES)}).")
     if not isinstance(data.get("rule", []), list):
         raise SachstandError(f"{path}: Regeln werden als [[rule]] geschrieben (mit doppelten Klammern).")
-    rules = []
+    rules: list[_Rule] = []
     for i, raw in enumerate(data.get("rule", []), start=1):
         if not isinstance(raw, dict):
             raise SachstandError(f"{path}: Regel {i} ist keine Tabelle; Regeln werden als [[rule]] mit "

@@ -10,6 +10,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import duckdb
 
@@ -17,6 +18,7 @@ from .access import Actor
 from .audit import audit_text, write_audit
 from .changes import (
     ApplyResult,
+    ArchiveChange,
     ChangeSet,
     ProjectUpdate,
     normalise_department,
@@ -24,6 +26,7 @@ from .changes import (
     normalise_update,
     parse_field_key,
 )
+from .db import one_row
 from .errors import ConflictError, FieldConflict, InvalidValue, NotFound, SachstandError
 from .models import (
     City,
@@ -97,7 +100,7 @@ class ApplyRun:
         return load_by_ids(self.conn, ids)
 
     def _check_versions(self, cs: ChangeSet, current: dict[str, Project], updates: list[ProjectUpdate]) -> None:
-        for u, checked in zip(cs.updates, updates):
+        for u, checked in zip(cs.updates, updates, strict=False):
             cur = current[u.project_id]
             if cur.version != u.expected_version and checked.changes:
                 raise ConflictError(
@@ -123,19 +126,19 @@ class ApplyRun:
         self._keep_given_ids([n.id for n in news if n.id is not None])
         for start in range(0, len(news), INSERT_BATCH):
             self._insert_batch(ids[start:start + INSERT_BATCH], news[start:start + INSERT_BATCH])
-        write_audit(self.conn, self.actor, [("project", pid, "*", None, n.name) for pid, n in zip(ids, news)],
-               dict.fromkeys(ids, 1))
+        write_audit(self.conn, self.actor, [("project", pid, "*", None, n.name) for pid, n in zip(ids, news, strict=False)],
+                dict.fromkeys(ids, 1))
         return ids
 
     def _insert_batch(self, ids: list[str], news: list[NewProject]) -> None:
-        cols: dict[str, list] = {k: [] for k in (
+        cols: dict[str, list[Any]] = {k: [] for k in (
             "id", "dept", "name", "desc", "cost", "note", "sf", "sl", "sp", "st", "ef", "el", "ep", "et", "prio", "arch")}
-        for pid, n in zip(ids, news):
+        for pid, n in zip(ids, news, strict=False):
             sf, sl, sp = period_row(n.start)
             ef, el, ep = period_row(n.end)
             for key, value in zip(cols, (pid, n.department, n.name, n.description, decimal_text(n.planned_cost),
                                          n.cost_note, sf, sl, sp, n.start_text, ef, el, ep, n.end_text,
-                                         n.priority, n.archived)):
+                                         n.priority, n.archived), strict=False):
                 cols[key].append(value)
         self.conn.execute(
             "INSERT INTO projects (id, department, name, description, planned_cost, cost_note, start_first, "
@@ -148,7 +151,7 @@ class ApplyRun:
             "now()::TIMESTAMP, now()::TIMESTAMP, unnest($prio::INTEGER[])",
             cols,
         )
-        prog = [(pid, sorted(n.progress.items())) for pid, n in zip(ids, news) if n.progress]
+        prog = [(pid, sorted(n.progress.items())) for pid, n in zip(ids, news, strict=False) if n.progress]
         if prog:
             # One list of years and one of percents per project: far fewer Python objects to hand over.
             self.conn.execute(
@@ -238,9 +241,9 @@ class ApplyRun:
         return len(audit_rows)
 
     def _write_progress(self, year: int, ids: list[str], values: list[object]) -> None:
-        set_ids = [i for i, v in zip(ids, values) if v is not None]
+        set_ids = [i for i, v in zip(ids, values, strict=False) if v is not None]
         set_vals = [v for v in values if v is not None]
-        cleared = [i for i, v in zip(ids, values) if v is None]
+        cleared = [i for i, v in zip(ids, values, strict=False) if v is None]
         if set_ids:
             self.conn.execute(
                 "INSERT INTO progress SELECT unnest($ids), $year, unnest($v) "
@@ -261,7 +264,7 @@ class ApplyRun:
                 {"ids": ids},
             )
 
-    def _archive(self, items: list[tuple[str, int, bool]], current: dict[str, Project]) -> int:
+    def _archive(self, items: Sequence[ArchiveChange], current: dict[str, Project]) -> int:
         todo = [(pid, flag) for pid, _v, flag in items if current[pid].archived != flag]
         if not todo:
             return 0
@@ -290,7 +293,7 @@ def insert_funded(conn: duckdb.DuckDBPyConnection, actor: Actor, funded: Sequenc
     """Funded projects with partners and links; ``linked_projects`` must be existing project IDs."""
     if not funded:
         return
-    start = conn.execute("SELECT coalesce(max(id), 0) FROM funded_projects").fetchone()[0]
+    start = int(one_row(conn.execute("SELECT coalesce(max(id), 0) FROM funded_projects"))[0])
     ids = list(range(start + 1, start + 1 + len(funded)))
     wanted = sorted({pid for f in funded for pid in f.linked_projects})
     known = {r[0] for r in conn.execute(
@@ -312,19 +315,19 @@ def insert_funded(conn: duckdb.DuckDBPyConnection, actor: Actor, funded: Sequenc
             "fc": [decimal_text(f.funding_city) for f in funded], "goals": [f.goals for f in funded],
         },
     )
-    partner_rows = [(fid, i, p.partner, p.role) for fid, f in zip(ids, funded) for i, p in enumerate(f.partners)]
+    partner_rows = [(fid, i, p.partner, p.role) for fid, f in zip(ids, funded, strict=False) for i, p in enumerate(f.partners)]
     if partner_rows:
         conn.execute(
             "INSERT INTO funded_partners SELECT unnest($a), unnest($b), unnest($c), unnest($d)",
-            dict(zip("abcd", map(list, zip(*partner_rows)))),
+            dict(zip("abcd", map(list, zip(*partner_rows, strict=False)), strict=False)),
         )
-    link_rows = [(fid, pid) for fid, f in zip(ids, funded) for pid in dict.fromkeys(f.linked_projects)]
+    link_rows = [(fid, pid) for fid, f in zip(ids, funded, strict=False) for pid in dict.fromkeys(f.linked_projects)]
     if link_rows:
         conn.execute(
             "INSERT INTO funded_links SELECT unnest($a), unnest($b)",
             {"a": [r[0] for r in link_rows], "b": [r[1] for r in link_rows]},
         )
-    write_audit(conn, actor, [("funded", str(i), "*", None, f.title) for i, f in zip(ids, funded)])
+    write_audit(conn, actor, [("funded", str(i), "*", None, f.title) for i, f in zip(ids, funded, strict=False)])
 
 
 def set_city(conn: duckdb.DuckDBPyConnection, actor: Actor, city: City) -> None:

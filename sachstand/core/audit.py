@@ -15,6 +15,7 @@ from decimal import Decimal
 import duckdb
 
 from .access import Actor
+from .db import one_row
 from .models import AuditEntry, display_value
 
 
@@ -28,7 +29,7 @@ def write_audit(
     rows = list(rows)
     if not rows:
         return
-    entity, entity_id, fld, old, new = (list(c) for c in zip(*rows))
+    entity, entity_id, fld, old, new = (list(c) for c in zip(*rows, strict=False))
     versions = versions or {}
     conn.execute(
         "INSERT INTO audit (changed_at, os_user, source, source_file, source_sha256, entity, entity_id, field, "
@@ -38,11 +39,9 @@ def write_audit(
         {
             "user": actor.user, "source": actor.source, "file": actor.source_file, "sha": actor.source_sha256,
             "entity": entity, "eid": entity_id, "field": fld, "old": old, "new": new,
-            "ver": [versions.get(i) if e == "project" else None for e, i in zip(entity, entity_id)],
+            "ver": [versions.get(i) if e == "project" else None for e, i in zip(entity, entity_id, strict=False)],
         },
     )
-
-
 
 
 def audit_text(value: object) -> str | None:
@@ -65,7 +64,7 @@ def audit_for(conn: duckdb.DuckDBPyConnection, project_id: str, limit: int = 200
 
 
 def audit_count(conn: duckdb.DuckDBPyConnection) -> int:
-    return conn.execute("SELECT count(*) FROM audit").fetchone()[0]
+    return int(one_row(conn.execute("SELECT count(*) FROM audit"))[0])
 
 
 def changes_since(conn: duckdb.DuckDBPyConnection, when: datetime) -> list[AuditEntry]:

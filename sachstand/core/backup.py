@@ -16,6 +16,7 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -28,7 +29,7 @@ import duckdb
 
 from . import audit
 from .access import Actor, current_user
-from .db import Database, connect_file
+from .db import Database, connect_file, one_row
 from .errors import (
     NotARegister,
     RegisterDamaged,
@@ -50,7 +51,9 @@ from .files import (
 from .identity import check_utf8, refuse_foreign
 from .locking import file_lock
 from .output import check_folder
+from .repository import Repository
 from .schema import LATEST, schema_version
+from .types import is_digits
 
 DEFAULT_KEEP = 10
 AUTO_IMPORT = "auto-import"
@@ -82,7 +85,7 @@ def list_backups(register: Path, directory: Path | None = None, kind: str | None
     """Backups of ``register`` in ``directory`` (default its backups folder), oldest first."""
     directory = directory or backup_dir_for(register)
     kinds = re.escape(kind) if kind else r"[a-z-]+"
-    pattern = re.compile(rf"{re.escape(register_stem(register))}-\d{{8}}-\d{{6}}-\d{{6}}-{kinds}\.duckdb")
+    pattern = re.compile(rf"{re.escape(register_stem(register))}-[0-9]{{8}}-[0-9]{{6}}-[0-9]{{6}}-{kinds}\.duckdb")
     if not directory.is_dir():
         return []
     return sorted(p for p in directory.iterdir() if pattern.fullmatch(p.name))
@@ -127,8 +130,8 @@ def verify(path: Path) -> BackupInfo:
         for table in tables:  # hashing whole rows reads every block, so DuckDB checks each checksum
             quoted = table.replace('"', '""')  # a name from an untrusted file
             conn.execute(f'SELECT sum(hash(t)) FROM "{quoted}" t').fetchone()
-        projects = conn.execute("SELECT count(*) FROM projects").fetchone()[0]
-        audit_rows, last = conn.execute("SELECT count(*), max(changed_at) FROM audit").fetchone()
+        projects = one_row(conn.execute("SELECT count(*) FROM projects"))[0]
+        audit_rows, last = one_row(conn.execute("SELECT count(*), max(changed_at) FROM audit"))
     except duckdb.Error as exc:
         raise _unreadable(path, exc) from None
     finally:
@@ -176,10 +179,7 @@ def backup(db: Database, directory: Path | None = None, kind: str = MANUAL) -> B
     check_target(db.path)  # a foreign or newer file is refused before anything is created
     with db.read():  # and a damaged one here
         pass
-    if directory is None:
-        directory = backup_dir_for(db.path)
-    else:
-        directory = check_folder(directory, db.path, backups_allowed=True)
+    directory = backup_dir_for(db.path) if directory is None else check_folder(directory, db.path, backups_allowed=True)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -242,16 +242,16 @@ def _fold_wal(path: Path) -> None:
 def default_keep() -> int:
     """How many automatic backups to keep: ``$SACHSTAND_BACKUP_KEEP``, else 10."""
     text = os.environ.get("SACHSTAND_BACKUP_KEEP", "")
-    return int(text) if text.isdigit() and int(text) >= 1 else DEFAULT_KEEP
+    return int(text) if is_digits(text) and int(text) >= 1 else DEFAULT_KEEP
 
 
-def backup_before_import(target: object, keep: int | None = None) -> BackupInfo:
+def backup_before_import(target: Repository | Database, keep: int | None = None) -> BackupInfo:
     """The automatic backup before ``import --apply``, then rotation to the last ``keep`` of them.
 
     ``target`` is a ``Repository`` or a ``Database``; ``keep`` defaults to ``default_keep()``.
     """
     keep = default_keep() if keep is None else keep
-    db = target if isinstance(target, Database) else target.db  # type: ignore[attr-defined]
+    db = target if isinstance(target, Database) else target.db
     info = backup(db, kind=AUTO_IMPORT)
     rotate(db.path, keep, kind=AUTO_IMPORT)
     return info
@@ -303,10 +303,8 @@ def restore(db: Database, source: Path, actor: Actor | None = None) -> tuple[Bac
 
 
 def _discard(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         path.unlink(missing_ok=True)
-    except OSError:
-        pass
 
 
 def _fence_versions(incoming: Path, kept: Path | None, actor: Actor | None, source_name: str) -> None:

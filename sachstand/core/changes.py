@@ -22,21 +22,26 @@ from typing import NamedTuple
 
 from .access import Actor
 from .errors import EMPTY, InvalidValue, SachstandError
-from .models import (  # noqa: F401  (the field keys are re-exported beside the change set)
+from .models import (
     EDITABLE_FIELDS,
+    REQUIRED_FIELDS,
     City,
-    FieldKey,
-    is_progress_key,
-    parse_field_key,
-    progress_key,
-    progress_year,
     Department,
+    FieldKey,
     NewFundedProject,
     NewProject,
     Project,
     field_label,
+    is_progress_key,
+    parse_field_key,
+    progress_key,
+    progress_year,
 )
 from .types import MONEY_MAX, Period, clean_text, format_number
+
+__all__ = [  # the field keys (defined in ``models``) are re-exported beside the change set
+    "FieldKey", "is_progress_key", "parse_field_key", "progress_key", "progress_year",
+]
 
 
 class ArchiveChange(NamedTuple):
@@ -83,8 +88,6 @@ class ApplyResult:
     changed_fields: int
 
 
-
-
 TEXT_MAX = 32_767  # characters: what one Excel cell holds
 CODE_MAX = 20
 _CODE_PUNCTUATION = frozenset(" .-_&()+,")
@@ -97,9 +100,12 @@ def too_long(length: int) -> str:
 
 
 def check_text(label: str, text: str) -> str:
-    """Refuse a text longer than ``TEXT_MAX``; returns it unchanged."""
+    """Refuse a text longer than ``TEXT_MAX``, and the noncharacters U+FFFE and U+FFFF, which no
+    XML part (so no workbook or document) can hold; returns it unchanged."""
     if len(text) > TEXT_MAX:
         raise InvalidValue(label, too_long(len(text)))
+    if "\ufffe" in text or "\uffff" in text:
+        raise InvalidValue(label, "enthält das Nichtzeichen U+FFFE oder U+FFFF; bitte entfernen")
     return text
 
 
@@ -130,7 +136,7 @@ def check_value(name: str, value: object) -> object:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
             raise InvalidValue(field_label(name), f"„{value}“ ist keine ganze Zahl von 0 bis 100")
         return value
-    if name in ("name", "department"):
+    if name in REQUIRED_FIELDS:
         text = clean_text(str(value or ""))
         if not text:
             raise InvalidValue(field_label(name), EMPTY)
@@ -195,6 +201,7 @@ def normalise_new(n: NewProject, departments: set[str], actor: Actor) -> NewProj
         priority=check_value("priority", n.priority),  # type: ignore[arg-type]
         id=n.id, archived=n.archived,
     )
+
 
 def normalise_update(u: ProjectUpdate, cur: Project, departments: set[str], actor: Actor) -> ProjectUpdate:
     """An update checked against the project as stored, keeping only real changes; raises on the

@@ -16,12 +16,13 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -188,7 +189,8 @@ class Database:
                 raise Busy from None
             if "not a valid DuckDB database" in text:
                 if _damaged_duckdb_file(self.path):
-                    raise RegisterDamaged(str(self.path), "Dateikopf unlesbar", str(backup_dir_for(self.path))) from None
+                    backups = str(backup_dir_for(self.path))
+                    raise RegisterDamaged(str(self.path), "Dateikopf unlesbar", backups) from None
                 raise NotARegister(str(self.path), "keine DuckDB-Datei") from None
             if "database does not exist" in text and not create:
                 raise RegisterMissing(str(self.path)) from None
@@ -253,6 +255,14 @@ class Database:
         self._checked = True
 
 
+def one_row(cursor: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """The row of a query that always returns exactly one (an aggregate without GROUP BY)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("an aggregate query returned no row")
+    return row
+
+
 def sql_string(text: str) -> str:
     """``text`` as an SQL string literal (for the file names ATTACH and COPY cannot take as parameters)."""
     return "'" + text.replace("'", "''") + "'"
@@ -279,10 +289,8 @@ def _damaged_duckdb_file(path: Path) -> bool:
 
 
 def _rollback(conn: duckdb.DuckDBPyConnection) -> None:
-    try:
+    with contextlib.suppress(duckdb.Error):  # a failed commit has already ended the transaction
         conn.execute("ROLLBACK")
-    except duckdb.Error:
-        pass  # a failed commit has already ended the transaction
 
 
 def _refused_by_os(exc: BaseException) -> bool:
@@ -298,5 +306,3 @@ def _drop_empty_wal(path: Path) -> None:
             wal.unlink()
     except OSError:
         pass
-
-

@@ -163,6 +163,7 @@ class ConflictError(SachstandError):
         self.project_id = project_id
         self.conflicts = conflicts
         self.current_version = version
+        self.what = what
         if conflicts:
             detail = "; ".join(f"{c.label}: Ihr Wert „{c.mine}“, inzwischen „{c.theirs}“" for c in conflicts)
         else:

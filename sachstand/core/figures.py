@@ -13,6 +13,9 @@ projects are left out of everything. With p(Y) the progress recorded for year Y:
   or today if that comes first. Counted over the projects *open in Y* (below).
 - A project is *open in Y* when it has a value p(Y) or was not completed before Y (no earlier
   value of 100). The projects table, the templates and the overdue list use this set.
+- Each figure's denominator (``Figure.total``, "von N") is the set it counts over
+  (``FigureDef.over``): the projects in the report for the five progress figures, the projects
+  open in Y for ``overdue`` (a project without a value for Y can be overdue).
 - *A project of year Y* at all (the one rule, applied before every figure, list and table above):
   it is not archived, not planned (no priority, see ``models.EDITABLE_FIELDS``) and does not
   start after the end of Y. A project starting in 2021 is in no list of 2020 or 2019.
@@ -27,9 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from .db import Database
 from .changes import no_such_department
+from .db import Database, one_row
 from .errors import SachstandError
 from .models import City, FundedProject, ProjectRow
 from .repository import Repository
@@ -41,6 +45,8 @@ class FigureDef:
     key: str
     label: str
     rule: str
+    over: str = "projects"
+    """The key of the count this figure is taken from: ``projects`` or ``open`` (open in Y)."""
 
 
 FIGURES: tuple[FigureDef, ...] = (
@@ -49,7 +55,8 @@ FIGURES: tuple[FigureDef, ...] = (
     FigureDef("at_least_90", "Mindestens 90 %", "90 % bis 99 % im Berichtsjahr"),
     FigureDef("started", "Begonnen", "über 0 %, Vorjahr 0 % (ohne Vorjahreswert: Beginn im Berichtsjahr)"),
     FigureDef("stalled", "Stagniert", "gleicher Wert unter 100 % im Vorjahr und im Berichtsjahr"),
-    FigureDef("overdue", "Überfällig", "geplantes Ende vor dem Stichtag überschritten, Stand unter 100 %"),
+    FigureDef("overdue", "Überfällig", "geplantes Ende vor dem Stichtag überschritten, Stand unter 100 %",
+              over="open"),
 )
 FIGURE_KEYS = tuple(f.key for f in FIGURES)
 
@@ -190,11 +197,12 @@ def default_as_of(year: int, today: date | None = None) -> date:
 
 
 def status_params(year: int, department: str | None = None, as_of: date | None = None,
-                  with_planned: bool = False, archived: bool = False, ids: Sequence[str] | None = None) -> dict:
+                  with_planned: bool = False, archived: bool = False,
+                  ids: Sequence[str] | None = None) -> dict[str, Any]:
     """The parameters of ``status_sql``. ``ids`` limits it to those projects (a project's flags
     depend on its own rows only, so the limit changes nothing else)."""
-    params = {"year": year, "dept": department, "as_of": as_of or default_as_of(year), "with_planned": with_planned,
-              "archived": archived}
+    params: dict[str, Any] = {"year": year, "dept": department, "as_of": as_of or default_as_of(year),
+                              "with_planned": with_planned, "archived": archived}
     if ids is not None:
         params["ids"] = list(ids)
     return params
@@ -203,11 +211,11 @@ def status_params(year: int, department: str | None = None, as_of: date | None =
 def counts(db: Database, year: int, department: str | None = None, as_of: date | None = None) -> dict[str, int]:
     """The six counts for one year, in one query."""
     with db.read() as conn:
-        row = conn.execute(
+        row = one_row(conn.execute(
             _STATUS_SQL + f"SELECT {COUNT_COLUMNS} FROM status",
             status_params(year, department, as_of),
-        ).fetchone()
-    return dict(zip(FIGURE_KEYS, (int(v) for v in row)))
+        ))
+    return dict(zip(FIGURE_KEYS, (int(v) for v in row), strict=False))
 
 
 # The lists sort by lower(name) only the rows they keep (CASE evaluates it for those alone).
@@ -216,8 +224,9 @@ _NAME_KEY = "CASE WHEN overdue OR stalled THEN lower(s.name) END"
 
 def _year_figures(db: Database, year: int, department: str | None, as_of: date | None
                   ) -> tuple[dict[str, int], tuple[str, ...], tuple[str, ...], list[DepartmentFigures]]:
-    """One pass over the year's status, per department: the counts, the overdue and the stalled
-    IDs (by department, name) and the per-department figures of the projects in the report."""
+    """One pass over the year's status, per department: the counts (with ``open``, the projects
+    open in Y), the overdue and the stalled IDs (by department, name) and the per-department
+    figures of the projects in the report."""
     with db.read() as conn:
         rows = conn.execute(
             _STATUS_SQL + f"""
@@ -226,7 +235,8 @@ def _year_figures(db: Database, year: int, department: str | None, as_of: date |
                    coalesce(list(s.id ORDER BY {_NAME_KEY}, s.id) FILTER (WHERE stalled), []),
                    coalesce(sum(planned_cost) FILTER (WHERE in_report), 0)::DECIMAL(16,2),
                    round(avg(cur) FILTER (WHERE in_report), 1)::DECIMAL(5,1),
-                   count(*) FILTER (WHERE in_report AND completed)
+                   count(*) FILTER (WHERE in_report AND completed),
+                   count(*) FILTER (WHERE open_in_year)
             FROM status s LEFT JOIN departments d ON d.code = s.department
             GROUP BY s.department, d.name ORDER BY s.department""",
             status_params(year, department, as_of),
@@ -235,21 +245,23 @@ def _year_figures(db: Database, year: int, department: str | None, as_of: date |
     overdue = tuple(pid for r in rows for pid in r[8])
     stalled = tuple(pid for r in rows for pid in r[9])
     departments = [DepartmentFigures(r[0], r[1], r[2], r[10], r[11], r[12]) for r in rows if r[2]]
-    return dict(zip(FIGURE_KEYS, totals)), overdue, stalled, departments
+    found = dict(zip(FIGURE_KEYS, totals, strict=False))
+    found["open"] = sum(int(r[13]) for r in rows)
+    return found, overdue, stalled, departments
 
 
 def figure_members(db: Database, year: int, as_of: date | None = None) -> dict[str, tuple[str, ...]]:
     """For each figure, the IDs of the projects it counts (by department, name)."""
     order = "ORDER BY department, lower(name), id"
     with db.read() as conn:
-        row = conn.execute(
+        row = one_row(conn.execute(
             _STATUS_SQL + "SELECT " + ", ".join(
                 f"coalesce(list(id {order}) FILTER (WHERE {flag}), [])"
                 for flag in ("in_report", "completed", "at_least_90", "started", "stalled", "overdue")
             ) + " FROM status",
             status_params(year, None, as_of),
-        ).fetchone()
-    return {key: tuple(ids) for key, ids in zip(FIGURE_KEYS, row)}
+        ))
+    return {key: tuple(ids) for key, ids in zip(FIGURE_KEYS, row, strict=False)}
 
 
 def project_rows(db: Database, year: int, department: str | None = None, as_of: date | None = None,
@@ -366,7 +378,7 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
         elif (year - 1) in years:
             before = counts(repo.db, year - 1, department, default_as_of(year - 1))
         figures = tuple(
-            Figure(d.key, d.label, d.rule, now[d.key], before[d.key] if before else None, now["projects"])
+            Figure(d.key, d.label, d.rule, now[d.key], before[d.key] if before else None, now[d.over])
             for d in FIGURES
         )
         return Report(

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import figures
+from .models import Project
 from .report_content import published_changes
 from .repository import Repository
 from .types import format_money, parse_period
@@ -26,6 +27,32 @@ class Finding:
     kind: str
     subject: str
     message: str
+    field: str | None = None
+    """The project field the finding is about (``start``, ``end``, ``planned_cost``), if any."""
+
+
+def project_findings(p: Project) -> list[Finding]:
+    """The findings about one project's own values (``date`` and ``cost``), as the project form
+    shows them at the field and ``findings`` lists them for the register."""
+    out: list[Finding] = []
+    subject = f"{p.id} {p.name}"
+    for name, label, text in (("start", "Beginn", p.start_text), ("end", "Geplantes Ende", p.end_text)):
+        if text:
+            try:
+                parse_period(text)
+                reason = "nicht gelesen"
+            except ValueError as exc:
+                reason = str(exc)
+            out.append(Finding("date", subject, f"{label}: {reason}; der Originaltext bleibt erhalten", name))
+    if p.planned_cost is None and p.cost_note:
+        out.append(Finding("cost", subject, f"Geplante Kosten ohne Betrag: „{p.cost_note}“", "planned_cost"))
+    elif p.cost_note and "förder" in p.cost_note.casefold():
+        out.append(Finding(
+            "cost", subject,
+            f"Geplante Kosten {format_money(p.planned_cost)} sind laut Bericht eine {p.cost_note}, "
+            "keine geplanten Kosten", "planned_cost",
+        ))
+    return out
 
 
 def findings(repo: Repository, year: int | None = None) -> list[Finding]:
@@ -33,23 +60,7 @@ def findings(repo: Repository, year: int | None = None) -> list[Finding]:
     out: list[Finding] = []
     projects = repo.projects()
     for p in projects:
-        subject = f"{p.id} {p.name}"
-        for label, text in (("Beginn", p.start_text), ("Geplantes Ende", p.end_text)):
-            if text:
-                try:
-                    parse_period(text)
-                    reason = "nicht gelesen"
-                except ValueError as exc:
-                    reason = str(exc)
-                out.append(Finding("date", subject, f"{label}: {reason}; der Originaltext bleibt erhalten"))
-        if p.planned_cost is None and p.cost_note:
-            out.append(Finding("cost", subject, f"Geplante Kosten ohne Betrag: „{p.cost_note}“"))
-        elif p.cost_note and "förder" in p.cost_note.casefold():
-            out.append(Finding(
-                "cost", subject,
-                f"Geplante Kosten {format_money(p.planned_cost)} sind laut Bericht eine {p.cost_note}, "
-                "keine geplanten Kosten",
-            ))
+        out.extend(project_findings(p))
     years = repo.years()
     if year is None and years:
         year = years[-1]

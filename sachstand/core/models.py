@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 from .errors import EMPTY, InvalidValue
-from .types import Money, Period, clean_text, format_money
+from .types import Money, Period, clean_text, format_money, is_digits
 
 EDITABLE_FIELDS: dict[str, str] = {
     "department": "Bereich",
@@ -25,6 +26,10 @@ EDITABLE_FIELDS: dict[str, str] = {
 }
 """``priority`` is set while a project is planned (not started): 1 is started first. A planned
 project counts in no figure and belongs to no year's table until its priority is cleared."""
+
+
+REQUIRED_FIELDS = ("department", "name")
+"""Fields a project cannot be without (``changes.check_value`` refuses them blank)."""
 
 
 def progress_label(year: int) -> str:
@@ -48,7 +53,8 @@ def progress_key(year: int) -> str:
 
 
 def is_progress_key(key: str) -> bool:
-    return key.startswith("progress:")
+    """True for a well-formed progress key (``progress:`` and four ASCII digits)."""
+    return progress_year(key) is not None
 
 
 def parse_field_key(key: str) -> FieldKey:
@@ -58,8 +64,8 @@ def parse_field_key(key: str) -> FieldKey:
 
 
 def progress_year(key: str) -> int | None:
-    """The year of a progress key (``progress:`` and four digits), else None. Cheap: it runs per cell."""
-    if len(key) == 13 and key.startswith("progress:") and key[9:].isdigit():
+    """The year of a progress key (``progress:`` and four ASCII digits), else None. Cheap: it runs per cell."""
+    if len(key) == 13 and key.startswith("progress:") and is_digits(key[9:]):
         return int(key[9:])
     return None
 
@@ -71,7 +77,7 @@ def field_label(name: str) -> str:
 
 
 CITY_NAME_MAX = 200
-_AGS_RE = re.compile(r"\d{8}")
+_AGS_RE = re.compile(r"[0-9]{8}")
 
 
 @dataclass(frozen=True)
@@ -193,8 +199,8 @@ def display_value(value: object) -> str:
         return "ja" if value else "nein"
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
-    if hasattr(value, "quantize"):
-        return format_money(value)  # type: ignore[arg-type]
+    if isinstance(value, Decimal):
+        return format_money(value)
     return str(value)
 
 

@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -46,7 +47,8 @@ from .repository import Repository
 DEFAULT_LICENSE = "dl-de/by-2-0"
 
 LICENSES: dict[str, tuple[str, str]] = {
-    "dl-de/by-2-0": ("http://dcat-ap.de/def/licenses/dl-by-de/2.0", "Datenlizenz Deutschland – Namensnennung – Version 2.0"),
+    "dl-de/by-2-0": ("http://dcat-ap.de/def/licenses/dl-by-de/2.0",
+                     "Datenlizenz Deutschland – Namensnennung – Version 2.0"),
     "dl-de/zero-2-0": ("http://dcat-ap.de/def/licenses/dl-zero-de/2.0", "Datenlizenz Deutschland – Zero – Version 2.0"),
     "cc-by-4.0": ("http://dcat-ap.de/def/licenses/cc-by/4.0", "Creative Commons Namensnennung 4.0 International"),
     "cc-zero": ("http://dcat-ap.de/def/licenses/cc-zero", "Creative Commons CC Zero"),
@@ -185,12 +187,12 @@ def _write_tables(repo: Repository, report: figures.Report, years: Sequence[int]
 
 
 def metadata(city: City, year: int, years: Sequence[int], projects: int, lic: tuple[str, str],
-             issued: date, modified: date, folder: Path) -> dict:
+             issued: date, modified: date, folder: Path) -> dict[str, Any]:
     """The DCAT-AP.de description of one export as JSON-LD: a ``dcat:Dataset`` with a
     ``dcat:Distribution`` per data file present in ``folder`` (format, media type, size).
     ``projects`` is the number of projects in the report of Y."""
     first = min(years) if years else year
-    dataset: dict = {
+    dataset: dict[str, Any] = {
         "@context": {
             "dcat": "http://www.w3.org/ns/dcat#",
             "dct": "http://purl.org/dc/terms/",
@@ -251,7 +253,7 @@ def _previous_issued(path: Path) -> date | None:
         return None
 
 
-def _write_json(path: Path, data: dict) -> None:
+def _write_json(path: Path, data: dict[str, Any]) -> None:
     with open(path, "x", encoding="utf-8") as f:
         json.dump(data, f, ensure_ascii=False, indent=2)
         f.write("\n")

@@ -25,6 +25,7 @@ Rules of the writer (``write_output``):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import stat
@@ -147,7 +148,8 @@ def check_output(
     if stat.S_ISDIR(st.st_mode):
         raise OutputRefused(f"{shown} ist ein Ordner; bitte eine Datei angeben.")
     if not stat.S_ISREG(st.st_mode):
-        raise OutputRefused(f"{shown} ist keine gewöhnliche Datei (ein Gerät oder eine Pipe); bitte eine Datei angeben.")
+        raise OutputRefused(
+            f"{shown} ist keine gewöhnliche Datei (ein Gerät oder eine Pipe); bitte eine Datei angeben.")
     if not is_kind(target, kind):
         raise OutputRefused(
             f"{shown} gibt es schon und ist keine {KIND_NAMES[kind]}; sie wird nicht überschrieben. "
@@ -203,7 +205,5 @@ def write_output(target: Path, data: bytes) -> None:
 
 
 def _discard(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         path.unlink(missing_ok=True)
-    except OSError:
-        pass

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from .changes import progress_key
 from . import codec, figures
-from .errors import InvalidValue
+from .changes import progress_key
+from .errors import InvalidValue, SachstandError
 from .models import Project
 from .repository import Repository
 
@@ -85,6 +85,15 @@ def texts(repo: Repository, year: int) -> tuple[TextSection, ...]:
     return tuple(out)
 
 
+def check_text_year(repo: Repository, year: int) -> None:
+    """A year whose texts can be written: it has data, follows a year with data (the report of
+    the next year), or already has texts; otherwise one German line (``SachstandError``)."""
+    years = repo.years()
+    if year not in years and year - 1 not in years and not repo.report_texts(year):
+        have = ", ".join(map(str, years)) or "keine"
+        raise SachstandError(f"Für {year} gibt es weder Texte noch Daten. Jahre mit Daten: {have}.")
+
+
 def save_text(repo: Repository, year: int, section: TextSection) -> TextSection:
     """Store one section based on the version it was read at (a stale one is a conflict)."""
     save_texts(repo, year, [section])
@@ -92,7 +101,9 @@ def save_text(repo: Repository, year: int, section: TextSection) -> TextSection:
 
 
 def save_texts(repo: Repository, year: int, sections: Sequence[TextSection]) -> int:
-    """Store sections all together or none (conflicts, a published year); returns how many changed."""
+    """Store sections all together or none (conflicts, a published year, a year without data or
+    texts: ``check_text_year``); returns how many changed."""
+    check_text_year(repo, year)
     for section in sections:
         if section.key not in TEXT_KEYS:
             raise InvalidValue("Abschnitt", f"„{section.key}“ gibt es nicht (möglich: {', '.join(TEXT_KEYS)})")
@@ -137,6 +148,7 @@ def set_examples(repo: Repository, year: int, figure: str, project_ids: Sequence
     if figure not in figures.FIGURE_KEYS:
         raise InvalidValue("Kennzahl", f"„{figure}“ gibt es nicht (möglich: {', '.join(figures.FIGURE_KEYS)})")
     figures.check_year(repo, year)
+    repo.check_unpublished(year, "Beispielprojekte")  # before the members: that it is fixed is the cause
     members = set(figures.figure_members(repo.db, year)[figure])
     label = next(f.label for f in figures.FIGURES if f.key == figure)
     for pid in project_ids:
@@ -222,7 +234,7 @@ def published_changes(repo: Repository, year: int) -> list[str]:
     then = report_content(repo, year)
     now = live_content(repo, year)
     out: list[str] = []
-    for old, new in zip(then.report.figures, now.report.figures):
+    for old, new in zip(then.report.figures, now.report.figures, strict=False):
         if old.value != new.value:
             out.append(f"Kennzahl „{old.label}“: veröffentlicht {old.value}, jetzt {new.value}")
     old_rows = {r.id: r for r in then.report.rows}
@@ -249,7 +261,7 @@ def published_changes(repo: Repository, year: int) -> list[str]:
                         ("Förderung Stadt", old_f.funding_city, new_f.funding_city)):
         if x != y:
             out.append(f"Förderprojekte, Summe {label}: veröffentlicht {display_value(x)}, jetzt {display_value(y)}")
-    for a_t, b_t in zip(then.texts, now.texts):
+    for a_t, b_t in zip(then.texts, now.texts, strict=False):
         if (a_t.title, a_t.markdown) != (b_t.title, b_t.markdown):
             out.append(f"Text „{a_t.title}“ wurde geändert")
     labels = {f.key: f.label for f in figures.FIGURES}

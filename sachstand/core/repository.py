@@ -19,6 +19,7 @@ Rules:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -29,15 +30,13 @@ from . import audit
 from .access import Actor
 from .apply import ApplyRun, insert_funded, set_city, set_reported
 from .audit import write_audit
-from .changes import (  # noqa: F401  (TEXT_MAX, too_long re-exported)
-    TEXT_MAX,
+from .changes import (
     ApplyResult,
     ArchiveChange,
     ChangeSet,
     ProjectUpdate,
     check_text,
     progress_key,
-    too_long,
 )
 from .db import Database
 from .errors import (
@@ -60,7 +59,8 @@ from .models import (
     Publication,
     ReportText,
 )
-from .rows import load_by_ids, load_projects, period_from_row  # noqa: F401  (period_from_row re-exported)
+from .rows import load_by_ids, load_projects
+from .text_rules import text_problem, title_problem
 from .types import clean_text
 
 
@@ -150,7 +150,8 @@ class Repository:
         for fid, pid in links:
             l_by.setdefault(fid, []).append(pid)
         return [
-            FundedProject(*r[1:], id=r[0], partners=tuple(p_by.get(r[0], [])),
+            # r[1:] ends before partners and links; mypy cannot see the row's length
+            FundedProject(*r[1:], id=r[0], partners=tuple(p_by.get(r[0], [])),  # type: ignore[misc]
                           linked_projects=tuple(l_by.get(r[0], [])))
             for r in rows
         ]
@@ -251,26 +252,33 @@ class Repository:
             title = clean_text(title)
             if not title:
                 raise InvalidValue("Überschrift", EMPTY)
-            cleaned.append((key, title, _clean_markdown(markdown), version))
+            if problem := title_problem(title):
+                raise InvalidValue(f"Überschrift „{_short(_CONTROL_SHOWN.sub('?', title))}“", problem)
+            markdown = _clean_markdown(markdown)
+            if found := text_problem(markdown):
+                raise InvalidValue(f"Text „{_short(_CONTROL_SHOWN.sub('?', title))}“", f"Zeile {found[0]}: {found[1]}")
+            cleaned.append((key, title, markdown, version))
         labels = {"title": "Überschrift", "markdown": "Text"}
         with self.db.write() as conn:
             stored = {r[0]: r[1:] for r in conn.execute(
                 "SELECT key, title, markdown, version FROM report_texts WHERE year = ?", [year]).fetchall()}
-            todo = []
+            todo, stale = [], []
             for key, title, markdown, expected in cleaned:
                 old_title, old_text, version = stored.get(key, (None, None, 0))
                 changes = [(f, old, new) for f, old, new in (("title", old_title, title),
                                                              ("markdown", old_text, markdown)) if old != new]
                 if version != expected and changes:
-                    raise ConflictError(
+                    stale.append(ConflictError(
                         f"Bericht {year} „{old_title or title}“",
                         [FieldConflict(f, labels[f], _short(new), _short(old)) for f, old, new in changes],
                         version, what="den Text",
-                    )
+                    ))
                 if changes:
                     todo.append((key, title, markdown, version + 1, changes))
-            if todo:
+            if todo:  # a published year is the cause, whatever versions the file carries
                 _refuse_published(conn, year, "Texte")
+            if stale:
+                raise stale[0]
             for key, title, markdown, version, changes in todo:
                 conn.execute(
                     "INSERT INTO report_texts VALUES ($y, $k, $t, $m, $v, now()::TIMESTAMP) ON CONFLICT (year, key) "
@@ -316,6 +324,11 @@ class Repository:
                 )
             write_audit(conn, self.actor, [("figure_examples", f"{year}:{figure}", "projects",
                                        ", ".join(old) or None, ", ".join(ids) or None)])
+
+    def check_unpublished(self, year: int, what: str) -> None:
+        """Refuse (``PublishedYear``) when the year's report is published: its ``what`` stay."""
+        with self.db.read() as conn:
+            _refuse_published(conn, year, what)
 
     def publication(self, year: int) -> Publication | None:
         with self.db.read() as conn:
@@ -377,11 +390,13 @@ def _refuse_published(conn: duckdb.DuckDBPyConnection, year: int, what: str) -> 
         )
 
 
+_CONTROL_SHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _clean_markdown(text: str) -> str:
-    """A section's Markdown as stored: Unix line ends, no control characters but newline and tab,
-    no trailing spaces at line ends, no blank lines at either end."""
+    """A section's Markdown as stored: Unix line ends, no trailing spaces at line ends, no blank
+    lines at either end (control characters are refused by ``text_rules``, never dropped)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
     return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
 
 

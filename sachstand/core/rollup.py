@@ -40,6 +40,7 @@ from .figures import COUNT_COLUMNS, FIGURE_KEYS, status_params, status_sql
 from .models import City
 from .opendata import METADATA_NAME, partition_key
 from .repository import city_from_meta
+from .types import is_digits
 
 UNMAPPED = "ohne Zuordnung"
 MAP_MAX_BYTES = 5_000_000
@@ -169,7 +170,7 @@ def _open_data_cities(folder: Path) -> list[_City]:
         files: dict[int, Path] = {}
         for year_dir in [only_year] if only_year else city_dir.glob("year=*"):
             text = year_dir.name.removeprefix("year=")
-            if text.isdigit() and (year_dir / "projects.parquet").is_file():
+            if is_digits(text) and (year_dir / "projects.parquet").is_file():
                 files[int(text)] = year_dir / "projects.parquet"
         if not files:
             raise SachstandError(f"In {city_dir} fehlt ein Export (year=…/projects.parquet).")
@@ -187,7 +188,7 @@ def _city_from_metadata(path: Path, key: str) -> City:
         ags = geo.rsplit("/", 1)[-1] if "municipalityKey/" in geo else None
         return City(name, ags)
     except FileNotFoundError:
-        return City(key, key if key.isdigit() and len(key) == 8 else None)
+        return City(key, key if is_digits(key) and len(key) == 8 else None)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise SachstandError(f"Die Metadaten {path} sind unlesbar ({first_line(exc)}).") from None
 
@@ -244,7 +245,7 @@ def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, depar
               "hive_types = {'city': VARCHAR, 'year': INTEGER})")
     try:
         columns = [r[0] for r in conn.execute(f"DESCRIBE SELECT * FROM {source}", {"files": files}).fetchall()]
-        years = sorted(int(c[9:]) for c in columns if re.fullmatch(r"progress_\d{4}", c) and int(c[9:]) <= year)
+        years = sorted(int(c[9:]) for c in columns if re.fullmatch(r"progress_[0-9]{4}", c) and int(c[9:]) <= year)
         if not years:
             raise SachstandError("Den Open-Data-Dateien fehlen die Spalten progress_<Jahr>.")
         conn.execute("CREATE TEMP TABLE city_index AS SELECT unnest($keys) AS key, unnest($idx) AS idx",
@@ -295,7 +296,7 @@ def _figures(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, as
     rows = conn.execute(
         sql + f"SELECT grouping(city), city, {COUNT_COLUMNS} FROM status "
         "GROUP BY GROUPING SETS ((city), ())", params).fetchall()
-    counts = {(r[1] if r[0] == 0 else None): dict(zip(FIGURE_KEYS, map(int, r[2:]))) for r in rows}
+    counts = {(r[1] if r[0] == 0 else None): dict(zip(FIGURE_KEYS, map(int, r[2:]), strict=False)) for r in rows}
     zero = dict.fromkeys(FIGURE_KEYS, 0)
     order = sorted(range(len(cities)), key=lambda i: (cities[i].city.name.casefold(), cities[i].key))
     result_cities = tuple(
@@ -311,7 +312,7 @@ def _figures(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, as
         grouped: dict[str, TopicFigures] = {}
         per_city: dict[str, list[tuple[str, dict[str, int]]]] = {}
         for g, topic, key, *values in trows:
-            figures = dict(zip(FIGURE_KEYS, map(int, values)))
+            figures = dict(zip(FIGURE_KEYS, map(int, values), strict=False))
             if g:
                 grouped[topic] = TopicFigures(topic, figures, ())
             else:
@@ -384,14 +385,18 @@ def _map_from_csv(text: str, path: str) -> DepartmentMap:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) < 3 or not row[1].strip() or not row[2].strip():
-            raise SachstandError(f"Die Bereichszuordnung {path}, Zeile {line}: Bereich und Thema dürfen nicht leer sein.")
+            raise SachstandError(
+                f"Die Bereichszuordnung {path}, Zeile {line}: Bereich und Thema dürfen nicht leer sein.")
         city, dept, topic = (cell.strip() for cell in row[:3])
         target = everywhere if city in ("", "*") else by_city.setdefault(city.casefold(), {})
+        if target.get(dept, topic) != topic:
+            raise SachstandError(f"Die Bereichszuordnung {path}, Zeile {line}: „{dept}“ hat schon das Thema "
+                                 f"„{target[dept]}“, nicht zugleich „{topic}“.")
         target[dept] = topic
     return DepartmentMap(everywhere, by_city)
 
 
-def _scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> int:
+def _scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None) -> int:
     """The single value of an aggregate query (which always returns one row)."""
     row = conn.execute(sql, params).fetchone()
     return int(row[0]) if row is not None else 0

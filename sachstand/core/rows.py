@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 import duckdb
 
@@ -22,7 +23,7 @@ from .types import Period, Precision
 # Rows per bulk INSERT: DuckDB turns each list parameter into values at once, so one statement
 # for 100,000 projects held about 400 MB; batches inside the same transaction keep that flat.
 INSERT_BATCH = 10_000
-ID_PATTERN = re.compile(r"(.+)-(\d+)")
+ID_PATTERN = re.compile(r"(.+)-([0-9]+)")
 
 PROJECT_COLUMNS = (
     "id, department, name, description, planned_cost, cost_note, start_first, start_precision, "
@@ -49,7 +50,7 @@ def period_from_row(first: date | None, precision: str | None) -> Period | None:
     return Period(first, Precision(precision))
 
 
-def project_from_row(row: tuple, progress: dict[int, int]) -> Project:
+def project_from_row(row: tuple[Any, ...], progress: dict[int, int]) -> Project:
     (pid, dept, name, desc, cost, note, s_first, s_prec, s_text, e_first, e_prec, e_text,
      archived, version, created, updated, priority) = row
     return Project(
@@ -60,7 +61,7 @@ def project_from_row(row: tuple, progress: dict[int, int]) -> Project:
     )
 
 
-def load_projects(conn: duckdb.DuckDBPyConnection, clause: str, params: dict) -> dict[str, Project]:
+def load_projects(conn: duckdb.DuckDBPyConnection, clause: str, params: dict[str, Any]) -> dict[str, Project]:
     """Projects matching ``clause`` (a WHERE on ``projects``) with their progress, by ID."""
     rows = conn.execute(f"SELECT {PROJECT_COLUMNS} FROM projects {clause}", params).fetchall()
     prog = conn.execute(

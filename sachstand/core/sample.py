@@ -13,10 +13,10 @@ from datetime import date, datetime
 from importlib import resources
 from typing import Any
 
+from .changes import ChangeSet
 from .errors import InvalidValue
 from .models import City, Department, NewFundedProject, NewProject, Partner
 from .report_content import TextSection, publish, save_text, set_examples
-from .changes import ChangeSet
 from .repository import Repository
 from .types import Money, Period, parse_cost_field, parse_money, parse_period
 
@@ -25,7 +25,8 @@ SAMPLE_NAME = "aachen_2020.json"
 
 def sample_source() -> dict[str, Any]:
     text = resources.files("sachstand.sample_data").joinpath(SAMPLE_NAME).read_text(encoding="utf-8")
-    return json.loads(text)
+    source: dict[str, Any] = json.loads(text)
+    return source
 
 
 def _period_or_text(text: str | None) -> tuple[Period | None, str]:

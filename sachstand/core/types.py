@@ -25,7 +25,7 @@ CENT = Decimal("0.01")
 MONEY_MAX = Decimal("999999999999.99")
 
 
-class Precision(str, Enum):
+class Precision(str, Enum):  # noqa: UP042 - StrEnum would change what str() and format() print
     DAY = "day"
     MONTH = "month"
     QUARTER = "quarter"
@@ -85,17 +85,39 @@ class Period:
 
 
 
-_DAY_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
-_ISO_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$")
-_QUARTER_RE = re.compile(r"^(?:Q|Quartal)\s*(\d)\s*[/.\-]?\s*(\d{4})$", re.IGNORECASE)
-_QUARTER_ALT_RE = re.compile(r"^(\d)\s*\.?\s*(?:Q|Quartal)\s*[/.\-]?\s*(\d{4})$", re.IGNORECASE)
-_MONTH_RE = re.compile(r"^(\d{1,2})\s*[/.]\s*(\d{4})$")
-_YEAR_RE = re.compile(r"^(\d{4})$")
+_DAY_RE = re.compile(r"^([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})$")
+_ISO_RE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[ T]00:00(?::00)?)?$")
+_QUARTER_RE = re.compile(r"^(?:Q|Quartal)\s*([0-9])\s*[/.\-]?\s*([0-9]{4})$", re.IGNORECASE)
+_QUARTER_ALT_RE = re.compile(r"^([0-9])\s*\.?\s*(?:Q|Quartal)\s*[/.\-]?\s*([0-9]{4})$", re.IGNORECASE)
+_MONTH_RE = re.compile(r"^([0-9]{1,2})\s*[/.]\s*([0-9]{4})$")
+_YEAR_RE = re.compile(r"^([0-9]{4})$")
+
+
+YEAR_MIN, YEAR_MAX = 1900, 2200
+
+
+def is_digits(text: str) -> bool:
+    """Only the ASCII digits 0-9 (``str.isdigit`` and ``\\d`` also take "١٢٣" or "²")."""
+    return text.isascii() and text.isdigit()
+
+
+def parse_year(text: str) -> int | None:
+    """A year as the user writes it: four ASCII digits from ``YEAR_MIN`` to ``YEAR_MAX``; else None."""
+    text = text.strip()
+    if not is_digits(text) or not YEAR_MIN <= int(text) <= YEAR_MAX:
+        return None
+    return int(text)
 
 
 def clean_text(value: str) -> str:
-    """Trim ordinary and non-breaking spaces, as pasted from Excel."""
-    return value.replace("\u00a0", " ").replace("\u202f", " ").strip()
+    """Trim ordinary and non-breaking spaces at both ends, as pasted from Excel; the spaces inside
+    a text are kept as they are (a text's non-breaking space is part of the text)."""
+    return value.strip()
+
+
+def _without_spaces(value: str) -> str:
+    """A number's text without any space, non-breaking or not ("1 234,56 €", "45 %")."""
+    return re.sub(r"\s", "", value)
 
 
 def parse_period(text: str) -> Period:
@@ -154,17 +176,17 @@ def parse_money(text: str) -> Money:
     A dot followed by exactly three digits is a thousands separator; a comma is the decimal
     separator. Negative amounts and more than two decimal places are refused.
     """
-    s = clean_text(_MONEY_STRIP.sub("", clean_text(text))).replace(" ", "").replace("'", "")
+    s = _without_spaces(_MONEY_STRIP.sub("", clean_text(text))).replace("'", "")
     if not s:
         raise ValueError("Betrag fehlt")
     original = clean_text(text)
     if s.startswith("-"):
         raise ValueError(f"„{original}“: Kosten dürfen nicht negativ sein")
-    if re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d{1,2})?", s) or re.fullmatch(r"\d+(,\d{1,2})?", s):
+    if re.fullmatch(r"[0-9]{1,3}(\.[0-9]{3})+(,[0-9]{1,2})?", s) or re.fullmatch(r"[0-9]+(,[0-9]{1,2})?", s):
         s = s.replace(".", "").replace(",", ".")
-    elif re.fullmatch(r"\d{1,3}(,\d{3})+\.\d{1,2}", s):
+    elif re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+\.[0-9]{1,2}", s):
         s = s.replace(",", "")
-    elif not re.fullmatch(r"\d+(\.\d{1,2})?", s):
+    elif not re.fullmatch(r"[0-9]+(\.[0-9]{1,2})?", s):
         raise ValueError(
             f"„{original}“ ist kein Eurobetrag (erwartet z. B. „1.234,56 €“, höchstens zwei Nachkommastellen)"
         )
@@ -189,7 +211,7 @@ class CostField:
     note: str
 
 
-_COST_WITH_NOTE = re.compile(r"^(?P<amount>[\d.,\s]+\s*(?:€|EUR|Euro)?)\s*\((?P<note>[^)]*)\)$", re.I)
+_COST_WITH_NOTE = re.compile(r"^(?P<amount>[0-9.,\s]+\s*(?:€|EUR|Euro)?)\s*\((?P<note>[^)]*)\)$", re.I)
 
 
 def parse_cost_field(text: str) -> CostField:
@@ -205,7 +227,7 @@ def parse_cost_field(text: str) -> CostField:
             return CostField(parse_money(m.group("amount")), clean_text(m.group("note")))
         except ValueError:
             pass
-    if not s[0].isdigit():
+    if not is_digits(s[0]):
         return CostField(None, s)
     raise ValueError(
         f"„{s}“ ist kein Eurobetrag (erwartet z. B. „1.234,56 €“ oder ein Text ohne Zahl wie „Finanzierung über FB 30“)"
@@ -229,10 +251,10 @@ def parse_percent(value: object) -> int:
             raise ValueError(f"„{_plain_number(value)}“ {rule}")
         n = int(value)
     elif isinstance(value, str):
-        s = clean_text(value).replace(" ", "")
+        s = _without_spaces(value)
         if s.endswith("%"):
             s = s[:-1]
-        if not re.fullmatch(r"-?\d+([.,]0+)?", s):
+        if not re.fullmatch(r"-?[0-9]+([.,]0+)?", s):
             raise ValueError(f"„{clean_text(value)}“ {rule}")
         n = int(re.split(r"[.,]", s)[0])
     else:

@@ -12,9 +12,18 @@ chunks; nothing is built), and the file is refused with one German line when it 
   ``MAX_COLUMNS`` columns, or a grid (from A1 to the last cell, as the reader sees it) of more than
   ``MAX_GRID_CELLS`` cells; the same for the sheet's ``<dimension>``; all sheets together more
   than ``MAX_WORKBOOK_CELLS`` grid cells;
-- cell text of more than ``MAX_TEXT`` characters in all sheets together: inline text, formula
-  text results, and each use of a shared string (calamine copies a shared string into every cell
-  that uses it, so a short sheet can ask for gigabytes);
+- cell text that would cost more than ``MAX_TEXT`` bytes of memory in all sheets together: inline
+  text, formula text results, and each use of a shared string (calamine copies a shared string
+  into every cell that uses it, so a short sheet can ask for gigabytes). A text costs what it
+  takes in memory, not its characters: its UTF-8 bytes (calamine's copy), plus its characters
+  times its widest character's width (Python stores a text with one emoji at 4 bytes a character),
+  plus ``STRING_COST`` for each string cell (the objects around it);
+- anything in the XML stream a parser would hold at once: more than ``MAX_SEGMENT`` bytes
+  between two ``<`` (one tag with all its attributes, names and values, or one text node) is
+  refused from the bytes, before expat sees them; more than ``MAX_ATTRIBUTES`` attributes
+  (namespace declarations included) on one element, and more than ``MAX_NAMES`` distinct element
+  and attribute names in a part (expat keeps each name for the whole part); a part in UTF-16 or
+  UTF-32 (no spreadsheet program writes one, and the byte scan would not see its tags);
 - a sharedStrings ``uniqueCount`` above the number of strings the part holds, or a ``count``
   above what all worksheet parts' bytes could reference.
 
@@ -34,7 +43,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
 
-from ..core.types import format_number
+from ..core.types import format_number, is_digits
 from . import ooxml
 from .limits import MAX_ROWS, CheckedFile, WorkbookRefused, read_member
 
@@ -47,7 +56,11 @@ MAX_SHEETS = 100
 MAX_ELEMENTS = 6_000_000
 MAX_TREE_ELEMENTS = 200_000
 MAX_DEPTH = 100
-MAX_TEXT = 32_000_000
+MAX_TEXT = 100_000_000
+STRING_COST = 128
+MAX_SEGMENT = 1 << 20
+MAX_ATTRIBUTES = 256
+MAX_NAMES = 10_000
 EXCEL_ROWS = ooxml.EXCEL_ROWS
 EXCEL_COLUMNS = ooxml.EXCEL_COLUMNS
 _CHUNK = 1 << 20
@@ -59,6 +72,55 @@ _XML_SUFFIXES = (".xml", ".rels")
 
 class _Refused(Exception):
     """Raised inside an expat handler; carries the German reason."""
+
+
+class _Segments:
+    """The byte scan in front of expat: no run of more than ``MAX_SEGMENT`` bytes without a ``<``
+    (``<`` cannot occur inside a tag or escaped text, so this bounds every tag, attribute list,
+    name, value and text node a parser would build in one piece), and no UTF-16/32 part."""
+
+    def __init__(self, member: str) -> None:
+        self.member = member
+        self.tail = b""
+        self.first = True
+
+    def feed(self, chunk: bytes) -> None:
+        if self.first and chunk:
+            self.first = False
+            if chunk[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in chunk[:4]:
+                raise _Refused(f"der Teil „{self.member}“ ist nicht in UTF-8 gespeichert (UTF-16 oder UTF-32); "
+                               "die Arbeitsmappe wird nicht gelesen")
+        pieces = (self.tail + chunk).split(b"<")
+        self.tail = pieces.pop()
+        if len(self.tail) > MAX_SEGMENT or max(map(len, pieces), default=0) > MAX_SEGMENT:
+            raise _Refused(f"der Teil „{self.member}“ enthält ein XML-Element oder einen Text von mehr als "
+                           f"{_n(MAX_SEGMENT)} Byte am Stück; die Arbeitsmappe wird nicht gelesen")
+
+    def scan(self, data: bytes) -> None:
+        for start in range(0, len(data), _CHUNK):
+            self.feed(data[start:start + _CHUNK])
+
+
+class _TextCost:
+    """What one text costs in memory, fed in pieces: UTF-8 bytes plus characters × widest width."""
+
+    __slots__ = ("chars", "utf8", "width")
+
+    def __init__(self) -> None:
+        self.chars = self.utf8 = 0
+        self.width = 1
+
+    def add(self, data: str) -> None:
+        self.chars += len(data)
+        if data.isascii():
+            self.utf8 += len(data)
+            return
+        self.utf8 += len(data.encode("utf-8", "surrogatepass"))
+        top = ord(max(data))
+        self.width = max(self.width, 4 if top > 0xFFFF else 2 if top > 0xFF else 1)
+
+    def cost(self) -> int:
+        return self.utf8 + self.chars * self.width
 
 
 @dataclass
@@ -82,7 +144,9 @@ class _Part:
         self.depth = 0
         self.elements = 0
         self.root = ""
-        self.parser = xml.parsers.expat.ParserCreate()
+        self.parser = xml.parsers.expat.ParserCreate(intern=None)
+        self.names: set[str] = set()
+        self.segments = _Segments(member)
         self.parser.StartElementHandler = self.start
         self.parser.EndElementHandler = self.end
         self.parser.StartDoctypeDeclHandler = self._doctype
@@ -92,7 +156,8 @@ class _Part:
         raise _Refused("die Arbeitsmappe enthält eine XML-Dokumenttypdefinition (DTD); "
                        "solche Dateien werden aus Sicherheitsgründen nicht gelesen")
 
-    def count(self) -> None:
+    def count(self, name: str, attrs: dict[str, str]) -> None:
+        self.names_of(name, attrs)
         self.elements += 1
         self.depth += 1
         if self.depth > MAX_DEPTH:
@@ -104,8 +169,21 @@ class _Part:
             raise _Refused(f"der Teil „{self.member}“ hat mehr als {_n(MAX_TREE_ELEMENTS)} XML-Elemente; "
                            "die Arbeitsmappe wird nicht gelesen")
 
+    def names_of(self, name: str, attrs: dict[str, str]) -> None:
+        """At most ``MAX_ATTRIBUTES`` attributes here, ``MAX_NAMES`` distinct names in the part."""
+        if len(attrs) > MAX_ATTRIBUTES:
+            raise _Refused(f"ein Element im Teil „{self.member}“ hat {_n(len(attrs))} Attribute; erlaubt sind "
+                           f"höchstens {_n(MAX_ATTRIBUTES)}; die Arbeitsmappe wird nicht gelesen")
+        names = self.names
+        if name not in names or not names.issuperset(attrs):
+            names.add(name)
+            names.update(attrs)
+            if len(names) > MAX_NAMES:
+                raise _Refused(f"der Teil „{self.member}“ verwendet mehr als {_n(MAX_NAMES)} verschiedene "
+                               "Element- und Attributnamen; die Arbeitsmappe wird nicht gelesen")
+
     def start(self, name: str, attrs: dict[str, str]) -> None:
-        self.count()
+        self.count(name, attrs)
         if not self.root:
             self.root = ooxml.local(name)
 
@@ -120,7 +198,9 @@ class _Part:
                 while chunk := fh.read(_CHUNK):
                     seen += len(chunk)
                     if seen > limit:
-                        raise WorkbookRefused(self.checked.name, "die Arbeitsmappe ist beschädigt (Größenangaben stimmen nicht)")
+                        raise WorkbookRefused(self.checked.name,
+                                              "die Arbeitsmappe ist beschädigt (Größenangaben stimmen nicht)")
+                    self.segments.feed(chunk)
                     self.parser.Parse(chunk, False)
                 self.parser.Parse(b"", True)
         except _Refused as exc:
@@ -132,6 +212,7 @@ class _Part:
 
 def _position(exc: BaseException, parser: xml.parsers.expat.XMLParserType) -> BaseException:
     if not getattr(exc, "lineno", None):
+        # mypy is told to ignore the next line: the position goes where SyntaxError keeps it, for one message format
         exc.lineno, exc.offset = parser.ErrorLineNumber, parser.ErrorColumnNumber  # type: ignore[attr-defined]
     return exc
 
@@ -143,30 +224,30 @@ class _SharedStrings(_Part):
     def __init__(self, checked: CheckedFile, member: str, budget: Budget, tree: bool = False) -> None:
         super().__init__(checked, member, budget, tree)
         self.lengths = array("I")
-        self.current = -1
+        self.current: _TextCost | None = None
         self.si_depth = 0
         self.claims: dict[str, str] = {}
         self.parser.CharacterDataHandler = self.text
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
-        self.count()
+        self.count(name, attrs)
         local = ooxml.local(name)
         if not self.root:
             self.root = local
             self.claims = {k: v for k, v in attrs.items() if k in ("count", "uniqueCount")}
-        if local == "si" and self.current < 0:
-            self.current = 0
+        if local == "si" and self.current is None:
+            self.current = _TextCost()
             self.si_depth = self.depth
 
     def end(self, name: str) -> None:
-        if self.current >= 0 and self.depth == self.si_depth:
-            self.lengths.append(self.current)
-            self.current = -1
+        if self.current is not None and self.depth == self.si_depth:
+            self.lengths.append(min(self.current.cost() + STRING_COST, MAX_TEXT + 1))
+            self.current = None
         self.depth -= 1
 
     def text(self, data: str) -> None:
-        if self.current >= 0:
-            self.current += len(data)
+        if self.current is not None:
+            self.current.add(data)
 
 
 class _Sheet(_Part):
@@ -181,9 +262,11 @@ class _Sheet(_Part):
         self.max_col = -1
         self.pending: tuple[int, int] | None = None
         self.shared = False
+        self.textual = False
         self.in_value = False
         self.value: list[str] = []
         self.text_chars = 0
+        self.cell_text = _TextCost()
         self.dimension: str | None = None
 
     def _bad(self, what: str, value: str) -> _Refused:
@@ -191,7 +274,7 @@ class _Sheet(_Part):
                         "die Arbeitsmappe wird nicht gelesen")
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
-        self.count()
+        self.count(name, attrs)
         if self.pending is not None:
             row, col = self.pending
             self.pending = None
@@ -210,18 +293,23 @@ class _Sheet(_Part):
                 pos = found
             self.col_index = pos[1] + 1
             self.pending = pos
-            self.shared = attrs.get("t") == "s"
-            self.parser.CharacterDataHandler = self._count
+            kind = attrs.get("t")
+            self.shared = kind == "s"
+            self.textual = kind in ("str", "inlineStr", "e")
+            self.cell_text = _TextCost()
+            self.parser.CharacterDataHandler = self.cell_text.add
         elif local == "row":
             r = attrs.get("r")
             if r is not None:
                 if not _ROW.fullmatch(r) or int(r) > EXCEL_ROWS:
                     raise self._bad("die ungültige Zeilennummer", r)
                 self.row_index = int(r) - 1
+        elif local == "is":
+            self.textual = True
         elif local == "v" and self.shared:
             self.value = []
             self.in_value = True
-            self.parser.CharacterDataHandler = self.value.append
+            self.parser.CharacterDataHandler = self._value
         elif local == "dimension":
             self.dimension = attrs.get("ref", "")
         elif local == "mergeCell" or (local == "f" and "ref" in attrs):
@@ -235,24 +323,28 @@ class _Sheet(_Part):
             self.col_index = 0
         elif local == "v" and self.in_value:
             self.in_value = False
-            self.parser.CharacterDataHandler = self._count
+            self.parser.CharacterDataHandler = self.cell_text.add
             self._text_chars("".join(self.value).strip())
         elif local == "c":
             self.pending = None
             self.shared = False
             self.parser.CharacterDataHandler = None
+            if self.cell_text.chars:
+                self.text_chars += self.cell_text.cost() + (STRING_COST if self.textual else 0)
             if self.budget.text_chars + self.text_chars > MAX_TEXT:
                 raise self._too_much_text()
 
-    def _count(self, data: str) -> None:
-        self.text_chars += len(data)
+    def _value(self, data: str) -> None:
+        self.value.append(data)
+        if len(self.value) > 64 or len(data) > 64:
+            raise self._bad("den ungültigen Verweis auf einen gemeinsamen Text", data)
 
     def _too_much_text(self) -> _Refused:
-        return _Refused(f"die Zellen der Arbeitsmappe enthalten zusammen mehr als {_n(MAX_TEXT)} Zeichen Text; "
-                        "sie wird nicht gelesen")
+        return _Refused(f"die Texte in den Zellen der Arbeitsmappe brauchen zusammen mehr als {_n(MAX_TEXT // 1_000_000)} MB "
+                        "Arbeitsspeicher; sie wird nicht gelesen")
 
     def _text_chars(self, text: str) -> None:
-        if not text.isdigit() or int(text) >= len(self.strings):
+        if not is_digits(text) or int(text) >= len(self.strings):
             raise _Refused(f"der Teil „{self.member}“ (Blatt „{self.sheet}“) verweist auf den gemeinsamen Text "
                            f"Nr. „{text[:20]}“, den es nicht gibt; die Arbeitsmappe wird nicht gelesen")
         self.text_chars += self.strings[int(text)]
@@ -337,7 +429,7 @@ def _plain_sheet(checked: CheckedFile, member: str, budget: Budget, strings: arr
             if inline_tags:
                 spans = _INLINE.findall(chunk)
                 inline += len(spans)
-                text += sum(map(len, spans))
+                text += sum(len(s) * (2 if s.isascii() else 5) + STRING_COST for s in spans)
             values = _FAST_SHARED.findall(chunk)
             shared += len(values)
             text += sum(map(strings.__getitem__, map(int, values)))
@@ -398,8 +490,10 @@ def _well_formed(checked: CheckedFile, member: str) -> bytes:
     """The part's bytes once expat (no handlers but the DTD guard) has found it well-formed."""
     data = read_member(checked, member)
     part = _Part(checked, member, Budget())
-    part.parser.StartElementHandler = part.parser.EndElementHandler = None
+    part.parser.StartElementHandler = part.names_of  # attributes and names: what expat holds
+    part.parser.EndElementHandler = None
     try:
+        part.segments.scan(data)
         part.parser.Parse(data, True)
     except _Refused as exc:
         raise WorkbookRefused(checked.name, str(exc)) from None
@@ -419,6 +513,7 @@ def check_budget(checked: CheckedFile) -> Budget:
         raise WorkbookRefused(checked.name, f"die Arbeitsmappe hat {_n(len(sheets))} Blätter; "
                                             f"erlaubt sind höchstens {_n(MAX_SHEETS)}")
     sheet_parts = {s.member for s in sheets}
+    _count_elements(checked, budget, sheet_parts)
     strings = array("I")
     sheet_bytes = sum(checked.members[m] for m in sheet_parts)
     for member in sorted(checked.members):
@@ -435,7 +530,8 @@ def check_budget(checked: CheckedFile) -> Budget:
                 strings = part.lengths
             else:  # more than one part with strings: the longest at each index counts
                 longer = part.lengths if len(part.lengths) > len(strings) else strings
-                strings = array("I", map(max, zip(strings, part.lengths))) + longer[min(len(strings), len(part.lengths)):]
+                strings = (array("I", map(max, zip(strings, part.lengths, strict=False)))
+                           + longer[min(len(strings), len(part.lengths)):])
     total = 0
     try:
         for sheet in sheets:
@@ -454,6 +550,25 @@ def check_budget(checked: CheckedFile) -> Budget:
     return budget
 
 
+def exact_elements(data: bytes) -> int | None:
+    """The number of elements in a well-formed part, from its bytes, when that is certain: without
+    comments and CDATA sections every ``<`` starts a tag, a declaration or an instruction."""
+    if b"<!" in data:
+        return None
+    return data.count(b"<") - data.count(b"</") - data.count(b"<?")
+
+
+def _count_elements(checked: CheckedFile, budget: Budget, members: set[str]) -> None:
+    """Refuse in a second, before any sheet is streamed, when the sheets' elements alone are too
+    many (streaming millions of cells to find that out would take half a minute)."""
+    total = budget.elements
+    for member in sorted(members):
+        if member in checked.members:
+            total += exact_elements(read_member(checked, member)) or 0
+    if total > MAX_ELEMENTS:
+        raise WorkbookRefused(checked.name, f"die Arbeitsmappe hat mehr als {_n(MAX_ELEMENTS)} XML-Elemente; sie wird nicht gelesen")
+
+
 def _check_counts(checked: CheckedFile, member: str, part: _SharedStrings, sheet_bytes: int) -> None:
     """A count cannot exceed what the bytes can hold: ``uniqueCount`` the strings in the part,
     ``count`` the string cells that all worksheet parts could hold (each needs at least 10 bytes)."""
@@ -461,6 +576,6 @@ def _check_counts(checked: CheckedFile, member: str, part: _SharedStrings, sheet
             "count": f"die Blätter können höchstens {_n(sheet_bytes // 10)} Texte verwenden"}
     for key, most in (("uniqueCount", len(part.lengths)), ("count", sheet_bytes // 10)):
         claim = part.claims.get(key)
-        if claim is not None and (not claim.isdigit() or int(claim) > most):
+        if claim is not None and (not is_digits(claim) or int(claim) > most):
             raise WorkbookRefused(checked.name, f"der Teil „{member}“ gibt {key}=„{claim[:20]}“ an, aber {held[key]}; "
                                                 "die Arbeitsmappe wird nicht gelesen")

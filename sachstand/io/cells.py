@@ -34,7 +34,7 @@ from ..core.types import (
     parse_period,
 )
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
 def _finite(value: object) -> None:
@@ -114,7 +114,7 @@ def money(value: object) -> CostField | None:
     """A cost cell: exact amount and any words around it (see ``core.types.parse_cost_field``)."""
     if is_empty(value):
         return None
-    if isinstance(value, bool) or isinstance(value, (date, datetime)):
+    if isinstance(value, (bool, date, datetime)):
         raise ValueError(f"„{shown(value)}“ ist kein Eurobetrag")
     if isinstance(value, (int, float)):
         _finite(value)

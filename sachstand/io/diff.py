@@ -30,8 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
-from ..core.errors import InvalidValue, PermissionDenied, SachstandError
-from ..core.models import Department, NewProject, Project, display_value, field_label
+from ..core.access import Actor
 from ..core.audit import audit_text
 from ..core.changes import (
     ApplyResult,
@@ -42,6 +41,8 @@ from ..core.changes import (
     date_order_problem,
     progress_year,
 )
+from ..core.errors import InvalidValue, PermissionDenied, SachstandError
+from ..core.models import Department, NewProject, Project, display_value, field_label
 from ..core.repository import Repository
 from ..core.types import Period, Precision, clean_text
 from . import cells
@@ -320,7 +321,8 @@ class _Planner:
             project = self.by_name.get((department.casefold(), name.casefold()))
             if project is not None:
                 if project.id in self.seen_ids:
-                    problem.add(row.ref("name"), name, f"das Projekt „{name}“ kommt mehrfach vor (auch {_at(self.seen_ids[project.id])})")
+                    problem.add(row.ref("name"), name,
+                                f"das Projekt „{name}“ kommt mehrfach vor (auch {_at(self.seen_ids[project.id])})")
                 self.seen_ids.setdefault(project.id, where)
         if problem.items:
             result.problems = problem.items
@@ -337,7 +339,8 @@ class _Planner:
         name = problem.parse(row.cell("name"), cells.text) or ""
         result = RowResult(data.name, row.number, "error", pid, department or "", name)
         if pid in self.seen_ids:
-            problem.add(row.ref("id"), pid, f"die Projekt-ID „{pid}“ kommt mehrfach vor (auch {_at(self.seen_ids[pid])})")
+            problem.add(row.ref("id"), pid,
+                        f"die Projekt-ID „{pid}“ kommt mehrfach vor (auch {_at(self.seen_ids[pid])})")
         self.seen_ids.setdefault(pid, (data.name, row.number))
         return self._new(data, row, result, problem, department, given_id=pid)
 
@@ -351,17 +354,18 @@ class _Planner:
             same = checks.get(key)
             if same is SKIP:
                 continue
+            # mypy is told to ignore the next line: ``same`` is a check of _SAME here (SKIP, a sentinel
+            # object, is not narrowed away)
             if project is not None and same is not None and same(key, raw, shares, project):  # type: ignore[operator]
                 continue
             # The common cells, inline: a whole number 0..100 in a progress column, plain text in
             # a text column. Everything else (and every refusal) goes through ``cells``.
-            kind = type(raw)
-            if kind is float and same is _same_progress and key not in shares and 0.0 <= raw <= 100.0 \
-                    and raw.is_integer():  # type: ignore[operator, union-attr]
-                out[key] = (int(raw), key)  # type: ignore[call-overload]
+            if type(raw) is float and same is _same_progress and key not in shares and 0.0 <= raw <= 100.0 \
+                    and raw.is_integer():
+                out[key] = (int(raw), key)
                 continue
-            if kind is str and key in _TEXT_KEYS and raw.isprintable() and len(raw) <= cells.TEXT_MAX:  # type: ignore[union-attr]
-                if text := clean_text(raw):  # type: ignore[arg-type]
+            if type(raw) is str and key in _TEXT_KEYS and raw.isprintable() and len(raw) <= cells.TEXT_MAX:
+                if text := clean_text(raw):
                     out[key] = (text, key)
                 continue
             try:
@@ -442,6 +446,7 @@ class _Planner:
         new = NewProject(
             department=department, name=result.name,
             description=str(values.get("description", ("",))[0]),
+            # the parsed values: planned_cost Decimal | None, start/end Period | None, progress year -> int
             planned_cost=values.get("planned_cost", (None,))[0],  # type: ignore[arg-type]
             cost_note=str(values.get("cost_note", ("",))[0]),
             start=start, end=end, progress=progress,  # type: ignore[arg-type]
@@ -587,9 +592,9 @@ _SAME = {"start": _same_period, "end": _same_period, "planned_cost": _same_cost,
          "description": _same_text, "department": _same_text, "cost_note": _same_text}
 
 
-def _denied(actor: object, department: str, action: str) -> str:
+def _denied(actor: Actor, department: str, action: str) -> str:
     try:
-        actor.require_write(department, action)  # type: ignore[attr-defined]
+        actor.require_write(department, action)
     except PermissionDenied as exc:
         return exc.message.removeprefix("Nicht erlaubt: ")
     return ""
@@ -614,7 +619,7 @@ class _Collector:
     def add(self, ref: str, value: str, message: str) -> None:
         self.items.append(Problem(self.file, ref, value, message))
 
-    def parse(self, cell: Cell | None, parser: Callable[[object], object]):  # noqa: ANN201
+    def parse(self, cell: Cell | None, parser: Callable[[object], object]):
         if cell is None:
             return None
         try:

@@ -24,8 +24,8 @@ from typing import BinaryIO
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from ..core.changes import is_progress_key, progress_key, progress_year
 from ..core import figures
+from ..core.changes import is_progress_key, progress_key, progress_year
 from ..core.models import EDITABLE_FIELDS, Project, progress_label
 from ..core.repository import Repository
 from ..core.types import Period, Precision
@@ -40,6 +40,7 @@ from .safe import (
     needs_quote,
     new_workbook,
 )
+from .sheetrows import Cell, RowStream
 from .styles import HEADER
 
 _EPOCH = date(1899, 12, 30)
@@ -62,14 +63,14 @@ def write_cell(fmt: Formats, ws: Worksheet, row: int, col: int, key: str, projec
     """Write one field of ``project``; returns the shown width, for column fitting."""
     if project is None:
         value: object = None
-    elif is_progress_key(key):
-        value = project.value(key)
-        fmt.percent(ws, row, col, value, **props)  # type: ignore[arg-type]
+    elif (year := progress_year(key)) is not None:
+        value = project.progress.get(year)
+        fmt.percent(ws, row, col, value, **props)
         return 6
     else:
         value = project.value(key)
     if key == "planned_cost":
-        fmt.money(ws, row, col, value, **props)  # type: ignore[arg-type]
+        fmt.money(ws, row, col, value, **props)  # type: ignore[arg-type]  # planned_cost: Decimal | None
         return 16
     if key in ("start", "end"):
         if isinstance(value, Period) and value.precision is Precision.DAY:
@@ -86,11 +87,12 @@ def write_cell(fmt: Formats, ws: Worksheet, row: int, col: int, key: str, projec
     return max((len(line) for line in text.splitlines()), default=0)
 
 
-def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Project],  # noqa: ANN001
+def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Project],
                department: str = "") -> None:
     ws = wb.add_worksheet(META_SHEET)
-    rows = [("Format", META_FORMAT), ("Art", kind), ("Bereich", department), ("Jahr", year),
-            ("Exportiert", datetime.now().astimezone().isoformat(timespec="seconds"))]
+    rows: list[tuple[str, str | int]] = [
+        ("Format", META_FORMAT), ("Art", kind), ("Bereich", department), ("Jahr", year),
+        ("Exportiert", datetime.now().astimezone().isoformat(timespec="seconds"))]
     for r, (key, value) in enumerate(rows):
         ws.write_string(r, 0, key)
         if isinstance(value, int):
@@ -100,14 +102,15 @@ def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Projec
     r = len(rows) + 1
     ws.write_string(r, 0, "ID")
     ws.write_string(r, 1, "Version")
-    write_string, write_number, quoted = ws.write_string, ws.write_number, fmt.get(quote_prefix=True)
-    for r, p in enumerate(projects, start=r + 1):
-        write_string(r, 0, p.id, quoted if needs_quote(p.id) else None)
-        write_number(r, 1, p.version)
+    quoted = fmt.get(quote_prefix=True)
+    stream = RowStream(ws, r + 1)
+    for n, p in enumerate(projects, start=r + 1):
+        stream.row(n, ((0, p.id, quoted if needs_quote(p.id) else None), (1, p.version, None)))
+    stream.close()
     ws.very_hidden()
 
 
-def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:  # noqa: ANN001
+def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:
     """The figures with their rules; values from ``core.figures`` when the year has data."""
     ws = wb.add_worksheet("Regeln")
     heads = ["Kennzahl", f"Wert {year}", f"Wert {year - 1}", "Regel"]
@@ -121,8 +124,8 @@ def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:  # noqa:
         values = {k: (now[k], before.get(k)) for k in now}
     for r, d in enumerate(figures.FIGURES, start=1):
         fmt.text(ws, r, 0, d.label)
-        now, before = values.get(d.key, (None, None))
-        for c, v in ((1, now), (2, before)):
+        this_year, last_year = values.get(d.key, (None, None))
+        for c, v in ((1, this_year), (2, last_year)):
             if v is not None:
                 ws.write_number(r, c, v)
         fmt.text(ws, r, 3, d.rule, text_wrap=True)
@@ -132,7 +135,7 @@ def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:  # noqa:
     ws.freeze_panes(1, 0)
 
 
-def write_funded(wb, fmt: Formats, summary: figures.FundingSummary, full: bool = False) -> None:  # noqa: ANN001
+def write_funded(wb, fmt: Formats, summary: figures.FundingSummary, full: bool = False) -> None:
     """The funded projects with their sums (``figures.funding``, or a published report's) and the
     "Summe" row; ``full`` adds number, full title and goals after the report's columns (the
     register workbook, see ``register_book``)."""
@@ -182,15 +185,21 @@ def write_overview(wb: Workbook, fmt: Formats, title: str, cols: list[tuple[str,
     fit_widths(ws, widths)
 
 
-def export_register(repo: Repository, path: str | Path | BinaryIO, year: int) -> int:
+def export_register(repo: Repository, path: str | Path | BinaryIO, year: int,
+                    ids: Sequence[str] | None = None) -> int:
     """Write the register workbook for reporting year ``year``; returns the number of projects.
 
     "Projekte" (active projects) comes first as always; the sheets of ``register_book`` after it
     hold the rest of the register, so the workbook recreates it (``import`` into an empty one).
+    ``ids`` limits every sheet to those projects, in that order (the rows a list shows; archived
+    ones go to the archive sheet as always); an ID no longer in the register is left out.
     """
     from . import register_book as book
 
     everything = repo.projects(include_archived=True)
+    if ids is not None:
+        by_id = {p.id: p for p in everything}
+        everything = [by_id[i] for i in ids if i in by_id]
     projects = [p for p in everything if not p.archived]
     archived = [p for p in everything if p.archived]
     years = repo.years()
@@ -230,28 +239,31 @@ def write_rows(fmt: Formats, ws: Worksheet, first: int, cols: Sequence[tuple[str
     for c, (key, _h) in enumerate(cols):
         least = 16 if key == "planned_cost" else 10 if key in ("start", "end") else 6
         widths[c] = max(widths[c], least)
-    write_string, write_number = ws.write_string, ws.write_number
+    stream = RowStream(ws, first)
     years = [progress_year(key) for key, _h in cols]
     for r, p in enumerate(projects, start=first):
+        cells: list[Cell] = []
         for c, (key, _h) in enumerate(cols):
             if (year := years[c]) is not None:
-                value = p.progress.get(year)
-                if value is not None:
-                    write_number(r, c, value, plain[c])
+                percent = p.progress.get(year)
+                if percent is not None:
+                    cells.append((c, percent, plain[c]))
                 continue
             value = getattr(p, key)
             if key == "planned_cost":
                 if value is not None:
-                    write_number(r, c, float(value), plain[c])
+                    cells.append((c, float(value), plain[c]))
                 continue
             if key in ("start", "end"):
                 if isinstance(value, Period) and value.precision is Precision.DAY and value.first_day >= _SERIAL_FROM:
-                    write_number(r, c, (value.first_day - _EPOCH).days, day)
+                    cells.append((c, (value.first_day - _EPOCH).days, day))
                     continue
                 value = value.format() if isinstance(value, Period) else getattr(p, f"{key}_text")
             if not value:
                 continue
-            write_string(r, c, value, quoted[c] if needs_quote(value) else plain[c])
+            cells.append((c, value, quoted[c] if needs_quote(value) else plain[c]))
             width = max(map(len, value.splitlines())) if "\n" in value else len(value)
             if width > widths[c]:
                 widths[c] = width
+        stream.row(r, cells)
+    stream.close()

@@ -39,9 +39,9 @@ TOTAL_WORDS = frozenset(("summe", "gesamt", "total", "gesamtsumme", "insgesamt",
 
 _LOOKUP = {text: key for key, texts in HEADERS.items() for text in texts}
 _UNIT = re.compile(r"\s*(?:\((?:in\s*)?(?:eur|euro|€|tsd\.? ?€|%)\)|in\s+(?:eur|euro|€))$")
-_YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d|21\d\d)(?!\d)")
+_YEAR = re.compile(r"(?<![0-9])(19[0-9][0-9]|20[0-9][0-9]|21[0-9][0-9])(?![0-9])")
 _WORD = re.compile(r"[^\W\d_]+")
-_RANGE_FORMULA = re.compile(r"\$?[A-Z]{1,3}\$?\d+\s*:\s*\$?[A-Z]{1,3}\$?\d+", re.I)
+_RANGE_FORMULA = re.compile(r"\$?[A-Z]{1,3}\$?[0-9]+\s*:\s*\$?[A-Z]{1,3}\$?[0-9]+", re.I)
 
 
 def normalise_header(value: object) -> str:

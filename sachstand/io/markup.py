@@ -27,13 +27,15 @@ import python_calamine
 
 from ..core.changes import is_progress_key, progress_key
 from .diff import ImportPlan
+from .headers import header_key
 from .limits import WorkbookRefused, check_workbook
-from .reader import META_SHEET, WorkbookData, _grid, column_letter, header_key
+from .ooxml import column_letter
+from .reader import META_SHEET, WorkbookData, _grid
 from .safe import DATE, FORMULA_START, MONEY, PERCENT, Formats, close_workbook, needs_quote, new_workbook
 from .styles import CONFLICT, HEADER, HEADER_HEIGHT, INPUT, LOCKED, PROBLEM, YEAR_HEADER, YEAR_INPUT, paper, row_height
 
 SHEET = "Korrekturen"
-_REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]+)\$?(\d+)(?::\$?[A-Z]+\$?\d+)?$")
+_REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]+)\$?([0-9]+)(?::\$?[A-Z]+\$?[0-9]+)?$")
 _COL = {"planned_cost": MONEY, "start": DATE, "end": DATE}
 EXTRA_TEMPLATE_ROWS = 10
 
@@ -77,7 +79,7 @@ class _Marks:
         pos = (where[1], where[2]) if where and where[0] == data.sheet else None
         if pos is not None:
             project = project or by_row.get(pos[0] + 1, "")
-            colour, notes = self.cells.setdefault(pos, (kind, []))
+            _colour, notes = self.cells.setdefault(pos, (kind, []))
             notes.append(message)
             if kind == "Problem":
                 self.cells[pos] = ("Problem", notes)
@@ -134,7 +136,7 @@ def write_markup(data: WorkbookData, target: str | Path | BinaryIO, plan: Import
     return len(marks.cells)
 
 
-def _corrections(wb, fmt: Formats, data: WorkbookData, marks: _Marks) -> None:  # noqa: ANN001
+def _corrections(wb, fmt: Formats, data: WorkbookData, marks: _Marks) -> None:
     ws = wb.add_worksheet(SHEET)
     ws.activate()
     heads = ("Nr", "Art", "Zelle", "Projekt", "Wert in der Datei", "Was zu tun ist")
@@ -143,7 +145,8 @@ def _corrections(wb, fmt: Formats, data: WorkbookData, marks: _Marks) -> None:  
     n_conflicts = len(marks.items) - n_problems
     fmt.text(ws, 0, 0, f"Korrekturen für {data.name}", bold=True, font_size=14)
     summary = (f"{n_problems} Problem(e) und {n_conflicts} Konflikt(e). Bitte jede Zeile in der markierten Zelle "
-               f"korrigieren (Link in Spalte „Zelle“) und die Datei erneut zurückgeben. Rot: Problem, violett: Konflikt."
+               "korrigieren (Link in Spalte „Zelle“) und die Datei erneut zurückgeben. "
+               "Rot: Problem, violett: Konflikt."
                if marks.items else "Keine Probleme und keine Konflikte: nichts zu korrigieren.")
     ws.merge_range(1, 0, 1, len(heads) - 1, summary, fmt.get(text_wrap=True, valign="top", italic=True))
     ws.set_row(1, 32)
@@ -172,7 +175,7 @@ def _corrections(wb, fmt: Formats, data: WorkbookData, marks: _Marks) -> None:  
     paper(ws, 3, len(heads) - 1, f"Korrekturen: {data.name}")
 
 
-def _write(fmt: Formats, ws, r: int, c: int, value: object, cell_format) -> None:  # noqa: ANN001
+def _write(fmt: Formats, ws, r: int, c: int, value: object, cell_format) -> None:
     if value == "" or value is None:
         if cell_format is not None:
             ws.write_blank(r, c, None, cell_format)
@@ -191,7 +194,7 @@ def _write(fmt: Formats, ws, r: int, c: int, value: object, cell_format) -> None
         ws.write_string(r, c, str(value), cell_format)
 
 
-def _rows(sheet) -> Iterator[tuple[int, list[object]]]:  # noqa: ANN001
+def _rows(sheet) -> Iterator[tuple[int, list[object]]]:
     """The sheet's rows one at a time, as 0-based row number and values from column A on
     (calamine keeps the cells; Python objects exist for one row at a time)."""
     start_row, start_col = sheet.start or (0, 0)
@@ -200,7 +203,7 @@ def _rows(sheet) -> Iterator[tuple[int, list[object]]]:  # noqa: ANN001
         yield start_row + i, pad + row if start_col else row
 
 
-def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks,  # noqa: ANN001
+def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks,
                 shares: set[tuple[int, int]]) -> None:
     """The department's sheet, streamed row by row with the looks of ``styles``."""
     ws = wb.add_worksheet(data.sheet[:31])
@@ -269,8 +272,7 @@ def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks,  # n
                 ws.write_comment(r, c, "\n".join(mark[1])[:30000], {"author": "sachstand", "x_scale": 3,
                                                                      "y_scale": 2})
                 continue
-            kind = type(value)
-            if kind is str:
+            if type(value) is str:
                 if not value:
                     if template and c < width:
                         write_blank(r, c, None, plain[c])
@@ -279,7 +281,7 @@ def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks,  # n
                     _write(fmt, ws, r, c, value, None)
                 else:
                     write_string(r, c, value, quoted[c] if value[0] in FORMULA_START else plain[c])
-            elif kind is float or kind is int:
+            elif type(value) is float or type(value) is int:
                 if c >= width:
                     write_number(r, c, value)
                 else:
@@ -287,8 +289,8 @@ def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks,  # n
             else:
                 _write(fmt, ws, r, c, value, plain[c] if c < width else None)
         if wrapped:
-            texts = [(row[c], widths[c]) for c in wrapped if c < len(row) and type(row[c]) is str
-                     and (len(row[c]) > widths[c] * 0.9 or "\n" in row[c])]
+            texts = [(cell, widths[c]) for c in wrapped if c < len(row) and type(cell := row[c]) is str
+                     and (len(cell) > widths[c] * 0.9 or "\n" in cell)]
             if texts and (height := row_height(texts)):
                 ws.set_row(r, height)
     # marks on cells past the sheet's last row (a problem naming an empty cell below the data)

@@ -25,6 +25,7 @@ from .diff import ImportPlan, RowResult
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
+    from rich.table import Table
     from rich.text import Text
 
 LARGE = 200
@@ -38,7 +39,7 @@ def _t(value: str, style: str = "") -> Text:
     return Text(safe_display(value), style=style)
 
 
-def _change_json(c, applied: bool) -> dict:  # noqa: ANN001
+def _change_json(c, applied: bool) -> dict:
     return {"field": c.field, "label": c.label, "cell": c.cell, "old": c.old, "new": c.new, "applied": applied}
 
 
@@ -128,7 +129,7 @@ def _more(total: int, shown: int) -> Text:
                 style="dim")
 
 
-def _table(title: str) -> "Table":  # noqa: F821, UP037
+def _table(title: str) -> Table:
     from rich import box
     from rich.table import Table
 
@@ -182,13 +183,13 @@ def render(plan: ImportPlan, applied: bool, show_all: bool = False,
         table.add_column("Name", ratio=2)
         table.add_column("Angaben", ratio=3)
         for r in shown:
-            dept = _t(r.department)
+            dept_cell = _t(r.department)
             if r.department in new_depts:
-                dept.append(" (neu)", style="yellow")
-            name = _t(r.name)
+                dept_cell.append(" (neu)", style="yellow")
+            name_cell = _t(r.name)
             if r.new_project is not None and r.new_project.id:
-                name = Text.assemble(_t(r.new_project.id, "bold"), " ", name)
-            table.add_row(dept, name, Text.assemble(_t(_new_fields(r)), (f"  {r.file}:{r.row}", "dim")))
+                name_cell = Text.assemble(_t(r.new_project.id, "bold"), " ", name_cell)
+            table.add_row(dept_cell, name_cell, Text.assemble(_t(_new_fields(r)), (f"  {r.file}:{r.row}", "dim")))
         if big:
             parts.append(_by_department(news, "neue Projekte"))
         parts.append(table)
@@ -210,8 +211,8 @@ def render(plan: ImportPlan, applied: bool, show_all: bool = False,
         table.add_column("Projekt", ratio=1)
         table.add_column("Zelle", ratio=1)
         table.add_column("Bemerkung", ratio=3)
-        for m in plan.remarks:
-            table.add_row(_t(m.project), _t(f"{m.file} {m.cell}", "dim"), _t(m.text))
+        for remark in plan.remarks:
+            table.add_row(_t(remark.project), _t(f"{remark.file} {remark.cell}", "dim"), _t(remark.text))
         parts.append(table)
     for warning in plan.warnings:
         parts.append(Text.assemble(("Achtung: ", "bold yellow"), _t(warning)))

@@ -32,7 +32,7 @@ from ..core.changes import is_progress_key, progress_key
 from ..core.types import clean_text
 from . import sheetxml
 from .budget import HEADER_SEARCH_ROWS, check_budget
-from .headers import HEADERS, header_key, is_range_formula, normalise_header, total_label  # noqa: F401
+from .headers import header_key, is_range_formula, total_label
 from .limits import MAX_ROWS, CheckedFile, WorkbookRefused, check_workbook
 from .ooxml import column_letter
 
@@ -87,7 +87,7 @@ class Row:
 
     @property
     def first(self) -> Cell:
-        return self.cell(next(iter(self.values)))  # type: ignore[return-value]
+        return self.cell(next(iter(self.values)))  # type: ignore[return-value]  # a key of values has a cell
 
 
 @dataclass
@@ -140,7 +140,8 @@ def read_workbook(path: str | Path, extra: ExtraReader | None = None,
     try:
         wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(checked.data))
     except python_calamine.PasswordError:
-        raise WorkbookRefused(name, "die Arbeitsmappe ist mit einem Kennwort geschützt; bitte ohne Kennwort speichern") from None
+        raise WorkbookRefused(
+            name, "die Arbeitsmappe ist mit einem Kennwort geschützt; bitte ohne Kennwort speichern") from None
     except Exception:  # calamine raises several unrelated types for broken files
         raise WorkbookRefused(name, "die Arbeitsmappe ist beschädigt und kann nicht gelesen werden") from None
     try:
@@ -162,11 +163,13 @@ def _sheet(checked: CheckedFile, wb: python_calamine.CalamineWorkbook,
     try:
         ws = wb.get_sheet_by_name(sheet)
     except Exception:
-        raise WorkbookRefused(checked.name, f"das Blatt „{sheet}“ ist beschädigt und kann nicht gelesen werden") from None
+        raise WorkbookRefused(
+            checked.name, f"das Blatt „{sheet}“ ist beschädigt und kann nicht gelesen werden") from None
     try:
         grid = _rows_from_a1(ws)
     except Exception:
-        raise WorkbookRefused(checked.name, f"das Blatt „{sheet}“ ist beschädigt und kann nicht gelesen werden") from None
+        raise WorkbookRefused(
+            checked.name, f"das Blatt „{sheet}“ ist beschädigt und kann nicht gelesen werden") from None
     while grid and all(v == "" for v in grid[-1]):
         grid.pop()
     if len(grid) > MAX_ROWS + HEADER_SEARCH_ROWS:
@@ -216,7 +219,8 @@ def _find_header(grid: list[list[object]], mapping: Mapping[str, str] | None = N
                 if key is None:
                     continue
                 if key in columns:
-                    duplicates.append(f"„{clean_text(str(row[c]))}“ ({column_letter(columns[key])}{r + 1} und {column_letter(c)}{r + 1})")
+                    duplicates.append(f"„{clean_text(str(row[c]))}“ "
+                                      f"({column_letter(columns[key])}{r + 1} und {column_letter(c)}{r + 1})")
                 else:
                     columns[key] = c
             return r, columns, duplicates
@@ -332,7 +336,8 @@ def _rows(checked: CheckedFile, sheet: str, grid: list[list[object]],
         facts = sheetxml.scan(checked, members[sheet], sheetxml.percent_styles(checked))
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         # a styles or sheet part that does not follow the format (a crafted or broken file)
-        raise WorkbookRefused(checked.name, f"die Arbeitsmappe ist fehlerhaft aufgebaut ({type(exc).__name__})") from None
+        raise WorkbookRefused(
+            checked.name, f"die Arbeitsmappe ist fehlerhaft aufgebaut ({type(exc).__name__})") from None
     col_items = sorted(columns.items(), key=lambda kv: kv[1])
     quoted = sheet if re.fullmatch(r"\w+", sheet) else "'" + sheet.replace("'", "''") + "'"
     used = set(columns.values())
@@ -373,13 +378,15 @@ def _rows(checked: CheckedFile, sheet: str, grid: list[list[object]],
                                                  "nicht übernommen; bitte den Wert selbst eintragen"))
                     continue
                 if not has_value:
-                    data.problems.append(Problem(checked.name, ref, shown_formula,
-                                                 f"die Formel „{_short(shown_formula)}“ hat keinen gespeicherten Wert; "
-                                                 "bitte den Wert eintragen oder die Datei in Excel neu berechnen und speichern"))
+                    data.problems.append(Problem(
+                        checked.name, ref, shown_formula,
+                        f"die Formel „{_short(shown_formula)}“ hat keinen gespeicherten Wert; "
+                        "bitte den Wert eintragen oder die Datei in Excel neu berechnen und speichern"))
                     continue
             if pos in facts.errors:
-                data.problems.append(Problem(checked.name, ref, facts.errors[pos],
-                                             f"„{facts.errors[pos]}“ ist ein Fehlerwert; bitte einen gültigen Wert eintragen"))
+                data.problems.append(Problem(
+                    checked.name, ref, facts.errors[pos],
+                    f"„{facts.errors[pos]}“ ist ein Fehlerwert; bitte einen gültigen Wert eintragen"))
                 continue
             if value == "" or value is None:
                 continue

@@ -30,10 +30,12 @@ from ..core import figures
 from ..core.errors import SachstandError
 from ..core.models import City, NewFundedProject, Partner, Project, progress_label
 from ..core.repository import Repository
-from ..core.types import Money
+from ..core.types import Money, is_digits
 from . import cells
-from .reader import Problem, WorkbookData, _find_header, _grid, _rows, column_letter
-from .safe import Formats
+from .ooxml import column_letter
+from .reader import Problem, WorkbookData, _find_header, _grid, _rows
+from .safe import Formats, needs_quote
+from .sheetrows import Cell, RowStream
 from .styles import HEADER
 
 FUNDED = "Förderprojekte"
@@ -63,7 +65,7 @@ class RegisterExtras:
 
 # ---- writing ---------------------------------------------------------------------------------
 
-def _heads(fmt: Formats, ws, heads: tuple[str, ...] | list[str]) -> None:  # noqa: ANN001
+def _heads(fmt: Formats, ws, heads: tuple[str, ...] | list[str]) -> None:
     for c, h in enumerate(heads):
         fmt.text(ws, 0, c, h, **HEADER)
     ws.freeze_panes(1, 0)
@@ -103,16 +105,15 @@ def write_progress(wb: Workbook, fmt: Formats, projects: list[Project], years: l
     ws = wb.add_worksheet(PROGRESS)
     _heads(fmt, ws, ["ID"] + [progress_label(y) for y in years])
     pct = fmt.get(num_format='0" %"')
-    write_string, write_number = ws.write_string, ws.write_number
+    stream = RowStream(ws, 1)
     r = 1
     for p in projects:
-        values = [(c, v) for c, y in enumerate(years, start=1) if (v := p.progress.get(y)) is not None]
+        values: list[Cell] = [(c, v, pct) for c, y in enumerate(years, start=1) if (v := p.progress.get(y)) is not None]
         if not values:
             continue
-        write_string(r, 0, p.id)
-        for c, v in values:
-            write_number(r, c, v, pct)
+        stream.row(r, [(0, p.id, fmt.get(quote_prefix=True) if needs_quote(p.id) else None), *values])
         r += 1
+    stream.close()
     ws.set_column(0, 0, 12)
     ws.set_column(1, max(len(years), 1), 14)
 
@@ -168,7 +169,7 @@ def write_register(wb: Workbook, fmt: Formats, repo: Repository, projects: list[
 class _Sheet:
     """One extra sheet as rows of (cell reference prefix, values); absent sheets are empty."""
 
-    def __init__(self, checked, wb, name: str, extras: RegisterExtras) -> None:  # noqa: ANN001
+    def __init__(self, checked, wb, name: str, extras: RegisterExtras) -> None:
         self.name = name
         self.extras = extras
         self.file = checked.name
@@ -178,7 +179,7 @@ class _Sheet:
             self.rows = [(r + 1, row) for r, row in enumerate(grid[1:], start=1) if any(v != "" for v in row)]
         self.quoted = "'" + name.replace("'", "''") + "'"
 
-    def get(self, number: int, row: list[object], col: int, parser, **kw):  # noqa: ANN001, ANN201
+    def get(self, number: int, row: list[object], col: int, parser, **kw):
         value = row[col] if col < len(row) else ""
         if cells.is_empty(value):
             return None
@@ -212,7 +213,7 @@ def _day(value: object) -> date | None:
     return None if period is None else period.first_day
 
 
-def read_extras(checked, wb, data: WorkbookData) -> None:  # noqa: ANN001
+def read_extras(checked, wb, data: WorkbookData) -> None:
     """Attach the extra sheets of a register workbook to ``data.extras`` (a reader hook)."""
     if data.meta is None or data.meta.kind != "Register":
         return
@@ -227,7 +228,7 @@ def read_extras(checked, wb, data: WorkbookData) -> None:  # noqa: ANN001
     if sheet.name in wb.sheet_names:
         heads = _grid(checked, wb, PROGRESS)[0]
         years = {c: int(h[16:20]) for c, h in enumerate(heads)
-                 if isinstance(h, str) and h.startswith("Umsetzungsstand ") and h[16:20].isdigit()}
+                 if isinstance(h, str) and h.startswith("Umsetzungsstand ") and is_digits(h[16:20])}
         for n, row in sheet.rows:
             pid = sheet.get(n, row, 0, cells.ident)
             if not pid:
@@ -285,9 +286,12 @@ def read_extras(checked, wb, data: WorkbookData) -> None:  # noqa: ANN001
                 extras.city = City(name, ags)
             except SachstandError as exc:
                 extras.problems.append(Problem(checked.name, f"{REGISTER}!B{n}", name, exc.message))
-        elif n > 5 and (pid := sheet.get(n, row, 0, cells.ident)):
-            if (priority := sheet.get(n, row, 1, _whole)) is not None:
-                extras.priority[pid] = priority
+        elif (
+            n > 5
+            and (pid := sheet.get(n, row, 0, cells.ident))
+            and (priority := sheet.get(n, row, 1, _whole)) is not None
+        ):
+            extras.priority[pid] = priority
 
     if ARCHIVE in wb.sheet_names:
         grid = _grid(checked, wb, ARCHIVE)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..core.models import ProjectRow
+from ..core.text import safe_text
 
 PER_PAGE = 29
 GREEN = "#3A8F3A"
@@ -63,9 +64,13 @@ class ProgressChart:
 
 
 def chart_label(row: ProjectRow, width: int = 48) -> str:
-    """The project's name and department, shortened with an ellipsis to fit the label column."""
-    text = f"{row.name} ({row.department})"
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+    """The project's name and department, shortened with an ellipsis to fit the label column.
+
+    Control characters are shown escaped (``safe_text``); a ``$`` is escaped for matplotlib, which
+    would otherwise read "$…$" as a formula (and fail on a broken one)."""
+    text = safe_text(f"{row.name} ({row.department})")
+    text = text if len(text) <= width else text[: width - 1].rstrip() + "…"
+    return text.replace("$", r"\$")
 
 
 def progress_chart(rows: Sequence[ProjectRow], year: int, as_of: date, per_page: int = PER_PAGE) -> ProgressChart:
@@ -109,7 +114,7 @@ def render(chart: ProgressChart, dpi: int = 220) -> list[bytes]:
         )
         ys = list(range(n))
         ax_bar.barh(ys, [c.bar.percent for c in page], height=0.62, color=GREEN)
-        for y, c in zip(ys, page):
+        for y, c in zip(ys, page, strict=False):
             inside = c.bar.percent >= 80
             ax_bar.text(c.bar.percent + (-2 if inside else 2), y, f"{c.bar.percent} %", va="center",
                         ha="right" if inside else "left", fontsize=6, color="white" if inside else "black")
@@ -124,16 +129,16 @@ def render(chart: ProgressChart, dpi: int = 220) -> list[bytes]:
             colour = LATE if overdue else ARROW
             for known in (True, False):
                 shafts = [(y, mdates.date2num(c.arrow.start) if c.arrow.start else left, mdates.date2num(c.arrow.end))
-                          for y, c in zip(ys, page)
+                          for y, c in zip(ys, page, strict=False)
                           if c.arrow.overdue is overdue and (c.arrow.start is not None) is known and c.arrow.end]
                 if shafts:
-                    yy, x0, x1 = zip(*shafts)
+                    yy, x0, x1 = zip(*shafts, strict=False)
                     ax_time.hlines(yy, x0, x1, colors=colour, lw=1.1, linestyles="solid" if known else (0, (2, 2)))
                     ax_time.plot(x1, yy, ">", color=colour, markersize=3.6, markeredgewidth=0, linestyle="none")
-            dots = [(y, mdates.date2num(c.arrow.start)) for y, c in zip(ys, page)
+            dots = [(y, mdates.date2num(c.arrow.start)) for y, c in zip(ys, page, strict=False)
                     if c.arrow.overdue is overdue and c.arrow.end is None and c.arrow.start]
             if dots:
-                yy, x0 = zip(*dots)
+                yy, x0 = zip(*dots, strict=False)
                 ax_time.plot(x0, yy, "o", color=colour, markersize=3, linestyle="none")
         ax_time.axvline(mdates.date2num(chart.as_of), color="#C00000", lw=0.8, ls="--")
         ax_time.set_xlim(left, right)

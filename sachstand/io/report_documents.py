@@ -54,6 +54,9 @@ def _check_template(fmt: str, template: str | Path | None) -> Path | None:
         raise SachstandError(f"Für {fmt} braucht es eine {wanted}-Vorlage, nicht {path.name}.")
     if not path.is_file():
         raise SachstandError(f"Die Vorlage {path} gibt es nicht.")
+    from .limits import check_package
+
+    check_package(path, "die Vorlage")
     return path
 
 

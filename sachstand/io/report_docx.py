@@ -15,9 +15,9 @@ document with these Jinja placeholders, each alone in its paragraph where marked
 - ``{{p body }}`` (required): the sections 01–05.
 - ``{{p toc }}``: the table of contents (section titles with page numbers as PAGEREF fields,
   which Word and LibreOffice compute when laying out the pages).
-- ``{{ city }}`` (empty while the register has no city name), ``{{ year }}``, ``{{ title }}`` ("Sachstandsbericht 2020"), ``{{ as_of }}``
-  ("31.12.2020"), ``{{ published }}`` ("Veröffentlicht am 24.11.2020" or "Entwurf …"), also in
-  headers and footers.
+- ``{{ city }}`` (empty while the register has no city name), ``{{ year }}``, ``{{ title }}``
+  ("Sachstandsbericht 2020"), ``{{ as_of }}`` ("31.12.2020"), ``{{ published }}``
+  ("Veröffentlicht am 24.11.2020" or "Entwurf …"), also in headers and footers.
 
 The content is set in the template's styles: Normal, Heading 1–3 (Heading 1 starts each section),
 Caption, List Bullet (2, 3) and Table Grid. A style the template lacks falls back to Normal (a
@@ -27,6 +27,7 @@ bullet then gets a "• " prefix), so a sparse corporate template still gives a 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -36,15 +37,16 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
-from jinja2.sandbox import SandboxedEnvironment
 
 from ..core.errors import SachstandError
 from ..core.models import Project, ProjectRow, progress_label
 from ..core.report_content import ReportContent
+from ..core.text import safe_text
 from ..core.types import format_money
 from . import report_markdown
 from .report_chart import CAPTION, ProgressChart
 from .report_templates import DOCX_TEMPLATE
+from .template_jinja import TemplateEnvironment
 
 REQUIRED = ("body",)
 HEADER_FILL = "DDEBF7"
@@ -69,6 +71,15 @@ def planned_cost_text(p: Project) -> str:
         return p.cost_note
     money = _money(p.planned_cost)
     return f"{money} ({p.cost_note})" if p.cost_note else money
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    """Text for Word: what XML cannot hold (control characters) is shown escaped as on the terminal
+    (``safe_text``); everything else, soft hyphens included, stays as written."""
+    return _NOT_XML.sub(lambda m: safe_text(m.group()), text)
 
 
 class _Body:
@@ -103,8 +114,8 @@ class _Body:
             start.set(qn("w:id"), str(self._bookmark))
             start.set(qn("w:name"), name)
             p._p.append(start)
-            self.toc.append((text, name))
-        run = p.add_run(text)
+            self.toc.append((_xml(text), name))
+        run = p.add_run(_xml(text))
         if style is None:
             run.bold, run.font.size = True, Pt({1: 18, 2: 14}.get(level, 12))
         if toc:
@@ -116,7 +127,7 @@ class _Body:
     def paragraph(self, text: str, bold: bool = False, style: str | None = None) -> None:
         p = self.add_paragraph(self.style(style) if style else None)
         for t, b in report_markdown.runs(text):
-            p.add_run(t).bold = b or bold
+            p.add_run(_xml(t)).bold = b or bold
 
     def bullet(self, text: str, level: int = 1) -> None:
         name = "List Bullet" if level == 1 else f"List Bullet {level}"
@@ -127,7 +138,7 @@ class _Body:
             p.paragraph_format.first_line_indent = Cm(-0.4)
             p.add_run("• ")
         for t, b in report_markdown.runs(text):
-            p.add_run(t).bold = b
+            p.add_run(_xml(t)).bold = b
 
     def markdown(self, text: str, lead_bold: bool = False) -> None:
         """The blocks of a text; with ``lead_bold`` its first paragraph is bold, as in the seed."""
@@ -161,7 +172,7 @@ class _Body:
                 p.paragraph_format.line_spacing = 1.0
                 if c in right and r > 0:
                     p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-                run = p.add_run(value)
+                run = p.add_run(_xml(value))
                 run.font.size = Pt(font)
                 if r == 0 or (bold_last and r == len(rows)):
                     run.bold = True
@@ -189,7 +200,7 @@ def _shade(cell, fill: str) -> None:
 def _fixed_widths(table, widths_cm: Sequence[float]) -> None:
     """Column widths that Word and LibreOffice both keep: grid, table width and fixed layout."""
     twips = [int(w * 567) for w in widths_cm]
-    for col, w in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), twips):
+    for col, w in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), twips, strict=False):
         col.set(qn("w:w"), str(w))
     pr = table._tbl.tblPr
     width = pr.find(qn("w:tblW"))
@@ -412,12 +423,15 @@ def _update_fields_on_open(docx) -> None:
 
 
 # the elements that follow w:updateFields in w:settings (ECMA-376 CT_Settings), for schema order
-_AFTER_UPDATE_FIELDS = tuple(f"w:{n}" for n in (
-    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids")) + ("m:mathPr",) + tuple(
-    f"w:{n}" for n in ("attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
-                       "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown",
-                       "smartTagType")) + ("sl:schemaLibrary",) + tuple(
-    f"w:{n}" for n in ("shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator"))
+_AFTER_UPDATE_FIELDS = (
+    *tuple(f"w:{n}" for n in ("hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids")),
+    "m:mathPr",
+    *tuple(f"w:{n}" for n in ("attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
+                              "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown",
+                              "smartTagType")),
+    "sl:schemaLibrary",
+    *tuple(f"w:{n}" for n in ("shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator")),
+)
 
 
 def load_template(template: Path | None):
@@ -432,7 +446,7 @@ def load_template(template: Path | None):
     try:
         tpl = DocxTemplate(path)
         tpl.init_docx()
-        names = tpl.get_undeclared_template_variables(jinja_env=SandboxedEnvironment())
+        names = tpl.get_undeclared_template_variables(jinja_env=TemplateEnvironment())
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, PackageNotFoundError) as exc:
         raise SachstandError(f"Die Vorlage {path} ist keine lesbare Word-Datei (.docx): {exc}") from None
     except TemplateError as exc:
@@ -470,8 +484,8 @@ def build(content: ReportContent, chart: ProgressChart | None, pictures: Sequenc
         "as_of": f"{content.report.as_of:%d.%m.%Y}", "published": published_line(content),
         "body": body.sub, "toc": toc,
     }
-    try:  # a template is a file from outside: its Jinja runs sandboxed (no attribute tricks)
-        tpl.render(context, jinja_env=SandboxedEnvironment(autoescape=True))
+    try:  # a template is a file from outside: placeholders only, sandboxed (io.template_jinja)
+        tpl.render(context, jinja_env=TemplateEnvironment(autoescape=True))
     except TemplateError as exc:
         raise SachstandError(f"Die Vorlage enthält einen fehlerhaften Platzhalter: {exc}") from None
     _update_fields_on_open(tpl.docx)

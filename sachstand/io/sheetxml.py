@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from defusedxml.ElementTree import iterparse
 
+from ..core.types import is_digits
 from . import ooxml
 from .limits import CheckedFile, read_member
 
@@ -97,7 +98,7 @@ def scan(checked: CheckedFile, member: str, percent_ids: set[int]) -> SheetFacts
         for event, el in iterparse(io.BytesIO(data), events=("start", "end")):
             tag = _local(el.tag)
             if event == "start":
-                if tag == "row" and (r := el.get("r")) is not None and r.isdigit():
+                if tag == "row" and (r := el.get("r")) is not None and is_digits(r):
                     row_index = int(r) - 1
                 continue
             if tag == "row":
@@ -109,7 +110,7 @@ def scan(checked: CheckedFile, member: str, percent_ids: set[int]) -> SheetFacts
             pos = ooxml.cell_ref(el.get("r", "")) or (row_index, col_index)
             col_index = pos[1] + 1
             style = el.get("s")
-            if style is not None and style.isdigit() and int(style) in percent_ids:
+            if style is not None and is_digits(style) and int(style) in percent_ids:
                 facts.percent.add(pos)
             value = None
             for child in el:

@@ -24,7 +24,7 @@ LINE_HEIGHT = 15.0
 HEADER_HEIGHT = 45.0  # three lines: "Umsetzungsstand 2021 (in %)" wraps in a narrow column
 
 
-def paper(ws: Worksheet, header_row: int, last_col: int, title: str = "") -> None:  # noqa: ARG001
+def paper(ws: Worksheet, header_row: int, last_col: int, title: str = "") -> None:
     """Landscape, one page wide, header row repeated, gridlines and page numbers printed."""
     ws.set_landscape()
     ws.set_paper(9)  # A4

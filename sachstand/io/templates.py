@@ -11,8 +11,9 @@ Rules:
 - The ID and the progress of Y−1 are locked; name, description, cost, dates, Y's progress and
   remarks are input cells. Y's progress column has a colour and frame of its own (``styles``).
 - It prints on landscape pages one page wide, with the header row on every page and rows as
-  tall as their wrapped text; the "Anleitung" explains every column. Y's progress has data validation (whole number 0..100) with a German
-  message; the import re-checks every cell anyway, because pasted values bypass validation.
+  tall as their wrapped text; the "Anleitung" explains every column. Y's progress has data
+  validation (whole number 0..100) with a German message; the import re-checks every cell anyway,
+  because pasted values bypass validation.
 - The sheet is protected without a password: it guides, it does not secure.
 - The hidden ``_sachstand`` sheet holds department, year, export time and each row's version,
   which the import uses to detect conflicts.
@@ -26,9 +27,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
 
-from ..core.changes import progress_key
 from ..core import figures
-from ..core.changes import no_such_department
+from ..core.changes import no_such_department, progress_key
 from ..core.errors import SachstandError, WriteFailed
 from ..core.output import XLSX, check_folder, check_output, write_output
 from ..core.repository import Repository
@@ -131,11 +131,11 @@ def export_templates(repo: Repository, out_dir: str | Path, year: int,
     return written
 
 
-def _write_template(path: Path | BinaryIO, department: str, year: int, projects: list) -> None:  # noqa: ANN001
+def _write_template(path: Path | BinaryIO, department: str, year: int, projects: list) -> None:
     wb = new_workbook(path)
     fmt = Formats(wb)
     ws = wb.add_worksheet("Projekte")
-    cols = project_columns(year, with_department=False) + [("remarks", "Bemerkungen")]
+    cols = [*project_columns(year, with_department=False), ("remarks", "Bemerkungen")]
     locked_keys = {"id", progress_key(year - 1)}
     fmt.text(ws, 0, 0, f"Sachstandsbericht {year}: Projekte des Bereichs {department}", bold=True, font_size=14)
     fmt.text(ws, 1, 0, f"Bitte den Umsetzungsstand {year} (orange Spalte) eintragen; die gelben Felder können "
@@ -174,7 +174,7 @@ def _write_template(path: Path | BinaryIO, department: str, year: int, projects:
     ws.set_column(col_of["remarks"], col_of["remarks"], 30)
     wrapped = [(col_of[k], min(max(widths[col_of[k]] + 2, 8), 52)) for k in ("name", "description")]
     for i, p in enumerate(projects):
-        height = row_height([(getattr(p, k), w) for k, (_c, w) in zip(("name", "description"), wrapped)])
+        height = row_height([(getattr(p, k), w) for k, (_c, w) in zip(("name", "description"), wrapped, strict=False)])
         if height:
             ws.set_row(first + i, height)
     paper(ws, HEADER_ROW, len(cols) - 1, f"Sachstandsbericht {year}: {department}")

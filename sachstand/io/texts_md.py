@@ -19,6 +19,8 @@ Rules:
   Export then import gives the same titles and texts, byte for byte (lossless).
 - Import stores all sections in one transaction, each based on its exported version: a section
   someone changed since the export is a conflict, and nothing is stored.
+- Titles and texts follow ``core.text_rules`` (no control characters, no marker-like lines), checked
+  here line by line so that the message names the file's line.
 - A file that breaks these rules is refused with one German line naming the line number.
 """
 
@@ -30,12 +32,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import SachstandError
+from ..core.files import InputRefused, read_input
 from ..core.output import write_output
 from ..core.report_content import TEXT_KEYS, TextSection
+from ..core.text_rules import SECTION_MARKER, line_problem, title_problem
+from ..core.types import parse_year
 
 MAX_BYTES = 2_000_000
-_YEAR = re.compile(r"<!--\s*sachstand-texte\s+jahr=(\d{4})\s*-->")
-_SECTION = re.compile(r"^## (.*?)\s*<!--\s*abschnitt=([a-z]+)(?:\s+version=(\d+))?\s*-->\s*$")
+_YEAR = re.compile(r"<!--\s*sachstand-texte\s+jahr=([0-9]{4})\s*-->")
 
 
 @dataclass(frozen=True)
@@ -59,13 +63,14 @@ def write_markdown(path: str | Path, year: int, sections: Sequence[TextSection])
 
 
 def read_markdown(path: str | Path) -> TextsFile:
-    p = Path(path)
-    if not p.is_file():
-        raise SachstandError(f"{path}: die Datei gibt es nicht.")
-    if p.stat().st_size > MAX_BYTES:
-        raise SachstandError(f"{path}: die Datei ist größer als 2 MB; das sind keine Berichtstexte.")
     try:
-        text = p.read_bytes().decode("utf-8-sig")
+        data = read_input(Path(path), MAX_BYTES)
+    except InputRefused as exc:
+        if exc.size is not None:
+            raise SachstandError(f"{path}: die Datei ist größer als 2 MB; das sind keine Berichtstexte.") from None
+        raise SachstandError(f"{path}: {exc.reason}.") from None
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise SachstandError(f"{path}: die Datei ist kein UTF-8-Text.") from None
     return parse_markdown(text, str(path))
@@ -76,15 +81,17 @@ def parse_markdown(text: str, name: str = "Texte") -> TextsFile:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     year_line = next((i for i, line in enumerate(lines) if line.strip()), None)
     match = _YEAR.fullmatch(lines[year_line].strip()) if year_line is not None else None
-    if match is None:
+    if match is None or year_line is None:
         raise SachstandError(
             f"{name}: die erste Zeile muss „<!-- sachstand-texte jahr=JJJJ -->“ sein "
             "(mit „sachstand texts export“ erzeugen)."
         )
-    year = int(match.group(1))
+    year = parse_year(match.group(1))
+    if year is None:
+        raise SachstandError(f"{name} Zeile {year_line + 1}: „{match.group(1)}“ ist kein Jahr.")
     found: list[tuple[int, str, str, int, list[str]]] = []
     for number, line in enumerate(lines[year_line + 1:], start=year_line + 2):
-        m = _SECTION.match(line)
+        m = SECTION_MARKER.match(line)
         if m:
             title, key, version = m.group(1).strip(), m.group(2), int(m.group(3) or 0)
             if key not in TEXT_KEYS:
@@ -95,8 +102,12 @@ def parse_markdown(text: str, name: str = "Texte") -> TextsFile:
                 raise SachstandError(f"{name} Zeile {number}: der Abschnitt „{key}“ kommt zweimal vor.")
             if not title:
                 raise SachstandError(f"{name} Zeile {number}: die Überschrift des Abschnitts „{key}“ fehlt.")
+            if problem := title_problem(title):
+                raise SachstandError(f"{name} Zeile {number}: {problem}.")
             found.append((number, key, title, version, []))
         elif found:
+            if problem := line_problem(line):
+                raise SachstandError(f"{name} Zeile {number}: {problem}.")
             found[-1][4].append(line)
         elif line.strip():
             raise SachstandError(

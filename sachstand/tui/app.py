@@ -10,7 +10,9 @@ Rules:
 - ``--read-only`` and the viewer role both give a viewer actor: the repository refuses its writes
   and the screens hide write actions.
 - Quitting never loses an edit: ctrl+q, the palette's quit and SIGTERM ask "Ungespeicherte
-  Änderungen verwerfen?" when a project has unsaved edits, as Esc does.
+  Änderungen verwerfen?" when any open screen has unsaved edits, as Esc does. A screen with edits
+  says so through ``HoldsEdits`` (``dirty``, and ``unsaved_draft()`` for what a hang-up
+  keeps); the app asks every screen on the stack, so a new editing screen is guarded by implementing it.
 - SIGHUP (the SSH connection dropped) ends the app at once; a timer makes sure the process goes
   even if the terminal is already gone. An unsaved edit is kept as a draft (``state``), which the
   next start offers to restore.
@@ -20,14 +22,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar, runtime_checkable
 
 from rich.text import Text
 from textual.app import App, SystemCommand
@@ -41,13 +44,30 @@ from ..core.text import safe_text
 from .commands import ScreenActions
 from .data import load_year
 from .german import QUIT_HINT, GermanCommandPalette, system_commands
+from .host import AppHost
 from .state import Draft, drop_draft, load_view, save_draft
 
 T = TypeVar("T")
 
+ExportRows = Callable[[Repository, BinaryIO, int, Sequence[str]], int]
+"""Writes the given projects' workbook for a year (``io.export.export_register``, handed in by
+the CLI: the TUI does not import ``io``)."""
+
 HANGUP_EXIT_CODE = 129
 HANGUP_GRACE_SECONDS = 5.0
 QUIT_QUESTION = "Ungespeicherte Änderungen verwerfen und beenden?"
+
+
+@runtime_checkable
+class HoldsEdits(Protocol):
+    """A screen whose edits quitting must not lose."""
+
+    @property
+    def dirty(self) -> bool: ...
+
+    def unsaved_draft(self) -> Draft | None:
+        """The unsaved edit to keep at a hang-up; None if this screen keeps no draft."""
+        ...
 
 
 def viewer_of(repo: Repository) -> Repository:
@@ -73,8 +93,10 @@ class SachstandApp(App[int]):
     ]
 
     def __init__(self, repo: Repository | None, *, read_only: bool = False, year: int | None = None,
-                 today: date | None = None, startup_error: SachstandError | None = None) -> None:
+                 today: date | None = None, startup_error: SachstandError | None = None,
+                 export_rows: ExportRows | None = None) -> None:
         super().__init__()
+        self.export_rows = export_rows
         if repo is not None and read_only:
             repo = viewer_of(repo)
         self.repo = repo
@@ -141,18 +163,17 @@ class SachstandApp(App[int]):
 
     # ---- quitting -------------------------------------------------------------------------------
 
-    def unsaved_edit(self) -> Draft | None:
-        """The unsaved edit of the topmost project screen, as a draft; None if there is none."""
-        from .project import ProjectScreen
-
-        if self.repo is None:
-            return None
+    def edited_screen(self) -> HoldsEdits | None:
+        """The topmost screen with unsaved edits; None if there is none."""
         for screen in reversed(self.screen_stack):
-            if isinstance(screen, ProjectScreen) and screen.dirty:
-                return Draft(str(self.repo.db.path.resolve()), screen.project_id, screen.year,
-                             screen.project.version if screen.project is not None else None,
-                             screen.edited_texts())
+            if isinstance(screen, HoldsEdits) and screen.dirty:
+                return screen
         return None
+
+    def unsaved_edit(self) -> Draft | None:
+        """The draft of the topmost screen with unsaved edits; None if there is none or it keeps none."""
+        screen = self.edited_screen()
+        return screen.unsaved_draft() if screen is not None and self.repo is not None else None
 
     def remember_view(self) -> None:
         """Keep the projects list's view (year, filters, sort, project) for the next start."""
@@ -162,12 +183,12 @@ class SachstandApp(App[int]):
             if isinstance(screen, ProjectsScreen):
                 screen.remember()
 
-    def action_quit(self) -> None:  # type: ignore[override]
+    def action_quit(self) -> None:  # type: ignore[override]  # Textual's is async; this one only opens a dialog
         """ctrl+q and the palette's quit: leave, but ask first if an edit would be lost."""
         from .dialogs import ConfirmDialog
 
         self.remember_view()
-        if self.unsaved_edit() is None:
+        if self.edited_screen() is None:
             self.exit(0)
             return
         if any(isinstance(s, ConfirmDialog) and s.question.plain == QUIT_QUESTION for s in self.screen_stack):
@@ -197,7 +218,7 @@ class SachstandApp(App[int]):
             draft = self.unsaved_edit()
             if draft is not None and self.repo is not None:
                 save_draft(self.repo.db.path, draft)
-        except Exception:  # noqa: BLE001 - leaving must not fail; the draft is a convenience
+        except Exception:
             pass
         timer = threading.Timer(HANGUP_GRACE_SECONDS, os._exit, args=(HANGUP_EXIT_CODE,))
         timer.daemon = True
@@ -210,7 +231,8 @@ class SachstandApp(App[int]):
         return system_commands(self, screen)
 
     def action_command_palette(self) -> None:
-        if self.use_command_palette and not GermanCommandPalette.is_open(self):
+        # Textual types is_open's argument App[object], and App is invariant in its result type
+        if self.use_command_palette and not GermanCommandPalette.is_open(self):  # type: ignore[arg-type]
             self.push_screen(GermanCommandPalette(id="--command-palette"))
 
     def action_help_quit(self) -> None:
@@ -242,7 +264,7 @@ class SachstandApp(App[int]):
 
         self.switch_screen(ProjectsScreen())
 
-    def call_db(self, work: Callable[[], T], done: Callable[[T], None],
+    def call_db(self, work: Callable[[], T], done: Callable[[T], object],
                 failed: Callable[[SachstandError], None] | None = None, *, node: DOMNode | None = None,
                 group: str = "db") -> None:
         """Run ``work`` (a register call) in a thread; ``done``/``failed`` run back on the UI."""
@@ -258,14 +280,17 @@ class SachstandApp(App[int]):
 
         (node or self).run_worker(run, thread=True, group=group, exit_on_error=True)
 
-    def _back(self, callback: Callable[[Any], None], value: Any) -> None:
-        try:
+    def _back(self, callback: Callable[[Any], object], value: Any) -> None:
+        with contextlib.suppress(RuntimeError):
             self.call_from_thread(callback, value)
-        except RuntimeError:
-            pass
 
 
-def run_app(args: argparse.Namespace, open_repo: Callable[[argparse.Namespace, str], Repository]) -> int:
+if TYPE_CHECKING:
+    _provides_host: type[AppHost] = SachstandApp  # mypy checks that the app has what the screens use
+
+
+def run_app(args: argparse.Namespace, open_repo: Callable[[argparse.Namespace, str], Repository],
+            export_rows: ExportRows | None = None) -> int:
     """``sachstand`` / ``sachstand tui [--read-only]``: run the app until the user leaves."""
     error: SachstandError | None = None
     repo: Repository | None = None
@@ -273,6 +298,7 @@ def run_app(args: argparse.Namespace, open_repo: Callable[[argparse.Namespace, s
         repo = open_repo(args, "tui")
     except SachstandError as exc:
         error = exc
-    app = SachstandApp(repo, read_only=bool(getattr(args, "read_only", False)), startup_error=error)
+    app = SachstandApp(repo, read_only=bool(getattr(args, "read_only", False)), startup_error=error,
+                       export_rows=export_rows)
     app.run()
     return int(app.return_code or 0)

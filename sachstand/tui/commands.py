@@ -36,7 +36,7 @@ class ScreenActions(Provider):
 
     def _actions(self) -> Iterator[tuple[str, str, DOMNode, str]]:
         seen: set[str] = set()
-        for key, active in self.screen.active_bindings.items():
+        for active in self.screen.active_bindings.values():
             binding = active.binding
             if not binding.description or not active.enabled or binding.action in seen:
                 continue
@@ -50,7 +50,7 @@ class ScreenActions(Provider):
             yield binding.description, binding.action, active.node, f"Taste {shown}"
 
     def _command(self, node: DOMNode, action: str) -> None:
-        self.app.call_later(node.run_action, action)
+        self.app.call_later(self.app.run_action, action, node)
 
     async def discover(self) -> Hits:
         for label, action, node, help_text in self._actions():

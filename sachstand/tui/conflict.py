@@ -1,4 +1,5 @@
-"""The conflict screen: somebody else saved the project since it was loaded.
+"""The conflict screen: somebody else saved the project (or a report text: ``ConflictError.what``)
+since it was loaded.
 
 Nothing was written. The screen shows, field by field, their stored value against mine and lets
 the user decide: keep my values on top of the fresh record (then save again), or take theirs.
@@ -51,7 +52,7 @@ class ConflictScreen(ModalScreen[str | None]):
             table.add_row(Text(c.label), Text(safe_text(c.theirs or "–")), Text(safe_text(c.mine or "–"), style="bold"))
         with VerticalScroll(id="conflict-box", classes="dialog"):
             yield Static(Text(f"Konflikt bei {self.error.project_id}", style="bold red"))
-            yield Static(Text("Jemand anderes hat das Projekt inzwischen geändert. Nichts wurde "
+            yield Static(Text(f"Jemand anderes hat {self.error.what} inzwischen geändert. Nichts wurde "
                               "gespeichert, nichts ist verloren."))
             if self.both:
                 yield Static(table, id="conflict-table")

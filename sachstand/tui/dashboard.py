@@ -14,7 +14,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Static
 
 from ..core import figures
@@ -24,6 +23,7 @@ from ..core.models import Project
 from ..core.report_content import report_projects
 from ..core.text import safe_text
 from ..core.types import format_date, format_money, format_number, format_percent
+from .host import SachstandScreen
 from .text import key_footer, signed
 from .timeline import Timeline, TimelineRow
 
@@ -47,8 +47,9 @@ def figures_table(report: Report) -> Table:
 
 def department_table(report: Report) -> Table:
     table = Table(title="Nach Bereich", box=box.SIMPLE_HEAD, expand=True, title_justify="left",
-                  title_style="bold", pad_edge=False)
-    table.add_column("Bereich", ratio=1)
+                  title_style="bold", pad_edge=False, show_edge=False, collapse_padding=True)
+    codes = max((len(safe_text(d.code)) for d in report.by_department), default=7)
+    table.add_column("Bereich", ratio=1, no_wrap=True, min_width=min(codes, 12), overflow="ellipsis")
     table.add_column("Projekte", justify="right", no_wrap=True)
     table.add_column("Geplante Kosten", justify="right", no_wrap=True)
     table.add_column("Ø Stand", justify="right", no_wrap=True)
@@ -66,7 +67,7 @@ class DashboardData:
     projects: dict[str, Project]
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(SachstandScreen[None]):
     BINDINGS = [
         Binding("j", "next_year", "Jahr", tooltip="Berichtsjahr weiterschalten"),
         Binding("r", "reload", "Laden", tooltip="neu laden"),
@@ -94,15 +95,15 @@ class DashboardScreen(Screen[None]):
         self.load()
 
     def load(self) -> None:
-        app = self.app
-        repo = app.repo  # type: ignore[attr-defined]
-        year, today = self.year, app.today  # type: ignore[attr-defined]
+        app = self.host
+        repo = self.repo
+        year, today = self.year, app.today
 
         def work() -> DashboardData:
             report = figures.report(repo, year, as_of=figures.default_as_of(year, today))
             return DashboardData(report, repo.years(), report_projects(repo, year))
 
-        app.call_db(work, self._show, self._failed, node=self, group="load")  # type: ignore[attr-defined]
+        app.call_db(work, self._show, self._failed, node=self, group="load")
 
     def _failed(self, exc: SachstandError) -> None:
         """A year without values (e.g. the next one, just started) has no figures yet: say so."""
@@ -110,13 +111,13 @@ class DashboardScreen(Screen[None]):
         self.query_one("#head", Static).update(Text(safe_text(exc.message, one_line=False), style="bold red"))
         for name in ("#figures", "#departments", "#timeline-title"):
             self.query_one(name, Static).update("")
-        self.query_one("#timeline", Timeline).set_rows([], self.app.today)  # type: ignore[attr-defined]
-        repo = self.app.repo  # type: ignore[attr-defined]
+        self.query_one("#timeline", Timeline).set_rows([], self.host.today)
+        repo = self.repo
 
         def years_known(years: list[int]) -> None:
             self.years = years or [self.year]
 
-        self.app.call_db(repo.years, years_known, node=self, group="load")  # type: ignore[attr-defined]
+        self.host.call_db(repo.years, years_known, node=self, group="load")
 
     def _show(self, data: DashboardData) -> None:
         report = data.report
@@ -133,7 +134,7 @@ class DashboardScreen(Screen[None]):
         for r in report.in_report:
             p = data.projects.get(r.id)
             rows.append(TimelineRow(r.name, p.start if p else None, r.end, r.current))
-        self.query_one("#timeline", Timeline).set_rows(rows, self.app.today)  # type: ignore[attr-defined]
+        self.query_one("#timeline", Timeline).set_rows(rows, self.host.today)
 
     def action_next_year(self) -> None:
         years = self.years

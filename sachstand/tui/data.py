@@ -13,10 +13,9 @@ import os
 from datetime import date
 from pathlib import Path
 
-from ..core.changes import progress_key
 from ..core import Repository, figures
+from ..core.changes import ChangeSet, ProjectUpdate, progress_key
 from ..core.models import ProjectRow
-from ..core.changes import ChangeSet, ProjectUpdate
 
 YearRows = tuple[int, list[int], list[str], list[ProjectRow]]
 

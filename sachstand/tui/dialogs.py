@@ -1,4 +1,4 @@
-"""Small dialogs: enter a progress value, and confirm a question.
+"""Small dialogs: enter a progress value, a file name, and confirm a question.
 
 Values are checked as they are typed with the parsers of ``core.types``; Enter on a wrong value
 shows the German message and closes nothing.
@@ -14,7 +14,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from ..core.types import parse_percent
-
 from .text import key_footer
 
 
@@ -65,6 +64,38 @@ class ProgressDialog(ModalScreen[int | None]):
         else:
             self.query_one("#dialog-error", Static).update(Text(result))
             self.query_one("#dialog-error", Static).set_class(True, "error")
+            self.app.bell()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class FileNameDialog(ModalScreen[str | None]):
+    """Asks for a file name, starting with ``default``; dismisses with the name, or None on Esc.
+    The caller checks it (``core.output``), so this only refuses an empty name."""
+
+    BINDINGS = [Binding("escape", "cancel", "Abbrechen")]
+
+    def __init__(self, title: Text, default: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog"):
+            yield Static(self.title_text, id="dialog-title")
+            yield Input(value=self.default, id="file-name", compact=True)
+            yield Static("Enter schreibt die Datei, Esc bricht ab.", id="dialog-error", classes="hint")
+        yield key_footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#file-name", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value.strip():
+            self.dismiss(event.value.strip())
+        else:
             self.app.bell()
 
     def action_cancel(self) -> None:

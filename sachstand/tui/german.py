@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.align import Align
 from rich.text import Text
@@ -25,6 +25,8 @@ from textual.screen import Screen
 from textual.widgets import Select
 from textual.widgets._select import SelectCurrent, SelectOverlay
 from textual.widgets.option_list import Option
+
+from .host import host_of
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -37,9 +39,9 @@ QUIT_HINT = "Zum Beenden ctrl+q drücken (ctrl+c kopiert nur)."
 class GermanCommandPalette(CommandPalette):
     """The command palette with a German placeholder and a German "no matches" line."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("placeholder", PALETTE_PLACEHOLDER)
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
 
     def _start_no_matches_countdown(self, search_value: str) -> None:
         self._stop_no_matches_countdown()
@@ -59,7 +61,7 @@ class GermanSelectOverlay(SelectOverlay):
     BINDINGS = [Binding("escape", "dismiss", "Liste schließen")]
 
 
-class GermanSelect(Select):  # type: ignore[type-arg]
+class GermanSelect(Select):
     """A ``Select`` whose open list says "Liste schließen" in the footer."""
 
     def compose(self) -> ComposeResult:
@@ -67,10 +69,10 @@ class GermanSelect(Select):  # type: ignore[type-arg]
         yield GermanSelectOverlay(type_to_search=self._type_to_search).data_bind(compact=Select.compact)
 
 
-def system_commands(app: App[object], screen: Screen[object]) -> Iterable[SystemCommand]:
+def system_commands(app: App[Any], screen: Screen[Any]) -> Iterable[SystemCommand]:
     """The palette's general commands, in German (quit asks first if an edit would be lost)."""
     yield SystemCommand("Beenden", "Sachstand beenden (fragt bei ungespeicherten Änderungen)", app.action_quit)
-    yield SystemCommand("Hilfe", "Alle Tasten und Kennzeichen", app.action_help)  # type: ignore[attr-defined]
+    yield SystemCommand("Hilfe", "Alle Tasten und Kennzeichen", host_of(app).action_help)
     if screen.maximized is not None:
         yield SystemCommand("Normale Größe", "Das vergrößerte Element wieder normal zeigen", screen.action_minimize)
     elif screen.focused is not None and screen.focused.allow_maximize:

@@ -10,15 +10,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Static
 
 from ..core.errors import RegisterLocked, SachstandError
 from ..core.text import safe_text
+from .host import SachstandScreen
 from .text import key_footer
 
 
-class MessageScreen(Screen[None]):
+class MessageScreen(SachstandScreen[None]):
     """Shows why the register cannot be opened; r tries again, q ends the app."""
 
     BINDINGS = [
@@ -43,7 +43,7 @@ class MessageScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "retry":
-            return self.app.repo is not None  # type: ignore[attr-defined]
+            return self.host.repo is not None
         return True
 
     def action_leave(self) -> None:
@@ -51,4 +51,4 @@ class MessageScreen(Screen[None]):
         self.app.exit(return_code=self.error.exit_code if self.error else 2)
 
     def action_retry(self) -> None:
-        self.app.retry_register()  # type: ignore[attr-defined]
+        self.host.retry_register()

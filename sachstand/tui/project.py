@@ -9,6 +9,10 @@ Rules:
   the user changes it.
 - Long text (the description) is a multi-line ``TextArea`` that keeps line breaks and wraps; in
   read-only it stays focusable and scrollable (``read_only``, not disabled), so all of it can be read.
+- Required fields (``models.REQUIRED_FIELDS``: Bereich, Name) are named at ctrl+s ("Name fehlt")
+  and marked at the field, for a new project as for a blanked one.
+- The findings about a project's own values (``core.findings.project_findings``, e.g. the start
+  "11.05.217" that is no date) are shown under their field while it holds the stored text.
 - Leaving with unsaved changes asks first. The screen dismisses with True if anything was written.
 - A restored draft (kept at a hang-up) is put into the fields on top of the stored project, and
   the save is checked against the version the draft was typed on: if someone changed the project
@@ -28,17 +32,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from ..core.changes import progress_key, progress_year
-from ..core.errors import EMPTY, ConflictError, SachstandError
-from ..core.models import AuditEntry, FundedProject, NewProject, Project, display_value, field_label
+from ..core.errors import ConflictError, SachstandError
+from ..core.findings import project_findings
+from ..core.models import REQUIRED_FIELDS, AuditEntry, FundedProject, NewProject, Project, display_value, field_label
 from ..core.text import safe_text
 from ..core.types import clean_text, format_date, format_money, parse_money, parse_percent, parse_period
 from .conflict import KEEP, RELOAD, ConflictScreen
 from .dialogs import ConfirmDialog
 from .german import GermanSelect
+from .host import SachstandScreen
 from .state import Draft, drop_draft
 from .text import bar, key_footer
 
@@ -57,17 +62,8 @@ def _optional(parse: Callable[[str], object]) -> Callable[[str], object]:
     return run
 
 
-def _required(label: str) -> Callable[[str], object]:
-    def run(text: str) -> object:
-        value = clean_text(text)
-        if not value:
-            raise ValueError(f"{label} {EMPTY}")
-        return value
-    return run
-
-
 PARSERS: dict[str, Callable[[str], object]] = {
-    "name": _required("Der Name"),
+    "name": clean_text,  # required: ``REQUIRED_FIELDS``, checked in ``_validate``
     "description": clean_text,
     "planned_cost": _optional(parse_money),
     "cost_note": clean_text,
@@ -133,7 +129,7 @@ def parse_field(name: str, text: str) -> object:
     return PARSERS[name](text)
 
 
-class ProjectScreen(Screen[bool]):
+class ProjectScreen(SachstandScreen[bool]):
     """One project (``project_id``), or a new one when ``project_id`` is None."""
 
     BINDINGS = [
@@ -153,6 +149,7 @@ class ProjectScreen(Screen[bool]):
         self.project: Project | None = None
         self.initial: dict[str, str] = {}
         self.errors: dict[str, str] = {}
+        self.hints: dict[str, str] = {}
         self.saved_any = False
         self.ready = False
         self.busy = False
@@ -166,7 +163,10 @@ class ProjectScreen(Screen[bool]):
             yield Static(id="info")
             with Horizontal(classes="field-row"):
                 yield Label(LABELS["department"], classes="field-label")
-                yield GermanSelect([], allow_blank=True, prompt="Bereich wählen", id="f-department", compact=True)
+                with Vertical(classes="field-box"):
+                    yield GermanSelect([], allow_blank=True, prompt="Bereich wählen", id="f-department",
+                                       compact=True)
+                    yield Static("", id="e-department", classes="field-error")
             for name in ("name", "description", "planned_cost", "cost_note", "start", "end"):
                 yield from self._field(name, LABELS[name])
             yield Vertical(id="progress-fields")
@@ -203,15 +203,15 @@ class ProjectScreen(Screen[bool]):
 
     @property
     def editable(self) -> bool:
-        app = self.app
+        app = self.host
         if self.project is None:
-            return app.can_write  # type: ignore[attr-defined]
-        return not self.project.archived and app.can_write_department(self.project.department)  # type: ignore[attr-defined]
+            return app.can_write
+        return not self.project.archived and app.can_write_department(self.project.department)
 
     # ---- loading --------------------------------------------------------------------------------
 
     def load(self, keep_mine: bool = False) -> None:
-        repo = self.app.repo  # type: ignore[attr-defined]
+        repo = self.repo
         pid = self.project_id
         mine = self.edited_texts() if keep_mine else {}
         draft, self.draft = self.draft, None
@@ -247,17 +247,25 @@ class ProjectScreen(Screen[bool]):
                     note += " Das Projekt wurde seitdem geändert: beim Speichern sehen Sie die Unterschiede."
                 self.app.notify(note, timeout=10, markup=False)
 
-        self.app.call_db(work, done, node=self, group="load")  # type: ignore[attr-defined]
+        self.host.call_db(work, done, node=self, group="load")
 
-    def _input(self, name: str) -> Input | TextArea:
-        return self.query_one(f"#f-{name.replace(':', '-')}", TextArea if name in MULTI_LINE else Input)
+    def _input(self, name: str) -> Input | TextArea | Select:
+        if name == "department":
+            return self.query_one("#f-department", Select)
+        selector = f"#f-{name.replace(':', '-')}"
+        if name in MULTI_LINE:
+            return self.query_one(selector, TextArea)
+        return self.query_one(selector, Input)
 
     def _text(self, name: str) -> str:
         widget = self._input(name)
+        if isinstance(widget, Select):
+            return "" if widget.is_blank() else str(widget.value)
         return widget.text if isinstance(widget, TextArea) else widget.value
 
     def _set_text(self, name: str, text: str) -> None:
         widget = self._input(name)
+        assert not isinstance(widget, Select)
         if isinstance(widget, TextArea):
             widget.load_text(text)
         else:
@@ -268,7 +276,7 @@ class ProjectScreen(Screen[bool]):
         self.departments = loaded.departments
         p = loaded.project
         dept = self.query_one("#f-department", Select)
-        writable = [d for d in loaded.departments if self.app.can_write_department(d)]  # type: ignore[attr-defined]
+        writable = [d for d in loaded.departments if self.host.can_write_department(d)]
         if p is not None:
             dept.set_options([(Text(safe_text(d)), d) for d in loaded.departments])
             dept.value = p.department
@@ -283,9 +291,9 @@ class ProjectScreen(Screen[bool]):
             self.initial[name] = text
         await self._fill_progress(p)
         self.errors.clear()
+        self.hints = {f.field: f.message for f in project_findings(p) if f.field} if p is not None else {}
         for name in self.initial:
-            if name != "department":
-                self._show_error(name, "")
+            self._show_error(name, "")
         editable = self.editable
         for widget in self.query("#form Input, #form Select"):
             widget.disabled = not editable
@@ -388,7 +396,8 @@ class ProjectScreen(Screen[bool]):
                 change.append_text(Text(safe_text(audit_value(a.field, a.new_value))))
                 who = Text(safe_text(a.os_user))
                 who.append(f" ({a.source})", style="dim")
-                what = "angelegt" if a.field == "*" else ("Archiviert" if a.field == "archived" else field_label(a.field))
+                what = ("angelegt" if a.field == "*"
+                        else "Archiviert" if a.field == "archived" else field_label(a.field))
                 table.add_row(a.at.strftime("%d.%m.%Y %H:%M"), who, Text(what), change)
             lines.append(table)
         self.query_one("#audit", Static).update(Group(*lines))
@@ -399,12 +408,6 @@ class ProjectScreen(Screen[bool]):
         """Fields whose text differs from what was loaded."""
         out = {}
         for name, first in self.initial.items():
-            if name == "department":
-                dept = self.query_one("#f-department", Select)
-                value = "" if dept.is_blank() else str(dept.value)
-                if value != first:
-                    out[name] = value
-                continue
             text = self._text(name)
             if text != first:
                 out[name] = text
@@ -413,6 +416,14 @@ class ProjectScreen(Screen[bool]):
     @property
     def dirty(self) -> bool:
         return self.ready and bool(self.edited_texts())
+
+    def unsaved_draft(self) -> Draft | None:
+        """The unsaved edit with the version it was typed on (kept at a hang-up)."""
+        repo = self.app.repo  # type: ignore[attr-defined]
+        if not self.dirty or repo is None:
+            return None
+        return Draft(str(repo.db.path.resolve()), self.project_id, self.year,
+                     self.project.version if self.project is not None else None, self.edited_texts())
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
@@ -430,12 +441,15 @@ class ProjectScreen(Screen[bool]):
     @on(Select.Changed, "#f-department")
     def _dept_changed(self) -> None:
         if self.ready:
+            self._validate("department", self._text("department"))
             self._update_status()
 
     def _validate(self, name: str, text: str) -> None:
         """Unchanged text is what the register holds, so it is never an error (e.g. "11.05.217")."""
         try:
-            if text != self.initial.get(name):
+            if name in REQUIRED_FIELDS and not clean_text(text) and (text != self.initial.get(name) or name in self.errors):
+                raise ValueError(f"{field_label(name)} fehlt")
+            if text != self.initial.get(name) and name != "department":
                 parse_field(name, text)
         except ValueError as exc:
             self.errors[name] = str(exc)
@@ -445,14 +459,20 @@ class ProjectScreen(Screen[bool]):
 
     def _revalidate(self) -> None:
         for name in self.initial:
-            if name != "department":
-                self._validate(name, self._text(name))
+            self._validate(name, self._text(name))
         self._update_status()
 
+    def _missing(self) -> list[str]:
+        """Required fields left blank (a new project starts with them blank, unchanged)."""
+        return [name for name in REQUIRED_FIELDS if not clean_text(self._text(name))]
+
     def _show_error(self, name: str, message: str) -> None:
+        """An error under the field; else a finding about the stored value while it is unchanged."""
         box = self.query_one(f"#e-{name.replace(':', '-')}", Static)
-        box.update(Text(message))
-        box.display = bool(message)
+        hint = "" if message or self._text(name) != self.initial.get(name) else self.hints.get(name, "")
+        box.update(Text(message if message else f"Hinweis: {hint}" if hint else ""))
+        box.display = bool(message or hint)
+        box.set_class(bool(hint), "field-hint")
         self._input(name).set_class(bool(message), "invalid")
 
     def _update_status(self) -> None:
@@ -475,17 +495,22 @@ class ProjectScreen(Screen[bool]):
             return self.editable
         if action == "archive":  # archive, or restore an archived project
             p = self.project
-            return p is not None and self.app.can_write_department(p.department)  # type: ignore[attr-defined]
+            return p is not None and self.host.can_write_department(p.department)
         return True
 
     def action_save(self) -> None:
         if not self.ready or self.busy:
             return
+        for name in self._missing():
+            self.errors[name] = f"{field_label(name)} fehlt"
+            self._show_error(name, self.errors[name])
+        self._update_status()
         if self.errors:
             self.app.bell()
-            first = next(iter(self.errors))
-            self.app.notify(safe_text(f"Nicht gespeichert: {field_label(first)}: {self.errors[first]}"), severity="error",
-                            markup=False)
+            missing = [self.errors[n] for n in REQUIRED_FIELDS if n in self.errors]
+            first = next(n for n in (*REQUIRED_FIELDS, *self.errors) if n in self.errors)
+            said = ", ".join(missing) if missing else f"{field_label(first)}: {self.errors[first]}"
+            self.app.notify(safe_text(f"Nicht gespeichert: {said}"), severity="error", markup=False)
             field = self._input(first)
             field.focus()
             self.call_after_refresh(field.scroll_visible, animate=False)
@@ -501,14 +526,15 @@ class ProjectScreen(Screen[bool]):
             self._update(self.project, values)
 
     def _create(self, values: dict[str, object]) -> None:
-        repo = self.app.repo  # type: ignore[attr-defined]
+        repo = self.repo
         dept = self.query_one("#f-department", Select)
         progress = {year: v for k, v in values.items() if (year := progress_year(k)) is not None and v is not None}
         new = NewProject(
             department="" if dept.is_blank() else str(dept.value),
             name=str(values.get("name") or ""), description=str(values.get("description") or ""),
-            planned_cost=values.get("planned_cost"),  # type: ignore[arg-type]
+            planned_cost=values.get("planned_cost"),  # type: ignore[arg-type]  # parsed: Decimal | None
             cost_note=str(values.get("cost_note") or ""),
+            # parsed values: start and end are Period | None, progress maps years to int (``_parse``)
             start=values.get("start"), end=values.get("end"), progress=progress,  # type: ignore[arg-type]
         )
 
@@ -522,7 +548,7 @@ class ProjectScreen(Screen[bool]):
         self._write(lambda: repo.create(new), done)
 
     def _update(self, project: Project, values: dict[str, object]) -> None:
-        repo = self.app.repo  # type: ignore[attr-defined]
+        repo = self.repo
 
         def done(saved: Project) -> None:
             self.busy = False
@@ -540,9 +566,9 @@ class ProjectScreen(Screen[bool]):
             if isinstance(exc, ConflictError):
                 self.app.push_screen(ConflictScreen(exc, self._base_values()), self._after_conflict)
             else:
-                self.app.show_error(exc)  # type: ignore[attr-defined]
+                self.host.show_error(exc)
 
-        self.app.call_db(work, done, failed, node=self, group="write")  # type: ignore[attr-defined]
+        self.host.call_db(work, done, failed, node=self, group="write")
 
     def _base_values(self) -> dict[str, str]:
         """The stored values this edit started from, shown as the conflict shows the stored ones."""
@@ -576,7 +602,7 @@ class ProjectScreen(Screen[bool]):
         p = self.project
         if p is None:
             return
-        repo = self.app.repo  # type: ignore[attr-defined]
+        repo = self.repo
         if p.archived:
             question = Text(f"Projekt {p.id} wiederherstellen?\n", style="bold")
             question.append_text(Text(safe_text(p.name)))
@@ -602,4 +628,8 @@ class ProjectScreen(Screen[bool]):
         self._ask(question, lambda: self._write(lambda: repo.archive(p.id, p.version), archived))
 
     def _ask(self, question: Text, then: Callable[[], object]) -> None:
-        self.app.push_screen(ConfirmDialog(question), lambda yes: then() if yes else None)
+        def answer(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        self.app.push_screen(ConfirmDialog(question), answer)

@@ -13,19 +13,22 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import date
+from io import BytesIO
+from pathlib import Path
+from typing import cast
 
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
-from ..core.changes import progress_key
 from ..core import figures
+from ..core.changes import progress_key
 from ..core.errors import ConflictError, PermissionDenied, SachstandError
 from ..core.models import ProjectRow, display_value
 from ..core.text import safe_text
@@ -34,6 +37,7 @@ from .conflict import KEEP, ConflictScreen
 from .data import ChangeStamp, YearRows, change_stamp, load_year, record_progress
 from .dialogs import ConfirmDialog, ProgressDialog
 from .german import GermanSelect
+from .host import SachstandScreen
 from .picker import JumpDialog, Picker
 from .state import drop_draft, load_draft, save_view
 from .text import key_footer, percent_cell
@@ -83,12 +87,20 @@ SORT_KEYS = {
 }
 
 
+# The flags carry their own foreground and background, so no row style (the cursor's either)
+# changes them: white on dark red, black on yellow, chosen so that the 256- and 16-colour
+# downgrades land on the same pairs. Reverse video draws them (``color`` is the background shown),
+# so with NO_COLOR, where colours go, the letter still stands out as a block; bold as well.
+OVERDUE_STYLE = Style(color="#a00000", bgcolor="#ffffff", bold=True, reverse=True)
+STALLED_STYLE = Style(color="#ffd700", bgcolor="#000000", bold=True, reverse=True)
+
+
 def flags_cell(row: ProjectRow) -> Text:
     if row.planned:
         return Text(str(row.priority)[:2], style="bold cyan")
     out = Text()
-    out.append("Ü" if row.overdue else " ", style="bold red")
-    out.append("S" if row.stalled else " ", style="bold yellow")
+    out.append("Ü" if row.overdue else " ", style=OVERDUE_STYLE if row.overdue else "")
+    out.append("S" if row.stalled else " ", style=STALLED_STYLE if row.stalled else "")
     return out
 
 
@@ -104,7 +116,7 @@ def render_row(row: ProjectRow) -> list[Cell]:
     ]
 
 
-class ProjectsScreen(Screen[None]):
+class ProjectsScreen(SachstandScreen[None]):
     """The start screen. ``self.all_rows`` holds the year's rows, ``self.shown`` the filtered ones."""
 
     BINDINGS = [
@@ -122,8 +134,10 @@ class ProjectsScreen(Screen[None]):
         Binding("t", "report_texts", "Bericht", show=False,
                 tooltip="Bericht: die Texte des Berichtsjahres (Einleitung, Sonderthema, Ausblick)"),
         Binding("n", "new", "Neu", tooltip="neues Projekt"),
+        Binding("x", "export", "Export", show=False, tooltip="die gezeigten Zeilen als Excel-Datei (.xlsx) speichern"),
         Binding("r", "reload", "Laden", show=False, tooltip="neu laden"),
-        Binding("f8", "archive", "Archivieren", show=False, tooltip="markiertes Projekt archivieren, ein archiviertes wiederherstellen (mit Rückfrage)"),
+        Binding("f8", "archive", "Archivieren", show=False,
+                tooltip="markiertes Projekt archivieren, ein archiviertes wiederherstellen (mit Rückfrage)"),
         Binding("q", "app.quit", "Beenden", tooltip="beenden (fragt bei ungespeicherten Änderungen)"),
         Binding("escape,down", "to_table", "zur Tabelle",
                 tooltip="aus der Suche oder einer Auswahlliste zurück zur Tabelle"),
@@ -169,11 +183,11 @@ class ProjectsScreen(Screen[None]):
     def _columns(self, id_width: int, dept_width: int, previous: int, current: int) -> list[Column]:
         return [
             Column("id", "ID", id_width),
-            Column("department", "Bereich", dept_width),
-            Column("name", "Name", None),
-            Column("previous", str(previous), 10),
-            Column("current", str(current), 10),
-            Column("end", "Ende", 10),
+            Column("department", "Bereich", dept_width, min_width=5),
+            Column("name", "Name", None, min_width=10),
+            Column("previous", str(previous), 10, min_width=5),
+            Column("current", str(current), 10, min_width=5),
+            Column("end", "Ende", 10, min_width=7),
             Column("flags", "ÜS", 2),
         ]
 
@@ -183,14 +197,14 @@ class ProjectsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.table.focus()
-        self.year = self.app.year  # type: ignore[attr-defined]
+        self.year = self.host.year
         self._update_title()
         self.load()
         self.set_interval(POLL_SECONDS, self._poll)
         self.set_interval(REMEMBER_SECONDS, self.remember)
 
     def _current_stamp(self) -> ChangeStamp | None:
-        repo = self.app.repo  # type: ignore[attr-defined]
+        repo = self.repo
         return change_stamp(repo.db.path) if repo is not None else None
 
     def _poll(self) -> None:
@@ -199,21 +213,21 @@ class ProjectsScreen(Screen[None]):
         stamp = self._current_stamp()
         if stamp == self._stamp:
             return
-        if self.app.screen is not self or not self.loaded or any(  # type: ignore[attr-defined]
+        if self.app.screen is not self or not self.loaded or any(
                 not w.is_finished for w in self.workers):
             return  # looked at again at the next tick
         self.load()
 
     def _update_title(self) -> None:
-        app = self.app
-        repo = app.repo  # type: ignore[attr-defined]
+        app = self.host
+        repo = app.repo
         title = Text("Sachstand – Projekte", style="bold")
         if self.year:
             title.append(f" {self.year}", style="bold")
         if repo is not None:
             title.append("   ")
             title.append_text(Text(safe_text(repo.actor.describe), style="dim"))
-            if not app.can_write:  # type: ignore[attr-defined]
+            if not app.can_write:
                 title.append("  nur lesen", style="bold yellow")
             if repo.actor.notice:  # no role config: the register's owner is admin (core.access)
                 title.append("  ohne Rollen-Konfiguration", style="dim")
@@ -223,15 +237,15 @@ class ProjectsScreen(Screen[None]):
 
     def load(self, keep_id: str | None = None) -> None:
         """Load the rows of ``self.year`` (or the latest year with data) in a thread."""
-        app = self.app
-        repo = app.repo  # type: ignore[attr-defined]
+        app = self.host
+        repo = self.repo
         wanted = self.year
-        today = app.today  # type: ignore[attr-defined]
+        today = app.today
         self._load_generation += 1
         generation = self._load_generation
         self._stamp = self._current_stamp()  # taken before the read: a later change is seen next tick
 
-        prefetched = app.take_prefetch() if not self.loaded else None  # type: ignore[attr-defined]
+        prefetched = app.take_prefetch() if not self.loaded else None
 
         def work() -> YearRows:
             if prefetched is not None:
@@ -242,13 +256,15 @@ class ProjectsScreen(Screen[None]):
             if generation == self._load_generation:
                 self._show_loaded(*result, keep_id=keep_id)
 
-        app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
+        app.call_db(work, done, self._load_failed, node=self, group="load")
 
     def refresh_row(self, row_id: str, then: Callable[[ProjectRow], None] | None = None) -> None:
         """Reload one saved row with its flags, instead of all rows (one row's save changes no
         other row's flags); ``then`` gets the fresh row."""
-        app = self.app
-        repo, year, today = app.repo, self.year, app.today  # type: ignore[attr-defined]
+        app = self.host
+        repo, year, today = self.repo, self.year, app.today
+        if year is None:  # no year loaded yet, so no row or archive to read
+            return
 
         def work() -> list[ProjectRow]:
             return figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), ids=[row_id])
@@ -259,7 +275,7 @@ class ProjectsScreen(Screen[None]):
             if self._replace_row(row_id, found) and then is not None:
                 then(found[0])
 
-        app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
+        app.call_db(work, done, self._load_failed, node=self, group="load")
 
     def _replace_row(self, row_id: str, found: list[ProjectRow]) -> bool:
         """Show the reloaded ``found`` row in place of ``row_id``; if it is gone, all rows reload
@@ -279,9 +295,9 @@ class ProjectsScreen(Screen[None]):
 
     def _load_failed(self, exc: SachstandError) -> None:
         if self.loaded:
-            self.app.show_error(exc)  # type: ignore[attr-defined]
+            self.host.show_error(exc)
         else:  # nothing to show: the app's message screen takes over (in place of this screen)
-            self.app.show_fatal(exc, replace=self.app.screen is self)  # type: ignore[attr-defined]
+            self.host.show_fatal(exc, replace=self.app.screen is self)
 
     def _show_loaded(self, year: int, years: list[int], departments: list[str], rows: list[ProjectRow],
                      keep_id: str | None = None) -> None:
@@ -313,17 +329,17 @@ class ProjectsScreen(Screen[None]):
         self._update_title()
         if not self.loaded:
             self.loaded = True
-            self.call_after_refresh(self.app.rows_shown.set)  # type: ignore[attr-defined]
+            self.call_after_refresh(self.host.rows_shown.set)
             self.call_after_refresh(self._offer_draft)
 
     def _restore_view(self) -> str | None:
         """Filters and sort as last left (only values the register still offers); returns the last
         project's ID, which ``set_rows`` takes only if that project is still shown."""
-        view = self.app.view  # type: ignore[attr-defined]
+        view = self.host.view
         with self.prevent(Select.Changed):
             for which in ("dept", "status"):
                 select = self.query_one(f"#{which}", Select)
-                if view.get(which) in {value for _label, value in select._options}:  # noqa: SLF001
+                if view.get(which) in {value for _label, value in select._options}:
                     select.value = view[which]
         if view.get("sort_key") in SORT_KEYS:
             self.sort_key = view["sort_key"]
@@ -343,19 +359,21 @@ class ProjectsScreen(Screen[None]):
 
     def remember(self) -> None:
         """Keep the view for the next start (written only when it changed)."""
-        app = self.app
-        if not self.loaded or app.repo is None:  # type: ignore[attr-defined]
+        app = self.host
+        if not self.loaded or app.repo is None:
             return
         view = self.current_view()
-        if view != app.view:  # type: ignore[attr-defined]
-            app.view = view  # type: ignore[attr-defined]
-            save_view(app.repo.db.path, view)  # type: ignore[attr-defined]
+        if view != app.view:
+            app.view = view
+            save_view(app.repo.db.path, view)
 
     def _offer_draft(self) -> None:
         """An edit kept at a hang-up: offer to restore it (n drops it)."""
-        app = self.app
-        repo = app.repo  # type: ignore[attr-defined]
-        draft = load_draft(repo.db.path) if repo is not None and app.can_write else None  # type: ignore[attr-defined]
+        app = self.host
+        repo = app.repo
+        if repo is None or not app.can_write:
+            return
+        draft = load_draft(repo.db.path)
         if draft is None:
             return
         question = Text("Ungespeicherter Entwurf gefunden\n", style="bold")
@@ -370,10 +388,10 @@ class ProjectsScreen(Screen[None]):
             from .project import ProjectScreen
 
             keep = draft.project_id
-            app.push_screen(ProjectScreen(draft.project_id, draft.year, draft=draft),
+            self.app.push_screen(ProjectScreen(draft.project_id, draft.year, draft=draft),
                             lambda changed: self.load(keep_id=keep) if changed else None)
 
-        app.push_screen(ConfirmDialog(question), answer)
+        self.app.push_screen(ConfirmDialog(question), answer)
 
     # ---- filter and sort ------------------------------------------------------------------------
 
@@ -388,8 +406,10 @@ class ProjectsScreen(Screen[None]):
 
     def _load_archived(self) -> None:
         """The archived projects with their values for the year (only when asked for: few rows)."""
-        app = self.app
-        repo, year, today = app.repo, self.year, app.today  # type: ignore[attr-defined]
+        app = self.host
+        repo, year, today = self.repo, self.year, app.today
+        if year is None:  # no year loaded yet, so no row or archive to read
+            return
 
         def work() -> list[ProjectRow]:
             return figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), archived=True)
@@ -402,7 +422,7 @@ class ProjectsScreen(Screen[None]):
                 self._sort_all()
                 self.apply_filter()
 
-        app.call_db(work, done, self._load_failed, node=self, group="load")  # type: ignore[attr-defined]
+        app.call_db(work, done, self._load_failed, node=self, group="load")
 
     @property
     def year_rows(self) -> list[ProjectRow]:
@@ -477,7 +497,7 @@ class ProjectsScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Write actions only for writers; letter keys are dimmed while typing in the search."""
-        if action in ("progress", "new", "archive") and not self.app.can_write:  # type: ignore[attr-defined]
+        if action in ("progress", "new", "archive") and not self.host.can_write:
             return False
         typing = isinstance(self.focused, Input)
         if action == "to_table":
@@ -495,7 +515,7 @@ class ProjectsScreen(Screen[None]):
     def action_pick(self, which: str) -> None:
         """b, s, j: a picker over the dropdown's choices; typing narrows, Enter chooses."""
         select = self.query_one(f"#{which}", Select)
-        choices = [(label, value) for label, value in select._options]  # noqa: SLF001
+        choices = [(label, value) for label, value in select._options]
         if not choices:
             return
         title = PICKER_TITLES[which]
@@ -505,10 +525,14 @@ class ProjectsScreen(Screen[None]):
                 select.value = value
             self.table.focus()
 
-        self.app.push_screen(Picker(title, choices, select.value), chosen)
+        # the selects hold str and Text labels only (``_show_loaded`` fills them)
+        self.app.push_screen(Picker(title, cast("list[tuple[str | Text, Hashable]]", choices), select.value), chosen)
 
     def action_jump(self) -> None:
-        self.app.push_screen(JumpDialog(self.jump_to), lambda _: self.table.focus())
+        def back(_: None) -> None:
+            self.table.focus()
+
+        self.app.push_screen(JumpDialog(self.jump_to), back)
 
     def jump_to(self, text: str) -> str | None:
         """Move the cursor to the first shown row whose ID starts with ``text`` (else contains it)."""
@@ -545,10 +569,53 @@ class ProjectsScreen(Screen[None]):
         if self.year is not None:
             self.app.push_screen(DashboardScreen(self.year))
 
+    # ---- export what is shown -------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        """x: the rows shown (filter, search, sort) into an .xlsx, by the writer of ``export
+        register``, through the output guard; an existing workbook is overwritten only after asking."""
+        from .dialogs import FileNameDialog
+
+        if self.year is None:
+            return
+        if self.app.export_rows is None:  # type: ignore[attr-defined]
+            self.app.notify("Export ist hier nicht verfügbar.", severity="warning", timeout=4)
+            return
+        ids = [r.id for r in self.shown]
+        default = str(Path.cwd() / f"sachstand-{self.year}-auswahl.xlsx")
+        title = Text(f"{format_number(len(ids))} gezeigte Projekte als Excel-Datei speichern", style="bold")
+        self.app.push_screen(FileNameDialog(title, default),
+                             lambda name: self._export(name, ids) if name else None)
+
+    def _export(self, name: str, ids: list[str], force: bool = False) -> None:
+        from ..core.output import XLSX, is_kind
+
+        path = Path(name).expanduser()
+        if not force and path.is_file() and is_kind(path, XLSX):
+            question = Text(f"{safe_text(name)} gibt es schon. Überschreiben?", style="bold")
+            self.app.push_screen(ConfirmDialog(question),
+                                 lambda yes: self._export(name, ids, force=True) if yes else None)
+            return
+        repo, year, export_rows = self.app.repo, self.year, self.app.export_rows  # type: ignore[attr-defined]
+
+        def work() -> int:
+            from ..core.output import check_output, write_output
+
+            target = check_output(path, XLSX, repo.db.path, force)
+            buffer = BytesIO()
+            count = export_rows(repo, buffer, year, ids)
+            write_output(target, buffer.getvalue())
+            return count
+
+        def done(count: int) -> None:
+            self.app.notify(safe_text(f"{format_number(count)} Projekte geschrieben: {name}"), timeout=6, markup=False)
+
+        self.app.call_db(work, done, node=self, group="export")  # type: ignore[attr-defined]
+
     def action_report_texts(self) -> None:
         from .report_texts import ReportTextsScreen
 
-        self.app.push_screen(ReportTextsScreen(self.year or self.app.today.year))  # type: ignore[attr-defined]
+        self.app.push_screen(ReportTextsScreen(self.year or self.host.today.year))
 
     def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
         self._open(event.row)
@@ -556,24 +623,24 @@ class ProjectsScreen(Screen[None]):
     def _open(self, row: ProjectRow) -> None:
         from .project import ProjectScreen
 
-        self.app.push_screen(ProjectScreen(row.id, self.year or self.app.today.year),  # type: ignore[attr-defined]
+        self.app.push_screen(ProjectScreen(row.id, self.year or self.host.today.year),
                              lambda changed: self.load(keep_id=row.id) if changed else None)
 
     def action_new(self) -> None:
         from .project import ProjectScreen
 
-        self.app.push_screen(ProjectScreen(None, self.year or self.app.today.year),  # type: ignore[attr-defined]
+        self.app.push_screen(ProjectScreen(None, self.year or self.host.today.year),
                              lambda changed: self.load() if changed else None)
 
     def _refused(self, department: str, action: str) -> bool:
         """True when this user may not do ``action`` in ``department``; shows the actor's own
         refusal (``Actor.require_write``), the same message the core gives."""
-        if self.app.can_write_department(department):  # type: ignore[attr-defined]
+        if self.host.can_write_department(department):
             return False
         try:
-            self.app.repo.actor.require_write(department, action)  # type: ignore[attr-defined]
+            self.repo.actor.require_write(department, action)
         except PermissionDenied as exc:
-            self.app.show_error(exc)  # type: ignore[attr-defined]
+            self.host.show_error(exc)
         return True
 
     def action_progress(self) -> None:
@@ -603,25 +670,25 @@ class ProjectsScreen(Screen[None]):
         question.append_text(Text(safe_text(row.name)))
         question.append("\nEs erscheint wieder in Liste und Bericht." if restore else
                         "\nEs verschwindet aus Liste und Bericht; die Daten bleiben erhalten.", style="dim")
-        repo = self.app.repo  # type: ignore[attr-defined]
+        repo = self.repo
 
         def done(_: object) -> None:
             self.app.notify(f"{row.id} {'wiederhergestellt' if restore else 'archiviert'}.", timeout=4)
             self.load()
 
         def failed(exc: SachstandError) -> None:
-            self.app.show_error(exc)  # type: ignore[attr-defined]
+            self.host.show_error(exc)
             self.load(keep_id=row.id)
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self.app.call_db(lambda: repo.archive(row.id, row.version, archived=not restore),  # type: ignore[attr-defined]
-                                 done, failed, node=self, group="write")
+                self.host.call_db(lambda: repo.archive(row.id, row.version, archived=not restore),
+                                  done, failed, node=self, group="write")
 
         self.app.push_screen(ConfirmDialog(question), answer)
 
     def _record(self, row: ProjectRow, year: int, percent: int, version: int) -> None:
-        repo = self.app.repo  # type: ignore[attr-defined]
+        repo = self.repo
 
         def done(found: list[ProjectRow]) -> None:
             self.app.notify(f"{row.id}: Umsetzungsstand {year} = {percent} % gespeichert", timeout=4)
@@ -640,9 +707,9 @@ class ProjectsScreen(Screen[None]):
                 base = {progress_key(year): display_value(row.current)}
                 self.app.push_screen(ConflictScreen(exc, base), decide)
             else:
-                self.app.show_error(exc)  # type: ignore[attr-defined]
+                self.host.show_error(exc)
                 self.load(keep_id=row.id)
 
-        today = self.app.today  # type: ignore[attr-defined]
-        self.app.call_db(lambda: record_progress(repo, row.id, year, percent, version, today), done, failed,  # type: ignore[attr-defined]
-                         node=self, group="write")
+        today = self.host.today
+        self.host.call_db(lambda: record_progress(repo, row.id, year, percent, version, today), done, failed,
+                          node=self, group="write")

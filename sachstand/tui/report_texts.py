@@ -8,6 +8,8 @@ Rules:
   (keep mine on top of the fresh versions, or take theirs). Nothing is lost either way.
 - A published year's texts are shown as published and cannot be changed; so is everything for
   viewers, ``--read-only`` and anyone but an Administrator (texts are the Administrator's).
+- Unsaved edits are guarded like a project's (``app.HoldsEdits``): ctrl+q, the palette's quit and
+  SIGTERM ask first.
 """
 
 from __future__ import annotations
@@ -17,20 +19,20 @@ from collections.abc import Callable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Input, Static, TabbedContent, TabPane, TextArea
 
 from ..core.errors import ConflictError, SachstandError
 from ..core.report_content import TEXT_SECTIONS, PublishedInfo, TextSection, report_content, save_texts, texts
 from .conflict import KEEP, RELOAD, ConflictScreen
 from .dialogs import ConfirmDialog
+from .host import SachstandScreen
 from .text import key_footer
 
 TAB_LABELS = {"einleitung": "Einleitung", "sonderthema": "Sonderthema", "ausblick": "Ausblick"}
 Loaded = tuple[tuple[TextSection, ...], PublishedInfo | None]
 
 
-def load_texts(repo, year: int) -> Loaded:  # noqa: ANN001
+def load_texts(repo, year: int) -> Loaded:
     """The year's sections, as published for a published year."""
     pub = repo.publication(year)
     if pub is not None:
@@ -39,7 +41,7 @@ def load_texts(repo, year: int) -> Loaded:  # noqa: ANN001
     return texts(repo, year), None
 
 
-class ReportTextsScreen(Screen[None]):
+class ReportTextsScreen(SachstandScreen[None]):
     BINDINGS = [
         Binding("ctrl+s,f2", "save", "Speichern"),
         Binding("escape", "leave", "Zurück"),
@@ -71,16 +73,16 @@ class ReportTextsScreen(Screen[None]):
 
     @property
     def editable(self) -> bool:
-        app = self.app
-        repo = app.repo  # type: ignore[attr-defined]
-        return (self.ready and self.published is None and not app.read_only  # type: ignore[attr-defined]
+        app = self.host
+        repo = self.repo
+        return (self.ready and self.published is None and not app.read_only
                 and repo.actor.role == "admin")
 
     # ---- loading --------------------------------------------------------------------------------
 
     def load(self, keep_mine: bool = False) -> None:
         """Load the sections; with ``keep_mine`` the edited text stays and only versions move on."""
-        repo, year = self.app.repo, self.year  # type: ignore[attr-defined]
+        repo, year = self.repo, self.year
         mine = self.edited() if keep_mine else {}
 
         def done(loaded: Loaded) -> None:
@@ -101,7 +103,7 @@ class ReportTextsScreen(Screen[None]):
             self.refresh_bindings()
             self.query_one(f"#text-{TEXT_SECTIONS[0][0]}", TextArea).focus()
 
-        self.app.call_db(lambda: load_texts(repo, year), done, node=self, group="load")  # type: ignore[attr-defined]
+        self.host.call_db(lambda: load_texts(repo, year), done, node=self, group="load")
 
     def _show_state(self) -> None:
         if self.published is not None:
@@ -111,8 +113,8 @@ class ReportTextsScreen(Screen[None]):
             text = Text("Nur lesen: Berichtstexte ändert ein Administrator.", style="bold yellow")
         else:
             stored = sum(1 for s in self.sections if s.version)
-            text = Text(f"{stored} von {len(self.sections)} Abschnitten gespeichert · Markdown: Absätze, "
-                        "„- “ Listen, „### “ Zwischenüberschriften", style="dim")
+            text = Text(f"{stored}/{len(self.sections)} gespeichert · Markdown: Absätze, „- “ Liste, "
+                        "„### “ Zwischentitel", style="dim")  # fits 80 columns
         self.query_one("#state", Static).update(text)
 
     # ---- editing --------------------------------------------------------------------------------
@@ -131,6 +133,10 @@ class ReportTextsScreen(Screen[None]):
     def dirty(self) -> bool:
         return self.ready and bool(self.edited())
 
+    def unsaved_draft(self) -> None:
+        """No draft is kept for report texts: a hang-up loses them (quitting asks first)."""
+        return None
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "save":
             return self.editable
@@ -144,7 +150,7 @@ class ReportTextsScreen(Screen[None]):
             self.app.notify("Keine Änderungen zu speichern.", timeout=3)
             return
         changed = [TextSection(s.key, *edited[s.key], s.version) for s in self.sections if s.key in edited]
-        repo, year = self.app.repo, self.year  # type: ignore[attr-defined]
+        repo, year = self.repo, self.year
         self.busy = True
 
         def done(count: int) -> None:
@@ -157,10 +163,10 @@ class ReportTextsScreen(Screen[None]):
             if isinstance(exc, ConflictError):
                 self.app.push_screen(ConflictScreen(exc), self._after_conflict)
             else:
-                self.app.show_error(exc)  # type: ignore[attr-defined]
+                self.host.show_error(exc)
 
-        self.app.call_db(lambda: save_texts(repo, year, changed), done, failed,  # type: ignore[attr-defined]
-                         node=self, group="write")
+        self.host.call_db(lambda: save_texts(repo, year, changed), done, failed,
+                          node=self, group="write")
 
     def _after_conflict(self, choice: str | None) -> None:
         if choice == KEEP:
@@ -190,4 +196,8 @@ class ReportTextsScreen(Screen[None]):
             self.dismiss(None)
 
     def _ask(self, question: Text, then: Callable[[], object]) -> None:
-        self.app.push_screen(ConfirmDialog(question), lambda yes: then() if yes else None)
+        def answer(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        self.app.push_screen(ConfirmDialog(question), answer)

@@ -13,6 +13,7 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -102,10 +103,8 @@ def load_draft(register: Path) -> Draft | None:
 
 
 def drop_draft(register: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         draft_path(register).unlink()
-    except OSError:
-        pass
 
 
 # ---- the remembered view of the projects list ---------------------------------------------------
@@ -124,7 +123,8 @@ def load_view(register: Path) -> dict[str, Any]:
     if data.get("register") != str(register.resolve()):
         return {}
     out = {k: v for k, v in data.items() if k in VIEW_KEYS and type(v) is VIEW_KEYS[k]}
-    if "year" in out and not 1900 <= out["year"] <= 2200:
+    year = out.get("year")
+    if isinstance(year, int) and not 1900 <= year <= 2200:
         del out["year"]
     return out
 

@@ -30,10 +30,7 @@ def bar(percent: int | None, width: int) -> Text:
 
 def percent_cell(percent: int | None, bar_width: int = 4) -> Text:
     """"100 % ████" — the number and a small bar, as in the projects table."""
-    if percent is None:
-        out = Text("  –  ", style="dim")
-    else:
-        out = Text(f"{percent:>3} %")
+    out = Text("  –  ", style="dim") if percent is None else Text(f"{percent:>3} %")
     out.append(" ")
     out.append_text(bar(percent, bar_width))
     return out

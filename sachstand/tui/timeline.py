@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from rich.text import Text
 from textual.widget import Widget
@@ -30,8 +31,8 @@ class TimelineRow:
 class Timeline(Widget):
     """Draws ``rows`` across the widget's width; at most ``MAX_ROWS`` lines (the rest is counted)."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.rows: list[TimelineRow] = []
         self.today = date.today()
 
@@ -55,7 +56,8 @@ class Timeline(Widget):
         mark = col(self.today)
         out = Text(no_wrap=True, overflow="crop")
         axis = [" "] * width
-        for label, pos in ((str(first.year), 0), (str(last.year), width - 4), (self.today.strftime("%d.%m.%Y"), mark - 5)):
+        labels = ((str(first.year), 0), (str(last.year), width - 4), (self.today.strftime("%d.%m.%Y"), mark - 5))
+        for label, pos in labels:
             pos = max(0, min(pos, width - len(label)))
             axis[pos:pos + len(label)] = list(label)
         out.append(" " * (NAME_WIDTH + 1) + "".join(axis) + "\n", style="dim")
@@ -72,7 +74,8 @@ class Timeline(Widget):
                 filled = round(length * (r.percent or 0) / 100)
                 for i in range(a, b + 1):
                     done = i - a < filled
-                    cells[i] = Text("█" if done else "░", style=("green" if r.percent == 100 else "cyan") if done else "dim")
+                    style = ("green" if r.percent == 100 else "cyan") if done else "dim"
+                    cells[i] = Text("█" if done else "░", style=style)
             cells[mark] = Text("│", style="bold red")
             for cell in cells:
                 line.append_text(cell)

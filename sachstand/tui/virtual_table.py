@@ -16,9 +16,9 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 from rich.console import Console
@@ -36,12 +36,18 @@ Cell = str | Text
 
 @dataclass(frozen=True)
 class Column:
-    """A column: ``width`` in cells, or ``None`` for the one column that takes the rest."""
+    """A column: ``width`` in cells, or ``None`` for the one column that takes the rest.
+
+    When the table is too narrow, the rest column gives way first, down to ``min_width``; then
+    the other columns with a ``min_width``, in order. Columns without one keep their width, so
+    they are never cut off at the right edge.
+    """
 
     key: str
     label: str
     width: int | None
     justify: str = "left"
+    min_width: int | None = None
 
 
 class VirtualTable(ScrollView, can_focus=True):
@@ -166,9 +172,20 @@ class VirtualTable(ScrollView, can_focus=True):
     # ---- drawing --------------------------------------------------------------------------------
 
     def _widths(self, total: int) -> list[int]:
-        fixed = sum(c.width or 0 for c in self.columns) + len(self.columns) - 1
-        flex = max(total - fixed, 8)
-        return [c.width if c.width is not None else flex for c in self.columns]
+        """Each column's width in ``total`` cells (see ``Column`` for what gives way first)."""
+        widths = [c.width or 0 for c in self.columns]
+        room = total - sum(widths) - (len(self.columns) - 1)
+        flex_min = next((c.min_width or 8 for c in self.columns if c.width is None), 0)
+        short = flex_min - room
+        for i, c in enumerate(self.columns):
+            if short <= 0:
+                break
+            if c.width is not None and c.min_width is not None:
+                give = min(short, c.width - c.min_width)
+                widths[i] -= give
+                short -= give
+        rest = max(total - sum(widths) - (len(self.columns) - 1), flex_min)
+        return [w if c.width is not None else rest for c, w in zip(self.columns, widths, strict=False)]
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -196,7 +213,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def _strip(self, cells: list[Cell], widths: list[int], width: int, style: Style,
                header: bool = False) -> Strip:
         segments: list[Segment] = []
-        for i, (cell, col, w) in enumerate(zip(cells, self.columns, widths)):
+        for i, (cell, col, w) in enumerate(zip(cells, self.columns, widths, strict=False)):
             if i:
                 segments.append(Segment(" ", style))
             segments.extend(_fit(cell, w, col.justify, style, header))

@@ -109,7 +109,7 @@ def build_docx(path: Path = DOCX) -> None:
     _field(footer, "PAGE")
     for run in footer.runs:
         run.font.size, run.font.name = Pt(8), FONT
-    doc.save(path)
+    doc.save(str(path))
 
 
 def build_pptx(path: Path = PPTX) -> None:
@@ -128,6 +128,7 @@ def build_pptx(path: Path = PPTX) -> None:
                 shape.left, shape.width = Emu(int(shape.left * factor)), Emu(int(shape.width * factor))
     # A band along the top of every slide: drawn on a scratch slide, moved to the master, behind.
     scratch = prs.slides.add_slide(master.slide_layouts[6])
+    assert prs.slide_height is not None, "a presentation made by python-pptx has a slide size"
     band = scratch.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, prs.slide_width, Emu(int(prs.slide_height * 0.035)))
     band.fill.solid()
     band.fill.fore_color.rgb = PptxRGB(0x1F, 0x38, 0x64)
@@ -143,7 +144,7 @@ def build_pptx(path: Path = PPTX) -> None:
 
     prs.core_properties.created = prs.core_properties.modified = datetime(2020, 1, 1)
     prs.core_properties.last_modified_by = "sachstand"
-    prs.save(path)
+    prs.save(str(path))
 
 
 if __name__ == "__main__":

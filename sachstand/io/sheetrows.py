@@ -1,0 +1,117 @@
+"""Large tables written straight into a ``constant_memory`` worksheet's row stream.
+
+xlsxwriter spends about 80 % of a large export in its per-cell path (argument conversion, a
+cell tuple, dimension checks, then the XML). ``RowStream`` writes the XML that xlsxwriter
+itself writes in ``constant_memory`` mode, a row at a time, into the same temporary row file;
+the workbook around it (styles, panes, autofilter, print setup) stays xlsxwriter's.
+
+Rules:
+- A cell is a number (``<v>`` as xlsxwriter formats it) or an inline string, never anything
+  else: text is escaped (``&``, ``<``, ``>``; control characters as ``_xHHHH_``, as Excel and
+  xlsxwriter do), so no value becomes markup or a formula. The formula-safety rule stays with
+  the caller, which picks the quote-prefixed format for text starting with = + - @ tab CR LF.
+- Styles are the xlsxwriter formats' own indexes, so every cell looks as if written cell by cell.
+- Only for a ``constant_memory`` worksheet whose rows above ``first`` are written; afterwards
+  the worksheet knows the table's dimensions and goes on below it. Other worksheets get the
+  cells through xlsxwriter (``RowStream`` falls back), so callers have one path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
+
+Cell = tuple[int, "str | int | float", Format | None]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+_MARKUP = re.compile(r"[&<>]")
+_LEADING = re.compile(r"^\s")
+_TRAILING = re.compile(r"\s$")
+_MAX_TEXT = 32767
+
+
+def inline_text(value: str) -> str:
+    """The ``<is>`` content of a text cell, as xlsxwriter writes it in ``constant_memory`` mode
+    (cut to Excel's 32,767 UTF-16 units, as xlsxwriter does)."""
+    if len(value) > _MAX_TEXT // 2 and len(units := value.encode("utf-16-le")) > 2 * _MAX_TEXT:
+        value = units[:2 * _MAX_TEXT].decode("utf-16-le", "ignore")
+    if "_x" in value:
+        value = _ESCAPE.sub(r"_x005F\1", value)
+    if _CONTROL.search(value):
+        value = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+    if _MARKUP.search(value):
+        value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if _LEADING.search(value) or _TRAILING.search(value):
+        return f'<t xml:space="preserve">{value}</t>'
+    return f"<t>{value}</t>"
+
+
+class RowStream:
+    """Rows of ``(column, value, format)`` cells, from row ``first`` down (0-based)."""
+
+    def __init__(self, ws: Worksheet, first: int) -> None:
+        self.ws = ws
+        self.direct = bool(ws.constant_memory) and first > ws.previous_row and not ws.table.get(first)
+        self.first = first
+        self.last = -1
+        self.min_col: int | None = None
+        self.max_col = -1
+        self._letters: list[str] = []
+        self._styles: dict[int, str] = {}
+        if self.direct:
+            ws._write_single_row(first)  # the rows above are written out first
+            self._write = ws.row_data_fh.write
+
+    def _letter(self, col: int) -> str:
+        while len(self._letters) <= col:
+            self._letters.append(xl_col_to_name(len(self._letters)))
+        return self._letters[col]
+
+    def _style(self, fmt: Format | None) -> str:
+        if fmt is None:
+            return ""
+        key = id(fmt)
+        if key not in self._styles:
+            self._styles[key] = f' s="{fmt._get_xf_index()}"'
+        return self._styles[key]
+
+    def row(self, r: int, cells: Sequence[Cell]) -> None:
+        """One row's cells, in column order; rows come top to bottom."""
+        if not cells:
+            return
+        if not self.direct:
+            for c, value, fmt in cells:
+                if type(value) is str:
+                    self.ws.write_string(r, c, value, fmt)
+                else:
+                    self.ws.write_number(r, c, value, fmt)
+            return
+        n = r + 1
+        parts = [f'<row r="{n}">']
+        for c, value, fmt in cells:
+            ref = f"{self._letters[c] if c < len(self._letters) else self._letter(c)}{n}"
+            if type(value) is str:
+                parts.append(f'<c r="{ref}"{self._style(fmt)} t="inlineStr"><is>{inline_text(value)}</is></c>')
+            else:
+                parts.append(f'<c r="{ref}"{self._style(fmt)}><v>{value:.16G}</v></c>')
+        parts.append("</row>")
+        self._write("".join(parts))
+        self.last = r
+        first_col, last_col = cells[0][0], cells[-1][0]
+        if self.min_col is None or first_col < self.min_col:
+            self.min_col = first_col
+        self.max_col = max(self.max_col, last_col)
+
+    def close(self) -> None:
+        """Tell the worksheet the table's extent; later cells go below it."""
+        if not self.direct or self.min_col is None:
+            return
+        ws = self.ws
+        ws._check_dimensions(self.first, self.min_col)
+        ws._check_dimensions(self.last, self.max_col)
+        ws.previous_row = self.last

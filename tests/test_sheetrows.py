@@ -1,0 +1,111 @@
+"""RowStream writes the very XML xlsxwriter writes cell by cell, keeps text text, and the
+register export at the row limit passes the import's own limits."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+import python_calamine
+
+from sachstand.io.safe import Formats, needs_quote, new_workbook
+from sachstand.io.sheetrows import RowStream
+
+TRICKY = [
+    "plain", "=1+1", "+49 241", "-5", "@SUM(A1)", "\tTab", "\rCR", "\nLF", "a & b < c > d", 'quote "x"',
+    " leading", "trailing ", "line\nbreak\n", "ctrl \x01\x07 chars", "_x0041_ literal", "<r><t>rich</t></r>",
+    "Umlaute äöüß €", "emoji \U0001F600", "\ufffe", "x" * 40_000,
+]
+
+
+def _write(path: Path, streamed: bool) -> None:
+    wb = new_workbook(path, constant_memory=True)
+    fmt = Formats(wb)
+    ws = wb.add_worksheet("Blatt")
+    ws.write_string(0, 0, "Kopf", fmt.get(bold=True))
+    plain, quoted, money = fmt.get(valign="top"), fmt.get(valign="top", quote_prefix=True), fmt.get(num_format="0.00")
+    rows = [[(0, text, quoted if needs_quote(text) else plain), (2, float(i) + 0.25, money), (3, i, None)]
+            for i, text in enumerate(TRICKY)]
+    rows.append([(1, 1234567.891, money), (4, 10**15 + 1, None)])
+    if streamed:
+        stream = RowStream(ws, 2)
+        for r, cells in enumerate(rows, start=2):
+            stream.row(r, cells)
+        stream.close()
+    else:
+        for r, cells in enumerate(rows, start=2):
+            for c, value, f in cells:
+                (ws.write_string if isinstance(value, str) else ws.write_number)(r, c, value, f)
+    ws.write_string(len(rows) + 3, 0, "darunter")
+    ws.freeze_panes(1, 0)
+    wb.close()
+
+
+def test_streamed_rows_are_the_bytes_xlsxwriter_writes(tmp_path: Path) -> None:
+    _write(tmp_path / "cells.xlsx", streamed=False)
+    _write(tmp_path / "stream.xlsx", streamed=True)
+    with zipfile.ZipFile(tmp_path / "cells.xlsx") as a, zipfile.ZipFile(tmp_path / "stream.xlsx") as b:
+        sheet_a, sheet_b = a.read("xl/worksheets/sheet1.xml"), b.read("xl/worksheets/sheet1.xml")
+        styles_a, styles_b = a.read("xl/styles.xml"), b.read("xl/styles.xml")
+    # xlsxwriter passes text "<r>…</r>" through as rich-text markup; the stream keeps it text
+    escaped = b"<t>&lt;r&gt;&lt;t&gt;rich&lt;/t&gt;&lt;/r&gt;</t>"
+    assert escaped in sheet_b
+    assert sheet_b.replace(escaped, b"<r><t>rich</t></r>") == sheet_a
+    assert styles_a == styles_b
+    assert b'<dimension ref="A1:E' in sheet_b
+
+
+def test_streamed_text_stays_text_in_openpyxl_and_calamine(tmp_path: Path) -> None:
+    path = tmp_path / "stream.xlsx"
+    _write(path, streamed=True)
+    ws = openpyxl.load_workbook(path)["Blatt"]
+    grid = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Blatt").to_python()
+    for r, text in enumerate(TRICKY, start=3):
+        cell = ws.cell(r, 1)
+        expected = text[:32767]
+        if text.startswith("<r>") or text == "\ufffe":
+            continue  # rich text in xlsxwriter's own path, and a non-character calamine keeps escaped
+        # openpyxl shows Excel's _xHHHH_ escapes of control characters as they are stored
+        shown = re.sub(r"_x([0-9A-F]{4})_", lambda m: chr(int(m.group(1), 16)), cell.value)
+        assert cell.data_type == "s" and shown == expected, (r, text[:20])
+        assert grid[r - 1][0] == expected, (r, text[:20])
+        assert cell.quotePrefix == needs_quote(text)
+        assert ws.cell(r, 3).value == r - 3 + 0.25 and ws.cell(r, 3).number_format == "0.00"
+    assert ws.cell(len(TRICKY) + 3, 2).value == 1234567.891
+    assert ws.cell(len(TRICKY) + 3, 5).value == 10**15 + 1
+    assert ws.cell(len(TRICKY) + 5, 1).value == "darunter"
+    assert ws.freeze_panes == "A2"
+
+
+def test_a_stream_on_a_workbook_in_memory_goes_through_xlsxwriter(tmp_path: Path) -> None:
+    path = tmp_path / "normal.xlsx"
+    wb = new_workbook(path)
+    ws = wb.add_worksheet("Blatt")
+    stream = RowStream(ws, 1)
+    assert not stream.direct
+    stream.row(1, [(0, "=SUM(1)", None), (1, 7, None)])
+    stream.close()
+    wb.close()
+    ws2 = openpyxl.load_workbook(path)["Blatt"]
+    assert (ws2["A2"].value, ws2["A2"].data_type, ws2["B2"].value) == ("=SUM(1)", "s", 7)
+
+
+@pytest.mark.slow
+def test_an_export_beyond_the_old_byte_limit_imports_again(cli, empty_path: Path, tmp_path: Path) -> None:
+    """70,000 projects unpack to about 70 MB, which the old 64 MB limit refused. At 100,000 the
+    text budget (``budget.MAX_TEXT``) still refuses the register workbook: its import would peak
+    near 630 MB, over the 300 MB promise (open in issue 9)."""
+    from benchmarks import generate
+
+    register = generate.make_register(tmp_path / "r.duckdb", 70_000)
+    out = tmp_path / "register.xlsx"
+    assert cli("--db", str(register), "export", "register", "-o", str(out)).code == 0
+    with zipfile.ZipFile(out) as zf:
+        assert sum(i.file_size for i in zf.infolist()) > 64 * 1024 * 1024  # what the old limit refused
+    result = cli("--db", str(empty_path), "import", str(out), "--json")
+    assert result.code == 0, result.err
+    assert len(json.loads(result.out)["new"]) == 70_000
