@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+
 from sachstand.core.access import Actor
 from sachstand.core.changes import (
     ChangeSet,
@@ -14,7 +17,7 @@ from sachstand.core.changes import (
     progress_key,
     progress_year,
 )
-from sachstand.core.models import NewProject, field_label
+from sachstand.core.models import NewProject, Project, field_label
 from sachstand.core.types import parse_period
 
 
@@ -41,13 +44,31 @@ def test_check_lists_every_problem_with_its_field() -> None:
         NewProject(department="FB99", name="Fremd"),
         NewProject(department="FB11", name="Gut", progress={2020: 101}),
     ])
-    problems = check(changes, {}, editor, departments={"FB11", "FB99"})
+    checked = check(changes, {}, editor, departments={"FB11", "FB99"})
+    problems = checked.problems
     assert problems == [
-        Problem("#1", field_label("name"), "darf nicht leer sein"),
-        Problem("#2", "Geplantes Ende", "2020 liegt vor dem Beginn 2021"),
+        Problem("#1", field_label("name"), "darf nicht leer sein", "name"),
+        Problem("#2", "Geplantes Ende", "2020 liegt vor dem Beginn 2021", "end"),
         Problem("#3", "", problems[2].reason),
-        Problem("#4", "Umsetzungsstand 2020 (in %)", "„101“ ist keine ganze Zahl von 0 bis 100"),
+        Problem("#4", "Umsetzungsstand 2020 (in %)", "„101“ ist keine ganze Zahl von 0 bis 100", "progress:2020"),
     ]
     assert problems[2].reason.startswith("Nicht erlaubt: Sie sind erika")
-    assert check(ChangeSet(updates=[ProjectUpdate("FB11-001", 1, {"name": "x"})]), {}, editor) == [
+    assert [type(p.error).__name__ for p in problems] == ["InvalidValue", "InvalidValue", "PermissionDenied",
+                                                          "InvalidValue"]
+    assert check(ChangeSet(updates=[ProjectUpdate("FB11-001", 1, {"name": "x"})]), {}, editor).problems == [
         Problem("FB11-001", "", "Projekt FB11-001 gibt es nicht.")]
+
+
+def test_check_gives_the_stored_form_of_what_passes() -> None:
+    admin = Actor("root", "admin", frozenset())
+    stored = Project(id="FB11-001", department="FB11", name="Portal", description="", planned_cost=None,
+                     cost_note="", start=None, end=None, start_text="", end_text="", progress={2020: 40},
+                     archived=False, version=3, created_at=datetime(2020, 1, 1), updated_at=datetime(2020, 1, 1))
+    checked = check(ChangeSet(
+        new_projects=[NewProject(department="FB11", name="  Neu  ", planned_cost=Decimal(10))],
+        updates=[ProjectUpdate("FB11-001", 3, {"name": " Portal ", progress_key(2020): 50})],
+    ), {"FB11-001": stored}, admin)
+    assert checked.problems == []
+    assert checked.new_projects[0].name == "Neu" and checked.new_projects[0].planned_cost == Decimal("10.00")
+    assert checked.updates == [ProjectUpdate("FB11-001", 3, {progress_key(2020): 50})]
+    checked.raise_first()  # nothing to raise

@@ -1,8 +1,9 @@
 """The write engine behind ``Repository.apply``: one change set inside an open write transaction.
 
 Rules:
-- Every entry rule comes from ``changes`` (``normalise_*``); access is checked through ``Actor``
-  before anything is written; a stale version refuses the whole write (``ConflictError``).
+- Every entry rule comes from ``changes.check`` (the same check the import preview and the TUI
+  form run), which raises its first problem; access is checked through ``Actor`` before anything
+  is written; a stale version refuses the whole write (``ConflictError``).
 - Every change of a project bumps its version by one; equal values are no change.
 - Bulk writes pass column lists to ``unnest``, batched by ``INSERT_BATCH``; IDs only grow.
 """
@@ -10,6 +11,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import duckdb
@@ -21,9 +23,7 @@ from .changes import (
     ArchiveChange,
     ChangeSet,
     ProjectUpdate,
-    normalise_department,
-    normalise_new,
-    normalise_update,
+    check,
     parse_field_key,
 )
 from .db import one_row
@@ -56,9 +56,6 @@ class ApplyRun:
     def run(self, cs: ChangeSet) -> ApplyResult:
         known = {c for (c,) in self.conn.execute("SELECT code FROM departments").fetchall()}
         new_depts = [d for d in cs.new_departments if d.code not in known]
-        for d in new_depts:
-            normalise_department(d, self.actor)
-        departments = known | {d.code for d in new_depts}
 
         ids = [u.project_id for u in cs.updates] + [a[0] for a in cs.archive]
         if len(set(ids)) != len(ids):
@@ -68,8 +65,9 @@ class ApplyRun:
             if pid not in current:
                 raise NotFound(f"Projekt {pid} gibt es nicht.")
 
-        news = [normalise_new(n, departments, self.actor) for n in cs.new_projects]
-        updates = [normalise_update(u, current[u.project_id], departments, self.actor) for u in cs.updates]
+        checked = check(replace(cs, new_departments=new_depts), current, self.actor, known)
+        checked.raise_first()
+        news, updates = checked.new_projects, checked.updates
         for pid, _version, _flag in cs.archive:
             self.actor.require_write(current[pid].department, "Projekte archivieren")
         if cs.funded_projects:

@@ -9,19 +9,20 @@ Rules:
   rule; ``check_department_code`` the one rule for a department code; ``TEXT_MAX`` the one length
   limit (Excel's cell). The import preview (``io/diff``), the TUI form and ``Repository.apply``
   all use them and only map a problem to a cell or a field.
-- ``check`` runs every rule of a change set against the projects as stored and lists all problems;
-  ``apply`` runs the same normalisation and stops at the first.
+- ``check`` runs every rule of a change set against the projects as stored and lists all problems,
+  each with its field key; ``apply`` runs the same ``check`` and raises the first problem.
 - Values are normalised to their stored form (trimmed text, cents, periods).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from dataclasses import field as dc_field
 from decimal import Decimal
 from typing import NamedTuple
 
 from .access import Actor
-from .errors import EMPTY, InvalidValue, SachstandError
+from .errors import EMPTY, InvalidValue, NotFound, SachstandError
 from .models import (
     EDITABLE_FIELDS,
     REQUIRED_FIELDS,
@@ -126,10 +127,19 @@ def check_department_code(code: str) -> str:
 
 
 def check_value(name: str, value: object) -> object:
-    """Check one field value and bring it to its stored form; raises ``InvalidValue``.
+    """Check one field value and bring it to its stored form; raises ``InvalidValue`` (whose
+    ``key`` is ``name``, so a form or a sheet can put it at its field or cell).
 
     The label is looked up only for an error: a bulk import checks millions of values.
     """
+    try:
+        return _check_value(name, value)
+    except InvalidValue as exc:
+        exc.key = name
+        raise
+
+
+def _check_value(name: str, value: object) -> object:
     if is_progress_key(name):
         if value is None:
             return None
@@ -178,7 +188,7 @@ def date_order_problem(start: object, end: object) -> str | None:
 def check_dates(start: Period | None, end: Period | None) -> None:
     """Raise ``InvalidValue`` on the end field when ``date_order_problem`` finds one."""
     if (reason := date_order_problem(start, end)) is not None:
-        raise InvalidValue(field_label("end"), reason)
+        raise InvalidValue(field_label("end"), reason, key="end")
 
 
 def normalise_new(n: NewProject, departments: set[str], actor: Actor) -> NewProject:
@@ -186,7 +196,7 @@ def normalise_new(n: NewProject, departments: set[str], actor: Actor) -> NewProj
     dept = check_value("department", n.department)
     actor.require_write(str(dept), "Projekte anlegen")
     if dept not in departments:
-        raise InvalidValue(field_label("department"), unknown_department(str(dept)))
+        raise InvalidValue(field_label("department"), unknown_department(str(dept)), key="department")
     for year, percent in n.progress.items():
         check_value(progress_key(year), percent)
     check_dates(n.start, n.end)
@@ -217,7 +227,7 @@ def normalise_update(u: ProjectUpdate, cur: Project, departments: set[str], acto
     if "department" in changes:
         target = str(changes["department"])
         if target not in departments:
-            raise InvalidValue(field_label("department"), unknown_department(target))
+            raise InvalidValue(field_label("department"), unknown_department(target), key="department")
         actor.require_write(target, "Projekte in diesen Bereich verschieben")
     start = changes.get("start", cur.start) if "start" in changes else cur.start
     end = changes.get("end", cur.end) if "end" in changes else cur.end
@@ -246,24 +256,51 @@ def normalise_department(d: Department, actor: Actor) -> None:
 
 @dataclass(frozen=True)
 class Problem:
-    """One refused entry: the project (ID, or ``#n`` for the n-th new one), the field (a label) and
-    the German reason."""
+    """One refused entry: the project (ID, or ``#n`` for the n-th new one), the field (a label),
+    the German reason, the field key when known (``end``, ``progress:2020``; "" otherwise) and the
+    refusal itself (``apply`` raises the first one as it is)."""
 
     project: str
     field: str
     reason: str
+    key: str = ""
+    error: SachstandError | None = dc_field(default=None, compare=False, repr=False)
+
+    @property
+    def message(self) -> str:
+        """The reason with its field's label, as one German line ("Geplantes Ende: …")."""
+        return f"{self.field}: {self.reason}" if self.field else self.reason
+
+
+@dataclass
+class Checked:
+    """What ``check`` found: every problem, and the change set's new projects and updates in their
+    stored form (normalised, only real changes kept; complete only when there is no problem)."""
+
+    problems: list[Problem]
+    new_projects: list[NewProject]
+    updates: list[ProjectUpdate]
+
+    def raise_first(self) -> None:
+        """Raise the first problem's refusal (``InvalidValue``, ``PermissionDenied``), if any."""
+        if self.problems:
+            error = self.problems[0].error
+            raise error if error is not None else SachstandError(self.problems[0].message)
 
 
 def _problem(project: str, exc: SachstandError) -> Problem:
-    label = getattr(exc, "field", "")
-    return Problem(project, label, str(exc).removeprefix(f"{label}: ") if label else str(exc))
+    if isinstance(exc, InvalidValue):
+        return Problem(project, exc.field, exc.reason, exc.key, exc)
+    return Problem(project, "", str(exc), "", exc)
 
 
 def check(changeset: ChangeSet, current: dict[str, Project], actor: Actor,
-          departments: set[str] | None = None) -> list[Problem]:
-    """Every problem of ``changeset`` against the projects as stored (``current``, by ID): the same
-    rules ``Repository.apply`` enforces, listed rather than raised. ``departments`` are the known
-    codes (default: those of ``current`` plus the change set's new ones)."""
+          departments: set[str] | None = None) -> Checked:
+    """Every problem of ``changeset`` against the projects as stored (``current``, by ID), and its
+    normalised new projects and updates. ``Repository.apply`` runs this same check (and raises the
+    first problem); the import preview and the TUI form run it to map each problem to a cell or a
+    field. ``departments`` are the known codes (default: those of ``current``); the change set's
+    new departments are added to them."""
     known = set(departments if departments is not None else {p.department for p in current.values()})
     problems: list[Problem] = []
     for d in changeset.new_departments:
@@ -274,18 +311,20 @@ def check(changeset: ChangeSet, current: dict[str, Project], actor: Actor,
         except SachstandError as exc:
             problems.append(_problem("", exc))
         known.add(d.code)
+    news: list[NewProject] = []
     for i, n in enumerate(changeset.new_projects, 1):
         try:
-            normalise_new(n, known, actor)
+            news.append(normalise_new(n, known, actor))
         except SachstandError as exc:
             problems.append(_problem(f"#{i}", exc))
+    updates: list[ProjectUpdate] = []
     for u in changeset.updates:
         cur = current.get(u.project_id)
         if cur is None:
-            problems.append(Problem(u.project_id, "", f"Projekt {u.project_id} gibt es nicht."))
+            problems.append(_problem(u.project_id, NotFound(f"Projekt {u.project_id} gibt es nicht.")))
             continue
         try:
-            normalise_update(u, cur, known, actor)
+            updates.append(normalise_update(u, cur, known, actor))
         except SachstandError as exc:
             problems.append(_problem(u.project_id, exc))
-    return problems
+    return Checked(problems, news, updates)

@@ -130,9 +130,12 @@ class NotFound(SachstandError):
 class InvalidValue(SachstandError):
     """A value that breaks a rule; ``field`` names the field in the user's words."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, key: str = "") -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+        self.key = key
+        """The field key (``name``, ``progress:2020``) when the value is a project field's, else ""."""
+        self.reason = message
 
 
 class PermissionDenied(SachstandError):
