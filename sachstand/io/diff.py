@@ -36,6 +36,7 @@ from ..core.changes import (
     ApplyResult,
     ChangeSet,
     ProjectUpdate,
+    check,
     check_department_code,
     check_value,
     date_order_problem,
@@ -480,14 +481,17 @@ class _Planner:
                 changes[key] = value
                 result.changes.append(FieldChange(key, field_label(key), display_value(old), display_value(value),
                                                   row.ref(source)))
-        start = changes.get("start", project.start)
-        end = changes.get("end", project.end)
-        if ("start" in changes or "end" in changes) and (reason := date_order_problem(start, end)) is not None:
-            ref = row.ref(values["end"][1] if "end" in values else values["start"][1])
-            problem.add(ref, display_value(end), reason)
-        if changes and not self.actor.can_write(project.department):
-            problem.add((row.cell("id") or row.first).ref, project.id,
-                        _denied(self.actor, project.department, "Projekte ändern"))
+        if changes:  # the rules apply enforces across fields (date order, rights): ``changes.check``
+            known = self.departments | set(self.new_departments)
+            update = ProjectUpdate(project.id, project.version, changes)
+            for found in check(ChangeSet(updates=[update]), {project.id: project}, self.actor, known).problems:
+                key = found.key if found.key in values else "start" if found.key == "end" and "start" in values else ""
+                if key:
+                    problem.add(row.ref(values[key][1]), display_value(changes.get(found.key, project.value(found.key))),
+                                found.reason)
+                else:
+                    problem.add((row.cell("id") or row.first).ref, project.id,
+                                found.reason.removeprefix("Nicht erlaubt: "))
         if problem.items:
             result.problems, result.changes = problem.items, []
             return result
