@@ -25,155 +25,53 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date
-from functools import lru_cache
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
 
-from ..core.access import Actor
 from ..core.audit import audit_text
 from ..core.changes import (
-    ApplyResult,
     ChangeSet,
     ProjectUpdate,
     check,
-    check_department_code,
     check_value,
     date_order_problem,
     progress_year,
 )
-from ..core.errors import InvalidValue, PermissionDenied, SachstandError
+from ..core.errors import InvalidValue
 from ..core.models import Department, NewProject, Project, display_value, field_label
 from ..core.repository import Repository
-from ..core.types import Period, Precision, clean_text
+from ..core.types import Period, clean_text
 from . import cells
-from .limits import WorkbookRefused
-from .reader import MAX_PROBLEMS, META_SHEET, Cell, Problem, Row, WorkbookData, too_many_problems
+from .plan import (
+    KINDS,
+    Conflict,
+    FieldChange,
+    ImportPlan,
+    Missing,
+    Remark,
+    RowResult,
+    _version_warnings,
+    accepted_years,
+    apply_plan,
+    check_template_year,
+)
+from .plan_cells import (
+    _SAME,
+    _TEXT_KEYS,
+    SKIP,
+    _at,
+    _bad_code,
+    _Collector,
+    _denied,
+    _period_text,
+    _progress_years,
+    _same_progress,
+)
+from .reader import MAX_PROBLEMS, Problem, Row, WorkbookData, too_many_problems
 from .register_book import RegisterExtras
 
-KINDS = ("new", "update", "unchanged", "conflict", "error")
-
-
-@dataclass(frozen=True, slots=True)
-class FieldChange:
-    field: str
-    label: str
-    old: str
-    new: str
-    cell: str
-
-
-@dataclass(frozen=True, slots=True)
-class Conflict:
-    file: str
-    cell: str
-    project_id: str
-    field: str
-    label: str
-    file_value: str
-    register_value: str
-
-    def line(self) -> str:
-        return (f"{self.cell}: Konflikt bei {self.project_id}, {self.label}: in der Datei „{self.file_value}“, "
-                f"inzwischen im Register „{self.register_value}“")
-
-
-@dataclass(slots=True)
-class RowResult:
-    file: str
-    row: int
-    kind: str
-    project_id: str | None
-    department: str
-    name: str
-    # empty tuples until the row has any: 100,000 new rows hold no empty lists
-    changes: Sequence[FieldChange] = ()
-    problems: Sequence[Problem] = ()
-    conflicts: Sequence[Conflict] = ()
-    new_project: NewProject | None = None
-    #: "file" or "register" when the row's conflicts were settled by ``--on-conflict``
-    settled: str | None = None
-
-
-@dataclass(frozen=True)
-class Remark:
-    """A department's note for IT ("Bemerkungen"): shown in the preview, not stored."""
-
-    file: str
-    cell: str
-    project: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Missing:
-    """A project of a returned template whose row is gone from it ("nicht zurückgemeldet")."""
-
-    file: str
-    project_id: str
-    department: str
-    name: str
-
-
-@dataclass
-class ImportPlan:
-    files: list[WorkbookData]
-    rows: list[RowResult]
-    problems: list[Problem]
-    changeset: ChangeSet
-    remarks: list[Remark] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    missing: list[Missing] = field(default_factory=list)
-    on_conflict: str | None = None
-
-    @property
-    def conflicts(self) -> list[Conflict]:
-        """Conflicts not settled by ``--on-conflict``: each stops the import."""
-        return [c for r in self.rows if r.settled is None for c in r.conflicts]
-
-    @property
-    def settled(self) -> list[RowResult]:
-        return [r for r in self.rows if r.settled is not None]
-
-    def of_kind(self, kind: str) -> list[RowResult]:
-        return [r for r in self.rows if r.kind == kind]
-
-    @property
-    def clean(self) -> bool:
-        return not self.problems and not self.conflicts
-
-
-def _version_warnings(files: Sequence[WorkbookData], rows: Sequence[RowResult]) -> list[str]:
-    """Files that change existing projects but carry no row versions (no hidden sheet): a change
-    made in the register since the file was made cannot be told from an old value there."""
-    updating = {r.file for r in rows if r.kind == "update"}
-    return [
-        f"{data.name}: ohne Versionsangaben (kein verstecktes Blatt „{META_SHEET}“); Änderungen, die seit "
-        "dem Erstellen der Datei im Register gemacht wurden, werden nicht als Konflikt erkannt. "
-        "Bitte die Änderungen oben prüfen."
-        for data in files
-        if data.name in updating and (data.meta is None or not data.meta.versions)
-    ]
-
-
-def accepted_years(repo_years: Sequence[int]) -> set[int]:
-    """Years a template may be for: the latest reporting year and the one after it."""
-    if not repo_years:
-        return set()
-    return {max(repo_years), max(repo_years) + 1}
-
-
-def check_template_year(data: WorkbookData, repo_years: Sequence[int], year: int | None) -> None:
-    if not data.is_template or data.meta is None:
-        return
-    allowed = {year} if year is not None else accepted_years(repo_years)
-    if allowed and data.meta.year not in allowed:
-        wanted = " oder ".join(str(y) for y in sorted(allowed))
-        raise WorkbookRefused(
-            data.name, f"die Vorlage gilt für {data.meta.year}, erwartet wird eine Vorlage für {wanted}"
-        )
-
+__all__ = ["KINDS", "Conflict", "FieldChange", "ImportPlan", "Missing", "Remark", "RowResult", "accepted_years",
+           "apply_plan", "check_template_year", "plan_import"]
 
 def plan_import(repo: Repository, files: Sequence[WorkbookData], year: int | None = None,
                 on_conflict: str | None = None, consume: bool = False) -> ImportPlan:
@@ -570,103 +468,3 @@ class _Planner:
         self.updates.append(ProjectUpdate(project.id, project.version, changes))
         result.kind = "update"
         return result
-
-
-@lru_cache(maxsize=64)
-def _progress_keys(columns: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
-    return tuple((k, year) for k in columns if (year := progress_year(k)) is not None)
-
-
-def _progress_years(columns: dict[str, int]) -> tuple[tuple[str, int], ...]:
-    """The progress columns of a file with their years, worked out once per file."""
-    return _progress_keys(tuple(columns))
-
-
-SKIP = object()
-# Dates written as text repeat ("Q 4 2020"); a Period is immutable, so each text is parsed once.
-# A refused text raises again on each call (exceptions are not cached).
-_period_text = lru_cache(maxsize=4096)(cells.period)
-_TEXT_KEYS = frozenset(("name", "description", "department", "cost_note"))
-
-
-def _at(where: tuple[str, int]) -> str:
-    return f"{where[0]}, Zeile {where[1]}"
-
-
-def _same_progress(key: str, value: object, shares: frozenset[str], project: Project) -> bool:
-    return key not in shares and type(value) is float and value == project.value(key)
-
-
-def _same_period(key: str, value: object, shares: frozenset[str], project: Project) -> bool:
-    period = project.start if key == "start" else project.end
-    if period is None:
-        return type(value) is str and value == (project.start_text if key == "start" else project.end_text)
-    if type(value) is str:
-        return value == period.format()
-    return period.precision is Precision.DAY and type(value) is date and value == period.first_day
-
-
-def _same_cost(key: str, value: object, shares: frozenset[str], project: Project) -> bool:
-    return type(value) is float and project.planned_cost is not None and value == float(project.planned_cost)
-
-
-def _same_text(key: str, value: object, shares: frozenset[str], project: Project) -> bool:
-    return type(value) is str and value == getattr(project, key)
-
-
-# Each says whether a cell shows exactly the stored value, so it needs no parsing (the fast path);
-# anything else goes through the full parser and its checks.
-_SAME = {"start": _same_period, "end": _same_period, "planned_cost": _same_cost, "name": _same_text,
-         "description": _same_text, "department": _same_text, "cost_note": _same_text}
-
-
-def _denied(actor: Actor, department: str, action: str) -> str:
-    try:
-        actor.require_write(department, action)
-    except PermissionDenied as exc:
-        return exc.message.removeprefix("Nicht erlaubt: ")
-    return ""
-
-
-def _bad_code(code: str) -> str:
-    """Why ``code`` cannot become a new department (the repository's rule), or ""."""
-    try:
-        check_department_code(code)
-    except InvalidValue as exc:
-        return exc.message.removeprefix(f"{exc.field}: ")
-    return ""
-
-
-class _Collector:
-    """Problems of one row; ``parse`` turns a parser's ``ValueError`` into a problem at its cell."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.items: list[Problem] = []
-
-    def add(self, ref: str, value: str, message: str) -> None:
-        self.items.append(Problem(self.file, ref, value, message))
-
-    def parse(self, cell: Cell | None, parser: Callable[[object], object]):
-        if cell is None:
-            return None
-        try:
-            return parser(cell.value)
-        except ValueError as exc:
-            self.add(cell.ref, cells.shown(cell.value), str(exc))
-            return None
-
-
-def apply_plan(repo: Repository, plan: ImportPlan) -> ApplyResult:
-    """Write the plan's change set in one transaction, audited with each file's name and SHA-256.
-
-    Only a clean plan is applied; several files share one transaction, so their names and hashes
-    are joined in the audit entry.
-    """
-    if not plan.clean:
-        raise SachstandError("Die Dateien haben Probleme oder Konflikte; es wurde nichts gespeichert.")
-    source = f"import --on-conflict {plan.on_conflict}" if plan.settled else "import"
-    actor = repo.actor.with_source(
-        source, ", ".join(f.name for f in plan.files), ", ".join(f.sha256 for f in plan.files)
-    )
-    return Repository(repo.db, actor).apply(plan.changeset)

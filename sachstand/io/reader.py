@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
@@ -34,13 +34,15 @@ from ..core.types import clean_text
 from . import sheetxml
 from .budget import HEADER_SEARCH_ROWS, check_budget
 from .headers import header_key, is_range_formula, total_label
-from .limits import MAX_ROWS, CheckedFile, WorkbookRefused, check_workbook
+from .limits import CheckedFile, WorkbookRefused, check_workbook
 from .ooxml import column_letter
+from .sheetread import _grid, _merged, _open_sheet, sheet_rows
 
 META_SHEET = "_sachstand"
 META_FORMAT = "sachstand 1"
 MAX_PROBLEMS = 1000
 
+_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}
 _UNSAFE_FORMULA = re.compile(r"\||\b(HYPERLINK|WEBSERVICE|CALL|REGISTER|EXEC|FILTERXML|RTD|DDE)\s*\(", re.I)
 
 
@@ -168,81 +170,6 @@ def read_workbook(path: str | Path, extra: ExtraReader | None = None,
         return data
     finally:
         wb.close()
-
-
-def _grid(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str) -> list[list[object]]:
-    """A small sheet's values from A1 on, as one list (trailing empty rows dropped)."""
-    grid = list(sheet_rows(checked, wb, sheet))
-    while grid and all(v == "" for v in grid[-1]):
-        grid.pop()
-    return grid
-
-
-_WHOLE = {float(n): float(n) for n in range(101)}
-_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}
-_KEEP_TEXTS = 50_000
-
-
-def _open_sheet(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str) -> python_calamine.CalamineSheet:
-    try:
-        return wb.get_sheet_by_name(sheet)
-    except Exception:
-        raise WorkbookRefused(
-            checked.name, f"das Blatt „{sheet}“ ist beschädigt und kann nicht gelesen werden") from None
-
-
-def sheet_rows(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str,
-               ws: python_calamine.CalamineSheet | None = None) -> Iterator[list[object]]:
-    """The sheet's rows from A1 on, one at a time; equal texts share one ``str``.
-
-    calamine makes a new Python object for every cell, so a shared string used by a million
-    cells would become a million copies; here each distinct text, and each whole number 0..100
-    (progress), is kept once (the index of texts is emptied every ``_KEEP_TEXTS`` texts, so a sheet
-    of distinct texts does not hold it beside them), and only the rows
-    the caller keeps exist as Python objects (never a second copy of the whole sheet). More
-    non-empty rows than the limits allow refuse the sheet (``budget`` refuses them earlier).
-    """
-    ws = _open_sheet(checked, wb, sheet) if ws is None else ws
-    start, end = ws.start, ws.end
-    if start is None or end is None:
-        return
-    pad: list[object] = [""] * start[1]  # calamine's rows start at row 1 but at the first used column
-    texts: dict[str, str] = {}
-    keep = texts.setdefault
-    small = _WHOLE.get
-    last = -1
-    r = -1
-    try:
-        for row in ws.iter_rows():
-            r += 1
-            values: list[object] = pad + [keep(v, v) if type(v) is str and v else small(v, v) if type(v) is float
-                                          else v for v in row]
-            if len(texts) > _KEEP_TEXTS:  # texts that repeat come back; distinct ones need no index
-                texts.clear()
-            if any(v != "" for v in values):
-                last = r
-            yield values
-    except WorkbookRefused:
-        raise
-    except Exception:
-        raise WorkbookRefused(
-            checked.name, f"das Blatt „{sheet}“ ist beschädigt und kann nicht gelesen werden") from None
-    if last + 1 > MAX_ROWS + HEADER_SEARCH_ROWS:
-        raise _too_many_rows(checked.name, sheet, last + 1)
-
-
-def _merged(ws: python_calamine.CalamineSheet) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """The sheet's merged ranges (0-based, inclusive)."""
-    try:
-        return list(ws.merged_cell_ranges or [])
-    except Exception:
-        return []
-
-
-def _too_many_rows(name: str, sheet: str, rows: int) -> WorkbookRefused:
-    return WorkbookRefused(
-        name, f"das Blatt „{sheet}“ hat {rows:,} Zeilen; erlaubt sind höchstens {MAX_ROWS:,}".replace(",", ".")
-    )
 
 
 def _find_header(grid: list[list[object]], mapping: Mapping[str, str] | None = None,

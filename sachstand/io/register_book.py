@@ -36,8 +36,9 @@ from ..core.types import Money, is_digits
 from . import cells
 from .budget import HEADER_SEARCH_ROWS
 from .ooxml import column_letter
-from .reader import Problem, WorkbookData, _find_header, _rows, sheet_rows
+from .reader import Problem, WorkbookData, _find_header, _rows
 from .safe import Formats, needs_quote
+from .sheetread import sheet_rows
 from .sheetrows import Cell, RowStream
 from .styles import HEADER
 

@@ -1,0 +1,104 @@
+"""The planner's per-cell helpers: "same as stored" checks (the fast path that needs no parsing),
+progress columns by year, and the collector that turns a parser's ``ValueError`` into a problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from functools import lru_cache
+
+from ..core.access import Actor
+from ..core.changes import check_department_code, progress_year
+from ..core.errors import InvalidValue, PermissionDenied
+from ..core.models import Project
+from ..core.types import Precision
+from . import cells
+from .reader import Cell, Problem
+
+
+@lru_cache(maxsize=64)
+def _progress_keys(columns: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    return tuple((k, year) for k in columns if (year := progress_year(k)) is not None)
+
+
+def _progress_years(columns: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    """The progress columns of a file with their years, worked out once per file."""
+    return _progress_keys(tuple(columns))
+
+
+SKIP = object()
+# Dates written as text repeat ("Q 4 2020"); a Period is immutable, so each text is parsed once.
+# A refused text raises again on each call (exceptions are not cached).
+_period_text = lru_cache(maxsize=4096)(cells.period)
+_TEXT_KEYS = frozenset(("name", "description", "department", "cost_note"))
+
+
+def _at(where: tuple[str, int]) -> str:
+    return f"{where[0]}, Zeile {where[1]}"
+
+
+def _same_progress(key: str, value: object, shares: frozenset[str], project: Project) -> bool:
+    return key not in shares and type(value) is float and value == project.value(key)
+
+
+def _same_period(key: str, value: object, shares: frozenset[str], project: Project) -> bool:
+    period = project.start if key == "start" else project.end
+    if period is None:
+        return type(value) is str and value == (project.start_text if key == "start" else project.end_text)
+    if type(value) is str:
+        return value == period.format()
+    return period.precision is Precision.DAY and type(value) is date and value == period.first_day
+
+
+def _same_cost(key: str, value: object, shares: frozenset[str], project: Project) -> bool:
+    return type(value) is float and project.planned_cost is not None and value == float(project.planned_cost)
+
+
+def _same_text(key: str, value: object, shares: frozenset[str], project: Project) -> bool:
+    return type(value) is str and value == getattr(project, key)
+
+
+# Each says whether a cell shows exactly the stored value, so it needs no parsing (the fast path);
+# anything else goes through the full parser and its checks.
+_SAME = {"start": _same_period, "end": _same_period, "planned_cost": _same_cost, "name": _same_text,
+         "description": _same_text, "department": _same_text, "cost_note": _same_text}
+
+
+def _denied(actor: Actor, department: str, action: str) -> str:
+    try:
+        actor.require_write(department, action)
+    except PermissionDenied as exc:
+        return exc.message.removeprefix("Nicht erlaubt: ")
+    return ""
+
+
+def _bad_code(code: str) -> str:
+    """Why ``code`` cannot become a new department (the repository's rule), or ""."""
+    try:
+        check_department_code(code)
+    except InvalidValue as exc:
+        return exc.message.removeprefix(f"{exc.field}: ")
+    return ""
+
+
+class _Collector:
+    """Problems of one row; ``parse`` turns a parser's ``ValueError`` into a problem at its cell."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.items: list[Problem] = []
+
+    def add(self, ref: str, value: str, message: str) -> None:
+        self.items.append(Problem(self.file, ref, value, message))
+
+    def parse(self, cell: Cell | None, parser: Callable[[object], object]):
+        if cell is None:
+            return None
+        try:
+            return parser(cell.value)
+        except ValueError as exc:
+            self.add(cell.ref, cells.shown(cell.value), str(exc))
+            return None
+
+
