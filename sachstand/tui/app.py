@@ -42,7 +42,7 @@ from ..core import Actor, Repository, open_register
 from ..core.errors import SachstandError
 from ..core.text import safe_text
 from .commands import ScreenActions
-from .data import load_year
+from .data import RowCache, load_year
 from .german import QUIT_HINT, GermanCommandPalette, system_commands
 from .host import AppHost
 from .state import Draft, drop_draft, load_view, save_draft
@@ -107,6 +107,7 @@ class SachstandApp(App[int]):
         self.today = today or date.today()
         self.startup_error = startup_error
         self.rows_shown = asyncio.Event()
+        self.rows = RowCache()  # the years' rows read so far, valid while the register is unchanged
         self.hung_up = False
         self._prefetch: Future[Any] | None = None
         if repo is not None and startup_error is None:

@@ -19,6 +19,7 @@ from textual.screen import Screen
 
 from ..core import Repository
 from ..core.errors import SachstandError
+from .data import RowCache
 
 T = TypeVar("T")
 ResultT = TypeVar("ResultT")
@@ -33,6 +34,7 @@ class AppHost(Protocol):
     year: int | None
     today: date
     rows_shown: asyncio.Event
+    rows: RowCache
 
     @property
     def can_write(self) -> bool: ...
