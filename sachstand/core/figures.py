@@ -26,7 +26,7 @@ projects are left out of everything. With p(Y) the progress recorded for year Y:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -265,18 +265,28 @@ def figure_members(db: Database, year: int, as_of: date | None = None) -> dict[s
 def project_rows(db: Database, year: int, department: str | None = None, as_of: date | None = None,
                  open_only: bool = True, flagged_only: bool = False,
                  ids: Sequence[str] | None = None, planned: bool = False,
-                 archived: bool = False) -> list[ProjectRow]:
+                 archived: bool = False, first: tuple[int, Callable[[list[ProjectRow]], None]] | None = None,
+                 ) -> list[ProjectRow]:
     """Projects open in Y (or all, with ``open_only=False``), with their flags; by department, name.
 
     ``flagged_only`` keeps just the overdue and the stalled ones; ``ids`` just those projects
     (a screen refreshing the row it saved, instead of reloading every row); ``planned`` adds the
     planned projects (without any flag), as the projects screen lists them. ``archived`` gives
     the archived projects instead (all of them, open in Y or not), with their values for Y.
+    ``first`` = (n, call): ``call`` gets the first n rows as soon as they are read, before the
+    rest (a screen paints its first page meanwhile); all rows are returned as usual.
     """
     if archived:
         open_only = False
+    def made(rows: list[tuple[Any, ...]]) -> list[ProjectRow]:
+        return [
+            ProjectRow(r[0], r[1], r[2], r[3], r[4], r[5], period_from_row(r[6], r[7]), r[8],
+                       period_from_row(r[9], r[10]), r[11], r[12], r[13], r[14], r[15], r[16], r[17], archived)
+            for r in rows
+        ]
+
     with db.read() as conn:
-        rows = conn.execute(
+        cursor = conn.execute(
             (_STATUS_SQL if ids is None else _STATUS_SQL_IDS) + """
             SELECT id, department, name, description, prev, cur, start_first, start_precision, start_text,
                    end_first, end_precision, end_text, overdue, stalled, done AND NOT planned,
@@ -285,14 +295,13 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
             ORDER BY department, lower(name), id""",
             {**status_params(year, department, as_of, planned, archived, ids), "open_only": open_only,
              "flagged_only": flagged_only},
-        ).fetchall()
-    return [
-        ProjectRow(id=r[0], department=r[1], name=r[2], description=r[3], previous=r[4], current=r[5],
-                   start=period_from_row(r[6], r[7]), start_text=r[8], end=period_from_row(r[9], r[10]),
-                   end_text=r[11], overdue=r[12], stalled=r[13], completed=r[14], at_least_90=r[15],
-                   version=r[16], priority=r[17], archived=archived)
-        for r in rows
-    ]
+        )
+        head: list[ProjectRow] = []
+        if first is not None:
+            head = made(cursor.fetchmany(first[0]))
+            first[1](head)
+        rest = cursor.fetchall()
+    return head + made(rest) if head else made(rest)
 
 
 def by_department(db: Database, year: int, department: str | None = None) -> list[DepartmentFigures]:

@@ -15,6 +15,8 @@ Rules:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,6 +27,9 @@ from ..core.repository import ChangeSet, ProjectUpdate
 from .project_table import haystack_of
 
 ChangeStamp = tuple[tuple[int, int] | None, tuple[int, int] | None]
+
+FIRST_PAGE = 100
+"""Rows read and shown before the rest: more than a screen holds."""
 
 
 @dataclass
@@ -39,6 +44,12 @@ class YearRows:
     stamp: ChangeStamp
     haystack: dict[str, str] | None = None
     """What the search looks in, by ID (``project_table.haystack_of``), made when first shown."""
+    complete: bool = True
+    """False for the first page of rows handed over before the rest is read."""
+
+
+Prefetch = tuple["Future[YearRows]", "Future[YearRows]"]
+"""The start-up read: its first page, then all rows (``load_year`` with ``first``)."""
 
 
 @dataclass(frozen=True)
@@ -64,15 +75,24 @@ def change_stamp(register: Path) -> ChangeStamp:
     return stat(register), stat(Path(f"{register}.wal"))
 
 
-def load_year(repo: Repository, year: int | None, today: date) -> YearRows:
+def load_year(repo: Repository, year: int | None, today: date,
+              first: tuple[int, Callable[[YearRows], None]] | None = None) -> YearRows:
     """The reporting year (given, else the latest with data), all years, departments and rows
-    (the planned projects too, which the projects screen lists only under "geplant")."""
+    (the planned projects too, which the projects screen lists only under "geplant").
+
+    ``first`` = (n, call): ``call`` gets the same with only the first n rows (``complete`` false)
+    as soon as they are read, so a screen can paint its first page while the rest is read."""
     stamp = change_stamp(repo.db.path)  # before the read: a change during it shows as a newer stamp
     with repo.db.read():  # one short connection for the three reads, closed at the end
         years = repo.years()
         year = year or (years[-1] if years else today.year)
         departments = [d.code for d in repo.departments()]
-        rows = figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), planned=True)
+        head = None
+        if first is not None:
+            call = first[1]
+            head = (first[0], lambda rows: call(YearRows(year, years, departments, rows, stamp, complete=False)))
+        rows = figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), planned=True,
+                                    first=head)
     return YearRows(year, years, departments, rows, stamp)
 
 
@@ -100,6 +120,8 @@ class RowCache:
         return kept if kept is not None and kept.stamp == stamp else None
 
     def put(self, loaded: YearRows) -> None:
+        if not loaded.complete:
+            return
         # rows of another stamp are out of date once a newer read is in
         self.years = {y: r for y, r in self.years.items() if r.stamp == loaded.stamp}
         self.years[loaded.year] = loaded

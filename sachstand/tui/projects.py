@@ -13,6 +13,7 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from rich.text import Text
@@ -26,7 +27,7 @@ from ..core.errors import SachstandError
 from ..core.models import ProjectRow
 from ..core.text import safe_text
 from ..core.types import format_number
-from .data import ChangeStamp, Saved, YearRows, change_stamp, load_year
+from .data import FIRST_PAGE, ChangeStamp, Saved, YearRows, change_stamp, load_year
 from .german import GermanSelect
 from .project_table import (
     ALL,
@@ -43,7 +44,6 @@ from .project_table import (
     render_row,
 )
 from .projects_actions import ProjectActions
-from .state import save_view
 from .text import key_footer
 from .virtual_table import VirtualTable
 
@@ -72,6 +72,8 @@ class ProjectsScreen(ProjectActions):
         self._last_filter: tuple[Filter, list[ProjectRow]] | None = None
         self.archived_rows: list[ProjectRow] | None = None  # read when the filter "archiviert" is chosen
         self._stamp: ChangeStamp | None = None  # the register's change stamp when the rows were read
+        self._partial = False  # only the first page of the rows is shown; the rest is being read
+        self._restored = False  # the view as last left was restored (at the first rows shown)
 
     # ---- layout ---------------------------------------------------------------------------------
 
@@ -135,7 +137,8 @@ class ProjectsScreen(ProjectActions):
 
     def load(self, keep_id: str | None = None, fresh: bool = False) -> None:
         """Show the rows of ``self.year`` (or the latest year with data): the kept ones if the
-        register is unchanged since they were read (and not ``fresh``), else read in a thread."""
+        register is unchanged since they were read (and not ``fresh``), else read in a thread,
+        the first page shown as soon as it is read (``_show_part``)."""
         app = self.host
         repo = self.repo
         wanted = self.year
@@ -147,17 +150,25 @@ class ProjectsScreen(ProjectActions):
         if kept is not None and self.loaded:
             self._show_loaded(kept, keep_id=keep_id)
             return
-
         prefetched = app.take_prefetch() if not self.loaded else None
+
+        def part(rows: YearRows) -> None:
+            if generation == self._load_generation:
+                self._show_part(rows, keep_id)
+
+        def hand_over(rows: YearRows) -> None:  # from the worker thread to the screen
+            with contextlib.suppress(RuntimeError):  # the app has gone meanwhile
+                self.app.call_from_thread(part, rows)
 
         def work() -> YearRows:
             if prefetched is not None:
-                return prefetched.result()
-            return load_year(repo, wanted, today)
+                hand_over(prefetched[0].result())
+                return prefetched[1].result()
+            return load_year(repo, wanted, today, first=(FIRST_PAGE, hand_over))
 
         def done(result: YearRows) -> None:
             if generation == self._load_generation:
-                self._show_loaded(result, keep_id=keep_id)
+                self._show_loaded(result, keep_id=None if self._partial else keep_id)
 
         app.call_db(work, done, self._load_failed, node=self, group="load")
 
@@ -185,10 +196,12 @@ class ProjectsScreen(ProjectActions):
         self.host.rows.saved(year, saved)
         if self._stamp == saved.before:
             self._stamp = saved.after
-        if year not in self.years:
-            self.load(keep_id=row_id)  # the first value of a new year: the year list changes too
-        elif year == self.year:
+        if year == self.year and year in self.years:
             self._replace_row(row_id, saved.rows)
+        if year not in self.years or self._partial:
+            # the first value of a new year (the year list changes too), or a read still going on
+            # that began before this save: read again
+            self.load(keep_id=row_id, fresh=True)
 
     def _replace_row(self, row_id: str, found: list[ProjectRow]) -> bool:
         """Show the reloaded ``found`` row in place of ``row_id``; if it is gone, all rows reload
@@ -212,19 +225,12 @@ class ProjectsScreen(ProjectActions):
         else:  # nothing to show: the app's message screen takes over (in place of this screen)
             self.host.show_fatal(exc, replace=self.app.screen is self)
 
-    def _show_loaded(self, loaded: YearRows, keep_id: str | None = None) -> None:
-        year, years, rows = loaded.year, loaded.years, loaded.rows
-        self.host.rows.put(loaded)
-        self._stamp = loaded.stamp
+    def _fill(self, loaded: YearRows) -> str | None:
+        """Year, columns and the dropdowns' choices from ``loaded``; the first time also the view
+        as last left, whose project is returned (None after the first time)."""
+        year, years = loaded.year, loaded.years
         self.year, self.years = year, years
-        self.all_rows = [r for r in rows if not r.planned]
-        self.planned_rows = sorted((r for r in rows if r.planned), key=lambda r: (r.priority, r.name.casefold()))
-        self.archived_rows = None
-        if loaded.haystack is None:
-            loaded.haystack = {r.id: haystack_of(r) for r in rows}
-        self.haystack = loaded.haystack
-        self.table.columns = columns_for(rows, year)
-        self.table.empty_text = "Keine Projekte für diese Auswahl"
+        self.table.columns = columns_for(loaded.rows, year)
         self._filling = True
         with self.prevent(Select.Changed):
             dept = self.query_one("#dept", Select)
@@ -237,50 +243,52 @@ class ProjectsScreen(ProjectActions):
             year_select.set_options([(str(y), y) for y in choices])
             year_select.value = year
         self._filling = False
-        if not self.loaded:
-            keep_id = keep_id or self._restore_view()
-        self._sort_all(loaded=True)
-        self.apply_filter(keep_id=keep_id)
         self._update_title()
+        if self._restored:
+            return None
+        self._restored = True
+        return self._restore_view()
+
+    def _show_part(self, part: YearRows, keep_id: str | None) -> None:
+        """The first page of a read still going on: shown when it is the top of what the list will
+        show (default order, the year's rows) and holds the row the cursor is to stay on."""
+        keep_id = keep_id or self._fill(part) or (self.table.current.id if self.table.current else None)
+        if self.sort_key != DEFAULT_SORT or self.sort_reverse or self._filter().status in (ARCHIVED, PLANNED):
+            return
+        if keep_id is not None and all(r.id != keep_id for r in part.rows):
+            return
+        self._partial = True
+        self.all_rows = [r for r in part.rows if not r.planned]
+        self.planned_rows, self.archived_rows = [], None
+        self.haystack = {r.id: haystack_of(r) for r in part.rows}
+        self.table.header_marks = {self.sort_key: " ↑"}
+        self._last_filter = None
+        self.apply_filter(keep_id=keep_id)
+        self._shown_first()
+
+    def _shown_first(self) -> None:
         if not self.loaded:
             self.loaded = True
             self.call_after_refresh(self.host.rows_shown.set)
             self.call_after_refresh(self._offer_draft)
 
-    def _restore_view(self) -> str | None:
-        """Filters and sort as last left (only values the register still offers); returns the last
-        project's ID, which ``set_rows`` takes only if that project is still shown."""
-        view = self.host.view
-        with self.prevent(Select.Changed):
-            for which in ("dept", "status"):
-                select = self.query_one(f"#{which}", Select)
-                if view.get(which) in {value for _label, value in select._options}:
-                    select.value = view[which]
-        if view.get("sort_key") in SORT_KEYS:
-            self.sort_key = view["sort_key"]
-            self.sort_reverse = bool(view.get("sort_reverse"))
-        return view.get("project")
-
-    def current_view(self) -> dict[str, object]:
-        view: dict[str, object] = {
-            "dept": self.query_one("#dept", Select).value, "status": self.query_one("#status", Select).value,
-            "sort_key": self.sort_key, "sort_reverse": self.sort_reverse,
-        }
-        if self.year is not None:
-            view["year"] = self.year
-        if self.table.current is not None:
-            view["project"] = self.table.current.id
-        return view
-
-    def remember(self) -> None:
-        """Keep the view for the next start (written only when it changed)."""
-        app = self.host
-        if not self.loaded or app.repo is None:
-            return
-        view = self.current_view()
-        if view != app.view:
-            app.view = view
-            save_view(app.repo.db.path, view)
+    def _show_loaded(self, loaded: YearRows, keep_id: str | None = None) -> None:
+        rows = loaded.rows
+        self.host.rows.put(loaded)
+        self._stamp = loaded.stamp
+        self._partial = False
+        remembered = self._fill(loaded)
+        keep_id = keep_id or remembered
+        self.all_rows = [r for r in rows if not r.planned]
+        self.planned_rows = sorted((r for r in rows if r.planned), key=lambda r: (r.priority, r.name.casefold()))
+        self.archived_rows = None
+        if loaded.haystack is None:
+            loaded.haystack = {r.id: haystack_of(r) for r in rows}
+        self.haystack = loaded.haystack
+        self.table.empty_text = "Keine Projekte für diese Auswahl"
+        self._sort_all(loaded=True)
+        self.apply_filter(keep_id=keep_id)
+        self._shown_first()
 
     # ---- filter and sort ------------------------------------------------------------------------
 
@@ -337,6 +345,9 @@ class ProjectsScreen(ProjectActions):
         self._update_count()
 
     def _update_count(self) -> None:
+        if self._partial:
+            self.query_one("#count", Static).update(Text(f"Lädt …  ·  Berichtsjahr {self.year}", style="bold"))
+            return
         archived = self.query_one("#status", Select).value == ARCHIVED
         total = len(self.archived_rows or []) if archived else len(self.all_rows)
         if archived:

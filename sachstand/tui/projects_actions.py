@@ -27,7 +27,8 @@ from .data import Saved, record_progress
 from .dialogs import ConfirmDialog, ProgressDialog
 from .host import SachstandScreen
 from .picker import JumpDialog, Picker
-from .state import drop_draft, load_draft
+from .project_table import SORT_KEYS
+from .state import drop_draft, load_draft, save_view
 from .virtual_table import VirtualTable
 
 PICKER_TITLES = {"dept": "Bereich wählen", "status": "Status wählen", "year": "Berichtsjahr wählen"}
@@ -65,6 +66,9 @@ class ProjectActions(SachstandScreen[None]):
     year: int | None
     years: list[int]
     shown: list[ProjectRow]
+    loaded: bool
+    sort_key: str
+    sort_reverse: bool
 
     @property
     def table(self) -> VirtualTable:
@@ -186,6 +190,43 @@ class ProjectActions(SachstandScreen[None]):
             self.app.notify(safe_text(f"{format_number(count)} Projekte geschrieben: {name}"), timeout=6, markup=False)
 
         self.host.call_db(work, done, node=self, group="export")
+
+    # ---- the view as last left, and a draft kept at a hang-up ------------------------------------
+
+    def _restore_view(self) -> str | None:
+        """Filters and sort as last left (only values the register still offers); returns the last
+        project's ID, which ``set_rows`` takes only if that project is still shown."""
+        view = self.host.view
+        with self.prevent(Select.Changed):
+            for which in ("dept", "status"):
+                select = self.query_one(f"#{which}", Select)
+                if view.get(which) in {value for _label, value in select._options}:
+                    select.value = view[which]
+        if view.get("sort_key") in SORT_KEYS:
+            self.sort_key = view["sort_key"]
+            self.sort_reverse = bool(view.get("sort_reverse"))
+        return view.get("project")
+
+    def current_view(self) -> dict[str, object]:
+        view: dict[str, object] = {
+            "dept": self.query_one("#dept", Select).value, "status": self.query_one("#status", Select).value,
+            "sort_key": self.sort_key, "sort_reverse": self.sort_reverse,
+        }
+        if self.year is not None:
+            view["year"] = self.year
+        if self.table.current is not None:
+            view["project"] = self.table.current.id
+        return view
+
+    def remember(self) -> None:
+        """Keep the view for the next start (written only when it changed)."""
+        app = self.host
+        if not self.loaded or app.repo is None:
+            return
+        view = self.current_view()
+        if view != app.view:
+            app.view = view
+            save_view(app.repo.db.path, view)
 
     def _offer_draft(self) -> None:
         """An edit kept at a hang-up: offer to restore it (n drops it)."""

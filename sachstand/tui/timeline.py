@@ -35,19 +35,21 @@ class Timeline(Widget):
         super().__init__(**kwargs)
         self.rows: list[TimelineRow] = []
         self.today = date.today()
+        self.span: tuple[date, date] | None = None  # the earliest start and the latest end of all rows
 
     def set_rows(self, rows: list[TimelineRow], today: date) -> None:
         self.rows, self.today = rows, today
+        starts = [r.start.first_day for r in rows if r.start and r.end]
+        self.span = (min(starts), max(r.end.last_day for r in rows if r.start and r.end)) if starts else None
         self.styles.height = min(len(rows), MAX_ROWS) + 2 + (1 if len(rows) > MAX_ROWS else 0)
         self.refresh(layout=True)
 
     def render(self) -> Text:
         width = max(self.size.width - NAME_WIDTH - 8, 10)
-        spans = [(r.start.first_day, r.end.last_day) for r in self.rows if r.start and r.end]
-        if not spans:
+        if self.span is None:
             return Text("Keine Projekte mit Beginn und geplantem Ende." if self.rows else "", style="dim")
-        first = min(min(s for s, _ in spans), self.today)
-        last = max(max(e for _, e in spans), self.today)
+        first = min(self.span[0], self.today)
+        last = max(self.span[1], self.today)
         days = max((last - first).days, 1)
 
         def col(d: date) -> int:
@@ -67,18 +69,15 @@ class Timeline(Widget):
             line = Text()
             line.append_text(name)
             line.append(" ")
-            cells = [Text(" ")] * width
+            cells: list[tuple[str, str]] = [(" ", "")] * width
             if r.start and r.end:
                 a, b = col(r.start.first_day), col(r.end.last_day)
-                length = b - a + 1
-                filled = round(length * (r.percent or 0) / 100)
-                for i in range(a, b + 1):
-                    done = i - a < filled
-                    style = ("green" if r.percent == 100 else "cyan") if done else "dim"
-                    cells[i] = Text("█" if done else "░", style=style)
-            cells[mark] = Text("│", style="bold red")
-            for cell in cells:
-                line.append_text(cell)
+                filled = round((b - a + 1) * (r.percent or 0) / 100)
+                done = ("█", "green" if r.percent == 100 else "cyan")
+                cells[a:b + 1] = [done] * filled + [("░", "dim")] * (b - a + 1 - filled)
+            cells[mark] = ("│", "bold red")
+            for char, style in _runs(cells):
+                line.append(char, style=style)
             line.append(" " if r.percent is None else f" {r.percent:>3} %")
             out.append_text(line)
             out.append("\n")
@@ -86,3 +85,14 @@ class Timeline(Widget):
             out.append(f"… und {format_number(len(self.rows) - MAX_ROWS)} weitere Projekte\n", style="dim")
         out.append(" " * (NAME_WIDTH + 1) + "█ erreicht  ░ offen  │ Stichtag", style="dim")
         return out
+
+
+def _runs(cells: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Neighbouring cells of one style joined into one piece of text."""
+    out: list[tuple[str, str]] = []
+    for char, style in cells:
+        if out and out[-1][1] == style:
+            out[-1] = (out[-1][0] + char, style)
+        else:
+            out.append((char, style))
+    return out
