@@ -74,6 +74,8 @@ class ProjectsScreen(ProjectActions):
         self._stamp: ChangeStamp | None = None  # the register's change stamp when the rows were read
         self._partial = False  # only the first page of the rows is shown; the rest is being read
         self._restored = False  # the view as last left was restored (at the first rows shown)
+        self._choices: tuple[list[str], list[int]] | None = None  # what the dropdowns offer
+        self._remembered: str | None = None  # the project the view was left on, until first shown
 
     # ---- layout ---------------------------------------------------------------------------------
 
@@ -231,16 +233,17 @@ class ProjectsScreen(ProjectActions):
         year, years = loaded.year, loaded.years
         self.year, self.years = year, years
         self.table.columns = columns_for(loaded.rows, year)
+        # the year after the last one with data is offered too: that is where next year's values go
+        choices = sorted(set(years) | {year, (max(years) + 1) if years else year})
         self._filling = True
         with self.prevent(Select.Changed):
-            dept = self.query_one("#dept", Select)
-            old = dept.value
-            dept.set_options([("alle Bereiche", ALL)] + [(Text(safe_text(d)), d) for d in loaded.departments])
-            dept.value = old if old in loaded.departments else ALL
-            year_select = self.query_one("#year", Select)
-            # the year after the last one with data is offered too: that is where next year's values go
-            choices = sorted(set(years) | {year, (max(years) + 1) if years else year})
-            year_select.set_options([(str(y), y) for y in choices])
+            dept, year_select = self.query_one("#dept", Select), self.query_one("#year", Select)
+            if (loaded.departments, choices) != self._choices:  # rebuilding a dropdown costs a layout
+                self._choices = (loaded.departments, choices)
+                old = dept.value
+                dept.set_options([("alle Bereiche", ALL)] + [(Text(safe_text(d)), d) for d in loaded.departments])
+                dept.value = old if old in loaded.departments else ALL
+                year_select.set_options([(str(y), y) for y in choices])
             year_select.value = year
         self._filling = False
         self._update_title()
@@ -252,11 +255,13 @@ class ProjectsScreen(ProjectActions):
     def _show_part(self, part: YearRows, keep_id: str | None) -> None:
         """The first page of a read still going on: shown when it is the top of what the list will
         show (default order, the year's rows) and holds the row the cursor is to stay on."""
-        keep_id = keep_id or self._fill(part) or (self.table.current.id if self.table.current else None)
+        self._remembered = self._fill(part) or self._remembered  # kept for the whole rows if not shown here
+        keep_id = keep_id or self._remembered or (self.table.current.id if self.table.current else None)
         if self.sort_key != DEFAULT_SORT or self.sort_reverse or self._filter().status in (ARCHIVED, PLANNED):
             return
         if keep_id is not None and all(r.id != keep_id for r in part.rows):
             return
+        self._remembered = None
         self._partial = True
         self.all_rows = [r for r in part.rows if not r.planned]
         self.planned_rows, self.archived_rows = [], None
@@ -277,8 +282,8 @@ class ProjectsScreen(ProjectActions):
         self.host.rows.put(loaded)
         self._stamp = loaded.stamp
         self._partial = False
-        remembered = self._fill(loaded)
-        keep_id = keep_id or remembered
+        keep_id = keep_id or self._fill(loaded) or self._remembered
+        self._remembered = None
         self.all_rows = [r for r in rows if not r.planned]
         self.planned_rows = sorted((r for r in rows if r.planned), key=lambda r: (r.priority, r.name.casefold()))
         self.archived_rows = None
