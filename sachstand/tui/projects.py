@@ -7,6 +7,8 @@ Rules:
 - A year's rows are read once and kept while the register is unchanged (``data.RowCache``), so a
   year switch back, or a filter, costs no read; another process's change (polled by ``stat``)
   or ``r`` reads again. Our own save puts the saved row in place, without a reload.
+- A read shows its first page (``data.FIRST_PAGE``) as soon as it has it, when that page is the
+  top of what the list will show (default order, the cursor's row on it); the rest follows.
 - Planned projects (not started, with a priority) belong to no year: they are listed only with
   the status filter "geplant", by priority.
 """
@@ -14,7 +16,6 @@ Rules:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 
 from rich.text import Text
 from textual import on
@@ -171,25 +172,6 @@ class ProjectsScreen(ProjectActions):
         def done(result: YearRows) -> None:
             if generation == self._load_generation:
                 self._show_loaded(result, keep_id=None if self._partial else keep_id)
-
-        app.call_db(work, done, self._load_failed, node=self, group="load")
-
-    def refresh_row(self, row_id: str, then: Callable[[ProjectRow], None] | None = None) -> None:
-        """Reload one saved row with its flags, instead of all rows (one row's save changes no
-        other row's flags); ``then`` gets the fresh row."""
-        app = self.host
-        repo, year, today = self.repo, self.year, app.today
-        if year is None:  # no year loaded yet, so no row or archive to read
-            return
-
-        def work() -> list[ProjectRow]:
-            return figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), ids=[row_id])
-
-        def done(found: list[ProjectRow]) -> None:
-            if year != self.year:
-                return
-            if self._replace_row(row_id, found) and then is not None:
-                then(found[0])
 
         app.call_db(work, done, self._load_failed, node=self, group="load")
 

@@ -18,6 +18,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Input, Select
 
+from ..core import figures
 from ..core.errors import ConflictError, SachstandError
 from ..core.models import ProjectRow, display_value
 from ..core.text import safe_text
@@ -77,8 +78,27 @@ class ProjectActions(SachstandScreen[None]):
     def load(self, keep_id: str | None = None, fresh: bool = False) -> None:
         raise NotImplementedError
 
-    def refresh_row(self, row_id: str, then: Callable[[ProjectRow], None] | None = None) -> None:
+    def _replace_row(self, row_id: str, found: list[ProjectRow]) -> bool:
         raise NotImplementedError
+
+    def refresh_row(self, row_id: str, then: Callable[[ProjectRow], None] | None = None) -> None:
+        """Reload one saved row with its flags, instead of all rows (one row's save changes no
+        other row's flags); ``then`` gets the fresh row."""
+        app = self.host
+        repo, year, today = self.repo, self.year, app.today
+        if year is None:  # no year loaded yet, so no row or archive to read
+            return
+
+        def work() -> list[ProjectRow]:
+            return figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), ids=[row_id])
+
+        def done(found: list[ProjectRow]) -> None:
+            if year != self.year:
+                return
+            if self._replace_row(row_id, found) and then is not None:
+                then(found[0])
+
+        app.call_db(work, done, node=self, group="load")
 
     def saved_row(self, row_id: str, year: int, saved: Saved) -> None:
         raise NotImplementedError
