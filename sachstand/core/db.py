@@ -86,13 +86,16 @@ class Database:
             yield conn
 
     @contextmanager
-    def write(self, on_closed: Callable[[], None] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    def write(self, on_closed: Callable[[], None] | None = None,
+              on_committed: Callable[[], None] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-write connection inside one transaction: committed on success, else rolled back.
 
         Nested in another ``write`` of this thread, it joins that transaction (one unit of work:
         a save and the read of what it saved on one connection); nested in a ``read``, it is an error.
-        ``on_closed`` runs after the connection is closed but before other processes may write
-        (the turnstile is still held), so it sees the file exactly as this write left it.
+        ``on_committed`` runs right after the COMMIT (the change is durable in the WAL), before
+        the CHECKPOINT, so a caller can show what it saved meanwhile. ``on_closed`` runs after the
+        connection is closed but before other processes may write (the turnstile is still held),
+        so it sees the file exactly as this write left it.
         """
         current = getattr(self._local, "conn", None)
         if current is not None:
@@ -116,6 +119,8 @@ class Database:
                 except duckdb.Error as exc:
                     _rollback(conn)
                     raise WriteFailed("Das Register wurde nicht geändert", exc) from None
+                if on_committed is not None:
+                    on_committed()
                 try:
                     conn.execute("CHECKPOINT")
                 except duckdb.Error as exc:  # committed in the WAL; the next open folds it in

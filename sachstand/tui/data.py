@@ -97,15 +97,20 @@ def load_year(repo: Repository, year: int | None, today: date,
 
 
 def record_progress(repo: Repository, row_id: str, year: int, percent: int, version: int,
-                    today: date) -> Saved:
+                    today: date, committed: Callable[[list[ProjectRow]], None] | None = None) -> Saved:
     """Save one progress value and read the saved row back with its flags: one connection and
-    one transaction for both (the read sees the write; a failed read saves nothing)."""
+    one transaction for both (the read sees the write; a failed read saves nothing).
+
+    ``committed`` gets the saved row as soon as the transaction is committed (durable in the
+    WAL), while the file is still being checkpointed and closed."""
     path = repo.db.path
     after: list[ChangeStamp] = []
-    with repo.db.write(on_closed=lambda: after.append(change_stamp(path))):
+    rows: list[ProjectRow] = []
+    with repo.db.write(on_closed=lambda: after.append(change_stamp(path)),
+                       on_committed=(lambda: committed(rows)) if committed is not None else None):
         before = change_stamp(path)  # the file is ours now: nobody else writes until it is closed
         repo.apply(ChangeSet(updates=[ProjectUpdate(row_id, version, {f"progress:{year}": percent})]))
-        rows = figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), ids=[row_id])
+        rows.extend(figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), ids=[row_id]))
     return Saved(rows, before, after[0])
 
 

@@ -175,13 +175,16 @@ class ProjectsScreen(ProjectActions):
 
         app.call_db(work, done, self._load_failed, node=self, group="load")
 
+    def show_saved(self, row_id: str, year: int, rows: list[ProjectRow]) -> None:
+        """Our own save, committed: the saved row shows at once (the file is still being closed)."""
+        if year == self.year and year in self.years and not self._partial:
+            self._replace_row(row_id, rows)
+
     def saved_row(self, row_id: str, year: int, saved: Saved) -> None:
-        """Our own save: the kept rows and the stamp move on with it (no reload, see ``data``)."""
+        """Our own save, done: the kept rows and the stamp move on with it (no reload, see ``data``)."""
         self.host.rows.saved(year, saved)
         if self._stamp == saved.before:
             self._stamp = saved.after
-        if year == self.year and year in self.years:
-            self._replace_row(row_id, saved.rows)
         if year not in self.years or self._partial:
             # the first value of a new year (the year list changes too), or a read still going on
             # that began before this save: read again

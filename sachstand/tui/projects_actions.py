@@ -9,6 +9,7 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Hashable
 from io import BytesIO
 from pathlib import Path
@@ -99,6 +100,9 @@ class ProjectActions(SachstandScreen[None]):
                 then(found[0])
 
         app.call_db(work, done, node=self, group="load")
+
+    def show_saved(self, row_id: str, year: int, rows: list[ProjectRow]) -> None:
+        raise NotImplementedError
 
     def saved_row(self, row_id: str, year: int, saved: Saved) -> None:
         raise NotImplementedError
@@ -342,6 +346,10 @@ class ProjectActions(SachstandScreen[None]):
     def _record(self, row: ProjectRow, year: int, percent: int, version: int) -> None:
         repo = self.repo
 
+        def committed(rows: list[ProjectRow]) -> None:  # in the worker: the row shows while the file is closed
+            with contextlib.suppress(RuntimeError):  # the app has gone meanwhile
+                self.app.call_from_thread(self.show_saved, row.id, year, rows)
+
         def done(saved: Saved) -> None:
             self.app.notify(f"{row.id}: Umsetzungsstand {year} = {percent} % gespeichert", timeout=4)
             self.saved_row(row.id, year, saved)
@@ -360,5 +368,5 @@ class ProjectActions(SachstandScreen[None]):
                 self.load(keep_id=row.id)
 
         today = self.host.today
-        self.host.call_db(lambda: record_progress(repo, row.id, year, percent, version, today), done, failed,
-                          node=self, group="write")
+        self.host.call_db(lambda: record_progress(repo, row.id, year, percent, version, today, committed), done,
+                          failed, node=self, group="write")
