@@ -12,7 +12,9 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from rich import box
 from rich.table import Table
@@ -31,7 +33,7 @@ from ..core.types import format_date, format_money, format_number, format_percen
 from .data import change_stamp
 from .host import SachstandScreen
 from .text import key_footer, signed
-from .timeline import Timeline, TimelineRow
+from .timeline import MAX_ROWS, Timeline, TimelineRow, timeline_span
 
 
 def figures_table(report: Report) -> Table:
@@ -84,9 +86,19 @@ def head_line(report: Report, published: Publication | None) -> Text:
     return head
 
 
-def timeline_rows(rows: list[ProjectRow]) -> list[TimelineRow]:
-    """The timeline's rows: the projects in the report (with a value for the year), in order."""
-    return [TimelineRow(r.name, r.start, r.end, r.current) for r in rows if r.current is not None and not r.planned]
+@dataclass(frozen=True)
+class TimelineData:
+    """The timeline's first rows, with the count and the span of all: the projects in the report."""
+
+    rows: list[TimelineRow]
+    total: int
+    span: tuple[date, date] | None
+
+
+def timeline_data(rows: Sequence[ProjectRow]) -> TimelineData:
+    in_report = [r for r in rows if r.current is not None and not r.planned]
+    first = [TimelineRow(r.name, r.start, r.end, r.current) for r in in_report[:MAX_ROWS]]
+    return TimelineData(first, len(in_report), timeline_span(in_report))
 
 
 class DashboardScreen(SachstandScreen[None]):
@@ -136,20 +148,21 @@ class DashboardScreen(SachstandScreen[None]):
         repo, year, today = self.repo, data.report.year, app.today
         kept = app.rows.get(year, change_stamp(repo.db.path)) if data.published is None else None
         if kept is not None:
-            self._show_timeline(year, timeline_rows(kept.rows))
+            self._show_timeline(year, timeline_data(kept.rows))
             return
 
-        def work() -> list[TimelineRow]:
+        def work() -> TimelineData:
             as_of = figures.default_as_of(year, today)
             if data.published is not None:  # as published: the snapshot's rows
-                return timeline_rows(list(figures.report(repo, year, as_of=as_of).rows))
-            return timeline_rows(figures.project_rows(repo.db, year, as_of=as_of))
+                return timeline_data(figures.report(repo, year, as_of=as_of).rows)
+            return timeline_data(figures.project_rows(repo.db, year, as_of=as_of))
 
         app.call_db(work, lambda rows: self._show_timeline(year, rows), self._failed, node=self, group="load")
 
-    def _show_timeline(self, year: int, rows: list[TimelineRow]) -> None:
+    def _show_timeline(self, year: int, timeline: TimelineData) -> None:
         if year == self.year:
-            self.query_one("#timeline", Timeline).set_rows(rows, self.host.today)
+            self.query_one("#timeline", Timeline).set_rows(timeline.rows, self.host.today, timeline.total,
+                                                          timeline.span)
 
     def _failed(self, exc: SachstandError) -> None:
         """A year without values (e.g. the next one, just started) has no figures yet: say so."""
@@ -174,7 +187,7 @@ class DashboardScreen(SachstandScreen[None]):
         self.query_one("#departments", Static).update(department_table(report))
         self.query_one("#timeline-title", Static).update(
             Text(f"Projektfortschritte {report.year}: Beginn bis geplantes Ende, Anteil erreicht", style="bold"))
-        self._load_timeline(data)
+        self.call_after_refresh(self._load_timeline, data)  # the figures are painted first
 
     def action_next_year(self) -> None:
         years = self.years

@@ -25,6 +25,7 @@ from ..core import Repository, figures
 from ..core.models import ProjectRow
 from ..core.repository import ChangeSet, ProjectUpdate
 from .project_table import haystack_of
+from .virtual_table import Column
 
 ChangeStamp = tuple[tuple[int, int] | None, tuple[int, int] | None]
 
@@ -46,6 +47,10 @@ class YearRows:
     """What the search looks in, by ID (``project_table.haystack_of``), made when first shown."""
     complete: bool = True
     """False for the first page of rows handed over before the rest is read."""
+    parts: tuple[list[ProjectRow], list[ProjectRow]] | None = None
+    """The year's rows and the planned ones (by priority), made when first shown."""
+    columns: list[Column] | None = None
+    """The table's columns sized for these rows, made when first shown."""
 
 
 Prefetch = tuple["Future[YearRows]", "Future[YearRows]"]

@@ -217,7 +217,9 @@ class ProjectsScreen(ProjectActions):
         as last left, whose project is returned (None after the first time)."""
         year, years = loaded.year, loaded.years
         self.year, self.years = year, years
-        self.table.columns = columns_for(loaded.rows, year)
+        if loaded.columns is None:
+            loaded.columns = columns_for(loaded.rows, year)
+        self.table.columns = loaded.columns
         # the year after the last one with data is offered too: that is where next year's values go
         choices = sorted(set(years) | {year, (max(years) + 1) if years else year})
         self._filling = True
@@ -269,8 +271,10 @@ class ProjectsScreen(ProjectActions):
         self._partial = False
         keep_id = keep_id or self._fill(loaded) or self._remembered
         self._remembered = None
-        self.all_rows = [r for r in rows if not r.planned]
-        self.planned_rows = sorted((r for r in rows if r.planned), key=lambda r: (r.priority, r.name.casefold()))
+        if loaded.parts is None:
+            planned = sorted((r for r in rows if r.priority is not None), key=lambda r: (r.priority, r.name.casefold()))
+            loaded.parts = ([r for r in rows if r.priority is None], planned)
+        self.all_rows, self.planned_rows = list(loaded.parts[0]), loaded.parts[1]  # all_rows is sorted in place
         self.archived_rows = None
         if loaded.haystack is None:
             loaded.haystack = {r.id: haystack_of(r) for r in rows}
