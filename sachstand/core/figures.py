@@ -278,6 +278,7 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
     """
     if archived:
         open_only = False
+
     def made(rows: list[tuple[Any, ...]]) -> list[ProjectRow]:
         return [
             ProjectRow(r[0], r[1], r[2], r[3], r[4], r[5], period_from_row(r[6], r[7]), r[8],
