@@ -22,8 +22,8 @@ from datetime import date
 from pathlib import Path
 
 from ..core import Repository, figures
+from ..core.changes import ChangeSet, ProjectUpdate, progress_key
 from ..core.models import ProjectRow
-from ..core.repository import ChangeSet, ProjectUpdate
 from .project_table import haystack_of
 from .virtual_table import Column
 
@@ -114,7 +114,7 @@ def record_progress(repo: Repository, row_id: str, year: int, percent: int, vers
     with repo.db.write(on_closed=lambda: after.append(change_stamp(path)),
                        on_committed=(lambda: committed(rows)) if committed is not None else None):
         before = change_stamp(path)  # the file is ours now: nobody else writes until it is closed
-        repo.apply(ChangeSet(updates=[ProjectUpdate(row_id, version, {f"progress:{year}": percent})]))
+        repo.apply(ChangeSet(updates=[ProjectUpdate(row_id, version, {progress_key(year): percent})]))
         rows.extend(figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), ids=[row_id]))
     return Saved(rows, before, after[0])
 
