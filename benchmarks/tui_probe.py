@@ -200,8 +200,15 @@ async def _dashboard(app: App) -> float:
     base_screen = app.screen
     t0 = time.perf_counter()
     _send(app, "d")
-    await _until(lambda: app.screen is not base_screen and getattr(app.screen, "report", None) is not None,
-                 "dashboard figures")
+
+    def shown() -> bool:  # the figures are read and laid out (a Static gets its height at the next layout)
+        screen = app.screen
+        if screen is base_screen or getattr(screen, "report", None) is None:
+            return False
+        figures = screen.query("#figures")
+        return not figures or figures.first().region.height > 0
+
+    await _until(shown, "dashboard figures")
     await _paint(app)
     seconds = time.perf_counter() - t0
     if "Überfällig" not in screen_text(app):

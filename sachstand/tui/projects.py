@@ -77,6 +77,7 @@ class ProjectsScreen(ProjectActions):
         self._restored = False  # the view as last left was restored (at the first rows shown)
         self._choices: tuple[list[str], list[int]] | None = None  # what the dropdowns offer
         self._remembered: str | None = None  # the project the view was left on, until first shown
+        self._shown_year: int | None = None  # the year whose rows (all of them) are shown
 
     # ---- layout ---------------------------------------------------------------------------------
 
@@ -246,6 +247,8 @@ class ProjectsScreen(ProjectActions):
         keep_id = keep_id or self._remembered or (self.table.current.id if self.table.current else None)
         if self.sort_key != DEFAULT_SORT or self.sort_reverse or self._filter().status in (ARCHIVED, PLANNED):
             return
+        if self._shown_year == part.year:  # a reload of the year shown: its rows stay until the new ones are in
+            return
         if keep_id is not None and all(r.id != keep_id for r in part.rows):
             return
         self._remembered = None
@@ -269,6 +272,7 @@ class ProjectsScreen(ProjectActions):
         self.host.rows.put(loaded)
         self._stamp = loaded.stamp
         self._partial = False
+        self._shown_year = loaded.year
         keep_id = keep_id or self._fill(loaded) or self._remembered
         self._remembered = None
         if loaded.parts is None:
@@ -340,7 +344,8 @@ class ProjectsScreen(ProjectActions):
 
     def _update_count(self) -> None:
         if self._partial:
-            self.query_one("#count", Static).update(Text(f"Lädt …  ·  Berichtsjahr {self.year}", style="bold"))
+            self.query_one("#count", Static).update(Text(f"Lädt …  ·  Berichtsjahr {self.year}", style="bold"),
+                                                    layout=False)
             return
         archived = self.query_one("#status", Select).value == ARCHIVED
         total = len(self.archived_rows or []) if archived else len(self.all_rows)
@@ -351,7 +356,7 @@ class ProjectsScreen(ProjectActions):
         text = Text(f"{format_number(len(self.shown))} von {format_number(total)} {word}", style="bold")
         text.append(f"  ·  Berichtsjahr {self.year}" if self.year else "")
         text.append("  ·  Ü überfällig, S stagniert", style="dim")
-        self.query_one("#count", Static).update(text)
+        self.query_one("#count", Static).update(text, layout=False)  # one line, always: no layout needed
 
     @on(Input.Changed, "#search")
     def _search_changed(self) -> None:
