@@ -34,6 +34,7 @@ from typing import Any
 
 from .db import Database, one_row
 from .errors import SachstandError
+from .history import WIDTH
 from .models import City, FundedProject, ProjectRow
 from .repository import Repository, period_from_row
 
@@ -63,46 +64,67 @@ REGISTER_PROJECTS = "(SELECT * FROM projects WHERE archived = $archived)"
 or the archived ones alone (true), which the terminal UI lists under "archiviert"."""
 
 
-def status_sql(projects: str = REGISTER_PROJECTS, progress: str = "progress", ids: bool = False) -> str:
+def status_sql(projects: str = REGISTER_PROJECTS, progress: str | None = None, ids: bool = False) -> str:
     """The CTEs ending in ``status``: one row per project of year Y with the flags of every figure.
 
-    ``projects`` and ``progress`` are relations (tables, views or parenthesised queries), so the
-    same definition runs over the register and over open-data files (see ``core.rollup``).
-    ``projects`` needs ``id``, ``department``, ``priority``, ``start_first``, ``start_last`` and
-    ``end_last`` (more columns are passed through); ``progress`` needs ``project_id`` (matching
-    ``id``), ``year`` and ``percent``. Parameters: ``$year``, ``$dept`` (or NULL), ``$as_of``,
-    ``$with_planned`` and ``$archived``, and with ``ids`` the list ``$ids`` of the only projects
-    to read (``status_params``).
-
-    Each project's values up to Y come from one pass over ``progress`` grouped by project: p(Y),
-    p(Y-1), the best value before Y and the last one before Y (``year * 1000 + percent`` orders
-    by year first, since a percent is below 1000). One grouped pass and one join cost about a
-    third of joining ``progress`` three times on the text ID. The ``ids`` limit is a separate
-    text, since ``$ids IS NULL OR …`` is not folded away and costs a third of the full query.
+    ``projects`` is a relation (a table, a view or a parenthesised query) with ``id``,
+    ``department``, ``priority``, ``start_first``, ``start_last`` and ``end_last`` (more columns
+    are passed through). Each project's p(Y), p(Y-1), and, for a project without p(Y), whether a
+    value before Y was 100 (``done_before``) and the last value before Y, come from:
+    - without ``progress`` (the register): the projects' own ``history_from`` and ``history``
+      (``core.history``), read by position: one scan of ``projects``, no join;
+    - with ``progress``, a relation with ``project_id`` (matching ``id``), ``year`` and
+      ``percent`` (open-data files, other registers: see ``core.rollup``): one pass over it
+      grouped by project (``year * 1000 + percent`` orders by year first, a percent being below
+      1000), joined once to ``projects``.
+    Parameters: ``$year``, ``$dept`` (or NULL), ``$as_of``, ``$with_planned`` and ``$archived``,
+    and with ``ids`` the list ``$ids`` of the only projects to read (``status_params``). The
+    ``ids`` limit is a separate text, since ``$ids IS NULL OR …`` is not folded away.
     """
-    progress_ids = " AND list_contains($ids::VARCHAR[], project_id)" if ids else ""
-    project_ids = " AND list_contains($ids::VARCHAR[], p.id)" if ids else ""
-    return f"""
-WITH g AS (
+    where = f"""($dept IS NULL OR p.department = $dept){" AND list_contains($ids::VARCHAR[], p.id)" if ids else ""}
+        AND ($archived OR p.start_first IS NULL OR p.start_first <= make_date($year, 12, 31))
+        AND (p.priority IS NULL OR $with_planned OR $archived)"""
+    if progress is None:
+        w = WIDTH
+        values = f"""
+h AS (
+    SELECT p.*, $year - p.history_from + 1 AS _i, length(p.history) // {w} AS _n FROM {projects} p WHERE {where}
+),
+c AS (
+    SELECT *, CASE WHEN _i BETWEEN 1 AND _n THEN TRY_CAST(substring(history, {w} * _i - 2, 3) AS INTEGER) END AS cur,
+           CASE WHEN _i BETWEEN 2 AND _n + 1 THEN TRY_CAST(substring(history, {w} * _i - {w + 2}, 3) AS INTEGER) END AS prev
+    FROM h
+),
+b AS (
+    SELECT *, CASE WHEN cur IS NULL AND _i > 1 THEN contains(substring(history, 1, {w} * (_i - 1)), ',100') END AS done_before,
+           CASE WHEN cur IS NULL AND _i > 1
+                THEN TRY_CAST(right(rtrim(substring(history, 1, {w} * (_i - 1)), ',-'), 3) AS INTEGER) END AS last
+    FROM c
+),
+s AS (SELECT *, coalesce(cur, last) AS latest FROM b),"""
+    else:
+        progress_ids = " AND list_contains($ids::VARCHAR[], project_id)" if ids else ""
+        values = f"""
+g AS (
     SELECT project_id,
            max(percent) FILTER (WHERE year = $year) AS cur,
            max(percent) FILTER (WHERE year = $year - 1) AS prev,
-           max(percent) FILTER (WHERE year < $year) AS best,
+           bool_or(percent = 100) FILTER (WHERE year < $year) AS done_before,
            max(year * 1000 + percent) FILTER (WHERE year < $year) % 1000 AS last
     FROM {progress} WHERE year <= $year{progress_ids} GROUP BY project_id
 ),
 s AS (
-    SELECT p.*, g.cur, g.prev, g.best, g.last, coalesce(g.cur, g.last) AS latest
+    SELECT p.*, g.cur, g.prev, g.done_before, g.last, coalesce(g.cur, g.last) AS latest
     FROM {projects} p LEFT JOIN g ON g.project_id = p.id
-    WHERE ($dept IS NULL OR p.department = $dept){project_ids}
-        AND ($archived OR p.start_first IS NULL OR p.start_first <= make_date($year, 12, 31))
-        AND (p.priority IS NULL OR $with_planned OR $archived)
-),
+    WHERE {where}
+),"""
+    return f"""
+WITH {values}
 flags AS (
     SELECT *,
         priority IS NOT NULL AS planned,
         cur IS NOT NULL AND priority IS NULL AS in_report,
-        priority IS NULL AND (cur IS NOT NULL OR coalesce(best, 0) < 100) AS open_in_year,
+        priority IS NULL AND (cur IS NOT NULL OR NOT coalesce(done_before, false)) AS open_in_year,
         coalesce(cur = 100 AND coalesce(prev, -1) < 100, false) AS completed,
         coalesce(cur >= 90 AND cur < 100, false) AS at_least_90,
         coalesce(cur > 0 AND (prev = 0 OR (prev IS NULL AND year(start_first) <= $year
@@ -116,6 +138,8 @@ status AS (
     FROM flags
 )
 """
+
+
 _STATUS_SQL = status_sql()
 _STATUS_SQL_IDS = status_sql(ids=True)
 

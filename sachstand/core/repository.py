@@ -35,6 +35,7 @@ import duckdb
 from .access import Actor
 from .db import Database, one_row
 from .errors import ConflictError, FieldConflict, InvalidValue, NotFound, PublishedYear, SachstandError
+from .history import keep_history
 from .models import (
     EDITABLE_FIELDS,
     REQUIRED_FIELDS,
@@ -709,6 +710,8 @@ class _Apply:
             _audit(self.conn, self.actor, [("department", d.code, "*", None, d.name or d.code) for d in new_depts])
         created = self._insert(news)
         changed = self._update(updates, current)
+        keep_history(self.conn, [pid for pid, n in zip(created, news, strict=True) if n.progress]
+                     + [u.project_id for u in updates if any(k.startswith("progress:") for k in u.changes)])
         changed += self._archive(cs.archive, current)
         _insert_funded(self.conn, self.actor, cs.funded_projects)
         for year, stated in cs.reported_figures.items():
