@@ -18,7 +18,7 @@ from .common import Subparsers, open_repo, year
 
 def add_export_parser(ex: Subparsers) -> None:
     """``export opendata``, added to the ``export`` command of ``cli.excel``."""
-    from ..core.opendata import DEFAULT_LICENSE, LICENSES
+    from ..core.licenses import DEFAULT_LICENSE, LICENSES
 
     e = ex.add_parser("opendata", help="das Register als offene Daten (Parquet, CSV, DCAT-AP.de-Metadaten)")
     e.add_argument("--year", type=year, required=True, metavar="JAHR", help="Berichtsjahr")

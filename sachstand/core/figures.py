@@ -34,8 +34,9 @@ from typing import Any
 
 from .db import Database, one_row
 from .errors import SachstandError
+from .funding import FundingSummary, funding
 from .history import WIDTH
-from .models import City, FundedProject, ProjectRow
+from .models import City, ProjectRow
 from .repository import Repository, period_from_row
 
 
@@ -171,14 +172,6 @@ class DepartmentFigures:
     planned_cost: Decimal
     mean_progress: Decimal | None
     completed: int
-
-
-@dataclass(frozen=True)
-class FundingSummary:
-    projects: tuple[FundedProject, ...]
-    total_cost: Decimal
-    funding_total: Decimal
-    funding_city: Decimal
 
 
 @dataclass(frozen=True)
@@ -324,24 +317,6 @@ def by_department(db: Database, year: int, department: str | None = None) -> lis
     return _year_figures(db, year, department, None)[3]
 
 
-def funding(repo: Repository, department: str | None = None) -> FundingSummary:
-    """Funded projects with their sums, exact to the cent (missing amounts count as zero).
-
-    With ``department``, only the funded projects linked to one of its register projects.
-    """
-    funded = repo.funded_projects()
-    if department is not None:
-        own = {p.id for p in repo.projects(department=department)}
-        funded = [f for f in funded if own.intersection(f.linked_projects)]
-    zero = Decimal("0.00")
-    return FundingSummary(
-        tuple(funded),
-        sum((f.total_cost or zero for f in funded), zero),
-        sum((f.funding_total or zero for f in funded), zero),
-        sum((f.funding_city or zero for f in funded), zero),
-    )
-
-
 def check_year(repo: Repository, year: int, department: str | None = None,
                years: list[int] | None = None) -> None:
     """Refuse a year without data and an unknown department, with a German message."""
@@ -385,7 +360,8 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
     has it already.
     """
     with repo.db.read():  # one connection for all the queries below
-        if not live:
+        published_years = set(repo.published_years())  # one query; a year not published has no parts
+        if not live and year in published_years:
             published = published_report(repo, year, department, rows=rows)
             if published is not None:
                 return published
@@ -394,7 +370,7 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
         as_of = as_of or default_as_of(year)
         now, overdue_ids, stalled_ids, departments = _year_figures(repo.db, year, department, as_of)
         before: dict[str, int] | None = None
-        earlier = published_report(repo, year - 1, department, rows=False)
+        earlier = published_report(repo, year - 1, department, rows=False) if year - 1 in published_years else None
         if earlier is not None:
             before = {f.key: f.value for f in earlier.figures}
         elif (year - 1) in years:

@@ -25,6 +25,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from ..core import figures
+from ..core.funding import FundingSummary, funding
 from ..core.models import EDITABLE_FIELDS, Project, progress_label
 from ..core.repository import Repository
 from ..core.types import Period, Precision
@@ -134,8 +135,8 @@ def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:
     ws.freeze_panes(1, 0)
 
 
-def write_funded(wb, fmt: Formats, summary: figures.FundingSummary, full: bool = False) -> None:
-    """The funded projects with their sums (``figures.funding``, or a published report's) and the
+def write_funded(wb, fmt: Formats, summary: FundingSummary, full: bool = False) -> None:
+    """The funded projects with their sums (``core.funding``, or a published report's) and the
     "Summe" row; ``full`` adds number, full title and goals after the report's columns (the
     register workbook, see ``register_book``)."""
     ws = wb.add_worksheet("Förderprojekte")
@@ -206,7 +207,7 @@ def export_register(repo: Repository, path: str | Path | BinaryIO, year: int,
     fmt = Formats(wb)
     cols = project_columns(year)
     write_overview(wb, fmt, "Projekte", cols, projects)
-    write_funded(wb, fmt, figures.funding(repo), full=True)
+    write_funded(wb, fmt, funding(repo), full=True)
     book.write_funded_details(wb, fmt, repo, everything)
     book.write_progress(wb, fmt, everything, [y for y in years if y not in (year - 1, year)])
     write_overview(wb, fmt, book.ARCHIVE, cols, archived)

@@ -28,6 +28,7 @@ from xlsxwriter.workbook import Workbook
 
 from ..core import figures
 from ..core.errors import SachstandError
+from ..core.funding import funding
 from ..core.models import City, NewFundedProject, Partner, Project, progress_label
 from ..core.repository import Repository
 from ..core.types import Money, is_digits
@@ -73,7 +74,7 @@ def _heads(fmt: Formats, ws, heads: tuple[str, ...] | list[str]) -> None:
 
 def write_funded_details(wb: Workbook, fmt: Formats, repo: Repository, projects: list[Project]) -> None:
     """The funded projects' partners and links (the projects themselves: ``export.write_funded``)."""
-    summary = figures.funding(repo)
+    summary = funding(repo)
     names = {p.id: p.name for p in projects}
     ws = wb.add_worksheet(PARTNERS)
     _heads(fmt, ws, ("Nr", "Partner", "Rolle"))
