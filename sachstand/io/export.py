@@ -110,18 +110,22 @@ def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Projec
     ws.very_hidden()
 
 
-def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:
-    """The figures with their rules; values from ``core.figures`` when the year has data."""
+def rule_values(repo: Repository, year: int, years: list[int]) -> dict[str, tuple[int | None, int | None]]:
+    """Each figure's value of ``year`` and of the year before (from ``core.figures``), when the
+    year has data; else empty."""
+    if year not in years:
+        return {}
+    now = figures.counts(repo.db, year)
+    before = figures.counts(repo.db, year - 1, as_of=figures.default_as_of(year - 1)) if year - 1 in years else {}
+    return {k: (now[k], before.get(k)) for k in now}
+
+
+def write_rules(wb, fmt: Formats, year: int, values: dict[str, tuple[int | None, int | None]]) -> None:
+    """The figures with their rules; ``values`` (``rule_values``): each figure's value of Y and Y-1."""
     ws = wb.add_worksheet("Regeln")
     heads = ["Kennzahl", f"Wert {year}", f"Wert {year - 1}", "Regel"]
     for c, h in enumerate(heads):
         fmt.text(ws, 0, c, h, **HEADER)
-    values: dict[str, tuple[int | None, int | None]] = {}
-    years = repo.years()
-    if year in years:
-        now = figures.counts(repo.db, year)
-        before = figures.counts(repo.db, year - 1, as_of=figures.default_as_of(year - 1)) if year - 1 in years else {}
-        values = {k: (now[k], before.get(k)) for k in now}
     for r, d in enumerate(figures.FIGURES, start=1):
         fmt.text(ws, r, 0, d.label)
         this_year, last_year = values.get(d.key, (None, None))
@@ -196,25 +200,31 @@ def export_register(repo: Repository, path: str | Path | BinaryIO, year: int,
     """
     from . import register_book as book
 
-    everything = repo.projects(include_archived=True)
+    with repo.db.read():  # one connection and one consistent state for every sheet
+        everything = repo.projects(include_archived=True)
+        years = repo.years()
+        summary = funding(repo)
+        departments = repo.departments()
+        reported = {y: repo.reported_figures(y) for y in years}
+        city = repo.city()
+        values = rule_values(repo, year, years)
     if ids is not None:
         by_id = {p.id: p for p in everything}
         everything = [by_id[i] for i in ids if i in by_id]
     projects = [p for p in everything if not p.archived]
     archived = [p for p in everything if p.archived]
-    years = repo.years()
     wb = new_workbook(path, constant_memory=True)
     fmt = Formats(wb)
     cols = project_columns(year)
     write_overview(wb, fmt, "Projekte", cols, projects)
-    write_funded(wb, fmt, funding(repo), full=True)
-    book.write_funded_details(wb, fmt, repo, everything)
+    write_funded(wb, fmt, summary, full=True)
+    book.write_funded_details(wb, fmt, summary, everything)
     book.write_progress(wb, fmt, everything, [y for y in years if y not in (year - 1, year)])
     write_overview(wb, fmt, book.ARCHIVE, cols, archived)
-    book.write_departments(wb, fmt, repo)
-    book.write_reported(wb, fmt, repo, years)
-    book.write_register(wb, fmt, repo, everything)
-    write_rules(wb, fmt, repo, year)
+    book.write_departments(wb, fmt, departments)
+    book.write_reported(wb, fmt, reported)
+    book.write_register(wb, fmt, city, everything)
+    write_rules(wb, fmt, year, values)
     write_meta(wb, fmt, "Register", year, everything)
     close_workbook(wb)
     return len(projects)
