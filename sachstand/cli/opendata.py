@@ -54,8 +54,9 @@ def cmd_export_opendata(args: argparse.Namespace) -> int:
 
 
 def cmd_rollup(args: argparse.Namespace) -> int:
+    from ..core.department_map import load_department_map
     from ..core.errors import SachstandError
-    from ..core.rollup import load_department_map, rollup
+    from ..core.rollup import rollup
 
     if args.json and args.html:
         raise SachstandError("--html speichert die Übersicht, nicht das JSON; bitte ohne --json aufrufen.")
