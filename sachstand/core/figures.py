@@ -65,7 +65,8 @@ REGISTER_PROJECTS = "(SELECT * FROM projects WHERE archived = $archived)"
 or the archived ones alone (true), which the terminal UI lists under "archiviert"."""
 
 
-def status_sql(projects: str = REGISTER_PROJECTS, progress: str | None = None, ids: bool = False) -> str:
+def status_sql(projects: str = REGISTER_PROJECTS, progress: str | None = None, ids: bool = False,
+               listed: bool = False) -> str:
     """The CTEs ending in ``status``: one row per project of year Y with the flags of every figure.
 
     ``projects`` is a relation (a table, a view or a parenthesised query) with ``id``,
@@ -73,11 +74,13 @@ def status_sql(projects: str = REGISTER_PROJECTS, progress: str | None = None, i
     are passed through). Each project's p(Y), p(Y-1), and, for a project without p(Y), whether a
     value before Y was 100 (``done_before``) and the last value before Y, come from:
     - without ``progress`` (the register): the projects' own ``history_from`` and ``history``
-      (``core.history``), read by position: one scan of ``projects``, no join;
+      (``core.history``), read by position: one scan of ``projects``, no join; with ``listed``,
+      ``history`` is instead a list of the values (INTEGER[], NULL for a year without one) from
+      the year ``history_from`` on (``core.rollup`` builds it from open-data files);
     - with ``progress``, a relation with ``project_id`` (matching ``id``), ``year`` and
-      ``percent`` (open-data files, other registers: see ``core.rollup``): one pass over it
-      grouped by project (``year * 1000 + percent`` orders by year first, a percent being below
-      1000), joined once to ``projects``.
+      ``percent``: one pass over it grouped by project (``year * 1000 + percent`` orders by year
+      first, a percent being below 1000), joined once to ``projects``; the plain definition, which
+      the other two must equal (``tests/test_history.py``).
     Parameters: ``$year``, ``$dept`` (or NULL), ``$as_of``, ``$with_planned`` and ``$archived``,
     and with ``ids`` the list ``$ids`` of the only projects to read (``status_params``). The
     ``ids`` limit is a separate text, since ``$ids IS NULL OR …`` is not folded away.
@@ -87,19 +90,27 @@ def status_sql(projects: str = REGISTER_PROJECTS, progress: str | None = None, i
         AND (p.priority IS NULL OR $with_planned OR $archived)"""
     if progress is None:
         w = WIDTH
+        if listed:  # the value of position i, the values before position i
+            length, at, before = "len(p.history)", "history[{i}]", "history[1:_i - 1]"
+            done_before = f"list_contains({before}, 100)"
+            last = f"list_aggregate(list_reverse({before}), 'any_value')"
+        else:
+            length, before = f"length(p.history) // {w}", f"substring(history, 1, {w} * (_i - 1))"
+            at = f"TRY_CAST(substring(history, {w} * {{i}} - 2, 3) AS INTEGER)"
+            done_before = f"contains({before}, ',100')"
+            last = f"TRY_CAST(right(rtrim({before}, ',-'), 3) AS INTEGER)"
         values = f"""
 h AS (
-    SELECT p.*, $year - p.history_from + 1 AS _i, length(p.history) // {w} AS _n FROM {projects} p WHERE {where}
+    SELECT p.*, $year - p.history_from + 1 AS _i, {length} AS _n FROM {projects} p WHERE {where}
 ),
 c AS (
-    SELECT *, CASE WHEN _i BETWEEN 1 AND _n THEN TRY_CAST(substring(history, {w} * _i - 2, 3) AS INTEGER) END AS cur,
-           CASE WHEN _i BETWEEN 2 AND _n + 1 THEN TRY_CAST(substring(history, {w} * _i - {w + 2}, 3) AS INTEGER) END AS prev
+    SELECT *, CASE WHEN _i BETWEEN 1 AND _n THEN {at.format(i="_i")} END AS cur,
+           CASE WHEN _i BETWEEN 2 AND _n + 1 THEN {at.format(i="(_i - 1)")} END AS prev
     FROM h
 ),
 b AS (
-    SELECT *, CASE WHEN cur IS NULL AND _i > 1 THEN contains(substring(history, 1, {w} * (_i - 1)), ',100') END AS done_before,
-           CASE WHEN cur IS NULL AND _i > 1
-                THEN TRY_CAST(right(rtrim(substring(history, 1, {w} * (_i - 1)), ',-'), 3) AS INTEGER) END AS last
+    SELECT *, CASE WHEN cur IS NULL AND _i > 1 THEN {done_before} END AS done_before,
+           CASE WHEN cur IS NULL AND _i > 1 THEN {last} END AS last
     FROM c
 ),
 s AS (SELECT *, coalesce(cur, last) AS latest FROM b),"""
@@ -233,8 +244,7 @@ def counts(db: Database, year: int, department: str | None = None, as_of: date |
     return dict(zip(FIGURE_KEYS, (int(v) for v in row), strict=False))
 
 
-# The lists sort by lower(name) only the rows they keep (CASE evaluates it for those alone).
-_NAME_KEY = "CASE WHEN overdue OR stalled THEN lower(s.name) END"
+_NAME_KEY = "CASE WHEN overdue OR stalled THEN lower(s.name) END"  # lower() only for the rows kept
 
 
 def _year_figures(db: Database, year: int, department: str | None, as_of: date | None

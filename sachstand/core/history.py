@@ -27,21 +27,31 @@ WIDTH = 4
 """Characters per year in ``history``."""
 
 
+def values_sql(progress: str = "progress", only: str = "") -> str:
+    """A SELECT of ``project_id``, ``first`` (the first year with a value) and ``vals`` (the values
+    from that year on, one a year, NULL for a year without one) from a relation of ``progress``
+    rows (``only``: a condition on them)."""
+    where = f"WHERE {only}" if only else ""
+    return f"""
+SELECT project_id, first, list_transform(range(first, last + 1), lambda y: pcts[list_position(yrs, y)]) AS vals
+FROM (
+    SELECT project_id, min(year) AS first, max(year) AS last,
+           list(percent ORDER BY year) AS pcts, list(year ORDER BY year) AS yrs
+    FROM {progress} {where} GROUP BY project_id
+)"""
+
+
 def refresh_sql(ids: bool = True) -> str:
     """The UPDATE that sets ``history_from`` and ``history`` from ``progress``: for the projects
     in ``$ids``, or (``ids=False``) for every project."""
     targets = "(SELECT DISTINCT unnest($ids::VARCHAR[]) AS id)" if ids else "(SELECT id FROM projects)"
-    only = "WHERE project_id IN (SELECT unnest($ids::VARCHAR[]))" if ids else ""
+    only = "project_id IN (SELECT unnest($ids::VARCHAR[]))" if ids else ""
     return f"""
 UPDATE projects SET history_from = h.first, history = h.text
 FROM (
-    SELECT t.id, g.first, array_to_string(list_transform(range(g.first, g.last + 1),
-               lambda y: ',' || coalesce(lpad(g.pcts[list_position(g.yrs, y)]::VARCHAR, 3, '0'), '---')), '') AS text
-    FROM {targets} t LEFT JOIN (
-        SELECT project_id, min(year) AS first, max(year) AS last,
-               list(percent ORDER BY year) AS pcts, list(year ORDER BY year) AS yrs
-        FROM progress {only} GROUP BY project_id
-    ) g ON g.project_id = t.id
+    SELECT t.id, g.first,
+           array_to_string(list_transform(g.vals, lambda v: ',' || coalesce(lpad(v::VARCHAR, 3, '0'), '---')), '') AS text
+    FROM {targets} t LEFT JOIN ({values_sql(only=only)}) g ON g.project_id = t.id
 ) h
 WHERE projects.id = h.id"""
 

@@ -35,6 +35,7 @@ from .db import Database, backup_dir_for, file_connection
 from .department_map import UNMAPPED, DepartmentMap
 from .errors import RegisterDamaged, SachstandError
 from .figures import COUNT_COLUMNS, FIGURE_KEYS, status_params, status_sql
+from .history import values_sql
 from .models import City
 from .opendata import METADATA_NAME, partition_key
 from .repository import city_from_meta
@@ -192,14 +193,14 @@ def _refuse_duplicates(cities: list[_City]) -> None:
 
 
 def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, departments: bool) -> None:
-    """Projects (``rp``) and progress (``rg``) of every city, with keys unique across cities.
+    """The projects of every city (``rp``), with keys unique across cities and their values as a
+    list from the year ``history_from`` on (``figures.status_sql(listed=True)``).
 
     ``rp.city`` is the city's index in ``cities``. Department codes are read only when
     ``departments`` (a department map) needs them: text columns are the costly part of a scan.
     """
     conn.execute("CREATE TEMP TABLE rp (id BIGINT, city INTEGER, department VARCHAR, priority INTEGER, "
-                 "start_first DATE, start_last DATE, end_last DATE)")
-    conn.execute("CREATE TEMP TABLE rg (project_id BIGINT, year INTEGER, percent INTEGER)")
+                 "start_first DATE, start_last DATE, end_last DATE, history_from INTEGER, history INTEGER[])")
     base = 0
     for index, c in enumerate(cities):
         if c.register is None:
@@ -214,10 +215,9 @@ def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, depar
                 f"CREATE TEMP TABLE ids AS SELECT id AS local_id, $base + row_number() OVER (ORDER BY id) AS id "
                 f"FROM {alias}.projects WHERE NOT archived", {"base": base})
             conn.execute(
-                f"INSERT INTO rp SELECT i.id, $city, p.department, {priority}, p.start_first, p.start_last, p.end_last "
-                f"FROM {alias}.projects p JOIN ids i ON i.local_id = p.id", {"city": index})
-            conn.execute(f"INSERT INTO rg SELECT i.id, g.year, g.percent FROM {alias}.progress g "
-                         "JOIN ids i ON i.local_id = g.project_id")
+                f"INSERT INTO rp SELECT i.id, $city, p.department, {priority}, p.start_first, p.start_last, p.end_last, "
+                f"g.first, g.vals FROM {alias}.projects p JOIN ids i ON i.local_id = p.id "
+                f"LEFT JOIN ({values_sql(f'{alias}.progress')}) g ON g.project_id = p.id", {"city": index})
             conn.execute("DROP TABLE ids")
         except duckdb.Error as exc:
             raise _damaged(c.source, exc) from None
@@ -236,23 +236,18 @@ def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, depar
         conn.execute("CREATE TEMP TABLE city_index AS SELECT unnest($keys) AS key, unnest($idx) AS idx",
                      {"keys": [cities[i].key for i, _f in parts], "idx": [i for i, _f in parts]})
         dept = "department::VARCHAR" if departments else "NULL::VARCHAR"
+        # one entry a year from the first column on; a year without a column (no data in that
+        # city's register) is NULL, so a value's position gives its year
+        dense = f"[{', '.join(f'progress_{y}' if y in years else 'NULL' for y in range(years[0], years[-1] + 1))}]::INTEGER[]"
         conn.execute(
             f"CREATE TEMP TABLE od AS SELECT $base + row_number() OVER () AS gid, k.idx AS city, {dept} AS department, "
             "priority::INTEGER AS priority, start_first::DATE AS start_first, start_last::DATE AS start_last, "
             "end_last::DATE AS end_last, "
-            f"[{', '.join(f'progress_{y}' for y in years)}]::INTEGER[] AS prog "
-            f"FROM {source} s JOIN city_index k ON k.key = s.city", {"base": base, "files": files})
-        conn.execute("INSERT INTO rp SELECT gid, city, department, priority, start_first, start_last, end_last "
-                     "FROM od")
-        # Only the values ``status_sql`` reads: p(Y) and p(Y-1), and the earlier ones of projects
-        # without p(Y) (see ``figures``); the rest of ten years of history is left in the files.
-        conn.execute(
-            "INSERT INTO rg SELECT gid, year, percent FROM (SELECT gid, unnest($years::INTEGER[]) AS year, "
-            "unnest(prog) AS percent, prog[$last] IS NOT NULL AS has_year FROM od) "
-            "WHERE percent IS NOT NULL AND (NOT has_year OR year >= $year - 1)",
-            {"years": years, "last": years.index(year) + 1 if year in years else None, "year": year})
+            f"{dense} AS prog FROM {source} s JOIN city_index k ON k.key = s.city", {"base": base, "files": files})
+        conn.execute("INSERT INTO rp SELECT gid, city, department, priority, start_first, start_last, end_last, "
+                     "$first, prog FROM od", {"first": years[0]})
+        bad = _scalar(conn, "SELECT count(*) FROM (SELECT unnest(prog) AS v FROM od) WHERE v NOT BETWEEN 0 AND 100")
         conn.execute("DROP TABLE od")
-        bad = _scalar(conn, "SELECT count(*) FROM rg WHERE percent NOT BETWEEN 0 AND 100")
     except duckdb.Error as exc:
         where = files[0] if len(files) == 1 else f"{len(files)} Parquet-Dateien"
         raise SachstandError(f"Die Open-Data-Dateien ({where}) sind unlesbar oder unvollständig "
@@ -277,7 +272,7 @@ def _figures(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, as
     params = status_params(year, None, as_of)
     relation = ("(SELECT rp.*, m.topic FROM rp LEFT JOIN topic_map m "
                 "ON m.city = rp.city AND m.department = rp.department)") if topics else "rp"
-    sql = status_sql(relation, "rg")
+    sql = status_sql(relation, listed=True)
     rows = conn.execute(
         sql + f"SELECT grouping(city), city, {COUNT_COLUMNS} FROM status "
         "GROUP BY GROUPING SETS ((city), ())", params).fetchall()
