@@ -31,16 +31,27 @@ def _write(path: Path, streamed: bool) -> None:
     rows = [[(0, text, quoted if needs_quote(text) else plain), (2, float(i) + 0.25, money), (3, i, None)]
             for i, text in enumerate(TRICKY)]
     rows.append([(1, 1234567.891, money), (4, 10**15 + 1, None)])
+    # rows of a text and whole numbers, as the export's progress and version sheets write them
+    numbered = [("FB11-001", [10, None, 30]), ("=x", [None, None, 5]), ("AC-9", [None, None, None]),
+                ("FB11-002", [0, 100, None])]
+    below = len(rows) + 2
     if streamed:
         stream = RowStream(ws, 2)
         for r, cells in enumerate(rows, start=2):
             stream.row(r, cells)
+        for r, (text, numbers) in enumerate(numbered, start=below):
+            stream.text_and_numbers(r, (0, text, quoted if needs_quote(text) else plain), 2, numbers, money)
         stream.close()
     else:
         for r, cells in enumerate(rows, start=2):
             for c, value, f in cells:
                 (ws.write_string if isinstance(value, str) else ws.write_number)(r, c, value, f)
-    ws.write_string(len(rows) + 3, 0, "darunter")
+        for r, (text, numbers) in enumerate(numbered, start=below):
+            ws.write_string(r, 0, text, quoted if needs_quote(text) else plain)
+            for c, number in enumerate(numbers, start=2):
+                if number is not None:
+                    ws.write_number(r, c, number, money)
+    ws.write_string(below + len(numbered) + 1, 0, "darunter")
     ws.freeze_panes(1, 0)
     wb.close()
 

@@ -105,7 +105,7 @@ def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Projec
     quoted = fmt.get(quote_prefix=True)
     stream = RowStream(ws, r + 1)
     for n, p in enumerate(projects, start=r + 1):
-        stream.row(n, ((0, p.id, quoted if needs_quote(p.id) else None), (1, p.version, None)))
+        stream.text_and_numbers(n, (0, p.id, quoted if needs_quote(p.id) else None), 1, (p.version,), None)
     stream.close()
     ws.very_hidden()
 

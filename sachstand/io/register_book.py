@@ -35,7 +35,7 @@ from . import cells
 from .ooxml import column_letter
 from .reader import Problem, WorkbookData, _find_header, _grid, _rows
 from .safe import Formats, needs_quote
-from .sheetrows import Cell, RowStream
+from .sheetrows import RowStream
 from .styles import HEADER
 
 FUNDED = "Förderprojekte"
@@ -106,11 +106,12 @@ def write_progress(wb: Workbook, fmt: Formats, projects: list[Project], years: l
     pct = fmt.get(num_format='0" %"')
     stream = RowStream(ws, 1)
     r = 1
+    quoted = fmt.get(quote_prefix=True)
     for p in projects:
-        values: list[Cell] = [(c, v, pct) for c, y in enumerate(years, start=1) if (v := p.progress.get(y)) is not None]
-        if not values:
+        values = [p.progress.get(y) for y in years]
+        if values.count(None) == len(values):
             continue
-        stream.row(r, [(0, p.id, fmt.get(quote_prefix=True) if needs_quote(p.id) else None), *values])
+        stream.text_and_numbers(r, (0, p.id, quoted if needs_quote(p.id) else None), 1, values, pct)
         r += 1
     stream.close()
     ws.set_column(0, 0, 12)

@@ -68,6 +68,7 @@ class RowStream:
         self.max_col = -1
         self._letters: list[str] = [xl_col_to_name(c) for c in range(64)]
         self._styles: dict[Format | None, str] = {None: ""}
+        self._shapes: dict[tuple[int, Format | None, tuple[bool, ...]], str] = {}
         if self.direct:
             ws._write_single_row(first)  # the rows above are written out first
             self._write = ws.row_data_fh.write
@@ -93,7 +94,34 @@ class RowStream:
                     self.ws.write_number(r, c, value, fmt)
             return
         n = r + 1
-        parts = [f'<row r="{n}">']
+        parts = [f'<row r="{n}">', *self._cells(n, cells), "</row>"]
+        self._write("".join(parts))
+        self._extent(r, cells[0][0], cells[-1][0])
+
+    def text_and_numbers(self, r: int, lead: Cell, first: int, numbers: Sequence[int | None],
+                         fmt: Format | None) -> None:
+        """One row: the cell ``lead``, then whole numbers (below 10**15) from column ``first`` on,
+        each with ``fmt`` (None: no cell). Rows of one shape share a prepared text: a row costs
+        one ``str.format``, not a call per cell (the progress and version sheets of an export)."""
+        present = tuple(v is not None for v in numbers)
+        if not self.direct:
+            self.row(r, [lead, *((first + i, v, fmt) for i, v in enumerate(numbers) if v is not None)])
+            return
+        shape = self._shapes.get((first, fmt, present))
+        if shape is None:
+            style = self._styles.get(fmt)
+            if style is None:
+                style = self._style(fmt)
+            shape = "".join(f'<c r="{self._letter(first + i)}{{0}}"{style}><v>{{{i + 1}}}</v></c>'
+                            for i, there in enumerate(present) if there)
+            self._shapes[(first, fmt, present)] = shape
+        n = r + 1
+        self._write(f'<row r="{n}">{"".join(self._cells(n, [lead]))}{shape.format(n, *numbers)}</row>')
+        last = max((i for i, there in enumerate(present) if there), default=None)
+        self._extent(r, lead[0], lead[0] if last is None else first + last)
+
+    def _cells(self, n: int, cells: Sequence[Cell]) -> list[str]:
+        parts = []
         styles, letters = self._styles, self._letters
         for c, value, fmt in cells:
             style = styles.get(fmt)
@@ -106,10 +134,10 @@ class RowStream:
                 parts.append(f'<c r="{letter}{n}"{style}><v>{value}</v></c>')
             else:
                 parts.append(f'<c r="{letter}{n}"{style}><v>{value:.16G}</v></c>')
-        parts.append("</row>")
-        self._write("".join(parts))
+        return parts
+
+    def _extent(self, r: int, first_col: int, last_col: int) -> None:
         self.last = r
-        first_col, last_col = cells[0][0], cells[-1][0]
         if self.min_col is None or first_col < self.min_col:
             self.min_col = first_col
         self.max_col = max(self.max_col, last_col)
