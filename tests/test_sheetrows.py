@@ -88,7 +88,11 @@ def test_streamed_text_stays_text_in_openpyxl_and_calamine(tmp_path: Path) -> No
         assert ws.cell(r, 3).value == r - 3 + 0.25 and ws.cell(r, 3).number_format == "0.00"
     assert ws.cell(len(TRICKY) + 3, 2).value == 1234567.891
     assert ws.cell(len(TRICKY) + 3, 5).value == 10**15 + 1
-    assert ws.cell(len(TRICKY) + 5, 1).value == "darunter"
+    first = len(TRICKY) + 4  # the rows of a text and whole numbers
+    assert [[ws.cell(r, c).value for c in (1, 3, 4, 5)] for r in range(first, first + 4)] == [
+        ["FB11-001", 10, None, 30], ["=x", None, None, 5], ["AC-9", None, None, None], ["FB11-002", 0, 100, None]]
+    assert ws.cell(first + 1, 1).data_type == "s" and ws.cell(first + 1, 1).quotePrefix
+    assert ws.cell(first + 5, 1).value == "darunter"
     assert ws.freeze_panes == "A2"
 
 

@@ -32,12 +32,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from .changes import no_such_department
 from .db import Database, one_row
 from .errors import SachstandError
 from .funding import FundingSummary, funding
 from .history import WIDTH
 from .models import City, ProjectRow
-from .repository import Repository, period_from_row
+from .repository import Repository
+from .rows import period_from_row
 
 
 @dataclass(frozen=True)
@@ -237,10 +239,8 @@ def status_params(year: int, department: str | None = None, as_of: date | None =
 def counts(db: Database, year: int, department: str | None = None, as_of: date | None = None) -> dict[str, int]:
     """The six counts for one year, in one query."""
     with db.read() as conn:
-        row = one_row(conn.execute(
-            _STATUS_SQL + f"SELECT {COUNT_COLUMNS} FROM status",
-            status_params(year, department, as_of),
-        ))
+        row = one_row(conn.execute(_STATUS_SQL + f"SELECT {COUNT_COLUMNS} FROM status",
+                                   status_params(year, department, as_of)))
     return dict(zip(FIGURE_KEYS, (int(v) for v in row), strict=False))
 
 
@@ -333,7 +333,7 @@ def check_year(repo: Repository, year: int, department: str | None = None,
     if department is not None:
         known = [d.code for d in repo.departments()]
         if department not in known:
-            raise SachstandError(f"Den Bereich „{department}“ gibt es nicht. Bekannt: {', '.join(known)}.")
+            raise no_such_department(department, known)
     years = repo.years() if years is None else years
     if year not in years:
         have = ", ".join(map(str, years)) or "keine"

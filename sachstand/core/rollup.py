@@ -33,7 +33,7 @@ import duckdb
 
 from .db import Database, backup_dir_for, file_connection
 from .department_map import UNMAPPED, DepartmentMap
-from .errors import RegisterDamaged, SachstandError
+from .errors import RegisterDamaged, SachstandError, first_line
 from .figures import COUNT_COLUMNS, FIGURE_KEYS, status_params, status_sql
 from .history import values_sql
 from .models import City
@@ -132,7 +132,7 @@ def _attach_register(conn: duckdb.DuckDBPyConnection, db: Database, alias: str) 
 
 
 def _damaged(path: str | Path, exc: BaseException) -> RegisterDamaged:
-    return RegisterDamaged(str(path), _first_line(exc), str(backup_dir_for(Path(path))))
+    return RegisterDamaged(str(path), first_line(exc), str(backup_dir_for(Path(path))))
 
 
 def _open_data_cities(folder: Path) -> list[_City]:
@@ -173,7 +173,7 @@ def _city_from_metadata(path: Path, key: str) -> City:
     except FileNotFoundError:
         return City(key, key if is_digits(key) and len(key) == 8 else None)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise SachstandError(f"Die Metadaten {path} sind unlesbar ({_first_line(exc)}).") from None
+        raise SachstandError(f"Die Metadaten {path} sind unlesbar ({first_line(exc)}).") from None
 
 
 def _refuse_duplicates(cities: list[_City]) -> None:
@@ -251,7 +251,7 @@ def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, depar
     except duckdb.Error as exc:
         where = files[0] if len(files) == 1 else f"{len(files)} Parquet-Dateien"
         raise SachstandError(f"Die Open-Data-Dateien ({where}) sind unlesbar oder unvollständig "
-                             f"({_first_line(exc)}).") from None
+                             f"({first_line(exc)}).") from None
     if bad:
         raise SachstandError(f"Die Open-Data-Dateien enthalten {bad} Umsetzungsstände außerhalb von 0 bis 100.")
 
@@ -308,11 +308,6 @@ def _scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]
     """The single value of an aggregate query (which always returns one row)."""
     row = conn.execute(sql, params).fetchone()
     return int(row[0]) if row is not None else 0
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 __all__ = ["CityFigures", "Rollup", "TopicFigures", "rollup"]
