@@ -68,6 +68,7 @@ class ProjectActions(SachstandScreen[None]):
 
     year: int | None
     years: list[int]
+    _partial: bool
     shown: list[ProjectRow]
     loaded: bool
     sort_key: str
@@ -141,7 +142,18 @@ class ProjectActions(SachstandScreen[None]):
         # the selects hold str and Text labels only (``_show_loaded`` fills them)
         self.app.push_screen(Picker(title, cast("list[tuple[str | Text, Hashable]]", choices), select.value), chosen)
 
+    def _still_loading(self) -> bool:
+        """True, with a message, while only the first page of the rows is shown: a jump or an
+        export would act on that page alone."""
+        if self._partial:
+            self.app.notify("Die Liste wird noch geladen. Bitte gleich noch einmal.", severity="warning", timeout=3)
+            return True
+        return False
+
     def action_jump(self) -> None:
+        if self._still_loading():
+            return
+
         def back(_: None) -> None:
             self.table.focus()
 
@@ -180,7 +192,7 @@ class ProjectActions(SachstandScreen[None]):
         register``, through the output guard; an existing workbook is overwritten only after asking."""
         from .dialogs import FileNameDialog
 
-        if self.year is None:
+        if self.year is None or self._still_loading():
             return
         if self.app.export_rows is None:  # type: ignore[attr-defined]
             self.app.notify("Export ist hier nicht verfügbar.", severity="warning", timeout=4)
