@@ -142,7 +142,8 @@ def test_docx_texts_are_word_paragraphs_lists_and_headings(exported: dict[str, P
     assert xml.count("PAGEREF _Toc_sachstand_") == len(toc)
     assert "{{" not in xml and "{%" not in xml
     title_page = [p.text for p in doc.paragraphs[:12]]
-    assert {"Stadt Aachen", "Sachstandsbericht 2020", "Veröffentlicht am 24.11.2020"} <= set(title_page)
+    # the report's Stand (published 24.11.2020) and the Stichtag of its values, in one wording everywhere
+    assert {"Stadt Aachen", "Sachstandsbericht 2020", "Stand 24.11.2020 · Werte zum Stichtag 31.12.2020"} <= set(title_page)
 
 
 def test_planned_projects_by_priority(repo, tmp_path: Path) -> None:
@@ -210,6 +211,7 @@ def test_pptx_slides(exported: dict[str, Path], content) -> None:
     slides = [[p.text for sh in s.shapes if sh.has_text_frame for p in sh.text_frame.paragraphs] for s in prs.slides]
     assert slides[0][0] == "Digitalisierung in Aachen"
     assert "Sachstandsbericht 2020 über die eGovernment-Projekte" in slides[0]
+    assert "Stand 24.11.2020 · Werte zum Stichtag 31.12.2020" in slides[0]
     figure_slides = {s[1]: s for s in slides if "eGovernment IT-Projekte" in s[:1]}
     expected = {
         "IT-Projekte im Sachstandsbericht 2020": 57,
@@ -485,4 +487,4 @@ def test_abbildung_1_takes_dollar_signs_and_control_characters_as_text(cli, samp
     assert res.code == 0 and "Traceback" not in res.err, res.err
     chart = report_chart.progress_chart(report_content(repo, 2019).report.rows, 2019, date(2019, 12, 31))
     labels = [c.label for c in chart.rows]
-    assert r"Kosten \$\frac{\$ Teil (FB 11)" in labels and "Glocke\\x07 (FB 11)" in labels
+    assert r"Kosten $\frac{$ Teil (FB 11)" in labels and "Glocke\\x07 (FB 11)" in labels

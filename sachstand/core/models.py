@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from .errors import InvalidValue
+from .text import has_unsafe, safe_text
 from .types import Money, Period, clean_text, format_money
 
 EDITABLE_FIELDS: dict[str, str] = {
@@ -51,7 +52,9 @@ class City:
     """The city a register belongs to: its name and, optionally, its official municipality key.
 
     The AGS (Amtlicher Gemeindeschlüssel) has 8 digits: Land (01–16), Regierungsbezirk, Kreis and
-    Gemeinde, e.g. 05334002 for Aachen. Both are checked on creation (``InvalidValue``).
+    Gemeinde, e.g. 05334002 for Aachen. Both are checked on creation (``InvalidValue``); the name
+    may hold no character that ``text.safe_text`` would escape (control, bidi, zero-width), since it
+    heads every printout, document and open-data export.
     """
 
     name: str
@@ -61,8 +64,10 @@ class City:
         name = clean_text(self.name or "")
         if not name:
             raise InvalidValue("Name der Stadt", "darf nicht leer sein")
-        if len(name) > CITY_NAME_MAX or any(ord(c) < 32 for c in name):
-            raise InvalidValue("Name der Stadt", f"höchstens {CITY_NAME_MAX} Zeichen, ohne Steuerzeichen")
+        if len(name) > CITY_NAME_MAX or has_unsafe(name):
+            found = "".join(dict.fromkeys(safe_text(c) for c in name if has_unsafe(c)))
+            raise InvalidValue("Name der Stadt", f"höchstens {CITY_NAME_MAX} Zeichen, ohne Steuer-, Richtungs- oder "
+                                                 "unsichtbare Zeichen" + (f" (enthält {found})" if found else ""))
         object.__setattr__(self, "name", name)
         ags = clean_text(self.ags or "") or None
         if ags is not None and (not _AGS_RE.fullmatch(ags) or not 1 <= int(ags[:2]) <= 16):
@@ -259,3 +264,20 @@ class Publication:
     year: int
     at: datetime
     by: str
+
+
+DRAFT = "Entwurf, noch nicht veröffentlicht"
+
+
+def report_dates(as_of: date, published: datetime | None, draft: str | None = DRAFT) -> str:
+    """How a report states its two dates, the same in every document and printout.
+
+    "Stand 24.11.2020 · Werte zum Stichtag 31.12.2020": the day the report was published (its
+    state, "Stand") and the key date its values are reported for ("Stichtag", the end of the
+    reporting year, which may lie after the publication: the seed's council paper of 24.11.2020
+    reports the year-end state). An unpublished year says ``draft`` instead of a Stand (nothing
+    with ``draft=None``)."""
+    key = f"Werte zum Stichtag {as_of:%d.%m.%Y}"
+    if published is not None:
+        return f"Stand {published:%d.%m.%Y} · {key}"
+    return f"{draft} · {key}" if draft else key

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..core.errors import SachstandError
+from ..core.models import report_dates
 from ..core.report_content import ReportContent
 from ..core.types import format_money
 from . import report_markdown
@@ -90,7 +91,7 @@ def _fill(frame, items: Sequence[tuple[str, int, bool]], size: int | None = None
         p = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
         p.level = level
         run = p.add_run()
-        run.text = text
+        run.text = report_markdown.document_text(text)
         if bold:
             run.font.bold = True
         if size:
@@ -159,16 +160,15 @@ def build(content: ReportContent, template: Path | None = None):
 
     def slide(title: str, items: Sequence[tuple[str, int, bool]], size: int | None = None):
         s = prs.slides.add_slide(content_layout)
-        s.shapes.title.text = title
+        s.shapes.title.text = report_markdown.document_text(title)
         _fill(_body(s).text_frame, items, size)
         return s
 
     s = prs.slides.add_slide(title_layout)
-    s.shapes.title.text = f"Digitalisierung in {short_city(city)}" if content.city else "Digitalisierung"
+    s.shapes.title.text = report_markdown.document_text(
+        f"Digitalisierung in {short_city(city)}" if content.city else "Digitalisierung")
     sub = next(ph for ph in s.placeholders if ph.placeholder_format.idx != 0)
-    stand = f"Stichtag {report.as_of:%d.%m.%Y}"
-    if content.published:
-        stand += f" · veröffentlicht am {content.published.at:%d.%m.%Y}"
+    stand = report_dates(report.as_of, content.published.at if content.published else None)
     sub.text = f"Sachstandsbericht {year} über die eGovernment-Projekte\n{stand}"
 
     intro = content.text("einleitung").markdown
@@ -226,5 +226,5 @@ def build(content: ReportContent, template: Path | None = None):
     if outlook.strip():
         slide("Ausblick", _outline(outlook))
     prs.core_properties.title = f"Sachstandsbericht {year} über die eGovernment-Projekte"
-    prs.core_properties.author = city
+    prs.core_properties.author = report_markdown.document_text(city)
     return prs
