@@ -71,9 +71,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_settings(args: argparse.Namespace) -> int:
     """Without flags, show the city; with ``--city``/``--ags``, set them (kept where not given)."""
     from ..core import City
-    from ..core.errors import SachstandError
-
-    from ..core.errors import InvalidValue
+    from ..core.errors import InvalidValue, SachstandError
 
     repo = open_repo(args)
     try:

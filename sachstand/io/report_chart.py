@@ -198,12 +198,12 @@ def _page(chart: ProgressChart, page: Sequence[ChartRow], dpi: int) -> bytes:
 
     years = range(chart.axis_start.year, chart.axis_end.year + 1)
     step = year_step((time_right - time_left) / max(1, len(years) - 1), c.width("2020", 6))
-    for y in years:
-        x = xdate(date(y, 1, 1))
+    for yr in years:
+        x = xdate(date(yr, 1, 1))
         c.draw.line([(x, top), (x, bottom)], fill=GRID, width=line)
         c.draw.line([(x, bottom), (x, bottom + c.px(2))], fill="black", width=line)
-        if y % step == 0 and y < chart.axis_end.year:
-            c.text((xdate(date(y, 7, 1)), bottom + c.px(3)), str(y), 6, anchor="mt")
+        if yr % step == 0 and yr < chart.axis_end.year:
+            c.text((xdate(date(yr, 7, 1)), bottom + c.px(3)), str(yr), 6, anchor="mt")
     for x0, x1 in ((bar_left, bar_right), (time_left, time_right)):
         c.draw.line([(x0, bottom), (x1, bottom)], fill="black", width=line)
         c.draw.line([(x0, top), (x0, bottom)], fill="black", width=line)
