@@ -33,8 +33,9 @@ REQUIRED_FIELDS = ("department", "name")
 """Fields a project cannot be without (``repository.check_value`` refuses them blank)."""
 
 
-def progress_label(year: int) -> str:
-    return f"Umsetzungsstand {year} (in %)"
+def progress_label(year: int | None) -> str:
+    """ "Umsetzungsstand 2020 (in %)"; without a year the label over several years' columns."""
+    return f"Umsetzungsstand {year} (in %)" if year is not None else "Umsetzungsstand (in %)"
 
 
 def field_label(name: str) -> str:

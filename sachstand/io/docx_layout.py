@@ -6,7 +6,8 @@ Rules:
   the terminal (``safe_text``); bidi and other format characters are shown escaped too, so a name
   can never reorder the text around it. Everything else, soft hyphens included, stays as written.
 - Table columns are never narrower than their longest word (``fit_columns``): a header word such as
-  "Projektdauer" or "Umsetzungsstand" is never split. The widths are measured for DejaVu Sans, the
+  "Projektdauer" or "Umsetzungsstand" is never split, nor a sum; only a word of the body longer
+  than ``BODY_WORD_CM`` (a compound such as "Sportstättenverwaltungsprogramms") may break. The widths are measured for DejaVu Sans, the
   widest of the fonts LibreOffice and Word use for the default template; a table whose words do not
   fit the text width may grow into the margins by up to ``MARGIN_GROWTH_CM`` each side, and then
   its font is made smaller (never below ``MIN_FONT_PT``).
@@ -31,8 +32,12 @@ from . import report_markdown
 HEADER_FILL = "DDEBF7"
 TOTAL_FILL = "F2F2F2"
 CELL_MARGIN_CM = 0.1  # left and right, 57 twips
-MARGIN_GROWTH_CM = 0.5
+MARGIN_GROWTH_CM = 0.75
 MIN_FONT_PT = 6.0
+BODY_WORD_CM = 3.3
+Group = tuple[int, int, str]
+"""A header over several columns: (first column, number of columns, label), e.g. "Umsetzungsstand
+(in %)" over the columns "2019" and "2020"."""
 _NARROW = set("fijlrtI.,:;!()[]/-'| \u00a0")
 _WIDE = set("mwMWÄÖÜOQGCD%€@")
 
@@ -49,23 +54,29 @@ def _words(text: str) -> list[str]:
 
 
 def fit_columns(headers: Sequence[str], rows: Sequence[Sequence[str]], preferred: Sequence[float],
-                text_width: float, font: float, bold_last: bool = False) -> tuple[list[float], float]:
-    """Column widths (cm) and font size (pt) such that no column is narrower than its longest word.
+                text_width: float, font: float, bold_last: bool = False,
+                groups: Sequence[Group] = ()) -> tuple[list[float], float]:
+    """Column widths (cm) and font size (pt) such that no column is narrower than its longest word
+    (a group's label needs its share of the words' width in each of its columns).
 
     Widths follow ``preferred`` where the words allow; see the module's rules for the limits."""
     def needs(size: float) -> list[float]:
         out = []
         for c in range(len(headers)):
             ems = [word_em(w, True) for w in _words(headers[c])]
+            for first, span, label in groups:
+                if first <= c < first + span:
+                    ems += [word_em(w, True) / span for w in _words(label)]
+            cap = BODY_WORD_CM / (size / 72 * 2.54)
             for r, row in enumerate(rows):
-                ems += [word_em(w, bold_last and r == len(rows) - 1) for w in _words(row[c])]
+                ems += [min(cap, word_em(w, bold_last and r == len(rows) - 1)) for w in _words(row[c])]
             out.append(max(ems, default=0.0) * size / 72 * 2.54 + 2 * CELL_MARGIN_CM + 0.05)
         return out
 
     limit = text_width + 2 * MARGIN_GROWTH_CM
     minimum = needs(font)
-    if sum(minimum) > limit:
-        font = max(MIN_FONT_PT, round(font * limit / sum(minimum) - 0.05, 1))
+    while sum(minimum) > limit and font > MIN_FONT_PT:
+        font = max(MIN_FONT_PT, font - 0.25)
         minimum = needs(font)
     total = max(text_width, min(limit, sum(minimum)))
     scale = total / sum(preferred)
@@ -157,12 +168,16 @@ class Body:
             first = False
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float],
-              right: Sequence[int] = (), bold_last: bool = False, font: float = 8) -> None:
-        """A table with a shaded header row; ``widths`` are the preferred proportions (``fit_columns``)."""
+              right: Sequence[int] = (), bold_last: bool = False, font: float = 8,
+              groups: Sequence[Group] = ()) -> None:
+        """A table with a shaded header row (two with ``groups``: the groups' labels above their
+        columns' headers); ``widths`` are the preferred proportions (``fit_columns``)."""
         headers = [xml_text(h) for h in headers]
+        groups = [(first, span, xml_text(label)) for first, span, label in groups]
         rows = [[xml_text(v) for v in row] for row in rows]
-        fitted, font = fit_columns(headers, rows, widths, self.width_cm, font, bold_last)
-        t = self.sub.add_table(rows=1 + len(rows), cols=len(headers))
+        fitted, font = fit_columns(headers, rows, widths, self.width_cm, font, bold_last, groups)
+        top = 2 if groups else 1
+        t = self.sub.add_table(rows=top + len(rows), cols=len(headers))
         if self.style("Table Grid"):
             t._tbl.tblStyle_val = self.styles["Table Grid"]
         else:
@@ -170,21 +185,43 @@ class Body:
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
         t.autofit = False
         cells = [row.cells for row in t.rows]
-        for r, values in enumerate([headers, *rows]):
+        head_rows = [list(headers)]
+        if groups:
+            over = list(headers)
+            for first, span, label in groups:
+                over[first:first + span] = [label] * span
+            head_rows = [over, list(headers)]
+        for r, values in enumerate([*head_rows, *rows]):
             for c, value in enumerate(values):
                 cell = cells[r][c]
                 cell.width = Cm(fitted[c])
+                if r < top:
+                    _shade(cell, HEADER_FILL)
+                if r == 1 and top == 2 and value == head_rows[0][c]:
+                    continue  # a header without a group: written once, merged below
+                if r == 0 and c > 0 and top == 2 and value == values[c - 1] and head_rows[1][c] != value:
+                    continue  # the rest of a group's label
                 p = cell.paragraphs[0]
                 p.paragraph_format.space_after = Pt(0)
                 p.paragraph_format.line_spacing = 1.0
-                if c in right and r > 0:
+                if c in right and r >= top:
                     p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                elif r < top and value != headers[c]:
+                    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
                 run = p.add_run(value)
                 run.font.size = Pt(font)
-                if r == 0 or (bold_last and r == len(rows)):
+                if r < top or (bold_last and r == top + len(rows) - 1):
                     run.bold = True
-                    _shade(cell, HEADER_FILL if r == 0 else TOTAL_FILL)
-        _repeat_header(t.rows[0])
+                    if r >= top:
+                        _shade(cell, TOTAL_FILL)
+        if groups:
+            for c, value in enumerate(headers):
+                if head_rows[0][c] == value:
+                    cells[0][c].merge(cells[1][c])
+            for first, span, _ in groups:
+                cells[0][first].merge(cells[0][first + span - 1])
+        for row in t.rows[:top]:
+            _repeat_header(row)
         _fixed_widths(t, fitted)
         self.sub.add_paragraph()
 

@@ -42,6 +42,7 @@ from .report_templates import DOCX_TEMPLATE
 from .template_jinja import TemplateEnvironment
 
 REQUIRED = ("body",)
+PROGRESS_GROUP = progress_label(None).replace(" %", "\u00a0%")  # "(in %)" stays on one line
 FUNDING_TITLE = "Digitale Modellregion"
 
 
@@ -168,8 +169,9 @@ def _overview(content: ReportContent, chart: ProgressChart | None, pictures: Seq
                       r.end_display, "" if r.previous is None else str(r.previous), str(r.current)])
     body.table(
         ["Bereich", "Name des Projektes", "Kurzbeschreibung / Projektziel", "Geplante Kosten", "Beginn",
-         "Geplantes Ende", progress_label(year - 1), progress_label(year)],
-        table, widths=(1.3, 2.8, 3.9, 2.0, 1.75, 1.4, 1.45, 1.45), right=(3, 6, 7), font=7,
+         "Geplantes Ende", str(year - 1), str(year)],
+        table, widths=(1.2, 3.0, 5.0, 2.2, 1.7, 1.5, 1.1, 1.1), right=(3, 6, 7), font=7,
+        groups=[(6, 2, PROGRESS_GROUP)],
     )
     for i, png in enumerate(pictures, start=1):
         part = f" (Teil {i} von {len(pictures)})" if len(pictures) > 1 else ""
