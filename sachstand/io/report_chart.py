@@ -256,6 +256,11 @@ def _png(image, dpi: int) -> bytes:
     from PIL import Image
 
     small = image.quantize(colors=64, method=Image.Quantize.FASTOCTREE)
+    palette = small.getpalette() or []
+    paper = small.getpixel((0, 0))  # the background's entry: pure white again (octree gives 253, a grey box)
+    if isinstance(paper, int) and len(palette) >= 3 * paper + 3:
+        palette[3 * paper:3 * paper + 3] = [255, 255, 255]
+        small.putpalette(palette)
     buf = io.BytesIO()
     small.save(buf, "PNG", compress_level=6, dpi=(dpi, dpi))
     return buf.getvalue()
