@@ -156,3 +156,8 @@ def test_summary_and_documents_state_stand_and_stichtag_alike(cli, sample_path: 
     first = pptx.Presentation(str(deck)).slides[0]
     assert wording in [p.text for sh in first.shapes if sh.has_text_frame for p in sh.text_frame.paragraphs]
     assert not re.search("Veröffentlicht am", _parts(out) + _parts(deck))
+    book = tmp_path / "b.xlsx"
+    assert cli("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(book)).code == 0
+    from python_calamine import CalamineWorkbook
+
+    assert CalamineWorkbook.from_path(str(book)).get_sheet_by_name("Kennzahlen").to_python()[1][0] == wording
