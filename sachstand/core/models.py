@@ -12,7 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from .errors import InvalidValue
-from .text import has_unsafe, safe_text
+from .text import has_unsafe
+from .text_rules import character_name
 from .types import Money, Period, clean_text, format_money
 
 EDITABLE_FIELDS: dict[str, str] = {
@@ -65,10 +66,11 @@ class City:
         name = clean_text(self.name or "")
         if not name:
             raise InvalidValue("Name der Stadt", "darf nicht leer sein")
-        if len(name) > CITY_NAME_MAX or has_unsafe(name):
-            found = "".join(dict.fromkeys(safe_text(c) for c in name if has_unsafe(c)))
-            raise InvalidValue("Name der Stadt", f"höchstens {CITY_NAME_MAX} Zeichen, ohne Steuer-, Richtungs- oder "
-                                                 "unsichtbare Zeichen" + (f" (enthält {found})" if found else ""))
+        if len(name) > CITY_NAME_MAX:
+            raise InvalidValue("Name der Stadt", f"höchstens {CITY_NAME_MAX} Zeichen")
+        if bad := next((c for c in name if has_unsafe(c)), None):
+            raise InvalidValue("Name der Stadt", f"enthält {character_name(bad)}; erlaubt ist ein Name ohne Steuer-, "
+                                                 "Richtungs- und unsichtbare Zeichen")
         object.__setattr__(self, "name", name)
         ags = clean_text(self.ags or "") or None
         if ags is not None and (not _AGS_RE.fullmatch(ags) or not 1 <= int(ags[:2]) <= 16):
