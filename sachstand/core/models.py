@@ -282,5 +282,10 @@ def report_dates(as_of: date, published: datetime | None, draft: str | None = DR
     with ``draft=None``)."""
     key = f"Werte zum Stichtag {as_of:%d.%m.%Y}"
     if published is not None:
-        return f"Stand {published:%d.%m.%Y} · {key}"
+        return f"{report_stand(published)} · {key}"
     return f"{draft} · {key}" if draft else key
+
+
+def report_stand(published: datetime | None) -> str:
+    """The first half of ``report_dates``: "Stand 24.11.2020", or ``DRAFT``."""
+    return f"Stand {published:%d.%m.%Y}" if published is not None else DRAFT

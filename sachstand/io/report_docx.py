@@ -33,7 +33,7 @@ from datetime import date
 from pathlib import Path
 
 from ..core.errors import SachstandError
-from ..core.models import DRAFT, Project, ProjectRow, progress_label, report_dates
+from ..core.models import Project, ProjectRow, progress_label, report_dates, report_stand
 from ..core.report_content import ReportContent
 from ..core.types import format_money
 from .docx_layout import Body, toc, update_fields_on_open, xml_text
@@ -52,8 +52,7 @@ def title(content: ReportContent) -> str:
 
 def published_line(content: ReportContent) -> str:
     """ "Stand 24.11.2020", or the draft note (the wording of ``core.models.report_dates``)."""
-    pub = content.published
-    return report_dates(content.report.as_of, pub.at).split(" · ")[0] if pub else DRAFT
+    return report_stand(content.published.at if content.published else None)
 
 
 def planned_cost_text(p: Project) -> str:
