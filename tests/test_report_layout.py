@@ -161,3 +161,23 @@ def test_summary_and_documents_state_stand_and_stichtag_alike(cli, sample_path: 
     from python_calamine import CalamineWorkbook
 
     assert CalamineWorkbook.from_path(str(book)).get_sheet_by_name("Kennzahlen").to_python()[1][0] == wording
+
+
+def test_a_city_name_stored_before_the_refusal_still_opens_and_shows_escaped(cli, sample_path: Path, tmp_path: Path) -> None:
+    """A register written by an earlier version may hold such a name: every command still works,
+    shows it escaped, and ``settings --city`` repairs it without losing the AGS."""
+    import duckdb
+
+    con = duckdb.connect(str(sample_path))
+    con.execute("UPDATE meta SET value = 'Stadt \u202eAachen' WHERE key = 'city_name'")
+    con.close()
+    r = cli("--db", str(sample_path), "summary", "--year", "2019")  # 2020 is published: its snapshot keeps the city it had
+    assert r.code == 0, r.err
+    assert "Stadt \\u202eAachen" in r.out and "\u202e" not in r.out
+    out = tmp_path / "b.docx"
+    assert cli("--db", str(sample_path), "export", "report", "--year", "2019", "-o", str(out)).code == 0
+    assert "\u202e" not in _parts(out) and "Stadt \\u202eAachen" in _parts(out)
+    ags = open_register(sample_path).city().ags
+    assert cli("--db", str(sample_path), "settings", "--city", "Stadt Aachen").code == 0
+    city = open_register(sample_path).city()
+    assert (city.name, city.ags) == ("Stadt Aachen", ags)

@@ -114,6 +114,16 @@ class City:
             )
         object.__setattr__(self, "ags", ags)
 
+    @classmethod
+    def stored(cls, name: str, ags: str | None) -> City:
+        """The city as a register holds it, taken without the entry checks: a name stored by an
+        earlier version (before control and bidi characters were refused) still opens the
+        register; every output escapes such characters, and ``settings --city`` replaces it."""
+        city = object.__new__(cls)
+        object.__setattr__(city, "name", name)
+        object.__setattr__(city, "ags", ags or None)
+        return city
+
     @property
     def display(self) -> str:
         """``Stadt Aachen (AGS 05334002)``, or just the name."""
