@@ -3,17 +3,18 @@
 Rules:
 - ``export opendata`` writes ``DIR/city=<AGS or name>/year=<Y>/`` (see ``core.opendata``).
 - ``rollup`` reads registers and open-data folders read-only and prints the report's counts per
-  city and in total (see ``core.rollup``); ``--json`` for scripts, ``--html`` to keep the printout.
+  city and in total (see ``core.rollup``); ``--json`` for scripts (``json_text``: control and bidi
+  characters of another city's names escaped), ``--html`` to keep the printout, through the
+  output guard like every other output (never over a source; an existing page only with --force).
 - A missing or damaged source is one German line and exit 2; nothing is written then.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from .common import Subparsers, open_repo, year
+from .common import FORCE_HELP, Subparsers, open_repo, year
 
 
 def add_export_parser(ex: Subparsers) -> None:
@@ -36,6 +37,7 @@ def add_parsers(sub: Subparsers) -> None:
     s.add_argument("--year", type=year, metavar="JAHR", help="Berichtsjahr (Standard: das letzte mit Daten)")
     s.add_argument("--json", action="store_true", help="Kennzahlen als JSON für Skripte")
     s.add_argument("--html", metavar="DATEI", help="Ausgabe zusätzlich als HTML speichern")
+    s.add_argument("--force", action="store_true", help=FORCE_HELP)
     s.add_argument("--department-map", metavar="DATEI",
                    help="Zuordnung der Bereiche zu gemeinsamen Themen (.toml oder .csv), "
                         "für einen Vergleich nach Thema")
@@ -55,21 +57,26 @@ def cmd_export_opendata(args: argparse.Namespace) -> int:
 
 def cmd_rollup(args: argparse.Namespace) -> int:
     from ..core.errors import SachstandError
+    from ..core.output import HTML, check_output, write_output
     from ..core.rollup import load_department_map, rollup
+    from ..core.text import json_text
 
     if args.json and args.html:
         raise SachstandError("--html speichert die Übersicht, nicht das JSON; bitte ohne --json aufrufen.")
+    # the output guard before anything is read: never over a source (a register, its WAL), never
+    # over a file that is not HTML, an existing page only with --force; written atomically
+    html = check_output(args.html, HTML, None, args.force, others=args.sources) if args.html else None
     mapping = load_department_map(args.department_map) if args.department_map else None
     result = rollup(args.sources, args.year, mapping)
     if args.json:
-        print(json.dumps(rollup_json(result), ensure_ascii=False, indent=2))
+        print(json_text(rollup_json(result)))
         return 0
     from .. import printout
 
-    console = printout.make_console(record=bool(args.html), width=80)
+    console = printout.make_console(record=bool(html), width=80)
     console.print(printout.rollup(result))
-    if args.html:
-        console.save_html(args.html, clear=False)
+    if html:
+        write_output(html, console.export_html(clear=False).encode("utf-8"))
     return 0
 
 

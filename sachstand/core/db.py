@@ -220,18 +220,29 @@ class Database:
             raise SchemaTooNew(str(self.path), version, LATEST)
         if version < LATEST:
             if write:
-                migrate(conn)
+                self._migrate(conn, version)
             else:
                 conn.close()
                 upgrade = self._connect(read_only=False)
                 try:
-                    migrate(upgrade)
+                    self._migrate(upgrade, version)
                     upgrade.execute("CHECKPOINT")
                 finally:
                     upgrade.close()
                 conn = self._connect(read_only=True)
         self._checked = True
         return conn
+
+    def _migrate(self, conn: duckdb.DuckDBPyConnection, version: int) -> None:
+        """Upgrade from ``version``; a register whose tables do not match its version (forged, or
+        changed by another program) is refused, each migration having rolled itself back."""
+        try:
+            migrate(conn)
+        except duckdb.Error as exc:
+            conn.close()
+            if _refused_by_os(exc):
+                raise WriteFailed(f"Das Register {self.path} ließ sich nicht auf den neuen Stand bringen", exc) from None
+            raise NotARegister(str(self.path), f"seine Tabellen passen nicht zu Schema-Version {version}") from None
 
     def create(self) -> None:
         """Create a new, empty register at the latest schema. The file must not exist."""
