@@ -190,3 +190,36 @@ def test_ctrl_c_at_any_moment_of_a_backup_is_abgebrochen_never_a_traceback(sampl
         seen.add(child.returncode)
     assert 130 in seen
     assert not list((sample_path.parent / "register.duckdb.backups").glob(".*"))
+
+
+@pytest.mark.parametrize("target", ["source", "wal", "lock", "foreign"])
+def test_rollup_html_passes_the_output_guard(sample_path: Path, tmp_path: Path, target: str) -> None:
+    """``rollup --html`` saved the page wherever it was pointed: over the source register, or as
+    its WAL, which the next open would replay. Now it is guarded like every other output."""
+    source = shutil.copy(sample_path, tmp_path / "quelle.duckdb")
+    foreign = tmp_path / "notizen.txt"
+    foreign.write_text("nicht überschreiben", encoding="utf-8")
+    out = {"source": source, "wal": Path(f"{source}.wal"), "lock": tmp_path / ".quelle.duckdb.lock",
+           "foreign": foreign}[target]
+    before = {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    r = _run("rollup", str(source), "--html", str(out))
+    assert r.returncode == 2 and "ein anderes Ziel wählen" in _one_line(r.stderr)
+    assert {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+    assert not Path(f"{source}.wal").exists()
+
+
+def test_rollup_html_needs_force_to_overwrite_and_json_escapes(sample_path: Path, tmp_path: Path) -> None:
+    page = tmp_path / "seite.html"
+    assert _run("rollup", str(sample_path), "--html", str(page)).returncode == 0
+    assert page.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
+    r = _run("rollup", str(sample_path), "--html", str(page))
+    assert r.returncode == 2 and "--force" in _one_line(r.stderr)
+    assert _run("rollup", str(sample_path), "--html", str(page), "--force").returncode == 0
+    folder = tmp_path / "offen"
+    assert _run("--db", str(sample_path), "export", "opendata", "--year", "2020", "-o", str(folder)).returncode == 0
+    meta = next(folder.rglob("metadata.jsonld"))
+    meta.write_text(meta.read_text(encoding="utf-8").replace('"foaf:name": "Stadt Aachen"',
+                                                             '"foaf:name": "Stadt \\u202eAachen"'), encoding="utf-8")
+    r = _run("rollup", str(folder), "--json")
+    assert r.returncode == 0, r.stderr
+    assert "\u202e" not in r.stdout and '"Stadt \\u202eAachen"' in r.stdout
