@@ -223,3 +223,27 @@ def test_rollup_html_needs_force_to_overwrite_and_json_escapes(sample_path: Path
     r = _run("rollup", str(folder), "--json")
     assert r.returncode == 0, r.stderr
     assert "\u202e" not in r.stdout and '"Stadt \\u202eAachen"' in r.stdout
+
+
+def test_a_backup_folder_that_is_not_utf8_is_named_not_the_register_called_damaged(
+        sample_path: Path, tmp_path: Path) -> None:
+    """``backup -o`` into a folder whose name is not UTF-8 called the register "beschädigt" (the
+    copy there could not be opened to be checked). Now the folder is named, and nothing is made."""
+    folder = os.path.join(os.fsencode(tmp_path), b"sich\xff")
+    r = subprocess.run([sys.executable, "-m", "sachstand", "--db", str(sample_path), "backup", "-o", folder],
+                       capture_output=True, text=True, env={**os.environ, "SACHSTAND_CONFIG": ""}, check=False)
+    assert r.returncode == 2
+    line = _one_line(r.stderr)
+    assert "Der Sicherungsordner" in line and "\\udcff" in line and "beschädigt" not in line
+    assert not os.path.exists(folder)
+
+
+@pytest.mark.parametrize("args", [["rollup", b"quelle\xff"], ["texts", "import", b"texte\xff.md"],
+                                  ["export", "report", "-o", "b.docx", "--template", b"vorlage\xff.docx"]])
+def test_a_file_argument_that_is_not_utf8_is_named_as_a_path(sample_path: Path, tmp_path: Path, args: list) -> None:
+    r = subprocess.run([sys.executable, "-m", "sachstand", "--db", str(sample_path), *args], cwd=tmp_path,
+                       capture_output=True, text=True, env={**os.environ, "SACHSTAND_CONFIG": ""}, check=False)
+    assert r.returncode == 2
+    line = _one_line(r.stderr)
+    assert line.startswith("Fehler: Der Pfad „") and "\\udcff" in line and "bitte die Datei umbenennen" in line
+    assert not (tmp_path / "b.docx").exists()

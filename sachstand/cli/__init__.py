@@ -108,6 +108,9 @@ def _where(exc: BaseException) -> str:
 # a register path is refused by core with its own line). Every other argument is text that may
 # reach the register or a query, where such bytes cannot go.
 _PATH_ARGUMENTS = frozenset({"db", "config", "output", "markup", "svg", "html", "files", "backup"})
+# Files that are read by libraries needing UTF-8 names (DuckDB, docxtpl): refused, named as files.
+_FILE_ARGUMENTS = frozenset({"file", "sources", "template", "department_map"})
+_POSITIONAL_NAMES = {"ids": "Die Projekt-ID", "id": "Die Projekt-ID"}
 
 
 def _refuse_undecodable(args: argparse.Namespace) -> None:
@@ -122,9 +125,11 @@ def _refuse_undecodable(args: argparse.Namespace) -> None:
                 try:
                     text.encode("utf-8")
                 except UnicodeEncodeError:
-                    raise SachstandError(
-                        f"Die Angabe --{name.replace('_', '-')} „{safe_text(text)}“ ist kein gültiges UTF-8."
-                    ) from None
+                    if name in _FILE_ARGUMENTS:
+                        raise SachstandError(f"Der Pfad „{safe_text(text)}“ ist kein gültiges UTF-8; "
+                                             "bitte die Datei umbenennen.") from None
+                    what = _POSITIONAL_NAMES.get(name, f"Die Angabe --{name.replace('_', '-')}")
+                    raise SachstandError(f"{what} „{safe_text(text)}“ ist kein gültiges UTF-8.") from None
 
 
 def _silence_stdout() -> None:

@@ -183,6 +183,7 @@ def backup(db: Database, directory: Path | None = None, kind: str = MANUAL) -> B
     with db.read():  # and a damaged one here
         pass
     directory = backup_dir_for(db.path) if directory is None else check_folder(directory, db.path, backups_allowed=True)
+    check_utf8(directory, "Der Sicherungsordner")  # DuckDB must open the copy there to check it
     created = not directory.exists()
     try:
         directory.mkdir(parents=True, exist_ok=True)
