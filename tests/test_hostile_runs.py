@@ -247,3 +247,18 @@ def test_a_file_argument_that_is_not_utf8_is_named_as_a_path(sample_path: Path, 
     line = _one_line(r.stderr)
     assert line.startswith("Fehler: Der Pfad „") and "\\udcff" in line and "bitte die Datei umbenennen" in line
     assert not (tmp_path / "b.docx").exists()
+
+
+def test_the_lock_file_is_never_followed_through_a_symlink(sample_path: Path, tmp_path: Path) -> None:
+    """A link planted as ``.<register>.lock`` made every opener create (as root: anywhere) the file
+    it points to. Now the link is left alone, and reads and writes still work."""
+    victim = tmp_path / "elsewhere" / "created_by_the_lock"
+    victim.parent.mkdir()
+    lock = sample_path.parent / f".{sample_path.name}.lock"
+    lock.unlink(missing_ok=True)
+    lock.symlink_to(victim)
+    assert _run("--db", str(sample_path), "summary").returncode == 0
+    r = _run("--db", str(sample_path), "settings", "--city", "Köln")
+    assert r.returncode == 0, r.stderr
+    assert not victim.exists() and lock.is_symlink()
+    assert open_register(sample_path).city().name == "Köln"
