@@ -262,3 +262,15 @@ def test_the_lock_file_is_never_followed_through_a_symlink(sample_path: Path, tm
     assert r.returncode == 0, r.stderr
     assert not victim.exists() and lock.is_symlink()
     assert open_register(sample_path).city().name == "Köln"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "abc", ""])
+def test_a_lock_timeout_that_is_no_finite_number_of_seconds_is_the_default(
+        monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    """``SACHSTAND_LOCK_TIMEOUT=nan`` made every wait for a lock endless (no deadline compares)."""
+    from sachstand.core.db import default_lock_timeout
+
+    monkeypatch.setenv("SACHSTAND_LOCK_TIMEOUT", value)
+    assert default_lock_timeout() == 15.0
+    monkeypatch.setenv("SACHSTAND_LOCK_TIMEOUT", "2.5")
+    assert default_lock_timeout() == 2.5

@@ -17,6 +17,7 @@ Rules:
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -47,10 +48,13 @@ _T = TypeVar("_T")
 
 
 def default_lock_timeout() -> float:
+    """``$SACHSTAND_LOCK_TIMEOUT`` in seconds, else 15; a value that is not a finite number of
+    seconds from 0 on ("nan", "inf", "-1", "abc") is the default too: "nan" never timed out."""
     try:
-        return float(os.environ.get("SACHSTAND_LOCK_TIMEOUT", "15"))
+        value = float(os.environ.get("SACHSTAND_LOCK_TIMEOUT", "15"))
     except ValueError:
         return 15.0
+    return value if math.isfinite(value) and value >= 0 else 15.0
 
 
 def connect_file(path: str | os.PathLike[str], read_only: bool = False) -> duckdb.DuckDBPyConnection:
