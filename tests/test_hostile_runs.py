@@ -274,3 +274,30 @@ def test_a_lock_timeout_that_is_no_finite_number_of_seconds_is_the_default(
     assert default_lock_timeout() == 15.0
     monkeypatch.setenv("SACHSTAND_LOCK_TIMEOUT", "2.5")
     assert default_lock_timeout() == 2.5
+
+
+@pytest.mark.slow
+def test_init_killed_at_any_moment_leaves_no_register_or_a_whole_one(tmp_path: Path) -> None:
+    """``init`` killed half-way left an empty DuckDB file ("kein sachstand-Register") or a register
+    without the sample, which ``init`` then refused to replace. Now it is built under a temporary
+    name and linked into place when complete: no file, or the whole sample."""
+    register = tmp_path / "neu.duckdb"
+    outcomes = set()
+    for pause in (0.0, 0.05, 0.15, 0.3, 0.6, 1.0):
+        register.unlink(missing_ok=True)
+        child = subprocess.Popen([sys.executable, "-m", "sachstand", "--db", str(register), "init", "--sample"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "SACHSTAND_CONFIG": ""})
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".neu.duckdb.init-*.tmp")) and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)  # the build has begun
+        time.sleep(pause)
+        child.send_signal(signal.SIGKILL)
+        child.communicate()
+        if register.exists():
+            outcomes.add("whole")
+            assert len(open_register(register).projects()) == 58
+        else:
+            outcomes.add("none")
+            r = _run("--db", str(register), "init", "--empty")
+            assert r.returncode == 0, r.stderr
+    assert "none" in outcomes
