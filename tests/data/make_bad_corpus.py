@@ -306,6 +306,7 @@ def build_texts() -> None:
     files = {
         "texts_version_5000_digits.md": TEXTS_HEAD + section.format(v="9" * 5000),  # int() refuses > 4300 digits
         "texts_version_beyond_integer.md": TEXTS_HEAD + section.format(v="99999999999"),
+        "texts_title_5000_characters.md": TEXTS_HEAD + section.format(v="0").replace("Einleitung", "Ü" * 5000),
     }
     for name, text in files.items():
         (OUT / name).write_text(text, encoding="utf-8")
