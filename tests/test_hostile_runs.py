@@ -306,3 +306,17 @@ def test_init_killed_at_any_moment_leaves_no_register_or_a_whole_one(tmp_path: P
             r = _run("--db", str(register), "init", "--empty")
             assert r.returncode == 0, r.stderr
     assert "none" in outcomes
+
+
+def test_first_runs_at_the_same_moment_all_see_the_whole_sample(tmp_path: Path) -> None:
+    """Three first runs at the default path: two of them saw the register being built and said
+    "Das Register enthält noch keine Umsetzungsstände" (exit 2). Now each sees it whole."""
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "SACHSTAND_CONFIG": ""}
+    env.pop("SACHSTAND_DB", None)
+    procs = [subprocess.Popen([sys.executable, "-m", "sachstand", "summary", "--json"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env) for _ in range(3)]
+    for p in procs:
+        out, err = p.communicate(timeout=180)
+        assert p.returncode == 0, err
+        assert '"projects": 57' in out
+    assert sorted(os.listdir(tmp_path / "data" / "sachstand")) == [".register.duckdb.lock", "register.duckdb"]
