@@ -22,8 +22,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from sachstand.core import init_register
+from sachstand.core.changes import ChangeSet
 from sachstand.core.models import Department, NewProject, progress_label
-from sachstand.core.repository import ChangeSet
 from sachstand.core.types import Period
 
 YEARS: tuple[int, ...] = tuple(range(2016, 2026))

@@ -88,8 +88,8 @@ def _hot_ids(repo) -> list[str]:
 
 def writer(tally: Tally, db: str, seconds: float, slot: int) -> None:
     from sachstand.core import open_register
+    from sachstand.core.changes import ChangeSet, ProjectUpdate
     from sachstand.core.errors import ConflictError, SachstandError
-    from sachstand.core.repository import ChangeSet, ProjectUpdate
 
     repo = open_register(db)
     rng = random.Random(tally.worker)
@@ -282,7 +282,7 @@ def recount(projects, year: int, as_of: date) -> dict[str, int]:
 
 
 def _as_audited(value: object) -> str | None:
-    """A stored value as the audit log writes it (see ``repository._audit_text``)."""
+    """A stored value as the audit log writes it (see ``audit.audit_text``)."""
     from sachstand.core.models import display_value
 
     if value is None:

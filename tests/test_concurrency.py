@@ -23,7 +23,7 @@ import json, sys, time
 from pathlib import Path
 from sachstand.core import open_register
 from sachstand.core.errors import ConflictError
-from sachstand.core.repository import ChangeSet, ProjectUpdate
+from sachstand.core.changes import ChangeSet, ProjectUpdate
 
 path, pid, count, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
 repo = open_register(path)

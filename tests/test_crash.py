@@ -38,7 +38,7 @@ SAVE_CHILD = r"""
 import sys
 from sachstand.core import open_register
 from sachstand.core.models import NewProject
-from sachstand.core.repository import ChangeSet, ProjectUpdate
+from sachstand.core.changes import ChangeSet, ProjectUpdate
 
 path, batch = sys.argv[1], int(sys.argv[2])
 size = int(sys.argv[3])
@@ -136,8 +136,8 @@ def big_import(tmp_path_factory: pytest.TempPathFactory, _sample_template: Path)
     """A register of 3,058 projects, a workbook changing every one of them, and both states."""
     import openpyxl
 
+    from sachstand.core.changes import ChangeSet
     from sachstand.core.models import NewProject
-    from sachstand.core.repository import ChangeSet
 
     folder = tmp_path_factory.mktemp("bigimport")
     register = folder / "register.duckdb"

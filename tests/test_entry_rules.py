@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 
 from sachstand.core import open_register
+from sachstand.core.changes import TEXT_MAX
 from sachstand.core.errors import InvalidValue
 from sachstand.core.models import NewProject
-from sachstand.core.repository import TEXT_MAX
 
 BAD_CODES = ["FB\x1b[31m", "FB \x9b2", "FB \u202e99", "FB/12", "../x", ".FB", "FB\u200b1", "F" * 21, "FB\n1"]
 

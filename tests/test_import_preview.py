@@ -130,3 +130,28 @@ def test_large_preview_shows_counts_and_first_rows(cli, empty_path: Path, tmp_pa
     data = json.loads(cli("--db", str(empty_path), "import", str(path), "--json").out)
     assert len(data["new"]) == 250
     assert data["new"][3]["planned_cost"] == "1003.00" and data["new"][3]["progress"] == {"2020": 3}
+
+
+def test_an_update_whose_end_falls_before_its_start_is_refused_at_the_cell(cli, sample_path: Path,
+                                                                           tmp_path: Path) -> None:
+    """The import's update rows go through ``changes.check``, the check ``apply`` runs: the date
+    order problem names the end cell with the core's reason, and nothing is written."""
+    from sachstand.core.changes import date_order_problem
+    from sachstand.core.types import parse_period
+
+    db = str(sample_path)
+    assert cli("--db", db, "export", "templates", "--year", "2021", "-o", str(tmp_path), "--department", "FB 11").code == 0
+    before = open_register(sample_path).audit_count()
+    start = open_register(sample_path).get("FB11-004").start
+    filled = tmp_path / "filled.xlsx"
+    fill_template(tmp_path / "FB11_2021.xlsx", filled, {("FB11-004", "Beginn"): "Q 3 2030",
+                                                        ("FB11-004", "Geplantes Ende"): "31.12.2029"})
+    r = cli("--db", db, "import", str(filled), "--json")
+    assert r.code != 0
+    (problem,) = json.loads(r.out)["problems"]
+    reason = date_order_problem(parse_period("Q 3 2030"), parse_period("31.12.2029"))
+    assert reason is not None and reason in problem["message"], problem
+    assert problem["cell"].startswith("Projekte!"), problem
+    assert cli("--db", db, "import", str(filled), "--apply").code != 0
+    assert open_register(sample_path).audit_count() == before
+    assert open_register(sample_path).get("FB11-004").start == start

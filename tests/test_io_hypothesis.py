@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sachstand.core import init_register
+from sachstand.core.changes import ChangeSet
 from sachstand.core.models import NewProject
-from sachstand.core.repository import ChangeSet
 from sachstand.core.types import Period, clean_text
 from sachstand.io import cells
 from sachstand.io.diff import plan_import

@@ -9,9 +9,9 @@ import duckdb
 import pytest
 
 from sachstand.core import Repository, open_register
+from sachstand.core.changes import ChangeSet, ProjectUpdate
 from sachstand.core.errors import ConflictError, InvalidValue, NotFound
 from sachstand.core.models import Department, NewProject
-from sachstand.core.repository import ChangeSet, ProjectUpdate
 from sachstand.core.types import parse_period
 
 

@@ -15,9 +15,9 @@ import pytest
 
 from sachstand.core import open_register
 from sachstand.core.access import current_user, resolve_actor
+from sachstand.core.changes import ChangeSet, ProjectUpdate
 from sachstand.core.errors import PermissionDenied, SachstandError
 from sachstand.core.models import NewProject
-from sachstand.core.repository import ChangeSet, ProjectUpdate
 
 CONFIG = """
 default_role = "viewer"

@@ -10,8 +10,8 @@ from textual.widgets import TextArea
 from tui_helpers import YEAR, make_app, settle, started, sync, type_text
 
 from sachstand.core import open_register
+from sachstand.core.changes import TEXT_MAX
 from sachstand.core.models import NewProject
-from sachstand.core.repository import TEXT_MAX
 from sachstand.tui.project import ProjectScreen
 from sachstand.tui.virtual_table import VirtualTable
 

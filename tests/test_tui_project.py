@@ -229,7 +229,7 @@ async def test_project_screen_shows_history_funding_and_audit(sample_path: Path)
 
 
 def test_audit_values_read_like_the_form() -> None:
-    from sachstand.tui.project import audit_value
+    from sachstand.tui.fields import audit_value
 
     assert audit_value("planned_cost", "150000.00") == "150.000,00 €"
     assert audit_value("planned_cost", None) == "–"
@@ -256,3 +256,32 @@ async def test_conflict_keeps_my_department_too(sample_path: Path) -> None:
         await settle(pilot)
     stored = open_register(sample_path).get(pid)
     assert stored.department == "FB 11" and stored.description == "von nebenan"
+
+
+@sync
+async def test_an_end_before_the_start_is_marked_at_the_end_field_by_the_cores_check(sample_path: Path) -> None:
+    """The date order is ``changes.check``'s rule: the form runs it at ctrl+s and puts the core's
+    message under "Geplantes Ende"; nothing is written, and a later start lets the save through."""
+    from sachstand.core.changes import date_order_problem
+    from sachstand.core.types import parse_period
+
+    before = open_register(sample_path).audit_count()
+    app = make_app(sample_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        screen = await open_project(pilot, "briefbutler")
+        await replace(pilot, screen, "start", "Q 2 2021")
+        await replace(pilot, screen, "end", "31.12.2020")
+        await settle(pilot)
+        assert not screen.errors  # each field on its own is fine
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        reason = date_order_problem(parse_period("Q 2 2021"), parse_period("31.12.2020"))
+        assert reason is not None and reason in str(screen.query_one("#e-end").render())
+        assert screen.query_one("#f-end").has_class("invalid")
+        assert open_register(sample_path).audit_count() == before
+        await replace(pilot, screen, "start", "Q 2 2020")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not screen.errors
+    assert open_register(sample_path).audit_count() > before

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import audit
 from .access import Actor, current_user
 from .db import Database, connect_file, one_row
 from .errors import (
@@ -36,6 +37,7 @@ from .errors import (
     SachstandError,
     SchemaTooNew,
     WriteFailed,
+    first_line,
     os_reason,
 )
 from .files import (
@@ -142,7 +144,7 @@ def _unreadable(path: Path, exc: BaseException) -> SachstandError:
     if not os_reason(exc).startswith("Fehler des Betriebssystems"):
         error = SachstandError(f"Die Sicherung {path} lässt sich nicht lesen ({os_reason(exc)}).")
     else:
-        error = SachstandError(f"Die Sicherung {path} ist beschädigt ({_first_line(exc)}).")
+        error = SachstandError(f"Die Sicherung {path} ist beschädigt ({first_line(exc)}).")
     error.detail = str(exc)
     return error
 
@@ -168,11 +170,6 @@ def check_target(register: Path) -> None:
         raise NotARegister(str(register), "die Datenbank enthält kein sachstand-Register")
     if version > LATEST:
         raise SchemaTooNew(str(register), version, LATEST)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def backup(db: Database, directory: Path | None = None, kind: str = MANUAL) -> BackupInfo:
@@ -249,7 +246,7 @@ def _fold_wal(path: Path) -> None:
     except duckdb.Error as exc:
         if not os_reason(exc).startswith("Fehler des Betriebssystems"):
             raise WriteFailed("Die Sicherung ist fehlgeschlagen", exc) from None
-        error = SachstandError(f"WAL: {_first_line(exc)}")
+        error = SachstandError(f"WAL: {first_line(exc)}")
         error.detail = str(exc)
         raise error from None
 
@@ -366,8 +363,7 @@ def _fence_versions(incoming: Path, kept: Path | None, actor: Actor | None, sour
         try:
             conn = connect_file(kept, read_only=True)
             try:
-                before = dict(conn.execute("SELECT id, version FROM projects").fetchall())
-                counters = dict(conn.execute("SELECT prefix, last_number FROM id_counters").fetchall())
+                before, counters = audit.fence_of(conn)
             finally:
                 conn.close()
         except duckdb.Error:
@@ -375,27 +371,10 @@ def _fence_versions(incoming: Path, kept: Path | None, actor: Actor | None, sour
     try:
         conn = connect_file(incoming)
     except duckdb.Error as exc:
-        raise SachstandError(f"Die Sicherung lässt sich nicht übernehmen: {_first_line(exc)}") from None
+        raise SachstandError(f"Die Sicherung lässt sich nicht übernehmen: {first_line(exc)}") from None
     try:
         conn.execute("BEGIN TRANSACTION")
-        conn.execute(
-            "UPDATE projects SET version = greatest(projects.version, coalesce(b.v, 0)) + 1 "
-            "FROM (SELECT p.id, b.v FROM projects p LEFT JOIN "
-            "(SELECT unnest($ids) AS id, unnest($vs) AS v) b ON b.id = p.id) b WHERE projects.id = b.id",
-            {"ids": list(before), "vs": list(before.values())},
-        )
-        if counters:
-            conn.execute(
-                "INSERT INTO id_counters SELECT unnest($p), unnest($n) ON CONFLICT (prefix) "
-                "DO UPDATE SET last_number = greatest(id_counters.last_number, excluded.last_number)",
-                {"p": list(counters), "n": list(counters.values())},
-            )
-        conn.execute(
-            "INSERT INTO audit (changed_at, os_user, source, source_file, source_sha256, entity, entity_id, "
-            "field, old_value, new_value) VALUES (now()::TIMESTAMP, ?, 'restore', ?, '', 'register', '*', "
-            "'restore', NULL, ?)",
-            [actor.user if actor else current_user(), source_name, source_name],
-        )
+        audit.fence_versions(conn, before, counters, actor.user if actor else current_user(), source_name)
         conn.execute("COMMIT")
         conn.execute("CHECKPOINT")
     finally:

@@ -34,6 +34,7 @@ from .errors import (
     SachstandError,
     SchemaTooNew,
     WriteFailed,
+    first_line,
     os_reason,
 )
 from .files import backup_dir_for
@@ -174,7 +175,7 @@ class Database:
         try:
             version = schema_version(conn, alias)
         except duckdb.Error as exc:
-            raise RegisterDamaged(str(self.path), _first_line(str(exc)), str(backup_dir_for(self.path))) from None
+            raise RegisterDamaged(str(self.path), first_line(str(exc)), str(backup_dir_for(self.path))) from None
         if version is None:
             raise NotARegister(str(self.path), "die Datenbank enthält kein sachstand-Register")
         if version > LATEST:
@@ -201,9 +202,9 @@ class Database:
                 refused = SachstandError(f"Das Register {self.path} lässt sich nicht öffnen ({os_reason(exc)}).")
                 refused.detail = text
                 raise refused from None
-            raise RegisterDamaged(str(self.path), _first_line(text), str(backup_dir_for(self.path))) from None
+            raise RegisterDamaged(str(self.path), first_line(text), str(backup_dir_for(self.path))) from None
         except duckdb.Error as exc:
-            raise RegisterDamaged(str(self.path), _first_line(str(exc)), str(backup_dir_for(self.path))) from None
+            raise RegisterDamaged(str(self.path), first_line(str(exc)), str(backup_dir_for(self.path))) from None
 
     def _check_schema(self, conn: duckdb.DuckDBPyConnection, write: bool) -> duckdb.DuckDBPyConnection:
         """Refuse foreign or newer files; upgrade an older register (that needs a write).
@@ -215,7 +216,7 @@ class Database:
             version = schema_version(conn)
         except duckdb.Error as exc:
             conn.close()
-            raise RegisterDamaged(str(self.path), _first_line(str(exc)), str(backup_dir_for(self.path))) from None
+            raise RegisterDamaged(str(self.path), first_line(str(exc)), str(backup_dir_for(self.path))) from None
         if version is None:
             conn.close()
             raise NotARegister(str(self.path), "die Datenbank enthält kein sachstand-Register")
@@ -320,7 +321,3 @@ def _drop_empty_wal(path: Path) -> None:
             wal.unlink()
     except OSError:
         pass
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else "unbekannter Fehler"

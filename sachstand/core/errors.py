@@ -130,9 +130,12 @@ class NotFound(SachstandError):
 class InvalidValue(SachstandError):
     """A value that breaks a rule; ``field`` names the field in the user's words."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, key: str = "") -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+        self.key = key
+        """The field key (``name``, ``progress:2020``) when the value is a project field's, else ""."""
+        self.reason = message
 
 
 class PermissionDenied(SachstandError):
@@ -172,3 +175,15 @@ class ConflictError(SachstandError):
             f"Konflikt bei {project_id}: jemand anderes hat {what} inzwischen geändert "
             f"({detail}). Nichts wurde gespeichert; bitte neu laden."
         )
+
+
+#: the reason an empty required text is refused: one wording for the core, the import and the TUI
+EMPTY = "darf nicht leer sein"
+
+
+def first_line(error: BaseException | str) -> str:
+    """The first line of an error's text (libraries write several), else the error's type name."""
+    text = str(error).strip()
+    if text:
+        return text.splitlines()[0]
+    return type(error).__name__ if isinstance(error, BaseException) else "unbekannter Fehler"

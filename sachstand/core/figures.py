@@ -32,10 +32,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from .changes import no_such_department
 from .db import Database, one_row
 from .errors import SachstandError
 from .models import City, FundedProject, ProjectRow
-from .repository import Repository, period_from_row
+from .repository import Repository
+from .rows import period_from_row
 
 
 @dataclass(frozen=True)
@@ -324,7 +326,7 @@ def check_year(repo: Repository, year: int, department: str | None = None,
     if department is not None:
         known = [d.code for d in repo.departments()]
         if department not in known:
-            raise SachstandError(f"Den Bereich „{department}“ gibt es nicht. Bekannt: {', '.join(known)}.")
+            raise no_such_department(department, known)
     years = repo.years() if years is None else years
     if year not in years:
         have = ", ".join(map(str, years)) or "keine"

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from .errors import InvalidValue
-from .types import Money, Period, clean_text, format_money
+from .errors import EMPTY, InvalidValue
+from .types import Money, Period, clean_text, format_money, is_digits
 
 EDITABLE_FIELDS: dict[str, str] = {
     "department": "Bereich",
@@ -29,16 +29,50 @@ project counts in no figure and belongs to no year's table until its priority is
 
 
 REQUIRED_FIELDS = ("department", "name")
-"""Fields a project cannot be without (``repository.check_value`` refuses them blank)."""
+"""Fields a project cannot be without (``changes.check_value`` refuses them blank)."""
 
 
 def progress_label(year: int) -> str:
     return f"Umsetzungsstand {year} (in %)"
 
 
+@dataclass(frozen=True)
+class FieldKey:
+    """A parsed field key: a field name, and for progress the year."""
+
+    name: str
+    year: int | None = None
+
+    def __str__(self) -> str:
+        return self.name if self.year is None else progress_key(self.year)
+
+
+def progress_key(year: int) -> str:
+    """The field key of a year's progress (``progress:2020``)."""
+    return f"progress:{year}"
+
+
+def is_progress_key(key: str) -> bool:
+    """True for a well-formed progress key (``progress:`` and four ASCII digits)."""
+    return progress_year(key) is not None
+
+
+def parse_field_key(key: str) -> FieldKey:
+    """``progress:2020`` → ``FieldKey("progress", 2020)``; any other key → ``FieldKey(key)``."""
+    year = progress_year(key)
+    return FieldKey(key) if year is None else FieldKey("progress", year)
+
+
+def progress_year(key: str) -> int | None:
+    """The year of a progress key (``progress:`` and four ASCII digits), else None. Cheap: it runs per cell."""
+    if len(key) == 13 and key.startswith("progress:") and is_digits(key[9:]):
+        return int(key[9:])
+    return None
+
+
 def field_label(name: str) -> str:
-    if name.startswith("progress:"):
-        return progress_label(int(name.split(":", 1)[1]))
+    if (year := progress_year(name)) is not None:
+        return progress_label(year)
     return EDITABLE_FIELDS.get(name, name)
 
 
@@ -60,7 +94,7 @@ class City:
     def __post_init__(self) -> None:
         name = clean_text(self.name or "")
         if not name:
-            raise InvalidValue("Name der Stadt", "darf nicht leer sein")
+            raise InvalidValue("Name der Stadt", EMPTY)
         if len(name) > CITY_NAME_MAX or any(ord(c) < 32 for c in name):
             raise InvalidValue("Name der Stadt", f"höchstens {CITY_NAME_MAX} Zeichen, ohne Steuerzeichen")
         object.__setattr__(self, "name", name)
@@ -150,8 +184,8 @@ class Project(_Dates):
 
     def value(self, name: str) -> object:
         """A field's value by its canonical name, including ``progress:YEAR``."""
-        if name.startswith("progress:"):
-            return self.progress.get(int(name.split(":", 1)[1]))
+        if (year := progress_year(name)) is not None:
+            return self.progress.get(year)
         return getattr(self, name)
 
 

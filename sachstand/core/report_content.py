@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import codec, figures
+from .changes import progress_key
 from .errors import InvalidValue, SachstandError
 from .models import Project
 from .repository import Repository
@@ -247,7 +248,7 @@ def published_changes(repo: Repository, year: int) -> list[str]:
     new_p = {p.id: p for p in now.projects}
     for pid in sorted(old_p.keys() & new_p.keys()):
         a, b = old_p[pid], new_p[pid]
-        names = [*_COMPARED_FIELDS, f"progress:{year - 1}", f"progress:{year}"]
+        names = [*_COMPARED_FIELDS, progress_key(year - 1), progress_key(year)]
         for name in names:
             if a.value(name) != b.value(name):
                 who = last.get((pid, name))

@@ -35,7 +35,7 @@ from pathlib import Path
 import duckdb
 
 from .db import Database, backup_dir_for, file_connection
-from .errors import RegisterDamaged, SachstandError
+from .errors import RegisterDamaged, SachstandError, first_line
 from .figures import COUNT_COLUMNS, FIGURE_KEYS, status_params, status_sql
 from .models import City
 from .opendata import METADATA_NAME, partition_key
@@ -149,7 +149,7 @@ def _attach_register(conn: duckdb.DuckDBPyConnection, db: Database, alias: str) 
 
 
 def _damaged(path: str | Path, exc: BaseException) -> RegisterDamaged:
-    return RegisterDamaged(str(path), _first_line(exc), str(backup_dir_for(Path(path))))
+    return RegisterDamaged(str(path), first_line(exc), str(backup_dir_for(Path(path))))
 
 
 def _open_data_cities(folder: Path) -> list[_City]:
@@ -190,7 +190,7 @@ def _city_from_metadata(path: Path, key: str) -> City:
     except FileNotFoundError:
         return City(key, key if is_digits(key) and len(key) == 8 else None)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise SachstandError(f"Die Metadaten {path} sind unlesbar ({_first_line(exc)}).") from None
+        raise SachstandError(f"Die Metadaten {path} sind unlesbar ({first_line(exc)}).") from None
 
 
 def _same(a: City, b: City) -> bool:
@@ -271,7 +271,7 @@ def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, depar
     except duckdb.Error as exc:
         where = files[0] if len(files) == 1 else f"{len(files)} Parquet-Dateien"
         raise SachstandError(f"Die Open-Data-Dateien ({where}) sind unlesbar oder unvollständig "
-                             f"({_first_line(exc)}).") from None
+                             f"({first_line(exc)}).") from None
     if bad:
         raise SachstandError(f"Die Open-Data-Dateien enthalten {bad} Umsetzungsstände außerhalb von 0 bis 100.")
 
@@ -400,11 +400,6 @@ def _scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]
     """The single value of an aggregate query (which always returns one row)."""
     row = conn.execute(sql, params).fetchone()
     return int(row[0]) if row is not None else 0
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 __all__ = ["UNMAPPED", "CityFigures", "DepartmentMap", "Rollup", "TopicFigures", "load_department_map",

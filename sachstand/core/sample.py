@@ -13,10 +13,11 @@ from datetime import date, datetime
 from importlib import resources
 from typing import Any
 
+from .changes import ChangeSet
 from .errors import InvalidValue
 from .models import City, Department, NewFundedProject, NewProject, Partner
 from .report_content import TextSection, publish, save_text, set_examples
-from .repository import ChangeSet, Repository
+from .repository import Repository
 from .types import Money, Period, parse_cost_field, parse_money, parse_period
 
 SAMPLE_NAME = "aachen_2020.json"

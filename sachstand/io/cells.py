@@ -22,7 +22,7 @@ import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..core.repository import TEXT_MAX, too_long
+from ..core.changes import TEXT_MAX, too_long
 from ..core.types import (
     CENT,
     MONEY_MAX,

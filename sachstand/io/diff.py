@@ -31,17 +31,20 @@ from datetime import date
 from functools import lru_cache
 
 from ..core.access import Actor
-from ..core.errors import InvalidValue, PermissionDenied, SachstandError
-from ..core.models import Department, NewProject, Project, display_value, field_label
-from ..core.repository import (
+from ..core.audit import audit_text
+from ..core.changes import (
     ApplyResult,
     ChangeSet,
     ProjectUpdate,
-    Repository,
-    audit_text,
+    check,
     check_department_code,
     check_value,
+    date_order_problem,
+    progress_year,
 )
+from ..core.errors import InvalidValue, PermissionDenied, SachstandError
+from ..core.models import Department, NewProject, Project, display_value, field_label
+from ..core.repository import Repository
 from ..core.types import Period, Precision, clean_text
 from . import cells
 from .limits import WorkbookRefused
@@ -239,7 +242,7 @@ class _Planner:
                 if k in ("id", "remarks") or (k == "department" and data.is_template):
                     out[k] = SKIP
                 else:
-                    out[k] = _SAME.get(k) or (_same_progress if k.startswith("progress:") else None)
+                    out[k] = _SAME.get(k) or (_same_progress if progress_year(k) is not None else None)
             self._same_for[key] = out
         return self._same_for[key]
 
@@ -431,9 +434,8 @@ class _Planner:
             self.seen_new.setdefault(key, (data.name, row.number))
         start = values.get("start", (None,))[0]
         end = values.get("end", (None,))[0]
-        if isinstance(start, Period) and isinstance(end, Period) and end.last_day < start.first_day:
-            problem.add(row.ref(values["end"][1]), end.format(),
-                        f"{end.format()} liegt vor dem Beginn {start.format()}")
+        if (reason := date_order_problem(start, end)) is not None:
+            problem.add(row.ref(values["end"][1]), display_value(end), reason)
         if problem.items:
             result.problems = problem.items
             return result
@@ -479,15 +481,17 @@ class _Planner:
                 changes[key] = value
                 result.changes.append(FieldChange(key, field_label(key), display_value(old), display_value(value),
                                                   row.ref(source)))
-        start = changes.get("start", project.start)
-        end = changes.get("end", project.end)
-        if ("start" in changes or "end" in changes) and isinstance(start, Period) and isinstance(end, Period) \
-                and end.last_day < start.first_day:
-            ref = row.ref(values["end"][1] if "end" in values else values["start"][1])
-            problem.add(ref, end.format(), f"{end.format()} liegt vor dem Beginn {start.format()}")
-        if changes and not self.actor.can_write(project.department):
-            problem.add((row.cell("id") or row.first).ref, project.id,
-                        _denied(self.actor, project.department, "Projekte ändern"))
+        if changes:  # the rules apply enforces across fields (date order, rights): ``changes.check``
+            known = self.departments | set(self.new_departments)
+            update = ProjectUpdate(project.id, project.version, changes)
+            for found in check(ChangeSet(updates=[update]), {project.id: project}, self.actor, known).problems:
+                key = found.key if found.key in values else "start" if found.key == "end" and "start" in values else ""
+                if key:
+                    problem.add(row.ref(values[key][1]), display_value(changes.get(found.key, project.value(found.key))),
+                                found.reason)
+                else:
+                    problem.add((row.cell("id") or row.first).ref, project.id,
+                                found.reason.removeprefix("Nicht erlaubt: "))
         if problem.items:
             result.problems, result.changes = problem.items, []
             return result
@@ -546,7 +550,7 @@ class _Planner:
 
 @lru_cache(maxsize=64)
 def _progress_keys(columns: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
-    return tuple((k, int(k[9:])) for k in columns if k.startswith("progress:"))
+    return tuple((k, year) for k in columns if (year := progress_year(k)) is not None)
 
 
 def _progress_years(columns: dict[str, int]) -> tuple[tuple[str, int], ...]:
@@ -566,7 +570,7 @@ def _at(where: tuple[str, int]) -> str:
 
 
 def _same_progress(key: str, value: object, shares: frozenset[str], project: Project) -> bool:
-    return key not in shares and type(value) is float and value == project.progress.get(int(key[9:]), -1)
+    return key not in shares and type(value) is float and value == project.value(key)
 
 
 def _same_period(key: str, value: object, shares: frozenset[str], project: Project) -> bool:

@@ -25,6 +25,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from ..core import figures
+from ..core.changes import is_progress_key, progress_key, progress_year
 from ..core.models import EDITABLE_FIELDS, Project, progress_label
 from ..core.repository import Repository
 from ..core.types import Period, Precision
@@ -53,7 +54,7 @@ def project_columns(year: int, with_department: bool = True) -> list[tuple[str, 
     if with_department:
         cols.append(("department", EDITABLE_FIELDS["department"]))
     cols += [(k, EDITABLE_FIELDS[k]) for k in ("name", "description", "planned_cost", "cost_note", "start", "end")]
-    cols += [(f"progress:{y}", progress_label(y)) for y in (year - 1, year)]
+    cols += [(progress_key(y), progress_label(y)) for y in (year - 1, year)]
     return cols
 
 
@@ -62,8 +63,8 @@ def write_cell(fmt: Formats, ws: Worksheet, row: int, col: int, key: str, projec
     """Write one field of ``project``; returns the shown width, for column fitting."""
     if project is None:
         value: object = None
-    elif key.startswith("progress:"):
-        value = project.progress.get(int(key.split(":")[1]))
+    elif (year := progress_year(key)) is not None:
+        value = project.progress.get(year)
         fmt.percent(ws, row, col, value, **props)
         return 6
     else:
@@ -78,7 +79,7 @@ def write_cell(fmt: Formats, ws: Worksheet, row: int, col: int, key: str, projec
         text = value.format() if isinstance(value, Period) else (getattr(project, f"{key}_text", "") if project else "")
         fmt.text(ws, row, col, text, **props)
         return len(text)
-    if key.startswith("progress:"):
+    if is_progress_key(key):
         fmt.percent(ws, row, col, None, **props)
         return 6
     text = "" if value is None else str(value)
@@ -230,7 +231,7 @@ def write_rows(fmt: Formats, ws: Worksheet, first: int, cols: Sequence[tuple[str
             extra["text_wrap"] = True
         if key == "planned_cost":
             extra["num_format"] = MONEY
-        elif key.startswith("progress:"):
+        elif is_progress_key(key):
             extra["num_format"] = PERCENT
         plain.append(fmt.get(**extra))
         quoted.append(fmt.get(**extra, quote_prefix=True))
@@ -239,11 +240,12 @@ def write_rows(fmt: Formats, ws: Worksheet, first: int, cols: Sequence[tuple[str
         least = 16 if key == "planned_cost" else 10 if key in ("start", "end") else 6
         widths[c] = max(widths[c], least)
     stream = RowStream(ws, first)
+    years = [progress_year(key) for key, _h in cols]
     for r, p in enumerate(projects, start=first):
         cells: list[Cell] = []
         for c, (key, _h) in enumerate(cols):
-            if key.startswith("progress:"):
-                percent = p.progress.get(int(key[9:]))
+            if (year := years[c]) is not None:
+                percent = p.progress.get(year)
                 if percent is not None:
                     cells.append((c, percent, plain[c]))
                 continue

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from ..core.changes import progress_key
 from ..core.types import clean_text
 
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -74,7 +75,7 @@ def header_key(value: object, mapping: Mapping[str, str] | None = None) -> str |
     if bare in _LOOKUP and _LOOKUP[bare] == "planned_cost":
         return "planned_cost"
     if (year := progress_year(text)) is not None:
-        return f"progress:{year}"
+        return progress_key(year)
     return None
 
 

@@ -25,6 +25,7 @@ from typing import BinaryIO
 
 import python_calamine
 
+from ..core.changes import is_progress_key, progress_key
 from .diff import ImportPlan
 from .headers import header_key
 from .limits import WorkbookRefused, check_workbook
@@ -207,7 +208,7 @@ def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks,
     """The department's sheet, streamed row by row with the looks of ``styles``."""
     ws = wb.add_worksheet(data.sheet[:31])
     template = data.is_template and data.meta is not None
-    year_key = f"progress:{data.meta.year}" if template and data.meta else ""
+    year_key = progress_key(data.meta.year) if template and data.meta else ""
     key_of = {c: k for k, c in data.columns.items()}
     for c, text in enumerate(data.header_cells):  # columns read for reference only (last year's progress)
         key_of.setdefault(c, header_key(text) or "")
@@ -220,14 +221,14 @@ def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks,
         props: dict = {"valign": "top"}
         if template:
             props |= YEAR_INPUT if key == year_key else LOCKED if key in ("id", "") or (
-                key.startswith("progress:")) else INPUT
+                is_progress_key(key)) else INPUT
         else:
             props |= {"border": 1, "border_color": "#BFBFBF"}
         if key in ("name", "description", "remarks"):
             props["text_wrap"] = True
         if key in _COL:
             props["num_format"] = _COL[key]
-        elif key.startswith("progress:"):
+        elif is_progress_key(key):
             props["num_format"] = PERCENT
             widths[c] = 12
         base.append(props)

@@ -28,6 +28,7 @@ from typing import Any
 
 import python_calamine
 
+from ..core.changes import is_progress_key, progress_key
 from ..core.types import clean_text
 from . import sheetxml
 from .budget import HEADER_SEARCH_ROWS, check_budget
@@ -263,10 +264,10 @@ def _describe_columns(data: WorkbookData, header: list[object], columns: dict[st
     data.header_cells = list(header)
     used = set(columns.values())
     if data.meta is not None and data.meta.kind == "Vorlage":
-        used |= {c for c, v in enumerate(header) if (k := header_key(v)) and k.startswith("progress:")}
+        used |= {c for c, v in enumerate(header) if (k := header_key(v)) and is_progress_key(k)}
     data.ignored = [f"{clean_text(v)} ({column_letter(c)})" for c, v in enumerate(header)
                     if c not in used and isinstance(v, str) and clean_text(v)]
-    if not any(k.startswith("progress:") for k in columns):
+    if not any(is_progress_key(k) for k in columns):
         data.notes.append(
             "keine Spalte mit Umsetzungsstand gefunden (erwartet z. B. „Umsetzungsstand 2022 (in %)“, "
             "„Status 2022 %“ oder „2022 (%)“); es werden keine Umsetzungsstände übernommen")
@@ -324,8 +325,8 @@ def _rows(checked: CheckedFile, sheet: str, grid: list[list[object]],
           merged_ranges: list[tuple[tuple[int, int], tuple[int, int]]], header_row: int, columns: dict[str, int],
           meta: TemplateMeta | None) -> WorkbookData:
     if meta is not None and meta.kind == "Vorlage":
-        keep = f"progress:{meta.year}"
-        columns = {k: c for k, c in columns.items() if not k.startswith("progress:") or k == keep}
+        keep = progress_key(meta.year)
+        columns = {k: c for k, c in columns.items() if not is_progress_key(k) or k == keep}
     data = WorkbookData(checked.path, checked.name, checked.sha256, sheet, header_row, columns, [], meta)
     facts = sheetxml.SheetFacts()
     members = sheetxml.sheet_members(checked)

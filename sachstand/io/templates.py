@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..core import figures
+from ..core.changes import no_such_department, progress_key
 from ..core.errors import SachstandError, WriteFailed
 from ..core.output import XLSX, check_folder, check_output, write_outputs
 from ..core.repository import Repository
@@ -94,7 +95,7 @@ def export_templates(repo: Repository, out_dir: str | Path, year: int,
         raise SachstandError(f"Für {year} und {year - 1} gibt es keine Umsetzungsstände. Jahre mit Daten: {have}.")
     codes = [d.code for d in repo.departments()]
     if department is not None and department not in codes:
-        raise SachstandError(f"Den Bereich „{department}“ gibt es nicht. Bekannt: {', '.join(codes)}.")
+        raise no_such_department(department, codes)
     wanted = [department] if department else codes
     out = check_folder(out_dir, repo.db.path)
     names: dict[str, str] = {}
@@ -142,11 +143,11 @@ def _write_template(path: Path | BinaryIO, department: str, year: int, projects:
     fmt = Formats(wb)
     ws = wb.add_worksheet("Projekte")
     cols = [*project_columns(year, with_department=False), ("remarks", "Bemerkungen")]
-    locked_keys = {"id", f"progress:{year - 1}"}
+    locked_keys = {"id", progress_key(year - 1)}
     fmt.text(ws, 0, 0, f"Sachstandsbericht {year}: Projekte des Bereichs {department}", bold=True, font_size=14)
     fmt.text(ws, 1, 0, f"Bitte den Umsetzungsstand {year} (orange Spalte) eintragen; die gelben Felder können "
              "Sie korrigieren. Hinweise im Blatt „Anleitung“.", italic=True)
-    year_key = f"progress:{year}"
+    year_key = progress_key(year)
     widths = [float(len(h)) * 0.7 for _k, h in cols]
     for c, (k, h) in enumerate(cols):
         fmt.text(ws, HEADER_ROW, c, h, **(YEAR_HEADER if k == year_key else HEADER))

@@ -14,8 +14,8 @@ from datetime import date
 from pathlib import Path
 
 from ..core import Repository, figures
+from ..core.changes import ChangeSet, ProjectUpdate, progress_key
 from ..core.models import ProjectRow
-from ..core.repository import ChangeSet, ProjectUpdate
 
 YearRows = tuple[int, list[int], list[str], list[ProjectRow]]
 
@@ -53,5 +53,5 @@ def record_progress(repo: Repository, row_id: str, year: int, percent: int, vers
     """Save one progress value and read the saved row back with its flags: one connection and
     one transaction for both (the read sees the write; a failed read saves nothing)."""
     with repo.db.write():
-        repo.apply(ChangeSet(updates=[ProjectUpdate(row_id, version, {f"progress:{year}": percent})]))
+        repo.apply(ChangeSet(updates=[ProjectUpdate(row_id, version, {progress_key(year): percent})]))
         return figures.project_rows(repo.db, year, as_of=figures.default_as_of(year, today), ids=[row_id])

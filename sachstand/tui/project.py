@@ -1,8 +1,10 @@
 """The project screen: all fields of one project, edited in place, with history, funding and audit.
 
 Rules:
-- Every field is checked as it is typed, with the parsers of ``core.types`` (money "1.234,56 €",
-  dates "31.12.2020" or "Q 4 2020", progress 0..100). A save with a wrong field writes nothing.
+- Every field is checked as it is typed by its ``fields.FieldRule`` (a Textual ``Validator``: the
+  parsers of ``core.types``, then ``changes.check_value``). At ctrl+s the whole edit goes through
+  ``changes.check``, the check ``apply`` runs, and each problem is put at its field (the date
+  order at "Geplantes Ende"). A save with a wrong field writes nothing.
 - Only fields whose text was changed are sent, with the row version read; the repository refuses
   a stale version with a ``ConflictError``, which opens the conflict screen.
 - A field whose stored text is not a date (e.g. "11.05.217" from the seed) stays as it is unless
@@ -23,10 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from decimal import Decimal, InvalidOperation
 
-from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -34,17 +33,20 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Label, Select, Static, TextArea
 
+from ..core.changes import ChangeSet, Problem, ProjectUpdate, check, progress_key, progress_year
 from ..core.errors import ConflictError, SachstandError
 from ..core.findings import project_findings
 from ..core.models import REQUIRED_FIELDS, AuditEntry, FundedProject, NewProject, Project, display_value, field_label
 from ..core.text import safe_text
-from ..core.types import clean_text, format_date, format_money, parse_money, parse_percent, parse_period
+from ..core.types import clean_text, format_date
+from . import project_sections as sections
 from .conflict import KEEP, RELOAD, ConflictScreen
 from .dialogs import ConfirmDialog
+from .fields import LABELS, MULTI_LINE, PLACEHOLDERS, FieldRule, field_text, missing_message, parse_field
 from .german import GermanSelect
 from .host import SachstandScreen
 from .state import Draft, drop_draft
-from .text import bar, key_footer
+from .text import key_footer
 
 
 @dataclass(frozen=True)
@@ -53,79 +55,6 @@ class Loaded:
     audit: list[AuditEntry]
     funded: list[FundedProject]
     departments: list[str]
-
-
-def _optional(parse: Callable[[str], object]) -> Callable[[str], object]:
-    def run(text: str) -> object:
-        return None if not clean_text(text) else parse(text)
-    return run
-
-
-PARSERS: dict[str, Callable[[str], object]] = {
-    "name": clean_text,  # required: ``REQUIRED_FIELDS``, checked in ``_validate``
-    "description": clean_text,
-    "planned_cost": _optional(parse_money),
-    "cost_note": clean_text,
-    "start": _optional(parse_period),
-    "end": _optional(parse_period),
-}
-
-MULTI_LINE = frozenset({"description"})
-
-LABELS = {
-    "department": "Bereich",
-    "name": "Name",
-    "description": "Beschreibung/Ziel",
-    "planned_cost": "Geplante Kosten",
-    "cost_note": "Kostenhinweis",
-    "start": "Beginn",
-    "end": "Geplantes Ende",
-}
-
-PLACEHOLDERS = {
-    "planned_cost": "z. B. 1.234,56 €",
-    "start": "z. B. 01.02.2020 oder Q 1 2020",
-    "end": "z. B. 31.12.2020 oder Q 4 2020",
-    "description": "Kurzbeschreibung",
-}
-
-
-def field_text(project: Project | None, name: str) -> str:
-    """The text a field starts with in the form: stored text made safe for the terminal.
-
-    Control codes and bidi overrides are shown escaped (``safe_text``, e.g. ``\\u202e``); if the
-    user edits such a field, the text as shown is saved, otherwise the stored value stays untouched.
-    """
-    if project is None:
-        return ""
-    if name == "planned_cost":
-        return format_money(project.planned_cost, empty="")
-    if name == "start":
-        return safe_text(project.start_display)
-    if name == "end":
-        return safe_text(project.end_display)
-    if name.startswith("progress:"):
-        value = project.progress.get(int(name.split(":")[1]))
-        return "" if value is None else str(value)
-    return safe_text(str(project.value(name) or ""), one_line=name not in MULTI_LINE)
-
-
-def audit_value(field: str, value: str | None) -> str:
-    """An audit value as people read it: amounts are stored as "12345.00", shown "12.345,00 €"."""
-    if value is None:
-        return "–"
-    if field == "planned_cost":
-        try:
-            return format_money(Decimal(value))
-        except InvalidOperation:
-            return value
-    return value
-
-
-def parse_field(name: str, text: str) -> object:
-    if name.startswith("progress:"):
-        return None if not clean_text(text) else parse_percent(text)
-    return PARSERS[name](text)
 
 
 class ProjectScreen(SachstandScreen[bool]):
@@ -184,7 +113,7 @@ class ProjectScreen(SachstandScreen[bool]):
                                    placeholder=PLACEHOLDERS.get(name, ""), classes="long-text", name=name)
                 else:
                     yield Input(id=f"f-{name.replace(':', '-')}", placeholder=PLACEHOLDERS.get(name, ""),
-                                compact=True, name=name)
+                                compact=True, name=name, validators=[self._rule(name)], validate_on=["changed"])
                 yield Static("", id=f"e-{name.replace(':', '-')}", classes="field-error")
 
     def on_mount(self) -> None:
@@ -317,12 +246,12 @@ class ProjectScreen(SachstandScreen[bool]):
         await box.remove_children()
         rows = []
         for y in years:
-            name = f"progress:{y}"
+            name = progress_key(y)
             row = Horizontal(
                 Label(f"Stand {y} in %", classes="field-label"),
                 Vertical(
                     Input(value=field_text(p, name), id=f"f-progress-{y}", placeholder="0 bis 100", compact=True,
-                          name=name),
+                          name=name, validators=[self._rule(name)], validate_on=["changed"]),
                     Static("", id=f"e-progress-{y}", classes="field-error"),
                     classes="field-box",
                 ),
@@ -347,59 +276,15 @@ class ProjectScreen(SachstandScreen[bool]):
         self.query_one("#info", Static).update(info)
 
     def _fill_history(self, p: Project | None) -> None:
-        lines = [Text("Verlauf des Umsetzungsstands", style="bold")]
-        if p is None or not p.progress:
-            lines.append(Text("noch keine Werte", style="dim"))
-        for y, value in sorted((p.progress if p else {}).items()):
-            line = Text(f"{y}  ")
-            line.append_text(bar(value, 30))
-            line.append(f" {value:>3} %")
-            lines.append(line)
-        self.query_one("#history", Static).update(Group(*lines))
+        self.query_one("#history", Static).update(sections.history(p))
 
     def _fill_funded(self, funded: list[FundedProject]) -> None:
         widget = self.query_one("#funded", Static)
         widget.display = bool(funded)
-        parts: list[Text | Table] = [Text("Förderprojekt", style="bold")]
-        for f in funded:
-            head = Text(safe_text(f.title), style="bold")
-            head.append("  ")
-            head.append_text(Text(safe_text(f.programme), style="dim"))
-            parts.append(head)
-            parts.append(Text(f"Gesamtkosten {format_money(f.total_cost)} · Förderung {format_money(f.funding_total)}"
-                              f" · Anteil Stadt {format_money(f.funding_city)}", style="dim"))
-            if f.partners:
-                table = Table(box=None, show_header=True, expand=True, pad_edge=False)
-                table.add_column("Partner", ratio=1)
-                table.add_column("Rolle", ratio=2)
-                for partner in f.partners:
-                    table.add_row(Text(safe_text(partner.partner)), Text(safe_text(partner.role)))
-                parts.append(table)
-            if f.goals:
-                parts.append(Text("Ziele: ", style="bold") + Text(safe_text(f.goals, one_line=False)))
-        widget.update(Group(*parts))
+        widget.update(sections.funded(funded))
 
     def _fill_audit(self, audit: list[AuditEntry]) -> None:
-        lines: list[Text | Table] = [Text("Änderungen", style="bold")]
-        if not audit:
-            lines.append(Text("keine", style="dim"))
-        else:
-            table = Table(box=None, expand=True, pad_edge=False)
-            table.add_column("Zeit", no_wrap=True)
-            table.add_column("Wer", no_wrap=True)
-            table.add_column("Feld", ratio=1)
-            table.add_column("alt → neu", ratio=2)
-            for a in audit:
-                change = Text(safe_text(audit_value(a.field, a.old_value)))
-                change.append(" → ")
-                change.append_text(Text(safe_text(audit_value(a.field, a.new_value))))
-                who = Text(safe_text(a.os_user))
-                who.append(f" ({a.source})", style="dim")
-                what = ("angelegt" if a.field == "*"
-                        else "Archiviert" if a.field == "archived" else field_label(a.field))
-                table.add_row(a.at.strftime("%d.%m.%Y %H:%M"), who, Text(what), change)
-            lines.append(table)
-        self.query_one("#audit", Static).update(Group(*lines))
+        self.query_one("#audit", Static).update(sections.audit(audit))
 
     # ---- editing --------------------------------------------------------------------------------
 
@@ -443,17 +328,22 @@ class ProjectScreen(SachstandScreen[bool]):
             self._validate("department", self._text("department"))
             self._update_status()
 
+    def _rule(self, name: str) -> FieldRule:
+        """The field's validator: the core's rules, with what the register holds never an error."""
+        return FieldRule(name, lambda text: self._unchanged(name, text))
+
+    def _unchanged(self, name: str, text: str) -> bool:
+        """The text is what was loaded, and the field is not a required one marked missing."""
+        return text == self.initial.get(name) and not (name in REQUIRED_FIELDS and name in self.errors)
+
     def _validate(self, name: str, text: str) -> None:
-        """Unchanged text is what the register holds, so it is never an error (e.g. "11.05.217")."""
-        try:
-            if name in REQUIRED_FIELDS and not clean_text(text) and (text != self.initial.get(name) or name in self.errors):
-                raise ValueError(f"{field_label(name)} fehlt")
-            if text != self.initial.get(name) and name != "department":
-                parse_field(name, text)
-        except ValueError as exc:
-            self.errors[name] = str(exc)
-        else:
+        """Run the field's ``FieldRule`` (an ``Input`` runs its own validators) and show the result."""
+        widget = self._input(name)
+        result = widget.validate(text) if isinstance(widget, Input) else self._rule(name).validate(text)
+        if result is None or result.is_valid:
             self.errors.pop(name, None)
+        else:
+            self.errors[name] = result.failure_descriptions[0]
         self._show_error(name, self.errors.get(name, ""))
 
     def _revalidate(self) -> None:
@@ -500,9 +390,13 @@ class ProjectScreen(SachstandScreen[bool]):
     def action_save(self) -> None:
         if not self.ready or self.busy:
             return
+        self._revalidate()  # each field's own rule again: drops what an earlier check put at a field
         for name in self._missing():
-            self.errors[name] = f"{field_label(name)} fehlt"
+            self.errors[name] = missing_message(name)
             self._show_error(name, self.errors[name])
+        if not self.errors and not self._check_all():
+            self._update_status()
+            return
         self._update_status()
         if self.errors:
             self.app.bell()
@@ -518,17 +412,43 @@ class ProjectScreen(SachstandScreen[bool]):
         if not edited:
             self.app.notify("Keine Änderungen zu speichern.", timeout=3)
             return
-        values = {name: (text if name == "department" else parse_field(name, text)) for name, text in edited.items()}
+        values = self._values()
         if self.project is None:
             self._create(values)
         else:
             self._update(self.project, values)
 
-    def _create(self, values: dict[str, object]) -> None:
-        repo = self.repo
+    def _values(self) -> dict[str, object]:
+        """The edited fields' values (the form checked them: no parser fails here)."""
+        return {name: (text if name == "department" else parse_field(name, text))
+                for name, text in self.edited_texts().items()}
+
+    def _check_all(self) -> bool:
+        """Run ``changes.check`` (the rules ``apply`` enforces, such as the date order or the right
+        to write in the department) on what would be saved, and put each problem at its field;
+        a problem of no field is shown as the refusal. True when there is none."""
+        p = self.project
+        if p is None:
+            changeset = ChangeSet(new_projects=[self._new_project(self._values())])
+            current: dict[str, Project] = {}
+        else:
+            changeset = ChangeSet(updates=[ProjectUpdate(p.id, p.version, self._values())])
+            current = {p.id: p}
+        problems: list[Problem] = check(changeset, current, self.repo.actor, set(self.departments)).problems
+        for problem in problems:
+            if problem.key in self.initial:
+                self.errors[problem.key] = problem.reason
+                self._show_error(problem.key, problem.reason)
+            elif problem.error is not None:
+                self.app.bell()
+                self.host.show_error(problem.error)
+                return False
+        return True
+
+    def _new_project(self, values: dict[str, object]) -> NewProject:
         dept = self.query_one("#f-department", Select)
-        progress = {int(k.split(":")[1]): v for k, v in values.items() if k.startswith("progress:") and v is not None}
-        new = NewProject(
+        progress = {year: v for k, v in values.items() if (year := progress_year(k)) is not None and v is not None}
+        return NewProject(
             department="" if dept.is_blank() else str(dept.value),
             name=str(values.get("name") or ""), description=str(values.get("description") or ""),
             planned_cost=values.get("planned_cost"),  # type: ignore[arg-type]  # parsed: Decimal | None
@@ -536,6 +456,10 @@ class ProjectScreen(SachstandScreen[bool]):
             # parsed values: start and end are Period | None, progress maps years to int (``_parse``)
             start=values.get("start"), end=values.get("end"), progress=progress,  # type: ignore[arg-type]
         )
+
+    def _create(self, values: dict[str, object]) -> None:
+        repo = self.repo
+        new = self._new_project(values)
 
         def done(project: Project) -> None:
             self.busy = False

@@ -28,7 +28,8 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Select, Static
 
 from ..core import figures
-from ..core.errors import ConflictError, SachstandError
+from ..core.changes import progress_key
+from ..core.errors import ConflictError, PermissionDenied, SachstandError
 from ..core.models import ProjectRow, display_value
 from ..core.text import safe_text
 from ..core.types import format_number
@@ -631,14 +632,22 @@ class ProjectsScreen(SachstandScreen[None]):
         self.app.push_screen(ProjectScreen(None, self.year or self.host.today.year),
                              lambda changed: self.load() if changed else None)
 
+    def _refused(self, department: str, action: str) -> bool:
+        """True when this user may not do ``action`` in ``department``; shows the actor's own
+        refusal (``Actor.require_write``), the same message the core gives."""
+        if self.host.can_write_department(department):
+            return False
+        try:
+            self.repo.actor.require_write(department, action)
+        except PermissionDenied as exc:
+            self.host.show_error(exc)
+        return True
+
     def action_progress(self) -> None:
         row = self.table.selected()
         if row is None or self.year is None:
             return
-        if not self.host.can_write_department(row.department):
-            self.host.show_error(SachstandError(
-                f"Nicht erlaubt: Sie sind {self.repo.actor.describe}; Projekte im Bereich "
-                f"{safe_text(row.department)} können Sie nicht ändern."))
+        if self._refused(row.department, "Umsetzungsstand erfassen"):
             return
         self._ask_progress(row, self.year, row.current)
 
@@ -654,9 +663,7 @@ class ProjectsScreen(SachstandScreen[None]):
         row = self.table.selected()
         if row is None:
             return
-        if not self.host.can_write_department(row.department):
-            self.host.show_error(SachstandError(
-                f"Nicht erlaubt: Projekte im Bereich {safe_text(row.department)} können Sie nicht ändern."))
+        if self._refused(row.department, "Projekte archivieren"):
             return
         restore = row.archived
         question = Text(f"Projekt {row.id} {'wiederherstellen' if restore else 'archivieren'}?\n", style="bold")
@@ -697,7 +704,7 @@ class ProjectsScreen(SachstandScreen[None]):
                         self.refresh_row(row.id, then=lambda fresh: self._ask_progress(fresh, year, percent))
                     else:
                         self.load(keep_id=row.id)
-                base = {f"progress:{year}": display_value(row.current)}
+                base = {progress_key(year): display_value(row.current)}
                 self.app.push_screen(ConflictScreen(exc, base), decide)
             else:
                 self.host.show_error(exc)

@@ -1,0 +1,344 @@
+"""The write engine behind ``Repository.apply``: one change set inside an open write transaction.
+
+Rules:
+- Every entry rule comes from ``changes.check`` (the same check the import preview and the TUI
+  form run), which raises its first problem; access is checked through ``Actor`` before anything
+  is written; a stale version refuses the whole write (``ConflictError``).
+- Every change of a project bumps its version by one; equal values are no change.
+- Bulk writes pass column lists to ``unnest``, batched by ``INSERT_BATCH``; IDs only grow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import duckdb
+
+from .access import Actor
+from .audit import audit_text, write_audit
+from .changes import (
+    ApplyResult,
+    ArchiveChange,
+    ChangeSet,
+    ProjectUpdate,
+    check,
+    parse_field_key,
+)
+from .db import one_row
+from .errors import ConflictError, FieldConflict, InvalidValue, NotFound, SachstandError
+from .models import (
+    City,
+    NewFundedProject,
+    NewProject,
+    Project,
+    display_value,
+    field_label,
+)
+from .rows import (
+    ID_PATTERN,
+    INSERT_BATCH,
+    decimal_text,
+    id_prefix,
+    load_by_ids,
+    period_row,
+)
+
+
+class ApplyRun:
+    """One ``Repository.apply`` run inside an open write transaction."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, actor: Actor) -> None:
+        self.conn = conn
+        self.actor = actor
+
+    def run(self, cs: ChangeSet) -> ApplyResult:
+        known = {c for (c,) in self.conn.execute("SELECT code FROM departments").fetchall()}
+        new_depts = [d for d in cs.new_departments if d.code not in known]
+
+        ids = [u.project_id for u in cs.updates] + [a[0] for a in cs.archive]
+        if len(set(ids)) != len(ids):
+            raise SachstandError("Ein Projekt kommt in einer Änderung mehrfach vor.")
+        current = self._current(ids)
+        for pid in ids:
+            if pid not in current:
+                raise NotFound(f"Projekt {pid} gibt es nicht.")
+
+        checked = check(replace(cs, new_departments=new_depts), current, self.actor, known)
+        checked.raise_first()
+        news, updates = checked.new_projects, checked.updates
+        for pid, _version, _flag in cs.archive:
+            self.actor.require_write(current[pid].department, "Projekte archivieren")
+        if cs.funded_projects:
+            self.actor.require_admin("Förderprojekte erfassen")
+        if cs.reported_figures:
+            self.actor.require_admin("berichtete Kennzahlen erfassen")
+        if cs.city:
+            self.actor.require_admin("Stadt und Gemeindeschlüssel festlegen")
+        self._check_versions(cs, current, updates)
+
+        if new_depts:
+            self.conn.execute(
+                "INSERT INTO departments SELECT unnest($c), unnest($n::VARCHAR[])",
+                {"c": [d.code for d in new_depts], "n": [d.name for d in new_depts]},
+            )
+            write_audit(self.conn, self.actor, [("department", d.code, "*", None, d.name or d.code) for d in new_depts])
+        created = self._insert(news)
+        changed = self._update(updates, current)
+        changed += self._archive(cs.archive, current)
+        insert_funded(self.conn, self.actor, cs.funded_projects)
+        for year, stated in cs.reported_figures.items():
+            set_reported(self.conn, year, stated)
+        if cs.city:
+            set_city(self.conn, self.actor, cs.city)
+        return ApplyResult(created, changed)
+
+    def _current(self, ids: list[str]) -> dict[str, Project]:
+        return load_by_ids(self.conn, ids)
+
+    def _check_versions(self, cs: ChangeSet, current: dict[str, Project], updates: list[ProjectUpdate]) -> None:
+        for u, checked in zip(cs.updates, updates, strict=False):
+            cur = current[u.project_id]
+            if cur.version != u.expected_version and checked.changes:
+                raise ConflictError(
+                    u.project_id,
+                    [FieldConflict(n, field_label(n), display_value(v), display_value(cur.value(n)))
+                     for n, v in checked.changes.items()],
+                    cur.version,
+                )
+        for pid, version, flag in cs.archive:
+            cur = current[pid]
+            if cur.version != version and cur.archived != flag:
+                raise ConflictError(
+                    pid, [FieldConflict("archived", "Archiviert", display_value(flag), display_value(cur.archived))],
+                    cur.version,
+                )
+
+    def _insert(self, news: list[NewProject]) -> list[str]:
+        if not news:
+            return []
+        ids = self._allocate_ids([n.department for n in news if n.id is None])
+        ids.reverse()
+        ids = [n.id if n.id is not None else ids.pop() for n in news]
+        self._keep_given_ids([n.id for n in news if n.id is not None])
+        for start in range(0, len(news), INSERT_BATCH):
+            self._insert_batch(ids[start:start + INSERT_BATCH], news[start:start + INSERT_BATCH])
+        write_audit(self.conn, self.actor, [("project", pid, "*", None, n.name) for pid, n in zip(ids, news, strict=False)],
+                dict.fromkeys(ids, 1))
+        return ids
+
+    def _insert_batch(self, ids: list[str], news: list[NewProject]) -> None:
+        cols: dict[str, list[Any]] = {k: [] for k in (
+            "id", "dept", "name", "desc", "cost", "note", "sf", "sl", "sp", "st", "ef", "el", "ep", "et", "prio", "arch")}
+        for pid, n in zip(ids, news, strict=False):
+            sf, sl, sp = period_row(n.start)
+            ef, el, ep = period_row(n.end)
+            for key, value in zip(cols, (pid, n.department, n.name, n.description, decimal_text(n.planned_cost),
+                                         n.cost_note, sf, sl, sp, n.start_text, ef, el, ep, n.end_text,
+                                         n.priority, n.archived), strict=False):
+                cols[key].append(value)
+        self.conn.execute(
+            "INSERT INTO projects (id, department, name, description, planned_cost, cost_note, start_first, "
+            "start_last, start_precision, start_text, end_first, end_last, end_precision, end_text, archived, "
+            "version, created_at, updated_at, priority) "
+            "SELECT unnest($id), unnest($dept), unnest($name), unnest($desc), "
+            "unnest($cost::VARCHAR[])::DECIMAL(14,2), unnest($note), unnest($sf::VARCHAR[])::DATE, "
+            "unnest($sl::VARCHAR[])::DATE, unnest($sp::VARCHAR[]), unnest($st), unnest($ef::VARCHAR[])::DATE, "
+            "unnest($el::VARCHAR[])::DATE, unnest($ep::VARCHAR[]), unnest($et), unnest($arch), 1, "
+            "now()::TIMESTAMP, now()::TIMESTAMP, unnest($prio::INTEGER[])",
+            cols,
+        )
+        prog = [(pid, sorted(n.progress.items())) for pid, n in zip(ids, news, strict=False) if n.progress]
+        if prog:
+            # One list of years and one of percents per project: far fewer Python objects to hand over.
+            self.conn.execute(
+                "INSERT INTO progress SELECT id, unnest(y), unnest(p) FROM (SELECT unnest($a) AS id, "
+                "unnest($b::INTEGER[][]) AS y, unnest($c::INTEGER[][]) AS p)",
+                {"a": [r[0] for r in prog], "b": [[y for y, _ in r[1]] for r in prog],
+                 "c": [[p for _, p in r[1]] for r in prog]},
+            )
+
+    def _keep_given_ids(self, given: list[str]) -> None:
+        """Given IDs (a register recreated from its workbook) must be new and unique; each
+        prefix's counter is raised to the highest number given, so later IDs never collide."""
+        if not given:
+            return
+        if len(set(given)) != len(given):
+            raise InvalidValue("Projekt-ID", "kommt mehrfach vor")
+        taken = self.conn.execute("SELECT id FROM projects WHERE id IN (SELECT unnest($ids))", {"ids": given}).fetchall()
+        if taken:
+            raise InvalidValue("Projekt-ID", f"„{taken[0][0]}“ gibt es schon im Register")
+        highest: dict[str, int] = {}
+        for pid in given:
+            if m := ID_PATTERN.fullmatch(pid):
+                highest[m.group(1)] = max(highest.get(m.group(1), 0), int(m.group(2)))
+        if highest:
+            self.conn.execute(
+                "INSERT INTO id_counters SELECT unnest($p), unnest($n) ON CONFLICT (prefix) DO UPDATE "
+                "SET last_number = greatest(id_counters.last_number, excluded.last_number)",
+                {"p": list(highest), "n": list(highest.values())},
+            )
+
+    def _allocate_ids(self, departments: list[str]) -> list[str]:
+        if not departments:
+            return []
+        prefixes = [id_prefix(d) for d in departments]
+        wanted = sorted(set(prefixes))
+        last = dict(self.conn.execute(
+            "SELECT prefix, last_number FROM id_counters WHERE prefix IN (SELECT unnest($p))", {"p": wanted}
+        ).fetchall())
+        ids = []
+        for prefix in prefixes:
+            last[prefix] = last.get(prefix, 0) + 1
+            ids.append(f"{prefix}-{last[prefix]:03d}")
+        self.conn.execute(
+            "INSERT INTO id_counters SELECT unnest($p), unnest($n) "
+            "ON CONFLICT (prefix) DO UPDATE SET last_number = excluded.last_number",
+            {"p": list(last), "n": list(last.values())},
+        )
+        return ids
+
+    def _update(self, updates: list[ProjectUpdate], current: dict[str, Project]) -> int:
+        by_field: dict[str, list[tuple[str, object]]] = {}
+        audit_rows = []
+        touched = []
+        for u in updates:
+            if not u.changes:
+                continue
+            touched.append(u.project_id)
+            cur = current[u.project_id]
+            for name, value in u.changes.items():
+                by_field.setdefault(name, []).append((u.project_id, value))
+                audit_rows.append(("project", u.project_id, name, audit_text(cur.value(name)), audit_text(value)))
+        for name, pairs in by_field.items():
+            ids = [p for p, _ in pairs]
+            values = [v for _, v in pairs]
+            if (year := parse_field_key(name).year) is not None:
+                self._write_progress(year, ids, values)
+            elif name in ("start", "end"):
+                rows = [period_row(v) for v in values]  # type: ignore[arg-type]
+                self.conn.execute(
+                    f"UPDATE projects SET {name}_first = u.f::DATE, {name}_last = u.l::DATE, "
+                    f"{name}_precision = u.p, {name}_text = '' FROM (SELECT unnest($ids) AS id, "
+                    "unnest($f::VARCHAR[]) AS f, unnest($l::VARCHAR[]) AS l, unnest($p::VARCHAR[]) AS p) u "
+                    "WHERE projects.id = u.id",
+                    {"ids": ids, "f": [r[0] for r in rows], "l": [r[1] for r in rows], "p": [r[2] for r in rows]},
+                )
+            else:
+                cast = {"planned_cost": "::DECIMAL(14,2)", "priority": "::INTEGER"}.get(name, "")
+                vals = [decimal_text(v) if name == "planned_cost" else (None if v is None else str(v))  # type: ignore[arg-type]
+                        for v in values]
+                self.conn.execute(
+                    f"UPDATE projects SET {name} = u.v{cast} FROM (SELECT unnest($ids) AS id, "
+                    f"unnest($v::VARCHAR[]) AS v) u WHERE projects.id = u.id",
+                    {"ids": ids, "v": vals},
+                )
+        self._bump(touched)
+        write_audit(self.conn, self.actor, audit_rows, {pid: current[pid].version + 1 for pid in touched})
+        return len(audit_rows)
+
+    def _write_progress(self, year: int, ids: list[str], values: list[object]) -> None:
+        set_ids = [i for i, v in zip(ids, values, strict=False) if v is not None]
+        set_vals = [v for v in values if v is not None]
+        cleared = [i for i, v in zip(ids, values, strict=False) if v is None]
+        if set_ids:
+            self.conn.execute(
+                "INSERT INTO progress SELECT unnest($ids), $year, unnest($v) "
+                "ON CONFLICT (project_id, year) DO UPDATE SET percent = excluded.percent",
+                {"ids": set_ids, "year": year, "v": set_vals},
+            )
+        if cleared:
+            self.conn.execute(
+                "DELETE FROM progress WHERE year = $year AND project_id IN (SELECT unnest($ids))",
+                {"ids": cleared, "year": year},
+            )
+
+    def _bump(self, ids: list[str]) -> None:
+        if ids:
+            self.conn.execute(
+                "UPDATE projects SET version = version + 1, updated_at = now()::TIMESTAMP "
+                "WHERE id IN (SELECT unnest($ids))",
+                {"ids": ids},
+            )
+
+    def _archive(self, items: Sequence[ArchiveChange], current: dict[str, Project]) -> int:
+        todo = [(pid, flag) for pid, _v, flag in items if current[pid].archived != flag]
+        if not todo:
+            return 0
+        self.conn.execute(
+            "UPDATE projects SET archived = u.f FROM (SELECT unnest($ids) AS id, unnest($f) AS f) u "
+            "WHERE projects.id = u.id",
+            {"ids": [t[0] for t in todo], "f": [t[1] for t in todo]},
+        )
+        self._bump([t[0] for t in todo])
+        write_audit(self.conn, self.actor, [
+            ("project", pid, "archived", audit_text(not flag), audit_text(flag)) for pid, flag in todo
+        ], {pid: current[pid].version + 1 for pid, _flag in todo})
+        return len(todo)
+
+
+def set_reported(conn: duckdb.DuckDBPyConnection, year: int, figures: dict[str, int]) -> None:
+    conn.execute("DELETE FROM reported_figures WHERE year = ?", [year])
+    if figures:
+        conn.execute(
+            "INSERT INTO reported_figures SELECT $year, unnest($f), unnest($v)",
+            {"year": year, "f": list(figures), "v": list(figures.values())},
+        )
+
+
+def insert_funded(conn: duckdb.DuckDBPyConnection, actor: Actor, funded: Sequence[NewFundedProject]) -> None:
+    """Funded projects with partners and links; ``linked_projects`` must be existing project IDs."""
+    if not funded:
+        return
+    start = int(one_row(conn.execute("SELECT coalesce(max(id), 0) FROM funded_projects"))[0])
+    ids = list(range(start + 1, start + 1 + len(funded)))
+    wanted = sorted({pid for f in funded for pid in f.linked_projects})
+    known = {r[0] for r in conn.execute(
+        "SELECT id FROM projects WHERE id IN (SELECT unnest($ids))", {"ids": wanted}).fetchall()} if wanted else set()
+    for f in funded:
+        for pid in f.linked_projects:
+            if pid not in known:
+                raise InvalidValue("Förderprojekt", f"„{f.title}“ verweist auf unbekanntes Projekt „{pid}“")
+    conn.execute(
+        "INSERT INTO funded_projects SELECT unnest($id), unnest($prog), unnest($title), unnest($tt), "
+        "unnest($rec), unnest($start::VARCHAR[])::DATE, unnest($dur), unnest($cost::VARCHAR[])::DECIMAL(14,2), "
+        "unnest($ft::VARCHAR[])::DECIMAL(14,2), unnest($fc::VARCHAR[])::DECIMAL(14,2), unnest($goals)",
+        {
+            "id": ids, "prog": [f.programme for f in funded], "title": [f.title for f in funded],
+            "tt": [f.title_in_table for f in funded], "rec": [f.recipients for f in funded],
+            "start": [f.start.isoformat() if f.start else None for f in funded],
+            "dur": [f.duration_months for f in funded],
+            "cost": [decimal_text(f.total_cost) for f in funded], "ft": [decimal_text(f.funding_total) for f in funded],
+            "fc": [decimal_text(f.funding_city) for f in funded], "goals": [f.goals for f in funded],
+        },
+    )
+    partner_rows = [(fid, i, p.partner, p.role) for fid, f in zip(ids, funded, strict=False) for i, p in enumerate(f.partners)]
+    if partner_rows:
+        conn.execute(
+            "INSERT INTO funded_partners SELECT unnest($a), unnest($b), unnest($c), unnest($d)",
+            dict(zip("abcd", map(list, zip(*partner_rows, strict=False)), strict=False)),
+        )
+    link_rows = [(fid, pid) for fid, f in zip(ids, funded, strict=False) for pid in dict.fromkeys(f.linked_projects)]
+    if link_rows:
+        conn.execute(
+            "INSERT INTO funded_links SELECT unnest($a), unnest($b)",
+            {"a": [r[0] for r in link_rows], "b": [r[1] for r in link_rows]},
+        )
+    write_audit(conn, actor, [("funded", str(i), "*", None, f.title) for i, f in zip(ids, funded, strict=False)])
+
+
+def set_city(conn: duckdb.DuckDBPyConnection, actor: Actor, city: City) -> None:
+    old = dict(conn.execute(
+        "SELECT key, value FROM meta WHERE key IN ('city_name', 'city_ags')").fetchall())
+    new = {"city_name": city.name, "city_ags": city.ags}
+    changed = [(k, old.get(k), v) for k, v in new.items() if old.get(k) != v]
+    for key, _old, value in changed:
+        if value is None:
+            conn.execute("DELETE FROM meta WHERE key = ?", [key])
+        else:
+            conn.execute(
+                "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+    write_audit(conn, actor, [("register", "meta", k, o, v) for k, o, v in changed])

@@ -1,0 +1,330 @@
+"""What a unit of work writes (``ChangeSet``), the field keys, and every entry rule, written once.
+
+Rules:
+- A field key is an ``EDITABLE_FIELDS`` name or ``progress:YYYY``; ``progress_key`` builds the
+  latter and ``parse_field_key``/``progress_year`` take any key apart: no caller splits the string
+  by hand. They are defined in ``models`` (beside ``EDITABLE_FIELDS`` and ``field_label``, which
+  need them; ``changes`` imports ``models``) and re-exported here.
+- ``check_value`` is the one check of a field's value; ``date_order_problem`` the one date-order
+  rule; ``check_department_code`` the one rule for a department code; ``TEXT_MAX`` the one length
+  limit (Excel's cell). The import preview (``io/diff``), the TUI form and ``Repository.apply``
+  all use them and only map a problem to a cell or a field.
+- ``check`` runs every rule of a change set against the projects as stored and lists all problems,
+  each with its field key; ``apply`` runs the same ``check`` and raises the first problem.
+- Values are normalised to their stored form (trimmed text, cents, periods).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from dataclasses import field as dc_field
+from decimal import Decimal
+from typing import NamedTuple
+
+from .access import Actor
+from .errors import EMPTY, InvalidValue, NotFound, SachstandError
+from .models import (
+    EDITABLE_FIELDS,
+    REQUIRED_FIELDS,
+    City,
+    Department,
+    FieldKey,
+    NewFundedProject,
+    NewProject,
+    Project,
+    field_label,
+    is_progress_key,
+    parse_field_key,
+    progress_key,
+    progress_year,
+)
+from .types import MONEY_MAX, Period, clean_text, format_number
+
+__all__ = [  # the field keys (defined in ``models``) are re-exported beside the change set
+    "FieldKey", "is_progress_key", "parse_field_key", "progress_key", "progress_year",
+]
+
+
+class ArchiveChange(NamedTuple):
+    """Archive (or restore) one project read at ``expected_version``."""
+
+    project_id: str
+    expected_version: int
+    archived: bool = True
+
+
+@dataclass(frozen=True)
+class ProjectUpdate:
+    """Changes to one project, keyed by field name (``EDITABLE_FIELDS`` or ``progress:YEAR``)."""
+
+    project_id: str
+    expected_version: int
+    changes: dict[str, object]
+
+
+@dataclass
+class ChangeSet:
+    """Everything one unit of work writes: applied all together, or not at all."""
+
+    new_departments: list[Department] = field(default_factory=list)
+    new_projects: list[NewProject] = field(default_factory=list)
+    updates: list[ProjectUpdate] = field(default_factory=list)
+    archive: list[ArchiveChange] = field(default_factory=list)
+    #: funded projects whose ``linked_projects`` are register project IDs (admin only)
+    funded_projects: list[NewFundedProject] = field(default_factory=list)
+    #: figures a published report stated, by year (admin only; replaces the year's figures)
+    reported_figures: dict[int, dict[str, int]] = field(default_factory=dict)
+    #: the register's city (admin only)
+    city: City | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.new_departments or self.new_projects or self.updates or self.archive
+                    or self.funded_projects or self.reported_figures or self.city)
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    created: list[str]
+    changed_fields: int
+
+
+TEXT_MAX = 32_767  # characters: what one Excel cell holds
+CODE_MAX = 20
+_CODE_PUNCTUATION = frozenset(" .-_&()+,")
+
+
+def too_long(length: int) -> str:
+    """The reason a text of ``length`` characters is refused (shared with the import's cells)."""
+    return (f"ist {format_number(length)} Zeichen lang; erlaubt sind höchstens {format_number(TEXT_MAX)} "
+            "(so viel fasst eine Excel-Zelle)")
+
+
+def check_text(label: str, text: str) -> str:
+    """Refuse a text longer than ``TEXT_MAX``, and the noncharacters U+FFFE and U+FFFF, which no
+    XML part (so no workbook or document) can hold; returns it unchanged."""
+    if len(text) > TEXT_MAX:
+        raise InvalidValue(label, too_long(len(text)))
+    if "\ufffe" in text or "\uffff" in text:
+        raise InvalidValue(label, "enthält das Nichtzeichen U+FFFE oder U+FFFF; bitte entfernen")
+    return text
+
+
+def check_department_code(code: str) -> str:
+    """A new department's code: trimmed, at most ``CODE_MAX`` characters of letters, digits,
+    spaces and ``. - _ & ( ) + ,``, starting with a letter or digit. Such a code is printable
+    and usable in a file name (no slash, no control or bidi character)."""
+    code = clean_text(code)
+    if not code:
+        raise InvalidValue("Bereich", EMPTY)
+    if (len(code) > CODE_MAX or not code[0].isalnum()
+            or not all(c.isalnum() or c in _CODE_PUNCTUATION for c in code)):
+        raise InvalidValue(
+            "Bereich", f"„{code}“ ist kein brauchbares Kürzel: erlaubt sind bis zu {CODE_MAX} Buchstaben, "
+            "Ziffern, Leerzeichen und . - _ & ( ) + , (am Anfang ein Buchstabe oder eine Ziffer)",
+        )
+    return code
+
+
+def check_value(name: str, value: object) -> object:
+    """Check one field value and bring it to its stored form; raises ``InvalidValue`` (whose
+    ``key`` is ``name``, so a form or a sheet can put it at its field or cell).
+
+    The label is looked up only for an error: a bulk import checks millions of values.
+    """
+    try:
+        return _check_value(name, value)
+    except InvalidValue as exc:
+        exc.key = name
+        raise
+
+
+def _check_value(name: str, value: object) -> object:
+    if is_progress_key(name):
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+            raise InvalidValue(field_label(name), f"„{value}“ ist keine ganze Zahl von 0 bis 100")
+        return value
+    if name in REQUIRED_FIELDS:
+        text = clean_text(str(value or ""))
+        if not text:
+            raise InvalidValue(field_label(name), EMPTY)
+        return check_text(field_label(name), text)
+    if name in ("description", "cost_note"):
+        return check_text(field_label(name), clean_text(str(value or "")))
+    if name == "planned_cost":
+        if value is None:
+            return None
+        if isinstance(value, float) or not isinstance(value, (Decimal, int)):
+            raise InvalidValue(field_label(name), "muss ein genauer Eurobetrag sein")
+        amount = Decimal(value).quantize(Decimal("0.01"))
+        if amount < 0:
+            raise InvalidValue(field_label(name), "darf nicht negativ sein")
+        if amount > MONEY_MAX:
+            raise InvalidValue(field_label(name), "ist zu groß")
+        return amount
+    if name == "priority":
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9999:
+            raise InvalidValue(field_label(name), f"„{value}“ ist keine ganze Zahl ab 1")
+        return value
+    if name in ("start", "end"):
+        if value is not None and not isinstance(value, Period):
+            raise InvalidValue(field_label(name), "muss ein Datum oder Quartal sein")
+        return value
+    raise InvalidValue(field_label(name), "ist kein änderbares Feld")
+
+
+def date_order_problem(start: object, end: object) -> str | None:
+    """The one date-order rule: the planned end may not lie before the start. Returns the German
+    reason, or None when the order is fine or either side is not a period."""
+    if isinstance(start, Period) and isinstance(end, Period) and end.last_day < start.first_day:
+        return f"{end.format()} liegt vor dem Beginn {start.format()}"
+    return None
+
+
+def check_dates(start: Period | None, end: Period | None) -> None:
+    """Raise ``InvalidValue`` on the end field when ``date_order_problem`` finds one."""
+    if (reason := date_order_problem(start, end)) is not None:
+        raise InvalidValue(field_label("end"), reason, key="end")
+
+
+def normalise_new(n: NewProject, departments: set[str], actor: Actor) -> NewProject:
+    """A new project checked and in its stored form; raises on the first problem."""
+    dept = check_value("department", n.department)
+    actor.require_write(str(dept), "Projekte anlegen")
+    if dept not in departments:
+        raise InvalidValue(field_label("department"), unknown_department(str(dept)), key="department")
+    for year, percent in n.progress.items():
+        check_value(progress_key(year), percent)
+    check_dates(n.start, n.end)
+    return NewProject(
+        department=str(dept), name=str(check_value("name", n.name)),
+        description=str(check_value("description", n.description)),
+        planned_cost=check_value("planned_cost", n.planned_cost),  # type: ignore[arg-type]
+        cost_note=str(check_value("cost_note", n.cost_note)), start=n.start, end=n.end,
+        start_text="" if n.start else check_text(field_label("start"), clean_text(n.start_text)),
+        end_text="" if n.end else check_text(field_label("end"), clean_text(n.end_text)),
+        progress=dict(n.progress),
+        priority=check_value("priority", n.priority),  # type: ignore[arg-type]
+        id=n.id, archived=n.archived,
+    )
+
+
+def normalise_update(u: ProjectUpdate, cur: Project, departments: set[str], actor: Actor) -> ProjectUpdate:
+    """An update checked against the project as stored, keeping only real changes; raises on the
+    first problem."""
+    actor.require_write(cur.department)
+    changes: dict[str, object] = {}
+    for name, value in u.changes.items():
+        if not (name in EDITABLE_FIELDS or is_progress_key(name)):
+            raise InvalidValue(name, "ist kein änderbares Feld")
+        value = check_value(name, value)
+        if value != cur.value(name):
+            changes[name] = value
+    if "department" in changes:
+        target = str(changes["department"])
+        if target not in departments:
+            raise InvalidValue(field_label("department"), unknown_department(target), key="department")
+        actor.require_write(target, "Projekte in diesen Bereich verschieben")
+    start = changes.get("start", cur.start) if "start" in changes else cur.start
+    end = changes.get("end", cur.end) if "end" in changes else cur.end
+    if "start" in changes or "end" in changes:
+        check_dates(start, end)  # type: ignore[arg-type]
+    return ProjectUpdate(u.project_id, u.expected_version, changes)
+
+
+def unknown_department(code: str) -> str:
+    """The one reason an unknown department is refused."""
+    return f"„{code}“ gibt es nicht im Register"
+
+
+def no_such_department(code: str, known: list[str]) -> SachstandError:
+    """The one refusal of a department code that a command names but the register lacks."""
+    return SachstandError(f"Den Bereich „{code}“ gibt es nicht. Bekannt: {', '.join(known)}.")
+
+
+def normalise_department(d: Department, actor: Actor) -> None:
+    """A new department: the actor may create it, its code is usable and trimmed, its name fits."""
+    actor.require_write(d.code, "Bereich anlegen")
+    if check_department_code(d.code) != d.code:
+        raise InvalidValue("Bereich", f"„{d.code}“ hat Leerzeichen am Anfang oder Ende")
+    check_text("Name des Bereichs", d.name or "")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One refused entry: the project (ID, or ``#n`` for the n-th new one), the field (a label),
+    the German reason, the field key when known (``end``, ``progress:2020``; "" otherwise) and the
+    refusal itself (``apply`` raises the first one as it is)."""
+
+    project: str
+    field: str
+    reason: str
+    key: str = ""
+    error: SachstandError | None = dc_field(default=None, compare=False, repr=False)
+
+    @property
+    def message(self) -> str:
+        """The reason with its field's label, as one German line ("Geplantes Ende: …")."""
+        return f"{self.field}: {self.reason}" if self.field else self.reason
+
+
+@dataclass
+class Checked:
+    """What ``check`` found: every problem, and the change set's new projects and updates in their
+    stored form (normalised, only real changes kept; complete only when there is no problem)."""
+
+    problems: list[Problem]
+    new_projects: list[NewProject]
+    updates: list[ProjectUpdate]
+
+    def raise_first(self) -> None:
+        """Raise the first problem's refusal (``InvalidValue``, ``PermissionDenied``), if any."""
+        if self.problems:
+            error = self.problems[0].error
+            raise error if error is not None else SachstandError(self.problems[0].message)
+
+
+def _problem(project: str, exc: SachstandError) -> Problem:
+    if isinstance(exc, InvalidValue):
+        return Problem(project, exc.field, exc.reason, exc.key, exc)
+    return Problem(project, "", str(exc), "", exc)
+
+
+def check(changeset: ChangeSet, current: dict[str, Project], actor: Actor,
+          departments: set[str] | None = None) -> Checked:
+    """Every problem of ``changeset`` against the projects as stored (``current``, by ID), and its
+    normalised new projects and updates. ``Repository.apply`` runs this same check (and raises the
+    first problem); the import preview and the TUI form run it to map each problem to a cell or a
+    field. ``departments`` are the known codes (default: those of ``current``); the change set's
+    new departments are added to them."""
+    known = set(departments if departments is not None else {p.department for p in current.values()})
+    problems: list[Problem] = []
+    for d in changeset.new_departments:
+        if d.code in known:
+            continue
+        try:
+            normalise_department(d, actor)
+        except SachstandError as exc:
+            problems.append(_problem("", exc))
+        known.add(d.code)
+    news: list[NewProject] = []
+    for i, n in enumerate(changeset.new_projects, 1):
+        try:
+            news.append(normalise_new(n, known, actor))
+        except SachstandError as exc:
+            problems.append(_problem(f"#{i}", exc))
+    updates: list[ProjectUpdate] = []
+    for u in changeset.updates:
+        cur = current.get(u.project_id)
+        if cur is None:
+            problems.append(_problem(u.project_id, NotFound(f"Projekt {u.project_id} gibt es nicht.")))
+            continue
+        try:
+            updates.append(normalise_update(u, cur, known, actor))
+        except SachstandError as exc:
+            problems.append(_problem(u.project_id, exc))
+    return Checked(problems, news, updates)

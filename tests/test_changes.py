@@ -1,0 +1,74 @@
+"""core/changes: the one ``check`` of a change set and the typed field key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sachstand.core.access import Actor
+from sachstand.core.changes import (
+    ChangeSet,
+    FieldKey,
+    Problem,
+    ProjectUpdate,
+    check,
+    date_order_problem,
+    parse_field_key,
+    progress_key,
+    progress_year,
+)
+from sachstand.core.models import NewProject, Project, field_label
+from sachstand.core.types import parse_period
+
+
+def test_field_key_round_trip() -> None:
+    assert progress_key(2020) == "progress:2020"
+    assert parse_field_key("progress:2020") == FieldKey("progress", 2020)
+    assert str(parse_field_key("progress:2020")) == "progress:2020"
+    assert parse_field_key("name") == FieldKey("name")
+    assert progress_year("progress:20x0") is None
+    assert progress_year("progressive") is None
+
+
+def test_date_order_is_one_rule() -> None:
+    assert date_order_problem(parse_period("Q 4 2020"), parse_period("01.10.2020")) is None
+    assert date_order_problem(parse_period("2021"), parse_period("Q 4 2020")) == "Q 4 2020 liegt vor dem Beginn 2021"
+    assert date_order_problem("2021", parse_period("2020")) is None
+
+
+def test_check_lists_every_problem_with_its_field() -> None:
+    editor = Actor("erika", "editor", frozenset({"FB11"}))
+    changes = ChangeSet(new_projects=[
+        NewProject(department="FB11", name="  "),
+        NewProject(department="FB11", name="Portal", start=parse_period("2021"), end=parse_period("2020")),
+        NewProject(department="FB99", name="Fremd"),
+        NewProject(department="FB11", name="Gut", progress={2020: 101}),
+    ])
+    checked = check(changes, {}, editor, departments={"FB11", "FB99"})
+    problems = checked.problems
+    assert problems == [
+        Problem("#1", field_label("name"), "darf nicht leer sein", "name"),
+        Problem("#2", "Geplantes Ende", "2020 liegt vor dem Beginn 2021", "end"),
+        Problem("#3", "", problems[2].reason),
+        Problem("#4", "Umsetzungsstand 2020 (in %)", "„101“ ist keine ganze Zahl von 0 bis 100", "progress:2020"),
+    ]
+    assert problems[2].reason.startswith("Nicht erlaubt: Sie sind erika")
+    assert [type(p.error).__name__ for p in problems] == ["InvalidValue", "InvalidValue", "PermissionDenied",
+                                                          "InvalidValue"]
+    assert check(ChangeSet(updates=[ProjectUpdate("FB11-001", 1, {"name": "x"})]), {}, editor).problems == [
+        Problem("FB11-001", "", "Projekt FB11-001 gibt es nicht.")]
+
+
+def test_check_gives_the_stored_form_of_what_passes() -> None:
+    admin = Actor("root", "admin", frozenset())
+    stored = Project(id="FB11-001", department="FB11", name="Portal", description="", planned_cost=None,
+                     cost_note="", start=None, end=None, start_text="", end_text="", progress={2020: 40},
+                     archived=False, version=3, created_at=datetime(2020, 1, 1), updated_at=datetime(2020, 1, 1))
+    checked = check(ChangeSet(
+        new_projects=[NewProject(department="FB11", name="  Neu  ", planned_cost=Decimal(10))],
+        updates=[ProjectUpdate("FB11-001", 3, {"name": " Portal ", progress_key(2020): 50})],
+    ), {"FB11-001": stored}, admin)
+    assert checked.problems == []
+    assert checked.new_projects[0].name == "Neu" and checked.new_projects[0].planned_cost == Decimal("10.00")
+    assert checked.updates == [ProjectUpdate("FB11-001", 3, {progress_key(2020): 50})]
+    checked.raise_first()  # nothing to raise
