@@ -9,6 +9,7 @@ nothing half-written, and the register as it was.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -91,7 +92,7 @@ def test_an_unexpected_error_is_one_german_line_and_verbose_names_it(tmp_path: P
     assert "Unerwarteter Fehler (BinderException)" in line and "Binder Error" not in line
     r = _run("--verbose", "--db", str(register), "settings", "--city", "Köln")
     line = _one_line(r.stderr)
-    assert "Binder Error" in line and "repository.py:" in line
+    assert "Binder Error" in line and re.search(r"\(bei /\S+/sachstand/\S+\.py:[0-9]+\)", line), line
 
 
 @pytest.mark.parametrize(("name", "expected"), [

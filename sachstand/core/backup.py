@@ -319,7 +319,7 @@ def restore(db: Database, source: Path, actor: Actor | None = None) -> tuple[Bac
     except duckdb.Error as exc:  # the fencing of the copy: a full disk, or a backup that cannot take it
         if not os_reason(exc).startswith("Fehler des Betriebssystems"):
             raise WriteFailed("Wiederherstellen fehlgeschlagen; das Register ist unverändert", exc) from None
-        error = SachstandError(f"Die Sicherung lässt sich nicht übernehmen ({_first_line(exc)}); "
+        error = SachstandError(f"Die Sicherung lässt sich nicht übernehmen ({first_line(exc)}); "
                                "das Register ist unverändert.")
         error.detail = str(exc)
         raise error from None
