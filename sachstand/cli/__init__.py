@@ -81,18 +81,12 @@ def _main(argv: Sequence[str] | None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         return fail(f"{where}{os_reason(exc)}.", 2, f"{type(exc).__name__}: {exc}" if args.verbose else "")
     except Exception as exc:  # the last guard: no traceback reaches a user
-        if _interrupted(exc):
+        from ..core.errors import interrupted
+
+        if interrupted(exc):
             return fail("abgebrochen", 130)
         return fail(f"Unerwarteter Fehler ({type(exc).__name__}); der Befehl wurde abgebrochen. Bitte mit --verbose "
                     "wiederholen und die Meldung dem Administrator geben.", 1, _where(exc) if args.verbose else "")
-
-
-def _interrupted(exc: BaseException) -> bool:
-    """ctrl+c that DuckDB caught inside a query and raised again as its own error."""
-    import duckdb
-
-    return isinstance(exc, getattr(duckdb, "InterruptException", ())) or (
-        type(exc) is RuntimeError and str(exc).strip() == "Query interrupted")
 
 
 def _where(exc: BaseException) -> str:
