@@ -153,6 +153,34 @@ def rollup(ws: Workspace) -> Run:
     return run
 
 
+def _sample(ws: Workspace) -> Path:
+    """The 2020 sample register (58 projects) for the report documents; made once, not timed."""
+    path = ws.root / "sample.duckdb"
+    if not path.exists():
+        from sachstand.core import init_register
+
+        init_register(path, sample=True)
+    return path
+
+
+def _report(ws: Workspace, suffix: str) -> Run:
+    out = ws.scratch(f"bericht.{suffix}")
+    run = run_python(_cli("--db", _sample(ws), "export", "report", "--year", "2020", "-o", out))
+    if not out.exists():
+        raise StepFailed(f"export report wrote no .{suffix}")
+    out.unlink()
+    return run
+
+
+def report_docx(ws: Workspace) -> Run:
+    """``export report -o F.docx`` of the 2020 sample, the whole process (Abbildung 1 included)."""
+    return _report(ws, "docx")
+
+
+def report_pptx(ws: Workspace) -> Run:
+    return _report(ws, "pptx")
+
+
 def tui_session(ws: Workspace) -> Run:
     return run_reported(["-m", "benchmarks.tui_probe", "tui", str(ws.copy_of(ws.register)),
                          str(REPORT_YEAR), FILTER_QUERY])
@@ -206,6 +234,8 @@ MEASURES: dict[str, Measure] = {m.key: m for m in (
     Measure("markup", import_markup, heavy=True, needs="import"),
     Measure("tui", tui_session, heavy=True, needs="tui"),
     Measure("rollup", rollup, needs="rollup"),
+    Measure("report_docx", report_docx, needs="export"),
+    Measure("report_pptx", report_pptx, needs="export"),
     Measure("bare_imports", bare_imports),
     Measure("openpyxl_read", openpyxl_read, heavy=True),
     Measure("calamine_read", calamine_read, heavy=True),
@@ -266,6 +296,8 @@ COMPARISONS: tuple[Comparison, ...] = (
                goals=(Goal(25_000, seconds=0.150), Goal(100_000, seconds=0.250))),
     Comparison("TUI year switch", "tui.year_switch", goals=(Goal(25_000, seconds=0.200),)),
     Comparison("TUI dashboard", "tui.dashboard", goals=(Goal(25_000, seconds=0.400),)),
+    Comparison("export report .docx, the 2020 sample", "report_docx", goals=(Goal(1_000, seconds=2.0),)),
+    Comparison("export report .pptx, the 2020 sample", "report_pptx", goals=(Goal(1_000, seconds=1.0),)),
     Comparison("rollup --json, tier/250 cities' open data", "rollup", "import duckdb, rich", "bare_imports",
                (Goal(100_000, seconds=2.0),), rss_limit_tier=100_000),
 )

@@ -7,6 +7,7 @@ shown literally and never interpreted.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from rich.text import Text
 
 from .core.figures import FIGURES, Report
 from .core.findings import Finding
-from .core.models import ProjectRow
+from .core.models import ProjectRow, report_dates
 from .core.text import safe_text
 from .core.types import format_date, format_money, format_number, format_percent
 
@@ -138,12 +139,12 @@ def _project_list(title: str, rows: list[ProjectRow], empty: str) -> RenderableT
     return table
 
 
-def summary(report: Report) -> Group:
-    """The whole printout of ``sachstand summary``."""
+def summary(report: Report, published: datetime | None = None) -> Group:
+    """The whole printout of ``sachstand summary``; ``published``: when the year's report was."""
     scope = f" – Bereich {safe_text(report.department)}" if report.department else ""
     head = Text(f"Sachstandsbericht {report.year} über die eGovernment-Projekte{scope}", style="bold")
-    sub = Text(f"Stichtag {format_date(report.as_of)} · {format_number(report.figure('projects').value)} "
-               "Projekte im Bericht", style="dim")
+    sub = Text(f"{report_dates(report.as_of, published, draft=None)} · "
+               f"{format_number(report.figure('projects').value)} Projekte im Bericht", style="dim")
     top: list[RenderableType] = [Text(safe_text(report.city.display), style="bold")] if report.city else []
     return Group(
         *top, head, sub, Rule(style="dim"),

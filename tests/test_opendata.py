@@ -15,7 +15,7 @@ import pytest
 
 from sachstand.core import City, open_register
 from sachstand.core.figures import COUNT_COLUMNS, FIGURE_KEYS, status_params, status_sql
-from sachstand.core.opendata import TABLES, partition_key
+from sachstand.core.opendata import METADATA_NAME, TABLES, partition_key
 
 SAMPLE_2020 = {"projects": 57, "completed": 15, "at_least_90": 7, "started": 7, "stalled": 11}
 PROJECT_COLUMNS = ["id", "department", "department_name", "name", "description", "planned_cost", "start_first",
@@ -100,7 +100,7 @@ def test_export_of_the_sample_reads_back_with_the_2020_figures(cli, sample_path:
         assert figures == expected
     # the unarchived sample gives the report's own 2020 figures
     repo.archive(archived.id, archived.version + 1, archived=False)
-    assert cli("--db", str(sample_path), "export", "opendata", "--year", "2020", "-o", str(out)).code == 0
+    assert cli("--db", str(sample_path), "export", "opendata", "--year", "2020", "-o", str(out), "--force").code == 0
     got = dict(conn.execute(f"SELECT figure, value FROM read_csv('{folder}/figures.csv')").fetchall())
     assert {k: got[k] for k in SAMPLE_2020} == SAMPLE_2020
     rules = conn.execute(
@@ -156,7 +156,7 @@ def test_metadata_has_the_dcat_ap_de_fields(cli, sample_path: Path, tmp_path: Pa
     meta["dct:issued"]["@value"] = "2020-12-01"
     (folder / "metadata.jsonld").write_text(json.dumps(meta), encoding="utf-8")
     r = cli("--db", str(sample_path), "export", "opendata", "--year", "2020", "-o", str(tmp_path),
-            "--license", "cc-by-4.0")
+            "--license", "cc-by-4.0", "--force")
     assert r.code == 0, r.err
     meta = json.loads((folder / "metadata.jsonld").read_text(encoding="utf-8"))
     assert meta["dct:license"]["@id"] == "http://dcat-ap.de/def/licenses/cc-by/4.0"
@@ -345,3 +345,49 @@ def test_planned_projects_count_nowhere_in_register_or_open_data(cli, cities: li
     got = duckdb.connect().execute(
         f"SELECT count(*) FROM read_csv('{out}/city=05315000/year=2020/projects.csv') WHERE priority = 1").fetchone()
     assert got == (3,)
+
+
+def test_an_existing_export_is_replaced_only_with_force(cli, sample_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "od"
+    folder = out / "city=05334002" / "year=2020"
+    assert cli("--db", str(sample_path), "export", "opendata", "--year", "2020", "-o", str(out)).code == 0
+    (folder / "projects.csv").write_text("kept", encoding="utf-8")
+    r = cli("--db", str(sample_path), "export", "opendata", "--year", "2020", "-o", str(out))
+    assert r.code == 2 and "gibt es schon" in r.err and "--force" in r.err and "Traceback" not in r.err
+    assert (folder / "projects.csv").read_text(encoding="utf-8") == "kept"
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["year=2020"]  # no staging folder left
+    r = cli("--db", str(sample_path), "export", "opendata", "--year", "2020", "-o", str(out), "--force")
+    assert r.code == 0, r.err
+    assert (folder / "projects.csv").read_text(encoding="utf-8").startswith("id,department,")
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["year=2020"]
+
+
+def test_a_folder_that_is_no_export_is_never_replaced(cli, sample_path: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "city=05334002" / "year=2020"
+    folder.mkdir(parents=True)
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    r = cli("--db", str(sample_path), "export", "opendata", "--year", "2020", "-o", str(tmp_path), "--force")
+    assert r.code == 2 and "keine Ausgabe von „export opendata“" in r.err
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+
+
+def test_a_folder_holding_the_register_or_its_backups_is_refused(cli, sample_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "od"
+    folder = out / "city=05334002" / "year=2020"
+    folder.mkdir(parents=True)
+    register = folder / "register.duckdb"
+    sample_path.rename(register)
+    (folder / METADATA_NAME).write_text("{}", encoding="utf-8")  # looks like an export
+    before = _digest(register)
+    r = cli("--db", str(register), "export", "opendata", "--year", "2020", "-o", str(out), "--force")
+    assert r.code == 2 and "enthält das Register" in r.err
+    assert _digest(register) == before and register.is_file()
+    # the register's backups folder, and the register's own folder given as the output
+    other = tmp_path / "reg"
+    other.mkdir()
+    register.rename(other / "r.duckdb")
+    backups = other / "r.duckdb.backups"
+    backups.mkdir()
+    r = cli("--db", str(other / "r.duckdb"), "export", "opendata", "--year", "2020", "-o", str(backups))
+    assert r.code == 2 and "Sicherungsordner" in r.err
+    assert list(backups.iterdir()) == []

@@ -134,7 +134,8 @@ def test_2021_round_leaves_the_published_2020_report_unchanged(cli, sample_path:
     dept_before = cli("--db", db, "summary", "--year", "2020", "--department", "FB 11", "--json").out
     assert cli("--db", db, "export", "report", "--year", "2020", "-o", str(tmp_path / "before.xlsx")).code == 0
     dashboard_before = _dashboard(sample_path)
-    assert "Veröffentlicht am 24.11.2020 von Herr Dödtmann (FB 11)" in summary_before
+    assert "Stand 24.11.2020 · Werte zum Stichtag 31.12.2020 · 57 Projekte im Bericht" in summary_before
+    assert "Gezeigt wie am 24.11.2020 von Herr Dödtmann (FB 11) veröffentlicht" in summary_before
     assert json_before["published"] == {"at": "2020-11-24T00:00:00", "by": "Herr Dödtmann (FB 11)"}
     assert (json_before["projects"], json_before["completed"], json_before["started"]) == (57, 15, 7)
 

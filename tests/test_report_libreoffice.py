@@ -55,3 +55,56 @@ def test_libreoffice_converts_the_slides(cli, sample_path: Path, tmp_path: Path)
     from pptx import Presentation
 
     assert text.count("\f") == len(Presentation(str(deck)).slides)
+
+
+def test_no_header_word_is_split_in_the_pdf(cli, sample_path: Path, tmp_path: Path) -> None:
+    """Each header word of every table ("Projektdauer", "Zuwendungsempfänger", "Umsetzungsstand", …)
+    is found whole in LibreOffice's PDF, at least as often as the tables hold it: a column too narrow
+    for it would show it broken ("Projek" / "tdauer")."""
+    import docx
+
+    out = tmp_path / "bericht.docx"
+    assert cli("--db", str(sample_path), "export", "report", "--year", "2020", "-o", str(out)).code == 0
+    run = subprocess.run(
+        [SOFFICE, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(tmp_path), str(out)], check=False, capture_output=True, text=True, timeout=240,
+    )
+    assert run.returncode == 0, run.stderr
+    text = _text(tmp_path / "bericht.pdf", 1, 999)
+    words: dict[str, int] = {}
+    for table in docx.Document(out).tables:
+        heads = {c.text for row in table.rows[:2] for c in row.cells if row._tr.trPr is not None
+                 and row._tr.trPr.find("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tblHeader") is not None}
+        for w in {w for h in heads for w in re.findall(r"\w{8,}", h)}:
+            words[w] = words.get(w, 0) + 1
+    assert {"Projektdauer", "Zuwendungsempfänger", "Umsetzungsstand", "Kurzbeschreibung"} <= set(words)
+    for word, tables in words.items():
+        assert len(re.findall(rf"\b{word}\b", text)) >= tables, word
+
+
+def test_slides_with_long_text_stay_on_the_slide(cli, sample_path: Path, tmp_path: Path) -> None:
+    """Long example names would run off the slide at the template's size; set smaller, every word
+    of the slide lies inside it in LibreOffice's PDF."""
+    from sachstand.core import open_register
+    from sachstand.core.models import NewProject
+
+    repo = open_register(sample_path)
+    ids = [repo.create(NewProject(department="FB 11", name=f"Projekt {i} " + "mit einem sehr langen Namen " * 6,
+                                  progress={2019: 100})).id for i in range(3)]
+    assert cli("--db", str(sample_path), "examples", "--year", "2019", "--figure", "projects", *ids).code == 0
+    deck = tmp_path / "folien.pptx"
+    assert cli("--db", str(sample_path), "export", "report", "--year", "2019", "-o", str(deck)).code == 0
+    run = subprocess.run(
+        [SOFFICE, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(tmp_path), str(deck)], check=False, capture_output=True, text=True, timeout=240,
+    )
+    assert run.returncode == 0, run.stderr
+    box = subprocess.run(["pdftotext", "-bbox", str(tmp_path / "folien.pdf"), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    pages = re.findall(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', box, re.S)
+    slide = next(body for _, _, body in pages if ">Projekt</word>" in body and ">langen</word>" in body)
+    height = float(pages[0][1])
+    bottoms = [float(y) for y in re.findall(r'yMax="([\d.]+)"', slide)]
+    assert bottoms and max(bottoms) <= height
+    # all three examples are on the slide, the last one's end included (at the template's size it ran off)
+    assert slide.count(">Projekt</word>") == 3 and slide.count(">11)</word>") == 3

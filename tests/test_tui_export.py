@@ -76,3 +76,55 @@ async def test_x_never_writes_over_the_register(sample_path: Path) -> None:
         messages = [str(n.message) for n in app._notifications]
         assert any("Register" in m for m in messages), messages
     assert sample_path.read_bytes() == before
+
+
+@sync
+async def test_x_and_g_wait_until_every_row_is_read(sample_path: Path, monkeypatch) -> None:
+    """While only the first page of a year is shown, x would export that page alone and g would
+    miss the rest: both say the list is still loading; once it is read, x offers every row."""
+    import threading
+
+    from sachstand.tui import projects
+
+    gate = threading.Event()
+    real = projects.load_year
+
+    def slow(repo, year, today, first=None):  # type: ignore[no-untyped-def]
+        n, call = first
+
+        def hand_over(rows):  # type: ignore[no-untyped-def]
+            call(rows)
+            gate.wait(20)  # the rest is "still being read" until the test lets it go
+
+        return real(repo, year, today, first=(n, hand_over))
+
+    app = make_app(sample_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        screen = app.screen
+        monkeypatch.setattr(projects, "FIRST_PAGE", 5)
+        monkeypatch.setattr(projects, "load_year", slow)
+        await pilot.press("j")
+        for _ in range(5):
+            await pilot.pause()
+        await pilot.press(*"2019", "enter")
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if screen._partial:
+                break
+        assert screen._partial and len(screen.shown) == 5
+        before = len(app._notifications)
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("g")
+        await pilot.pause()
+        assert app.screen is screen  # neither the file dialog nor the jump dialog opened
+        messages = [str(n.message) for n in list(app._notifications)[before:]]
+        assert len(messages) == 2 and all("noch geladen" in m for m in messages)
+        gate.set()
+        await settle(pilot)
+        assert not screen._partial and screen.year == 2019 and len(screen.shown) > 5
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, FileNameDialog)
+        assert f"{len(screen.shown)} gezeigte Projekte" in app.screen.title_text.plain

@@ -3,9 +3,7 @@
 Rules:
 - ``export opendata`` writes ``DIR/city=<AGS or name>/year=<Y>/`` (see ``core.opendata``).
 - ``rollup`` reads registers and open-data folders read-only and prints the report's counts per
-  city and in total (see ``core.rollup``); ``--json`` for scripts (``json_text``: control and bidi
-  characters of another city's names escaped), ``--html`` to keep the printout, through the
-  output guard like every other output (never over a source; an existing page only with --force).
+  city and in total (see ``core.rollup``); ``--json`` for scripts, ``--html`` to keep the printout.
 - A missing or damaged source is one German line and exit 2; nothing is written then.
 """
 
@@ -14,12 +12,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..core.text import json_text, safe_text
 from .common import FORCE_HELP, Subparsers, open_repo, year
 
 
 def add_export_parser(ex: Subparsers) -> None:
     """``export opendata``, added to the ``export`` command of ``cli.excel``."""
-    from ..core.opendata import DEFAULT_LICENSE, LICENSES
+    from ..core.licenses import DEFAULT_LICENSE, LICENSES
 
     e = ex.add_parser("opendata", help="das Register als offene Daten (Parquet, CSV, DCAT-AP.de-Metadaten)")
     e.add_argument("--year", type=year, required=True, metavar="JAHR", help="Berichtsjahr")
@@ -27,6 +26,7 @@ def add_export_parser(ex: Subparsers) -> None:
                    help="Zielordner; geschrieben wird in city=<AGS oder Name>/year=<JAHR>/")
     e.add_argument("--license", default=DEFAULT_LICENSE, metavar="LIZENZ",
                    help=f"Lizenz (Standard {DEFAULT_LICENSE}; bekannt: {', '.join(LICENSES)}; oder eine URI)")
+    e.add_argument("--force", action="store_true", help="einen schon exportierten Ordner desselben Jahres ersetzen")
     e.set_defaults(func=cmd_export_opendata)
 
 
@@ -48,25 +48,26 @@ def cmd_export_opendata(args: argparse.Namespace) -> int:
     from ..core.opendata import export_opendata
 
     repo = open_repo(args)
-    result = export_opendata(repo, args.year, args.output, args.license)
+    result = export_opendata(repo, args.year, args.output, args.license, force=args.force)
     city = repo.city()
-    print(f"Offene Daten {city.name if city else ''} {args.year} geschrieben: {result.folder} "
-          f"({result.projects} Projekte, {len(result.files)} Dateien)")
+    print(safe_text(f"Offene Daten {city.name if city else ''} {args.year} geschrieben: {result.folder} "
+                    f"({result.projects} Projekte, {len(result.files)} Dateien)"))
     return 0
 
 
 def cmd_rollup(args: argparse.Namespace) -> int:
+    from ..core.department_map import load_department_map
     from ..core.errors import SachstandError
-    from ..core.output import HTML, check_output, write_output
-    from ..core.rollup import load_department_map, rollup
-    from ..core.text import json_text
+    from ..core.rollup import rollup
 
     if args.json and args.html:
         raise SachstandError("--html speichert die Übersicht, nicht das JSON; bitte ohne --json aufrufen.")
-    # the output guard before anything is read: never over a source (a register, its WAL), never
-    # over a file that is not HTML, an existing page only with --force; written atomically
-    html = check_output(args.html, HTML, None, args.force, others=args.sources) if args.html else None
     mapping = load_department_map(args.department_map) if args.department_map else None
+    html = None
+    if args.html:
+        from ..core.output import HTML, check_output
+
+        html = check_output(args.html, HTML, None, args.force, others=args.sources)
     result = rollup(args.sources, args.year, mapping)
     if args.json:
         print(json_text(rollup_json(result)))
@@ -76,6 +77,8 @@ def cmd_rollup(args: argparse.Namespace) -> int:
     console = printout.make_console(record=bool(html), width=80)
     console.print(printout.rollup(result))
     if html:
+        from ..core.output import write_output
+
         write_output(html, console.export_html(clear=False).encode("utf-8"))
     return 0
 

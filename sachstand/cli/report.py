@@ -71,10 +71,15 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_settings(args: argparse.Namespace) -> int:
     """Without flags, show the city; with ``--city``/``--ags``, set them (kept where not given)."""
     from ..core import City
-    from ..core.errors import SachstandError
+    from ..core.errors import InvalidValue, SachstandError
 
     repo = open_repo(args)
-    city = repo.city()
+    try:
+        city = repo.city()
+    except InvalidValue:  # a name stored before entry was checked: replaceable with --city
+        if args.city is None:
+            raise
+        city = None
     if args.city is not None or args.ags is not None:
         if args.city is None and city is None:
             raise SachstandError("Es ist noch keine Stadt festgelegt; bitte zuerst --city angeben.")
@@ -116,10 +121,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from .. import printout
 
     console = printout.make_console(record=bool(svg or html), width=80)
-    console.print(printout.summary(report))
+    console.print(printout.summary(report, published.at if published else None))
     if published:
-        console.print(Text(f"Veröffentlicht am {published.at:%d.%m.%Y} von {safe_text(published.by)}: "
-                           "so, wie veröffentlicht (spätere Änderungen: sachstand check).", style="dim"))
+        console.print(Text(f"Gezeigt wie am {published.at:%d.%m.%Y} von {safe_text(published.by)} veröffentlicht; "
+                           "spätere Änderungen: sachstand check.", style="dim"))
     if svg:
         write_output(svg, console.export_svg(title=f"Sachstandsbericht {chosen}", clear=False).encode("utf-8"))
     if html:

@@ -13,7 +13,6 @@ from .db import Database
 from .errors import SachstandError, WriteFailed
 from .models import City
 from .repository import Repository
-from .sample import load, sample_source
 
 
 def default_register() -> Path:
@@ -53,6 +52,8 @@ def init_register(path: str | os.PathLike[str], sample: bool = True, config: str
         building.create()
         repo = Repository(building, resolve_actor(db.path, config, source))
         if sample:
+            from .sample import load, sample_source  # the sample's text and figures: only when creating one
+
             load(repo, sample_source(), city)
         elif city is not None:
             repo.set_city(city)

@@ -91,11 +91,16 @@ class Database:
             yield conn
 
     @contextmanager
-    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def write(self, on_closed: Callable[[], None] | None = None,
+              on_committed: Callable[[], None] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-write connection inside one transaction: committed on success, else rolled back.
 
         Nested in another ``write`` of this thread, it joins that transaction (one unit of work:
         a save and the read of what it saved on one connection); nested in a ``read``, it is an error.
+        ``on_committed`` runs right after the COMMIT (the change is durable in the WAL), before
+        the CHECKPOINT, so a caller can show what it saved meanwhile. ``on_closed`` runs after the
+        connection is closed but before other processes may write (the turnstile is still held),
+        so it sees the file exactly as this write left it.
         """
         current = getattr(self._local, "conn", None)
         if current is not None:
@@ -103,7 +108,7 @@ class Database:
                 raise RuntimeError("write nested in a read connection")
             yield current
             return
-        with self._open(write=True) as conn:
+        with self._open(write=True, on_closed=on_closed) as conn:
             self._local.writing = True
             try:
                 conn.execute("BEGIN TRANSACTION")
@@ -119,6 +124,8 @@ class Database:
                 except duckdb.Error as exc:
                     _rollback(conn)
                     raise WriteFailed("Das Register wurde nicht geändert", exc) from None
+                if on_committed is not None:
+                    on_committed()
                 try:
                     conn.execute("CHECKPOINT")
                 except duckdb.Error as exc:  # committed in the WAL; the next open folds it in
@@ -130,7 +137,7 @@ class Database:
                 self._local.writing = False
 
     @contextmanager
-    def _open(self, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _open(self, write: bool, on_closed: Callable[[], None] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         with lock_for(self.path):
             if not self.path.exists():
                 raise RegisterMissing(str(self.path))
@@ -149,6 +156,8 @@ class Database:
                     conn.close()
                     if write:
                         _drop_empty_wal(self.path)
+                    if on_closed is not None:
+                        on_closed()
 
     def invalidate_schema_check(self) -> None:
         """Check the schema again on the next open (the file was replaced, e.g. by a restore)."""

@@ -12,6 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from .errors import EMPTY, InvalidValue
+from .text import has_unsafe
+from .text_rules import character_name
 from .types import Money, Period, clean_text, format_money, is_digits
 
 EDITABLE_FIELDS: dict[str, str] = {
@@ -32,8 +34,9 @@ REQUIRED_FIELDS = ("department", "name")
 """Fields a project cannot be without (``changes.check_value`` refuses them blank)."""
 
 
-def progress_label(year: int) -> str:
-    return f"Umsetzungsstand {year} (in %)"
+def progress_label(year: int | None) -> str:
+    """ "Umsetzungsstand 2020 (in %)"; without a year the label over several years' columns."""
+    return f"Umsetzungsstand {year} (in %)" if year is not None else "Umsetzungsstand (in %)"
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,9 @@ class City:
     """The city a register belongs to: its name and, optionally, its official municipality key.
 
     The AGS (Amtlicher Gemeindeschlüssel) has 8 digits: Land (01–16), Regierungsbezirk, Kreis and
-    Gemeinde, e.g. 05334002 for Aachen. Both are checked on creation (``InvalidValue``).
+    Gemeinde, e.g. 05334002 for Aachen. Both are checked on creation (``InvalidValue``); the name
+    may hold no character that ``text.safe_text`` would escape (control, bidi, zero-width), since it
+    heads every printout, document and open-data export.
     """
 
     name: str
@@ -95,8 +100,11 @@ class City:
         name = clean_text(self.name or "")
         if not name:
             raise InvalidValue("Name der Stadt", EMPTY)
-        if len(name) > CITY_NAME_MAX or any(ord(c) < 32 for c in name):
-            raise InvalidValue("Name der Stadt", f"höchstens {CITY_NAME_MAX} Zeichen, ohne Steuerzeichen")
+        if len(name) > CITY_NAME_MAX:
+            raise InvalidValue("Name der Stadt", f"höchstens {CITY_NAME_MAX} Zeichen")
+        if bad := next((c for c in name if has_unsafe(c)), None):
+            raise InvalidValue("Name der Stadt", f"enthält {character_name(bad)}; erlaubt ist ein Name ohne Steuer-, "
+                                                 "Richtungs- und unsichtbare Zeichen")
         object.__setattr__(self, "name", name)
         ags = clean_text(self.ags or "") or None
         if ags is not None and (not _AGS_RE.fullmatch(ags) or not 1 <= int(ags[:2]) <= 16):
@@ -105,6 +113,16 @@ class City:
                 f"„{ags}“ hat nicht 8 Ziffern mit einem Land von 01 bis 16 (z. B. 05334002 für Aachen)",
             )
         object.__setattr__(self, "ags", ags)
+
+    @classmethod
+    def stored(cls, name: str, ags: str | None) -> City:
+        """The city as a register holds it, taken without the entry checks: a name stored by an
+        earlier version (before control and bidi characters were refused) still opens the
+        register; every output escapes such characters, and ``settings --city`` replaces it."""
+        city = object.__new__(cls)
+        object.__setattr__(city, "name", name)
+        object.__setattr__(city, "ags", ags or None)
+        return city
 
     @property
     def display(self) -> str:
@@ -293,3 +311,25 @@ class Publication:
     year: int
     at: datetime
     by: str
+
+
+DRAFT = "Entwurf, noch nicht veröffentlicht"
+
+
+def report_dates(as_of: date, published: datetime | None, draft: str | None = DRAFT) -> str:
+    """How a report states its two dates, the same in every document and printout.
+
+    "Stand 24.11.2020 · Werte zum Stichtag 31.12.2020": the day the report was published (its
+    state, "Stand") and the key date its values are reported for ("Stichtag", the end of the
+    reporting year, which may lie after the publication: the seed's council paper of 24.11.2020
+    reports the year-end state). An unpublished year says ``draft`` instead of a Stand (nothing
+    with ``draft=None``)."""
+    key = f"Werte zum Stichtag {as_of:%d.%m.%Y}"
+    if published is not None:
+        return f"{report_stand(published)} · {key}"
+    return f"{draft} · {key}" if draft else key
+
+
+def report_stand(published: datetime | None) -> str:
+    """The first half of ``report_dates``: "Stand 24.11.2020", or ``DRAFT``."""
+    return f"Stand {published:%d.%m.%Y}" if published is not None else DRAFT

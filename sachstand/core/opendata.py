@@ -14,6 +14,10 @@ Rules:
   needs them, ISO dates (``2020-12-31``), a decimal point, empty fields for missing values.
 - Never exported: archived projects, the audit log, users and roles, row versions, creation
   and change times, cost notes and unreadable source text.
+- The output passes the guard of every output (``core.output``): never the register, its WAL, lock
+  file or backups, nor a folder that holds them; an existing export of the same city and year is
+  replaced only with ``force`` (then as a whole, keeping its ``issued`` date), and only if it is an
+  export (a folder with ``metadata.jsonld``), never another folder or a file.
 - Everything is written into a hidden folder beside the target and renamed into place, so a
   reader sees the old export or the new one, never half of one.
 - The SQL runs on an in-memory DuckDB connection that may touch only the register (attached
@@ -40,20 +44,11 @@ import duckdb
 from . import figures
 from .db import file_connection, sql_string
 from .errors import SachstandError
+from .licenses import DEFAULT_LICENSE, LICENSES
 from .models import City
-from .output import check_folder
+from .output import OutputRefused, check_folder, register_files
 from .repository import Repository
-
-DEFAULT_LICENSE = "dl-de/by-2-0"
-
-LICENSES: dict[str, tuple[str, str]] = {
-    "dl-de/by-2-0": ("http://dcat-ap.de/def/licenses/dl-by-de/2.0",
-                     "Datenlizenz Deutschland – Namensnennung – Version 2.0"),
-    "dl-de/zero-2-0": ("http://dcat-ap.de/def/licenses/dl-zero-de/2.0", "Datenlizenz Deutschland – Zero – Version 2.0"),
-    "cc-by-4.0": ("http://dcat-ap.de/def/licenses/cc-by/4.0", "Creative Commons Namensnennung 4.0 International"),
-    "cc-zero": ("http://dcat-ap.de/def/licenses/cc-zero", "Creative Commons CC Zero"),
-}
-"""The licences ``--license`` knows: short id → (DCAT-AP.de licence URI, German name)."""
+from .text import json_text, safe_text
 
 CSV_OPTIONS = "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', DATEFORMAT '%Y-%m-%d'"
 TABLES = ("projects", "figures", "funded_projects", "funded_partners")
@@ -101,10 +96,11 @@ def license_uri(license_id: str) -> tuple[str, str]:
 
 
 def export_opendata(repo: Repository, year: int, output: str | os.PathLike[str],
-                    license_id: str = DEFAULT_LICENSE, today: date | None = None) -> ExportResult:
+                    license_id: str = DEFAULT_LICENSE, today: date | None = None, force: bool = False) -> ExportResult:
     """Write the open-data export of year Y into ``output/city=<key>/year=<Y>/``; see the module rules.
 
-    A previous export of the same city and year is replaced as a whole; its ``issued`` date is kept.
+    A previous export of the same city and year is replaced as a whole only with ``force``; its
+    ``issued`` date is kept.
     """
     today = today or date.today()
     lic = license_uri(license_id)
@@ -117,6 +113,7 @@ def export_opendata(repo: Repository, year: int, output: str | os.PathLike[str],
     root = check_folder(Path(output).expanduser(), repo.db.path)  # never the register or its backups
     city_dir = root / f"city={partition_key(city)}"
     final = city_dir / f"year={year}"
+    _check_final(final, repo.db.path, force)
     made = [d for d in (root, city_dir) if not d.exists()]
     city_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".year={year}.", suffix=".tmp", dir=city_dir))
@@ -139,6 +136,24 @@ def export_opendata(repo: Repository, year: int, output: str | os.PathLike[str],
         raise
     files = tuple(sorted(final.iterdir()))
     return ExportResult(final, files, count)
+
+
+def _check_final(final: Path, register: Path, force: bool) -> None:
+    """Refuse to replace ``final`` unless it is an earlier export and ``force`` is given, or when
+    the register or any of its files lies inside it (replacing the folder would remove them)."""
+    shown = safe_text(str(final))
+    check_folder(final, register)
+    for place in register_files(register):
+        if final in place.parents:
+            raise OutputRefused(f"{shown} enthält das Register oder eine seiner Dateien ({safe_text(str(place))}); "
+                                "bitte einen anderen Zielordner wählen. Nichts wurde geschrieben.")
+    if not final.exists() and not final.is_symlink():
+        return
+    if final.is_symlink() or not (final / METADATA_NAME).is_file():
+        raise OutputRefused(f"{shown} gibt es schon und ist keine Ausgabe von „export opendata“; er wird nicht "
+                            "ersetzt. Bitte einen anderen Zielordner wählen.")
+    if not force:
+        raise OutputRefused(f"{shown} gibt es schon; nichts wurde ersetzt. Ersetzen mit --force.")
 
 
 def _write_tables(repo: Repository, report: figures.Report, years: Sequence[int], folder: Path) -> int:
@@ -255,8 +270,7 @@ def _previous_issued(path: Path) -> date | None:
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     with open(path, "x", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False, indent=2)
-        f.write("\n")
+        f.write(json_text(data) + "\n")  # control and bidi characters escaped
         f.flush()
         os.fsync(f.fileno())
 

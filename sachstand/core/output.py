@@ -72,6 +72,12 @@ def _backups_folders(register: Path) -> set[Path]:
     return {p.parent / f"{p.name}.backups" for p in (_absolute(register), _absolute(register).resolve())}
 
 
+def register_files(register: Path) -> list[Path]:
+    """The register's own files and its backups folder, by the path given and by its target: what
+    no output may be, and no replaced folder may hold."""
+    return [p for p, _ in _register_places(register)] + sorted(_backups_folders(register))
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)

@@ -409,4 +409,4 @@ def city_from_meta(meta: dict[str, str]) -> City | None:
     """The city from the ``meta`` keys ``city_name`` and ``city_ags``; None without a name."""
     if not meta.get("city_name"):
         return None
-    return City(meta["city_name"], meta.get("city_ags"))
+    return City.stored(meta["city_name"], meta.get("city_ags"))

@@ -14,19 +14,16 @@ Rules:
   open-data city, an export ``year=Y``), or the roll-up is refused naming the cities without.
 - A city is the same as another when their AGS match or their names do (ignoring case). Two
   sources naming the same city are refused, unless they are the same register file.
-- A department map assigns each city's department codes to shared topics (``load_department_map``);
+- A department map (``core.department_map``) assigns each city's department codes to shared topics;
   departments it does not name fall under ``UNMAPPED``.
 - Every problem with a source is one German ``SachstandError`` (exit 2) naming it.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -35,15 +32,14 @@ from pathlib import Path
 import duckdb
 
 from .db import Database, backup_dir_for, file_connection
+from .department_map import UNMAPPED, DepartmentMap
 from .errors import RegisterDamaged, SachstandError, first_line
 from .figures import COUNT_COLUMNS, FIGURE_KEYS, status_params, status_sql
+from .history import values_sql
 from .models import City
 from .opendata import METADATA_NAME, partition_key
 from .repository import city_from_meta
 from .types import is_digits
-
-UNMAPPED = "ohne Zuordnung"
-MAP_MAX_BYTES = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -80,19 +76,6 @@ class _City:
     years: set[int]
     register: str | None = None  # the attached register's alias
     files: dict[int, Path] | None = None  # open data: year → projects.parquet
-
-
-@dataclass(frozen=True)
-class DepartmentMap:
-    everywhere: dict[str, str]
-    by_city: dict[str, dict[str, str]]
-    """City name (case-folded) or AGS → department code → topic."""
-
-    def topic(self, city: City, department: str) -> str:
-        for key in (city.ags, city.name.casefold()):
-            if key and department in self.by_city.get(key, {}):
-                return self.by_city[key][department]
-        return self.everywhere.get(department, UNMAPPED)
 
 
 def rollup(sources: Sequence[str | os.PathLike[str]], year: int | None = None,
@@ -193,28 +176,31 @@ def _city_from_metadata(path: Path, key: str) -> City:
         raise SachstandError(f"Die Metadaten {path} sind unlesbar ({first_line(exc)}).") from None
 
 
-def _same(a: City, b: City) -> bool:
-    return bool(a.ags and a.ags == b.ags) or a.name.casefold() == b.name.casefold()
-
-
 def _refuse_duplicates(cities: list[_City]) -> None:
-    for i, a in enumerate(cities):
-        for b in cities[:i]:
-            if _same(a.city, b.city):
+    """Refuse two sources of the same city: the same AGS, or the same name ignoring case (looked
+    up by key, so 400 cities are not compared pairwise)."""
+    seen: dict[tuple[str, str], _City] = {}
+    for a in cities:
+        keys = [("name", a.city.name.casefold())] + ([("ags", a.city.ags)] if a.city.ags else [])
+        for key in keys:
+            b = seen.get(key)
+            if b is not None:
                 raise SachstandError(
                     f"Die Quellen {b.source} und {a.source} nennen dieselbe Stadt ({a.city.name}); "
                     "bitte jede Stadt nur einmal angeben.")
+        for key in keys:
+            seen[key] = a
 
 
 def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, departments: bool) -> None:
-    """Projects (``rp``) and progress (``rg``) of every city, with keys unique across cities.
+    """The projects of every city (``rp``), with keys unique across cities and their values as a
+    list from the year ``history_from`` on (``figures.status_sql(listed=True)``).
 
     ``rp.city`` is the city's index in ``cities``. Department codes are read only when
     ``departments`` (a department map) needs them: text columns are the costly part of a scan.
     """
     conn.execute("CREATE TEMP TABLE rp (id BIGINT, city INTEGER, department VARCHAR, priority INTEGER, "
-                 "start_first DATE, start_last DATE, end_last DATE)")
-    conn.execute("CREATE TEMP TABLE rg (project_id BIGINT, year INTEGER, percent INTEGER)")
+                 "start_first DATE, start_last DATE, end_last DATE, history_from INTEGER, history INTEGER[])")
     base = 0
     for index, c in enumerate(cities):
         if c.register is None:
@@ -229,10 +215,9 @@ def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, depar
                 f"CREATE TEMP TABLE ids AS SELECT id AS local_id, $base + row_number() OVER (ORDER BY id) AS id "
                 f"FROM {alias}.projects WHERE NOT archived", {"base": base})
             conn.execute(
-                f"INSERT INTO rp SELECT i.id, $city, p.department, {priority}, p.start_first, p.start_last, p.end_last "
-                f"FROM {alias}.projects p JOIN ids i ON i.local_id = p.id", {"city": index})
-            conn.execute(f"INSERT INTO rg SELECT i.id, g.year, g.percent FROM {alias}.progress g "
-                         "JOIN ids i ON i.local_id = g.project_id")
+                f"INSERT INTO rp SELECT i.id, $city, p.department, {priority}, p.start_first, p.start_last, p.end_last, "
+                f"g.first, g.vals FROM {alias}.projects p JOIN ids i ON i.local_id = p.id "
+                f"LEFT JOIN ({values_sql(f'{alias}.progress')}) g ON g.project_id = p.id", {"city": index})
             conn.execute("DROP TABLE ids")
         except duckdb.Error as exc:
             raise _damaged(c.source, exc) from None
@@ -251,23 +236,18 @@ def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, depar
         conn.execute("CREATE TEMP TABLE city_index AS SELECT unnest($keys) AS key, unnest($idx) AS idx",
                      {"keys": [cities[i].key for i, _f in parts], "idx": [i for i, _f in parts]})
         dept = "department::VARCHAR" if departments else "NULL::VARCHAR"
+        # one entry a year from the first column on; a year without a column (no data in that
+        # city's register) is NULL, so a value's position gives its year
+        dense = f"[{', '.join(f'progress_{y}' if y in years else 'NULL' for y in range(years[0], years[-1] + 1))}]::INTEGER[]"
         conn.execute(
             f"CREATE TEMP TABLE od AS SELECT $base + row_number() OVER () AS gid, k.idx AS city, {dept} AS department, "
             "priority::INTEGER AS priority, start_first::DATE AS start_first, start_last::DATE AS start_last, "
             "end_last::DATE AS end_last, "
-            f"[{', '.join(f'progress_{y}' for y in years)}]::INTEGER[] AS prog "
-            f"FROM {source} s JOIN city_index k ON k.key = s.city", {"base": base, "files": files})
-        conn.execute("INSERT INTO rp SELECT gid, city, department, priority, start_first, start_last, end_last "
-                     "FROM od")
-        # Only the values ``status_sql`` reads: p(Y) and p(Y-1), and the earlier ones of projects
-        # without p(Y) (see ``figures``); the rest of ten years of history is left in the files.
-        conn.execute(
-            "INSERT INTO rg SELECT gid, year, percent FROM (SELECT gid, unnest($years::INTEGER[]) AS year, "
-            "unnest(prog) AS percent, prog[$last] IS NOT NULL AS has_year FROM od) "
-            "WHERE percent IS NOT NULL AND (NOT has_year OR year >= $year - 1)",
-            {"years": years, "last": years.index(year) + 1 if year in years else None, "year": year})
+            f"{dense} AS prog FROM {source} s JOIN city_index k ON k.key = s.city", {"base": base, "files": files})
+        conn.execute("INSERT INTO rp SELECT gid, city, department, priority, start_first, start_last, end_last, "
+                     "$first, prog FROM od", {"first": years[0]})
+        bad = _scalar(conn, "SELECT count(*) FROM (SELECT unnest(prog) AS v FROM od) WHERE v NOT BETWEEN 0 AND 100")
         conn.execute("DROP TABLE od")
-        bad = _scalar(conn, "SELECT count(*) FROM rg WHERE percent NOT BETWEEN 0 AND 100")
     except duckdb.Error as exc:
         where = files[0] if len(files) == 1 else f"{len(files)} Parquet-Dateien"
         raise SachstandError(f"Die Open-Data-Dateien ({where}) sind unlesbar oder unvollständig "
@@ -292,7 +272,7 @@ def _figures(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, as
     params = status_params(year, None, as_of)
     relation = ("(SELECT rp.*, m.topic FROM rp LEFT JOIN topic_map m "
                 "ON m.city = rp.city AND m.department = rp.department)") if topics else "rp"
-    sql = status_sql(relation, "rg")
+    sql = status_sql(relation, listed=True)
     rows = conn.execute(
         sql + f"SELECT grouping(city), city, {COUNT_COLUMNS} FROM status "
         "GROUP BY GROUPING SETS ((city), ())", params).fetchall()
@@ -324,83 +304,10 @@ def _figures(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, as
     return Rollup(year, params["as_of"], counts.get(None, zero), result_cities, by_topic)
 
 
-def load_department_map(path: str | os.PathLike[str]) -> DepartmentMap:
-    """Read a department map, TOML or CSV, checked; one German error line for a bad file.
-
-    TOML: ``[topics]`` maps department codes of every city, ``[cities."<name or AGS>"]`` those of
-    one city (taking precedence). CSV (comma or semicolon, UTF-8, header ``city,department,topic``):
-    an empty ``city`` or ``*`` means every city.
-    """
-    p = Path(path).expanduser()
-    try:
-        if p.stat().st_size > MAP_MAX_BYTES:
-            raise SachstandError(f"Die Bereichszuordnung {path} ist zu groß (über 5 MB).")
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise SachstandError(f"Die Bereichszuordnung {path} gibt es nicht.") from None
-    except UnicodeDecodeError:
-        raise SachstandError(f"Die Bereichszuordnung {path} ist keine UTF-8-Textdatei.") from None
-    except IsADirectoryError:
-        raise SachstandError(f"Die Bereichszuordnung {path} ist ein Ordner.") from None
-    if p.suffix.lower() == ".toml":
-        return _map_from_toml(text, str(path))
-    if p.suffix.lower() == ".csv":
-        return _map_from_csv(text, str(path))
-    raise SachstandError(f"Die Bereichszuordnung {path} muss eine .toml- oder .csv-Datei sein.")
-
-
-def _topic_table(table: object, where: str) -> dict[str, str]:
-    if not isinstance(table, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
-                                              for k, v in table.items()):
-        raise SachstandError(f"{where}: erwartet „Bereich = \"Thema\"“ mit Text als Thema.")
-    return {k.strip(): v.strip() for k, v in table.items()}
-
-
-def _map_from_toml(text: str, path: str) -> DepartmentMap:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SachstandError(f"Die Bereichszuordnung {path} ist kein gültiges TOML ({exc}).") from None
-    unknown = set(data) - {"topics", "cities"}
-    if unknown:
-        raise SachstandError(f"Die Bereichszuordnung {path} hat unbekannte Abschnitte: {', '.join(sorted(unknown))} "
-                             "(erlaubt: topics, cities).")
-    everywhere = _topic_table(data.get("topics", {}), f"{path} [topics]")
-    cities = data.get("cities", {})
-    if not isinstance(cities, dict):
-        raise SachstandError(f"{path}: [cities] muss Abschnitte je Stadt enthalten.")
-    by_city = {k.strip().casefold(): _topic_table(v, f"{path} [cities.\"{k}\"]") for k, v in cities.items()}
-    return DepartmentMap(everywhere, by_city)
-
-
-def _map_from_csv(text: str, path: str) -> DepartmentMap:
-    first = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text), delimiter=";" if first.count(";") > first.count(",") else ",")
-    header = [h.strip().lower() for h in next(reader, [])]
-    if header[:3] != ["city", "department", "topic"]:
-        raise SachstandError(f"Die Bereichszuordnung {path} braucht die Kopfzeile „city,department,topic“.")
-    everywhere: dict[str, str] = {}
-    by_city: dict[str, dict[str, str]] = {}
-    for line, row in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) < 3 or not row[1].strip() or not row[2].strip():
-            raise SachstandError(
-                f"Die Bereichszuordnung {path}, Zeile {line}: Bereich und Thema dürfen nicht leer sein.")
-        city, dept, topic = (cell.strip() for cell in row[:3])
-        target = everywhere if city in ("", "*") else by_city.setdefault(city.casefold(), {})
-        if target.get(dept, topic) != topic:
-            raise SachstandError(f"Die Bereichszuordnung {path}, Zeile {line}: „{dept}“ hat schon das Thema "
-                                 f"„{target[dept]}“, nicht zugleich „{topic}“.")
-        target[dept] = topic
-    return DepartmentMap(everywhere, by_city)
-
-
 def _scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None) -> int:
     """The single value of an aggregate query (which always returns one row)."""
     row = conn.execute(sql, params).fetchone()
     return int(row[0]) if row is not None else 0
 
 
-__all__ = ["UNMAPPED", "CityFigures", "DepartmentMap", "Rollup", "TopicFigures", "load_department_map",
-           "rollup"]
+__all__ = ["CityFigures", "Rollup", "TopicFigures", "rollup"]

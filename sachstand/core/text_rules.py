@@ -21,8 +21,10 @@ _BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f" + _BIDI + "]")
 
 
-def _named(ch: str) -> str:
-    kind = "die Richtungsumkehr" if ch in _BIDI else "das Steuerzeichen"
+def character_name(ch: str) -> str:
+    """ "die Richtungsumkehr U+202E", "das Steuerzeichen U+001B", "das unsichtbare Zeichen U+200B"."""
+    kind = ("die Richtungsumkehr" if ch in _BIDI else
+            "das Steuerzeichen" if _CONTROL.match(ch) else "das unsichtbare Zeichen")
     return f"{kind} U+{ord(ch):04X}"
 
 
@@ -35,7 +37,7 @@ def title_problem(title: str) -> str | None:
     if len(title) > TITLE_MAX:
         return f"die Überschrift ist {len(title):,} Zeichen lang; erlaubt sind höchstens {TITLE_MAX}".replace(",", ".")
     if m := _CONTROL.search(title):
-        return f"die Überschrift enthält {_named(m.group())}; erlaubt ist eine Zeile ohne Steuerzeichen"
+        return f"die Überschrift enthält {character_name(m.group())}; erlaubt ist eine Zeile ohne Steuerzeichen"
     return None
 
 
@@ -43,7 +45,7 @@ def line_problem(line: str) -> str | None:
     """Why one line of a section text cannot be stored, or None."""
     for m in _CONTROL.finditer(line):
         if m.group() != "\t":
-            return f"der Text enthält {_named(m.group())}; erlaubt sind nur Zeilenumbruch und Tabulator"
+            return f"der Text enthält {character_name(m.group())}; erlaubt sind nur Zeilenumbruch und Tabulator"
     if SECTION_MARKER.match(line):
         return ("die Zeile sieht aus wie ein Abschnittsanfang der Markdown-Datei („## … <!-- abschnitt=… -->“); "
                 "bitte ohne „<!-- abschnitt=… -->“ schreiben")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO
 
-from ..core.models import progress_label
+from ..core.models import progress_label, report_dates
 from ..core.report_content import report_content
 from ..core.repository import Repository
 from .export import HEADER, project_columns, write_funded, write_overview
@@ -27,7 +27,8 @@ def export_report(repo: Repository, path: str | Path | BinaryIO, year: int) -> N
 
     ws = wb.add_worksheet("Kennzahlen")
     fmt.text(ws, 0, 0, f"Sachstandsbericht {year}", bold=True, font_size=14)
-    fmt.text(ws, 1, 0, f"Stichtag {report.as_of.strftime('%d.%m.%Y')}", italic=True)
+    published = content.published.at if content.published else None
+    fmt.text(ws, 1, 0, report_dates(report.as_of, published), italic=True)
     heads = ["Kennzahl", str(year), str(year - 1), "Veränderung", "von Projekten", "Regel"]
     for c, h in enumerate(heads):
         fmt.text(ws, 3, c, h, **HEADER)

@@ -7,6 +7,10 @@ Rules (what the "Bericht" texts and the funded projects' goals use):
   the report's own section heading ("01 Einleitung").
 - Inline, ``**bold**`` is bold; ``\\*`` is a literal star (as in "Nutzer\\*innen"); a single star
   stays a star. Nothing else is interpreted: the text is the city's, not markup to execute.
+- ``document_text`` is how every report document (Word, PowerPoint, Abbildung 1) shows user text:
+  as ``core.text.safe_text`` shows it on a terminal (control, bidi and zero-width characters
+  escaped, e.g. ``\\u202e``), with soft hyphens and line breaks kept; U+FFFE and U+FFFF, which no
+  XML part can hold, are escaped too.
 """
 
 from __future__ import annotations
@@ -20,6 +24,15 @@ Kind = Literal["paragraph", "bullet", "heading"]
 _BULLET = re.compile(r"^(?P<indent>\s*)[-*•]\s+(?P<text>.*)$")
 _HEADING = re.compile(r"^(?P<marks>#{1,6})\s+(?P<text>.*?)\s*#*\s*$")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+_NOT_XML = re.compile("[\ufffe\uffff]")
+
+
+def document_text(text: str) -> str:
+    """User text for a document (see the module's rules)."""
+    from ..core.text import safe_text
+
+    safe = "\u00ad".join(safe_text(part, one_line=False) for part in text.split("\u00ad"))
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", safe)
 
 
 @dataclass(frozen=True)

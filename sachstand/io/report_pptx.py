@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..core.errors import SachstandError
+from ..core.models import report_dates
 from ..core.report_content import ReportContent
 from ..core.types import format_money
 from . import report_markdown
@@ -90,11 +91,34 @@ def _fill(frame, items: Sequence[tuple[str, int, bool]], size: int | None = None
         p = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
         p.level = level
         run = p.add_run()
-        run.text = text
+        run.text = report_markdown.document_text(text)
         if bold:
             run.font.bold = True
         if size:
             run.font.size = Pt(size)
+
+
+ASSUMED_SIZE = 24
+"""The body text size (pt) assumed for a template's own, unset size (PowerPoint's default is 28/24)."""
+FIT_SIZES = (24, 22, 20, 18, 16, 14, 12)
+
+
+def fitting_size(items: Sequence[tuple[str, int, bool]], width_in: float, height_in: float,
+                 start: float) -> int | None:
+    """The largest size (pt) at which ``items`` fit a body of the given size; None when they fit at
+    ``start``. The estimate is generous (a character 0.55 em wide, a bullet's indent
+    per level, lines 1.15 high), so text that fits here fits on the slide; below 12 pt the text is cut by the slide."""
+    def height(pt: float) -> float:
+        total = 0.0
+        for text, level, _ in items:
+            size = pt - 2 if level else pt
+            per_line = max(8.0, (width_in - 0.45 * (level + 1)) * 72 / (size * 0.55))
+            total += (-(-len(text) // int(per_line)) * 1.15 + 0.25) * size / 72
+        return total + 0.2
+
+    if height(start) <= height_in:
+        return None
+    return next((pt for pt in FIT_SIZES if pt < start and height(pt) <= height_in), FIT_SIZES[-1])
 
 
 def _outline(markdown: str) -> list[tuple[str, int, bool]]:
@@ -109,11 +133,27 @@ def _outline(markdown: str) -> list[tuple[str, int, bool]]:
             items.append((report_markdown.plain(b.text), min(b.level - (0 if has_heads else 1), 4), False))
     if not items:
         for b in blocks[:SENTENCES]:
-            first = re.split(r"(?<=[.!?])\s", report_markdown.plain(b.text), maxsplit=1)[0]
+            first = first_sentence(report_markdown.plain(b.text))
             if len(first) > 260:
                 first = first[:260].rsplit(" ", 1)[0].rstrip(",;:") + " …"
             items.append((first, 0, False))
     return items[:MAX_ITEMS]
+
+
+ABBREVIATIONS = frozenset({"bspw", "bzw", "ca", "d.h", "etc", "evtl", "ggf", "inkl", "insb", "max", "min", "Nr",
+                           "s", "sog", "u.a", "usw", "vgl", "z.B", "z.T", "zzgl", "Dez", "Abs", "Art"})
+"""Words a period ends without ending the sentence ("inkl.", "bspw.", "z.B.")."""
+
+
+def first_sentence(text: str) -> str:
+    """The text up to its first sentence end: a ".", "!" or "?" before a space, not after an
+    abbreviation (``ABBREVIATIONS``) or a number ("1. Quartal")."""
+    for m in re.finditer(r"[.!?](?=\s)", text):
+        word = text[:m.start()].rsplit(None, 1)[-1] if text[:m.start()].strip() else ""
+        if m.group() == "." and (word.lstrip("(„\"") in ABBREVIATIONS or word.isdigit()):
+            continue
+        return text[:m.end()]
+    return text
 
 
 def _parties(recipients: str) -> list[str]:
@@ -159,17 +199,29 @@ def build(content: ReportContent, template: Path | None = None):
 
     def slide(title: str, items: Sequence[tuple[str, int, bool]], size: int | None = None):
         s = prs.slides.add_slide(content_layout)
-        s.shapes.title.text = title
-        _fill(_body(s).text_frame, items, size)
+        s.shapes.title.text = report_markdown.document_text(title)
+        body = _body(s)
+        _fill(body.text_frame, items, size)
+        if body.width and body.height:
+            fit = fitting_size(items, body.width.inches, body.height.inches, size or ASSUMED_SIZE)
+            if fit is not None:  # smaller, and no shrinking on top (LibreOffice shrinks far too much)
+                from pptx.enum.text import MSO_AUTO_SIZE
+
+                body.text_frame.auto_size = MSO_AUTO_SIZE.NONE
+                for p in body.text_frame.paragraphs:
+                    for r in p.runs:
+                        r.font.size = Pt(fit - 2 if p.level else fit)
         return s
 
     s = prs.slides.add_slide(title_layout)
-    s.shapes.title.text = f"Digitalisierung in {short_city(city)}" if content.city else "Digitalisierung"
+    s.shapes.title.text = report_markdown.document_text(
+        f"Digitalisierung in {short_city(city)}" if content.city else "Digitalisierung")
     sub = next(ph for ph in s.placeholders if ph.placeholder_format.idx != 0)
-    stand = f"Stichtag {report.as_of:%d.%m.%Y}"
-    if content.published:
-        stand += f" · veröffentlicht am {content.published.at:%d.%m.%Y}"
-    sub.text = f"Sachstandsbericht {year} über die eGovernment-Projekte\n{stand}"
+    stand = report_dates(report.as_of, content.published.at if content.published else None)
+    _fill(sub.text_frame, [(f"Sachstandsbericht {year} über die eGovernment-Projekte", 0, False)])
+    dates = sub.text_frame.add_paragraph()
+    dates.text = stand  # smaller, so the Stand and the Stichtag stay on one line
+    dates.runs[0].font.size = Pt(18)
 
     intro = content.text("einleitung").markdown
     if intro.strip():
@@ -195,14 +247,7 @@ def build(content: ReportContent, template: Path | None = None):
         for group, titles in groups.items():
             items.append((group, 0, True))
             items += [(t, 1, False) for t in titles]
-        s = slide(f"{programme}: Projekte", items)
-        if len(items) > 9:  # set smaller, and no shrinking on top (LibreOffice shrinks far too much)
-            from pptx.enum.text import MSO_AUTO_SIZE
-
-            _body(s).text_frame.auto_size = MSO_AUTO_SIZE.NONE
-            for p in _body(s).text_frame.paragraphs:
-                for r in p.runs:
-                    r.font.size = Pt(18 if p.level else 20)
+        slide(f"{programme}: Projekte", items)
 
     for f in report.figures:
         items = [(headline(f.key, year), 0, True), (f"Gesamt: {f.value}", 0, True)]
@@ -226,5 +271,5 @@ def build(content: ReportContent, template: Path | None = None):
     if outlook.strip():
         slide("Ausblick", _outline(outlook))
     prs.core_properties.title = f"Sachstandsbericht {year} über die eGovernment-Projekte"
-    prs.core_properties.author = city
+    prs.core_properties.author = report_markdown.document_text(city)
     return prs

@@ -42,7 +42,7 @@ from ..core import Actor, Repository, open_register
 from ..core.errors import SachstandError
 from ..core.text import safe_text
 from .commands import ScreenActions
-from .data import load_year
+from .data import FIRST_PAGE, Prefetch, RowCache, YearRows, load_year
 from .german import QUIT_HINT, GermanCommandPalette, system_commands
 from .host import AppHost
 from .state import Draft, drop_draft, load_view, save_draft
@@ -107,28 +107,33 @@ class SachstandApp(App[int]):
         self.today = today or date.today()
         self.startup_error = startup_error
         self.rows_shown = asyncio.Event()
+        self.rows = RowCache()  # the years' rows read so far, valid while the register is unchanged
         self.hung_up = False
-        self._prefetch: Future[Any] | None = None
+        self._prefetch: Prefetch | None = None
         if repo is not None and startup_error is None:
             self._prefetch = self._start_prefetch(repo)
 
-    def _start_prefetch(self, repo: Repository) -> Future[Any]:
-        """Read the first year's rows while Textual starts up (one short read, in a thread)."""
-        future: Future[Any] = Future()
+    def _start_prefetch(self, repo: Repository) -> Prefetch:
+        """Read the first year's rows while Textual starts up (one short read, in a thread): the
+        first page as soon as it is read, then all rows."""
+        head: Future[YearRows] = Future()
+        full: Future[YearRows] = Future()
 
         def run() -> None:
             try:
-                future.set_result(load_year(repo, self.year, self.today))
+                full.set_result(load_year(repo, self.year, self.today, first=(FIRST_PAGE, head.set_result)))
             except BaseException as exc:  # handed to whoever takes the result
-                future.set_exception(exc)
+                for future in (head, full):
+                    if not future.done():
+                        future.set_exception(exc)
 
         threading.Thread(target=run, name="sachstand-prefetch", daemon=True).start()
-        return future
+        return head, full
 
-    def take_prefetch(self) -> Future[Any] | None:
+    def take_prefetch(self) -> Prefetch | None:
         """The start-up read, once; later loads read afresh."""
-        future, self._prefetch = self._prefetch, None
-        return future
+        prefetch, self._prefetch = self._prefetch, None
+        return prefetch
 
     @classmethod
     def for_path(cls, path: str | os.PathLike[str], **kwargs: Any) -> SachstandApp:

@@ -2,11 +2,19 @@
 
 Every number comes from ``core.figures.report`` and is laid out with the same tables as the
 ``summary`` printout, so the screen and the printout always agree.
+
+Rules:
+- The figures come first, from the report without its rows (a few aggregate queries); the
+  timeline follows: from the projects screen's kept rows of the year when the register is
+  unchanged since they were read, else read after the figures are shown.
+- A published year shows its published figures and rows, and says when it was published.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from rich import box
 from rich.table import Table
@@ -19,13 +27,13 @@ from textual.widgets import Static
 from ..core import figures
 from ..core.errors import SachstandError
 from ..core.figures import Report
-from ..core.models import Project
-from ..core.report_content import report_projects
+from ..core.models import ProjectRow, Publication
 from ..core.text import safe_text
 from ..core.types import format_date, format_money, format_number, format_percent
+from .data import change_stamp
 from .host import SachstandScreen
 from .text import key_footer, signed
-from .timeline import Timeline, TimelineRow
+from .timeline import MAX_ROWS, Timeline, TimelineRow, timeline_span
 
 
 def figures_table(report: Report) -> Table:
@@ -64,7 +72,33 @@ def department_table(report: Report) -> Table:
 class DashboardData:
     report: Report
     years: list[int]
-    projects: dict[str, Project]
+    published: Publication | None
+
+
+def head_line(report: Report, published: Publication | None) -> Text:
+    """Reference day, size of the report, and whether (and when) the year was published."""
+    head = Text(f"Stichtag {format_date(report.as_of)} · "
+                f"{format_number(report.figure('projects').value)} Projekte im Bericht", style="dim")
+    if published is not None:
+        head.append(f" · veröffentlicht am {format_date(published.at.date())}", style="bold")
+    else:
+        head.append(" · noch nicht veröffentlicht")
+    return head
+
+
+@dataclass(frozen=True)
+class TimelineData:
+    """The timeline's first rows, with the count and the span of all: the projects in the report."""
+
+    rows: list[TimelineRow]
+    total: int
+    span: tuple[date, date] | None
+
+
+def timeline_data(rows: Sequence[ProjectRow]) -> TimelineData:
+    in_report = [r for r in rows if r.current is not None and not r.planned]
+    first = [TimelineRow(r.name, r.start, r.end, r.current) for r in in_report[:MAX_ROWS]]
+    return TimelineData(first, len(in_report), timeline_span(in_report))
 
 
 class DashboardScreen(SachstandScreen[None]):
@@ -100,10 +134,35 @@ class DashboardScreen(SachstandScreen[None]):
         year, today = self.year, app.today
 
         def work() -> DashboardData:
-            report = figures.report(repo, year, as_of=figures.default_as_of(year, today))
-            return DashboardData(report, repo.years(), report_projects(repo, year))
+            with repo.db.read():  # one connection for the three reads
+                years = repo.years()
+                report = figures.report(repo, year, as_of=figures.default_as_of(year, today), rows=False,
+                                        years=years)
+                return DashboardData(report, years, repo.publication(year))
 
         app.call_db(work, self._show, self._failed, node=self, group="load")
+
+    def _load_timeline(self, data: DashboardData) -> None:
+        """The timeline's rows: the kept rows of the year if still valid, else read now."""
+        app = self.host
+        repo, year, today = self.repo, data.report.year, app.today
+        kept = app.rows.get(year, change_stamp(repo.db.path)) if data.published is None else None
+        if kept is not None:
+            self._show_timeline(year, timeline_data(kept.rows))
+            return
+
+        def work() -> TimelineData:
+            as_of = figures.default_as_of(year, today)
+            if data.published is not None:  # as published: the snapshot's rows
+                return timeline_data(figures.report(repo, year, as_of=as_of).rows)
+            return timeline_data(figures.project_rows(repo.db, year, as_of=as_of))
+
+        app.call_db(work, lambda rows: self._show_timeline(year, rows), self._failed, node=self, group="load")
+
+    def _show_timeline(self, year: int, timeline: TimelineData) -> None:
+        if year == self.year:
+            self.query_one("#timeline", Timeline).set_rows(timeline.rows, self.host.today, timeline.total,
+                                                          timeline.span)
 
     def _failed(self, exc: SachstandError) -> None:
         """A year without values (e.g. the next one, just started) has no figures yet: say so."""
@@ -123,18 +182,12 @@ class DashboardScreen(SachstandScreen[None]):
         report = data.report
         self.report, self.years = report, data.years or [self.year]
         self.query_one("#title", Static).update(Text(f"Sachstand – Übersicht {report.year}", style="bold"))
-        head = Text(f"Stichtag {format_date(report.as_of)} · "
-                    f"{format_number(report.figure('projects').value)} Projekte im Bericht", style="dim")
-        self.query_one("#head", Static).update(head)
+        self.query_one("#head", Static).update(head_line(report, data.published))
         self.query_one("#figures", Static).update(figures_table(report))
         self.query_one("#departments", Static).update(department_table(report))
         self.query_one("#timeline-title", Static).update(
             Text(f"Projektfortschritte {report.year}: Beginn bis geplantes Ende, Anteil erreicht", style="bold"))
-        rows = []
-        for r in report.in_report:
-            p = data.projects.get(r.id)
-            rows.append(TimelineRow(r.name, p.start if p else None, r.end, r.current))
-        self.query_one("#timeline", Timeline).set_rows(rows, self.host.today)
+        self.call_after_refresh(self._load_timeline, data)  # the figures are painted first
 
     def action_next_year(self) -> None:
         years = self.years

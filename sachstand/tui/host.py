@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from concurrent.futures import Future
 from datetime import date
 from typing import Any, Protocol, TypeVar, cast
 
@@ -19,6 +18,7 @@ from textual.screen import Screen
 
 from ..core import Repository
 from ..core.errors import SachstandError
+from .data import Prefetch, RowCache
 
 T = TypeVar("T")
 ResultT = TypeVar("ResultT")
@@ -33,13 +33,14 @@ class AppHost(Protocol):
     year: int | None
     today: date
     rows_shown: asyncio.Event
+    rows: RowCache
 
     @property
     def can_write(self) -> bool: ...
 
     def can_write_department(self, department: str) -> bool: ...
 
-    def take_prefetch(self) -> Future[Any] | None: ...
+    def take_prefetch(self) -> Prefetch | None: ...
 
     def show_error(self, exc: SachstandError) -> None: ...
 

@@ -99,7 +99,10 @@ class VirtualTable(ScrollView, can_focus=True):
         target = 0
         if keep is not None:
             key = self.row_key
-            target = next((i for i, r in enumerate(rows) if key(r) == keep), 0)
+            if 0 <= self.cursor < len(rows) and key(rows[self.cursor]) == keep:
+                target = self.cursor  # still at its place (a saved row, a reload): no search
+            else:
+                target = next((i for i, r in enumerate(rows) if key(r) == keep), 0)
         self.cursor = target if rows else -1
         self.virtual_size = Size(self.size.width, len(rows) + 1)
         self._scroll_cursor_into_view()

@@ -93,8 +93,7 @@ def build_docx(path: Path = DOCX) -> None:
     doc.add_paragraph("eGovernment-Projekte", style="Title")
     doc.add_paragraph("{{ title }}", style="Subtitle")
     doc.add_paragraph()
-    doc.add_paragraph("Stichtag: {{ as_of }}")
-    doc.add_paragraph("{{ published }}")
+    doc.add_paragraph("{{ dates }}")
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
     heading = doc.add_paragraph("Inhalt", style="Subtitle")
