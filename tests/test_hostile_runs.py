@@ -214,21 +214,13 @@ def test_rollup_html_passes_the_output_guard(sample_path: Path, tmp_path: Path, 
     assert not Path(f"{source}.wal").exists()
 
 
-def test_rollup_html_needs_force_to_overwrite_and_json_escapes(sample_path: Path, tmp_path: Path) -> None:
+def test_rollup_html_needs_force_to_overwrite(sample_path: Path, tmp_path: Path) -> None:
     page = tmp_path / "seite.html"
     assert _run("rollup", str(sample_path), "--html", str(page)).returncode == 0
     assert page.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
     r = _run("rollup", str(sample_path), "--html", str(page))
     assert r.returncode == 2 and "--force" in _one_line(r.stderr)
     assert _run("rollup", str(sample_path), "--html", str(page), "--force").returncode == 0
-    folder = tmp_path / "offen"
-    assert _run("--db", str(sample_path), "export", "opendata", "--year", "2020", "-o", str(folder)).returncode == 0
-    meta = next(folder.rglob("metadata.jsonld"))
-    meta.write_text(meta.read_text(encoding="utf-8").replace('"foaf:name": "Stadt Aachen"',
-                                                             '"foaf:name": "Stadt \\u202eAachen"'), encoding="utf-8")
-    r = _run("rollup", str(folder), "--json")
-    assert r.returncode == 0, r.stderr
-    assert "\u202e" not in r.stdout and '"Stadt \\u202eAachen"' in r.stdout
 
 
 def test_a_backup_folder_that_is_not_utf8_is_named_not_the_register_called_damaged(
