@@ -33,13 +33,13 @@ from textual.widgets import Input, Label, Select, Static, TextArea
 from ..core.changes import progress_key
 from ..core.errors import ConflictError, SachstandError
 from ..core.findings import project_findings
-from ..core.models import REQUIRED_FIELDS, AuditEntry, FundedProject, Project, display_value, field_label
+from ..core.models import REQUIRED_FIELDS, SHORT_LABELS, AuditEntry, FundedProject, Project, display_value, field_label
 from ..core.text import safe_text
 from ..core.types import format_date
 from . import project_sections as sections
 from .conflict import KEEP, RELOAD, ConflictScreen
 from .dialogs import ConfirmDialog
-from .fields import LABELS, MULTI_LINE, PLACEHOLDERS, field_text, missing_message
+from .fields import MULTI_LINE, PLACEHOLDERS, field_text, missing_message
 from .german import GermanSelect
 from .project_form import ProjectForm
 from .state import Draft, drop_draft
@@ -87,13 +87,13 @@ class ProjectScreen(ProjectForm):
         with VerticalScroll(id="form"):
             yield Static(id="info")
             with Horizontal(classes="field-row"):
-                yield Label(LABELS["department"], classes="field-label")
+                yield Label(SHORT_LABELS["department"], classes="field-label")
                 with Vertical(classes="field-box"):
                     yield GermanSelect([], allow_blank=True, prompt="Bereich wählen", id="f-department",
                                        compact=True)
                     yield Static("", id="e-department", classes="field-error")
             for name in ("name", "description", "planned_cost", "cost_note", "start", "end"):
-                yield from self._field(name, LABELS[name])
+                yield from self._field(name, SHORT_LABELS[name])
             yield Vertical(id="progress-fields")
             yield Static(id="history", classes="section")
             yield Static(id="funded", classes="section")
