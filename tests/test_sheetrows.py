@@ -31,16 +31,27 @@ def _write(path: Path, streamed: bool) -> None:
     rows = [[(0, text, quoted if needs_quote(text) else plain), (2, float(i) + 0.25, money), (3, i, None)]
             for i, text in enumerate(TRICKY)]
     rows.append([(1, 1234567.891, money), (4, 10**15 + 1, None)])
+    # rows of a text and whole numbers, as the export's progress and version sheets write them
+    numbered = [("FB11-001", [10, None, 30]), ("=x", [None, None, 5]), ("AC-9", [None, None, None]),
+                ("FB11-002", [0, 100, None])]
+    below = len(rows) + 2
     if streamed:
         stream = RowStream(ws, 2)
         for r, cells in enumerate(rows, start=2):
             stream.row(r, cells)
+        for r, (text, numbers) in enumerate(numbered, start=below):
+            stream.text_and_numbers(r, (0, text, quoted if needs_quote(text) else plain), 2, numbers, money)
         stream.close()
     else:
         for r, cells in enumerate(rows, start=2):
             for c, value, f in cells:
                 (ws.write_string if isinstance(value, str) else ws.write_number)(r, c, value, f)
-    ws.write_string(len(rows) + 3, 0, "darunter")
+        for r, (text, numbers) in enumerate(numbered, start=below):
+            ws.write_string(r, 0, text, quoted if needs_quote(text) else plain)
+            for c, number in enumerate(numbers, start=2):
+                if number is not None:
+                    ws.write_number(r, c, number, money)
+    ws.write_string(below + len(numbered) + 1, 0, "darunter")
     ws.freeze_panes(1, 0)
     wb.close()
 
@@ -77,7 +88,11 @@ def test_streamed_text_stays_text_in_openpyxl_and_calamine(tmp_path: Path) -> No
         assert ws.cell(r, 3).value == r - 3 + 0.25 and ws.cell(r, 3).number_format == "0.00"
     assert ws.cell(len(TRICKY) + 3, 2).value == 1234567.891
     assert ws.cell(len(TRICKY) + 3, 5).value == 10**15 + 1
-    assert ws.cell(len(TRICKY) + 5, 1).value == "darunter"
+    first = len(TRICKY) + 4  # the rows of a text and whole numbers
+    assert [[ws.cell(r, c).value for c in (1, 3, 4, 5)] for r in range(first, first + 4)] == [
+        ["FB11-001", 10, None, 30], ["=x", None, None, 5], ["AC-9", None, None, None], ["FB11-002", 0, 100, None]]
+    assert ws.cell(first + 1, 1).data_type == "s" and ws.cell(first + 1, 1).quotePrefix
+    assert ws.cell(first + 5, 1).value == "darunter"
     assert ws.freeze_panes == "A2"
 
 

@@ -18,7 +18,7 @@ from .common import Subparsers, open_repo, year
 
 def add_export_parser(ex: Subparsers) -> None:
     """``export opendata``, added to the ``export`` command of ``cli.excel``."""
-    from ..core.opendata import DEFAULT_LICENSE, LICENSES
+    from ..core.licenses import DEFAULT_LICENSE, LICENSES
 
     e = ex.add_parser("opendata", help="das Register als offene Daten (Parquet, CSV, DCAT-AP.de-Metadaten)")
     e.add_argument("--year", type=year, required=True, metavar="JAHR", help="Berichtsjahr")
@@ -54,8 +54,9 @@ def cmd_export_opendata(args: argparse.Namespace) -> int:
 
 
 def cmd_rollup(args: argparse.Namespace) -> int:
+    from ..core.department_map import load_department_map
     from ..core.errors import SachstandError
-    from ..core.rollup import load_department_map, rollup
+    from ..core.rollup import rollup
 
     if args.json and args.html:
         raise SachstandError("--html speichert die Übersicht, nicht das JSON; bitte ohne --json aufrufen.")

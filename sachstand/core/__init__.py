@@ -10,7 +10,6 @@ from .db import Database
 from .errors import SachstandError, WriteFailed
 from .models import City
 from .repository import Repository
-from .sample import load, sample_source
 
 
 def default_register() -> Path:
@@ -47,6 +46,8 @@ def init_register(path: str | os.PathLike[str], sample: bool = True, config: str
     db.create()
     repo = Repository(db, resolve_actor(db.path, config, source))
     if sample or city is not None:
+        from .sample import load, sample_source  # the sample's text and figures: only when creating one
+
         try:
             if sample:
                 load(repo, sample_source(), city)

@@ -33,7 +33,6 @@ import contextlib
 import os
 import pwd
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
@@ -179,6 +178,8 @@ def import_columns(register_path: Path, config: str | None = None) -> dict[str, 
     path = find_config(register_path, config)
     if path is None:
         return {}
+    import tomllib  # only with a config file: not on every command's start
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -227,6 +228,8 @@ def _too_deep(text: str) -> bool:
 
 def _parse_config(path: Path) -> dict[str, Any]:
     """The TOML of ``path``; every way it can be unusable is one German ``SachstandError``."""
+    import tomllib  # only with a config file: not on every command's start
+
     from .text import safe_text
 
     shown = safe_text(str(path))

@@ -28,6 +28,7 @@ from .changes import (
 )
 from .db import one_row
 from .errors import ConflictError, FieldConflict, InvalidValue, NotFound, SachstandError
+from .history import keep_history
 from .models import (
     City,
     NewFundedProject,
@@ -35,6 +36,7 @@ from .models import (
     Project,
     display_value,
     field_label,
+    is_progress_key,
 )
 from .rows import (
     ID_PATTERN,
@@ -86,6 +88,8 @@ class ApplyRun:
             write_audit(self.conn, self.actor, [("department", d.code, "*", None, d.name or d.code) for d in new_depts])
         created = self._insert(news)
         changed = self._update(updates, current)
+        keep_history(self.conn, [pid for pid, n in zip(created, news, strict=True) if n.progress]
+                     + [u.project_id for u in updates if any(is_progress_key(k) for k in u.changes)])
         changed += self._archive(cs.archive, current)
         insert_funded(self.conn, self.actor, cs.funded_projects)
         for year, stated in cs.reported_figures.items():

@@ -1,12 +1,11 @@
-"""The department map of a roll-up: each city's department codes assigned to shared topics.
+"""A department map: which shared topic each city's department codes belong to (``rollup
+--department-map``), read from TOML or CSV and checked.
 
 Rules:
-- TOML: ``[topics]`` maps department codes of every city, ``[cities."<name or AGS>"]`` those of one
-  city (taking precedence). CSV (comma or semicolon, UTF-8, header ``city,department,topic``): an
-  empty ``city`` or ``*`` means every city.
-- A department given two topics for the same city is refused, with its line.
-- Departments the map does not name fall under ``UNMAPPED``. A file over ``MAP_MAX_BYTES`` is refused.
-- Every problem is one German ``SachstandError`` naming the file.
+- ``[topics]`` (TOML) or rows with an empty city or ``*`` (CSV) map the codes of every city;
+  ``[cities."<name or AGS>"]`` or rows naming a city map that city's codes and take precedence.
+- Departments the map does not name fall under ``UNMAPPED``.
+- Every problem with the file is one German ``SachstandError`` naming it.
 """
 
 from __future__ import annotations

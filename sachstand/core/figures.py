@@ -35,7 +35,9 @@ from typing import Any
 from .changes import no_such_department
 from .db import Database, one_row
 from .errors import SachstandError
-from .models import City, FundedProject, ProjectRow
+from .funding import FundingSummary, funding
+from .history import WIDTH
+from .models import City, ProjectRow
 from .repository import Repository
 from .rows import period_from_row
 
@@ -65,46 +67,78 @@ REGISTER_PROJECTS = "(SELECT * FROM projects WHERE archived = $archived)"
 or the archived ones alone (true), which the terminal UI lists under "archiviert"."""
 
 
-def status_sql(projects: str = REGISTER_PROJECTS, progress: str = "progress", ids: bool = False) -> str:
+def status_sql(projects: str = REGISTER_PROJECTS, progress: str | None = None, ids: bool = False,
+               listed: bool = False) -> str:
     """The CTEs ending in ``status``: one row per project of year Y with the flags of every figure.
 
-    ``projects`` and ``progress`` are relations (tables, views or parenthesised queries), so the
-    same definition runs over the register and over open-data files (see ``core.rollup``).
-    ``projects`` needs ``id``, ``department``, ``priority``, ``start_first``, ``start_last`` and
-    ``end_last`` (more columns are passed through); ``progress`` needs ``project_id`` (matching
-    ``id``), ``year`` and ``percent``. Parameters: ``$year``, ``$dept`` (or NULL), ``$as_of``,
-    ``$with_planned`` and ``$archived``, and with ``ids`` the list ``$ids`` of the only projects
-    to read (``status_params``).
-
-    Each project's values up to Y come from one pass over ``progress`` grouped by project: p(Y),
-    p(Y-1), the best value before Y and the last one before Y (``year * 1000 + percent`` orders
-    by year first, since a percent is below 1000). One grouped pass and one join cost about a
-    third of joining ``progress`` three times on the text ID. The ``ids`` limit is a separate
-    text, since ``$ids IS NULL OR …`` is not folded away and costs a third of the full query.
+    ``projects`` is a relation (a table, a view or a parenthesised query) with ``id``,
+    ``department``, ``priority``, ``start_first``, ``start_last`` and ``end_last`` (more columns
+    are passed through). Each project's p(Y), p(Y-1), and, for a project without p(Y), whether a
+    value before Y was 100 (``done_before``) and the last value before Y, come from:
+    - without ``progress`` (the register): the projects' own ``history_from`` and ``history``
+      (``core.history``), read by position: one scan of ``projects``, no join; with ``listed``,
+      ``history`` is instead a list of the values (INTEGER[], NULL for a year without one) from
+      the year ``history_from`` on (``core.rollup`` builds it from open-data files);
+    - with ``progress``, a relation with ``project_id`` (matching ``id``), ``year`` and
+      ``percent``: one pass over it grouped by project (``year * 1000 + percent`` orders by year
+      first, a percent being below 1000), joined once to ``projects``; the plain definition, which
+      the other two must equal (``tests/test_history.py``).
+    Parameters: ``$year``, ``$dept`` (or NULL), ``$as_of``, ``$with_planned`` and ``$archived``,
+    and with ``ids`` the list ``$ids`` of the only projects to read (``status_params``). The
+    ``ids`` limit is a separate text, since ``$ids IS NULL OR …`` is not folded away.
     """
-    progress_ids = " AND list_contains($ids::VARCHAR[], project_id)" if ids else ""
-    project_ids = " AND list_contains($ids::VARCHAR[], p.id)" if ids else ""
-    return f"""
-WITH g AS (
+    where = f"""($dept IS NULL OR p.department = $dept){" AND list_contains($ids::VARCHAR[], p.id)" if ids else ""}
+        AND ($archived OR p.start_first IS NULL OR p.start_first <= make_date($year, 12, 31))
+        AND (p.priority IS NULL OR $with_planned OR $archived)"""
+    if progress is None:
+        w = WIDTH
+        if listed:  # the value of position i, the values before position i
+            length, at, before = "len(p.history)", "history[{i}]", "history[1:_i - 1]"
+            done_before = f"list_contains({before}, 100)"
+            last = f"list_aggregate(list_reverse({before}), 'any_value')"
+        else:
+            length, before = f"length(p.history) // {w}", f"substring(history, 1, {w} * (_i - 1))"
+            at = f"TRY_CAST(substring(history, {w} * {{i}} - 2, 3) AS INTEGER)"
+            done_before = f"contains({before}, ',100')"
+            last = f"TRY_CAST(right(rtrim({before}, ',-'), 3) AS INTEGER)"
+        values = f"""
+h AS (
+    SELECT p.*, $year - p.history_from + 1 AS _i, {length} AS _n FROM {projects} p WHERE {where}
+),
+c AS (
+    SELECT *, CASE WHEN _i BETWEEN 1 AND _n THEN {at.format(i="_i")} END AS cur,
+           CASE WHEN _i BETWEEN 2 AND _n + 1 THEN {at.format(i="(_i - 1)")} END AS prev
+    FROM h
+),
+b AS (
+    SELECT *, CASE WHEN cur IS NULL AND _i > 1 THEN {done_before} END AS done_before,
+           CASE WHEN cur IS NULL AND _i > 1 THEN {last} END AS last
+    FROM c
+),
+s AS (SELECT *, coalesce(cur, last) AS latest FROM b),"""
+    else:
+        progress_ids = " AND list_contains($ids::VARCHAR[], project_id)" if ids else ""
+        values = f"""
+g AS (
     SELECT project_id,
            max(percent) FILTER (WHERE year = $year) AS cur,
            max(percent) FILTER (WHERE year = $year - 1) AS prev,
-           max(percent) FILTER (WHERE year < $year) AS best,
+           bool_or(percent = 100) FILTER (WHERE year < $year) AS done_before,
            max(year * 1000 + percent) FILTER (WHERE year < $year) % 1000 AS last
     FROM {progress} WHERE year <= $year{progress_ids} GROUP BY project_id
 ),
 s AS (
-    SELECT p.*, g.cur, g.prev, g.best, g.last, coalesce(g.cur, g.last) AS latest
+    SELECT p.*, g.cur, g.prev, g.done_before, g.last, coalesce(g.cur, g.last) AS latest
     FROM {projects} p LEFT JOIN g ON g.project_id = p.id
-    WHERE ($dept IS NULL OR p.department = $dept){project_ids}
-        AND ($archived OR p.start_first IS NULL OR p.start_first <= make_date($year, 12, 31))
-        AND (p.priority IS NULL OR $with_planned OR $archived)
-),
+    WHERE {where}
+),"""
+    return f"""
+WITH {values}
 flags AS (
     SELECT *,
         priority IS NOT NULL AS planned,
         cur IS NOT NULL AND priority IS NULL AS in_report,
-        priority IS NULL AND (cur IS NOT NULL OR coalesce(best, 0) < 100) AS open_in_year,
+        priority IS NULL AND (cur IS NOT NULL OR NOT coalesce(done_before, false)) AS open_in_year,
         coalesce(cur = 100 AND coalesce(prev, -1) < 100, false) AS completed,
         coalesce(cur >= 90 AND cur < 100, false) AS at_least_90,
         coalesce(cur > 0 AND (prev = 0 OR (prev IS NULL AND year(start_first) <= $year
@@ -118,6 +152,8 @@ status AS (
     FROM flags
 )
 """
+
+
 _STATUS_SQL = status_sql()
 _STATUS_SQL_IDS = status_sql(ids=True)
 
@@ -149,14 +185,6 @@ class DepartmentFigures:
     planned_cost: Decimal
     mean_progress: Decimal | None
     completed: int
-
-
-@dataclass(frozen=True)
-class FundingSummary:
-    projects: tuple[FundedProject, ...]
-    total_cost: Decimal
-    funding_total: Decimal
-    funding_city: Decimal
 
 
 @dataclass(frozen=True)
@@ -211,15 +239,12 @@ def status_params(year: int, department: str | None = None, as_of: date | None =
 def counts(db: Database, year: int, department: str | None = None, as_of: date | None = None) -> dict[str, int]:
     """The six counts for one year, in one query."""
     with db.read() as conn:
-        row = one_row(conn.execute(
-            _STATUS_SQL + f"SELECT {COUNT_COLUMNS} FROM status",
-            status_params(year, department, as_of),
-        ))
+        row = one_row(conn.execute(_STATUS_SQL + f"SELECT {COUNT_COLUMNS} FROM status",
+                                   status_params(year, department, as_of)))
     return dict(zip(FIGURE_KEYS, (int(v) for v in row), strict=False))
 
 
-# The lists sort by lower(name) only the rows they keep (CASE evaluates it for those alone).
-_NAME_KEY = "CASE WHEN overdue OR stalled THEN lower(s.name) END"
+_NAME_KEY = "CASE WHEN overdue OR stalled THEN lower(s.name) END"  # lower() only for the rows kept
 
 
 def _year_figures(db: Database, year: int, department: str | None, as_of: date | None
@@ -302,24 +327,6 @@ def by_department(db: Database, year: int, department: str | None = None) -> lis
     return _year_figures(db, year, department, None)[3]
 
 
-def funding(repo: Repository, department: str | None = None) -> FundingSummary:
-    """Funded projects with their sums, exact to the cent (missing amounts count as zero).
-
-    With ``department``, only the funded projects linked to one of its register projects.
-    """
-    funded = repo.funded_projects()
-    if department is not None:
-        own = {p.id for p in repo.projects(department=department)}
-        funded = [f for f in funded if own.intersection(f.linked_projects)]
-    zero = Decimal("0.00")
-    return FundingSummary(
-        tuple(funded),
-        sum((f.total_cost or zero for f in funded), zero),
-        sum((f.funding_total or zero for f in funded), zero),
-        sum((f.funding_city or zero for f in funded), zero),
-    )
-
-
 def check_year(repo: Repository, year: int, department: str | None = None,
                years: list[int] | None = None) -> None:
     """Refuse a year without data and an unknown department, with a German message."""
@@ -363,7 +370,8 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
     has it already.
     """
     with repo.db.read():  # one connection for all the queries below
-        if not live:
+        published_years = set(repo.published_years())  # one query; a year not published has no parts
+        if not live and year in published_years:
             published = published_report(repo, year, department, rows=rows)
             if published is not None:
                 return published
@@ -372,7 +380,7 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
         as_of = as_of or default_as_of(year)
         now, overdue_ids, stalled_ids, departments = _year_figures(repo.db, year, department, as_of)
         before: dict[str, int] | None = None
-        earlier = published_report(repo, year - 1, department, rows=False)
+        earlier = published_report(repo, year - 1, department, rows=False) if year - 1 in published_years else None
         if earlier is not None:
             before = {f.key: f.value for f in earlier.figures}
         elif (year - 1) in years:

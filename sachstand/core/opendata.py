@@ -40,20 +40,10 @@ import duckdb
 from . import figures
 from .db import file_connection, sql_string
 from .errors import SachstandError
+from .licenses import DEFAULT_LICENSE, LICENSES
 from .models import City
 from .output import check_folder
 from .repository import Repository
-
-DEFAULT_LICENSE = "dl-de/by-2-0"
-
-LICENSES: dict[str, tuple[str, str]] = {
-    "dl-de/by-2-0": ("http://dcat-ap.de/def/licenses/dl-by-de/2.0",
-                     "Datenlizenz Deutschland – Namensnennung – Version 2.0"),
-    "dl-de/zero-2-0": ("http://dcat-ap.de/def/licenses/dl-zero-de/2.0", "Datenlizenz Deutschland – Zero – Version 2.0"),
-    "cc-by-4.0": ("http://dcat-ap.de/def/licenses/cc-by/4.0", "Creative Commons Namensnennung 4.0 International"),
-    "cc-zero": ("http://dcat-ap.de/def/licenses/cc-zero", "Creative Commons CC Zero"),
-}
-"""The licences ``--license`` knows: short id → (DCAT-AP.de licence URI, German name)."""
 
 CSV_OPTIONS = "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', DATEFORMAT '%Y-%m-%d'"
 TABLES = ("projects", "figures", "funded_projects", "funded_partners")

@@ -14,7 +14,7 @@ Rules:
   open-data city, an export ``year=Y``), or the roll-up is refused naming the cities without.
 - A city is the same as another when their AGS match or their names do (ignoring case). Two
   sources naming the same city are refused, unless they are the same register file.
-- A department map (``department_map.py``) assigns each city's department codes to shared topics;
+- A department map (``core.department_map``) assigns each city's department codes to shared topics;
   departments it does not name fall under ``UNMAPPED``.
 - Every problem with a source is one German ``SachstandError`` (exit 2) naming it.
 """
@@ -32,9 +32,10 @@ from pathlib import Path
 import duckdb
 
 from .db import Database, backup_dir_for, file_connection
-from .department_map import UNMAPPED, DepartmentMap, load_department_map
+from .department_map import UNMAPPED, DepartmentMap
 from .errors import RegisterDamaged, SachstandError, first_line
 from .figures import COUNT_COLUMNS, FIGURE_KEYS, status_params, status_sql
+from .history import values_sql
 from .models import City
 from .opendata import METADATA_NAME, partition_key
 from .repository import city_from_meta
@@ -175,28 +176,31 @@ def _city_from_metadata(path: Path, key: str) -> City:
         raise SachstandError(f"Die Metadaten {path} sind unlesbar ({first_line(exc)}).") from None
 
 
-def _same(a: City, b: City) -> bool:
-    return bool(a.ags and a.ags == b.ags) or a.name.casefold() == b.name.casefold()
-
-
 def _refuse_duplicates(cities: list[_City]) -> None:
-    for i, a in enumerate(cities):
-        for b in cities[:i]:
-            if _same(a.city, b.city):
+    """Refuse two sources of the same city: the same AGS, or the same name ignoring case (looked
+    up by key, so 400 cities are not compared pairwise)."""
+    seen: dict[tuple[str, str], _City] = {}
+    for a in cities:
+        keys = [("name", a.city.name.casefold())] + ([("ags", a.city.ags)] if a.city.ags else [])
+        for key in keys:
+            b = seen.get(key)
+            if b is not None:
                 raise SachstandError(
                     f"Die Quellen {b.source} und {a.source} nennen dieselbe Stadt ({a.city.name}); "
                     "bitte jede Stadt nur einmal angeben.")
+        for key in keys:
+            seen[key] = a
 
 
 def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, departments: bool) -> None:
-    """Projects (``rp``) and progress (``rg``) of every city, with keys unique across cities.
+    """The projects of every city (``rp``), with keys unique across cities and their values as a
+    list from the year ``history_from`` on (``figures.status_sql(listed=True)``).
 
     ``rp.city`` is the city's index in ``cities``. Department codes are read only when
     ``departments`` (a department map) needs them: text columns are the costly part of a scan.
     """
     conn.execute("CREATE TEMP TABLE rp (id BIGINT, city INTEGER, department VARCHAR, priority INTEGER, "
-                 "start_first DATE, start_last DATE, end_last DATE)")
-    conn.execute("CREATE TEMP TABLE rg (project_id BIGINT, year INTEGER, percent INTEGER)")
+                 "start_first DATE, start_last DATE, end_last DATE, history_from INTEGER, history INTEGER[])")
     base = 0
     for index, c in enumerate(cities):
         if c.register is None:
@@ -211,10 +215,9 @@ def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, depar
                 f"CREATE TEMP TABLE ids AS SELECT id AS local_id, $base + row_number() OVER (ORDER BY id) AS id "
                 f"FROM {alias}.projects WHERE NOT archived", {"base": base})
             conn.execute(
-                f"INSERT INTO rp SELECT i.id, $city, p.department, {priority}, p.start_first, p.start_last, p.end_last "
-                f"FROM {alias}.projects p JOIN ids i ON i.local_id = p.id", {"city": index})
-            conn.execute(f"INSERT INTO rg SELECT i.id, g.year, g.percent FROM {alias}.progress g "
-                         "JOIN ids i ON i.local_id = g.project_id")
+                f"INSERT INTO rp SELECT i.id, $city, p.department, {priority}, p.start_first, p.start_last, p.end_last, "
+                f"g.first, g.vals FROM {alias}.projects p JOIN ids i ON i.local_id = p.id "
+                f"LEFT JOIN ({values_sql(f'{alias}.progress')}) g ON g.project_id = p.id", {"city": index})
             conn.execute("DROP TABLE ids")
         except duckdb.Error as exc:
             raise _damaged(c.source, exc) from None
@@ -233,23 +236,18 @@ def _load(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, depar
         conn.execute("CREATE TEMP TABLE city_index AS SELECT unnest($keys) AS key, unnest($idx) AS idx",
                      {"keys": [cities[i].key for i, _f in parts], "idx": [i for i, _f in parts]})
         dept = "department::VARCHAR" if departments else "NULL::VARCHAR"
+        # one entry a year from the first column on; a year without a column (no data in that
+        # city's register) is NULL, so a value's position gives its year
+        dense = f"[{', '.join(f'progress_{y}' if y in years else 'NULL' for y in range(years[0], years[-1] + 1))}]::INTEGER[]"
         conn.execute(
             f"CREATE TEMP TABLE od AS SELECT $base + row_number() OVER () AS gid, k.idx AS city, {dept} AS department, "
             "priority::INTEGER AS priority, start_first::DATE AS start_first, start_last::DATE AS start_last, "
             "end_last::DATE AS end_last, "
-            f"[{', '.join(f'progress_{y}' for y in years)}]::INTEGER[] AS prog "
-            f"FROM {source} s JOIN city_index k ON k.key = s.city", {"base": base, "files": files})
-        conn.execute("INSERT INTO rp SELECT gid, city, department, priority, start_first, start_last, end_last "
-                     "FROM od")
-        # Only the values ``status_sql`` reads: p(Y) and p(Y-1), and the earlier ones of projects
-        # without p(Y) (see ``figures``); the rest of ten years of history is left in the files.
-        conn.execute(
-            "INSERT INTO rg SELECT gid, year, percent FROM (SELECT gid, unnest($years::INTEGER[]) AS year, "
-            "unnest(prog) AS percent, prog[$last] IS NOT NULL AS has_year FROM od) "
-            "WHERE percent IS NOT NULL AND (NOT has_year OR year >= $year - 1)",
-            {"years": years, "last": years.index(year) + 1 if year in years else None, "year": year})
+            f"{dense} AS prog FROM {source} s JOIN city_index k ON k.key = s.city", {"base": base, "files": files})
+        conn.execute("INSERT INTO rp SELECT gid, city, department, priority, start_first, start_last, end_last, "
+                     "$first, prog FROM od", {"first": years[0]})
+        bad = _scalar(conn, "SELECT count(*) FROM (SELECT unnest(prog) AS v FROM od) WHERE v NOT BETWEEN 0 AND 100")
         conn.execute("DROP TABLE od")
-        bad = _scalar(conn, "SELECT count(*) FROM rg WHERE percent NOT BETWEEN 0 AND 100")
     except duckdb.Error as exc:
         where = files[0] if len(files) == 1 else f"{len(files)} Parquet-Dateien"
         raise SachstandError(f"Die Open-Data-Dateien ({where}) sind unlesbar oder unvollständig "
@@ -274,7 +272,7 @@ def _figures(conn: duckdb.DuckDBPyConnection, cities: list[_City], year: int, as
     params = status_params(year, None, as_of)
     relation = ("(SELECT rp.*, m.topic FROM rp LEFT JOIN topic_map m "
                 "ON m.city = rp.city AND m.department = rp.department)") if topics else "rp"
-    sql = status_sql(relation, "rg")
+    sql = status_sql(relation, listed=True)
     rows = conn.execute(
         sql + f"SELECT grouping(city), city, {COUNT_COLUMNS} FROM status "
         "GROUP BY GROUPING SETS ((city), ())", params).fetchall()
@@ -312,5 +310,4 @@ def _scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]
     return int(row[0]) if row is not None else 0
 
 
-__all__ = ["UNMAPPED", "CityFigures", "DepartmentMap", "Rollup", "TopicFigures", "load_department_map",
-           "rollup"]
+__all__ = ["CityFigures", "Rollup", "TopicFigures", "rollup"]

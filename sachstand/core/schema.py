@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import duckdb
 
+from .history import HISTORY_COLUMNS, refresh_sql
+
 APP_MARKER = "sachstand-register"
 
 MIGRATIONS: list[str] = [
@@ -134,6 +136,9 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (year, part)
     );
     """,
+    # 4: each project's progress as one list on its row (``core.history``), kept current on write,
+    # so the report's figures read one table instead of grouping ``progress`` by the text ID
+    HISTORY_COLUMNS + refresh_sql(ids=False),
 ]
 
 LATEST = len(MIGRATIONS)
@@ -161,6 +166,8 @@ def schema_version(conn: duckdb.DuckDBPyConnection, catalog: str | None = None) 
 def migrate(conn: duckdb.DuckDBPyConnection) -> int:
     """Apply the missing migrations, each in its own transaction; returns the new version."""
     current = schema_version(conn) or 0
+    if current < LATEST:
+        conn.execute("SET enable_progress_bar = false")  # a long upgrade draws no bar on the terminal
     for number in range(current + 1, LATEST + 1):
         conn.execute("BEGIN TRANSACTION")
         try:

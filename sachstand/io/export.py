@@ -26,6 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from ..core import figures
 from ..core.changes import is_progress_key, progress_key, progress_year
+from ..core.funding import FundingSummary, funding
 from ..core.models import EDITABLE_FIELDS, Project, progress_label
 from ..core.repository import Repository
 from ..core.types import Period, Precision
@@ -105,23 +106,27 @@ def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Projec
     quoted = fmt.get(quote_prefix=True)
     stream = RowStream(ws, r + 1)
     for n, p in enumerate(projects, start=r + 1):
-        stream.row(n, ((0, p.id, quoted if needs_quote(p.id) else None), (1, p.version, None)))
+        stream.text_and_numbers(n, (0, p.id, quoted if needs_quote(p.id) else None), 1, (p.version,), None)
     stream.close()
     ws.very_hidden()
 
 
-def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:
-    """The figures with their rules; values from ``core.figures`` when the year has data."""
+def rule_values(repo: Repository, year: int, years: list[int]) -> dict[str, tuple[int | None, int | None]]:
+    """Each figure's value of ``year`` and of the year before (from ``core.figures``), when the
+    year has data; else empty."""
+    if year not in years:
+        return {}
+    now = figures.counts(repo.db, year)
+    before = figures.counts(repo.db, year - 1, as_of=figures.default_as_of(year - 1)) if year - 1 in years else {}
+    return {k: (now[k], before.get(k)) for k in now}
+
+
+def write_rules(wb, fmt: Formats, year: int, values: dict[str, tuple[int | None, int | None]]) -> None:
+    """The figures with their rules; ``values`` (``rule_values``): each figure's value of Y and Y-1."""
     ws = wb.add_worksheet("Regeln")
     heads = ["Kennzahl", f"Wert {year}", f"Wert {year - 1}", "Regel"]
     for c, h in enumerate(heads):
         fmt.text(ws, 0, c, h, **HEADER)
-    values: dict[str, tuple[int | None, int | None]] = {}
-    years = repo.years()
-    if year in years:
-        now = figures.counts(repo.db, year)
-        before = figures.counts(repo.db, year - 1, as_of=figures.default_as_of(year - 1)) if year - 1 in years else {}
-        values = {k: (now[k], before.get(k)) for k in now}
     for r, d in enumerate(figures.FIGURES, start=1):
         fmt.text(ws, r, 0, d.label)
         this_year, last_year = values.get(d.key, (None, None))
@@ -135,8 +140,8 @@ def write_rules(wb, fmt: Formats, repo: Repository, year: int) -> None:
     ws.freeze_panes(1, 0)
 
 
-def write_funded(wb, fmt: Formats, summary: figures.FundingSummary, full: bool = False) -> None:
-    """The funded projects with their sums (``figures.funding``, or a published report's) and the
+def write_funded(wb, fmt: Formats, summary: FundingSummary, full: bool = False) -> None:
+    """The funded projects with their sums (``core.funding``, or a published report's) and the
     "Summe" row; ``full`` adds number, full title and goals after the report's columns (the
     register workbook, see ``register_book``)."""
     ws = wb.add_worksheet("Förderprojekte")
@@ -196,25 +201,31 @@ def export_register(repo: Repository, path: str | Path | BinaryIO, year: int,
     """
     from . import register_book as book
 
-    everything = repo.projects(include_archived=True)
+    with repo.db.read():  # one connection and one consistent state for every sheet
+        everything = repo.projects(include_archived=True)
+        years = repo.years()
+        summary = funding(repo)
+        departments = repo.departments()
+        reported = {y: repo.reported_figures(y) for y in years}
+        city = repo.city()
+        values = rule_values(repo, year, years)
     if ids is not None:
         by_id = {p.id: p for p in everything}
         everything = [by_id[i] for i in ids if i in by_id]
     projects = [p for p in everything if not p.archived]
     archived = [p for p in everything if p.archived]
-    years = repo.years()
     wb = new_workbook(path, constant_memory=True)
     fmt = Formats(wb)
     cols = project_columns(year)
     write_overview(wb, fmt, "Projekte", cols, projects)
-    write_funded(wb, fmt, figures.funding(repo), full=True)
-    book.write_funded_details(wb, fmt, repo, everything)
+    write_funded(wb, fmt, summary, full=True)
+    book.write_funded_details(wb, fmt, summary, everything)
     book.write_progress(wb, fmt, everything, [y for y in years if y not in (year - 1, year)])
     write_overview(wb, fmt, book.ARCHIVE, cols, archived)
-    book.write_departments(wb, fmt, repo)
-    book.write_reported(wb, fmt, repo, years)
-    book.write_register(wb, fmt, repo, everything)
-    write_rules(wb, fmt, repo, year)
+    book.write_departments(wb, fmt, departments)
+    book.write_reported(wb, fmt, reported)
+    book.write_register(wb, fmt, city, everything)
+    write_rules(wb, fmt, year, values)
     write_meta(wb, fmt, "Register", year, everything)
     close_workbook(wb)
     return len(projects)

@@ -28,14 +28,14 @@ from xlsxwriter.workbook import Workbook
 
 from ..core import figures
 from ..core.errors import SachstandError
-from ..core.models import City, NewFundedProject, Partner, Project, progress_label
-from ..core.repository import Repository
+from ..core.funding import FundingSummary
+from ..core.models import City, Department, NewFundedProject, Partner, Project, progress_label
 from ..core.types import Money, is_digits
 from . import cells
 from .ooxml import column_letter
 from .reader import Problem, WorkbookData, _find_header, _grid, _rows
 from .safe import Formats, needs_quote
-from .sheetrows import Cell, RowStream
+from .sheetrows import RowStream
 from .styles import HEADER
 
 FUNDED = "Förderprojekte"
@@ -71,9 +71,8 @@ def _heads(fmt: Formats, ws, heads: tuple[str, ...] | list[str]) -> None:
     ws.freeze_panes(1, 0)
 
 
-def write_funded_details(wb: Workbook, fmt: Formats, repo: Repository, projects: list[Project]) -> None:
+def write_funded_details(wb: Workbook, fmt: Formats, summary: FundingSummary, projects: list[Project]) -> None:
     """The funded projects' partners and links (the projects themselves: ``export.write_funded``)."""
-    summary = figures.funding(repo)
     names = {p.id: p.name for p in projects}
     ws = wb.add_worksheet(PARTNERS)
     _heads(fmt, ws, ("Nr", "Partner", "Rolle"))
@@ -107,34 +106,36 @@ def write_progress(wb: Workbook, fmt: Formats, projects: list[Project], years: l
     pct = fmt.get(num_format='0" %"')
     stream = RowStream(ws, 1)
     r = 1
+    quoted = fmt.get(quote_prefix=True)
     for p in projects:
-        values: list[Cell] = [(c, v, pct) for c, y in enumerate(years, start=1) if (v := p.progress.get(y)) is not None]
-        if not values:
+        values = [p.progress.get(y) for y in years]
+        if values.count(None) == len(values):
             continue
-        stream.row(r, [(0, p.id, fmt.get(quote_prefix=True) if needs_quote(p.id) else None), *values])
+        stream.text_and_numbers(r, (0, p.id, quoted if needs_quote(p.id) else None), 1, values, pct)
         r += 1
     stream.close()
     ws.set_column(0, 0, 12)
     ws.set_column(1, max(len(years), 1), 14)
 
 
-def write_departments(wb: Workbook, fmt: Formats, repo: Repository) -> None:
+def write_departments(wb: Workbook, fmt: Formats, departments: list[Department]) -> None:
     ws = wb.add_worksheet(DEPARTMENTS)
     _heads(fmt, ws, ("Code", "Name"))
-    for r, d in enumerate(repo.departments(), start=1):
+    for r, d in enumerate(departments, start=1):
         fmt.text(ws, r, 0, d.code)
         fmt.text(ws, r, 1, d.name or "")
     ws.set_column(0, 0, 14)
     ws.set_column(1, 1, 50)
 
 
-def write_reported(wb: Workbook, fmt: Formats, repo: Repository, years: list[int]) -> None:
+def write_reported(wb: Workbook, fmt: Formats, reported: dict[int, dict[str, int]]) -> None:
+    """The figures published reports stated, by year (``Repository.reported_figures``)."""
     ws = wb.add_worksheet(REPORTED)
     _heads(fmt, ws, ("Jahr", "Kennzahl", "Bezeichnung", "Wert"))
     labels = {d.key: d.label for d in figures.FIGURES}
     r = 1
-    for year in years:
-        for key, value in repo.reported_figures(year).items():
+    for year, stated in reported.items():
+        for key, value in stated.items():
             ws.write_number(r, 0, year)
             fmt.text(ws, r, 1, key)
             fmt.text(ws, r, 2, labels.get(key, key))
@@ -144,10 +145,9 @@ def write_reported(wb: Workbook, fmt: Formats, repo: Repository, years: list[int
     ws.set_column(1, 2, 30)
 
 
-def write_register(wb: Workbook, fmt: Formats, repo: Repository, projects: list[Project]) -> None:
+def write_register(wb: Workbook, fmt: Formats, city: City | None, projects: list[Project]) -> None:
     """The city, then each planned project's priority (Projekt-ID | Priorität)."""
     ws = wb.add_worksheet(REGISTER)
-    city = repo.city()
     _heads(fmt, ws, ("Angabe", "Wert"))
     fmt.text(ws, 1, 0, "Stadt")
     fmt.text(ws, 1, 1, city.name if city else "")

@@ -33,11 +33,16 @@ _MARKUP = re.compile(r"[&<>]")
 _LEADING = re.compile(r"^\s")
 _TRAILING = re.compile(r"\s$")
 _MAX_TEXT = 32767
+_EXACT = 10**15
+_PLAIN = re.compile(r"(?!\s)[^\x00-\x1f&<>\ufffe\uffff]*(?<!\s)")
+"""Text that needs none of the changes below (most cells): checked with one match, not five."""
 
 
 def inline_text(value: str) -> str:
     """The ``<is>`` content of a text cell, as xlsxwriter writes it in ``constant_memory`` mode
     (cut to Excel's 32,767 UTF-16 units, as xlsxwriter does)."""
+    if len(value) <= _MAX_TEXT // 2 and "_x" not in value and _PLAIN.fullmatch(value):
+        return f"<t>{value}</t>"
     if len(value) > _MAX_TEXT // 2 and len(units := value.encode("utf-16-le")) > 2 * _MAX_TEXT:
         value = units[:2 * _MAX_TEXT].decode("utf-16-le", "ignore")
     if "_x" in value:
@@ -61,8 +66,9 @@ class RowStream:
         self.last = -1
         self.min_col: int | None = None
         self.max_col = -1
-        self._letters: list[str] = []
-        self._styles: dict[int, str] = {}
+        self._letters: list[str] = [xl_col_to_name(c) for c in range(64)]
+        self._styles: dict[Format | None, str] = {None: ""}
+        self._shapes: dict[tuple[int, Format | None, tuple[bool, ...]], str] = {}
         if self.direct:
             ws._write_single_row(first)  # the rows above are written out first
             self._write = ws.row_data_fh.write
@@ -72,13 +78,9 @@ class RowStream:
             self._letters.append(xl_col_to_name(len(self._letters)))
         return self._letters[col]
 
-    def _style(self, fmt: Format | None) -> str:
-        if fmt is None:
-            return ""
-        key = id(fmt)
-        if key not in self._styles:
-            self._styles[key] = f' s="{fmt._get_xf_index()}"'
-        return self._styles[key]
+    def _style(self, fmt: Format) -> str:
+        self._styles[fmt] = found = f' s="{fmt._get_xf_index()}"'
+        return found
 
     def row(self, r: int, cells: Sequence[Cell]) -> None:
         """One row's cells, in column order; rows come top to bottom."""
@@ -92,17 +94,50 @@ class RowStream:
                     self.ws.write_number(r, c, value, fmt)
             return
         n = r + 1
-        parts = [f'<row r="{n}">']
-        for c, value, fmt in cells:
-            ref = f"{self._letters[c] if c < len(self._letters) else self._letter(c)}{n}"
-            if type(value) is str:
-                parts.append(f'<c r="{ref}"{self._style(fmt)} t="inlineStr"><is>{inline_text(value)}</is></c>')
-            else:
-                parts.append(f'<c r="{ref}"{self._style(fmt)}><v>{value:.16G}</v></c>')
-        parts.append("</row>")
+        parts = [f'<row r="{n}">', *self._cells(n, cells), "</row>"]
         self._write("".join(parts))
+        self._extent(r, cells[0][0], cells[-1][0])
+
+    def text_and_numbers(self, r: int, lead: Cell, first: int, numbers: Sequence[int | None],
+                         fmt: Format | None) -> None:
+        """One row: the cell ``lead``, then whole numbers (below 10**15) from column ``first`` on,
+        each with ``fmt`` (None: no cell). Rows of one shape share a prepared text: a row costs
+        one ``str.format``, not a call per cell (the progress and version sheets of an export)."""
+        present = tuple(v is not None for v in numbers)
+        if not self.direct:
+            self.row(r, [lead, *((first + i, v, fmt) for i, v in enumerate(numbers) if v is not None)])
+            return
+        shape = self._shapes.get((first, fmt, present))
+        if shape is None:
+            style = self._styles.get(fmt)
+            if style is None:
+                style = self._style(fmt)
+            shape = "".join(f'<c r="{self._letter(first + i)}{{0}}"{style}><v>{{{i + 1}}}</v></c>'
+                            for i, there in enumerate(present) if there)
+            self._shapes[(first, fmt, present)] = shape
+        n = r + 1
+        self._write(f'<row r="{n}">{"".join(self._cells(n, [lead]))}{shape.format(n, *numbers)}</row>')
+        last = max((i for i, there in enumerate(present) if there), default=None)
+        self._extent(r, lead[0], lead[0] if last is None else first + last)
+
+    def _cells(self, n: int, cells: Sequence[Cell]) -> list[str]:
+        parts = []
+        styles, letters = self._styles, self._letters
+        for c, value, fmt in cells:
+            style = styles.get(fmt)
+            if style is None:
+                style = self._style(fmt)  # a None format is in styles already
+            letter = letters[c] if c < len(letters) else self._letter(c)
+            if type(value) is str:
+                parts.append(f'<c r="{letter}{n}"{style} t="inlineStr"><is>{inline_text(value)}</is></c>')
+            elif type(value) is int and -_EXACT < value < _EXACT:  # as %.16G writes it
+                parts.append(f'<c r="{letter}{n}"{style}><v>{value}</v></c>')
+            else:
+                parts.append(f'<c r="{letter}{n}"{style}><v>{value:.16G}</v></c>')
+        return parts
+
+    def _extent(self, r: int, first_col: int, last_col: int) -> None:
         self.last = r
-        first_col, last_col = cells[0][0], cells[-1][0]
         if self.min_col is None or first_col < self.min_col:
             self.min_col = first_col
         self.max_col = max(self.max_col, last_col)
