@@ -119,3 +119,36 @@ def test_text_that_looks_like_xml_round_trips_through_export_import_and_markup(
     texts = {c for row in wb["Projekte"].iter_rows(values_only=True) for c in row if isinstance(c, str)}
     wb.close()
     assert set(MARKUP_TEXTS) <= texts
+
+
+def test_every_workbook_writes_day_dates_by_one_rule(cli, sample_path: Path, empty_path: Path, tmp_path: Path) -> None:
+    """A day from 1 March 1900 on is a date cell, an earlier one its German text: the same in the
+    register workbook (row stream) and in a department's template (cell writer), and both come
+    back as the same day."""
+    from datetime import date, datetime
+
+    from sachstand.core.repository import ChangeSet, ProjectUpdate
+    from sachstand.core.types import Period
+
+    repo = open_register(sample_path)
+    old, new = sorted((p for p in repo.projects() if p.department == "FB 11"), key=lambda p: p.id)[:2]
+    repo.apply(ChangeSet(updates=[
+        ProjectUpdate(old.id, old.version, {"start": Period.day(date(1900, 1, 15))}),
+        ProjectUpdate(new.id, new.version, {"start": Period.day(date(2019, 6, 1))})]))
+    book = tmp_path / "register.xlsx"
+    assert cli("--db", str(sample_path), "export", "register", "-o", str(book)).code == 0
+    assert cli("--db", str(sample_path), "export", "templates", "--year", "2020", "--department", "FB 11",
+               "-o", str(tmp_path / "t")).code == 0
+    template = next((tmp_path / "t").glob("*.xlsx"))
+    for path in (book, template):
+        wb = openpyxl.load_workbook(path)
+        ws = wb.worksheets[0]
+        header = next(r for r in ws.iter_rows(values_only=True) if r and "ID" in r)
+        id_col, start_col = header.index("ID"), header.index("Beginn")
+        starts = {r[id_col]: r[start_col] for r in ws.iter_rows(values_only=True) if r and r[id_col] in (old.id, new.id)}
+        assert starts[old.id] == "15.01.1900", path.name
+        assert starts[new.id] == datetime(2019, 6, 1), path.name
+    assert cli("--db", str(empty_path), "import", str(book), "--apply").code == 0
+    again = open_register(empty_path)
+    assert again.get(old.id).start == Period.day(date(1900, 1, 15))
+    assert again.get(new.id).start == Period.day(date(2019, 6, 1))

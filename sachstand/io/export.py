@@ -17,7 +17,7 @@ charts, data validation and protection natively.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -37,16 +37,13 @@ from .safe import (
     PERCENT,
     Formats,
     close_workbook,
+    day_serial,
     fit_widths,
     needs_quote,
     new_workbook,
 )
 from .sheetrows import Cell, RowStream
 from .styles import HEADER
-
-_EPOCH = date(1899, 12, 30)
-_SERIAL_FROM = date(1900, 3, 1)
-
 
 
 def project_columns(year: int, with_department: bool = True) -> list[tuple[str, str]]:
@@ -76,7 +73,7 @@ def write_cell(fmt: Formats, ws: Worksheet, row: int, col: int, key: str, projec
     if key in ("start", "end"):
         if isinstance(value, Period) and value.precision is Precision.DAY:
             fmt.day(ws, row, col, value.first_day, **props)
-            return 10
+            return 10 if day_serial(value.first_day) is not None else len(value.format())
         text = value.format() if isinstance(value, Period) else (getattr(project, f"{key}_text", "") if project else "")
         fmt.text(ws, row, col, text, **props)
         return len(text)
@@ -266,8 +263,9 @@ def write_rows(fmt: Formats, ws: Worksheet, first: int, cols: Sequence[tuple[str
                     cells.append((c, float(value), plain[c]))
                 continue
             if key in ("start", "end"):
-                if isinstance(value, Period) and value.precision is Precision.DAY and value.first_day >= _SERIAL_FROM:
-                    cells.append((c, (value.first_day - _EPOCH).days, day))
+                if isinstance(value, Period) and value.precision is Precision.DAY and \
+                        (serial := day_serial(value.first_day)) is not None:
+                    cells.append((c, serial, day))
                     continue
                 value = value.format() if isinstance(value, Period) else getattr(p, f"{key}_text")
             if not value:

@@ -24,6 +24,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from ..core.errors import WriteFailed
 from ..core.text import safe_text
+from ..core.types import format_date
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 MONEY = '#,##0.00 "€"'
@@ -112,7 +113,23 @@ class Formats:
             ws.write_number(row, col, value, self.get(num_format=PERCENT, **props))
 
     def day(self, ws: Worksheet, row: int, col: int, value: date, **props: Any) -> None:
-        ws.write_datetime(row, col, value, self.get(num_format=DATE, **props))
+        """A day as a date cell (``day_serial``), or as its German text before 1 March 1900."""
+        serial = day_serial(value)
+        if serial is None:
+            ws.write_string(row, col, format_date(value), self.get(**props) if props else None)
+        else:
+            ws.write_number(row, col, serial, self.get(num_format=DATE, **props))
+
+
+_EPOCH = date(1899, 12, 30)
+_SERIAL_FROM = date(1900, 3, 1)
+
+
+def day_serial(value: date) -> int | None:
+    """The rule for every day date written to a workbook: Excel's day number from 1 March 1900
+    on; None before it (Excel's 1900 calendar has a 29 February that never was, and nothing
+    before 1900), where the writer puts the date's German text instead."""
+    return (value - _EPOCH).days if value >= _SERIAL_FROM else None
 
 
 def fit_widths(ws: Worksheet, widths: list[float], maximum: float = 60) -> None:
