@@ -72,3 +72,21 @@ def test_check_gives_the_stored_form_of_what_passes() -> None:
     assert checked.new_projects[0].name == "Neu" and checked.new_projects[0].planned_cost == Decimal("10.00")
     assert checked.updates == [ProjectUpdate("FB11-001", 3, {progress_key(2020): 50})]
     checked.raise_first()  # nothing to raise
+
+
+def test_a_period_given_directly_keeps_to_the_year_range(sample_path) -> None:
+    """The year rule of typed-in dates (1900–2200) holds for a period handed to the core too."""
+    from datetime import date
+
+    import pytest
+
+    from sachstand.core import open_register
+    from sachstand.core.errors import InvalidValue
+    from sachstand.core.repository import ChangeSet, ProjectUpdate
+    from sachstand.core.types import Period
+
+    repo = open_register(sample_path)
+    p = repo.get("FB11-001")
+    with pytest.raises(InvalidValue, match="1899 liegt außerhalb von 1900 bis 2200"):
+        repo.apply(ChangeSet(updates=[ProjectUpdate(p.id, p.version, {"start": Period.day(date(1899, 6, 1))})]))
+    assert repo.get(p.id).start == p.start

@@ -38,7 +38,7 @@ from .models import (
     progress_key,
     progress_year,
 )
-from .types import MONEY_MAX, Period, clean_text, format_number
+from .types import MONEY_MAX, Period, clean_text, format_number, year_problem
 
 __all__ = [  # the field keys (defined in ``models``) are re-exported beside the change set
     "FieldKey", "is_progress_key", "parse_field_key", "progress_key", "progress_year",
@@ -173,6 +173,8 @@ def _check_value(name: str, value: object) -> object:
     if name in ("start", "end"):
         if value is not None and not isinstance(value, Period):
             raise InvalidValue(field_label(name), "muss ein Datum oder Quartal sein")
+        if value is not None and (problem := year_problem(value.first_day.year, value.format())):
+            raise InvalidValue(field_label(name), problem)
         return value
     raise InvalidValue(field_label(name), "ist kein änderbares Feld")
 

@@ -152,9 +152,16 @@ def parse_period(text: str) -> Period:
     )
 
 
+def year_problem(y: int, shown: str) -> str | None:
+    """The one rule for a date's year: from ``YEAR_MIN`` to ``YEAR_MAX``; else the German reason."""
+    if YEAR_MIN <= y <= YEAR_MAX:
+        return None
+    return f"„{shown}“: das Jahr {y} liegt außerhalb von {YEAR_MIN} bis {YEAR_MAX}"
+
+
 def _check_year(y: int, s: str) -> int:
-    if not 1900 <= y <= 2200:
-        raise ValueError(f"„{s}“: das Jahr {y} liegt außerhalb von 1900 bis 2200")
+    if problem := year_problem(y, s):
+        raise ValueError(problem)
     return y
 
 
