@@ -313,3 +313,29 @@ def test_first_runs_at_the_same_moment_all_see_the_whole_sample(tmp_path: Path) 
         assert p.returncode == 0, err
         assert '"projects": 57' in out
     assert sorted(os.listdir(tmp_path / "data" / "sachstand")) == [".register.duckdb.lock", "register.duckdb"]
+
+
+@pytest.mark.parametrize(("given", "reason"), [
+    ("AC-2147483648", "hat eine zu große Nummer (höchstens 2.147.483.647)"),
+    ("AC-\u202e001", "ist keine Projekt-ID"),
+    ("-5", "ist keine Projekt-ID"),
+])
+def test_a_given_project_id_outside_the_id_rule_is_refused_naming_the_cell(
+        sample_path: Path, tmp_path: Path, given: str, reason: str) -> None:
+    """A register's own workbook recreated on an empty register: ``AC-2147483648`` overflowed the
+    32-bit ID counter (DuckDB ConversionException); a bidi override and ``-5`` were taken as IDs."""
+    import openpyxl
+
+    book = tmp_path / "reg.xlsx"
+    assert _run("--db", str(sample_path), "export", "register", "-o", str(book)).returncode == 0
+    wb = openpyxl.load_workbook(book)
+    assert wb["Projekte"]["A1"].value == "ID"
+    wb["Projekte"]["A2"] = given
+    wb.save(book)
+    empty = tmp_path / "leer.duckdb"
+    assert _run("--db", str(empty), "init", "--empty", "--city", "Stadt Aachen").returncode == 0
+    r = _run("--db", str(empty), "import", str(book), "--apply")
+    assert r.returncode == 1 and "Traceback" not in r.stderr and "Unerwarteter" not in r.stderr, r.stderr
+    flat = " ".join(r.stdout.split())
+    assert "reg.xlsx Projekte!A2:" in flat and reason in flat and "Nichts wurde gespeichert: 1 Problem" in flat
+    assert not open_register(empty).projects()
