@@ -339,3 +339,32 @@ def test_a_given_project_id_outside_the_id_rule_is_refused_naming_the_cell(
     flat = " ".join(r.stdout.split())
     assert "reg.xlsx Projekte!A2:" in flat and reason in flat and "Nichts wurde gespeichert: 1 Problem" in flat
     assert not open_register(empty).projects()
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("map_nested_100000.toml", "ist tiefer als 32 Ebenen verschachtelt"),
+    ("map_field_200000_characters.csv", ", Zeile 2: ein Feld ist länger als 131.072 Zeichen."),
+])
+def test_hostile_department_maps_are_refused_naming_the_file(sample_path: Path, name: str, expected: str) -> None:
+    """100,000 nested arrays were a RecursionError in tomllib, a 200,000-character field a csv.Error."""
+    r = _run("--db", str(sample_path), "rollup", str(sample_path), "--department-map", str(BAD / name))
+    assert r.returncode == 2
+    line = _one_line(r.stderr)
+    assert f"Die Bereichszuordnung {BAD / name}" in line and expected in line
+
+
+def test_a_fifo_is_neither_department_map_nor_rollup_source_and_never_waited_for(
+        sample_path: Path, tmp_path: Path) -> None:
+    """A map that is a symlink to a FIFO blocked for ever in ``read_text``; a FIFO as a source was
+    called „ein Ordner“."""
+    fifo = tmp_path / "zuordnung"
+    os.mkfifo(fifo)
+    (tmp_path / "map.toml").symlink_to(fifo)
+    r = _run("--db", str(sample_path), "rollup", str(sample_path), "--department-map", str(tmp_path / "map.toml"),
+             timeout=60)
+    assert r.returncode == 2
+    assert "lässt sich nicht lesen: das ist keine gewöhnliche Datei" in _one_line(r.stderr)
+    r = _run("--db", str(sample_path), "rollup", str(fifo), timeout=60)
+    assert r.returncode == 2
+    line = _one_line(r.stderr)
+    assert "ist weder Register noch Open-Data-Ordner: das ist keine gewöhnliche Datei" in line and "Ordner“" not in line

@@ -34,11 +34,13 @@ import duckdb
 from .db import Database, backup_dir_for, file_connection
 from .department_map import UNMAPPED, DepartmentMap
 from .errors import RegisterDamaged, SachstandError, first_line
+from .files import input_problem
 from .figures import COUNT_COLUMNS, FIGURE_KEYS, status_params, status_sql
 from .history import values_sql
 from .models import City
 from .opendata import METADATA_NAME, partition_key
 from .repository import city_from_meta
+from .text import safe_text
 from .types import is_digits
 
 
@@ -93,6 +95,8 @@ def rollup(sources: Sequence[str | os.PathLike[str]], year: int | None = None,
         if resolved.is_dir():
             if resolved not in folders:
                 folders.append(resolved)
+        elif problem := input_problem(resolved):
+            raise SachstandError(f"Die Quelle {safe_text(str(raw))} ist weder Register noch Open-Data-Ordner: {problem}.")
         elif resolved not in registers:  # the same register twice counts once
             registers.append(resolved)
     conn = file_connection(paths=registers, directories=folders)

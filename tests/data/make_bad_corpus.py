@@ -312,16 +312,27 @@ def build_texts() -> None:
         (OUT / name).write_text(text, encoding="utf-8")
 
 
+def build_maps() -> None:
+    """Department maps for ``rollup --department-map``: tomllib recursed 100,000 levels deep into a
+    RecursionError; csv stopped at a field over its 131,072-character limit with ``csv.Error``."""
+    (OUT / "map_nested_100000.toml").write_text("[topics]\nFB = " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    (OUT / "map_field_200000_characters.csv").write_text(
+        'city,department,topic\n*,FB 11,"' + "x" * 200_000 + '"\n', encoding="utf-8")
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if sys.argv[1:] == ["budget"]:
             build_budget(Path(tmp))
         elif sys.argv[1:] == ["texts"]:
             build_texts()
+        elif sys.argv[1:] == ["maps"]:
+            build_maps()
         else:
             build(Path(tmp))
             build_budget(Path(tmp))
             build_texts()
+            build_maps()
     print(f"{len(list(OUT.glob('*.xlsx')))} workbooks and {len(list(OUT.glob('*.md')))} text files in {OUT}")
 
 
