@@ -368,3 +368,23 @@ def test_a_fifo_is_neither_department_map_nor_rollup_source_and_never_waited_for
     assert r.returncode == 2
     line = _one_line(r.stderr)
     assert "ist weder Register noch Open-Data-Ordner: das ist keine gewöhnliche Datei" in line and "Ordner“" not in line
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("template_document_junk_after_root.docx", "der Teil „word/document.xml“ ist kein gültiges XML (Zeile 2"),
+    ("template_styles_junk_after_root.docx", "der Teil „word/styles.xml“ ist kein gültiges XML (Zeile 2"),
+    ("template_without_document.docx", "der Teil „word/document.xml“ fehlt (verwiesen aus „_rels/.rels“)"),
+    ("template_if_3000_deep.docx", "Blöcke sind tiefer als 50 Ebenen verschachtelt"),
+    ("template_presentation_junk_after_root.pptx", "der Teil „ppt/presentation.xml“ ist kein gültiges XML"),
+    ("template_layout_junk_after_root.pptx", "der Teil „ppt/slideLayouts/slideLayout1.xml“ ist kein gültiges XML"),
+])
+def test_hostile_report_templates_are_refused_naming_the_part(
+        sample_path: Path, tmp_path: Path, name: str, expected: str) -> None:
+    """Junk after a part's root was lxml's XMLSyntaxError, a missing main part an English
+    KeyError, ``{% if %}`` 3,000 deep a RecursionError: each the catch-all's line with exit 1."""
+    target = tmp_path / f"bericht{Path(name).suffix}"
+    r = _run("--db", str(sample_path), "export", "report", "-o", str(target), "--template", str(BAD / name))
+    assert r.returncode == 2
+    line = _one_line(r.stderr)
+    assert expected in line and "Unerwarteter" not in line and "KeyError" not in line, line
+    assert not target.exists() and not list(tmp_path.glob("bericht*"))
