@@ -388,3 +388,26 @@ def test_hostile_report_templates_are_refused_naming_the_part(
     line = _one_line(r.stderr)
     assert expected in line and "Unerwarteter" not in line and "KeyError" not in line, line
     assert not target.exists() and not list(tmp_path.glob("bericht*"))
+
+
+def test_open_data_on_a_full_disk_says_so_in_german_and_leaves_nothing(sample_path: Path, tmp_path: Path) -> None:
+    """DuckDB's English "IO Error: … No space left on device" was put into the German line."""
+    with tmpfs(tmp_path, "1m") as where:
+        fill(where, leave_kib=24)
+        r = _run("--db", str(sample_path), "export", "opendata", "--year", "2020", "-o", str(where / "offen"))
+        assert r.returncode == 2
+        line = _one_line(r.stderr)
+        assert line.startswith("Fehler: Die offenen Daten lassen sich nicht nach ") and line.endswith(f"{FULL}.")
+        assert "IO Error" not in line and "space" not in line
+        assert listing(where) == ["filler.bin"]
+
+
+def test_open_data_into_a_folder_that_is_not_utf8_is_named_as_such(sample_path: Path, tmp_path: Path) -> None:
+    """DuckDB refused the path with its English text inside the German line."""
+    r = subprocess.run([sys.executable, "-m", "sachstand", "--db", str(sample_path), "export", "opendata", "--year",
+                        "2020", "-o", b"offen\xff/daten"], cwd=tmp_path, capture_output=True, text=True,
+                       env={**os.environ, "SACHSTAND_CONFIG": ""}, check=False)
+    assert r.returncode == 2
+    line = _one_line(r.stderr)
+    assert line.startswith("Fehler: Der Zielordner offen\\udcff/daten ist kein gültiges UTF-8"), line
+    assert not [p for p in os.listdir(tmp_path) if p.startswith("offen")]
