@@ -411,3 +411,16 @@ def test_open_data_into_a_folder_that_is_not_utf8_is_named_as_such(sample_path: 
     line = _one_line(r.stderr)
     assert line.startswith("Fehler: Der Zielordner offen\\udcff/daten ist kein gültiges UTF-8"), line
     assert not [p for p in os.listdir(tmp_path) if p.startswith("offen")]
+
+
+def test_an_unknown_field_in_the_config_columns_names_the_file_and_key(sample_path: Path, tmp_path: Path) -> None:
+    """Reported as „--column: …“ with the known fields case-mangled („Geplante kosten“)."""
+    config = tmp_path / "sachstand.toml"
+    config.write_text('[import.columns]\n"Mittel" = "Geplante Kostn"\n', encoding="utf-8")
+    book = tmp_path / "liste.xlsx"
+    assert _run("--db", str(sample_path), "export", "register", "-o", str(book)).returncode == 0
+    r = _run("--db", str(sample_path), "--config", str(config), "import", str(book))
+    assert r.returncode == 2
+    line = _one_line(r.stderr)
+    assert line.startswith(f"Fehler: {config} [import.columns] „Mittel“: „Geplante Kostn“ ist kein bekanntes Feld")
+    assert "--column" not in line and "„Geplante Kosten“" in line and "Geplante kosten" not in line
