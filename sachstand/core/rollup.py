@@ -34,8 +34,8 @@ import duckdb
 from .db import Database, backup_dir_for, file_connection
 from .department_map import UNMAPPED, DepartmentMap
 from .errors import RegisterDamaged, SachstandError, first_line
-from .files import input_problem
 from .figures import COUNT_COLUMNS, FIGURE_KEYS, status_params, status_sql
+from .files import input_problem
 from .history import values_sql
 from .models import City
 from .opendata import METADATA_NAME, partition_key
