@@ -368,6 +368,14 @@ def test_a_fifo_is_neither_department_map_nor_rollup_source_and_never_waited_for
     assert r.returncode == 2
     line = _one_line(r.stderr)
     assert "ist weder Register noch Open-Data-Ordner: das ist keine gewöhnliche Datei" in line and "Ordner“" not in line
+    export = tmp_path / "offen"  # an open-data folder whose metadata.jsonld is a FIFO: read_text blocked
+    assert _run("--db", str(sample_path), "export", "opendata", "--year", "2020", "-o", str(export)).returncode == 0
+    metadata = next(export.glob("city=*/year=2020/metadata.jsonld"))
+    metadata.unlink()
+    os.mkfifo(metadata)
+    r = _run("rollup", str(export), timeout=60)
+    assert r.returncode == 2
+    assert "sind unlesbar (das ist keine gewöhnliche Datei" in _one_line(r.stderr)
 
 
 @pytest.mark.parametrize(("name", "expected"), [
