@@ -10,7 +10,7 @@ Rules:
   dropped (the reader should see that something odd is there).
 - ``one_line`` turns runs of tabs and line breaks into one space (table cells, messages); without
   it, line breaks and tabs stay (a description shown in full).
-- ``escaped_display`` finds such an escape (``\u2066``) in text someone typed or edited: an
+- ``escaped_display`` finds such an escape (``\\u2066``) in text someone typed or edited: an
   escaped display is never stored as if it were the text (a form refuses it).
 - ``json_text`` is ``json.dumps`` that escapes the same characters as ``\\uXXXX``, so a script's
   output never carries them raw either.
