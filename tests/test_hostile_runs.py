@@ -313,3 +313,122 @@ def test_first_runs_at_the_same_moment_all_see_the_whole_sample(tmp_path: Path) 
         assert p.returncode == 0, err
         assert '"projects": 57' in out
     assert sorted(os.listdir(tmp_path / "data" / "sachstand")) == [".register.duckdb.lock", "register.duckdb"]
+
+
+@pytest.mark.parametrize(("given", "reason"), [
+    ("AC-2147483648", "hat eine zu große Nummer (höchstens 2.147.483.647)"),
+    ("AC-\u202e001", "ist keine Projekt-ID"),
+    ("-5", "ist keine Projekt-ID"),
+])
+def test_a_given_project_id_outside_the_id_rule_is_refused_naming_the_cell(
+        sample_path: Path, tmp_path: Path, given: str, reason: str) -> None:
+    """A register's own workbook recreated on an empty register: ``AC-2147483648`` overflowed the
+    32-bit ID counter (DuckDB ConversionException); a bidi override and ``-5`` were taken as IDs."""
+    import openpyxl
+
+    book = tmp_path / "reg.xlsx"
+    assert _run("--db", str(sample_path), "export", "register", "-o", str(book)).returncode == 0
+    wb = openpyxl.load_workbook(book)
+    assert wb["Projekte"]["A1"].value == "ID"
+    wb["Projekte"]["A2"] = given
+    wb.save(book)
+    empty = tmp_path / "leer.duckdb"
+    assert _run("--db", str(empty), "init", "--empty", "--city", "Stadt Aachen").returncode == 0
+    r = _run("--db", str(empty), "import", str(book), "--apply")
+    assert r.returncode == 1 and "Traceback" not in r.stderr and "Unerwarteter" not in r.stderr, r.stderr
+    flat = " ".join(r.stdout.split())
+    assert "reg.xlsx Projekte!A2:" in flat and reason in flat and "Nichts wurde gespeichert: 1 Problem" in flat
+    assert not open_register(empty).projects()
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("map_nested_100000.toml", "ist tiefer als 32 Ebenen verschachtelt"),
+    ("map_field_200000_characters.csv", ", Zeile 2: ein Feld ist länger als 131.072 Zeichen."),
+])
+def test_hostile_department_maps_are_refused_naming_the_file(sample_path: Path, name: str, expected: str) -> None:
+    """100,000 nested arrays were a RecursionError in tomllib, a 200,000-character field a csv.Error."""
+    r = _run("--db", str(sample_path), "rollup", str(sample_path), "--department-map", str(BAD / name))
+    assert r.returncode == 2
+    line = _one_line(r.stderr)
+    assert f"Die Bereichszuordnung {BAD / name}" in line and expected in line
+
+
+def test_a_fifo_is_neither_department_map_nor_rollup_source_and_never_waited_for(
+        sample_path: Path, tmp_path: Path) -> None:
+    """A map that is a symlink to a FIFO blocked for ever in ``read_text``; a FIFO as a source was
+    called „ein Ordner“."""
+    fifo = tmp_path / "zuordnung"
+    os.mkfifo(fifo)
+    (tmp_path / "map.toml").symlink_to(fifo)
+    r = _run("--db", str(sample_path), "rollup", str(sample_path), "--department-map", str(tmp_path / "map.toml"),
+             timeout=60)
+    assert r.returncode == 2
+    assert "lässt sich nicht lesen: das ist keine gewöhnliche Datei" in _one_line(r.stderr)
+    r = _run("--db", str(sample_path), "rollup", str(fifo), timeout=60)
+    assert r.returncode == 2
+    line = _one_line(r.stderr)
+    assert "ist weder Register noch Open-Data-Ordner: das ist keine gewöhnliche Datei" in line and "Ordner“" not in line
+    export = tmp_path / "offen"  # an open-data folder whose metadata.jsonld is a FIFO: read_text blocked
+    assert _run("--db", str(sample_path), "export", "opendata", "--year", "2020", "-o", str(export)).returncode == 0
+    metadata = next(export.glob("city=*/year=2020/metadata.jsonld"))
+    metadata.unlink()
+    os.mkfifo(metadata)
+    r = _run("rollup", str(export), timeout=60)
+    assert r.returncode == 2
+    assert "sind unlesbar (das ist keine gewöhnliche Datei" in _one_line(r.stderr)
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("template_document_junk_after_root.docx", "der Teil „word/document.xml“ ist kein gültiges XML (Zeile 2"),
+    ("template_styles_junk_after_root.docx", "der Teil „word/styles.xml“ ist kein gültiges XML (Zeile 2"),
+    ("template_without_document.docx", "der Teil „word/document.xml“ fehlt (verwiesen aus „_rels/.rels“)"),
+    ("template_if_3000_deep.docx", "Blöcke sind tiefer als 50 Ebenen verschachtelt"),
+    ("template_presentation_junk_after_root.pptx", "der Teil „ppt/presentation.xml“ ist kein gültiges XML"),
+    ("template_layout_junk_after_root.pptx", "der Teil „ppt/slideLayouts/slideLayout1.xml“ ist kein gültiges XML"),
+])
+def test_hostile_report_templates_are_refused_naming_the_part(
+        sample_path: Path, tmp_path: Path, name: str, expected: str) -> None:
+    """Junk after a part's root was lxml's XMLSyntaxError, a missing main part an English
+    KeyError, ``{% if %}`` 3,000 deep a RecursionError: each the catch-all's line with exit 1."""
+    target = tmp_path / f"bericht{Path(name).suffix}"
+    r = _run("--db", str(sample_path), "export", "report", "-o", str(target), "--template", str(BAD / name))
+    assert r.returncode == 2
+    line = _one_line(r.stderr)
+    assert expected in line and "Unerwarteter" not in line and "KeyError" not in line, line
+    assert not target.exists() and not list(tmp_path.glob("bericht*"))
+
+
+def test_open_data_on_a_full_disk_says_so_in_german_and_leaves_nothing(sample_path: Path, tmp_path: Path) -> None:
+    """DuckDB's English "IO Error: … No space left on device" was put into the German line."""
+    with tmpfs(tmp_path, "1m") as where:
+        fill(where, leave_kib=24)
+        r = _run("--db", str(sample_path), "export", "opendata", "--year", "2020", "-o", str(where / "offen"))
+        assert r.returncode == 2
+        line = _one_line(r.stderr)
+        assert line.startswith("Fehler: Die offenen Daten lassen sich nicht nach ") and line.endswith(f"{FULL}.")
+        assert "IO Error" not in line and "space" not in line
+        assert listing(where) == ["filler.bin"]
+
+
+def test_open_data_into_a_folder_that_is_not_utf8_is_named_as_such(sample_path: Path, tmp_path: Path) -> None:
+    """DuckDB refused the path with its English text inside the German line."""
+    r = subprocess.run([sys.executable, "-m", "sachstand", "--db", str(sample_path), "export", "opendata", "--year",
+                        "2020", "-o", b"offen\xff/daten"], cwd=tmp_path, capture_output=True, text=True,
+                       env={**os.environ, "SACHSTAND_CONFIG": ""}, check=False)
+    assert r.returncode == 2
+    line = _one_line(r.stderr)
+    assert line.startswith("Fehler: Der Zielordner offen\\udcff/daten ist kein gültiges UTF-8"), line
+    assert not [p for p in os.listdir(tmp_path) if p.startswith("offen")]
+
+
+def test_an_unknown_field_in_the_config_columns_names_the_file_and_key(sample_path: Path, tmp_path: Path) -> None:
+    """Reported as „--column: …“ with the known fields case-mangled („Geplante kosten“)."""
+    config = tmp_path / "sachstand.toml"
+    config.write_text('[import.columns]\n"Mittel" = "Geplante Kostn"\n', encoding="utf-8")
+    book = tmp_path / "liste.xlsx"
+    assert _run("--db", str(sample_path), "export", "register", "-o", str(book)).returncode == 0
+    r = _run("--db", str(sample_path), "--config", str(config), "import", str(book))
+    assert r.returncode == 2
+    line = _one_line(r.stderr)
+    assert line.startswith(f"Fehler: {config} [import.columns] „Mittel“: „Geplante Kostn“ ist kein bekanntes Feld")
+    assert "--column" not in line and "„Geplante Kosten“" in line and "Geplante kosten" not in line

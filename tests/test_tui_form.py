@@ -91,3 +91,41 @@ async def test_the_malformed_start_shows_its_finding_in_the_form(sample_path: Pa
         await type_text(pilot, "11.05.2017")
         await settle(pilot)
         assert not hint.display
+
+
+@sync
+async def test_an_escaped_display_is_never_stored_as_text(sample_path: Path) -> None:
+    """A description holding U+2066 is shown as ``\\u2066``; appending "X" and ctrl+s stored the
+    literal backslash text. Now the edit is refused at the field; deleting the escape saves the
+    text without the character."""
+    from textual.widgets import TextArea
+
+    repo = open_register(sample_path)
+    p = next(p for p in repo.projects() if p.name == "Briefbutler")
+    repo.update(p.id, p.version, {"description": "Post\u2066digital"})
+    app = make_app(sample_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "briefbutler")
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ProjectScreen) and screen.project.id == p.id
+        area = screen.query_one("#f-description", TextArea)
+        assert area.text == "Post\\u2066digital"
+        area.focus()
+        await pilot.press("ctrl+end")
+        await type_text(pilot, "X")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "\\u2066" in screen.errors.get("description", ""), screen.errors
+        assert any("Nicht gespeichert" in m for m in toasts(app)), toasts(app)
+        assert open_register(sample_path).get(p.id).description == "Post\u2066digital"
+        area.text = "PostdigitalX"
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    stored = open_register(sample_path).get(p.id).description
+    assert stored == "PostdigitalX" and "\\" not in stored

@@ -104,18 +104,28 @@ def cmd_export_report(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from ..core.access import import_columns
+    from ..core.access import find_config, import_columns
     from ..core.errors import SachstandError
-    from ..io.headers import parse_column_option
+    from ..core.text import safe_text
+    from ..io.headers import column_mapping, parse_column_option
     from ..io.importing import run_import
 
     repo = open_repo(args, source="import")
     columns = import_columns(repo.db.path, args.config)  # [import.columns] of sachstand.toml, then --column
+    # where each pair was given, so a wrong field names the config file and key, or --column
+    where = {source: f"{safe_text(str(find_config(repo.db.path, args.config)))} [import.columns] „{source}“"
+             for source in columns}
     for text in args.column:
         try:
             source, target = parse_column_option(text)
         except ValueError as exc:
             raise SachstandError(f"--column: {exc}") from None
         columns[source] = target
+        where[source] = "--column"
+    for source, target in columns.items():
+        try:
+            column_mapping({source: target})
+        except ValueError as exc:
+            raise SachstandError(f"{where[source]}: {exc}") from None
     return run_import(repo, args.files, apply=args.apply, as_json=args.json, year=args.year, markup=args.markup,
                       columns=columns, on_conflict=args.on_conflict, show_all=args.all, force=args.force)

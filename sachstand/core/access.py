@@ -210,10 +210,11 @@ _TOML_COMMENT = re.compile(r"#[^\n]*")
 _TOML_POSITION = re.compile(r"\(at line ([0-9]+), column ([0-9]+)\)")
 
 
-def _too_deep(text: str) -> bool:
+def toml_too_deep(text: str) -> bool:
     """Nesting beyond ``CONFIG_MAX_DEPTH`` (brackets, braces, or dots of a key), outside strings
     and comments. tomllib recurses on brackets and needs quadratic memory for a long dotted key
-    (10,000 levels took 400 MB), so such a file is refused before it is parsed."""
+    (10,000 levels took 400 MB), so such a file is refused before it is parsed. Shared by every
+    TOML file sachstand reads (the role config, a department map)."""
     bare = _TOML_COMMENT.sub("", _TOML_STRINGS.sub('""', text))
     depth = 0
     for ch in bare:
@@ -247,7 +248,7 @@ def _parse_config(path: Path) -> dict[str, Any]:
             f"Die Rollen-Konfiguration {shown} ist nicht in UTF-8 gespeichert (Byte {exc.start + 1}); "
             "bitte als UTF-8 speichern."
         ) from None
-    if _too_deep(text):
+    if toml_too_deep(text):
         raise SachstandError(
             f"Die Rollen-Konfiguration {shown} ist tiefer als {CONFIG_MAX_DEPTH} Ebenen verschachtelt; "
             "so sieht keine Rollen-Konfiguration aus."

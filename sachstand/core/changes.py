@@ -6,7 +6,8 @@ Rules:
   by hand. They are defined in ``models`` (beside ``EDITABLE_FIELDS`` and ``field_label``, which
   need them; ``changes`` imports ``models``) and re-exported here.
 - ``check_value`` is the one check of a field's value; ``date_order_problem`` the one date-order
-  rule; ``check_department_code`` the one rule for a department code; ``TEXT_MAX`` the one length
+  rule; ``check_department_code`` the one rule for a department code; ``project_id_problem`` the one
+  rule for a given project ID; ``TEXT_MAX`` the one length
   limit (Excel's cell). The import preview (``io/diff``), the TUI form and ``Repository.apply``
   all use them and only map a problem to a cell or a field.
 - ``check`` runs every rule of a change set against the projects as stored and lists all problems,
@@ -16,6 +17,7 @@ Rules:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from dataclasses import field as dc_field
 from decimal import Decimal
@@ -108,6 +110,35 @@ def check_text(label: str, text: str) -> str:
     if "\ufffe" in text or "\uffff" in text:
         raise InvalidValue(label, "enthält das Nichtzeichen U+FFFE oder U+FFFF; bitte entfernen")
     return text
+
+
+ID_MAX = 40
+#: the highest number a project ID may carry: ``id_counters.last_number`` is a 32-bit INTEGER
+ID_NUMBER_MAX = 2**31 - 1
+_PROJECT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*-([0-9]+)")
+_ID_EXAMPLE = "(z. B. „FB11-004“)"
+
+
+def project_id_problem(pid: str) -> str | None:
+    """The one rule for a project ID given from outside (a workbook, a recreated register): a
+    prefix of ASCII letters, digits and ``_ . -`` (starting with a letter or digit), a hyphen and
+    a number of at most ``ID_NUMBER_MAX`` (the range of the department's ID counter), at most
+    ``ID_MAX`` characters in all. So an ID holds no control, bidi or invisible character and
+    never overflows the counter. Returns the reason it is refused, or ``None``."""
+    m = _PROJECT_ID.fullmatch(pid)
+    if len(pid) > ID_MAX or m is None:
+        return (f"ist keine Projekt-ID {_ID_EXAMPLE}: erlaubt sind ein Kürzel aus Buchstaben, Ziffern "
+                f"und _ . - , ein Bindestrich und eine Nummer, höchstens {ID_MAX} Zeichen")
+    if int(m.group(1)) > ID_NUMBER_MAX:
+        return f"hat eine zu große Nummer (höchstens {format_number(ID_NUMBER_MAX)})"
+    return None
+
+
+def check_project_id(pid: str) -> str:
+    """Raise ``InvalidValue`` (field „Projekt-ID“) for an ID that ``project_id_problem`` refuses."""
+    if (reason := project_id_problem(pid)) is not None:
+        raise InvalidValue("Projekt-ID", f"„{pid}“ {reason}")
+    return pid
 
 
 def check_department_code(code: str) -> str:
@@ -211,7 +242,7 @@ def normalise_new(n: NewProject, departments: set[str], actor: Actor) -> NewProj
         end_text="" if n.end else check_text(field_label("end"), clean_text(n.end_text)),
         progress=dict(n.progress),
         priority=check_value("priority", n.priority),  # type: ignore[arg-type]
-        id=n.id, archived=n.archived,
+        id=None if n.id is None else check_project_id(n.id), archived=n.archived,
     )
 
 

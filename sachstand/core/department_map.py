@@ -5,7 +5,11 @@ Rules:
 - ``[topics]`` (TOML) or rows with an empty city or ``*`` (CSV) map the codes of every city;
   ``[cities."<name or AGS>"]`` or rows naming a city map that city's codes and take precedence.
 - Departments the map does not name fall under ``UNMAPPED``.
-- Every problem with the file is one German ``SachstandError`` naming it.
+- Every problem with the file is one German ``SachstandError`` naming it. The file is read only
+  when it is a regular file (after following links: a FIFO, device or folder is refused without
+  blocking) of at most ``MAP_MAX_BYTES``; a TOML map nested deeper than the role config may be
+  (``access.toml_too_deep``) is refused before it is parsed, a CSV field over
+  ``csv.field_size_limit`` is named with its line.
 """
 
 from __future__ import annotations
@@ -16,9 +20,13 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from .access import CONFIG_MAX_DEPTH, toml_too_deep
 from .errors import SachstandError
+from .files import MISSING, InputRefused, read_input
 from .models import City
+from .text import safe_text
 
 UNMAPPED = "ohne Zuordnung"
 MAP_MAX_BYTES = 5_000_000
@@ -45,20 +53,25 @@ def load_department_map(path: str | os.PathLike[str]) -> DepartmentMap:
     an empty ``city`` or ``*`` means every city.
     """
     p = Path(path).expanduser()
+    shown = safe_text(str(path))
+    if p.suffix.lower() not in (".toml", ".csv"):
+        raise SachstandError(f"Die Bereichszuordnung {shown} muss eine .toml- oder .csv-Datei sein.")
     try:
-        if p.stat().st_size > MAP_MAX_BYTES:
-            raise SachstandError(f"Die Bereichszuordnung {path} ist zu groß (über 5 MB).")
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise SachstandError(f"Die Bereichszuordnung {path} gibt es nicht.") from None
+        raw = read_input(p, MAP_MAX_BYTES)
+    except InputRefused as exc:
+        if exc.size is not None:
+            raise SachstandError(f"Die Bereichszuordnung {shown} ist zu groß (über 5 MB).") from None
+        if exc.reason == MISSING:
+            raise SachstandError(f"Die Bereichszuordnung {shown} gibt es nicht.") from None
+        raise SachstandError(f"Die Bereichszuordnung {shown} lässt sich nicht lesen: {exc.reason}.") from None
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise SachstandError(f"Die Bereichszuordnung {path} ist keine UTF-8-Textdatei.") from None
-    except IsADirectoryError:
-        raise SachstandError(f"Die Bereichszuordnung {path} ist ein Ordner.") from None
+        raise SachstandError(f"Die Bereichszuordnung {shown} ist keine UTF-8-Textdatei.") from None
     if p.suffix.lower() == ".toml":
-        return _map_from_toml(text, str(path))
+        return _map_from_toml(text, shown)
     if p.suffix.lower() == ".csv":
-        return _map_from_csv(text, str(path))
+        return _map_from_csv(text, shown)
     raise SachstandError(f"Die Bereichszuordnung {path} muss eine .toml- oder .csv-Datei sein.")
 
 
@@ -70,10 +83,16 @@ def _topic_table(table: object, where: str) -> dict[str, str]:
 
 
 def _map_from_toml(text: str, path: str) -> DepartmentMap:
+    too_deep = (f"Die Bereichszuordnung {path} ist tiefer als {CONFIG_MAX_DEPTH} Ebenen verschachtelt; "
+                "so sieht keine Bereichszuordnung aus.")
+    if toml_too_deep(text):
+        raise SachstandError(too_deep)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SachstandError(f"Die Bereichszuordnung {path} ist kein gültiges TOML ({exc}).") from None
+    except RecursionError:
+        raise SachstandError(too_deep) from None
     unknown = set(data) - {"topics", "cities"}
     if unknown:
         raise SachstandError(f"Die Bereichszuordnung {path} hat unbekannte Abschnitte: {', '.join(sorted(unknown))} "
@@ -89,6 +108,15 @@ def _map_from_toml(text: str, path: str) -> DepartmentMap:
 def _map_from_csv(text: str, path: str) -> DepartmentMap:
     first = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text), delimiter=";" if first.count(";") > first.count(",") else ",")
+    try:
+        return _rows_from_csv(reader, path)
+    except csv.Error as exc:
+        reason = (f"ein Feld ist länger als {csv.field_size_limit():,} Zeichen".replace(",", ".")
+                  if "field limit" in str(exc) else "kein lesbares CSV")
+        raise SachstandError(f"Die Bereichszuordnung {path}, Zeile {reader.line_num}: {reason}.") from None
+
+
+def _rows_from_csv(reader: Any, path: str) -> DepartmentMap:
     header = [h.strip().lower() for h in next(reader, [])]
     if header[:3] != ["city", "department", "topic"]:
         raise SachstandError(f"Die Bereichszuordnung {path} braucht die Kopfzeile „city,department,topic“.")

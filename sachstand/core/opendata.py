@@ -18,6 +18,9 @@ Rules:
   file or backups, nor a folder that holds them; an existing export of the same city and year is
   replaced only with ``force`` (then as a whole, keeping its ``issued`` date), and only if it is an
   export (a folder with ``metadata.jsonld``), never another folder or a file.
+- A target whose name is not UTF-8 is refused as such (``identity.check_utf8``; DuckDB cannot take
+  it), and a write DuckDB fails (full disk, no permission) says the OS's cause in German
+  (``errors.WriteFailed``), never DuckDB's English text.
 - Everything is written into a hidden folder beside the target and renamed into place, so a
   reader sees the old export or the new one, never half of one.
 - The SQL runs on an in-memory DuckDB connection that may touch only the register (attached
@@ -43,7 +46,8 @@ import duckdb
 
 from . import figures
 from .db import file_connection, sql_string
-from .errors import SachstandError
+from .errors import SachstandError, WriteFailed
+from .identity import check_utf8
 from .licenses import DEFAULT_LICENSE, LICENSES
 from .models import City
 from .output import OutputRefused, check_folder, register_files
@@ -110,6 +114,7 @@ def export_opendata(repo: Repository, year: int, output: str | os.PathLike[str],
                              "„sachstand settings --city NAME [--ags AGS]“ aufrufen.")
     report = figures.report(repo, year, rows=False, live=True)  # also refuses a year without data
     years = [y for y in repo.years() if y <= year]
+    check_utf8(output, "Der Zielordner")  # DuckDB writes the files and takes only UTF-8 paths
     root = check_folder(Path(output).expanduser(), repo.db.path)  # never the register or its backups
     city_dir = root / f"city={partition_key(city)}"
     final = city_dir / f"year={year}"
@@ -121,9 +126,9 @@ def export_opendata(repo: Repository, year: int, output: str | os.PathLike[str],
         staging.chmod(0o755)  # published data; mkdtemp makes it private
         try:
             count = _write_tables(repo, report, years, staging)
-        except duckdb.Error as exc:
-            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise SachstandError(f"Die offenen Daten lassen sich nicht nach {final} schreiben ({detail}).") from None
+        except duckdb.Error as exc:  # a full disk, no permission: the OS's cause in German
+            raise WriteFailed(f"Die offenen Daten lassen sich nicht nach {safe_text(str(final))} schreiben",
+                              exc) from None
         issued = _previous_issued(final / METADATA_NAME) or today
         meta = metadata(city, year, years, report.figure("projects").value, lic, issued, today, staging)
         _write_json(staging / METADATA_NAME, meta)

@@ -33,12 +33,14 @@ import duckdb
 
 from .db import Database, backup_dir_for, file_connection
 from .department_map import UNMAPPED, DepartmentMap
-from .errors import RegisterDamaged, SachstandError, first_line
+from .errors import RegisterDamaged, SachstandError, first_line, os_reason
 from .figures import COUNT_COLUMNS, FIGURE_KEYS, status_params, status_sql
+from .files import MISSING, InputRefused, input_problem, read_input
 from .history import values_sql
 from .models import City
 from .opendata import METADATA_NAME, partition_key
 from .repository import city_from_meta
+from .text import safe_text
 from .types import is_digits
 
 
@@ -93,6 +95,8 @@ def rollup(sources: Sequence[str | os.PathLike[str]], year: int | None = None,
         if resolved.is_dir():
             if resolved not in folders:
                 folders.append(resolved)
+        elif problem := input_problem(resolved):
+            raise SachstandError(f"Die Quelle {safe_text(str(raw))} ist weder Register noch Open-Data-Ordner: {problem}.")
         elif resolved not in registers:  # the same register twice counts once
             registers.append(resolved)
     conn = file_connection(paths=registers, directories=folders)
@@ -162,18 +166,27 @@ def _open_data_cities(folder: Path) -> list[_City]:
     return out
 
 
+METADATA_MAX_BYTES = 1 << 20  # an export's metadata.jsonld is a few KB
+
+
 def _city_from_metadata(path: Path, key: str) -> City:
     """The city named by an export's metadata (publisher, AGS); else the folder key."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_input(path, METADATA_MAX_BYTES).decode("utf-8"))
         name = data["dct:publisher"]["foaf:name"]
         geo = (data.get("dcatde:politicalGeocodingURI") or {}).get("@id", "")
         ags = geo.rsplit("/", 1)[-1] if "municipalityKey/" in geo else None
         return City(name, ags)
-    except FileNotFoundError:
-        return City(key, key if is_digits(key) and len(key) == 8 else None)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise SachstandError(f"Die Metadaten {path} sind unlesbar ({first_line(exc)}).") from None
+    except InputRefused as exc:
+        if exc.reason == MISSING:
+            return City(key, key if is_digits(key) and len(key) == 8 else None)
+        raise SachstandError(f"Die Metadaten {safe_text(str(path))} sind unlesbar "
+                             f"({'zu groß' if exc.size is not None else exc.reason}).") from None
+    except OSError as exc:
+        raise SachstandError(f"Die Metadaten {safe_text(str(path))} sind unlesbar ({os_reason(exc)}).") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        why = "kein gültiges JSON in UTF-8" if isinstance(exc, ValueError) else "ohne Herausgeber (dct:publisher)"
+        raise SachstandError(f"Die Metadaten {safe_text(str(path))} sind unlesbar ({why}).") from None
 
 
 def _refuse_duplicates(cities: list[_City]) -> None:

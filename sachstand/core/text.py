@@ -10,6 +10,8 @@ Rules:
   dropped (the reader should see that something odd is there).
 - ``one_line`` turns runs of tabs and line breaks into one space (table cells, messages); without
   it, line breaks and tabs stay (a description shown in full).
+- ``escaped_display`` finds such an escape (``\\u2066``) in text someone typed or edited: an
+  escaped display is never stored as if it were the text (a form refuses it).
 - ``json_text`` is ``json.dumps`` that escapes the same characters as ``\\uXXXX``, so a script's
   output never carries them raw either.
 """
@@ -44,6 +46,18 @@ def safe_text(value: object, one_line: bool = True) -> str:
     if one_line:
         text = _BREAKS.sub(" ", text)
     return _UNSAFE.sub(_escape, text)
+
+
+_SHOWN_ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4}))")
+
+
+def escaped_display(text: str) -> str | None:
+    """The first ``\\xNN``/``\\uNNNN`` in ``text`` that ``safe_text`` makes of a character it
+    escapes (so ``\\u2066``, not ``\\u00e4``), or None."""
+    for m in _SHOWN_ESCAPE.finditer(text):
+        if _UNSAFE.fullmatch(chr(int(m.group(1) or m.group(2), 16))):
+            return m.group()
+    return None
 
 
 def has_unsafe(text: str) -> bool:

@@ -22,7 +22,7 @@ import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..core.changes import TEXT_MAX, too_long
+from ..core.changes import TEXT_MAX, project_id_problem, too_long
 from ..core.types import (
     CENT,
     MONEY_MAX,
@@ -87,9 +87,9 @@ def ident(value: object) -> str | None:
         return None
     if not isinstance(value, str):
         raise ValueError(f"„{shown(value)}“ ist keine Projekt-ID (z. B. „FB11-004“)")
-    s = re.sub(r"\s+", " ", clean_text(value))
-    if len(s) > 40 or _CONTROL.search(s):
-        raise ValueError(f"„{shown(s)}“ ist keine Projekt-ID (z. B. „FB11-004“)")
+    s = clean_text(value)
+    if (reason := project_id_problem(s)) is not None:
+        raise ValueError(f"„{shown(s)}“ {reason}")
     return s
 
 

@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping
 
 from ..core.changes import progress_key
+from ..core.models import field_label
 from ..core.types import clean_text
 
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -79,6 +80,9 @@ def header_key(value: object, mapping: Mapping[str, str] | None = None) -> str |
     return None
 
 
+_TARGET_NAMES = {"id": "ID", "remarks": "Bemerkungen"}  # the fields that are no ``EDITABLE_FIELDS``
+
+
 def column_mapping(pairs: Mapping[str, str]) -> dict[str, str]:
     """Explicit "source header = target" pairs as normalised header → field key.
 
@@ -88,7 +92,7 @@ def column_mapping(pairs: Mapping[str, str]) -> dict[str, str]:
     for source, target in pairs.items():
         key = header_key(target)
         if key is None:
-            known = ", ".join(f"„{texts[0].capitalize()}“" for texts in HEADERS.values())
+            known = ", ".join(f"„{_TARGET_NAMES.get(k) or field_label(k)}“" for k in HEADERS)
             raise ValueError(f"„{target}“ ist kein bekanntes Feld (bekannt: {known}, „Umsetzungsstand 2022“)")
         source_text = normalise_header(source)
         if not source_text:

@@ -7,6 +7,9 @@ Rules:
 - Every XML parse of a part goes through ``parse_part``; every parser's error (``ParseError`` of
   the standard library, defusedxml's errors, expat's) becomes one ``WorkbookRefused`` line that
   names the part (``part_refused``).
+- A report template (.docx/.pptx) passes ``check_template_parts`` before python-docx or
+  python-pptx (lxml) opens it: every XML part parses (``parse_part``), and ``_rels/.rels`` and
+  every internal relationship target exist; else one line names the part.
 - Sheets are found as python-calamine finds them: each ``<sheet>`` of ``xl/workbook.xml`` through
   ``xl/_rels/workbook.xml.rels``. A relationship target must stay inside the package (relative to
   ``xl/``, or absolute from the package root); a target that leaves it, is external, is missing,
@@ -15,10 +18,12 @@ Rules:
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 import xml.parsers.expat
 from dataclasses import dataclass
+from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -76,22 +81,57 @@ def local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
 
 
-def part_refused(checked: CheckedFile, member: str, exc: BaseException | None = None) -> WorkbookRefused:
+def part_refused(checked: CheckedFile, member: str, exc: BaseException | None = None,
+                 consequence: str = "die Arbeitsmappe wird nicht gelesen") -> WorkbookRefused:
     """The one message for a part that is not well-formed XML (the parser's own text is English)."""
     where = ""
     position = getattr(exc, "position", None) or (getattr(exc, "lineno", None), getattr(exc, "offset", None))
     if isinstance(position, tuple) and len(position) == 2 and position[0]:
         where = f" (Zeile {position[0]}, Spalte {position[1]})"
-    return WorkbookRefused(checked.name, f"der Teil „{member}“ ist kein gültiges XML{where}; "
-                                         "die Arbeitsmappe wird nicht gelesen")
+    return WorkbookRefused(checked.name, f"der Teil „{member}“ ist kein gültiges XML{where}; {consequence}")
 
 
-def parse_part(checked: CheckedFile, member: str) -> Element:
+def parse_part(checked: CheckedFile, member: str,
+               consequence: str = "die Arbeitsmappe wird nicht gelesen") -> Element:
     """A part as an element tree, through defusedxml; any parse error refuses the file."""
     try:
         return fromstring(read_member(checked, member))
     except XML_ERRORS as exc:
-        raise part_refused(checked, member, exc) from None
+        raise part_refused(checked, member, exc, consequence) from None
+
+
+def check_template_parts(path: Path, what: str) -> None:
+    """Refuse an Office package (a report template, already through ``limits.check_package``)
+    whose XML parts do not all parse or whose relationships point at missing parts: lxml's
+    ``XMLSyntaxError`` and python-docx's ``KeyError`` would otherwise surface in English. A file
+    that is no zip at all is left to the parser's own refusal."""
+    import hashlib
+    import zipfile
+
+    data = path.read_bytes()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            members = {i.filename: i.file_size for i in zf.infolist() if not i.is_dir()}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return
+    checked = CheckedFile(path, path.name, hashlib.sha256(data).hexdigest(), members, data)
+    consequence = f"{what} wird nicht benutzt"
+    if "_rels/.rels" not in members:
+        raise WorkbookRefused(checked.name, f"der Teil „_rels/.rels“ fehlt; {consequence}")
+    for member in members:
+        if not member.lower().endswith((".xml", ".rels")):
+            continue
+        root = parse_part(checked, member, consequence)
+        if not member.endswith(".rels"):
+            continue
+        folder = posixpath.dirname(posixpath.dirname(member))
+        for rel in root:
+            if local(rel.tag) != "Relationship" or rel.get("TargetMode") == "External":
+                continue
+            target = resolve_target(checked, rel.get("Target", ""), folder)
+            if target is None or target not in members:
+                raise WorkbookRefused(checked.name, f"der Teil „{target or rel.get('Target', '')}“ fehlt "
+                                                    f"(verwiesen aus „{member}“); {consequence}")
 
 
 def rel_id(el: Element) -> str:

@@ -55,8 +55,10 @@ def _check_template(fmt: str, template: str | Path | None) -> Path | None:
     if not path.is_file():
         raise SachstandError(f"Die Vorlage {path} gibt es nicht.")
     from .limits import check_package
+    from .ooxml import check_template_parts
 
     check_package(path, "die Vorlage")
+    check_template_parts(path, "die Vorlage")
     return path
 
 

@@ -10,6 +10,11 @@ Rules:
   start "11.05.217" from the seed), except a required field (``models.REQUIRED_FIELDS``) left
   blank once it was marked missing.
 - A required field left blank reads "<label> fehlt".
+- A form never writes back an escaped display: stored control, bidi and zero-width characters
+  are shown escaped (``safe_text``, e.g. ``\\u2066``), and a changed text that still holds such an
+  escape (``text.escaped_display``) is refused at its field, so ``\\u2066X`` is never stored as
+  text. Deleting the escape saves the text without the character; leaving the field unchanged
+  keeps the stored value as it is.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from textual.validation import ValidationResult, Validator
 from ..core.changes import check_value, progress_year
 from ..core.errors import InvalidValue
 from ..core.models import REQUIRED_FIELDS, Project, field_label
-from ..core.text import safe_text
+from ..core.text import escaped_display, safe_text
 from ..core.types import clean_text, format_money, parse_money, parse_percent, parse_period
 
 
@@ -54,8 +59,8 @@ PLACEHOLDERS = {
 def field_text(project: Project | None, name: str) -> str:
     """The text a field starts with in the form: stored text made safe for the terminal.
 
-    Control codes and bidi overrides are shown escaped (``safe_text``, e.g. ``\\u202e``); if the
-    user edits such a field, the text as shown is saved, otherwise the stored value stays untouched.
+    Control codes and bidi overrides are shown escaped (``safe_text``, e.g. ``\\u202e``); an edit
+    that keeps such an escape is refused (``FieldRule``), otherwise the stored value stays untouched.
     """
     if project is None:
         return ""
@@ -111,6 +116,9 @@ class FieldRule(Validator):
             return self.failure(missing_message(self.name), value)
         if self.name == "department":
             return self.success()
+        if (shown := escaped_display(value)) is not None:
+            return self.failure(f"„{shown}“ ist die Anzeige eines unsichtbaren Zeichens, kein Text; bitte löschen "
+                                "(das Zeichen selbst lässt sich hier nicht speichern)", value)
         try:
             check_value(self.name, parse_field(self.name, value))
         except InvalidValue as exc:

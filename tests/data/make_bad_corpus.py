@@ -312,16 +312,64 @@ def build_texts() -> None:
         (OUT / name).write_text(text, encoding="utf-8")
 
 
+def build_maps() -> None:
+    """Department maps for ``rollup --department-map``: tomllib recursed 100,000 levels deep into a
+    RecursionError; csv stopped at a field over its 131,072-character limit with ``csv.Error``."""
+    (OUT / "map_nested_100000.toml").write_text("[topics]\nFB = " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    (OUT / "map_field_200000_characters.csv").write_text(
+        'city,department,topic\n*,FB 11,"' + "x" * 200_000 + '"\n', encoding="utf-8")
+
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "sachstand" / "io" / "report_templates"
+
+
+def _template_variant(base: str, name: str, edit: Callable[[dict[str, bytes]], None]) -> None:
+    with zipfile.ZipFile(TEMPLATES / base) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    edit(members)
+    with zipfile.ZipFile(OUT / name, "w", zipfile.ZIP_DEFLATED) as zf:
+        for member, data in members.items():
+            zf.writestr(member, data)
+
+
+def build_templates() -> None:
+    """Report templates (``export report --template``) made from the shipped ones: junk after the
+    root of a part was lxml's XMLSyntaxError, a missing main part python-docx's English KeyError,
+    ``{% if %}`` 3,000 deep Jinja's RecursionError."""
+    def junk(member: str) -> Callable[[dict[str, bytes]], None]:
+        return lambda members: members.__setitem__(member, members[member] + b"<junk/>")
+
+    def deep(members: dict[str, bytes]) -> None:
+        doc = members["word/document.xml"].decode()
+        at = doc.index("<w:body>") + len("<w:body>")
+        nested = "{% if a %}" * 3000 + "x" + "{% endif %}" * 3000
+        members["word/document.xml"] = (doc[:at] + f"<w:p><w:r><w:t>{nested}</w:t></w:r></w:p>" + doc[at:]).encode()
+
+    _template_variant("bericht.docx", "template_document_junk_after_root.docx", junk("word/document.xml"))
+    _template_variant("bericht.docx", "template_styles_junk_after_root.docx", junk("word/styles.xml"))
+    _template_variant("bericht.docx", "template_without_document.docx", lambda members: members.pop("word/document.xml"))
+    _template_variant("bericht.docx", "template_if_3000_deep.docx", deep)
+    _template_variant("praesentation.pptx", "template_presentation_junk_after_root.pptx", junk("ppt/presentation.xml"))
+    _template_variant("praesentation.pptx", "template_layout_junk_after_root.pptx",
+                      junk("ppt/slideLayouts/slideLayout1.xml"))
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if sys.argv[1:] == ["budget"]:
             build_budget(Path(tmp))
         elif sys.argv[1:] == ["texts"]:
             build_texts()
+        elif sys.argv[1:] == ["maps"]:
+            build_maps()
+        elif sys.argv[1:] == ["templates"]:
+            build_templates()
         else:
             build(Path(tmp))
             build_budget(Path(tmp))
             build_texts()
+            build_maps()
+            build_templates()
     print(f"{len(list(OUT.glob('*.xlsx')))} workbooks and {len(list(OUT.glob('*.md')))} text files in {OUT}")
 
 
