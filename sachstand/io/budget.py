@@ -36,6 +36,7 @@ A cell counts for the grid once it holds anything (calamine skips empty ``<c/>``
 
 from __future__ import annotations
 
+import operator
 import re
 import xml.parsers.expat
 from array import array
@@ -90,7 +91,11 @@ class _Segments:
             if chunk[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in chunk[:4]:
                 raise _Refused(f"der Teil „{self.member}“ ist nicht in UTF-8 gespeichert (UTF-16 oder UTF-32); "
                                "die Arbeitsmappe wird nicht gelesen")
-        pieces = (self.tail + chunk).split(b"<")
+        data = self.tail + chunk
+        if _every_block_has_a_tag(data):  # then no run inside is longer than MAX_SEGMENT
+            self.tail = data[data.rfind(b"<") + 1:]
+            return
+        pieces = data.split(b"<")
         self.tail = pieces.pop()
         if len(self.tail) > MAX_SEGMENT or max(map(len, pieces), default=0) > MAX_SEGMENT:
             raise _Refused(f"der Teil „{self.member}“ enthält ein XML-Element oder einen Text von mehr als "
@@ -99,6 +104,13 @@ class _Segments:
     def scan(self, data: bytes) -> None:
         for start in range(0, len(data), _CHUNK):
             self.feed(data[start:start + _CHUNK])
+
+
+def _every_block_has_a_tag(data: bytes) -> bool:
+    """True when each aligned block of ``MAX_SEGMENT // 2`` bytes holds a ``<``: a run without one
+    of more than ``MAX_SEGMENT`` bytes would cover a whole block (a few searches, not a split)."""
+    block = MAX_SEGMENT // 2
+    return all(data.find(b"<", start, start + block) >= 0 for start in range(0, len(data) - block + 1, block))
 
 
 class _TextCost:
@@ -128,6 +140,7 @@ class Budget:
     """What the scan found: grid size per sheet part (rows, columns), and the totals."""
 
     grids: dict[str, tuple[int, int]] = field(default_factory=dict)
+    counted: dict[str, int] = field(default_factory=dict)
     elements: int = 0
     text_chars: int = 0
 
@@ -407,7 +420,9 @@ def _plain_sheet(checked: CheckedFile, member: str, budget: Budget, strings: arr
     for the exact message) the part is streamed cell by cell by ``_Sheet``. Returns the grid or None.
     """
     data = _well_formed(checked, member)
-    elements = data.count(b"<") - data.count(b"</")
+    elements = budget.counted.get(member)  # counted while streaming, before any sheet was scanned
+    if elements is None:
+        elements = data.count(b"<") - data.count(b"</")
     if budget.elements + elements > MAX_ELEMENTS or _PREFIXED.search(data):
         return None
     if b"<v " in data or b'"str"' in data or b"'str'" in data or _ODD_VALUE.search(data):
@@ -467,7 +482,8 @@ def _chunks(data: bytes) -> Iterator[bytes]:
         start = end
 
 
-_RANGE_ATTRIBUTE = re.compile(rb"""\sref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_RANGE_ATTRIBUTE = re.compile(rb"""ref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_SPACE = frozenset(b" \t\n\r\f\v")
 
 
 def _range_attributes(data: bytes) -> bool:
@@ -475,8 +491,14 @@ def _range_attributes(data: bytes) -> bool:
     beyond the limits or is not plain."""
     if data.count(b"ref") > 10_000:
         return True
-    for double, single in _RANGE_ATTRIBUTE.findall(data):
-        corners = [ooxml.cell_ref(p) for p in (double or single).decode("ascii", "replace").split(":")]
+    at = data.find(b"ref", 1)
+    while at >= 0:  # each "ref" after white space (a search for "\sref" would try every byte)
+        found = _RANGE_ATTRIBUTE.match(data, at) if data[at - 1] in _SPACE else None
+        at = data.find(b"ref", at + 3)
+        if found is None:
+            continue
+        double, single = found.groups()
+        corners = [ooxml.cell_ref(p) for p in (double or single or b"").decode("ascii", "replace").split(":")]
         if not 1 <= len(corners) <= 2 or any(c is None for c in corners):
             return True
         row = max(c[0] for c in corners if c) + 1
@@ -486,14 +508,48 @@ def _range_attributes(data: bytes) -> bool:
     return False
 
 
+_MANY_ATTRIBUTES = re.compile(rb"<(?:[^<=]*=){%d}" % (MAX_ATTRIBUTES + 1))
+"""A tag (with the text after it, up to the next ``<``) with more ``=`` than ``MAX_ATTRIBUTES``."""
+
+
+def _quick_well_formed(data: bytes) -> bool:
+    """True when the part is certainly well-formed and within the attribute and name limits, found
+    without a Python call per element: expat interns every element and attribute name into a dict
+    whose size is checked after each piece. An element's attributes have distinct names, so with
+    at most ``MAX_ATTRIBUTES`` names in the part no element has more; otherwise no tag may have
+    more ``=`` signs. False means only "not certain": the exact check then finds the message."""
+    names: dict[str, str] = {}
+    parser = xml.parsers.expat.ParserCreate(intern=names)
+    parser.StartElementHandler = operator.is_  # a handler in C: the names reach the dict
+    parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = _no_dtd
+    try:
+        for start in range(0, len(data), _CHUNK):
+            parser.Parse(data[start:start + _CHUNK], False)
+            if len(names) > MAX_NAMES:
+                return False
+        parser.Parse(b"", True)
+    except Exception:  # expat's error or the DTD guard, named exactly by the slow path
+        return False
+    return len(names) <= MAX_ATTRIBUTES or (len(names) <= MAX_NAMES and not _MANY_ATTRIBUTES.search(data))
+
+
+def _no_dtd(*_args: object) -> None:
+    raise _Refused("DTD")
+
+
 def _well_formed(checked: CheckedFile, member: str) -> bytes:
     """The part's bytes once expat (no handlers but the DTD guard) has found it well-formed."""
     data = read_member(checked, member)
+    try:
+        _Segments(member).scan(data)
+    except _Refused as exc:
+        raise WorkbookRefused(checked.name, str(exc)) from None
+    if _quick_well_formed(data):
+        return data
     part = _Part(checked, member, Budget())
     part.parser.StartElementHandler = part.names_of  # attributes and names: what expat holds
     part.parser.EndElementHandler = None
     try:
-        part.segments.scan(data)
         part.parser.Parse(data, True)
     except _Refused as exc:
         raise WorkbookRefused(checked.name, str(exc)) from None
@@ -581,8 +637,9 @@ def _count_elements(checked: CheckedFile, budget: Budget, members: set[str]) -> 
     many (streaming millions of cells to find that out would take half a minute)."""
     total = budget.elements
     for member in sorted(members):
-        if member in checked.members:
-            total += _streamed_elements(checked, member) or 0
+        if member in checked.members and (found := _streamed_elements(checked, member)) is not None:
+            budget.counted[member] = found
+            total += found
     if total > MAX_ELEMENTS:
         raise WorkbookRefused(checked.name, f"die Arbeitsmappe hat mehr als {_n(MAX_ELEMENTS)} XML-Elemente; sie wird nicht gelesen")
 
