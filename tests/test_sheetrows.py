@@ -133,7 +133,7 @@ def test_a_stream_on_a_workbook_in_memory_goes_through_xlsxwriter(tmp_path: Path
 @pytest.mark.slow
 def test_an_export_beyond_the_old_byte_limit_imports_again(cli, empty_path: Path, tmp_path: Path) -> None:
     """70,000 projects unpack to about 70 MB, which the old 64 MB limit refused. At 100,000 the
-    text budget (``budget.MAX_TEXT``) still refuses the register workbook: its import would peak
+    text budget (``textcost.MAX_TEXT``) still refuses the register workbook: its import would peak
     near 630 MB, over the 300 MB promise (open in issue 9)."""
     from benchmarks import generate
 

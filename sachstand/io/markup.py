@@ -31,8 +31,8 @@ from .headers import header_key
 from .limits import WorkbookRefused, check_workbook
 from .ooxml import column_letter
 from .reader import META_SHEET, WorkbookData, _grid
-from .sheetrows import Cell, RowStream
 from .safe import DATE, FORMULA_START, MONEY, PERCENT, Formats, close_workbook, needs_quote, new_workbook
+from .sheetrows import Cell, RowStream
 from .styles import CONFLICT, HEADER, HEADER_HEIGHT, INPUT, LOCKED, PROBLEM, YEAR_HEADER, YEAR_INPUT, paper, row_height
 
 SHEET = "Korrekturen"

@@ -97,7 +97,7 @@ class RowStream:
                 elif type(value) is bool:
                     ws.write_boolean(r, c, value, fmt)
                 else:
-                    ws.write_number(r, c, value, fmt)  # type: ignore[arg-type]
+                    ws.write_number(r, c, value, fmt)
             if height is not None:
                 ws.set_row(r, height)
             return
