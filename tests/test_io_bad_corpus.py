@@ -49,7 +49,7 @@ REFUSED: dict[str, str] = {
                           "erlaubt sind höchstens 100.000",
     "template_other_year.xlsx": "die Vorlage gilt für 2018, erwartet wird eine Vorlage für 2020 oder 2021",
     "template_damaged_metadata.xlsx": "die versteckten Angaben der Vorlage (Blatt _sachstand) sind beschädigt",
-    # the workbook budget (sachstand/io/budget.py): refused before any parser builds a grid
+    # the workbook budget (sachstand/io/budget.py and its modules): refused before any parser builds a grid
     "far_apart_cells.xlsx": f"{LIMIT_COLUMNS} (Zelle ZZ90000 ist belegt); erlaubt sind höchstens 256",
     "cell_in_foreign_namespace.xlsx": f"{LIMIT_COLUMNS} (Zelle ZZ900 ist belegt); erlaubt sind höchstens 256",
     "last_cell_xfd1048576.xlsx": f"{LIMIT_ROWS} (Zelle XFD1048576 ist belegt); erlaubt sind höchstens 100.000",

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from sachstand.io import budget
-from sachstand.io.limits import check_workbook
+from sachstand.io import budget, sheetgrid, textcost, xmlscan
+from sachstand.io.limits import WorkbookRefused, check_workbook
 from tests.test_io_bad_corpus import BAD, REFUSED
 
 GB = 1 << 30
@@ -61,8 +61,8 @@ def largest_allowed(path: Path) -> tuple[int, int]:
     own object): as many such shared-string cells as ``MAX_TEXT`` allows, 19 columns wide. Header: a
     name column and progress years, so that every column is read into the rows."""
     cols, length = 19, 12
-    per_cell = (4 + length - 1) + 4 * length + budget.STRING_COST
-    data_cells = (budget.MAX_TEXT - 100_000) // per_cell
+    per_cell = (4 + length - 1) + 4 * length + textcost.STRING_COST
+    data_cells = (textcost.MAX_TEXT - 100_000) // per_cell
     rows = data_cells // cols + 1
     data_cells = (rows - 1) * cols
     strings = [("\U0001F600" + f"{i:011d}")[:length] for i in range(data_cells)]
@@ -125,7 +125,7 @@ def test_largest_allowed_workbook_is_imported_under_300_mb(tmp_path: Path, sampl
     checked = check_workbook(path)  # within the zip limits too
     found = budget.check_budget(checked)
     assert found.grids["xl/worksheets/sheet1.xml"] == (rows, cols)
-    assert found.text_chars > budget.MAX_TEXT * 0.95
+    assert found.text_chars > textcost.MAX_TEXT * 0.95
     assert rows * cols > 500_000
     done = subprocess.run([sys.executable, "-c", _IMPORT_PEAK, str(sample_path), str(path)], check=False,
                           capture_output=True, text=True, timeout=600)
@@ -140,15 +140,15 @@ def test_one_cell_past_the_limits_is_refused(tmp_path: Path) -> None:
     """The streamed path and the fast path give the same verdict at the edge of the grid."""
     from tests.data.make_bad_corpus import HEAD, overview
 
-    edge = f"{_column(budget.MAX_COLUMNS - 1)}{budget.MAX_GRID_CELLS // budget.MAX_COLUMNS}"
-    for ref, ok in ((edge, True), (f"{_column(budget.MAX_COLUMNS)}1", False), (f"A{budget.MAX_GRID_ROWS + 1}", False)):
+    edge = f"{_column(sheetgrid.MAX_COLUMNS - 1)}{sheetgrid.MAX_GRID_CELLS // sheetgrid.MAX_COLUMNS}"
+    for ref, ok in ((edge, True), (f"{_column(sheetgrid.MAX_COLUMNS)}1", False), (f"A{sheetgrid.MAX_GRID_ROWS + 1}", False)):
         path = tmp_path / f"{ref}.xlsx"
         overview(path, [["AC-002", "x", 45]], lambda ws, ref=ref: ws.__setitem__(ref, 1))
         checked = check_workbook(path)
         if ok:
             assert budget.check_budget(checked).grids
         else:
-            with pytest.raises(budget.WorkbookRefused):
+            with pytest.raises(WorkbookRefused):
                 budget.check_budget(checked)
     assert HEAD
 
@@ -235,18 +235,38 @@ def test_attribute_and_name_limits_within_a_short_tag(tmp_path: Path) -> None:
     ``MAX_NAMES`` distinct names in a part (expat keeps each), refuse the file; a part in UTF-16
     (whose tags the byte scan would not see) too."""
     many = tmp_path / "many_attributes.xlsx"
-    _one_sheet(many, SHEET_XML % (HEAD_ROW % (b" " + _attributes(budget.MAX_ATTRIBUTES + 1))))
-    with pytest.raises(budget.WorkbookRefused, match="hat 259 Attribute; erlaubt sind höchstens 256"):
+    _one_sheet(many, SHEET_XML % (HEAD_ROW % (b" " + _attributes(xmlscan.MAX_ATTRIBUTES + 1))))
+    with pytest.raises(WorkbookRefused, match="hat 259 Attribute; erlaubt sind höchstens 256"):
         budget.check_budget(check_workbook(many))
     names = tmp_path / "many_names.xlsx"
     rows = b"".join(b'<row r="%d"><c r="A%d" x%d="1"><v>1</v></c></row>' % (r, r, r) for r in range(2, 12_002))
     _one_sheet(names, SHEET_XML % ((HEAD_ROW % b"") + rows))
-    with pytest.raises(budget.WorkbookRefused, match=r"mehr als 10\.000 verschiedene Element- und Attributnamen"):
+    with pytest.raises(WorkbookRefused, match=r"mehr als 10\.000 verschiedene Element- und Attributnamen"):
         budget.check_budget(check_workbook(names))
     utf16 = tmp_path / "utf16.xlsx"
     _one_sheet(utf16, (SHEET_XML % (HEAD_ROW % b"")).decode().replace("UTF-8", "UTF-16").encode("utf-16"))
-    with pytest.raises(budget.WorkbookRefused, match="nicht in UTF-8 gespeichert"):
+    with pytest.raises(WorkbookRefused, match="nicht in UTF-8 gespeichert"):
         budget.check_budget(check_workbook(utf16))
+
+
+def test_the_quick_part_check_is_certain_or_hands_over(tmp_path: Path) -> None:
+    """The check without a Python call per element says "within the limits" only when the exact
+    one would: 300 attribute names spread over elements pass both; one element with 257, 10,001
+    names, a DTD or junk after the root hand over to the exact check, which refuses by name."""
+    from sachstand.io.xmlscan import _quick_well_formed
+
+    spread = b"<a><b " + b" ".join(b'p%d="1"' % i for i in range(150)) + b"/><c " + b" ".join(
+        b'q%d="1"' % i for i in range(150)) + b"/></a>"
+    wide = b"<a>" + b"".join(b'<b n%d="1" m%d="2"/>' % (i, i) for i in range(150)) + b"</a>"
+    assert _quick_well_formed(spread) and _quick_well_formed(wide)
+    assert not _quick_well_formed(b"<a " + _attributes(xmlscan.MAX_ATTRIBUTES + 1) + b"/>")
+    assert not _quick_well_formed(b"<a>" + b"".join(b"<x%d/>" % i for i in range(10_001)) + b"</a>")
+    assert not _quick_well_formed(b'<!DOCTYPE a [<!ENTITY e "x">]><a/>')
+    assert not _quick_well_formed(b"<a/>junk")
+    wide_sheet = tmp_path / "wide.xlsx"
+    cells = b"".join(b'<c r="A%d" n%d="1" m%d="2"><v>1</v></c>' % (i + 2, i, i) for i in range(150))
+    _one_sheet(wide_sheet, SHEET_XML % ((HEAD_ROW % b"") + b'<row r="2">' + cells + b"</row>"))
+    assert budget.check_budget(check_workbook(wide_sheet)).grids
 
 
 def test_too_many_elements_in_cells_without_references_is_refused_in_seconds(tmp_path: Path, sample_path: Path) -> None:
@@ -292,5 +312,5 @@ def test_distinct_emoji_texts_are_budgeted_by_their_memory(tmp_path: Path) -> No
                                        f'spreadsheetml/2006/main">{strings}</sst>').encode()
     members["xl/worksheets/sheet1.xml"] = SHEET_XML % ((HEAD_ROW % b"") + cells.encode())
     raw_zip(path, members)
-    with pytest.raises(budget.WorkbookRefused, match="brauchen zusammen mehr als 100 MB Arbeitsspeicher"):
+    with pytest.raises(WorkbookRefused, match="brauchen zusammen mehr als 100 MB Arbeitsspeicher"):
         budget.check_budget(check_workbook(path))

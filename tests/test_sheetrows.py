@@ -31,6 +31,10 @@ def _write(path: Path, streamed: bool) -> None:
     rows = [[(0, text, quoted if needs_quote(text) else plain), (2, float(i) + 0.25, money), (3, i, None)]
             for i, text in enumerate(TRICKY)]
     rows.append([(1, 1234567.891, money), (4, 10**15 + 1, None)])
+    # a blank with a style, booleans, row heights (one the default) and a note on a streamed cell
+    rows.append([(0, None, plain), (1, True, None), (2, False, money)])
+    rows.append([(0, "hoch", plain)])
+    heights = {len(rows) - 2 + 2: 45.0, len(rows) - 1 + 2: 15.0, 3: 31.5}
     # rows of a text and whole numbers, as the export's progress and version sheets write them
     numbered = [("FB11-001", [10, None, 30]), ("=x", [None, None, 5]), ("AC-9", [None, None, None]),
                 ("FB11-002", [0, 100, None])]
@@ -38,14 +42,25 @@ def _write(path: Path, streamed: bool) -> None:
     if streamed:
         stream = RowStream(ws, 2)
         for r, cells in enumerate(rows, start=2):
-            stream.row(r, cells)
+            stream.row(r, cells, heights.get(r))
+            if r == 4:
+                ws.write_comment(r, 0, "Hinweis zur Zelle")
         for r, (text, numbers) in enumerate(numbered, start=below):
             stream.text_and_numbers(r, (0, text, quoted if needs_quote(text) else plain), 2, numbers, money)
         stream.close()
     else:
         for r, cells in enumerate(rows, start=2):
             for c, value, f in cells:
-                (ws.write_string if isinstance(value, str) else ws.write_number)(r, c, value, f)
+                if value is None:
+                    ws.write_blank(r, c, None, f)
+                elif isinstance(value, bool):
+                    ws.write_boolean(r, c, value, f)
+                else:
+                    (ws.write_string if isinstance(value, str) else ws.write_number)(r, c, value, f)
+            if r in heights:
+                ws.set_row(r, heights[r])
+            if r == 4:
+                ws.write_comment(r, 0, "Hinweis zur Zelle")
         for r, (text, numbers) in enumerate(numbered, start=below):
             ws.write_string(r, 0, text, quoted if needs_quote(text) else plain)
             for c, number in enumerate(numbers, start=2):
@@ -62,13 +77,16 @@ def test_streamed_rows_are_the_bytes_xlsxwriter_writes(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "cells.xlsx") as a, zipfile.ZipFile(tmp_path / "stream.xlsx") as b:
         sheet_a, sheet_b = a.read("xl/worksheets/sheet1.xml"), b.read("xl/worksheets/sheet1.xml")
         styles_a, styles_b = a.read("xl/styles.xml"), b.read("xl/styles.xml")
+        notes_a, notes_b = a.read("xl/drawings/vmlDrawing1.vml"), b.read("xl/drawings/vmlDrawing1.vml")
     # xlsxwriter would pass text "<r>…</r>" through as rich-text markup: the cell path (``safe``)
     # writes it as one escaped run, the stream as plain escaped text; both read back as the text
     escaped = b"<t>&lt;r&gt;&lt;t&gt;rich&lt;/t&gt;&lt;/r&gt;</t>"
     assert escaped in sheet_b and b"<r>" + escaped + b"</r>" in sheet_a
     assert sheet_b.replace(escaped, b"<r>" + escaped + b"</r>") == sheet_a
     assert styles_a == styles_b
+    assert notes_a == notes_b  # the note is placed by the streamed rows' heights
     assert b'<dimension ref="A1:E' in sheet_b
+    assert b'ht="45" customHeight="1"' in sheet_b and b't="b"><v>1</v>' in sheet_b
 
 
 def test_streamed_text_stays_text_in_openpyxl_and_calamine(tmp_path: Path) -> None:
@@ -89,7 +107,9 @@ def test_streamed_text_stays_text_in_openpyxl_and_calamine(tmp_path: Path) -> No
         assert ws.cell(r, 3).value == r - 3 + 0.25 and ws.cell(r, 3).number_format == "0.00"
     assert ws.cell(len(TRICKY) + 3, 2).value == 1234567.891
     assert ws.cell(len(TRICKY) + 3, 5).value == 10**15 + 1
-    first = len(TRICKY) + 4  # the rows of a text and whole numbers
+    assert [ws.cell(len(TRICKY) + 4, c).value for c in (1, 2, 3)] == [None, True, False]
+    assert ws.cell(len(TRICKY) + 4, 1).has_style and ws.row_dimensions[len(TRICKY) + 4].height == 45
+    first = len(TRICKY) + 6  # the rows of a text and whole numbers
     assert [[ws.cell(r, c).value for c in (1, 3, 4, 5)] for r in range(first, first + 4)] == [
         ["FB11-001", 10, None, 30], ["=x", None, None, 5], ["AC-9", None, None, None], ["FB11-002", 0, 100, None]]
     assert ws.cell(first + 1, 1).data_type == "s" and ws.cell(first + 1, 1).quotePrefix
@@ -113,7 +133,7 @@ def test_a_stream_on_a_workbook_in_memory_goes_through_xlsxwriter(tmp_path: Path
 @pytest.mark.slow
 def test_an_export_beyond_the_old_byte_limit_imports_again(cli, empty_path: Path, tmp_path: Path) -> None:
     """70,000 projects unpack to about 70 MB, which the old 64 MB limit refused. At 100,000 the
-    text budget (``budget.MAX_TEXT``) still refuses the register workbook: its import would peak
+    text budget (``textcost.MAX_TEXT``) still refuses the register workbook: its import would peak
     near 630 MB, over the 300 MB promise (open in issue 9)."""
     from benchmarks import generate
 

@@ -12,7 +12,7 @@ Rules:
   counts, elements and nesting) is checked next, by ``budget.check_budget``, before any parser
   builds a grid.
 - ``MAX_UNCOMPRESSED`` admits what sachstand itself writes at the ``MAX_ROWS`` limit, and is
-  set from the budget behind it: what a parser allocates is bounded by ``budget.MAX_ELEMENTS``,
+  set from the budget behind it: what a parser allocates is bounded by ``xmlscan.MAX_ELEMENTS``,
   ``MAX_TEXT`` and the grid limits, not by bytes; ``MAX_ELEMENTS`` alone takes 120 to 180 MB
   of markup (20 to 30 bytes an element), so 200 MB keeps the byte limit near the budget's. The
   register export of 100,000 projects with ten years of progress unpacks to 104 MB
@@ -40,6 +40,7 @@ MAX_MEMBERS = 2000
 MAX_RATIO = 100
 RATIO_FROM_BYTES = 1024 * 1024
 MAX_ROWS = 100_000
+HEADER_SEARCH_ROWS = 30
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")

@@ -32,6 +32,7 @@ from .limits import WorkbookRefused, check_workbook
 from .ooxml import column_letter
 from .reader import META_SHEET, WorkbookData, _grid
 from .safe import DATE, FORMULA_START, MONEY, PERCENT, Formats, close_workbook, needs_quote, new_workbook
+from .sheetrows import Cell, RowStream
 from .styles import CONFLICT, HEADER, HEADER_HEIGHT, INPUT, LOCKED, PROBLEM, YEAR_HEADER, YEAR_INPUT, paper, row_height
 
 SHEET = "Korrekturen"
@@ -194,6 +195,22 @@ def _write(fmt: Formats, ws, r: int, c: int, value: object, cell_format) -> None
         ws.write_string(r, c, str(value), cell_format)
 
 
+def _cell(fmt: Formats, ws, c: int, value: object, cell_format) -> Cell:
+    """``_write``'s rules for one cell of a streamed row (``RowStream``); a blank without a
+    format is dropped by the caller."""
+    if value == "" or value is None:
+        return (c, None, cell_format)
+    if isinstance(value, str):
+        if needs_quote(value) and cell_format is None:
+            cell_format = fmt.get(quote_prefix=True)
+        return (c, value, cell_format)
+    if isinstance(value, (bool, int, float)):
+        return (c, value, cell_format)
+    if isinstance(value, (date, datetime)):
+        return (c, ws._convert_date_time(value), cell_format or fmt.get(num_format=DATE))
+    return (c, str(value), cell_format)
+
+
 def _rows(sheet) -> Iterator[tuple[int, list[object]]]:
     """The sheet's rows one at a time, as 0-based row number and values from column A on
     (calamine keeps the cells; Python objects exist for one row at a time)."""
@@ -245,8 +262,8 @@ def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks,
     marked_rows = {r for r, _c in marks.cells}
     header = data.header_row
     wrapped = [c for c in range(width) if base[c].get("text_wrap")]
-    write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
     last = header
+    stream: RowStream | None = None
     for r, row in _rows(sheet):
         last = r
         if r < header:
@@ -260,39 +277,46 @@ def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks,
                 fmt.text(ws, r, c, "" if value == "" else str(value), **props)
             ws.set_row(r, HEADER_HEIGHT)
             continue
+        if stream is None:
+            stream = RowStream(ws, r)
         if template and len(row) < width:
             row = row + [""] * (width - len(row))
         special = r in marked_rows or r in share_rows
+        cells: list[Cell] = []
         for c, value in enumerate(row):
             if special and (mark := marks.cells.get((r, c))) is not None:
                 props = {**(base[c] if c < width else {}), **(PROBLEM if mark[0] == "Problem" else CONFLICT)}
                 if (r, c) in shares:
                     props["num_format"] = "0%"
-                _write(fmt, ws, r, c, value, fmt.get(**props))
+                cells.append(_cell(fmt, ws, c, value, fmt.get(**props)))
                 ws.write_comment(r, c, "\n".join(mark[1])[:30000], {"author": "sachstand", "x_scale": 3,
                                                                      "y_scale": 2})
                 continue
             if type(value) is str:
                 if not value:
                     if template and c < width:
-                        write_blank(r, c, None, plain[c])
+                        cells.append((c, None, plain[c]))
                     continue
                 if c >= width:
-                    _write(fmt, ws, r, c, value, None)
+                    cells.append((c, value, fmt.get(quote_prefix=True) if needs_quote(value) else None))
                 else:
-                    write_string(r, c, value, quoted[c] if value[0] in FORMULA_START else plain[c])
+                    cells.append((c, value, quoted[c] if value[0] in FORMULA_START else plain[c]))
             elif type(value) is float or type(value) is int:
                 if c >= width:
-                    write_number(r, c, value)
+                    cells.append((c, value, None))
                 else:
-                    write_number(r, c, value, share[c] if special and (r, c) in shares else plain[c])
-            else:
-                _write(fmt, ws, r, c, value, plain[c] if c < width else None)
+                    cells.append((c, value, share[c] if special and (r, c) in shares else plain[c]))
+            elif value is not None:
+                cells.append(_cell(fmt, ws, c, value, plain[c] if c < width else None))
+        height = None
         if wrapped:
             texts = [(cell, widths[c]) for c in wrapped if c < len(row) and type(cell := row[c]) is str
                      and (len(cell) > widths[c] * 0.9 or "\n" in cell)]
-            if texts and (height := row_height(texts)):
-                ws.set_row(r, height)
+            if texts:
+                height = row_height(texts)
+        stream.row(r, [cell for cell in cells if cell[1] is not None or cell[2] is not None], height)
+    if stream is not None:
+        stream.close()
     # marks on cells past the sheet's last row (a problem naming an empty cell below the data)
     for (r, c), mark in sorted(marks.cells.items()):
         if r > last:
@@ -303,7 +327,7 @@ def _data_sheet(wb, fmt: Formats, data: WorkbookData, sheet, marks: _Marks,
     if template:
         for r in range(last + 1, last + 1 + EXTRA_TEMPLATE_ROWS):
             for c in range(width):
-                write_blank(r, c, None, plain[c])
+                ws.write_blank(r, c, None, plain[c])
         last += EXTRA_TEMPLATE_ROWS
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)

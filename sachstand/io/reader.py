@@ -32,9 +32,9 @@ import python_calamine
 from ..core.changes import is_progress_key, progress_key
 from ..core.types import clean_text
 from . import sheetxml
-from .budget import HEADER_SEARCH_ROWS, check_budget
+from .budget import check_budget
 from .headers import header_key, is_range_formula, total_label
-from .limits import CheckedFile, WorkbookRefused, check_workbook
+from .limits import HEADER_SEARCH_ROWS, CheckedFile, WorkbookRefused, check_workbook
 from .ooxml import column_letter
 from .sheetread import _grid, _merged, _open_sheet, sheet_rows
 

@@ -34,7 +34,7 @@ from ..core.funding import FundingSummary
 from ..core.models import City, Department, NewFundedProject, Partner, Project, progress_label
 from ..core.types import Money, is_digits
 from . import cells
-from .budget import HEADER_SEARCH_ROWS
+from .limits import HEADER_SEARCH_ROWS
 from .ooxml import column_letter
 from .reader import Problem, WorkbookData, _find_header, _rows
 from .safe import Formats, needs_quote

@@ -14,8 +14,7 @@ from collections.abc import Iterator
 
 import python_calamine
 
-from .budget import HEADER_SEARCH_ROWS
-from .limits import MAX_ROWS, CheckedFile, WorkbookRefused
+from .limits import HEADER_SEARCH_ROWS, MAX_ROWS, CheckedFile, WorkbookRefused
 
 
 def _grid(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str) -> list[list[object]]:

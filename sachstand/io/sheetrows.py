@@ -6,11 +6,12 @@ itself writes in ``constant_memory`` mode, a row at a time, into the same tempor
 the workbook around it (styles, panes, autofilter, print setup) stays xlsxwriter's.
 
 Rules:
-- A cell is a number (``<v>`` as xlsxwriter formats it) or an inline string, never anything
-  else: text is escaped (``&``, ``<``, ``>``; control characters as ``_xHHHH_``, as Excel and
+- A cell is a number (``<v>`` as xlsxwriter formats it), a boolean, a blank with a style (None)
+  or an inline string, never anything else: text is escaped (``&``, ``<``, ``>``; control characters as ``_xHHHH_``, as Excel and
   xlsxwriter do), so no value becomes markup or a formula. The formula-safety rule stays with
   the caller, which picks the quote-prefixed format for text starting with = + - @ tab CR LF.
-- Styles are the xlsxwriter formats' own indexes, so every cell looks as if written cell by cell.
+- Styles are the xlsxwriter formats' own indexes, so every cell looks as if written cell by cell;
+  a row's height (points, as ``set_row`` takes it) is written as ``set_row`` would write it.
 - Only for a ``constant_memory`` worksheet whose rows above ``first`` are written; afterwards
   the worksheet knows the table's dimensions and goes on below it. Other worksheets get the
   cells through xlsxwriter (``RowStream`` falls back), so callers have one path.
@@ -25,7 +26,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-Cell = tuple[int, "str | int | float", Format | None]
+Cell = tuple[int, "str | int | float | bool | None", Format | None]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 _ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
@@ -82,21 +83,38 @@ class RowStream:
         self._styles[fmt] = found = f' s="{fmt._get_xf_index()}"'
         return found
 
-    def row(self, r: int, cells: Sequence[Cell]) -> None:
-        """One row's cells, in column order; rows come top to bottom."""
+    def row(self, r: int, cells: Sequence[Cell], height: float | None = None) -> None:
+        """One row's cells, in column order; rows come top to bottom. ``height``: in points."""
         if not cells:
             return
         if not self.direct:
+            ws = self.ws
             for c, value, fmt in cells:
                 if type(value) is str:
-                    self.ws.write_string(r, c, value, fmt)
+                    ws.write_string(r, c, value, fmt)
+                elif value is None:
+                    ws.write_blank(r, c, None, fmt)
+                elif type(value) is bool:
+                    ws.write_boolean(r, c, value, fmt)
                 else:
-                    self.ws.write_number(r, c, value, fmt)
+                    ws.write_number(r, c, value, fmt)
+            if height is not None:
+                ws.set_row(r, height)
             return
         n = r + 1
-        parts = [f'<row r="{n}">', *self._cells(n, cells), "</row>"]
+        parts = [f'<row r="{n}"{"" if height is None else self._height(r, height)}>', *self._cells(n, cells), "</row>"]
         self._write("".join(parts))
         self._extent(r, cells[0][0], cells[-1][0])
+
+    def _height(self, r: int, height: float) -> str:
+        """The row's height attributes, as xlsxwriter's ``set_row`` and ``_write_row`` make them;
+        the worksheet learns the size (notes and images are placed by it), not a row to write."""
+        pixels = int(height * 4.0 / 3.0 + 0.5)
+        ws = self.ws
+        ws.row_sizes[r] = [pixels, False]
+        if pixels == ws.original_row_height == ws.default_row_height:
+            return ""
+        return f' ht="{pixels * 0.75:.16g}" customHeight="1"'
 
     def text_and_numbers(self, r: int, lead: Cell, first: int, numbers: Sequence[int | None],
                          fmt: Format | None) -> None:
@@ -130,6 +148,10 @@ class RowStream:
             letter = letters[c] if c < len(letters) else self._letter(c)
             if type(value) is str:
                 parts.append(f'<c r="{letter}{n}"{style} t="inlineStr"><is>{inline_text(value)}</is></c>')
+            elif value is None:
+                parts.append(f'<c r="{letter}{n}"{style}/>')
+            elif type(value) is bool:
+                parts.append(f'<c r="{letter}{n}"{style} t="b"><v>{int(value)}</v></c>')
             elif type(value) is int and -_EXACT < value < _EXACT:  # as %.16G writes it
                 parts.append(f'<c r="{letter}{n}"{style}><v>{value}</v></c>')
             else:
@@ -143,10 +165,11 @@ class RowStream:
         self.max_col = max(self.max_col, last_col)
 
     def close(self) -> None:
-        """Tell the worksheet the table's extent; later cells go below it."""
+        """Tell the worksheet the table's extent; later cells go below it (comments on the table's
+        cells, kept by the worksheet, never make it write a streamed row a second time)."""
         if not self.direct or self.min_col is None:
             return
         ws = self.ws
         ws._check_dimensions(self.first, self.min_col)
         ws._check_dimensions(self.last, self.max_col)
-        ws.previous_row = self.last
+        ws.previous_row = self.last + 1
