@@ -432,3 +432,25 @@ def test_an_unknown_field_in_the_config_columns_names_the_file_and_key(sample_pa
     line = _one_line(r.stderr)
     assert line.startswith(f"Fehler: {config} [import.columns] „Mittel“: „Geplante Kostn“ ist kein bekanntes Feld")
     assert "--column" not in line and "„Geplante Kosten“" in line and "Geplante kosten" not in line
+
+
+def test_markup_of_a_file_whose_name_is_not_utf8_shows_the_name_escaped(sample_path: Path, tmp_path: Path) -> None:
+    """A file name with bytes that are not UTF-8 (and an ``&``, and 240 more characters) goes
+    into the marked-up copy's heading and page headers escaped and cut to Excel's header limit:
+    the copy is written, and nothing crashes on encoding it."""
+    import openpyxl
+
+    out = tmp_path / "t"
+    assert _run("--db", str(sample_path), "export", "templates", "--year", "2020", "--department", "FB 11",
+                "-o", str(out)).returncode == 0
+    odd = os.fsencode(tmp_path) + b"/n\xff&" + b"x" * 240 + b".xlsx"
+    shutil.copyfile(next(out.glob("*.xlsx")), odd)
+    marked = tmp_path / "m.xlsx"
+    r = _run("--db", str(sample_path), "import", os.fsdecode(odd), "--markup", str(marked))
+    assert r.returncode in (0, 1), r.stderr
+    assert "Traceback" not in r.stderr and "Warning" not in r.stderr
+    wb = openpyxl.load_workbook(marked)
+    assert wb["Korrekturen"]["A1"].value.startswith("Korrekturen für n\\udcff&xxx")
+    headers = [ws.oddHeader.left.text or "" for ws in wb.worksheets]
+    assert any(h.startswith("n\\udcff&&xxx") and h.endswith("…") for h in headers)
+    assert all(len(h) < 255 for h in headers)

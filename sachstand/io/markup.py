@@ -26,6 +26,7 @@ from typing import BinaryIO
 import python_calamine
 
 from ..core.changes import is_progress_key, progress_key
+from ..core.text import safe_text
 from .diff import ImportPlan
 from .headers import header_key
 from .limits import WorkbookRefused, check_workbook
@@ -144,7 +145,7 @@ def _corrections(wb, fmt: Formats, data: WorkbookData, marks: _Marks) -> None:
     widths = (5, 10, 16, 14, 28, 70)
     n_problems = sum(1 for k, *_ in marks.items if k == "Problem")
     n_conflicts = len(marks.items) - n_problems
-    fmt.text(ws, 0, 0, f"Korrekturen für {data.name}", bold=True, font_size=14)
+    fmt.text(ws, 0, 0, f"Korrekturen für {safe_text(data.name)}", bold=True, font_size=14)
     summary = (f"{n_problems} Problem(e) und {n_conflicts} Konflikt(e). Bitte jede Zeile in der markierten Zelle "
                "korrigieren (Link in Spalte „Zelle“) und die Datei erneut zurückgeben. "
                "Rot: Problem, violett: Konflikt."

@@ -13,6 +13,7 @@ Rules:
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +27,7 @@ from ..core.errors import WriteFailed
 from ..core.text import safe_text
 from ..core.types import format_date
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 MONEY = '#,##0.00 "€"'
 PERCENT = '0" %"'
@@ -98,6 +100,8 @@ class Formats:
             return
         if needs_quote(value):
             props = {**props, "quote_prefix": True}
+        if _SURROGATE.search(value):  # bytes of a file name that are not UTF-8: no XML can hold them
+            value = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
         ws.write_string(row, col, value, self.get(**props) if props else None)
 
     def money(self, ws: Worksheet, row: int, col: int, amount: Decimal | None, **props: Any) -> None:

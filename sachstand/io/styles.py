@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from xlsxwriter.worksheet import Worksheet
 
+from ..core.text import safe_text
+
 HEADER = {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
 INPUT = {"locked": False, "bg_color": "#FFF2CC", "border": 1, "border_color": "#BFBFBF"}
 YEAR_INPUT = {"locked": False, "bg_color": "#F8CBAD", "border": 2, "border_color": "#C55A11", "bold": True}
@@ -24,8 +26,16 @@ LINE_HEIGHT = 15.0
 HEADER_HEIGHT = 45.0  # three lines: "Umsetzungsstand 2021 (in %)" wraps in a narrow column
 
 
+_HEADER = "&L&\"Calibri,Bold\"{}&RSeite &P von &N"
+_HEADER_MAX = 255
+
+
 def paper(ws: Worksheet, header_row: int, last_col: int, title: str = "") -> None:
-    """Landscape, one page wide, header row repeated, gridlines and page numbers printed."""
+    """Landscape, one page wide, header row repeated, gridlines and page numbers printed.
+
+    The title in the page header is shown safe (``safe_text``: a file name's bytes that are not
+    UTF-8 would make the workbook unwritable) and cut to fit Excel's 255 characters of header
+    (xlsxwriter would drop a longer header with a warning)."""
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)
@@ -33,7 +43,11 @@ def paper(ws: Worksheet, header_row: int, last_col: int, title: str = "") -> Non
     ws.hide_gridlines(0)
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     if title:
-        ws.set_header(f"&L&\"Calibri,Bold\"{title.replace('&', '&&')}&RSeite &P von &N")
+        shown = safe_text(title).replace("&", "&&")
+        room = _HEADER_MAX - len(_HEADER.format(""))
+        if len(shown) > room:
+            shown = shown[: room - 1].rstrip("&") + "…"
+        ws.set_header(_HEADER.format(shown))
     else:
         ws.set_footer("&RSeite &P von &N")
 
