@@ -6,7 +6,10 @@ Rules:
   in ``GROUPS``. Shared helpers (register lookup, ``fail``, the German ``Parser``) are in
   ``common``.
 - Expected errors print one German line on stderr, with no traceback: exit 2 for input that
-  cannot be used, 1 for refusals, conflicts and locks. A reader that closes the pipe early
+  cannot be used, 1 for refusals, conflicts and locks. An unexpected error (a bug, a register
+  forged to pass the checks) is one German line too, exit 1, naming only its kind; ``--verbose``
+  adds its text and where it happened. ctrl+c is "abgebrochen", exit 130, also when DuckDB turned
+  it into "Query interrupted" inside a query. A reader that closes the pipe early
   (``sachstand summary | head -1``) ends the command quietly with exit code 1 (as rich does for
   its printouts, and as Python's own docs advise).
 - Heavy libraries are imported by the commands that need them: ``summary`` loads neither
@@ -21,8 +24,13 @@ import sys
 from collections.abc import Callable, Sequence
 
 from .. import __version__
-from . import backup, excel, opendata, report, texts, tui
-from .common import Parser, fail
+
+try:  # ctrl+c while the command modules (and DuckDB) load: the same line as later, no traceback
+    from . import backup, excel, opendata, report, texts, tui
+    from .common import Parser, fail
+except KeyboardInterrupt:
+    print("Fehler: abgebrochen", file=sys.stderr)
+    raise SystemExit(130) from None
 
 GROUPS = (report, texts, excel, opendata, tui, backup)  # in the order of ``sachstand --help``
 
@@ -43,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # while the parser is built, or after an error was caught
+        return fail("abgebrochen", 130)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from ..core.errors import SachstandError
 
     parser = build_parser()
@@ -65,12 +80,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         where = f"{exc.filename}: " if exc.filename else ""
         return fail(f"{where}{os_reason(exc)}.", 2, f"{type(exc).__name__}: {exc}" if args.verbose else "")
+    except Exception as exc:  # the last guard: no traceback reaches a user
+        from ..core.errors import interrupted
+
+        if interrupted(exc):
+            return fail("abgebrochen", 130)
+        return fail(f"Unerwarteter Fehler ({type(exc).__name__}); der Befehl wurde abgebrochen. Bitte mit --verbose "
+                    "wiederholen und die Meldung dem Administrator geben.", 1, _where(exc) if args.verbose else "")
+
+
+def _where(exc: BaseException) -> str:
+    """An unexpected error's text and the innermost line of this program it passed, for --verbose."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "sachstand" in f.filename]
+    place = f" (bei {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{place}"
 
 
 # Arguments that name files: bytes that are not UTF-8 are allowed there (an output simply works,
 # a register path is refused by core with its own line). Every other argument is text that may
 # reach the register or a query, where such bytes cannot go.
 _PATH_ARGUMENTS = frozenset({"db", "config", "output", "markup", "svg", "html", "files", "backup"})
+# Files that are read by libraries needing UTF-8 names (DuckDB, docxtpl): refused, named as files.
+_FILE_ARGUMENTS = frozenset({"file", "sources", "template", "department_map"})
+_POSITIONAL_NAMES = {"ids": "Die Projekt-ID", "id": "Die Projekt-ID"}
 
 
 def _refuse_undecodable(args: argparse.Namespace) -> None:
@@ -85,9 +119,11 @@ def _refuse_undecodable(args: argparse.Namespace) -> None:
                 try:
                     text.encode("utf-8")
                 except UnicodeEncodeError:
-                    raise SachstandError(
-                        f"Die Angabe --{name.replace('_', '-')} „{safe_text(text)}“ ist kein gültiges UTF-8."
-                    ) from None
+                    if name in _FILE_ARGUMENTS:
+                        raise SachstandError(f"Der Pfad „{safe_text(text)}“ ist kein gültiges UTF-8; "
+                                             "bitte die Datei umbenennen.") from None
+                    what = _POSITIONAL_NAMES.get(name, f"Die Angabe --{name.replace('_', '-')}")
+                    raise SachstandError(f"{what} „{safe_text(text)}“ ist kein gültiges UTF-8.") from None
 
 
 def _silence_stdout() -> None:

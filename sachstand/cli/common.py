@@ -127,7 +127,14 @@ def open_repo(args: argparse.Namespace, source: str = "cli") -> Repository:
 
     path = db_path(args)
     if not path.exists() and not args.db and not os.environ.get("SACHSTAND_DB"):
-        init_register(path, sample=True, config=args.config, source=source)
+        from ..core.errors import SachstandError
+
+        try:
+            init_register(path, sample=True, config=args.config, source=source)
+        except SachstandError:
+            if not path.exists():
+                raise
+            return open_register(path, source=source, config=args.config)  # another first run made it
         print(
             f"Hinweis: Kein Register gefunden; unter {safe_text(str(path))} wurde eines mit dem "
             "Sachstandsbericht 2020 der Stadt Aachen angelegt. "

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import secrets
 from pathlib import Path
 
 from .access import Actor, resolve_actor
@@ -36,32 +39,50 @@ def init_register(path: str | os.PathLike[str], sample: bool = True, config: str
     """Create a new register (empty, or with the 2020 sample). Refuses an existing file.
 
     ``city`` names the register's city; the sample is Stadt Aachen unless ``city`` says otherwise.
+    The register is built under a hidden temporary name beside the target and linked into place
+    only when complete, so a run killed half-way (or a full disk) never leaves a half register
+    that "init" would then refuse to replace, and no other process sees one being built.
     """
     db = Database(path)
     if db.path.exists():
-        raise SachstandError(
-            f"Unter {db.path} gibt es schon eine Datei; sie wird nicht überschrieben. "
-            "Bitte einen anderen Pfad mit --db wählen oder die Datei selbst entfernen."
-        )
-    db.create()
-    repo = Repository(db, resolve_actor(db.path, config, source))
-    if sample or city is not None:
-        from .sample import load, sample_source  # the sample's text and figures: only when creating one
+        raise _exists(db.path)
+    building = Database(db.path.parent / f".{db.path.name}.init-{secrets.token_hex(4)}.tmp")
+    leftovers = [building.path, Path(f"{building.path}.wal"), building.path.parent / f".{building.path.name}.lock"]
+    try:
+        building.create()
+        repo = Repository(building, resolve_actor(db.path, config, source))
+        if sample:
+            from .sample import load, sample_source  # the sample's text and figures: only when creating one
 
+            load(repo, sample_source(), city)
+        elif city is not None:
+            repo.set_city(city)
         try:
-            if sample:
-                load(repo, sample_source(), city)
-            elif city is not None:
-                repo.set_city(city)
-        except BaseException as exc:
-            for suffix in ("", ".wal"):
-                Path(str(db.path) + suffix).unlink(missing_ok=True)
-            if isinstance(exc, WriteFailed):
-                failed = SachstandError(f"Das Register {db.path} wurde nicht angelegt: {exc.reason}.")
-                failed.detail = exc.detail
-                raise failed from None
-            raise
-    return repo
+            os.link(building.path, db.path)  # never over a file that appeared meanwhile
+        except FileExistsError:
+            raise _exists(db.path) from None
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV):
+                raise WriteFailed(f"Das Register {db.path} wurde nicht angelegt", exc) from None
+            if db.path.exists():  # a file system without hard links
+                raise _exists(db.path) from None
+            os.rename(building.path, db.path)
+    except WriteFailed as exc:
+        failed = SachstandError(f"Das Register {db.path} wurde nicht angelegt: {exc.reason}.")
+        failed.detail = exc.detail
+        raise failed from None
+    finally:
+        for leftover in leftovers:
+            with contextlib.suppress(OSError):
+                leftover.unlink(missing_ok=True)
+    return Repository(db, resolve_actor(db.path, config, source))
+
+
+def _exists(path: Path) -> SachstandError:
+    return SachstandError(
+        f"Unter {path} gibt es schon eine Datei; sie wird nicht überschrieben. "
+        "Bitte einen anderen Pfad mit --db wählen oder die Datei selbst entfernen."
+    )
 
 
 __all__ = ["Actor", "City", "Database", "Repository", "SachstandError", "default_db_path", "init_register",

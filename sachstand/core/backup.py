@@ -180,10 +180,22 @@ def backup(db: Database, directory: Path | None = None, kind: str = MANUAL) -> B
     with db.read():  # and a damaged one here
         pass
     directory = backup_dir_for(db.path) if directory is None else check_folder(directory, db.path, backups_allowed=True)
+    check_utf8(directory, "Der Sicherungsordner")  # DuckDB must open the copy there to check it
+    created = not directory.exists()
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WriteFailed(f"Der Ordner {directory} für Sicherungen lässt sich nicht anlegen", exc) from None
+    try:
+        return _backup_into(db, directory, kind)
+    except BaseException:
+        if created:  # a failed backup leaves no empty folder it made either
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
+
+
+def _backup_into(db: Database, directory: Path, kind: str) -> BackupInfo:
     _remove_stale_tmp(directory, db.path)
     target = directory / backup_name(db.path, kind)
     tmp = directory / f".{target.name}.tmp"
@@ -266,8 +278,11 @@ def restore(db: Database, source: Path, actor: Actor | None = None) -> tuple[Bac
     whose data the register then holds. The register's path is resolved once: a symlink stays a
     link, and the file behind it is replaced.
 
-    The current file (if any) is copied to the backups folder first and its WAL moved beside
-    that copy, because a WAL left next to the restored file would be replayed onto it.
+    The current file (if any) is copied to the backups folder first (under a temporary name, so a
+    failed copy is never a half backup), its WAL copied beside that copy, and moved there just
+    before the rename (``_swap_in``), because a WAL left next to the restored file would be
+    replayed onto it. A failure (a full disk while the copy is fenced) leaves the register and
+    its WAL as they were, and no temporary file.
     Before the swap, every restored project gets a version above the one it had in the current
     file, so a window still open on the old state cannot save over the restored one unnoticed
     (its version meets a conflict), and the audit log records the restore.
@@ -281,25 +296,55 @@ def restore(db: Database, source: Path, actor: Actor | None = None) -> tuple[Bac
     directory = backup_dir_for(register)
     kept: Path | None = None
     incoming = register.parent / f".{register.name}.restore-{secrets.token_hex(4)}.tmp"
+    kept_tmp = incoming  # replaced by the kept copy's temporary name once there is one
     try:
         with file_lock(register, db.lock_timeout, exclusive=True) as fd:
             info = verify(source)  # what is swapped in is what was checked, under the lock
             directory.mkdir(parents=True, exist_ok=True)
             copy_path(source, incoming)
-            if fd is not None:
-                kept = directory / backup_name(register, BEFORE_RESTORE)
-                copy_fd(fd, kept)
-                if wal_path(register).exists():
-                    os.replace(wal_path(register), wal_path(kept))
+            if fd is not None:  # the kept copy under a temporary name first: never a half backup
+                name = backup_name(register, BEFORE_RESTORE)
+                kept_tmp = directory / f".{name}.tmp"
+                copy_fd(fd, kept_tmp)
+                if wal_path(register).exists():  # a copy, so the fencing reads what the WAL holds
+                    copy_path(wal_path(register), wal_path(kept_tmp))
+                    os.replace(wal_path(kept_tmp), wal_path(directory / name))
+                kept = directory / name
+                os.replace(kept_tmp, kept)
             _fence_versions(incoming, kept, actor, source.name)
-            os.replace(incoming, register)
+            _swap_in(incoming, register, kept)
             fsync_dir(register.parent)
     except OSError as exc:
         raise WriteFailed("Wiederherstellen fehlgeschlagen; das Register ist unverändert", exc) from None
+    except duckdb.Error as exc:  # the fencing of the copy: a full disk, or a backup that cannot take it
+        if not os_reason(exc).startswith("Fehler des Betriebssystems"):
+            raise WriteFailed("Wiederherstellen fehlgeschlagen; das Register ist unverändert", exc) from None
+        error = SachstandError(f"Die Sicherung lässt sich nicht übernehmen ({first_line(exc)}); "
+                               "das Register ist unverändert.")
+        error.detail = str(exc)
+        raise error from None
     finally:
-        _discard(incoming)
+        for leftover in (incoming, wal_path(incoming), kept_tmp, wal_path(kept_tmp)):
+            _discard(leftover)
     db.invalidate_schema_check()
     return info, kept
+
+
+def _swap_in(incoming: Path, register: Path, kept: Path | None) -> None:
+    """Rename ``incoming`` over ``register``. The register's WAL is moved beside ``kept`` just
+    before (left beside the restored file, it would be replayed onto it), and put back when the
+    rename fails, so a failed restore never loses what the WAL holds."""
+    wal = wal_path(register)
+    moved = kept is not None and wal.exists()
+    if moved and kept is not None:
+        os.replace(wal, wal_path(kept))
+    try:
+        os.replace(incoming, register)
+    except BaseException:
+        if moved and kept is not None:
+            with contextlib.suppress(OSError):
+                os.link(wal_path(kept), wal)
+        raise
 
 
 def _discard(path: Path) -> None:

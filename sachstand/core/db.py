@@ -17,6 +17,7 @@ Rules:
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -48,10 +49,13 @@ _T = TypeVar("_T")
 
 
 def default_lock_timeout() -> float:
+    """``$SACHSTAND_LOCK_TIMEOUT`` in seconds, else 15; a value that is not a finite number of
+    seconds from 0 on ("nan", "inf", "-1", "abc") is the default too: "nan" never timed out."""
     try:
-        return float(os.environ.get("SACHSTAND_LOCK_TIMEOUT", "15"))
+        value = float(os.environ.get("SACHSTAND_LOCK_TIMEOUT", "15"))
     except ValueError:
         return 15.0
+    return value if math.isfinite(value) and value >= 0 else 15.0
 
 
 def connect_file(path: str | os.PathLike[str], read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -230,18 +234,29 @@ class Database:
             raise SchemaTooNew(str(self.path), version, LATEST)
         if version < LATEST:
             if write:
-                migrate(conn)
+                self._migrate(conn, version)
             else:
                 conn.close()
                 upgrade = self._connect(read_only=False)
                 try:
-                    migrate(upgrade)
+                    self._migrate(upgrade, version)
                     upgrade.execute("CHECKPOINT")
                 finally:
                     upgrade.close()
                 conn = self._connect(read_only=True)
         self._checked = True
         return conn
+
+    def _migrate(self, conn: duckdb.DuckDBPyConnection, version: int) -> None:
+        """Upgrade from ``version``; a register whose tables do not match its version (forged, or
+        changed by another program) is refused, each migration having rolled itself back."""
+        try:
+            migrate(conn)
+        except duckdb.Error as exc:
+            conn.close()
+            if _refused_by_os(exc):
+                raise WriteFailed(f"Das Register {self.path} ließ sich nicht auf den neuen Stand bringen", exc) from None
+            raise NotARegister(str(self.path), f"seine Tabellen passen nicht zu Schema-Version {version}") from None
 
     def create(self) -> None:
         """Create a new, empty register at the latest schema. The file must not exist."""

@@ -62,6 +62,14 @@ def os_reason(exc: BaseException) -> str:
     return "Fehler des Betriebssystems (Einzelheiten mit --verbose)"
 
 
+def interrupted(exc: BaseException) -> bool:
+    """ctrl+c that DuckDB caught inside a query and raised again as its own error
+    (``InterruptException``, or ``RuntimeError: Query interrupted``)."""
+    kind = type(exc)
+    return (kind.__name__ == "InterruptException" and kind.__module__.lstrip("_").startswith("duckdb")) or (
+        kind is RuntimeError and str(exc).strip() == "Query interrupted")
+
+
 class SachstandError(Exception):
     """``message`` is the German line for the user; ``detail`` the original text of a library or
     the OS, shown only with ``--verbose``."""

@@ -4,7 +4,8 @@ Rules:
 - Inside one process, openers of one file are serialised by a re-entrant lock per path
   (``lock_for``), because DuckDB refuses a second connection to the same file with other settings.
 - Across processes, every opener first passes the turnstile (an ``flock`` on a small lock file
-  beside the register), so a stream of readers cannot starve a writer.
+  beside the register), so a stream of readers cannot starve a writer. The lock file is never
+  opened through a symlink.
 - ``file_lock`` holds the same POSIX lock DuckDB takes (shared or exclusive), for byte copies.
 - Every wait for a lock is one loop (``retry``): growing, jittered pauses until the timeout,
   then ``RegisterLocked``.
@@ -115,9 +116,12 @@ def file_lock(path: Path, timeout: float, exclusive: bool) -> Iterator[int | Non
 
 
 def _open_lock_file(path: Path) -> int | None:
+    """The turnstile's lock file, never through a symlink: planted in a shared folder, a link would
+    make every opener create or lock a file elsewhere (as root, anywhere). Then the turnstile is
+    skipped, as without the rights to open the file."""
     for flags in (os.O_RDWR | os.O_CREAT, os.O_RDONLY):
         try:
-            return os.open(path, flags, 0o666)
+            return os.open(path, flags | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o666)
         except OSError:
             continue
     return None

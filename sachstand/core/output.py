@@ -8,7 +8,8 @@ Rules of the guard (``check_output`` for a file, ``check_folder`` for a folder):
   its target, and to a hard link of the register (same device and inode).
 - Refused always: the register, its WAL (``<register>.wal``), its lock file
   (``.<register>.lock``), anything in its backups folder (``<register>.backups/``), the files
-  being read (``others``), a folder, a device or pipe, and an existing file that is not of the
+  being read (``others``: workbooks, or the registers a roll-up reads) with their WAL and lock
+  file, a folder, a device or pipe, and an existing file that is not of the
   kind being written, judged by its content (an xlsx must be a zip with
   ``[Content_Types].xml`` and ``xl/workbook.xml``; SVG and HTML text with their root element;
   report texts with the ``<!-- sachstand-texte`` marker).
@@ -21,6 +22,9 @@ Rules of the writer (``write_output``):
   and becomes one German ``WriteFailed`` line.
 - Writers build the file in memory first (xlsxwriter and openpyxl write to a ``BytesIO``), so a
   full disk never interrupts a zip writer half-way.
+- Several files that form one output (``write_outputs``: the templates of all departments) are
+  all written under temporary names before any is renamed: a full disk leaves none of them, never
+  half a set.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import os
 import secrets
 import stat
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .errors import SachstandError, WriteFailed
@@ -139,10 +143,13 @@ def check_output(
     target = given.resolve()
     candidates = [given, target]
     _refuse_register(shown, candidates, register, backups_allowed=False)
-    for other in others:
+    for other in others:  # a file being read, and (a register among them) its WAL and lock file
         o = _absolute(other)
         if o in candidates or o.resolve() in candidates or _same_file(o, target):
             raise OutputRefused(f"{shown} ist eine der eingelesenen Dateien; bitte ein anderes Ziel wählen.")
+        for place, what in _register_places(o):
+            if place.name.endswith((".wal", ".lock")) and (place in candidates or _same_file(place, target)):
+                raise OutputRefused(f"{shown} wäre {what} {safe_text(os.fspath(other))}; bitte ein anderes Ziel wählen.")
     if not target.parent.is_dir():
         raise OutputRefused(f"Den Ordner {safe_text(str(target.parent))} für {shown} gibt es nicht.")
     try:
@@ -181,33 +188,51 @@ def check_folder(path: str | os.PathLike[str], register: Path | None, backups_al
 
 def write_output(target: Path, data: bytes) -> None:
     """Write ``data`` to ``target`` atomically: all of it or nothing (see the module's rules)."""
+    write_outputs([(target, data)])
+
+
+def write_outputs(files: Sequence[tuple[Path, bytes]]) -> None:
+    """Write several files as one output (the templates of all departments): each goes to its
+    temporary name first, and only when every one is written and flushed are they renamed into
+    place. A failure leaves none of them new and no temporary file (``WriteFailed``)."""
     from .text import safe_text
 
-    tmp = target.parent / f".{target.name}-{secrets.token_hex(4)}.tmp"
+    written: list[tuple[Path, Path]] = []
+    current = files[0][0] if files else Path()
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
+        for current, data in files:
+            tmp = current.parent / f".{current.name}-{secrets.token_hex(4)}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            written.append((tmp, current))
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        for tmp, target in written:
+            current = target
+            os.replace(tmp, target)
     except OSError as exc:
-        _discard(tmp)
-        raise WriteFailed(f"{safe_text(str(target))} wurde nicht geschrieben", exc) from None
+        for tmp, _target in written:
+            _discard(tmp)
+        what = (f"{safe_text(str(current))} wurde nicht geschrieben" if len(files) == 1 else
+                f"Keine der {len(files)} Dateien wurde geschrieben (gescheitert an {safe_text(str(current))})")
+        raise WriteFailed(what, exc) from None
     except BaseException:
-        _discard(tmp)
+        for tmp, _target in written:
+            _discard(tmp)
         raise
-    try:
-        dir_fd = os.open(target.parent, os.O_RDONLY)
+    for folder in {target.parent for _tmp, target in written}:
         try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
+            dir_fd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError:
+            pass
 
 
 def _discard(path: Path) -> None:

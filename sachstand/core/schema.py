@@ -146,7 +146,7 @@ LATEST = len(MIGRATIONS)
 
 def schema_version(conn: duckdb.DuckDBPyConnection, catalog: str | None = None) -> int | None:
     """The register's schema version (of the attached ``catalog``, else the connection's own
-    database), or None for a database that is not a register.
+    database), or None for a database that is not a register (also for a version below 1).
 
     The ``meta`` table is read directly (a missing one is a catalog error): asking
     ``information_schema`` first cost as much as the read itself on every open.
@@ -158,9 +158,10 @@ def schema_version(conn: duckdb.DuckDBPyConnection, catalog: str | None = None) 
     if rows.get("app") != APP_MARKER:
         return None
     try:
-        return int(rows.get("schema_version", "0"))
+        version = int(rows.get("schema_version", "0"))
     except ValueError:
         return None
+    return version if version >= 1 else None  # 0 or below: no register of this program
 
 
 def migrate(conn: duckdb.DuckDBPyConnection) -> int:

@@ -1,7 +1,7 @@
 """What a report text may hold: one rule for the TUI, ``texts import`` and the repository.
 
 Rules:
-- A section title is one line without control characters: no C0 or C1 control character, no DEL,
+- A section title is one line of at most 200 characters without control characters: no C0 or C1 control character, no DEL,
   no line break, and no bidirectional override or isolate (U+202A–U+202E, U+2066–U+2069), which
   would make the title read differently from what is stored.
 - A section text may hold line breaks and tabs, and no other of these characters.
@@ -28,8 +28,14 @@ def character_name(ch: str) -> str:
     return f"{kind} U+{ord(ch):04X}"
 
 
+TITLE_MAX = 200
+"""A section title is a heading: one line of at most this many characters."""
+
+
 def title_problem(title: str) -> str | None:
     """Why ``title`` cannot be a section title, or None."""
+    if len(title) > TITLE_MAX:
+        return f"die Überschrift ist {len(title):,} Zeichen lang; erlaubt sind höchstens {TITLE_MAX}".replace(",", ".")
     if m := _CONTROL.search(title):
         return f"die Überschrift enthält {character_name(m.group())}; erlaubt ist eine Zeile ohne Steuerzeichen"
     return None

@@ -5,11 +5,13 @@ Rules:
   folder before DuckDB replays it: DuckDB drops a torn WAL tail and later overwrites the WAL, and
   those bytes must never be lost quietly.
 - The copy is named by the WAL's hash, so a WAL seen again (read-only opens don't replay it) is
-  copied once.
+  copied once. Both files are written under temporary names and renamed (the WAL first, the
+  register copy last, which marks the pair complete); a failed copy (a full disk) leaves neither.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -62,10 +64,18 @@ def _preserve(path: Path) -> Path | None:
         kept = directory / f"{register_stem(path)}-wal-{digest}.duckdb"
         if not kept.exists():
             tmp = directory / f".{kept.name}.tmp"
-            copy_fd(fd, tmp)
-            wal_path(kept).write_bytes(data)
-            os.replace(tmp, kept)
-            fsync_dir(directory)
+            tmp_wal = directory / f".{kept.name}.wal.tmp"
+            try:
+                copy_fd(fd, tmp)
+                tmp_wal.write_bytes(data)
+                os.replace(tmp_wal, wal_path(kept))
+                os.replace(tmp, kept)
+                fsync_dir(directory)
+            except BaseException:  # a full disk: no half copy stays to fill it further
+                for leftover in (tmp, tmp_wal):
+                    with contextlib.suppress(OSError):
+                        leftover.unlink(missing_ok=True)
+                raise
         return kept
     finally:
         os.close(fd)

@@ -4,8 +4,8 @@ Rules:
 - File name: the department code reduced to letters, digits, ``.``, ``-`` and ``_``, plus the
   year, e.g. ``FB11_2021.xlsx``.
 - Every file passes the output guard (``core.output``): never over the register or its files,
-  never over a file that is not a workbook, existing ones only with ``force``; each is written
-  atomically.
+  never over a file that is not a workbook, existing ones only with ``force``; all are written
+  together (``write_outputs``), so a full disk leaves none of them, never half a set.
 - Rows: the department's projects open in Y (``figures.project_rows(..., open_only=True)``),
   then ``EMPTY_ROWS`` empty rows for new projects.
 - The ID and the progress of Y−1 are locked; name, description, cost, dates, Y's progress and
@@ -21,6 +21,7 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from io import BytesIO
@@ -30,7 +31,7 @@ from typing import BinaryIO
 from ..core import figures
 from ..core.changes import no_such_department, progress_key
 from ..core.errors import SachstandError, WriteFailed
-from ..core.output import XLSX, check_folder, check_output, write_output
+from ..core.output import XLSX, check_folder, check_output, write_outputs
 from ..core.repository import Repository
 from .export import project_columns, write_cell, write_meta
 from .safe import Formats, close_workbook, fit_widths, new_workbook
@@ -110,25 +111,31 @@ def export_templates(repo: Repository, out_dir: str | Path, year: int,
             "nichts wurde überschrieben. Einen anderen Ordner wählen oder --force angeben."
         )
     targets = {n: check_output(out / n, XLSX, repo.db.path, force) for n in names} if out.is_dir() else {}
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise WriteFailed(f"Der Ordner {out} lässt sich nicht anlegen", exc) from None
     projects = {p.id: p for p in repo.projects()}
     rows = figures.project_rows(repo.db, year, department, open_only=True)
     by_dept: dict[str, list[str]] = {}
     for r in rows:
         by_dept.setdefault(r.department, []).append(r.id)
-    written = []
+    files = []
     for code in wanted:
         ids = by_dept.get(code, [])
         name = template_filename(code, year)
-        path = targets.get(name, out / name)
         buffer = BytesIO()
         _write_template(buffer, code, year, [projects[i] for i in ids if i in projects])
-        write_output(path, buffer.getvalue())
-        written.append(out / name)
-    return written
+        files.append((targets.get(name, out / name), buffer.getvalue()))
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteFailed(f"Der Ordner {out} lässt sich nicht anlegen", exc) from None
+    try:
+        write_outputs(files)  # all templates or none
+    except BaseException:
+        if created:  # nor the folder this run made for them
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
+    return [out / template_filename(code, year) for code in wanted]
 
 
 def _write_template(path: Path | BinaryIO, department: str, year: int, projects: list) -> None:

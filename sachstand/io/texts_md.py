@@ -21,7 +21,8 @@ Rules:
   someone changed since the export is a conflict, and nothing is stored.
 - Titles and texts follow ``core.text_rules`` (no control characters, no marker-like lines), checked
   here line by line so that the message names the file's line.
-- A file that breaks these rules is refused with one German line naming the line number.
+- A file that breaks these rules is refused with one German line naming the line number; so is
+  a version with more than nine digits (the register counts versions as INTEGER).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ..core.text_rules import SECTION_MARKER, line_problem, title_problem
 from ..core.types import parse_year
 
 MAX_BYTES = 2_000_000
+MAX_VERSION_DIGITS = 9  # a section's version is an INTEGER in the register
 _YEAR = re.compile(r"<!--\s*sachstand-texte\s+jahr=([0-9]{4})\s*-->")
 
 
@@ -93,7 +95,12 @@ def parse_markdown(text: str, name: str = "Texte") -> TextsFile:
     for number, line in enumerate(lines[year_line + 1:], start=year_line + 2):
         m = SECTION_MARKER.match(line)
         if m:
-            title, key, version = m.group(1).strip(), m.group(2), int(m.group(3) or 0)
+            title, key, digits = m.group(1).strip(), m.group(2), m.group(3) or "0"
+            if len(digits.lstrip("0")) > MAX_VERSION_DIGITS:
+                shown = digits[:20] + ("…" if len(digits) > 20 else "")
+                raise SachstandError(f"{name} Zeile {number}: die Version „{shown}“ des Abschnitts „{key}“ "
+                                     "ist zu groß; sie stammt nicht aus „sachstand texts export“.")
+            version = int(digits)
             if key not in TEXT_KEYS:
                 raise SachstandError(
                     f"{name} Zeile {number}: den Abschnitt „{key}“ gibt es nicht (möglich: {', '.join(TEXT_KEYS)})."

@@ -2,6 +2,7 @@
 
     python tests/data/make_bad_corpus.py            # every file
     python tests/data/make_bad_corpus.py budget     # only the budget, namespace and XML-part files
+    python tests/data/make_bad_corpus.py texts      # only the report-text files (texts_*.md)
 
 The files are committed, so the tests need none of the tools used here. Most are built with
 openpyxl or xlsxwriter and then patched at the XML level, as an attacker would. Three need more:
@@ -296,14 +297,32 @@ def build_budget(tmp: Path) -> None:
     wb.save(p("many_sheets.xlsx"))
 
 
+TEXTS_HEAD = "<!-- sachstand-texte jahr=2021 -->\n\n"
+
+
+def build_texts() -> None:
+    """Report-text files for ``texts import`` (``texts_*.md``), each refused with one German line."""
+    section = "## Einleitung <!-- abschnitt=einleitung version={v} -->\n\nText.\n"
+    files = {
+        "texts_version_5000_digits.md": TEXTS_HEAD + section.format(v="9" * 5000),  # int() refuses > 4300 digits
+        "texts_version_beyond_integer.md": TEXTS_HEAD + section.format(v="99999999999"),
+        "texts_title_5000_characters.md": TEXTS_HEAD + section.format(v="0").replace("Einleitung", "Ü" * 5000),
+    }
+    for name, text in files.items():
+        (OUT / name).write_text(text, encoding="utf-8")
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if sys.argv[1:] == ["budget"]:
             build_budget(Path(tmp))
+        elif sys.argv[1:] == ["texts"]:
+            build_texts()
         else:
             build(Path(tmp))
             build_budget(Path(tmp))
-    print(f"{len(list(OUT.glob('*.xlsx')))} files in {OUT}")
+            build_texts()
+    print(f"{len(list(OUT.glob('*.xlsx')))} workbooks and {len(list(OUT.glob('*.md')))} text files in {OUT}")
 
 
 if __name__ == "__main__":

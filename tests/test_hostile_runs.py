@@ -1,0 +1,315 @@
+"""An adversary's runs of the real CLI: forged registers, hostile text files, full disks during a
+restore, a crash's WAL that cannot be kept, templates on a full disk, ctrl+c inside a query.
+
+Each run is a real process on real files (the full-disk ones on a real, small tmpfs, skipped where
+mounting is not permitted). The goals: no traceback, one German line with a non-zero exit code,
+nothing half-written, and the register as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from fs_helpers import fill, listing, tmpfs
+from test_crash import leave_wal
+
+from sachstand.core import backup as bk
+from sachstand.core import open_register
+from sachstand.core.db import Database
+from sachstand.core.schema import APP_MARKER, MIGRATIONS
+
+BAD = Path(__file__).parent / "data" / "bad"
+FULL = "kein Platz mehr auf dem Datenträger"
+
+
+def _run(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sachstand", *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "SACHSTAND_CONFIG": ""}, check=False)
+
+
+def _one_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if not line.startswith("Hinweis:")]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("Fehler: ") and "Traceback" not in err, err
+    return lines[0]
+
+
+def _forged(path: Path, version: str, migrations: int = 1, extra: str = "") -> Path:
+    """A DuckDB file that says it is a register of ``version`` but holds the tables of the first
+    ``migrations`` migrations (and ``extra``)."""
+    conn = duckdb.connect(str(path))
+    for sql in MIGRATIONS[:migrations]:
+        conn.execute(sql)
+    if extra:
+        conn.execute(extra)
+    conn.execute("INSERT INTO meta VALUES ('app', ?), ('schema_version', ?)", [APP_MARKER, version])
+    conn.close()
+    return path
+
+
+@pytest.mark.parametrize("version", ["0", "-1"])
+def test_a_register_of_version_zero_or_below_is_no_register(tmp_path: Path, version: str) -> None:
+    """Migrating from version 0 ran migration 1 again (and from -1 the last one): CatalogException."""
+    register = _forged(tmp_path / "forged.duckdb", version)
+    before = register.read_bytes()
+    for args in (["summary"], ["settings", "--city", "Köln"]):
+        r = _run("--db", str(register), *args)
+        assert r.returncode == 2
+        assert "ist kein sachstand-Register" in _one_line(r.stderr)
+    assert register.read_bytes() == before
+    target = shutil.copy(register, tmp_path / "target.duckdb")  # and no restore from such a "backup"
+    r = _run("--db", str(tmp_path / "other.duckdb"), "restore", str(target), "--yes")
+    assert r.returncode == 2 and "ist kein sachstand-Register" in _one_line(r.stderr)
+    assert not (tmp_path / "other.duckdb").exists()
+
+
+def test_a_register_whose_tables_do_not_match_its_version_is_refused(tmp_path: Path) -> None:
+    """Version 2 claimed, but a table of migration 3 already there: the upgrade fails inside DuckDB."""
+    register = _forged(tmp_path / "forged.duckdb", "2", migrations=2, extra="CREATE TABLE report_texts (x INTEGER)")
+    before = register.read_bytes()
+    r = _run("--db", str(register), "summary")
+    assert r.returncode == 2
+    assert "seine Tabellen passen nicht zu Schema-Version 2" in _one_line(r.stderr)
+    assert register.read_bytes() == before
+
+
+def test_an_unexpected_error_is_one_german_line_and_verbose_names_it(tmp_path: Path) -> None:
+    """Version 2 claimed with the tables of version 1: a save fails in DuckDB's binder. No traceback;
+    --verbose adds the original text and the place, still on one line."""
+    register = _forged(tmp_path / "forged.duckdb", "2")
+    r = _run("--db", str(register), "settings", "--city", "Köln")
+    assert r.returncode == 1
+    line = _one_line(r.stderr)
+    assert "Unerwarteter Fehler (BinderException)" in line and "Binder Error" not in line
+    r = _run("--verbose", "--db", str(register), "settings", "--city", "Köln")
+    line = _one_line(r.stderr)
+    assert "Binder Error" in line and re.search(r"\(bei /\S+/sachstand/\S+\.py:[0-9]+\)", line), line
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("texts_version_5000_digits.md", "Zeile 3: die Version „99999999999999999999…“ des Abschnitts „einleitung“ ist zu groß"),
+    ("texts_version_beyond_integer.md", "Zeile 3: die Version „99999999999“ des Abschnitts „einleitung“ ist zu groß"),
+    ("texts_title_5000_characters.md", "Zeile 3: die Überschrift ist 5.000 Zeichen lang; erlaubt sind höchstens 200"),
+])
+def test_hostile_texts_files_are_refused_naming_the_line(sample_path: Path, name: str, expected: str) -> None:
+    """A version of 5,000 digits was a ValueError traceback; a 900,000-character heading was stored."""
+    before = sample_path.read_bytes()
+    r = _run("--db", str(sample_path), "texts", "import", str(BAD / name))
+    assert r.returncode == 2
+    assert expected in _one_line(r.stderr)
+    assert sample_path.read_bytes() == before
+
+
+def test_a_crash_wal_that_cannot_be_kept_leaves_no_half_copy(sample_path: Path, tmp_path: Path) -> None:
+    """The WAL is copied to the backups folder before DuckDB replays it; on a full disk that copy
+    fails, the write is refused, and no temporary file stays to fill the disk further."""
+    with tmpfs(tmp_path, "24m") as where:
+        register = where / "register.duckdb"
+        shutil.copy(sample_path, register)
+        leave_wal(register, ["UPDATE projects SET name = 'aus dem WAL' WHERE id = 'AC-002'"])
+        fill(where, leave_kib=64)
+        r = _run("--db", str(register), "settings", "--city", "Köln")
+        assert r.returncode == 2 and FULL in _one_line(r.stderr)
+        assert [n for n in listing(where) if ".tmp" in n] == []
+        assert Path(f"{register}.wal").exists()
+        (where / "filler.bin").unlink()
+        r = _run("--db", str(register), "settings", "--city", "Köln")
+        assert r.returncode == 0, r.stderr
+        assert open_register(register).get("AC-002").name == "aus dem WAL"
+
+
+def test_restore_on_a_full_disk_keeps_the_register_and_its_wal(sample_path: Path, tmp_path: Path) -> None:
+    """The disk fills while the restored copy is fenced: the register and its crash WAL stay as they
+    were (the WAL was moved away before the fencing), and no temporary file is left."""
+    source = bk.backup(Database(sample_path), tmp_path / "saved").path
+    with tmpfs(tmp_path, "40m") as where:
+        register = where / "register.duckdb"
+        shutil.copy(sample_path, register)
+        leave_wal(register, ["UPDATE projects SET name = 'aus dem WAL' WHERE id = 'AC-002'"])
+        wal = Path(f"{register}.wal").read_bytes()
+        before = register.read_bytes()
+        # room for the incoming copy and the kept copy (with its WAL), not for the fencing
+        room = (register.stat().st_size + source.stat().st_size + len(wal)) // 1024
+        fill(where, leave_kib=room + 4)
+        r = _run("--db", str(register), "restore", str(source), "--yes")
+        assert r.returncode == 2, r.stderr
+        assert FULL in _one_line(r.stderr) and "das Register ist unverändert" in r.stderr
+        assert register.read_bytes() == before
+        assert Path(f"{register}.wal").read_bytes() == wal
+        assert [n for n in listing(where) if n.endswith(".tmp") or ".tmp." in n] == []
+        (where / "filler.bin").unlink()
+        assert open_register(register).get("AC-002").name == "aus dem WAL"
+
+
+def test_templates_on_a_full_disk_are_all_or_none(sample_path: Path, tmp_path: Path) -> None:
+    """Fifteen templates, room for about twelve: none is left (never half a set), nor the folder."""
+    with tmpfs(tmp_path, "2m") as where:
+        fill(where, leave_kib=150)
+        out = where / "vorlagen"
+        r = _run("--db", str(sample_path), "export", "templates", "--year", "2021", "-o", str(out))
+        assert r.returncode == 2
+        assert "Keine der 15 Dateien wurde geschrieben" in _one_line(r.stderr) and FULL in r.stderr
+        assert listing(where) == ["filler.bin"]
+        (where / "filler.bin").unlink()
+        r = _run("--db", str(sample_path), "export", "templates", "--year", "2021", "-o", str(out))
+        assert r.returncode == 0 and len(list(out.glob("*.xlsx"))) == 15
+
+
+def test_a_failed_backup_leaves_no_folder_it_made(sample_path: Path, tmp_path: Path) -> None:
+    with tmpfs(tmp_path, "4m") as where:
+        fill(where, leave_kib=64)
+        r = _run("--db", str(sample_path), "backup", "-o", str(where / "sicherungen"))
+        assert r.returncode == 2 and FULL in _one_line(r.stderr)
+        assert listing(where) == ["filler.bin"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_at_any_moment_of_a_backup_is_abgebrochen_never_a_traceback(sample_path: Path) -> None:
+    """SIGINT inside a DuckDB query came back as ``RuntimeError: Query interrupted``, and while the
+    modules loaded as a traceback. Sent at growing delays: every run ends with "abgebrochen" (130),
+    finishes, or (before Python handles signals at all) dies of the signal without a word; never
+    a traceback, and no temporary file stays."""
+    seen = set()
+    for step in range(30):
+        child = subprocess.Popen([sys.executable, "-m", "sachstand", "--db", str(sample_path), "backup"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env={**os.environ, "SACHSTAND_CONFIG": ""})
+        time.sleep(0.1 + step * 0.04)
+        child.send_signal(signal.SIGINT)
+        _out, err = child.communicate(timeout=120)
+        if "Traceback" in err and "sachstand" not in err:
+            continue  # still in Python's own start-up (runpy looking for the module): not ours
+        assert "Traceback" not in err and "Error" not in err, err
+        if child.returncode == 130:
+            assert _one_line(err) == "Fehler: abgebrochen"
+        else:
+            assert child.returncode in (0, -signal.SIGINT), err
+        seen.add(child.returncode)
+    assert 130 in seen
+    assert not list((sample_path.parent / "register.duckdb.backups").glob(".*"))
+
+
+@pytest.mark.parametrize("target", ["source", "wal", "lock", "foreign"])
+def test_rollup_html_passes_the_output_guard(sample_path: Path, tmp_path: Path, target: str) -> None:
+    """``rollup --html`` saved the page wherever it was pointed: over the source register, or as
+    its WAL, which the next open would replay. Now it is guarded like every other output."""
+    source = shutil.copy(sample_path, tmp_path / "quelle.duckdb")
+    foreign = tmp_path / "notizen.txt"
+    foreign.write_text("nicht überschreiben", encoding="utf-8")
+    out = {"source": source, "wal": Path(f"{source}.wal"), "lock": tmp_path / ".quelle.duckdb.lock",
+           "foreign": foreign}[target]
+    before = {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    r = _run("rollup", str(source), "--html", str(out))
+    assert r.returncode == 2 and "ein anderes Ziel wählen" in _one_line(r.stderr)
+    assert {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+    assert not Path(f"{source}.wal").exists()
+
+
+def test_rollup_html_needs_force_to_overwrite(sample_path: Path, tmp_path: Path) -> None:
+    page = tmp_path / "seite.html"
+    assert _run("rollup", str(sample_path), "--html", str(page)).returncode == 0
+    assert page.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
+    r = _run("rollup", str(sample_path), "--html", str(page))
+    assert r.returncode == 2 and "--force" in _one_line(r.stderr)
+    assert _run("rollup", str(sample_path), "--html", str(page), "--force").returncode == 0
+
+
+def test_a_backup_folder_that_is_not_utf8_is_named_not_the_register_called_damaged(
+        sample_path: Path, tmp_path: Path) -> None:
+    """``backup -o`` into a folder whose name is not UTF-8 called the register "beschädigt" (the
+    copy there could not be opened to be checked). Now the folder is named, and nothing is made."""
+    folder = os.path.join(os.fsencode(tmp_path), b"sich\xff")
+    r = subprocess.run([sys.executable, "-m", "sachstand", "--db", str(sample_path), "backup", "-o", folder],
+                       capture_output=True, text=True, env={**os.environ, "SACHSTAND_CONFIG": ""}, check=False)
+    assert r.returncode == 2
+    line = _one_line(r.stderr)
+    assert "Der Sicherungsordner" in line and "\\udcff" in line and "beschädigt" not in line
+    assert not os.path.exists(folder)
+
+
+@pytest.mark.parametrize("args", [["rollup", b"quelle\xff"], ["texts", "import", b"texte\xff.md"],
+                                  ["export", "report", "-o", "b.docx", "--template", b"vorlage\xff.docx"]])
+def test_a_file_argument_that_is_not_utf8_is_named_as_a_path(sample_path: Path, tmp_path: Path, args: list) -> None:
+    r = subprocess.run([sys.executable, "-m", "sachstand", "--db", str(sample_path), *args], cwd=tmp_path,
+                       capture_output=True, text=True, env={**os.environ, "SACHSTAND_CONFIG": ""}, check=False)
+    assert r.returncode == 2
+    line = _one_line(r.stderr)
+    assert line.startswith("Fehler: Der Pfad „") and "\\udcff" in line and "bitte die Datei umbenennen" in line
+    assert not (tmp_path / "b.docx").exists()
+
+
+def test_the_lock_file_is_never_followed_through_a_symlink(sample_path: Path, tmp_path: Path) -> None:
+    """A link planted as ``.<register>.lock`` made every opener create (as root: anywhere) the file
+    it points to. Now the link is left alone, and reads and writes still work."""
+    victim = tmp_path / "elsewhere" / "created_by_the_lock"
+    victim.parent.mkdir()
+    lock = sample_path.parent / f".{sample_path.name}.lock"
+    lock.unlink(missing_ok=True)
+    lock.symlink_to(victim)
+    assert _run("--db", str(sample_path), "summary").returncode == 0
+    r = _run("--db", str(sample_path), "settings", "--city", "Köln")
+    assert r.returncode == 0, r.stderr
+    assert not victim.exists() and lock.is_symlink()
+    assert open_register(sample_path).city().name == "Köln"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "abc", ""])
+def test_a_lock_timeout_that_is_no_finite_number_of_seconds_is_the_default(
+        monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    """``SACHSTAND_LOCK_TIMEOUT=nan`` made every wait for a lock endless (no deadline compares)."""
+    from sachstand.core.db import default_lock_timeout
+
+    monkeypatch.setenv("SACHSTAND_LOCK_TIMEOUT", value)
+    assert default_lock_timeout() == 15.0
+    monkeypatch.setenv("SACHSTAND_LOCK_TIMEOUT", "2.5")
+    assert default_lock_timeout() == 2.5
+
+
+@pytest.mark.slow
+def test_init_killed_at_any_moment_leaves_no_register_or_a_whole_one(tmp_path: Path) -> None:
+    """``init`` killed half-way left an empty DuckDB file ("kein sachstand-Register") or a register
+    without the sample, which ``init`` then refused to replace. Now it is built under a temporary
+    name and linked into place when complete: no file, or the whole sample."""
+    register = tmp_path / "neu.duckdb"
+    outcomes = set()
+    for pause in (0.0, 0.05, 0.15, 0.3, 0.6, 1.0):
+        register.unlink(missing_ok=True)
+        child = subprocess.Popen([sys.executable, "-m", "sachstand", "--db", str(register), "init", "--sample"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "SACHSTAND_CONFIG": ""})
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".neu.duckdb.init-*.tmp")) and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)  # the build has begun
+        time.sleep(pause)
+        child.send_signal(signal.SIGKILL)
+        child.communicate()
+        if register.exists():
+            outcomes.add("whole")
+            assert len(open_register(register).projects()) == 58
+        else:
+            outcomes.add("none")
+            r = _run("--db", str(register), "init", "--empty")
+            assert r.returncode == 0, r.stderr
+    assert "none" in outcomes
+
+
+def test_first_runs_at_the_same_moment_all_see_the_whole_sample(tmp_path: Path) -> None:
+    """Three first runs at the default path: two of them saw the register being built and said
+    "Das Register enthält noch keine Umsetzungsstände" (exit 2). Now each sees it whole."""
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "SACHSTAND_CONFIG": ""}
+    env.pop("SACHSTAND_DB", None)
+    procs = [subprocess.Popen([sys.executable, "-m", "sachstand", "summary", "--json"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env) for _ in range(3)]
+    for p in procs:
+        out, err = p.communicate(timeout=180)
+        assert p.returncode == 0, err
+        assert '"projects": 57' in out
+    assert sorted(os.listdir(tmp_path / "data" / "sachstand")) == [".register.duckdb.lock", "register.duckdb"]
