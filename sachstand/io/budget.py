@@ -15,9 +15,13 @@ chunks; nothing is built), and the file is refused with one German line when it 
 - cell text that would cost more than ``MAX_TEXT`` bytes of memory in all sheets together: inline
   text, formula text results, and each use of a shared string (calamine copies a shared string
   into every cell that uses it, so a short sheet can ask for gigabytes). A text costs what it
-  takes in memory, not its characters: its UTF-8 bytes (calamine's copy), plus its characters
-  times its widest character's width (Python stores a text with one emoji at 4 bytes a character),
-  plus ``STRING_COST`` for each string cell (the objects around it);
+  takes in memory, not its characters. Each use costs its UTF-8 bytes (calamine's copy) plus
+  ``USE_COST`` (calamine's string and the row's slot); the first use of a text in a sheet part
+  also costs its characters times its widest character's width (Python stores a text with one
+  emoji at 4 bytes a character), plus ``STRING_COST`` (the object) and ``INTERN_COST`` (its entry
+  in the reader's index): the reader keeps each distinct text of a sheet once
+  (``sheetread.sheet_rows``). Inline texts are told apart by their XML text, shared strings by
+  their index (so equal texts written differently count as distinct: never less than is held);
 - anything in the XML stream a parser would hold at once: more than ``MAX_SEGMENT`` bytes
   between two ``<`` (one tag with all its attributes, names and values, or one text node) is
   refused from the bytes, before expat sees them; more than ``MAX_ATTRIBUTES`` attributes
@@ -56,8 +60,10 @@ MAX_SHEETS = 100
 MAX_ELEMENTS = 6_000_000
 MAX_TREE_ELEMENTS = 200_000
 MAX_DEPTH = 100
-MAX_TEXT = 100_000_000
+MAX_TEXT = 125_000_000
 STRING_COST = 128
+INTERN_COST = 64
+USE_COST = 32
 MAX_SEGMENT = 1 << 20
 MAX_ATTRIBUTES = 256
 MAX_NAMES = 10_000
@@ -104,13 +110,14 @@ class _Segments:
 class _TextCost:
     """What one text costs in memory, fed in pieces: UTF-8 bytes plus characters × widest width."""
 
-    __slots__ = ("chars", "utf8", "width")
+    __slots__ = ("chars", "key", "utf8", "width")
 
     def __init__(self) -> None:
-        self.chars = self.utf8 = 0
+        self.chars = self.utf8 = self.key = 0
         self.width = 1
 
     def add(self, data: str) -> None:
+        self.key = hash((self.key, data))  # equal texts fed in other pieces count as distinct
         self.chars += len(data)
         if data.isascii():
             self.utf8 += len(data)
@@ -121,6 +128,22 @@ class _TextCost:
 
     def cost(self) -> int:
         return self.utf8 + self.chars * self.width
+
+
+def _again(first: int) -> int:
+    """A shared string's cost on a repeated use, from its first-use cost in the strings array
+    (UTF-8 bytes + characters × width + ``STRING_COST``): the UTF-8 bytes are at most 4/5 of the
+    rest, as each character takes at most 4 of them and at least 1 in width."""
+    return (first - STRING_COST) * 4 // 5 + USE_COST
+
+
+def _shared_cost(index: int, strings: array, seen: bytearray) -> int:
+    """What one use of shared string ``index`` costs in a sheet part where ``seen`` marks the
+    indices used before."""
+    if seen[index]:
+        return _again(strings[index])
+    seen[index] = 1
+    return strings[index] + INTERN_COST + USE_COST
 
 
 @dataclass
@@ -268,6 +291,8 @@ class _Sheet(_Part):
         self.text_chars = 0
         self.cell_text = _TextCost()
         self.dimension: str | None = None
+        self.seen_shared = bytearray(len(strings))
+        self.seen_texts: set[int] = set()
 
     def _bad(self, what: str, value: str) -> _Refused:
         return _Refused(f"der Teil „{self.member}“ (Blatt „{self.sheet}“) enthält {what} „{value[:40]}“; "
@@ -329,8 +354,14 @@ class _Sheet(_Part):
             self.pending = None
             self.shared = False
             self.parser.CharacterDataHandler = None
-            if self.cell_text.chars:
-                self.text_chars += self.cell_text.cost() + (STRING_COST if self.textual else 0)
+            text = self.cell_text
+            if text.chars and not self.textual:
+                self.text_chars += text.cost()
+            elif text.chars and text.key in self.seen_texts:
+                self.text_chars += text.utf8 + USE_COST
+            elif text.chars:
+                self.seen_texts.add(text.key)
+                self.text_chars += text.cost() + STRING_COST + INTERN_COST + USE_COST
             if self.budget.text_chars + self.text_chars > MAX_TEXT:
                 raise self._too_much_text()
 
@@ -347,7 +378,7 @@ class _Sheet(_Part):
         if not is_digits(text) or int(text) >= len(self.strings):
             raise _Refused(f"der Teil „{self.member}“ (Blatt „{self.sheet}“) verweist auf den gemeinsamen Text "
                            f"Nr. „{text[:20]}“, den es nicht gibt; die Arbeitsmappe wird nicht gelesen")
-        self.text_chars += self.strings[int(text)]
+        self.text_chars += _shared_cost(int(text), self.strings, self.seen_shared)
         if self.budget.text_chars + self.text_chars > MAX_TEXT:
             raise self._too_much_text()
 
@@ -419,6 +450,8 @@ def _plain_sheet(checked: CheckedFile, member: str, budget: Budget, strings: arr
     shared_tags = sum(1 for _ in _ANY_SHARED.finditer(data))
     refs = inline = shared = text = rows = 0
     letters: set[bytes] = set()
+    seen_shared = bytearray(len(strings))
+    seen_texts: set[int] = set()
     try:
         for chunk in _chunks(data):  # bounded lists, whatever the part's size
             found = _FAST_CELL.findall(chunk)
@@ -429,10 +462,16 @@ def _plain_sheet(checked: CheckedFile, member: str, budget: Budget, strings: arr
             if inline_tags:
                 spans = _INLINE.findall(chunk)
                 inline += len(spans)
-                text += sum(len(s) * (2 if s.isascii() else 5) + STRING_COST for s in spans)
+                for s in spans:
+                    if (key := hash(s)) in seen_texts:
+                        text += len(s) + USE_COST
+                    else:
+                        seen_texts.add(key)
+                        text += len(s) * (2 if s.isascii() else 5) + STRING_COST + INTERN_COST + USE_COST
             values = _FAST_SHARED.findall(chunk)
             shared += len(values)
-            text += sum(map(strings.__getitem__, map(int, values)))
+            for value in values:
+                text += _shared_cost(int(value), strings, seen_shared)
     except IndexError:  # a shared string that does not exist
         return None
     if (refs, inline, shared) != (cell_tags, inline_tags, shared_tags):
