@@ -304,5 +304,5 @@ def test_distinct_emoji_texts_are_budgeted_by_their_memory(tmp_path: Path) -> No
                                        f'spreadsheetml/2006/main">{strings}</sst>').encode()
     members["xl/worksheets/sheet1.xml"] = SHEET_XML % ((HEAD_ROW % b"") + cells.encode())
     raw_zip(path, members)
-    with pytest.raises(budget.WorkbookRefused, match="brauchen zusammen mehr als 100 MB Arbeitsspeicher"):
+    with pytest.raises(budget.WorkbookRefused, match=f"brauchen zusammen mehr als {budget.MAX_TEXT // 1_000_000} MB Arbeitsspeicher"):
         budget.check_budget(check_workbook(path))
