@@ -1,6 +1,8 @@
 """The ``rich`` printout of a report: what management reads in the terminal (80 columns).
 
-All numbers come from ``core.figures``; this module only lays them out. User text (names,
+All numbers come from ``core.figures``; this module only lays them out. It owns the presentation
+shared with the TUI: the figure and department tables (the dashboard shows the same tables with
+``screen=True``), ``progress_bar`` and ``signed``. User text (names,
 descriptions) goes through ``core.text.safe_text`` and ``Text`` so markup and control codes in it are
 shown literally and never interpreted.
 """
@@ -29,33 +31,58 @@ if TYPE_CHECKING:
 BAR_WIDTH = 20
 
 
+def user_text(value: object, style: str = "") -> Text:
+    """User or file text as a ``Text`` through ``safe_text``: shown literally, never as markup."""
+    return Text(safe_text(value), style=style)
+
+
+_EIGHTHS = " ▏▎▍▌▋▊▉█"
+
+
 def progress_bar(percent: int | None, width: int = BAR_WIDTH) -> Text:
-    """A bar of block characters: filled share in green, rest dim."""
+    """A bar of ``width`` cells in eighth blocks: the filled share cyan (green when complete), the
+    rest dim; "·" cells without a value. The one progress bar of printouts and screens."""
     if percent is None:
         return Text("·" * width, style="dim")
-    filled = round(width * percent / 100)
-    bar = Text("█" * filled, style="green" if percent == 100 else "cyan")
-    bar.append("░" * (width - filled), style="dim")
+    eighths = round(width * 8 * percent / 100)
+    full, part = divmod(eighths, 8)
+    filled = "█" * full + (_EIGHTHS[part] if part and full < width else "")
+    bar = Text(filled, style="green" if percent == 100 else "cyan")
+    bar.append("░" * (width - len(filled)), style="dim")
     return bar
 
 
-def _signed(n: int | None) -> str:
+def signed(n: int | None) -> str:
+    """A change with its sign, in German number format ("+1.234", "±0", "-5"; "–" without one)."""
     if n is None:
         return "–"
-    return f"+{n}" if n > 0 else ("±0" if n == 0 else str(n))
+    return f"+{format_number(n)}" if n > 0 else ("±0" if n == 0 else f"-{format_number(-n)}")
 
 
-def figures_table(report: Report) -> Table:
-    table = Table(title=f"Kennzahlen {report.year}", box=box.SIMPLE_HEAD, expand=True, title_justify="left")
-    table.add_column("Kennzahl", no_wrap=True, style="bold", ratio=1)
-    table.add_column("Wert", justify="right", no_wrap=True)
-    table.add_column("von", justify="right", no_wrap=True)
+def figures_table(report: Report, screen: bool = False) -> Table:
+    """Each figure with its value, the total it is counted over, the previous year's value and the
+    change. ``screen`` (the dashboard): "n von N" in one column and each rule under its label."""
+    table = Table(title=f"Kennzahlen {report.year}", box=box.SIMPLE_HEAD, expand=True, title_justify="left",
+                  title_style="bold" if screen else None, pad_edge=not screen)
+    if screen:
+        table.add_column("Kennzahl", ratio=1)
+        table.add_column("Wert", justify="right", no_wrap=True)
+    else:
+        table.add_column("Kennzahl", no_wrap=True, style="bold", ratio=1)
+        table.add_column("Wert", justify="right", no_wrap=True)
+        table.add_column("von", justify="right", no_wrap=True)
     table.add_column(f"Vorjahr {report.year - 1}", justify="right", no_wrap=True)
     table.add_column("Änderung", justify="right", no_wrap=True)
     for f in report.figures:
-        total = "" if f.key == "projects" else str(f.total)
-        prev = "–" if f.previous is None else str(f.previous)
-        table.add_row(f.label, str(f.value), total, prev, _signed(f.change))
+        total = "" if f.key == "projects" else format_number(f.total)
+        prev = "–" if f.previous is None else format_number(f.previous)
+        if screen:
+            label = Text(f.label, style="bold")
+            label.append(f"\n{f.rule}", style="dim")
+            value = f"{format_number(f.value)} von {total}" if total else format_number(f.value)
+            table.add_row(label, value, prev, signed(f.change))
+        else:
+            table.add_row(f.label, format_number(f.value), total, prev, signed(f.change))
     return table
 
 
@@ -69,21 +96,30 @@ def rules_text(report: Report) -> Text:
     return text
 
 
-def department_table(report: Report) -> Table:
-    table = Table(title="Nach Bereich", box=box.SIMPLE_HEAD, expand=True, title_justify="left")
-    table.add_column("Bereich", no_wrap=True)
-    table.add_column("Projekte", justify="right")
+def department_table(report: Report, screen: bool = False) -> Table:
+    """Per department: projects in the report, planned cost, mean progress, completed; the printout
+    adds the sum row, the screen (the dashboard) drops the outer edge to fit 80 columns."""
+    if screen:
+        table = Table(title="Nach Bereich", box=box.SIMPLE_HEAD, expand=True, title_justify="left",
+                      title_style="bold", pad_edge=False, show_edge=False, collapse_padding=True)
+        codes = max((len(safe_text(d.code)) for d in report.by_department), default=7)
+        table.add_column("Bereich", ratio=1, no_wrap=True, min_width=min(codes, 12), overflow="ellipsis")
+    else:
+        table = Table(title="Nach Bereich", box=box.SIMPLE_HEAD, expand=True, title_justify="left")
+        table.add_column("Bereich", no_wrap=True)
+    table.add_column("Projekte", justify="right", no_wrap=screen)
     table.add_column("Geplante Kosten", justify="right", no_wrap=True)
     table.add_column("Ø Stand", justify="right", no_wrap=True)
-    table.add_column("abgeschl.", justify="right")
+    table.add_column("abgeschl.", justify="right", no_wrap=screen)
     total_cost = Decimal("0.00")
     for d in report.by_department:
-        table.add_row(Text(safe_text(d.code)), str(d.projects), format_money(d.planned_cost),
-                      format_percent(d.mean_progress, digits=1), str(d.completed))
+        table.add_row(Text(safe_text(d.code)), format_number(d.projects), format_money(d.planned_cost),
+                      format_percent(d.mean_progress, digits=1), format_number(d.completed))
         total_cost += d.planned_cost
-    table.add_section()
-    table.add_row(Text("Summe", style="bold"), str(sum(d.projects for d in report.by_department)),
-                  format_money(total_cost), "", str(sum(d.completed for d in report.by_department)))
+    if not screen:
+        table.add_section()
+        table.add_row(Text("Summe", style="bold"), format_number(sum(d.projects for d in report.by_department)),
+                      format_money(total_cost), "", format_number(sum(d.completed for d in report.by_department)))
     return table
 
 

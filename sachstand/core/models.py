@@ -1,7 +1,8 @@
 """Records of the register as the rest of the program sees them.
 
 A project's editable fields are listed in ``EDITABLE_FIELDS`` with their German labels; the TUI,
-the Excel import and the audit log all use these names, so a field is named the same everywhere.
+the Excel import and the audit log all use these names, so a field is named the same everywhere
+(the form's inputs carry ``SHORT_LABELS``, defined beside them, where 80 columns need it).
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ EDITABLE_FIELDS: dict[str, str] = {
 }
 """``priority`` is set while a project is planned (not started): 1 is started first. A planned
 project counts in no figure and belongs to no year's table until its priority is cleared."""
+
+SHORT_LABELS: dict[str, str] = EDITABLE_FIELDS | {"name": "Name", "description": "Beschreibung/Ziel"}
+"""The same fields' labels beside the TUI form's inputs (80 columns): shorter where the full label
+would not fit; messages and headers always use ``field_label``."""
 
 
 REQUIRED_FIELDS = ("department", "name")

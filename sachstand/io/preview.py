@@ -20,8 +20,7 @@ from collections.abc import Iterator, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, TextIO
 
-from ..core.text import json_text
-from ..core.text import safe_text as safe_display
+from ..core.text import json_text, safe_text
 from ..core.types import format_number
 from .diff import ImportPlan, RowResult
 
@@ -34,12 +33,6 @@ JSON_BATCH = 1000
 LARGE = 200
 FIRST = 20
 CHOICE = {"file": "für die Datei", "register": "für das Register"}
-
-
-def _t(value: str, style: str = "") -> Text:
-    from rich.text import Text
-
-    return Text(safe_display(value), style=style)
 
 
 def _change_json(c, applied: bool) -> dict:
@@ -148,7 +141,7 @@ def _by_department(rows: Sequence[RowResult], what: str) -> Text:
 
     counts = Counter(r.department or "–" for r in rows)
     text = Text(f"{format_number(len(rows))} {what}, je Bereich: ", style="bold")
-    text.append(", ".join(f"{safe_display(d)}: {format_number(n)}" for d, n in sorted(counts.items())))
+    text.append(", ".join(f"{safe_text(d)}: {format_number(n)}" for d, n in sorted(counts.items())))
     return text
 
 
@@ -172,20 +165,22 @@ def render(plan: ImportPlan, applied: bool, show_all: bool = False,
     from rich.console import Group
     from rich.text import Text
 
+    from ..printout import user_text  # rich and the printout only when the preview is printed
+
     limit = None if show_all else LARGE
     parts: list[RenderableType] = []
     if (head := headline(plan, applied, refused)) is not None:
         parts.append(head)
     for name, reason in refused:
-        parts.append(Text.assemble(("Nicht lesbar: ", "bold red"), _t(name), ": ", _t(reason)))
+        parts.append(Text.assemble(("Nicht lesbar: ", "bold red"), user_text(name), ": ", user_text(reason)))
     for f in plan.files:
         kind = (f"Vorlage {f.meta.department} {f.meta.year}" if f.is_template and f.meta
                 else "Register" if f.extras is not None else "Übersicht")
-        parts.append(Text.assemble(("Datei ", "bold"), _t(f.name), f"  ({kind}, Blatt „", _t(f.sheet), "“)"))
+        parts.append(Text.assemble(("Datei ", "bold"), user_text(f.name), f"  ({kind}, Blatt „", user_text(f.sheet), "“)"))
         if f.ignored:
-            parts.append(Text.assemble("  nicht gelesen: ", _t(", ".join(f.ignored), "yellow")))
+            parts.append(Text.assemble("  nicht gelesen: ", user_text(", ".join(f.ignored), "yellow")))
         for note in f.notes:
-            parts.append(Text.assemble("  Hinweis: ", _t(note)))
+            parts.append(Text.assemble("  Hinweis: ", user_text(note)))
 
     updates = [r for r in plan.rows if r.kind == "update" or (r.settled and r.changes)]
     if updates:
@@ -193,10 +188,10 @@ def render(plan: ImportPlan, applied: bool, show_all: bool = False,
         shown = updates[:FIRST] if big else updates
         changes: list[RenderableType] = [Text("Änderungen", style="bold underline")]
         for r in shown:
-            changes.append(Text.assemble(_t(r.project_id or "", "bold"), " ", _t(r.name)))
+            changes.append(Text.assemble(user_text(r.project_id or "", "bold"), " ", user_text(r.name)))
             for c in r.changes:
-                changes.append(Text.assemble("  ", _t(c.label), ": ", _t(c.old or "–", "red"), " → ",
-                                             _t(c.new or "–", "green"), ("  " + safe_display(c.cell), "dim")))
+                changes.append(Text.assemble("  ", user_text(c.label), ": ", user_text(c.old or "–", "red"), " → ",
+                                             user_text(c.new or "–", "green"), ("  " + safe_text(c.cell), "dim")))
         if big:
             parts.append(_by_department(updates, "Projekte geändert"))
         parts += changes
@@ -213,13 +208,13 @@ def render(plan: ImportPlan, applied: bool, show_all: bool = False,
         table.add_column("Name", ratio=2)
         table.add_column("Angaben", ratio=3)
         for r in shown:
-            dept_cell = _t(r.department)
+            dept_cell = user_text(r.department)
             if r.department in new_depts:
                 dept_cell.append(" (neu)", style="yellow")
-            name_cell = _t(r.name)
+            name_cell = user_text(r.name)
             if r.new_project is not None and r.new_project.id:
-                name_cell = Text.assemble(_t(r.new_project.id, "bold"), " ", name_cell)
-            table.add_row(dept_cell, name_cell, Text.assemble(_t(_new_fields(r)), (f"  {r.file}:{r.row}", "dim")))
+                name_cell = Text.assemble(user_text(r.new_project.id, "bold"), " ", name_cell)
+            table.add_row(dept_cell, name_cell, Text.assemble(user_text(_new_fields(r)), (f"  {r.file}:{r.row}", "dim")))
         if big:
             parts.append(_by_department(news, "neue Projekte"))
         parts.append(table)
@@ -231,8 +226,8 @@ def render(plan: ImportPlan, applied: bool, show_all: bool = False,
                           "zurückgegebenen Vorlage; sie bleiben unverändert.", style="bold yellow"))
         shown_missing = plan.missing if limit is None or len(plan.missing) <= limit else plan.missing[:FIRST]
         for m in shown_missing:
-            parts.append(Text.assemble("  ", (safe_display(m.file), "dim"), " ", _t(m.project_id, "bold"), " ",
-                                       _t(m.name)))
+            parts.append(Text.assemble("  ", (safe_text(m.file), "dim"), " ", user_text(m.project_id, "bold"), " ",
+                                       user_text(m.name)))
         if len(shown_missing) < len(plan.missing):
             parts.append(_more(len(plan.missing), len(shown_missing)))
 
@@ -242,10 +237,10 @@ def render(plan: ImportPlan, applied: bool, show_all: bool = False,
         table.add_column("Zelle", ratio=1)
         table.add_column("Bemerkung", ratio=3)
         for remark in plan.remarks:
-            table.add_row(_t(remark.project), _t(f"{remark.file} {remark.cell}", "dim"), _t(remark.text))
+            table.add_row(user_text(remark.project), user_text(f"{remark.file} {remark.cell}", "dim"), user_text(remark.text))
         parts.append(table)
     for warning in plan.warnings:
-        parts.append(Text.assemble(("Achtung: ", "bold yellow"), _t(warning)))
+        parts.append(Text.assemble(("Achtung: ", "bold yellow"), user_text(warning)))
 
     conflict_rows = [r for r in plan.rows if r.conflicts]
     open_rows = [r for r in conflict_rows if r.settled is None]
@@ -264,7 +259,7 @@ def render(plan: ImportPlan, applied: bool, show_all: bool = False,
         parts.append(Text(f"Probleme ({format_number(len(plan.problems))}):", style="bold red"))
         problems = plan.problems if limit is None or len(plan.problems) <= limit else plan.problems[:FIRST]
         for p in problems:
-            parts.append(Text.assemble("  ", (safe_display(p.file), "dim"), " ", _t(p.line())))
+            parts.append(Text.assemble("  ", (safe_text(p.file), "dim"), " ", user_text(p.line())))
         if len(problems) < len(plan.problems):
             parts.append(_more(len(plan.problems), len(problems)))
     parts.append(summary_line(plan, applied, refused))
@@ -274,18 +269,20 @@ def render(plan: ImportPlan, applied: bool, show_all: bool = False,
 def _conflict_lines(rows: Sequence[RowResult], limit: int | None, other_state: str) -> list[RenderableType]:
     from rich.text import Text
 
+    from ..printout import user_text
+
     out: list[RenderableType] = []
     shown = rows if limit is None or len(rows) <= limit else rows[:FIRST]
     for r in shown:
         clash = {c.field for c in r.conflicts}
         for c in r.conflicts:
             take = {"file": "  → Datei", "register": "  → Register"}.get(r.settled or "", "")
-            out.append(Text.assemble("  ", (safe_display(c.file), "dim"), " ", _t(c.line()), (take, "bold")))
+            out.append(Text.assemble("  ", (safe_text(c.file), "dim"), " ", user_text(c.line()), (take, "bold")))
         for ch in r.changes:
             if ch.field in clash:
                 continue
-            out.append(Text.assemble("    weitere Änderung ", _t(ch.cell, "dim"), " ", _t(ch.label), ": ",
-                                     _t(ch.old or "–", "red"), " → ", _t(ch.new or "–", "green"),
+            out.append(Text.assemble("    weitere Änderung ", user_text(ch.cell, "dim"), " ", user_text(ch.label), ": ",
+                                     user_text(ch.old or "–", "red"), " → ", user_text(ch.new or "–", "green"),
                                      (f" ({other_state})", "italic")))
     if len(shown) < len(rows):
         out.append(_more(len(rows), len(shown)))

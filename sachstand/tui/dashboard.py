@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from rich import box
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -29,43 +27,12 @@ from ..core.errors import SachstandError
 from ..core.figures import Report
 from ..core.models import ProjectRow, Publication
 from ..core.text import safe_text
-from ..core.types import format_date, format_money, format_number, format_percent
+from ..core.types import format_date, format_number
+from ..printout import department_table, figures_table
 from .data import change_stamp
 from .host import SachstandScreen
-from .text import key_footer, signed
+from .text import key_footer
 from .timeline import MAX_ROWS, Timeline, TimelineRow, timeline_span
-
-
-def figures_table(report: Report) -> Table:
-    """Each figure with its value, the previous year's, the change, and its rule below it."""
-    table = Table(title=f"Kennzahlen {report.year}", box=box.SIMPLE_HEAD, expand=True, title_justify="left",
-                  title_style="bold", pad_edge=False)
-    table.add_column("Kennzahl", ratio=1)
-    table.add_column("Wert", justify="right", no_wrap=True)
-    table.add_column(f"Vorjahr {report.year - 1}", justify="right", no_wrap=True)
-    table.add_column("Änderung", justify="right", no_wrap=True)
-    for f in report.figures:
-        label = Text(f.label, style="bold")
-        label.append(f"\n{f.rule}", style="dim")
-        value = format_number(f.value) if f.key == "projects" else \
-            f"{format_number(f.value)} von {format_number(f.total)}"
-        table.add_row(label, value, "–" if f.previous is None else format_number(f.previous), signed(f.change))
-    return table
-
-
-def department_table(report: Report) -> Table:
-    table = Table(title="Nach Bereich", box=box.SIMPLE_HEAD, expand=True, title_justify="left",
-                  title_style="bold", pad_edge=False, show_edge=False, collapse_padding=True)
-    codes = max((len(safe_text(d.code)) for d in report.by_department), default=7)
-    table.add_column("Bereich", ratio=1, no_wrap=True, min_width=min(codes, 12), overflow="ellipsis")
-    table.add_column("Projekte", justify="right", no_wrap=True)
-    table.add_column("Geplante Kosten", justify="right", no_wrap=True)
-    table.add_column("Ø Stand", justify="right", no_wrap=True)
-    table.add_column("abgeschl.", justify="right", no_wrap=True)
-    for d in report.by_department:
-        table.add_row(Text(safe_text(d.code)), format_number(d.projects), format_money(d.planned_cost),
-                      format_percent(d.mean_progress, digits=1), format_number(d.completed))
-    return table
 
 
 @dataclass(frozen=True)
@@ -183,8 +150,8 @@ class DashboardScreen(SachstandScreen[None]):
         self.report, self.years = report, data.years or [self.year]
         self.query_one("#title", Static).update(Text(f"Sachstand – Übersicht {report.year}", style="bold"))
         self.query_one("#head", Static).update(head_line(report, data.published))
-        self.query_one("#figures", Static).update(figures_table(report))
-        self.query_one("#departments", Static).update(department_table(report))
+        self.query_one("#figures", Static).update(figures_table(report, screen=True))
+        self.query_one("#departments", Static).update(department_table(report, screen=True))
         self.query_one("#timeline-title", Static).update(
             Text(f"Projektfortschritte {report.year}: Beginn bis geplantes Ende, Anteil erreicht", style="bold"))
         self.call_after_refresh(self._load_timeline, data)  # the figures are painted first

@@ -43,17 +43,6 @@ PARSERS: dict[str, Callable[[str], object]] = {
 
 MULTI_LINE = frozenset({"description"})
 
-LABELS = {
-    "department": "Bereich",
-    "name": "Name",
-    "description": "Beschreibung/Ziel",
-    "planned_cost": "Geplante Kosten",
-    "cost_note": "Kostenhinweis",
-    "start": "Beginn",
-    "end": "Geplantes Ende",
-}
-"""Short labels beside the fields (80 columns); messages use ``models.field_label``."""
-
 PLACEHOLDERS = {
     "planned_cost": "z. B. 1.234,56 €",
     "start": "z. B. 01.02.2020 oder Q 1 2020",

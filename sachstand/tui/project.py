@@ -1,10 +1,8 @@
 """The project screen: all fields of one project, edited in place, with history, funding and audit.
 
 Rules:
-- Every field is checked as it is typed by its ``fields.FieldRule`` (a Textual ``Validator``: the
-  parsers of ``core.types``, then ``changes.check_value``). At ctrl+s the whole edit goes through
-  ``changes.check``, the check ``apply`` runs, and each problem is put at its field (the date
-  order at "Geplantes Ende"). A save with a wrong field writes nothing.
+- Fields are checked as typed and the whole edit before a save (``project_form``: the core's
+  ``check_value`` and ``check``); a save with a wrong field writes nothing.
 - Only fields whose text was changed are sent, with the row version read; the repository refuses
   a stale version with a ``ConflictError``, which opens the conflict screen.
 - A field whose stored text is not a date (e.g. "11.05.217" from the seed) stays as it is unless
@@ -27,24 +25,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Label, Select, Static, TextArea
 
-from ..core.changes import ChangeSet, Problem, ProjectUpdate, check, progress_key, progress_year
+from ..core.changes import progress_key
 from ..core.errors import ConflictError, SachstandError
 from ..core.findings import project_findings
-from ..core.models import REQUIRED_FIELDS, AuditEntry, FundedProject, NewProject, Project, display_value, field_label
+from ..core.models import REQUIRED_FIELDS, SHORT_LABELS, AuditEntry, FundedProject, Project, display_value, field_label
 from ..core.text import safe_text
-from ..core.types import clean_text, format_date
+from ..core.types import format_date
 from . import project_sections as sections
 from .conflict import KEEP, RELOAD, ConflictScreen
 from .dialogs import ConfirmDialog
-from .fields import LABELS, MULTI_LINE, PLACEHOLDERS, FieldRule, field_text, missing_message, parse_field
+from .fields import MULTI_LINE, PLACEHOLDERS, field_text, missing_message
 from .german import GermanSelect
-from .host import SachstandScreen
+from .project_form import ProjectForm
 from .state import Draft, drop_draft
 from .text import key_footer
 
@@ -57,7 +54,7 @@ class Loaded:
     departments: list[str]
 
 
-class ProjectScreen(SachstandScreen[bool]):
+class ProjectScreen(ProjectForm):
     """One project (``project_id``), or a new one when ``project_id`` is None."""
 
     BINDINGS = [
@@ -90,13 +87,13 @@ class ProjectScreen(SachstandScreen[bool]):
         with VerticalScroll(id="form"):
             yield Static(id="info")
             with Horizontal(classes="field-row"):
-                yield Label(LABELS["department"], classes="field-label")
+                yield Label(SHORT_LABELS["department"], classes="field-label")
                 with Vertical(classes="field-box"):
                     yield GermanSelect([], allow_blank=True, prompt="Bereich wählen", id="f-department",
                                        compact=True)
                     yield Static("", id="e-department", classes="field-error")
             for name in ("name", "description", "planned_cost", "cost_note", "start", "end"):
-                yield from self._field(name, LABELS[name])
+                yield from self._field(name, SHORT_LABELS[name])
             yield Vertical(id="progress-fields")
             yield Static(id="history", classes="section")
             yield Static(id="funded", classes="section")
@@ -177,28 +174,6 @@ class ProjectScreen(SachstandScreen[bool]):
 
         self.host.call_db(work, done, node=self, group="load")
 
-    def _input(self, name: str) -> Input | TextArea | Select:
-        if name == "department":
-            return self.query_one("#f-department", Select)
-        selector = f"#f-{name.replace(':', '-')}"
-        if name in MULTI_LINE:
-            return self.query_one(selector, TextArea)
-        return self.query_one(selector, Input)
-
-    def _text(self, name: str) -> str:
-        widget = self._input(name)
-        if isinstance(widget, Select):
-            return "" if widget.is_blank() else str(widget.value)
-        return widget.text if isinstance(widget, TextArea) else widget.value
-
-    def _set_text(self, name: str, text: str) -> None:
-        widget = self._input(name)
-        assert not isinstance(widget, Select)
-        if isinstance(widget, TextArea):
-            widget.load_text(text)
-        else:
-            widget.value = text
-
     async def _fill(self, loaded: Loaded) -> None:
         self.project = loaded.project
         self.departments = loaded.departments
@@ -228,9 +203,11 @@ class ProjectScreen(SachstandScreen[bool]):
         for area in self.query("#form TextArea").results(TextArea):
             area.read_only = not editable
         self._fill_info(p)
-        self._fill_history(p)
-        self._fill_funded(loaded.funded)
-        self._fill_audit(loaded.audit)
+        self.query_one("#history", Static).update(sections.history(p))
+        funded = self.query_one("#funded", Static)
+        funded.display = bool(loaded.funded)
+        funded.update(sections.funded(loaded.funded))
+        self.query_one("#audit", Static).update(sections.audit(loaded.audit))
         self._set_title()
         self.ready = True
         self._update_status()
@@ -275,108 +252,6 @@ class ProjectScreen(SachstandScreen[bool]):
             info.append("\nNur lesen: Sie können dieses Projekt nicht ändern.", style="yellow")
         self.query_one("#info", Static).update(info)
 
-    def _fill_history(self, p: Project | None) -> None:
-        self.query_one("#history", Static).update(sections.history(p))
-
-    def _fill_funded(self, funded: list[FundedProject]) -> None:
-        widget = self.query_one("#funded", Static)
-        widget.display = bool(funded)
-        widget.update(sections.funded(funded))
-
-    def _fill_audit(self, audit: list[AuditEntry]) -> None:
-        self.query_one("#audit", Static).update(sections.audit(audit))
-
-    # ---- editing --------------------------------------------------------------------------------
-
-    def edited_texts(self) -> dict[str, str]:
-        """Fields whose text differs from what was loaded."""
-        out = {}
-        for name, first in self.initial.items():
-            text = self._text(name)
-            if text != first:
-                out[name] = text
-        return out
-
-    @property
-    def dirty(self) -> bool:
-        return self.ready and bool(self.edited_texts())
-
-    def unsaved_draft(self) -> Draft | None:
-        """The unsaved edit with the version it was typed on (kept at a hang-up)."""
-        repo = self.app.repo  # type: ignore[attr-defined]
-        if not self.dirty or repo is None:
-            return None
-        return Draft(str(repo.db.path.resolve()), self.project_id, self.year,
-                     self.project.version if self.project is not None else None, self.edited_texts())
-
-    @on(Input.Changed)
-    def _changed(self, event: Input.Changed) -> None:
-        if event.input.name and self.ready:
-            self._validate(event.input.name, event.value)
-            self._update_status()
-
-    @on(TextArea.Changed)
-    def _area_changed(self, event: TextArea.Changed) -> None:
-        name = event.text_area.name
-        if name and self.ready:
-            self._validate(name, event.text_area.text)
-            self._update_status()
-
-    @on(Select.Changed, "#f-department")
-    def _dept_changed(self) -> None:
-        if self.ready:
-            self._validate("department", self._text("department"))
-            self._update_status()
-
-    def _rule(self, name: str) -> FieldRule:
-        """The field's validator: the core's rules, with what the register holds never an error."""
-        return FieldRule(name, lambda text: self._unchanged(name, text))
-
-    def _unchanged(self, name: str, text: str) -> bool:
-        """The text is what was loaded, and the field is not a required one marked missing."""
-        return text == self.initial.get(name) and not (name in REQUIRED_FIELDS and name in self.errors)
-
-    def _validate(self, name: str, text: str) -> None:
-        """Run the field's ``FieldRule`` (an ``Input`` runs its own validators) and show the result."""
-        widget = self._input(name)
-        result = widget.validate(text) if isinstance(widget, Input) else self._rule(name).validate(text)
-        if result is None or result.is_valid:
-            self.errors.pop(name, None)
-        else:
-            self.errors[name] = result.failure_descriptions[0]
-        self._show_error(name, self.errors.get(name, ""))
-
-    def _revalidate(self) -> None:
-        for name in self.initial:
-            self._validate(name, self._text(name))
-        self._update_status()
-
-    def _missing(self) -> list[str]:
-        """Required fields left blank (a new project starts with them blank, unchanged)."""
-        return [name for name in REQUIRED_FIELDS if not clean_text(self._text(name))]
-
-    def _show_error(self, name: str, message: str) -> None:
-        """An error under the field; else a finding about the stored value while it is unchanged."""
-        box = self.query_one(f"#e-{name.replace(':', '-')}", Static)
-        hint = "" if message or self._text(name) != self.initial.get(name) else self.hints.get(name, "")
-        box.update(Text(message if message else f"Hinweis: {hint}" if hint else ""))
-        box.display = bool(message or hint)
-        box.set_class(bool(hint), "field-hint")
-        self._input(name).set_class(bool(message), "invalid")
-
-    def _update_status(self) -> None:
-        status = self.query_one("#form-status", Static)
-        edited = self.edited_texts() if self.ready else {}
-        if self.errors:
-            text = Text(f"{len(self.errors)} Feld(er) fehlerhaft – so wird nichts gespeichert", style="bold red")
-        elif edited:
-            text = Text(f"{len(edited)} ungespeicherte Änderung(en) – ctrl+s oder F2 speichert", style="bold yellow")
-        elif self.ready:
-            text = Text("Keine ungespeicherten Änderungen", style="dim")
-        else:
-            text = Text("Lädt …", style="dim")
-        status.update(text)
-
     # ---- actions --------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -417,45 +292,6 @@ class ProjectScreen(SachstandScreen[bool]):
             self._create(values)
         else:
             self._update(self.project, values)
-
-    def _values(self) -> dict[str, object]:
-        """The edited fields' values (the form checked them: no parser fails here)."""
-        return {name: (text if name == "department" else parse_field(name, text))
-                for name, text in self.edited_texts().items()}
-
-    def _check_all(self) -> bool:
-        """Run ``changes.check`` (the rules ``apply`` enforces, such as the date order or the right
-        to write in the department) on what would be saved, and put each problem at its field;
-        a problem of no field is shown as the refusal. True when there is none."""
-        p = self.project
-        if p is None:
-            changeset = ChangeSet(new_projects=[self._new_project(self._values())])
-            current: dict[str, Project] = {}
-        else:
-            changeset = ChangeSet(updates=[ProjectUpdate(p.id, p.version, self._values())])
-            current = {p.id: p}
-        problems: list[Problem] = check(changeset, current, self.repo.actor, set(self.departments)).problems
-        for problem in problems:
-            if problem.key in self.initial:
-                self.errors[problem.key] = problem.reason
-                self._show_error(problem.key, problem.reason)
-            elif problem.error is not None:
-                self.app.bell()
-                self.host.show_error(problem.error)
-                return False
-        return True
-
-    def _new_project(self, values: dict[str, object]) -> NewProject:
-        dept = self.query_one("#f-department", Select)
-        progress = {year: v for k, v in values.items() if (year := progress_year(k)) is not None and v is not None}
-        return NewProject(
-            department="" if dept.is_blank() else str(dept.value),
-            name=str(values.get("name") or ""), description=str(values.get("description") or ""),
-            planned_cost=values.get("planned_cost"),  # type: ignore[arg-type]  # parsed: Decimal | None
-            cost_note=str(values.get("cost_note") or ""),
-            # parsed values: start and end are Period | None, progress maps years to int (``_parse``)
-            start=values.get("start"), end=values.get("end"), progress=progress,  # type: ignore[arg-type]
-        )
 
     def _create(self, values: dict[str, object]) -> None:
         repo = self.repo

@@ -12,8 +12,8 @@ from rich.text import Text
 from ..core.models import AuditEntry, FundedProject, Project, field_label
 from ..core.text import safe_text
 from ..core.types import format_money
+from ..printout import progress_bar
 from .fields import audit_value
-from .text import bar
 
 
 def history(p: Project | None) -> Group:
@@ -23,7 +23,7 @@ def history(p: Project | None) -> Group:
         lines.append(Text("noch keine Werte", style="dim"))
     for y, value in sorted((p.progress if p else {}).items()):
         line = Text(f"{y}  ")
-        line.append_text(bar(value, 30))
+        line.append_text(progress_bar(value, 30))
         line.append(f" {value:>3} %")
         lines.append(line)
     return Group(*lines)
