@@ -64,7 +64,7 @@ REFUSED: dict[str, str] = {
     "cell_ref_negative.xlsx": f"{IN_SHEET} enthält den ungültigen Zellbezug „A-5“; {NOT_READ}",
     "cell_ref_without_letters.xlsx": f"{IN_SHEET} enthält den ungültigen Zellbezug „123“; {NOT_READ}",
     "shared_string_missing.xlsx": f"{IN_SHEET} verweist auf den gemeinsamen Text Nr. „999“, den es nicht gibt; {NOT_READ}",
-    "shared_string_copies.xlsx": "die Texte in den Zellen der Arbeitsmappe brauchen zusammen mehr als 100 MB Arbeitsspeicher; "
+    "shared_string_copies.xlsx": "die Texte in den Zellen der Arbeitsmappe brauchen zusammen mehr als 125 MB Arbeitsspeicher; "
                                  "sie wird nicht gelesen",
     "shared_strings_huge_unique_count.xlsx": "der Teil „xl/sharedStrings.xml“ gibt uniqueCount=„2000000000“ an, aber er "
                                              f"enthält nur 2 Texte; {NOT_READ}",

@@ -55,17 +55,25 @@ def _column(index: int) -> str:
     return out
 
 
-def largest_allowed(path: Path) -> tuple[int, int]:
-    """A workbook at the text budget in its most expensive shape (measured: distinct short texts,
-    each with an astral character, so that Python stores 4 bytes a character and every cell is its
-    own object): as many such shared-string cells as ``MAX_TEXT`` allows, 19 columns wide. Header: a
-    name column and progress years, so that every column is read into the rows."""
+def largest_allowed(path: Path, repeated: bool = False) -> tuple[int, int]:
+    """A workbook at the limits in one of its two most expensive shapes (measured), 19 columns
+    wide (20 for repeated texts), every cell a shared string. Distinct: short texts, each with an astral character, so
+    that Python stores 4 bytes a character and every cell is its own object, as many as
+    ``MAX_TEXT`` allows. Repeated (``repeated``): 1,000 short texts used over and over up to
+    ``MAX_GRID_CELLS``, which the text budget allows since the reader keeps each text once, while
+    calamine still copies it into every cell. Header: a name column and progress years, so that
+    every column is read into the rows."""
     cols, length = 19, 12
-    per_cell = (4 + length - 1) + 4 * length + textcost.STRING_COST
+    per_cell = (4 + length - 1) + 4 * length + textcost.STRING_COST + textcost.INTERN_COST + textcost.USE_COST
     data_cells = (textcost.MAX_TEXT - 100_000) // per_cell
+    if repeated:
+        cols = 20  # 100,000 rows
+        data_cells = sheetgrid.MAX_GRID_CELLS - cols
     rows = data_cells // cols + 1
     data_cells = (rows - 1) * cols
     strings = [("\U0001F600" + f"{i:011d}")[:length] for i in range(data_cells)]
+    if repeated:
+        strings = [f"{i:04d}" for i in range(1_000)]
     header = ["Name des Projektes"] + [f"Umsetzungsstand {2000 + c} (in %)" for c in range(1, cols)]
     sst = ['<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
            f'count="{data_cells}" uniqueCount="{len(strings) + cols}">']
@@ -76,7 +84,7 @@ def largest_allowed(path: Path) -> tuple[int, int]:
              f'<dimension ref="A1:{letters[-1]}{rows}"/><sheetData>']
     parts.append('<row r="1">' + "".join(f'<c r="{letters[c]}1" t="s"><v>{len(strings) + c}</v></c>' for c in range(cols)) + "</row>")
     for r in range(2, rows + 1):
-        parts.append(f'<row r="{r}">' + "".join(f'<c r="{letters[c]}{r}" t="s"><v>{(r - 2) * cols + c}</v></c>'
+        parts.append(f'<row r="{r}">' + "".join(f'<c r="{letters[c]}{r}" t="s"><v>{((r - 2) * cols + c) % len(strings)}</v></c>'
                                                 for c in range(cols)) + "</row>")
     parts.append("</sheetData></worksheet>")
     ns = "http://schemas.openxmlformats.org"
@@ -119,14 +127,18 @@ print(code, len(data["problems"]), open("/proc/self/status").read().split("VmHWM
 
 
 @pytest.mark.slow
-def test_largest_allowed_workbook_is_imported_under_300_mb(tmp_path: Path, sample_path: Path) -> None:
+@pytest.mark.parametrize("repeated", [False, True], ids=["distinct", "repeated"])
+def test_largest_allowed_workbook_is_imported_under_300_mb(repeated: bool, tmp_path: Path, sample_path: Path) -> None:
     path = tmp_path / "largest.xlsx"
-    rows, cols = largest_allowed(path)
+    rows, cols = largest_allowed(path, repeated)
     checked = check_workbook(path)  # within the zip limits too
     found = budget.check_budget(checked)
     assert found.grids["xl/worksheets/sheet1.xml"] == (rows, cols)
-    assert found.text_chars > textcost.MAX_TEXT * 0.95
-    assert rows * cols > 500_000
+    if repeated:
+        assert rows * cols > sheetgrid.MAX_GRID_CELLS - cols
+    else:
+        assert found.text_chars > textcost.MAX_TEXT * 0.95
+        assert rows * cols > 400_000
     done = subprocess.run([sys.executable, "-c", _IMPORT_PEAK, str(sample_path), str(path)], check=False,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -312,5 +324,5 @@ def test_distinct_emoji_texts_are_budgeted_by_their_memory(tmp_path: Path) -> No
                                        f'spreadsheetml/2006/main">{strings}</sst>').encode()
     members["xl/worksheets/sheet1.xml"] = SHEET_XML % ((HEAD_ROW % b"") + cells.encode())
     raw_zip(path, members)
-    with pytest.raises(WorkbookRefused, match="brauchen zusammen mehr als 100 MB Arbeitsspeicher"):
+    with pytest.raises(WorkbookRefused, match=f"brauchen zusammen mehr als {textcost.MAX_TEXT // 1_000_000} MB Arbeitsspeicher"):
         budget.check_budget(check_workbook(path))

@@ -28,7 +28,7 @@ from .changes import (
 )
 from .db import one_row
 from .errors import ConflictError, FieldConflict, InvalidValue, NotFound, SachstandError
-from .history import keep_history
+from .history import NEW_HISTORY, keep_history
 from .models import (
     City,
     NewFundedProject,
@@ -88,8 +88,7 @@ class ApplyRun:
             write_audit(self.conn, self.actor, [("department", d.code, "*", None, d.name or d.code) for d in new_depts])
         created = self._insert(news)
         changed = self._update(updates, current)
-        keep_history(self.conn, [pid for pid, n in zip(created, news, strict=True) if n.progress]
-                     + [u.project_id for u in updates if any(is_progress_key(k) for k in u.changes)])
+        keep_history(self.conn, [u.project_id for u in updates if any(is_progress_key(k) for k in u.changes)])
         changed += self._archive(cs.archive, current)
         insert_funded(self.conn, self.actor, cs.funded_projects)
         for year, stated in cs.reported_figures.items():
@@ -133,6 +132,18 @@ class ApplyRun:
         return ids
 
     def _insert_batch(self, ids: list[str], news: list[NewProject]) -> None:
+        """One batch: its ``progress`` rows first, then its projects with their history
+        (``NEW_HISTORY``); the column lists exist for one batch at a time."""
+        prog = [(pid, sorted(n.progress.items())) for pid, n in zip(ids, news, strict=False) if n.progress]
+        if prog:
+            # One list of years and one of percents per project: far fewer Python objects to hand over.
+            self.conn.execute(
+                "INSERT INTO progress SELECT id, unnest(y), unnest(p) FROM (SELECT unnest($a) AS id, "
+                "unnest($b::INTEGER[][]) AS y, unnest($c::INTEGER[][]) AS p)",
+                {"a": [r[0] for r in prog], "b": [[y for y, _ in r[1]] for r in prog],
+                 "c": [[p for _, p in r[1]] for r in prog]},
+            )
+            del prog
         cols: dict[str, list[Any]] = {k: [] for k in (
             "id", "dept", "name", "desc", "cost", "note", "sf", "sl", "sp", "st", "ef", "el", "ep", "et", "prio", "arch")}
         for pid, n in zip(ids, news, strict=False):
@@ -145,23 +156,17 @@ class ApplyRun:
         self.conn.execute(
             "INSERT INTO projects (id, department, name, description, planned_cost, cost_note, start_first, "
             "start_last, start_precision, start_text, end_first, end_last, end_precision, end_text, archived, "
-            "version, created_at, updated_at, priority) "
-            "SELECT unnest($id), unnest($dept), unnest($name), unnest($desc), "
-            "unnest($cost::VARCHAR[])::DECIMAL(14,2), unnest($note), unnest($sf::VARCHAR[])::DATE, "
-            "unnest($sl::VARCHAR[])::DATE, unnest($sp::VARCHAR[]), unnest($st), unnest($ef::VARCHAR[])::DATE, "
-            "unnest($el::VARCHAR[])::DATE, unnest($ep::VARCHAR[]), unnest($et), unnest($arch), 1, "
-            "now()::TIMESTAMP, now()::TIMESTAMP, unnest($prio::INTEGER[])",
+            "version, created_at, updated_at, priority, history_from, history) "
+            "SELECT n.id, n.dept, n.name, n.descr, n.cost, n.note, n.sf, n.sl, n.sp, n.st, n.ef, n.el, n.ep, n.et, "
+            "n.arch, 1, now()::TIMESTAMP, now()::TIMESTAMP, n.prio, h.first, h.text FROM ("
+            "SELECT unnest($id) AS id, unnest($dept) AS dept, unnest($name) AS name, unnest($desc) AS descr, "
+            "unnest($cost::VARCHAR[])::DECIMAL(14,2) AS cost, unnest($note) AS note, "
+            "unnest($sf::VARCHAR[])::DATE AS sf, unnest($sl::VARCHAR[])::DATE AS sl, unnest($sp::VARCHAR[]) AS sp, "
+            "unnest($st) AS st, unnest($ef::VARCHAR[])::DATE AS ef, unnest($el::VARCHAR[])::DATE AS el, "
+            "unnest($ep::VARCHAR[]) AS ep, unnest($et) AS et, unnest($arch) AS arch, unnest($prio::INTEGER[]) AS prio"
+            f") n LEFT JOIN ({NEW_HISTORY}) h ON h.id = n.id",
             cols,
         )
-        prog = [(pid, sorted(n.progress.items())) for pid, n in zip(ids, news, strict=False) if n.progress]
-        if prog:
-            # One list of years and one of percents per project: far fewer Python objects to hand over.
-            self.conn.execute(
-                "INSERT INTO progress SELECT id, unnest(y), unnest(p) FROM (SELECT unnest($a) AS id, "
-                "unnest($b::INTEGER[][]) AS y, unnest($c::INTEGER[][]) AS p)",
-                {"a": [r[0] for r in prog], "b": [[y for y, _ in r[1]] for r in prog],
-                 "c": [[p for _, p in r[1]] for r in prog]},
-            )
 
     def _keep_given_ids(self, given: list[str]) -> None:
         """Given IDs (a register recreated from its workbook) must be new and unique; each

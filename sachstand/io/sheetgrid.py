@@ -24,7 +24,7 @@ from operator import itemgetter
 from ..core.types import format_number, is_digits
 from . import ooxml
 from .limits import HEADER_SEARCH_ROWS, MAX_ROWS, CheckedFile
-from .textcost import MAX_TEXT, STRING_COST, TextCost, too_much_text
+from .textcost import INTERN_COST, MAX_TEXT, STRING_COST, USE_COST, TextCost, shared_cost, too_much_text
 from .xmlscan import MAX_ELEMENTS, Budget, Part, Refused, well_formed
 
 MAX_GRID_ROWS = MAX_ROWS + HEADER_SEARCH_ROWS
@@ -51,6 +51,8 @@ class SheetScan(Part):
         self.text_chars = 0
         self.cell_text = TextCost()
         self.dimension: str | None = None
+        self.seen_shared = bytearray(len(strings))
+        self.seen_texts: set[int] = set()
 
     def _bad(self, what: str, value: str) -> Refused:
         return Refused(f"der Teil „{self.member}“ (Blatt „{self.sheet}“) enthält {what} „{value[:40]}“; "
@@ -112,8 +114,14 @@ class SheetScan(Part):
             self.pending = None
             self.shared = False
             self.parser.CharacterDataHandler = None
-            if self.cell_text.chars:
-                self.text_chars += self.cell_text.cost() + (STRING_COST if self.textual else 0)
+            text = self.cell_text
+            if text.chars and not self.textual:
+                self.text_chars += text.cost()
+            elif text.chars and text.key in self.seen_texts:
+                self.text_chars += text.utf8 + USE_COST
+            elif text.chars:
+                self.seen_texts.add(text.key)
+                self.text_chars += text.cost() + STRING_COST + INTERN_COST + USE_COST
             if self.budget.text_chars + self.text_chars > MAX_TEXT:
                 raise Refused(too_much_text())
 
@@ -126,7 +134,7 @@ class SheetScan(Part):
         if not is_digits(text) or int(text) >= len(self.strings):
             raise Refused(f"der Teil „{self.member}“ (Blatt „{self.sheet}“) verweist auf den gemeinsamen Text "
                           f"Nr. „{text[:20]}“, den es nicht gibt; die Arbeitsmappe wird nicht gelesen")
-        self.text_chars += self.strings[int(text)]
+        self.text_chars += shared_cost(int(text), self.strings, self.seen_shared)
         if self.budget.text_chars + self.text_chars > MAX_TEXT:
             raise Refused(too_much_text())
 
@@ -201,6 +209,8 @@ def plain_sheet(checked: CheckedFile, member: str, budget: Budget, strings: arra
     shared_tags = sum(1 for _ in _ANY_SHARED.finditer(data))
     refs = inline = shared = text = rows = 0
     letters: set[bytes] = set()
+    seen_shared = bytearray(len(strings))
+    seen_texts: set[int] = set()
     try:
         for chunk in _chunks(data):  # bounded lists, whatever the part's size
             found = _FAST_CELL.findall(chunk)
@@ -211,10 +221,16 @@ def plain_sheet(checked: CheckedFile, member: str, budget: Budget, strings: arra
             if inline_tags:
                 spans = _INLINE.findall(chunk)
                 inline += len(spans)
-                text += sum(len(s) * (2 if s.isascii() else 5) + STRING_COST for s in spans)
+                for s in spans:
+                    if (key := hash(s)) in seen_texts:
+                        text += len(s) + USE_COST
+                    else:
+                        seen_texts.add(key)
+                        text += len(s) * (2 if s.isascii() else 5) + STRING_COST + INTERN_COST + USE_COST
             values = _FAST_SHARED.findall(chunk)
             shared += len(values)
-            text += sum(map(strings.__getitem__, map(int, values)))
+            for value in values:
+                text += shared_cost(int(value), strings, seen_shared)
     except IndexError:  # a shared string that does not exist
         return None
     if (refs, inline, shared) != (cell_tags, inline_tags, shared_tags):

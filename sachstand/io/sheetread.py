@@ -26,7 +26,6 @@ def _grid(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str
 
 
 _WHOLE = {float(n): float(n) for n in range(101)}
-_KEEP_TEXTS = 50_000
 
 
 def _open_sheet(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str) -> python_calamine.CalamineSheet:
@@ -43,8 +42,8 @@ def sheet_rows(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet
 
     calamine makes a new Python object for every cell, so a shared string used by a million
     cells would become a million copies; here each distinct text, and each whole number 0..100
-    (progress), is kept once (the index of texts is emptied every ``_KEEP_TEXTS`` texts, so a sheet
-    of distinct texts does not hold it beside them), and only the rows
+    (progress), is kept once for the whole sheet (``budget`` counts each distinct text's object
+    and its entry in this index once per sheet, and every use), and only the rows
     the caller keeps exist as Python objects (never a second copy of the whole sheet). More
     non-empty rows than the limits allow refuse the sheet (``budget`` refuses them earlier).
     """
@@ -63,8 +62,6 @@ def sheet_rows(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet
             r += 1
             values: list[object] = pad + [keep(v, v) if type(v) is str and v else small(v, v) if type(v) is float
                                           else v for v in row]
-            if len(texts) > _KEEP_TEXTS:  # texts that repeat come back; distinct ones need no index
-                texts.clear()
             if any(v != "" for v in values):
                 last = r
             yield values

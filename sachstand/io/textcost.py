@@ -5,9 +5,14 @@ Rules:
 - calamine copies a shared string into every cell that uses it, so a short sheet can ask for
   gigabytes: inline text, formula text results and each use of a shared string count, and all
   sheets together may cost at most ``MAX_TEXT`` bytes;
-- a text costs what it takes in memory, not its characters: its UTF-8 bytes (calamine's copy),
-  plus its characters times its widest character's width (Python stores a text with one emoji
-  at 4 bytes a character), plus ``STRING_COST`` for each string cell (the objects around it);
+- a text costs what it takes in memory, not its characters. Each use costs its UTF-8 bytes
+  (calamine's copy) plus ``USE_COST`` (calamine's string and the row's slot); the first use of a
+  text in a sheet part also costs its characters times its widest character's width (Python
+  stores a text with one emoji at 4 bytes a character), plus ``STRING_COST`` (the object) and
+  ``INTERN_COST`` (its entry in the reader's index): the reader keeps each distinct text of a
+  sheet once (``sheetread.sheet_rows``). Inline texts are told apart by their XML text, shared
+  strings by their index (so equal texts written differently count as distinct: never less than
+  is held);
 - a part's strings are its outermost ``<si>`` elements (calamine may read strings from any part);
   a sharedStrings ``uniqueCount`` above the number of strings the part holds, or a ``count``
   above what all worksheet parts' bytes could reference, refuses the file.
@@ -22,20 +27,23 @@ from . import ooxml
 from .limits import CheckedFile, WorkbookRefused
 from .xmlscan import Budget, Part
 
-MAX_TEXT = 100_000_000
+MAX_TEXT = 125_000_000
 STRING_COST = 128
+INTERN_COST = 64
+USE_COST = 32
 
 
 class TextCost:
     """What one text costs in memory, fed in pieces: UTF-8 bytes plus characters × widest width."""
 
-    __slots__ = ("chars", "utf8", "width")
+    __slots__ = ("chars", "key", "utf8", "width")
 
     def __init__(self) -> None:
-        self.chars = self.utf8 = 0
+        self.chars = self.utf8 = self.key = 0
         self.width = 1
 
     def add(self, data: str) -> None:
+        self.key = hash((self.key, data))  # equal texts fed in other pieces count as distinct
         self.chars += len(data)
         if data.isascii():
             self.utf8 += len(data)
@@ -46,6 +54,22 @@ class TextCost:
 
     def cost(self) -> int:
         return self.utf8 + self.chars * self.width
+
+
+def again(first: int) -> int:
+    """A shared string's cost on a repeated use, from its first-use cost in the strings array
+    (UTF-8 bytes + characters × width + ``STRING_COST``): the UTF-8 bytes are at most 4/5 of the
+    rest, as each character takes at most 4 of them and at least 1 in width."""
+    return (first - STRING_COST) * 4 // 5 + USE_COST
+
+
+def shared_cost(index: int, strings: array, seen: bytearray) -> int:
+    """What one use of shared string ``index`` costs in a sheet part where ``seen`` marks the
+    indices used before."""
+    if seen[index]:
+        return again(strings[index])
+    seen[index] = 1
+    return int(strings[index]) + INTERN_COST + USE_COST
 
 
 class SharedStrings(Part):

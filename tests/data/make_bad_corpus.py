@@ -264,8 +264,8 @@ def build_budget(tmp: Path) -> None:
 
     with_sst("shared_strings_huge_unique_count.xlsx", b"2", b"2000000000")
     with_sst("shared_strings_huge_count.xlsx", b"99999999999", b"2")
-    copies = b"".join(f'<row r="{r}"><c r="F{r}" t="s"><v>1</v></c></row>'.encode() for r in range(3, 2004))
-    with_sst("shared_string_copies.xlsx", b"2001", b"2", b"y" * 32_000, copies)
+    copies = b"".join(f'<row r="{r}"><c r="F{r}" t="s"><v>1</v></c></row>'.encode() for r in range(3, 3004))
+    with_sst("shared_string_copies.xlsx", b"3001", b"2", b"y" * 32_000, copies)
     with_sst("shared_string_missing.xlsx", b"1", b"2", cells=b'<row r="3"><c r="B3" t="s"><v>999</v></c></row>')
 
     # --- Strict OOXML: formulas are found in the other namespace family too ---------------------
