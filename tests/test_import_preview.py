@@ -155,3 +155,31 @@ def test_an_update_whose_end_falls_before_its_start_is_refused_at_the_cell(cli, 
     assert cli("--db", db, "import", str(filled), "--apply").code != 0
     assert open_register(sample_path).audit_count() == before
     assert open_register(sample_path).get("FB11-004").start == start
+
+
+def test_new_rows_go_through_the_check_apply_runs(cli, empty_path: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The preview runs ``changes.check`` over its new projects, as the apply does: a rule of the
+    check (here one added to it for the test, which the per-cell pass does not know) refuses the
+    row at its cell, and nothing is saved."""
+    from sachstand.core import changes
+    from sachstand.core.errors import InvalidValue
+
+    real = changes.check_value
+
+    def stricter(name: str, value: object) -> object:
+        if name == "name" and str(value).startswith("Projekt Nummer 7 "):
+            raise InvalidValue("Name des Projektes", "ist für diesen Test verboten", key="name")
+        return real(name, value)
+
+    monkeypatch.setattr(changes, "check_value", stricter)
+    path = _many_new(tmp_path / "viele.xlsx", 12)
+    r = cli("--db", str(empty_path), "import", str(path), "--json")
+    assert r.code == 1, r.out
+    data = json.loads(r.out)
+    (problem,) = data["problems"]
+    assert problem["message"].endswith("ist für diesen Test verboten")
+    assert problem["value"].startswith("Projekt Nummer 7 ") and problem["cell"].endswith("9")  # row 9 (header in row 1)
+    assert len(data["new"]) == 11
+    r = cli("--db", str(empty_path), "import", str(path), "--apply")
+    assert r.code == 1 and open_register(empty_path).projects() == []

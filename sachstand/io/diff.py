@@ -25,7 +25,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain
 
 from ..core.audit import audit_text
@@ -124,6 +124,7 @@ class _Planner:
         self.rows: list[RowResult] = []
         self.updates: list[ProjectUpdate] = []
         self.news: list[NewProject] = []
+        self.new_at: list[tuple[RowResult, Mapping[str, str]]] = []  # each new project's row and columns
         self.restore = False
         self.on_conflict: str | None = None
         self.consume = False
@@ -193,9 +194,36 @@ class _Planner:
                 data.rows.clear()
                 if data.extras is not None and data.extras.archive is not None:
                     data.extras.archive.rows.clear()
+        if self.news and len(problems) < MAX_PROBLEMS:
+            problems.extend(self._check_news())
         cs = ChangeSet(new_departments=list(self.new_departments.values()), new_projects=self.news,
                        updates=self.updates, funded_projects=funded, reported_figures=reported, city=city)
         return ImportPlan(list(files), self.rows, problems, cs, remarks, _version_warnings(files, self.rows))
+
+    def _check_news(self) -> list[Problem]:
+        """The new projects through ``changes.check``, the check apply runs: the per-cell pass used
+        the same rules, so a sound plan passes; a problem found here is put at its project's row
+        (in its field's column when the file has one), and the project leaves the plan."""
+        known = self.departments | set(self.new_departments)
+        found = check(ChangeSet(new_projects=self.news), {}, self.actor, known).problems
+        if not found:
+            return []
+        out: list[Problem] = []
+        dropped: set[int] = set()
+        for p in found:
+            index = int(p.project.removeprefix("#")) - 1
+            result, where = self.new_at[index]
+            column = where.get(p.key) or where.get("name") or next(iter(where.values()), "A")
+            new = self.news[index]
+            year = progress_year(p.key) if p.key else None
+            value = new.progress.get(year) if year is not None else getattr(new, p.key, "") if p.key else ""
+            item = Problem(result.file, f"{column}{result.row}", display_value(value), p.reason)
+            result.problems = [*result.problems, item]
+            result.kind, result.new_project = "error", None
+            dropped.add(index)
+            out.append(item)
+        self.news = [n for i, n in enumerate(self.news) if i not in dropped]
+        return out
 
     def _take(self, rows: list[Row]) -> Iterator[Row]:
         """The rows in order; with ``consume`` each leaves the list as it is handed out."""
@@ -379,6 +407,7 @@ class _Planner:
             name = extras.departments.get(department) if extras is not None else None
             self.new_departments[department] = Department(department, name)
         self.news.append(new)
+        self.new_at.append((result, row.where))
         result.kind, result.department, result.new_project = "new", department, new
         return result
 
