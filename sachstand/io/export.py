@@ -25,12 +25,23 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from ..core import figures
-from ..core.changes import is_progress_key, progress_key, progress_year
+from ..core.changes import is_progress_key, progress_year
 from ..core.funding import FundingSummary, funding
-from ..core.models import EDITABLE_FIELDS, Project, progress_label
+from ..core.models import Project
 from ..core.repository import Repository
 from ..core.types import Period, Precision
-from .reader import META_FORMAT, META_SHEET
+from .layout import (
+    KEY_DEPARTMENT,
+    KEY_EXPORTED,
+    KEY_FORMAT,
+    KEY_KIND,
+    KEY_YEAR,
+    KIND_REGISTER,
+    META_FORMAT,
+    META_SHEET,
+    VERSIONS_HEADER,
+    project_columns,
+)
 from .safe import (
     DATE,
     MONEY,
@@ -44,16 +55,6 @@ from .safe import (
 )
 from .sheetrows import Cell, RowStream
 from .styles import HEADER
-
-
-def project_columns(year: int, with_department: bool = True) -> list[tuple[str, str]]:
-    """(field key, German header) of the project table."""
-    cols = [("id", "ID")]
-    if with_department:
-        cols.append(("department", EDITABLE_FIELDS["department"]))
-    cols += [(k, EDITABLE_FIELDS[k]) for k in ("name", "description", "planned_cost", "cost_note", "start", "end")]
-    cols += [(progress_key(y), progress_label(y)) for y in (year - 1, year)]
-    return cols
 
 
 def write_cell(fmt: Formats, ws: Worksheet, row: int, col: int, key: str, project: Project | None,
@@ -89,8 +90,8 @@ def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Projec
                department: str = "") -> None:
     ws = wb.add_worksheet(META_SHEET)
     rows: list[tuple[str, str | int]] = [
-        ("Format", META_FORMAT), ("Art", kind), ("Bereich", department), ("Jahr", year),
-        ("Exportiert", datetime.now().astimezone().isoformat(timespec="seconds"))]
+        (KEY_FORMAT, META_FORMAT), (KEY_KIND, kind), (KEY_DEPARTMENT, department), (KEY_YEAR, year),
+        (KEY_EXPORTED, datetime.now().astimezone().isoformat(timespec="seconds"))]
     for r, (key, value) in enumerate(rows):
         ws.write_string(r, 0, key)
         if isinstance(value, int):
@@ -98,8 +99,8 @@ def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Projec
         else:
             fmt.text(ws, r, 1, value)
     r = len(rows) + 1
-    ws.write_string(r, 0, "ID")
-    ws.write_string(r, 1, "Version")
+    ws.write_string(r, 0, VERSIONS_HEADER[0])
+    ws.write_string(r, 1, VERSIONS_HEADER[1])
     quoted = fmt.get(quote_prefix=True)
     stream = RowStream(ws, r + 1)
     for n, p in enumerate(projects, start=r + 1):
@@ -223,7 +224,7 @@ def export_register(repo: Repository, path: str | Path | BinaryIO, year: int,
     book.write_reported(wb, fmt, reported)
     book.write_register(wb, fmt, city, everything)
     write_rules(wb, fmt, year, values)
-    write_meta(wb, fmt, "Register", year, everything)
+    write_meta(wb, fmt, KIND_REGISTER, year, everything)
     close_workbook(wb)
     return len(projects)
 

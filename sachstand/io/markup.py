@@ -29,9 +29,10 @@ from ..core.changes import is_progress_key, progress_key
 from ..core.text import safe_text
 from .diff import ImportPlan
 from .headers import header_key
+from .layout import META_SHEET
 from .limits import WorkbookRefused, check_workbook
 from .ooxml import column_letter
-from .reader import META_SHEET, WorkbookData, _grid
+from .reader import WorkbookData, _grid
 from .safe import DATE, FORMULA_START, MONEY, PERCENT, Formats, close_workbook, needs_quote, new_workbook
 from .sheetrows import Cell, RowStream
 from .styles import CONFLICT, HEADER, HEADER_HEIGHT, INPUT, LOCKED, PROBLEM, YEAR_HEADER, YEAR_INPUT, paper, row_height

@@ -15,8 +15,9 @@ from ..core.changes import ApplyResult, ChangeSet
 from ..core.errors import SachstandError
 from ..core.models import NewProject
 from ..core.repository import Repository
+from .layout import META_SHEET
 from .limits import WorkbookRefused
-from .reader import META_SHEET, Problem, WorkbookData
+from .reader import Problem, WorkbookData
 
 KINDS = ("new", "update", "unchanged", "conflict", "error")
 

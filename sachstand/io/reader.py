@@ -34,12 +34,22 @@ from ..core.types import clean_text
 from . import sheetxml
 from .budget import check_budget
 from .headers import header_key, is_range_formula, total_label
+from .layout import (
+    KEY_DEPARTMENT,
+    KEY_EXPORTED,
+    KEY_FORMAT,
+    KEY_KIND,
+    KEY_YEAR,
+    KIND_REGISTER,
+    KIND_TEMPLATE,
+    META_FORMAT,
+    META_SHEET,
+    VERSIONS_HEADER,
+)
 from .limits import HEADER_SEARCH_ROWS, CheckedFile, WorkbookRefused, check_workbook
 from .ooxml import column_letter
 from .sheetread import _grid, _merged, _open_sheet, sheet_rows
 
-META_SHEET = "_sachstand"
-META_FORMAT = "sachstand 1"
 MAX_PROBLEMS = 1000
 
 _KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -140,7 +150,7 @@ class WorkbookData:
 
     @property
     def is_template(self) -> bool:
-        return self.meta is not None and self.meta.kind == "Vorlage"
+        return self.meta is not None and self.meta.kind == KIND_TEMPLATE
 
 
 ExtraReader = Callable[[CheckedFile, "python_calamine.CalamineWorkbook", "WorkbookData"], None]
@@ -229,7 +239,7 @@ def _describe_columns(data: WorkbookData, header: list[object], columns: dict[st
     """Name the header cells that were not read, and say when no progress column was found."""
     data.header_cells = list(header)
     used = set(columns.values())
-    if data.meta is not None and data.meta.kind == "Vorlage":
+    if data.meta is not None and data.meta.kind == KIND_TEMPLATE:
         used |= {c for c, v in enumerate(header) if (k := header_key(v)) and is_progress_key(k)}
     data.ignored = [f"{clean_text(v)} ({column_letter(c)})" for c, v in enumerate(header)
                     if c not in used and isinstance(v, str) and clean_text(v)]
@@ -270,27 +280,27 @@ def _read_meta(checked: CheckedFile, wb: python_calamine.CalamineWorkbook) -> Te
         if in_versions and isinstance(key, str) and key:
             if isinstance(value, float) and value == int(value):
                 versions[clean_text(key)] = int(value)
-        elif key == "ID" and value == "Version":
+        elif (key, value) == VERSIONS_HEADER:
             in_versions = True
         elif isinstance(key, str):
             values[key] = value
     bad = WorkbookRefused(checked.name, "die versteckten Angaben der Vorlage (Blatt _sachstand) sind beschädigt")
-    if values.get("Format") != META_FORMAT:
+    if values.get(KEY_FORMAT) != META_FORMAT:
         raise bad
-    kind = str(values.get("Art", ""))
-    year = values.get("Jahr")
-    if kind not in ("Vorlage", "Register") or not isinstance(year, float) or year != int(year):
+    kind = str(values.get(KEY_KIND, ""))
+    year = values.get(KEY_YEAR)
+    if kind not in (KIND_TEMPLATE, KIND_REGISTER) or not isinstance(year, float) or year != int(year):
         raise bad
-    department = clean_text(str(values.get("Bereich", "")))
-    if kind == "Vorlage" and not department:
+    department = clean_text(str(values.get(KEY_DEPARTMENT, "")))
+    if kind == KIND_TEMPLATE and not department:
         raise bad
-    return TemplateMeta(department, int(year), str(values.get("Exportiert", "")), versions, kind)
+    return TemplateMeta(department, int(year), str(values.get(KEY_EXPORTED, "")), versions, kind)
 
 
 def _rows(checked: CheckedFile, sheet: str, grid: Iterable[list[object]],
           merged_ranges: list[tuple[tuple[int, int], tuple[int, int]]], header_row: int, columns: dict[str, int],
           meta: TemplateMeta | None) -> WorkbookData:
-    if meta is not None and meta.kind == "Vorlage":
+    if meta is not None and meta.kind == KIND_TEMPLATE:
         keep = progress_key(meta.year)
         columns = {k: c for k, c in columns.items() if not is_progress_key(k) or k == keep}
     data = WorkbookData(checked.path, checked.name, checked.sha256, sheet, header_row, columns, [], meta)

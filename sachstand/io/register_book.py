@@ -34,6 +34,7 @@ from ..core.funding import FundingSummary
 from ..core.models import City, Department, NewFundedProject, Partner, Project, progress_label
 from ..core.types import Money, is_digits
 from . import cells
+from .layout import KIND_REGISTER
 from .limits import HEADER_SEARCH_ROWS
 from .ooxml import column_letter
 from .reader import Problem, WorkbookData, _find_header, _rows
@@ -49,7 +50,7 @@ PROGRESS = "Umsetzungsstände"
 ARCHIVE = "Archiv"
 DEPARTMENTS = "Bereiche"
 REPORTED = "Berichtete Kennzahlen"
-REGISTER = "Register"
+REGISTER = KIND_REGISTER
 
 
 

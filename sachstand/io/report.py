@@ -15,7 +15,8 @@ from typing import BinaryIO
 from ..core.models import progress_label, report_dates
 from ..core.report_content import report_content
 from ..core.repository import Repository
-from .export import HEADER, project_columns, write_funded, write_overview
+from .export import HEADER, write_funded, write_overview
+from .layout import project_columns
 from .safe import Formats, close_workbook, new_workbook
 
 

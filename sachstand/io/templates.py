@@ -33,7 +33,8 @@ from ..core.changes import no_such_department, progress_key
 from ..core.errors import SachstandError, WriteFailed
 from ..core.output import XLSX, check_folder, check_output, write_outputs
 from ..core.repository import Repository
-from .export import project_columns, write_cell, write_meta
+from .export import write_cell, write_meta
+from .layout import KIND_TEMPLATE, project_columns
 from .safe import Formats, close_workbook, fit_widths, new_workbook
 from .styles import HEADER, HEADER_HEIGHT, INPUT, LOCKED, YEAR_HEADER, YEAR_INPUT, paper, row_height
 
@@ -196,7 +197,7 @@ def _write_template(path: Path | BinaryIO, department: str, year: int, projects:
     guide.set_column(0, 0, 110)
     guide.set_portrait()
     guide.fit_to_pages(1, 0)
-    write_meta(wb, fmt, "Vorlage", year, projects, department)
+    write_meta(wb, fmt, KIND_TEMPLATE, year, projects, department)
     ws.activate()
     close_workbook(wb)
 

@@ -1,0 +1,36 @@
+"""The workbook format, defined once for every writer and the reader.
+
+Rules:
+- The project table's columns (``project_columns``): ID | Bereich | Name des Projektes |
+  Kurzbeschreibung / Projektziel | Geplante Kosten | Kostenhinweis | Beginn | Geplantes Ende |
+  Umsetzungsstand Y−1 (in %) | Umsetzungsstand Y (in %), headed by the labels of
+  ``core.models.EDITABLE_FIELDS`` and ``progress_label``; the register workbook, the templates and
+  the report workbook take them from here, and the reader finds them by the same labels (and the
+  other spellings of other cities' lists, ``headers``).
+- The hidden sheet ``META_SHEET`` ("_sachstand"): rows of key and value (``KEY_*``), the format
+  ``META_FORMAT``, the kind (``KIND_TEMPLATE`` or ``KIND_REGISTER``), then a header row
+  ``VERSIONS_HEADER`` and one row per project: its ID and the row version it was exported at
+  (what the import's stale-write check compares).
+- Every day date in a workbook is written by one rule, ``safe.day_serial``.
+"""
+
+from __future__ import annotations
+
+from ..core.changes import progress_key
+from ..core.models import EDITABLE_FIELDS, progress_label
+
+META_SHEET = "_sachstand"
+META_FORMAT = "sachstand 1"
+KEY_FORMAT, KEY_KIND, KEY_DEPARTMENT, KEY_YEAR, KEY_EXPORTED = "Format", "Art", "Bereich", "Jahr", "Exportiert"
+KIND_TEMPLATE, KIND_REGISTER = "Vorlage", "Register"
+VERSIONS_HEADER = ("ID", "Version")
+
+
+def project_columns(year: int, with_department: bool = True) -> list[tuple[str, str]]:
+    """(field key, German header) of the project table."""
+    cols = [("id", "ID")]
+    if with_department:
+        cols.append(("department", EDITABLE_FIELDS["department"]))
+    cols += [(k, EDITABLE_FIELDS[k]) for k in ("name", "description", "planned_cost", "cost_note", "start", "end")]
+    cols += [(progress_key(y), progress_label(y)) for y in (year - 1, year)]
+    return cols
