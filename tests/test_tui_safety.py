@@ -279,3 +279,27 @@ def test_sachstand_tui_read_only_in_a_terminal(sample_path: Path) -> None:
         assert _wait_exit(pid, fd) == 0
     finally:
         _reap(pid, fd)
+
+
+@sync
+async def test_an_unforeseen_error_in_a_register_call_is_one_message_and_the_app_goes_on(sample_path: Path) -> None:
+    """A worker's failure that is no ``SachstandError`` (a bug, a library's own error) reaches the
+    app's one handler: a German message, the callback is not run, and the app keeps running."""
+    app = SachstandApp.for_path(sample_path, year=YEAR, today=TODAY)
+    ran: list[object] = []
+
+    def broken() -> int:
+        raise KeyError("intern")
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        screen = app.screen
+        before = len(app._notifications)
+        app.call_db(broken, ran.append)
+        await settle(pilot)
+        messages = [str(n.message) for n in list(app._notifications)[before:]]
+        assert len(messages) == 1 and messages[0].startswith("Unerwarteter Fehler (KeyError)")
+        assert ran == [] and app.return_code is None and app.screen is screen
+        await pilot.press("down")  # still answering keys
+        await settle(pilot)
+        assert app.screen is screen

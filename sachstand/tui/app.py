@@ -26,30 +26,30 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from ..core import Actor, Repository, open_register
-from ..core.errors import SachstandError
+from ..core.errors import SachstandError, interrupted
 from ..core.text import safe_text
 from .commands import ScreenActions
 from .data import FIRST_PAGE, Prefetch, RowCache, YearRows, load_year
 from .german import QUIT_HINT, GermanCommandPalette, system_commands
-from .host import AppHost
+from .host import AppHost, ExportRows
 from .state import Draft, drop_draft, load_view, save_draft
 
 T = TypeVar("T")
 
-ExportRows = Callable[[Repository, BinaryIO, int, Sequence[str]], int]
 """Writes the given projects' workbook for a year (``io.export.export_register``, handed in by
 the CLI: the TUI does not import ``io``)."""
 
@@ -283,7 +283,21 @@ class SachstandApp(App[int]):
                 return
             self._back(done, result)
 
-        (node or self).run_worker(run, thread=True, group=group, exit_on_error=True)
+        (node or self).run_worker(run, thread=True, group=group, exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker's failure lands here, in one place (Harlequin's way): an error the register
+        did not foresee (not a ``SachstandError``, which ``call_db`` hands to its caller) is one
+        German line; the app keeps running, nothing half-done is shown as saved (each register call
+        is one transaction)."""
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if error is None or interrupted(error):
+            return
+        self.notify(f"Unerwarteter Fehler ({type(error).__name__}); die Aktion wurde abgebrochen, nichts "
+                    "Halbes gespeichert. Bitte die Meldung dem Administrator geben.",
+                    title="Fehler", severity="error", timeout=15, markup=False)
 
     def _back(self, callback: Callable[[Any], object], value: Any) -> None:
         with contextlib.suppress(RuntimeError):

@@ -9,9 +9,9 @@ import cycle arises.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, BinaryIO, Protocol, TypeVar, cast
 
 from textual.dom import DOMNode
 from textual.screen import Screen
@@ -22,6 +22,8 @@ from .data import Prefetch, RowCache
 
 T = TypeVar("T")
 ResultT = TypeVar("ResultT")
+#: writes the given project IDs of a year as a register workbook; returns the number written
+ExportRows = Callable[[Repository, BinaryIO, int, Sequence[str]], int]
 
 
 class AppHost(Protocol):
@@ -34,6 +36,7 @@ class AppHost(Protocol):
     today: date
     rows_shown: asyncio.Event
     rows: RowCache
+    export_rows: ExportRows | None
 
     @property
     def can_write(self) -> bool: ...

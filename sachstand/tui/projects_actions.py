@@ -194,7 +194,7 @@ class ProjectActions(SachstandScreen[None]):
 
         if self.year is None or self._still_loading():
             return
-        if self.app.export_rows is None:  # type: ignore[attr-defined]
+        if self.host.export_rows is None:
             self.app.notify("Export ist hier nicht verfügbar.", severity="warning", timeout=4)
             return
         ids = [r.id for r in self.shown]
@@ -212,7 +212,9 @@ class ProjectActions(SachstandScreen[None]):
             self.app.push_screen(ConfirmDialog(question),
                                  lambda yes: self._export(name, ids, force=True) if yes else None)
             return
-        repo, year, export_rows = self.app.repo, self.year, self.app.export_rows  # type: ignore[attr-defined]
+        repo, year, export_rows = self.repo, self.year, self.host.export_rows
+        if year is None or export_rows is None:
+            return
 
         def work() -> int:
             from ..core.output import check_output, write_output
@@ -221,7 +223,7 @@ class ProjectActions(SachstandScreen[None]):
             buffer = BytesIO()
             count = export_rows(repo, buffer, year, ids)
             write_output(target, buffer.getvalue())
-            return cast(int, count)
+            return count
 
         def done(count: int) -> None:
             self.app.notify(safe_text(f"{format_number(count)} Projekte geschrieben: {name}"), timeout=6, markup=False)

@@ -54,6 +54,33 @@ class VirtualTable(ScrollView, can_focus=True):
     """Rows of cells drawn line by line; ``render_row(row) -> list[Cell]`` turns a row into cells."""
 
     COMPONENT_CLASSES = {"virtual-table--header", "virtual-table--cursor", "virtual-table--empty"}
+    DEFAULT_CSS = """
+    VirtualTable {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+        scrollbar-size-horizontal: 0;
+        overflow-x: hidden;
+    }
+    VirtualTable > .virtual-table--header {
+        text-style: bold;
+        background: $panel;
+    }
+    VirtualTable > .virtual-table--cursor {
+        background: $surface-lighten-2;
+        text-style: bold;
+    }
+    /* reverse video of the plain text colours keeps the cursor row readable in 16 colours
+       and with NO_COLOR too (tests/test_tui_contrast.py) */
+    VirtualTable:focus > .virtual-table--cursor {
+        background: $background;
+        color: $foreground;
+        text-style: bold reverse;
+    }
+    VirtualTable > .virtual-table--empty {
+        color: $text-muted;
+        text-style: italic;
+    }
+    """
 
     BINDINGS = [
         Binding("up", "cursor(-1)", "hoch", show=False),
