@@ -68,6 +68,11 @@ class ProjectActions(SachstandScreen[None]):
 
     year: int | None
     years: list[int]
+    # provided by ``ProjectsScreen`` (the rows and their loading), typed here for the actions
+    load: Callable[..., None]
+    _replace_row: Callable[[str, list[ProjectRow]], bool]
+    show_saved: Callable[[str, int, list[ProjectRow]], None]
+    saved_row: Callable[[str, int, Saved], None]
     _partial: bool
     shown: list[ProjectRow]
     loaded: bool
@@ -77,12 +82,6 @@ class ProjectActions(SachstandScreen[None]):
     @property
     def table(self) -> VirtualTable:
         return self.query_one("#table", VirtualTable)
-
-    def load(self, keep_id: str | None = None, fresh: bool = False) -> None:
-        raise NotImplementedError
-
-    def _replace_row(self, row_id: str, found: list[ProjectRow]) -> bool:
-        raise NotImplementedError
 
     def refresh_row(self, row_id: str, then: Callable[[ProjectRow], None] | None = None) -> None:
         """Reload one saved row with its flags, instead of all rows (one row's save changes no
@@ -102,12 +101,6 @@ class ProjectActions(SachstandScreen[None]):
                 then(found[0])
 
         app.call_db(work, done, node=self, group="load")
-
-    def show_saved(self, row_id: str, year: int, rows: list[ProjectRow]) -> None:
-        raise NotImplementedError
-
-    def saved_row(self, row_id: str, year: int, saved: Saved) -> None:
-        raise NotImplementedError
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Write actions only for writers; letter keys are dimmed while typing in the search."""
