@@ -30,16 +30,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .changes import no_such_department
 from .db import Database, one_row
 from .errors import SachstandError
 from .funding import FundingSummary, funding
 from .history import WIDTH
 from .models import City, ProjectRow
-from .repository import Repository
-from .rows import period_from_row
+
+if TYPE_CHECKING:
+    from .repository import Repository
 
 
 @dataclass(frozen=True)
@@ -305,6 +305,7 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
     """
     if archived:
         open_only = False
+    from .rows import period_from_row
 
     def made(rows: list[tuple[Any, ...]]) -> list[ProjectRow]:
         return [
@@ -343,6 +344,8 @@ def check_year(repo: Repository, year: int, department: str | None = None,
     if department is not None:
         known = [d.code for d in repo.departments()]
         if department not in known:
+            from .changes import no_such_department
+
             raise no_such_department(department, known)
     years = repo.years() if years is None else years
     if year not in years:

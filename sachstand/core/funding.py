@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from .models import FundedProject
-from .repository import Repository
+from .models import FundedProject  # at run time: cattrs reads the field types of a published report
+
+if TYPE_CHECKING:
+    from .repository import Repository
 
 
 @dataclass(frozen=True)
