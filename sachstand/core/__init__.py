@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .access import Actor
     from .db import Database
-    from .errors import SachstandError, WriteFailed
+    from .errors import SachstandError
     from .models import City
     from .repository import Repository
 
@@ -69,7 +69,7 @@ def init_register(path: str | os.PathLike[str], sample: bool = True, config: str
 
     from .access import resolve_actor
     from .db import Database
-    from .errors import SachstandError, WriteFailed
+    from .errors import SachstandError
     from .repository import Repository
 
     db = Database(path)
