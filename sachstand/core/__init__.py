@@ -69,7 +69,7 @@ def init_register(path: str | os.PathLike[str], sample: bool = True, config: str
 
     from .access import resolve_actor
     from .db import Database
-    from .errors import SachstandError
+    from .errors import SachstandError, WriteFailed
     from .repository import Repository
 
     db = Database(path)
