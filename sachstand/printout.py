@@ -20,12 +20,12 @@ from rich.table import Table
 from rich.text import Text
 
 from .core.figures import FIGURES, Report
-from .core.findings import Finding
 from .core.models import ProjectRow, report_dates
 from .core.text import safe_text
 from .core.types import format_date, format_money, format_number, format_percent
 
 if TYPE_CHECKING:
+    from .core.findings import Finding
     from .core.rollup import Rollup
 
 BAR_WIDTH = 20

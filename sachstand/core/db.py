@@ -25,8 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-import duckdb
-
+from .engine import duckdb
 from .errors import (
     NotARegister,
     RegisterDamaged,

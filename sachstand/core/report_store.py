@@ -18,13 +18,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import duckdb
-
 from .db import Database
 from .errors import EMPTY, ConflictError, FieldConflict, InvalidValue, NotFound, PublishedYear
 from .models import Publication, ReportText
 from .text_rules import text_problem, title_problem
 from .types import clean_text
+
+if TYPE_CHECKING:
+    import duckdb
 
 if TYPE_CHECKING:
     from .access import Actor
