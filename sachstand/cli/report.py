@@ -107,9 +107,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
     svg = check_output(args.svg, SVG, repo.db.path, args.force) if args.svg else None
     html = check_output(args.html, HTML, repo.db.path, args.force) if args.html else None
     with repo.db.read():  # one connection for the year, the report and its publication
-        years = repo.years()
-        chosen = default_year(repo, args.year, years)
-        report = figures.report(repo, chosen, args.department, rows=not args.json, years=years)
+        chosen = default_year(repo, args.year)
+        report = figures.report(repo, chosen, args.department, rows=not args.json)
         published = repo.publication(chosen)  # a published year is shown as published (core.figures)
     if args.json:
         out = report_json(report)

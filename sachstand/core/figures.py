@@ -255,23 +255,26 @@ def _year_figures(db: Database, year: int, department: str | None, as_of: date |
     with db.read() as conn:
         rows = conn.execute(
             _STATUS_SQL + f"""
-            SELECT s.department, d.name, {COUNT_COLUMNS},
-                   coalesce(list(s.id ORDER BY {_NAME_KEY}, s.id) FILTER (WHERE overdue), []),
-                   coalesce(list(s.id ORDER BY {_NAME_KEY}, s.id) FILTER (WHERE stalled), []),
-                   coalesce(sum(planned_cost) FILTER (WHERE in_report), 0)::DECIMAL(16,2),
-                   round(avg(cur) FILTER (WHERE in_report), 1)::DECIMAL(5,1),
-                   count(*) FILTER (WHERE in_report AND completed),
-                   count(*) FILTER (WHERE open_in_year)
-            FROM status s LEFT JOIN departments d ON d.code = s.department
-            GROUP BY s.department, d.name ORDER BY s.department""",
+            , per_department AS (
+                SELECT s.department, {COUNT_COLUMNS},
+                       coalesce(list(s.id ORDER BY {_NAME_KEY}, s.id) FILTER (WHERE overdue), []),
+                       coalesce(list(s.id ORDER BY {_NAME_KEY}, s.id) FILTER (WHERE stalled), []),
+                       coalesce(sum(planned_cost) FILTER (WHERE in_report), 0)::DECIMAL(16,2),
+                       round(avg(cur) FILTER (WHERE in_report), 1)::DECIMAL(5,1),
+                       count(*) FILTER (WHERE in_report AND completed),
+                       count(*) FILTER (WHERE open_in_year)
+                FROM status s GROUP BY s.department
+            )
+            SELECT g.*, d.name FROM per_department g LEFT JOIN departments d ON d.code = g.department
+            ORDER BY g.department""",
             status_params(year, department, as_of),
         ).fetchall()
-    totals = [sum(int(r[i]) for r in rows) for i in range(2, 8)]
-    overdue = tuple(pid for r in rows for pid in r[8])
-    stalled = tuple(pid for r in rows for pid in r[9])
-    departments = [DepartmentFigures(r[0], r[1], r[2], r[10], r[11], r[12]) for r in rows if r[2]]
+    totals = [sum(int(r[i]) for r in rows) for i in range(1, 7)]
+    overdue = tuple(pid for r in rows for pid in r[7])
+    stalled = tuple(pid for r in rows for pid in r[8])
+    departments = [DepartmentFigures(r[0], r[13], r[1], r[9], r[10], r[11]) for r in rows if r[1]]
     found = dict(zip(FIGURE_KEYS, totals, strict=False))
-    found["open"] = sum(int(r[13]) for r in rows)
+    found["open"] = sum(int(r[12]) for r in rows)
     return found, overdue, stalled, departments
 
 
@@ -340,14 +343,20 @@ def by_department(db: Database, year: int, department: str | None = None) -> lis
 
 def check_year(repo: Repository, year: int, department: str | None = None,
                years: list[int] | None = None) -> None:
-    """Refuse a year without data and an unknown department, with a German message."""
+    """Refuse a year without data and an unknown department, with a German message.
+
+    ``years`` is ``repo.years()`` when the caller has it; without it, only this year is looked
+    up, and all years only for the message."""
     if department is not None:
         known = [d.code for d in repo.departments()]
         if department not in known:
             from .changes import no_such_department
 
             raise no_such_department(department, known)
-    years = repo.years() if years is None else years
+    if years is None:
+        if repo.years_among([year]):
+            return
+        years = repo.years()
     if year not in years:
         have = ", ".join(map(str, years)) or "keine"
         raise SachstandError(f"Für {year} gibt es keine Umsetzungsstände. Jahre mit Daten: {have}.")
@@ -380,7 +389,7 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
     ``live`` asks for the register's current state. ``rows=False`` skips the per-project rows
     (the IDs of the overdue and stalled projects stay), for callers that only need the figures,
     such as ``summary --json`` on a large register. ``years`` is ``repo.years()`` when the caller
-    has it already.
+    has it already (without it, only Y and Y-1 are looked up).
     """
     with repo.db.read():  # one connection for all the queries below
         published_years = set(repo.published_years())  # one query; a year not published has no parts
@@ -388,15 +397,19 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
             published = published_report(repo, year, department, rows=rows)
             if published is not None:
                 return published
-        years = repo.years() if years is None else years
-        check_year(repo, year, department, years)
+        if years is None:  # Y and Y-1 looked up in one query; all years only for a refusal's message
+            present = repo.years_among([year, year - 1])
+            check_year(repo, year, department, sorted(present) if year in present else None)
+        else:
+            present = set(years)
+            check_year(repo, year, department, years)
         as_of = as_of or default_as_of(year)
         now, overdue_ids, stalled_ids, departments = _year_figures(repo.db, year, department, as_of)
         before: dict[str, int] | None = None
         earlier = published_report(repo, year - 1, department, rows=False) if year - 1 in published_years else None
         if earlier is not None:
             before = {f.key: f.value for f in earlier.figures}
-        elif (year - 1) in years:
+        elif year - 1 in present:
             before = counts(repo.db, year - 1, department, default_as_of(year - 1))
         figures = tuple(
             Figure(d.key, d.label, d.rule, now[d.key], before[d.key] if before else None, now[d.over])

@@ -56,6 +56,21 @@ class Repository(ReportStore):
         with self.db.read() as conn:
             return [y for (y,) in conn.execute("SELECT DISTINCT year FROM progress ORDER BY year").fetchall()]
 
+    def latest_year(self) -> int | None:
+        """The last of ``years()``, or None: without the pass over every value that lists them all."""
+        with self.db.read() as conn:
+            row = conn.execute("SELECT max(year) FROM progress").fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def years_among(self, years: Sequence[int]) -> set[int]:
+        """Those of ``years`` that are in ``years()``: each looked for until its first value is
+        found (a few years to check, not all of them to list)."""
+        if not years:
+            return set()
+        probe = " UNION ALL ".join(f"(SELECT {int(y)} FROM progress WHERE year = {int(y)} LIMIT 1)" for y in years)
+        with self.db.read() as conn:
+            return {y for (y,) in conn.execute(probe).fetchall()}
+
     def get(self, project_id: str) -> Project:
         found = self.get_many([project_id])
         if project_id not in found:
