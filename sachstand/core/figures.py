@@ -138,17 +138,17 @@ flags AS (
     SELECT *,
         priority IS NOT NULL AS planned,
         cur IS NOT NULL AND priority IS NULL AS in_report,
-        priority IS NULL AND (cur IS NOT NULL OR NOT coalesce(done_before, false)) AS open_in_year,
-        coalesce(cur = 100 AND coalesce(prev, -1) < 100, false) AS completed,
-        coalesce(cur >= 90 AND cur < 100, false) AS at_least_90,
-        coalesce(cur > 0 AND (prev = 0 OR (prev IS NULL AND year(start_first) <= $year
-                 AND year(start_last) >= $year)), false) AS started,
-        coalesce(prev = cur AND cur < 100, false) AS stalled,
-        coalesce(latest = 100, false) AS done
+        priority IS NULL AND (cur IS NOT NULL OR done_before IS NOT TRUE) AS open_in_year,
+        (cur = 100 AND (prev IS NULL OR prev < 100)) IS TRUE AS completed,
+        (cur >= 90 AND cur < 100) IS TRUE AS at_least_90,
+        (cur > 0 AND (prev = 0 OR (prev IS NULL AND start_first < make_date($year + 1, 1, 1)
+                 AND start_last >= make_date($year, 1, 1)))) IS TRUE AS started,
+        (prev = cur AND cur < 100) IS TRUE AS stalled,
+        (latest = 100) IS TRUE AS done
     FROM s
 ),
 status AS (
-    SELECT *, coalesce(open_in_year AND end_last < $as_of AND coalesce(latest, 0) < 100, false) AS overdue
+    SELECT *, (open_in_year AND end_last < $as_of AND (latest IS NULL OR latest < 100)) IS TRUE AS overdue
     FROM flags
 )
 """
