@@ -102,10 +102,12 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
         raise SachstandError("--svg und --html speichern die Übersicht, nicht das JSON; bitte ohne --json aufrufen.")
     repo = open_repo(args)
-    from ..core.output import HTML, SVG, check_output, write_output
+    svg = html = None
+    if args.svg or args.html:  # checked before any query, so a bad path costs no report
+        from ..core.output import HTML, SVG, check_output
 
-    svg = check_output(args.svg, SVG, repo.db.path, args.force) if args.svg else None
-    html = check_output(args.html, HTML, repo.db.path, args.force) if args.html else None
+        svg = check_output(args.svg, SVG, repo.db.path, args.force) if args.svg else None
+        html = check_output(args.html, HTML, repo.db.path, args.force) if args.html else None
     with repo.db.read():  # one connection for the year, the report and its publication
         chosen = default_year(repo, args.year)
         report = figures.report(repo, chosen, args.department, rows=not args.json)
@@ -124,10 +126,13 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if published:
         console.print(Text(f"Gezeigt wie am {published.at:%d.%m.%Y} von {safe_text(published.by)} veröffentlicht; "
                            "spätere Änderungen: sachstand check.", style="dim"))
-    if svg:
-        write_output(svg, console.export_svg(title=f"Sachstandsbericht {chosen}", clear=False).encode("utf-8"))
-    if html:
-        write_output(html, console.export_html(clear=False).encode("utf-8"))
+    if svg or html:
+        from ..core.output import write_output
+
+        if svg:
+            write_output(svg, console.export_svg(title=f"Sachstandsbericht {chosen}", clear=False).encode("utf-8"))
+        if html:
+            write_output(html, console.export_html(clear=False).encode("utf-8"))
     return 0
 
 
