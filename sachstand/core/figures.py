@@ -26,19 +26,22 @@ projects are left out of everything. With p(Y) the progress recorded for year Y:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .db import Database, one_row
+from .db import Background, Database, one_row
 from .errors import SachstandError
 from .funding import FundingSummary, funding
 from .history import WIDTH
 from .models import City, ProjectRow
 
 if TYPE_CHECKING:
+    import duckdb
+
     from .repository import Repository
 
 
@@ -239,8 +242,12 @@ def status_params(year: int, department: str | None = None, as_of: date | None =
 def counts(db: Database, year: int, department: str | None = None, as_of: date | None = None) -> dict[str, int]:
     """The six counts for one year, in one query."""
     with db.read() as conn:
-        row = one_row(conn.execute(_STATUS_SQL + f"SELECT {COUNT_COLUMNS} FROM status",
-                                   status_params(year, department, as_of)))
+        return _counts(conn, year, department, as_of)
+
+
+def _counts(conn: duckdb.DuckDBPyConnection, year: int, department: str | None, as_of: date | None) -> dict[str, int]:
+    row = one_row(conn.execute(_STATUS_SQL + f"SELECT {COUNT_COLUMNS} FROM status",
+                               status_params(year, department, as_of)))
     return dict(zip(FIGURE_KEYS, (int(v) for v in row), strict=False))
 
 
@@ -391,7 +398,7 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
     such as ``summary --json`` on a large register. ``years`` is ``repo.years()`` when the caller
     has it already (without it, only Y and Y-1 are looked up).
     """
-    with repo.db.read():  # one connection for all the queries below
+    with repo.db.read() as conn:  # one connection for all the queries below
         published_years = set(repo.published_years())  # one query; a year not published has no parts
         if not live and year in published_years:
             published = published_report(repo, year, department, rows=rows)
@@ -404,13 +411,20 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
             present = set(years)
             check_year(repo, year, department, years)
         as_of = as_of or default_as_of(year)
-        now, overdue_ids, stalled_ids, departments = _year_figures(repo.db, year, department, as_of)
         before: dict[str, int] | None = None
         earlier = published_report(repo, year - 1, department, rows=False) if year - 1 in published_years else None
         if earlier is not None:
             before = {f.key: f.value for f in earlier.figures}
-        elif year - 1 in present:
-            before = counts(repo.db, year - 1, department, default_as_of(year - 1))
+        previous = None
+        if earlier is None and year - 1 in present:  # Y-1's counts beside Y's figures (db.Background)
+            previous = Background(conn, lambda c: _counts(c, year - 1, department, default_as_of(year - 1)))
+        with previous or contextlib.nullcontext():
+            now, overdue_ids, stalled_ids, departments = _year_figures(repo.db, year, department, as_of)
+            found_funding = funding(repo, department)
+            city = repo.city()
+            listed = tuple(project_rows(repo.db, year, department, as_of)) if rows else ()
+            if previous is not None:
+                before = previous.result()
         figures = tuple(
             Figure(d.key, d.label, d.rule, now[d.key], before[d.key] if before else None, now[d.over])
             for d in FIGURES
@@ -418,9 +432,9 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
         return Report(
             year=year, department=department, as_of=as_of, figures=figures,
             by_department=tuple(departments),
-            funding=funding(repo, department),
+            funding=found_funding,
             overdue_ids=overdue_ids,
             stalled_ids=stalled_ids,
-            rows=tuple(project_rows(repo.db, year, department, as_of)) if rows else (),
-            city=repo.city(),
+            rows=listed,
+            city=city,
         )
