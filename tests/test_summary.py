@@ -65,7 +65,7 @@ def test_background_work_gives_its_result_or_its_error(repo: Repository) -> None
     with repo.db.read() as conn:
         with Background(conn, lambda c: c.execute("SELECT count(*) FROM projects").fetchall()) as work:
             assert conn.execute("SELECT count(*) FROM projects").fetchall() == work.result()
-        with Background(conn, lambda c: c.execute("SELECT * FROM no_such_table").fetchall()) as failing:
-            with pytest.raises(duckdb.CatalogException):
-                failing.result()
+        failing = Background(conn, lambda c: c.execute("SELECT * FROM no_such_table").fetchall())
+        with failing, pytest.raises(duckdb.CatalogException):
+            failing.result()
         assert conn.execute("SELECT 1").fetchall() == [(1,)]  # the connection itself is unharmed
