@@ -69,3 +69,26 @@ def test_background_work_gives_its_result_or_its_error(repo: Repository) -> None
         with failing, pytest.raises(duckdb.CatalogException):
             failing.result()
         assert conn.execute("SELECT 1").fetchall() == [(1,)]  # the connection itself is unharmed
+
+
+def test_rows_of_each_kind_are_the_first_of_all_rows(repo: Repository) -> None:
+    for year in repo.years():
+        every = figures.project_rows(repo.db, year)
+        for n in (1, 3):
+            firsts = figures.project_rows(repo.db, year, each=n)
+            wanted = {r.id for kind in ([r for r in every if r.current is not None], [r for r in every if r.overdue],
+                                        [r for r in every if r.stalled]) for r in kind[:n]}
+            assert firsts == [r for r in every if r.id in wanted]
+
+
+def test_the_printout_lists_the_first_rows_and_counts_the_rest(cli, sample_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from sachstand import printout
+
+    whole = cli("--db", str(sample_path), "summary").out
+    assert "weitere" not in whole
+    monkeypatch.setattr(printout, "SHOWN_ROWS", 5)
+    cut = cli("--db", str(sample_path), "summary").out
+    assert "… und 52 weitere; alle Projekte: sachstand export register" in cut  # 57 in the report
+    assert "… und 6 weitere" in cut  # 11 stalled
+    assert cut.count("█") < whole.count("█")

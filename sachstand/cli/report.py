@@ -108,9 +108,14 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
         svg = check_output(args.svg, SVG, repo.db.path, args.force) if args.svg else None
         html = check_output(args.html, HTML, repo.db.path, args.force) if args.html else None
+    shown: bool | int = False  # the JSON has no per-project rows; the printout shows the first of each table
+    if not args.json:
+        from ..printout import SHOWN_ROWS
+
+        shown = SHOWN_ROWS
     with repo.db.read():  # one connection for the year, the report and its publication
         chosen = default_year(repo, args.year)
-        report = figures.report(repo, chosen, args.department, rows=not args.json)
+        report = figures.report(repo, chosen, args.department, rows=shown)
         published = repo.publication(chosen)  # a published year is shown as published (core.figures)
     if args.json:
         out = report_json(report)

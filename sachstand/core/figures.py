@@ -201,7 +201,8 @@ class Report:
     overdue_ids: tuple[str, ...]
     stalled_ids: tuple[str, ...]
     rows: tuple[ProjectRow, ...]
-    """The projects open in Y; empty when the report was made with ``rows=False``."""
+    """The projects open in Y; empty when the report was made with ``rows=False``, the first of
+    each kind only with a number (``report``)."""
     city: City | None = None
     """The register's city (``Repository.city``), shown in every printout's header."""
 
@@ -303,7 +304,7 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
                  open_only: bool = True, flagged_only: bool = False,
                  ids: Sequence[str] | None = None, planned: bool = False,
                  archived: bool = False, first: tuple[int, Callable[[list[ProjectRow]], None]] | None = None,
-                 ) -> list[ProjectRow]:
+                 each: int | None = None) -> list[ProjectRow]:
     """Projects open in Y (or all, with ``open_only=False``), with their flags; by department, name.
 
     ``flagged_only`` keeps just the overdue and the stalled ones; ``ids`` just those projects
@@ -312,6 +313,8 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
     the archived projects instead (all of them, open in Y or not), with their values for Y.
     ``first`` = (n, call): ``call`` gets the first n rows as soon as they are read, before the
     rest (a screen paints its first page meanwhile); all rows are returned as usual.
+    ``each`` keeps at most that many of the projects in the report, of the overdue and of the
+    stalled ones, the first of each in this order (the tables of a printout), and reads no more.
     """
     if archived:
         open_only = False
@@ -324,16 +327,28 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
             for r in rows
         ]
 
+    where = "(open_in_year OR planned OR NOT $open_only) AND (overdue OR stalled OR NOT $flagged_only)"
+    params = {**status_params(year, department, as_of, planned, archived, ids), "open_only": open_only,
+              "flagged_only": flagged_only}
+    if each is not None:  # the first of each kind by a top-n aggregate (no sort of every row), then their rows
+        key = "{'d': department, 'k': lower(name), 'i': id}"  # the order below, as one comparable value
+        with db.read() as conn:
+            firsts = one_row(conn.execute(
+                (_STATUS_SQL if ids is None else _STATUS_SQL_IDS) + "SELECT " + ", ".join(
+                    f"coalesce(min_by(id, {key}, $each) FILTER (WHERE {kind}), [])"
+                    for kind in ("cur IS NOT NULL", "overdue", "stalled")) + f" FROM status WHERE {where}",
+                {**params, "each": each}))
+        return project_rows(db, year, department, as_of, open_only, flagged_only,
+                            sorted({pid for kind in firsts for pid in kind}), planned, archived, first)
     with db.read() as conn:
         cursor = conn.execute(
-            (_STATUS_SQL if ids is None else _STATUS_SQL_IDS) + """
+            (_STATUS_SQL if ids is None else _STATUS_SQL_IDS) + f"""
             SELECT id, department, name, description, prev, cur, start_first, start_precision, start_text,
                    end_first, end_precision, end_text, overdue, stalled, done AND NOT planned,
                    at_least_90, version, priority
-            FROM status WHERE (open_in_year OR planned OR NOT $open_only) AND (overdue OR stalled OR NOT $flagged_only)
+            FROM status WHERE {where}
             ORDER BY department, lower(name), id""",
-            {**status_params(year, department, as_of, planned, archived, ids), "open_only": open_only,
-             "flagged_only": flagged_only},
+            params,
         )
         head: list[ProjectRow] = []
         if first is not None:
@@ -389,19 +404,21 @@ def published_report(repo: Repository, year: int, department: str | None = None,
 
 
 def report(repo: Repository, year: int, department: str | None = None, as_of: date | None = None,
-           rows: bool = True, live: bool = False, years: list[int] | None = None) -> Report:
+           rows: bool | int = True, live: bool = False, years: list[int] | None = None) -> Report:
     """All figures of the status report for year Y (checked with ``check_year`` first).
 
     A published year gives its stored snapshot (whatever ``as_of`` and ``rows`` say) unless
     ``live`` asks for the register's current state. ``rows=False`` skips the per-project rows
     (the IDs of the overdue and stalled projects stay), for callers that only need the figures,
-    such as ``summary --json`` on a large register. ``years`` is ``repo.years()`` when the caller
+    such as ``summary --json`` on a large register; a number keeps at most that many of the rows in
+    the report, of the overdue and of the stalled ones (``project_rows(each=…)``: the printout's
+    tables), the figures being over all projects as always. ``years`` is ``repo.years()`` when the caller
     has it already (without it, only Y and Y-1 are looked up).
     """
     with repo.db.read() as conn:  # one connection for all the queries below
         published_years = set(repo.published_years())  # one query; a year not published has no parts
         if not live and year in published_years:
-            published = published_report(repo, year, department, rows=rows)
+            published = published_report(repo, year, department, rows=bool(rows))
             if published is not None:
                 return published
         if years is None:  # Y and Y-1 looked up in one query; all years only for a refusal's message
@@ -422,7 +439,8 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
             now, overdue_ids, stalled_ids, departments = _year_figures(repo.db, year, department, as_of)
             found_funding = funding(repo, department)
             city = repo.city()
-            listed = tuple(project_rows(repo.db, year, department, as_of)) if rows else ()
+            each = None if rows is True else int(rows)
+            listed = tuple(project_rows(repo.db, year, department, as_of, each=each)) if rows else ()
             if previous is not None:
                 before = previous.result()
         figures = tuple(
