@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class FigureDef:
+    """A figure's definition: its key, German label and rule, and the set it counts over."""
+
     key: str
     label: str
     rule: str
@@ -168,6 +170,8 @@ COUNT_COLUMNS = """count(*) FILTER (WHERE in_report), count(*) FILTER (WHERE com
 
 @dataclass(frozen=True)
 class Figure:
+    """A figure of year Y: its value, the previous year's value (None without one) and its total."""
+
     key: str
     label: str
     rule: str
@@ -182,6 +186,8 @@ class Figure:
 
 @dataclass(frozen=True)
 class DepartmentFigures:
+    """One department's figures over its projects in the report."""
+
     code: str
     name: str | None
     projects: int
@@ -192,6 +198,8 @@ class DepartmentFigures:
 
 @dataclass(frozen=True)
 class Report:
+    """Everything the status report of year Y shows (``report``)."""
+
     year: int
     department: str | None
     as_of: date

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class FundingSummary:
+    """The funded projects of a report with their sums."""
+
     projects: tuple[FundedProject, ...]
     total_cost: Decimal
     funding_total: Decimal
