@@ -92,3 +92,20 @@ def test_the_printout_lists_the_first_rows_and_counts_the_rest(cli, sample_path:
     assert "… und 52 weitere; alle Projekte: sachstand export register" in cut  # 57 in the report
     assert "… und 6 weitere" in cut  # 11 stalled
     assert cut.count("█") < whole.count("█")
+
+
+def test_a_report_inside_a_write_counts_that_write_in_the_previous_year_too(repo: Repository) -> None:
+    outside = figures.report(repo, 2020, live=True)
+    in_2019 = next(r for r in figures.project_rows(repo.db, 2019) if r.current is not None)
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), repo.db.write() as conn:
+        assert repo.db.writing()
+        conn.execute("UPDATE projects SET archived = true WHERE id = ?", [in_2019.id])
+        inside = figures.report(repo, 2020, live=True)
+        raise Undo
+    assert not repo.db.writing()
+    assert inside.figure("projects").previous == outside.figure("projects").previous - 1  # type: ignore[operator]
+    assert figures.report(repo, 2020, live=True) == outside

@@ -80,6 +80,11 @@ class Database:
     def exists(self) -> bool:
         return self.path.exists()
 
+    def writing(self) -> bool:
+        """True inside a ``write`` of this thread: its changes are seen by its own connection only
+        (not by a second cursor, ``Background``), until the COMMIT."""
+        return bool(getattr(self._local, "writing", False))
+
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection; reuses the thread's open connection when nested."""
@@ -286,7 +291,8 @@ class Background(Generic[_T]):
     one core; so a second query of the same unit of work (the previous year's counts beside the
     year's figures) can run on the other core. The cursor reads the same file in the same
     process, so it sees what the caller's connection sees (a read-only file cannot change while
-    it is open). Use it as a context manager: leaving the block waits for the thread, so the
+    it is open); not inside a write, whose changes only its own connection sees until the COMMIT
+    (``Database.writing``). Use it as a context manager: leaving the block waits for the thread, so the
     connection is never closed under a running query; ``result()`` waits and returns what
     ``work`` returned, or raises what it raised.
     """

@@ -441,8 +441,11 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
         if earlier is not None:
             before = {f.key: f.value for f in earlier.figures}
         previous = None
-        if earlier is None and year - 1 in present:  # Y-1's counts beside Y's figures (db.Background)
-            previous = Background(conn, lambda c: _counts(c, year - 1, department, default_as_of(year - 1)))
+        if earlier is None and year - 1 in present:
+            if repo.db.writing():  # a snapshot inside the write that publishes it: its own connection
+                before = _counts(conn, year - 1, department, default_as_of(year - 1))
+            else:  # Y-1's counts beside Y's figures (db.Background)
+                previous = Background(conn, lambda c: _counts(c, year - 1, department, default_as_of(year - 1)))
         with previous or contextlib.nullcontext():
             now, overdue_ids, stalled_ids, departments = _year_figures(repo.db, year, department, as_of)
             found_funding = funding(repo, department)
