@@ -109,3 +109,8 @@ def test_a_report_inside_a_write_counts_that_write_in_the_previous_year_too(repo
     assert not repo.db.writing()
     assert inside.figure("projects").previous == outside.figure("projects").previous - 1  # type: ignore[operator]
     assert figures.report(repo, 2020, live=True) == outside
+
+
+def test_project_ids_of_a_department_are_those_of_its_projects(repo: Repository) -> None:
+    for department in repo.departments():
+        assert repo.project_ids(department.code) == {p.id for p in repo.projects(department=department.code)}

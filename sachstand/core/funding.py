@@ -29,7 +29,7 @@ def funding(repo: Repository, department: str | None = None) -> FundingSummary:
     """
     funded = repo.funded_projects()
     if department is not None:
-        own = {p.id for p in repo.projects(department=department)}
+        own = repo.project_ids(department)
         funded = [f for f in funded if own.intersection(f.linked_projects)]
     zero = Decimal("0.00")
     return FundingSummary(

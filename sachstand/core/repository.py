@@ -100,6 +100,13 @@ class Repository(ReportStore):
             found = load_projects(conn, clause, params)
         return sorted(found.values(), key=lambda p: (p.department, p.name.casefold(), p.id))
 
+    def project_ids(self, department: str) -> set[str]:
+        """The IDs of a department's projects (not archived): ``projects(department=…)`` without
+        reading every field of them."""
+        with self.db.read() as conn:
+            return {pid for (pid,) in conn.execute(
+                "SELECT id FROM projects WHERE NOT archived AND department = ?", [department]).fetchall()}
+
     def planned(self) -> list[Project]:
         """The planned projects (a priority set, not archived), by priority, department, name."""
         from .rows import load_projects
