@@ -31,16 +31,17 @@ from xlsxwriter.workbook import Workbook
 from ..core import figures
 from ..core.errors import SachstandError
 from ..core.funding import FundingSummary
-from ..core.models import City, Department, NewFundedProject, Partner, Project, progress_label
+from ..core.models import City, Department, NewFundedProject, Partner, progress_label
+from ..core.rows import ProjectTable
 from ..core.types import Money, is_digits
 from . import cells
 from .layout import KIND_REGISTER
 from .limits import HEADER_SEARCH_ROWS
 from .ooxml import column_letter
 from .reader import Problem, WorkbookData, _find_header, _rows
-from .safe import Formats, needs_quote
+from .safe import Formats
 from .sheetread import sheet_rows
-from .sheetrows import RowStream
+from .sheetrows import Column, RowStream
 from .styles import HEADER
 
 FUNDED = "Förderprojekte"
@@ -76,9 +77,11 @@ def _heads(fmt: Formats, ws, heads: tuple[str, ...] | list[str]) -> None:
     ws.freeze_panes(1, 0)
 
 
-def write_funded_details(wb: Workbook, fmt: Formats, summary: FundingSummary, projects: list[Project]) -> None:
+def write_funded_details(wb: Workbook, fmt: Formats, summary: FundingSummary, table: ProjectTable) -> None:
     """The funded projects' partners and links (the projects themselves: ``export.write_funded``)."""
-    names = {p.id: p.name for p in projects}
+    linked = {pid for f in summary.projects for pid in f.linked_projects}
+    id_at, name_at = table.field("id"), table.field("name")
+    names = {r[id_at]: r[name_at] for r in table.rows if r[id_at] in linked}
     ws = wb.add_worksheet(PARTNERS)
     _heads(fmt, ws, ("Nr", "Partner", "Rolle"))
     r = 1
@@ -104,20 +107,17 @@ def write_funded_details(wb: Workbook, fmt: Formats, summary: FundingSummary, pr
     ws.set_column(2, 2, 50)
 
 
-def write_progress(wb: Workbook, fmt: Formats, projects: list[Project], years: list[int]) -> None:
+def write_progress(wb: Workbook, fmt: Formats, table: ProjectTable, years: list[int]) -> None:
     """Progress of the ``years`` that "Projekte" does not show, for the projects that have any."""
     ws = wb.add_worksheet(PROGRESS)
     _heads(fmt, ws, ["ID"] + [progress_label(y) for y in years])
+    at = [table.year(y) for y in years]
+    rows = [r for r in table.rows if any(r[i] is not None for i in at)] if years else []
+    columns = [Column(0, "text", [r[table.field("id")] for r in rows], None, fmt.get(quote_prefix=True))]
     pct = fmt.get(num_format='0" %"')
+    columns += [Column(1 + n, "whole", [r[i] for r in rows], pct) for n, i in enumerate(at)]
     stream = RowStream(ws, 1)
-    r = 1
-    quoted = fmt.get(quote_prefix=True)
-    for p in projects:
-        values = [p.progress.get(y) for y in years]
-        if values.count(None) == len(values):
-            continue
-        stream.text_and_numbers(r, (0, p.id, quoted if needs_quote(p.id) else None), 1, values, pct)
-        r += 1
+    stream.table(1, columns, len(rows))
     stream.close()
     ws.set_column(0, 0, 12)
     ws.set_column(1, max(len(years), 1), 14)
@@ -150,7 +150,7 @@ def write_reported(wb: Workbook, fmt: Formats, reported: dict[int, dict[str, int
     ws.set_column(1, 2, 30)
 
 
-def write_register(wb: Workbook, fmt: Formats, city: City | None, projects: list[Project]) -> None:
+def write_register(wb: Workbook, fmt: Formats, city: City | None, table: ProjectTable) -> None:
     """The city, then each planned project's priority (Projekt-ID | Priorität)."""
     ws = wb.add_worksheet(REGISTER)
     _heads(fmt, ws, ("Angabe", "Wert"))
@@ -160,12 +160,13 @@ def write_register(wb: Workbook, fmt: Formats, city: City | None, projects: list
     fmt.text(ws, 2, 1, (city.ags or "") if city else "")
     fmt.text(ws, 4, 0, "Projekt-ID", bold=True)
     fmt.text(ws, 4, 1, "Priorität (geplant)", bold=True)
-    r = 5
-    for p in projects:
-        if p.priority is not None:
-            fmt.text(ws, r, 0, p.id)
-            ws.write_number(r, 1, p.priority)
-            r += 1
+    id_at, priority_at = table.field("id"), table.field("priority")
+    planned = [(r[id_at], r[priority_at]) for r in table.rows if r[priority_at] is not None]
+    if planned:
+        stream = RowStream(ws, 5)
+        stream.table(5, [Column(0, "text", [p[0] for p in planned], None, fmt.get(quote_prefix=True)),
+                         Column(1, "whole", [p[1] for p in planned])], len(planned))
+        stream.close()
     ws.set_column(0, 1, 22)
 
 

@@ -136,7 +136,11 @@ def day_serial(value: date) -> int | None:
     return (value - _EPOCH).days if value >= _SERIAL_FROM else None
 
 
-def fit_widths(ws: Worksheet, widths: list[float], maximum: float = 60) -> None:
+WIDEST = 60
+"""The widest column ``fit_widths`` makes (characters)."""
+
+
+def fit_widths(ws: Worksheet, widths: list[float], maximum: float = WIDEST) -> None:
     """Set column widths from the longest text seen per column, within sensible bounds."""
     for col, width in enumerate(widths):
         ws.set_column(col, col, min(max(width + 2, 8), maximum))
