@@ -136,6 +136,11 @@ class ProjectTable:
         """The position of a year's progress in a row (one of ``years``)."""
         return len(TABLE_FIELDS) + self.years.index(year)
 
+    def columns(self, rows: Sequence[tuple[Any, ...]] | None = None) -> list[Sequence[Any]]:
+        """``rows`` (default: all) a column at a time: one sequence per position of a row."""
+        rows = self.rows if rows is None else rows
+        return list(zip(*rows, strict=True)) if rows else [()] * (len(TABLE_FIELDS) + len(self.years))
+
     @classmethod
     def of(cls, projects: Sequence[Project], years: Sequence[int]) -> ProjectTable:
         """The table of these projects (in their order)."""

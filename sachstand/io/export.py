@@ -33,9 +33,11 @@ from ..core.changes import is_progress_key, progress_year
 from ..core.funding import FundingSummary, funding
 from ..core.models import Project
 from ..core.repository import Repository
-from ..core.rows import TABLE_FIELDS, ProjectTable, period_from_row, project_table
+from ..core.rows import ProjectTable, period_from_row, project_table
 from ..core.types import Period, Precision
 from .layout import (
+    ARCHIVE,
+    FUNDED,
     KEY_DEPARTMENT,
     KEY_EXPORTED,
     KEY_FORMAT,
@@ -154,8 +156,8 @@ def write_rules(wb, fmt: Formats, year: int, values: dict[str, tuple[int | None,
 def write_funded(wb, fmt: Formats, summary: FundingSummary, full: bool = False) -> None:
     """The funded projects with their sums (``core.funding``, or a published report's) and the
     "Summe" row; ``full`` adds number, full title and goals after the report's columns (the
-    register workbook, see ``register_book``)."""
-    ws = wb.add_worksheet("Förderprojekte")
+    register workbook, see ``register_write``)."""
+    ws = wb.add_worksheet(FUNDED)
     heads = ["Förderprogramm", "Titel", "Zuwendungsempfänger", "Beginn", "Laufzeit (Monate)",
              "Gesamtkosten", "Fördersumme gesamt", "Anteil der Stadt"]
     if full:
@@ -207,12 +209,12 @@ def export_register(repo: Repository, path: str | Path | BinaryIO, year: int,
                     ids: Sequence[str] | None = None) -> int:
     """Write the register workbook for reporting year ``year``; returns the number of projects.
 
-    "Projekte" (active projects) comes first as always; the sheets of ``register_book`` after it
+    "Projekte" (active projects) comes first as always; the sheets of ``register_write`` after it
     hold the rest of the register, so the workbook recreates it (``import`` into an empty one).
     ``ids`` limits every sheet to those projects, in that order (the rows a list shows; archived
     ones go to the archive sheet as always); an ID no longer in the register is left out.
     """
-    from . import register_book as book
+    from . import register_write as book
 
     with repo.db.read() as conn:  # one connection and one consistent state for every sheet
         years = repo.years()
@@ -232,7 +234,7 @@ def export_register(repo: Repository, path: str | Path | BinaryIO, year: int,
     write_funded(wb, fmt, summary, full=True)
     book.write_funded_details(wb, fmt, summary, table)
     book.write_progress(wb, fmt, table, [y for y in years if y not in (year - 1, year)])
-    write_overview(wb, fmt, book.ARCHIVE, cols, table, archived)
+    write_overview(wb, fmt, ARCHIVE, cols, table, archived)
     book.write_departments(wb, fmt, departments)
     book.write_reported(wb, fmt, reported)
     book.write_register(wb, fmt, city, table)
@@ -248,7 +250,7 @@ def write_rows(fmt: Formats, ws: Worksheet, first: int, cols: Sequence[tuple[str
     """The project table's data rows, a column at a time (``RowStream.table``): each column's
     formats are made once, and its kind (``layout.column_kind``) says what every cell is, so no
     cell is tested for its type; ``widths`` grow to the longest line of each column's text."""
-    data = list(zip(*rows, strict=True)) if rows else [()] * (len(TABLE_FIELDS) + len(table.years))
+    data = table.columns(rows)
     day = fmt.get(valign="top", num_format=DATE)
     columns: list[Column] = []
     for c, (key, _h) in enumerate(cols):

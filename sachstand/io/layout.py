@@ -28,6 +28,16 @@ META_SHEET = "_sachstand"
 META_FORMAT = "sachstand 1"
 KEY_FORMAT, KEY_KIND, KEY_DEPARTMENT, KEY_YEAR, KEY_EXPORTED = "Format", "Art", "Bereich", "Jahr", "Exportiert"
 KIND_TEMPLATE, KIND_REGISTER = "Vorlage", "Register"
+
+# the register workbook's sheets after "Projekte" (``register_book``)
+FUNDED = "Förderprojekte"
+PARTNERS = "Förderpartner"
+LINKS = "Förderverknüpfungen"
+PROGRESS = "Umsetzungsstände"
+ARCHIVE = "Archiv"
+DEPARTMENTS = "Bereiche"
+REPORTED = "Berichtete Kennzahlen"
+REGISTER = KIND_REGISTER
 VERSIONS_HEADER = ("ID", "Version")
 
 

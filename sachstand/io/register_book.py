@@ -1,6 +1,7 @@
-"""The register workbook's extra sheets: what it takes to recreate a register from its export.
+"""The register workbook's extra sheets: what it takes to recreate a register from its export
+(written by ``register_write``, read here; their names are in ``layout``).
 
-Sheets after the familiar "Projekte" (written by ``export.export_register``, read here):
+Sheets after the familiar "Projekte" (``export.export_register`` writes the workbook):
 - "Förderprojekte": the funded projects with their sums (the report's table) and, after the
   report's columns, their number, full title and goals;
 - "Förderpartner" (Nr | Partner | Rolle) and "Förderverknüpfungen" (Nr | Projekt-ID | Name);
@@ -26,33 +27,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain, islice
 
-from xlsxwriter.workbook import Workbook
-
 from ..core import figures
 from ..core.errors import SachstandError
-from ..core.funding import FundingSummary
-from ..core.models import City, Department, NewFundedProject, Partner, progress_label
-from ..core.rows import ProjectTable
+from ..core.models import City, NewFundedProject, Partner
 from ..core.types import Money, is_digits
 from . import cells
-from .layout import KIND_REGISTER
+from .layout import ARCHIVE, DEPARTMENTS, FUNDED, LINKS, PARTNERS, PROGRESS, REGISTER, REPORTED
 from .limits import HEADER_SEARCH_ROWS
 from .ooxml import column_letter
 from .reader import Problem, WorkbookData, _find_header, _rows
-from .safe import Formats
 from .sheetread import sheet_rows
-from .sheetrows import Column, RowStream
-from .styles import HEADER
-
-FUNDED = "Förderprojekte"
-PARTNERS = "Förderpartner"
-LINKS = "Förderverknüpfungen"
-PROGRESS = "Umsetzungsstände"
-ARCHIVE = "Archiv"
-DEPARTMENTS = "Bereiche"
-REPORTED = "Berichtete Kennzahlen"
-REGISTER = KIND_REGISTER
-
 
 
 @dataclass
@@ -67,107 +51,6 @@ class RegisterExtras:
     city: City | None = None
     priority: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-
-
-# ---- writing ---------------------------------------------------------------------------------
-
-def _heads(fmt: Formats, ws, heads: tuple[str, ...] | list[str]) -> None:
-    for c, h in enumerate(heads):
-        fmt.text(ws, 0, c, h, **HEADER)
-    ws.freeze_panes(1, 0)
-
-
-def write_funded_details(wb: Workbook, fmt: Formats, summary: FundingSummary, table: ProjectTable) -> None:
-    """The funded projects' partners and links (the projects themselves: ``export.write_funded``)."""
-    linked = {pid for f in summary.projects for pid in f.linked_projects}
-    id_at, name_at = table.field("id"), table.field("name")
-    names = {r[id_at]: r[name_at] for r in table.rows if r[id_at] in linked}
-    ws = wb.add_worksheet(PARTNERS)
-    _heads(fmt, ws, ("Nr", "Partner", "Rolle"))
-    r = 1
-    for f in summary.projects:
-        for p in f.partners:
-            ws.write_number(r, 0, f.id)
-            fmt.text(ws, r, 1, p.partner)
-            fmt.text(ws, r, 2, p.role)
-            r += 1
-    ws.set_column(0, 0, 6)
-    ws.set_column(1, 2, 50)
-    ws = wb.add_worksheet(LINKS)
-    _heads(fmt, ws, ("Nr", "Projekt-ID", "Name des Projektes"))
-    r = 1
-    for f in summary.projects:
-        for pid in f.linked_projects:
-            ws.write_number(r, 0, f.id)
-            fmt.text(ws, r, 1, pid)
-            fmt.text(ws, r, 2, names.get(pid, ""))
-            r += 1
-    ws.set_column(0, 0, 6)
-    ws.set_column(1, 1, 12)
-    ws.set_column(2, 2, 50)
-
-
-def write_progress(wb: Workbook, fmt: Formats, table: ProjectTable, years: list[int]) -> None:
-    """Progress of the ``years`` that "Projekte" does not show, for the projects that have any."""
-    ws = wb.add_worksheet(PROGRESS)
-    _heads(fmt, ws, ["ID"] + [progress_label(y) for y in years])
-    at = [table.year(y) for y in years]
-    rows = [r for r in table.rows if any(r[i] is not None for i in at)] if years else []
-    columns = [Column(0, "text", [r[table.field("id")] for r in rows], None, fmt.get(quote_prefix=True))]
-    pct = fmt.get(num_format='0" %"')
-    columns += [Column(1 + n, "whole", [r[i] for r in rows], pct) for n, i in enumerate(at)]
-    stream = RowStream(ws, 1)
-    stream.table(1, columns, len(rows))
-    stream.close()
-    ws.set_column(0, 0, 12)
-    ws.set_column(1, max(len(years), 1), 14)
-
-
-def write_departments(wb: Workbook, fmt: Formats, departments: list[Department]) -> None:
-    ws = wb.add_worksheet(DEPARTMENTS)
-    _heads(fmt, ws, ("Code", "Name"))
-    for r, d in enumerate(departments, start=1):
-        fmt.text(ws, r, 0, d.code)
-        fmt.text(ws, r, 1, d.name or "")
-    ws.set_column(0, 0, 14)
-    ws.set_column(1, 1, 50)
-
-
-def write_reported(wb: Workbook, fmt: Formats, reported: dict[int, dict[str, int]]) -> None:
-    """The figures published reports stated, by year (``Repository.reported_figures``)."""
-    ws = wb.add_worksheet(REPORTED)
-    _heads(fmt, ws, ("Jahr", "Kennzahl", "Bezeichnung", "Wert"))
-    labels = {d.key: d.label for d in figures.FIGURES}
-    r = 1
-    for year, stated in reported.items():
-        for key, value in stated.items():
-            ws.write_number(r, 0, year)
-            fmt.text(ws, r, 1, key)
-            fmt.text(ws, r, 2, labels.get(key, key))
-            ws.write_number(r, 3, value)
-            r += 1
-    ws.set_column(0, 0, 8)
-    ws.set_column(1, 2, 30)
-
-
-def write_register(wb: Workbook, fmt: Formats, city: City | None, table: ProjectTable) -> None:
-    """The city, then each planned project's priority (Projekt-ID | Priorität)."""
-    ws = wb.add_worksheet(REGISTER)
-    _heads(fmt, ws, ("Angabe", "Wert"))
-    fmt.text(ws, 1, 0, "Stadt")
-    fmt.text(ws, 1, 1, city.name if city else "")
-    fmt.text(ws, 2, 0, "Gemeindeschlüssel")
-    fmt.text(ws, 2, 1, (city.ags or "") if city else "")
-    fmt.text(ws, 4, 0, "Projekt-ID", bold=True)
-    fmt.text(ws, 4, 1, "Priorität (geplant)", bold=True)
-    id_at, priority_at = table.field("id"), table.field("priority")
-    planned = [(r[id_at], r[priority_at]) for r in table.rows if r[priority_at] is not None]
-    if planned:
-        stream = RowStream(ws, 5)
-        stream.table(5, [Column(0, "text", [p[0] for p in planned], None, fmt.get(quote_prefix=True)),
-                         Column(1, "whole", [p[1] for p in planned])], len(planned))
-        stream.close()
-    ws.set_column(0, 1, 22)
 
 
 # ---- reading ---------------------------------------------------------------------------------
