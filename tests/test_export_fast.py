@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +22,7 @@ from sachstand.io.export import export_register
 from sachstand.io.layout import META_SHEET, project_columns
 from sachstand.io.reader import read_workbook
 from sachstand.io.register_book import ARCHIVE, PROGRESS, REGISTER, read_extras
-from sachstand.io.safe import DATE, MONEY, PERCENT, Formats, day_serial, needs_quote, new_workbook
+from sachstand.io.safe import DATE, DEFLATE_LEVEL, MONEY, PERCENT, Formats, day_serial, needs_quote, new_workbook
 from sachstand.io.sheetrows import Column, RowStream
 
 HOSTILE = [
@@ -203,3 +204,17 @@ def test_the_export_of_chosen_rows_keeps_their_order(tmp_path: Path, ids: list[s
     grid = python_calamine.CalamineWorkbook.from_path(str(out)).get_sheet_by_name("Projekte").to_python()
     expected = ["FB11-002", "FB11-001", "FB11-003"] if ids is None else ["FB11-003", "FB11-001"]
     assert [r[0] for r in grid[1:]] == expected
+
+
+def test_parts_are_packed_at_the_chosen_level_and_xlsxwriter_is_left_as_it_was(tmp_path: Path) -> None:
+    import xlsxwriter.workbook
+
+    repo = _hostile_register(tmp_path / "r.duckdb")
+    out = tmp_path / "register.xlsx"
+    export_register(repo, out, 2020)
+    with zipfile.ZipFile(out) as z:
+        sheet = z.getinfo("xl/worksheets/sheet1.xml")
+        packer = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -15)
+        assert sheet.compress_size == len(packer.compress(z.read(sheet)) + packer.flush())
+        assert z.testzip() is None
+    assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile
