@@ -9,7 +9,9 @@ Rules:
 - A cell is a number (``<v>`` as xlsxwriter formats it), a boolean, a blank with a style (None)
   or an inline string, never anything else: text is escaped (``&``, ``<``, ``>``; control characters as ``_xHHHH_``, as Excel and
   xlsxwriter do), so no value becomes markup or a formula. The formula-safety rule stays with
-  the caller, which picks the quote-prefixed format for text starting with = + - @ tab CR LF.
+  the caller, which picks the quote-prefixed format for text starting with = + - @ tab CR LF
+  (in a ``table``, the caller gives that format as ``Column.quoted`` and the stream picks it
+  by ``safe.FORMULA_START``).
 - Styles are the xlsxwriter formats' own indexes, so every cell looks as if written cell by cell;
   a row's height (points, as ``set_row`` takes it) is written as ``set_row`` would write it.
 - ``table`` takes a table a column at a time (``Column``: every value of a column is of one
@@ -102,7 +104,6 @@ class RowStream:
         self.max_col = -1
         self._letters: list[str] = [xl_col_to_name(c) for c in range(64)]
         self._styles: dict[Format | None, str] = {None: ""}
-        self._shapes: dict[tuple[int, Format | None, tuple[bool, ...]], str] = {}
         if self.direct:
             ws._write_single_row(first)  # the rows above are written out first
             self._write = ws.row_data_fh.write
@@ -148,28 +149,6 @@ class RowStream:
         if pixels == ws.original_row_height == ws.default_row_height:
             return ""
         return f' ht="{pixels * 0.75:.16g}" customHeight="1"'
-
-    def text_and_numbers(self, r: int, lead: Cell, first: int, numbers: Sequence[int | None],
-                         fmt: Format | None) -> None:
-        """One row: the cell ``lead``, then whole numbers (below 10**15) from column ``first`` on,
-        each with ``fmt`` (None: no cell). Rows of one shape share a prepared text: a row costs
-        one ``str.format``, not a call per cell (the progress and version sheets of an export)."""
-        present = tuple(v is not None for v in numbers)
-        if not self.direct:
-            self.row(r, [lead, *((first + i, v, fmt) for i, v in enumerate(numbers) if v is not None)])
-            return
-        shape = self._shapes.get((first, fmt, present))
-        if shape is None:
-            style = self._styles.get(fmt)
-            if style is None:
-                style = self._style(fmt)
-            shape = "".join(f'<c r="{self._letter(first + i)}{{0}}"{style}><v>{{{i + 1}}}</v></c>'
-                            for i, there in enumerate(present) if there)
-            self._shapes[(first, fmt, present)] = shape
-        n = r + 1
-        self._write(f'<row r="{n}">{"".join(self._cells(n, [lead]))}{shape.format(n, *numbers)}</row>')
-        last = max((i for i, there in enumerate(present) if there), default=None)
-        self._extent(r, lead[0], lead[0] if last is None else first + last)
 
     def table(self, r: int, columns: Sequence[Column], rows: int) -> None:
         """``rows`` rows from row ``r`` down, given column by column (each column's values are one
