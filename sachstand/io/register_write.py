@@ -14,7 +14,7 @@ from ..core.funding import FundingSummary
 from ..core.models import City, Department, progress_label
 from ..core.rows import ProjectTable
 from .layout import DEPARTMENTS, LINKS, PARTNERS, PROGRESS, REGISTER, REPORTED
-from .safe import Formats
+from .safe import PERCENT, Formats
 from .sheetrows import Column, RowStream
 from .styles import HEADER
 
@@ -66,7 +66,7 @@ def write_progress(wb: Workbook, fmt: Formats, table: ProjectTable, years: list[
         none = None if len(at) == 1 else (None,) * len(at)
         rows = [r for r in table.rows if progress(r) != none]
     data = table.columns(rows)
-    pct = fmt.get(num_format='0" %"')
+    pct = fmt.get(num_format=PERCENT)
     columns = [Column(0, "text", data[table.field("id")], None, fmt.get(quote_prefix=True)),
                *(Column(1 + n, "whole", data[table.year(y)], pct) for n, y in enumerate(years))]
     stream = RowStream(ws, 1)
@@ -115,7 +115,7 @@ def write_register(wb: Workbook, fmt: Formats, city: City | None, table: Project
     fmt.text(ws, 4, 1, "Priorität (geplant)", bold=True)
     id_at, priority_at = table.field("id"), table.field("priority")
     planned = [(r[id_at], r[priority_at]) for r in table.rows if r[priority_at] is not None]
-    if planned:
+    if planned:  # a stream writes out the rows above it; without rows the file stays xlsxwriter's
         stream = RowStream(ws, 5)
         stream.table(5, [Column(0, "text", [p[0] for p in planned], None, fmt.get(quote_prefix=True)),
                          Column(1, "whole", [p[1] for p in planned])], len(planned))
