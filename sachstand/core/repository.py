@@ -94,11 +94,11 @@ class Repository(ReportStore):
             where.append("department = $dept")
             params["dept"] = department
         clause = ("WHERE " + " AND ".join(where)) if where else ""
-        from .rows import load_projects
+        from .rows import load_projects, project_order
 
         with self.db.read() as conn:
             found = load_projects(conn, clause, params)
-        return sorted(found.values(), key=lambda p: (p.department, p.name.casefold(), p.id))
+        return sorted(found.values(), key=lambda p: project_order(p.department, p.name, p.id))
 
     def project_ids(self, department: str) -> set[str]:
         """The IDs of a department's projects (not archived): ``projects(department=…)`` without
