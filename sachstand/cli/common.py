@@ -161,7 +161,7 @@ def default_year(repo: Repository, requested: int | None, years: list[int] | Non
 
     if requested is not None:
         return requested
-    years = repo.years() if years is None else years
-    if not years:
+    latest = repo.latest_year() if years is None else (years[-1] if years else None)
+    if latest is None:
         raise SachstandError("Das Register enthält noch keine Umsetzungsstände.")
-    return years[-1]
+    return latest
