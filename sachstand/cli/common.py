@@ -42,7 +42,7 @@ def _compile(english: str) -> re.Pattern[str]:
     parts, last = [], 0
     for n, m in enumerate(_PLACEHOLDER.finditer(english)):
         parts.append(re.escape(english[last:m.start()]))
-        parts.append(f"(?P<{m.group(1) or f'arg{n}'}>.*)")
+        parts.append(f"(?P<{m.group(1) or f'arg{n}'}>.*?)")
         last = m.end()
     parts.append(re.escape(english[last:]))
     return re.compile("".join(parts), re.DOTALL)
