@@ -145,8 +145,15 @@ class RowCache:
         if kept is None or kept.stamp != saved.before or not saved.rows or year not in kept.years:
             return
         fresh = saved.rows[0]
-        rows = [fresh if r.id == fresh.id else r for r in kept.rows]
+
+        def swap(rows: list[ProjectRow]) -> list[ProjectRow]:
+            return [fresh if r.id == fresh.id else r for r in rows]
+
         haystack = None
         if kept.haystack is not None:
             haystack = {**kept.haystack, fresh.id: haystack_of(fresh)}
-        self.years[year] = YearRows(year, kept.years, kept.departments, rows, saved.after, haystack)
+        # a progress value changes neither a row's place among the planned ones (by priority) nor
+        # the columns' widths (ID, department): both are kept, with the fresh row put in
+        parts = (swap(kept.parts[0]), swap(kept.parts[1])) if kept.parts is not None else None
+        self.years[year] = YearRows(year, kept.years, kept.departments, swap(kept.rows), saved.after, haystack,
+                                    parts=parts, columns=kept.columns)
