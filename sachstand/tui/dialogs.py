@@ -26,6 +26,7 @@ class ProgressDialog(ModalScreen[int | None]):
         super().__init__()
         self.title_text = title
         self.current = current
+        self._hint: tuple[Text, bool] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
@@ -48,13 +49,13 @@ class ProgressDialog(ModalScreen[int | None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         result = self._check(event.value)
+        hint = (Text("Enter speichert, Esc bricht ab."), False) if isinstance(result, int) else (Text(result), True)
+        if hint == self._hint:  # the same line again: no new layout for each digit typed
+            return
+        self._hint = hint
         error = self.query_one("#dialog-error", Static)
-        if isinstance(result, int):
-            error.update("Enter speichert, Esc bricht ab.")
-            error.set_class(False, "error")
-        else:
-            error.update(Text(result))
-            error.set_class(True, "error")
+        error.update(hint[0])
+        error.set_class(hint[1], "error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

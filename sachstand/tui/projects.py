@@ -29,7 +29,7 @@ from ..core.errors import SachstandError
 from ..core.models import ProjectRow
 from ..core.text import safe_text
 from ..core.types import format_number
-from .data import FIRST_PAGE, ChangeStamp, Saved, YearRows, change_stamp, load_year
+from .data import FIRST_PAGE, ChangeStamp, Saved, YearRows, change_stamp, load_year, split_planned
 from .german import GermanSelect
 from .project_table import (
     ALL,
@@ -295,8 +295,7 @@ class ProjectsScreen(ProjectActions):
         keep_id = keep_id or self._fill(loaded) or self._remembered
         self._remembered = None
         if loaded.parts is None:
-            planned = sorted((r for r in rows if r.priority is not None), key=lambda r: (r.priority, r.name.casefold()))
-            loaded.parts = ([r for r in rows if r.priority is None], planned)
+            loaded.parts = split_planned(rows)
         self.all_rows, self.planned_rows = list(loaded.parts[0]), loaded.parts[1]  # all_rows is sorted in place
         self.archived_rows = None
         if loaded.haystack is None:

@@ -127,8 +127,9 @@ class VirtualTable(ScrollView, can_focus=True):
 
     @columns.setter
     def columns(self, columns: list[Column]) -> None:
+        if columns != getattr(self, "_columns", None):
+            self._lines.clear()
         self._columns = columns
-        self._lines.clear()
 
     # ---- data -----------------------------------------------------------------------------------
 
