@@ -33,7 +33,11 @@ class ProgressDialog(ModalScreen[int | None]):
             yield Static(self.title_text, id="dialog-title")
             yield Input(value="" if self.current is None else str(self.current), id="percent",
                         placeholder="0 bis 100", compact=True)
-            yield Static("Ganze Zahl von 0 bis 100, dann Enter.", id="dialog-error", classes="hint")
+            if self.current is None:
+                yield Static("Ganze Zahl von 0 bis 100, dann Enter.", id="dialog-error", classes="hint")
+            else:  # what the first Input.Changed (of the value given) shows: no second layout for it
+                self._hint = self._hint_for(str(self.current))
+                yield Static(self._hint[0], id="dialog-error", classes="hint error" if self._hint[1] else "hint")
         yield key_footer()
 
     def on_mount(self) -> None:
@@ -47,9 +51,13 @@ class ProgressDialog(ModalScreen[int | None]):
         except ValueError as exc:
             return str(exc)
 
+    def _hint_for(self, value: str) -> tuple[Text, bool]:
+        """The line under the field for ``value``, and whether it is an error."""
+        result = self._check(value)
+        return (Text("Enter speichert, Esc bricht ab."), False) if isinstance(result, int) else (Text(result), True)
+
     def on_input_changed(self, event: Input.Changed) -> None:
-        result = self._check(event.value)
-        hint = (Text("Enter speichert, Esc bricht ab."), False) if isinstance(result, int) else (Text(result), True)
+        hint = self._hint_for(event.value)
         if hint == self._hint:  # the same line again: no new layout for each digit typed
             return
         self._hint = hint
