@@ -8,7 +8,6 @@ literal, and control codes or bidi overrides never reach the terminal.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -31,16 +30,9 @@ class KeyFooter(Footer):
 
     Textual rebuilds its footer (a widget per key: styles, layout) whenever the bindings *may*
     have changed: at every focus change, a dialog opening or closing. Most of those show the same
-    keys; skipping them saved several milliseconds per dialog on the way to a save. It is also
-    built with its keys at once, not first empty."""
+    keys; skipping them saved several milliseconds per dialog on the way to a save."""
 
     _shown: Hashable = None
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        # the keys at once, when the screen is built: Textual's footer starts empty and is built
-        # again after the first paint, which cost a dialog a second layout
-        self.set_reactive(Footer._bindings_ready, True)
 
     @staticmethod
     def shown_keys(screen: Screen[object]) -> Hashable:
