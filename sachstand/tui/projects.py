@@ -16,7 +16,6 @@ Rules:
 from __future__ import annotations
 
 import contextlib
-import gc
 
 from rich.text import Text
 from textual import on
@@ -305,10 +304,6 @@ class ProjectsScreen(ProjectActions):
         self._sort_all(loaded=True)
         self.apply_filter(keep_id=keep_id)
         self._shown_first()
-        # The rows read so far stay for the session: the garbage collector need not walk them
-        # again (a full pass over 25,000 rows took 50-140 ms, at any moment, a save's too). They
-        # are freed as usual when dropped (reference counting); they hold no cycles.
-        gc.freeze()
 
     # ---- filter and sort ------------------------------------------------------------------------
 
