@@ -11,7 +11,7 @@ from tui_helpers import TODAY, YEAR, make_app, settle, started, static_text, syn
 
 from sachstand.core import open_register
 from sachstand.tui.dashboard import DashboardScreen
-from sachstand.tui.data import FREEZES_PER_COLLECTION, RowCache, YearRows, change_stamp, load_year, record_progress
+from sachstand.tui.data import FREEZER, FREEZES_PER_COLLECTION, RowCache, YearRows, change_stamp, load_year, record_progress
 
 
 def test_the_first_page_comes_before_the_rest_and_is_its_top(sample_path: Path) -> None:
@@ -66,14 +66,15 @@ def test_kept_rows_are_left_out_of_collections_and_frozen_garbage_is_collected_i
     repo = open_register(sample_path)
     cache = RowCache()
     gc.unfreeze()
+    FREEZER.count = 0
     try:
         node = _Node()
         alive = weakref.ref(node)
         loaded = load_year(repo, YEAR, TODAY)
         cache.put(loaded)
-        assert gc.get_freeze_count() > len(loaded.rows) and cache.freezes == 1
+        assert gc.get_freeze_count() > len(loaded.rows) and FREEZER.count == 1
         cache.put(loaded)  # the kept rows shown again: no new freeze
-        assert cache.freezes == 1
+        assert FREEZER.count == 1
         del node
         gc.collect()
         assert alive() is not None  # frozen cyclic garbage outlives a collection ...
@@ -81,7 +82,7 @@ def test_kept_rows_are_left_out_of_collections_and_frozen_garbage_is_collected_i
             cache.put(load_year(repo, YEAR, TODAY))
         assert alive() is not None
         cache.put(load_year(repo, YEAR, TODAY))  # ... until every FREEZES_PER_COLLECTION-th read
-        assert cache.freezes == FREEZES_PER_COLLECTION and alive() is None
+        assert FREEZER.count == FREEZES_PER_COLLECTION and alive() is None
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()

@@ -142,6 +142,25 @@ FREEZES_PER_COLLECTION = 20
 
 
 @dataclass
+class Freezer:
+    """Keeps what exists now out of the garbage collector's passes (``gc.freeze``), and every
+    ``FREEZES_PER_COLLECTION``-th time first unfreezes and collects everything once. One per
+    process (``FREEZER``), as the freeze is: several apps in one process (tests) count together."""
+
+    count: int = 0
+
+    def freeze(self) -> None:
+        self.count += 1
+        if self.count % FREEZES_PER_COLLECTION == 0:
+            gc.unfreeze()
+            gc.collect()
+        gc.freeze()
+
+
+FREEZER = Freezer()
+
+
+@dataclass
 class RowCache:
     """The years' rows read in this session, each valid while the register's stamp is its own.
 
@@ -150,10 +169,9 @@ class RowCache:
     and the lists holding them have no reference cycles, so they are still freed as soon as
     they are dropped. What a freeze can keep for good is cyclic garbage that happens to exist at
     that moment (a closed dialog not yet collected); so every ``FREEZES_PER_COLLECTION``-th full
-    read first unfreezes and collects everything, once."""
+    read first unfreezes and collects everything, once (``Freezer``)."""
 
     years: dict[int, YearRows] = field(default_factory=dict)
-    freezes: int = 0
 
     def get(self, year: int, stamp: ChangeStamp) -> YearRows | None:
         kept = self.years.get(year)
@@ -166,13 +184,8 @@ class RowCache:
         # rows of another stamp are out of date once a newer read is in
         self.years = {y: r for y, r in self.years.items() if r.stamp == loaded.stamp}
         self.years[loaded.year] = loaded
-        if again:
-            return
-        self.freezes += 1
-        if self.freezes % FREEZES_PER_COLLECTION == 0:
-            gc.unfreeze()
-            gc.collect()
-        gc.freeze()
+        if not again:
+            FREEZER.freeze()
 
     def saved(self, year: int, saved: Saved) -> None:
         """Our own save of one row of ``year``: that year's rows, if read at the stamp before the
