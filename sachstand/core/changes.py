@@ -170,6 +170,16 @@ def check_value(name: str, value: object) -> object:
         raise
 
 
+def check_progress(year: int, value: object) -> object:
+    """The one rule of a year's progress value: None, or a whole number from 0 to 100; raises
+    ``InvalidValue`` keyed ``progress:YEAR``."""
+    # the common case, without building the key: exactly what ``check_value`` passes unchanged
+    # (a four-digit year makes a well-formed key; ``bool`` is not ``int`` by ``type``)
+    if type(value) is int and 0 <= value <= 100 and type(year) is int and 1000 <= year <= 9999:
+        return value
+    return check_value(progress_key(year), value)
+
+
 def _check_value(name: str, value: object) -> object:
     if is_progress_key(name):
         if value is None:
@@ -189,7 +199,9 @@ def _check_value(name: str, value: object) -> object:
             return None
         if isinstance(value, float) or not isinstance(value, (Decimal, int)):
             raise InvalidValue(field_label(name), "muss ein genauer Eurobetrag sein")
-        amount = Decimal(value).quantize(Decimal("0.01"))
+        # a Decimal already in cents is its own stored form (quantize would make an equal copy)
+        amount = value if type(value) is Decimal and value.as_tuple().exponent == -2 else \
+            Decimal(value).quantize(Decimal("0.01"))
         if amount < 0:
             raise InvalidValue(field_label(name), "darf nicht negativ sein")
         if amount > MONEY_MAX:
@@ -225,15 +237,16 @@ def check_dates(start: Period | None, end: Period | None) -> None:
 
 
 def normalise_new(n: NewProject, departments: set[str], actor: Actor) -> NewProject:
-    """A new project checked and in its stored form; raises on the first problem."""
+    """A new project checked and in its stored form; raises on the first problem. A project
+    already in its stored form is returned itself (an import hands over 100,000 of them)."""
     dept = check_value("department", n.department)
     actor.require_write(str(dept), "Projekte anlegen")
     if dept not in departments:
         raise InvalidValue(field_label("department"), unknown_department(str(dept)), key="department")
     for year, percent in n.progress.items():
-        check_value(progress_key(year), percent)
+        check_progress(year, percent)
     check_dates(n.start, n.end)
-    return NewProject(
+    out = NewProject(
         department=str(dept), name=str(check_value("name", n.name)),
         description=str(check_value("description", n.description)),
         planned_cost=check_value("planned_cost", n.planned_cost),  # type: ignore[arg-type]
@@ -244,6 +257,11 @@ def normalise_new(n: NewProject, departments: set[str], actor: Actor) -> NewProj
         priority=check_value("priority", n.priority),  # type: ignore[arg-type]
         id=None if n.id is None else check_project_id(n.id), archived=n.archived,
     )
+    same = all(getattr(out, k) is getattr(n, k) for k in _NEW_FIELDS)
+    return n if same else out
+
+
+_NEW_FIELDS = tuple(NewProject.__slots__)  # a slots dataclass
 
 
 def normalise_update(u: ProjectUpdate, cur: Project, departments: set[str], actor: Actor) -> ProjectUpdate:

@@ -63,9 +63,11 @@ from .plan_cells import (
     _bad_code,
     _Collector,
     _denied,
+    _FirstSeen,
     _period_text,
     _progress_years,
     _same_progress,
+    _Shared,
 )
 from .reader import MAX_PROBLEMS, Problem, Row, WorkbookData, too_many_problems
 from .register_book import RegisterExtras
@@ -119,15 +121,18 @@ class _Planner:
         self._by_name: dict[tuple[str, str], Project] | None = None
         self._same_for: dict[int, dict[str, object]] = {}
         self.seen_ids: dict[str, tuple[str, int]] = {}
-        self.seen_new: dict[tuple[str, str], tuple[str, int]] = {}
+        self.seen_new = _FirstSeen()
         self.new_departments: dict[str, Department] = {}
         self.rows: list[RowResult] = []
         self.updates: list[ProjectUpdate] = []
         self.news: list[NewProject] = []
-        self.new_at: list[tuple[RowResult, Mapping[str, str]]] = []  # each new project's row and columns
+        # each new project's row and its file's columns (two lists: no tuple per row)
+        self.new_rows: list[RowResult] = []
+        self.new_where: list[Mapping[str, str]] = []
         self.restore = False
         self.on_conflict: str | None = None
         self.consume = False
+        self.shared = _Shared()
 
     @property
     def by_name(self) -> dict[tuple[str, str], Project]:
@@ -194,8 +199,10 @@ class _Planner:
                 data.rows.clear()
                 if data.extras is not None and data.extras.archive is not None:
                     data.extras.archive.rows.clear()
+        self.seen_new = _FirstSeen()  # needed only while rows are planned
         if self.news and len(problems) < MAX_PROBLEMS:
             problems.extend(self._check_news())
+        self.new_rows, self.new_where = [], []
         cs = ChangeSet(new_departments=list(self.new_departments.values()), new_projects=self.news,
                        updates=self.updates, funded_projects=funded, reported_figures=reported, city=city)
         return ImportPlan(list(files), self.rows, problems, cs, remarks, _version_warnings(files, self.rows))
@@ -212,7 +219,7 @@ class _Planner:
         dropped: set[int] = set()
         for p in found:
             index = int(p.project.removeprefix("#")) - 1
-            result, where = self.new_at[index]
+            result, where = self.new_rows[index], self.new_where[index]
             column = where.get(p.key) or where.get("name") or next(iter(where.values()), "A")
             new = self.news[index]
             year = progress_year(p.key) if p.key else None
@@ -373,12 +380,10 @@ class _Planner:
             problem.add(row.ref(anchor), department, _denied(self.actor, department, "Projekte anlegen"))
         elif department not in self.departments and (error := _bad_code(department)):
             problem.add(row.ref("department" if "department" in row.values else anchor), department, error)
-        key = ((department or "").casefold(), result.name.casefold())
-        if result.name and department:
-            if key in self.seen_new:
-                problem.add(row.ref("name"), result.name,
-                            f"das neue Projekt „{result.name}“ kommt mehrfach vor (auch {_at(self.seen_new[key])})")
-            self.seen_new.setdefault(key, (data.name, row.number))
+        if result.name and department and (
+                seen := self.seen_new.first(department, result.name, data.name, row.number)) is not None:
+            problem.add(row.ref("name"), result.name,
+                        f"das neue Projekt „{result.name}“ kommt mehrfach vor (auch {_at(seen)})")
         start = values.get("start", (None,))[0]
         end = values.get("end", (None,))[0]
         if (reason := date_order_problem(start, end)) is not None:
@@ -392,13 +397,14 @@ class _Planner:
         if given_id is not None and extras is not None:
             kept = extras.progress.pop(given_id, {}) if self.consume else extras.progress.get(given_id, {})
             progress = {**kept, **progress}
+        shared = self.shared
         new = NewProject(
             department=department, name=result.name,
             description=str(values.get("description", ("",))[0]),
             # the parsed values: planned_cost Decimal | None, start/end Period | None, progress year -> int
-            planned_cost=values.get("planned_cost", (None,))[0],  # type: ignore[arg-type]
+            planned_cost=shared(values.get("planned_cost", (None,))[0]),  # type: ignore[arg-type]
             cost_note=str(values.get("cost_note", ("",))[0]),
-            start=start, end=end, progress=progress,  # type: ignore[arg-type]
+            start=shared(start), end=shared(end), progress=shared.series(progress),  # type: ignore[arg-type]
             start_text=str(values.get("start_text", ("",))[0]), end_text=str(values.get("end_text", ("",))[0]),
             id=given_id, archived=given_id is not None and extras is not None and data is extras.archive,
             priority=extras.priority.get(given_id) if given_id is not None and extras is not None else None,
@@ -407,7 +413,8 @@ class _Planner:
             name = extras.departments.get(department) if extras is not None else None
             self.new_departments[department] = Department(department, name)
         self.news.append(new)
-        self.new_at.append((result, row.where))
+        self.new_rows.append(result)
+        self.new_where.append(row.where)
         result.kind, result.department, result.new_project = "new", department, new
         return result
 
