@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain
+from typing import TYPE_CHECKING
 
 from ..core.audit import audit_text
 from ..core.changes import (
@@ -70,7 +71,9 @@ from .plan_cells import (
     _Shared,
 )
 from .reader import MAX_PROBLEMS, Problem, Row, WorkbookData, too_many_problems
-from .register_book import RegisterExtras
+
+if TYPE_CHECKING:
+    from .register_book import RegisterExtras
 
 __all__ = ["KINDS", "Conflict", "FieldChange", "ImportPlan", "Missing", "Remark", "RowResult", "accepted_years",
            "apply_plan", "check_template_year", "plan_import"]
