@@ -102,13 +102,21 @@ def too_long(length: int) -> str:
             "(so viel fasst eine Excel-Zelle)")
 
 
-def check_text(label: str, text: str) -> str:
-    """Refuse a text longer than ``TEXT_MAX``, and the noncharacters U+FFFE and U+FFFF, which no
-    XML part (so no workbook or document) can hold; returns it unchanged."""
+def text_problem(text: str) -> str | None:
+    """The one rule of a stored text: at most ``TEXT_MAX`` characters, and neither of the
+    noncharacters U+FFFE and U+FFFF, which no XML part (so no workbook or document) can hold.
+    Returns the reason it is refused, or None."""
     if len(text) > TEXT_MAX:
-        raise InvalidValue(label, too_long(len(text)))
+        return too_long(len(text))
     if "\ufffe" in text or "\uffff" in text:
-        raise InvalidValue(label, "enthält das Nichtzeichen U+FFFE oder U+FFFF; bitte entfernen")
+        return "enthält das Nichtzeichen U+FFFE oder U+FFFF; bitte entfernen"
+    return None
+
+
+def check_text(label: str, text: str) -> str:
+    """Raise ``InvalidValue`` (with ``label``) for a text ``text_problem`` refuses; returns it unchanged."""
+    if (reason := text_problem(text)) is not None:
+        raise InvalidValue(label, reason)
     return text
 
 
@@ -192,11 +200,16 @@ def _required_text(name: str, value: object) -> object:
     text = clean_text(str(value or ""))
     if not text:
         raise InvalidValue(field_label(name), EMPTY)
-    return check_text(field_label(name), text)
+    if (reason := text_problem(text)) is not None:  # the label is looked up only for a refusal
+        raise InvalidValue(field_label(name), reason)
+    return text
 
 
 def _optional_text(name: str, value: object) -> object:
-    return check_text(field_label(name), clean_text(str(value or "")))
+    text = clean_text(str(value or ""))
+    if (reason := text_problem(text)) is not None:
+        raise InvalidValue(field_label(name), reason)
+    return text
 
 
 def _cost(name: str, value: object) -> object:

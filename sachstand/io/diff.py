@@ -26,6 +26,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date
 from itertools import chain
 from typing import TYPE_CHECKING
 
@@ -65,7 +66,9 @@ from .plan_cells import (
     _Collector,
     _denied,
     _FirstSeen,
+    _period_day,
     _period_text,
+    _plain_text,
     _progress_years,
     _same_progress,
     _Shared,
@@ -253,8 +256,8 @@ class _Planner:
         if data.is_template and data.meta:
             department: str | None = data.meta.department
         else:
-            department = None if pid else problem.parse(row.cell("department"), cells.text)
-        name = "" if pid else (problem.parse(row.cell("name"), cells.text) or "")
+            department = None if pid else self._text(row, "department", problem)
+        name = "" if pid else (self._text(row, "name", problem) or "")
         result = RowResult(data.name, row.number, "error", pid, department or "", name)
         if problem.items:
             result.problems = problem.items
@@ -291,6 +294,14 @@ class _Planner:
         result.name = project.name
         return self._update(data, row, result, problem, project)
 
+    @staticmethod
+    def _text(row: Row, key: str, problem: _Collector) -> str | None:
+        """The cell's text (``cells.text``), or None with a problem at the cell."""
+        found = _plain_text(row.values.get(key))
+        if found is SKIP:
+            return problem.parse(row.cell(key), cells.text)
+        return found  # type: ignore[return-value]  # _plain_text gives a str or None besides SKIP
+
     def _restored(self, data: WorkbookData, row: Row, pid: str, problem: _Collector) -> RowResult:
         """A row of a register workbook going into an empty register: a new project with its ID."""
         department = problem.parse(row.cell("department"), cells.text)
@@ -317,14 +328,17 @@ class _Planner:
             if project is not None and same is not None and same(key, raw, shares, project):  # type: ignore[operator]
                 continue
             # The common cells, inline: a whole number 0..100 in a progress column, plain text in
-            # a text column. Everything else (and every refusal) goes through ``cells``.
+            # a text column, a date cell. Everything else (and every refusal) goes through ``cells``.
             if type(raw) is float and same is _same_progress and key not in shares and 0.0 <= raw <= 100.0 \
                     and raw.is_integer():
                 out[key] = (int(raw), key)
                 continue
-            if type(raw) is str and key in _TEXT_KEYS and raw.isprintable() and len(raw) <= cells.TEXT_MAX:
-                if text := clean_text(raw):
+            if key in _TEXT_KEYS and (text := _plain_text(raw)) is not SKIP:
+                if text is not None:
                     out[key] = (text, key)
+                continue
+            if type(raw) is date and (key == "start" or key == "end"):
+                out[key] = (_period_day(raw), key)
                 continue
             try:
                 if key in _TEXT_KEYS:

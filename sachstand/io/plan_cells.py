@@ -14,7 +14,7 @@ from ..core.access import Actor
 from ..core.changes import check_department_code, progress_year
 from ..core.errors import InvalidValue, PermissionDenied
 from ..core.models import Project
-from ..core.types import Precision
+from ..core.types import Precision, clean_text
 from . import cells
 from .reader import Cell, Problem
 
@@ -36,6 +36,17 @@ SKIP = object()
 # A refused text raises again on each call (exceptions are not cached).
 _period_text = lru_cache(maxsize=4096)(cells.period)
 _TEXT_KEYS = frozenset(("name", "description", "department", "cost_note"))
+# Date cells repeat as well; ``cells.period`` of a ``date`` is a ``Period`` of that day.
+_period_day = lru_cache(maxsize=16384)(cells.period)
+
+
+def _plain_text(raw: object) -> str | object | None:
+    """``cells.text(raw)`` for the common cell, plain text (printable, so no control character, no
+    line break and no noncharacter; within ``TEXT_MAX``): its trimmed text, or None when blank.
+    Any other cell gives ``SKIP``: it goes through ``cells.text`` and its refusals."""
+    if type(raw) is str and raw.isprintable() and len(raw) <= cells.TEXT_MAX:
+        return clean_text(raw) or None
+    return SKIP
 
 
 def _at(where: tuple[str, int]) -> str:
@@ -77,6 +88,7 @@ def _denied(actor: Actor, department: str, action: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=1024)
 def _bad_code(code: str) -> str:
     """Why ``code`` cannot become a new department (the repository's rule), or ""."""
     try:
