@@ -73,7 +73,7 @@ from .plan_cells import (
     _same_progress,
     _Shared,
 )
-from .reader import MAX_PROBLEMS, Problem, Row, WorkbookData, too_many_problems
+from .reader import MAX_PROBLEMS, PackedRows, Problem, Row, WorkbookData, too_many_problems
 
 if TYPE_CHECKING:
     from .register_book import RegisterExtras
@@ -238,14 +238,12 @@ class _Planner:
         self.news = [n for i, n in enumerate(self.news) if i not in dropped]
         return out
 
-    def _take(self, rows: list[Row]) -> Iterator[Row]:
-        """The rows in order; with ``consume`` each leaves the list as it is handed out."""
-        if not self.consume:
-            yield from rows
-            return
-        rows.reverse()
-        while rows:
-            yield rows.pop()
+    def _take(self, rows: PackedRows) -> Iterator[Row]:
+        """The rows in order; with ``consume`` the file's rows are released once all are handed out
+        (each ``Row`` exists only while it is planned)."""
+        yield from rows
+        if self.consume:
+            rows.clear()
 
     def _row(self, data: WorkbookData, row: Row) -> RowResult:
         problem = _Collector(data.name)
