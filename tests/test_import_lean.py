@@ -130,3 +130,13 @@ def test_an_import_with_shared_values_stores_each_row_as_written(cli, empty_path
         assert p.start is not None and p.start.format() == ["01.01.2020", "Q 1 2020", "2020", "01.01.2020"][i % 4]
         assert p.end is not None and p.end.format() == "Q 4 2022"
         assert p.progress == {2020: [0, 50, 50, 100][i % 4], 2021: [100, 100, 75, 100][i % 4]}
+
+
+def test_no_progress_bar_can_reach_json_output(empty_path: Path) -> None:
+    """DuckDB draws a progress bar on stdout for a query over two seconds (a loaded machine's
+    100,000-project load did, inside ``import --json``); every register connection has it off."""
+    repo = open_register(empty_path)
+    with repo.db.read() as conn:
+        assert conn.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
+    with repo.db.write() as conn:
+        assert conn.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
