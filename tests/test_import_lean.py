@@ -140,3 +140,54 @@ def test_no_progress_bar_can_reach_json_output(empty_path: Path) -> None:
         assert conn.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
     with repo.db.write() as conn:
         assert conn.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
+
+
+def test_packed_rows_give_the_rows_as_read(tmp_path: Path) -> None:
+    """A sheet's rows come back with their numbers, only their non-empty cells in column order,
+    their cells' places and percentage formats; indexing, slicing and iterating agree."""
+    from sachstand.io.reader import read_workbook
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Projekte"
+    ws.append(["Bereich", "Name des Projektes", "Geplante Kosten", "Umsetzungsstand 2020 (in %)"])
+    ws.append(["FB 1", "Eins", 10.5, 0.45])
+    ws["D2"].number_format = "0%"
+    ws.append([None, None, None, None])
+    ws.append([None, "Drei", None, 50])
+    ws.append(["FB 2", "Vier", "", 100])
+    wb.save(tmp_path / "p.xlsx")
+    rows = read_workbook(tmp_path / "p.xlsx").rows
+    assert len(rows) == 3 and bool(rows)
+    assert [(r.number, r.values) for r in rows] == [
+        (2, {"department": "FB 1", "name": "Eins", "planned_cost": 10.5, "progress:2020": 0.45}),
+        (4, {"name": "Drei", "progress:2020": 50.0}),
+        (5, {"department": "FB 2", "name": "Vier", "progress:2020": 100.0}),
+    ]
+    assert rows[0].shares == frozenset({"progress:2020"}) and rows[1].shares == frozenset()
+    assert rows[1].ref("name") == "Projekte!B4" and rows[-1].number == 5
+    assert [r.number for r in rows[1:]] == [4, 5]
+    with pytest.raises(IndexError):
+        rows[3]
+    rows.clear()
+    assert len(rows) == 0 and list(rows) == []
+
+
+def test_loading_every_project_keeps_each_value(sample_path: Path) -> None:
+    """``load_projects`` (progress grouped per project, read in chunks, equal values shared) gives
+    what reading row by row gives."""
+    repo = open_register(sample_path)
+    loaded = {p.id: p for p in repo.projects(include_archived=True)}
+    conn = duckdb.connect(str(sample_path), read_only=True)
+    try:
+        progress: dict[str, dict[int, int]] = {}
+        for pid, year, percent in conn.execute("SELECT project_id, year, percent FROM progress ORDER BY year").fetchall():
+            progress.setdefault(pid, {})[year] = percent
+        rows = conn.execute("SELECT id, name, description, planned_cost, version FROM projects").fetchall()
+    finally:
+        conn.close()
+    assert len(loaded) == len(rows) > 50
+    for pid, name, description, cost, version in rows:
+        p = loaded[pid]
+        assert (p.name, p.description, p.planned_cost, p.version) == (name, description, cost, version)
+        assert p.progress == progress.get(pid, {}) and list(p.progress) == sorted(p.progress)
