@@ -15,11 +15,10 @@ import openpyxl
 import pytest
 
 from sachstand.core import open_register
-from sachstand.core.changes import check_progress, check_value, progress_key
+from sachstand.core.changes import ChangeSet, check_progress, check_value, progress_key
 from sachstand.core.errors import InvalidValue
 from sachstand.core.history import refresh_sql
 from sachstand.core.models import NewProject
-from sachstand.core.repository import ChangeSet
 from sachstand.io.plan_cells import _FirstSeen, _Shared
 
 HOSTILE_PROGRESS: list[object] = [
