@@ -275,14 +275,17 @@ def check_dates(start: Period | None, end: Period | None) -> None:
 
 
 def normalise_new(n: NewProject, departments: set[str], actor: Actor) -> NewProject:
-    """A new project checked and in its stored form; raises on the first problem. A project
-    already in its stored form is returned itself (an import hands over 100,000 of them)."""
+    """A new project checked and in its stored form; raises on the first problem. Every year in
+    its progress has a value (None is refused; leave the year out). A project already in its
+    stored form is returned itself (an import hands over 100,000 of them)."""
     dept = check_value("department", n.department)
     actor.require_write(str(dept), "Projekte anlegen")
     if dept not in departments:
         raise InvalidValue(field_label("department"), unknown_department(str(dept)), key="department")
     for year, percent in n.progress.items():
-        check_progress(year, percent)
+        if check_progress(year, percent) is None:  # a year listed needs its value
+            key = progress_key(year)
+            raise InvalidValue(field_label(key), EMPTY, key=key)
     check_dates(n.start, n.end)
     name = str(check_value("name", n.name))
     description = str(check_value("description", n.description))
