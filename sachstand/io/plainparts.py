@@ -25,6 +25,7 @@ returns None, and the exact path streams it and names the first problem.
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from array import array
 from collections.abc import Iterator
@@ -34,7 +35,7 @@ from . import ooxml
 from .limits import CheckedFile
 from .sheetgrid import MAX_COLUMNS, MAX_GRID_CELLS, MAX_GRID_ROWS, SheetScan
 from .textcost import INTERN_COST, MAX_TEXT, STRING_COST, USE_COST, SharedStrings, again
-from .xmlscan import MAX_DEPTH, MAX_ELEMENTS, MAX_NAMES, Budget, Refused
+from .xmlscan import MAX_DEPTH, MAX_ELEMENTS, MAX_NAMES, Budget, Refused, Segments
 
 VOCABULARY = ("row", "r", "spans", "s", "customFormat", "ht", "hidden", "customHeight", "outlineLevel", "collapsed",
               "thickTop", "thickBot", "ph", "x14ac:dyDescent", "c", "t", "f", "v", "is", "xml:space", "si")
@@ -59,20 +60,20 @@ def _cell(columns: bytes) -> bytes:
 
 
 @functools.lru_cache(maxsize=16)
-def _sheet_grammar(columns: bytes) -> re.Pattern[bytes]:
-    row = (rb'<row r="([1-9][0-9]{0,6}+)"' + _ROW_ATTRIBUTES + rb"(?:/>|>" + _WS + rb"(?:" + _cell(columns) + _WS
+def _sheet_grammar(rows: int, columns: bytes) -> re.Pattern[bytes]:
+    """Rows numbered at most ``rows``, cells in the columns ``columns`` matches."""
+    row = (rb'<row r="(' + _up_to(rows) + rb')"' + _ROW_ATTRIBUTES + rb"(?:/>|>" + _WS + rb"(?:" + _cell(columns) + _WS
            + rb")*+</row>)")
     return re.compile(_WS + rb"(?:" + row + _WS + rb")*+")
 
 
 _STRINGS = re.compile(_WS + rb"(?:<si>" + _T + _TEXT + rb"</t></si>" + _WS + rb")*+")
 _STRING = re.compile(rb"<si>" + _T + rb"([^<]*+)</t></si>")
-_FILLED_ROW = re.compile(rb'<row r="([0-9]{1,7})"[^>]*+>[ \t\r\n]*+<c ')
 _SHARED_USE = re.compile(rb' t="s"><v>([0-9]{1,10})</v>')
 _INLINE = re.compile(rb' t="inlineStr"><is>' + _T + rb"([^<]*+)</t>")
 _DECLARATION = re.compile(rb"""(?:\xef\xbb\xbf)?<\?xml[^<>]*?\?>""")
 _ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
-_DIMENSION = re.compile(rb'<dimension ref="(?:[A-Z]{1,3}[1-9][0-9]{0,6}:)?([A-Z]{1,3})[1-9][0-9]{0,6}"')
+_DIMENSION = re.compile(rb'<dimension ref="(?:[A-Z]{1,3}[1-9][0-9]{0,6}:)?([A-Z]{1,3})([1-9][0-9]{0,6})"')
 
 
 @dataclass
@@ -118,17 +119,39 @@ def _valid_text(data: bytes, start: int, end: int) -> bool:
     return "\ufffe" not in text and "\uffff" not in text
 
 
-def _dimension_columns(outline: bytes) -> tuple[int, bytes] | None:
-    """The last column of the sheet's ``<dimension>`` (0-based) and a pattern for the letters of
-    every column up to it; None without a plain one within ``MAX_COLUMNS``."""
+def _short_segments(member: str, data: bytes) -> bool:
+    """``xmlscan.Segments``: no tag or text longer than ``MAX_SEGMENT`` bytes, not UTF-16/32."""
+    try:
+        Segments(member).scan(data)
+    except Refused:
+        return False
+    return True
+
+
+def _dimension(outline: bytes) -> tuple[int, int, bytes] | None:
+    """The last row and column of the sheet's ``<dimension>`` (a count and a 0-based index) and a
+    pattern for the letters of every column up to it; None without a plain one within the
+    limits."""
     found = _DIMENSION.search(outline)
     if found is None:
         return None
-    letters = found.group(1).decode("ascii")
-    ref = ooxml.cell_ref(letters + "1")
-    if ref is None or ref[1] >= MAX_COLUMNS:
+    letters, row = found.group(1).decode("ascii"), int(found.group(2))
+    ref = ooxml.cell_ref(f"{letters}{row}")
+    if ref is None or ref[1] >= MAX_COLUMNS or row > MAX_GRID_ROWS:
         return None
-    return ref[1], _columns_up_to(letters)
+    return row, ref[1], _columns_up_to(letters)
+
+
+def _up_to(number: int) -> bytes:
+    """A pattern for the whole numbers from 1 up to ``number``, written without leading zeros."""
+    digits = str(number)
+    options = [b"[1-9][0-9]{0,%d}" % (len(digits) - 2)] if len(digits) > 1 else []
+    for i, digit in enumerate(map(int, digits)):
+        low = 1 if i == 0 else 0
+        if digit > low:
+            options.append(digits[:i].encode() + b"[%d-%d]" % (low, digit - 1) + b"[0-9]" * (len(digits) - i - 1))
+    options.append(digits.encode())
+    return b"(?:" + b"|".join(options) + b")"
 
 
 def _columns_up_to(letters: str) -> bytes:
@@ -182,10 +205,10 @@ def plain_sheet(checked: CheckedFile, member: str, budget: Budget, sheet: str, d
     """The grid of a sheet whose ``<sheetData>`` matches the grammar, when certainly within the
     limits (then its elements and text are added to ``budget``); otherwise None."""
     split = _split(data, b"<sheetData>", b"</sheetData>")
-    if split is None or not _valid_text(data, split.start, split.end):
+    if split is None or not _valid_text(data, split.start, split.end) or not _short_segments(member, data):
         return None
-    columns = _dimension_columns(split.outline)
-    if columns is None or not _sheet_grammar(columns[1]).fullmatch(data, split.start, split.end):
+    dimension = _dimension(split.outline)
+    if dimension is None or not _sheet_grammar(dimension[0], dimension[2]).fullmatch(data, split.start, split.end):
         return None
     scratch = Budget(elements=budget.elements, text_chars=budget.text_chars)
     outline = SheetScan(checked, member, scratch, sheet, array("I"))
@@ -199,9 +222,9 @@ def plain_sheet(checked: CheckedFile, member: str, budget: Budget, sheet: str, d
     elements = budget.counted.get(member)
     if elements is None:
         elements = outline.elements + data.count(b"<", split.start, split.end) - data.count(b"</", split.start, split.end)
-    rows = max(max((max(map(int, _FILLED_ROW.findall(data, a, b)), default=0) for a, b in _pieces(data, split.start, split.end)),
-                   default=0), outline.max_row + 1)
-    cols = max(columns[0], outline.max_col) + 1 if rows else outline.max_col + 1
+    filled = data.find(b"<c ", split.start, split.end) >= 0
+    rows = max(dimension[0] if filled else 0, outline.max_row + 1)
+    cols = max(dimension[1] if filled else -1, outline.max_col) + 1
     if rows > MAX_GRID_ROWS or rows * cols > MAX_GRID_CELLS or budget.elements + elements > MAX_ELEMENTS:
         return None
     text = 0
@@ -242,7 +265,7 @@ def plain_strings(checked: CheckedFile, member: str, budget: Budget, data: bytes
     start = data.find(b"<sst ")
     close = data.find(b">", start)
     split = _split(data, data[start:close + 1], b"</sst>") if 0 <= start < close else None
-    if split is None or not _valid_text(data, split.start, split.end):
+    if split is None or not _valid_text(data, split.start, split.end) or not _short_segments(member, data):
         return None
     if not _STRINGS.fullmatch(data, split.start, split.end):
         return None
@@ -258,18 +281,24 @@ def plain_strings(checked: CheckedFile, member: str, budget: Budget, data: bytes
     elements = part.elements + 2 * len(texts)
     if budget.elements + elements > MAX_ELEMENTS:
         return None
-    part.lengths = array("I", [min(_string_cost(t), MAX_TEXT + 1) for t in texts])
+    if _WIDE.search(data, split.start, split.end):
+        part.lengths = array("I", map(_string_cost, texts))
+    else:  # every character within Latin-1: one byte a character in Python
+        part.lengths = array("I", map(STRING_COST.__add__, map(operator.add, map(len, texts), map(len, map(bytes.decode, texts)))))
     part.elements = elements
     budget.elements += elements
     return part
 
 
+_WIDE = re.compile(rb"[\xc4-\xff]")  # a UTF-8 lead byte of a character beyond Latin-1
+_ASTRAL = re.compile(rb"[\xf0-\xff]")  # … beyond the Basic Multilingual Plane
+
+
 def _string_cost(raw: bytes) -> int:
     """``TextCost.cost() + STRING_COST`` of a string from its XML bytes: entities are longer than
-    the ASCII character they stand for, so the bytes are at least the exact figure."""
+    the ASCII character they stand for, so the bytes are at least the exact figure (a string is
+    at most ``MAX_SEGMENT`` bytes, so the figure fits the array)."""
     if raw.isascii():
         return 2 * len(raw) + STRING_COST
-    text = raw.decode("utf-8")
-    top = ord(max(text))
-    width = 4 if top > 0xFFFF else 2 if top > 0xFF else 1
-    return len(raw) + len(text) * width + STRING_COST
+    width = 4 if _ASTRAL.search(raw) else 2 if _WIDE.search(raw) else 1
+    return len(raw) + len(raw.decode("utf-8")) * width + STRING_COST
