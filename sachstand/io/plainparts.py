@@ -219,7 +219,7 @@ def plain_sheet(checked: CheckedFile, member: str, budget: Budget, sheet: str, d
         return None
     if len(outline.names) + len(VOCABULARY) > MAX_NAMES or outline.data_depth + LEVELS > MAX_DEPTH:
         return None
-    elements = budget.counted.get(member)
+    elements = budget.counted.get(member)  # exact here: no comment or instruction but the declaration
     if elements is None:
         elements = outline.elements + data.count(b"<", split.start, split.end) - data.count(b"</", split.start, split.end)
     filled = data.find(b"<c ", split.start, split.end) >= 0

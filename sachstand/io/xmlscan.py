@@ -270,23 +270,35 @@ def count_elements(checked: CheckedFile, budget: Budget, members: set[str]) -> d
     """Refuse in a second, before any sheet is streamed, when the sheets' elements alone are too
     many (streaming millions of cells to find that out would take half a minute). Returns the
     parts' bytes when all of them together are at most ``KEEP_BYTES`` (so that each is
-    decompressed once); larger ones are counted in pieces and read again when scanned."""
+    decompressed once); larger ones are counted in pieces and read again when scanned.
+
+    ``budget.counted`` holds at least each part's elements: a kept part's count takes every
+    ``<`` that is neither an end tag nor the XML declaration, so an instruction or comment counts
+    as one too (exact for a part without them; the two extra searches that tell them apart are
+    made only when the total is beyond the limit)."""
     total = budget.elements
     present = sorted(m for m in members if m in checked.members)
     keep = sum(checked.members[m] for m in present) <= KEEP_BYTES
     kept: dict[str, bytes] = {}
     for member in present:
         if keep:
-            kept[member] = read_member(checked, member)
-            found = exact_elements(kept[member])
+            data = kept[member] = read_member(checked, member)
+            found: int | None = data.count(b"<") - data.count(b"</") - data[:8].lstrip(b"\xef\xbb\xbf").startswith(b"<?xml")
         else:
             found = streamed_elements(checked, member)
         if found is not None:
             budget.counted[member] = found
             total += found
+    if total > MAX_ELEMENTS and kept:
+        total = budget.elements
+        for member, data in kept.items():
+            found = exact_elements(data)
+            if found is None:
+                budget.counted.pop(member, None)
+            else:
+                budget.counted[member] = found
+                total += found
     if total > MAX_ELEMENTS:
         raise WorkbookRefused(checked.name, f"die Arbeitsmappe hat mehr als {format_number(MAX_ELEMENTS)} XML-Elemente; "
                                             "sie wird nicht gelesen")
     return kept
-
-
