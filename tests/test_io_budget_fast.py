@@ -196,3 +196,19 @@ def test_hostile_variants_get_the_exact_paths_outcome(name: str, tmp_path: Path,
     if name not in _FAST_AND_REFUSED:
         assert part not in taken
     assert fast == exact
+
+
+@pytest.mark.parametrize("offset", [-9, -2, -1, 0, 1])
+def test_a_dtd_is_found_in_any_case_and_across_the_pieces_of_a_part(offset: int, tmp_path: Path) -> None:
+    """``limits`` looks for a DTD only where a fast search finds a "!" (in the piece or the end of
+    the piece before): ``<!doctype`` in lower case and cut by the 1 MB pieces is still refused."""
+    import random
+
+    rnd = random.Random(offset)
+    padding = bytes(rnd.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range((1 << 20) + offset))
+    base = tmp_path / "base.xlsx"
+    _workbook(base)
+    path = tmp_path / "dtd.xlsx"
+    raw_zip(path, {**members_of(base), "xl/padding.xml": padding + b'<!doctype x [<!entity e "e">]>'})
+    with pytest.raises(WorkbookRefused, match="Dokumenttypdefinition"):
+        check_workbook(path)
