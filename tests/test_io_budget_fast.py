@@ -212,3 +212,24 @@ def test_a_dtd_is_found_in_any_case_and_across_the_pieces_of_a_part(offset: int,
     raw_zip(path, {**members_of(base), "xl/padding.xml": padding + b'<!doctype x [<!entity e "e">]>'})
     with pytest.raises(WorkbookRefused, match="Dokumenttypdefinition"):
         check_workbook(path)
+
+
+def test_string_costs_from_bytes_equal_the_streamed_figure() -> None:
+    """Without entities, a string's cost from its UTF-8 bytes (width from the lead bytes) is
+    exactly what ``TextCost`` finds from its characters: 3,000 random strings of ASCII, Latin-1,
+    the BMP and emoji."""
+    import random
+
+    from sachstand.io.textcost import STRING_COST, TextCost
+
+    rnd = random.Random(3)
+    texts = ["".join(rnd.choice("aä€😀z ßΩ\u0100") for _ in range(rnd.randint(0, 30))) for _ in range(3000)]
+
+    def exact(text: str) -> int:
+        cost = TextCost()
+        cost.add(text)
+        return cost.cost() + STRING_COST
+
+    assert list(plainparts._string_costs([t.encode() for t in texts], True)) == list(map(exact, texts))
+    narrow = [t for t in texts if "😀" not in t]
+    assert list(plainparts._string_costs([t.encode() for t in narrow], False)) == list(map(exact, narrow))

@@ -30,6 +30,7 @@ import re
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from . import ooxml
 from .limits import CheckedFile
@@ -173,7 +174,7 @@ class SharedCosts:
     def __init__(self, strings: array) -> None:
         self.count = len(strings)
         self.repeated = array("I", map(again, strings))
-        self.first_extra = array("I", [int(s) + INTERN_COST + USE_COST - r for s, r in zip(strings, self.repeated, strict=True)])
+        self.first_extra = array("I", map(operator.sub, map((INTERN_COST + USE_COST).__add__, strings), self.repeated))
 
     def cost(self, indices: list[int], seen: set[int]) -> int | None:
         """Of these uses in one sheet part, where ``seen`` holds the indices used before (and is
@@ -281,10 +282,7 @@ def plain_strings(checked: CheckedFile, member: str, budget: Budget, data: bytes
     elements = part.elements + 2 * len(texts)
     if budget.elements + elements > MAX_ELEMENTS:
         return None
-    if _WIDE.search(data, split.start, split.end):
-        part.lengths = array("I", map(_string_cost, texts))
-    else:  # every character within Latin-1: one byte a character in Python
-        part.lengths = array("I", map(STRING_COST.__add__, map(operator.add, map(len, texts), map(len, map(bytes.decode, texts)))))
+    part.lengths = _string_costs(texts, _ASTRAL.search(data, split.start, split.end) is not None)
     part.elements = elements
     budget.elements += elements
     return part
@@ -294,11 +292,14 @@ _WIDE = re.compile(rb"[\xc4-\xff]")  # a UTF-8 lead byte of a character beyond L
 _ASTRAL = re.compile(rb"[\xf0-\xff]")  # … beyond the Basic Multilingual Plane
 
 
-def _string_cost(raw: bytes) -> int:
-    """``TextCost.cost() + STRING_COST`` of a string from its XML bytes: entities are longer than
-    the ASCII character they stand for, so the bytes are at least the exact figure (a string is
-    at most ``MAX_SEGMENT`` bytes, so the figure fits the array)."""
-    if raw.isascii():
-        return 2 * len(raw) + STRING_COST
-    width = 4 if _ASTRAL.search(raw) else 2 if _WIDE.search(raw) else 1
-    return len(raw) + len(raw.decode("utf-8")) * width + STRING_COST
+def _string_costs(texts: list[bytes], astral: bool) -> array:
+    """``TextCost.cost() + STRING_COST`` of each string from its XML bytes (entities are longer
+    than the ASCII character they stand for, so the bytes are at least the exact figure): UTF-8
+    bytes + characters × width, the width 1, 2 or 4 as the widest character's UTF-8 lead byte
+    says (``astral``: some string has a character beyond the Basic Multilingual Plane). A string
+    is at most ``MAX_SEGMENT`` bytes, so the figure fits the array."""
+    widths = map(operator.add, map(bool, map(_WIDE.search, texts)), repeat(1))
+    if astral:
+        widths = map(operator.add, widths, map(operator.mul, map(bool, map(_ASTRAL.search, texts)), repeat(2)))
+    chars = map(len, map(bytes.decode, texts))
+    return array("I", map(STRING_COST.__add__, map(operator.add, map(len, texts), map(operator.mul, chars, widths))))
