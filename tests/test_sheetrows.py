@@ -13,7 +13,7 @@ import pytest
 import python_calamine
 
 from sachstand.io.safe import Formats, needs_quote, new_workbook
-from sachstand.io.sheetrows import RowStream
+from sachstand.io.sheetrows import Column, RowStream
 
 TRICKY = [
     "plain", "=1+1", "+49 241", "-5", "@SUM(A1)", "\tTab", "\rCR", "\nLF", "a & b < c > d", 'quote "x"',
@@ -35,7 +35,7 @@ def _write(path: Path, streamed: bool) -> None:
     rows.append([(0, None, plain), (1, True, None), (2, False, money)])
     rows.append([(0, "hoch", plain)])
     heights = {len(rows) - 2 + 2: 45.0, len(rows) - 1 + 2: 15.0, 3: 31.5}
-    # rows of a text and whole numbers, as the export's progress and version sheets write them
+    # rows of a text and whole numbers, a column at a time, as the export's sheets write them
     numbered = [("FB11-001", [10, None, 30]), ("=x", [None, None, 5]), ("AC-9", [None, None, None]),
                 ("FB11-002", [0, 100, None])]
     below = len(rows) + 2
@@ -45,8 +45,9 @@ def _write(path: Path, streamed: bool) -> None:
             stream.row(r, cells, heights.get(r))
             if r == 4:
                 ws.write_comment(r, 0, "Hinweis zur Zelle")
-        for r, (text, numbers) in enumerate(numbered, start=below):
-            stream.text_and_numbers(r, (0, text, quoted if needs_quote(text) else plain), 2, numbers, money)
+        stream.table(below, [Column(0, "text", [text for text, _n in numbered], plain, quoted),
+                             *(Column(2 + i, "whole", [n[i] for _t, n in numbered], money) for i in range(3))],
+                     len(numbered))
         stream.close()
     else:
         for r, cells in enumerate(rows, start=2):

@@ -50,7 +50,7 @@ from .models import (
     Project,
 )
 from .report_store import ReportStore
-from .rows import load_by_ids, load_projects
+from .rows import load_by_ids, load_projects, project_order
 from .types import clean_text
 
 
@@ -97,7 +97,7 @@ class Repository(ReportStore):
         clause = ("WHERE " + " AND ".join(where)) if where else ""
         with self.db.read() as conn:
             found = load_projects(conn, clause, params)
-        return sorted(found.values(), key=lambda p: (p.department, p.name.casefold(), p.id))
+        return sorted(found.values(), key=lambda p: project_order(p.department, p.name, p.id))
 
     def planned(self) -> list[Project]:
         """The planned projects (a priority set, not archived), by priority, department, name."""

@@ -4,12 +4,17 @@ Rules:
 - A period is stored as first day, last day and precision; ``period_from_row`` is cached, since
   periods are immutable and repeat across rows.
 - Up to ``FEW_IDS`` IDs are looked up as ``IN (?, …)``; more go through ``unnest``.
+- Projects are listed in ``project_order`` (department, case-folded name, ID) everywhere.
+- ``project_table`` reads every project with the progress of the given years as one row each
+  (one query, progress pivoted by year in SQL): the register workbook's writers take columns from
+  it without building a ``Project`` and a progress dict per project.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -100,3 +105,77 @@ def load_by_ids(conn: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str
 
 def decimal_text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
+
+
+TABLE_FIELDS = (
+    "id", "department", "name", "description", "planned_cost", "cost_note", "start_first", "start_precision",
+    "start_text", "end_first", "end_precision", "end_text", "archived", "version", "priority",
+)
+"""The fields of a ``ProjectTable`` row, in order; the progress of ``ProjectTable.years`` follows."""
+
+
+def project_order(department: str, name: str, pid: str) -> tuple[str, str, str]:
+    """The order of projects in lists and workbooks: department, name (case-folded), ID."""
+    return department, name.casefold(), pid
+
+
+@dataclass
+class ProjectTable:
+    """Projects as plain rows (``TABLE_FIELDS``, then each of ``years``' progress or None), for
+    writers that handle a column at a time (the register workbook): no ``Project`` objects and no
+    progress dicts."""
+
+    years: list[int]
+    rows: list[tuple[Any, ...]]
+
+    def field(self, name: str) -> int:
+        """The position of a field (``TABLE_FIELDS``) in a row."""
+        return _FIELD_AT[name]
+
+    def year(self, year: int) -> int:
+        """The position of a year's progress in a row (one of ``years``)."""
+        return len(TABLE_FIELDS) + self.years.index(year)
+
+    def columns(self, rows: Sequence[tuple[Any, ...]] | None = None) -> list[Sequence[Any]]:
+        """``rows`` (default: all) a column at a time: one sequence per position of a row."""
+        rows = self.rows if rows is None else rows
+        return list(zip(*rows, strict=True)) if rows else [()] * (len(TABLE_FIELDS) + len(self.years))
+
+    @classmethod
+    def of(cls, projects: Sequence[Project], years: Sequence[int]) -> ProjectTable:
+        """The table of these projects (in their order)."""
+        rows = []
+        for p in projects:
+            start, end = period_row(p.start), period_row(p.end)
+            rows.append((
+                p.id, p.department, p.name, p.description, p.planned_cost, p.cost_note,
+                p.start.first_day if p.start else None, start[2], p.start_text,
+                p.end.first_day if p.end else None, end[2], p.end_text, p.archived, p.version, p.priority,
+                *(p.progress.get(y) for y in years)))
+        return cls(list(years), rows)
+
+
+_FIELD_AT = {name: i for i, name in enumerate(TABLE_FIELDS)}
+
+
+def project_table(conn: duckdb.DuckDBPyConnection, years: Sequence[int], ids: Sequence[str] | None = None) -> ProjectTable:
+    """Every project (archived ones too) with its progress of ``years``, from one query, in
+    ``project_order``; with ``ids`` only those, in that order (unknown IDs are left out)."""
+    columns = ", ".join(f"p.{name}" for name in TABLE_FIELDS)
+    values = "".join(f", g.y{i}" for i in range(len(years)))
+    progress = where = ""
+    params: dict[str, Any] = {}
+    if years:
+        pivot = ", ".join(f"max(percent) FILTER (WHERE year = {int(y)}) AS y{i}" for i, y in enumerate(years))
+        progress = f"LEFT JOIN (SELECT project_id, {pivot} FROM progress GROUP BY project_id) g ON g.project_id = p.id"
+    if ids is not None:
+        where, params = "WHERE p.id IN (SELECT unnest($ids))", {"ids": list(ids)}
+    rows = conn.execute(f"SELECT {columns}{values} FROM projects p {progress} {where}", params).fetchall()
+    if ids is None:
+        rows.sort(key=lambda r: project_order(r[1], r[2], r[0]))
+    else:
+        at: dict[str, int] = {}
+        for n, pid in enumerate(ids):
+            at.setdefault(pid, n)
+        rows.sort(key=lambda r: at[r[0]])
+    return ProjectTable(list(years), rows)

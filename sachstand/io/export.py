@@ -11,15 +11,19 @@ Further sheets: the funded projects with their sums (from ``core.figures``), the
 figure, and the hidden ``_sachstand`` sheet with the export time and each row's version.
 
 Fresh workbooks are written with xlsxwriter: about 2.9 times faster than openpyxl and it writes
-charts, data validation and protection natively.
+charts, data validation and protection natively. The register workbook reads every project once,
+as plain rows with the progress of every year (``core.rows.project_table``), and writes its
+tables a column at a time (``sheetrows.RowStream.table``): a column's formats are made once and
+its kind (``layout.column_kind``) says what each cell is. The file is byte for byte the one
+xlsxwriter writes cell by cell.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -29,8 +33,11 @@ from ..core.changes import is_progress_key, progress_year
 from ..core.funding import FundingSummary, funding
 from ..core.models import Project
 from ..core.repository import Repository
+from ..core.rows import ProjectTable, period_from_row, project_table
 from ..core.types import Period, Precision
 from .layout import (
+    ARCHIVE,
+    FUNDED,
     KEY_DEPARTMENT,
     KEY_EXPORTED,
     KEY_FORMAT,
@@ -40,20 +47,21 @@ from .layout import (
     META_FORMAT,
     META_SHEET,
     VERSIONS_HEADER,
+    column_kind,
     project_columns,
 )
 from .safe import (
     DATE,
     MONEY,
     PERCENT,
+    WIDEST,
     Formats,
     close_workbook,
     day_serial,
     fit_widths,
-    needs_quote,
     new_workbook,
 )
-from .sheetrows import Cell, RowStream
+from .sheetrows import Column, RowStream
 from .styles import HEADER
 
 
@@ -88,6 +96,14 @@ def write_cell(fmt: Formats, ws: Worksheet, row: int, col: int, key: str, projec
 
 def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Project],
                department: str = "") -> None:
+    """The hidden sheet (``layout.META_SHEET``) with each project's row version."""
+    projects = list(projects)
+    write_versions(wb, fmt, kind, year, [p.id for p in projects], [p.version for p in projects], department)
+
+
+def write_versions(wb, fmt: Formats, kind: str, year: int, ids: Sequence[str], versions: Sequence[int],
+                   department: str = "") -> None:
+    """``write_meta`` of the projects ``ids`` with their ``versions``."""
     ws = wb.add_worksheet(META_SHEET)
     rows: list[tuple[str, str | int]] = [
         (KEY_FORMAT, META_FORMAT), (KEY_KIND, kind), (KEY_DEPARTMENT, department), (KEY_YEAR, year),
@@ -101,10 +117,9 @@ def write_meta(wb, fmt: Formats, kind: str, year: int, projects: Iterable[Projec
     r = len(rows) + 1
     ws.write_string(r, 0, VERSIONS_HEADER[0])
     ws.write_string(r, 1, VERSIONS_HEADER[1])
-    quoted = fmt.get(quote_prefix=True)
     stream = RowStream(ws, r + 1)
-    for n, p in enumerate(projects, start=r + 1):
-        stream.text_and_numbers(n, (0, p.id, quoted if needs_quote(p.id) else None), 1, (p.version,), None)
+    stream.table(r + 1, [Column(0, "text", ids, None, fmt.get(quote_prefix=True)), Column(1, "whole", versions)],
+                 len(ids))
     stream.close()
     ws.very_hidden()
 
@@ -141,8 +156,8 @@ def write_rules(wb, fmt: Formats, year: int, values: dict[str, tuple[int | None,
 def write_funded(wb, fmt: Formats, summary: FundingSummary, full: bool = False) -> None:
     """The funded projects with their sums (``core.funding``, or a published report's) and the
     "Summe" row; ``full`` adds number, full title and goals after the report's columns (the
-    register workbook, see ``register_book``)."""
-    ws = wb.add_worksheet("Förderprojekte")
+    register workbook, see ``register_write``)."""
+    ws = wb.add_worksheet(FUNDED)
     heads = ["Förderprogramm", "Titel", "Zuwendungsempfänger", "Beginn", "Laufzeit (Monate)",
              "Gesamtkosten", "Fördersumme gesamt", "Anteil der Stadt"]
     if full:
@@ -176,15 +191,17 @@ def write_funded(wb, fmt: Formats, summary: FundingSummary, full: bool = False) 
 
 
 def write_overview(wb: Workbook, fmt: Formats, title: str, cols: list[tuple[str, str]],
-                   projects: Sequence[Project]) -> None:
-    """The familiar overview sheet: header row, one row per project, frozen header, autofilter."""
+                   table: ProjectTable, rows: Sequence[tuple[Any, ...]] | None = None) -> None:
+    """The familiar overview sheet of ``rows`` of ``table`` (default: all): header row, one row
+    per project, frozen header, autofilter."""
+    rows = table.rows if rows is None else rows
     ws = wb.add_worksheet(title)
     widths = [float(len(h)) * 0.8 for _k, h in cols]
     for c, (_k, h) in enumerate(cols):
         fmt.text(ws, 0, c, h, **HEADER)
-    write_rows(fmt, ws, 1, cols, projects, widths)
+    write_rows(fmt, ws, 1, cols, table, rows, widths)
     ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, max(len(projects), 1), len(cols) - 1)
+    ws.autofilter(0, 0, max(len(rows), 1), len(cols) - 1)
     fit_widths(ws, widths)
 
 
@@ -192,88 +209,107 @@ def export_register(repo: Repository, path: str | Path | BinaryIO, year: int,
                     ids: Sequence[str] | None = None) -> int:
     """Write the register workbook for reporting year ``year``; returns the number of projects.
 
-    "Projekte" (active projects) comes first as always; the sheets of ``register_book`` after it
+    "Projekte" (active projects) comes first as always; the sheets of ``register_write`` after it
     hold the rest of the register, so the workbook recreates it (``import`` into an empty one).
     ``ids`` limits every sheet to those projects, in that order (the rows a list shows; archived
     ones go to the archive sheet as always); an ID no longer in the register is left out.
     """
-    from . import register_book as book
+    from . import register_write as book
 
-    with repo.db.read():  # one connection and one consistent state for every sheet
-        everything = repo.projects(include_archived=True)
+    with repo.db.read() as conn:  # one connection and one consistent state for every sheet
         years = repo.years()
+        table = project_table(conn, sorted({*years, year - 1, year}), ids)
         summary = funding(repo)
         departments = repo.departments()
         reported = {y: repo.reported_figures(y) for y in years}
         city = repo.city()
         values = rule_values(repo, year, years)
-    if ids is not None:
-        by_id = {p.id: p for p in everything}
-        everything = [by_id[i] for i in ids if i in by_id]
-    projects = [p for p in everything if not p.archived]
-    archived = [p for p in everything if p.archived]
+    archived_at = table.field("archived")
+    projects = [r for r in table.rows if not r[archived_at]]
+    archived = [r for r in table.rows if r[archived_at]]
     wb = new_workbook(path, constant_memory=True)
     fmt = Formats(wb)
     cols = project_columns(year)
-    write_overview(wb, fmt, "Projekte", cols, projects)
+    write_overview(wb, fmt, "Projekte", cols, table, projects)
     write_funded(wb, fmt, summary, full=True)
-    book.write_funded_details(wb, fmt, summary, everything)
-    book.write_progress(wb, fmt, everything, [y for y in years if y not in (year - 1, year)])
-    write_overview(wb, fmt, book.ARCHIVE, cols, archived)
+    book.write_funded_details(wb, fmt, summary, table)
+    book.write_progress(wb, fmt, table, [y for y in years if y not in (year - 1, year)])
+    write_overview(wb, fmt, ARCHIVE, cols, table, archived)
     book.write_departments(wb, fmt, departments)
     book.write_reported(wb, fmt, reported)
-    book.write_register(wb, fmt, city, everything)
+    book.write_register(wb, fmt, city, table)
     write_rules(wb, fmt, year, values)
-    write_meta(wb, fmt, KIND_REGISTER, year, everything)
+    ids_at, versions_at = table.field("id"), table.field("version")
+    write_versions(wb, fmt, KIND_REGISTER, year, [r[ids_at] for r in table.rows], [r[versions_at] for r in table.rows])
     close_workbook(wb)
     return len(projects)
 
 
 def write_rows(fmt: Formats, ws: Worksheet, first: int, cols: Sequence[tuple[str, str]],
-               projects: Sequence[Project], widths: list[float], **props: object) -> None:
-    """The project table's data rows; formats are looked up once per column (25,000 rows in ~1 s)."""
-    wrap = {"description", "name"}
-    plain, quoted = [], []
-    for key, _h in cols:
-        extra: dict[str, object] = {"valign": "top", **props}
-        if key in wrap:
-            extra["text_wrap"] = True
-        if key == "planned_cost":
-            extra["num_format"] = MONEY
-        elif is_progress_key(key):
-            extra["num_format"] = PERCENT
-        plain.append(fmt.get(**extra))
-        quoted.append(fmt.get(**extra, quote_prefix=True))
-    day = fmt.get(valign="top", num_format=DATE, **props)
+               table: ProjectTable, rows: Sequence[tuple[Any, ...]], widths: list[float]) -> None:
+    """The project table's data rows, a column at a time (``RowStream.table``): each column's
+    formats are made once, and its kind (``layout.column_kind``) says what every cell is, so no
+    cell is tested for its type; ``widths`` grow to the longest line of each column's text."""
+    data = table.columns(rows)
+    day = fmt.get(valign="top", num_format=DATE)
+    columns: list[Column] = []
     for c, (key, _h) in enumerate(cols):
-        least = 16 if key == "planned_cost" else 10 if key in ("start", "end") else 6
-        widths[c] = max(widths[c], least)
+        kind = column_kind(key)
+        look: dict[str, object] = {"valign": "top"}
+        if key in ("description", "name"):
+            look["text_wrap"] = True
+        if kind == "money":
+            look["num_format"] = MONEY
+        elif kind == "percent":
+            look["num_format"] = PERCENT
+        plain, quoted = fmt.get(**look), fmt.get(**look, quote_prefix=True)
+        widths[c] = max(widths[c], 16 if kind == "money" else 10 if kind == "period" else 6)
+        if (year := progress_year(key)) is not None:
+            columns.append(Column(c, "whole", data[table.year(year)], plain))
+        elif kind == "money":
+            columns.append(Column(c, "number", [None if v is None else float(v) for v in data[table.field(key)]], plain))
+        elif kind == "period":
+            serials, texts = _periods(data[table.field(f"{key}_first")], data[table.field(f"{key}_precision")],
+                                      data[table.field(f"{key}_text")])
+            columns.append(Column(c, "whole", serials, day))
+            columns.append(Column(c, "text", texts, plain, quoted))
+            widths[c] = _widest(texts, widths[c])
+        else:
+            values = data[table.field(key)]
+            columns.append(Column(c, "text", values, plain, quoted))
+            widths[c] = _widest(values, widths[c])
     stream = RowStream(ws, first)
-    years = [progress_year(key) for key, _h in cols]
-    for r, p in enumerate(projects, start=first):
-        cells: list[Cell] = []
-        for c, (key, _h) in enumerate(cols):
-            if (year := years[c]) is not None:
-                percent = p.progress.get(year)
-                if percent is not None:
-                    cells.append((c, percent, plain[c]))
-                continue
-            value = getattr(p, key)
-            if key == "planned_cost":
-                if value is not None:
-                    cells.append((c, float(value), plain[c]))
-                continue
-            if key in ("start", "end"):
-                if isinstance(value, Period) and value.precision is Precision.DAY and \
-                        (serial := day_serial(value.first_day)) is not None:
-                    cells.append((c, serial, day))
-                    continue
-                value = value.format() if isinstance(value, Period) else getattr(p, f"{key}_text")
-            if not value:
-                continue
-            cells.append((c, value, quoted[c] if needs_quote(value) else plain[c]))
-            width = max(map(len, value.splitlines())) if "\n" in value else len(value)
-            if width > widths[c]:
-                widths[c] = width
-        stream.row(r, cells)
+    stream.table(first, columns, len(rows))
     stream.close()
+
+
+def _periods(firsts: Sequence[date | None], precisions: Sequence[str | None],
+             texts: Sequence[str]) -> tuple[list[int | None], list[str | None]]:
+    """A period column's cells: a day as its date number (``day_serial``), any other period as its
+    text ("Q 4 2020"), no period as the text kept for it; each distinct value is worked out once."""
+    keys = list(zip(firsts, precisions, texts, strict=True))
+    shown: dict[tuple[date | None, str | None, str], tuple[int | None, str | None]] = {}
+    for key in set(keys):
+        period = period_from_row(key[0], key[1])
+        if period is None:
+            shown[key] = (None, key[2])
+        elif period.precision is Precision.DAY and (serial := day_serial(period.first_day)) is not None:
+            shown[key] = (serial, None)
+        else:
+            shown[key] = (None, period.format())
+    cells = [shown[k] for k in keys]
+    return [c[0] for c in cells], [c[1] for c in cells]
+
+
+def _widest(values: Sequence[str | None], width: float) -> float:
+    """``width`` or the longest line of ``values`` if longer; stops where ``fit_widths`` caps."""
+    if max(map(len, filter(None, values)), default=0) <= width:
+        return width
+    for value in values:
+        if value and len(value) > width:
+            longest = max(map(len, value.splitlines())) if "\n" in value else len(value)
+            if longest > width:
+                width = longest
+                if width + 2 >= WIDEST:
+                    break
+    return width

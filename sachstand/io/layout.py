@@ -11,18 +11,33 @@ Rules:
   ``META_FORMAT``, the kind (``KIND_TEMPLATE`` or ``KIND_REGISTER``), then a header row
   ``VERSIONS_HEADER`` and one row per project: its ID and the row version it was exported at
   (what the import's stale-write check compares).
+- Each column's kind (``column_kind``) says how its cells are written and read: text, money
+  (a number in euros), a period (a day as a date cell, a quarter, month or year as its text) or
+  a percentage (a whole number).
 - Every day date in a workbook is written by one rule, ``safe.day_serial``.
 """
 
 from __future__ import annotations
 
-from ..core.changes import progress_key
+from typing import Literal
+
+from ..core.changes import is_progress_key, progress_key
 from ..core.models import EDITABLE_FIELDS, progress_label
 
 META_SHEET = "_sachstand"
 META_FORMAT = "sachstand 1"
 KEY_FORMAT, KEY_KIND, KEY_DEPARTMENT, KEY_YEAR, KEY_EXPORTED = "Format", "Art", "Bereich", "Jahr", "Exportiert"
 KIND_TEMPLATE, KIND_REGISTER = "Vorlage", "Register"
+
+# the register workbook's sheets after "Projekte" (``register_book``)
+FUNDED = "Förderprojekte"
+PARTNERS = "Förderpartner"
+LINKS = "Förderverknüpfungen"
+PROGRESS = "Umsetzungsstände"
+ARCHIVE = "Archiv"
+DEPARTMENTS = "Bereiche"
+REPORTED = "Berichtete Kennzahlen"
+REGISTER = KIND_REGISTER
 VERSIONS_HEADER = ("ID", "Version")
 
 
@@ -34,3 +49,17 @@ def project_columns(year: int, with_department: bool = True) -> list[tuple[str, 
     cols += [(k, EDITABLE_FIELDS[k]) for k in ("name", "description", "planned_cost", "cost_note", "start", "end")]
     cols += [(progress_key(y), progress_label(y)) for y in (year - 1, year)]
     return cols
+
+
+ColumnKind = Literal["text", "money", "period", "percent"]
+
+
+def column_kind(key: str) -> ColumnKind:
+    """How the project table's column of field ``key`` is written (see the module's rules)."""
+    if key == "planned_cost":
+        return "money"
+    if key in ("start", "end"):
+        return "period"
+    if is_progress_key(key):
+        return "percent"
+    return "text"

@@ -1,6 +1,7 @@
-"""The register workbook's extra sheets: what it takes to recreate a register from its export.
+"""The register workbook's extra sheets: what it takes to recreate a register from its export
+(written by ``register_write``, read here; their names are in ``layout``).
 
-Sheets after the familiar "Projekte" (written by ``export.export_register``, read here):
+Sheets after the familiar "Projekte" (``export.export_register`` writes the workbook):
 - "Förderprojekte": the funded projects with their sums (the report's table) and, after the
   report's columns, their number, full title and goals;
 - "Förderpartner" (Nr | Partner | Rolle) and "Förderverknüpfungen" (Nr | Projekt-ID | Name);
@@ -26,32 +27,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain, islice
 
-from xlsxwriter.workbook import Workbook
-
 from ..core import figures
 from ..core.errors import SachstandError
-from ..core.funding import FundingSummary
-from ..core.models import City, Department, NewFundedProject, Partner, Project, progress_label
+from ..core.models import City, NewFundedProject, Partner
 from ..core.types import Money, is_digits
 from . import cells
-from .layout import KIND_REGISTER
+from .layout import ARCHIVE, DEPARTMENTS, FUNDED, LINKS, PARTNERS, PROGRESS, REGISTER, REPORTED
 from .limits import HEADER_SEARCH_ROWS
 from .ooxml import column_letter
 from .reader import Problem, WorkbookData, _find_header, _rows
-from .safe import Formats, needs_quote
 from .sheetread import sheet_rows
-from .sheetrows import RowStream
-from .styles import HEADER
-
-FUNDED = "Förderprojekte"
-PARTNERS = "Förderpartner"
-LINKS = "Förderverknüpfungen"
-PROGRESS = "Umsetzungsstände"
-ARCHIVE = "Archiv"
-DEPARTMENTS = "Bereiche"
-REPORTED = "Berichtete Kennzahlen"
-REGISTER = KIND_REGISTER
-
 
 
 @dataclass
@@ -66,107 +51,6 @@ class RegisterExtras:
     city: City | None = None
     priority: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-
-
-# ---- writing ---------------------------------------------------------------------------------
-
-def _heads(fmt: Formats, ws, heads: tuple[str, ...] | list[str]) -> None:
-    for c, h in enumerate(heads):
-        fmt.text(ws, 0, c, h, **HEADER)
-    ws.freeze_panes(1, 0)
-
-
-def write_funded_details(wb: Workbook, fmt: Formats, summary: FundingSummary, projects: list[Project]) -> None:
-    """The funded projects' partners and links (the projects themselves: ``export.write_funded``)."""
-    names = {p.id: p.name for p in projects}
-    ws = wb.add_worksheet(PARTNERS)
-    _heads(fmt, ws, ("Nr", "Partner", "Rolle"))
-    r = 1
-    for f in summary.projects:
-        for p in f.partners:
-            ws.write_number(r, 0, f.id)
-            fmt.text(ws, r, 1, p.partner)
-            fmt.text(ws, r, 2, p.role)
-            r += 1
-    ws.set_column(0, 0, 6)
-    ws.set_column(1, 2, 50)
-    ws = wb.add_worksheet(LINKS)
-    _heads(fmt, ws, ("Nr", "Projekt-ID", "Name des Projektes"))
-    r = 1
-    for f in summary.projects:
-        for pid in f.linked_projects:
-            ws.write_number(r, 0, f.id)
-            fmt.text(ws, r, 1, pid)
-            fmt.text(ws, r, 2, names.get(pid, ""))
-            r += 1
-    ws.set_column(0, 0, 6)
-    ws.set_column(1, 1, 12)
-    ws.set_column(2, 2, 50)
-
-
-def write_progress(wb: Workbook, fmt: Formats, projects: list[Project], years: list[int]) -> None:
-    """Progress of the ``years`` that "Projekte" does not show, for the projects that have any."""
-    ws = wb.add_worksheet(PROGRESS)
-    _heads(fmt, ws, ["ID"] + [progress_label(y) for y in years])
-    pct = fmt.get(num_format='0" %"')
-    stream = RowStream(ws, 1)
-    r = 1
-    quoted = fmt.get(quote_prefix=True)
-    for p in projects:
-        values = [p.progress.get(y) for y in years]
-        if values.count(None) == len(values):
-            continue
-        stream.text_and_numbers(r, (0, p.id, quoted if needs_quote(p.id) else None), 1, values, pct)
-        r += 1
-    stream.close()
-    ws.set_column(0, 0, 12)
-    ws.set_column(1, max(len(years), 1), 14)
-
-
-def write_departments(wb: Workbook, fmt: Formats, departments: list[Department]) -> None:
-    ws = wb.add_worksheet(DEPARTMENTS)
-    _heads(fmt, ws, ("Code", "Name"))
-    for r, d in enumerate(departments, start=1):
-        fmt.text(ws, r, 0, d.code)
-        fmt.text(ws, r, 1, d.name or "")
-    ws.set_column(0, 0, 14)
-    ws.set_column(1, 1, 50)
-
-
-def write_reported(wb: Workbook, fmt: Formats, reported: dict[int, dict[str, int]]) -> None:
-    """The figures published reports stated, by year (``Repository.reported_figures``)."""
-    ws = wb.add_worksheet(REPORTED)
-    _heads(fmt, ws, ("Jahr", "Kennzahl", "Bezeichnung", "Wert"))
-    labels = {d.key: d.label for d in figures.FIGURES}
-    r = 1
-    for year, stated in reported.items():
-        for key, value in stated.items():
-            ws.write_number(r, 0, year)
-            fmt.text(ws, r, 1, key)
-            fmt.text(ws, r, 2, labels.get(key, key))
-            ws.write_number(r, 3, value)
-            r += 1
-    ws.set_column(0, 0, 8)
-    ws.set_column(1, 2, 30)
-
-
-def write_register(wb: Workbook, fmt: Formats, city: City | None, projects: list[Project]) -> None:
-    """The city, then each planned project's priority (Projekt-ID | Priorität)."""
-    ws = wb.add_worksheet(REGISTER)
-    _heads(fmt, ws, ("Angabe", "Wert"))
-    fmt.text(ws, 1, 0, "Stadt")
-    fmt.text(ws, 1, 1, city.name if city else "")
-    fmt.text(ws, 2, 0, "Gemeindeschlüssel")
-    fmt.text(ws, 2, 1, (city.ags or "") if city else "")
-    fmt.text(ws, 4, 0, "Projekt-ID", bold=True)
-    fmt.text(ws, 4, 1, "Priorität (geplant)", bold=True)
-    r = 5
-    for p in projects:
-        if p.priority is not None:
-            fmt.text(ws, r, 0, p.id)
-            ws.write_number(r, 1, p.priority)
-            r += 1
-    ws.set_column(0, 1, 22)
 
 
 # ---- reading ---------------------------------------------------------------------------------

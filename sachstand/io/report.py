@@ -15,6 +15,7 @@ from typing import BinaryIO
 from ..core.models import progress_label, report_dates
 from ..core.report_content import report_content
 from ..core.repository import Repository
+from ..core.rows import ProjectTable
 from .export import HEADER, write_funded, write_overview
 from .layout import project_columns
 from .safe import Formats, close_workbook, new_workbook
@@ -47,7 +48,7 @@ def export_report(repo: Repository, path: str | Path | BinaryIO, year: int) -> N
 
     shown = list(content.projects)
     cols = [c for c in project_columns(year) if c[0] not in ("id", "cost_note")]
-    write_overview(wb, fmt, "Übersicht", cols, shown)
+    write_overview(wb, fmt, "Übersicht", cols, ProjectTable.of(shown, [year - 1, year]))
 
     write_funded(wb, fmt, report.funding)
 

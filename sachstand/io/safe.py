@@ -6,6 +6,8 @@ Rules:
 - Text starting with =, +, -, @, tab, CR or LF also gets the ``quotePrefix`` style, so Excel and
   LibreOffice keep it as text even when someone edits the cell.
 - Formats are cached by their properties; xlsxwriter wants one object per distinct look.
+- Parts are packed at zlib level ``DEFLATE_LEVEL`` (2), not 6: a third of a large export's
+  time for a file about a quarter smaller was not worth it.
 - In ``constant_memory`` mode xlsxwriter writes a text that starts with ``<r>`` and ends with
   ``</r>`` raw, as rich-text XML; such a text is written as one escaped run instead, so it comes
   back exactly as it was (``_TextSheet``).
@@ -14,6 +16,8 @@ Rules:
 from __future__ import annotations
 
 import re
+import threading
+import zipfile
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -62,9 +66,37 @@ class _TextSheet(Worksheet):
         return super()._write_string(row, col, string, cell_format)
 
 
+DEFLATE_LEVEL = 2
+"""The zlib level the workbook's parts are packed at. xlsxwriter leaves it at zlib's default, 6:
+the register workbook of 25,000 projects (26 MB of XML) then spends about a third of its time
+packing; level 2 packs it three times as fast, into 3.4 MB instead of 2.7 MB."""
+
+_PACKING = threading.Lock()
+
+
+class _LevelZip(zipfile.ZipFile):
+    """xlsxwriter's ZipFile, packing at ``DEFLATE_LEVEL``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{"compresslevel": DEFLATE_LEVEL, **kwargs})
+
+
 class _Workbook(xlsxwriter.Workbook):
     def add_worksheet(self, name: str | None = None, worksheet_class: type | None = None) -> Worksheet:
         return super().add_worksheet(name, worksheet_class or _TextSheet)
+
+    def _store_workbook(self) -> None:
+        """xlsxwriter's packing, with its ``ZipFile`` packing at ``DEFLATE_LEVEL`` (xlsxwriter has
+        no option for the level; the name is swapped only while this workbook is packed)."""
+        import xlsxwriter.workbook as module
+
+        with _PACKING:
+            plain = module.ZipFile
+            module.ZipFile = _LevelZip
+            try:
+                super()._store_workbook()
+            finally:
+                module.ZipFile = plain
 
 
 def close_workbook(wb: xlsxwriter.Workbook) -> None:
@@ -136,7 +168,11 @@ def day_serial(value: date) -> int | None:
     return (value - _EPOCH).days if value >= _SERIAL_FROM else None
 
 
-def fit_widths(ws: Worksheet, widths: list[float], maximum: float = 60) -> None:
+WIDEST = 60
+"""The widest column ``fit_widths`` makes (characters)."""
+
+
+def fit_widths(ws: Worksheet, widths: list[float], maximum: float = WIDEST) -> None:
     """Set column widths from the longest text seen per column, within sensible bounds."""
     for col, width in enumerate(widths):
         ws.set_column(col, col, min(max(width + 2, 8), maximum))

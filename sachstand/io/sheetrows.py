@@ -9,9 +9,14 @@ Rules:
 - A cell is a number (``<v>`` as xlsxwriter formats it), a boolean, a blank with a style (None)
   or an inline string, never anything else: text is escaped (``&``, ``<``, ``>``; control characters as ``_xHHHH_``, as Excel and
   xlsxwriter do), so no value becomes markup or a formula. The formula-safety rule stays with
-  the caller, which picks the quote-prefixed format for text starting with = + - @ tab CR LF.
+  the caller, which picks the quote-prefixed format for text starting with = + - @ tab CR LF
+  (in a ``table``, the caller gives that format as ``Column.quoted`` and the stream picks it
+  by ``safe.FORMULA_START``).
 - Styles are the xlsxwriter formats' own indexes, so every cell looks as if written cell by cell;
   a row's height (points, as ``set_row`` takes it) is written as ``set_row`` would write it.
+- ``table`` takes a table a column at a time (``Column``: every value of a column is of one
+  kind), so a cell costs a step of a list comprehension, not a call; formats get their style
+  numbers in the order cell-by-cell writing would give them.
 - Only for a ``constant_memory`` worksheet whose rows above ``first`` are written; afterwards
   the worksheet knows the table's dimensions and goes on below it. Other worksheets get the
   cells through xlsxwriter (``RowStream`` falls back), so callers have one path.
@@ -21,10 +26,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import count, repeat
+from typing import Any, Literal
 
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
+
+from .safe import FORMULA_START
 
 Cell = tuple[int, "str | int | float | bool | None", Format | None]
 
@@ -57,6 +67,31 @@ def inline_text(value: str) -> str:
     return f"<t>{value}</t>"
 
 
+_CHUNK = 2048
+"""Rows of a ``RowStream.table`` made and written at a time (the memory of a large table stays flat)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table written a column at a time (``RowStream.table``); the kind says
+    what every value is, so a cell costs no test of its type:
+
+    - ``text``: str; "" and None are no cell; text starting with = + - @ tab CR LF gets ``quoted``
+      (the caller's quote-prefixed twin of ``fmt``), any other ``fmt``;
+    - ``whole``: int below 10**15, or None for no cell;
+    - ``number``: float (or int), written as xlsxwriter writes it (``%.16G``), or None.
+
+    Two columns may share a place when at most one of them has a value in each row (a date
+    column whose days are numbers and whose other periods are text).
+    """
+
+    col: int
+    kind: Literal["text", "whole", "number"]
+    values: Sequence[Any]
+    fmt: Format | None = None
+    quoted: Format | None = None
+
+
 class RowStream:
     """Rows of ``(column, value, format)`` cells, from row ``first`` down (0-based)."""
 
@@ -69,7 +104,6 @@ class RowStream:
         self.max_col = -1
         self._letters: list[str] = [xl_col_to_name(c) for c in range(64)]
         self._styles: dict[Format | None, str] = {None: ""}
-        self._shapes: dict[tuple[int, Format | None, tuple[bool, ...]], str] = {}
         if self.direct:
             ws._write_single_row(first)  # the rows above are written out first
             self._write = ws.row_data_fh.write
@@ -116,27 +150,77 @@ class RowStream:
             return ""
         return f' ht="{pixels * 0.75:.16g}" customHeight="1"'
 
-    def text_and_numbers(self, r: int, lead: Cell, first: int, numbers: Sequence[int | None],
-                         fmt: Format | None) -> None:
-        """One row: the cell ``lead``, then whole numbers (below 10**15) from column ``first`` on,
-        each with ``fmt`` (None: no cell). Rows of one shape share a prepared text: a row costs
-        one ``str.format``, not a call per cell (the progress and version sheets of an export)."""
-        present = tuple(v is not None for v in numbers)
+    def table(self, r: int, columns: Sequence[Column], rows: int) -> None:
+        """``rows`` rows from row ``r`` down, given column by column (each column's values are one
+        per row); rows without a cell are left out, as xlsxwriter does."""
         if not self.direct:
-            self.row(r, [lead, *((first + i, v, fmt) for i, v in enumerate(numbers) if v is not None)])
+            for i in range(rows):
+                cells: list[Cell] = []
+                for column in columns:
+                    value = column.values[i]
+                    if column.kind == "text":
+                        if value:
+                            fmt = column.quoted if value.startswith(FORMULA_START) else column.fmt
+                            cells.append((column.col, value, fmt))
+                    elif value is not None:
+                        cells.append((column.col, value, column.fmt))
+                self.row(r + i, cells)
             return
-        shape = self._shapes.get((first, fmt, present))
-        if shape is None:
-            style = self._styles.get(fmt)
-            if style is None:
-                style = self._style(fmt)
-            shape = "".join(f'<c r="{self._letter(first + i)}{{0}}"{style}><v>{{{i + 1}}}</v></c>'
-                            for i, there in enumerate(present) if there)
-            self._shapes[(first, fmt, present)] = shape
-        n = r + 1
-        self._write(f'<row r="{n}">{"".join(self._cells(n, [lead]))}{shape.format(n, *numbers)}</row>')
-        last = max((i for i, there in enumerate(present) if there), default=None)
-        self._extent(r, lead[0], lead[0] if last is None else first + last)
+        columns = sorted(columns, key=lambda column: column.col)
+        self._number_styles(columns)
+        used: set[int] = set()
+        for start in range(0, rows, _CHUNK):
+            end = min(start + _CHUNK, rows)
+            made = []
+            for column in columns:
+                cells_of = self._column(column, start, end, r + start + 1)
+                if column.col not in used and any(cells_of):
+                    used.add(column.col)
+                made.append(cells_of)
+            texts = list(map("".join, zip(*made, strict=True)))
+            self._write("".join([f'<row r="{n}">{text}</row>' for n, text in zip(count(r + start + 1), texts) if text]))
+            last = next((i for i in range(len(texts) - 1, -1, -1) if texts[i]), None)
+            if last is not None:
+                self.last = r + start + last
+        if used:
+            if self.min_col is None or min(used) < self.min_col:
+                self.min_col = min(used)
+            self.max_col = max(self.max_col, max(used))
+
+    def _number_styles(self, columns: Sequence[Column]) -> None:
+        """Give the formats of a table their style numbers in the order cells written row by row
+        would (first use, row by row, left to right), so the file is the one xlsxwriter writes."""
+        first: list[tuple[int, int, Format | None]] = []
+        for column in columns:
+            values = column.values
+            if column.kind == "text":
+                if any(map(str.startswith, filter(None, values), repeat(FORMULA_START))):
+                    i = next(i for i, v in enumerate(values) if v and v.startswith(FORMULA_START))
+                    first.append((i, column.col, column.quoted))
+                at = next((i for i, v in enumerate(values) if v and not v.startswith(FORMULA_START)), None)
+            else:
+                at = next((i for i, v in enumerate(values) if v is not None), None)
+            if at is not None:
+                first.append((at, column.col, column.fmt))
+        for _r, _c, fmt in sorted(first, key=lambda f: (f[0], f[1])):
+            if fmt is not None and fmt not in self._styles:
+                self._style(fmt)
+
+    def _column(self, column: Column, start: int, end: int, n: int) -> list[str]:
+        """The cells of rows ``start`` to ``end`` (row number ``n`` on) of one column, "" for none."""
+        letter = self._letter(column.col)
+        values = column.values[start:end]
+        style = self._styles.get(column.fmt, "")  # a format no cell uses has no style number
+        if column.kind == "text":
+            quoted = self._styles.get(column.quoted, "")
+            return [f'<c r="{letter}{n}"{quoted if v.startswith(FORMULA_START) else style} t="inlineStr">'
+                    f'<is>{inline_text(v)}</is></c>' if v else ""
+                    for n, v in zip(count(n), values)]
+        if column.kind == "whole":
+            return [f'<c r="{letter}{n}"{style}><v>{v}</v></c>' if v is not None else ""
+                    for n, v in zip(count(n), values)]
+        return [f'<c r="{letter}{n}"{style}><v>{v:.16G}</v></c>' if v is not None else ""
+                for n, v in zip(count(n), values)]
 
     def _cells(self, n: int, cells: Sequence[Cell]) -> list[str]:
         parts = []
