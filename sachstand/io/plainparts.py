@@ -30,7 +30,7 @@ import re
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import compress, repeat
 
 from . import ooxml
 from .limits import CheckedFile
@@ -236,7 +236,9 @@ def plain_sheet(checked: CheckedFile, member: str, budget: Budget, sheet: str, d
             return None
         text += cost
     if data.find(b' t="inlineStr"', split.start, split.end) >= 0:
-        text += _inline_cost(_INLINE.findall(data, split.start, split.end))
+        seen_texts: set[int] = set()
+        for a, b in _pieces(data, split.start, split.end):
+            text += _inline_cost(_INLINE.findall(data, a, b), seen_texts)
     if budget.text_chars + text > MAX_TEXT:
         return None
     budget.elements += elements
@@ -244,19 +246,19 @@ def plain_sheet(checked: CheckedFile, member: str, budget: Budget, sheet: str, d
     return rows, cols
 
 
-def _inline_cost(texts: list[bytes]) -> int:
+def _inline_cost(texts: list[bytes], seen: set[int]) -> int:
     """Inline texts by their XML bytes (at least their characters; equal texts written
-    differently count as distinct): the first use of a text in the part also pays for the Python
-    object at the widest width a byte can stand for."""
-    total = 0
-    seen: set[bytes] = set()
-    for text in texts:
-        if text in seen:
-            total += len(text) + USE_COST
-        else:
-            seen.add(text)
-            total += len(text) * (2 if text.isascii() else 5) + STRING_COST + INTERN_COST + USE_COST
-    return total
+    differently count as distinct, as in the streamed path): each use costs its bytes and
+    ``USE_COST``; the first use of a text in the part (``seen`` holds the keys of the texts used
+    before, and is updated) also its bytes once more (three times more beyond ASCII: the widest
+    width a byte can stand for), ``STRING_COST`` and ``INTERN_COST``."""
+    by_key = dict(zip(map(hash, texts), texts, strict=True))
+    keys = set(by_key).difference(seen)
+    seen.update(keys)
+    first = list(map(by_key.__getitem__, keys))
+    wide = compress(first, map(operator.not_, map(bytes.isascii, first)))
+    return (sum(map(len, texts)) + USE_COST * len(texts) + sum(map(len, first)) + 3 * sum(map(len, wide))
+            + (STRING_COST + INTERN_COST) * len(first))
 
 
 def plain_strings(checked: CheckedFile, member: str, budget: Budget, data: bytes) -> SharedStrings | None:
