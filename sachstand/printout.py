@@ -20,15 +20,21 @@ from rich.table import Table
 from rich.text import Text
 
 from .core.figures import FIGURES, Report
-from .core.findings import Finding
 from .core.models import ProjectRow, report_dates
 from .core.text import safe_text
 from .core.types import format_date, format_money, format_number, format_percent
 
 if TYPE_CHECKING:
+    from .core.findings import Finding
     from .core.rollup import Rollup
 
 BAR_WIDTH = 20
+
+SHOWN_ROWS = 100
+"""The most projects a per-project table of the printout lists (the timeline, the overdue and the
+stalled ones); a longer one ends with how many more there are and where to find them all. Every
+count and figure is over all projects; 100 rows are more than a terminal's page, and a register
+of 100,000 projects took 40 s to print in full."""
 
 
 def user_text(value: object, style: str = "") -> Text:
@@ -145,23 +151,37 @@ def _span(start: str, end: str) -> str:
     return f"{start or '?'} – {end or '?'}"
 
 
-def timeline_table(report: Report) -> Table:
-    """Like figure 1 of the report: each project's progress as a bar, with start and planned end."""
+def _more(shown: int, total: int) -> list[RenderableType]:
+    """The line under a table cut at ``SHOWN_ROWS``: how many of ``total`` it left out (none: nothing)."""
+    if total <= shown:
+        return []
+    return [Text(f"… und {format_number(total - shown)} weitere; alle Projekte: sachstand export register",
+                 style="dim")]
+
+
+def timeline_table(report: Report) -> RenderableType:
+    """Like figure 1 of the report: each project's progress as a bar, with start and planned end
+    (the first ``SHOWN_ROWS`` projects)."""
     table = Table(title=f"Projektfortschritte {report.year}", box=box.SIMPLE_HEAD, expand=True,
                   title_justify="left")
     table.add_column("Projekt", ratio=1, no_wrap=True, overflow="ellipsis")
     table.add_column("Stand", no_wrap=True)
     table.add_column("%", justify="right", no_wrap=True)
     table.add_column("Beginn – geplantes Ende", no_wrap=True)
-    for r in report.in_report:
+    rows = report.in_report[:SHOWN_ROWS]
+    for r in rows:
         table.add_row(Text(safe_text(r.name)), progress_bar(r.current, 16), str(r.current),
                       _span(r.start_display, r.end_display))
-    return table
+    more = _more(len(rows), report.figure("projects").value)
+    return Group(table, *more) if more else table
 
 
-def _project_list(title: str, rows: list[ProjectRow], empty: str) -> RenderableType:
+def _project_list(title: str, rows: list[ProjectRow], total: int, empty: str) -> RenderableType:
+    """The first ``SHOWN_ROWS`` of ``rows`` (``total`` of them in all) as a table."""
     if not rows:
         return Text(f"{title}: {empty}", style="dim")
+    rows = rows[:SHOWN_ROWS]
+    more = _more(len(rows), total)
     table = Table(title=title, box=box.SIMPLE_HEAD, expand=True, title_justify="left")
     table.add_column("ID", no_wrap=True)
     table.add_column("Bereich", no_wrap=True)
@@ -172,7 +192,7 @@ def _project_list(title: str, rows: list[ProjectRow], empty: str) -> RenderableT
     for r in rows:
         table.add_row(r.id, Text(safe_text(r.department)), Text(safe_text(r.name)), format_percent(r.previous),
                       format_percent(r.current), safe_text(r.end_display) or "–")
-    return table
+    return Group(table, *more) if more else table
 
 
 def summary(report: Report, published: datetime | None = None) -> Group:
@@ -190,8 +210,9 @@ def summary(report: Report, published: datetime | None = None) -> Group:
         department_table(report),
         funding_table(report) if report.funding.projects else Text("Geförderte Projekte: keine", style="dim"),
         timeline_table(report),
-        _project_list(f"Überfällig am {format_date(report.as_of)}", report.overdue, "keine"),
-        _project_list("Stagniert", report.stalled, "keine"),
+        _project_list(f"Überfällig am {format_date(report.as_of)}", report.overdue, report.figure("overdue").value,
+                      "keine"),
+        _project_list("Stagniert", report.stalled, report.figure("stalled").value, "keine"),
     )
 
 

@@ -81,8 +81,8 @@ def test_a_period_given_directly_keeps_to_the_year_range(sample_path) -> None:
     import pytest
 
     from sachstand.core import open_register
+    from sachstand.core.changes import ChangeSet, ProjectUpdate
     from sachstand.core.errors import InvalidValue
-    from sachstand.core.repository import ChangeSet, ProjectUpdate
     from sachstand.core.types import Period
 
     repo = open_register(sample_path)

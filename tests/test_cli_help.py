@@ -54,6 +54,10 @@ def test_a_bad_argument_is_one_german_line_with_exit_2(cli) -> None:
     assert r.code == 2 and r.err.startswith("Fehler: diese Angaben fehlen: ART\n")
     r = cli("init", "--sample", "--empty")
     assert r.code == 2 and r.err.startswith("Fehler: Angabe --empty: nicht zusammen mit --sample erlaubt\n")
+    r = cli("export", "nope")
+    assert r.code == 2
+    assert r.err.startswith("Fehler: Angabe ART: ungültige Auswahl: 'nope' (möglich: 'register', "), r.err
+    assert "invalid choice" not in r.err and "choose from" not in r.err
 
 
 def test_other_parsers_in_the_process_keep_argparse_english(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 
 from sachstand.core import Repository, figures, open_register
+from sachstand.core.changes import ChangeSet, ProjectUpdate
 from sachstand.core.history import values_sql
 from sachstand.core.models import NewProject
-from sachstand.core.repository import ChangeSet, ProjectUpdate
 from sachstand.core.schema import LATEST, MIGRATIONS
 
 _COLUMNS = ("id, cur, prev, latest, planned, in_report, open_in_year, completed, at_least_90, started, stalled, "

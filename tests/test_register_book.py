@@ -94,8 +94,8 @@ def test_text_that_looks_like_xml_round_trips_through_export_import_and_markup(
         cli, sample_path: Path, empty_path: Path, tmp_path: Path) -> None:
     """xlsxwriter's ``constant_memory`` mode writes text starting with ``<r>`` raw, as rich-text
     XML: every exported and marked-up text cell must come back exactly as it was."""
+    from sachstand.core.changes import ChangeSet, ProjectUpdate
     from sachstand.core.models import Department
-    from sachstand.core.repository import ChangeSet, ProjectUpdate
 
     repo = open_register(sample_path)
     projects = sorted(repo.projects(), key=lambda p: p.id)[:3]
@@ -127,7 +127,7 @@ def test_every_workbook_writes_day_dates_by_one_rule(cli, sample_path: Path, emp
     back as the same day."""
     from datetime import date, datetime
 
-    from sachstand.core.repository import ChangeSet, ProjectUpdate
+    from sachstand.core.changes import ChangeSet, ProjectUpdate
     from sachstand.core.types import Period
 
     repo = open_register(sample_path)

@@ -3,13 +3,15 @@ when they stop being valid, the save that shows at commit, and the dashboard's p
 
 from __future__ import annotations
 
+import gc
+import weakref
 from pathlib import Path
 
 from tui_helpers import TODAY, YEAR, make_app, settle, started, static_text, sync
 
 from sachstand.core import open_register
 from sachstand.tui.dashboard import DashboardScreen
-from sachstand.tui.data import RowCache, YearRows, change_stamp, load_year, record_progress
+from sachstand.tui.data import FREEZER, FREEZES_PER_COLLECTION, RowCache, YearRows, change_stamp, load_year, record_progress
 
 
 def test_the_first_page_comes_before_the_rest_and_is_its_top(sample_path: Path) -> None:
@@ -41,12 +43,49 @@ def test_kept_rows_are_valid_until_anyone_else_writes(sample_path: Path) -> None
     assert kept is not None and cache.get(2019, change_stamp(sample_path)) is None
     fresh = next(r for r in kept.rows if r.id == row.id)
     assert fresh.current == saved.rows[0].current and fresh.version == row.version + 1
+    # what showing the rows needs moves on with them: the saved row among the year's, the same widths
+    assert kept.parts is not None and fresh in kept.parts[0] and row not in kept.parts[0]
+    assert kept.haystack is not None and set(kept.haystack) == {r.id for r in kept.rows}
+    assert kept.columns == load_year(repo, YEAR, TODAY).columns
     assert [r.id for r in kept.rows] == [r.id for r in load_year(repo, YEAR, TODAY).rows]
     # someone else's save (another connection): the stamp moves and nothing kept is used
     other = open_register(sample_path)
     project = other.get(row.id)
     other.record_progress(row.id, YEAR, 7, project.version)
     assert cache.get(YEAR, change_stamp(sample_path)) is None
+
+
+class _Node:
+    """An object in a reference cycle: only the garbage collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_kept_rows_are_left_out_of_collections_and_frozen_garbage_is_collected_in_time(sample_path: Path) -> None:
+    repo = open_register(sample_path)
+    cache = RowCache()
+    gc.unfreeze()
+    FREEZER.count = 0
+    try:
+        node = _Node()
+        alive = weakref.ref(node)
+        loaded = load_year(repo, YEAR, TODAY)
+        cache.put(loaded)
+        assert gc.get_freeze_count() > len(loaded.rows) and FREEZER.count == 1
+        cache.put(loaded)  # the kept rows shown again: no new freeze
+        assert FREEZER.count == 1
+        del node
+        gc.collect()
+        assert alive() is not None  # frozen cyclic garbage outlives a collection ...
+        for _ in range(FREEZES_PER_COLLECTION - 2):
+            cache.put(load_year(repo, YEAR, TODAY))
+        assert alive() is not None
+        cache.put(load_year(repo, YEAR, TODAY))  # ... until every FREEZES_PER_COLLECTION-th read
+        assert FREEZER.count == FREEZES_PER_COLLECTION and alive() is None
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_a_save_shows_its_row_at_commit_before_the_file_is_closed(sample_path: Path) -> None:

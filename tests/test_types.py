@@ -138,3 +138,19 @@ def test_json_text_escapes_c1_bidi_and_keeps_the_value() -> None:
     assert "\x9b" not in out and "\u202e" not in out and "\x1b" not in out
     assert "Grüße" in out and "\\u009b" in out and "\\u202e" in out
     assert json.loads(out) == value
+
+
+@pytest.mark.parametrize(("amount", "cents"), [("2.345", "2.35"), ("2.355", "2.36"), ("0.005", "0.01"),
+                                               ("2.344999", "2.34"), ("1234.5", "1234.50"), ("7", "7.00")])
+def test_money_is_rounded_half_up_to_the_cent_everywhere(amount: str, cents: str) -> None:
+    """One rule (German commercial rounding): the core's field check, the workbook cell and the
+    display round a half cent up, where Decimal's default (half to even) gives 2,34 € for 2,345 €."""
+    from sachstand.core.changes import check_value
+    from sachstand.core.types import CostField, format_money, to_cents
+    from sachstand.io import cells
+
+    assert to_cents(Decimal(amount)) == Decimal(cents)
+    assert check_value("planned_cost", Decimal(amount)) == Decimal(cents)
+    assert format_money(Decimal(amount)) == format_money(Decimal(cents))
+    on_the_cent = float(cents) + 1e-9  # a spreadsheet float a hair off the cent is that cent
+    assert cells.money(on_the_cent) == CostField(Decimal(cents), "")

@@ -42,7 +42,7 @@ def _compile(english: str) -> re.Pattern[str]:
     parts, last = [], 0
     for n, m in enumerate(_PLACEHOLDER.finditer(english)):
         parts.append(re.escape(english[last:m.start()]))
-        parts.append(f"(?P<{m.group(1) or f'arg{n}'}>.*)")
+        parts.append(f"(?P<{m.group(1) or f'arg{n}'}>.*?)")
         last = m.end()
     parts.append(re.escape(english[last:]))
     return re.compile("".join(parts), re.DOTALL)
@@ -161,7 +161,7 @@ def default_year(repo: Repository, requested: int | None, years: list[int] | Non
 
     if requested is not None:
         return requested
-    years = repo.years() if years is None else years
-    if not years:
+    latest = repo.latest_year() if years is None else (years[-1] if years else None)
+    if latest is None:
         raise SachstandError("Das Register enthält noch keine Umsetzungsstände.")
-    return years[-1]
+    return latest

@@ -22,6 +22,9 @@ from .common import (
     year,
 )
 
+COMMANDS = ("init", "settings", "summary", "check")
+"""The commands ``add_parsers`` adds (``cli.build_parser`` builds only the group a command line names)."""
+
 
 def add_parsers(sub: Subparsers) -> None:
     s = sub.add_parser("init", help="neues Register anlegen")
@@ -102,14 +105,20 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
         raise SachstandError("--svg und --html speichern die Übersicht, nicht das JSON; bitte ohne --json aufrufen.")
     repo = open_repo(args)
-    from ..core.output import HTML, SVG, check_output, write_output
+    svg = html = None
+    if args.svg or args.html:  # checked before any query, so a bad path costs no report
+        from ..core.output import HTML, SVG, check_output
 
-    svg = check_output(args.svg, SVG, repo.db.path, args.force) if args.svg else None
-    html = check_output(args.html, HTML, repo.db.path, args.force) if args.html else None
+        svg = check_output(args.svg, SVG, repo.db.path, args.force) if args.svg else None
+        html = check_output(args.html, HTML, repo.db.path, args.force) if args.html else None
+    shown: bool | int = False  # the JSON has no per-project rows; the printout shows the first of each table
+    if not args.json:
+        from ..printout import SHOWN_ROWS
+
+        shown = SHOWN_ROWS
     with repo.db.read():  # one connection for the year, the report and its publication
-        years = repo.years()
-        chosen = default_year(repo, args.year, years)
-        report = figures.report(repo, chosen, args.department, rows=not args.json, years=years)
+        chosen = default_year(repo, args.year)
+        report = figures.report(repo, chosen, args.department, rows=shown)
         published = repo.publication(chosen)  # a published year is shown as published (core.figures)
     if args.json:
         out = report_json(report)
@@ -125,10 +134,13 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if published:
         console.print(Text(f"Gezeigt wie am {published.at:%d.%m.%Y} von {safe_text(published.by)} veröffentlicht; "
                            "spätere Änderungen: sachstand check.", style="dim"))
-    if svg:
-        write_output(svg, console.export_svg(title=f"Sachstandsbericht {chosen}", clear=False).encode("utf-8"))
-    if html:
-        write_output(html, console.export_html(clear=False).encode("utf-8"))
+    if svg or html:
+        from ..core.output import write_output
+
+        if svg:
+            write_output(svg, console.export_svg(title=f"Sachstandsbericht {chosen}", clear=False).encode("utf-8"))
+        if html:
+            write_output(html, console.export_html(clear=False).encode("utf-8"))
     return 0
 
 

@@ -1,18 +1,34 @@
-"""The register: domain types, schema, repository, figures and findings. Imports neither io nor tui."""
+"""The register: domain types, schema, repository, figures and findings. Imports neither io nor tui.
+
+Importing ``sachstand.core`` (which every ``sachstand.core.x`` import does first) loads nothing
+else: the names below are loaded when first used (``__getattr__``), so a command imports only the
+modules it needs (``summary --json`` neither the write engine nor the entry rules).
+"""
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import os
-import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .access import Actor, resolve_actor
-from .db import Database
-from .errors import SachstandError, WriteFailed
-from .models import City
-from .repository import Repository
+if TYPE_CHECKING:
+    from .access import Actor
+    from .db import Database
+    from .errors import SachstandError
+    from .models import City
+    from .repository import Repository
+
+_LAZY = {"Actor": "access", "Database": "db", "SachstandError": "errors", "WriteFailed": "errors",
+         "City": "models", "Repository": "repository"}
+
+
+def __getattr__(name: str) -> Any:
+    """``Actor``, ``City``, ``Database``, ``Repository``, ``SachstandError``, ``WriteFailed`` on first use."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def default_register() -> Path:
@@ -30,6 +46,10 @@ def default_db_path(explicit: str | None = None) -> Path:
 
 def open_register(path: str | os.PathLike[str], source: str = "cli", config: str | None = None,
                   actor: Actor | None = None) -> Repository:
+    from .access import resolve_actor
+    from .db import Database
+    from .repository import Repository
+
     db = Database(path)
     return Repository(db, actor or resolve_actor(db.path, config, source))
 
@@ -43,6 +63,15 @@ def init_register(path: str | os.PathLike[str], sample: bool = True, config: str
     only when complete, so a run killed half-way (or a full disk) never leaves a half register
     that "init" would then refuse to replace, and no other process sees one being built.
     """
+    import contextlib
+    import errno
+    import secrets
+
+    from .access import resolve_actor
+    from .db import Database
+    from .errors import SachstandError, WriteFailed
+    from .repository import Repository
+
     db = Database(path)
     if db.path.exists():
         raise _exists(db.path)
@@ -79,6 +108,8 @@ def init_register(path: str | os.PathLike[str], sample: bool = True, config: str
 
 
 def _exists(path: Path) -> SachstandError:
+    from .errors import SachstandError
+
     return SachstandError(
         f"Unter {path} gibt es schon eine Datei; sie wird nicht überschrieben. "
         "Bitte einen anderen Pfad mit --db wählen oder die Datei selbst entfernen."

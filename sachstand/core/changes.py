@@ -40,7 +40,7 @@ from .models import (
     progress_key,
     progress_year,
 )
-from .types import MONEY_MAX, Period, clean_text, format_number, year_problem
+from .types import MONEY_MAX, Period, clean_text, format_number, to_cents, year_problem
 
 __all__ = [  # the field keys (defined in ``models``) are re-exported beside the change set
     "FieldKey", "is_progress_key", "parse_field_key", "progress_key", "progress_year",
@@ -189,7 +189,7 @@ def _check_value(name: str, value: object) -> object:
             return None
         if isinstance(value, float) or not isinstance(value, (Decimal, int)):
             raise InvalidValue(field_label(name), "muss ein genauer Eurobetrag sein")
-        amount = Decimal(value).quantize(Decimal("0.01"))
+        amount = to_cents(Decimal(value))
         if amount < 0:
             raise InvalidValue(field_label(name), "darf nicht negativ sein")
         if amount > MONEY_MAX:

@@ -23,10 +23,9 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-import duckdb
-
+from .engine import duckdb
 from .errors import (
     NotARegister,
     RegisterDamaged,
@@ -43,7 +42,8 @@ from .locking import Busy, lock_for, retry, turnstile
 from .schema import LATEST, migrate, schema_version
 from .wal import preserve_leftover_wal
 
-__all__ = ["Database", "backup_dir_for", "connect_file", "default_lock_timeout", "file_connection", "sql_string"]
+__all__ = ["Background", "Database", "backup_dir_for", "connect_file", "default_lock_timeout", "file_connection",
+           "sql_string"]
 
 _T = TypeVar("_T")
 
@@ -79,6 +79,11 @@ class Database:
 
     def exists(self) -> bool:
         return self.path.exists()
+
+    def writing(self) -> bool:
+        """True inside a ``write`` of this thread: its changes are seen by its own connection only
+        (not by a second cursor, ``Background``), until the COMMIT."""
+        return bool(getattr(self._local, "writing", False))
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -277,6 +282,53 @@ class Database:
             finally:
                 conn.close()
         self._checked = True
+
+
+class Background(Generic[_T]):
+    """Work on a second cursor of an open connection, in a thread, beside the caller's own queries.
+
+    DuckDB lets go of the GIL while a query runs, and a query over one table's row group runs on
+    one core; so a second query of the same unit of work (the previous year's counts beside the
+    year's figures) can run on the other core. The cursor reads the same file in the same
+    process, so it sees what the caller's connection sees (a read-only file cannot change while
+    it is open); not inside a write, whose changes only its own connection sees until the COMMIT
+    (``Database.writing``). Use it as a context manager: leaving the block waits for the thread, so the
+    connection is never closed under a running query; ``result()`` waits and returns what
+    ``work`` returned, or raises what it raised.
+    """
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], _T]) -> None:
+        self._cursor = conn.cursor()
+        self._work = work
+        self._value: _T | None = None
+        self._error: BaseException | None = None
+        self._done = False
+        self._thread = threading.Thread(target=self._run, name="sachstand-background-query", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._work(self._cursor)
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> _T:
+        self._wait()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]  # set by _run when there is no error
+
+    def _wait(self) -> None:
+        if not self._done:
+            self._thread.join()
+            self._cursor.close()
+            self._done = True
+
+    def __enter__(self) -> Background[_T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._wait()
 
 
 def one_row(cursor: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:

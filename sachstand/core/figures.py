@@ -26,24 +26,29 @@ projects are left out of everything. With p(Y) the progress recorded for year Y:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .changes import no_such_department
-from .db import Database, one_row
+from .db import Background, Database, one_row
 from .errors import SachstandError
 from .funding import FundingSummary, funding
 from .history import WIDTH
 from .models import City, ProjectRow
-from .repository import Repository
-from .rows import period_from_row
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from .repository import Repository
 
 
 @dataclass(frozen=True)
 class FigureDef:
+    """A figure's definition: its key, German label and rule, and the set it counts over."""
+
     key: str
     label: str
     rule: str
@@ -138,17 +143,17 @@ flags AS (
     SELECT *,
         priority IS NOT NULL AS planned,
         cur IS NOT NULL AND priority IS NULL AS in_report,
-        priority IS NULL AND (cur IS NOT NULL OR NOT coalesce(done_before, false)) AS open_in_year,
-        coalesce(cur = 100 AND coalesce(prev, -1) < 100, false) AS completed,
-        coalesce(cur >= 90 AND cur < 100, false) AS at_least_90,
-        coalesce(cur > 0 AND (prev = 0 OR (prev IS NULL AND year(start_first) <= $year
-                 AND year(start_last) >= $year)), false) AS started,
-        coalesce(prev = cur AND cur < 100, false) AS stalled,
-        coalesce(latest = 100, false) AS done
+        priority IS NULL AND (cur IS NOT NULL OR done_before IS NOT TRUE) AS open_in_year,
+        (cur = 100 AND (prev IS NULL OR prev < 100)) IS TRUE AS completed,
+        (cur >= 90 AND cur < 100) IS TRUE AS at_least_90,
+        (cur > 0 AND (prev = 0 OR (prev IS NULL AND start_first < make_date($year + 1, 1, 1)
+                 AND start_last >= make_date($year, 1, 1)))) IS TRUE AS started,
+        (prev = cur AND cur < 100) IS TRUE AS stalled,
+        (latest = 100) IS TRUE AS done
     FROM s
 ),
 status AS (
-    SELECT *, coalesce(open_in_year AND end_last < $as_of AND coalesce(latest, 0) < 100, false) AS overdue
+    SELECT *, (open_in_year AND end_last < $as_of AND (latest IS NULL OR latest < 100)) IS TRUE AS overdue
     FROM flags
 )
 """
@@ -165,6 +170,8 @@ COUNT_COLUMNS = """count(*) FILTER (WHERE in_report), count(*) FILTER (WHERE com
 
 @dataclass(frozen=True)
 class Figure:
+    """A figure of year Y: its value, the previous year's value (None without one) and its total."""
+
     key: str
     label: str
     rule: str
@@ -179,6 +186,8 @@ class Figure:
 
 @dataclass(frozen=True)
 class DepartmentFigures:
+    """One department's figures over its projects in the report."""
+
     code: str
     name: str | None
     projects: int
@@ -189,6 +198,8 @@ class DepartmentFigures:
 
 @dataclass(frozen=True)
 class Report:
+    """Everything the status report of year Y shows (``report``)."""
+
     year: int
     department: str | None
     as_of: date
@@ -198,7 +209,8 @@ class Report:
     overdue_ids: tuple[str, ...]
     stalled_ids: tuple[str, ...]
     rows: tuple[ProjectRow, ...]
-    """The projects open in Y; empty when the report was made with ``rows=False``."""
+    """The projects open in Y; empty when the report was made with ``rows=False``, the first of
+    each kind only with a number (``report``)."""
     city: City | None = None
     """The register's city (``Repository.city``), shown in every printout's header."""
 
@@ -239,8 +251,12 @@ def status_params(year: int, department: str | None = None, as_of: date | None =
 def counts(db: Database, year: int, department: str | None = None, as_of: date | None = None) -> dict[str, int]:
     """The six counts for one year, in one query."""
     with db.read() as conn:
-        row = one_row(conn.execute(_STATUS_SQL + f"SELECT {COUNT_COLUMNS} FROM status",
-                                   status_params(year, department, as_of)))
+        return _counts(conn, year, department, as_of)
+
+
+def _counts(conn: duckdb.DuckDBPyConnection, year: int, department: str | None, as_of: date | None) -> dict[str, int]:
+    row = one_row(conn.execute(_STATUS_SQL + f"SELECT {COUNT_COLUMNS} FROM status",
+                               status_params(year, department, as_of)))
     return dict(zip(FIGURE_KEYS, (int(v) for v in row), strict=False))
 
 
@@ -255,23 +271,26 @@ def _year_figures(db: Database, year: int, department: str | None, as_of: date |
     with db.read() as conn:
         rows = conn.execute(
             _STATUS_SQL + f"""
-            SELECT s.department, d.name, {COUNT_COLUMNS},
-                   coalesce(list(s.id ORDER BY {_NAME_KEY}, s.id) FILTER (WHERE overdue), []),
-                   coalesce(list(s.id ORDER BY {_NAME_KEY}, s.id) FILTER (WHERE stalled), []),
-                   coalesce(sum(planned_cost) FILTER (WHERE in_report), 0)::DECIMAL(16,2),
-                   round(avg(cur) FILTER (WHERE in_report), 1)::DECIMAL(5,1),
-                   count(*) FILTER (WHERE in_report AND completed),
-                   count(*) FILTER (WHERE open_in_year)
-            FROM status s LEFT JOIN departments d ON d.code = s.department
-            GROUP BY s.department, d.name ORDER BY s.department""",
+            , per_department AS (
+                SELECT s.department, {COUNT_COLUMNS},
+                       coalesce(list(s.id ORDER BY {_NAME_KEY}, s.id) FILTER (WHERE overdue), []),
+                       coalesce(list(s.id ORDER BY {_NAME_KEY}, s.id) FILTER (WHERE stalled), []),
+                       coalesce(sum(planned_cost) FILTER (WHERE in_report), 0)::DECIMAL(16,2),
+                       round(avg(cur) FILTER (WHERE in_report), 1)::DECIMAL(5,1),
+                       count(*) FILTER (WHERE in_report AND completed),
+                       count(*) FILTER (WHERE open_in_year)
+                FROM status s GROUP BY s.department
+            )
+            SELECT g.*, d.name FROM per_department g LEFT JOIN departments d ON d.code = g.department
+            ORDER BY g.department""",
             status_params(year, department, as_of),
         ).fetchall()
-    totals = [sum(int(r[i]) for r in rows) for i in range(2, 8)]
-    overdue = tuple(pid for r in rows for pid in r[8])
-    stalled = tuple(pid for r in rows for pid in r[9])
-    departments = [DepartmentFigures(r[0], r[1], r[2], r[10], r[11], r[12]) for r in rows if r[2]]
+    totals = [sum(int(r[i]) for r in rows) for i in range(1, 7)]
+    overdue = tuple(pid for r in rows for pid in r[7])
+    stalled = tuple(pid for r in rows for pid in r[8])
+    departments = [DepartmentFigures(r[0], r[13], r[1], r[9], r[10], r[11]) for r in rows if r[1]]
     found = dict(zip(FIGURE_KEYS, totals, strict=False))
-    found["open"] = sum(int(r[13]) for r in rows)
+    found["open"] = sum(int(r[12]) for r in rows)
     return found, overdue, stalled, departments
 
 
@@ -293,7 +312,7 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
                  open_only: bool = True, flagged_only: bool = False,
                  ids: Sequence[str] | None = None, planned: bool = False,
                  archived: bool = False, first: tuple[int, Callable[[list[ProjectRow]], None]] | None = None,
-                 ) -> list[ProjectRow]:
+                 each: int | None = None) -> list[ProjectRow]:
     """Projects open in Y (or all, with ``open_only=False``), with their flags; by department, name.
 
     ``flagged_only`` keeps just the overdue and the stalled ones; ``ids`` just those projects
@@ -302,9 +321,12 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
     the archived projects instead (all of them, open in Y or not), with their values for Y.
     ``first`` = (n, call): ``call`` gets the first n rows as soon as they are read, before the
     rest (a screen paints its first page meanwhile); all rows are returned as usual.
+    ``each`` keeps at most that many of the projects in the report, of the overdue and of the
+    stalled ones, the first of each in this order (the tables of a printout), and reads no more.
     """
     if archived:
         open_only = False
+    from .rows import period_from_row
 
     def made(rows: list[tuple[Any, ...]]) -> list[ProjectRow]:
         return [
@@ -313,16 +335,28 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
             for r in rows
         ]
 
+    where = "(open_in_year OR planned OR NOT $open_only) AND (overdue OR stalled OR NOT $flagged_only)"
+    params = {**status_params(year, department, as_of, planned, archived, ids), "open_only": open_only,
+              "flagged_only": flagged_only}
+    if each is not None:  # the first of each kind by a top-n aggregate (no sort of every row), then their rows
+        key = "{'d': department, 'k': lower(name), 'i': id}"  # the order below, as one comparable value
+        with db.read() as conn:
+            firsts = one_row(conn.execute(
+                (_STATUS_SQL if ids is None else _STATUS_SQL_IDS) + "SELECT " + ", ".join(
+                    f"coalesce(min_by(id, {key}, $each) FILTER (WHERE {kind}), [])"
+                    for kind in ("cur IS NOT NULL", "overdue", "stalled")) + f" FROM status WHERE {where}",
+                {**params, "each": each}))
+        return project_rows(db, year, department, as_of, open_only, flagged_only,
+                            sorted({pid for kind in firsts for pid in kind}), planned, archived, first)
     with db.read() as conn:
         cursor = conn.execute(
-            (_STATUS_SQL if ids is None else _STATUS_SQL_IDS) + """
+            (_STATUS_SQL if ids is None else _STATUS_SQL_IDS) + f"""
             SELECT id, department, name, description, prev, cur, start_first, start_precision, start_text,
                    end_first, end_precision, end_text, overdue, stalled, done AND NOT planned,
                    at_least_90, version, priority
-            FROM status WHERE (open_in_year OR planned OR NOT $open_only) AND (overdue OR stalled OR NOT $flagged_only)
+            FROM status WHERE {where}
             ORDER BY department, lower(name), id""",
-            {**status_params(year, department, as_of, planned, archived, ids), "open_only": open_only,
-             "flagged_only": flagged_only},
+            params,
         )
         head: list[ProjectRow] = []
         if first is not None:
@@ -339,12 +373,20 @@ def by_department(db: Database, year: int, department: str | None = None) -> lis
 
 def check_year(repo: Repository, year: int, department: str | None = None,
                years: list[int] | None = None) -> None:
-    """Refuse a year without data and an unknown department, with a German message."""
+    """Refuse a year without data and an unknown department, with a German message.
+
+    ``years`` is ``repo.years()`` when the caller has it; without it, only this year is looked
+    up, and all years only for the message."""
     if department is not None:
         known = [d.code for d in repo.departments()]
         if department not in known:
+            from .changes import no_such_department
+
             raise no_such_department(department, known)
-    years = repo.years() if years is None else years
+    if years is None:
+        if repo.years_among([year]):
+            return
+        years = repo.years()
     if year not in years:
         have = ", ".join(map(str, years)) or "keine"
         raise SachstandError(f"Für {year} gibt es keine Umsetzungsstände. Jahre mit Daten: {have}.")
@@ -370,31 +412,48 @@ def published_report(repo: Repository, year: int, department: str | None = None,
 
 
 def report(repo: Repository, year: int, department: str | None = None, as_of: date | None = None,
-           rows: bool = True, live: bool = False, years: list[int] | None = None) -> Report:
+           rows: bool | int = True, live: bool = False, years: list[int] | None = None) -> Report:
     """All figures of the status report for year Y (checked with ``check_year`` first).
 
     A published year gives its stored snapshot (whatever ``as_of`` and ``rows`` say) unless
     ``live`` asks for the register's current state. ``rows=False`` skips the per-project rows
     (the IDs of the overdue and stalled projects stay), for callers that only need the figures,
-    such as ``summary --json`` on a large register. ``years`` is ``repo.years()`` when the caller
-    has it already.
+    such as ``summary --json`` on a large register; a number keeps at most that many of the rows in
+    the report, of the overdue and of the stalled ones (``project_rows(each=…)``: the printout's
+    tables), the figures being over all projects as always. ``years`` is ``repo.years()`` when the caller
+    has it already (without it, only Y and Y-1 are looked up).
     """
-    with repo.db.read():  # one connection for all the queries below
+    with repo.db.read() as conn:  # one connection for all the queries below
         published_years = set(repo.published_years())  # one query; a year not published has no parts
         if not live and year in published_years:
-            published = published_report(repo, year, department, rows=rows)
+            published = published_report(repo, year, department, rows=bool(rows))
             if published is not None:
                 return published
-        years = repo.years() if years is None else years
-        check_year(repo, year, department, years)
+        if years is None:  # Y and Y-1 looked up in one query; all years only for a refusal's message
+            present = repo.years_among([year, year - 1])
+            check_year(repo, year, department, sorted(present) if year in present else None)
+        else:
+            present = set(years)
+            check_year(repo, year, department, years)
         as_of = as_of or default_as_of(year)
-        now, overdue_ids, stalled_ids, departments = _year_figures(repo.db, year, department, as_of)
         before: dict[str, int] | None = None
         earlier = published_report(repo, year - 1, department, rows=False) if year - 1 in published_years else None
         if earlier is not None:
             before = {f.key: f.value for f in earlier.figures}
-        elif (year - 1) in years:
-            before = counts(repo.db, year - 1, department, default_as_of(year - 1))
+        previous = None
+        if earlier is None and year - 1 in present:
+            if repo.db.writing():  # a snapshot inside the write that publishes it: its own connection
+                before = _counts(conn, year - 1, department, default_as_of(year - 1))
+            else:  # Y-1's counts beside Y's figures (db.Background)
+                previous = Background(conn, lambda c: _counts(c, year - 1, department, default_as_of(year - 1)))
+        with previous or contextlib.nullcontext():
+            now, overdue_ids, stalled_ids, departments = _year_figures(repo.db, year, department, as_of)
+            found_funding = funding(repo, department)
+            city = repo.city()
+            each = None if rows is True else int(rows)
+            listed = tuple(project_rows(repo.db, year, department, as_of, each=each)) if rows else ()
+            if previous is not None:
+                before = previous.result()
         figures = tuple(
             Figure(d.key, d.label, d.rule, now[d.key], before[d.key] if before else None, now[d.over])
             for d in FIGURES
@@ -402,9 +461,9 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
         return Report(
             year=year, department=department, as_of=as_of, figures=figures,
             by_department=tuple(departments),
-            funding=funding(repo, department),
+            funding=found_funding,
             overdue_ids=overdue_ids,
             stalled_ids=stalled_ids,
-            rows=tuple(project_rows(repo.db, year, department, as_of)) if rows else (),
-            city=repo.city(),
+            rows=listed,
+            city=city,
         )

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from .models import FundedProject
-from .repository import Repository
+from .models import FundedProject  # at run time: cattrs reads the field types of a published report
+
+if TYPE_CHECKING:
+    from .repository import Repository
 
 
 @dataclass(frozen=True)
 class FundingSummary:
+    """The funded projects of a report with their sums."""
+
     projects: tuple[FundedProject, ...]
     total_cost: Decimal
     funding_total: Decimal
@@ -24,7 +29,7 @@ def funding(repo: Repository, department: str | None = None) -> FundingSummary:
     """
     funded = repo.funded_projects()
     if department is not None:
-        own = {p.id for p in repo.projects(department=department)}
+        own = repo.project_ids(department)
         funded = [f for f in funded if own.intersection(f.linked_projects)]
     zero = Decimal("0.00")
     return FundingSummary(

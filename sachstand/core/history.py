@@ -21,8 +21,11 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import duckdb
+if TYPE_CHECKING:
+    import duckdb
+
 
 WIDTH = 4
 """Characters per year in ``history``."""

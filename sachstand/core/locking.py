@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -53,6 +52,8 @@ def retry(attempt: Callable[[], T], path: str | os.PathLike[str], timeout: float
         except Busy:
             if time.monotonic() >= deadline:
                 raise RegisterLocked(str(path), timeout) from None
+            import random  # only while another process holds the file
+
             time.sleep(pause * (0.5 + random.random()))
             pause = min(pause * 1.6, max_pause)
 

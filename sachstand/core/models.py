@@ -137,6 +137,8 @@ class City:
 
 @dataclass(frozen=True)
 class Department:
+    """A department (Bereich) of the register: its code ("FB 11") and, when known, its name."""
+
     code: str
     name: str | None
 
@@ -183,6 +185,8 @@ class NewProject:
 
 @dataclass(frozen=True)
 class Project(_Dates):
+    """A project of the register with all its fields, its progress by year and its row version."""
+
     id: str
     department: str
     name: str
@@ -256,6 +260,8 @@ class ProjectRow(_Dates):
 
 @dataclass(frozen=True)
 class Partner:
+    """A partner of a funded project and its role there."""
+
     partner: str
     role: str
 
@@ -281,11 +287,15 @@ class NewFundedProject:
 
 @dataclass(frozen=True, kw_only=True)
 class FundedProject(NewFundedProject):
+    """A stored funded project, with its number in the register."""
+
     id: int
 
 
 @dataclass(frozen=True)
 class AuditEntry:
+    """One audit row: who changed which field of what, when, from where, from which value to which."""
+
     at: datetime
     os_user: str
     source: str

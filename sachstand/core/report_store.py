@@ -16,16 +16,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import duckdb
-
-from .access import Actor
-from .audit import write_audit
 from .db import Database
 from .errors import EMPTY, ConflictError, FieldConflict, InvalidValue, NotFound, PublishedYear
 from .models import Publication, ReportText
 from .text_rules import text_problem, title_problem
 from .types import clean_text
+
+if TYPE_CHECKING:
+    import duckdb
+
+if TYPE_CHECKING:
+    from .access import Actor
 
 
 class ReportStore:
@@ -67,6 +70,8 @@ class ReportStore:
                 raise InvalidValue(f"Text „{_short(_CONTROL_SHOWN.sub('?', title))}“", f"Zeile {found[0]}: {found[1]}")
             cleaned.append((key, title, markdown, version))
         labels = {"title": "Überschrift", "markdown": "Text"}
+        from .audit import write_audit
+
         with self.db.write() as conn:
             stored = {r[0]: r[1:] for r in conn.execute(
                 "SELECT key, title, markdown, version FROM report_texts WHERE year = ?", [year]).fetchall()}
@@ -112,6 +117,8 @@ class ReportStore:
         """Pick the examples of one figure (an empty list returns to the default); audited."""
         self.actor.require_admin("Beispielprojekte festlegen")
         ids = list(dict.fromkeys(project_ids))
+        from .audit import write_audit
+
         with self.db.write() as conn:
             known = {p for (p,) in conn.execute(
                 "SELECT id FROM projects WHERE id IN (SELECT unnest($ids))", {"ids": ids or [""]}).fetchall()}
@@ -166,6 +173,8 @@ class ReportStore:
         A year is published once; it is refused when it already is.
         """
         self.actor.require_admin("einen Bericht veröffentlichen")
+        from .audit import write_audit
+
         with self.db.write() as conn:
             done = conn.execute("SELECT published_at FROM published_years WHERE year = ?", [year]).fetchone()
             if done:

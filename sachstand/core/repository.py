@@ -15,43 +15,25 @@ Rules:
   ``changes.py``; ``apply`` normalises through it. Audit rows are written by ``audit.py``.
 - The city's name and AGS live in the ``meta`` table (keys ``city_name``, ``city_ags``); setting
   them needs the role Administrator and is audited like any other change (entity ``register``).
+- The write engine (``apply``, ``changes``, ``audit``) is imported by the writes that use it, so a
+  command that only reads (``summary``) does not load it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from . import audit
-from .access import Actor
-from .apply import ApplyRun, insert_funded, set_city, set_reported
-from .changes import (
-    ApplyResult,
-    ArchiveChange,
-    ChangeSet,
-    ProjectUpdate,
-    check_text,
-    progress_key,
-)
 from .db import Database
-from .errors import (
-    InvalidValue,
-    NotFound,
-)
-from .models import (
-    AuditEntry,
-    City,
-    Department,
-    FundedProject,
-    NewFundedProject,
-    NewProject,
-    Partner,
-    Project,
-)
+from .errors import NotFound
+from .models import City, Department, FundedProject, Partner, progress_key
 from .report_store import ReportStore
-from .rows import load_by_ids, load_projects, project_order
-from .types import clean_text
+
+if TYPE_CHECKING:
+    from .access import Actor
+    from .changes import ApplyResult, ChangeSet
+    from .models import AuditEntry, NewFundedProject, NewProject, Project
 
 
 class Repository(ReportStore):
@@ -74,6 +56,21 @@ class Repository(ReportStore):
         with self.db.read() as conn:
             return [y for (y,) in conn.execute("SELECT DISTINCT year FROM progress ORDER BY year").fetchall()]
 
+    def latest_year(self) -> int | None:
+        """The last of ``years()``, or None: without the pass over every value that lists them all."""
+        with self.db.read() as conn:
+            row = conn.execute("SELECT max(year) FROM progress").fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def years_among(self, years: Sequence[int]) -> set[int]:
+        """Those of ``years`` that are in ``years()``: each looked for until its first value is
+        found (a few years to check, not all of them to list)."""
+        if not years:
+            return set()
+        probe = " UNION ALL ".join(f"(SELECT {int(y)} FROM progress WHERE year = {int(y)} LIMIT 1)" for y in years)
+        with self.db.read() as conn:
+            return {y for (y,) in conn.execute(probe).fetchall()}
+
     def get(self, project_id: str) -> Project:
         found = self.get_many([project_id])
         if project_id not in found:
@@ -83,6 +80,8 @@ class Repository(ReportStore):
     def get_many(self, ids: Sequence[str]) -> dict[str, Project]:
         if not ids:
             return {}
+        from .rows import load_by_ids
+
         with self.db.read() as conn:
             return load_by_ids(conn, ids)
 
@@ -95,21 +94,36 @@ class Repository(ReportStore):
             where.append("department = $dept")
             params["dept"] = department
         clause = ("WHERE " + " AND ".join(where)) if where else ""
+        from .rows import load_projects, project_order
+
         with self.db.read() as conn:
             found = load_projects(conn, clause, params)
         return sorted(found.values(), key=lambda p: project_order(p.department, p.name, p.id))
 
+    def project_ids(self, department: str) -> set[str]:
+        """The IDs of a department's projects (not archived): ``projects(department=…)`` without
+        reading every field of them."""
+        with self.db.read() as conn:
+            return {pid for (pid,) in conn.execute(
+                "SELECT id FROM projects WHERE NOT archived AND department = ?", [department]).fetchall()}
+
     def planned(self) -> list[Project]:
         """The planned projects (a priority set, not archived), by priority, department, name."""
+        from .rows import load_projects
+
         with self.db.read() as conn:
             found = load_projects(conn, "WHERE priority IS NOT NULL AND NOT archived", {})
         return sorted(found.values(), key=lambda p: (p.priority, p.department, p.name.casefold(), p.id))
 
     def audit_for(self, project_id: str, limit: int = 200) -> list[AuditEntry]:
+        from . import audit
+
         with self.db.read() as conn:
             return audit.audit_for(conn, project_id, limit)
 
     def audit_count(self) -> int:
+        from . import audit
+
         with self.db.read() as conn:
             return audit.audit_count(conn)
 
@@ -117,6 +131,8 @@ class Repository(ReportStore):
         """See ``audit.changed_since``."""
         if not versions:
             return {}
+        from . import audit
+
         with self.db.read() as conn:
             return audit.changed_since(conn, versions)
 
@@ -161,11 +177,17 @@ class Repository(ReportStore):
     # ---- writes ------------------------------------------------------------------------------
 
     def create(self, new: NewProject) -> Project:
+        from .apply import ApplyRun
+        from .changes import ChangeSet
+
         with self.db.write() as conn:  # the saved project is read back inside the same transaction
             result = ApplyRun(conn, self.actor).run(ChangeSet(new_projects=[new]))
             return self.get(result.created[0])
 
     def update(self, project_id: str, expected_version: int, changes: dict[str, object]) -> Project:
+        from .apply import ApplyRun
+        from .changes import ChangeSet, ProjectUpdate
+
         with self.db.write() as conn:
             ApplyRun(conn, self.actor).run(ChangeSet(updates=[ProjectUpdate(project_id, expected_version, changes)]))
             return self.get(project_id)
@@ -174,11 +196,17 @@ class Repository(ReportStore):
         return self.update(project_id, expected_version, {progress_key(year): percent})
 
     def archive(self, project_id: str, expected_version: int, archived: bool = True) -> Project:
+        from .apply import ApplyRun
+        from .changes import ArchiveChange, ChangeSet
+
         with self.db.write() as conn:
             ApplyRun(conn, self.actor).run(ChangeSet(archive=[ArchiveChange(project_id, expected_version, archived)]))
             return self.get(project_id)
 
     def add_department(self, code: str, name: str | None = None) -> None:
+        from .changes import ChangeSet
+        from .types import clean_text
+
         self.apply(ChangeSet(new_departments=[Department(clean_text(code), name)]))
 
     def apply(self, changes: ChangeSet) -> ApplyResult:
@@ -186,11 +214,18 @@ class Repository(ReportStore):
 
         Checks, in this order, before writing: permissions, values, departments, versions.
         """
+        from .apply import ApplyRun
+
         with self.db.write() as conn:
             return ApplyRun(conn, self.actor).run(changes)
 
     def add_funded_projects(self, funded: Sequence[NewFundedProject]) -> None:
         """Funded projects from a source file, whose ``linked_projects`` are project names."""
+        from dataclasses import replace
+
+        from .apply import insert_funded
+        from .errors import InvalidValue
+
         self.actor.require_admin("Förderprojekte erfassen")
         with self.db.write() as conn:
             name_to_id = dict(conn.execute("SELECT name, id FROM projects WHERE NOT archived").fetchall())
@@ -204,6 +239,9 @@ class Repository(ReportStore):
 
     def set_city(self, city: City) -> None:
         """Record the city's name and AGS (None removes the AGS); Administrator only, audited."""
+        from .apply import set_city
+        from .changes import check_text
+
         self.actor.require_admin("Stadt und Gemeindeschlüssel festlegen")
         check_text("Stadt", city.name)
         with self.db.write() as conn:
@@ -211,12 +249,16 @@ class Repository(ReportStore):
 
     def set_reported_figures(self, year: int, figures: dict[str, int]) -> None:
         """The figures a published report stated, kept to compare against (see ``findings``)."""
+        from .apply import set_reported
+
         self.actor.require_admin("berichtete Kennzahlen erfassen")
         with self.db.write() as conn:
             set_reported(conn, year, figures)
 
     def changes_since(self, when: datetime) -> list[AuditEntry]:
         """Audit entries written after ``when``, oldest first."""
+        from . import audit
+
         with self.db.read() as conn:
             return audit.changes_since(conn, when)
 

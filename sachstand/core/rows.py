@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from .models import Project
 from .types import Period, Precision
+
+if TYPE_CHECKING:
+    import duckdb
 
 # Rows per bulk INSERT: DuckDB turns each list parameter into values at once, so one statement
 # for 100,000 projects held about 400 MB; batches inside the same transaction keep that flat

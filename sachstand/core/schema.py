@@ -11,8 +11,7 @@ Rules:
 
 from __future__ import annotations
 
-import duckdb
-
+from .engine import duckdb
 from .history import HISTORY_COLUMNS, refresh_sql
 
 APP_MARKER = "sachstand-register"

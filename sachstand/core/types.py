@@ -25,6 +25,13 @@ CENT = Decimal("0.01")
 MONEY_MAX = Decimal("999999999999.99")
 
 
+def to_cents(amount: Decimal) -> Money:
+    """``amount`` to the cent by German commercial rounding (kaufmännisches Runden: a half cent
+    rounds away from zero, 2,345 € → 2,35 €), as a city's finance department rounds: the one
+    rounding rule for money, wherever an amount is taken in or shown."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
 class Precision(str, Enum):  # noqa: UP042 - StrEnum would change what str() and format() print
     DAY = "day"
     MONTH = "month"
@@ -198,7 +205,7 @@ def parse_money(text: str) -> Money:
             f"„{original}“ ist kein Eurobetrag (erwartet z. B. „1.234,56 €“, höchstens zwei Nachkommastellen)"
         )
     try:
-        amount = Decimal(s).quantize(CENT)
+        amount = to_cents(Decimal(s))
     except InvalidOperation:
         raise ValueError(f"„{original}“ ist kein Eurobetrag") from None
     if amount > MONEY_MAX:
@@ -279,7 +286,7 @@ def format_money(amount: Money | None, empty: str = "–") -> str:
     """German euro display: 6961704.07 → "6.961.704,07 €"."""
     if amount is None:
         return empty
-    q = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+    q = to_cents(Decimal(amount))
     s = f"{q:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
     return f"{s} €"
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 from pathlib import Path
 
@@ -58,6 +57,8 @@ def _preserve(path: Path) -> Path | None:
             data = wal.read_bytes()
         except FileNotFoundError:
             return None
+        import hashlib  # only when a WAL is left over (after a crash)
+
         digest = hashlib.sha256(data).hexdigest()[:16]
         directory = backup_dir_for(path)
         directory.mkdir(parents=True, exist_ok=True)

@@ -20,11 +20,10 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from ..core.changes import TEXT_MAX, project_id_problem, too_long
 from ..core.types import (
-    CENT,
     MONEY_MAX,
     CostField,
     Period,
@@ -32,6 +31,7 @@ from ..core.types import (
     parse_cost_field,
     parse_percent,
     parse_period,
+    to_cents,
 )
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
@@ -121,7 +121,7 @@ def money(value: object) -> CostField | None:
         if isinstance(value, int) and abs(value) > MONEY_MAX:
             raise ValueError(f"„{shown(value)}“ ist zu groß")
         amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-        cents = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+        cents = to_cents(amount)
         if abs(amount - cents) > Decimal("0.000001"):
             raise ValueError(f"„{shown(value)}“ hat mehr als zwei Nachkommastellen")
         if cents < 0:

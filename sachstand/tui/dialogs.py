@@ -26,13 +26,18 @@ class ProgressDialog(ModalScreen[int | None]):
         super().__init__()
         self.title_text = title
         self.current = current
+        self._hint: tuple[Text, bool] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
             yield Static(self.title_text, id="dialog-title")
             yield Input(value="" if self.current is None else str(self.current), id="percent",
                         placeholder="0 bis 100", compact=True)
-            yield Static("Ganze Zahl von 0 bis 100, dann Enter.", id="dialog-error", classes="hint")
+            if self.current is None:
+                yield Static("Ganze Zahl von 0 bis 100, dann Enter.", id="dialog-error", classes="hint")
+            else:  # what the first Input.Changed (of the value given) shows: no second layout for it
+                self._hint = self._hint_for(str(self.current))
+                yield Static(self._hint[0], id="dialog-error", classes="hint error" if self._hint[1] else "hint")
         yield key_footer()
 
     def on_mount(self) -> None:
@@ -46,15 +51,19 @@ class ProgressDialog(ModalScreen[int | None]):
         except ValueError as exc:
             return str(exc)
 
+    def _hint_for(self, value: str) -> tuple[Text, bool]:
+        """The line under the field for ``value``, and whether it is an error."""
+        result = self._check(value)
+        return (Text("Enter speichert, Esc bricht ab."), False) if isinstance(result, int) else (Text(result), True)
+
     def on_input_changed(self, event: Input.Changed) -> None:
-        result = self._check(event.value)
+        hint = self._hint_for(event.value)
+        if hint == self._hint:  # the same line again: no new layout for each digit typed
+            return
+        self._hint = hint
         error = self.query_one("#dialog-error", Static)
-        if isinstance(result, int):
-            error.update("Enter speichert, Esc bricht ab.")
-            error.set_class(False, "error")
-        else:
-            error.update(Text(result))
-            error.set_class(True, "error")
+        error.update(hint[0])
+        error.set_class(hint[1], "error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -28,7 +28,7 @@ from ..core.errors import SachstandError
 from ..core.models import ProjectRow
 from ..core.text import safe_text
 from ..core.types import format_number
-from .data import FIRST_PAGE, ChangeStamp, Saved, YearRows, change_stamp, load_year
+from .data import FIRST_PAGE, ChangeStamp, Saved, YearRows, change_stamp, load_year, split_planned
 from .german import GermanSelect
 from .project_table import (
     ALL,
@@ -198,13 +198,31 @@ class ProjectsScreen(ProjectActions):
         if index is None or not found:
             self.load(keep_id=row_id, fresh=True)
             return False
-        old, self.all_rows[index] = self.all_rows[index], found[0]
-        self.haystack[row_id] = haystack_of(found[0])
+        fresh = found[0]
+        old, self.all_rows[index] = self.all_rows[index], fresh
+        self.haystack[row_id] = haystack_of(fresh)
         key = SORT_KEYS[self.sort_key]
-        if key(old) != key(found[0]):
+        if key(old) == key(fresh) and self._replace_shown(row_id, fresh):
+            return True
+        if key(old) != key(fresh):
             self._sort_all()
         self._last_filter = None  # the kept result holds the old row
         self.apply_filter(keep_id=row_id)
+        return True
+
+    def _replace_shown(self, row_id: str, fresh: ProjectRow) -> bool:
+        """The saved row in place of the shown one, when it keeps its place (same sort key) and
+        still passes the filters: only its line is drawn again, and the kept filter result (the
+        same list) holds the fresh row. False if the whole list has to be filtered again."""
+        table, wanted = self.table, self._filter()
+        if table.rows is not self.shown or wanted.status in (ARCHIVED, PLANNED):
+            return False
+        current = table.current
+        at = table.cursor if current is not None and current.id == row_id else \
+            next((i for i, r in enumerate(self.shown) if r.id == row_id), None)
+        if at is None or not pick([fresh], wanted, self.haystack, False):
+            return False
+        table.replace_row(at, fresh)
         return True
 
     def _load_failed(self, exc: SachstandError) -> None:
@@ -276,8 +294,7 @@ class ProjectsScreen(ProjectActions):
         keep_id = keep_id or self._fill(loaded) or self._remembered
         self._remembered = None
         if loaded.parts is None:
-            planned = sorted((r for r in rows if r.priority is not None), key=lambda r: (r.priority, r.name.casefold()))
-            loaded.parts = ([r for r in rows if r.priority is None], planned)
+            loaded.parts = split_planned(rows)
         self.all_rows, self.planned_rows = list(loaded.parts[0]), loaded.parts[1]  # all_rows is sorted in place
         self.archived_rows = None
         if loaded.haystack is None:
@@ -375,9 +392,19 @@ class ProjectsScreen(ProjectActions):
 
     @on(Select.Changed, "#year")
     def _year_changed(self, event: Select.Changed) -> None:
-        if self.loaded and not self._filling and isinstance(event.value, int) and event.value != self.year:
-            self.year = event.value
+        self._to_year(event.value)
+
+    def _to_year(self, value: object) -> None:
+        if self.loaded and not self._filling and isinstance(value, int) and value != self.year:
+            self.year = value
             self.load()
+
+    def picked(self, which: str) -> None:
+        """A dropdown's value was chosen in its picker (b, s, j): as if chosen in the dropdown."""
+        if which == "year":
+            self._to_year(self.query_one("#year", Select).value)
+        else:
+            self._filter_changed()
 
     def action_sort(self) -> None:
         keys = list(SORT_KEYS)

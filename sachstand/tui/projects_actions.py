@@ -73,6 +73,7 @@ class ProjectActions(SachstandScreen[None]):
     _replace_row: Callable[[str, list[ProjectRow]], bool]
     show_saved: Callable[[str, int, list[ProjectRow]], None]
     saved_row: Callable[[str, int, Saved], None]
+    picked: Callable[[str], None]
     _partial: bool
     shown: list[ProjectRow]
     loaded: bool
@@ -128,8 +129,12 @@ class ProjectActions(SachstandScreen[None]):
         title = PICKER_TITLES[which]
 
         def chosen(value: object) -> None:
+            # applied here, not by the Select.Changed it would post: that message queues behind
+            # the repaint of the closing picker, and a year's read can start before it
             if value is not None and value != select.value:
-                select.value = value
+                with self.prevent(Select.Changed):
+                    select.value = value
+                self.picked(which)
             self.table.focus()
 
         # the selects hold str and Text labels only (``_show_loaded`` fills them)

@@ -1,0 +1,26 @@
+"""DuckDB, as the register's modules import it: the engine module itself.
+
+``import duckdb`` loads the package around the engine first: its relational and expression API,
+type helpers and a version lookup through ``importlib.metadata`` (with ``email`` and ``zipfile``),
+about 70 ms of a short command's start, none of which the register uses. ``_duckdb`` is the
+compiled engine that the package re-exports name for name (``duckdb.connect is
+_duckdb.connect``, the same exception classes), so a connection, a result or an error is the
+same object whichever way it was imported, and a module that imports ``duckdb`` itself works
+together with these.
+
+Rules:
+- Modules on the path of a short command (``summary``, ``check``) import DuckDB as
+  ``from .engine import duckdb``, or only for type hints (``TYPE_CHECKING``).
+- Only names the package re-exports from the engine are used through it (``connect``, the
+  exceptions, ``DuckDBPyConnection``); duckdb 2.x (``pyproject.toml``) ships the engine as
+  ``_duckdb``, and the package itself is the fallback.
+"""
+
+from __future__ import annotations
+
+try:
+    import _duckdb as duckdb
+except ImportError:  # pragma: no cover - a duckdb without the separate engine module
+    import duckdb  # type: ignore[no-redef]
+
+__all__ = ["duckdb"]
