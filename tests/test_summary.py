@@ -71,6 +71,16 @@ def test_background_work_gives_its_result_or_its_error(repo: Repository) -> None
         assert conn.execute("SELECT 1").fetchall() == [(1,)]  # the connection itself is unharmed
 
 
+def test_background_work_reads_the_register_through_its_cursor(repo: Repository) -> None:
+    """With ``db``, the repository's reads in the work use the second cursor, not a new connection."""
+    def reads(c: duckdb.DuckDBPyConnection) -> tuple[bool, object]:
+        with repo.db.read() as inner:
+            return inner is c, repo.city()
+
+    with repo.db.read() as conn, Background(conn, reads, repo.db) as work:
+        assert work.result() == (True, repo.city())
+
+
 def test_rows_of_each_kind_are_the_first_of_all_rows(repo: Repository) -> None:
     for year in repo.years():
         every = figures.project_rows(repo.db, year)

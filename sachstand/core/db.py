@@ -297,12 +297,16 @@ class Background(Generic[_T]):
     it is open); not inside a write, whose changes only its own connection sees until the COMMIT
     (``Database.writing``). Use it as a context manager: leaving the block waits for the thread, so the
     connection is never closed under a running query; ``result()`` waits and returns what
-    ``work`` returned, or raises what it raised.
+    ``work`` returned, or raises what it raised. With ``db``, the work's own ``db.read()`` calls
+    (the repository's reads) use the cursor too, as nested reads use the caller's connection;
+    without it such a read would open a connection of its own and wait for the caller's lock.
     """
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], _T]) -> None:
+    def __init__(self, conn: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], _T],
+                 db: Database | None = None) -> None:
         self._cursor = conn.cursor()
         self._work = work
+        self._db = db
         self._value: _T | None = None
         self._error: BaseException | None = None
         self._done = False
@@ -310,10 +314,15 @@ class Background(Generic[_T]):
         self._thread.start()
 
     def _run(self) -> None:
+        if self._db is not None:  # this thread's reads of the register: the cursor
+            self._db._local.conn = self._cursor
         try:
             self._value = self._work(self._cursor)
         except BaseException as exc:  # handed to the caller by result()
             self._error = exc
+        finally:
+            if self._db is not None:
+                self._db._local.conn = None
 
     def result(self) -> _T:
         self._wait()

@@ -440,20 +440,26 @@ def report(repo: Repository, year: int, department: str | None = None, as_of: da
         earlier = published_report(repo, year - 1, department, rows=False) if year - 1 in published_years else None
         if earlier is not None:
             before = {f.key: f.value for f in earlier.figures}
-        previous = None
-        if earlier is None and year - 1 in present:
-            if repo.db.writing():  # a snapshot inside the write that publishes it: its own connection
-                before = _counts(conn, year - 1, department, default_as_of(year - 1))
-            else:  # Y-1's counts beside Y's figures (db.Background)
-                previous = Background(conn, lambda c: _counts(c, year - 1, department, default_as_of(year - 1)))
-        with previous or contextlib.nullcontext():
+        counted = earlier is None and year - 1 in present
+
+        def beside(c: duckdb.DuckDBPyConnection) -> tuple[dict[str, int] | None, FundingSummary, City | None]:
+            """Y-1's counts (unless published or without data), the funding and the city."""
+            found = _counts(c, year - 1, department, default_as_of(year - 1)) if counted else None
+            return found, funding(repo, department), repo.city()
+
+        work = None
+        if repo.db.writing():  # a snapshot inside the write that publishes it: its own connection
+            previous, found_funding, city = beside(conn)
+        else:  # on a second cursor beside Y's figures (db.Background)
+            work = Background(conn, beside, repo.db)
+        with work or contextlib.nullcontext():
             now, overdue_ids, stalled_ids, departments = _year_figures(repo.db, year, department, as_of)
-            found_funding = funding(repo, department)
-            city = repo.city()
             each = None if rows is True else int(rows)
             listed = tuple(project_rows(repo.db, year, department, as_of, each=each)) if rows else ()
-            if previous is not None:
-                before = previous.result()
+            if work is not None:
+                previous, found_funding, city = work.result()
+        if previous is not None:
+            before = previous
         figures = tuple(
             Figure(d.key, d.label, d.rule, now[d.key], before[d.key] if before else None, now[d.over])
             for d in FIGURES
