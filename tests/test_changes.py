@@ -90,3 +90,23 @@ def test_a_period_given_directly_keeps_to_the_year_range(sample_path) -> None:
     with pytest.raises(InvalidValue, match="1899 liegt außerhalb von 1900 bis 2200"):
         repo.apply(ChangeSet(updates=[ProjectUpdate(p.id, p.version, {"start": Period.day(date(1899, 6, 1))})]))
     assert repo.get(p.id).start == p.start
+
+
+def test_a_new_project_with_an_empty_year_is_refused_before_the_write(sample_path) -> None:
+    """A year listed in a new project's progress needs a value: None is refused at its field, by
+    the check and by the write, and nothing is stored (the column is NOT NULL; before, the check
+    let it through and DuckDB refused the INSERT)."""
+    import pytest
+
+    from sachstand.core import open_register
+    from sachstand.core.errors import InvalidValue
+
+    admin = Actor("root", "admin", frozenset())
+    new = NewProject(department="FB 11", name="Leer", progress={2020: None})  # type: ignore[dict-item]
+    assert check(ChangeSet(new_projects=[new]), {}, admin, departments={"FB 11"}).problems == [
+        Problem("#1", "Umsetzungsstand 2020 (in %)", "darf nicht leer sein", "progress:2020")]
+    repo = open_register(sample_path)
+    before = len(repo.projects())
+    with pytest.raises(InvalidValue, match="Umsetzungsstand 2020 \\(in %\\): darf nicht leer sein"):
+        repo.apply(ChangeSet(new_projects=[new]))
+    assert len(repo.projects()) == before

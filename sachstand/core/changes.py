@@ -102,13 +102,21 @@ def too_long(length: int) -> str:
             "(so viel fasst eine Excel-Zelle)")
 
 
-def check_text(label: str, text: str) -> str:
-    """Refuse a text longer than ``TEXT_MAX``, and the noncharacters U+FFFE and U+FFFF, which no
-    XML part (so no workbook or document) can hold; returns it unchanged."""
+def text_problem(text: str) -> str | None:
+    """The one rule of a stored text: at most ``TEXT_MAX`` characters, and neither of the
+    noncharacters U+FFFE and U+FFFF, which no XML part (so no workbook or document) can hold.
+    Returns the reason it is refused, or None."""
     if len(text) > TEXT_MAX:
-        raise InvalidValue(label, too_long(len(text)))
+        return too_long(len(text))
     if "\ufffe" in text or "\uffff" in text:
-        raise InvalidValue(label, "enthält das Nichtzeichen U+FFFE oder U+FFFF; bitte entfernen")
+        return "enthält das Nichtzeichen U+FFFE oder U+FFFF; bitte entfernen"
+    return None
+
+
+def check_text(label: str, text: str) -> str:
+    """Raise ``InvalidValue`` (with ``label``) for a text ``text_problem`` refuses; returns it unchanged."""
+    if (reason := text_problem(text)) is not None:
+        raise InvalidValue(label, reason)
     return text
 
 
@@ -170,43 +178,85 @@ def check_value(name: str, value: object) -> object:
         raise
 
 
+def check_progress(year: int, value: object) -> object:
+    """The one rule of a year's progress value: None, or a whole number from 0 to 100; raises
+    ``InvalidValue`` keyed ``progress:YEAR``."""
+    # the common case, without building the key: exactly what ``check_value`` passes unchanged
+    # (a four-digit year makes a well-formed key; ``bool`` is not ``int`` by ``type``)
+    if type(value) is int and 0 <= value <= 100 and type(year) is int and 1000 <= year <= 9999:
+        return value
+    return check_value(progress_key(year), value)
+
+
+def _progress_value(name: str, value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        raise InvalidValue(field_label(name), f"„{value}“ ist keine ganze Zahl von 0 bis 100")
+    return value
+
+
+def _required_text(name: str, value: object) -> object:
+    text = clean_text(str(value or ""))
+    if not text:
+        raise InvalidValue(field_label(name), EMPTY)
+    if (reason := text_problem(text)) is not None:  # the label is looked up only for a refusal
+        raise InvalidValue(field_label(name), reason)
+    return text
+
+
+def _optional_text(name: str, value: object) -> object:
+    text = clean_text(str(value or ""))
+    if (reason := text_problem(text)) is not None:
+        raise InvalidValue(field_label(name), reason)
+    return text
+
+
+def _cost(name: str, value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, float) or not isinstance(value, (Decimal, int)):
+        raise InvalidValue(field_label(name), "muss ein genauer Eurobetrag sein")
+    # a Decimal already in cents is its own stored form (quantize would make an equal copy)
+    amount = value if type(value) is Decimal and value.as_tuple().exponent == -2 else \
+        to_cents(Decimal(value))
+    if amount < 0:
+        raise InvalidValue(field_label(name), "darf nicht negativ sein")
+    if amount > MONEY_MAX:
+        raise InvalidValue(field_label(name), "ist zu groß")
+    return amount
+
+
+def _priority(name: str, value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9999:
+        raise InvalidValue(field_label(name), f"„{value}“ ist keine ganze Zahl ab 1")
+    return value
+
+
+def _period(name: str, value: object) -> object:
+    if value is not None and not isinstance(value, Period):
+        raise InvalidValue(field_label(name), "muss ein Datum oder Quartal sein")
+    if value is not None and (problem := year_problem(value.first_day.year, value.format())):
+        raise InvalidValue(field_label(name), problem)
+    return value
+
+
+_FIELD_CHECKS = {"department": _required_text, "name": _required_text, "description": _optional_text,
+                 "cost_note": _optional_text, "planned_cost": _cost, "priority": _priority,
+                 "start": _period, "end": _period}
+"""The rule of each editable field (``REQUIRED_FIELDS`` are the required texts)."""
+assert set(_FIELD_CHECKS) == set(EDITABLE_FIELDS)
+assert {k for k, f in _FIELD_CHECKS.items() if f is _required_text} == set(REQUIRED_FIELDS)
+
+
 def _check_value(name: str, value: object) -> object:
+    rule = _FIELD_CHECKS.get(name)
+    if rule is not None:
+        return rule(name, value)
     if is_progress_key(name):
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
-            raise InvalidValue(field_label(name), f"„{value}“ ist keine ganze Zahl von 0 bis 100")
-        return value
-    if name in REQUIRED_FIELDS:
-        text = clean_text(str(value or ""))
-        if not text:
-            raise InvalidValue(field_label(name), EMPTY)
-        return check_text(field_label(name), text)
-    if name in ("description", "cost_note"):
-        return check_text(field_label(name), clean_text(str(value or "")))
-    if name == "planned_cost":
-        if value is None:
-            return None
-        if isinstance(value, float) or not isinstance(value, (Decimal, int)):
-            raise InvalidValue(field_label(name), "muss ein genauer Eurobetrag sein")
-        amount = to_cents(Decimal(value))
-        if amount < 0:
-            raise InvalidValue(field_label(name), "darf nicht negativ sein")
-        if amount > MONEY_MAX:
-            raise InvalidValue(field_label(name), "ist zu groß")
-        return amount
-    if name == "priority":
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9999:
-            raise InvalidValue(field_label(name), f"„{value}“ ist keine ganze Zahl ab 1")
-        return value
-    if name in ("start", "end"):
-        if value is not None and not isinstance(value, Period):
-            raise InvalidValue(field_label(name), "muss ein Datum oder Quartal sein")
-        if value is not None and (problem := year_problem(value.first_day.year, value.format())):
-            raise InvalidValue(field_label(name), problem)
-        return value
+        return _progress_value(name, value)
     raise InvalidValue(field_label(name), "ist kein änderbares Feld")
 
 
@@ -225,24 +275,37 @@ def check_dates(start: Period | None, end: Period | None) -> None:
 
 
 def normalise_new(n: NewProject, departments: set[str], actor: Actor) -> NewProject:
-    """A new project checked and in its stored form; raises on the first problem."""
+    """A new project checked and in its stored form; raises on the first problem. Every year in
+    its progress has a value (None is refused; leave the year out). A project already in its
+    stored form is returned itself (an import hands over 100,000 of them)."""
     dept = check_value("department", n.department)
     actor.require_write(str(dept), "Projekte anlegen")
     if dept not in departments:
         raise InvalidValue(field_label("department"), unknown_department(str(dept)), key="department")
     for year, percent in n.progress.items():
-        check_value(progress_key(year), percent)
+        if check_progress(year, percent) is None:  # a year listed needs its value
+            key = progress_key(year)
+            raise InvalidValue(field_label(key), EMPTY, key=key)
     check_dates(n.start, n.end)
+    name = str(check_value("name", n.name))
+    description = str(check_value("description", n.description))
+    cost = check_value("planned_cost", n.planned_cost)
+    note = str(check_value("cost_note", n.cost_note))
+    start_text = "" if n.start else check_text(field_label("start"), clean_text(n.start_text))
+    end_text = "" if n.end else check_text(field_label("end"), clean_text(n.end_text))
+    priority = check_value("priority", n.priority)
+    pid = None if n.id is None else check_project_id(n.id)
+    if (dept is n.department and name is n.name and description is n.description and cost is n.planned_cost
+            and note is n.cost_note and start_text is n.start_text and end_text is n.end_text
+            and priority is n.priority and pid is n.id):
+        return n
     return NewProject(
-        department=str(dept), name=str(check_value("name", n.name)),
-        description=str(check_value("description", n.description)),
-        planned_cost=check_value("planned_cost", n.planned_cost),  # type: ignore[arg-type]
-        cost_note=str(check_value("cost_note", n.cost_note)), start=n.start, end=n.end,
-        start_text="" if n.start else check_text(field_label("start"), clean_text(n.start_text)),
-        end_text="" if n.end else check_text(field_label("end"), clean_text(n.end_text)),
+        department=str(dept), name=name, description=description,
+        planned_cost=cost,  # type: ignore[arg-type]
+        cost_note=note, start=n.start, end=n.end, start_text=start_text, end_text=end_text,
         progress=n.progress,  # shared, not copied: an import hands over 100,000 of them
-        priority=check_value("priority", n.priority),  # type: ignore[arg-type]
-        id=None if n.id is None else check_project_id(n.id), archived=n.archived,
+        priority=priority,  # type: ignore[arg-type]
+        id=pid, archived=n.archived,
     )
 
 

@@ -62,9 +62,12 @@ def connect_file(path: str | os.PathLike[str], read_only: bool = False) -> duckd
     """A plain DuckDB connection to ``path`` with external file access switched off.
 
     No locks, no retries, no schema check: for ``Database`` itself and for files that are not
-    the live register (backups, copies being restored).
+    the live register (backups, copies being restored). DuckDB's progress bar is off: it draws
+    on stdout for any query over two seconds, inside ``--json`` output (seen on a loaded machine).
     """
-    return duckdb.connect(str(path), read_only=read_only, config={"enable_external_access": False})
+    conn = duckdb.connect(str(path), read_only=read_only, config={"enable_external_access": False})
+    conn.execute("SET enable_progress_bar = false")
+    return conn
 
 
 class Database:

@@ -9,10 +9,13 @@ report's figures need neither a pass over ``progress`` grouped by the text proje
 on it (at 100,000 projects × 10 years: about 15 ms instead of 70 ms).
 
 Rules:
-- ``progress`` stays the truth; the text is derived from it only here (``refresh_sql``).
+- ``progress`` stays the truth; the text is derived from it only here (``refresh_sql``, and
+  ``history_of_lists`` for new projects, from the same SQL fragments).
 - Every write of ``progress`` calls ``keep_history`` in its transaction with the projects whose
   values it changed (the write engine does, once per apply); new projects get theirs in their
-  INSERT (``NEW_HISTORY``, after their ``progress`` rows); migration 4 fills every project.
+  INSERT from the same lists of years and percents their ``progress`` rows are written from
+  (``history_of_lists``: reading each batch's rows back out of ``progress`` scanned the whole
+  table per batch); migration 4 fills every project.
 - It is text, not a list: DuckDB updates a text column in place, while an UPDATE of a list column
   on a table with a primary key took 10 s for 100,000 rows (a DELETE and INSERT of the rows took
   1 s, and 5 s more to commit).
@@ -31,18 +34,37 @@ WIDTH = 4
 """Characters per year in ``history``."""
 
 
+def _values_of(yrs: str, pcts: str) -> str:
+    """The values from the first year with one to the last, one a year (NULL for a year without
+    one), from a project's years ``yrs`` and percents ``pcts`` as two lists in year order."""
+    return f"list_transform(range({yrs}[1], {yrs}[-1] + 1), lambda y: {pcts}[list_position({yrs}, y)])"
+
+
+def _text_of(vals: str) -> str:
+    """``history`` from the list ``vals`` (``_values_of``): four characters a year."""
+    return f"array_to_string(list_transform({vals}, lambda v: ',' || coalesce(lpad(v::VARCHAR, 3, '0'), '---')), '')"
+
+
 def values_sql(progress: str = "progress", only: str = "") -> str:
     """A SELECT of ``project_id``, ``first`` (the first year with a value) and ``vals`` (the values
     from that year on, one a year, NULL for a year without one) from a relation of ``progress``
     rows (``only``: a condition on them)."""
     where = f"WHERE {only}" if only else ""
     return f"""
-SELECT project_id, first, list_transform(range(first, last + 1), lambda y: pcts[list_position(yrs, y)]) AS vals
+SELECT project_id, yrs[1] AS first, {_values_of("yrs", "pcts")} AS vals
 FROM (
-    SELECT project_id, min(year) AS first, max(year) AS last,
-           list(percent ORDER BY year) AS pcts, list(year ORDER BY year) AS yrs
+    SELECT project_id, list(percent ORDER BY year) AS pcts, list(year ORDER BY year) AS yrs
     FROM {progress} {where} GROUP BY project_id
 )"""
+
+
+def history_of_lists(yrs: str, pcts: str) -> tuple[str, str]:
+    """SQL expressions of ``history_from`` and ``history`` for a new project whose progress is
+    given as two lists in year order (``yrs``, ``pcts``; NULL or empty: no values): the same text
+    as ``history_sql`` derives from its ``progress`` rows, without reading them back."""
+    has = f"len(coalesce({yrs}, [])) > 0"
+    return (f"CASE WHEN {has} THEN {yrs}[1] END",
+            f"CASE WHEN {has} THEN {_text_of(_values_of(yrs, pcts))} END")
 
 
 def history_sql(targets: str, only: str = "") -> str:
@@ -50,7 +72,7 @@ def history_sql(targets: str, only: str = "") -> str:
     of the relation ``targets``, from its ``progress`` rows (``only``: a condition on them)."""
     return f"""
     SELECT t.id, g.first,
-           array_to_string(list_transform(g.vals, lambda v: ',' || coalesce(lpad(v::VARCHAR, 3, '0'), '---')), '') AS text
+           {_text_of("g.vals")} AS text
     FROM {targets} t LEFT JOIN ({values_sql(only=only)}) g ON g.project_id = t.id"""
 
 
@@ -64,11 +86,6 @@ UPDATE projects SET history_from = h.first, history = h.text
 FROM ({history_sql(targets, only)}
 ) h
 WHERE projects.id = h.id"""
-
-
-NEW_HISTORY = history_sql("(SELECT unnest($id::VARCHAR[]) AS id)", "project_id IN (SELECT unnest($id::VARCHAR[]))")
-"""``history_sql`` for new projects ``$id`` whose ``progress`` rows are written: their history
-is inserted with them (an UPDATE of rows not yet committed took 75 MB at 100,000 projects)."""
 
 
 _REFRESH_IDS = refresh_sql()

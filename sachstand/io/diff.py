@@ -26,7 +26,9 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date
 from itertools import chain
+from typing import TYPE_CHECKING
 
 from ..core.audit import audit_text
 from ..core.changes import (
@@ -63,12 +65,18 @@ from .plan_cells import (
     _bad_code,
     _Collector,
     _denied,
+    _FirstSeen,
+    _period_day,
     _period_text,
+    _plain_text,
     _progress_years,
     _same_progress,
+    _Shared,
 )
-from .reader import MAX_PROBLEMS, Problem, Row, WorkbookData, too_many_problems
-from .register_book import RegisterExtras
+from .reader import MAX_PROBLEMS, PackedRows, Problem, Row, WorkbookData, too_many_problems
+
+if TYPE_CHECKING:
+    from .register_book import RegisterExtras
 
 __all__ = ["KINDS", "Conflict", "FieldChange", "ImportPlan", "Missing", "Remark", "RowResult", "accepted_years",
            "apply_plan", "check_template_year", "plan_import"]
@@ -119,15 +127,18 @@ class _Planner:
         self._by_name: dict[tuple[str, str], Project] | None = None
         self._same_for: dict[int, dict[str, object]] = {}
         self.seen_ids: dict[str, tuple[str, int]] = {}
-        self.seen_new: dict[tuple[str, str], tuple[str, int]] = {}
+        self.seen_new = _FirstSeen()
         self.new_departments: dict[str, Department] = {}
         self.rows: list[RowResult] = []
         self.updates: list[ProjectUpdate] = []
         self.news: list[NewProject] = []
-        self.new_at: list[tuple[RowResult, Mapping[str, str]]] = []  # each new project's row and columns
+        # each new project's row and its file's columns (two lists: no tuple per row)
+        self.new_rows: list[RowResult] = []
+        self.new_where: list[Mapping[str, str]] = []
         self.restore = False
         self.on_conflict: str | None = None
         self.consume = False
+        self.shared = _Shared()
 
     @property
     def by_name(self) -> dict[tuple[str, str], Project]:
@@ -194,8 +205,10 @@ class _Planner:
                 data.rows.clear()
                 if data.extras is not None and data.extras.archive is not None:
                     data.extras.archive.rows.clear()
+        self.seen_new = _FirstSeen()  # needed only while rows are planned
         if self.news and len(problems) < MAX_PROBLEMS:
             problems.extend(self._check_news())
+        self.new_rows, self.new_where = [], []
         cs = ChangeSet(new_departments=list(self.new_departments.values()), new_projects=self.news,
                        updates=self.updates, funded_projects=funded, reported_figures=reported, city=city)
         return ImportPlan(list(files), self.rows, problems, cs, remarks, _version_warnings(files, self.rows))
@@ -212,7 +225,7 @@ class _Planner:
         dropped: set[int] = set()
         for p in found:
             index = int(p.project.removeprefix("#")) - 1
-            result, where = self.new_at[index]
+            result, where = self.new_rows[index], self.new_where[index]
             column = where.get(p.key) or where.get("name") or next(iter(where.values()), "A")
             new = self.news[index]
             year = progress_year(p.key) if p.key else None
@@ -225,14 +238,12 @@ class _Planner:
         self.news = [n for i, n in enumerate(self.news) if i not in dropped]
         return out
 
-    def _take(self, rows: list[Row]) -> Iterator[Row]:
-        """The rows in order; with ``consume`` each leaves the list as it is handed out."""
-        if not self.consume:
-            yield from rows
-            return
-        rows.reverse()
-        while rows:
-            yield rows.pop()
+    def _take(self, rows: PackedRows) -> Iterator[Row]:
+        """The rows in order; with ``consume`` the file's rows are released once all are handed out
+        (each ``Row`` exists only while it is planned)."""
+        yield from rows
+        if self.consume:
+            rows.clear()
 
     def _row(self, data: WorkbookData, row: Row) -> RowResult:
         problem = _Collector(data.name)
@@ -243,8 +254,8 @@ class _Planner:
         if data.is_template and data.meta:
             department: str | None = data.meta.department
         else:
-            department = None if pid else problem.parse(row.cell("department"), cells.text)
-        name = "" if pid else (problem.parse(row.cell("name"), cells.text) or "")
+            department = None if pid else self._text(row, "department", problem)
+        name = "" if pid else (self._text(row, "name", problem) or "")
         result = RowResult(data.name, row.number, "error", pid, department or "", name)
         if problem.items:
             result.problems = problem.items
@@ -281,6 +292,14 @@ class _Planner:
         result.name = project.name
         return self._update(data, row, result, problem, project)
 
+    @staticmethod
+    def _text(row: Row, key: str, problem: _Collector) -> str | None:
+        """The cell's text (``cells.text``), or None with a problem at the cell."""
+        found = _plain_text(row.values.get(key))
+        if found is SKIP:
+            return problem.parse(row.cell(key), cells.text)
+        return found  # type: ignore[return-value]  # _plain_text gives a str or None besides SKIP
+
     def _restored(self, data: WorkbookData, row: Row, pid: str, problem: _Collector) -> RowResult:
         """A row of a register workbook going into an empty register: a new project with its ID."""
         department = problem.parse(row.cell("department"), cells.text)
@@ -307,14 +326,17 @@ class _Planner:
             if project is not None and same is not None and same(key, raw, shares, project):  # type: ignore[operator]
                 continue
             # The common cells, inline: a whole number 0..100 in a progress column, plain text in
-            # a text column. Everything else (and every refusal) goes through ``cells``.
+            # a text column, a date cell. Everything else (and every refusal) goes through ``cells``.
             if type(raw) is float and same is _same_progress and key not in shares and 0.0 <= raw <= 100.0 \
                     and raw.is_integer():
                 out[key] = (int(raw), key)
                 continue
-            if type(raw) is str and key in _TEXT_KEYS and raw.isprintable() and len(raw) <= cells.TEXT_MAX:
-                if text := clean_text(raw):
+            if key in _TEXT_KEYS and (text := _plain_text(raw)) is not SKIP:
+                if text is not None:
                     out[key] = (text, key)
+                continue
+            if type(raw) is date and (key == "start" or key == "end"):
+                out[key] = (_period_day(raw), key)
                 continue
             try:
                 if key in _TEXT_KEYS:
@@ -373,12 +395,10 @@ class _Planner:
             problem.add(row.ref(anchor), department, _denied(self.actor, department, "Projekte anlegen"))
         elif department not in self.departments and (error := _bad_code(department)):
             problem.add(row.ref("department" if "department" in row.values else anchor), department, error)
-        key = ((department or "").casefold(), result.name.casefold())
-        if result.name and department:
-            if key in self.seen_new:
-                problem.add(row.ref("name"), result.name,
-                            f"das neue Projekt „{result.name}“ kommt mehrfach vor (auch {_at(self.seen_new[key])})")
-            self.seen_new.setdefault(key, (data.name, row.number))
+        if result.name and department and (
+                seen := self.seen_new.first(department, result.name, data.name, row.number)) is not None:
+            problem.add(row.ref("name"), result.name,
+                        f"das neue Projekt „{result.name}“ kommt mehrfach vor (auch {_at(seen)})")
         start = values.get("start", (None,))[0]
         end = values.get("end", (None,))[0]
         if (reason := date_order_problem(start, end)) is not None:
@@ -392,13 +412,14 @@ class _Planner:
         if given_id is not None and extras is not None:
             kept = extras.progress.pop(given_id, {}) if self.consume else extras.progress.get(given_id, {})
             progress = {**kept, **progress}
+        shared = self.shared
         new = NewProject(
             department=department, name=result.name,
             description=str(values.get("description", ("",))[0]),
             # the parsed values: planned_cost Decimal | None, start/end Period | None, progress year -> int
-            planned_cost=values.get("planned_cost", (None,))[0],  # type: ignore[arg-type]
+            planned_cost=shared(values.get("planned_cost", (None,))[0]),  # type: ignore[arg-type]
             cost_note=str(values.get("cost_note", ("",))[0]),
-            start=start, end=end, progress=progress,  # type: ignore[arg-type]
+            start=shared(start), end=shared(end), progress=shared.series(progress),  # type: ignore[arg-type]
             start_text=str(values.get("start_text", ("",))[0]), end_text=str(values.get("end_text", ("",))[0]),
             id=given_id, archived=given_id is not None and extras is not None and data is extras.archive,
             priority=extras.priority.get(given_id) if given_id is not None and extras is not None else None,
@@ -407,7 +428,8 @@ class _Planner:
             name = extras.departments.get(department) if extras is not None else None
             self.new_departments[department] = Department(department, name)
         self.news.append(new)
-        self.new_at.append((result, row.where))
+        self.new_rows.append(result)
+        self.new_where.append(row.where)
         result.kind, result.department, result.new_project = "new", department, new
         return result
 

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.backup import backup_before_import
 from ..core.errors import SachstandError
@@ -23,11 +24,23 @@ from ..core.repository import Repository
 from ..core.text import safe_text
 from .diff import apply_plan, check_template_year, plan_import
 from .headers import column_mapping
-from .limits import WorkbookRefused
+from .layout import KIND_REGISTER
+from .limits import CheckedFile, WorkbookRefused
 from .reader import WorkbookData, read_workbook
-from .register_book import read_extras
+
+if TYPE_CHECKING:
+    from python_calamine import CalamineWorkbook
 
 ON_CONFLICT = ("file", "register")
+
+
+def _read_extras(checked: CheckedFile, wb: CalamineWorkbook, data: WorkbookData) -> None:
+    """``register_book.read_extras`` for a register workbook; the module (with xlsxwriter, about
+    10 MB) is imported only when a file is one, so a large import does not carry it."""
+    if data.meta is not None and data.meta.kind == KIND_REGISTER:
+        from .register_book import read_extras
+
+        read_extras(checked, wb, data)
 
 
 def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_json: bool = False,
@@ -54,7 +67,7 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
     repo_years = repo.years()
     for f in files:
         try:
-            book = read_workbook(f, read_extras, mapping)
+            book = read_workbook(f, _read_extras, mapping)
             check_template_year(book, repo_years, year)
         except WorkbookRefused as exc:
             refused.append((Path(f).name, exc.reason))

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
+from typing import TypeVar
 
 from ..core.access import Actor
 from ..core.changes import check_department_code, progress_year
 from ..core.errors import InvalidValue, PermissionDenied
 from ..core.models import Project
-from ..core.types import Precision
+from ..core.types import Precision, clean_text
 from . import cells
 from .reader import Cell, Problem
 
@@ -27,11 +29,24 @@ def _progress_years(columns: dict[str, int]) -> tuple[tuple[str, int], ...]:
     return _progress_keys(tuple(columns))
 
 
+T = TypeVar("T")
+
 SKIP = object()
 # Dates written as text repeat ("Q 4 2020"); a Period is immutable, so each text is parsed once.
 # A refused text raises again on each call (exceptions are not cached).
 _period_text = lru_cache(maxsize=4096)(cells.period)
 _TEXT_KEYS = frozenset(("name", "description", "department", "cost_note"))
+# Date cells repeat as well; ``cells.period`` of a ``date`` is a ``Period`` of that day.
+_period_day = lru_cache(maxsize=16384)(cells.period)
+
+
+def _plain_text(raw: object) -> str | object | None:
+    """``cells.text(raw)`` for the common cell, plain text (printable, so no control character, no
+    line break and no noncharacter; within ``TEXT_MAX``): its trimmed text, or None when blank.
+    Any other cell gives ``SKIP``: it goes through ``cells.text`` and its refusals."""
+    if type(raw) is str and raw.isprintable() and len(raw) <= cells.TEXT_MAX:
+        return clean_text(raw) or None
+    return SKIP
 
 
 def _at(where: tuple[str, int]) -> str:
@@ -73,6 +88,7 @@ def _denied(actor: Actor, department: str, action: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=1024)
 def _bad_code(code: str) -> str:
     """Why ``code`` cannot become a new department (the repository's rule), or ""."""
     try:
@@ -80,6 +96,74 @@ def _bad_code(code: str) -> str:
     except InvalidValue as exc:
         return exc.message.removeprefix(f"{exc.field}: ")
     return ""
+
+
+class _Shared:
+    """One object for each distinct value of an immutable kind across a plan: dates repeat (a
+    quarter, a day), costs repeat, whole progress series repeat; 100,000 new projects then hold a
+    few thousand ``Period``/``Decimal`` objects and series instead of a copy each (about 40 MB at
+    100,000 rows). Only a ``Decimal`` in cents (the stored form) is shared, so 1.0 and 1.00,
+    which compare equal, never stand for each other; at most ``LIMIT`` values are kept, after
+    which values are used as they come."""
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self._seen: dict[object, object] = {}
+
+    def __call__(self, value: T) -> T:
+        if value is None:
+            return value
+        if isinstance(value, Decimal) and value.as_tuple().exponent != -2:
+            return value  # only amounts in cents are shared: equal ones then have the same text
+        key: object = value
+        found = self._seen.get(key)
+        if found is not None:
+            return found  # type: ignore[return-value]  # stored under its own key: the same kind
+        if len(self._seen) < self.LIMIT:
+            self._seen[key] = value
+        return value
+
+    def series(self, progress: dict[int, int]) -> dict[int, int]:
+        """A progress series (never changed after planning) shared with equal ones."""
+        if not progress:
+            return progress
+        key = tuple(progress.items())
+        found = self._seen.get(key)
+        if found is not None:
+            return found  # type: ignore[return-value]
+        if len(self._seen) < self.LIMIT:
+            self._seen[key] = progress
+        return progress
+
+
+class _FirstSeen:
+    """Where each new project's (department, name), ignoring case, was first seen: one text and
+    one number per key (a tuple of two casefolded texts and a tuple of file and row cost about
+    twice as much, 35 MB at 100,000 new rows)."""
+
+    def __init__(self) -> None:
+        self._files: list[str] = []
+        self._file_index: dict[str, int] = {}
+        self._at: dict[str, int] = {}
+
+    @staticmethod
+    def _key(department: str, name: str) -> str:
+        d = department.casefold()
+        return f"{len(d)}:{d}{name.casefold()}"  # the length keeps the two parts apart
+
+    def first(self, department: str, name: str, file: str, row: int) -> tuple[str, int] | None:
+        """Where the key was seen before (file, row), or None; the first sighting is kept."""
+        key = self._key(department, name)
+        found = self._at.get(key)
+        if found is not None:
+            return self._files[found & 0xFFFFFFFF], found >> 32
+        index = self._file_index.get(file)
+        if index is None:
+            index = self._file_index[file] = len(self._files)
+            self._files.append(file)
+        self._at[key] = (row << 32) | index
+        return None
 
 
 class _Collector:

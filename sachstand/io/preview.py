@@ -48,7 +48,8 @@ def as_json(plan: ImportPlan, applied: bool, refused: Sequence[tuple[str, str]] 
          "label": c.label, "cell": c.cell, "old": c.old, "new": c.new}
         for r in updated for c in r.changes
     )
-    new = (new_json(r, new_departments) for r in plan.rows if r.kind == "new")
+    seen: dict[object, object] = {}
+    new = (new_json(r, new_departments, seen) for r in plan.rows if r.kind == "new")
     return {
         "files": [{"file": f.name, "sha256": f.sha256, "sheet": f.sheet,
                    "kind": "template" if f.is_template else "register" if f.extras is not None else "overview",
@@ -97,18 +98,26 @@ def write_json(out: dict, stream: TextIO, indent: int | None = 2) -> None:
     stream.write("}\n" if sep == ", " else "{}\n")
 
 
-def new_json(r: RowResult, new_departments: set[str]) -> dict:
-    """A new project with every field it brings; money as a string, dates as shown."""
+def new_json(r: RowResult, new_departments: set[str], seen: dict[object, object] | None = None) -> dict:
+    """A new project with every field it brings; money as a string, dates as shown. ``seen``
+    keeps the shown form of values that repeat (dates, progress series) for a whole listing."""
     n = r.new_project
     out: dict = {"file": r.file, "row": r.row, "department": r.department, "name": r.name,
                  "new_department": r.department in new_departments}
     if n is not None:
+        seen = {} if seen is None else seen
+        start, end = seen.get(n.start), seen.get(n.end)
+        if start is None:
+            start = seen[n.start] = n.start.format() if n.start else None
+        if end is None:
+            end = seen[n.end] = n.end.format() if n.end else None
+        progress = seen.get(id(n.progress))
+        if progress is None:  # the plan keeps each series alive, so its id stays its own
+            progress = seen[id(n.progress)] = {str(y): v for y, v in sorted(n.progress.items())}
         out.update({
             "project": n.id, "description": n.description,
             "planned_cost": None if n.planned_cost is None else str(n.planned_cost), "cost_note": n.cost_note,
-            "start": n.start.format() if n.start else n.start_text or None,
-            "end": n.end.format() if n.end else n.end_text or None,
-            "progress": {str(y): v for y, v in sorted(n.progress.items())},
+            "start": start or n.start_text or None, "end": end or n.end_text or None, "progress": progress,
         })
         if n.archived:
             out["archived"] = True

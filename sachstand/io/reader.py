@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import python_calamine
 
@@ -119,6 +120,64 @@ class Row:
         return self.cell(next(iter(self.values)))  # type: ignore[return-value]  # a key of values has a cell
 
 
+_ABSENT = object()
+"""A cell that gives the row no value (blank, or refused while reading)."""
+
+
+class PackedRows(Sequence[Row]):
+    """A sheet's data rows, held as one flat list of values (one slot per read column and row)
+    and the row numbers; each ``Row`` is made when it is asked for.
+
+    100,000 rows as ``Row`` objects with a tuple each took about 25 MB in small blocks, which
+    stayed scattered through the heap after the rows were planned and released (another 25 MB
+    that the import's write could not use); the flat list is a single block, freed at once."""
+
+    __slots__ = ("_flat", "_keys", "_numbers", "_shares", "_where", "_width")
+
+    def __init__(self, keys: Sequence[str], where: dict[str, str]) -> None:
+        self._keys = tuple(keys)
+        self._width = len(self._keys)
+        self._where = where
+        self._flat: list[object] = []
+        self._numbers = array("l")
+        self._shares: dict[int, frozenset[str]] = {}
+
+    def add(self, number: int, values: Sequence[object], shares: frozenset[str] = frozenset()) -> None:
+        """One row: its number and one value per key, in key order (``_ABSENT`` for none)."""
+        if shares:
+            self._shares[len(self._numbers)] = shares
+        self._numbers.append(number)
+        self._flat.extend(values)
+
+    def __len__(self) -> int:
+        return len(self._numbers)
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+
+    def __getitem__(self, index: int | slice) -> Row | list[Row]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        start = index * self._width
+        values = {k: v for k, v in zip(self._keys, self._flat[start:start + self._width], strict=True)
+                  if v is not _ABSENT}
+        return Row(self._numbers[index], values, self._where, self._shares.get(index, frozenset()))
+
+    def __iter__(self) -> Iterator[Row]:
+        return (self[i] for i in range(len(self)))
+
+    def clear(self) -> None:
+        self._flat = []
+        self._numbers = array("l")
+        self._shares = {}
+
+
 @dataclass
 class TemplateMeta:
     department: str
@@ -136,7 +195,7 @@ class WorkbookData:
     sheet: str
     header_row: int
     columns: dict[str, int]
-    rows: list[Row]
+    rows: PackedRows
     meta: TemplateMeta | None
     problems: list[Problem] = field(default_factory=list)
     #: header cells of columns that were not read ("Beschreibung (C)")
@@ -303,7 +362,12 @@ def _rows(checked: CheckedFile, sheet: str, grid: Iterable[list[object]],
     if meta is not None and meta.kind == KIND_TEMPLATE:
         keep = progress_key(meta.year)
         columns = {k: c for k, c in columns.items() if not is_progress_key(k) or k == keep}
-    data = WorkbookData(checked.path, checked.name, checked.sha256, sheet, header_row, columns, [], meta)
+    col_items = sorted(columns.items(), key=lambda kv: kv[1])
+    quoted = sheet if re.fullmatch(r"\w+", sheet) else "'" + sheet.replace("'", "''") + "'"
+    prefix = {c: f"{quoted}!{column_letter(c)}" for _k, c in col_items}
+    where = {k: prefix[c] for k, c in col_items}
+    rows = PackedRows([k for k, _c in col_items], where)
+    data = WorkbookData(checked.path, checked.name, checked.sha256, sheet, header_row, columns, rows, meta)
     facts = sheetxml.SheetFacts()
     members = sheetxml.sheet_members(checked)
     if sheet not in members:  # calamine found a sheet the package structure does not name
@@ -314,12 +378,8 @@ def _rows(checked: CheckedFile, sheet: str, grid: Iterable[list[object]],
         # a styles or sheet part that does not follow the format (a crafted or broken file)
         raise WorkbookRefused(
             checked.name, f"die Arbeitsmappe ist fehlerhaft aufgebaut ({type(exc).__name__})") from None
-    col_items = sorted(columns.items(), key=lambda kv: kv[1])
-    quoted = sheet if re.fullmatch(r"\w+", sheet) else "'" + sheet.replace("'", "''") + "'"
     used = set(columns.values())
     merged = [(a, b) for a, b in merged_ranges if b[0] > header_row and any(a[1] <= c <= b[1] for c in used)]
-    prefix = {c: f"{quoted}!{column_letter(c)}" for _k, c in col_items}
-    where = {k: prefix[c] for k, c in col_items}
     checks = bool(facts.formulas or facts.errors or facts.percent)
     width = max(columns.values(), default=0) + 1
     used_cols = sorted(used)
@@ -336,9 +396,9 @@ def _rows(checked: CheckedFile, sheet: str, grid: Iterable[list[object]],
         if not checks:
             if len(row) < width:
                 row = row + [""] * (width - len(row))
-            values = {key: v for key, c in col_items if (v := row[c]) != ""}
-            if values:
-                data.rows.append(Row(r + 1, values, where))
+            packed = [_ABSENT if (v := row[c]) == "" else v for _key, c in col_items]
+            if any(v is not _ABSENT for v in packed):
+                rows.add(r + 1, packed)
             continue
         values = {}
         shares = set()
@@ -371,7 +431,7 @@ def _rows(checked: CheckedFile, sheet: str, grid: Iterable[list[object]],
             if pos in facts.percent:
                 shares.add(key)
         if values:
-            data.rows.append(Row(r + 1, values, where, frozenset(shares)))
+            rows.add(r + 1, [values.get(key, _ABSENT) for key, _c in col_items], frozenset(shares))
     for (r0, c0), (r1, c1) in merged[:MAX_PROBLEMS]:
         data.problems.append(Problem(
             checked.name, f"{quoted}!{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}", "",
