@@ -4,7 +4,8 @@ Rules:
 - No SQL here: every read and write goes through ``Repository`` and ``core.figures``.
 - No connection is kept: the repository opens one per call, so other processes (other users'
   apps, imports, ``summary``) are never locked out for longer than one call.
-- Register calls run in threads, started at once and awaited by a worker (``call_db``), so the screen never waits on the file.
+- Register calls run in threads, started at once and awaited by a worker (``call_db``), so the screen never waits on the file
+  (except at start-up: the projects screen waits up to ``FIRST_PAGE_WAIT_SECONDS`` for the first page, see ``Prefetch``).
 - Expected errors (``SachstandError``) become a message, never a traceback; at start-up a register
   that is missing, locked, damaged or too new gets its own message screen.
 - ``--read-only`` and the viewer role both give a viewer actor: the repository refuses its writes
