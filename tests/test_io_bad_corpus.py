@@ -69,14 +69,14 @@ REFUSED: dict[str, str] = {
     "shared_strings_huge_unique_count.xlsx": "der Teil „xl/sharedStrings.xml“ gibt uniqueCount=„2000000000“ an, aber er "
                                              f"enthält nur 2 Texte; {NOT_READ}",
     "shared_strings_huge_count.xlsx": "der Teil „xl/sharedStrings.xml“ gibt count=„99999999999“ an, aber die Blätter "
-                                      f"können höchstens 101 Texte verwenden; {NOT_READ}",
+                                      f"können höchstens 100 Texte verwenden; {NOT_READ}",
     "many_sheets.xlsx": "die Arbeitsmappe hat 101 Blätter; erlaubt sind höchstens 100",
     "deep_nesting.xlsx": f"der Teil „xl/styles.xml“ ist tiefer als 100 Ebenen verschachtelt; {NOT_READ}",
     # parts that are not well-formed XML, and relationships that lead astray
-    "styles_junk_after_root.xlsx": f"der Teil „xl/styles.xml“ ist kein gültiges XML (Zeile 1, Spalte 2631); {NOT_READ}",
+    "styles_junk_after_root.xlsx": f"der Teil „xl/styles.xml“ ist kein gültiges XML (Zeile 1, Spalte 2550); {NOT_READ}",
     "workbook_rels_junk_after_root.xlsx": "der Teil „xl/_rels/workbook.xml.rels“ ist kein gültiges XML "
-                                          f"(Zeile 1, Spalte 507); {NOT_READ}",
-    "sheet_name_control_character.xlsx": f"der Teil „xl/workbook.xml“ ist kein gültiges XML (Zeile 1, Spalte 430); {NOT_READ}",
+                                          f"(Zeile 1, Spalte 504); {NOT_READ}",
+    "sheet_name_control_character.xlsx": f"der Teil „xl/workbook.xml“ ist kein gültiges XML (Zeile 1, Spalte 427); {NOT_READ}",
     "sheet_part_twice.xlsx": "die Blätter „Projekte“ und „Kopie“ verweisen auf denselben Teil "
                              f"„xl/worksheets/sheet1.xml“; {NOT_READ}",
     "sheet_target_outside_package.xlsx": "das Blatt „Projekte“ verweist auf keinen Teil der Arbeitsmappe "

@@ -29,6 +29,7 @@ from .changes import (
 from .db import one_row
 from .errors import ConflictError, FieldConflict, InvalidValue, NotFound, SachstandError
 from .history import history_of_lists, keep_history
+from .memory import release_memory
 from .models import (
     City,
     NewFundedProject,
@@ -65,9 +66,10 @@ def _span(p: Period | None, seen: dict[Period | None, tuple[str | None, str | No
 class ApplyRun:
     """One ``Repository.apply`` run inside an open write transaction."""
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection, actor: Actor) -> None:
+    def __init__(self, conn: duckdb.DuckDBPyConnection, actor: Actor, release: bool = False) -> None:
         self.conn = conn
         self.actor = actor
+        self.release = release
 
     def run(self, cs: ChangeSet) -> ApplyResult:
         known = {c for (c,) in self.conn.execute("SELECT code FROM departments").fetchall()}
@@ -84,6 +86,8 @@ class ApplyRun:
         checked = check(replace(cs, new_departments=new_depts), current, self.actor, known)
         checked.raise_first()
         news, updates = checked.new_projects, checked.updates
+        if self.release:
+            cs.new_projects.clear()  # the checked list is the only one left; _insert empties it
         for pid, _version, _flag in cs.archive:
             self.actor.require_write(current[pid].department, "Projekte archivieren")
         if cs.funded_projects:
@@ -139,11 +143,16 @@ class ApplyRun:
         ids.reverse()
         ids = [n.id if n.id is not None else ids.pop() for n in news]
         self._keep_given_ids([n.id for n in news if n.id is not None])
-        for start in range(0, len(news), INSERT_BATCH):
+        for start in range(0, len(ids), INSERT_BATCH):
             batch = ids[start:start + INSERT_BATCH]
-            self._insert_batch(batch, news[start:start + INSERT_BATCH])
+            part = news[:INSERT_BATCH] if self.release else news[start:start + INSERT_BATCH]
+            self._insert_batch(batch, part)
             write_audit(self.conn, self.actor, [("project", pid, "*", None, n.name) for pid, n in zip(
-                batch, news[start:start + INSERT_BATCH], strict=True)], dict.fromkeys(batch, 1))
+                batch, part, strict=True)], dict.fromkeys(batch, 1))
+            if self.release:
+                del news[:INSERT_BATCH], part  # written: the batch's projects can go
+        if self.release:
+            release_memory()
         return ids
 
     def _insert_batch(self, ids: list[str], news: list[NewProject]) -> None:

@@ -209,15 +209,21 @@ class Repository(ReportStore):
 
         self.apply(ChangeSet(new_departments=[Department(clean_text(code), name)]))
 
-    def apply(self, changes: ChangeSet) -> ApplyResult:
+    def apply(self, changes: ChangeSet, release: bool = False) -> ApplyResult:
         """Write a whole change set in one transaction, or nothing.
 
         Checks, in this order, before writing: permissions, values, departments, versions.
+        With ``release`` the change set is spent: its list of new projects is emptied once they
+        are checked, and each batch is let go once written; and DuckDB writes with one thread
+        (each thread keeps its own buffers: 100,000 new projects peaked 30-50 MB higher with two,
+        at the same speed, since the inserts run on one thread anyway). A large import's memory.
         """
         from .apply import ApplyRun
 
         with self.db.write() as conn:
-            return ApplyRun(conn, self.actor).run(changes)
+            if release:
+                conn.execute("SET threads = 1")
+            return ApplyRun(conn, self.actor, release).run(changes)
 
     def add_funded_projects(self, funded: Sequence[NewFundedProject]) -> None:
         """Funded projects from a source file, whose ``linked_projects`` are project names."""

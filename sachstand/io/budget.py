@@ -22,9 +22,9 @@ from __future__ import annotations
 from array import array
 
 from ..core.types import format_number
-from . import ooxml
-from .limits import CheckedFile, WorkbookRefused
-from .sheetgrid import SheetScan, plain_sheet
+from . import ooxml, plainparts, sheetgrid
+from .limits import CheckedFile, WorkbookRefused, read_member
+from .sheetgrid import SheetScan
 from .textcost import SharedStrings, check_counts
 from .xmlscan import Budget, Part, Refused, count_elements
 
@@ -32,6 +32,7 @@ MAX_WORKBOOK_CELLS = 4_000_000
 MAX_SHEETS = 100
 _TREE_PARTS = (ooxml.WORKBOOK, ooxml.WORKBOOK_RELS, ooxml.STYLES)
 _XML_SUFFIXES = (".xml", ".rels")
+PLAIN_FROM = 64 * 1024  # smaller parts take the exact path at once
 
 
 def check_budget(checked: CheckedFile) -> Budget:
@@ -45,7 +46,7 @@ def check_budget(checked: CheckedFile) -> Budget:
         raise WorkbookRefused(checked.name, f"die Arbeitsmappe hat {format_number(len(sheets))} Blätter; "
                                             f"erlaubt sind höchstens {format_number(MAX_SHEETS)}")
     sheet_parts = {s.member for s in sheets}
-    count_elements(checked, budget, sheet_parts)
+    kept = count_elements(checked, budget, sheet_parts)
     strings = array("I")
     sheet_bytes = sum(checked.members[m] for m in sheet_parts)
     for member in sorted(checked.members):
@@ -53,8 +54,12 @@ def check_budget(checked: CheckedFile) -> Budget:
             continue
         if not member.lower().endswith(_XML_SUFFIXES):
             continue
-        part = SharedStrings(checked, member, budget, tree=member in _TREE_PARTS)
-        part.run()
+        part = None
+        if member not in _TREE_PARTS and checked.members[member] >= PLAIN_FROM:
+            part = plainparts.plain_strings(checked, member, budget, read_member(checked, member))
+        if part is None:
+            part = SharedStrings(checked, member, budget, tree=member in _TREE_PARTS)
+            part.run()
         if part.root == "sst":
             check_counts(checked, member, part, sheet_bytes)
         if part.lengths:
@@ -65,9 +70,14 @@ def check_budget(checked: CheckedFile) -> Budget:
                 strings = (array("I", map(max, zip(strings, part.lengths, strict=False)))
                            + longer[min(len(strings), len(part.lengths)):])
     total = 0
+    costs = plainparts.SharedCosts(strings)
     try:
         for sheet in sheets:
-            grid = plain_sheet(checked, sheet.member, budget, strings)
+            data = kept.pop(sheet.member, None) or read_member(checked, sheet.member)
+            grid = plainparts.plain_sheet(checked, sheet.member, budget, sheet.name, data, costs)
+            if grid is None:
+                grid = sheetgrid.plain_sheet(checked, sheet.member, budget, strings, data)
+            del data
             if grid is None:
                 scan = SheetScan(checked, sheet.member, budget, sheet.name, strings)
                 scan.run()

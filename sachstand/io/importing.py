@@ -15,7 +15,9 @@ import sys
 from collections.abc import Mapping, Sequence
 from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING
+from shutil import copyfileobj
+from tempfile import TemporaryFile
+from typing import TYPE_CHECKING, TextIO
 
 from ..core.backup import backup_before_import
 from ..core.errors import SachstandError
@@ -26,6 +28,7 @@ from .diff import apply_plan, check_template_year, plan_import
 from .headers import column_mapping
 from .layout import KIND_REGISTER
 from .limits import CheckedFile, WorkbookRefused
+from .plan import ImportPlan
 from .reader import WorkbookData, read_workbook
 
 if TYPE_CHECKING:
@@ -90,29 +93,45 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
         buffer = BytesIO()  # before anything is applied: a markup that cannot be written stops here
         write_markup(data[0], buffer, plan, shares)
         write_output(target, buffer.getvalue())
-    applied = False
-    if apply and plan.clean and not refused and not plan.changeset.empty:
-        backup_before_import(repo)  # only an import that will write is backed up first
-        apply_plan(repo, plan)
-        applied = True
-    if as_json:
-        from .preview import as_json as to_json
-        from .preview import write_json
-
-        out = to_json(plan, applied, refused, lazy=True)
-        big = sum(len(r.changes) if r.kind == "update" or (r.settled and r.changes) else r.kind == "new"
-                  for r in plan.rows) + len(plan.problems) > 2000
-        # Indented JSON goes through the pure-Python encoder; large results are written compactly, in batches.
-        write_json(out, sys.stdout, indent=None if big else 2)
+    clean = plan.clean
+    if apply and clean and not refused and not plan.changeset.empty:
+        # The output is made first, as it will read once applied, and the plan's rows go before
+        # the write: DuckDB holds the uncommitted rows while the plan's memory is free again.
+        with TemporaryFile("w+", encoding="utf-8") as ahead:
+            _show(plan, True, as_json, show_all, refused, markup, ahead)
+            backup_before_import(repo)  # only an import that will write is backed up first
+            apply_plan(repo, plan, release=True)
+            ahead.seek(0)
+            copyfileobj(ahead, sys.stdout)
     else:
-        from ..printout import make_console
-        from .preview import render
-
-        make_console().print(render(plan, applied, show_all, refused))
-        if markup:
-            print(f"Markierte Kopie: {safe_text(markup)}", file=sys.stderr)
+        _show(plan, False, as_json, show_all, refused, markup, sys.stdout)
     for name, reason in refused:
         print(f"Fehler: {safe_text(name)}: {safe_text(reason)}", file=sys.stderr)
     if refused:
         return 2
-    return 0 if plan.clean else 1
+    return 0 if clean else 1
+
+
+def _show(plan: ImportPlan, applied: bool, as_json: bool, show_all: bool,
+          refused: Sequence[tuple[str, str]], markup: str | None, out: TextIO) -> None:
+    """The preview (or, with ``applied``, the report of what was written) into ``out``: JSON, or
+    the printout as the terminal would show it."""
+    if as_json:
+        from .preview import as_json as to_json
+        from .preview import write_json
+
+        result = to_json(plan, applied, refused, lazy=True)
+        big = sum(len(r.changes) if r.kind == "update" or (r.settled and r.changes) else r.kind == "new"
+                  for r in plan.rows) + len(plan.problems) > 2000
+        # Indented JSON goes through the pure-Python encoder; large results are written compactly, in batches.
+        write_json(result, out, indent=None if big else 2)
+    else:
+        from ..printout import make_console
+        from .preview import render
+
+        console = make_console()
+        with console.capture() as captured:
+            console.print(render(plan, applied, show_all, refused))
+        out.write(captured.get())
+        if markup:
+            print(f"Markierte Kopie: {safe_text(markup)}", file=sys.stderr)

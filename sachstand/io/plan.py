@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ..core.changes import ApplyResult, ChangeSet
 from ..core.errors import SachstandError
+from ..core.memory import release_memory
 from ..core.models import NewProject
 from ..core.repository import Repository
 from .layout import META_SHEET
@@ -142,11 +143,13 @@ def check_template_year(data: WorkbookData, repo_years: Sequence[int], year: int
         )
 
 
-def apply_plan(repo: Repository, plan: ImportPlan) -> ApplyResult:
+def apply_plan(repo: Repository, plan: ImportPlan, release: bool = False) -> ApplyResult:
     """Write the plan's change set in one transaction, audited with each file's name and SHA-256.
 
     Only a clean plan is applied; several files share one transaction, so their names and hashes
-    are joined in the audit entry.
+    are joined in the audit entry. With ``release`` (the caller has shown the plan already), the
+    plan's rows are dropped and its new projects are let go as they are written, so a large
+    import does not hold its plan while DuckDB holds the uncommitted rows; the plan is spent.
     """
     if not plan.clean:
         raise SachstandError("Die Dateien haben Probleme oder Konflikte; es wurde nichts gespeichert.")
@@ -154,4 +157,7 @@ def apply_plan(repo: Repository, plan: ImportPlan) -> ApplyResult:
     actor = repo.actor.with_source(
         source, ", ".join(f.name for f in plan.files), ", ".join(f.sha256 for f in plan.files)
     )
-    return Repository(repo.db, actor).apply(plan.changeset)
+    if release:
+        plan.rows = []
+        release_memory()
+    return Repository(repo.db, actor).apply(plan.changeset, release=release)

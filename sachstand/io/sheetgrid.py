@@ -53,6 +53,7 @@ class SheetScan(Part):
         self.dimension: str | None = None
         self.seen_shared = bytearray(len(strings))
         self.seen_texts: set[int] = set()
+        self.data_depth = 0
 
     def _bad(self, what: str, value: str) -> Refused:
         return Refused(f"der Teil „{self.member}“ (Blatt „{self.sheet}“) enthält {what} „{value[:40]}“; "
@@ -95,6 +96,8 @@ class SheetScan(Part):
             self.value = []
             self.in_value = True
             self.parser.CharacterDataHandler = self._value
+        elif local == "sheetData":
+            self.data_depth = self.depth
         elif local == "dimension":
             self.dimension = attrs.get("ref", "")
         elif local == "mergeCell" or (local == "f" and "ref" in attrs):
@@ -167,6 +170,9 @@ class SheetScan(Part):
 
     def run(self) -> None:
         super().run()
+        self.finish()
+
+    def finish(self) -> None:
         if self.dimension is not None:  # after the cells: a cell beyond the limits is the better message
             self._range(self.dimension, "dimension")
         self.budget.text_chars += self.text_chars
@@ -183,7 +189,8 @@ _FAST_SHARED = re.compile(rb'<c r="[A-Z]{1,3}[1-9][0-9]{0,6}"(?: s="[0-9]{1,9}")
 _ANY_SHARED = re.compile(rb"""t\s*=\s*["']s["']""")
 
 
-def plain_sheet(checked: CheckedFile, member: str, budget: Budget, strings: array) -> tuple[int, int] | None:
+def plain_sheet(checked: CheckedFile, member: str, budget: Budget, strings: array,
+                data: bytes | None = None) -> tuple[int, int] | None:
     """The grid of a sheet written the way spreadsheet programs write it, found by byte searches.
 
     Taken only when it is certain: the part is well-formed XML (expat, no DTD); no cell, row or
@@ -194,7 +201,7 @@ def plain_sheet(checked: CheckedFile, member: str, budget: Budget, strings: arra
     limits is then known from the references themselves. Otherwise (or when a limit is reached,
     for the exact message) the part is streamed cell by cell by ``_Sheet``. Returns the grid or None.
     """
-    data = well_formed(checked, member)
+    data = well_formed(checked, member, data)
     elements = budget.counted.get(member)  # counted while streaming, before any sheet was scanned
     if elements is None:
         elements = data.count(b"<") - data.count(b"</")

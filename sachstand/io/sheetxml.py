@@ -26,6 +26,17 @@ _HAS_FORMULA = re.compile(rb"<(?:[^\s<>/:=\"']+:)?f[\s>/]")
 _HAS_ERROR = re.compile(rb"""\st\s*=\s*["']e["']""")
 
 
+def _has_formula(data: bytes) -> bool:
+    """``_HAS_FORMULA`` after two plain searches: a match holds ``<f`` or ``:f`` (a search for
+    either takes a fifth of the pattern's time, which stops at every ``<``)."""
+    return (data.find(b"<f") >= 0 or data.find(b":f") >= 0) and _HAS_FORMULA.search(data) is not None
+
+
+def _has_error(data: bytes) -> bool:
+    """``_HAS_ERROR`` after two plain searches: a match holds ``"e`` or ``'e``."""
+    return (data.find(b'"e') >= 0 or data.find(b"'e") >= 0) and _HAS_ERROR.search(data) is not None
+
+
 @dataclass
 class SheetFacts:
     """Cells by 0-based (row, column)."""
@@ -104,7 +115,7 @@ def scan(checked: CheckedFile, member: str, percent_ids: set[int]) -> SheetFacts
     style_hit = bool(percent_ids) and re.search(
         rb"""\ss\s*=\s*["'](?:""" + b"|".join(str(i).encode() for i in sorted(percent_ids)) + rb""")["']""", data
     )
-    if not (style_hit or _HAS_FORMULA.search(data) or _HAS_ERROR.search(data)):
+    if not (style_hit or _has_formula(data) or _has_error(data)):
         return facts
     row_index, col_index = 0, 0
     try:

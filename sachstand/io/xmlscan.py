@@ -32,6 +32,7 @@ MAX_SEGMENT = 1 << 20
 MAX_ATTRIBUTES = 256
 MAX_NAMES = 10_000
 CHUNK = 1 << 20
+KEEP_BYTES = 64 << 20
 
 
 class Refused(Exception):
@@ -141,6 +142,12 @@ class Part:
     def end(self, name: str) -> None:
         self.depth -= 1
 
+    def parse(self, data: bytes) -> None:
+        """The same checks over bytes already read, without adding to the budget (``plainparts``
+        parses a part's outline): ``Refused`` or expat's error."""
+        self.segments.scan(data)
+        self.parser.Parse(data, True)
+
     def run(self) -> None:
         limit = self.checked.members[self.member]
         seen = 0
@@ -197,9 +204,11 @@ def _no_dtd(*_args: object) -> None:
     raise Refused("DTD")
 
 
-def well_formed(checked: CheckedFile, member: str) -> bytes:
-    """The part's bytes once expat (no handlers but the DTD guard) has found it well-formed."""
-    data = read_member(checked, member)
+def well_formed(checked: CheckedFile, member: str, data: bytes | None = None) -> bytes:
+    """The part's bytes (read unless given) once expat (no handlers but the DTD guard) has found
+    it well-formed."""
+    if data is None:
+        data = read_member(checked, member)
     try:
         Segments(member).scan(data)
     except Refused as exc:
@@ -221,9 +230,22 @@ def well_formed(checked: CheckedFile, member: str) -> bytes:
 def exact_elements(data: bytes) -> int | None:
     """The number of elements in a well-formed part, from its bytes, when that is certain: without
     comments and CDATA sections every ``<`` starts a tag, a declaration or an instruction."""
-    if b"<!" in data:
+    if pairs(data, b"!") > 0:
         return None
-    return data.count(b"<") - data.count(b"</") - data.count(b"<?")
+    return data.count(b"<") - data.count(b"</") - pairs(data, b"?")
+
+
+def pairs(data: bytes, mark: bytes) -> int:
+    """``data.count(b"<" + mark)`` for a mark that is rare in a part (``!``, ``?``): a search for
+    ``<`` plus a byte stops at every ``<`` (a sheet has millions), a count of one byte does not."""
+    if data.count(mark) > 100:
+        return data.count(b"<" + mark)
+    found = 0
+    at = data.find(mark, 1)
+    while at >= 0:
+        found += data[at - 1] == 0x3C
+        at = data.find(mark, at + 1)
+    return found
 
 
 def streamed_elements(checked: CheckedFile, member: str) -> int | None:
@@ -244,16 +266,39 @@ def streamed_elements(checked: CheckedFile, member: str) -> int | None:
     return total
 
 
-def count_elements(checked: CheckedFile, budget: Budget, members: set[str]) -> None:
+def count_elements(checked: CheckedFile, budget: Budget, members: set[str]) -> dict[str, bytes]:
     """Refuse in a second, before any sheet is streamed, when the sheets' elements alone are too
-    many (streaming millions of cells to find that out would take half a minute)."""
+    many (streaming millions of cells to find that out would take half a minute). Returns the
+    parts' bytes when all of them together are at most ``KEEP_BYTES`` (so that each is
+    decompressed once); larger ones are counted in pieces and read again when scanned.
+
+    ``budget.counted`` holds at least each part's elements: a kept part's count takes every
+    ``<`` that is neither an end tag nor the XML declaration, so an instruction or comment counts
+    as one too (exact for a part without them; the two extra searches that tell them apart are
+    made only when the total is beyond the limit)."""
     total = budget.elements
-    for member in sorted(members):
-        if member in checked.members and (found := streamed_elements(checked, member)) is not None:
+    present = sorted(m for m in members if m in checked.members)
+    keep = sum(checked.members[m] for m in present) <= KEEP_BYTES
+    kept: dict[str, bytes] = {}
+    for member in present:
+        if keep:
+            data = kept[member] = read_member(checked, member)
+            found: int | None = data.count(b"<") - data.count(b"</") - data[:8].lstrip(b"\xef\xbb\xbf").startswith(b"<?xml")
+        else:
+            found = streamed_elements(checked, member)
+        if found is not None:
             budget.counted[member] = found
             total += found
+    if total > MAX_ELEMENTS and kept:
+        total = budget.elements
+        for member, data in kept.items():
+            found = exact_elements(data)
+            if found is None:
+                budget.counted.pop(member, None)
+            else:
+                budget.counted[member] = found
+                total += found
     if total > MAX_ELEMENTS:
         raise WorkbookRefused(checked.name, f"die Arbeitsmappe hat mehr als {format_number(MAX_ELEMENTS)} XML-Elemente; "
                                             "sie wird nicht gelesen")
-
-
+    return kept

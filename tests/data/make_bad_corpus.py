@@ -1,20 +1,28 @@
 """Generate the hostile and broken workbooks in tests/data/bad/ (run from the repository root).
 
-    python tests/data/make_bad_corpus.py            # every file
-    python tests/data/make_bad_corpus.py budget     # only the budget, namespace and XML-part files
-    python tests/data/make_bad_corpus.py texts      # only the report-text files (texts_*.md)
+    python tests/data/make_bad_corpus.py                  # every file
+    python tests/data/make_bad_corpus.py budget           # only the budget, namespace and XML-part files
+    python tests/data/make_bad_corpus.py texts            # only the report-text files (texts_*.md)
+    python tests/data/make_bad_corpus.py --out DIR        # into another folder
+    python tests/data/make_bad_corpus.py --no-external    # without LibreOffice and msoffcrypto-tool
 
 The files are committed, so the tests need none of the tools used here. Most are built with
 openpyxl or xlsxwriter and then patched at the XML level, as an attacker would. Three need more:
 ``xls_renamed.xlsx`` and ``ods_renamed.xlsx`` are converted by LibreOffice (``soffice``), and
 ``encrypted.xlsx`` is encrypted with msoffcrypto-tool (``pip install msoffcrypto-tool``); without
-those tools the committed files are kept. The expected message of every file is in
-tests/test_io_bad_corpus.py. Project IDs refer to the 2020 sample register.
+those tools (or with ``--no-external``) the committed files are kept. The expected message of
+every file is in tests/test_io_bad_corpus.py. Project IDs refer to the 2020 sample register.
+
+Reproducible: every zip is written with fixed member dates (``FIXED_DATE``) and fixed document
+dates in ``docProps/core.xml``, so that a run gives the committed bytes again (except the three
+files of the external tools: LibreOffice and encryption add dates and salt of their own).
+tests/test_bad_corpus_generator.py runs the generator into a temporary folder and checks this.
 """
 
 from __future__ import annotations
 
-import io
+import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +35,9 @@ import openpyxl
 import xlsxwriter
 
 OUT = Path(__file__).resolve().parent / "bad"
+EXTERNAL = ("xls_renamed.xlsx", "ods_renamed.xlsx", "encrypted.xlsx")
+FIXED_DATE = (2020, 12, 31, 0, 0, 0)
+_CORE_DATE = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 NAME = "Austausch der aktiven Netzwerkkomponenten"  # AC-002, department AC, 45 % in 2020
 SHEET = "xl/worksheets/sheet1.xml"
 HEAD = ["ID", "Name des Projektes", "Umsetzungsstand 2020 (in %)", "Beginn", "Kurzbeschreibung / Projektziel"]
@@ -49,26 +60,40 @@ def one(value_c: object = 45, value_d: object = None, value_e: object = None) ->
     return [["AC-002", NAME, value_c, value_d, value_e]]
 
 
+def replace(content: bytes, old: bytes, new: bytes, count: int = 1, where: str = "") -> bytes:
+    """``content`` with ``old`` replaced; an empty element may be written ``<v />``, ``<v/>`` or
+    ``<v></v>`` (openpyxl writes one or the other, depending on its XML library)."""
+    for form in (old, old.replace(b" />", b"/>"), re.sub(rb"<(\w+) />", rb"<\1></\1>", old)):
+        if form in content:
+            return content.replace(form, new, count)
+    raise SystemExit(f"{where}: {old!r} not found")
+
+
 def patch(path: Path, member: str, old: bytes, new: bytes, count: int = 1) -> None:
     """Replace bytes inside one zip member, keeping every other member as it is."""
-    data = io.BytesIO(path.read_bytes())
-    with zipfile.ZipFile(data) as zin:
-        if member not in zin.namelist():
-            raise SystemExit(f"{path.name}: no member {member}")
-    with zipfile.ZipFile(data) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            content = zin.read(info.filename)
-            if info.filename == member:
-                if old not in content:
-                    raise SystemExit(f"{path.name}: {old!r} not in {member}")
-                content = content.replace(old, new, count)
-            zout.writestr(info.filename, content)
+    members = members_of(path)
+    if member not in members:
+        raise SystemExit(f"{path.name}: no member {member}")
+    members[member] = replace(members[member], old, new, count, f"{path.name}: {member}")
+    raw_zip(path, members)
 
 
 def raw_zip(path: Path, members: dict[str, bytes]) -> None:
+    """A zip of exactly these members, with fixed dates (the same bytes on every run)."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for name, content in members.items():
-            zf.writestr(name, content)
+            info = zipfile.ZipInfo(name, FIXED_DATE)
+            info.external_attr = 0o600 << 16
+            zf.writestr(info, content, zipfile.ZIP_DEFLATED, 9)
+
+
+def settle(path: Path) -> None:
+    """A zip written by a library (openpyxl, xlsxwriter) made reproducible: fixed member dates
+    and fixed created/modified dates in ``docProps/core.xml``."""
+    members = members_of(path)
+    if "docProps/core.xml" in members:
+        members["docProps/core.xml"] = _CORE_DATE.sub(rb"\g<1>2020-12-31T00:00:00Z\g<2>", members["docProps/core.xml"])
+    raw_zip(path, members)
 
 
 def template(register_dir: Path, department: str = "FB 11") -> Path:
@@ -83,9 +108,21 @@ def template(register_dir: Path, department: str = "FB 11") -> Path:
     return export_templates(open_register(db), register_dir, 2021, department)[0]
 
 
-def build(tmp: Path) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    p = OUT.joinpath
+def load_template(src: Path) -> openpyxl.Workbook:
+    """An exported template, its export time fixed (so that the files are the same on every run)."""
+    wb = openpyxl.load_workbook(src)
+    meta = wb["_sachstand"]
+    for r in range(1, meta.max_row + 1):
+        if meta.cell(row=r, column=1).value == "Exportiert":
+            meta.cell(row=r, column=2, value="2020-12-31T00:00:00+00:00")
+    return wb
+
+
+def build(tmp: Path, out: Path = OUT, external: bool = True) -> None:
+    """The format, zip, sheet, ID, value and template files; with ``external`` also the three
+    that need LibreOffice and msoffcrypto-tool."""
+    out.mkdir(parents=True, exist_ok=True)
+    p = out.joinpath
 
     # --- XML attacks (the DTD is refused before any parser runs) ---------------------------
     overview(p("billion_laughs.xlsx"), one(value_e="PLACEHOLDER"))
@@ -101,6 +138,7 @@ def build(tmp: Path) -> None:
 
     # --- zip bombs: refused from the zip directory alone ------------------------------------
     overview(tmp / "base.xlsx", one())
+    settle(tmp / "base.xlsx")  # truncated.xlsx is half of it
     with zipfile.ZipFile(tmp / "base.xlsx") as zf:
         members = {i.filename: zf.read(i.filename) for i in zf.infolist()}
     row = b'<row><c t="inlineStr"><is><t>' + b"A" * 1000 + b"</t></is></c></row>"
@@ -120,17 +158,18 @@ def build(tmp: Path) -> None:
         "word/document.xml": b'<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"/>',
     })
     raw_zip(p("plain_zip.xlsx"), {"notes.txt": b"kein Excel"})
-    soffice = shutil.which("soffice")
+    soffice = shutil.which("soffice") if external else None
     if soffice:
         for fmt, target in (("xls", "xls_renamed.xlsx"), ("ods", "ods_renamed.xlsx")):
-            subprocess.run([soffice, "--headless", "--convert-to", fmt, "--outdir", str(tmp), str(tmp / "base.xlsx")],
-                           check=True, capture_output=True, timeout=180)
+            subprocess.run([soffice, f"-env:UserInstallation=file://{tmp}/lo_profile", "--headless", "--convert-to", fmt,
+                            "--outdir", str(tmp), str(tmp / "base.xlsx")], check=True, capture_output=True, timeout=180)
             shutil.copy(tmp / f"base.{fmt}", p(target))
     try:
-        import msoffcrypto.format.ooxml as ooxml
+        if external:
+            import msoffcrypto.format.ooxml as ooxml
 
-        with open(tmp / "base.xlsx", "rb") as src, open(p("encrypted.xlsx"), "wb") as dst:
-            ooxml.OOXMLFile(src).encrypt("geheim", dst)
+            with open(tmp / "base.xlsx", "rb") as src, open(p("encrypted.xlsx"), "wb") as dst:
+                ooxml.OOXMLFile(src).encrypt("geheim", dst)
     except ImportError:
         print("msoffcrypto-tool missing: keeping encrypted.xlsx", file=sys.stderr)
 
@@ -175,14 +214,14 @@ def build(tmp: Path) -> None:
 
     # --- templates ------------------------------------------------------------------------
     src = template(tmp)
-    wb = openpyxl.load_workbook(src)
+    wb = load_template(src)
     wb["Projekte"]["A5"] = "FB12-001"
     wb["Projekte"]["I5"] = 50
     wb.save(p("template_other_department.xlsx"))
-    wb = openpyxl.load_workbook(src)
+    wb = load_template(src)
     wb["_sachstand"]["B4"] = 2018
     wb.save(p("template_other_year.xlsx"))
-    wb = openpyxl.load_workbook(src)
+    wb = load_template(src)
     meta = wb["_sachstand"]
     for r in range(1, meta.max_row + 1):
         if meta.cell(row=r, column=1).value == "FB11-004":
@@ -191,7 +230,7 @@ def build(tmp: Path) -> None:
     row = next(r for r in range(5, ws.max_row + 1) if ws.cell(row=r, column=1).value == "FB11-004")
     ws.cell(row=row, column=3, value="Geändert, aber auf altem Stand")
     wb.save(p("template_stale.xlsx"))
-    wb = openpyxl.load_workbook(src)
+    wb = load_template(src)
     wb["_sachstand"]["B1"] = "unbekannt"
     wb.save(p("template_damaged_metadata.xlsx"))
 
@@ -210,9 +249,7 @@ def members_of(path: Path) -> dict[str, bytes]:
 
 def with_sheet(path: Path, base: dict[str, bytes], old: bytes, new: bytes, member: str = SHEET) -> None:
     """``base`` with one replacement in ``member`` (which must contain ``old``)."""
-    if old not in base[member]:
-        raise SystemExit(f"{path.name}: {old!r} not in {member}")
-    raw_zip(path, {**base, member: base[member].replace(old, new, 1)})
+    raw_zip(path, {**base, member: replace(base[member], old, new, 1, f"{path.name}: {member}")})
 
 
 def strict(members: dict[str, bytes]) -> dict[str, bytes]:
@@ -225,11 +262,11 @@ def strict(members: dict[str, bytes]) -> dict[str, bytes]:
     return out
 
 
-def build_budget(tmp: Path) -> None:
+def build_budget(tmp: Path, out: Path = OUT) -> None:
     """Workbooks that would make a parser allocate beyond the budget, Strict OOXML formulas, and
     parts that are not well-formed XML. Built from one small overview, patched at the XML level."""
-    OUT.mkdir(parents=True, exist_ok=True)
-    p = OUT.joinpath
+    out.mkdir(parents=True, exist_ok=True)
+    p = out.joinpath
     overview(tmp / "small.xlsx", one(value_e="Text"))
     base = members_of(tmp / "small.xlsx")
     end = b"</sheetData>"
@@ -271,7 +308,7 @@ def build_budget(tmp: Path) -> None:
     # --- Strict OOXML: formulas are found in the other namespace family too ---------------------
     overview(tmp / "strict_dde.xlsx", one(value_c="=cmd|' /C calc'!A0"))
     dde = members_of(tmp / "strict_dde.xlsx")
-    dde[SHEET] = dde[SHEET].replace(b"<v />", b"<v>45</v>", 1)
+    dde[SHEET] = replace(dde[SHEET], b"<v />", b"<v>45</v>", 1, "strict_dde_formula.xlsx")
     raw_zip(p("strict_dde_formula.xlsx"), strict(dde))
     overview(tmp / "strict_formula.xlsx", one(value_c="=40+5"))
     raw_zip(p("strict_formula_without_value.xlsx"), strict(members_of(tmp / "strict_formula.xlsx")))
@@ -287,7 +324,8 @@ def build_budget(tmp: Path) -> None:
                b'Target="../../../etc/passwd"', rels)
     with_sheet(p("sheet_target_external.xlsx"), base, b'Target="/xl/worksheets/sheet1.xml"',
                b'Target="file:///etc/passwd" TargetMode="External"', rels)
-    twice = base["xl/workbook.xml"].replace(b"</sheets>", b'<sheet name="Kopie" sheetId="2" r:id="rId1"/></sheets>', 1)
+    twice = base["xl/workbook.xml"].replace(b"</sheets>", b'<sheet xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
+                                          b'name="Kopie" sheetId="2" r:id="rId1"/></sheets>', 1)
     raw_zip(p("sheet_part_twice.xlsx"), {**base, "xl/workbook.xml": twice})
     wb = openpyxl.Workbook()
     wb.active.title = "Projekte"
@@ -300,7 +338,7 @@ def build_budget(tmp: Path) -> None:
 TEXTS_HEAD = "<!-- sachstand-texte jahr=2021 -->\n\n"
 
 
-def build_texts() -> None:
+def build_texts(out: Path = OUT) -> None:
     """Report-text files for ``texts import`` (``texts_*.md``), each refused with one German line."""
     section = "## Einleitung <!-- abschnitt=einleitung version={v} -->\n\nText.\n"
     files = {
@@ -309,30 +347,27 @@ def build_texts() -> None:
         "texts_title_5000_characters.md": TEXTS_HEAD + section.format(v="0").replace("Einleitung", "Ü" * 5000),
     }
     for name, text in files.items():
-        (OUT / name).write_text(text, encoding="utf-8")
+        (out / name).write_text(text, encoding="utf-8")
 
 
-def build_maps() -> None:
+def build_maps(out: Path = OUT) -> None:
     """Department maps for ``rollup --department-map``: tomllib recursed 100,000 levels deep into a
     RecursionError; csv stopped at a field over its 131,072-character limit with ``csv.Error``."""
-    (OUT / "map_nested_100000.toml").write_text("[topics]\nFB = " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
-    (OUT / "map_field_200000_characters.csv").write_text(
+    (out / "map_nested_100000.toml").write_text("[topics]\nFB = " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    (out / "map_field_200000_characters.csv").write_text(
         'city,department,topic\n*,FB 11,"' + "x" * 200_000 + '"\n', encoding="utf-8")
 
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "sachstand" / "io" / "report_templates"
 
 
-def _template_variant(base: str, name: str, edit: Callable[[dict[str, bytes]], None]) -> None:
-    with zipfile.ZipFile(TEMPLATES / base) as zf:
-        members = {i.filename: zf.read(i) for i in zf.infolist()}
+def _template_variant(out: Path, base: str, name: str, edit: Callable[[dict[str, bytes]], object]) -> None:
+    members = members_of(TEMPLATES / base)
     edit(members)
-    with zipfile.ZipFile(OUT / name, "w", zipfile.ZIP_DEFLATED) as zf:
-        for member, data in members.items():
-            zf.writestr(member, data)
+    raw_zip(out / name, members)
 
 
-def build_templates() -> None:
+def build_templates(out: Path = OUT) -> None:
     """Report templates (``export report --template``) made from the shipped ones: junk after the
     root of a part was lxml's XMLSyntaxError, a missing main part python-docx's English KeyError,
     ``{% if %}`` 3,000 deep Jinja's RecursionError."""
@@ -345,32 +380,43 @@ def build_templates() -> None:
         nested = "{% if a %}" * 3000 + "x" + "{% endif %}" * 3000
         members["word/document.xml"] = (doc[:at] + f"<w:p><w:r><w:t>{nested}</w:t></w:r></w:p>" + doc[at:]).encode()
 
-    _template_variant("bericht.docx", "template_document_junk_after_root.docx", junk("word/document.xml"))
-    _template_variant("bericht.docx", "template_styles_junk_after_root.docx", junk("word/styles.xml"))
-    _template_variant("bericht.docx", "template_without_document.docx", lambda members: members.pop("word/document.xml"))
-    _template_variant("bericht.docx", "template_if_3000_deep.docx", deep)
-    _template_variant("praesentation.pptx", "template_presentation_junk_after_root.pptx", junk("ppt/presentation.xml"))
-    _template_variant("praesentation.pptx", "template_layout_junk_after_root.pptx",
+    _template_variant(out, "bericht.docx", "template_document_junk_after_root.docx", junk("word/document.xml"))
+    _template_variant(out, "bericht.docx", "template_styles_junk_after_root.docx", junk("word/styles.xml"))
+    _template_variant(out, "bericht.docx", "template_without_document.docx", lambda members: members.pop("word/document.xml"))
+    _template_variant(out, "bericht.docx", "template_if_3000_deep.docx", deep)
+    _template_variant(out, "praesentation.pptx", "template_presentation_junk_after_root.pptx", junk("ppt/presentation.xml"))
+    _template_variant(out, "praesentation.pptx", "template_layout_junk_after_root.pptx",
                       junk("ppt/slideLayouts/slideLayout1.xml"))
 
 
-def main() -> None:
+GROUPS = ("budget", "texts", "maps", "templates")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Generate the hostile and broken files of tests/data/bad/.")
+    parser.add_argument("group", nargs="?", choices=GROUPS, help="only this group (default: every file)")
+    parser.add_argument("--out", type=Path, default=OUT, help="the folder to write (default: tests/data/bad)")
+    parser.add_argument("--no-external", action="store_true", help="without LibreOffice and msoffcrypto-tool")
+    args = parser.parse_args(argv)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     with tempfile.TemporaryDirectory() as tmp:
-        if sys.argv[1:] == ["budget"]:
-            build_budget(Path(tmp))
-        elif sys.argv[1:] == ["texts"]:
-            build_texts()
-        elif sys.argv[1:] == ["maps"]:
-            build_maps()
-        elif sys.argv[1:] == ["templates"]:
-            build_templates()
-        else:
-            build(Path(tmp))
-            build_budget(Path(tmp))
-            build_texts()
-            build_maps()
-            build_templates()
-    print(f"{len(list(OUT.glob('*.xlsx')))} workbooks and {len(list(OUT.glob('*.md')))} text files in {OUT}")
+        if args.group in (None, "budget"):
+            if args.group is None:
+                build(Path(tmp), out, external=not args.no_external)
+            build_budget(Path(tmp), out)
+        if args.group in (None, "texts"):
+            build_texts(out)
+        if args.group in (None, "maps"):
+            build_maps(out)
+        if args.group in (None, "templates"):
+            build_templates(out)
+    for path in sorted(out.iterdir()):  # what openpyxl and xlsxwriter wrote, made reproducible
+        changed = before.get(path.name) != path.stat().st_mtime_ns
+        if changed and path.name not in EXTERNAL and zipfile.is_zipfile(path):
+            settle(path)
+    print(f"{len(list(out.glob('*.xlsx')))} workbooks and {len(list(out.glob('*.md')))} text files in {out}")
 
 
 if __name__ == "__main__":
