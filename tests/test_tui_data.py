@@ -105,7 +105,8 @@ def test_a_save_shows_its_row_at_commit_before_the_file_is_closed(sample_path: P
 
 @sync
 async def test_the_dashboard_says_whether_the_year_is_published(sample_path: Path) -> None:
-    for year, expected in ((YEAR, "veröffentlicht am 24.11.2020"), (2019, "noch nicht veröffentlicht")):
+    for year, expected in ((YEAR, "Stand 24.11.2020 · Werte zum Stichtag 31.12.2020 · 57 Projekte im Bericht"),
+                           (2019, "Entwurf, noch nicht veröffentlicht · Werte zum Stichtag 31.12.2019 ·")):
         app = make_app(sample_path, year=year)
         async with app.run_test(size=(120, 40)) as pilot:
             await started(pilot)

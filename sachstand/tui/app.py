@@ -4,7 +4,8 @@ Rules:
 - No SQL here: every read and write goes through ``Repository`` and ``core.figures``.
 - No connection is kept: the repository opens one per call, so other processes (other users'
   apps, imports, ``summary``) are never locked out for longer than one call.
-- Register calls run in threads, started at once and awaited by a worker (``call_db``), so the screen never waits on the file.
+- Register calls run in threads, started at once and awaited by a worker (``call_db``), so the screen never waits on the file
+  (except at start-up: the projects screen waits up to ``FIRST_PAGE_WAIT_SECONDS`` for the first page, see ``Prefetch``).
 - Expected errors (``SachstandError``) become a message, never a traceback; at start-up a register
   that is missing, locked, damaged or too new gets its own message screen.
 - ``--read-only`` and the viewer role both give a viewer actor: the repository refuses its writes
@@ -43,7 +44,7 @@ from ..core import Actor, Repository, open_register
 from ..core.errors import SachstandError, interrupted
 from ..core.text import safe_text
 from .commands import ScreenActions
-from .data import FIRST_PAGE, Prefetch, RowCache, YearRows, load_year
+from .data import FIRST_PAGE, PAINT_WAIT_SECONDS, Prefetch, RowCache, YearRows, load_year
 from .german import QUIT_HINT, GermanCommandPalette, system_commands
 from .host import AppHost, ExportRows
 from .state import Draft, drop_draft, load_view, save_draft
@@ -115,20 +116,24 @@ class SachstandApp(App[int]):
 
     def _start_prefetch(self, repo: Repository) -> Prefetch:
         """Read the first year's rows while Textual starts up (one short read, in a thread): the
-        first page as soon as it is read, then all rows."""
-        head: Future[YearRows] = Future()
-        full: Future[YearRows] = Future()
+        first page as soon as it is read, then, once it is painted, all rows (``Prefetch``)."""
+        prefetch = Prefetch(Future(), Future())
+        head, full = prefetch.head, prefetch.full
+
+        def first_page(rows: YearRows) -> None:
+            head.set_result(rows)
+            prefetch.painted.wait(PAINT_WAIT_SECONDS)
 
         def run() -> None:
             try:
-                full.set_result(load_year(repo, self.year, self.today, first=(FIRST_PAGE, head.set_result)))
+                full.set_result(load_year(repo, self.year, self.today, first=(FIRST_PAGE, first_page)))
             except BaseException as exc:  # handed to whoever takes the result
                 for future in (head, full):
                     if not future.done():
                         future.set_exception(exc)
 
         threading.Thread(target=run, name="sachstand-prefetch", daemon=True).start()
-        return head, full
+        return prefetch
 
     def take_prefetch(self) -> Prefetch | None:
         """The start-up read, once; later loads read afresh."""

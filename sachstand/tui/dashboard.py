@@ -7,7 +7,8 @@ Rules:
 - The figures come first, from the report without its rows (a few aggregate queries); the
   timeline follows: from the projects screen's kept rows of the year when the register is
   unchanged since they were read, else read after the figures are shown.
-- A published year shows its published figures and rows, and says when it was published.
+- A published year shows its published figures and rows, and says when it was published, in
+  the words of the printouts and documents (``core.models.report_dates``).
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from textual.widgets import Static
 from ..core import figures
 from ..core.errors import SachstandError
 from ..core.figures import Report
-from ..core.models import ProjectRow, Publication
+from ..core.models import ProjectRow, Publication, report_dates, report_stand
 from ..core.text import safe_text
-from ..core.types import format_date, format_number
+from ..core.types import format_number
 from ..printout import department_table, figures_table
 from .data import change_stamp
 from .host import SachstandScreen
@@ -43,13 +44,13 @@ class DashboardData:
 
 
 def head_line(report: Report, published: Publication | None) -> Text:
-    """Reference day, size of the report, and whether (and when) the year was published."""
-    head = Text(f"Stichtag {format_date(report.as_of)} · "
+    """The report's dates in the wording of every document and printout (``core.models.report_dates``:
+    "Stand …" when published, else the draft note, and the Stichtag), then the size of the report.
+    The Stand (or draft note) is bold: whether the year is published is what the line is read for."""
+    at = published.at if published is not None else None
+    head = Text(f"{report_dates(report.as_of, at)} · "
                 f"{format_number(report.figure('projects').value)} Projekte im Bericht", style="dim")
-    if published is not None:
-        head.append(f" · veröffentlicht am {format_date(published.at.date())}", style="bold")
-    else:
-        head.append(" · noch nicht veröffentlicht")
+    head.highlight_words([report_stand(at)], style="bold")
     return head
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -54,8 +55,21 @@ class YearRows:
     """The table's columns sized for these rows, made when first shown."""
 
 
-Prefetch = tuple["Future[YearRows]", "Future[YearRows]"]
-"""The start-up read: its first page, then all rows (``load_year`` with ``first``)."""
+@dataclass(frozen=True)
+class Prefetch:
+    """The start-up read (``load_year`` with ``first``): its first page, then all rows.
+
+    After handing over the first page the read waits (at most ``PAINT_WAIT_SECONDS``) until the
+    screen has painted it (``painted``): making the rest of the rows is Python work that would
+    otherwise share the one interpreter lock with the first paint and slow it down."""
+
+    head: Future[YearRows]
+    full: Future[YearRows]
+    painted: threading.Event = field(default_factory=threading.Event)
+
+
+PAINT_WAIT_SECONDS = 1.0
+"""How long the start-up read waits for the first paint before it goes on anyway."""
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,9 @@ POLL_SECONDS = 3.0
 """How often the list looks for another process's change (a ``stat``, nothing read)."""
 REMEMBER_SECONDS = 2.0
 """How often the list's view (year, filters, sort, project) is written if it changed."""
+FIRST_PAGE_WAIT_SECONDS = 0.25
+"""At start-up, how long the screen waits for the start-up read's first page before it is first
+painted (the read runs in its thread meanwhile; a slower one is shown when it comes)."""
 
 
 class ProjectsScreen(ProjectActions):
@@ -155,6 +158,18 @@ class ProjectsScreen(ProjectActions):
             self._show_loaded(kept, keep_id=keep_id)
             return
         prefetched = app.take_prefetch() if not self.loaded else None
+        head_shown = False
+        if prefetched is not None:
+            # start-up: the first page, if it comes soon, is shown before the screen is first
+            # painted (one layout and paint fewer than painting "Lädt …" and then the rows)
+            try:
+                head = prefetched.head.result(timeout=FIRST_PAGE_WAIT_SECONDS)
+            except BaseException:  # not yet read (or failed: the worker below hands on the error)
+                pass
+            else:
+                self._show_part(head, keep_id)
+                head_shown = True
+            self.call_after_refresh(prefetched.painted.set)  # the read may go on with the rest
 
         def part(rows: YearRows) -> None:
             if generation == self._load_generation:
@@ -166,8 +181,9 @@ class ProjectsScreen(ProjectActions):
 
         def work() -> YearRows:
             if prefetched is not None:
-                hand_over(prefetched[0].result())
-                return prefetched[1].result()
+                if not head_shown:
+                    hand_over(prefetched.head.result())
+                return prefetched.full.result()
             return load_year(repo, wanted, today, first=(FIRST_PAGE, hand_over))
 
         def done(result: YearRows) -> None:
@@ -392,7 +408,9 @@ class ProjectsScreen(ProjectActions):
 
     @on(Select.Changed, "#year")
     def _year_changed(self, event: Select.Changed) -> None:
-        self._to_year(event.value)
+        # the dropdown's value now, not the event's: a dropdown's first Changed (its placeholder,
+        # posted at its mount) can arrive after the rows' year was already put in
+        self._to_year(event.select.value)
 
     def _to_year(self, value: object) -> None:
         if self.loaded and not self._filling and isinstance(value, int) and value != self.year:
