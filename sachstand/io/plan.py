@@ -18,6 +18,7 @@ from ..core.models import NewProject
 from ..core.repository import Repository
 from .layout import META_SHEET
 from .limits import WorkbookRefused
+from .plan_cells import forget_cells
 from .reader import Problem, WorkbookData
 
 KINDS = ("new", "update", "unchanged", "conflict", "error")
@@ -159,5 +160,6 @@ def apply_plan(repo: Repository, plan: ImportPlan, release: bool = False) -> App
     )
     if release:
         plan.rows = []
+        forget_cells()
         release_memory()
     return Repository(repo.db, actor).apply(plan.changeset, release=release)

@@ -98,6 +98,15 @@ def _bad_code(code: str) -> str:
     return ""
 
 
+def forget_cells() -> None:
+    """Empty the planner's caches of parsed cells. A plan that is spent calls it before a large
+    write: the few thousand cached values were made among 100,000 rows' objects and keep the
+    memory pages those sat on (restoring a 100,000-project register, with the plan's rows and new
+    projects gone: 139 MiB resident with the caches, 81 MiB without)."""
+    for cached in (_period_text, _period_day, _bad_code, _progress_keys):
+        cached.cache_clear()
+
+
 class _Shared:
     """One object for each distinct value of an immutable kind across a plan: dates repeat (a
     quarter, a day), costs repeat, whole progress series repeat; 100,000 new projects then hold a
