@@ -172,6 +172,30 @@ def test_a_failed_backup_leaves_no_folder_it_made(sample_path: Path, tmp_path: P
         assert listing(where) == ["filler.bin"]
 
 
+def test_a_ctrl_c_while_the_engine_loads_waits_until_it_is_loaded() -> None:
+    """A Ctrl-C while DuckDB's native types were being made ended in "Critical nanobind error" and a
+    traceback (seen in CI, backup interrupted at start). Sent while the engine module is being
+    found, it must arrive only once the engine is whole, as a plain ``KeyboardInterrupt``."""
+    probe = (
+        "import os, signal, sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == '_duckdb':\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        "try:\n"
+        "    import sachstand.core.engine\n"
+        "except KeyboardInterrupt:\n"
+        "    engine = sys.modules.get('_duckdb')\n"
+        "    print('interrupted', engine is not None and hasattr(engine, 'connect'))\n"
+        "else:\n"
+        "    print('not interrupted')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stdout.strip(), r.stderr) == (0, "interrupted True", "")
+
+
 @pytest.mark.slow
 def test_ctrl_c_at_any_moment_of_a_backup_is_abgebrochen_never_a_traceback(sample_path: Path) -> None:
     """SIGINT inside a DuckDB query came back as ``RuntimeError: Query interrupted``, and while the

@@ -34,6 +34,13 @@ def test_duckdb_is_imported_in_core_only() -> None:
         assert "duckdb" not in {n.split(".")[0] for n in _imports(path)}, f"{path} imports duckdb"
 
 
+def test_core_loads_duckdb_through_its_engine_module_only() -> None:
+    """``core.engine`` loads the engine with Ctrl-C held back; a plain ``import duckdb`` would not."""
+    for path in (PACKAGE / "core").rglob("*.py"):
+        if path.name != "engine.py":
+            assert not {"duckdb", "_duckdb"} & _imports(path), f"{path.name} imports duckdb itself"
+
+
 def test_tui_and_io_do_not_import_each_other() -> None:
     for part, other in (("io", "tui"), ("tui", "io")):
         for path in (PACKAGE / part).rglob("*.py"):

@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-import duckdb
-
 from .access import Actor
 from .audit import audit_text, write_audit
 from .changes import (
@@ -27,6 +25,7 @@ from .changes import (
     parse_field_key,
 )
 from .db import one_row
+from .engine import duckdb
 from .errors import ConflictError, FieldConflict, InvalidValue, NotFound, SachstandError
 from .history import history_of_lists, keep_history
 from .memory import release_memory

@@ -12,10 +12,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-import duckdb
-
 from .access import Actor
 from .db import one_row
+from .engine import duckdb
 from .models import AuditEntry, display_value
 
 

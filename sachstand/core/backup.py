@@ -25,11 +25,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
-
 from . import audit
 from .access import Actor, current_user
 from .db import Database, connect_file, one_row
+from .engine import duckdb
 from .errors import (
     NotARegister,
     RegisterDamaged,

@@ -40,8 +40,7 @@ from .history import WIDTH
 from .models import City, ProjectRow
 
 if TYPE_CHECKING:
-    import duckdb
-
+    from .engine import duckdb
     from .repository import Repository
 
 

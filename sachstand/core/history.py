@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import duckdb
+    from .engine import duckdb
 
 
 WIDTH = 4

@@ -42,10 +42,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from . import figures
 from .db import file_connection, sql_string
+from .engine import duckdb
 from .errors import SachstandError, WriteFailed
 from .identity import check_utf8
 from .licenses import DEFAULT_LICENSE, LICENSES

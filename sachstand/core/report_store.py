@@ -25,7 +25,7 @@ from .text_rules import text_problem, title_problem
 from .types import clean_text
 
 if TYPE_CHECKING:
-    import duckdb
+    from .engine import duckdb
 
 if TYPE_CHECKING:
     from .access import Actor

@@ -29,10 +29,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import duckdb
-
 from .db import Database, backup_dir_for, file_connection
 from .department_map import UNMAPPED, DepartmentMap
+from .engine import duckdb
 from .errors import RegisterDamaged, SachstandError, first_line, os_reason
 from .figures import COUNT_COLUMNS, FIGURE_KEYS, status_params, status_sql
 from .files import MISSING, InputRefused, input_problem, read_input

@@ -24,7 +24,7 @@ from .models import Project
 from .types import Period, Precision
 
 if TYPE_CHECKING:
-    import duckdb
+    from .engine import duckdb
 
 # Rows per bulk INSERT: DuckDB turns each list parameter into values at once, so one statement
 # for 100,000 projects held about 400 MB; batches inside the same transaction keep that flat
