@@ -25,9 +25,8 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
-from itertools import chain
 from typing import TYPE_CHECKING
 
 from ..core.audit import audit_text
@@ -73,10 +72,13 @@ from .plan_cells import (
     _same_progress,
     _Shared,
 )
-from .reader import MAX_PROBLEMS, PackedRows, Problem, Row, WorkbookData, too_many_problems
+from .plan_columns import FAIL, ColumnParser
+from .reader import ABSENT, MAX_PROBLEMS, PackedRows, Problem, Row, WorkbookData, too_many_problems
 
 if TYPE_CHECKING:
     from .register_book import RegisterExtras
+
+_BLOCK = 4096  # rows parsed column by column at a time
 
 __all__ = ["KINDS", "Conflict", "FieldChange", "ImportPlan", "Missing", "Remark", "RowResult", "accepted_years",
            "apply_plan", "check_template_year", "plan_import"]
@@ -118,6 +120,9 @@ def _missing(files: Sequence[WorkbookData], rows: Sequence[RowResult], projects:
 
 
 class _Planner:
+    #: False plans every row on its own (``_row``); the equivalence test compares both ways
+    whole_columns = True
+
     def __init__(self, repo: Repository, projects: dict[str, Project], departments: set[str],
                  since: dict[str, dict[str, str | None]] | None = None) -> None:
         self.actor = repo.actor
@@ -174,32 +179,20 @@ class _Planner:
         city = None
         for data in files:
             problems.extend(data.problems)
-            rows: Iterable[tuple[WorkbookData, Row]] = ((data, row) for row in self._take(data.rows))
+            sources = [data]
             if self.restoring(data):
                 extras: RegisterExtras = data.extras
                 for code, name in extras.departments.items():
                     if code not in self.departments:
                         self.new_departments.setdefault(code, Department(code, name))
                 if extras.archive is not None:
-                    archive = extras.archive
-                    rows = chain(rows, ((archive, row) for row in self._take(archive.rows)))
+                    sources.append(extras.archive)
                     extras.archive.extras = extras
                 funded += extras.funded
                 reported.update(extras.reported)
                 city = extras.city or city
-            for source, row in rows:
-                if len(problems) >= MAX_PROBLEMS:  # bounded memory: the import cannot be applied anyway
-                    problems.append(too_many_problems(data.name))
-                    break
-                result = self._row(source, row)
-                problems.extend(result.problems)
-                self.rows.append(result)
-                note = row.values.get("remarks")
-                if note not in (None, "") and (text := clean_text(str(note))):
-                    remarks.append(Remark(source.name, row.ref("remarks"), result.project_id or result.name, text))
-            else:
-                continue
-            break
+            if not self._plan_rows(data, sources, problems, remarks):
+                break
         if self.consume:  # rows left after too many problems
             for data in files:
                 data.rows.clear()
@@ -212,6 +205,141 @@ class _Planner:
         cs = ChangeSet(new_departments=list(self.new_departments.values()), new_projects=self.news,
                        updates=self.updates, funded_projects=funded, reported_figures=reported, city=city)
         return ImportPlan(list(files), self.rows, problems, cs, remarks, _version_warnings(files, self.rows))
+
+    def _plan_rows(self, data: WorkbookData, sources: Sequence[WorkbookData], problems: list[Problem],
+                   remarks: list[Remark]) -> bool:
+        """Plan the rows of ``data`` (and its archive); False once there are too many problems."""
+        for source in sources:
+            where = source.rows.where
+            for result, note, number in self._planned(source, problems):
+                if result is None:  # bounded memory: the import cannot be applied anyway
+                    problems.append(too_many_problems(data.name))
+                    return False
+                problems.extend(result.problems)
+                self.rows.append(result)
+                if note not in (None, "") and (text := clean_text(str(note))):
+                    remarks.append(Remark(source.name, f"{where['remarks']}{number}", result.project_id or result.name,
+                                          text))
+        return True
+
+    def _planned(self, data: WorkbookData, problems: list[Problem],
+                 ) -> Iterator[tuple[RowResult | None, object, int]]:
+        """Each row's result with its remark cell and row number, in order (None once there are
+        too many problems). A file of the overview layout is planned block by block on whole
+        columns (``plan_columns``): a row whose cells all parse and that plainly becomes a new
+        project is made from the parsed columns; every other row (an ID, a cell that is refused,
+        a known project, a duplicate, any problem) goes through the per-row path, ``_row``."""
+        rows = data.rows
+        keys = rows.keys
+        if not self.whole_columns or data.is_template or "name" not in keys or "department" not in keys:
+            for row in self._take(rows):
+                if len(problems) >= MAX_PROBLEMS:
+                    yield None, None, 0
+                    return
+                yield self._row(data, row), row.values.get("remarks"), row.number
+            return
+        at = {k: i for i, k in enumerate(keys)}
+        progress = [(at[k], year) for k, year in _progress_years(data.columns) if k in at]
+        years = [year for _c, year in progress]
+        parser = ColumnParser(self._column_value)
+        departments = self.departments
+        by_name = self.by_name
+        where = rows.where
+        usable: dict[str, bool] = {}
+        series: dict[tuple[object, ...], dict[int, int]] = {}
+        order: dict[tuple[int, int], tuple[object, object, bool]] = {}
+        for begin in range(0, len(rows), _BLOCK):
+            numbers, raw = rows.columns(begin, begin + _BLOCK)
+            parsed = [col if k in ("id", "remarks") else parser.column(k, col) for k, col in zip(keys, raw, strict=True)]
+            slow: set[int] = set()
+            for k, col in zip(keys, parsed, strict=True):
+                if k == "id":
+                    slow.update(i for i, v in enumerate(col) if v is not ABSENT)
+                elif k != "remarks" and FAIL in col:
+                    slow.update(i for i, v in enumerate(col) if v is FAIL)
+            slow.update(i for i in range(len(numbers)) if rows.has_shares(begin + i))
+            nothing = [None] * len(numbers)
+            dept_c, name_c = parsed[at["department"]], parsed[at["name"]]
+            desc_c = parsed[at["description"]] if "description" in at else nothing
+            cost_c = parsed[at["planned_cost"]] if "planned_cost" in at else nothing
+            note_c = parsed[at["cost_note"]] if "cost_note" in at else None
+            note_raw = raw[at["cost_note"]] if "cost_note" in at else None
+            start_c = parsed[at["start"]] if "start" in at else nothing
+            end_c = parsed[at["end"]] if "end" in at else nothing
+            remarks_c = raw[at["remarks"]] if "remarks" in at else None
+            percents = list(zip(*(parsed[c] for c, _y in progress), strict=True)) if progress else None
+            for j, number in enumerate(numbers):
+                if len(problems) >= MAX_PROBLEMS:
+                    yield None, None, 0
+                    return
+                note = remarks_c[j] if remarks_c is not None else None
+                result = None
+                dept, name = dept_c[j], name_c[j]
+                if j not in slow and dept is not None and name:
+                    ok = usable.get(dept)  # type: ignore[arg-type]
+                    if ok is None:
+                        ok = usable[dept] = self.actor.can_write(dept) and (  # type: ignore[index]
+                            dept in departments or not _bad_code(dept))  # type: ignore[arg-type]
+                    start, end = start_c[j], end_c[j]
+                    seen = order.get((id(start), id(end)))
+                    if seen is None or seen[0] is not start or seen[1] is not end:
+                        seen = order[(id(start), id(end))] = (start, end, date_order_problem(start, end) is None)
+                    if ok and seen[2] and (not by_name or (dept.casefold(), name.casefold()) not in by_name) \
+                            and self.seen_new.first(dept, name, data.name, number) is None:  # type: ignore[union-attr]
+                        result = self._made_new(data, number, dept, name, desc_c[j], cost_c[j],  # type: ignore[arg-type]
+                                                note_raw is not None and note_raw[j] is not ABSENT,
+                                                note_c[j] if note_c is not None else None, start, end,
+                                                percents[j] if percents is not None else (), years, series)
+                        self.new_where.append(where)
+                if result is None:
+                    result = self._row(data, rows[begin + j])
+                yield result, None if note is ABSENT else note, number
+        if self.consume:
+            rows.clear()
+
+    def _made_new(self, data: WorkbookData, number: int, department: str, name: str, description: object,
+                  cost: object, note_given: bool, note: object, start: object, end: object,
+                  percents: tuple[object, ...], years: list[int],
+                  series: dict[tuple[object, ...], dict[int, int]]) -> RowResult:
+        """A row of parsed columns that becomes a new project, as ``_new`` makes it."""
+        if not note_given:
+            note = cost[1] if cost is not None else ""  # type: ignore[index]  # (amount, note)
+        progress = series.get(percents)
+        if progress is None:
+            progress = {year: v for year, v in zip(years, percents, strict=True) if v is not None}  # type: ignore[misc]
+            if progress:
+                progress = series[percents] = self.shared.series(progress)
+        new = NewProject(
+            department=department, name=name, description=description or "",  # type: ignore[arg-type]
+            planned_cost=cost[0] if cost is not None else None,  # type: ignore[index]
+            cost_note=note or "", start=start, end=end, progress=progress,  # type: ignore[arg-type]
+        )
+        if department not in self.departments and department not in self.new_departments:
+            extras: RegisterExtras | None = data.extras
+            self.new_departments[department] = Department(
+                department, extras.departments.get(department) if extras is not None else None)
+        self.news.append(new)
+        result = RowResult(data.name, number, "new", None, department, name, new_project=new)
+        self.new_rows.append(result)
+        return result
+
+    def _column_value(self, key: str, raw: object) -> object:
+        """A cell as ``_values`` parses it for a new project (no stored project, no kept text, not
+        a percentage cell): its value, None for none, or ``FAIL``; a cost is (amount, note)."""
+        out: dict[str, tuple[object, str]] = {}
+        try:
+            self._cell(out, key, raw, False, None, False, False)
+        except (ValueError, InvalidValue):
+            return FAIL
+        if key == "planned_cost":
+            if not out:
+                return None
+            return (self.shared(out["planned_cost"][0]) if "planned_cost" in out else None,
+                    out["cost_note"][0] if "cost_note" in out else "")
+        found = out.get(key)
+        if found is None:
+            return None
+        return self.shared(found[0]) if key in ("start", "end") else found[0]
 
     def _check_news(self) -> list[Problem]:
         """The new projects through ``changes.check``, the check apply runs: the per-cell pass used
@@ -339,38 +467,54 @@ class _Planner:
                 out[key] = (_period_day(raw), key)
                 continue
             try:
-                if key in _TEXT_KEYS:
-                    value: object = cells.text(raw)
-                    if value:
-                        check_value(key, value)
-                elif key == "planned_cost":
-                    cost = cells.money(raw)
-                    if cost is None:
-                        continue
-                    if cost.amount is not None:
-                        out["planned_cost"] = (cost.amount, key)
-                    if cost.note and "cost_note" not in row.values:
-                        out["cost_note"] = (cost.note, key)
-                    continue
-                elif key in ("start", "end"):
-                    try:
-                        value = self._period(raw, project, key)
-                    except ValueError:
-                        if not (keep_text and type(raw) is str):
-                            raise
-                        out[f"{key}_text"] = (cells.text(raw), key)  # the register's own kept text
-                        continue
-                else:
-                    value = cells.percent(raw, key in row.shares)
+                self._cell(out, key, raw, key in shares, project, keep_text, "cost_note" in row.values)
             except ValueError as exc:
                 problem.add(row.ref(key), cells.shown(raw), str(exc))
-                continue
             except InvalidValue as exc:
                 problem.add(row.ref(key), cells.shown(raw)[:100], exc.message.removeprefix(f"{exc.field}: "))
-                continue
-            if value is not None:
-                out[key] = (value, key)
         return out
+
+    def _cell(self, out: dict[str, tuple[object, str]], key: str, raw: object, share: bool,
+              project: Project | None, keep_text: bool, note_given: bool) -> None:
+        """One non-empty cell of column ``key`` parsed into ``out`` (field → value and column);
+        raises ``ValueError`` or ``InvalidValue`` for a cell that is refused. ``share``: the cell
+        is formatted as a percentage; ``note_given``: the row has a cost note cell of its own."""
+        if type(raw) is float and not share and progress_year(key) is not None and 0.0 <= raw <= 100.0 \
+                and raw.is_integer():
+            out[key] = (int(raw), key)
+            return
+        if key in _TEXT_KEYS and (text := _plain_text(raw)) is not SKIP:
+            if text is not None:
+                out[key] = (text, key)
+            return
+        if type(raw) is date and (key == "start" or key == "end"):
+            out[key] = (_period_day(raw), key)
+            return
+        if key in _TEXT_KEYS:
+            value: object = cells.text(raw)
+            if value:
+                check_value(key, value)
+        elif key == "planned_cost":
+            cost = cells.money(raw)
+            if cost is None:
+                return
+            if cost.amount is not None:
+                out["planned_cost"] = (cost.amount, key)
+            if cost.note and not note_given:
+                out["cost_note"] = (cost.note, key)
+            return
+        elif key in ("start", "end"):
+            try:
+                value = self._period(raw, project, key)
+            except ValueError:
+                if not (keep_text and type(raw) is str):
+                    raise
+                out[f"{key}_text"] = (cells.text(raw), key)  # the register's own kept text
+                return
+        else:
+            value = cells.percent(raw, share)
+        if value is not None:
+            out[key] = (value, key)
 
     @staticmethod
     def _period(raw: object, project: Project | None, key: str) -> Period | None:
