@@ -106,6 +106,27 @@ def plan_import(repo: Repository, files: Sequence[WorkbookData], year: int | Non
     return plan
 
 
+def _unchanged(project: Project, j: int, parsed: list[list[object]], compare: list[tuple[int, str, int | None]],
+               note_given: bool) -> bool:
+    """Whether row ``j`` of parsed columns shows ``project`` as stored: every given value equals
+    the stored one (``_update`` then finds no change), a cost's words included."""
+    for c, key, year in compare:
+        value = parsed[c][j]
+        if value is None:
+            continue
+        if year is not None:
+            if value != project.progress.get(year):
+                return False
+        elif key == "planned_cost":
+            amount, note = value  # type: ignore[misc]  # a cost column holds (amount, note)
+            if (amount is not None and amount != project.planned_cost) or (
+                    note and not note_given and note != project.cost_note):
+                return False
+        elif value != getattr(project, key):
+            return False
+    return True
+
+
 def _missing(files: Sequence[WorkbookData], rows: Sequence[RowResult], projects: dict[str, Project]) -> list[Missing]:
     """Projects a template was sent with whose rows are no longer in the returned file."""
     out = []
@@ -247,7 +268,7 @@ class _Planner:
         where = rows.where
         usable: dict[str, bool] = {}
         series: dict[tuple[object, ...], dict[int, int]] = {}
-        order: dict[tuple[int, int], tuple[object, object, bool]] = {}
+        compare = [(c, k, progress_year(k)) for k, c in at.items() if k not in ("id", "remarks")]
         for begin in range(0, len(rows), _BLOCK):
             numbers, raw = rows.columns(begin, begin + _BLOCK)
             parsed = [col if k in ("id", "remarks") else parser.column(k, col) for k, col in zip(keys, raw, strict=True)]
@@ -276,21 +297,25 @@ class _Planner:
                 result = None
                 dept, name = dept_c[j], name_c[j]
                 if j not in slow and dept is not None and name:
-                    ok = usable.get(dept)  # type: ignore[arg-type]
-                    if ok is None:
-                        ok = usable[dept] = self.actor.can_write(dept) and (  # type: ignore[index]
-                            dept in departments or not _bad_code(dept))  # type: ignore[arg-type]
-                    start, end = start_c[j], end_c[j]
-                    seen = order.get((id(start), id(end)))
-                    if seen is None or seen[0] is not start or seen[1] is not end:
-                        seen = order[(id(start), id(end))] = (start, end, date_order_problem(start, end) is None)
-                    if ok and seen[2] and (not by_name or (dept.casefold(), name.casefold()) not in by_name) \
-                            and self.seen_new.first(dept, name, data.name, number) is None:  # type: ignore[union-attr]
-                        result = self._made_new(data, number, dept, name, desc_c[j], cost_c[j],  # type: ignore[arg-type]
-                                                note_raw is not None and note_raw[j] is not ABSENT,
-                                                note_c[j] if note_c is not None else None, start, end,
-                                                percents[j] if percents is not None else (), years, series)
-                        self.new_where.append(where)
+                    note_given = note_raw is not None and note_raw[j] is not ABSENT
+                    project = by_name.get((dept.casefold(), name.casefold())) if by_name else None  # type: ignore[union-attr]
+                    if project is None:
+                        ok = usable.get(dept)  # type: ignore[arg-type]
+                        if ok is None:
+                            ok = usable[dept] = self.actor.can_write(dept) and (  # type: ignore[index]
+                                dept in departments or not _bad_code(dept))  # type: ignore[arg-type]
+                        start, end = start_c[j], end_c[j]
+                        if ok and date_order_problem(start, end) is None \
+                                and self.seen_new.first(dept, name, data.name, number) is None:  # type: ignore[arg-type]
+                            result = self._made_new(data, number, dept, name, desc_c[j],  # type: ignore[arg-type]
+                                                    cost_c[j], note_given, note_c[j] if note_c is not None else None,
+                                                    start, end, percents[j] if percents is not None else (),
+                                                    years, series)
+                            self.new_where.append(where)
+                    elif project.id not in self.seen_ids and _unchanged(project, j, parsed, compare, note_given):
+                        self.seen_ids[project.id] = (data.name, number)
+                        result = RowResult(data.name, number, "unchanged", project.id, project.department,
+                                           project.name, changes=[])
                 if result is None:
                     result = self._row(data, rows[begin + j])
                 yield result, None if note is ABSENT else note, number
