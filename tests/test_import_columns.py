@@ -204,3 +204,15 @@ def test_a_column_parses_each_cell_as_the_cell_parser_does(key: str) -> None:
             want = [None if v is ABSENT else planner._column_value(key, v) for v in values]
             assert [repr(g) if g is not FAIL else "FAIL" for g in got] == \
                    [repr(w) if w is not FAIL else "FAIL" for w in want]
+
+
+def test_a_register_workbook_plans_the_same_restored_and_again(cli, sample_path: Path, empty_path: Path,
+                                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The register's own workbook (IDs on every row): into an empty register it restores the
+    projects with their IDs; into the register itself every row is known."""
+    book = tmp_path / "register.xlsx"
+    assert cli("--db", str(sample_path), "export", "register", "-o", str(book)).code == 0
+    plan, _slow = _same_both_ways(open_register(empty_path), book, monkeypatch)
+    assert {r.kind for r in plan.rows} == {"new"} and all(n.id for n in plan.changeset.new_projects)
+    plan, _slow = _same_both_ways(open_register(sample_path), book, monkeypatch)
+    assert {r.kind for r in plan.rows} == {"unchanged"}

@@ -271,14 +271,22 @@ class _Planner:
         compare = [(c, k, progress_year(k)) for k, c in at.items() if k not in ("id", "remarks")]
         for begin in range(0, len(rows), _BLOCK):
             numbers, raw = rows.columns(begin, begin + _BLOCK)
+            # rows with an ID or a percentage cell go through ``_row``; a block of only those is not parsed
+            slow = {i for i in range(len(numbers)) if rows.has_shares(begin + i)}
+            if "id" in at:
+                slow.update(i for i, v in enumerate(raw[at["id"]]) if v is not ABSENT)
+            if len(slow) == len(numbers):
+                for j, number in enumerate(numbers):
+                    if len(problems) >= MAX_PROBLEMS:
+                        yield None, None, 0
+                        return
+                    row = rows[begin + j]
+                    yield self._row(data, row), row.values.get("remarks"), number
+                continue
             parsed = [col if k in ("id", "remarks") else parser.column(k, col) for k, col in zip(keys, raw, strict=True)]
-            slow: set[int] = set()
             for k, col in zip(keys, parsed, strict=True):
-                if k == "id":
-                    slow.update(i for i, v in enumerate(col) if v is not ABSENT)
-                elif k != "remarks" and FAIL in col:
+                if k not in ("id", "remarks") and FAIL in col:
                     slow.update(i for i, v in enumerate(col) if v is FAIL)
-            slow.update(i for i in range(len(numbers)) if rows.has_shares(begin + i))
             nothing = [None] * len(numbers)
             dept_c, name_c = parsed[at["department"]], parsed[at["name"]]
             desc_c = parsed[at["description"]] if "description" in at else nothing
