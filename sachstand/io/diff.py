@@ -231,34 +231,35 @@ class _Planner:
                    remarks: list[Remark]) -> bool:
         """Plan the rows of ``data`` (and its archive); False once there are too many problems."""
         for source in sources:
-            where = source.rows.where
-            for result, note, number in self._planned(source, problems):
-                if result is None:  # bounded memory: the import cannot be applied anyway
-                    problems.append(too_many_problems(data.name))
-                    return False
-                problems.extend(result.problems)
-                self.rows.append(result)
-                if note not in (None, "") and (text := clean_text(str(note))):
-                    remarks.append(Remark(source.name, f"{where['remarks']}{number}", result.project_id or result.name,
-                                          text))
+            if not self._plan_source(source, problems, remarks):
+                problems.append(too_many_problems(data.name))
+                return False
         return True
 
-    def _planned(self, data: WorkbookData, problems: list[Problem],
-                 ) -> Iterator[tuple[RowResult | None, object, int]]:
-        """Each row's result with its remark cell and row number, in order (None once there are
-        too many problems). A file of the overview layout is planned block by block on whole
-        columns (``plan_columns``): a row whose cells all parse and that plainly becomes a new
-        project is made from the parsed columns; every other row (an ID, a cell that is refused,
-        a known project, a duplicate, any problem) goes through the per-row path, ``_row``."""
+    def _done(self, data: WorkbookData, result: RowResult, note: object, number: int, problems: list[Problem],
+              remarks: list[Remark]) -> None:
+        """A planned row into the plan: its problems, the row, its remark ("Bemerkungen")."""
+        problems.extend(result.problems)
+        self.rows.append(result)
+        if note not in (None, "", ABSENT) and (text := clean_text(str(note))):
+            remarks.append(Remark(data.name, f"{data.rows.where['remarks']}{number}", result.project_id or result.name,
+                                  text))
+
+    def _plan_source(self, data: WorkbookData, problems: list[Problem], remarks: list[Remark]) -> bool:
+        """Plan each row in order; False once there are too many problems (bounded memory: the
+        import cannot be applied anyway). A file of the overview layout is planned block by block
+        on whole columns (``plan_columns``): a row whose cells all parse and that plainly becomes
+        a new project, or shows a known one as stored, is planned from the parsed columns; every
+        other row (an ID, a refused cell, a change, a duplicate, any problem) goes through the
+        per-row path, ``_row``."""
         rows = data.rows
         keys = rows.keys
         if not self.whole_columns or data.is_template or "name" not in keys or "department" not in keys:
             for row in self._take(rows):
                 if len(problems) >= MAX_PROBLEMS:
-                    yield None, None, 0
-                    return
-                yield self._row(data, row), row.values.get("remarks"), row.number
-            return
+                    return False
+                self._done(data, self._row(data, row), row.values.get("remarks"), row.number, problems, remarks)
+            return True
         at = {k: i for i, k in enumerate(keys)}
         progress = [(at[k], year) for k, year in _progress_years(data.columns) if k in at]
         years = [year for _c, year in progress]
@@ -278,10 +279,9 @@ class _Planner:
             if len(slow) == len(numbers):
                 for j, number in enumerate(numbers):
                     if len(problems) >= MAX_PROBLEMS:
-                        yield None, None, 0
-                        return
+                        return False
                     row = rows[begin + j]
-                    yield self._row(data, row), row.values.get("remarks"), number
+                    self._done(data, self._row(data, row), row.values.get("remarks"), number, problems, remarks)
                 continue
             parsed = [col if k in ("id", "remarks") else parser.column(k, col) for k, col in zip(keys, raw, strict=True)]
             for k, col in zip(keys, parsed, strict=True):
@@ -297,11 +297,10 @@ class _Planner:
             end_c = parsed[at["end"]] if "end" in at else nothing
             remarks_c = raw[at["remarks"]] if "remarks" in at else None
             percents = list(zip(*(parsed[c] for c, _y in progress), strict=True)) if progress else None
+            done = self.rows.append
             for j, number in enumerate(numbers):
                 if len(problems) >= MAX_PROBLEMS:
-                    yield None, None, 0
-                    return
-                note = remarks_c[j] if remarks_c is not None else None
+                    return False
                 result = None
                 dept, name = dept_c[j], name_c[j]
                 if j not in slow and dept is not None and name:
@@ -325,10 +324,15 @@ class _Planner:
                         result = RowResult(data.name, number, "unchanged", project.id, project.department,
                                            project.name, changes=[])
                 if result is None:
-                    result = self._row(data, rows[begin + j])
-                yield result, None if note is ABSENT else note, number
+                    self._done(data, self._row(data, rows[begin + j]), remarks_c[j] if remarks_c is not None else None, number,
+                               problems, remarks)
+                elif remarks_c is None or remarks_c[j] is ABSENT:
+                    done(result)
+                else:
+                    self._done(data, result, remarks_c[j], number, problems, remarks)
         if self.consume:
             rows.clear()
+        return True
 
     def _made_new(self, data: WorkbookData, number: int, department: str, name: str, description: object,
                   cost: object, note_given: bool, note: object, start: object, end: object,

@@ -48,18 +48,19 @@ class ColumnParser:
         kinds.discard(type(ABSENT))
         if not kinds:
             return [None] * len(values)
-        if kinds == {str} and key in _TEXT_KEYS:
-            # plain text needs no parser call (``_plain_text`` is the parser's own first step)
+        distinct = set(values) if len(kinds) == 1 else None
+        if kinds == {str} and key in _TEXT_KEYS and len(distinct) * 2 > len(values):  # type: ignore[arg-type]
+            # texts that rarely repeat (names): plain text needs no parser call and no memory
+            # (``_plain_text`` is the parser's own first step)
             out = list(map(_plain_text, values))
             for i in [i for i, p in enumerate(out) if p is SKIP]:
                 v = values[i]
                 out[i] = None if v is ABSENT else self._parse(key, v)
             return out
         zero_matters = progress_year(key) is None
-        if len(kinds) == 1:
+        if distinct is not None:
             kind = next(iter(kinds))
             memo = self._memo(key, kind)
-            distinct = set(values)
             if not (zero_matters and kind is float and 0.0 in distinct):
                 for v in distinct:
                     if v is not ABSENT and v not in memo:
