@@ -216,3 +216,17 @@ def test_a_register_workbook_plans_the_same_restored_and_again(cli, sample_path:
     assert {r.kind for r in plan.rows} == {"new"} and all(n.id for n in plan.changeset.new_projects)
     plan, _slow = _same_both_ways(open_register(sample_path), book, monkeypatch)
     assert {r.kind for r in plan.rows} == {"unchanged"}
+
+
+def test_too_many_problems_stop_at_the_same_row(empty_path: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """After ``MAX_PROBLEMS`` problems the rest is not checked, in either path at the same row;
+    good rows between the bad ones are made from the columns up to there."""
+    rows: list[list[object]] = []
+    for i in range(2_400):
+        bad = i % 2 == 0
+        rows.append(["FB 11", f"Projekt {i}", None, None, None, None, None, "viel" if bad else 10, 20, None])
+    path = _write(tmp_path / "many.xlsx", HEADER, rows)
+    plan, slow = _same_both_ways(open_register(empty_path), path, monkeypatch)
+    assert len(plan.problems) == diff.MAX_PROBLEMS + 1 and len(plan.rows) < 2_400
+    assert slow == diff.MAX_PROBLEMS
