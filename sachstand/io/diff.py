@@ -18,6 +18,12 @@ Rules:
   ("nicht zurückgemeldet"); nothing is changed for them.
 - The ``ChangeSet`` holds every change of every file; it is applied only when there is no
   problem and no conflict at all (all or nothing).
+- A file of the overview layout is planned on whole columns, a block of rows at a time
+  (``plan_columns``): each distinct value of a column is parsed once, by the same per-cell
+  parser a single row uses (``_Planner._cell``). A row whose cells all parse and that plainly
+  becomes a new project, or shows a known project as stored, is planned from those values; every
+  other row goes through the per-row path (``_row``), so each problem, cell and message is the
+  one that path gives (``tests/test_import_columns.py`` plans files both ways and compares).
 - After ``MAX_PROBLEMS`` problems the remaining rows are not checked (one more problem says so):
   the import cannot be applied anyway, and a hostile file within the size limits could otherwise
   make millions of them (3.4 GB for 1.7 million).
@@ -27,7 +33,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from ..core.audit import audit_text
 from ..core.changes import (
@@ -72,7 +79,7 @@ from .plan_cells import (
     _same_progress,
     _Shared,
 )
-from .plan_columns import FAIL, ColumnParser
+from .plan_columns import FAIL, ColumnParser, unchanged
 from .reader import ABSENT, MAX_PROBLEMS, PackedRows, Problem, Row, WorkbookData, too_many_problems
 
 if TYPE_CHECKING:
@@ -104,27 +111,6 @@ def plan_import(repo: Repository, files: Sequence[WorkbookData], year: int | Non
     plan.on_conflict = on_conflict
     plan.missing = _missing(files, plan.rows, projects)
     return plan
-
-
-def _unchanged(project: Project, j: int, parsed: list[list[object]], compare: list[tuple[int, str, int | None]],
-               note_given: bool) -> bool:
-    """Whether row ``j`` of parsed columns shows ``project`` as stored: every given value equals
-    the stored one (``_update`` then finds no change), a cost's words included."""
-    for c, key, year in compare:
-        value = parsed[c][j]
-        if value is None:
-            continue
-        if year is not None:
-            if value != project.progress.get(year):
-                return False
-        elif key == "planned_cost":
-            amount, note = value  # type: ignore[misc]  # a cost column holds (amount, note)
-            if (amount is not None and amount != project.planned_cost) or (
-                    note and not note_given and note != project.cost_note):
-                return False
-        elif value != getattr(project, key):
-            return False
-    return True
 
 
 def _missing(files: Sequence[WorkbookData], rows: Sequence[RowResult], projects: dict[str, Project]) -> list[Missing]:
@@ -268,7 +254,7 @@ class _Planner:
         by_name = self.by_name
         where = rows.where
         usable: dict[str, bool] = {}
-        series: dict[tuple[object, ...], dict[int, int]] = {}
+        series: dict[tuple[int | None, ...], dict[int, int]] = {}
         compare = [(c, k, progress_year(k)) for k, c in at.items() if k not in ("id", "remarks")]
         for begin in range(0, len(rows), _BLOCK):
             numbers, raw = rows.columns(begin, begin + _BLOCK)
@@ -283,11 +269,12 @@ class _Planner:
                     row = rows[begin + j]
                     self._done(data, self._row(data, row), row.values.get("remarks"), number, problems, remarks)
                 continue
-            parsed = [col if k in ("id", "remarks") else parser.column(k, col) for k, col in zip(keys, raw, strict=True)]
+            parsed: list[list[Any]] = [col if k in ("id", "remarks") else parser.column(k, col)
+                                       for k, col in zip(keys, raw, strict=True)]
             for k, col in zip(keys, parsed, strict=True):
                 if k not in ("id", "remarks") and FAIL in col:
                     slow.update(i for i, v in enumerate(col) if v is FAIL)
-            nothing = [None] * len(numbers)
+            nothing: list[Any] = [None] * len(numbers)
             dept_c, name_c = parsed[at["department"]], parsed[at["name"]]
             desc_c = parsed[at["description"]] if "description" in at else nothing
             cost_c = parsed[at["planned_cost"]] if "planned_cost" in at else nothing
@@ -305,27 +292,27 @@ class _Planner:
                 dept, name = dept_c[j], name_c[j]
                 if j not in slow and dept is not None and name:
                     note_given = note_raw is not None and note_raw[j] is not ABSENT
-                    project = by_name.get((dept.casefold(), name.casefold())) if by_name else None  # type: ignore[union-attr]
+                    project = by_name.get((dept.casefold(), name.casefold())) if by_name else None
                     if project is None:
-                        ok = usable.get(dept)  # type: ignore[arg-type]
+                        ok = usable.get(dept)
                         if ok is None:
-                            ok = usable[dept] = self.actor.can_write(dept) and (  # type: ignore[index]
-                                dept in departments or not _bad_code(dept))  # type: ignore[arg-type]
+                            ok = usable[dept] = self.actor.can_write(dept) and (
+                                dept in departments or not _bad_code(dept))
                         start, end = start_c[j], end_c[j]
                         if ok and date_order_problem(start, end) is None \
-                                and self.seen_new.first(dept, name, data.name, number) is None:  # type: ignore[arg-type]
-                            result = self._made_new(data, number, dept, name, desc_c[j],  # type: ignore[arg-type]
+                                and self.seen_new.first(dept, name, data.name, number) is None:
+                            result = self._made_new(data, number, dept, name, desc_c[j],
                                                     cost_c[j], note_given, note_c[j] if note_c is not None else None,
                                                     start, end, percents[j] if percents is not None else (),
                                                     years, series)
                             self.new_where.append(where)
-                    elif project.id not in self.seen_ids and _unchanged(project, j, parsed, compare, note_given):
+                    elif project.id not in self.seen_ids and unchanged(project, j, parsed, compare, note_given):
                         self.seen_ids[project.id] = (data.name, number)
                         result = RowResult(data.name, number, "unchanged", project.id, project.department,
                                            project.name, changes=[])
                 if result is None:
-                    self._done(data, self._row(data, rows[begin + j]), remarks_c[j] if remarks_c is not None else None, number,
-                               problems, remarks)
+                    note = remarks_c[j] if remarks_c is not None else None
+                    self._done(data, self._row(data, rows[begin + j]), note, number, problems, remarks)
                 elif remarks_c is None or remarks_c[j] is ABSENT:
                     done(result)
                 else:
@@ -334,22 +321,23 @@ class _Planner:
             rows.clear()
         return True
 
-    def _made_new(self, data: WorkbookData, number: int, department: str, name: str, description: object,
-                  cost: object, note_given: bool, note: object, start: object, end: object,
-                  percents: tuple[object, ...], years: list[int],
-                  series: dict[tuple[object, ...], dict[int, int]]) -> RowResult:
-        """A row of parsed columns that becomes a new project, as ``_new`` makes it."""
+    def _made_new(self, data: WorkbookData, number: int, department: str, name: str, description: str | None,
+                  cost: tuple[Decimal | None, str] | None, note_given: bool, note: str | None, start: Period | None,
+                  end: Period | None, percents: tuple[int | None, ...], years: list[int],
+                  series: dict[tuple[int | None, ...], dict[int, int]]) -> RowResult:
+        """A row of parsed columns that becomes a new project, as ``_new`` makes it; ``cost`` is
+        the cost column's (amount, note)."""
         if not note_given:
-            note = cost[1] if cost is not None else ""  # type: ignore[index]  # (amount, note)
+            note = cost[1] if cost is not None else ""
         progress = series.get(percents)
         if progress is None:
-            progress = {year: v for year, v in zip(years, percents, strict=True) if v is not None}  # type: ignore[misc]
+            progress = {year: v for year, v in zip(years, percents, strict=True) if v is not None}
             if progress:
                 progress = series[percents] = self.shared.series(progress)
         new = NewProject(
-            department=department, name=name, description=description or "",  # type: ignore[arg-type]
-            planned_cost=cost[0] if cost is not None else None,  # type: ignore[index]
-            cost_note=note or "", start=start, end=end, progress=progress,  # type: ignore[arg-type]
+            department=department, name=name, description=description or "",
+            planned_cost=cost[0] if cost is not None else None,
+            cost_note=note or "", start=start, end=end, progress=progress,
         )
         if department not in self.departments and department not in self.new_departments:
             extras: RegisterExtras | None = data.extras

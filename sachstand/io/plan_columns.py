@@ -15,8 +15,10 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from ..core.changes import progress_year
+from ..core.models import Project
 from .plan_cells import _TEXT_KEYS, SKIP, _plain_text
 from .reader import ABSENT
 
@@ -42,7 +44,7 @@ class ColumnParser:
             memo = memos[kind] = {}
         return memo
 
-    def column(self, key: str, values: Sequence[object]) -> list[object]:
+    def column(self, key: str, values: Sequence[object]) -> list[Any]:
         """The parsed values of one column (``ABSENT`` cells give None)."""
         kinds = set(map(type, values))
         kinds.discard(type(ABSENT))
@@ -52,7 +54,7 @@ class ColumnParser:
         if kinds == {str} and key in _TEXT_KEYS and len(distinct) * 2 > len(values):  # type: ignore[arg-type]
             # texts that rarely repeat (names): plain text needs no parser call and no memory
             # (``_plain_text`` is the parser's own first step)
-            out = list(map(_plain_text, values))
+            out: list[Any] = list(map(_plain_text, values))
             for i in [i for i, p in enumerate(out) if p is SKIP]:
                 v = values[i]
                 out[i] = None if v is ABSENT else self._parse(key, v)
@@ -85,3 +87,24 @@ class ColumnParser:
                 p = memo[v] = parse(key, v)
             append(p)
         return out
+
+
+def unchanged(project: Project, j: int, parsed: list[list[Any]], compare: list[tuple[int, str, int | None]],
+              note_given: bool) -> bool:
+    """Whether row ``j`` of parsed columns shows ``project`` as stored: every given value equals
+    the stored one (``_update`` then finds no change), a cost's words included."""
+    for c, key, year in compare:
+        value = parsed[c][j]
+        if value is None:
+            continue
+        if year is not None:
+            if value != project.progress.get(year):
+                return False
+        elif key == "planned_cost":
+            amount, note = value  # a cost column holds (amount, note)
+            if (amount is not None and amount != project.planned_cost) or (
+                    note and not note_given and note != project.cost_note):
+                return False
+        elif value != getattr(project, key):
+            return False
+    return True
