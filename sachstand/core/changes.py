@@ -281,30 +281,35 @@ class _Proven:
     are a few thousand shared objects (and whose texts repeat), so each is checked once. A value
     counts as proven only when the rule gave it back as it is. Texts are remembered by value (a
     text rule gives an equal text back as the same object), anything else by identity (the
-    object is kept, so its ``id`` is never another's). At most ``LIMIT`` values are kept."""
+    object is kept, so its ``id`` is never another's). At most ``LIMIT`` values per field."""
 
     LIMIT = 10_000
 
     def __init__(self, actor: Actor) -> None:
         self.actor = actor
-        self._texts: set[tuple[str, str]] = set()
-        self._objects: dict[tuple[str, int], object] = {}
+        self._texts: dict[str, set[str]] = {}
+        self._objects: dict[str, dict[int, object]] = {}
 
-    def __call__(self, name: str, value: object, rule: Callable[[str, object], object]) -> object:
+    def value(self, name: str, value: object, rule: Callable[[str, object], object]) -> object:
+        """``rule(name, value)``, run once per value that it gives back unchanged."""
         if type(value) is str:
-            text = (name, value)
-            if text in self._texts:
+            texts = self._texts.get(name)
+            if texts is not None and value in texts:
                 return value
             out = rule(name, value)
-            if out is value and len(self._texts) < self.LIMIT:
-                self._texts.add(text)
+            if out is value:
+                texts = self._texts.setdefault(name, set())
+                if len(texts) < self.LIMIT:
+                    texts.add(value)
             return out
-        key = (name, id(value))
-        if self._objects.get(key, self) is value:
+        objects = self._objects.get(name)
+        if objects is not None and objects.get(id(value), self) is value:
             return value
         out = rule(name, value)
-        if out is value and len(self._objects) < self.LIMIT:
-            self._objects[key] = value
+        if out is value:
+            objects = self._objects.setdefault(name, {})
+            if len(objects) < self.LIMIT:
+                objects[id(value)] = value
         return out
 
     def may_create(self, _name: str, department: object) -> object:
@@ -326,9 +331,11 @@ def normalise_new(n: NewProject, departments: set[str], actor: Actor, proven: _P
     its progress has a value (None is refused; leave the year out). A project already in its
     stored form is returned itself (an import hands over 100,000 of them). ``proven``: the
     values ``check`` has already seen accepted (``_Proven``), so no rule runs twice on one value."""
-    seen = proven if proven is not None and proven.actor is actor else _Proven(actor)
+    if proven is None or proven.actor is not actor:
+        proven = _Proven(actor)
+    seen = proven.value
     dept = seen("department", n.department, check_value)
-    seen("may create", dept, seen.may_create)
+    seen("may create", dept, proven.may_create)
     if dept not in departments:
         raise InvalidValue(field_label("department"), unknown_department(str(dept)), key="department")
     if n.progress:
