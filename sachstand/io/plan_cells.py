@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import TypeVar
 
 from ..core.access import Actor
-from ..core.changes import check_department_code, progress_year
+from ..core.changes import TEXT_MAX, check_department_code, progress_year
 from ..core.errors import InvalidValue, PermissionDenied
 from ..core.models import Project
 from ..core.types import Precision, clean_text
@@ -42,9 +42,10 @@ _period_day = lru_cache(maxsize=16384)(cells.period)
 
 def _plain_text(raw: object) -> str | object | None:
     """``cells.text(raw)`` for the common cell, plain text (printable, so no control character, no
-    line break and no noncharacter; within ``TEXT_MAX``): its trimmed text, or None when blank.
+    line break and no noncharacter; at most half of ``TEXT_MAX`` characters, so within it however
+    Excel counts them): its trimmed text, or None when blank.
     Any other cell gives ``SKIP``: it goes through ``cells.text`` and its refusals."""
-    if type(raw) is str and raw.isprintable() and len(raw) <= cells.TEXT_MAX:
+    if type(raw) is str and raw.isprintable() and len(raw) <= TEXT_MAX // 2:
         return clean_text(raw) or None
     return SKIP
 
