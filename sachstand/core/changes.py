@@ -79,6 +79,9 @@ class ChangeSet:
     reported_figures: dict[int, dict[str, int]] = field(default_factory=dict)
     #: the register's city (admin only)
     city: City | None = None
+    #: the new projects without an ID were planned as absent by ``models.match_key`` (an import's
+    #: rows matched by department and name): the write refuses them all if one exists meanwhile
+    absent_names: bool = False
 
     @property
     def empty(self) -> bool:
