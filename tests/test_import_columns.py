@@ -132,7 +132,8 @@ def test_odd_cells_plan_the_same_against_the_sample(repo: Repository, tmp_path: 
         if i == 2:
             cost = str(p.planned_cost).replace(".", ",") + " €"  # the same amount as text
         dept = p.department.lower() if i == 3 else p.department
-        rows.append([dept, p.name, p.description or None, cost, p.cost_note or None, start, end, *progress, None])
+        name = p.name.replace(" ", "  ", 1) if i == 4 else p.name.replace(" ", "\u00a0", 1) if i == 5 else p.name
+        rows.append([dept, name, p.description or None, cost, p.cost_note or None, start, end, *progress, None])
     rows.append(rows[0])  # the same project twice
     path = _write(tmp_path / "sample.xlsx", HEADER, rows + ODD_ROWS)
     plan, slow = _same_both_ways(repo, path, monkeypatch)

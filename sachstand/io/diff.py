@@ -294,7 +294,7 @@ class _Planner:
                 dept, name = dept_c[j], name_c[j]
                 if j not in slow and dept is not None and name:
                     note_given = note_raw is not None and note_raw[j] is not ABSENT
-                    project = by_name.get((dept.casefold(), name.casefold())) if by_name else None
+                    project = by_name.get(match_key(dept, name)) if by_name else None
                     if project is None:
                         ok = usable.get(dept)
                         if ok is None:
