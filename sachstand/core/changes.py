@@ -82,6 +82,9 @@ class ChangeSet:
     #: the new projects without an ID were planned as absent by ``models.match_key`` (an import's
     #: rows matched by department and name): the write refuses them all if one exists meanwhile
     absent_names: bool = False
+    #: a register recreated from its own workbook: its department codes are taken as they were
+    #: (``look_alike`` is not asked of them)
+    restoring: bool = False
 
     @property
     def empty(self) -> bool:
@@ -506,7 +509,7 @@ def check(changeset: ChangeSet, current: dict[str, Project], actor: Actor,
             continue
         try:
             normalise_department(d, actor)
-            if (reason := look_alike(d.code, keys)) is not None:
+            if not changeset.restoring and (reason := look_alike(d.code, keys)) is not None:
                 raise InvalidValue("Bereich", reason)
         except SachstandError as exc:
             problems.append(_problem("", exc))

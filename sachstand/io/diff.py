@@ -42,7 +42,9 @@ from ..core.changes import (
     ProjectUpdate,
     check,
     check_value,
+    code_keys,
     date_order_problem,
+    look_alike,
     progress_year,
 )
 from ..core.errors import InvalidValue
@@ -137,6 +139,8 @@ class _Planner:
         self.departments = departments
         self.since = since or {}
         self._by_name: dict[tuple[str, str], Project] | None = None
+        self._archived_by_name: dict[tuple[str, str], Project] | None = None
+        self._code_keys: tuple[int, dict[str, str]] | None = None
         self._same_for: dict[int, dict[str, object]] = {}
         self.seen_ids: dict[str, tuple[str, int]] = {}
         self.seen_new = _FirstSeen()
@@ -161,6 +165,26 @@ class _Planner:
                 match_key(p.department, p.name): p for p in self.projects.values() if not p.archived
             }
         return self._by_name
+
+    @property
+    def archived_by_name(self) -> dict[tuple[str, str], Project]:
+        """Archived projects by ``match_key``: a row without an ID that names one is refused like
+        a row with its ID, instead of becoming a second project of that name."""
+        if self._archived_by_name is None:
+            self._archived_by_name = {
+                match_key(p.department, p.name): p for p in self.projects.values() if p.archived
+            }
+        return self._archived_by_name
+
+    def look_alike(self, code: str) -> str:
+        """Why ``code`` cannot become a new department beside the known and the planned ones
+        (``changes.look_alike``), or ""; a register restored from its own workbook keeps its codes."""
+        if self.restore:
+            return ""
+        planned = len(self.new_departments)
+        if self._code_keys is None or self._code_keys[0] != planned:
+            self._code_keys = planned, code_keys(self.departments | set(self.new_departments))
+        return look_alike(code, self._code_keys[1]) or ""
 
     def _checks(self, data: WorkbookData) -> dict[str, object]:
         """Per column of a file: ``SKIP``, or the fast "same as stored" check of ``_SAME``."""
@@ -212,7 +236,7 @@ class _Planner:
         self.new_rows, self.new_where = [], []
         cs = ChangeSet(new_departments=list(self.new_departments.values()), new_projects=self.news,
                        updates=self.updates, funded_projects=funded, reported_figures=reported, city=city,
-                       absent_names=True)
+                       absent_names=True, restoring=self.restore and any(self.restoring(d) for d in files))
         return ImportPlan(list(files), self.rows, problems, cs, remarks, _version_warnings(files, self.rows))
 
     def _plan_rows(self, data: WorkbookData, sources: Sequence[WorkbookData], problems: list[Problem],
@@ -254,6 +278,8 @@ class _Planner:
         parser = ColumnParser(self._column_value)
         departments = self.departments
         by_name = self.by_name
+        archived = self.archived_by_name
+        planned = self.new_departments
         where = rows.where
         usable: dict[str, bool] = {}
         series: dict[tuple[int | None, ...], dict[int, int]] = {}
@@ -294,14 +320,16 @@ class _Planner:
                 dept, name = dept_c[j], name_c[j]
                 if j not in slow and dept is not None and name:
                     note_given = note_raw is not None and note_raw[j] is not ABSENT
-                    project = by_name.get(match_key(dept, name)) if by_name else None
+                    key = match_key(dept, name)
+                    project = by_name.get(key) if by_name else None
                     if project is None:
-                        ok = usable.get(dept)
+                        # a department not yet planned is asked again: a code planned meanwhile may read alike
+                        ok = usable.get(dept) if dept in departments or dept in planned else None
                         if ok is None:
                             ok = usable[dept] = self.actor.can_write(dept) and (
-                                dept in departments or not _bad_code(dept))
+                                dept in departments or not (_bad_code(dept) or self.look_alike(dept)))
                         start, end = start_c[j], end_c[j]
-                        if ok and date_order_problem(start, end) is None \
+                        if ok and key not in archived and date_order_problem(start, end) is None \
                                 and self.seen_new.first(dept, name, data.name, number) is None:
                             result = self._made_new(data, number, dept, name, desc_c[j],
                                                     cost_c[j], note_given, note_c[j] if note_c is not None else None,
@@ -433,7 +461,10 @@ class _Planner:
             self.seen_ids.setdefault(pid, where)
         elif department is not None and name:
             project = self.by_name.get(match_key(department, name))
-            if project is not None:
+            if project is None and (gone := self.archived_by_name.get(match_key(department, name))) is not None:
+                problem.add(row.ref("name"), name, f"das Projekt „{gone.name}“ ({gone.id}) ist archiviert und wird nicht "
+                                                   "geändert; ein neues Projekt braucht einen anderen Namen")
+            elif project is not None:
                 if project.id in self.seen_ids:
                     problem.add(row.ref("name"), name,
                                 f"das Projekt „{name}“ kommt mehrfach vor (auch {_at(self.seen_ids[project.id])})")
@@ -564,9 +595,9 @@ class _Planner:
             problem.add(row.ref(anchor), "", "der Bereich fehlt")
         elif not self.actor.can_write(department):
             problem.add(row.ref(anchor), department, _denied(self.actor, department, "Projekte anlegen"))
-        elif department not in self.departments and (error := _bad_code(department)):
+        elif department not in self.departments and (error := _bad_code(department) or self.look_alike(department)):
             problem.add(row.ref("department" if "department" in row.values else anchor), department, error)
-        if result.name and department and (
+        if given_id is None and result.name and department and (
                 seen := self.seen_new.first(department, result.name, data.name, row.number)) is not None:
             problem.add(row.ref("name"), result.name,
                         f"das neue Projekt „{result.name}“ kommt mehrfach vor (auch {_at(seen)})")
@@ -609,7 +640,7 @@ class _Planner:
         values = self._values(data, row, problem, project)
         if "department" in values and values["department"][0] != project.department:
             target = str(values["department"][0])
-            if target not in self.departments and (error := _bad_code(target)):
+            if target not in self.departments and (error := _bad_code(target) or self.look_alike(target)):
                 problem.add(row.ref(values["department"][1]), target, error)
             elif target not in self.departments and target not in self.new_departments:
                 self.new_departments[target] = Department(target, None)
