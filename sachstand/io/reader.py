@@ -227,8 +227,11 @@ def read_workbook(path: str | Path, extra: ExtraReader | None = None,
     ``extra`` reads further sheets while the workbook is open (``register_book.read_extras``);
     ``columns`` maps normalised headers to field keys (``headers.column_mapping``).
     """
-    checked = check_workbook(path)
-    clean = check_budget(checked).clean
+    checked = check_workbook(path, unpack=True)
+    try:
+        clean = check_budget(checked).clean
+    finally:
+        checked.unpacked.clear()  # what the budget did not take
     name = checked.name
     try:
         wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(checked.data))
