@@ -59,3 +59,36 @@ def test_a_dtd_in_a_large_part_is_refused_wherever_it_sits(tmp_path: Path, at: i
             check_workbook(bad, unpack=unpack)
     with pytest.raises(WorkbookRefused, match="Dokumenttypdefinition"):
         read_workbook(bad)
+
+
+def test_a_formula_in_a_plain_sheet_is_still_found(tmp_path: Path) -> None:
+    """A sheet the budget's quick grammar takes (xlsxwriter's cells, a formula with its value) is
+    scanned for formulas all the same: the budget marks it as needing the scan."""
+    import xlsxwriter
+
+    from sachstand.io.budget import check_budget
+
+    path = tmp_path / "f.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Projekte")
+    ws.write_row(0, 0, ["Bereich", "Name des Projektes", "Geplante Kosten", "Umsetzungsstand 2020 (in %)"])
+    for r in range(1, 3000):
+        ws.write_row(r, 0, [f"FB {r % 7}", f"Projekt {r}", 100.5, r % 101])
+    ws.write_formula(5, 2, '=HYPERLINK("http://example.org",5)', None, 5)
+    ws.write_formula(6, 2, "=SUM(C2:C5)", None, 402)
+    wb.close()
+    checked = check_workbook(path, unpack=True)
+    budget = check_budget(checked)
+    assert "xl/worksheets/sheet1.xml" in budget.plain and not budget.clean
+    data = read_workbook(path)
+    assert [p.cell for p in data.problems] == ["Projekte!C6"]
+    assert "HYPERLINK" in data.problems[0].message
+    clean = tmp_path / "clean.xlsx"
+    wb = xlsxwriter.Workbook(str(clean))
+    ws = wb.add_worksheet("Projekte")
+    ws.write_row(0, 0, ["Bereich", "Name des Projektes", "Umsetzungsstand 2020 (in %)"])
+    for r in range(1, 3000):
+        ws.write_row(r, 0, [f"FB {r % 7}", f"Projekt {r}", r % 101])
+    wb.close()
+    budget = check_budget(check_workbook(clean, unpack=True))
+    assert budget.clean == {"xl/worksheets/sheet1.xml"} == set(budget.plain)

@@ -38,7 +38,7 @@ def _open_sheet(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, shee
             checked.name, f"das Blatt „{sheet}“ ist beschädigt und kann nicht gelesen werden") from None
 
 
-BLOCK_CELLS = 8192
+BLOCK_CELLS = 2048
 """Cells of a block (``SheetValues.blocks``): calamine's copies of a block's texts exist at once."""
 
 

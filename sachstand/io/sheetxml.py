@@ -112,15 +112,18 @@ def needs_scan(data: bytes, percent_ids: set[int], plain: tuple[int, int] | None
     """Whether ``scan`` could find anything in this sheet part: the byte searches that tell a
     clean sheet (no formula, error cell or percent-styled cell) by its bytes. ``plain``: a region
     that holds only cells of the budget's plain grammar (``plainparts``), which has no error
-    cell, so that an error cell is looked for only around it."""
+    cell and no prefixed names, so that only ``<f>`` is looked for inside it, the rest around it."""
     style_hit = bool(percent_ids) and re.search(
         rb"""\ss\s*=\s*["'](?:""" + b"|".join(str(i).encode() for i in sorted(percent_ids)) + rb""")["']""", data
     )
-    if style_hit or _has_formula(data):
+    if style_hit:
         return True
     if plain is None:
-        return _has_error(data)
-    return _has_error(data[:plain[0]]) or _has_error(data[plain[1]:])
+        return _has_formula(data) or _has_error(data)
+    head, tail = data[:plain[0]], data[plain[1]:]
+    # the grammar's only formula is <f> (no prefixed names), and it has no error cell
+    return (data.find(b"<f>", *plain) >= 0 or _has_formula(head) or _has_formula(tail)
+            or _has_error(head) or _has_error(tail))
 
 
 def scan(checked: CheckedFile, member: str, percent_ids: set[int]) -> SheetFacts:
