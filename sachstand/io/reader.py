@@ -478,7 +478,7 @@ def _plain_row(data: WorkbookData, row: list[object], r: int, width: int, col_it
     return True
 
 
-def _plain_block(data: WorkbookData, first: int, cells: list[list[object]], width: int,
+def _plain_block(data: WorkbookData, first: int, cells: list[Sequence[object]], width: int,
                  col_items: list[tuple[str, int]], used_cols: list[int]) -> None:
     """A block of rows (``SheetValues.blocks``; first row ``first``, 0-based) of a sheet without
     formulas, error cells or percentages, as ``_plain_row`` takes each: a row whose name is a text

@@ -189,12 +189,12 @@ def read_extras(checked, wb, data: WorkbookData) -> None:
             extras.priority[pid] = priority
 
     if ARCHIVE in wb.sheet_names:
-        values = SheetValues(checked, wb, ARCHIVE)
-        rows = values.rows()
+        archive = SheetValues(checked, wb, ARCHIVE)
+        rows = archive.rows()
         head = list(islice(rows, HEADER_SEARCH_ROWS))
         found = _find_header(head)
         if found is not None:
-            extras.archive = _rows(checked, ARCHIVE, head, rows, values, [], found[0], found[1], data.meta)
+            extras.archive = _rows(checked, ARCHIVE, head, rows, archive, [], found[0], found[1], data.meta)
             extras.problems.extend(extras.archive.problems)
     data.extras = extras
     data.problems.extend(extras.problems)

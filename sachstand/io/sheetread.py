@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from itertools import islice
+from typing import Any, cast
 
 import python_calamine
 
@@ -28,6 +29,7 @@ def _grid(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str
 
 
 _WHOLE = {float(n): float(n) for n in range(101)}
+_TEXTS, _NUMBERS, _MIXED = {str}, {float}, {str, float}
 
 
 def _open_sheet(checked: CheckedFile, wb: python_calamine.CalamineWorkbook, sheet: str) -> python_calamine.CalamineSheet:
@@ -60,7 +62,7 @@ class SheetValues:
         filled = start is not None and end is not None
         self.first_col = start[1] if filled else 0  # type: ignore[index]  # filled: both are tuples
         self.width = end[1] - start[1] + 1 if filled else 0  # type: ignore[index]
-        self._source: Iterator[list[object]] = iter(ws.iter_rows()) if filled else iter(())
+        self._source: Iterator[list[Any]] = iter(ws.iter_rows()) if filled else iter(())
         self.index = -1  # the 0-based row last handed out
         self.last = -1  # the last non-empty one
         self.texts: dict[str, str] = {}
@@ -86,7 +88,7 @@ class SheetValues:
             raise self._broken() from None
         self._check_rows()
 
-    def blocks(self, columns: Sequence[int]) -> Iterator[tuple[int, list[list[object]]]]:
+    def blocks(self, columns: Sequence[int]) -> Iterator[tuple[int, list[Sequence[object]]]]:
         """The rows not handed out yet, a few thousand cells at a time: the 0-based index of the
         block's first row, and the values of each of ``columns`` (0-based, from A) in its rows."""
         limit = MAX_ROWS + HEADER_SEARCH_ROWS
@@ -110,18 +112,19 @@ class SheetValues:
             raise self._broken() from None
         self._check_rows()
 
-    def _shared(self, column: Sequence[object]) -> list[object]:
+    def _shared(self, column: Sequence[object]) -> Sequence[object]:
         """A column's values with equal texts and whole numbers 0..100 shared; a column of texts,
         or of numbers and empty cells, in one call."""
-        kinds = list(map(type, column))
-        texts, numbers = kinds.count(str), kinds.count(float)
-        if texts == len(column):
-            return list(map(self.texts.setdefault, column, column))
-        if texts + numbers == len(column) and column.count("") == texts:
-            return list(map(_WHOLE.get, column, column))
+        kinds = set(map(type, column))
+        values = cast(Sequence[Any], column)  # of the types in ``kinds``
+        if kinds == _TEXTS:
+            return list(map(self.texts.setdefault, values, values))
+        if kinds == _NUMBERS or (kinds == _MIXED and list(map(type, column)).count(str) == column.count("")):
+            return list(map(_WHOLE.get, values, values))
+        if str not in kinds and float not in kinds:
+            return column  # dates, booleans: nothing to share
         keep, small = self.texts.setdefault, _WHOLE.get
-        return [keep(v, v) if type(v) is str and v else small(v, v) if type(v) is float else v  # type: ignore[arg-type]
-                for v in column]
+        return [keep(v, v) if type(v) is str and v else small(v, v) if type(v) is float else v for v in values]
 
     def _check_rows(self) -> None:
         if self.last + 1 > MAX_ROWS + HEADER_SEARCH_ROWS:
