@@ -78,6 +78,9 @@ class ChangeSet:
     reported_figures: dict[int, dict[str, int]] = field(default_factory=dict)
     #: the register's city (admin only)
     city: City | None = None
+    #: the new projects without an ID were planned as absent by ``models.match_key`` (an import's
+    #: rows matched by department and name): the write refuses them all if one exists meanwhile
+    absent_names: bool = False
 
     @property
     def empty(self) -> bool:
@@ -91,23 +94,42 @@ class ApplyResult:
     changed_fields: int
 
 
-TEXT_MAX = 32_767  # characters: what one Excel cell holds
+TEXT_MAX = 32_767  # UTF-16 code units, as Excel counts them: what one Excel cell holds
 CODE_MAX = 20
 _CODE_PUNCTUATION = frozenset(" .-_&()+,")
 
 
-def too_long(length: int) -> str:
-    """The reason a text of ``length`` characters is refused (shared with the import's cells)."""
-    return (f"ist {format_number(length)} Zeichen lang; erlaubt sind höchstens {format_number(TEXT_MAX)} "
+def excel_length(text: str) -> int:
+    """A text's length as Excel counts it: UTF-16 code units, so a character beyond U+FFFF (most
+    emoji) counts twice. A cell holds ``TEXT_MAX`` of them."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def length_problem(text: str) -> str | None:
+    """The length rule of a stored text: at most ``TEXT_MAX`` as ``excel_length`` counts, so an
+    export never cuts it. Returns the reason it is refused, or None."""
+    if len(text) <= TEXT_MAX // 2:
+        return None
+    units = excel_length(text)
+    return None if units <= TEXT_MAX else too_long(units, len(text))
+
+
+def too_long(length: int, characters: int | None = None) -> str:
+    """The reason a text of ``length`` units (``excel_length``; ``characters`` when that differs)
+    is refused (shared with the import's cells)."""
+    counted = "" if characters in (None, length) else " (wie Excel zählt: Emoji und andere Zeichen über U+FFFF doppelt)"
+    return (f"ist {format_number(length)} Zeichen lang{counted}; erlaubt sind höchstens {format_number(TEXT_MAX)} "
             "(so viel fasst eine Excel-Zelle)")
 
 
 def text_problem(text: str) -> str | None:
-    """The one rule of a stored text: at most ``TEXT_MAX`` characters, and neither of the
+    """The one rule of a stored text: within ``TEXT_MAX`` (``length_problem``), and neither of the
     noncharacters U+FFFE and U+FFFF, which no XML part (so no workbook or document) can hold.
     Returns the reason it is refused, or None."""
-    if len(text) > TEXT_MAX:
-        return too_long(len(text))
+    if (reason := length_problem(text)) is not None:
+        return reason
     if "\ufffe" in text or "\uffff" in text:
         return "enthält das Nichtzeichen U+FFFE oder U+FFFF; bitte entfernen"
     return None

@@ -185,6 +185,20 @@ class ConflictError(SachstandError):
         )
 
 
+class CreatedMeanwhile(SachstandError):
+    """A new project planned as absent by department and name (an import's row without an ID)
+    that another writer has created since the plan was made. Nothing was written."""
+
+    exit_code = 1
+
+    def __init__(self, project_id: str, department: str, name: str) -> None:
+        self.project_id = project_id
+        super().__init__(
+            f"Konflikt: das Projekt „{name}“ im Bereich {department} hat jemand anderes inzwischen angelegt "
+            f"({project_id}). Nichts wurde gespeichert; bitte die Vorschau neu erstellen."
+        )
+
+
 #: the reason an empty required text is refused: one wording for the core, the import and the TUI
 EMPTY = "darf nicht leer sein"
 
