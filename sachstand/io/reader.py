@@ -54,7 +54,6 @@ from .sheetread import SheetValues, _grid, _merged, _open_sheet
 
 MAX_PROBLEMS = 1000
 
-_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}
 _UNSAFE_FORMULA = re.compile(r"\||\b(HYPERLINK|WEBSERVICE|CALL|REGISTER|EXEC|FILTERXML|RTD|DDE)\s*\(", re.I)
 
 
@@ -86,27 +85,17 @@ class Cell:
 class Row:
     """A data row's non-empty values by field key; cells are made on demand (most never are).
 
-    Held compactly (the keys, shared by rows with the same filled columns, and a tuple of values);
-    ``values`` is the dict, made on first use and kept with the row: a row planned once and
-    released (``diff.plan_import(consume=True)``) never holds both for long."""
+    A row exists only while it is planned: ``PackedRows`` holds the sheet's values and makes each
+    row when it is asked for (``diff`` takes them one at a time and lets them go)."""
 
-    __slots__ = ("_dict", "_keys", "_vals", "number", "shares", "where")
+    __slots__ = ("number", "shares", "values", "where")
 
     def __init__(self, number: int, values: dict[str, object], where: dict[str, str],
                  shares: frozenset[str] = frozenset()) -> None:
         self.number = number
+        self.values = values
         self.where = where
         self.shares = shares
-        keys = tuple(values)
-        self._keys = _KEYS.get(keys) or (_KEYS.setdefault(keys, keys) if len(_KEYS) < 4096 else keys)
-        self._vals = tuple(values.values())
-        self._dict: dict[str, object] | None = None
-
-    @property
-    def values(self) -> dict[str, object]:
-        if self._dict is None:
-            self._dict = dict(zip(self._keys, self._vals, strict=True))
-        return self._dict
 
     def ref(self, key: str) -> str:
         return f"{self.where[key]}{self.number}"
