@@ -108,6 +108,23 @@ def test_a_text_at_the_limit_is_exported_whole_and_reimports_unchanged(cli, samp
     assert r.code == 0 and data["changed"] == [] and data["problems"] == []
 
 
+@pytest.mark.parametrize("code", ["FB11", "fb 11", "FB-11", "F.B. 11"])
+def test_a_new_department_that_reads_like_a_known_one_is_refused(sample_path: Path, code: str) -> None:
+    """A list's "FB11", "fb 11" and "FB-11" became three more departments beside "FB 11" (and
+    then two templates wanted the same file name)."""
+    from sachstand.core.changes import ChangeSet
+    from sachstand.core.models import Department
+
+    repo = open_register(sample_path)
+    before = sample_path.read_bytes()
+    with pytest.raises(InvalidValue) as refused:
+        repo.apply(ChangeSet(new_departments=[Department(code, None)],
+                             new_projects=[NewProject(department=code, name="Neu", progress={2020: 5})]))
+    assert refused.value.message == (f"Bereich: „{code}“ sieht aus wie der Bereich „FB 11“; bitte „FB 11“ "
+                                     "schreiben (ein neuer Bereich braucht ein Kürzel, das sich davon unterscheidet)")
+    assert sample_path.read_bytes() == before
+
+
 def test_emoji_count_twice_as_excel_counts_them(cli, sample_path: Path, tmp_path: Path) -> None:
     """20,000 emoji are 40,000 UTF-16 units: the export cut them to 16,383 characters, and a
     re-import showed the cut as a change. Refused at entry, by the repository and at the cell;

@@ -18,6 +18,7 @@ Rules:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from dataclasses import field as dc_field
 from decimal import Decimal
@@ -185,6 +186,31 @@ def check_department_code(code: str) -> str:
             "Ziffern, Leerzeichen und . - _ & ( ) + , (am Anfang ein Buchstabe oder eine Ziffer)",
         )
     return code
+
+
+def code_key(code: str) -> str:
+    """What a reader sees of a department code: its letters and digits, ignoring case ("FB 11",
+    "fb11" and "FB-11" read alike)."""
+    return "".join(c for c in code.casefold() if c.isalnum())
+
+
+def code_keys(codes: Iterable[str]) -> dict[str, str]:
+    """``code_key`` → code, for ``look_alike``; the first code in sorted order for a shared key."""
+    keys: dict[str, str] = {}
+    for code in sorted(codes):
+        keys.setdefault(code_key(code), code)
+    return keys
+
+
+def look_alike(code: str, keys: dict[str, str]) -> str | None:
+    """The rule beside ``check_department_code`` for a new department: no known one reads alike
+    (``code_key``; ``keys`` from ``code_keys``), or a list's "FB11" and "FB-11" became two more
+    departments beside "FB 11". Returns the reason it is refused, or None."""
+    other = keys.get(code_key(code))
+    if other is None or other == code:
+        return None
+    return (f"„{code}“ sieht aus wie der Bereich „{other}“; bitte „{other}“ schreiben (ein neuer Bereich "
+            "braucht ein Kürzel, das sich davon unterscheidet)")
 
 
 def check_value(name: str, value: object) -> object:
@@ -421,14 +447,18 @@ def check(changeset: ChangeSet, current: dict[str, Project], actor: Actor,
     new departments are added to them."""
     known = set(departments if departments is not None else {p.department for p in current.values()})
     problems: list[Problem] = []
+    keys = code_keys(known) if changeset.new_departments else {}
     for d in changeset.new_departments:
         if d.code in known:
             continue
         try:
             normalise_department(d, actor)
+            if (reason := look_alike(d.code, keys)) is not None:
+                raise InvalidValue("Bereich", reason)
         except SachstandError as exc:
             problems.append(_problem("", exc))
         known.add(d.code)
+        keys.setdefault(code_key(d.code), d.code)
     news: list[NewProject] = []
     for i, n in enumerate(changeset.new_projects, 1):
         try:

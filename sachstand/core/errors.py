@@ -64,10 +64,12 @@ def os_reason(exc: BaseException) -> str:
 
 def interrupted(exc: BaseException) -> bool:
     """ctrl+c that DuckDB caught inside a query and raised again as its own error
-    (``InterruptException``, or ``RuntimeError: Query interrupted``)."""
+    (``InterruptException``, ``RuntimeError: Query interrupted``, or any of its errors whose
+    text carries the ``KeyboardInterrupt`` of Python code it ran, such as an import)."""
     kind = type(exc)
-    return (kind.__name__ == "InterruptException" and kind.__module__.lstrip("_").startswith("duckdb")) or (
-        kind is RuntimeError and str(exc).strip() == "Query interrupted")
+    duck = kind.__module__.lstrip("_").startswith("duckdb")
+    return (kind.__name__ == "InterruptException" and duck) or (
+        kind is RuntimeError and str(exc).strip() == "Query interrupted") or (duck and "KeyboardInterrupt" in str(exc))
 
 
 class SachstandError(Exception):
