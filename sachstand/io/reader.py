@@ -5,7 +5,10 @@ Rules:
   used range, shared strings, element and nesting budget); nothing else opens a file they refused,
   so no parser ever allocates a grid beyond the limits.
 - Values come from python-calamine (fast); formulas, error cells and percent formats from
-  ``sheetxml`` (only where the sheet has any).
+  ``sheetxml`` (only where the sheet has any: the budget, which has the sheet's bytes in hand,
+  says which sheets have none). The rows of a sheet without any are taken a block at a time, a
+  column at a time (``sheetread.SheetValues.blocks``); only rows whose name could be a totals
+  word, or is missing, are looked at one by one.
 - The header row is found anywhere in the first 30 rows of the first visible sheet that has one;
   columns may be in any order, with blank rows and columns and unknown columns between them.
   Any number of "Umsetzungsstand YYYY (in %)" columns are read.
