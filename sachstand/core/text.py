@@ -75,4 +75,11 @@ def json_text(data: object, indent: int | None = 2) -> str:
     JSON's own syntax is ASCII, so these characters can only sit inside strings, where the
     escape keeps the exact value for a reader of the JSON.
     """
-    return _UNSAFE.sub(_json_escape, json.dumps(data, ensure_ascii=False, indent=indent))
+    return json_escaped(json.dumps(data, ensure_ascii=False, indent=indent))
+
+
+def json_escaped(text: str) -> str:
+    """JSON text (as ``json.dumps`` writes it) with the characters above escaped: ``json_text``
+    of data whose JSON was written some other way. Every such character is one that
+    ``str.isprintable`` refuses, so text that passes that test (one fast pass) is returned as is."""
+    return text if text.isprintable() else _UNSAFE.sub(_json_escape, text)

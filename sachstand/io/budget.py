@@ -15,6 +15,12 @@ Here: at most ``MAX_SHEETS`` sheets, and all sheets together at most ``MAX_WORKB
 cells. The order is fixed, so that a file beyond several limits always gets the same message:
 workbook and its relationships, the sheet count, the sheets' elements counted from their bytes,
 every other part (strings among them), then the sheets one by one.
+
+A sheet part's bytes are in hand here anyway: the byte searches that tell whether the reader has
+to scan it for formulas, error cells and percentages (``sheetxml.needs_scan``) are made here, so
+that a clean sheet is not unpacked again (``Budget.clean``); only for the sheets the reader most
+likely reads (the first one, and „Projekte“ of sachstand's own workbooks), not for every sheet of
+a register workbook. Any other sheet the reader reads is scanned as before.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from __future__ import annotations
 from array import array
 
 from ..core.types import format_number
-from . import ooxml, plainparts, sheetgrid
+from . import ooxml, plainparts, sheetgrid, sheetxml
+from .layout import PROJECTS
 from .limits import CheckedFile, WorkbookRefused, read_member
 from .sheetgrid import SheetScan
 from .textcost import SharedStrings, check_counts
@@ -71,12 +78,17 @@ def check_budget(checked: CheckedFile) -> Budget:
                            + longer[min(len(strings), len(part.lengths)):])
     total = 0
     costs = plainparts.SharedCosts(strings)
+    percent = _percent_styles(checked)
+    read_first = {s.member for s in sheets[:1]} | {s.member for s in sheets if s.name == PROJECTS}
     try:
         for sheet in sheets:
             data = kept.pop(sheet.member, None) or read_member(checked, sheet.member)
             grid = plainparts.plain_sheet(checked, sheet.member, budget, sheet.name, data, costs)
             if grid is None:
                 grid = sheetgrid.plain_sheet(checked, sheet.member, budget, strings, data)
+            if (percent is not None and sheet.member in read_first
+                    and not sheetxml.needs_scan(data, percent, budget.plain.get(sheet.member))):
+                budget.clean.add(sheet.member)
             del data
             if grid is None:
                 scan = SheetScan(checked, sheet.member, budget, sheet.name, strings)
@@ -90,3 +102,12 @@ def check_budget(checked: CheckedFile) -> Budget:
     except Refused as exc:
         raise WorkbookRefused(checked.name, str(exc)) from None
     return budget
+
+
+def _percent_styles(checked: CheckedFile) -> set[int] | None:
+    """``sheetxml.percent_styles`` (the styles part is through the budget by now), or None when
+    it cannot be read: then the reader's own scan names the problem."""
+    try:
+        return sheetxml.percent_styles(checked)
+    except Exception:
+        return None

@@ -27,7 +27,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
@@ -41,6 +41,8 @@ MAX_MEMBERS = 2000
 MAX_RATIO = 100
 RATIO_FROM_BYTES = 1024 * 1024
 MAX_ROWS = 100_000
+UNPACK_FROM = 64 * 1024
+UNPACK_BYTES = 64 * 1024 * 1024
 HEADER_SEARCH_ROWS = 30
 
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -63,6 +65,8 @@ class CheckedFile:
     sha256: str
     members: dict[str, int]
     data: bytes
+    #: large parts unpacked by the check, handed once to ``read_member`` (``check_workbook(unpack=True)``)
+    unpacked: dict[str, bytearray] = field(default_factory=dict, compare=False, repr=False)
 
     def zip(self) -> zipfile.ZipFile:
         """The workbook as a zip, from the very bytes that were checked and hashed."""
@@ -73,8 +77,13 @@ def _mb(n: int) -> str:
     return f"{n / 1024 / 1024:.0f} MB".replace(".", ",")
 
 
-def check_workbook(path: str | Path) -> CheckedFile:
-    """Refuse what must not be parsed; returns the file's SHA-256 and its zip members' sizes."""
+def check_workbook(path: str | Path, unpack: bool = False) -> CheckedFile:
+    """Refuse what must not be parsed; returns the file's SHA-256 and its zip members' sizes.
+
+    With ``unpack``, the XML parts of at least ``UNPACK_FROM`` bytes (up to ``UNPACK_BYTES`` in
+    all) are kept as the check unpacked them, for the next ``read_member`` of each (the budget's
+    scan), which then does not unpack them again; the caller drops what it did not take
+    (``CheckedFile.unpacked.clear()``)."""
     path = Path(path)
     name = path.name
     try:
@@ -126,44 +135,80 @@ def check_workbook(path: str | Path) -> CheckedFile:
                 f"{format_number(i.file_size // max(i.compress_size, 1))}:1); "
                 "die Arbeitsmappe wird nicht gelesen",
             )
-    _check_xml(data, name, infos)
-    return CheckedFile(path, name, sha, members, data)
+    unpacked = _check_xml(data, name, infos, unpack)
+    return CheckedFile(path, name, sha, members, data, unpacked)
 
 
-def _check_xml(data: bytes, name: str, infos: list[zipfile.ZipInfo]) -> None:
+def _check_xml(data: bytes, name: str, infos: list[zipfile.ZipInfo], unpack: bool = False) -> dict[str, bytearray]:
     """Decompress each member in chunks: no more bytes than declared, and no DTD anywhere.
 
     A DTD is what billion-laughs and XXE attacks need; no spreadsheet program writes one into an
     xlsx. Refusing it here protects every parser behind (calamine as well as openpyxl).
+
+    With ``unpack``, large XML parts are unpacked into one buffer of the declared size each (as
+    ``read_member`` does) and returned by name.
     """
+    kept: dict[str, bytearray] = {}
+    room = UNPACK_BYTES if unpack else 0
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             for info in infos:
                 if info.is_dir():
+                    continue
+                if UNPACK_FROM <= info.file_size <= room and info.filename.lower().endswith(".xml"):
+                    kept[info.filename] = _unpacked(zf, info, name)
+                    room -= info.file_size
                     continue
                 seen, tail = 0, b""
                 with zf.open(info) as fh:
                     while chunk := fh.read(1 << 20):
                         seen += len(chunk)
                         if seen > info.file_size:
-                            raise WorkbookRefused(name, "die Arbeitsmappe ist beschädigt (Größenangaben stimmen nicht)")
+                            raise _sizes_wrong(name)
                         # "!" is rare: one fast search decides whether the pattern has to look
                         if (b"!" in tail or b"!" in chunk) and _DTD.search(tail + chunk):
-                            raise WorkbookRefused(
-                                name,
-                                "die Arbeitsmappe enthält eine XML-Dokumenttypdefinition (DTD); "
-                                "solche Dateien werden aus Sicherheitsgründen nicht gelesen",
-                            )
+                            raise _dtd_refused(name)
                         tail = chunk[-16:]
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
         raise WorkbookRefused(name, "die Datei ist beschädigt oder unvollständig (kein lesbares ZIP)") from None
+    return kept
+
+
+def _unpacked(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytearray:
+    """One member whole, checked as ``_check_xml`` checks it: never more than declared, no DTD."""
+    buf = bytearray(info.file_size)
+    size = 0
+    with zf.open(info) as fh, memoryview(buf) as view:
+        reader = cast(io.BufferedIOBase, fh)  # a ZipExtFile
+        while size < info.file_size and (n := reader.readinto(view[size:size + _CHUNK])):
+            start = max(size - 16, 0)
+            size += n
+            if buf.find(b"!", start, size) >= 0 and _DTD.search(buf, start, size):
+                raise _dtd_refused(name)
+        if fh.read(1):
+            raise _sizes_wrong(name)
+    del buf[size:]
+    return buf
+
+
+def _sizes_wrong(name: str) -> WorkbookRefused:
+    return WorkbookRefused(name, "die Arbeitsmappe ist beschädigt (Größenangaben stimmen nicht)")
+
+
+def _dtd_refused(name: str) -> WorkbookRefused:
+    return WorkbookRefused(name, "die Arbeitsmappe enthält eine XML-Dokumenttypdefinition (DTD); "
+                                 "solche Dateien werden aus Sicherheitsgründen nicht gelesen")
 
 
 def read_member(checked: CheckedFile, member: str) -> bytes:
     """A zip member's bytes, never more than its declared (already checked) size.
 
     Read into one buffer of the declared size (a ``bytearray``): reading a 60 MB sheet part in one
-    ``read`` would hold it twice while the pieces are joined."""
+    ``read`` would hold it twice while the pieces are joined. A part the check kept unpacked is
+    handed out (once) instead."""
+    kept = checked.unpacked.pop(member, None)
+    if kept is not None:
+        return cast(bytes, kept)
     limit = checked.members[member]
     buf = bytearray(limit)
     size = 0

@@ -243,6 +243,7 @@ def plain_sheet(checked: CheckedFile, member: str, budget: Budget, sheet: str, d
         return None
     budget.elements += elements
     budget.text_chars += text
+    budget.plain[member] = (split.start, split.end)
     return rows, cols
 
 

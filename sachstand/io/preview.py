@@ -18,9 +18,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from itertools import islice
+from json import dumps
+from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, TextIO
 
-from ..core.text import json_text, safe_text
+from ..core.text import json_escaped, json_text, safe_text
 from ..core.types import format_number
 from .diff import ImportPlan, RowResult
 
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
     from rich.table import Table
     from rich.text import Text
+
+    from ..core.types import Period
 
 JSON_BATCH = 1000
 LARGE = 200
@@ -49,7 +53,10 @@ def as_json(plan: ImportPlan, applied: bool, refused: Sequence[tuple[str, str]] 
         for r in updated for c in r.changes
     )
     seen: dict[object, object] = {}
-    new = (new_json(r, new_departments, seen) for r in plan.rows if r.kind == "new")
+    new: Iterator[dict] = (new_json(r, new_departments, seen) for r in plan.rows if r.kind == "new")
+    if lazy:
+        shown: dict[int, str] = {}
+        new = Listing(new, (new_text(r, new_departments, shown) for r in plan.rows if r.kind == "new"))
     return {
         "files": [{"file": f.name, "sha256": f.sha256, "sheet": f.sheet,
                    "kind": "template" if f.is_template else "register" if f.extras is not None else "overview",
@@ -91,11 +98,83 @@ def write_json(out: dict, stream: TextIO, indent: int | None = 2) -> None:
             continue
         stream.write("[")
         first = True
-        while batch := list(islice(value, JSON_BATCH)):
-            stream.write(("" if first else ", ") + json_text(batch, None)[1:-1])
-            first = False
+        if isinstance(value, Listing):
+            while batch := list(islice(value.texts, JSON_BATCH)):
+                stream.write(("" if first else ", ") + json_escaped(", ".join(batch)))
+                first = False
+        else:
+            while batch := list(islice(value, JSON_BATCH)):
+                stream.write(("" if first else ", ") + json_text(batch, None)[1:-1])
+                first = False
         stream.write("]")
     stream.write("}\n" if sep == ", " else "{}\n")
+
+
+class Listing(Iterator[dict]):
+    """A listing of the JSON made while it is written: iterated, its items as dicts; ``texts``
+    gives the same items as compact JSON text instead, as ``json.dumps`` writes them (before
+    ``json_text``'s escapes). ``write_json`` writes the texts: one C call per value, where the
+    dicts cost a dict and an encoder pass per item. Only one of the two is consumed."""
+
+    def __init__(self, items: Iterator[dict], texts: Iterator[str]) -> None:
+        self.items = items
+        self.texts = texts
+
+    def __next__(self) -> dict:
+        return next(self.items)
+
+
+_NEW = ('{"file": %s, "row": %d, "department": %s, "name": %s, "new_department": %s, "project": %s, '
+        '"description": %s, "planned_cost": %s, "cost_note": %s, "start": %s, "end": %s, "progress": %s%s}')
+
+
+def new_text(r: RowResult, new_departments: set[str], seen: dict[int, str]) -> str:
+    """``json.dumps(new_json(r, new_departments), ensure_ascii=False)``, made faster: the
+    strings by the encoder's own C function, the shown form of values that repeat (dates,
+    progress series: the plan shares one object per value) kept in ``seen`` by the object's id
+    for a whole listing; the rows must stay alive while ``seen`` is used. A row with a value of
+    another type than the usual ones goes through ``json.dumps``."""
+    n = r.new_project
+    enc = encode_basestring
+    try:
+        if n is None or type(r.row) is not int:
+            raise TypeError
+        start = seen.get(id(n.start)) if n.start is not None else None
+        if start is None:
+            start = _period_text(n.start, n.start_text, seen)
+        end = seen.get(id(n.end)) if n.end is not None else None
+        if end is None:
+            end = _period_text(n.end, n.end_text, seen)
+        progress = seen.get(id(n.progress))
+        if progress is None:
+            progress = seen[id(n.progress)] = dumps(
+                {str(y): v for y, v in sorted(n.progress.items())}, ensure_ascii=False)
+        cost = n.planned_cost
+        return _NEW % (
+            enc(r.file), r.row, enc(r.department), enc(r.name), "true" if r.department in new_departments else "false",
+            "null" if n.id is None else enc(n.id), enc(n.description), "null" if cost is None else enc(str(cost)),
+            enc(n.cost_note), start, end, progress, ', "archived": true' if n.archived is True else
+            "" if n.archived is False else _odd())
+    except TypeError:
+        return dumps(new_json(r, new_departments), ensure_ascii=False)
+
+
+def _odd() -> str:
+    raise TypeError
+
+
+def _period_text(period: Period | None, text: str, seen: dict[int, str]) -> str:
+    """The JSON of a start or end as ``new_json`` shows it: the period's German form, else the
+    source text, else null."""
+    if period is None:
+        return encode_basestring(text) if text else "null"
+    found = seen.get(id(period))
+    if found is None:
+        shown = period.format()
+        if not shown:
+            return encode_basestring(text) if text else "null"
+        found = seen[id(period)] = encode_basestring(shown)
+    return found
 
 
 def new_json(r: RowResult, new_departments: set[str], seen: dict[object, object] | None = None) -> dict:

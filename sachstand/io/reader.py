@@ -5,7 +5,10 @@ Rules:
   used range, shared strings, element and nesting budget); nothing else opens a file they refused,
   so no parser ever allocates a grid beyond the limits.
 - Values come from python-calamine (fast); formulas, error cells and percent formats from
-  ``sheetxml`` (only where the sheet has any).
+  ``sheetxml`` (only where the sheet has any: the budget, which has the sheet's bytes in hand,
+  says which sheets have none). The rows of a sheet without any are taken a block at a time, a
+  column at a time (``sheetread.SheetValues.blocks``); only rows whose name could be a totals
+  word, or is missing, are looked at one by one.
 - The header row is found anywhere in the first 30 rows of the first visible sheet that has one;
   columns may be in any order, with blank rows and columns and unknown columns between them.
   Any number of "Umsetzungsstand YYYY (in %)" columns are read.
@@ -22,9 +25,9 @@ from __future__ import annotations
 import io
 import re
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import chain, compress, islice
 from pathlib import Path
 from typing import Any, overload
 
@@ -45,15 +48,15 @@ from .layout import (
     KIND_TEMPLATE,
     META_FORMAT,
     META_SHEET,
+    PROJECTS,
     VERSIONS_HEADER,
 )
 from .limits import HEADER_SEARCH_ROWS, CheckedFile, WorkbookRefused, check_workbook
 from .ooxml import column_letter
-from .sheetread import _grid, _merged, _open_sheet, sheet_rows
+from .sheetread import SheetValues, _grid, _merged, _open_sheet
 
 MAX_PROBLEMS = 1000
 
-_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}
 _UNSAFE_FORMULA = re.compile(r"\||\b(HYPERLINK|WEBSERVICE|CALL|REGISTER|EXEC|FILTERXML|RTD|DDE)\s*\(", re.I)
 
 
@@ -85,27 +88,17 @@ class Cell:
 class Row:
     """A data row's non-empty values by field key; cells are made on demand (most never are).
 
-    Held compactly (the keys, shared by rows with the same filled columns, and a tuple of values);
-    ``values`` is the dict, made on first use and kept with the row: a row planned once and
-    released (``diff.plan_import(consume=True)``) never holds both for long."""
+    A row exists only while it is planned: ``PackedRows`` holds the sheet's values and makes each
+    row when it is asked for (``diff`` takes them one at a time and lets them go)."""
 
-    __slots__ = ("_dict", "_keys", "_vals", "number", "shares", "where")
+    __slots__ = ("number", "shares", "values", "where")
 
     def __init__(self, number: int, values: dict[str, object], where: dict[str, str],
                  shares: frozenset[str] = frozenset()) -> None:
         self.number = number
+        self.values = values
         self.where = where
         self.shares = shares
-        keys = tuple(values)
-        self._keys = _KEYS.get(keys) or (_KEYS.setdefault(keys, keys) if len(_KEYS) < 4096 else keys)
-        self._vals = tuple(values.values())
-        self._dict: dict[str, object] | None = None
-
-    @property
-    def values(self) -> dict[str, object]:
-        if self._dict is None:
-            self._dict = dict(zip(self._keys, self._vals, strict=True))
-        return self._dict
 
     def ref(self, key: str) -> str:
         return f"{self.where[key]}{self.number}"
@@ -120,35 +113,40 @@ class Row:
         return self.cell(next(iter(self.values)))  # type: ignore[return-value]  # a key of values has a cell
 
 
-_ABSENT = object()
-"""A cell that gives the row no value (blank, or refused while reading)."""
-ABSENT = _ABSENT
+ABSENT = object()
+"""In ``PackedRows.columns``: a cell that gives the row no value (blank, or refused while reading)."""
 
 
 class PackedRows(Sequence[Row]):
-    """A sheet's data rows, held as one flat list of values (one slot per read column and row)
-    and the row numbers; each ``Row`` is made when it is asked for.
+    """A sheet's data rows, held as one list of values per read column (``""`` for none) and the
+    row numbers; each ``Row`` is made when it is asked for.
 
     100,000 rows as ``Row`` objects with a tuple each took about 25 MB in small blocks, which
     stayed scattered through the heap after the rows were planned and released (another 25 MB
-    that the import's write could not use); the flat list is a single block, freed at once."""
+    that the import's write could not use); a list per column is a few large blocks, freed at once."""
 
-    __slots__ = ("_flat", "_keys", "_numbers", "_shares", "_where", "_width")
+    __slots__ = ("_columns", "_keys", "_numbers", "_shares", "_where")
 
     def __init__(self, keys: Sequence[str], where: dict[str, str]) -> None:
         self._keys = tuple(keys)
-        self._width = len(self._keys)
         self._where = where
-        self._flat: list[object] = []
+        self._columns: list[list[object]] = [[] for _ in self._keys]
         self._numbers = array("l")
         self._shares: dict[int, frozenset[str]] = {}
 
     def add(self, number: int, values: Sequence[object], shares: frozenset[str] = frozenset()) -> None:
-        """One row: its number and one value per key, in key order (``_ABSENT`` for none)."""
+        """One row: its number and one value per key, in key order (``""`` for none)."""
         if shares:
             self._shares[len(self._numbers)] = shares
         self._numbers.append(number)
-        self._flat.extend(values)
+        for column, value in zip(self._columns, values, strict=True):
+            column.append(value)
+
+    def extend(self, numbers: Iterable[int], columns: Sequence[Sequence[object]]) -> None:
+        """Rows a column at a time: their numbers, and each key's values in these rows."""
+        self._numbers.extend(numbers)
+        for column, values in zip(self._columns, columns, strict=True):
+            column.extend(values)
 
     def __len__(self) -> int:
         return len(self._numbers)
@@ -165,13 +163,15 @@ class PackedRows(Sequence[Row]):
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError(index)
-        start = index * self._width
-        values = {k: v for k, v in zip(self._keys, self._flat[start:start + self._width], strict=True)
-                  if v is not _ABSENT}
-        return Row(self._numbers[index], values, self._where, self._shares.get(index, frozenset()))
+        return self._row(index, [column[index] for column in self._columns])
+
+    def _row(self, index: int, values: Iterable[object]) -> Row:
+        return Row(self._numbers[index], {k: v for k, v in zip(self._keys, values, strict=True) if v != ""},
+                   self._where, self._shares.get(index, frozenset()))
 
     def __iter__(self) -> Iterator[Row]:
-        return (self[i] for i in range(len(self)))
+        make = self._row
+        return (make(i, values) for i, values in enumerate(zip(*self._columns, strict=True)))
 
     @property
     def where(self) -> dict[str, str]:
@@ -188,16 +188,15 @@ class PackedRows(Sequence[Row]):
         whole columns: their row numbers and, per key of ``keys``, the values (``ABSENT`` where
         the row has none)."""
         stop = min(stop, len(self))
-        width = self._width
-        flat = self._flat
-        return self._numbers[start:stop], [flat[start * width + c:stop * width:width] for c in range(width)]
+        return self._numbers[start:stop], [[ABSENT if v == "" else v for v in column[start:stop]]
+                                           for column in self._columns]
 
     def has_shares(self, index: int) -> bool:
         """Whether row ``index`` has a cell formatted as a percentage."""
         return index in self._shares
 
     def clear(self) -> None:
-        self._flat = []
+        self._columns = [[] for _ in self._keys]
         self._numbers = array("l")
         self._shares = {}
 
@@ -246,8 +245,11 @@ def read_workbook(path: str | Path, extra: ExtraReader | None = None,
     ``extra`` reads further sheets while the workbook is open (``register_book.read_extras``);
     ``columns`` maps normalised headers to field keys (``headers.column_mapping``).
     """
-    checked = check_workbook(path)
-    check_budget(checked)
+    checked = check_workbook(path, unpack=True)
+    try:
+        clean = check_budget(checked).clean
+    finally:
+        checked.unpacked.clear()  # what the budget did not take
     name = checked.name
     try:
         wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(checked.data))
@@ -257,7 +259,7 @@ def read_workbook(path: str | Path, extra: ExtraReader | None = None,
     except Exception:  # calamine raises several unrelated types for broken files
         raise WorkbookRefused(name, "die Arbeitsmappe ist beschädigt und kann nicht gelesen werden") from None
     try:
-        data = _read(checked, wb, columns)
+        data = _read(checked, wb, columns, clean)
         if extra is not None:
             extra(checked, wb, data)
         return data
@@ -286,18 +288,19 @@ def _find_header(grid: list[list[object]], mapping: Mapping[str, str] | None = N
 
 
 def _read(checked: CheckedFile, wb: python_calamine.CalamineWorkbook,
-          mapping: Mapping[str, str] | None = None) -> WorkbookData:
+          mapping: Mapping[str, str] | None = None, clean: Set[str] = frozenset()) -> WorkbookData:
     name = checked.name
     visible = [m.name for m in wb.sheets_metadata
                if m.visible == python_calamine.SheetVisibleEnum.Visible
                and m.typ == python_calamine.SheetTypeEnum.WorkSheet]
     meta_sheet = META_SHEET if META_SHEET in wb.sheet_names else None
     meta = _read_meta(checked, wb) if meta_sheet else None
-    candidates = ([s for s in visible if s == "Projekte"] or visible) if meta else visible
+    candidates = ([s for s in visible if s == PROJECTS] or visible) if meta else visible
     any_data = False
     for sheet in candidates:
         ws = _open_sheet(checked, wb, sheet)
-        rows = sheet_rows(checked, wb, sheet, ws)
+        values = SheetValues(checked, wb, sheet, ws)
+        rows = values.rows()
         head = list(islice(rows, HEADER_SEARCH_ROWS))
         found = _find_header(head, mapping)
         if found is None:
@@ -306,7 +309,7 @@ def _read(checked: CheckedFile, wb: python_calamine.CalamineWorkbook,
         header_row, columns, duplicates = found
         if duplicates:
             raise WorkbookRefused(name, f"Blatt „{sheet}“: Spalte {', '.join(duplicates)} kommt doppelt vor")
-        data = _rows(checked, sheet, chain(head, rows), _merged(ws), header_row, columns, meta)
+        data = _rows(checked, sheet, head, rows, values, _merged(ws), header_row, columns, meta, clean)
         _describe_columns(data, head[header_row], columns)
         return data
     if not any_data:
@@ -380,9 +383,12 @@ def _read_meta(checked: CheckedFile, wb: python_calamine.CalamineWorkbook) -> Te
     return TemplateMeta(department, int(year), str(values.get(KEY_EXPORTED, "")), versions, kind)
 
 
-def _rows(checked: CheckedFile, sheet: str, grid: Iterable[list[object]],
-          merged_ranges: list[tuple[tuple[int, int], tuple[int, int]]], header_row: int, columns: dict[str, int],
-          meta: TemplateMeta | None) -> WorkbookData:
+def _rows(checked: CheckedFile, sheet: str, head: list[list[object]], rest: Iterator[list[object]],
+          values: SheetValues, merged_ranges: list[tuple[tuple[int, int], tuple[int, int]]], header_row: int,
+          columns: dict[str, int], meta: TemplateMeta | None, clean: Set[str] = frozenset()) -> WorkbookData:
+    """The data rows below the header: ``head`` (the rows read so far), then the rest of the
+    sheet, from ``rest`` a row at a time where cells need the XML's facts, else in blocks.
+    ``clean``: sheet parts the budget found nothing in for ``sheetxml.scan``."""
     if meta is not None and meta.kind == KIND_TEMPLATE:
         keep = progress_key(meta.year)
         columns = {k: c for k, c in columns.items() if not is_progress_key(k) or k == keep}
@@ -397,7 +403,8 @@ def _rows(checked: CheckedFile, sheet: str, grid: Iterable[list[object]],
     if sheet not in members:  # calamine found a sheet the package structure does not name
         raise WorkbookRefused(checked.name, f"das Blatt „{sheet}“ ist in der Arbeitsmappe nicht richtig verzeichnet")
     try:
-        facts = sheetxml.scan(checked, members[sheet], sheetxml.percent_styles(checked))
+        if members[sheet] not in clean:
+            facts = sheetxml.scan(checked, members[sheet], sheetxml.percent_styles(checked))
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         # a styles or sheet part that does not follow the format (a crafted or broken file)
         raise WorkbookRefused(
@@ -407,24 +414,23 @@ def _rows(checked: CheckedFile, sheet: str, grid: Iterable[list[object]],
     checks = bool(facts.formulas or facts.errors or facts.percent)
     width = max(columns.values(), default=0) + 1
     used_cols = sorted(used)
-    for r, row in enumerate(grid):
+    if not checks:
+        for r, row in enumerate(head):
+            if r > header_row:
+                _plain_row(data, row, r, width, col_items, used_cols)
+        for first, cells in values.blocks([c for _key, c in col_items]):
+            _plain_block(data, first, cells, width, col_items, used_cols)
+        return _merged_problems(data, quoted, merged)
+    for r, row in enumerate(chain(head, rest)):
         if r <= header_row:
             continue
         if len(data.problems) >= MAX_PROBLEMS:
             data.problems.append(too_many_problems(checked.name))
             break
         if (label := _totals_row(row, r, used_cols, facts.formulas)) is not None:
-            kind = f"„{label}“" if label != "Formeln" else "nur Formeln über den Zeilen darüber"
-            data.notes.append(f"Zeile {r + 1} ({kind}) ist eine Summenzeile und wurde übersprungen")
+            _skipped_totals(data, r, label)
             continue
-        if not checks:
-            if len(row) < width:
-                row = row + [""] * (width - len(row))
-            packed = [_ABSENT if (v := row[c]) == "" else v for _key, c in col_items]
-            if any(v is not _ABSENT for v in packed):
-                rows.add(r + 1, packed)
-            continue
-        values = {}
+        found: dict[str, object] = {}
         shares = set()
         for key, c in col_items:
             value = row[c] if c < len(row) else ""
@@ -451,17 +457,72 @@ def _rows(checked: CheckedFile, sheet: str, grid: Iterable[list[object]],
                 continue
             if value == "" or value is None:
                 continue
-            values[key] = value
+            found[key] = value
             if pos in facts.percent:
                 shares.add(key)
-        if values:
-            rows.add(r + 1, [values.get(key, _ABSENT) for key, _c in col_items], frozenset(shares))
+        if found:
+            rows.add(r + 1, [found.get(key, "") for key, _c in col_items], frozenset(shares))
+    return _merged_problems(data, quoted, merged)
+
+
+def _merged_problems(data: WorkbookData, quoted: str,
+                     merged: list[tuple[tuple[int, int], tuple[int, int]]]) -> WorkbookData:
     for (r0, c0), (r1, c1) in merged[:MAX_PROBLEMS]:
         data.problems.append(Problem(
-            checked.name, f"{quoted}!{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}", "",
+            data.name, f"{quoted}!{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}", "",
             "verbundene Zellen über den Daten; bitte die Verbindung aufheben und jeden Wert in seine Zelle schreiben",
         ))
     return data
+
+
+def _skipped_totals(data: WorkbookData, r: int, label: str) -> None:
+    kind = f"„{label}“" if label != "Formeln" else "nur Formeln über den Zeilen darüber"
+    data.notes.append(f"Zeile {r + 1} ({kind}) ist eine Summenzeile und wurde übersprungen")
+
+
+def _plain_row(data: WorkbookData, row: list[object], r: int, width: int, col_items: list[tuple[str, int]],
+               used_cols: list[int]) -> bool:
+    """A row of a sheet without formulas, error cells or percentages: skipped as a totals row, left
+    out when empty, else added. False when it is no data row."""
+    if (label := _totals_row(row, r, used_cols, {})) is not None:
+        _skipped_totals(data, r, label)
+        return False
+    if len(row) < width:
+        row = row + [""] * (width - len(row))
+    packed = [row[c] for _key, c in col_items]
+    if all(v == "" for v in packed):
+        return False
+    data.rows.add(r + 1, packed)
+    return True
+
+
+def _plain_block(data: WorkbookData, first: int, cells: list[Sequence[object]], width: int,
+                 col_items: list[tuple[str, int]], used_cols: list[int]) -> None:
+    """A block of rows (``SheetValues.blocks``; first row ``first``, 0-based) of a sheet without
+    formulas, error cells or percentages, as ``_plain_row`` takes each: a row whose name is a text
+    that cannot be a totals word is a data row (a totals row has one text, the totals word), so only
+    the other rows are looked at one by one."""
+    names = cells[[key for key, _c in col_items].index("name")]
+    odd = [i for i, v in enumerate(names)
+           if type(v) is not str or not v or "summe" in (f := v.casefold()) or "gesamt" in f or "total" in f]
+    numbers: Iterable[int] = range(first + 1, first + len(names) + 1)
+    if odd:
+        dropped = set()
+        for i in odd:
+            row: list[object] = [""] * width
+            for (_key, c), column in zip(col_items, cells, strict=True):
+                row[c] = column[i]
+            label = _totals_row(row, first + i, used_cols, {})
+            if label is not None:
+                _skipped_totals(data, first + i, label)
+                dropped.add(i)
+            elif all(column[i] == "" for column in cells):
+                dropped.add(i)
+        if dropped:
+            kept = [i not in dropped for i in range(len(names))]
+            cells = [list(compress(column, kept)) for column in cells]
+            numbers = compress(numbers, kept)
+    data.rows.extend(numbers, cells)
 
 
 def too_many_problems(file: str) -> Problem:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import chain, islice
+from itertools import islice
 
 from ..core import figures
 from ..core.errors import SachstandError
@@ -36,7 +36,7 @@ from .layout import ARCHIVE, DEPARTMENTS, FUNDED, LINKS, PARTNERS, PROGRESS, REG
 from .limits import HEADER_SEARCH_ROWS
 from .ooxml import column_letter
 from .reader import Problem, WorkbookData, _find_header, _rows
-from .sheetread import sheet_rows
+from .sheetread import SheetValues, sheet_rows
 
 
 @dataclass
@@ -189,11 +189,12 @@ def read_extras(checked, wb, data: WorkbookData) -> None:
             extras.priority[pid] = priority
 
     if ARCHIVE in wb.sheet_names:
-        rows = sheet_rows(checked, wb, ARCHIVE)
+        archive = SheetValues(checked, wb, ARCHIVE)
+        rows = archive.rows()
         head = list(islice(rows, HEADER_SEARCH_ROWS))
         found = _find_header(head)
         if found is not None:
-            extras.archive = _rows(checked, ARCHIVE, chain(head, rows), [], found[0], found[1], data.meta)
+            extras.archive = _rows(checked, ARCHIVE, head, rows, archive, [], found[0], found[1], data.meta)
             extras.problems.extend(extras.archive.problems)
     data.extras = extras
     data.problems.extend(extras.problems)

@@ -108,14 +108,29 @@ class _Reader:
         return piece
 
 
+def needs_scan(data: bytes, percent_ids: set[int], plain: tuple[int, int] | None = None) -> bool:
+    """Whether ``scan`` could find anything in this sheet part: the byte searches that tell a
+    clean sheet (no formula, error cell or percent-styled cell) by its bytes. ``plain``: a region
+    that holds only cells of the budget's plain grammar (``plainparts``), which has no error
+    cell and no prefixed names, so that only ``<f>`` is looked for inside it, the rest around it."""
+    style_hit = bool(percent_ids) and re.search(
+        rb"""\ss\s*=\s*["'](?:""" + b"|".join(str(i).encode() for i in sorted(percent_ids)) + rb""")["']""", data
+    )
+    if style_hit:
+        return True
+    if plain is None:
+        return _has_formula(data) or _has_error(data)
+    head, tail = data[:plain[0]], data[plain[1]:]
+    # the grammar's only formula is <f> (no prefixed names), and it has no error cell
+    return (data.find(b"<f>", *plain) >= 0 or _has_formula(head) or _has_formula(tail)
+            or _has_error(head) or _has_error(tail))
+
+
 def scan(checked: CheckedFile, member: str, percent_ids: set[int]) -> SheetFacts:
     """Formulas, error cells and percent-styled cells of one sheet, placed as calamine places them."""
     facts = SheetFacts()
     data = read_member(checked, member)
-    style_hit = bool(percent_ids) and re.search(
-        rb"""\ss\s*=\s*["'](?:""" + b"|".join(str(i).encode() for i in sorted(percent_ids)) + rb""")["']""", data
-    )
-    if not (style_hit or _has_formula(data) or _has_error(data)):
+    if not needs_scan(data, percent_ids):
         return facts
     row_index, col_index = 0, 0
     try:

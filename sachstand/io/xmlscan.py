@@ -79,11 +79,15 @@ def every_block_has_a_tag(data: bytes) -> bool:
 
 @dataclass
 class Budget:
-    """What the scan found: grid size per sheet part (rows, columns), the totals, and the
-    elements of each sheet part counted from its bytes."""
+    """What the scan found: grid size per sheet part (rows, columns), the totals, the elements of
+    each sheet part counted from its bytes, and which sheet parts the reader need not scan again."""
 
     grids: dict[str, tuple[int, int]] = field(default_factory=dict)
     counted: dict[str, int] = field(default_factory=dict)
+    #: sheet parts whose sheetData region (start, end) matched ``plainparts``' grammar
+    plain: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: sheet parts with nothing for ``sheetxml.scan`` to find (``sheetxml.needs_scan``)
+    clean: set[str] = field(default_factory=set)
     elements: int = 0
     text_chars: int = 0
 
