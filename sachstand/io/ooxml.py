@@ -43,6 +43,7 @@ WORKBOOK = "xl/workbook.xml"
 WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 SHARED_STRINGS = "xl/sharedStrings.xml"
 STYLES = "xl/styles.xml"
+_SHEET_TYPES = ("/worksheet", "/chartsheet", "/dialogsheet", "/xlMacrosheet", "/xlIntlMacrosheet")
 XML_ERRORS = (ParseError, DefusedXmlException, xml.parsers.expat.ExpatError, ValueError, UnicodeError)
 
 
@@ -160,12 +161,19 @@ class Sheet:
 
 
 def sheets(checked: CheckedFile) -> list[Sheet]:
-    """Every ``<sheet>`` of the workbook with its part, in workbook order."""
+    """Every ``<sheet>`` of the workbook with its part, in workbook order. A sheet whose part is
+    one the workbook uses otherwise (its shared strings, styles, the workbook itself) is refused:
+    calamine would read that part twice, and the budget would check it only as a sheet (a
+    2 KB file whose second sheet was the shared strings, claiming 2,000,000,000 of them, aborted
+    the process)."""
     rels: dict[str, tuple[str, str]] = {}
+    others = {SHARED_STRINGS, STYLES, WORKBOOK, WORKBOOK_RELS, "[Content_Types].xml"}
     if WORKBOOK_RELS in checked.members:
         for rel in parse_part(checked, WORKBOOK_RELS):
             if local(rel.tag) == "Relationship":
                 rels[rel.get("Id", "")] = (rel.get("Target", ""), rel.get("TargetMode", ""))
+                if not rel.get("Type", "").endswith(_SHEET_TYPES) and rel.get("TargetMode", "") != "External":
+                    others.add(resolve_target(checked, rel.get("Target", "")) or "")
     out: list[Sheet] = []
     seen: dict[str, str] = {}
     for el in parse_part(checked, WORKBOOK).iter():
@@ -177,6 +185,9 @@ def sheets(checked: CheckedFile) -> list[Sheet]:
         if member is None or member not in checked.members:
             raise WorkbookRefused(checked.name, f"das Blatt „{name}“ verweist auf keinen Teil der Arbeitsmappe "
                                                 f"(„{target}“); die Arbeitsmappe wird nicht gelesen")
+        if member in others:
+            raise WorkbookRefused(checked.name, f"das Blatt „{name}“ verweist auf „{member}“, kein Tabellenblatt; "
+                                                "die Arbeitsmappe wird nicht gelesen")
         if member in seen:
             raise WorkbookRefused(checked.name, f"die Blätter „{seen[member]}“ und „{name}“ verweisen auf denselben "
                                                 f"Teil „{member}“; die Arbeitsmappe wird nicht gelesen")

@@ -327,6 +327,14 @@ def build_budget(tmp: Path, out: Path = OUT) -> None:
     twice = base["xl/workbook.xml"].replace(b"</sheets>", b'<sheet xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
                                           b'name="Kopie" sheetId="2" r:id="rId1"/></sheets>', 1)
     raw_zip(p("sheet_part_twice.xlsx"), {**base, "xl/workbook.xml": twice})
+    r_ns = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    as_sheet = base["xl/workbook.xml"].replace(b"</sheets>", b'<sheet xmlns:r="' + r_ns + b'" name="Zwei" sheetId="2" '
+                                               b'r:id="rId99"/></sheets>', 1)
+    sst_rel = base[rels].replace(b"</Relationships>", b'<Relationship Id="rId99" Type="' + r_ns + b'/worksheet" '
+                                 b'Target="/xl/sharedStrings.xml"/></Relationships>', 1)
+    raw_zip(p("sheet_is_shared_strings.xlsx"), {**shared_base, "xl/workbook.xml": as_sheet, rels: sst_rel,
+                                                "xl/sharedStrings.xml": sst.replace(b"COUNT", b"2").replace(
+                                                    b"UNIQUE", b"2000000000").replace(b"LONG", b"x")})
     wb = openpyxl.Workbook()
     wb.active.title = "Projekte"
     wb.active.append(HEAD)
