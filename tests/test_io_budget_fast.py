@@ -90,6 +90,28 @@ def test_written_workbooks_take_the_fast_path_and_agree(tmp_path: Path, monkeypa
 
 
 
+def test_formula_text_counts_in_the_fast_paths_as_in_the_streamed_one(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast paths left formula text out of the text cost: 195 formulas of 1 MB each passed a
+    budget the streamed path refuses (peak 469 MB). They count it now, at least as the streamed
+    path does (each formula as held on its own)."""
+    path = tmp_path / "formulas.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Projekte")
+    ws.write_row(0, 0, ["ID", "Name des Projektes", "Umsetzungsstand 2020"])
+    for r in range(1, 3000):
+        ws.write_row(r, 0, [f"AC-{r:03d}", TEXTS[r % len(TEXTS)]])
+        ws.write_formula(r, 2, "=" + "+".join(["1"] * (200 + r % 7)), None, 1)
+    wb.close()
+    taken = _taken(monkeypatch)
+    fast = _outcome(path, True, monkeypatch)
+    monkeypatch.undo()
+    monkeypatch.setattr(sheetgrid, "plain_sheet", lambda *args, **kwargs: None)
+    streamed = _outcome(path, False, monkeypatch)
+    assert SHEET in taken and fast[:3] == streamed[:3] and fast[0] == "read"
+    assert fast[3] >= streamed[3] >= 2999 * 399 * 2  # every formula's text: its bytes, and its characters
+
+
 def test_text_costs_equal_the_streamed_figure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A sheet of text only (shared strings with umlauts and emoji, inline ASCII text): the fast
     path's text cost is the streamed path's exactly; inline text beyond ASCII costs at least it."""

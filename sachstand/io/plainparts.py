@@ -10,7 +10,8 @@ accounted for), it is certain that:
 - it uses only the grammar's names (``VOCABULARY``), at most 13 attributes an element, 4 levels;
 - in a sheet, every cell is plain: ``r`` comes first and its row is the row's ``r``, its column is
   at most the last column of the sheet's ``<dimension>``; values are numbers or shared-string
-  indices, inline text is one plain ``<t>``; no formula range;
+  indices, inline text is one plain ``<t>``; no formula range; formula text costs as inline text
+  does (the reader holds each formula);
 - in sharedStrings, every string is one plain ``<t>`` in an outermost ``<si>`` of the root ``sst``.
 
 The rest of the part (before and after the region, a few KB) is parsed exactly, as a document
@@ -72,6 +73,7 @@ _STRINGS = re.compile(_WS + rb"(?:<si>" + _T + _TEXT + rb"</t></si>" + _WS + rb"
 _STRING = re.compile(rb"<si>" + _T + rb"([^<]*+)</t></si>")
 _SHARED_USE = re.compile(rb' t="s"><v>([0-9]{1,10})</v>')
 _INLINE = re.compile(rb' t="inlineStr"><is>' + _T + rb"([^<]*+)</t>")
+_FORMULA_TEXT = re.compile(rb"<f>([^<]*+)</f>")
 _DECLARATION = re.compile(rb"""(?:\xef\xbb\xbf)?<\?xml[^<>]*?\?>""")
 _ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
 _DIMENSION = re.compile(rb'<dimension ref="(?:[A-Z]{1,3}[1-9][0-9]{0,6}:)?([A-Z]{1,3})([1-9][0-9]{0,6})"')
@@ -239,6 +241,9 @@ def plain_sheet(checked: CheckedFile, member: str, budget: Budget, sheet: str, d
         seen_texts: set[int] = set()
         for a, b in _pieces(data, split.start, split.end):
             text += _inline_cost(_INLINE.findall(data, a, b), seen_texts)
+    if data.find(b"<f>", split.start, split.end) >= 0:  # the reader holds each formula's text
+        for a, b in _pieces(data, split.start, split.end):
+            text += _inline_cost(_FORMULA_TEXT.findall(data, a, b), set(), distinct=True)
     if budget.text_chars + text > MAX_TEXT:
         return None
     budget.elements += elements
@@ -247,12 +252,16 @@ def plain_sheet(checked: CheckedFile, member: str, budget: Budget, sheet: str, d
     return rows, cols
 
 
-def _inline_cost(texts: list[bytes], seen: set[int]) -> int:
+def _inline_cost(texts: list[bytes], seen: set[int], distinct: bool = False) -> int:
     """Inline texts by their XML bytes (at least their characters; equal texts written
     differently count as distinct, as in the streamed path): each use costs its bytes and
     ``USE_COST``; the first use of a text in the part (``seen`` holds the keys of the texts used
     before, and is updated) also its bytes once more (three times more beyond ASCII: the widest
-    width a byte can stand for), ``STRING_COST`` and ``INTERN_COST``."""
+    width a byte can stand for), ``STRING_COST`` and ``INTERN_COST``. With ``distinct`` (formula
+    texts, which the reader holds one by one) every use is a first use."""
+    if distinct:  # formulas: each one is held on its own
+        wide = compress(texts, map(operator.not_, map(bytes.isascii, texts)))
+        return 2 * sum(map(len, texts)) + 3 * sum(map(len, wide)) + (STRING_COST + INTERN_COST + USE_COST) * len(texts)
     by_key = dict(zip(map(hash, texts), texts, strict=True))
     keys = set(by_key).difference(seen)
     seen.update(keys)

@@ -218,6 +218,7 @@ def plain_sheet(checked: CheckedFile, member: str, budget: Budget, strings: arra
     letters: set[bytes] = set()
     seen_shared = bytearray(len(strings))
     seen_texts: set[int] = set()
+    has_formulas = b"<f" in data
     try:
         for chunk in _chunks(data):  # bounded lists, whatever the part's size
             found = _FAST_CELL.findall(chunk)
@@ -234,6 +235,9 @@ def plain_sheet(checked: CheckedFile, member: str, budget: Budget, strings: arra
                     else:
                         seen_texts.add(key)
                         text += len(s) * (2 if s.isascii() else 5) + STRING_COST + INTERN_COST + USE_COST
+            if has_formulas:  # the reader holds each formula's text: counted as inline text is
+                for f in _FORMULA_TEXT.findall(chunk):  # each one held on its own
+                    text += len(f) * (2 if f.isascii() else 5) + STRING_COST + INTERN_COST + USE_COST
             values = _FAST_SHARED.findall(chunk)
             shared += len(values)
             for value in values:
@@ -253,6 +257,7 @@ def plain_sheet(checked: CheckedFile, member: str, budget: Budget, strings: arra
 
 
 _INLINE = re.compile(rb"<is>(.*?)</is>", re.DOTALL)
+_FORMULA_TEXT = re.compile(rb"<f(?:[ \t\r\n][^>]*)?>([^<]*)</f>")
 _CHUNK_BYTES = 1 << 20
 
 

@@ -287,6 +287,11 @@ def build_budget(tmp: Path, out: Path = OUT) -> None:
     with_sheet(p("shared_formula_whole_sheet.xlsx"), base, end,
                b'<row r="3"><c r="F3"><f t="shared" ref="F3:XFD1048576" si="0">1+1</f><v>2</v></c></row>' + end)
 
+    # --- formulas: a sheet holds at most 100,000 -------------------------------------------------
+    with_sheet(p("many_formulas.xlsx"), base, end, b"".join(
+        b'<row r="%d"><c r="F%d"><f>1</f><v>1</v></c><c r="G%d"><f>1</f><v>1</v></c></row>' % (r, r, r)
+        for r in range(3, 50_004)) + end)
+
     # --- shared strings: claimed counts, copies, missing strings --------------------------------
     sst = (b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
            b'count="COUNT" uniqueCount="UNIQUE"><si><t>AC-002</t></si><si><t>LONG</t></si></sst>')
