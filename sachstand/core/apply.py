@@ -53,36 +53,9 @@ UNCOMMITTED_IN_MEMORY = 40 << 20
 projects from the register workbook held 64 MB of them (and 27 MB of index) at the end of its
 inserts, beside the spent plan: the process peaked at 276-278 MiB then, and at 255 MiB (the
 read) with this bound, at about the same speed; 25,000 projects stay below it."""
+_NEW_HISTORY = history_of_lists("n.y", "n.p")
 _INTS = "string_split({}, ',')::INTEGER[]"
 """A list of whole numbers handed over as one text ("2019,2020"); NULL stays NULL."""
-_SERIES = (
-    "SELECT generate_subscripts($ys::VARCHAR[], 1) AS q, "
-    f"{_INTS.format('unnest($ys::VARCHAR[])')} AS sy, {_INTS.format('unnest($ps::VARCHAR[])')} AS sp"
-)
-"""The batch's distinct progress series (``q``: position, ``sy``: years, ``sp``: percents), from
-one text each in ``$ys`` and ``$ps``; a project's ``q`` is its series' position (NULL: none)."""
-_NEW_HISTORY = history_of_lists("h.sy", "h.sp")
-_INSERT_PROJECTS = (
-    "INSERT INTO projects (id, department, name, description, planned_cost, cost_note, start_first, "
-    "start_last, start_precision, start_text, end_first, end_last, end_precision, end_text, archived, "
-    "version, created_at, updated_at, priority, history_from, history) "
-    "SELECT n.id, n.dept, n.name, n.descr, n.cost, n.note, n.sf, n.sl, n.sp, n.st, n.ef, n.el, n.ep, n.et, "
-    "n.arch, 1, now()::TIMESTAMP, now()::TIMESTAMP, n.prio, h.first, h.text FROM ("
-    "SELECT unnest($id) AS id, unnest($dept) AS dept, unnest($name) AS name, unnest($desc) AS descr, "
-    "unnest($cost::VARCHAR[])::DECIMAL(14,2) AS cost, unnest($note) AS note, "
-    "unnest($sf::VARCHAR[])::DATE AS sf, unnest($sl::VARCHAR[])::DATE AS sl, unnest($sp::VARCHAR[]) AS sp, "
-    "unnest($st) AS st, unnest($ef::VARCHAR[])::DATE AS ef, unnest($el::VARCHAR[])::DATE AS el, "
-    "unnest($ep::VARCHAR[]) AS ep, unnest($et) AS et, unnest($arch) AS arch, unnest($prio::INTEGER[]) AS prio, "
-    "unnest($q::INTEGER[]) AS q) n "
-    f"LEFT JOIN (SELECT h.q, {_NEW_HISTORY[0]} AS first, {_NEW_HISTORY[1]} AS text FROM ({_SERIES}) h) h ON h.q = n.q"
-)
-"""One batch of new projects from column lists, each with the history of its progress series
-(worked out once per distinct series)."""
-_INSERT_PROGRESS = (
-    "INSERT INTO progress SELECT n.id, s.year, s.percent FROM ("
-    "SELECT unnest($id) AS id, unnest($q::INTEGER[]) AS q) n JOIN ("
-    f"SELECT q, unnest(sy) AS year, unnest(sp) AS percent FROM ({_SERIES})) s ON s.q = n.q"
-)
 
 
 def _span(p: Period | None, seen: dict[Period | None, tuple[str | None, str | None, str | None]],
@@ -189,48 +162,71 @@ class ApplyRun:
         return ids
 
     def _bound_uncommitted(self) -> None:
-        """Let DuckDB keep at most ``UNCOMMITTED_IN_MEMORY`` of uncommitted rows in memory and
-        write the rest to its temporary files (beside the register, removed when it closes): the
-        limit is set, before each batch, that far above what it cannot write out (the primary
-        keys' index, the file's blocks), so a write of any size never meets it."""
+        """Once DuckDB holds ``UNCOMMITTED_IN_MEMORY`` of uncommitted rows, let it keep no more
+        in memory and write the rest to its temporary files (beside the register, removed when it
+        closes): the limit is set, before each batch, that far above what it cannot write out
+        (the primary keys' index, the file's blocks), so a write of any size never meets it."""
         used = dict(self.conn.execute("SELECT tag, memory_usage_bytes FROM duckdb_memory()").fetchall())
+        if used.get("IN_MEMORY_TABLE", 0) < UNCOMMITTED_IN_MEMORY:
+            return  # a limit costs time even where nothing is written out (25,000 rows: 0.1 s)
         fixed = sum(used.values()) - used.get("IN_MEMORY_TABLE", 0)
         self.conn.execute(f"SET memory_limit = '{(fixed + UNCOMMITTED_IN_MEMORY) >> 20}MB'")
 
     def _insert_batch(self, ids: list[str], news: list[NewProject]) -> None:
-        """One batch: its ``progress`` rows, its projects with their history (from the same lists
-        of years and percents: ``history_of_lists``), and their audit rows; the column lists exist
-        for one batch at a time. Each distinct progress series (they repeat,
-        ``io.plan_cells._Shared``) goes over once, as two short texts ("2019,2020", "15,40") that
-        SQL splits (about ten times cheaper to hand over than lists of Python ints), and its
-        history text is worked out once; a project carries its series' position."""
-        series: dict[tuple[tuple[int, int], ...], int] = {}
-        by_dict: dict[int, int | None] = {}  # progress dicts repeat (``io.plan_cells._Shared``)
-        q: list[int | None] = []
+        """One batch: its ``progress`` rows, then its projects with their history, both from the
+        same lists of years and percents (``history_of_lists``), then their audit rows; the column
+        lists exist for one batch at a time. Each project's years and percents go to DuckDB as
+        two short texts ("2019,2020", "15,40") that SQL splits: about ten times cheaper to hand
+        over than lists of Python ints, and each distinct series (they repeat,
+        ``io.plan_cells._Shared``) is written out once. (Joining each distinct series' rows and
+        history instead took as long.)"""
+        texts: dict[int, tuple[str, str] | tuple[None, None]] = {}
+        yrs: list[str | None] = []
+        pcts: list[str | None] = []
         for n in news:
-            found = by_dict.get(id(n.progress), -1)  # the dicts outlive the batch: their ids are stable
-            if found == -1:
-                pairs = tuple(sorted(n.progress.items()))
-                found = by_dict[id(n.progress)] = series.setdefault(pairs, len(series) + 1) if pairs else None
-            q.append(found)
-        del by_dict
+            found = texts.get(id(n.progress))  # the dicts outlive the batch: their ids are stable
+            if found is None:
+                pairs = sorted(n.progress.items())
+                found = texts[id(n.progress)] = (",".join(str(y) for y, _ in pairs),
+                                                  ",".join(str(v) for _, v in pairs)) if pairs else (None, None)
+            yrs.append(found[0])
+            pcts.append(found[1])
+        del texts
+        if any(y is not None for y in yrs):
+            self.conn.execute(
+                f"INSERT INTO progress SELECT id, unnest({_INTS.format('y')}), unnest({_INTS.format('p')}) FROM ("
+                "SELECT unnest($a) AS id, unnest($b::VARCHAR[]) AS y, unnest($c::VARCHAR[]) AS p) WHERE y IS NOT NULL",
+                {"a": ids, "b": yrs, "c": pcts},
+            )
         spans: dict[Period | None, tuple[str | None, str | None, str | None]] = {}
         starts = [_span(n.start, spans) for n in news]
         ends = [_span(n.end, spans) for n in news]
-        cols: dict[str, Any] = {
+        cols: dict[str, list[Any]] = {
             "id": ids, "dept": [n.department for n in news], "name": [n.name for n in news],
             "desc": [n.description for n in news], "cost": [decimal_text(n.planned_cost) for n in news],
-            "note": [n.cost_note for n in news], "st": [n.start_text for n in news],
-            "et": [n.end_text for n in news], "prio": [n.priority for n in news], "arch": [n.archived for n in news],
-            "sf": [s[0] for s in starts], "sl": [s[1] for s in starts], "sp": [s[2] for s in starts],
-            "ef": [e[0] for e in ends], "el": [e[1] for e in ends], "ep": [e[2] for e in ends], "q": q,
-            "ys": [",".join(str(y) for y, _ in pairs) for pairs in series],
-            "ps": [",".join(str(v) for _, v in pairs) for pairs in series],
+            "note": [n.cost_note for n in news], "sf": [s[0] for s in starts], "sl": [s[1] for s in starts],
+            "sp": [s[2] for s in starts], "st": [n.start_text for n in news], "ef": [e[0] for e in ends],
+            "el": [e[1] for e in ends], "ep": [e[2] for e in ends], "et": [n.end_text for n in news],
+            "prio": [n.priority for n in news], "arch": [n.archived for n in news],
         }
-        del starts, ends, series, spans
-        if any(x is not None for x in q):
-            self.conn.execute(_INSERT_PROGRESS, {"id": ids, "q": q, "ys": cols["ys"], "ps": cols["ps"]})
-        self.conn.execute(_INSERT_PROJECTS, cols)
+        del starts, ends
+        cols["y"], cols["p"] = yrs, pcts
+        first, text = _NEW_HISTORY
+        self.conn.execute(
+            "INSERT INTO projects (id, department, name, description, planned_cost, cost_note, start_first, "
+            "start_last, start_precision, start_text, end_first, end_last, end_precision, end_text, archived, "
+            "version, created_at, updated_at, priority, history_from, history) "
+            "SELECT n.id, n.dept, n.name, n.descr, n.cost, n.note, n.sf, n.sl, n.sp, n.st, n.ef, n.el, n.ep, n.et, "
+            f"n.arch, 1, now()::TIMESTAMP, now()::TIMESTAMP, n.prio, {first}, {text} FROM ("
+            f"SELECT *, {_INTS.format('ys')} AS y, {_INTS.format('ps')} AS p FROM ("
+            "SELECT unnest($id) AS id, unnest($dept) AS dept, unnest($name) AS name, unnest($desc) AS descr, "
+            "unnest($cost::VARCHAR[])::DECIMAL(14,2) AS cost, unnest($note) AS note, "
+            "unnest($sf::VARCHAR[])::DATE AS sf, unnest($sl::VARCHAR[])::DATE AS sl, unnest($sp::VARCHAR[]) AS sp, "
+            "unnest($st) AS st, unnest($ef::VARCHAR[])::DATE AS ef, unnest($el::VARCHAR[])::DATE AS el, "
+            "unnest($ep::VARCHAR[]) AS ep, unnest($et) AS et, unnest($arch) AS arch, unnest($prio::INTEGER[]) AS prio, "
+            "unnest($y::VARCHAR[]) AS ys, unnest($p::VARCHAR[]) AS ps)) n",
+            cols,
+        )
         del cols
         audit_new(self.conn, self.actor, ids, [n.name for n in news])
 
