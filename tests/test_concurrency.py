@@ -14,7 +14,7 @@ import pytest
 
 from sachstand.core import open_register
 from sachstand.core.access import current_user
-from sachstand.core.errors import ConflictError, RegisterLocked
+from sachstand.core.errors import ConflictError, CreatedMeanwhile, RegisterLocked
 
 pytestmark = pytest.mark.slow
 
@@ -166,6 +166,65 @@ with Database(sys.argv[1]).write() as c:
     print("holding", flush=True)
     time.sleep(float(sys.argv[2]))
 """
+
+
+def _list_of_new_projects(path: Path, rows: list[list[object]]) -> Path:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Bereich", "Name des Projektes", "Umsetzungsstand 2020"])
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def test_two_imports_of_one_list_never_create_its_projects_twice(cli, sample_path: Path, tmp_path: Path) -> None:
+    """Both imports planned "Alpha" and "Beta" as new before either wrote (seen 3 of 3 times with
+    two processes): each project was created twice. The write checks the plan's "not there yet"
+    inside its transaction: the second import is refused whole, with one line, nothing written."""
+    from sachstand.io.diff import apply_plan, plan_import
+    from sachstand.io.reader import read_workbook
+
+    book = _list_of_new_projects(tmp_path / "liste.xlsx", [["FB 11", "Alpha", 40], ["FB 11", "Beta", 70]])
+    repo = open_register(sample_path)
+    first, second = (plan_import(repo, [read_workbook(str(book))]) for _ in range(2))
+    assert [r.kind for r in first.rows] == [r.kind for r in second.rows] == ["new", "new"]
+    apply_plan(repo, first)
+    before = sample_path.read_bytes()
+    with pytest.raises(CreatedMeanwhile) as refused:
+        apply_plan(repo, second)
+    assert str(refused.value).startswith("Konflikt: das Projekt „Alpha“ im Bereich FB 11 hat jemand anderes "
+                                         "inzwischen angelegt (FB11-")
+    assert sample_path.read_bytes() == before
+    assert sorted(p.name for p in repo.projects(department="FB 11") if p.name in ("Alpha", "Beta")) == ["Alpha", "Beta"]
+    # two processes at once, as it was found: two of each never again
+    race = _list_of_new_projects(tmp_path / "race.xlsx", [["FB 11", "Gamma", 10], ["FB 11", "Delta", 20]])
+    runs = [subprocess.Popen([sys.executable, "-m", "sachstand", "--db", str(sample_path), "import", str(race),
+                              "--apply"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    results = [(r.wait(timeout=120), r.stderr.read()) for r in runs]
+    assert sorted(code for code, _ in results) in ([0, 1], [0, 0]), results
+    names = [p.name for p in open_register(sample_path).projects(department="FB 11")]
+    assert names.count("Gamma") == names.count("Delta") == 1
+    assert all("Traceback" not in err for _, err in results)
+
+
+def test_a_name_written_with_other_white_space_or_case_is_the_same_project(cli, sample_path: Path,
+                                                                          tmp_path: Path) -> None:
+    """"Elektronische\u00a0Personalakte" or "elektronische  personalakte" in a list without IDs
+    looked like the stored project in the preview but became a new one beside it. They are the
+    stored project (the spelling in the file is offered as a change of its name, as a change of
+    case always was)."""
+    repo = open_register(sample_path)
+    stored = next(p for p in repo.projects(department="FB 11") if " " in p.name)
+    variants = [stored.name.replace(" ", "\u00a0", 1), "  " + stored.name.lower().replace(" ", "  ")]
+    for i, name in enumerate(variants):
+        book = _list_of_new_projects(tmp_path / f"v{i}.xlsx", [["FB 11", name, 55]])
+        data = json.loads(cli("--db", str(sample_path), "import", str(book), "--json").out)
+        assert data["new"] == [] and {c["project"] for c in data["changed"]} == {stored.id}, data
+        assert "progress:2020" in {c["field"] for c in data["changed"]}
 
 
 def test_a_long_held_lock_gives_a_clear_refusal(cli, sample_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -108,6 +108,49 @@ def test_a_text_at_the_limit_is_exported_whole_and_reimports_unchanged(cli, samp
     assert r.code == 0 and data["changed"] == [] and data["problems"] == []
 
 
+@pytest.mark.parametrize("code", ["FB11", "fb 11", "FB-11", "F.B. 11"])
+def test_a_new_department_that_reads_like_a_known_one_is_refused(sample_path: Path, code: str) -> None:
+    """A list's "FB11", "fb 11" and "FB-11" became three more departments beside "FB 11" (and
+    then two templates wanted the same file name)."""
+    from sachstand.core.changes import ChangeSet
+    from sachstand.core.models import Department
+
+    repo = open_register(sample_path)
+    before = sample_path.read_bytes()
+    with pytest.raises(InvalidValue) as refused:
+        repo.apply(ChangeSet(new_departments=[Department(code, None)],
+                             new_projects=[NewProject(department=code, name="Neu", progress={2020: 5})]))
+    assert refused.value.message == (f"Bereich: „{code}“ sieht aus wie der Bereich „FB 11“; bitte „FB 11“ "
+                                     "schreiben (ein neuer Bereich braucht ein Kürzel, das sich davon unterscheidet)")
+    assert sample_path.read_bytes() == before
+
+
+def test_emoji_count_twice_as_excel_counts_them(cli, sample_path: Path, tmp_path: Path) -> None:
+    """20,000 emoji are 40,000 UTF-16 units: the export cut them to 16,383 characters, and a
+    re-import showed the cut as a change. Refused at entry, by the repository and at the cell;
+    16,383 emoji and one more letter (32,767 units) are stored, exported whole and read back equal."""
+    repo = open_register(sample_path)
+    p = repo.projects(department="FB 11")[0]
+    with pytest.raises(InvalidValue) as refused:
+        repo.update(p.id, p.version, {"description": "\U0001F600" * 20_000})
+    assert refused.value.message.endswith(
+        "ist 40.000 Zeichen lang (wie Excel zählt: Emoji und andere Zeichen über U+FFFF doppelt); "
+        "erlaubt sind höchstens 32.767 (so viel fasst eine Excel-Zelle)")
+    path = _overview_with(cli, sample_path, tmp_path, {"ID": p.id, "Kurzbeschreibung / Projektziel": "LANGER_TEXT"})
+    _replace_in_zip(path, b"LANGER_TEXT", "\U0001F600".encode() * 20_000)
+    r = cli("--db", str(sample_path), "import", str(path), "--json")
+    [problem] = json.loads(r.out)["problems"]
+    assert r.code == 1 and problem["message"].startswith("ist 40.000 Zeichen lang (wie Excel zählt")
+    fits = "\U0001F600" * (TEXT_MAX // 2) + "x"
+    stored = repo.update(p.id, p.version, {"description": fits})
+    out = tmp_path / "register.xlsx"
+    assert cli("--db", str(sample_path), "export", "register", "-o", str(out)).code == 0
+    ws = openpyxl.load_workbook(out, read_only=True)["Projekte"]
+    assert next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[0] == p.id)[3] == fits
+    r = cli("--db", str(sample_path), "import", str(out), "--json")
+    assert r.code == 0 and json.loads(r.out)["changed"] == [] and stored.description == fits
+
+
 def test_template_file_names_hold_only_safe_characters(cli, sample_path: Path, tmp_path: Path) -> None:
     """Codes stored before the check (written here with SQL) still give safe file names."""
     repo = open_register(sample_path)

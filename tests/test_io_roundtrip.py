@@ -31,6 +31,36 @@ def test_register_export_then_import_reports_no_changes(cli, sample_path: Path, 
     assert "Keine Änderungen: 58 Zeilen stimmen mit dem Register überein." in flat(r.out)
 
 
+ESCAPE_LIKE = ["Code _x0041_x0042_ und _x005F_x000D_", "_x0041__x0042_", "__x0041_", "_x004", "_X0041_"]
+
+
+def test_texts_that_look_like_excel_escapes_come_back_as_they_were(cli, sample_path: Path, tmp_path: Path) -> None:
+    """"_x0041_x0042_" came back as "_x0041B": two sequences sharing an underscore were escaped
+    as one (in our streamed sheets and in xlsxwriter's). Through the register workbook and a
+    template, read by calamine (as Excel and LibreOffice read them; openpyxl does not decode
+    inline strings) and by the import: every text as it was, and no change."""
+    from python_calamine import CalamineWorkbook
+
+    repo = open_register(sample_path)
+    templates = tmp_path / "vorlagen"
+    export_templates = ("--db", str(sample_path), "export", "templates", "--year", "2021", "-o", str(templates))
+    assert cli(*export_templates).code == 0
+    [template] = templates.glob("FB11_*.xlsx")
+    listed = {c for row in CalamineWorkbook.from_path(str(template)).get_sheet_by_index(0).to_python() for c in row}
+    projects = [p for p in repo.projects(department="FB 11") if p.id in listed][: len(ESCAPE_LIKE)]
+    for p, text in zip(projects, ESCAPE_LIKE, strict=True):
+        repo.update(p.id, p.version, {"description": text, "cost_note": text})
+    out = tmp_path / "register.xlsx"
+    assert cli("--db", str(sample_path), "export", "register", "-o", str(out)).code == 0
+    assert cli(*export_templates, "--force").code == 0
+    for book in (out, template):
+        rows = CalamineWorkbook.from_path(str(book)).get_sheet_by_index(0).to_python()
+        cells = {c for row in rows for c in row if isinstance(c, str)}
+        assert set(ESCAPE_LIKE) <= cells, (book.name, set(ESCAPE_LIKE) - cells)
+        data = _json(cli("--db", str(sample_path), "import", str(book), "--json"))
+        assert (data["changed"], data["new"], data["problems"]) == ([], [], []), book.name
+
+
 def test_register_export_layout(cli, sample_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "register.xlsx"
     cli("--db", str(sample_path), "export", "register", "-o", str(out), "--year", "2020")

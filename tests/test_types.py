@@ -91,6 +91,19 @@ def test_cost_field_keeps_the_words() -> None:
     assert (field.amount, field.note) == (None, "Finanzierung über FB 30")
 
 
+@pytest.mark.parametrize("text", ["-5,00 €", "−5", "-1.000 EUR (Eigenanteil)"])
+def test_a_negative_cost_written_as_text_is_refused_not_kept_as_a_note(text: str) -> None:
+    """"-5,00 €" was stored as a cost note, without a problem, and no amount."""
+    with pytest.raises(ValueError, match="Kosten dürfen nicht negativ sein"):
+        parse_cost_field(text)
+    assert parse_cost_field("- siehe FB 30").note == "- siehe FB 30"
+
+
+def test_a_yes_no_cell_is_named_as_the_sheet_shows_it() -> None:
+    with pytest.raises(ValueError, match=r"^„WAHR“ ist keine ganze Zahl"):
+        parse_percent(True)
+
+
 @pytest.mark.parametrize(("value", "expected"), [(45, 45), ("45 %", 45), (45.0, 45), ("100", 100), (0, 0)])
 def test_parse_percent(value: object, expected: int) -> None:
     assert parse_percent(value) == expected

@@ -10,7 +10,9 @@ Rules:
   cannot be used, 1 for refusals, conflicts and locks. An unexpected error (a bug, a register
   forged to pass the checks) is one German line too, exit 1, naming only its kind; ``--verbose``
   adds its text and where it happened. ctrl+c is "abgebrochen", exit 130, also when DuckDB turned
-  it into "Query interrupted" inside a query. A reader that closes the pipe early
+  it into "Query interrupted" inside a query. SIGTERM and SIGHUP (a shutdown, a dropped SSH
+  connection) stop a command the same way, through the same clean-up (``Stopped``, a
+  ``KeyboardInterrupt``): "abgebrochen (SIGTERM)", exit 143, or 129; no temporary file stays. A reader that closes the pipe early
   (``sachstand summary | head -1``) ends the command quietly with exit code 1 (as rich does for
   its printouts, and as Python's own docs advise).
 - Heavy libraries are imported by the commands that need them: ``summary`` loads neither
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -77,11 +80,41 @@ def _groups(argv: Sequence[str] | None) -> Sequence[Any]:
     return GROUPS
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the command is, so that every clean-up ctrl+c runs runs."""
+
+
+_STOPS = (signal.SIGTERM, signal.SIGHUP)
+_received: list[int] = []
+
+
+def _stop(signum: int, _frame: object) -> None:
+    _received.append(signum)
+    raise Stopped(signum)
+
+
+def _aborted() -> int:
+    """"abgebrochen", exit 128 + the signal: ctrl+c (130), or the SIGTERM/SIGHUP received."""
+    if _received:
+        signum = _received[-1]
+        return fail(f"abgebrochen ({signal.Signals(signum).name})", 128 + signum)
+    return fail("abgebrochen", 130)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; SIGTERM and SIGHUP are handled while it runs (``Stopped``)."""
+    _received.clear()
+    try:
+        before = {s: signal.signal(s, _stop) for s in _STOPS}
+    except ValueError:  # not the main thread: signals stay as they are
+        before = {}
     try:
         return _main(argv)
     except KeyboardInterrupt:  # while the parser is built, or after an error was caught
-        return fail("abgebrochen", 130)
+        return _aborted()
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -99,7 +132,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except SachstandError as exc:
         return fail(exc.message, exc.exit_code, exc.detail if args.verbose else "")
     except KeyboardInterrupt:
-        return fail("abgebrochen", 130)
+        return _aborted()
     except BrokenPipeError:  # the reader went away (``| head``): stop quietly, exit 1 as rich does
         _silence_stdout()
         return 1
@@ -112,7 +145,7 @@ def _main(argv: Sequence[str] | None) -> int:
         from ..core.errors import interrupted
 
         if interrupted(exc):
-            return fail("abgebrochen", 130)
+            return _aborted()
         return fail(f"Unerwarteter Fehler ({type(exc).__name__}); der Befehl wurde abgebrochen. Bitte mit --verbose "
                     "wiederholen und die Meldung dem Administrator geben.", 1, _where(exc) if args.verbose else "")
 

@@ -26,7 +26,7 @@ from .changes import (
 )
 from .db import one_row
 from .engine import duckdb
-from .errors import ConflictError, FieldConflict, InvalidValue, NotFound, SachstandError
+from .errors import ConflictError, CreatedMeanwhile, FieldConflict, InvalidValue, NotFound, SachstandError
 from .history import history_of_lists, keep_history
 from .memory import give_back, release_memory
 from .models import (
@@ -37,6 +37,7 @@ from .models import (
     display_value,
     field_label,
     is_progress_key,
+    match_key,
 )
 from .rows import (
     ID_PATTERN,
@@ -101,6 +102,8 @@ class ApplyRun:
         if cs.city:
             self.actor.require_admin("Stadt und Gemeindeschlüssel festlegen")
         self._check_versions(cs, current, updates)
+        if cs.absent_names:
+            self._check_absent(news)
 
         if new_depts:
             self.conn.execute(
@@ -139,6 +142,24 @@ class ApplyRun:
                     pid, [FieldConflict("archived", "Archiviert", display_value(flag), display_value(cur.archived))],
                     cur.version,
                 )
+
+    def _check_absent(self, news: list[NewProject]) -> None:
+        """The plan's "no such project yet" still holds: no project that is not archived has the
+        ``match_key`` of a new project without an ID (another import of the same list, run at the
+        same time, planned it as new too). Only the departments concerned are read."""
+        wanted = {match_key(n.department, n.name) for n in news if n.id is None}
+        if not wanted:
+            return
+        departments = {d for d, _ in wanted}
+        found = [d for (d,) in self.conn.execute("SELECT DISTINCT department FROM projects WHERE NOT archived"
+                                                  ).fetchall() if d.casefold() in departments]
+        if not found:
+            return
+        for pid, department, name in self.conn.execute(
+                "SELECT id, department, name FROM projects WHERE NOT archived AND list_contains($d, department) "
+                "ORDER BY id", {"d": found}).fetchall():
+            if match_key(department, name) in wanted:
+                raise CreatedMeanwhile(pid, department, name)
 
     def _insert(self, news: list[NewProject]) -> list[str]:
         if not news:

@@ -18,6 +18,7 @@ Rules:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from dataclasses import field as dc_field
 from decimal import Decimal
@@ -78,6 +79,9 @@ class ChangeSet:
     reported_figures: dict[int, dict[str, int]] = field(default_factory=dict)
     #: the register's city (admin only)
     city: City | None = None
+    #: the new projects without an ID were planned as absent by ``models.match_key`` (an import's
+    #: rows matched by department and name): the write refuses them all if one exists meanwhile
+    absent_names: bool = False
 
     @property
     def empty(self) -> bool:
@@ -91,23 +95,42 @@ class ApplyResult:
     changed_fields: int
 
 
-TEXT_MAX = 32_767  # characters: what one Excel cell holds
+TEXT_MAX = 32_767  # UTF-16 code units, as Excel counts them: what one Excel cell holds
 CODE_MAX = 20
 _CODE_PUNCTUATION = frozenset(" .-_&()+,")
 
 
-def too_long(length: int) -> str:
-    """The reason a text of ``length`` characters is refused (shared with the import's cells)."""
-    return (f"ist {format_number(length)} Zeichen lang; erlaubt sind höchstens {format_number(TEXT_MAX)} "
+def excel_length(text: str) -> int:
+    """A text's length as Excel counts it: UTF-16 code units, so a character beyond U+FFFF (most
+    emoji) counts twice. A cell holds ``TEXT_MAX`` of them."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def length_problem(text: str) -> str | None:
+    """The length rule of a stored text: at most ``TEXT_MAX`` as ``excel_length`` counts, so an
+    export never cuts it. Returns the reason it is refused, or None."""
+    if len(text) <= TEXT_MAX // 2:
+        return None
+    units = excel_length(text)
+    return None if units <= TEXT_MAX else too_long(units, len(text))
+
+
+def too_long(length: int, characters: int | None = None) -> str:
+    """The reason a text of ``length`` units (``excel_length``; ``characters`` when that differs)
+    is refused (shared with the import's cells)."""
+    counted = "" if characters in (None, length) else " (wie Excel zählt: Emoji und andere Zeichen über U+FFFF doppelt)"
+    return (f"ist {format_number(length)} Zeichen lang{counted}; erlaubt sind höchstens {format_number(TEXT_MAX)} "
             "(so viel fasst eine Excel-Zelle)")
 
 
 def text_problem(text: str) -> str | None:
-    """The one rule of a stored text: at most ``TEXT_MAX`` characters, and neither of the
+    """The one rule of a stored text: within ``TEXT_MAX`` (``length_problem``), and neither of the
     noncharacters U+FFFE and U+FFFF, which no XML part (so no workbook or document) can hold.
     Returns the reason it is refused, or None."""
-    if len(text) > TEXT_MAX:
-        return too_long(len(text))
+    if (reason := length_problem(text)) is not None:
+        return reason
     if "\ufffe" in text or "\uffff" in text:
         return "enthält das Nichtzeichen U+FFFE oder U+FFFF; bitte entfernen"
     return None
@@ -163,6 +186,31 @@ def check_department_code(code: str) -> str:
             "Ziffern, Leerzeichen und . - _ & ( ) + , (am Anfang ein Buchstabe oder eine Ziffer)",
         )
     return code
+
+
+def code_key(code: str) -> str:
+    """What a reader sees of a department code: its letters and digits, ignoring case ("FB 11",
+    "fb11" and "FB-11" read alike)."""
+    return "".join(c for c in code.casefold() if c.isalnum())
+
+
+def code_keys(codes: Iterable[str]) -> dict[str, str]:
+    """``code_key`` → code, for ``look_alike``; the first code in sorted order for a shared key."""
+    keys: dict[str, str] = {}
+    for code in sorted(codes):
+        keys.setdefault(code_key(code), code)
+    return keys
+
+
+def look_alike(code: str, keys: dict[str, str]) -> str | None:
+    """The rule beside ``check_department_code`` for a new department: no known one reads alike
+    (``code_key``; ``keys`` from ``code_keys``), or a list's "FB11" and "FB-11" became two more
+    departments beside "FB 11". Returns the reason it is refused, or None."""
+    other = keys.get(code_key(code))
+    if other is None or other == code:
+        return None
+    return (f"„{code}“ sieht aus wie der Bereich „{other}“; bitte „{other}“ schreiben (ein neuer Bereich "
+            "braucht ein Kürzel, das sich davon unterscheidet)")
 
 
 def check_value(name: str, value: object) -> object:
@@ -399,14 +447,18 @@ def check(changeset: ChangeSet, current: dict[str, Project], actor: Actor,
     new departments are added to them."""
     known = set(departments if departments is not None else {p.department for p in current.values()})
     problems: list[Problem] = []
+    keys = code_keys(known) if changeset.new_departments else {}
     for d in changeset.new_departments:
         if d.code in known:
             continue
         try:
             normalise_department(d, actor)
+            if (reason := look_alike(d.code, keys)) is not None:
+                raise InvalidValue("Bereich", reason)
         except SachstandError as exc:
             problems.append(_problem("", exc))
         known.add(d.code)
+        keys.setdefault(code_key(d.code), d.code)
     news: list[NewProject] = []
     for i, n in enumerate(changeset.new_projects, 1):
         try:

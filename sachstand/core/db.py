@@ -5,7 +5,9 @@ Rules:
   writer holds it. So no connection is long-lived: each read or write opens, works and closes.
 - While another process holds the file, opening is retried with growing pauses for
   ``lock_timeout`` seconds (env ``SACHSTAND_LOCK_TIMEOUT``, default 15), then ``RegisterLocked``.
-- A write is one transaction, followed by a CHECKPOINT so the WAL stays short.
+- A write is one transaction, followed by a CHECKPOINT so the WAL stays short. COMMIT and
+  CHECKPOINT run with the stop signals held (``signals.held_stops``) and ``commits`` counted in
+  between, so a ctrl+c there arrives after it and its caller can tell a saved change.
 - Inside one process, connections are serialised by a lock, because DuckDB refuses a second
   connection to the same file with other settings.
 - External file access from SQL is switched off on every connection. A connection that must
@@ -40,6 +42,7 @@ from .files import backup_dir_for
 from .identity import check_utf8, looks_damaged, refuse_foreign
 from .locking import Busy, lock_for, retry, turnstile
 from .schema import LATEST, migrate, schema_version
+from .signals import held_stops
 from .wal import preserve_leftover_wal
 
 __all__ = ["Background", "Database", "backup_dir_for", "connect_file", "default_lock_timeout", "file_connection",
@@ -79,6 +82,9 @@ class Database:
         self.lock_timeout = default_lock_timeout() if lock_timeout is None else lock_timeout
         self._checked = False
         self._local = threading.local()
+        self.commits = 0
+        """Writes committed through this object: a caller stopped by a signal compares it with
+        its value before the write to know whether the change was saved."""
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -127,20 +133,22 @@ class Database:
                     if isinstance(exc, duckdb.Error) and _refused_by_os(exc):
                         raise WriteFailed("Das Register wurde nicht geändert", exc) from None
                     raise
-                try:
-                    conn.execute("COMMIT")
-                except duckdb.Error as exc:
-                    _rollback(conn)
-                    raise WriteFailed("Das Register wurde nicht geändert", exc) from None
-                if on_committed is not None:
-                    on_committed()
-                try:
-                    conn.execute("CHECKPOINT")
-                except duckdb.Error as exc:  # committed in the WAL; the next open folds it in
-                    raise WriteFailed(
-                        "Die Änderung ist gespeichert (im WAL), aber nicht in die Registerdatei übernommen; "
-                        "das geschieht beim nächsten Öffnen", exc,
-                    ) from None
+                with held_stops():  # a stop now comes after the count says whether it was saved
+                    try:
+                        conn.execute("COMMIT")
+                    except duckdb.Error as exc:
+                        _rollback(conn)
+                        raise WriteFailed("Das Register wurde nicht geändert", exc) from None
+                    self.commits += 1
+                    if on_committed is not None:
+                        on_committed()
+                    try:
+                        conn.execute("CHECKPOINT")
+                    except duckdb.Error as exc:  # committed in the WAL; the next open folds it in
+                        raise WriteFailed(
+                            "Die Änderung ist gespeichert (im WAL), aber nicht in die Registerdatei übernommen; "
+                            "das geschieht beim nächsten Öffnen", exc,
+                        ) from None
             finally:
                 self._local.writing = False
 

@@ -15,26 +15,24 @@ Rules:
   exceptions, ``DuckDBPyConnection``); duckdb 2.x (``pyproject.toml``) ships the engine as
   ``_duckdb``, and the package itself is the fallback.
 - Every module imports DuckDB through here, never ``import duckdb`` itself: the engine is loaded
-  with SIGINT held back. A Ctrl-C while its native types were being made (nanobind's
+  with the stop signals held back (``signals.held_stops``). A Ctrl-C while its native types were being made (nanobind's
   ``enum_create``) ended the process with "Critical nanobind error" and a traceback; held back, it
   arrives once the engine is loaded, as the ``KeyboardInterrupt`` every command answers with
-  "abgebrochen".
+  "abgebrochen". The modules the engine imports itself while it converts a result (``uuid``,
+  ``zoneinfo``) are loaded here too: a Ctrl-C inside that import came back from the query as
+  "InvalidInputException".
 """
 
 from __future__ import annotations
 
-import signal
-import threading
+from .signals import held_stops
 
-_HOLD = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
-_before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if _HOLD else set()
-try:
+with held_stops():
     try:
         import _duckdb as duckdb
     except ImportError:  # pragma: no cover - a duckdb without the separate engine module
         import duckdb  # type: ignore[no-redef]
-finally:
-    if _HOLD:
-        signal.pthread_sigmask(signal.SIG_SETMASK, _before)
+    import uuid  # noqa: F401
+    import zoneinfo  # noqa: F401
 
 __all__ = ["duckdb"]

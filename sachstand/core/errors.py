@@ -64,10 +64,12 @@ def os_reason(exc: BaseException) -> str:
 
 def interrupted(exc: BaseException) -> bool:
     """ctrl+c that DuckDB caught inside a query and raised again as its own error
-    (``InterruptException``, or ``RuntimeError: Query interrupted``)."""
+    (``InterruptException``, ``RuntimeError: Query interrupted``, or any of its errors whose
+    text carries the ``KeyboardInterrupt`` of Python code it ran, such as an import)."""
     kind = type(exc)
-    return (kind.__name__ == "InterruptException" and kind.__module__.lstrip("_").startswith("duckdb")) or (
-        kind is RuntimeError and str(exc).strip() == "Query interrupted")
+    duck = kind.__module__.lstrip("_").startswith("duckdb")
+    return (kind.__name__ == "InterruptException" and duck) or (
+        kind is RuntimeError and str(exc).strip() == "Query interrupted") or (duck and "KeyboardInterrupt" in str(exc))
 
 
 class SachstandError(Exception):
@@ -182,6 +184,20 @@ class ConflictError(SachstandError):
         super().__init__(
             f"Konflikt bei {project_id}: jemand anderes hat {what} inzwischen geändert "
             f"({detail}). Nichts wurde gespeichert; bitte neu laden."
+        )
+
+
+class CreatedMeanwhile(SachstandError):
+    """A new project planned as absent by department and name (an import's row without an ID)
+    that another writer has created since the plan was made. Nothing was written."""
+
+    exit_code = 1
+
+    def __init__(self, project_id: str, department: str, name: str) -> None:
+        self.project_id = project_id
+        super().__init__(
+            f"Konflikt: das Projekt „{name}“ im Bereich {department} hat jemand anderes inzwischen angelegt "
+            f"({project_id}). Nichts wurde gespeichert; bitte die Vorschau neu erstellen."
         )
 
 

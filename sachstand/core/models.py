@@ -185,6 +185,13 @@ class NewProject:
     archived: bool = False
 
 
+def match_key(department: str, name: str) -> tuple[str, str]:
+    """How a row without an ID is matched to a project: department and name ignoring case, and
+    with every run of white space (a non-breaking space, two spaces, a line break) as one space.
+    The import's plan and the write's check of new projects use this one key."""
+    return department.casefold(), " ".join(name.split()).casefold()
+
+
 @dataclass(frozen=True, slots=True)
 class Project(_Dates):
     """A stored project. Slotted: an import plans against every project of the register, and

@@ -229,6 +229,9 @@ _COST_WITH_NOTE = re.compile(r"^(?P<amount>[0-9.,\s]+\s*(?:€|EUR|Euro)?)\s*\((
 
 
 def parse_cost_field(text: str) -> CostField:
+    """A cost as written: an amount ("1.234,56 €"), an amount with a note in brackets, or a text
+    without a number (a note only). A text that starts with a sign and a digit ("-5,00 €") is
+    an amount, refused, never a note."""
     s = clean_text(text)
     if not s:
         return CostField(None, "")
@@ -241,7 +244,10 @@ def parse_cost_field(text: str) -> CostField:
             return CostField(parse_money(m.group("amount")), clean_text(m.group("note")))
         except ValueError:
             pass
-    if not is_digits(s[0]):
+    signed = s[0] in "-−+" and is_digits(s[1:2])
+    if signed and s[0] != "+":
+        raise ValueError(f"„{s}“: Kosten dürfen nicht negativ sein")
+    if not is_digits(s[0]) and not signed:
         return CostField(None, s)
     raise ValueError(
         f"„{s}“ ist kein Eurobetrag (erwartet z. B. „1.234,56 €“ oder ein Text ohne Zahl wie „Finanzierung über FB 30“)"
@@ -256,8 +262,8 @@ def parse_percent(value: object) -> int:
     refused.
     """
     rule = "ist keine ganze Zahl von 0 bis 100"
-    if isinstance(value, bool):
-        raise ValueError(f"„{value}“ {rule}")
+    if isinstance(value, bool):  # as a sheet shows it
+        raise ValueError(f"„{'WAHR' if value else 'FALSCH'}“ {rule}")
     if isinstance(value, int):
         n = value
     elif isinstance(value, (float, Decimal)):

@@ -22,7 +22,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
-from ..core.changes import TEXT_MAX, project_id_problem, too_long
+from ..core.changes import length_problem, project_id_problem
 from ..core.types import (
     MONEY_MAX,
     CostField,
@@ -66,8 +66,8 @@ def shown(value: object) -> str:
 def text(value: object) -> str | None:
     """A text field; numbers are taken as the digits the cell shows."""
     if type(value) is str:
-        if len(value) > TEXT_MAX:
-            raise ValueError(too_long(len(value)))
+        if (reason := length_problem(value)) is not None:
+            raise ValueError(reason)
         if m := _CONTROL.search(value):
             raise ValueError(f"Text enthält das Steuerzeichen U+{ord(m.group()):04X}; bitte entfernen")
         if "\r" in value:

@@ -40,7 +40,7 @@ from ..core.changes import (
     progress_year,
 )
 from ..core.errors import InvalidValue
-from ..core.models import Department, NewProject, Project, display_value, field_label
+from ..core.models import Department, NewProject, Project, display_value, field_label, match_key
 from ..core.repository import Repository
 from ..core.types import Period, clean_text
 from . import cells
@@ -142,10 +142,11 @@ class _Planner:
 
     @property
     def by_name(self) -> dict[tuple[str, str], Project]:
-        """Projects by (department, name), ignoring case; built only when a row has no ID."""
+        """Projects by ``match_key`` (department and name, ignoring case and runs of white space);
+        built only when a row has no ID."""
         if self._by_name is None:
             self._by_name = {
-                (p.department.casefold(), p.name.casefold()): p for p in self.projects.values() if not p.archived
+                match_key(p.department, p.name): p for p in self.projects.values() if not p.archived
             }
         return self._by_name
 
@@ -210,7 +211,8 @@ class _Planner:
             problems.extend(self._check_news())
         self.new_rows, self.new_where = [], []
         cs = ChangeSet(new_departments=list(self.new_departments.values()), new_projects=self.news,
-                       updates=self.updates, funded_projects=funded, reported_figures=reported, city=city)
+                       updates=self.updates, funded_projects=funded, reported_figures=reported, city=city,
+                       absent_names=True)
         return ImportPlan(list(files), self.rows, problems, cs, remarks, _version_warnings(files, self.rows))
 
     def _check_news(self) -> list[Problem]:
@@ -277,7 +279,7 @@ class _Planner:
                                          f"diese Vorlage ist für {data.meta.department}")
             self.seen_ids.setdefault(pid, where)
         elif department is not None and name:
-            project = self.by_name.get((department.casefold(), name.casefold()))
+            project = self.by_name.get(match_key(department, name))
             if project is not None:
                 if project.id in self.seen_ids:
                     problem.add(row.ref("name"), name,

@@ -24,6 +24,7 @@ from ..core.backup import backup_before_import
 from ..core.errors import SachstandError
 from ..core.output import XLSX, check_output, write_output
 from ..core.repository import Repository
+from ..core.signals import held_stops
 from ..core.text import safe_text
 from .diff import apply_plan, check_template_year, plan_import
 from .headers import column_mapping
@@ -104,9 +105,21 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
             with _Beside(lambda: backup_before_import(repo)) as backup:
                 _show(plan, True, as_json, show_all, refused, markup, ahead)
             backup.result()
-            apply_plan(repo, plan, release=True)
-            ahead.seek(0)
-            copyfileobj(ahead, sys.stdout)
+            commits = repo.db.commits
+            try:
+                apply_plan(repo, plan, release=True)
+            except KeyboardInterrupt:
+                if repo.db.commits == commits:
+                    raise  # stopped before the COMMIT: nothing was saved
+                stopped = True  # stopped once it was saved: what was saved is still reported
+            else:
+                stopped = False
+            with held_stops():
+                ahead.seek(0)
+                copyfileobj(ahead, sys.stdout)
+                if stopped:
+                    print("Hinweis: abgebrochen, aber erst nach dem Speichern; die Änderungen sind gespeichert.",
+                          file=sys.stderr)
     else:
         _show(plan, False, as_json, show_all, refused, markup, sys.stdout)
     for name, reason in refused:

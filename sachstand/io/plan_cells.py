@@ -11,9 +11,9 @@ from functools import lru_cache
 from typing import TypeVar
 
 from ..core.access import Actor
-from ..core.changes import check_department_code, progress_year
+from ..core.changes import TEXT_MAX, check_department_code, progress_year
 from ..core.errors import InvalidValue, PermissionDenied
-from ..core.models import Project
+from ..core.models import Project, match_key
 from ..core.types import Precision, clean_text
 from . import cells
 from .reader import Cell, Problem
@@ -42,9 +42,10 @@ _period_day = lru_cache(maxsize=16384)(cells.period)
 
 def _plain_text(raw: object) -> str | object | None:
     """``cells.text(raw)`` for the common cell, plain text (printable, so no control character, no
-    line break and no noncharacter; within ``TEXT_MAX``): its trimmed text, or None when blank.
+    line break and no noncharacter; at most half of ``TEXT_MAX`` characters, so within it however
+    Excel counts them): its trimmed text, or None when blank.
     Any other cell gives ``SKIP``: it goes through ``cells.text`` and its refusals."""
-    if type(raw) is str and raw.isprintable() and len(raw) <= cells.TEXT_MAX:
+    if type(raw) is str and raw.isprintable() and len(raw) <= TEXT_MAX // 2:
         return clean_text(raw) or None
     return SKIP
 
@@ -147,7 +148,7 @@ class _Shared:
 
 
 class _FirstSeen:
-    """Where each new project's (department, name), ignoring case, was first seen: one text and
+    """Where each new project's ``match_key`` was first seen: one text and
     one number per key (a tuple of two casefolded texts and a tuple of file and row cost about
     twice as much, 35 MB at 100,000 new rows)."""
 
@@ -158,8 +159,8 @@ class _FirstSeen:
 
     @staticmethod
     def _key(department: str, name: str) -> str:
-        d = department.casefold()
-        return f"{len(d)}:{d}{name.casefold()}"  # the length keeps the two parts apart
+        d, n = match_key(department, name)
+        return f"{len(d)}:{d}{n}"  # the length keeps the two parts apart
 
     def first(self, department: str, name: str, file: str, row: int) -> tuple[str, int] | None:
         """Where the key was seen before (file, row), or None; the first sighting is kept."""

@@ -11,6 +11,10 @@ Rules:
 - In ``constant_memory`` mode xlsxwriter writes a text that starts with ``<r>`` and ends with
   ``</r>`` raw, as rich-text XML; such a text is written as one escaped run instead, so it comes
   back exactly as it was (``_TextSheet``).
+- A literal ``_xHHHH_`` in a text is written with its underscore escaped (``_x005F_``), every
+  one of them, overlapping ones too (``LITERAL_ESCAPE``). xlsxwriter's own pattern matched them
+  without overlap, so "_x0041_x0042_" came back from Excel, openpyxl and calamine as "_x0041B";
+  its module pattern is replaced by this one, which its substitution (``r"_x005F\1"``) fits.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 import xlsxwriter
+import xlsxwriter.xmlwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
@@ -32,6 +37,9 @@ from ..core.text import safe_text
 from ..core.types import format_date
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+LITERAL_ESCAPE = re.compile(r"(_)(?=x[0-9a-fA-F]{4}_)")
+"""The underscore of every literal ``_xHHHH_`` in a text; substituted by ``r"_x005F\1"``."""
+xlsxwriter.xmlwriter.re_control_chars_1 = LITERAL_ESCAPE
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 MONEY = '#,##0.00 "€"'
 PERCENT = '0" %"'

@@ -34,12 +34,12 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-from .safe import FORMULA_START
+from .safe import FORMULA_START, LITERAL_ESCAPE
 
 Cell = tuple[int, "str | int | float | bool | None", Format | None]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
-_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+_ESCAPE = LITERAL_ESCAPE
 _MARKUP = re.compile(r"[&<>]")
 _LEADING = re.compile(r"^\s")
 _TRAILING = re.compile(r"\s$")
