@@ -229,7 +229,7 @@ def test_applying_100_000_new_projects_peaks_under_300_mb(empty_path: Path, tmp_
     years of progress (the benchmark's overview) is written in one transaction under 300 MB: the
     output is made before the write, the plan's rows go, each written batch is let go, and DuckDB
     writes with one thread, keeping at most 40 MB of uncommitted rows in memory (measured
-    228-229 MiB; 249-250 MiB before that bound)."""
+    249-251 MiB; 263-265 MiB before that bound)."""
     import subprocess
     import sys
 
@@ -252,7 +252,7 @@ def test_restoring_100_000_projects_from_the_register_workbook_peaks_under_300_m
     """The other promise of issue 9 for ``import --apply``: a 100,000-project register recreated
     from its own ``export register`` workbook (IDs, ten years of progress and the extra sheets
     taken over) in one transaction under 300 MB, with every project and value as in the register
-    it came from (measured 256 MiB, the read's peak; 297-305 MiB before a spent plan let go of its
+    it came from (measured 257 MiB, the read's peak; 297-299 MiB before a spent plan let go of its
     files' row versions and extra sheets, each batch handed its pages back and DuckDB wrote the
     uncommitted rows beyond 40 MB to its temporary files)."""
     import subprocess
