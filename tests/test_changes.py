@@ -110,3 +110,29 @@ def test_a_new_project_with_an_empty_year_is_refused_before_the_write(sample_pat
     with pytest.raises(InvalidValue, match="Umsetzungsstand 2020 \\(in %\\): darf nicht leer sein"):
         repo.apply(ChangeSet(new_projects=[new]))
     assert len(repo.projects()) == before
+
+
+def test_check_of_shared_values_is_the_check_of_each_project() -> None:
+    """``check`` runs a rule once per value it gave back unchanged (shared objects, repeated
+    texts); each project still gets its own problems and its own stored form, as alone."""
+    editor = Actor("erika", "editor", frozenset({"FB11"}))
+    odd_cost, series, empty_year = Decimal("1.005"), {2020: 50}, {2020: None}
+    news = [
+        NewProject("FB11", "A", description="gleich", planned_cost=Decimal("1.50"), progress=series),
+        NewProject("FB11", "B", description="gleich", planned_cost=odd_cost, progress=series),
+        NewProject("FB11", "C", description=" gleich ", planned_cost=odd_cost, progress=series),
+        NewProject("FB36", "D", description="gleich", progress=series),
+        NewProject("FB36", "E", description="gleich", progress=empty_year),
+        NewProject("FB11", "F", description="gleich", progress=empty_year),  # type: ignore[dict-item]
+        NewProject("FB11", "G", description="x" * 40_000),
+        NewProject("FB11", "H", description="x" * 40_000),
+    ]
+    together = check(ChangeSet(new_projects=news), {}, editor, {"FB11", "FB36"})
+    alone = [check(ChangeSet(new_projects=[n]), {}, editor, {"FB11", "FB36"}) for n in news]
+    assert [(p.field, p.reason, p.key) for p in together.problems] == \
+           [(p.field, p.reason, p.key) for a in alone for p in a.problems]
+    assert [p.project for p in together.problems] == ["#4", "#5", "#6", "#7", "#8"]
+    assert together.new_projects == [n for a in alone for n in a.new_projects]
+    assert together.new_projects[0] is news[0]  # already in its stored form: the project itself
+    assert [n.planned_cost for n in together.new_projects[1:3]] == [Decimal("1.01")] * 2  # to the cent, each
+    assert together.new_projects[2].description == "gleich"

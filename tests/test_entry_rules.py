@@ -125,6 +125,24 @@ def test_a_new_department_that_reads_like_a_known_one_is_refused(sample_path: Pa
     assert sample_path.read_bytes() == before
 
 
+def test_a_list_with_look_alike_codes_is_refused_at_their_cells(cli, sample_path: Path, tmp_path: Path) -> None:
+    """"FB11", "fb 11" and "FB-11" in a list beside the known "FB 11", and "XY 1" then "XY-1",
+    both new: each look-alike at its cell, nothing written."""
+    book = tmp_path / "liste.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["Bereich", "Name des Projektes", "Umsetzungsstand 2020"])
+    for i, code in enumerate(["FB11", "fb 11", "FB-11", "XY 1", "XY-1"]):
+        wb.active.append([code, f"Neues Projekt {i}", 10])
+    wb.save(book)
+    before = sample_path.read_bytes()
+    r = cli("--db", str(sample_path), "import", str(book), "--apply", "--json")
+    found = {p["cell"]: p["message"] for p in json.loads(r.out)["problems"]}
+    assert r.code == 1 and sorted(found) == ["Sheet!A2", "Sheet!A3", "Sheet!A4", "Sheet!A6"], found
+    assert found["Sheet!A3"].startswith("„fb 11“ sieht aus wie der Bereich „FB 11“; bitte „FB 11“ schreiben")
+    assert found["Sheet!A6"].startswith("„XY-1“ sieht aus wie der Bereich „XY 1“")
+    assert sample_path.read_bytes() == before
+
+
 def test_emoji_count_twice_as_excel_counts_them(cli, sample_path: Path, tmp_path: Path) -> None:
     """20,000 emoji are 40,000 UTF-16 units: the export cut them to 16,383 characters, and a
     re-import showed the cut as a change. Refused at entry, by the repository and at the cell;

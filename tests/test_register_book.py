@@ -80,6 +80,46 @@ def test_archive_priorities_and_id_counters_travel(cli, sample_path: Path, empty
     assert created.id == f"FB11-{max(numbers) + 1:03d}"  # the ID counter follows the restored IDs
 
 
+def test_what_a_register_holds_it_restores_even_where_a_list_could_not_add_it(cli, sample_path: Path,
+                                                                              empty_path: Path, tmp_path: Path) -> None:
+    """An archived and an active project of one name, and department codes that read alike (from
+    an older register): rows with their IDs. The register's own workbook stopped at
+    "das neue Projekt … kommt mehrfach vor" in an empty register; now it recreates it."""
+    repo = open_register(sample_path)
+    gone = repo.get("FB11-001")
+    repo.archive(gone.id, gone.version)
+    again = repo.create(NewProject(department="FB 11", name=gone.name, progress={2020: 5}))
+    with repo.db.write() as conn:
+        conn.execute("INSERT INTO departments VALUES ('FB11', 'älter')")
+    repo.create(NewProject(department="FB11", name="Aus einem älteren Register"))
+    out = tmp_path / "register.xlsx"
+    assert cli("--db", str(sample_path), "export", "register", "-o", str(out)).code == 0
+    r = cli("--db", str(empty_path), "import", str(out), "--apply")
+    assert r.code == 0, r.out + r.err
+    assert _state(empty_path) == _state(sample_path)
+    assert open_register(empty_path).get(again.id).name == gone.name
+
+
+def test_a_list_row_naming_an_archived_project_is_refused_not_made_a_second(cli, sample_path: Path,
+                                                                           tmp_path: Path) -> None:
+    """A row without an ID that names an archived project became a new project of that name."""
+    repo = open_register(sample_path)
+    gone = repo.get("FB11-001")
+    repo.archive(gone.id, gone.version)
+    book = tmp_path / "liste.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["Bereich", "Name des Projektes", "Umsetzungsstand 2021"])
+    wb.active.append(["FB 11", gone.name.upper(), 80])
+    wb.save(book)
+    before = sample_path.read_bytes()
+    r = cli("--db", str(sample_path), "import", str(book), "--apply", "--json")
+    [problem] = json.loads(r.out)["problems"]
+    assert r.code == 1 and problem["cell"] == "Sheet!B2"
+    assert problem["message"] == (f"das Projekt „{gone.name}“ (FB11-001) ist archiviert und wird nicht geändert; "
+                                  "ein neues Projekt braucht einen anderen Namen")
+    assert sample_path.read_bytes() == before
+
+
 def test_register_workbook_into_a_filled_register_does_not_restore(cli, sample_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "register.xlsx"
     cli("--db", str(sample_path), "export", "register", "-o", str(out))

@@ -18,7 +18,7 @@ Rules:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from dataclasses import field as dc_field
 from decimal import Decimal
@@ -82,6 +82,9 @@ class ChangeSet:
     #: the new projects without an ID were planned as absent by ``models.match_key`` (an import's
     #: rows matched by department and name): the write refuses them all if one exists meanwhile
     absent_names: bool = False
+    #: a register recreated from its own workbook: its department codes are taken as they were
+    #: (``look_alike`` is not asked of them)
+    restoring: bool = False
 
     @property
     def empty(self) -> bool:
@@ -322,26 +325,79 @@ def check_dates(start: Period | None, end: Period | None) -> None:
         raise InvalidValue(field_label("end"), reason, key="end")
 
 
-def normalise_new(n: NewProject, departments: set[str], actor: Actor) -> NewProject:
-    """A new project checked and in its stored form; raises on the first problem. Every year in
-    its progress has a value (None is refused; leave the year out). A project already in its
-    stored form is returned itself (an import hands over 100,000 of them)."""
-    dept = check_value("department", n.department)
-    actor.require_write(str(dept), "Projekte anlegen")
-    if dept not in departments:
-        raise InvalidValue(field_label("department"), unknown_department(str(dept)), key="department")
-    for year, percent in n.progress.items():
+class _Proven:
+    """What the rules of ``normalise_new`` already accepted unchanged within one ``check``: an
+    import hands over 100,000 new projects whose departments, dates, amounts and progress series
+    are a few thousand shared objects (and whose texts repeat), so each is checked once. A value
+    counts as proven only when the rule gave it back as it is. Texts are remembered by value (a
+    text rule gives an equal text back as the same object), anything else by identity (the
+    object is kept, so its ``id`` is never another's). At most ``LIMIT`` values per field."""
+
+    LIMIT = 10_000
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+        self._texts: dict[str, set[str]] = {}
+        self._objects: dict[str, dict[int, object]] = {}
+
+    def value(self, name: str, value: object, rule: Callable[[str, object], object]) -> object:
+        """``rule(name, value)``, run once per value that it gives back unchanged."""
+        if type(value) is str:
+            texts = self._texts.get(name)
+            if texts is not None and value in texts:
+                return value
+            out = rule(name, value)
+            if out is value:
+                texts = self._texts.setdefault(name, set())
+                if len(texts) < self.LIMIT:
+                    texts.add(value)
+            return out
+        objects = self._objects.get(name)
+        if objects is not None and objects.get(id(value), self) is value:
+            return value
+        out = rule(name, value)
+        if out is value:
+            objects = self._objects.setdefault(name, {})
+            if len(objects) < self.LIMIT:
+                objects[id(value)] = value
+        return out
+
+    def may_create(self, _name: str, department: object) -> object:
+        self.actor.require_write(str(department), "Projekte anlegen")
+        return department
+
+
+def _series(_name: str, progress: object) -> object:
+    """Every year of a progress series has a value (``check_progress``)."""
+    for year, percent in progress.items():  # type: ignore[attr-defined]  # a project's progress dict
         if check_progress(year, percent) is None:  # a year listed needs its value
             key = progress_key(year)
             raise InvalidValue(field_label(key), EMPTY, key=key)
+    return progress
+
+
+def normalise_new(n: NewProject, departments: set[str], actor: Actor, proven: _Proven | None = None) -> NewProject:
+    """A new project checked and in its stored form; raises on the first problem. Every year in
+    its progress has a value (None is refused; leave the year out). A project already in its
+    stored form is returned itself (an import hands over 100,000 of them). ``proven``: the
+    values ``check`` has already seen accepted (``_Proven``), so no rule runs twice on one value."""
+    if proven is None or proven.actor is not actor:
+        proven = _Proven(actor)
+    seen = proven.value
+    dept = seen("department", n.department, check_value)
+    seen("may create", dept, proven.may_create)
+    if dept not in departments:
+        raise InvalidValue(field_label("department"), unknown_department(str(dept)), key="department")
+    if n.progress:
+        seen("progress", n.progress, _series)
     check_dates(n.start, n.end)
     name = str(check_value("name", n.name))
-    description = str(check_value("description", n.description))
-    cost = check_value("planned_cost", n.planned_cost)
-    note = str(check_value("cost_note", n.cost_note))
+    description = str(seen("description", n.description, check_value))
+    cost = seen("planned_cost", n.planned_cost, check_value)
+    note = str(seen("cost_note", n.cost_note, check_value))
     start_text = "" if n.start else check_text(field_label("start"), clean_text(n.start_text))
     end_text = "" if n.end else check_text(field_label("end"), clean_text(n.end_text))
-    priority = check_value("priority", n.priority)
+    priority = seen("priority", n.priority, check_value)
     pid = None if n.id is None else check_project_id(n.id)
     if (dept is n.department and name is n.name and description is n.description and cost is n.planned_cost
             and note is n.cost_note and start_text is n.start_text and end_text is n.end_text
@@ -453,16 +509,17 @@ def check(changeset: ChangeSet, current: dict[str, Project], actor: Actor,
             continue
         try:
             normalise_department(d, actor)
-            if (reason := look_alike(d.code, keys)) is not None:
+            if not changeset.restoring and (reason := look_alike(d.code, keys)) is not None:
                 raise InvalidValue("Bereich", reason)
         except SachstandError as exc:
             problems.append(_problem("", exc))
         known.add(d.code)
         keys.setdefault(code_key(d.code), d.code)
     news: list[NewProject] = []
+    proven = _Proven(actor)
     for i, n in enumerate(changeset.new_projects, 1):
         try:
-            news.append(normalise_new(n, known, actor))
+            news.append(normalise_new(n, known, actor, proven))
         except SachstandError as exc:
             problems.append(_problem(f"#{i}", exc))
     updates: list[ProjectUpdate] = []

@@ -34,6 +34,7 @@ from ..core.types import (
     to_cents,
 )
 
+_MILLIONTH_CENT = Decimal("0.000001")  # a float this close to a cent value counts as that value
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
@@ -122,7 +123,7 @@ def money(value: object) -> CostField | None:
             raise ValueError(f"„{shown(value)}“ ist zu groß")
         amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         cents = to_cents(amount)
-        if abs(amount - cents) > Decimal("0.000001"):
+        if abs(amount - cents) > _MILLIONTH_CENT:
             raise ValueError(f"„{shown(value)}“ hat mehr als zwei Nachkommastellen")
         if cents < 0:
             raise ValueError(f"„{shown(value)}“: Kosten dürfen nicht negativ sein")

@@ -18,6 +18,12 @@ Rules:
   ("nicht zurückgemeldet"); nothing is changed for them.
 - The ``ChangeSet`` holds every change of every file; it is applied only when there is no
   problem and no conflict at all (all or nothing).
+- A file of the overview layout is planned on whole columns, a block of rows at a time
+  (``plan_columns``): each distinct value of a column is parsed once, by the same per-cell
+  parser a single row uses (``_Planner._cell``). A row whose cells all parse and that plainly
+  becomes a new project, or shows a known project as stored, is planned from those values; every
+  other row goes through the per-row path (``_row``), so each problem, cell and message is the
+  one that path gives (``tests/test_import_columns.py`` plans files both ways and compares).
 - After ``MAX_PROBLEMS`` problems the remaining rows are not checked (one more problem says so):
   the import cannot be applied anyway, and a hostile file within the size limits could otherwise
   make millions of them (3.4 GB for 1.7 million).
@@ -25,10 +31,10 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
-from itertools import chain
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from ..core.audit import audit_text
 from ..core.changes import (
@@ -36,7 +42,9 @@ from ..core.changes import (
     ProjectUpdate,
     check,
     check_value,
+    code_keys,
     date_order_problem,
+    look_alike,
     progress_year,
 )
 from ..core.errors import InvalidValue
@@ -73,10 +81,13 @@ from .plan_cells import (
     _same_progress,
     _Shared,
 )
-from .reader import MAX_PROBLEMS, PackedRows, Problem, Row, WorkbookData, too_many_problems
+from .plan_columns import FAIL, ColumnParser, unchanged
+from .reader import ABSENT, MAX_PROBLEMS, PackedRows, Problem, Row, WorkbookData, too_many_problems
 
 if TYPE_CHECKING:
     from .register_book import RegisterExtras
+
+_BLOCK = 4096  # rows parsed column by column at a time
 
 __all__ = ["KINDS", "Conflict", "FieldChange", "ImportPlan", "Missing", "Remark", "RowResult", "accepted_years",
            "apply_plan", "check_template_year", "plan_import"]
@@ -118,6 +129,9 @@ def _missing(files: Sequence[WorkbookData], rows: Sequence[RowResult], projects:
 
 
 class _Planner:
+    #: False plans every row on its own (``_row``); the equivalence test compares both ways
+    whole_columns = True
+
     def __init__(self, repo: Repository, projects: dict[str, Project], departments: set[str],
                  since: dict[str, dict[str, str | None]] | None = None) -> None:
         self.actor = repo.actor
@@ -125,6 +139,8 @@ class _Planner:
         self.departments = departments
         self.since = since or {}
         self._by_name: dict[tuple[str, str], Project] | None = None
+        self._archived_by_name: dict[tuple[str, str], Project] | None = None
+        self._code_keys: tuple[int, dict[str, str]] | None = None
         self._same_for: dict[int, dict[str, object]] = {}
         self.seen_ids: dict[str, tuple[str, int]] = {}
         self.seen_new = _FirstSeen()
@@ -149,6 +165,26 @@ class _Planner:
                 match_key(p.department, p.name): p for p in self.projects.values() if not p.archived
             }
         return self._by_name
+
+    @property
+    def archived_by_name(self) -> dict[tuple[str, str], Project]:
+        """Archived projects by ``match_key``: a row without an ID that names one is refused like
+        a row with its ID, instead of becoming a second project of that name."""
+        if self._archived_by_name is None:
+            self._archived_by_name = {
+                match_key(p.department, p.name): p for p in self.projects.values() if p.archived
+            }
+        return self._archived_by_name
+
+    def look_alike(self, code: str) -> str:
+        """Why ``code`` cannot become a new department beside the known and the planned ones
+        (``changes.look_alike``), or ""; a register restored from its own workbook keeps its codes."""
+        if self.restore:
+            return ""
+        planned = len(self.new_departments)
+        if self._code_keys is None or self._code_keys[0] != planned:
+            self._code_keys = planned, code_keys(self.departments | set(self.new_departments))
+        return look_alike(code, self._code_keys[1]) or ""
 
     def _checks(self, data: WorkbookData) -> dict[str, object]:
         """Per column of a file: ``SKIP``, or the fast "same as stored" check of ``_SAME``."""
@@ -175,32 +211,20 @@ class _Planner:
         city = None
         for data in files:
             problems.extend(data.problems)
-            rows: Iterable[tuple[WorkbookData, Row]] = ((data, row) for row in self._take(data.rows))
+            sources = [data]
             if self.restoring(data):
                 extras: RegisterExtras = data.extras
                 for code, name in extras.departments.items():
                     if code not in self.departments:
                         self.new_departments.setdefault(code, Department(code, name))
                 if extras.archive is not None:
-                    archive = extras.archive
-                    rows = chain(rows, ((archive, row) for row in self._take(archive.rows)))
+                    sources.append(extras.archive)
                     extras.archive.extras = extras
                 funded += extras.funded
                 reported.update(extras.reported)
                 city = extras.city or city
-            for source, row in rows:
-                if len(problems) >= MAX_PROBLEMS:  # bounded memory: the import cannot be applied anyway
-                    problems.append(too_many_problems(data.name))
-                    break
-                result = self._row(source, row)
-                problems.extend(result.problems)
-                self.rows.append(result)
-                note = row.values.get("remarks")
-                if note not in (None, "") and (text := clean_text(str(note))):
-                    remarks.append(Remark(source.name, row.ref("remarks"), result.project_id or result.name, text))
-            else:
-                continue
-            break
+            if not self._plan_rows(data, sources, problems, remarks):
+                break
         if self.consume:  # rows left after too many problems
             for data in files:
                 data.rows.clear()
@@ -212,8 +236,165 @@ class _Planner:
         self.new_rows, self.new_where = [], []
         cs = ChangeSet(new_departments=list(self.new_departments.values()), new_projects=self.news,
                        updates=self.updates, funded_projects=funded, reported_figures=reported, city=city,
-                       absent_names=True)
+                       absent_names=True, restoring=self.restore and any(self.restoring(d) for d in files))
         return ImportPlan(list(files), self.rows, problems, cs, remarks, _version_warnings(files, self.rows))
+
+    def _plan_rows(self, data: WorkbookData, sources: Sequence[WorkbookData], problems: list[Problem],
+                   remarks: list[Remark]) -> bool:
+        """Plan the rows of ``data`` (and its archive); False once there are too many problems."""
+        for source in sources:
+            if not self._plan_source(source, problems, remarks):
+                problems.append(too_many_problems(data.name))
+                return False
+        return True
+
+    def _done(self, data: WorkbookData, result: RowResult, note: object, number: int, problems: list[Problem],
+              remarks: list[Remark]) -> None:
+        """A planned row into the plan: its problems, the row, its remark ("Bemerkungen")."""
+        problems.extend(result.problems)
+        self.rows.append(result)
+        if note not in (None, "", ABSENT) and (text := clean_text(str(note))):
+            remarks.append(Remark(data.name, f"{data.rows.where['remarks']}{number}", result.project_id or result.name,
+                                  text))
+
+    def _plan_source(self, data: WorkbookData, problems: list[Problem], remarks: list[Remark]) -> bool:
+        """Plan each row in order; False once there are too many problems (bounded memory: the
+        import cannot be applied anyway). A file of the overview layout is planned block by block
+        on whole columns (``plan_columns``): a row whose cells all parse and that plainly becomes
+        a new project, or shows a known one as stored, is planned from the parsed columns; every
+        other row (an ID, a refused cell, a change, a duplicate, any problem) goes through the
+        per-row path, ``_row``."""
+        rows = data.rows
+        keys = rows.keys
+        if not self.whole_columns or data.is_template or "name" not in keys or "department" not in keys:
+            for row in self._take(rows):
+                if len(problems) >= MAX_PROBLEMS:
+                    return False
+                self._done(data, self._row(data, row), row.values.get("remarks"), row.number, problems, remarks)
+            return True
+        at = {k: i for i, k in enumerate(keys)}
+        progress = [(at[k], year) for k, year in _progress_years(data.columns) if k in at]
+        years = [year for _c, year in progress]
+        parser = ColumnParser(self._column_value)
+        departments = self.departments
+        by_name = self.by_name
+        archived = self.archived_by_name
+        planned = self.new_departments
+        where = rows.where
+        usable: dict[str, bool] = {}
+        series: dict[tuple[int | None, ...], dict[int, int]] = {}
+        compare = [(c, k, progress_year(k)) for k, c in at.items() if k not in ("id", "remarks")]
+        for begin in range(0, len(rows), _BLOCK):
+            numbers, raw = rows.columns(begin, begin + _BLOCK)
+            # rows with an ID or a percentage cell go through ``_row``; a block of only those is not parsed
+            slow = {i for i in range(len(numbers)) if rows.has_shares(begin + i)}
+            if "id" in at:
+                slow.update(i for i, v in enumerate(raw[at["id"]]) if v is not ABSENT)
+            if len(slow) == len(numbers):
+                for j, number in enumerate(numbers):
+                    if len(problems) >= MAX_PROBLEMS:
+                        return False
+                    row = rows[begin + j]
+                    self._done(data, self._row(data, row), row.values.get("remarks"), number, problems, remarks)
+                continue
+            parsed: list[list[Any]] = [col if k in ("id", "remarks") else parser.column(k, col)
+                                       for k, col in zip(keys, raw, strict=True)]
+            for k, col in zip(keys, parsed, strict=True):
+                if k not in ("id", "remarks") and FAIL in col:
+                    slow.update(i for i, v in enumerate(col) if v is FAIL)
+            nothing: list[Any] = [None] * len(numbers)
+            dept_c, name_c = parsed[at["department"]], parsed[at["name"]]
+            desc_c = parsed[at["description"]] if "description" in at else nothing
+            cost_c = parsed[at["planned_cost"]] if "planned_cost" in at else nothing
+            note_c = parsed[at["cost_note"]] if "cost_note" in at else None
+            note_raw = raw[at["cost_note"]] if "cost_note" in at else None
+            start_c = parsed[at["start"]] if "start" in at else nothing
+            end_c = parsed[at["end"]] if "end" in at else nothing
+            remarks_c = raw[at["remarks"]] if "remarks" in at else None
+            percents = list(zip(*(parsed[c] for c, _y in progress), strict=True)) if progress else None
+            done = self.rows.append
+            for j, number in enumerate(numbers):
+                if len(problems) >= MAX_PROBLEMS:
+                    return False
+                result = None
+                dept, name = dept_c[j], name_c[j]
+                if j not in slow and dept is not None and name:
+                    note_given = note_raw is not None and note_raw[j] is not ABSENT
+                    key = match_key(dept, name)
+                    project = by_name.get(key) if by_name else None
+                    if project is None:
+                        # a department not yet planned is asked again: a code planned meanwhile may read alike
+                        ok = usable.get(dept) if dept in departments or dept in planned else None
+                        if ok is None:
+                            ok = usable[dept] = self.actor.can_write(dept) and (
+                                dept in departments or not (_bad_code(dept) or self.look_alike(dept)))
+                        start, end = start_c[j], end_c[j]
+                        if ok and key not in archived and date_order_problem(start, end) is None \
+                                and self.seen_new.first(dept, name, data.name, number) is None:
+                            result = self._made_new(data, number, dept, name, desc_c[j],
+                                                    cost_c[j], note_given, note_c[j] if note_c is not None else None,
+                                                    start, end, percents[j] if percents is not None else (),
+                                                    years, series)
+                            self.new_where.append(where)
+                    elif project.id not in self.seen_ids and unchanged(project, j, parsed, compare, note_given):
+                        self.seen_ids[project.id] = (data.name, number)
+                        result = RowResult(data.name, number, "unchanged", project.id, project.department,
+                                           project.name, changes=[])
+                if result is None:
+                    note = remarks_c[j] if remarks_c is not None else None
+                    self._done(data, self._row(data, rows[begin + j]), note, number, problems, remarks)
+                elif remarks_c is None or remarks_c[j] is ABSENT:
+                    done(result)
+                else:
+                    self._done(data, result, remarks_c[j], number, problems, remarks)
+        if self.consume:
+            rows.clear()
+        return True
+
+    def _made_new(self, data: WorkbookData, number: int, department: str, name: str, description: str | None,
+                  cost: tuple[Decimal | None, str] | None, note_given: bool, note: str | None, start: Period | None,
+                  end: Period | None, percents: tuple[int | None, ...], years: list[int],
+                  series: dict[tuple[int | None, ...], dict[int, int]]) -> RowResult:
+        """A row of parsed columns that becomes a new project, as ``_new`` makes it; ``cost`` is
+        the cost column's (amount, note)."""
+        if not note_given:
+            note = cost[1] if cost is not None else ""
+        progress = series.get(percents)
+        if progress is None:
+            progress = {year: v for year, v in zip(years, percents, strict=True) if v is not None}
+            if progress:
+                progress = series[percents] = self.shared.series(progress)
+        new = NewProject(
+            department=department, name=name, description=description or "",
+            planned_cost=cost[0] if cost is not None else None,
+            cost_note=note or "", start=start, end=end, progress=progress,
+        )
+        if department not in self.departments and department not in self.new_departments:
+            extras: RegisterExtras | None = data.extras
+            self.new_departments[department] = Department(
+                department, extras.departments.get(department) if extras is not None else None)
+        self.news.append(new)
+        result = RowResult(data.name, number, "new", None, department, name, new_project=new)
+        self.new_rows.append(result)
+        return result
+
+    def _column_value(self, key: str, raw: object) -> object:
+        """A cell as ``_values`` parses it for a new project (no stored project, no kept text, not
+        a percentage cell): its value, None for none, or ``FAIL``; a cost is (amount, note)."""
+        out: dict[str, tuple[object, str]] = {}
+        try:
+            self._cell(out, key, raw, False, None, False, False)
+        except (ValueError, InvalidValue):
+            return FAIL
+        if key == "planned_cost":
+            if not out:
+                return None
+            return (self.shared(out["planned_cost"][0]) if "planned_cost" in out else None,
+                    out["cost_note"][0] if "cost_note" in out else "")
+        found = out.get(key)
+        if found is None:
+            return None
+        return self.shared(found[0]) if key in ("start", "end") else found[0]
 
     def _check_news(self) -> list[Problem]:
         """The new projects through ``changes.check``, the check apply runs: the per-cell pass used
@@ -280,7 +461,10 @@ class _Planner:
             self.seen_ids.setdefault(pid, where)
         elif department is not None and name:
             project = self.by_name.get(match_key(department, name))
-            if project is not None:
+            if project is None and (gone := self.archived_by_name.get(match_key(department, name))) is not None:
+                problem.add(row.ref("name"), name, f"das Projekt „{gone.name}“ ({gone.id}) ist archiviert und wird nicht "
+                                                   "geändert; ein neues Projekt braucht einen anderen Namen")
+            elif project is not None:
                 if project.id in self.seen_ids:
                     problem.add(row.ref("name"), name,
                                 f"das Projekt „{name}“ kommt mehrfach vor (auch {_at(self.seen_ids[project.id])})")
@@ -341,38 +525,54 @@ class _Planner:
                 out[key] = (_period_day(raw), key)
                 continue
             try:
-                if key in _TEXT_KEYS:
-                    value: object = cells.text(raw)
-                    if value:
-                        check_value(key, value)
-                elif key == "planned_cost":
-                    cost = cells.money(raw)
-                    if cost is None:
-                        continue
-                    if cost.amount is not None:
-                        out["planned_cost"] = (cost.amount, key)
-                    if cost.note and "cost_note" not in row.values:
-                        out["cost_note"] = (cost.note, key)
-                    continue
-                elif key in ("start", "end"):
-                    try:
-                        value = self._period(raw, project, key)
-                    except ValueError:
-                        if not (keep_text and type(raw) is str):
-                            raise
-                        out[f"{key}_text"] = (cells.text(raw), key)  # the register's own kept text
-                        continue
-                else:
-                    value = cells.percent(raw, key in row.shares)
+                self._cell(out, key, raw, key in shares, project, keep_text, "cost_note" in row.values)
             except ValueError as exc:
                 problem.add(row.ref(key), cells.shown(raw), str(exc))
-                continue
             except InvalidValue as exc:
                 problem.add(row.ref(key), cells.shown(raw)[:100], exc.message.removeprefix(f"{exc.field}: "))
-                continue
-            if value is not None:
-                out[key] = (value, key)
         return out
+
+    def _cell(self, out: dict[str, tuple[object, str]], key: str, raw: object, share: bool,
+              project: Project | None, keep_text: bool, note_given: bool) -> None:
+        """One non-empty cell of column ``key`` parsed into ``out`` (field → value and column);
+        raises ``ValueError`` or ``InvalidValue`` for a cell that is refused. ``share``: the cell
+        is formatted as a percentage; ``note_given``: the row has a cost note cell of its own."""
+        if type(raw) is float and not share and progress_year(key) is not None and 0.0 <= raw <= 100.0 \
+                and raw.is_integer():
+            out[key] = (int(raw), key)
+            return
+        if key in _TEXT_KEYS and (text := _plain_text(raw)) is not SKIP:
+            if text is not None:
+                out[key] = (text, key)
+            return
+        if type(raw) is date and (key == "start" or key == "end"):
+            out[key] = (_period_day(raw), key)
+            return
+        if key in _TEXT_KEYS:
+            value: object = cells.text(raw)
+            if value:
+                check_value(key, value)
+        elif key == "planned_cost":
+            cost = cells.money(raw)
+            if cost is None:
+                return
+            if cost.amount is not None:
+                out["planned_cost"] = (cost.amount, key)
+            if cost.note and not note_given:
+                out["cost_note"] = (cost.note, key)
+            return
+        elif key in ("start", "end"):
+            try:
+                value = self._period(raw, project, key)
+            except ValueError:
+                if not (keep_text and type(raw) is str):
+                    raise
+                out[f"{key}_text"] = (cells.text(raw), key)  # the register's own kept text
+                return
+        else:
+            value = cells.percent(raw, share)
+        if value is not None:
+            out[key] = (value, key)
 
     @staticmethod
     def _period(raw: object, project: Project | None, key: str) -> Period | None:
@@ -395,9 +595,9 @@ class _Planner:
             problem.add(row.ref(anchor), "", "der Bereich fehlt")
         elif not self.actor.can_write(department):
             problem.add(row.ref(anchor), department, _denied(self.actor, department, "Projekte anlegen"))
-        elif department not in self.departments and (error := _bad_code(department)):
+        elif department not in self.departments and (error := _bad_code(department) or self.look_alike(department)):
             problem.add(row.ref("department" if "department" in row.values else anchor), department, error)
-        if result.name and department and (
+        if given_id is None and result.name and department and (
                 seen := self.seen_new.first(department, result.name, data.name, row.number)) is not None:
             problem.add(row.ref("name"), result.name,
                         f"das neue Projekt „{result.name}“ kommt mehrfach vor (auch {_at(seen)})")
@@ -440,7 +640,7 @@ class _Planner:
         values = self._values(data, row, problem, project)
         if "department" in values and values["department"][0] != project.department:
             target = str(values["department"][0])
-            if target not in self.departments and (error := _bad_code(target)):
+            if target not in self.departments and (error := _bad_code(target) or self.look_alike(target)):
                 problem.add(row.ref(values["department"][1]), target, error)
             elif target not in self.departments and target not in self.new_departments:
                 self.new_departments[target] = Department(target, None)

@@ -122,6 +122,7 @@ class Row:
 
 _ABSENT = object()
 """A cell that gives the row no value (blank, or refused while reading)."""
+ABSENT = _ABSENT
 
 
 class PackedRows(Sequence[Row]):
@@ -171,6 +172,29 @@ class PackedRows(Sequence[Row]):
 
     def __iter__(self) -> Iterator[Row]:
         return (self[i] for i in range(len(self)))
+
+    @property
+    def where(self) -> dict[str, str]:
+        """Each key's column prefix ("Projekte!H"), as every ``Row`` of these rows has it."""
+        return self._where
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The field keys of the read columns, in the order ``columns`` gives them."""
+        return self._keys
+
+    def columns(self, start: int, stop: int) -> tuple[Sequence[int], list[list[object]]]:
+        """Rows ``start`` to ``stop`` (exclusive) column by column, for a planner that works on
+        whole columns: their row numbers and, per key of ``keys``, the values (``ABSENT`` where
+        the row has none)."""
+        stop = min(stop, len(self))
+        width = self._width
+        flat = self._flat
+        return self._numbers[start:stop], [flat[start * width + c:stop * width:width] for c in range(width)]
+
+    def has_shares(self, index: int) -> bool:
+        """Whether row ``index`` has a cell formatted as a percentage."""
+        return index in self._shares
 
     def clear(self) -> None:
         self._flat = []
