@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from .access import Actor
-from .audit import audit_text, write_audit
+from .audit import audit_new, audit_text, write_audit
 from .changes import (
     ApplyResult,
     ArchiveChange,
@@ -28,7 +28,7 @@ from .db import one_row
 from .engine import duckdb
 from .errors import ConflictError, CreatedMeanwhile, FieldConflict, InvalidValue, NotFound, SachstandError
 from .history import history_of_lists, keep_history
-from .memory import release_memory
+from .memory import give_back, release_memory
 from .models import (
     City,
     NewFundedProject,
@@ -49,6 +49,11 @@ from .rows import (
 )
 from .types import Period
 
+UNCOMMITTED_IN_MEMORY = 40 << 20
+"""Bytes of uncommitted rows a large write (``release``) keeps in memory. Restoring 100,000
+projects from the register workbook held 64 MB of them (and 27 MB of index) at the end of its
+inserts, beside the spent plan: the process peaked at 276-278 MiB then, and at 255 MiB (the
+read) with this bound, at about the same speed; 25,000 projects stay below it."""
 _NEW_HISTORY = history_of_lists("n.y", "n.p")
 _INTS = "string_split({}, ',')::INTEGER[]"
 """A list of whole numbers handed over as one text ("2019,2020"); NULL stays NULL."""
@@ -166,22 +171,36 @@ class ApplyRun:
         for start in range(0, len(ids), INSERT_BATCH):
             batch = ids[start:start + INSERT_BATCH]
             part = news[:INSERT_BATCH] if self.release else news[start:start + INSERT_BATCH]
+            if self.release:
+                self._bound_uncommitted()
             self._insert_batch(batch, part)
-            write_audit(self.conn, self.actor, [("project", pid, "*", None, n.name) for pid, n in zip(
-                batch, part, strict=True)], dict.fromkeys(batch, 1))
             if self.release:
                 del news[:INSERT_BATCH], part  # written: the batch's projects can go
+                give_back()
         if self.release:
+            self.conn.execute("RESET memory_limit")  # the COMMIT's checkpoint needs its memory
             release_memory()
         return ids
 
+    def _bound_uncommitted(self) -> None:
+        """Once DuckDB holds ``UNCOMMITTED_IN_MEMORY`` of uncommitted rows, let it keep no more
+        in memory and write the rest to its temporary files (beside the register, removed when it
+        closes): the limit is set, before each batch, that far above what it cannot write out
+        (the primary keys' index, the file's blocks), so a write of any size never meets it."""
+        used = dict(self.conn.execute("SELECT tag, memory_usage_bytes FROM duckdb_memory()").fetchall())
+        if used.get("IN_MEMORY_TABLE", 0) < UNCOMMITTED_IN_MEMORY:
+            return  # a limit costs time even where nothing is written out (25,000 rows: 0.1 s)
+        fixed = sum(used.values()) - used.get("IN_MEMORY_TABLE", 0)
+        self.conn.execute(f"SET memory_limit = '{(fixed + UNCOMMITTED_IN_MEMORY) >> 20}MB'")
+
     def _insert_batch(self, ids: list[str], news: list[NewProject]) -> None:
         """One batch: its ``progress`` rows, then its projects with their history, both from the
-        same lists of years and percents (``history_of_lists``); the column lists exist for one
-        batch at a time. Each project's years and percents go to DuckDB as two short texts
-        ("2019,2020", "15,40") that SQL splits: about ten times cheaper to hand over than lists of
-        Python ints, and each distinct series (they repeat, ``io.plan_cells._Shared``) is
-        written out once."""
+        same lists of years and percents (``history_of_lists``), then their audit rows; the column
+        lists exist for one batch at a time. Each project's years and percents go to DuckDB as
+        two short texts ("2019,2020", "15,40") that SQL splits: about ten times cheaper to hand
+        over than lists of Python ints, and each distinct series (they repeat,
+        ``io.plan_cells._Shared``) is written out once. (Joining each distinct series' rows and
+        history instead took as long.)"""
         texts: dict[int, tuple[str, str] | tuple[None, None]] = {}
         yrs: list[str | None] = []
         pcts: list[str | None] = []
@@ -229,17 +248,23 @@ class ApplyRun:
             "unnest($y::VARCHAR[]) AS ys, unnest($p::VARCHAR[]) AS ps)) n",
             cols,
         )
+        del cols
+        audit_new(self.conn, self.actor, ids, [n.name for n in news])
 
     def _keep_given_ids(self, given: list[str]) -> None:
         """Given IDs (a register recreated from its workbook) must be new and unique; each
-        prefix's counter is raised to the highest number given, so later IDs never collide."""
+        prefix's counter is raised to the highest number given, so later IDs never collide.
+        They are looked up a batch at a time (100,000 at once held 20 MB to the end of the write)."""
         if not given:
             return
         if len(set(given)) != len(given):
             raise InvalidValue("Projekt-ID", "kommt mehrfach vor")
-        taken = self.conn.execute("SELECT id FROM projects WHERE id IN (SELECT unnest($ids))", {"ids": given}).fetchall()
-        if taken:
-            raise InvalidValue("Projekt-ID", f"„{taken[0][0]}“ gibt es schon im Register")
+        if one_row(self.conn.execute("SELECT count(*) FROM (SELECT 1 FROM projects LIMIT 1)"))[0]:
+            for start in range(0, len(given), INSERT_BATCH):
+                taken = self.conn.execute("SELECT id FROM projects WHERE id IN (SELECT unnest($ids)) LIMIT 1",
+                                          {"ids": given[start:start + INSERT_BATCH]}).fetchall()
+                if taken:
+                    raise InvalidValue("Projekt-ID", f"„{taken[0][0]}“ gibt es schon im Register")
         highest: dict[str, int] = {}
         for pid in given:
             if m := ID_PATTERN.fullmatch(pid):

@@ -12,7 +12,8 @@ Exit codes: 0 clean, 1 problems or conflicts, 2 a file that cannot be read.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from io import BytesIO
 from pathlib import Path
 from shutil import copyfileobj
@@ -99,8 +100,11 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
         # The output is made first, as it will read once applied, and the plan's rows go before
         # the write: DuckDB holds the uncommitted rows while the plan's memory is free again.
         with TemporaryFile("w+", encoding="utf-8") as ahead:
-            _show(plan, True, as_json, show_all, refused, markup, ahead)
-            backup_before_import(repo)  # only an import that will write is backed up first
+            # only an import that will write is backed up first: the copy (file system and
+            # DuckDB, without the GIL) is made while the output is
+            with _Beside(lambda: backup_before_import(repo)) as backup:
+                _show(plan, True, as_json, show_all, refused, markup, ahead)
+            backup.result()
             commits = repo.db.commits
             try:
                 apply_plan(repo, plan, release=True)
@@ -123,6 +127,34 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
     if refused:
         return 2
     return 0 if clean else 1
+
+
+class _Beside:
+    """``work`` in a thread beside the caller's own; leaving the block waits for it (also on an
+    error or Ctrl-C, so nothing is left half done), ``result()`` raises what it raised."""
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        self._work = work
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="sachstand-beside")
+
+    def _run(self) -> None:
+        try:
+            self._work()
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def __enter__(self) -> _Beside:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._thread.join()
+
+    def result(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _show(plan: ImportPlan, applied: bool, as_json: bool, show_all: bool,

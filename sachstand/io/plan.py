@@ -149,8 +149,10 @@ def apply_plan(repo: Repository, plan: ImportPlan, release: bool = False) -> App
 
     Only a clean plan is applied; several files share one transaction, so their names and hashes
     are joined in the audit entry. With ``release`` (the caller has shown the plan already), the
-    plan's rows are dropped and its new projects are let go as they are written, so a large
-    import does not hold its plan while DuckDB holds the uncommitted rows; the plan is spent.
+    plan's rows and what its files brought only for planning (row versions, a register
+    workbook's extra sheets) are dropped, and its new projects are let go as they are written, so
+    a large import does not hold its plan while DuckDB holds the uncommitted rows; the plan is
+    spent.
     """
     if not plan.clean:
         raise SachstandError("Die Dateien haben Probleme oder Konflikte; es wurde nichts gespeichert.")
@@ -160,6 +162,10 @@ def apply_plan(repo: Repository, plan: ImportPlan, release: bool = False) -> App
     )
     if release:
         plan.rows = []
+        for f in plan.files:
+            f.extras = None
+            if f.meta is not None:
+                f.meta.versions = {}
         forget_cells()
         release_memory()
     return Repository(repo.db, actor).apply(plan.changeset, release=release)
