@@ -18,9 +18,11 @@ Rules:
   with the stop signals held back (``signals.held_stops``). A Ctrl-C while its native types were being made (nanobind's
   ``enum_create``) ended the process with "Critical nanobind error" and a traceback; held back, it
   arrives once the engine is loaded, as the ``KeyboardInterrupt`` every command answers with
-  "abgebrochen". The modules the engine imports itself while it converts a result (``uuid``,
-  ``zoneinfo``) are loaded here too: a Ctrl-C inside that import came back from the query as
-  "InvalidInputException".
+  "abgebrochen". ``uuid``, which the engine imports itself while it converts a
+  result, is loaded here too: a Ctrl-C inside that import came back from the query as
+  "InvalidInputException" (any such error whose text carries the ``KeyboardInterrupt`` is
+  "abgebrochen" too: ``errors.interrupted``; ``zoneinfo``, for times with a zone, is left to
+  that, as ``summary`` never needs it).
 """
 
 from __future__ import annotations
@@ -33,6 +35,5 @@ with held_stops():
     except ImportError:  # pragma: no cover - a duckdb without the separate engine module
         import duckdb  # type: ignore[no-redef]
     import uuid  # noqa: F401
-    import zoneinfo  # noqa: F401
 
 __all__ = ["duckdb"]
