@@ -99,6 +99,31 @@ def test_other_citys_list_reads_costs_and_both_progress_years(cli, empty_path: P
     assert r.code == 0, r.out + r.err
 
 
+def test_a_list_of_department_and_name_is_read_and_a_column_for_a_year_out_of_range_ignored(
+        cli, empty_path: Path, tmp_path: Path) -> None:
+    """"Umsetzungsstand 1000" beside Bereich and Name gave "keine Kopfzeile erkannt"."""
+    wb = openpyxl.Workbook()
+    wb.active.append(["Bereich", "Name des Projektes", "Umsetzungsstand 1000"])
+    wb.active.append(["FB 11", "Akte", 30])
+    path = tmp_path / "liste.xlsx"
+    wb.save(path)
+    data = json.loads(cli("--db", str(empty_path), "import", str(path), "--json").out)
+    assert [n["name"] for n in data["new"]] == ["Akte"]
+    assert data["files"][0]["ignored_columns"] == ["Umsetzungsstand 1000 (C)"]
+
+
+def test_two_columns_for_one_year_are_named_both(cli, empty_path: Path, tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.append(["Bereich", "Name des Projektes", "Umsetzungsstand 2020", "2020 (%)"])
+    wb.active.append(["FB 11", "Akte", 30, 40])
+    path = tmp_path / "liste.xlsx"
+    wb.save(path)
+    r = cli("--db", str(empty_path), "import", str(path), "--json")
+    assert r.code == 2
+    assert r.err.strip() == ("Fehler: liste.xlsx: Blatt „Sheet“: Spalte „Umsetzungsstand 2020“ (C1) und „2020 (%)“ (D1) "
+                             "kommt doppelt vor")
+
+
 def test_explicit_column_mapping(cli, empty_path: Path, tmp_path: Path) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active

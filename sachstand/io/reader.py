@@ -9,8 +9,10 @@ Rules:
   says which sheets have none). The rows of a sheet without any are taken a block at a time, a
   column at a time (``sheetread.SheetValues.blocks``); only rows whose name could be a totals
   word, or is missing, are looked at one by one.
-- The header row is found anywhere in the first 30 rows of the first visible sheet that has one;
-  columns may be in any order, with blank rows and columns and unknown columns between them.
+- The header row is found anywhere in the first 30 rows of the first visible sheet that has one:
+  the first row naming the project's name and either its department or two other known fields.
+  Columns may be in any order, with blank rows and columns and unknown columns between them.
+  Two columns for one field are refused, naming both headers and cells.
   Any number of "Umsetzungsstand YYYY (in %)" columns are read.
 - A template is recognised by its hidden sheet ``_sachstand`` (department, year, export time,
   each row's version). Of its progress columns only the template's year is read; the previous
@@ -272,15 +274,17 @@ def _find_header(grid: list[list[object]], mapping: Mapping[str, str] | None = N
     for r, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
         keys = [header_key(v, mapping) for v in row]
         found = [k for k in keys if k]
-        if "name" in found and len(found) >= 3:
+        if "name" in found and (len(found) >= 3 or "department" in found):
             columns: dict[str, int] = {}
             duplicates = []
             for c, key in enumerate(keys):
                 if key is None:
                     continue
                 if key in columns:
-                    duplicates.append(f"„{clean_text(str(row[c]))}“ "
-                                      f"({column_letter(columns[key])}{r + 1} und {column_letter(c)}{r + 1})")
+                    first, second = clean_text(str(row[columns[key]])), clean_text(str(row[c]))
+                    a, b = f"{column_letter(columns[key])}{r + 1}", f"{column_letter(c)}{r + 1}"
+                    duplicates.append(f"„{second}“ ({a} und {b})" if first == second
+                                      else f"„{first}“ ({a}) und „{second}“ ({b})")
                 else:
                     columns[key] = c
             return r, columns, duplicates
