@@ -77,6 +77,8 @@ REFUSED: dict[str, str] = {
     "workbook_rels_junk_after_root.xlsx": "der Teil „xl/_rels/workbook.xml.rels“ ist kein gültiges XML "
                                           f"(Zeile 1, Spalte 504); {NOT_READ}",
     "sheet_name_control_character.xlsx": f"der Teil „xl/workbook.xml“ ist kein gültiges XML (Zeile 1, Spalte 427); {NOT_READ}",
+    "shared_strings_latin1.xlsx": "der Teil „xl/sharedStrings.xml“ ist nicht in UTF-8 gespeichert (ISO-8859-1); bitte "
+                                  "in Excel oder LibreOffice neu speichern",
     "many_formulas.xlsx": "das Blatt „Projekte“ hat 100.002 Formeln; erlaubt sind höchstens 100.000 (bitte die Formeln "
                           "durch ihre Werte ersetzen)",
     "sheet_is_shared_strings.xlsx": f"das Blatt „Zwei“ verweist auf „xl/sharedStrings.xml“, kein Tabellenblatt; {NOT_READ}",

@@ -160,6 +160,26 @@ class Sheet:
     member: str
 
 
+_DECLARED = re.compile(rb"""(?:\xef\xbb\xbf)?<\?xml[^<>]*?\bencoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
+
+
+def other_encoding(checked: CheckedFile) -> tuple[str, str] | None:
+    """The first XML part that declares an encoding other than UTF-8 and is not valid UTF-8, with
+    that encoding: expat reads it, calamine does not (a Latin-1 sharedStrings part was only
+    "beschädigt"). Asked only once calamine has failed."""
+    for member in sorted(checked.members):
+        if not member.endswith((".xml", ".rels")):
+            continue
+        data = read_member(checked, member)
+        found = _DECLARED.match(data)
+        if found and found.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                return member, found.group(1).decode("ascii")
+    return None
+
+
 def sheets(checked: CheckedFile) -> list[Sheet]:
     """Every ``<sheet>`` of the workbook with its part, in workbook order. A sheet whose part is
     one the workbook uses otherwise (its shared strings, styles, the workbook itself) is refused:

@@ -54,7 +54,7 @@ from .layout import (
     VERSIONS_HEADER,
 )
 from .limits import HEADER_SEARCH_ROWS, CheckedFile, WorkbookRefused, check_workbook
-from .ooxml import column_letter
+from .ooxml import column_letter, other_encoding
 from .sheetread import SheetValues, _grid, _merged, _open_sheet
 
 MAX_PROBLEMS = 1000
@@ -259,6 +259,9 @@ def read_workbook(path: str | Path, extra: ExtraReader | None = None,
         raise WorkbookRefused(
             name, "die Arbeitsmappe ist mit einem Kennwort geschützt; bitte ohne Kennwort speichern") from None
     except Exception:  # calamine raises several unrelated types for broken files
+        if (found := other_encoding(checked)) is not None:
+            raise WorkbookRefused(name, f"der Teil „{found[0]}“ ist nicht in UTF-8 gespeichert ({found[1]}); bitte "
+                                        "in Excel oder LibreOffice neu speichern") from None
         raise WorkbookRefused(name, "die Arbeitsmappe ist beschädigt und kann nicht gelesen werden") from None
     try:
         data = _read(checked, wb, columns, clean)

@@ -308,6 +308,11 @@ def build_budget(tmp: Path, out: Path = OUT) -> None:
     with_sst("shared_strings_huge_count.xlsx", b"99999999999", b"2")
     copies = b"".join(f'<row r="{r}"><c r="F{r}" t="s"><v>1</v></c></row>'.encode() for r in range(3, 3004))
     with_sst("shared_string_copies.xlsx", b"3001", b"2", b"y" * 32_000, copies)
+    latin1 = (b'<?xml version="1.0" encoding="ISO-8859-1"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+              b'main" count="2" uniqueCount="2"><si><t>AC-002</t></si><si><t>Gr' + "üße".encode("latin-1") + b"</t></si></sst>")
+    raw_zip(p("shared_strings_latin1.xlsx"), {**shared_base, "xl/sharedStrings.xml": latin1,
+                                              SHEET: base[SHEET].replace(end, b'<row r="3"><c r="F3" t="s"><v>1</v></c></row>'
+                                                                         + end)})
     with_sst("shared_string_missing.xlsx", b"1", b"2", cells=b'<row r="3"><c r="B3" t="s"><v>999</v></c></row>')
 
     # --- Strict OOXML: formulas are found in the other namespace family too ---------------------
