@@ -223,6 +223,20 @@ print(code, open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
 """
 
 
+def _applies_under_300_mb(register: Path, book: Path, what: str) -> None:
+    """``import BOOK --apply`` into ``register`` in its own process (``_APPLY_PEAK``): it succeeds,
+    and its peak resident memory stays under 300 MB."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _APPLY_PEAK, str(register), str(book)], check=False,
+                          capture_output=True, text=True, timeout=900)
+    code, peak_kb = map(int, done.stdout.split())
+    assert code == 0, done.stderr[-2000:]
+    print(f"{what}: peak {peak_kb / 1024:.0f} MiB")
+    assert peak_kb * 1024 < 300 * 1000 * 1000, f"peak {peak_kb / 1024:.0f} MiB"
+
+
 @pytest.mark.slow
 def test_applying_100_000_new_projects_peaks_under_300_mb(empty_path: Path, tmp_path: Path) -> None:
     """The promise of issue 9 for ``import --apply``: a workbook of 100,000 new projects with ten
@@ -230,18 +244,11 @@ def test_applying_100_000_new_projects_peaks_under_300_mb(empty_path: Path, tmp_
     output is made before the write, the plan's rows go, each written batch is let go, and DuckDB
     writes with one thread, keeping at most 40 MB of uncommitted rows in memory (measured
     249-251 MiB; 263-265 MiB before that bound)."""
-    import subprocess
-    import sys
 
     from benchmarks import generate
 
     book = generate.write_overview(tmp_path / "overview.xlsx", generate.projects(100_000))
-    done = subprocess.run([sys.executable, "-c", _APPLY_PEAK, str(empty_path), str(book)], check=False,
-                          capture_output=True, text=True, timeout=900)
-    code, peak_kb = map(int, done.stdout.split())
-    assert code == 0, done.stderr[-2000:]
-    print(f"import --apply of 100,000 new projects: peak {peak_kb / 1024:.0f} MB")
-    assert peak_kb * 1024 < 300 * 1000 * 1000, f"peak {peak_kb / 1024:.0f} MiB"
+    _applies_under_300_mb(empty_path, book, "import --apply of 100,000 new projects")
     with duckdb.connect(str(empty_path), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM projects").fetchone() == (100_000,)
 
@@ -255,20 +262,13 @@ def test_restoring_100_000_projects_from_the_register_workbook_peaks_under_300_m
     it came from (measured 257 MiB, the read's peak; 297-299 MiB before a spent plan let go of its
     files' row versions and extra sheets, each batch handed its pages back and DuckDB wrote the
     uncommitted rows beyond 40 MB to its temporary files)."""
-    import subprocess
-    import sys
 
     from benchmarks import generate
 
     register = generate.make_register(tmp_path / "source.duckdb", 100_000)
     book = tmp_path / "register.xlsx"
     assert cli("--db", str(register), "export", "register", "-o", str(book)).code == 0
-    done = subprocess.run([sys.executable, "-c", _APPLY_PEAK, str(empty_path), str(book)], check=False,
-                          capture_output=True, text=True, timeout=900)
-    code, peak_kb = map(int, done.stdout.split())
-    assert code == 0, done.stderr[-2000:]
-    print(f"restore of 100,000 projects from the register workbook: peak {peak_kb / 1024:.0f} MiB")
-    assert peak_kb * 1024 < 300 * 1000 * 1000, f"peak {peak_kb / 1024:.0f} MiB"
+    _applies_under_300_mb(empty_path, book, "restore of 100,000 projects from the register workbook")
     fields = ("id, department, name, description, planned_cost, cost_note, start_first, start_last, "
               "start_precision, start_text, end_first, end_last, end_precision, end_text, archived, priority, "
               "history_from, history")

@@ -511,19 +511,6 @@ class _Planner:
             # object, is not narrowed away)
             if project is not None and same is not None and same(key, raw, shares, project):  # type: ignore[operator]
                 continue
-            # The common cells, inline: a whole number 0..100 in a progress column, plain text in
-            # a text column, a date cell. Everything else (and every refusal) goes through ``cells``.
-            if type(raw) is float and same is _same_progress and key not in shares and 0.0 <= raw <= 100.0 \
-                    and raw.is_integer():
-                out[key] = (int(raw), key)
-                continue
-            if key in _TEXT_KEYS and (text := _plain_text(raw)) is not SKIP:
-                if text is not None:
-                    out[key] = (text, key)
-                continue
-            if type(raw) is date and (key == "start" or key == "end"):
-                out[key] = (_period_day(raw), key)
-                continue
             try:
                 self._cell(out, key, raw, key in shares, project, keep_text, "cost_note" in row.values)
             except ValueError as exc:
