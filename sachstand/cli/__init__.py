@@ -1,11 +1,11 @@
 """The ``sachstand`` command. Thin: it parses arguments and calls core, io and tui.
 
 Rules:
-- Each command group is one module beside this one, holding its ``add_parsers(sub)``, the names
-  of the commands it adds (``COMMANDS``) and its handlers (``cmd_*``, each ``(args) -> exit
-  code``). A new group is one module plus one entry in ``GROUPS``. A command line builds only
-  the parsers of its command's group (``build_parser``). Shared helpers (register lookup, ``fail``, the German ``Parser``) are in
-  ``common``.
+- Each command group is one module beside this one, holding its ``add_parsers(sub)`` and its
+  handlers (``cmd_*``, each ``(args) -> exit code``); its entry in ``GROUPS`` names the commands
+  it adds. A new group is one module plus one entry in ``GROUPS``. A command line imports and
+  builds only its command's group (``build_parser``): ``summary`` loads no other group's module.
+  Shared helpers (register lookup, ``fail``, the German ``Parser``) are in ``common``.
 - Expected errors print one German line on stderr, with no traceback: exit 2 for input that
   cannot be used, 1 for refusals, conflicts and locks. An unexpected error (a bug, a register
   forged to pass the checks) is one German line too, exit 1, naming only its kind; ``--verbose``
@@ -26,18 +26,32 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from importlib import import_module
+from types import ModuleType
 
 from .. import __version__
 
-try:  # ctrl+c while the command modules (and DuckDB) load: the same line as later, no traceback
-    from . import backup, excel, opendata, report, texts, tui
+try:  # ctrl+c while the shared helpers load: the same line as later, no traceback
     from .common import Parser, fail
 except KeyboardInterrupt:
     print("Fehler: abgebrochen", file=sys.stderr)
     raise SystemExit(130) from None
 
-GROUPS = (report, texts, excel, opendata, tui, backup)  # in the order of ``sachstand --help``
+GROUPS: dict[str, tuple[str, ...]] = {
+    "report": ("init", "settings", "summary", "check"),
+    "texts": ("texts", "examples", "planned", "publish"),
+    "excel": ("export", "import"),
+    "opendata": ("rollup",),
+    "tui": ("tui",),
+    "backup": ("backup", "restore"),
+}
+"""Each group's module (beside this one) and the commands its ``add_parsers`` adds, in the order
+of ``sachstand --help``. A module is imported only when its group is built (``group``)."""
+
+
+def group(name: str) -> ModuleType:
+    """The module of the command group ``name`` (a key of ``GROUPS``), imported on first use."""
+    return import_module(f"{__name__}.{name}")
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -54,19 +68,20 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"sachstand {__version__}",
                    help="Versionsnummer zeigen und beenden")
     sub = p.add_subparsers(dest="command", metavar="BEFEHL", parser_class=Parser)
-    for group in _groups(argv):
-        group.add_parsers(sub)
+    for name in _groups(argv):
+        group(name).add_parsers(sub)
     return p
 
 
 _GLOBAL_WITH_VALUE = ("--db", "--config")
 
 
-def _groups(argv: Sequence[str] | None) -> Sequence[Any]:
-    """The groups to build for ``argv``: the one whose ``COMMANDS`` hold its first word that is not
-    a global option (or that option's value); all when unsure, so argparse decides as always."""
+def _groups(argv: Sequence[str] | None) -> Sequence[str]:
+    """The groups to build for ``argv``: the one whose commands (``GROUPS``) hold its first word
+    that is not a global option (or that option's value); all when unsure, so argparse decides as
+    always."""
     if argv is None:
-        return GROUPS
+        return tuple(GROUPS)
     words = iter(argv)
     for word in words:
         if word in _GLOBAL_WITH_VALUE:
@@ -74,10 +89,10 @@ def _groups(argv: Sequence[str] | None) -> Sequence[Any]:
         elif word == "--verbose" or word.startswith(tuple(f"{o}=" for o in _GLOBAL_WITH_VALUE)):
             continue
         elif word.startswith("-"):
-            return GROUPS
+            return tuple(GROUPS)
         else:
-            return [g for g in GROUPS if word in g.COMMANDS] or GROUPS
-    return GROUPS
+            return [g for g, commands in GROUPS.items() if word in commands] or tuple(GROUPS)
+    return tuple(GROUPS)
 
 
 class Stopped(KeyboardInterrupt):
@@ -123,7 +138,7 @@ def _main(argv: Sequence[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
-    func: Callable[[argparse.Namespace], int] = getattr(args, "func", tui.cmd_tui)
+    func: Callable[[argparse.Namespace], int] = getattr(args, "func", None) or group("tui").cmd_tui
     if not hasattr(args, "read_only"):
         args.read_only = False
     try:

@@ -25,10 +25,6 @@ def _count(text: str) -> int:
     return int(text)
 
 
-COMMANDS = ("backup", "restore")
-"""The commands ``add_parsers`` adds (``cli.build_parser`` builds only the group a command line names)."""
-
-
 def add_parsers(sub: Subparsers) -> None:
     s = sub.add_parser("backup", help="Sicherung des Registers anlegen (Administrator)")
     s.add_argument("-o", "--output", metavar="ORDNER", help="Zielordner (Standard: <Register>.backups neben der Datei)")

@@ -23,10 +23,6 @@ if TYPE_CHECKING:
     from ..core import Repository
 
 
-COMMANDS = ("export", "import")
-"""The commands ``add_parsers`` adds (``cli.build_parser`` builds only the group a command line names)."""
-
-
 def add_parsers(sub: Subparsers) -> None:
     s = sub.add_parser("export", help="Excel-Arbeitsmappen oder offene Daten schreiben")
     ex = s.add_subparsers(dest="export_command", metavar="ART", parser_class=Parser, required=True)

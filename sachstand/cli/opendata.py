@@ -30,10 +30,6 @@ def add_export_parser(ex: Subparsers) -> None:
     e.set_defaults(func=cmd_export_opendata)
 
 
-COMMANDS = ("rollup",)
-"""The commands ``add_parsers`` adds (``cli.build_parser`` builds only the group a command line names)."""
-
-
 def add_parsers(sub: Subparsers) -> None:
     s = sub.add_parser("rollup", help="Kennzahlen mehrerer Städte (Register oder Open-Data-Ordner) zusammen")
     s.add_argument("sources", nargs="+", metavar="QUELLE",

@@ -22,9 +22,6 @@ from .common import (
     year,
 )
 
-COMMANDS = ("init", "settings", "summary", "check")
-"""The commands ``add_parsers`` adds (``cli.build_parser`` builds only the group a command line names)."""
-
 
 def add_parsers(sub: Subparsers) -> None:
     s = sub.add_parser("init", help="neues Register anlegen")

@@ -20,9 +20,6 @@ from ..core.types import is_digits
 from .common import Parser, Subparsers, default_year, open_repo, show_notice
 from .common import year as year_type
 
-COMMANDS = ("texts", "examples", "planned", "publish")
-"""The commands ``add_parsers`` adds (``cli.build_parser`` builds only the group a command line names)."""
-
 
 def add_parsers(sub: Subparsers) -> None:
     s = sub.add_parser("texts", help="Berichtstexte als Markdown aus- und einlesen")

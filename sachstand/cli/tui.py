@@ -9,9 +9,6 @@ import argparse
 
 from .common import Subparsers, db_path, open_repo
 
-COMMANDS = ("tui",)
-"""The commands ``add_parsers`` adds (``cli.build_parser`` builds only the group a command line names)."""
-
 
 def add_parsers(sub: Subparsers) -> None:
     s = sub.add_parser("tui", help="die Terminal-Oberfläche öffnen (Standard ohne Befehl)")
