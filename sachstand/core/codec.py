@@ -5,6 +5,9 @@ Rules:
 - Dates and times are ISO text; a ``Period`` keeps its precision ("Q 4 2020" stays a quarter).
 - ``loads(cls, dumps(x)) == x`` for every record type of ``core.models`` and ``core.figures``;
   the structure follows the dataclasses' type hints (cattrs), so a new field needs no code here.
+  The hints are resolved here first (``_resolve``), in each record's module and, for a name it
+  imports only for type checking, with the names of ``core.models`` (``figures.Report`` names
+  ``ProjectRow`` so: a report without rows does not load the project records).
 - cattrs is loaded on first use: a report of an unpublished year never needs it.
 - A field added to a stored record type later needs a default, so snapshots written before it
   still load. Text that does not load is a ``SachstandError`` (one German line), never a traceback.
@@ -12,11 +15,13 @@ Rules:
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import sys
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_type_hints
 
 if TYPE_CHECKING:
     import cattrs
@@ -38,12 +43,39 @@ def _converter() -> cattrs.Converter:
     return conv
 
 
+_resolved: set[type] = set()
+
+
+def _resolve(cls: Any) -> None:
+    """Replace the string hints of the record type ``cls`` and of the records its fields hold by
+    the types they name, before cattrs reads them (cattrs takes resolved hints as they are): in
+    the record's own module, and with ``core.models``' names for one imported only for type
+    checking there."""
+    if not isinstance(cls, type) or not dataclasses.is_dataclass(cls) or cls in _resolved:
+        return
+    from . import models
+
+    _resolved.add(cls)
+    hints = get_type_hints(cls, localns={**vars(models), **vars(sys.modules[cls.__module__])})
+    for f in dataclasses.fields(cls):
+        f.type = hints[f.name]
+        _resolve_all(f.type)
+
+
+def _resolve_all(hint: Any) -> None:
+    _resolve(hint)
+    for arg in get_args(hint):
+        _resolve_all(arg)
+
+
 def to_plain(obj: Any) -> Any:
     """``obj`` as JSON-ready lists, dicts, strings and numbers."""
+    _resolve(type(obj))
     return _converter().unstructure(obj)
 
 
 def from_plain(cls: type[T], data: Any) -> T:
+    _resolve(cls)
     return _converter().structure(data, cls)
 
 

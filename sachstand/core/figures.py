@@ -37,10 +37,11 @@ from .db import Background, Database, one_row
 from .errors import SachstandError
 from .funding import FundingSummary, funding
 from .history import WIDTH
-from .models import City, ProjectRow
+from .records import City
 
 if TYPE_CHECKING:
     from .engine import duckdb
+    from .models import ProjectRow  # for the hints; ``codec`` resolves them with ``models``' names
     from .repository import Repository
 
 
@@ -325,6 +326,7 @@ def project_rows(db: Database, year: int, department: str | None = None, as_of: 
     """
     if archived:
         open_only = False
+    from .models import ProjectRow
     from .rows import period_from_row
 
     def made(rows: list[tuple[Any, ...]]) -> list[ProjectRow]:

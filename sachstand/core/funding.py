@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .models import FundedProject  # at run time: cattrs reads the field types of a published report
+from .records import FundedProject  # at run time: cattrs reads the field types of a published report
 
 if TYPE_CHECKING:
     from .repository import Repository

@@ -7,15 +7,18 @@ the Excel import and the audit log all use these names, so a field is named the 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from .errors import EMPTY, InvalidValue
-from .text import has_unsafe
-from .text_rules import character_name
-from .types import Money, Period, clean_text, format_money, is_digits
+from .records import CITY_NAME_MAX as CITY_NAME_MAX
+from .records import City as City
+from .records import FundedProject as FundedProject
+from .records import NewFundedProject as NewFundedProject
+from .records import Partner as Partner
+from .records import Publication as Publication
+from .records import ReportText as ReportText
+from .types import Money, Period, format_money, is_digits
 
 EDITABLE_FIELDS: dict[str, str] = {
     "department": "Bereich",
@@ -82,57 +85,6 @@ def field_label(name: str) -> str:
     if (year := progress_year(name)) is not None:
         return progress_label(year)
     return EDITABLE_FIELDS.get(name, name)
-
-
-CITY_NAME_MAX = 200
-_AGS_RE = re.compile(r"[0-9]{8}")
-
-
-@dataclass(frozen=True)
-class City:
-    """The city a register belongs to: its name and, optionally, its official municipality key.
-
-    The AGS (Amtlicher Gemeindeschlüssel) has 8 digits: Land (01–16), Regierungsbezirk, Kreis and
-    Gemeinde, e.g. 05334002 for Aachen. Both are checked on creation (``InvalidValue``); the name
-    may hold no character that ``text.safe_text`` would escape (control, bidi, zero-width), since it
-    heads every printout, document and open-data export.
-    """
-
-    name: str
-    ags: str | None = None
-
-    def __post_init__(self) -> None:
-        name = clean_text(self.name or "")
-        if not name:
-            raise InvalidValue("Name der Stadt", EMPTY)
-        if len(name) > CITY_NAME_MAX:
-            raise InvalidValue("Name der Stadt", f"höchstens {CITY_NAME_MAX} Zeichen")
-        if bad := next((c for c in name if has_unsafe(c)), None):
-            raise InvalidValue("Name der Stadt", f"enthält {character_name(bad)}; erlaubt ist ein Name ohne Steuer-, "
-                                                 "Richtungs- und unsichtbare Zeichen")
-        object.__setattr__(self, "name", name)
-        ags = clean_text(self.ags or "") or None
-        if ags is not None and (not _AGS_RE.fullmatch(ags) or not 1 <= int(ags[:2]) <= 16):
-            raise InvalidValue(
-                "Amtlicher Gemeindeschlüssel",
-                f"„{ags}“ hat nicht 8 Ziffern mit einem Land von 01 bis 16 (z. B. 05334002 für Aachen)",
-            )
-        object.__setattr__(self, "ags", ags)
-
-    @classmethod
-    def stored(cls, name: str, ags: str | None) -> City:
-        """The city as a register holds it, taken without the entry checks: a name stored by an
-        earlier version (before control and bidi characters were refused) still opens the
-        register; every output escapes such characters, and ``settings --city`` replaces it."""
-        city = object.__new__(cls)
-        object.__setattr__(city, "name", name)
-        object.__setattr__(city, "ags", ags or None)
-        return city
-
-    @property
-    def display(self) -> str:
-        """``Stadt Aachen (AGS 05334002)``, or just the name."""
-        return f"{self.name} (AGS {self.ags})" if self.ags else self.name
 
 
 @dataclass(frozen=True)
@@ -269,40 +221,6 @@ class ProjectRow(_Dates):
 
 
 @dataclass(frozen=True)
-class Partner:
-    """A partner of a funded project and its role there."""
-
-    partner: str
-    role: str
-
-
-@dataclass(frozen=True)
-class NewFundedProject:
-    """A project of a funding programme; ``linked_projects`` holds register project IDs once stored
-    (names when loading a source file)."""
-
-    programme: str
-    title: str
-    title_in_table: str
-    recipients: str
-    start: date | None
-    duration_months: int | None
-    total_cost: Money | None
-    funding_total: Money | None
-    funding_city: Money | None
-    goals: str
-    partners: tuple[Partner, ...] = ()
-    linked_projects: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class FundedProject(NewFundedProject):
-    """A stored funded project, with its number in the register."""
-
-    id: int
-
-
-@dataclass(frozen=True)
 class AuditEntry:
     """One audit row: who changed which field of what, when, from where, from which value to which."""
 
@@ -315,27 +233,6 @@ class AuditEntry:
     field: str
     old_value: str | None
     new_value: str | None
-
-
-@dataclass(frozen=True)
-class ReportText:
-    """One stored narrative section of a year's report; ``version`` counts its saves (0: unsaved)."""
-
-    year: int
-    key: str
-    title: str
-    markdown: str
-    version: int
-    updated_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Publication:
-    """A year whose report was published: when, by whom, and the stored snapshot parts (JSON)."""
-
-    year: int
-    at: datetime
-    by: str
 
 
 DRAFT = "Entwurf, noch nicht veröffentlicht"

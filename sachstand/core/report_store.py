@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 
 from .db import Database
 from .errors import EMPTY, ConflictError, FieldConflict, InvalidValue, NotFound, PublishedYear
-from .models import Publication, ReportText
+from .records import Publication, ReportText
+from .text import clean_text
 from .text_rules import text_problem, title_problem
-from .types import clean_text
 
 if TYPE_CHECKING:
     from .engine import duckdb

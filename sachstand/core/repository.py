@@ -27,13 +27,13 @@ from typing import TYPE_CHECKING
 
 from .db import Database
 from .errors import NotFound
-from .models import City, Department, FundedProject, Partner, progress_key
+from .records import City, FundedProject, Partner
 from .report_store import ReportStore
 
 if TYPE_CHECKING:
     from .access import Actor
     from .changes import ApplyResult, ChangeSet
-    from .models import AuditEntry, NewFundedProject, NewProject, Project
+    from .models import AuditEntry, Department, NewFundedProject, NewProject, Project
 
 
 class Repository(ReportStore):
@@ -47,6 +47,8 @@ class Repository(ReportStore):
     # ---- reads -------------------------------------------------------------------------------
 
     def departments(self) -> list[Department]:
+        from .models import Department
+
         with self.db.read() as conn:
             rows = conn.execute("SELECT code, name FROM departments ORDER BY code").fetchall()
         return [Department(c, n) for c, n in rows]
@@ -193,6 +195,8 @@ class Repository(ReportStore):
             return self.get(project_id)
 
     def record_progress(self, project_id: str, year: int, percent: int | None, expected_version: int) -> Project:
+        from .models import progress_key
+
         return self.update(project_id, expected_version, {progress_key(year): percent})
 
     def archive(self, project_id: str, expected_version: int, archived: bool = True) -> Project:
@@ -205,7 +209,8 @@ class Repository(ReportStore):
 
     def add_department(self, code: str, name: str | None = None) -> None:
         from .changes import ChangeSet
-        from .types import clean_text
+        from .models import Department
+        from .text import clean_text
 
         self.apply(ChangeSet(new_departments=[Department(clean_text(code), name)]))
 

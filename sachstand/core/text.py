@@ -69,6 +69,12 @@ def _json_escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
 
 
+def clean_text(value: str) -> str:
+    """Trim ordinary and non-breaking spaces at both ends, as pasted from Excel; the spaces inside
+    a text are kept as they are (a text's non-breaking space is part of the text)."""
+    return value.strip()
+
+
 def json_text(data: object, indent: int | None = 2) -> str:
     """JSON for scripts: readable umlauts, but the characters above escaped as ``\\uXXXX``.
 

@@ -20,6 +20,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
 from functools import cached_property
 
+from .text import clean_text as clean_text
+
 Money = Decimal
 
 CENT = Decimal("0.01")
@@ -117,12 +119,6 @@ def parse_year(text: str) -> int | None:
     if not is_digits(text) or not YEAR_MIN <= int(text) <= YEAR_MAX:
         return None
     return int(text)
-
-
-def clean_text(value: str) -> str:
-    """Trim ordinary and non-breaking spaces at both ends, as pasted from Excel; the spaces inside
-    a text are kept as they are (a text's non-breaking space is part of the text)."""
-    return value.strip()
 
 
 def _without_spaces(value: str) -> str:
