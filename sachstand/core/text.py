@@ -79,9 +79,48 @@ def json_text(data: object, indent: int | None = 2) -> str:
     """JSON for scripts: readable umlauts, but the characters above escaped as ``\\uXXXX``.
 
     JSON's own syntax is ASCII, so these characters can only sit inside strings, where the
-    escape keeps the exact value for a reader of the JSON.
+    escape keeps the exact value for a reader of the JSON. The text is ``json.dumps``' (with
+    ``ensure_ascii=False`` and ``indent``) character for character; indented, a list of plain
+    values (a list of 10,000 project IDs) is written by the C encoder in one call
+    (``_indented``), not value by value by json's Python encoder.
     """
-    return json_escaped(json.dumps(data, ensure_ascii=False, indent=indent))
+    if indent is None:
+        return json_escaped(json.dumps(data, ensure_ascii=False))
+    try:
+        text = _indented(data, " " * indent, "\n")
+    except _Unusual:  # a key that is not text, or a value JSON has no form for: json.dumps decides
+        text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return json_escaped(text)
+
+
+class _Unusual(Exception):
+    pass
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _indented(value: object, step: str, newline: str) -> str:
+    """``value`` as ``json.dumps(value, ensure_ascii=False, indent=len(step))`` writes it at the
+    depth where ``newline`` (a line break and that depth's indentation) starts a line."""
+    inner = newline + step
+    if type(value) in _PLAIN:
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        if any(type(k) is not str for k in value):
+            raise _Unusual
+        return "{" + inner + ("," + inner).join(
+            f"{json.dumps(k, ensure_ascii=False)}: {_indented(v, step, inner)}" for k, v in value.items()
+        ) + newline + "}"
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        if set(map(type, value)) <= _PLAIN:  # the C encoder, with the line break as the separator
+            return "[" + inner + json.dumps(value, ensure_ascii=False, separators=("," + inner, ": "))[1:-1] + newline + "]"
+        return "[" + inner + ("," + inner).join(_indented(v, step, inner) for v in value) + newline + "]"
+    raise _Unusual
 
 
 def json_escaped(text: str) -> str:
