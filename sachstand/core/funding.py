@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .records import FundedProject  # at run time: cattrs reads the field types of a published report
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # ``codec`` resolves the hints of a published report with ``models``' names
+    from .funded import FundedProject
     from .repository import Repository
 
 

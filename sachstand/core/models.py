@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from .funded import FundedProject as FundedProject
+from .funded import NewFundedProject as NewFundedProject
+from .funded import Partner as Partner
 from .records import CITY_NAME_MAX as CITY_NAME_MAX
 from .records import City as City
-from .records import FundedProject as FundedProject
-from .records import NewFundedProject as NewFundedProject
-from .records import Partner as Partner
 from .records import Publication as Publication
 from .records import ReportText as ReportText
 from .types import Money, Period, format_money, is_digits

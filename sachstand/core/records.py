@@ -1,16 +1,14 @@
-"""The register's own records that a report shows: its city, its funded projects, a publication
-and a report text. Apart from the project records (``models``, which re-exports these), so that a
-short command (``summary``) loads neither the project records nor the value types (``types``).
-
-Money is ``Decimal`` (``types.Money``), never a float.
+"""The register's own records that every report shows: its city, a publication and a report text.
+Apart from the project records (``models``, which re-exports these), so that a short command
+(``summary``) loads neither the project records nor the value types (``types``); the funded
+projects are in ``funded``, loaded when a register has some.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 
 from .errors import EMPTY, InvalidValue
 from .text import clean_text, has_unsafe
@@ -65,40 +63,6 @@ class City:
     def display(self) -> str:
         """``Stadt Aachen (AGS 05334002)``, or just the name."""
         return f"{self.name} (AGS {self.ags})" if self.ags else self.name
-
-
-@dataclass(frozen=True)
-class Partner:
-    """A partner of a funded project and its role there."""
-
-    partner: str
-    role: str
-
-
-@dataclass(frozen=True)
-class NewFundedProject:
-    """A project of a funding programme; ``linked_projects`` holds register project IDs once stored
-    (names when loading a source file)."""
-
-    programme: str
-    title: str
-    title_in_table: str
-    recipients: str
-    start: date | None
-    duration_months: int | None
-    total_cost: Decimal | None
-    funding_total: Decimal | None
-    funding_city: Decimal | None
-    goals: str
-    partners: tuple[Partner, ...] = ()
-    linked_projects: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class FundedProject(NewFundedProject):
-    """A stored funded project, with its number in the register."""
-
-    id: int
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,13 @@ from typing import TYPE_CHECKING
 
 from .db import Database
 from .errors import NotFound
-from .records import City, FundedProject, Partner
+from .records import City
 from .report_store import ReportStore
 
 if TYPE_CHECKING:
     from .access import Actor
     from .changes import ApplyResult, ChangeSet
+    from .funded import FundedProject
     from .models import AuditEntry, Department, NewFundedProject, NewProject, Project
 
 
@@ -148,10 +149,14 @@ class Repository(ReportStore):
                 f"total_cost, funding_total, funding_city, goals FROM funded_projects {where} ORDER BY id",
                 params,
             ).fetchall()
+            if not rows:  # none: neither their partners and links nor their records are loaded
+                return []
             partners = conn.execute(
                 "SELECT funded_id, partner, role FROM funded_partners ORDER BY funded_id, position"
             ).fetchall()
             links = conn.execute("SELECT funded_id, project_id FROM funded_links ORDER BY project_id").fetchall()
+        from .funded import FundedProject, Partner
+
         p_by: dict[int, list[Partner]] = {}
         for fid, partner, role in partners:
             p_by.setdefault(fid, []).append(Partner(partner, role))
