@@ -124,3 +124,32 @@ def test_a_report_inside_a_write_counts_that_write_in_the_previous_year_too(repo
 def test_project_ids_of_a_department_are_those_of_its_projects(repo: Repository) -> None:
     for department in repo.departments():
         assert repo.project_ids(department.code) == {p.id for p in repo.projects(department=department.code)}
+
+
+def test_summary_json_loads_neither_the_project_records_nor_other_commands(repo: Repository) -> None:
+    """``summary --json`` of a year not published needs the city, the funded projects and the
+    figures, not the project records and value types (``core.models``, ``core.types``: a dozen
+    dataclasses, calendar), the text rules of a save, nor the modules of the other command groups
+    (``cli.GROUPS``). (A published year's snapshot is read with ``codec``, which loads them; the
+    sample's 2020 is published, so values for 2021 and 2022 make the latest year and the one
+    before it years that are not.)"""
+    row = figures.project_rows(repo.db, 2020)[0]
+    saved = repo.record_progress(row.id, 2021, 90, row.version)
+    repo.record_progress(row.id, 2022, 100, saved.version)
+    unused = ["sachstand.core.models", "sachstand.core.types", "sachstand.core.text_rules", "sachstand.core.codec",
+              *(f"sachstand.cli.{g}" for g in ("texts", "excel", "opendata", "tui", "backup"))]
+    code = (
+        "import io, json, sys, contextlib\n"
+        "from sachstand.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        f"    rc = main(['--db', {str(repo.db.path)!r}, 'summary', '--json'])\n"
+        f"print(json.dumps({{'rc': rc, 'loaded': sorted(set({unused!r}) & set(sys.modules)),\n"
+        "                  'funded': 'sachstand.core.funded' in sys.modules, 'out': out.getvalue()}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (result["rc"], result["loaded"]) == (0, [])
+    out = json.loads(result["out"])
+    assert (out["year"], out["projects"], out["completed"], out["previous"]["projects"]) == (2022, 1, 1, 1)
+    assert out["published"] is None
+    assert result["funded"] and len(out["funding"]["projects"]) > 0  # the sample has funded projects

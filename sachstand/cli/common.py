@@ -17,6 +17,7 @@ import argparse
 import os
 import re
 import sys
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -54,12 +55,15 @@ def _german_template(german: str) -> str:
     return _PLACEHOLDER.sub(lambda m: "{%s}" % (m.group(1) or f"arg{next(counter)}"), escaped)
 
 
-_TRANSLATIONS = [(_compile(en), _german_template(de)) for en, de in _MESSAGES_DE.items()]
+@cache
+def _translations() -> list[tuple[re.Pattern[str], str]]:
+    """The patterns of ``_MESSAGES_DE``, made on the first error (a command without one needs none)."""
+    return [(_compile(en), _german_template(de)) for en, de in _MESSAGES_DE.items()]
 
 
 def german(message: str) -> str:
     """argparse's English error ``message`` in German (nested messages too); others unchanged."""
-    for pattern, template in _TRANSLATIONS:
+    for pattern, template in _translations():
         m = pattern.fullmatch(message)
         if m:
             parts = m.groupdict()

@@ -17,7 +17,6 @@ from .funded import Partner as Partner
 from .records import CITY_NAME_MAX as CITY_NAME_MAX
 from .records import City as City
 from .records import Publication as Publication
-from .records import ReportText as ReportText
 from .types import Money, Period, format_money, is_digits
 
 EDITABLE_FIELDS: dict[str, str] = {
@@ -233,6 +232,18 @@ class AuditEntry:
     field: str
     old_value: str | None
     new_value: str | None
+
+
+@dataclass(frozen=True)
+class ReportText:
+    """One stored narrative section of a year's report; ``version`` counts its saves (0: unsaved)."""
+
+    year: int
+    key: str
+    title: str
+    markdown: str
+    version: int
+    updated_at: datetime | None
 
 
 DRAFT = "Entwurf, noch nicht veröffentlicht"

@@ -1,4 +1,4 @@
-"""The register's own records that every report shows: its city, a publication and a report text.
+"""The register's own records that every report shows: its city and a publication.
 Apart from the project records (``models``, which re-exports these), so that a short command
 (``summary``) loads neither the project records nor the value types (``types``); the funded
 projects are in ``funded``, loaded when a register has some.
@@ -12,7 +12,6 @@ from datetime import datetime
 
 from .errors import EMPTY, InvalidValue
 from .text import clean_text, has_unsafe
-from .text_rules import character_name
 
 CITY_NAME_MAX = 200
 _AGS_RE = re.compile(r"[0-9]{8}")
@@ -38,6 +37,8 @@ class City:
         if len(name) > CITY_NAME_MAX:
             raise InvalidValue("Name der Stadt", f"höchstens {CITY_NAME_MAX} Zeichen")
         if bad := next((c for c in name if has_unsafe(c)), None):
+            from .text_rules import character_name
+
             raise InvalidValue("Name der Stadt", f"enthält {character_name(bad)}; erlaubt ist ein Name ohne Steuer-, "
                                                  "Richtungs- und unsichtbare Zeichen")
         object.__setattr__(self, "name", name)
@@ -63,18 +64,6 @@ class City:
     def display(self) -> str:
         """``Stadt Aachen (AGS 05334002)``, or just the name."""
         return f"{self.name} (AGS {self.ags})" if self.ags else self.name
-
-
-@dataclass(frozen=True)
-class ReportText:
-    """One stored narrative section of a year's report; ``version`` counts its saves (0: unsaved)."""
-
-    year: int
-    key: str
-    title: str
-    markdown: str
-    version: int
-    updated_at: datetime | None
 
 
 @dataclass(frozen=True)

@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING
 
 from .db import Database
 from .errors import EMPTY, ConflictError, FieldConflict, InvalidValue, NotFound, PublishedYear
-from .records import Publication, ReportText
+from .records import Publication
 from .text import clean_text
-from .text_rules import text_problem, title_problem
 
 if TYPE_CHECKING:
     from .engine import duckdb
 
 if TYPE_CHECKING:
     from .access import Actor
+    from .models import ReportText
 
 
 class ReportStore:
@@ -39,6 +39,8 @@ class ReportStore:
 
     def report_texts(self, year: int) -> dict[str, ReportText]:
         """The stored narrative sections of a year's report, by key."""
+        from .models import ReportText
+
         with self.db.read() as conn:
             rows = conn.execute(
                 "SELECT year, key, title, markdown, version, updated_at FROM report_texts WHERE year = ?", [year]
@@ -57,6 +59,8 @@ class ReportStore:
         A stale version refuses the whole save (``ConflictError``); values equal to the stored
         ones write nothing and keep the version. A published year's texts stay as published.
         """
+        from .text_rules import text_problem, title_problem
+
         self.actor.require_admin("Berichtstexte ändern")
         cleaned = []
         for key, title, markdown, version in sections:
