@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import threading
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -44,28 +45,41 @@ def _converter() -> cattrs.Converter:
 
 
 _resolved: set[type] = set()
+"""Record types whose hints (and those of the records they hold) are resolved."""
+_resolving = threading.RLock()
 
 
 def _resolve(cls: Any) -> None:
     """Replace the string hints of the record type ``cls`` and of the records its fields hold by
     the types they name, before cattrs reads them (cattrs takes resolved hints as they are): in
     the record's own module, and with ``core.models``' names for one imported only for type
-    checking there."""
-    if not isinstance(cls, type) or not dataclasses.is_dataclass(cls) or cls in _resolved:
+    checking there. A type counts as resolved once all the records it holds are (one thread at a
+    time: a second one would otherwise find a record resolved before the records it holds)."""
+    if cls in _resolved or not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        return
+    with _resolving:
+        _resolve_held(cls, set())
+
+
+def _resolve_held(cls: Any, seen: set[type]) -> None:
+    if cls in _resolved or cls in seen or not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
         return
     from . import models
 
-    _resolved.add(cls)
+    seen.add(cls)
     hints = get_type_hints(cls, localns={**vars(models), **vars(sys.modules[cls.__module__])})
-    for f in dataclasses.fields(cls):
+    fields = dataclasses.fields(cls)
+    for f in fields:
         f.type = hints[f.name]
-        _resolve_all(f.type)
+    for f in fields:
+        _resolve_args(f.type, seen)
+    _resolved.add(cls)
 
 
-def _resolve_all(hint: Any) -> None:
-    _resolve(hint)
+def _resolve_args(hint: Any, seen: set[type]) -> None:
+    _resolve_held(hint, seen)
     for arg in get_args(hint):
-        _resolve_all(arg)
+        _resolve_args(arg, seen)
 
 
 def to_plain(obj: Any) -> Any:
