@@ -47,7 +47,7 @@ def may_hold_formula(data: bytes, start: int = 0, end: int | None = None, plain:
         if at < 0:
             return False
         before = data[at - 1]
-        if before == 0x3C and (not plain or (at + 1 < stop and data[at + 1] == 0x3E)) or (before == 0x3A and not plain):
+        if (before == 0x3C and (not plain or (at + 1 < stop and data[at + 1] == 0x3E))) or (before == 0x3A and not plain):
             return True
         at = data.find(b"f", at + 1, stop)
     if plain:
