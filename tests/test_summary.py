@@ -14,8 +14,8 @@ import duckdb
 import pytest
 
 from sachstand.core import Repository, figures
-from sachstand.core.db import Background
-from sachstand.core.errors import SachstandError
+from sachstand.core.db import Background, Database, one_row
+from sachstand.core.errors import RegisterMissing, SachstandError
 
 ROOT = Path(__file__).resolve().parents[1]
 NOT_LOADED = ("duckdb", "sachstand.core.apply", "sachstand.core.changes", "sachstand.core.audit",
@@ -153,3 +153,30 @@ def test_summary_json_loads_neither_the_project_records_nor_other_commands(repo:
     assert (out["year"], out["projects"], out["completed"], out["previous"]["projects"]) == (2022, 1, 1, 1)
     assert out["published"] is None
     assert result["funded"] and len(out["funding"]["projects"]) > 0  # the sample has funded projects
+
+
+def test_a_read_ahead_connection_serves_every_read_and_is_closed_on_leaving(repo: Repository) -> None:
+    db = Database(repo.db.path)
+    with db.read_ahead():
+        with db.read() as first, db.read() as nested:
+            assert nested is first
+        with db.read() as again:
+            assert again is first
+            with Background(again, lambda c: one_row(c.execute("SELECT count(*) FROM projects"))[0], db) as beside:
+                assert beside.result() == 58
+        with pytest.raises(RuntimeError, match="read_ahead"), db.write():
+            pass
+    with pytest.raises(duckdb.ConnectionException):
+        first.execute("SELECT 1")
+    with db.write() as conn:  # the in-process lock and the file are free again
+        assert one_row(conn.execute("SELECT count(*) FROM projects"))[0] == 58
+
+
+def test_reading_ahead_a_missing_register_raises_at_the_first_read(tmp_path: Path) -> None:
+    db = Database(tmp_path / "missing.duckdb")
+    with db.read_ahead():
+        with pytest.raises(RegisterMissing), db.read():
+            pass
+        with pytest.raises(RegisterMissing), db.read():  # every read says so, none opens a file
+            pass
+    assert list(tmp_path.iterdir()) == []

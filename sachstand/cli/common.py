@@ -25,6 +25,7 @@ from ..core.text import safe_text
 
 if TYPE_CHECKING:
     from ..core import Repository
+    from ..core.db import Database
 
 # argparse's English texts (Python 3.11) and their German; placeholders are argparse's own.
 _MESSAGES_DE: dict[str, str] = {
@@ -125,8 +126,9 @@ def db_path(args: argparse.Namespace) -> Path:
     return default_db_path(args.db)
 
 
-def open_repo(args: argparse.Namespace, source: str = "cli") -> Repository:
-    """The register for this command; creates the sample register at the default path only."""
+def open_repo(args: argparse.Namespace, source: str = "cli", db: Database | None = None) -> Repository:
+    """The register for this command; creates the sample register at the default path only.
+    ``db`` is the register's ``Database`` when the caller made it already (``read_ahead``)."""
     from ..core import init_register, open_register
 
     path = db_path(args)
@@ -145,7 +147,7 @@ def open_repo(args: argparse.Namespace, source: str = "cli") -> Repository:
             "Ein leeres Register: „sachstand --db PFAD init --empty“.",
             file=sys.stderr,
         )
-    return open_register(path, source=source, config=args.config)
+    return open_register(path, source=source, config=args.config, db=db)
 
 
 _notice_shown = False

@@ -9,7 +9,9 @@ Rules:
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from ..core.text import json_text, safe_text
 from .common import (
@@ -21,6 +23,9 @@ from .common import (
     show_notice,
     year,
 )
+
+if TYPE_CHECKING:
+    from ..core.db import Database
 
 
 def add_parsers(sub: Subparsers) -> None:
@@ -95,28 +100,29 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from ..core import figures
-
     if args.json and (args.svg or args.html):
         from ..core.errors import SachstandError
 
         raise SachstandError("--svg und --html speichern die Übersicht, nicht das JSON; bitte ohne --json aufrufen.")
-    repo = open_repo(args)
-    svg = html = None
-    if args.svg or args.html:  # checked before any query, so a bad path costs no report
-        from ..core.output import HTML, SVG, check_output
+    with _reading_ahead(args) as db:  # the register opens while the modules below are imported
+        from ..core import figures
 
-        svg = check_output(args.svg, SVG, repo.db.path, args.force) if args.svg else None
-        html = check_output(args.html, HTML, repo.db.path, args.force) if args.html else None
-    shown: bool | int = False  # the JSON has no per-project rows; the printout shows the first of each table
-    if not args.json:
-        from ..printout import SHOWN_ROWS
+        repo = open_repo(args, db=db)
+        svg = html = None
+        if args.svg or args.html:  # checked before any query, so a bad path costs no report
+            from ..core.output import HTML, SVG, check_output
 
-        shown = SHOWN_ROWS
-    with repo.db.read():  # one connection for the year, the report and its publication
-        chosen = default_year(repo, args.year)
-        report = figures.report(repo, chosen, args.department, rows=shown)
-        published = repo.publication(chosen)  # a published year is shown as published (core.figures)
+            svg = check_output(args.svg, SVG, repo.db.path, args.force) if args.svg else None
+            html = check_output(args.html, HTML, repo.db.path, args.force) if args.html else None
+        shown: bool | int = False  # the JSON has no per-project rows; the printout shows the first of each table
+        if not args.json:
+            from ..printout import SHOWN_ROWS
+
+            shown = SHOWN_ROWS
+        with repo.db.read():  # one connection for the year, the report and its publication
+            chosen = default_year(repo, args.year)
+            report = figures.report(repo, chosen, args.department, rows=shown)
+            published = repo.publication(chosen)  # a published year is shown as published (core.figures)
     if args.json:
         out = report_json(report)
         out["published"] = {"at": published.at.isoformat(), "by": published.by} if published else None
@@ -139,6 +145,22 @@ def cmd_summary(args: argparse.Namespace) -> int:
         if html:
             write_output(html, console.export_html(clear=False).encode("utf-8"))
     return 0
+
+
+@contextmanager
+def _reading_ahead(args: argparse.Namespace) -> Iterator[Database | None]:
+    """The register's ``Database``, its read connection opening on a helper thread while the
+    command goes on (``Database.read_ahead``) and closed on leaving; None, without reading ahead,
+    for a register that does not exist (``open_repo`` says why, or creates the sample one)."""
+    path = db_path(args)
+    if not path.exists():
+        yield None
+        return
+    from ..core.db import Database
+
+    db = Database(path)
+    with db.read_ahead():
+        yield db
 
 
 def report_json(report: Any) -> dict[str, Any]:

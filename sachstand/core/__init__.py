@@ -45,12 +45,14 @@ def default_db_path(explicit: str | None = None) -> Path:
 
 
 def open_register(path: str | os.PathLike[str], source: str = "cli", config: str | None = None,
-                  actor: Actor | None = None) -> Repository:
+                  actor: Actor | None = None, db: Database | None = None) -> Repository:
+    """The register at ``path`` for the actor of ``config`` (``access.resolve_actor``); ``db`` is
+    its ``Database`` when the caller made it already (to read ahead: ``Database.read_ahead``)."""
     from .access import resolve_actor
     from .db import Database
     from .repository import Repository
 
-    db = Database(path)
+    db = db or Database(path)
     return Repository(db, actor or resolve_actor(db.path, config, source))
 
 
