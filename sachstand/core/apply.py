@@ -107,6 +107,7 @@ class ApplyRun:
         # each distinct progress dict (kept, so its id stays its own) and period: its text fields
         self._series: dict[int, tuple[dict[int, int], tuple[str, str, str, str]]] = {}
         self._periods: dict[Period | None, tuple[str, str, str]] = {}
+        self._all_known = False  # every series and period of the write is kept
 
     def run(self, cs: ChangeSet) -> ApplyResult:
         known = {c for (c,) in self.conn.execute("SELECT code FROM departments").fetchall()}
@@ -258,46 +259,54 @@ class ApplyRun:
         stores an empty text). The separators are the control characters US and RS, or else the
         noncharacters U+FFFF and U+FFFE, which no stored text holds (``text_problem``): a field
         that holds one shows in their counts, so a text that does not split back is never sent."""
-        self._learn(news)
+        objects = self._learn(news)
         series, periods = self._series, self._periods
         want = len(_FIELDS) - 1
         for rs, us in _SEPARATORS:
             # a period's and a series' fields are joined once for each distinct one (they repeat)
-            spans = {p: us.join(periods[p]) for p in {n.start for n in news} | {n.end for n in news}}
+            spans = {key: us.join(periods[p]) for key, p in objects.items()}
             joined = {key: us.join(series[key][1]) for key in {id(n.progress) for n in news}}
             records = [us.join((
                 pid, n.department, n.name, n.description, "" if n.planned_cost is None else str(n.planned_cost),
-                n.cost_note, spans[n.start], n.start_text, spans[n.end], n.end_text, "1" if n.archived else "",
-                "" if n.priority is None else str(n.priority), joined[id(n.progress)],
+                n.cost_note, spans[id(n.start)], n.start_text, spans[id(n.end)], n.end_text,
+                "1" if n.archived else "", "" if n.priority is None else str(n.priority), joined[id(n.progress)],
             )) for pid, n in zip(ids, news, strict=True)]
             text = rs.join(records)
             if text.count(rs) == len(records) - 1 and text.count(us) == want * len(records):
                 return {"t": text, "rs": rs, "us": us}
         raise InvalidValue("Text", "enthält die Nichtzeichen U+FFFE und U+FFFF; bitte entfernen")
 
-    def _learn(self, news: Sequence[NewProject], ahead: bool = False) -> None:
+    def _learn(self, news: Sequence[NewProject], ahead: bool = False) -> dict[int, Period | None]:
         """Work out the text fields of each progress series and period of ``news`` not met before
         (``_series_text``, ``_period_text``), keeping up to ``REMEMBERED`` of each for the write's
         later batches: a batch's own are all there afterwards; ``ahead`` (the whole write, before
         its first batch) learns only until that many are kept. A series' ``history_from`` and
         ``history`` come from SQL, from the same fragments as every project's history
         (``history_of_lists``), in one query for all the new series: 25,000 projects bring
-        about 900."""
+        about 900. Returns the period objects of ``news`` by their ids (a period's hash is slow to
+        work out, so each object is looked up once)."""
         series, periods = self._series, self._periods
+        objects = {id(p): p for n in news for p in (n.start, n.end)}
+        if self._all_known and not ahead:
+            return objects
         if not ahead:
             for kept in (series, periods):
                 if len(kept) + 2 * len(news) > REMEMBERED:
                     kept.clear()
         new: dict[int, tuple[dict[int, int], tuple[str, str, str, str]]] = {}
         for n in news:
-            if ahead and (len(series) + len(new) >= REMEMBERED or len(periods) >= REMEMBERED - 1):
-                break  # the batches learn the rest
             if id(n.progress) not in series and id(n.progress) not in new:
+                if ahead and len(series) + len(new) >= REMEMBERED:
+                    break  # the batches learn the rest
                 new[id(n.progress)] = (n.progress, _series_text(n.progress))
-            if n.start not in periods:
-                periods[n.start] = _period_text(n.start)
-            if n.end not in periods:
-                periods[n.end] = _period_text(n.end)
+        else:
+            for p in objects.values():
+                if p not in periods:
+                    if ahead and len(periods) >= REMEMBERED:
+                        break
+                    periods[p] = _period_text(p)
+            else:
+                self._all_known = ahead
         todo = list({(f[0], f[1]) for _d, f in new.values() if f[0]})
         if todo:
             first, text = _NEW_HISTORY
@@ -307,6 +316,7 @@ class ApplyRun:
                 {"y": [t[0] for t in todo], "p": [t[1] for t in todo]}).fetchall()}
             new = {key: (d, (f[0], f[1], *found[f[0], f[1]]) if f[0] else f) for key, (d, f) in new.items()}
         series.update(new)
+        return objects
 
     def _keep_given_ids(self, given: list[str]) -> None:
         """Given IDs (a register recreated from its workbook) must be new and unique; each
