@@ -3,9 +3,12 @@
 Rules:
 - Every entry rule comes from ``changes.check`` (the same check the import preview and the TUI
   form run), which raises its first problem; access is checked through ``Actor`` before anything
-  is written; a stale version refuses the whole write (``ConflictError``).
+  is written; a stale version refuses the whole write (``ConflictError``). New projects that an
+  import's plan checked already (``ChangeSet.news_checked``) get, in this transaction, only the
+  rules that depend on the register's state (``changes.NewsChecked``).
 - Every change of a project bumps its version by one; equal values are no change.
-- Bulk writes pass column lists to ``unnest``, batched by ``INSERT_BATCH``; IDs only grow.
+- New projects go to DuckDB as one text per batch of ``INSERT_BATCH`` that SQL splits
+  (``ApplyRun._batch_text``); other bulk writes pass column lists to ``unnest``. IDs only grow.
 """
 
 from __future__ import annotations
