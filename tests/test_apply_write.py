@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sachstand.core.access import Actor
 from sachstand.core import apply
+from sachstand.core.access import Actor
 from sachstand.core.changes import ChangeSet, check
 from sachstand.core.db import Database
 from sachstand.core.errors import InvalidValue, PermissionDenied
