@@ -91,8 +91,9 @@ class ChangeSet:
     #: (``look_alike`` is not asked of them)
     restoring: bool = False
     #: ``check``'s proof that it passed ``new_projects`` unchanged (``Checked.news_checked``), so
-    #: ``apply`` runs only the rules that depend on the register's state again (``NewsChecked``)
-    news_checked: NewsChecked | None = None
+    #: ``apply`` runs only the rules that depend on the register's state again (``NewsChecked``);
+    #: not part of what is written, so not of the change set's value either
+    news_checked: NewsChecked | None = field(default=None, compare=False, repr=False)
 
     @property
     def empty(self) -> bool:
