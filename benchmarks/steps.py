@@ -109,6 +109,15 @@ def import_preview(ws: Workspace) -> Run:
     return run_python(_cli("--db", ws.copy_of(ws.empty), "import", ws.overview, "--json"))
 
 
+def import_text(ws: Workspace) -> Run:
+    """The preview as the terminal shows it (no ``--json``), of every row new: the summary form
+    of a large preview, not one table row per project."""
+    run = run_python(_cli("--db", ws.copy_of(ws.empty), "import", ws.overview))
+    if f"{ws.tier:,}".replace(",", ".") not in run.output:
+        raise StepFailed("the text preview does not name the number of new projects")
+    return run
+
+
 def import_reimport(ws: Workspace) -> Run:
     """The preview of the same workbook against the register that already holds its projects."""
     run = run_python(_cli("--db", ws.copy_of(ws.register), "import", ws.overview, "--json"))
@@ -228,6 +237,7 @@ class Measure:
 MEASURES: dict[str, Measure] = {m.key: m for m in (
     Measure("summary", summary_json),
     Measure("import_preview", import_preview, heavy=True, needs="import"),
+    Measure("import_text", import_text, heavy=True, needs="import"),
     Measure("import_reimport", import_reimport, heavy=True, needs="import"),
     Measure("import_apply", import_apply, heavy=True, needs="import"),
     Measure("export", export_register, heavy=True, needs="export"),
@@ -277,6 +287,8 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("import preview", "import_preview", "openpyxl read-only", "openpyxl_read",
                (Goal(25_000, ratio=0.4),), rss_limit_tier=100_000, baseline_tiers=(1_000, 25_000)),
     Comparison("import preview", "import_preview", "calamine read", "calamine_read", (Goal(25_000, ratio=2.5),)),
+    Comparison("import preview, text", "import_text", "import preview --json", "import_preview",
+               (Goal(25_000, ratio=1.5),), rss_limit_tier=100_000),
     Comparison("import preview, re-import", "import_reimport", "calamine read", "calamine_read",
                rss_limit_tier=100_000),
     Comparison("import --apply", "import_apply", "openpyxl read-only", "openpyxl_read",

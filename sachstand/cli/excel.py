@@ -108,6 +108,13 @@ def cmd_export_report(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from ..io.reader import open_ahead
+
+    # the first file is checked and opened before the rest of the import's code is loaded and the
+    # register opened: calamine parses its sheet meanwhile, in a thread (a marked-up copy's output
+    # is checked before any file is read, in run_import)
+    early = {args.files[0]: open_ahead(args.files[0])} if args.files and not args.markup else None
+
     from ..core.access import find_config, import_columns
     from ..core.errors import SachstandError
     from ..core.text import safe_text
@@ -132,4 +139,5 @@ def cmd_import(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise SachstandError(f"{where[source]}: {exc}") from None
     return run_import(repo, args.files, apply=args.apply, as_json=args.json, year=args.year, markup=args.markup,
-                      columns=columns, on_conflict=args.on_conflict, show_all=args.all, force=args.force)
+                      columns=columns, on_conflict=args.on_conflict, show_all=args.all, force=args.force,
+                      early=early)

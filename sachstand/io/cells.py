@@ -113,6 +113,8 @@ def percent(value: object, share: bool = False) -> int | None:
 
 def money(value: object) -> CostField | None:
     """A cost cell: exact amount and any words around it (see ``core.types.parse_cost_field``)."""
+    if type(value) is float and (cents := _plain_cents(value)) is not None:
+        return CostField(cents, "")
     if is_empty(value):
         return None
     if isinstance(value, (bool, date, datetime)):
@@ -131,6 +133,18 @@ def money(value: object) -> CostField | None:
             raise ValueError(f"„{shown(value)}“ ist zu groß")
         return CostField(cents, "")
     return parse_cost_field(text(value) or "")
+
+
+def _plain_cents(value: float) -> Decimal | None:
+    """The common cost cell, a float that Python shows with at most two decimals ("1234.5"), as
+    the general path makes it (``to_cents(Decimal(repr(value)))``: the same digits, in cents),
+    without its arithmetic; None for any other float (negative, an exponent, more decimals,
+    beyond ``MONEY_MAX``), which takes the general path and its messages."""
+    whole, dot, decimals = repr(value).partition(".")
+    if not dot or len(decimals) > 2 or not whole.isdigit() or not decimals.isdigit():
+        return None
+    cents = Decimal(f"{whole}.{decimals:0<2}")
+    return cents if cents <= MONEY_MAX else None
 
 
 def period(value: object) -> Period | None:

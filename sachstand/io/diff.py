@@ -330,7 +330,7 @@ class _Planner:
                                 dept in departments or not (_bad_code(dept) or self.look_alike(dept)))
                         start, end = start_c[j], end_c[j]
                         if ok and key not in archived and date_order_problem(start, end) is None \
-                                and self.seen_new.first(dept, name, data.name, number) is None:
+                                and self.seen_new.first_of(key, data.name, number) is None:
                             result = self._made_new(data, number, dept, name, desc_c[j],
                                                     cost_c[j], note_given, note_c[j] if note_c is not None else None,
                                                     start, end, percents[j] if percents is not None else (),

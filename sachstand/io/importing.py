@@ -31,7 +31,7 @@ from .headers import column_mapping
 from .layout import KIND_REGISTER
 from .limits import CheckedFile, WorkbookRefused
 from .plan import ImportPlan
-from .reader import WorkbookData, read_workbook
+from .reader import Opened, WorkbookData, read_workbook
 
 if TYPE_CHECKING:
     from python_calamine import CalamineWorkbook
@@ -51,13 +51,15 @@ def _read_extras(checked: CheckedFile, wb: CalamineWorkbook, data: WorkbookData)
 def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_json: bool = False,
                year: int | None = None, markup: str | None = None,
                columns: Mapping[str, str] | None = None, on_conflict: str | None = None,
-               show_all: bool = False, force: bool = False) -> int:
+               show_all: bool = False, force: bool = False,
+               early: Mapping[str, Opened | WorkbookRefused] | None = None) -> int:
     """The marked-up copy passes the output guard before any file is read (never the register,
     its files, an input, or a file that is not a workbook; an existing workbook only with
     ``force``), and is written atomically before anything is applied.
 
     ``columns``: explicit "header in the file" → field pairs (``--column`` over ``[import.columns]``);
-    ``on_conflict``: settle every conflict for the "file" or the "register"."""
+    ``on_conflict``: settle every conflict for the "file" or the "register"; ``early``: files
+    already opened (``reader.open_ahead``), by the path given, read from there."""
     try:
         mapping = column_mapping(columns or {})
     except ValueError as exc:
@@ -69,10 +71,14 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
     target = check_output(markup, XLSX, repo.db.path, force, others=files) if markup else None
     data: list[WorkbookData] = []
     refused: list[tuple[str, str]] = []
+    pending = dict(early or {})
     repo_years = repo.years()
     for f in files:
         try:
-            book = read_workbook(f, _read_extras, mapping)
+            opened = pending.pop(f, None)  # a file given twice is read twice
+            if isinstance(opened, WorkbookRefused):
+                raise opened
+            book = read_workbook(f, _read_extras, mapping, opened)
             check_template_year(book, repo_years, year)
         except WorkbookRefused as exc:
             refused.append((Path(f).name, exc.reason))

@@ -36,6 +36,7 @@ from itertools import compress, repeat
 from . import ooxml
 from .limits import CheckedFile
 from .sheetgrid import MAX_COLUMNS, MAX_GRID_CELLS, MAX_GRID_ROWS, SheetScan
+from .sheetxml import may_hold_formula
 from .textcost import INTERN_COST, MAX_TEXT, STRING_COST, USE_COST, SharedStrings, again
 from .xmlscan import MAX_DEPTH, MAX_ELEMENTS, MAX_NAMES, Budget, Refused, Segments
 
@@ -241,7 +242,7 @@ def plain_sheet(checked: CheckedFile, member: str, budget: Budget, sheet: str, d
         seen_texts: set[int] = set()
         for a, b in _pieces(data, split.start, split.end):
             text += _inline_cost(_INLINE.findall(data, a, b), seen_texts)
-    if data.find(b"<f>", split.start, split.end) >= 0:  # the reader holds each formula's text
+    if may_hold_formula(data, split.start, split.end, plain=True):  # the reader holds each formula's text
         for a, b in _pieces(data, split.start, split.end):
             text += _inline_cost(_FORMULA_TEXT.findall(data, a, b), set(), distinct=True)
     if budget.text_chars + text > MAX_TEXT:

@@ -157,14 +157,14 @@ class _FirstSeen:
         self._file_index: dict[str, int] = {}
         self._at: dict[str, int] = {}
 
-    @staticmethod
-    def _key(department: str, name: str) -> str:
-        d, n = match_key(department, name)
-        return f"{len(d)}:{d}{n}"  # the length keeps the two parts apart
-
     def first(self, department: str, name: str, file: str, row: int) -> tuple[str, int] | None:
         """Where the key was seen before (file, row), or None; the first sighting is kept."""
-        key = self._key(department, name)
+        return self.first_of(match_key(department, name), file, row)
+
+    def first_of(self, matched: tuple[str, str], file: str, row: int) -> tuple[str, int] | None:
+        """``first`` for a ``match_key`` already made."""
+        d, n = matched
+        key = f"{len(d)}:{d}{n}"  # the length keeps the two parts apart
         found = self._at.get(key)
         if found is not None:
             return self._files[found & 0xFFFFFFFF], found >> 32

@@ -24,8 +24,10 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
+import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
@@ -240,13 +242,50 @@ class WorkbookData:
 ExtraReader = Callable[[CheckedFile, "python_calamine.CalamineWorkbook", "WorkbookData"], None]
 
 
-def read_workbook(path: str | Path, extra: ExtraReader | None = None,
-                  columns: Mapping[str, str] | None = None) -> WorkbookData:
-    """Check and read one workbook; raises ``WorkbookRefused`` when it cannot be used at all.
+class Opened:
+    """A workbook through ``check_workbook`` and the budget, and open in calamine.
 
-    ``extra`` reads further sheets while the workbook is open (``register_book.read_extras``);
-    ``columns`` maps normalised headers to field keys (``headers.column_mapping``).
-    """
+    ``ahead()`` parses the sheet the reader will most likely read first (as ``_candidates``
+    orders them) in a thread: calamine parses without the GIL, so the caller's own work (the
+    import's other modules, the register) is done meanwhile. Nothing else touches the workbook
+    until ``sheet`` has waited for that thread; a sheet the thread could not parse is parsed
+    again where it is read, so its refusal comes at the same place as without it."""
+
+    def __init__(self, checked: CheckedFile, clean: Set[str], wb: python_calamine.CalamineWorkbook) -> None:
+        self.checked, self.clean, self.wb = checked, clean, wb
+        self._name: str | None = None
+        self._sheet: python_calamine.CalamineSheet | None = None
+        self._thread: threading.Thread | None = None
+
+    def ahead(self) -> None:
+        found = _candidates(self.wb)
+        if not found:
+            return
+        self._name = found[0]
+        # a daemon: a stop (ctrl+c) or an error of the caller ends the process without waiting for it
+        self._thread = threading.Thread(target=self._parse, name="sachstand-sheet", daemon=True)
+        self._thread.start()
+
+    def _parse(self) -> None:
+        with contextlib.suppress(Exception):  # parsed again where it is read, which refuses it with its line
+            self._sheet = self.wb.get_sheet_by_name(self._name)  # type: ignore[arg-type]  # set by ahead
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def sheet(self, name: str) -> python_calamine.CalamineSheet:
+        """The sheet ``name``: the one parsed ahead, once (it is not kept), or parsed now."""
+        self.wait()
+        if name == self._name and self._sheet is not None:
+            sheet, self._sheet, self._name = self._sheet, None, None
+            return sheet
+        return _open_sheet(self.checked, self.wb, name)
+
+
+def open_workbook(path: str | Path) -> Opened:
+    """``check_workbook``, the budget, and calamine's open; raises ``WorkbookRefused``."""
     checked = check_workbook(path, unpack=True)
     try:
         clean = check_budget(checked).clean
@@ -263,13 +302,49 @@ def read_workbook(path: str | Path, extra: ExtraReader | None = None,
             raise WorkbookRefused(name, f"der Teil „{found[0]}“ ist nicht in UTF-8 gespeichert ({found[1]}); bitte "
                                         "in Excel oder LibreOffice neu speichern") from None
         raise WorkbookRefused(name, "die Arbeitsmappe ist beschädigt und kann nicht gelesen werden") from None
+    return Opened(checked, clean, wb)
+
+
+def open_ahead(path: str | Path) -> Opened | WorkbookRefused:
+    """``open_workbook(path)`` with its first sheet parsed ahead (``Opened.ahead``), or the
+    refusal, which the caller raises where it reads the file, so that it is reported there."""
     try:
-        data = _read(checked, wb, columns, clean)
+        opened = open_workbook(path)
+    except WorkbookRefused as exc:
+        return exc
+    opened.ahead()
+    return opened
+
+
+def read_workbook(path: str | Path, extra: ExtraReader | None = None,
+                  columns: Mapping[str, str] | None = None, opened: Opened | None = None) -> WorkbookData:
+    """Check and read one workbook; raises ``WorkbookRefused`` when it cannot be used at all.
+
+    ``extra`` reads further sheets while the workbook is open (``register_book.read_extras``);
+    ``columns`` maps normalised headers to field keys (``headers.column_mapping``); ``opened``:
+    the file as ``open_workbook(path)`` gave it (perhaps with its first sheet parsed ahead).
+    """
+    opened = open_workbook(path) if opened is None else opened
+    wb = opened.wb
+    try:
+        opened.wait()
+        data = _read(opened, columns)
         if extra is not None:
-            extra(checked, wb, data)
+            extra(opened.checked, wb, data)
         return data
     finally:
         wb.close()
+
+
+def _candidates(wb: python_calamine.CalamineWorkbook) -> list[str]:
+    """The sheets that may hold the list, in the order they are tried: the visible worksheets;
+    of sachstand's own workbooks (with the hidden meta sheet), „Projekte“ alone when visible."""
+    visible = [m.name for m in wb.sheets_metadata
+               if m.visible == python_calamine.SheetVisibleEnum.Visible
+               and m.typ == python_calamine.SheetTypeEnum.WorkSheet]
+    if META_SHEET in wb.sheet_names:
+        return [s for s in visible if s == PROJECTS] or visible
+    return visible
 
 
 def _find_header(grid: list[list[object]], mapping: Mapping[str, str] | None = None,
@@ -294,18 +369,13 @@ def _find_header(grid: list[list[object]], mapping: Mapping[str, str] | None = N
     return None
 
 
-def _read(checked: CheckedFile, wb: python_calamine.CalamineWorkbook,
-          mapping: Mapping[str, str] | None = None, clean: Set[str] = frozenset()) -> WorkbookData:
+def _read(opened: Opened, mapping: Mapping[str, str] | None = None) -> WorkbookData:
+    checked, wb, clean = opened.checked, opened.wb, opened.clean
     name = checked.name
-    visible = [m.name for m in wb.sheets_metadata
-               if m.visible == python_calamine.SheetVisibleEnum.Visible
-               and m.typ == python_calamine.SheetTypeEnum.WorkSheet]
-    meta_sheet = META_SHEET if META_SHEET in wb.sheet_names else None
-    meta = _read_meta(checked, wb) if meta_sheet else None
-    candidates = ([s for s in visible if s == PROJECTS] or visible) if meta else visible
+    meta = _read_meta(checked, wb) if META_SHEET in wb.sheet_names else None
     any_data = False
-    for sheet in candidates:
-        ws = _open_sheet(checked, wb, sheet)
+    for sheet in _candidates(wb):
+        ws = opened.sheet(sheet)
         values = SheetValues(checked, wb, sheet, ws)
         rows = values.rows()
         head = list(islice(rows, HEADER_SEARCH_ROWS))

@@ -1,0 +1,70 @@
+"""The first file of ``import`` is opened ahead (``reader.open_ahead``): its first sheet is parsed
+in a thread while the rest of the import is loaded; what is read is what a plain read gives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from sachstand.io import reader
+from sachstand.io.limits import WorkbookRefused
+
+
+def _list(path: Path, rows: int, sheets: tuple[str, ...] = ("Projekte",)) -> Path:
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title in sheets:
+        ws = wb.create_sheet(title)
+        if title != "Projekte":
+            ws.append(["Notizen"])
+            continue
+        ws.append(["Bereich", "Name des Projektes", "Geplante Kosten", "Umsetzungsstand 2020 (in %)"])
+        for i in range(rows):
+            ws.append([f"FB {10 + i % 3}", f"Projekt {i}", 1000.5 + i, i % 101])
+    wb.save(path)
+    return path
+
+
+def _rows(data: reader.WorkbookData) -> list[tuple[int, dict[str, object]]]:
+    return [(r.number, dict(r.values)) for r in data.rows]
+
+
+@pytest.mark.parametrize("sheets", [("Projekte",), ("Notizen", "Projekte")])
+def test_a_sheet_parsed_ahead_reads_as_a_plain_read(tmp_path: Path, sheets: tuple[str, ...],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first visible sheet is parsed in the thread, and not again; a later one (the list on
+    the second sheet) is parsed where it is read."""
+    path = _list(tmp_path / "liste.xlsx", 500, sheets)
+    plain = reader.read_workbook(path)
+    parsed: list[str] = []
+    real = reader._open_sheet
+    monkeypatch.setattr(reader, "_open_sheet", lambda c, wb, name: parsed.append(name) or real(c, wb, name))
+    opened = reader.open_ahead(path)
+    assert isinstance(opened, reader.Opened)
+    ahead = reader.read_workbook(path, opened=opened)
+    assert _rows(ahead) == _rows(plain) and ahead.columns == plain.columns and ahead.sheet == plain.sheet
+    assert parsed == list(sheets[1:])
+
+
+def test_a_refused_file_is_refused_ahead_with_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "kaputt.xlsx"
+    bad.write_bytes(b"PK\x03\x04 kein Zip")
+    refused = reader.open_ahead(bad)
+    assert isinstance(refused, WorkbookRefused)
+    with pytest.raises(WorkbookRefused) as plain:
+        reader.read_workbook(bad)
+    assert refused.reason == plain.value.reason
+
+
+def test_a_file_given_twice_is_read_twice(cli, empty_path: Path, tmp_path: Path) -> None:
+    """The file opened ahead is used once; the second mention reads it again, so its rows are
+    found twice, as without the early open."""
+    path = _list(tmp_path / "liste.xlsx", 3)
+    r = cli("--db", str(empty_path), "import", str(path), str(path), "--json")
+    data = json.loads(r.out)
+    assert r.code == 1
+    assert [n["name"] for n in data["new"]] == ["Projekt 0", "Projekt 1", "Projekt 2"]
+    assert len(data["problems"]) == 3 and all("kommt mehrfach vor" in p["message"] for p in data["problems"])
