@@ -163,3 +163,26 @@ def test_a_proof_does_not_outlive_the_state_it_rested_on(empty_path: Path) -> No
     with pytest.raises(InvalidValue, match="leer"):
         repo.apply(swapped)
     assert _stored(empty_path) == {}
+
+
+def test_an_import_checks_its_new_projects_once(cli, empty_path: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The planner's check hands its proof to the write (``ChangeSet.news_checked``): the rules of
+    each new project run once per ``import --apply``, and every row is still written."""
+    import openpyxl
+
+    import sachstand.core.changes as changes
+
+    path = tmp_path / "liste.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["Bereich", "Name des Projektes", "Geplante Kosten", "Umsetzungsstand 2020 (in %)"])
+    for i in range(30):
+        wb.active.append([f"FB {10 + i % 3}", f"Projekt {i}", 1000.25 + i, i])
+    wb.save(path)
+    ran: list[str] = []
+    rule = changes.normalise_new
+    monkeypatch.setattr(changes, "normalise_new", lambda n, *a, **k: ran.append(n.name) or rule(n, *a, **k))
+    r = cli("--db", str(empty_path), "import", str(path), "--apply")
+    assert r.code == 0, r.err
+    assert sorted(ran) == sorted(f"Projekt {i}" for i in range(30))
+    assert len(_stored(empty_path)) == 30
