@@ -2,6 +2,10 @@
 
 import sys
 
-from .cli import main
+from .cli import aborted, main
 
-sys.exit(main())
+try:
+    code = main()
+except KeyboardInterrupt:  # in the instant before ``main`` handles it: the same line, no traceback
+    code = aborted()
+sys.exit(code)

@@ -68,3 +68,21 @@ def test_a_file_given_twice_is_read_twice(cli, empty_path: Path, tmp_path: Path)
     assert r.code == 1
     assert [n["name"] for n in data["new"]] == ["Projekt 0", "Projekt 1", "Projekt 2"]
     assert len(data["problems"]) == 3 and all("kommt mehrfach vor" in p["message"] for p in data["problems"])
+
+
+def test_a_stop_while_the_sheet_is_parsed_ahead_is_the_stop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ctrl+c while the reader waits for the thread: the KeyboardInterrupt comes out (the command
+    line's "abgebrochen"), not calamine's "Already borrowed" from closing a workbook in use."""
+    path = _list(tmp_path / "liste.xlsx", 20_000)
+    opened = reader.open_ahead(path)
+    assert isinstance(opened, reader.Opened)
+
+    def stopped() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(opened, "wait", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        reader.read_workbook(path, opened=opened)
+    monkeypatch.undo()
+    opened.wait()
+    opened.close()

@@ -108,7 +108,7 @@ def _stop(signum: int, _frame: object) -> None:
     raise Stopped(signum)
 
 
-def _aborted() -> int:
+def aborted() -> int:
     """"abgebrochen", exit 128 + the signal: ctrl+c (130), or the SIGTERM/SIGHUP received."""
     if _received:
         signum = _received[-1]
@@ -117,19 +117,35 @@ def _aborted() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; SIGTERM and SIGHUP are handled while it runs (``Stopped``)."""
-    _received.clear()
+    """Run one command; SIGTERM and SIGHUP are handled while it runs (``Stopped``). A stop while
+    the handlers are put in place is "abgebrochen" too; one while they are put back, once the
+    command has ended, is too late to stop it."""
+    before: dict[int, Any] = {}
     try:
-        before = {s: signal.signal(s, _stop) for s in _STOPS}
-    except ValueError:  # not the main thread: signals stay as they are
-        before = {}
-    try:
+        _received.clear()
+        try:
+            for stop in _STOPS:
+                before[stop] = signal.signal(stop, _stop)
+        except ValueError:  # not the main thread: signals stay as they are
+            pass
         return _main(argv)
-    except KeyboardInterrupt:  # while the parser is built, or after an error was caught
-        return _aborted()
+    except KeyboardInterrupt:  # while the handlers are set, the parser is built, or after an error was caught
+        return aborted()
     finally:
-        for s, handler in before.items():
-            signal.signal(s, handler)
+        _put_back(before)
+
+
+def _put_back(before: dict[int, Any]) -> None:
+    """The handlers as they were before ``main``; a stop meanwhile (too late to stop the command)
+    does not leave one of them out."""
+    pending = list(before.items())
+    while pending:
+        try:
+            while pending:
+                signal.signal(*pending[-1])
+                pending.pop()
+        except KeyboardInterrupt:
+            pass
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -147,7 +163,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except SachstandError as exc:
         return fail(exc.message, exc.exit_code, exc.detail if args.verbose else "")
     except KeyboardInterrupt:
-        return _aborted()
+        return aborted()
     except BrokenPipeError:  # the reader went away (``| head``): stop quietly, exit 1 as rich does
         _silence_stdout()
         return 1
@@ -160,7 +176,7 @@ def _main(argv: Sequence[str] | None) -> int:
         from ..core.errors import interrupted
 
         if interrupted(exc):
-            return _aborted()
+            return aborted()
         return fail(f"Unerwarteter Fehler ({type(exc).__name__}); der Befehl wurde abgebrochen. Bitte mit --verbose "
                     "wiederholen und die Meldung dem Administrator geben.", 1, _where(exc) if args.verbose else "")
 

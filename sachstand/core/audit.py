@@ -8,7 +8,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -49,16 +49,17 @@ def _write_batch(conn: duckdb.DuckDBPyConnection, actor: Actor,
     )
 
 
-def audit_new(conn: duckdb.DuckDBPyConnection, actor: Actor, ids: list[str], names: list[str]) -> None:
-    """The audit rows of new projects, in the order given: entity ``project``, field ``*``, the
-    name as the new value, version 1 (``write_audit``'s rows, with two lists to hand over)."""
+def audit_new(conn: duckdb.DuckDBPyConnection, actor: Actor, projects: str, params: Mapping[str, object]) -> None:
+    """The audit rows of new projects, in the order of ``projects`` (a SELECT of ``id`` and
+    ``name`` with its ``params``): entity ``project``, field ``*``, the name as the new value,
+    version 1 (``write_audit``'s rows, read by SQL from what the caller handed over already)."""
     conn.execute(
         "INSERT INTO audit (changed_at, os_user, source, source_file, source_sha256, entity, entity_id, field, "
         "old_value, new_value, project_version) "
-        "SELECT now()::TIMESTAMP, $user, $source, $file, $sha, 'project', unnest($ids), '*', NULL, "
-        "unnest($names), 1",
-        {"user": actor.user, "source": actor.source, "file": actor.source_file, "sha": actor.source_sha256,
-         "ids": ids, "names": names},
+        "SELECT now()::TIMESTAMP, $user, $source, $file, $sha, 'project', n.id, '*', NULL, n.name, 1 "
+        f"FROM ({projects}) n",
+        {**params, "user": actor.user, "source": actor.source, "file": actor.source_file,
+         "sha": actor.source_sha256},
     )
 
 

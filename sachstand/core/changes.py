@@ -12,13 +12,18 @@ Rules:
   all use them and only map a problem to a cell or a field.
 - ``check`` runs every rule of a change set against the projects as stored and lists all problems,
   each with its field key; ``apply`` runs the same ``check`` and raises the first problem.
+- The rules of a new project depend on the register's state only through its department (known,
+  and the actor may create there). So a change set may carry the proof that ``check`` passed its
+  new projects unchanged (``NewsChecked``, from an import's plan); ``apply`` then runs again, in
+  its transaction, only those two rules and the one on what can still change (the progress
+  dicts), and the full check whenever the proof does not fit the list it is handed.
 - Values are normalised to their stored form (trimmed text, cents, periods).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from dataclasses import field as dc_field
 from decimal import Decimal
@@ -85,6 +90,10 @@ class ChangeSet:
     #: a register recreated from its own workbook: its department codes are taken as they were
     #: (``look_alike`` is not asked of them)
     restoring: bool = False
+    #: ``check``'s proof that it passed ``new_projects`` unchanged (``Checked.news_checked``), so
+    #: ``apply`` runs only the rules that depend on the register's state again (``NewsChecked``);
+    #: not part of what is written, so not of the change set's value either
+    news_checked: NewsChecked | None = field(default=None, compare=False, repr=False)
 
     @property
     def empty(self) -> bool:
@@ -472,14 +481,61 @@ class Problem:
         return f"{self.field}: {self.reason}" if self.field else self.reason
 
 
+def _fingerprint(news: Sequence[NewProject]) -> int:
+    """The identity of a list's projects, in order (a project held by the list keeps its ``id``)."""
+    return hash(tuple(map(id, news)))
+
+
+@dataclass(frozen=True)
+class NewsChecked:
+    """``check``'s proof that every rule passed a list of new projects as they are (each came
+    back from ``normalise_new`` as itself), for a write of the same list in another transaction.
+
+    It names the projects by identity (``covers``: the same objects in the same order; a project
+    is immutable but for its progress dict) and keeps the departments they go to. ``still_holds``
+    is what the write asks in its own transaction: the rules that depend on the register's state
+    (each department is known, the actor may create projects there) and the one rule on what can
+    change in place (each distinct progress dict is a complete series, ``_series``)."""
+
+    count: int
+    fingerprint: int
+    departments: frozenset[str]
+
+    @classmethod
+    def of(cls, news: Sequence[NewProject]) -> NewsChecked:
+        return cls(len(news), _fingerprint(news), frozenset(n.department for n in news))
+
+    def covers(self, news: Sequence[NewProject]) -> bool:
+        """True when ``news`` holds the very projects this proof was made for, in order."""
+        return len(news) == self.count and _fingerprint(news) == self.fingerprint
+
+    def still_holds(self, news: Sequence[NewProject], departments: set[str], actor: Actor) -> bool:
+        """True when ``news`` (``covers``) pass the state's rules with these known ``departments``
+        and this ``actor``; False asks for the full ``check`` (which names the first problem)."""
+        if not (self.departments <= departments and all(actor.can_write(d) for d in self.departments)):
+            return False
+        seen: set[int] = set()
+        try:
+            for n in news:
+                if n.progress and id(n.progress) not in seen:
+                    seen.add(id(n.progress))
+                    _series("progress", n.progress)
+        except SachstandError:
+            return False
+        return True
+
+
 @dataclass
 class Checked:
     """What ``check`` found: every problem, and the change set's new projects and updates in their
-    stored form (normalised, only real changes kept; complete only when there is no problem)."""
+    stored form (normalised, only real changes kept; complete only when there is no problem).
+    ``news_checked``: the proof that the new projects passed as they are (``NewsChecked``), when
+    they did."""
 
     problems: list[Problem]
     new_projects: list[NewProject]
     updates: list[ProjectUpdate]
+    news_checked: NewsChecked | None = None
 
     def raise_first(self) -> None:
         """Raise the first problem's refusal (``InvalidValue``, ``PermissionDenied``), if any."""
@@ -517,11 +573,15 @@ def check(changeset: ChangeSet, current: dict[str, Project], actor: Actor,
         keys.setdefault(code_key(d.code), d.code)
     news: list[NewProject] = []
     proven = _Proven(actor)
+    refused = len(problems)
     for i, n in enumerate(changeset.new_projects, 1):
         try:
             news.append(normalise_new(n, known, actor, proven))
         except SachstandError as exc:
             problems.append(_problem(f"#{i}", exc))
+    proof = None
+    if len(problems) == refused and all(a is b for a, b in zip(news, changeset.new_projects, strict=True)):
+        proof = NewsChecked.of(changeset.new_projects)
     updates: list[ProjectUpdate] = []
     for u in changeset.updates:
         cur = current.get(u.project_id)
@@ -532,4 +592,4 @@ def check(changeset: ChangeSet, current: dict[str, Project], actor: Actor,
             updates.append(normalise_update(u, cur, known, actor))
         except SachstandError as exc:
             problems.append(_problem(u.project_id, exc))
-    return Checked(problems, news, updates)
+    return Checked(problems, news, updates, proof)

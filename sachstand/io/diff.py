@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.audit import audit_text
 from ..core.changes import (
     ChangeSet,
+    NewsChecked,
     ProjectUpdate,
     check,
     check_value,
@@ -148,6 +149,7 @@ class _Planner:
         self.rows: list[RowResult] = []
         self.updates: list[ProjectUpdate] = []
         self.news: list[NewProject] = []
+        self.news_checked: NewsChecked | None = None  # ``check``'s proof for ``news``, once they passed
         # each new project's row and its file's columns (two lists: no tuple per row)
         self.new_rows: list[RowResult] = []
         self.new_where: list[Mapping[str, str]] = []
@@ -236,7 +238,8 @@ class _Planner:
         self.new_rows, self.new_where = [], []
         cs = ChangeSet(new_departments=list(self.new_departments.values()), new_projects=self.news,
                        updates=self.updates, funded_projects=funded, reported_figures=reported, city=city,
-                       absent_names=True, restoring=self.restore and any(self.restoring(d) for d in files))
+                       absent_names=True, restoring=self.restore and any(self.restoring(d) for d in files),
+                       news_checked=self.news_checked)
         return ImportPlan(list(files), self.rows, problems, cs, remarks, _version_warnings(files, self.rows))
 
     def _plan_rows(self, data: WorkbookData, sources: Sequence[WorkbookData], problems: list[Problem],
@@ -401,8 +404,10 @@ class _Planner:
         the same rules, so a sound plan passes; a problem found here is put at its project's row
         (in its field's column when the file has one), and the project leaves the plan."""
         known = self.departments | set(self.new_departments)
-        found = check(ChangeSet(new_projects=self.news), {}, self.actor, known).problems
+        checked = check(ChangeSet(new_projects=self.news), {}, self.actor, known)
+        found = checked.problems
         if not found:
+            self.news_checked = checked.news_checked  # the write runs again only what rests on the register
             return []
         out: list[Problem] = []
         dropped: set[int] = set()

@@ -275,6 +275,12 @@ class Opened:
             self._thread.join()
             self._thread = None
 
+    def close(self) -> None:
+        """Close the workbook; not while the thread still parses it (only after a stop while it
+        was waited for: calamine refuses that with "Already borrowed", and the process ends)."""
+        if self._thread is None or not self._thread.is_alive():
+            self.wb.close()
+
     def sheet(self, name: str) -> python_calamine.CalamineSheet:
         """The sheet ``name``: the one parsed ahead, once (it is not kept), or parsed now."""
         self.wait()
@@ -333,7 +339,7 @@ def read_workbook(path: str | Path, extra: ExtraReader | None = None,
             extra(opened.checked, wb, data)
         return data
     finally:
-        wb.close()
+        opened.close()
 
 
 def _candidates(wb: python_calamine.CalamineWorkbook) -> list[str]:
