@@ -2,7 +2,11 @@
 
 import sys
 
-from .cli import aborted, main
+try:
+    from .cli import aborted, main
+except KeyboardInterrupt:  # while the command line loads: the same line as later, no traceback
+    print("Fehler: abgebrochen", file=sys.stderr)
+    raise SystemExit(130) from None
 
 try:
     code = main()

@@ -2,7 +2,11 @@
 
 import sys
 
-from . import aborted, main
+try:
+    from . import aborted, main
+except KeyboardInterrupt:  # while the command line loads: the same line as later, no traceback
+    print("Fehler: abgebrochen", file=sys.stderr)
+    raise SystemExit(130) from None
 
 try:
     code = main()

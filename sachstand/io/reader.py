@@ -256,6 +256,7 @@ class Opened:
         self._name: str | None = None
         self._sheet: python_calamine.CalamineSheet | None = None
         self._thread: threading.Thread | None = None
+        self._parsed = threading.Event()  # set once the thread is done with the workbook
 
     def ahead(self) -> None:
         found = _candidates(self.wb)
@@ -267,8 +268,11 @@ class Opened:
         self._thread.start()
 
     def _parse(self) -> None:
-        with contextlib.suppress(Exception):  # parsed again where it is read, which refuses it with its line
-            self._sheet = self.wb.get_sheet_by_name(self._name)  # type: ignore[arg-type]  # set by ahead
+        try:
+            with contextlib.suppress(Exception):  # parsed again where it is read, which refuses it with its line
+                self._sheet = self.wb.get_sheet_by_name(self._name)  # type: ignore[arg-type]  # set by ahead
+        finally:
+            self._parsed.set()
 
     def wait(self) -> None:
         if self._thread is not None:
@@ -277,8 +281,10 @@ class Opened:
 
     def close(self) -> None:
         """Close the workbook; not while the thread still parses it (only after a stop while it
-        was waited for: calamine refuses that with "Already borrowed", and the process ends)."""
-        if self._thread is None or not self._thread.is_alive():
+        was waited for: calamine refuses that with "Already borrowed", and the process ends).
+        Its own event says so: ``Thread.is_alive`` is False once a ``join`` was interrupted
+        (Python 3.11), while the thread still runs."""
+        if self._thread is None or self._parsed.is_set():
             self.wb.close()
 
     def sheet(self, name: str) -> python_calamine.CalamineSheet:
