@@ -28,7 +28,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 from .. import __version__
 
@@ -115,6 +115,16 @@ def aborted() -> int:
         signum = _received[-1]
         return fail(f"abgebrochen ({signal.Signals(signum).name})", 128 + signum)
     return fail("abgebrochen", 130)
+
+
+def run() -> NoReturn:
+    """The program's entry (``python -m sachstand``, the ``sachstand`` command): ``main``, and a
+    stop in the instant before ``main`` handles it is "abgebrochen" too, never a traceback."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        code = aborted()
+    sys.exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
