@@ -22,6 +22,13 @@ NOT_LOADED = ("duckdb", "sachstand.core.apply", "sachstand.core.changes", "sachs
               "sachstand.io", "sachstand.tui", "textual", "openpyxl", "pandas")
 
 
+def _in_a_fresh_process(code: str) -> dict:
+    """Run ``code`` in a new interpreter (so ``sys.modules`` starts empty) and return the JSON
+    object it prints last."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.parametrize("args", [["summary", "--json"], ["summary"], ["summary", "--department", "FB 11"]],
                          ids=["json", "printout", "department"])
 def test_summary_loads_neither_the_duckdb_package_nor_the_write_engine(args: list[str], sample_path: Path) -> None:
@@ -34,8 +41,7 @@ def test_summary_loads_neither_the_duckdb_package_nor_the_write_engine(args: lis
         f"loaded = sorted(m for m in sys.modules if m.split('.')[0] in {NOT_LOADED!r} or m.startswith({NOT_LOADED!r}))\n"
         "print(json.dumps({'rc': rc, 'loaded': loaded, 'engine': '_duckdb' in sys.modules, 'out': out.getvalue()}))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = _in_a_fresh_process(code)
     assert result["rc"] == 0 and result["engine"]
     assert result["loaded"] == []
     if "--json" in args:
@@ -146,8 +152,7 @@ def test_summary_json_loads_neither_the_project_records_nor_other_commands(repo:
         f"print(json.dumps({{'rc': rc, 'loaded': sorted(set({unused!r}) & set(sys.modules)),\n"
         "                  'funded': 'sachstand.core.funded' in sys.modules, 'out': out.getvalue()}))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = _in_a_fresh_process(code)
     assert (result["rc"], result["loaded"]) == (0, [])
     out = json.loads(result["out"])
     assert (out["year"], out["projects"], out["completed"], out["previous"]["projects"]) == (2022, 1, 1, 1)
