@@ -1,4 +1,4 @@
-"""The first file of ``import`` is opened ahead (``reader.open_ahead``): its first sheet is parsed
+"""The first file of ``import`` is opened ahead (``opening.open_ahead``): its first sheet is parsed
 in a thread while the rest of the import is loaded; what is read is what a plain read gives."""
 
 from __future__ import annotations
@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from sachstand.io import reader
+from sachstand.io import opening, reader
 from sachstand.io.limits import WorkbookRefused
 
 
@@ -43,10 +45,10 @@ def test_a_sheet_parsed_ahead_reads_as_a_plain_read(tmp_path: Path, sheets: tupl
     path = _list(tmp_path / "liste.xlsx", 500, sheets)
     plain = reader.read_workbook(path)
     parsed: list[str] = []
-    real = reader._open_sheet
-    monkeypatch.setattr(reader, "_open_sheet", lambda c, wb, name: parsed.append(name) or real(c, wb, name))
-    opened = reader.open_ahead(path)
-    assert isinstance(opened, reader.Opened)
+    real = opening._open_sheet
+    monkeypatch.setattr(opening, "_open_sheet", lambda c, wb, name: parsed.append(name) or real(c, wb, name))
+    opened = opening.open_ahead(path)
+    assert isinstance(opened, opening.Opened)
     ahead = reader.read_workbook(path, opened=opened)
     assert _rows(ahead) == _rows(plain) and ahead.columns == plain.columns and ahead.sheet == plain.sheet
     assert parsed == list(sheets[1:])
@@ -55,7 +57,7 @@ def test_a_sheet_parsed_ahead_reads_as_a_plain_read(tmp_path: Path, sheets: tupl
 def test_a_refused_file_is_refused_ahead_with_its_line(tmp_path: Path) -> None:
     bad = tmp_path / "kaputt.xlsx"
     bad.write_bytes(b"PK\x03\x04 kein Zip")
-    refused = reader.open_ahead(bad)
+    refused = opening.open_ahead(bad)
     assert isinstance(refused, WorkbookRefused)
     with pytest.raises(WorkbookRefused) as plain:
         reader.read_workbook(bad)
@@ -81,8 +83,8 @@ def test_a_stop_while_the_sheet_is_parsed_ahead_is_the_stop(tmp_path: Path) -> N
     path = _list(tmp_path / "liste.xlsx", 40_000)
     stopped = 0
     for _ in range(5):
-        opened = reader.open_ahead(path)
-        assert isinstance(opened, reader.Opened)
+        opened = opening.open_ahead(path)
+        assert isinstance(opened, opening.Opened)
         threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGINT)).start()
         try:
             reader.read_workbook(path, opened=opened)
@@ -94,3 +96,13 @@ def test_a_stop_while_the_sheet_is_parsed_ahead_is_the_stop(tmp_path: Path) -> N
             opened._parsed.wait()
         opened.close()  # now it can be closed
     assert stopped
+
+
+def test_the_opening_loads_no_rules_and_no_database() -> None:
+    """``import`` opens its first file before loading the rest: the opening's own modules hold
+    neither the register's rules and model nor DuckDB, which load while calamine parses."""
+    code = ("import sys, sachstand.io.opening; "
+            "print(sorted(m for m in sys.modules if m in ('duckdb', 'sachstand.core.changes', "
+            "'sachstand.core.models', 'sachstand.io.reader', 'sachstand.io.layout')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

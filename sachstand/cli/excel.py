@@ -104,7 +104,7 @@ def cmd_export_report(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from ..io.reader import open_ahead
+    from ..io.opening import open_ahead
 
     # the first file is checked and opened before the rest of the import's code is loaded and the
     # register opened: calamine parses its sheet meanwhile, in a thread (a marked-up copy's output

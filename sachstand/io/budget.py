@@ -30,9 +30,9 @@ from array import array
 
 from ..core.types import format_number
 from . import ooxml, plainparts, sheetgrid, sheetxml
-from .layout import PROJECTS
 from .limits import CheckedFile, WorkbookRefused, read_member
 from .sheetgrid import SheetScan
+from .sheetnames import PROJECTS
 from .textcost import SharedStrings, check_counts
 from .xmlscan import Budget, Part, Refused, count_elements
 

@@ -32,6 +32,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -90,30 +91,62 @@ if TYPE_CHECKING:
 
 _BLOCK = 4096  # rows parsed column by column at a time
 
-__all__ = ["KINDS", "Conflict", "FieldChange", "ImportPlan", "Missing", "Remark", "RowResult", "accepted_years",
-           "apply_plan", "check_template_year", "plan_import"]
+__all__ = ["KINDS", "Conflict", "FieldChange", "ImportPlan", "Missing", "RegisterState", "Remark", "RowResult",
+           "accepted_years", "apply_plan", "check_template_year", "plan_import", "register_state"]
+
+@dataclass(frozen=True)
+class RegisterState:
+    """The register as an import plans against it, read in one transaction: its years, every
+    project by ID (archived ones included), and the department codes."""
+
+    years: list[int]
+    projects: dict[str, Project]
+    departments: set[str]
+
+
+def register_state(repo: Repository) -> RegisterState:
+    """Read the register's ``RegisterState`` (one read connection)."""
+    with repo.db.read():
+        return RegisterState(repo.years(), {p.id: p for p in repo.projects(include_archived=True)},
+                             {d.code for d in repo.departments()})
+
 
 def plan_import(repo: Repository, files: Sequence[WorkbookData], year: int | None = None,
-                on_conflict: str | None = None, consume: bool = False) -> ImportPlan:
+                on_conflict: str | None = None, consume: bool = False,
+                state: RegisterState | None = None) -> ImportPlan:
     """The plan of importing ``files``; with ``consume``, each file's rows are released as they
-    are planned (``data.rows`` ends empty), so a large file is never held twice."""
-    with repo.db.read():  # one connection: one consistent state of the register for the whole plan
-        repo_years = repo.years()
-        for data in files:
-            check_template_year(data, repo_years, year)
-        projects = {p.id: p for p in repo.projects(include_archived=True)}
-        departments = {d.code for d in repo.departments()}
-        stale = {pid: v for data in files if data.meta for pid, v in data.meta.versions.items()
-                 if pid in projects and projects[pid].version != v}
-        since = repo.changed_since(stale)
-    planner = _Planner(repo, projects, departments, since)
-    planner.restore = not projects  # an empty register takes a register workbook's IDs and extra sheets
+    are planned (``data.rows`` ends empty), so a large file is never held twice.
+
+    ``state``: the register as read before the files were (``register_state``; ``import`` reads
+    it while calamine parses its first file). It is used as it is unless a template's project
+    has moved on since its export: the three-way comparison needs the audit log read in the same
+    transaction as the projects, so the register is then read again, together with it."""
+    stale: dict[str, int] = {}
+    since: dict[str, dict[str, str | None]] = {}
+    if state is not None:
+        stale = _stale(files, state.projects)
+    if state is None or stale:
+        with repo.db.read():  # one connection: one consistent state of the register for the whole plan
+            state = register_state(repo)
+            stale = _stale(files, state.projects)
+            since = repo.changed_since(stale)
+    for data in files:
+        check_template_year(data, state.years, year)
+    planner = _Planner(repo, state.projects, state.departments, since)
+    planner.restore = not state.projects  # an empty register takes a register workbook's IDs and extra sheets
     planner.on_conflict = on_conflict
     planner.consume = consume
     plan = planner.run(files)
     plan.on_conflict = on_conflict
-    plan.missing = _missing(files, plan.rows, projects)
+    plan.missing = _missing(files, plan.rows, state.projects)
     return plan
+
+
+def _stale(files: Sequence[WorkbookData], projects: dict[str, Project]) -> dict[str, int]:
+    """The projects of the files' templates whose register version moved on since the export,
+    with the version each template was exported at."""
+    return {pid: v for data in files if data.meta for pid, v in data.meta.versions.items()
+            if pid in projects and projects[pid].version != v}
 
 
 def _missing(files: Sequence[WorkbookData], rows: Sequence[RowResult], projects: dict[str, Project]) -> list[Missing]:

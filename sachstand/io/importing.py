@@ -26,12 +26,13 @@ from ..core.output import XLSX, check_output, write_output
 from ..core.repository import Repository
 from ..core.signals import held_stops
 from ..core.text import safe_text
-from .diff import apply_plan, check_template_year, plan_import
+from .diff import apply_plan, check_template_year, plan_import, register_state
 from .headers import column_mapping
 from .layout import KIND_REGISTER
 from .limits import CheckedFile, WorkbookRefused
+from .opening import Opened
 from .plan import ImportPlan
-from .reader import Opened, WorkbookData, read_workbook
+from .reader import WorkbookData, read_workbook
 
 if TYPE_CHECKING:
     from python_calamine import CalamineWorkbook
@@ -59,7 +60,7 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
 
     ``columns``: explicit "header in the file" → field pairs (``--column`` over ``[import.columns]``);
     ``on_conflict``: settle every conflict for the "file" or the "register"; ``early``: files
-    already opened (``reader.open_ahead``), by the path given, read from there."""
+    already opened (``opening.open_ahead``), by the path given, read from there."""
     try:
         mapping = column_mapping(columns or {})
     except ValueError as exc:
@@ -72,14 +73,15 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
     data: list[WorkbookData] = []
     refused: list[tuple[str, str]] = []
     pending = dict(early or {})
-    repo_years = repo.years()
+    # the register as the plan will compare against it, read while calamine parses the first file
+    state = register_state(repo)
     for f in files:
         try:
             opened = pending.pop(f, None)  # a file given twice is read twice
             if isinstance(opened, WorkbookRefused):
                 raise opened
             book = read_workbook(f, _read_extras, mapping, opened)
-            check_template_year(book, repo_years, year)
+            check_template_year(book, state.years, year)
         except WorkbookRefused as exc:
             refused.append((Path(f).name, exc.reason))
             continue
@@ -94,7 +96,7 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
 
         shares = share_cells(data[0])
     # the plan holds all the preview and the apply need: each read row goes once it is planned
-    plan = plan_import(repo, data, year, on_conflict, consume=True)
+    plan = plan_import(repo, data, year, on_conflict, consume=True, state=state)
     if target is not None and data:
         from .markup import write_markup
 

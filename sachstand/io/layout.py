@@ -23,10 +23,9 @@ from typing import Literal
 
 from ..core.changes import is_progress_key, progress_key
 from ..core.models import EDITABLE_FIELDS, progress_label
+from .sheetnames import META_SHEET as META_SHEET  # in a module of their own: the budget needs them,
+from .sheetnames import PROJECTS as PROJECTS  # not the rest of the format
 
-META_SHEET = "_sachstand"
-PROJECTS = "Projekte"
-"""The sheet of the projects in every workbook sachstand writes (the one a template or register is read from)."""
 META_FORMAT = "sachstand 1"
 KEY_FORMAT, KEY_KIND, KEY_DEPARTMENT, KEY_YEAR, KEY_EXPORTED = "Format", "Art", "Bereich", "Jahr", "Exportiert"
 KIND_TEMPLATE, KIND_REGISTER = "Vorlage", "Register"
