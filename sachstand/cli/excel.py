@@ -17,7 +17,7 @@ from io import BytesIO
 from typing import TYPE_CHECKING
 
 from ..core.text import safe_text
-from .common import FORCE_HELP, Parser, Subparsers, default_year, open_repo, year
+from .common import FORCE_HELP, Parser, Subparsers, default_year, few_collections, open_repo, year
 
 if TYPE_CHECKING:
     from ..core import Repository
@@ -104,6 +104,11 @@ def cmd_export_report(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    with few_collections():
+        return _import(args)
+
+
+def _import(args: argparse.Namespace) -> int:
     from ..io.opening import open_ahead
 
     # the first file is checked and opened before the rest of the import's code is loaded and the
