@@ -78,6 +78,25 @@ def test_automatic_backups_rotate_and_leave_manual_ones(sample_path: Path) -> No
     assert bk.backup_before_import(repo.db, keep=3).path.exists()  # a Database works as well
 
 
+def test_an_imports_backup_checks_its_copy_on_one_thread_and_the_register_not_again(
+        sample_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The import has opened and read the register: its backup opens only the copy, to check it,
+    with one DuckDB thread (it runs beside the import's output). A register not opened yet by
+    this ``Database`` is checked first, as a manual backup is."""
+    opened: list[tuple[str, int | None]] = []
+    real = bk.connect_file
+    monkeypatch.setattr(bk, "connect_file", lambda path, read_only=False, threads=None: (
+        opened.append((Path(path).name, threads)) or real(path, read_only, threads)))
+    repo = open_register(sample_path)
+    repo.projects()
+    info = bk.backup_before_import(repo)
+    assert opened == [(f".{info.path.name}.tmp", 1)]
+    assert info.projects == len(repo.projects())
+    opened.clear()
+    bk.backup_before_import(Database(sample_path))
+    assert len(opened) == 2 and opened[0][0] == sample_path.name
+
+
 def test_backup_waits_for_a_writer_and_copies_after_its_commit(sample_path: Path) -> None:
     """A writer holds the file mid-transaction; the backup waits for the lock, then copies."""
     pid = open_register(sample_path).projects()[0].id

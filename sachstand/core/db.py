@@ -61,14 +61,20 @@ def default_lock_timeout() -> float:
     return value if math.isfinite(value) and value >= 0 else 15.0
 
 
-def connect_file(path: str | os.PathLike[str], read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect_file(path: str | os.PathLike[str], read_only: bool = False,
+                 threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """A plain DuckDB connection to ``path`` with external file access switched off.
 
     No locks, no retries, no schema check: for ``Database`` itself and for files that are not
     the live register (backups, copies being restored). DuckDB's progress bar is off: it draws
     on stdout for any query over two seconds, inside ``--json`` output (seen on a loaded machine).
+    ``threads``: DuckDB's worker threads (default: one per core); one for work that runs beside
+    the caller's own, so that the other core stays the caller's.
     """
-    conn = duckdb.connect(str(path), read_only=read_only, config={"enable_external_access": False})
+    config: dict[str, str | bool | int | float | list[str]] = {"enable_external_access": False}
+    if threads is not None:
+        config["threads"] = threads
+    conn = duckdb.connect(str(path), read_only=read_only, config=config)
     conn.execute("SET enable_progress_bar = false")
     return conn
 
@@ -88,6 +94,12 @@ class Database:
 
     def exists(self) -> bool:
         return self.path.exists()
+
+    @property
+    def schema_checked(self) -> bool:
+        """This object has opened the register and checked its schema (until
+        ``invalidate_schema_check``)."""
+        return self._checked
 
     def writing(self) -> bool:
         """True inside a ``write`` of this thread: its changes are seen by its own connection only
