@@ -127,11 +127,12 @@ def verify(path: Path, threads: int | None = None) -> BackupInfo:
         tables = [t for (t,) in conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
         ).fetchall()]
-        for table in tables:  # hashing whole rows reads every block, so DuckDB checks each checksum
-            quoted = table.replace('"', '""')  # a name from an untrusted file
-            conn.execute(f'SELECT sum(hash(t)) FROM "{quoted}" t').fetchone()
-        projects = one_row(conn.execute("SELECT count(*) FROM projects"))[0]
-        audit_rows, last = one_row(conn.execute("SELECT count(*), max(changed_at) FROM audit"))
+        # hashing whole rows reads every block, so DuckDB checks each checksum; one statement for
+        # all tables and the counts: a backup beside other Python work waits for the interpreter
+        # lock after each statement (ten statements took 0.18 s beside an import's output, not 0.03 s)
+        hashes = "".join(f', (SELECT sum(hash(t)) FROM "{table.replace(chr(34), chr(34) * 2)}" t)' for table in tables)
+        projects, audit_rows, last = one_row(conn.execute(
+            f"SELECT (SELECT count(*) FROM projects), count(*), max(changed_at){hashes} FROM audit"))[:3]
     except duckdb.Error as exc:
         raise _unreadable(path, exc) from None
     finally:
