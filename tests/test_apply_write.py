@@ -179,9 +179,10 @@ def test_an_import_checks_its_new_projects_once(cli, empty_path: Path, tmp_path:
     for i in range(30):
         wb.active.append([f"FB {10 + i % 3}", f"Projekt {i}", 1000.25 + i, i])
     wb.save(path)
-    ran: list[str] = []
-    rule = changes.normalise_new
-    monkeypatch.setattr(changes, "normalise_new", lambda n, *a, **k: ran.append(n.name) or rule(n, *a, **k))
+    ran: list[object] = []
+    rule = changes.check_value
+    monkeypatch.setattr(changes, "check_value",
+                        lambda key, value: (key == "name" and ran.append(value)) or rule(key, value))
     r = cli("--db", str(empty_path), "import", str(path), "--apply")
     assert r.code == 0, r.err
     assert sorted(ran) == sorted(f"Projekt {i}" for i in range(30))

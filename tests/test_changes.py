@@ -136,3 +136,37 @@ def test_check_of_shared_values_is_the_check_of_each_project() -> None:
     assert together.new_projects[0] is news[0]  # already in its stored form: the project itself
     assert [n.planned_cost for n in together.new_projects[1:3]] == [Decimal("1.01")] * 2  # to the cent, each
     assert together.new_projects[2].description == "gleich"
+
+
+def test_news_are_passed_a_field_at_a_time_only_when_each_would_pass_alone() -> None:
+    """``news_as_they_are`` (the field-at-a-time pass of ``check``) accepts a list exactly when
+    every project comes back from the per-project rules as itself; one project that any rule
+    refuses or changes sends the whole list through the per-project pass, which names it."""
+    from sachstand.core.changes import news_as_they_are
+
+    editor = Actor("erika", "editor", frozenset({"FB11"}))
+    known = {"FB11", "FB36"}
+    good = [NewProject("FB11", f"P{i}", description="gleich", planned_cost=Decimal("1.50"), progress={2020: 5},
+                       start=parse_period("Q 1 2020"), end=parse_period("2021")) for i in range(5)]
+    assert news_as_they_are(good, known, editor)
+    passed = check(ChangeSet(new_projects=good), {}, editor, known)
+    assert passed.problems == [] and passed.new_projects == good and passed.news_checked is not None
+    bad = [
+        NewProject("FB36", "fremd"),  # may not create there
+        NewProject("FB99", "unbekannt"),
+        NewProject("FB11", " getrimmt "),  # changed by the rule: not as it is
+        NewProject("FB11", "Kosten", planned_cost=Decimal("1.005")),
+        NewProject("FB11", "Jahr", progress={2020: None}),  # type: ignore[dict-item]
+        NewProject("FB11", "Ende", start=parse_period("2021"), end=parse_period("Q 4 2020")),
+        NewProject("FB11", "Text", start=parse_period("2021"), start_text="2021"),
+        NewProject("FB11", "Ende als Text", end_text=" bald "),  # trimmed: not as it is
+        NewProject("FB11", "ID", id="kein Kennzeichen"),
+        NewProject("FB11", "Priorität", priority=0),
+    ]
+    for n in bad:
+        alone = check(ChangeSet(new_projects=[n]), {}, editor, known)
+        assert alone.problems or alone.new_projects[0] is not n, n
+        assert not news_as_they_are([*good, n], known, editor), n
+        together = check(ChangeSet(new_projects=[*good, n]), {}, editor, known)
+        assert [(p.field, p.reason) for p in together.problems] == [(p.field, p.reason) for p in alone.problems]
+        assert together.news_checked is None
