@@ -1,4 +1,4 @@
-"""A float cost cell with at most two decimals takes ``cells._plain_cents``; it gives exactly what
+"""A float cost cell with at most two decimals takes ``cells.plain_cents``; it gives exactly what
 the general path gives (the same digits and exponent, the same refusals), for any float."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def _outcome(value: float) -> tuple[str, object]:
 def test_the_plain_path_gives_what_the_general_one_gives(value: float, monkeypatch: pytest.MonkeyPatch) -> None:
     fast = _outcome(value)
     with monkeypatch.context() as m:
-        m.setattr(cells, "_plain_cents", lambda _v: None)
+        m.setattr(cells, "plain_cents", lambda _v: None)
         assert _outcome(value) == fast
 
 
@@ -39,4 +39,4 @@ def test_the_plain_path_gives_what_the_general_one_gives(value: float, monkeypat
     (1.005, False), (-5.0, False), (1e16, False), (1.5e-05, False), (float("nan"), False), (-0.0, False),
 ])
 def test_which_floats_take_the_plain_path(value: float, taken: bool) -> None:
-    assert (cells._plain_cents(value) is not None) is taken
+    assert (cells.plain_cents(value) is not None) is taken

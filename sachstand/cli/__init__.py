@@ -124,7 +124,28 @@ def run() -> NoReturn:
         code = main()
     except KeyboardInterrupt:
         code = aborted()
-    sys.exit(code)
+    _end(code)
+
+
+def _end(code: int) -> NoReturn:
+    """End the process with ``code`` without the interpreter's teardown, which frees every object
+    one by one (15-25 ms after an import of 25,000 rows): the ``atexit`` functions run and both
+    streams are flushed first. While another thread that is not a daemon still runs, or when a
+    stream cannot be flushed (a closed pipe, a full disk), the ordinary exit takes over and
+    reports it as it always did."""
+    import atexit
+    import threading
+
+    main_thread = threading.main_thread()
+    if any(t is not main_thread and not t.daemon for t in threading.enumerate()):
+        sys.exit(code)
+    try:
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:  # the ordinary exit reports it, as before
+        sys.exit(code)
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -113,7 +113,7 @@ def percent(value: object, share: bool = False) -> int | None:
 
 def money(value: object) -> CostField | None:
     """A cost cell: exact amount and any words around it (see ``core.types.parse_cost_field``)."""
-    if type(value) is float and (cents := _plain_cents(value)) is not None:
+    if type(value) is float and (cents := plain_cents(value)) is not None:
         return CostField(cents, "")
     if is_empty(value):
         return None
@@ -135,7 +135,7 @@ def money(value: object) -> CostField | None:
     return parse_cost_field(text(value) or "")
 
 
-def _plain_cents(value: float) -> Decimal | None:
+def plain_cents(value: float) -> Decimal | None:
     """The common cost cell, a float that Python shows with at most two decimals ("1234.5"), as
     the general path makes it (``to_cents(Decimal(repr(value)))``: the same digits, in cents),
     without its arithmetic; None for any other float (negative, an exponent, more decimals,

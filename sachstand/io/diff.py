@@ -400,10 +400,9 @@ class _Planner:
             progress = {year: v for year, v in zip(years, percents, strict=True) if v is not None}
             if progress:
                 progress = series[percents] = self.shared.series(progress)
-        new = NewProject(
-            department=department, name=name, description=description or "",
-            planned_cost=cost[0] if cost is not None else None,
-            cost_note=note or "", start=start, end=end, progress=progress,
+        new = NewProject(  # by position, in the order of its fields: keywords cost a third more
+            department, name, description or "", cost[0] if cost is not None else None, note or "", start, end,
+            "", "", progress,
         )
         if department not in self.departments and department not in self.new_departments:
             extras: RegisterExtras | None = data.extras
@@ -416,7 +415,11 @@ class _Planner:
 
     def _column_value(self, key: str, raw: object) -> object:
         """A cell as ``_values`` parses it for a new project (no stored project, no kept text, not
-        a percentage cell): its value, None for none, or ``FAIL``; a cost is (amount, note)."""
+        a percentage cell): its value, None for none, or ``FAIL``; a cost is (amount, note). The
+        common cost cell, a float of at most two decimals (``cells.plain_cents``), is what the
+        whole path makes of it, without its dispatch: 13,500 distinct amounts took 43 ms so."""
+        if key == "planned_cost" and type(raw) is float and (cents := cells.plain_cents(raw)) is not None:
+            return self.shared(cents), ""
         out: dict[str, tuple[object, str]] = {}
         try:
             self._cell(out, key, raw, False, None, False, False)
