@@ -209,6 +209,14 @@ def calamine_read(ws: Workspace) -> Run:
     return run_python(["-m", "benchmarks.baselines", "calamine-read", str(ws.overview)])
 
 
+def import_floor(ws: Workspace) -> Run:
+    return run_python(["-m", "benchmarks.baselines", "import-floor", str(ws.overview)])
+
+
+def write_floor(ws: Workspace) -> Run:
+    return run_python(["-m", "benchmarks.baselines", "import-floor", str(ws.overview), str(ws.copy_of(ws.empty))])
+
+
 def openpyxl_write(ws: Workspace) -> Run:
     out = ws.scratch("baseline.xlsx")
     run = run_python(["-m", "benchmarks.baselines", "openpyxl-write", str(ws.register), str(out),
@@ -249,6 +257,8 @@ MEASURES: dict[str, Measure] = {m.key: m for m in (
     Measure("bare_imports", bare_imports),
     Measure("openpyxl_read", openpyxl_read, heavy=True),
     Measure("calamine_read", calamine_read, heavy=True),
+    Measure("import_floor", import_floor, heavy=True, needs="import"),
+    Measure("write_floor", write_floor, heavy=True, needs="import"),
     Measure("openpyxl_write", openpyxl_write, heavy=True),
     Measure("bare", bare_session),
 )}
@@ -287,6 +297,8 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("import preview", "import_preview", "openpyxl read-only", "openpyxl_read",
                (Goal(25_000, ratio=0.4),), rss_limit_tier=100_000, baseline_tiers=(1_000, 25_000)),
     Comparison("import preview", "import_preview", "calamine read", "calamine_read", (Goal(25_000, ratio=2.5),)),
+    Comparison("import floor: checks, calamine, rows as JSON", "import_floor", "calamine read", "calamine_read"),
+    Comparison("import preview", "import_preview", "import floor", "import_floor"),
     Comparison("import preview, text", "import_text", "import preview --json", "import_preview",
                (Goal(25_000, ratio=1.5),), rss_limit_tier=100_000),
     Comparison("import preview, re-import", "import_reimport", "calamine read", "calamine_read",
@@ -294,6 +306,9 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("import --apply", "import_apply", "openpyxl read-only", "openpyxl_read",
                rss_limit_tier=100_000, baseline_tiers=(1_000, 25_000)),
     Comparison("import --apply", "import_apply", "calamine read", "calamine_read", (Goal(25_000, ratio=4.0),)),
+    Comparison("import floor, written: the same and one INSERT per table", "write_floor", "calamine read",
+               "calamine_read"),
+    Comparison("import --apply", "import_apply", "import floor, written", "write_floor"),
     Comparison("export register", "export", "openpyxl write-only", "openpyxl_write",
                (Goal(25_000, ratio=0.6),), rss_limit_tier=100_000, baseline_tiers=(1_000, 25_000)),
     Comparison("import --markup, every row new", "markup", goals=(Goal(100_000, seconds=30.0),),
