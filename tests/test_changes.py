@@ -170,3 +170,17 @@ def test_news_are_passed_a_field_at_a_time_only_when_each_would_pass_alone() -> 
         together = check(ChangeSet(new_projects=[*good, n]), {}, editor, known)
         assert [(p.field, p.reason) for p in together.problems] == [(p.field, p.reason) for p in alone.problems]
         assert together.news_checked is None
+
+
+def test_a_cost_that_cannot_be_rounded_to_the_cent_is_refused_not_a_crash() -> None:
+    """Not a number, infinity, a truth value and amounts beyond any rounding are refused by the
+    cost rule with its own words, in whatever order the rules meet them."""
+    admin = Actor("a", "admin")
+    for value, reason in [(Decimal("NaN"), "genauer Eurobetrag"), (Decimal("Infinity"), "genauer Eurobetrag"),
+                          (True, "genauer Eurobetrag"), (Decimal("1E+30"), "zu groß"), (10**30, "zu groß"),
+                          (Decimal("-1E+30"), "negativ")]:
+        found = check(ChangeSet(new_projects=[NewProject("FB11", "P", planned_cost=value)]), {}, admin, {"FB11"})
+        assert [p.reason for p in found.problems if reason in p.reason], (value, found.problems)
+        behind = NewProject("FB99", "P", planned_cost=value)  # an earlier refusal of its project comes first
+        found = check(ChangeSet(new_projects=[behind]), {}, admin, {"FB11"})
+        assert [p.reason for p in found.problems] == ["„FB99“ gibt es nicht im Register"]

@@ -73,19 +73,56 @@ def test_other_parsers_in_the_process_keep_argparse_english(capsys: pytest.Captu
     assert "the following arguments are required: --count" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("args", [["summary"], ["summary", "--json"], ["check", "--json"]])
+_BUFFERED = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+"""The environment with stdout buffered, as a user's shell has it: a short output then stays in
+the buffer until the command has ended."""
+
+
+@pytest.mark.parametrize("args", [["summary"], ["summary", "--json"], ["check", "--json"], ["settings"]])
 def test_a_closed_pipe_ends_quietly(sample_path: Path, args: list[str]) -> None:
-    """``sachstand summary | head -1`` where the reader has gone: no traceback, exit 1."""
+    """``sachstand summary | head -1`` where the reader has gone: no traceback, exit 1; also for
+    an output short enough to wait in the buffer until the command has ended."""
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before the first byte is written
     try:
         proc = subprocess.run([sys.executable, "-m", "sachstand.cli", "--db", str(sample_path), *args],
-                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120, env=_BUFFERED)
     finally:
         os.close(write_end)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
     assert "Broken pipe" not in proc.stderr and "Fehler" not in proc.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["settings"], ["summary", "--json"]])
+def test_an_output_to_a_full_disk_is_one_line(sample_path: Path, args: list[str]) -> None:
+    """stdout on a full disk (``> /dev/full``), a short output in the buffer or a long one written
+    as it goes: one German line with the cause, exit 2, never the interpreter's own traceback."""
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "sachstand", "--db", str(sample_path), *args],
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=120, env=_BUFFERED)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == "Fehler: kein Platz mehr auf dem Datenträger.\n"
+
+
+def test_a_closed_stdout_does_not_stop_an_import(empty_path: Path, tmp_path: Path) -> None:
+    """``sachstand import F --apply >&-``: Python has no stdout at all; the import still saves and
+    ends with its own exit code (its output goes nowhere), not with an unexpected error."""
+    import openpyxl
+
+    path = tmp_path / "liste.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["Bereich", "Name des Projektes"])
+    wb.active.append(["FB 11", "Neues Projekt"])
+    wb.save(path)
+    proc = subprocess.run([sys.executable, "-m", "sachstand", "--db", str(empty_path), "import", str(path), "--apply"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=120, env=_BUFFERED,
+                          preexec_fn=lambda: os.close(1))
+    assert (proc.returncode, proc.stderr) == (0, "")
+    from sachstand.core import open_register
+
+    assert [p.name for p in open_register(empty_path).projects()] == ["Neues Projekt"]
 
 
 def test_python_dash_m_sachstand_runs_the_cli(sample_path: Path) -> None:

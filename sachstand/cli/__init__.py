@@ -136,16 +136,16 @@ def _end(code: int) -> NoReturn:
     import atexit
     import threading
 
-    main_thread = threading.main_thread()
-    if any(t is not main_thread and not t.daemon for t in threading.enumerate()):
-        sys.exit(code)
     try:
-        atexit._run_exitfuncs()
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BaseException:  # the ordinary exit reports it, as before
-        sys.exit(code)
-    os._exit(code)
+        main_thread = threading.main_thread()
+        if not any(t is not main_thread and not t.daemon for t in threading.enumerate()):
+            atexit._run_exitfuncs()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    except BaseException:  # a stop now is too late to stop the command; the ordinary exit reports the rest
+        pass
+    sys.exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -153,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     the handlers are put in place is "abgebrochen" too; one while they are put back, once the
     command has ended, is too late to stop it."""
     before: dict[int, Any] = {}
+    _usable_streams()
     try:
         _received.clear()
         try:
@@ -191,7 +192,9 @@ def _main(argv: Sequence[str] | None) -> int:
         args.read_only = False
     try:
         _refuse_undecodable(args)
-        return func(args)
+        code = func(args)
+        _flush_output()
+        return code
     except SachstandError as exc:
         return fail(exc.message, exc.exit_code, exc.detail if args.verbose else "")
     except KeyboardInterrupt:
@@ -248,6 +251,27 @@ def _refuse_undecodable(args: argparse.Namespace) -> None:
                                              "bitte die Datei umbenennen.") from None
                     what = _POSITIONAL_NAMES.get(name, f"Die Angabe --{name.replace('_', '-')}")
                     raise SachstandError(f"{what} „{safe_text(text)}“ ist kein gültiges UTF-8.") from None
+
+
+def _flush_output() -> None:
+    """Write out what the command left in stdout's buffer, so that a reader gone early or a full
+    disk is handled like any other write (quietly, or one German line with the cause), not by
+    the interpreter's exit, which prints a traceback of its own. A failed output is dropped."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        _silence_stdout()
+        raise
+
+
+def _usable_streams() -> None:
+    """A standard stream that was closed when the process started (``>&-``) is None in Python:
+    what would be written there goes nowhere instead, so that a command still runs to its end
+    (an import already saved is not reported as an error because its output had no place)."""
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the whole process
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the whole process
 
 
 def _silence_stdout() -> None:
