@@ -218,3 +218,33 @@ def test_parts_are_packed_at_the_chosen_level_and_xlsxwriter_is_left_as_it_was(t
         assert sheet.compress_size == len(packer.compress(z.read(sheet)) + packer.flush())
         assert z.testzip() is None
     assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile
+
+
+def test_a_stopped_export_leaves_no_temporary_file(cli, sample_path: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """ctrl+c while the register workbook is written (its rows already in xlsxwriter's temporary
+    files): "abgebrochen", no workbook, and nothing left in the temporary folder; a finished
+    export leaves nothing there either."""
+    import gc
+    import tempfile
+
+    import sachstand.io.export as export
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    out = tmp_path / "register.xlsx"
+    assert cli("--db", str(sample_path), "export", "register", "-o", str(out)).code == 0
+    assert out.exists() and list(scratch.iterdir()) == []
+    seen: list[list[Path]] = []
+
+    def stop(wb: object) -> None:
+        seen.append([p for p in scratch.rglob("*") if p.is_file()])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export, "close_workbook", stop)
+    again = tmp_path / "again.xlsx"
+    assert cli("--db", str(sample_path), "export", "register", "-o", str(again)).code == 130
+    gc.collect()
+    assert seen[0]  # xlsxwriter's row files existed when it was stopped
+    assert not again.exists() and list(scratch.iterdir()) == []

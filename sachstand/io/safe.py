@@ -20,7 +20,10 @@ Rules:
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 import threading
+import weakref
 import zipfile
 from datetime import date
 from decimal import Decimal
@@ -55,13 +58,18 @@ def new_workbook(target: str | Path | BinaryIO, constant_memory: bool = False) -
 
     ``target`` is a path or, for the commands, a ``BytesIO`` that ``core.output.write_output``
     then writes atomically. ``constant_memory`` streams rows through temporary files (rows must
-    then be written top to bottom).
+    then be written top to bottom). xlsxwriter's temporary files go into a folder of this
+    workbook's own, removed when it is closed or, after a stop or an error midway (when
+    xlsxwriter leaves its files behind), when the workbook is freed or the process ends.
     """
-    return _Workbook(
+    folder = tempfile.mkdtemp(prefix="sachstand-xlsx-")
+    wb = _Workbook(
         target if hasattr(target, "write") else str(target),
         {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
-         "default_date_format": DATE, "constant_memory": constant_memory},
+         "default_date_format": DATE, "constant_memory": constant_memory, "tmpdir": folder},
     )
+    wb.remove_files = weakref.finalize(wb, shutil.rmtree, folder, ignore_errors=True)
+    return wb
 
 
 class _TextSheet(Worksheet):
@@ -90,6 +98,8 @@ class _LevelZip(zipfile.ZipFile):
 
 
 class _Workbook(xlsxwriter.Workbook):
+    remove_files: weakref.finalize
+
     def add_worksheet(self, name: str | None = None, worksheet_class: type | None = None) -> Worksheet:
         return super().add_worksheet(name, worksheet_class or _TextSheet)
 
@@ -112,7 +122,11 @@ def close_workbook(wb: xlsxwriter.Workbook) -> None:
     from xlsxwriter.exceptions import FileCreateError
 
     try:
-        wb.close()
+        try:
+            wb.close()
+        finally:
+            if isinstance(wb, _Workbook):
+                wb.remove_files()
     except (FileCreateError, OSError) as exc:
         inner = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else exc
         name = "Die Arbeitsmappe" if hasattr(wb.filename, "write") else safe_text(str(wb.filename))
