@@ -273,6 +273,43 @@ def test_a_stop_while_the_handlers_are_set_or_put_back_is_no_traceback(
     assert cli._stop not in (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP))
 
 
+@pytest.mark.parametrize(("signum", "line", "code"), [(signal.SIGTERM, "Fehler: abgebrochen (SIGTERM)", 143),
+                                                     (signal.SIGINT, "Fehler: abgebrochen", 130)])
+def test_a_stop_where_python_cannot_raise_it_still_stops_the_command(
+        sample_path: Path, signum: signal.Signals, line: str, code: int, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A stop that arrives inside a ``__del__`` (or a weakref callback, the garbage collector) is
+    raised where Python only prints "Exception ignored" and goes on: seen once, a SIGTERM during
+    an export that then ran to its end with exit 0. It is delivered again and stops the command."""
+    import time
+
+    import sachstand.cli as cli
+    import sachstand.cli.report as report
+
+    class Dropped:
+        def __del__(self) -> None:
+            if signum == signal.SIGTERM:
+                cli._stop(signum, None)
+            raise KeyboardInterrupt
+
+    ran: list[str] = []
+
+    def summary(_args: object) -> int:
+        Dropped()  # freed at once: the stop arrives in its __del__
+        ran.append("after")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # the command goes on, and is stopped here
+            time.sleep(0.01)
+        ran.append("ended")
+        return 0
+
+    monkeypatch.setattr(report, "cmd_summary", summary)
+    result = cli.main(["--db", str(sample_path), "summary"])
+    captured = capsys.readouterr()
+    assert (result, captured.err.strip()) == (code, line)
+    assert ran == ["after"] and "Exception ignored" not in captured.err
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("stop", "line"), [(signal.SIGINT, "Fehler: abgebrochen"),
                                             (signal.SIGTERM, "Fehler: abgebrochen (SIGTERM)")])

@@ -154,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command has ended, is too late to stop it."""
     before: dict[int, Any] = {}
     _usable_streams()
+    hook = sys.unraisablehook
     try:
         _received.clear()
         try:
@@ -161,11 +162,34 @@ def main(argv: Sequence[str] | None = None) -> int:
                 before[stop] = signal.signal(stop, _stop)
         except ValueError:  # not the main thread: signals stay as they are
             pass
+        else:
+            sys.unraisablehook = _stop_again(hook)
         return _main(argv)
     except KeyboardInterrupt:  # while the handlers are set, the parser is built, or after an error was caught
         return aborted()
     finally:
+        sys.unraisablehook = hook
         _put_back(before)
+
+
+def _stop_again(hook: Callable[[Any], object]) -> Callable[[Any], object]:
+    """``sys.unraisablehook`` while a command runs. A stop (ctrl+c, SIGTERM, SIGHUP) that arrives
+    where Python cannot raise it (a weakref callback, a ``__del__``, the garbage collector) would
+    be printed as "Exception ignored" and lost, and the command would run on: it is delivered
+    again instead (``_thread.interrupt_main``), to stop the command where it then is. From
+    another thread: called here, the handler would run at once, inside this hook, and be lost
+    again. Anything else goes to ``hook``."""
+    import _thread
+
+    def unraisable(args: Any) -> object:
+        if not isinstance(args.exc_value, KeyboardInterrupt):
+            return hook(args)
+        stopped = isinstance(args.exc_value, Stopped) and _received
+        again = signal.Signals(_received[-1]) if stopped else signal.SIGINT
+        _thread.start_new_thread(_thread.interrupt_main, (again,))  # not ``threading``: its start waits here
+        return None
+
+    return unraisable
 
 
 def _put_back(before: dict[int, Any]) -> None:
