@@ -215,6 +215,20 @@ class Conn:  # a connection whose COMMIT is hit by the signal while it runs
         return self._conn.execute(sql, *a, **k)
 if where == "after":
     Repository.apply = stopped_after
+elif where == "report":  # while the report of what was saved is written
+    import sachstand.io.importing as importing
+    copy = importing.copyfileobj
+    def copying(source, target):
+        os.kill(os.getpid(), stop)
+        return copy(source, target)
+    importing.copyfileobj = copying
+elif where == "end":  # the command has returned; its output is flushed
+    import sachstand.cli as cli
+    flush = cli._flush_output
+    def flushing():
+        os.kill(os.getpid(), stop)
+        return flush()
+    cli._flush_output = flushing
 else:
     connect = core_db.Database._connect
     core_db.Database._connect = lambda self, *a, **k: Conn(connect(self, *a, **k))
@@ -224,7 +238,7 @@ sys.exit(main(sys.argv[3:]))
 
 
 @pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
-@pytest.mark.parametrize("where", ["commit", "after"])
+@pytest.mark.parametrize("where", ["commit", "after", "report"])
 def test_a_stop_once_the_import_is_saved_reports_it_saved(sample_path: Path, tmp_path: Path, stop: str,
                                                           where: str) -> None:
     """A ctrl+c between the COMMIT and the report said "abgebrochen" (exit 130) of 5,000 projects
@@ -243,6 +257,24 @@ def test_a_stop_once_the_import_is_saved_reports_it_saved(sample_path: Path, tmp
     assert "Gespeichert: 0 Projekte geändert (0 Felder), 1 neu" in r.stdout
     assert r.stderr.strip() == "Hinweis: abgebrochen, aber erst nach dem Speichern; die Änderungen sind gespeichert."
     assert "Nach dem Speichern" in {p.name for p in open_register(sample_path).projects(department="FB 11")}
+
+
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_a_stop_once_the_command_has_ended_is_too_late(sample_path: Path, tmp_path: Path, stop: str) -> None:
+    """A stop while the last of the output is written, once the command has returned, does not
+    turn a saved import into "abgebrochen": its report and its own exit code stand."""
+    import openpyxl
+
+    book = tmp_path / "neu.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["Bereich", "Name des Projektes", "Umsetzungsstand 2020"])
+    wb.active.append(["FB 11", "Am Ende", 10])
+    wb.save(book)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    r = subprocess.run([sys.executable, "-c", STOP_AT, stop, "end", "--db", str(sample_path), "import", str(book),
+                        "--apply"], capture_output=True, text=True, timeout=120, env={**env, "SACHSTAND_CONFIG": ""})
+    assert (r.returncode, r.stderr) == (0, "")
+    assert "Gespeichert: 0 Projekte geändert (0 Felder), 1 neu" in r.stdout
 
 
 @pytest.mark.parametrize("at", [1, 2, 3, 4])

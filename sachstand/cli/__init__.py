@@ -22,6 +22,7 @@ Rules:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -217,7 +218,8 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         _refuse_undecodable(args)
         code = func(args)
-        _flush_output()
+        with contextlib.suppress(KeyboardInterrupt):  # the command has ended: too late to stop it
+            _flush_output()  # (what a stop left unwritten is written at exit)
         return code
     except SachstandError as exc:
         return fail(exc.message, exc.exit_code, exc.detail if args.verbose else "")

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from python_calamine import CalamineWorkbook
 
 ON_CONFLICT = ("file", "register")
+_STOPPED_SAVED = "Hinweis: abgebrochen, aber erst nach dem Speichern; die Änderungen sind gespeichert."
+"""What a stop once an import is saved says (during its COMMIT, after it, or during its report)."""
 
 
 def _read_extras(checked: CheckedFile, wb: CalamineWorkbook, data: WorkbookData) -> None:
@@ -121,12 +123,14 @@ def run_import(repo: Repository, files: Sequence[str], apply: bool = False, as_j
                 stopped = True  # stopped once it was saved: what was saved is still reported
             else:
                 stopped = False
-            with held_stops():
-                ahead.seek(0)
-                copyfileobj(ahead, sys.stdout)
-                if stopped:
-                    print("Hinweis: abgebrochen, aber erst nach dem Speichern; die Änderungen sind gespeichert.",
-                          file=sys.stderr)
+            try:
+                with held_stops():
+                    ahead.seek(0)
+                    copyfileobj(ahead, sys.stdout)
+            except KeyboardInterrupt:  # held while the report was written, and acted on after it
+                stopped = True
+            if stopped:
+                print(_STOPPED_SAVED, file=sys.stderr)
     else:
         _show(plan, False, as_json, show_all, refused, markup, sys.stdout)
     for name, reason in refused:
