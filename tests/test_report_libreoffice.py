@@ -108,3 +108,38 @@ def test_slides_with_long_text_stay_on_the_slide(cli, sample_path: Path, tmp_pat
     assert bottoms and max(bottoms) <= height
     # all three examples are on the slide, the last one's end included (at the template's size it ran off)
     assert slide.count(">Projekt</word>") == 3 and slide.count(">11)</word>") == 3
+
+
+def _office_of(folder: Path) -> list[str]:
+    """The command lines of running processes that name ``folder`` (LibreOffice's profile in it)."""
+    found = subprocess.run(["pgrep", "-af", str(folder)], capture_output=True, text=True).stdout
+    return [line for line in found.splitlines() if "soffice" in line]
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT"])
+def test_a_stopped_pdf_export_leaves_no_libreoffice_and_no_file(sample_path: Path, tmp_path: Path, stop: str) -> None:
+    """Stopped while LibreOffice converts: "abgebrochen", no LibreOffice process left running, and
+    nothing left in the temporary folder (LibreOffice's own files included) or beside the target."""
+    import os
+    import signal
+    import sys
+    import time
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    out = tmp_path / "out" / "bericht.pdf"
+    out.parent.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    proc = subprocess.Popen([sys.executable, "-m", "sachstand", "--db", str(sample_path), "export", "report",
+                             "--year", "2020", "-o", str(out)], stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 120
+    while not any("soffice.bin" in line for line in _office_of(scratch)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the export ended before LibreOffice ran"
+    proc.send_signal(getattr(signal, stop))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + getattr(signal, stop)
+    assert err.strip() == ("Fehler: abgebrochen (SIGTERM)" if stop == "SIGTERM" else "Fehler: abgebrochen")
+    time.sleep(0.2)
+    assert _office_of(scratch) == []
+    assert list(scratch.iterdir()) == [] and list(out.parent.iterdir()) == []

@@ -14,14 +14,18 @@ failed export leaves neither a half-written file nor a changed old one (``core.o
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
 
 from ..core.errors import SachstandError
 from ..core.repository import Repository
+from ..core.signals import held_stops
 
 FORMATS = (".xlsx", ".docx", ".pptx", ".pdf")
 SOFFICE_TIMEOUT = 180
@@ -123,15 +127,14 @@ def _pdf(docx: bytes) -> bytes:
     office = soffice()
     if office is None:
         raise SachstandError(SOFFICE_HINT)
-    with tempfile.TemporaryDirectory(prefix="sachstand_pdf_") as work:
+    with tempfile.TemporaryDirectory(prefix="sachstand_pdf_", ignore_cleanup_errors=True) as work:
         source = Path(work) / "bericht.docx"
         source.write_bytes(docx)
         profile = Path(work) / "profile"
         cmd = [office, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
                "--convert-to", "pdf", "--outdir", work, str(source)]
         try:
-            run = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=SOFFICE_TIMEOUT,
-                                 stdin=subprocess.DEVNULL)
+            run = _run_office(cmd, Path(work))
         except subprocess.TimeoutExpired:
             raise SachstandError(
                 f"LibreOffice hat den Bericht nach {SOFFICE_TIMEOUT} s nicht in PDF umgewandelt; "
@@ -145,3 +148,36 @@ def _pdf(docx: bytes) -> bytes:
                 + (f": {detail[-1]}" if detail else f" (Rückgabewert {run.returncode}).")
             )
         return produced.read_bytes()
+
+
+def _run_office(cmd: list[str], work: Path) -> subprocess.CompletedProcess[str]:
+    """LibreOffice run to its end, in a session of its own with its temporary files in ``work``.
+
+    ``soffice`` starts ``soffice.bin`` as a child of its own, and LibreOffice writes temporary
+    files into ``$TMPDIR``. When the conversion is stopped (ctrl+c, SIGTERM, the time limit),
+    the whole session is killed before ``work`` is removed: killing ``soffice`` alone left
+    ``soffice.bin`` converting on, its files in the temporary folder, and the folder's removal
+    failing on the files it still wrote ("Fehler des Betriebssystems" instead of "abgebrochen")."""
+    scratch = work / "tmp"
+    scratch.mkdir()
+    posix = os.name == "posix"
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "TMPDIR": str(scratch)}, start_new_session=posix)
+    try:
+        out, err = proc.communicate(timeout=SOFFICE_TIMEOUT)
+    except BaseException:
+        with held_stops():  # a second stop does not cut the clean-up short
+            _end_session(proc, posix)
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def _end_session(proc: subprocess.Popen[str], posix: bool) -> None:
+    """Kill ``proc`` and every process of its session (SIGKILL: none of them writes another
+    byte), and wait for ``proc``."""
+    if posix:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        proc.kill()
+    proc.wait()
