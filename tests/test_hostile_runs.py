@@ -259,6 +259,22 @@ def test_a_stop_once_the_import_is_saved_reports_it_saved(sample_path: Path, tmp
     assert "Nach dem Speichern" in {p.name for p in open_register(sample_path).projects(department="FB 11")}
 
 
+@pytest.mark.parametrize(("stop", "line"), [("SIGINT", "Fehler: abgebrochen"),
+                                            ("SIGTERM", "Fehler: abgebrochen (SIGTERM)")])
+def test_a_stop_during_any_commands_commit_says_what_is_saved(sample_path: Path, stop: str, line: str) -> None:
+    """A stop during a COMMIT is acted on once it is done: a command other than the import
+    (which reports what it saved) says "abgebrochen" and that what was saved stays, not only
+    "abgebrochen" of a change that is in the register (``settings --city`` was saved and seemed
+    lost)."""
+    r = subprocess.run([sys.executable, "-c", STOP_AT, stop, "commit", "--db", str(sample_path), "settings",
+                        "--city", "Neustadt"], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "SACHSTAND_CONFIG": ""})
+    assert r.returncode == 128 + getattr(signal, stop)
+    assert r.stderr.splitlines()[-2:] == [line, "Hinweis: Was vor dem Abbruch gespeichert wurde, bleibt im Register."]
+    assert "Traceback" not in r.stderr
+    assert open_register(sample_path).city().name == "Neustadt"
+
+
 @pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
 def test_a_stop_once_the_command_has_ended_is_too_late(sample_path: Path, tmp_path: Path, stop: str) -> None:
     """A stop while the last of the output is written, once the command has returned, does not

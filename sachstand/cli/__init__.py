@@ -110,12 +110,22 @@ def _stop(signum: int, _frame: object) -> None:
     raise Stopped(signum)
 
 
-def aborted() -> int:
-    """"abgebrochen", exit 128 + the signal: ctrl+c (130), or the SIGTERM/SIGHUP received."""
+def aborted(saved: bool = False) -> int:
+    """"abgebrochen", exit 128 + the signal: ctrl+c (130), or the SIGTERM/SIGHUP received. With
+    ``saved`` (the command had committed a write when the stop was acted on), a note says that
+    what was saved stays saved: without it a user would take the change for lost and make it
+    again."""
     if _received:
         signum = _received[-1]
-        return fail(f"abgebrochen ({signal.Signals(signum).name})", 128 + signum)
-    return fail("abgebrochen", 130)
+        code = fail(f"abgebrochen ({signal.Signals(signum).name})", 128 + signum)
+    else:
+        code = fail("abgebrochen", 130)
+    if saved:
+        print(STOPPED_AFTER_SAVING, file=sys.stderr)
+    return code
+
+
+STOPPED_AFTER_SAVING = "Hinweis: Was vor dem Abbruch gespeichert wurde, bleibt im Register."
 
 
 def run() -> NoReturn:
@@ -215,6 +225,9 @@ def _main(argv: Sequence[str] | None) -> int:
     func: Callable[[argparse.Namespace], int] = getattr(args, "func", None) or group("tui").cmd_tui
     if not hasattr(args, "read_only"):
         args.read_only = False
+    from ..core.signals import saved_count
+
+    saved = saved_count()
     try:
         _refuse_undecodable(args)
         code = func(args)
@@ -224,7 +237,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except SachstandError as exc:
         return fail(exc.message, exc.exit_code, exc.detail if args.verbose else "")
     except KeyboardInterrupt:
-        return aborted()
+        return aborted(saved=saved_count() != saved)
     except BrokenPipeError:  # the reader went away (``| head``): stop quietly, exit 1 as rich does
         _silence_stdout()
         return 1
@@ -237,7 +250,7 @@ def _main(argv: Sequence[str] | None) -> int:
         from ..core.errors import interrupted
 
         if interrupted(exc):
-            return aborted()
+            return aborted(saved=saved_count() != saved)
         return fail(f"Unerwarteter Fehler ({type(exc).__name__}); der Befehl wurde abgebrochen. Bitte mit --verbose "
                     "wiederholen und die Meldung dem Administrator geben.", 1, _where(exc) if args.verbose else "")
 

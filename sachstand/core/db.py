@@ -42,7 +42,7 @@ from .files import backup_dir_for
 from .identity import check_utf8, looks_damaged, refuse_foreign
 from .locking import Busy, lock_for, retry, turnstile
 from .schema import LATEST, migrate, schema_version
-from .signals import held_stops
+from .signals import held_stops, note_saved
 from .wal import preserve_leftover_wal
 
 __all__ = ["Background", "Database", "backup_dir_for", "connect_file", "default_lock_timeout", "file_connection",
@@ -179,6 +179,7 @@ class Database:
                         _rollback(conn)
                         raise WriteFailed("Das Register wurde nicht geändert", exc) from None
                     self.commits += 1
+                    note_saved()
                     if on_committed is not None:
                         on_committed()
                     try:

@@ -8,6 +8,8 @@ Rules:
 - It works at Python's level, not with a signal mask: the kernel hands a process's signal to any
   of its threads, and DuckDB's threads do not block it, while Python runs every handler in the
   main thread. In another thread it does nothing (only the main thread can set handlers).
+- A write that is committed counts itself (``note_saved``); a command stopped after one can say
+  so (``saved_count``), for the stop is acted on only after the COMMIT it came in.
 - Held: loading DuckDB's engine (a ctrl+c inside its native type setup ended the process with
   "Critical nanobind error"), a write's COMMIT and CHECKPOINT (so "abgebrochen" is never said
   of a change that was saved), and the report of what a committed import saved.
@@ -54,3 +56,16 @@ def _deliver(signum: int, handler: Any) -> None:
         handler(signum, None)
     elif handler == signal.SIG_DFL:
         os.kill(os.getpid(), signum)
+
+
+_saved = [0]
+
+
+def note_saved() -> None:
+    """One more write of this process is committed."""
+    _saved[0] += 1
+
+
+def saved_count() -> int:
+    """The writes this process has committed so far, through any register."""
+    return _saved[0]
