@@ -21,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..core.errors import SachstandError
@@ -127,7 +128,7 @@ def _pdf(docx: bytes) -> bytes:
     office = soffice()
     if office is None:
         raise SachstandError(SOFFICE_HINT)
-    with tempfile.TemporaryDirectory(prefix="sachstand_pdf_", ignore_cleanup_errors=True) as work:
+    with _scratch_folder() as work:
         source = Path(work) / "bericht.docx"
         source.write_bytes(docx)
         profile = Path(work) / "profile"
@@ -148,6 +149,18 @@ def _pdf(docx: bytes) -> bytes:
                 + (f": {detail[-1]}" if detail else f" (Rückgabewert {run.returncode}).")
             )
         return produced.read_bytes()
+
+
+@contextlib.contextmanager
+def _scratch_folder() -> Iterator[str]:
+    """A temporary folder, removed at the end with the stop signals held: a stop in the middle of
+    its removal left the folder half removed (``TemporaryDirectory`` does not try again)."""
+    work = tempfile.mkdtemp(prefix="sachstand_pdf_")
+    try:
+        yield work
+    finally:
+        with held_stops():
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def _run_office(cmd: list[str], work: Path) -> subprocess.CompletedProcess[str]:

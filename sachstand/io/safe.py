@@ -36,6 +36,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from ..core.errors import WriteFailed
+from ..core.signals import held_stops
 from ..core.text import safe_text
 from ..core.types import format_date
 
@@ -68,8 +69,14 @@ def new_workbook(target: str | Path | BinaryIO, constant_memory: bool = False) -
         {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
          "default_date_format": DATE, "constant_memory": constant_memory, "tmpdir": folder},
     )
-    wb.remove_files = weakref.finalize(wb, shutil.rmtree, folder, ignore_errors=True)
+    wb.remove_files = weakref.finalize(wb, _remove, folder)
     return wb
+
+
+def _remove(folder: str) -> None:
+    """Remove ``folder`` with the stop signals held (a stop would leave it half removed)."""
+    with held_stops():
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class _TextSheet(Worksheet):
