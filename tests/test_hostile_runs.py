@@ -644,3 +644,26 @@ def test_markup_of_a_file_whose_name_is_not_utf8_shows_the_name_escaped(sample_p
     headers = [ws.oddHeader.left.text or "" for ws in wb.worksheets]
     assert any(h.startswith("n\\udcff&&xxx") and h.endswith("…") for h in headers)
     assert all(len(h) < 255 for h in headers)
+
+
+def test_a_stopped_init_claims_nothing_saved(tmp_path: Path) -> None:
+    """``init --sample`` stopped after the sample is loaded into the hidden register being built,
+    before it is linked into place: "abgebrochen", no register, and no note that something was
+    saved (its commits went to a file that is then removed)."""
+    script = (
+        "import os, signal, sys\n"
+        "from sachstand.core import sample\n"
+        "load = sample.load\n"
+        "def loading(*a, **k):\n"
+        "    result = load(*a, **k)\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    return result\n"
+        "sample.load = loading\n"
+        "from sachstand.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    target = tmp_path / "neu.duckdb"
+    r = subprocess.run([sys.executable, "-c", script, "--db", str(target), "init", "--sample"], capture_output=True,
+                       text=True, timeout=120, env={**os.environ, "SACHSTAND_CONFIG": ""})
+    assert (r.returncode, r.stderr.splitlines()[-1:]) == (130, ["Fehler: abgebrochen"])
+    assert "gespeichert" not in r.stderr and list(tmp_path.iterdir()) == []

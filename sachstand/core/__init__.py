@@ -73,11 +73,13 @@ def init_register(path: str | os.PathLike[str], sample: bool = True, config: str
     from .db import Database
     from .errors import SachstandError, WriteFailed
     from .repository import Repository
+    from .signals import note_saved
 
     db = Database(path)
     if db.path.exists():
         raise _exists(db.path)
     building = Database(db.path.parent / f".{db.path.name}.init-{secrets.token_hex(4)}.tmp")
+    building.counts_as_saved = False  # nothing is saved until it is linked into place
     leftovers = [building.path, Path(f"{building.path}.wal"), building.path.parent / f".{building.path.name}.lock"]
     try:
         building.create()
@@ -98,6 +100,7 @@ def init_register(path: str | os.PathLike[str], sample: bool = True, config: str
             if db.path.exists():  # a file system without hard links
                 raise _exists(db.path) from None
             os.rename(building.path, db.path)
+        note_saved()  # the register is in place
     except WriteFailed as exc:
         failed = SachstandError(f"Das Register {db.path} wurde nicht angelegt: {exc.reason}.")
         failed.detail = exc.detail

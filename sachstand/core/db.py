@@ -91,6 +91,9 @@ class Database:
         self.commits = 0
         """Writes committed through this object: a caller stopped by a signal compares it with
         its value before the write to know whether the change was saved."""
+        self.counts_as_saved = True
+        """A commit here is a change saved for the user (``signals.note_saved``); False for a
+        register built under a temporary name, where nothing is saved until it is in place."""
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -179,7 +182,8 @@ class Database:
                         _rollback(conn)
                         raise WriteFailed("Das Register wurde nicht geändert", exc) from None
                     self.commits += 1
-                    note_saved()
+                    if self.counts_as_saved:
+                        note_saved()
                     if on_committed is not None:
                         on_committed()
                     try:

@@ -51,6 +51,7 @@ from .licenses import DEFAULT_LICENSE, LICENSES
 from .models import City
 from .output import OutputRefused, check_folder, register_files
 from .repository import Repository
+from .signals import held_stops
 from .text import json_text, safe_text
 
 CSV_OPTIONS = "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', DATEFORMAT '%Y-%m-%d'"
@@ -133,10 +134,11 @@ def export_opendata(repo: Repository, year: int, output: str | os.PathLike[str],
         _write_json(staging / METADATA_NAME, meta)
         _swap_in(staging, final)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        for folder in reversed(made):  # folders this export created, if still empty
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+        with held_stops():  # a second stop would leave the half-written folder half removed
+            shutil.rmtree(staging, ignore_errors=True)
+            for folder in reversed(made):  # folders this export created, if still empty
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
         raise
     files = tuple(sorted(final.iterdir()))
     return ExportResult(final, files, count)
@@ -280,16 +282,19 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 def _swap_in(staging: Path, final: Path) -> None:
-    """Rename the finished folder into place; an older export is moved aside first, then removed."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.old.{os.getpid()}")
-        os.replace(final, old)
-    try:
-        os.replace(staging, final)
-    except BaseException:
+    """Rename the finished folder into place; an older export is moved aside first, then removed.
+    With the stop signals held: a stop while the older export was removed left it half removed
+    as a hidden folder beside the new one, and called the finished export "abgebrochen"."""
+    with held_stops():
+        old = None
+        if final.exists():
+            old = final.with_name(f".{final.name}.old.{os.getpid()}")
+            os.replace(final, old)
+        try:
+            os.replace(staging, final)
+        except BaseException:
+            if old is not None:
+                os.replace(old, final)
+            raise
         if old is not None:
-            os.replace(old, final)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)

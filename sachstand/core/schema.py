@@ -11,6 +11,8 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
+
 from .engine import duckdb
 from .history import HISTORY_COLUMNS, refresh_sql
 
@@ -179,6 +181,9 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> int:
                 conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(number)])
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # the stop or error that came (even during or after the COMMIT, with no transaction
+            # left to roll back) is what the caller hears, not the ROLLBACK's own failure
+            with contextlib.suppress(duckdb.Error):
+                conn.execute("ROLLBACK")
             raise
     return LATEST
